@@ -1,0 +1,58 @@
+/**
+ * Names of the environment variables the Lambdas read. The CDK constructs set them and local mode
+ * sets them, so both run the same handler code. AWS SDK endpoints are overridden with the SDK's own
+ * service-specific variables (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3,
+ * AWS_ENDPOINT_URL_STS, ...), so no code here special-cases local mode.
+ */
+export const ENV = {
+  /** DynamoDB table holding the version ledger, delivery records, subscriptions and backfill jobs. */
+  stateTable: 'STATE_TABLE_NAME',
+  /** SQS FIFO delivery queue URL. */
+  deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
+  /** SQS FIFO dead-letter queue URL of the delivery queue. */
+  deliveryDlqUrl: 'DELIVERY_DLQ_URL',
+  /** SQS queue URL of backfill page work. */
+  backfillQueueUrl: 'BACKFILL_QUEUE_URL',
+  /** S3 bucket for payloads too large for an SQS message. */
+  payloadBucket: 'PAYLOAD_BUCKET_NAME',
+  /** HealthLake data store endpoint, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`. */
+  healthLakeEndpoint: 'HEALTHLAKE_ENDPOINT',
+  /** Comma-separated data store endpoints a Subscription may target (the allow-list). */
+  allowedEndpoints: 'ALLOWED_HEALTHLAKE_ENDPOINTS',
+  /** Customer role to assume for HealthLake; empty = same-account mode (function's own credentials). */
+  healthLakeRoleArn: 'HEALTHLAKE_ROLE_ARN',
+  /** ExternalId for AssumeRole into the customer role. */
+  healthLakeExternalId: 'HEALTHLAKE_EXTERNAL_ID',
+  /** Region of the HealthLake data store (signing region). */
+  healthLakeRegion: 'HEALTHLAKE_REGION',
+  /** Connector id: names STS sessions and derives the auto-managed subscription id. */
+  connectorId: 'CONNECTOR_ID',
+  /** "true" to create/update the auto-managed subscription. */
+  autoSubscription: 'AUTO_SUBSCRIPTION_ENABLED',
+  /** Criteria of the auto-managed subscription (default `[*]`). */
+  autoSubscriptionCriteria: 'AUTO_SUBSCRIPTION_CRITERIA',
+  /** Default delivery retry count (attempts before the DLQ). */
+  deliveryRetryCount: 'DELIVERY_RETRY_COUNT',
+  /** Source FHIR server base URL for backfill. */
+  sourceFhirBaseUrl: 'SOURCE_FHIR_BASE_URL',
+  /** How the source server is authenticated: none | bearer | basic | sigv4 | oauth2. */
+  sourceFhirAuth: 'SOURCE_FHIR_AUTH',
+  /** Secrets Manager secret id holding the source server credentials. */
+  sourceFhirSecretId: 'SOURCE_FHIR_SECRET_ID',
+  /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
+  ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
+  /** Base URL the ingest API is served at (for Location headers). */
+  publicBaseUrl: 'PUBLIC_BASE_URL',
+} as const;
+
+/** HAPI FHIR subscription channel extensions the connector honours. */
+export const HAPI_EXTENSION_PREFIX = 'http://hapifhir.io/fhir/StructureDefinition/';
+export const SUBSCRIPTION_EXTENSIONS = {
+  sendDeleteMessages: `${HAPI_EXTENSION_PREFIX}subscription-send-delete-messages`,
+  deliverLatestVersion: `${HAPI_EXTENSION_PREFIX}subscription-resthook-deliver-latest-version`,
+  deliveryRetryCount: `${HAPI_EXTENSION_PREFIX}subscription-delivery-retry-count`,
+  stripVersionIds: `${HAPI_EXTENSION_PREFIX}subscription-resthook-strip-version-ids`,
+} as const;
+
+/** The largest SQS message body, in bytes (1 MiB). Larger payloads go to S3. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;

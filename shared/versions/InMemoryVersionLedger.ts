@@ -1,0 +1,50 @@
+import { compareVersions } from './compareVersions.js';
+import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
+
+/**
+ * A VersionLedger in process memory, with the same semantics as the DynamoDB one.
+ * For unit tests and benchmarks; not durable.
+ */
+export class InMemoryVersionLedger implements VersionLedger {
+  private readonly entries = new Map<string, LedgerEntry>();
+
+  public async getLatest(keys: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    const found = new Map<string, LedgerEntry>();
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (entry) found.set(key, entry);
+    }
+    return found;
+  }
+
+  public async recordSourceVersion(key: string, entry: LedgerEntry): Promise<RecordResult> {
+    const latest = this.entries.get(key);
+    if (latest) {
+      const order = compareVersions(entry, latest);
+      if (order < 0) return { status: 'stale', latest };
+      if (order === 0) return { status: 'current', latest };
+    }
+    this.entries.set(key, entry);
+    return { status: 'recorded', latest: entry };
+  }
+
+  public async assignNextVersion(
+    key: string,
+    write: { deleted: boolean; contentHash?: string; lastUpdated: string },
+  ): Promise<RecordResult> {
+    const latest = this.entries.get(key);
+    if (latest && write.contentHash !== undefined && latest.contentHash === write.contentHash && !latest.deleted) {
+      return { status: 'current', latest };
+    }
+    if (latest && write.deleted && latest.deleted) return { status: 'current', latest };
+    const previous = latest ? Number(latest.versionId) : 0;
+    const entry: LedgerEntry = {
+      versionId: String(Number.isInteger(previous) ? previous + 1 : 1),
+      lastUpdated: write.lastUpdated,
+      deleted: write.deleted,
+      ...(write.contentHash === undefined ? {} : { contentHash: write.contentHash }),
+    };
+    this.entries.set(key, entry);
+    return { status: 'recorded', latest: entry };
+  }
+}

@@ -1,0 +1,42 @@
+import type { ResourceVersion } from './compareVersions.js';
+
+/** What the ledger knows of a resource: its latest accepted version, and whether that is a delete. */
+export interface LedgerEntry extends ResourceVersion {
+  readonly deleted: boolean;
+  /** sha256 of the canonical resource JSON, to recognise a retried identical write. */
+  readonly contentHash?: string;
+}
+
+/** How a write relates to what the ledger already held. */
+export type RecordStatus =
+  /** The write is newer than anything known: it is now the latest. */
+  | 'recorded'
+  /** The very same version was recorded before (a retried request): deliver again, harmlessly. */
+  | 'current'
+  /** An older version than the one recorded: never deliver it. */
+  | 'stale';
+
+export interface RecordResult {
+  readonly status: RecordStatus;
+  /** The ledger's latest entry after the call (the write's own when recorded or current). */
+  readonly latest: LedgerEntry;
+}
+
+/**
+ * The durable record of the latest known version of every resource (`Type/id`).
+ * Ingest writes it with conditional writes; the deliverer reads it so an older version never
+ * overwrites a newer one in HealthLake, whatever order messages arrive in.
+ */
+export interface VersionLedger {
+  /** The latest entry of each key (missing keys are absent from the map). */
+  getLatest(keys: readonly string[]): Promise<Map<string, LedgerEntry>>;
+  /**
+   * Records a version the source assigned (`meta.versionId`), if it is not older than the latest.
+   */
+  recordSourceVersion(key: string, entry: LedgerEntry): Promise<RecordResult>;
+  /**
+   * Assigns the next version (latest + 1, or 1) to a write that carries none. A write whose content
+   * hash equals the latest's (a retried request) gets that version back with status `current`.
+   */
+  assignNextVersion(key: string, write: { deleted: boolean; contentHash?: string; lastUpdated: string }): Promise<RecordResult>;
+}
