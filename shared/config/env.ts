@@ -33,7 +33,9 @@ export const intEnv = (
   const value = Number(raw);
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(`Environment variable ${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    throw new ConfigurationError(
+      `Environment variable ${name} must be an integer in [${min}, ${max}], got "${raw}"`,
+    );
   }
   return value;
 };

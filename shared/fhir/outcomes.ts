@@ -10,13 +10,19 @@ export type IssueCode = OperationOutcomeIssue['code'];
 export const outcome = (
   code: IssueCode,
   diagnostics: string,
-  options: { expression?: string | string[]; severity?: OperationOutcomeIssue['severity']; status?: number } = {},
+  options: {
+    expression?: string | string[];
+    severity?: OperationOutcomeIssue['severity'];
+    status?: number;
+  } = {},
 ): OperationOutcome => {
   const expression = options.expression === undefined ? undefined : [options.expression].flat();
   return {
     resourceType: 'OperationOutcome',
     ...(options.status === undefined ? {} : { id: String(options.status) }),
-    issue: [{ severity: options.severity ?? 'error', code, diagnostics, ...(expression ? { expression } : {}) }],
+    issue: [
+      { severity: options.severity ?? 'error', code, diagnostics, ...(expression ? { expression } : {}) },
+    ],
   };
 };
 
@@ -36,7 +42,8 @@ export const methodNotAllowed = (diagnostics: string): OperationOutcome =>
   outcome('not-supported', diagnostics, { status: 405 });
 export const conflict = (diagnostics: string): OperationOutcome =>
   outcome('conflict', diagnostics, { status: 409 });
-export const gone = (diagnostics: string): OperationOutcome => outcome('deleted', diagnostics, { status: 410 });
+export const gone = (diagnostics: string): OperationOutcome =>
+  outcome('deleted', diagnostics, { status: 410 });
 export const payloadTooLarge = (diagnostics: string): OperationOutcome =>
   outcome('too-costly', diagnostics, { status: 413 });
 export const unsupportedMediaType = (diagnostics: string): OperationOutcome =>

@@ -85,7 +85,9 @@ export const parseDeliveryMessage = (body: string): DeliveryMessage => {
   }
   const result = DeliveryMessage.safeParse(json);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new InvalidDeliveryMessageError(problems.join('; '));
   }
   return result.data;

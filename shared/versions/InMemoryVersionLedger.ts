@@ -33,7 +33,12 @@ export class InMemoryVersionLedger implements VersionLedger {
     write: { deleted: boolean; contentHash?: string; lastUpdated: string },
   ): Promise<RecordResult> {
     const latest = this.entries.get(key);
-    if (latest && write.contentHash !== undefined && latest.contentHash === write.contentHash && !latest.deleted) {
+    if (
+      latest &&
+      write.contentHash !== undefined &&
+      latest.contentHash === write.contentHash &&
+      !latest.deleted
+    ) {
       return { status: 'current', latest };
     }
     if (latest && write.deleted && latest.deleted) return { status: 'current', latest };

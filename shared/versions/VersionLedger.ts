@@ -38,5 +38,8 @@ export interface VersionLedger {
    * Assigns the next version (latest + 1, or 1) to a write that carries none. A write whose content
    * hash equals the latest's (a retried request) gets that version back with status `current`.
    */
-  assignNextVersion(key: string, write: { deleted: boolean; contentHash?: string; lastUpdated: string }): Promise<RecordResult>;
+  assignNextVersion(
+    key: string,
+    write: { deleted: boolean; contentHash?: string; lastUpdated: string },
+  ): Promise<RecordResult>;
 }

@@ -1,0 +1,41 @@
+import type { FhirResource } from '../criteria/types.js';
+import type { RecordStatus } from '../versions/VersionLedger.js';
+
+/**
+ * One resource write entering the pipeline: validated already, id assigned already.
+ * Ingest (PUT/POST/DELETE/Bundles) and backfill both go through `WritePipeline.accept`, so the
+ * latest-version and ordering rules hold whichever way a version arrives.
+ */
+export interface IncomingWrite {
+  readonly operation: 'upsert' | 'delete';
+  readonly resourceType: string;
+  readonly id: string;
+  /** The resource for an upsert (with `meta.versionId`/`lastUpdated` when the source set them). */
+  readonly resource?: FhirResource;
+  readonly source: 'ingest' | 'backfill';
+  readonly requestId: string;
+  readonly jobId?: string;
+  /** Backfill targets one subscription: match only against it. */
+  readonly onlySubscriptionId?: string;
+}
+
+export interface WriteResult {
+  /** recorded = new latest; current = same version as the latest (retry); stale = older, not delivered. */
+  readonly status: RecordStatus;
+  readonly versionId: string;
+  readonly lastUpdated: string;
+  /** The resource as recorded (with meta.versionId/lastUpdated set), for upserts. */
+  readonly resource?: FhirResource;
+  /** Subscriptions that matched, and delivery messages enqueued (one per distinct endpoint). */
+  readonly matched: number;
+  readonly enqueued: number;
+}
+
+export interface WritePipeline {
+  /**
+   * Records each write's version in the ledger, matches active subscriptions and enqueues the
+   * delivery messages. Resolves only when every message is on the queue; throws otherwise
+   * (the caller answers 5xx and the client may retry safely).
+   */
+  accept(writes: readonly IncomingWrite[]): Promise<WriteResult[]>;
+}

@@ -1,0 +1,26 @@
+/**
+ * The connector's single DynamoDB table. Key schema: `pk` (HASH, S), `sk` (RANGE, S); TTL attribute
+ * `expiresAt` (epoch seconds). No GSIs. Every module builds its keys here so the layout is one page.
+ *
+ * | item                  | pk                     | sk                 |
+ * |-----------------------|------------------------|--------------------|
+ * | version ledger        | `RES#{Type}/{id}`      | `LATEST`           |
+ * | delivered version     | `RES#{Type}/{id}`      | `DELIVERED#{endpoint}` |
+ * | subscription          | `SUBSCRIPTION`         | `{id}`             |
+ * | backfill job          | `JOB#{jobId}`          | `JOB`              |
+ * | backfill job page     | `JOB#{jobId}`          | `PAGE#{n}`         |
+ */
+export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
+
+export const ledgerKey = (resourceKey: string) => ({ pk: `RES#${resourceKey}`, sk: 'LATEST' });
+export const deliveredKey = (resourceKey: string, endpoint: string) => ({
+  pk: `RES#${resourceKey}`,
+  sk: `DELIVERED#${endpoint}`,
+});
+export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
+export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
+export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
+export const jobPageKey = (jobId: string, page: number) => ({
+  pk: `JOB#${jobId}`,
+  sk: `PAGE#${String(page).padStart(8, '0')}`,
+});
