@@ -1,0 +1,13 @@
+export { compileCriteria } from './compileCriteria.js';
+export { CriteriaIndex } from './CriteriaIndex.js';
+export { CRITERIA_EXPRESSION } from './errors.js';
+export { normalizeString } from './normalizeString.js';
+export { parseDateRange, type DateRange } from './dateRange.js';
+export { R4_SEARCH_PARAMETERS } from './r4SearchParameters.generated.js';
+export {
+  buildSearchParameterTable,
+  type ElementPath,
+  type SearchParamEntry,
+  type SearchParameterTable,
+} from './searchParameterTable.js';
+export type { CompiledCriteria, FhirResource } from './types.js';

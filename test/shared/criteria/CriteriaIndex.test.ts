@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { CriteriaIndex, compileCriteria } from '../../../shared/criteria/index.js';
+import type { CompiledCriteria, FhirResource } from '../../../shared/criteria/types.js';
+import { makeObservation, makePatient } from '../../helpers/criteriaResources.js';
+
+/** Wraps criteria to count evaluations. */
+const counting = (criteria: string, calls: string[], id: string): CompiledCriteria => {
+  const compiled = compileCriteria(criteria);
+  return {
+    ...compiled,
+    matches: (resource: FhirResource) => {
+      calls.push(id);
+      return compiled.matches(resource);
+    },
+  };
+};
+
+describe('Class: CriteriaIndex', () => {
+  it('returns the ids of matching subscriptions, typed and wildcard', () => {
+    const index = new CriteriaIndex();
+    index.set('all', compileCriteria('[*]'));
+    index.set('final-obs', compileCriteria('Observation?status=final'));
+    index.set('prelim-obs', compileCriteria('Observation?status=preliminary'));
+    index.set('patients', compileCriteria('[Patient,Practitioner]'));
+    expect(index.match(makeObservation()).sort()).toEqual(['all', 'final-obs']);
+    expect(index.match(makePatient()).sort()).toEqual(['all', 'patients']);
+    expect(index.match({ resourceType: 'Subscription', id: 's' })).toEqual([]);
+    expect(index.size).toBe(4);
+  });
+
+  it('only evaluates criteria whose types could match', () => {
+    const calls: string[] = [];
+    const index = new CriteriaIndex();
+    index.set('obs', counting('Observation?status=final', calls, 'obs'));
+    index.set('pat', counting('Patient?active=true', calls, 'pat'));
+    index.set('any', counting('[*]', calls, 'any'));
+    index.match(makePatient());
+    expect(calls.sort()).toEqual(['any', 'pat']);
+  });
+
+  it('replaces and deletes subscriptions', () => {
+    const index = new CriteriaIndex();
+    index.set('s1', compileCriteria('Observation?status=final'));
+    index.set('s1', compileCriteria('Patient?active=true'));
+    expect(index.match(makeObservation())).toEqual([]);
+    expect(index.match(makePatient())).toEqual(['s1']);
+    expect(index.delete('s1')).toBe(true);
+    expect(index.delete('s1')).toBe(false);
+    expect(index.match(makePatient())).toEqual([]);
+    expect(index.size).toBe(0);
+  });
+});
