@@ -19,3 +19,30 @@ export interface ActiveSubscription {
   /** Subscription.end: after this instant the subscription no longer matches. */
   readonly end?: string;
 }
+
+/** Subscription.status values (R4). */
+export const SUBSCRIPTION_STATUS = {
+  requested: 'requested',
+  active: 'active',
+  error: 'error',
+  off: 'off',
+} as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUS)[keyof typeof SUBSCRIPTION_STATUS];
+
+/**
+ * Where one resource version goes: one per distinct data store endpoint, however many overlapping
+ * subscriptions matched (so the same version is never sent twice to the same data store).
+ * `id`/`criteria` are those of the first matching subscription in id order (the message carries one
+ * subscription id); `subscriptionIds` lists all of them. See ActiveSubscriptionCache for the merge rules.
+ */
+export interface DeliveryTarget extends ActiveSubscription {
+  /** Every matching subscription that points at `endpoint`, sorted. */
+  readonly subscriptionIds: readonly string[];
+}
+
+/** The narrow logger the subscriptions module writes to (Powertools Logger fits it). */
+export interface SubscriptionLogger {
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
+}

@@ -1,0 +1,52 @@
+/**
+ * Data store endpoints: the allow-list a Subscription's `channel.endpoint` must be on.
+ * The connector never sends PHI to a URL the deployment did not name.
+ */
+
+/**
+ * The canonical form of an endpoint URL: scheme and host lower-cased (by URL parsing), default port
+ * dropped, path ending in exactly one `/`. Returns undefined for anything that is not a plain
+ * http(s) URL without credentials, query or fragment.
+ *
+ * @example
+ * normalizeEndpoint('https://healthlake.us-east-1.amazonaws.com/datastore/abc/r4')
+ * // 'https://healthlake.us-east-1.amazonaws.com/datastore/abc/r4/'
+ */
+export const normalizeEndpoint = (value: string): string | undefined => {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
+  // `new URL` keeps a bare `?`/`#` out of search/hash; refuse them in the raw text too.
+  if (/[?#]/.test(value)) return undefined;
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${path}/`;
+};
+
+/**
+ * Parses the comma-separated allow-list (env ALLOWED_HEALTHLAKE_ENDPOINTS) into normalised endpoints.
+ * Throws naming the offending position when an entry is not a valid endpoint URL.
+ */
+export const parseAllowedEndpoints = (value: string | readonly string[]): string[] => {
+  const entries = (typeof value === 'string' ? value.split(',') : [...value])
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return entries.map((entry, index) => {
+    const normalized = normalizeEndpoint(entry);
+    if (normalized === undefined) {
+      throw new Error(`Allowed endpoint #${index + 1} is not an http(s) URL without query or credentials`);
+    }
+    return normalized;
+  });
+};
+
+/** The normalised endpoint when it is on the allow-list (entries normalised too), else undefined. */
+export const allowedEndpoint = (value: string, allowList: readonly string[]): string | undefined => {
+  const normalized = normalizeEndpoint(value);
+  if (normalized === undefined) return undefined;
+  return allowList.some((entry) => normalizeEndpoint(entry) === normalized) ? normalized : undefined;
+};

@@ -1,0 +1,47 @@
+import type { ActiveSubscription, DeliveryTarget } from './types.js';
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Collapses matching subscriptions into one delivery target per distinct endpoint, so overlapping
+ * subscriptions never send the same version to the same data store twice. Deterministic merge:
+ * - `id`/`criteria`: the first subscription in id order (the delivery message names one);
+ *   `subscriptionIds`: all of them, sorted;
+ * - `deliverLatestVersion`, `sendDeleteMessages`: true if any member asks for it;
+ * - `stripVersionIds`: true only if every member asks for it (keeping ids loses nothing);
+ * - `deliveryRetryCount`: the largest, where an unset member counts as `defaultRetryCount`; unset
+ *   when a member is unset and no default is known (the queue's redrive limit then applies).
+ * Targets come out sorted by endpoint.
+ *
+ * @example
+ * mergeTargets([a, b]) // two subscriptions on one endpoint -> one target with subscriptionIds [a.id, b.id]
+ */
+export const mergeTargets = (
+  matches: readonly ActiveSubscription[],
+  defaultRetryCount?: number,
+): DeliveryTarget[] => {
+  const groups = new Map<string, ActiveSubscription[]>();
+  for (const match of matches) {
+    const group = groups.get(match.endpoint);
+    if (group) group.push(match);
+    else groups.set(match.endpoint, [match]);
+  }
+  return [...groups.keys()].sort(byString).map((endpoint) => {
+    const members = [...(groups.get(endpoint) ?? [])].sort((a, b) => byString(a.id, b.id));
+    const first = members[0] as ActiveSubscription;
+    const retries = members.map((member) => member.deliveryRetryCount ?? defaultRetryCount);
+    const deliveryRetryCount = retries.every((value): value is number => value !== undefined)
+      ? Math.max(...retries)
+      : undefined;
+    return {
+      id: first.id,
+      criteria: first.criteria,
+      endpoint,
+      sendDeleteMessages: members.some((member) => member.sendDeleteMessages),
+      deliverLatestVersion: members.some((member) => member.deliverLatestVersion),
+      stripVersionIds: members.every((member) => member.stripVersionIds),
+      ...(deliveryRetryCount === undefined ? {} : { deliveryRetryCount }),
+      subscriptionIds: members.map((member) => member.id),
+    };
+  });
+};

@@ -1,0 +1,372 @@
+import type { OperationOutcome, OperationOutcomeIssue, Subscription } from '@medplum/fhirtypes';
+import { compileCriteria } from '../criteria/index.js';
+import type { CompiledCriteria } from '../criteria/types.js';
+import { OperationOutcomeError } from '../fhir/outcomes.js';
+import { readChannelExtensions, type ChannelSettings } from './channelExtensions.js';
+import { allowedEndpoint } from './endpoints.js';
+import { SUBSCRIPTION_STATUS, type SubscriptionStatus } from './types.js';
+
+/** How a submitted Subscription is being written. */
+export interface ParseSubscriptionContext {
+  /** `create` (POST: a body id is ignored) or `update` (PUT: the body id must equal `id`). */
+  readonly interaction: 'create' | 'update';
+  /** The id the resource will have: server-assigned on create, the URL's id on update. */
+  readonly id: string;
+  /** Data store endpoints `channel.endpoint` may name (normalised or not). */
+  readonly allowedEndpoints: readonly string[];
+  /** Stored status of the resource being updated; lets a client re-submit `active`/`error` as read. */
+  readonly previousStatus?: SubscriptionStatus;
+  /** Clock for `end` (default: now). */
+  readonly now?: Date;
+  /** Criteria compiler (default: shared/criteria `compileCriteria`). */
+  readonly compile?: (criteria: string) => CompiledCriteria;
+}
+
+/** A Subscription that passed validation, with the status the server gives it. */
+export interface ParsedSubscription {
+  /** The resource to store: `id` and `status` set, `error` cleared, no meta.versionId/lastUpdated yet. */
+  readonly resource: Subscription & { id: string; status: SubscriptionStatus };
+  readonly compiled: CompiledCriteria;
+  readonly settings: ChannelSettings;
+  /** `channel.endpoint`, normalised (one trailing slash). */
+  readonly endpoint: string;
+}
+
+/** R4 Subscription elements (plus `_x` primitive extension containers of the primitive ones). */
+const ROOT_ELEMENTS = new Set([
+  'resourceType',
+  'id',
+  'meta',
+  'implicitRules',
+  'language',
+  'text',
+  'contained',
+  'extension',
+  'modifierExtension',
+  'status',
+  'contact',
+  'end',
+  'reason',
+  'criteria',
+  'error',
+  'channel',
+]);
+const ROOT_PRIMITIVES = new Set([
+  'id',
+  'implicitRules',
+  'language',
+  'status',
+  'end',
+  'reason',
+  'criteria',
+  'error',
+]);
+const CHANNEL_ELEMENTS = new Set([
+  'id',
+  'extension',
+  'modifierExtension',
+  'type',
+  'endpoint',
+  'payload',
+  'header',
+]);
+const CHANNEL_PRIMITIVES = new Set(['type', 'endpoint', 'payload', 'header']);
+const CHANNEL_TYPES = new Set(['rest-hook', 'websocket', 'email', 'sms', 'message']);
+const STATUSES = new Set<string>(Object.values(SUBSCRIPTION_STATUS));
+/** FHIR `instant`: a full date-time with seconds and a zone. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const PAYLOAD_TYPES = new Set(['application/fhir+json', 'application/json']);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const issue = (
+  code: OperationOutcomeIssue['code'],
+  diagnostics: string,
+  expression: string,
+): OperationOutcomeIssue => ({ severity: 'error', code, diagnostics, expression: [expression] });
+
+/** Every `modifierExtension` in the tree: the connector understands none, so each one is refused. */
+const findModifierExtensions = (value: unknown, path: string, found: string[]): void => {
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => findModifierExtensions(item, `${path}[${index}]`, found));
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === 'modifierExtension' && child !== undefined && child !== null) {
+      if (!Array.isArray(child) || child.length > 0) found.push(`${path}.modifierExtension`);
+      continue;
+    }
+    findModifierExtensions(child, `${path}.${key}`, found);
+  }
+};
+
+const checkElements = (
+  value: Record<string, unknown>,
+  path: string,
+  elements: ReadonlySet<string>,
+  primitives: ReadonlySet<string>,
+  issues: OperationOutcomeIssue[],
+): void => {
+  for (const key of Object.keys(value)) {
+    const known = key.startsWith('_') ? primitives.has(key.slice(1)) : elements.has(key);
+    if (!known)
+      issues.push(issue('structure', `${path}.${key} is not an element of ${path}`, `${path}.${key}`));
+  }
+};
+
+const requireString = (
+  value: unknown,
+  path: string,
+  issues: OperationOutcomeIssue[],
+  required: boolean,
+): string | undefined => {
+  if (value === undefined) {
+    if (required) issues.push(issue('required', `${path} is required`, path));
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    issues.push(issue('invalid', `${path} must be a non-empty string`, path));
+    return undefined;
+  }
+  return value;
+};
+
+const checkArrayOfObjects = (value: unknown, path: string, issues: OperationOutcomeIssue[]): void => {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || !value.every(isObject)) {
+    issues.push(issue('invalid', `${path} must be an array of objects`, path));
+  }
+};
+
+/** `application/fhir+json` or `application/json`, optionally with `fhirVersion=4.0` and a charset. */
+const isSupportedPayload = (payload: string): boolean => {
+  const [mime = '', ...parameters] = payload.split(';').map((part) => part.trim().toLowerCase());
+  if (!PAYLOAD_TYPES.has(mime)) return false;
+  return parameters.every((parameter) => {
+    const [name = '', value = ''] = parameter.split('=').map((part) => part.trim());
+    if (name === 'fhirversion') return value === '4.0' || value === '4.0.1';
+    return name === 'charset' && value.replace(/"/g, '') === 'utf-8';
+  });
+};
+
+const badRequestOf = (issues: OperationOutcomeIssue[]): OperationOutcome => ({
+  resourceType: 'OperationOutcome',
+  id: '400',
+  issue: issues,
+});
+
+/**
+ * Validates a submitted Subscription and decides its status. Throws an `OperationOutcomeError`
+ * (400) listing every problem, each with an `expression` naming the element; nothing is stored.
+ *
+ * Rules:
+ * - status: a client submits `requested` (becomes `active`) or `off` (stays `off`, still fully
+ *   validated). `active`/`error` are accepted only when they equal the stored status
+ *   (`previousStatus`), i.e. a client re-submits the resource as it read it; the result is `active`.
+ *   A subscription whose `end` has already passed is stored `off` (R4: `end` is when the server
+ *   turns it off). `error` is never taken from the client.
+ * - criteria: compiled now; criteria the matcher cannot evaluate exactly are a 400 naming the
+ *   parameter (the criteria module's issue), never stored as `error`.
+ * - channel: `type` must be `rest-hook`; `endpoint` must be on the allow-list (after normalising the
+ *   trailing slash) so PHI never goes to a URL the deployment did not name; `payload` must be
+ *   `application/fhir+json` or `application/json`; `header` is allowed (strings) and unused.
+ * - HAPI channel extensions are read from channel and root; a wrong value type is a 400.
+ * - any `modifierExtension`, and `implicitRules`, are refused (`not-supported`): the connector
+ *   cannot honour semantics it does not know. Plain unknown extensions are kept.
+ * - elements R4 does not define on Subscription/channel are refused (`structure`).
+ *
+ * @example
+ * const { resource } = parseSubscription(body, { interaction: 'create', id: randomUUID(), allowedEndpoints });
+ * resource.status // 'active'
+ */
+export const parseSubscription = (input: unknown, context: ParseSubscriptionContext): ParsedSubscription => {
+  if (!isObject(input) || input.resourceType !== 'Subscription') {
+    throw new OperationOutcomeError(
+      badRequestOf([issue('invalid', 'The body must be a Subscription resource', 'Subscription')]),
+    );
+  }
+  const issues: OperationOutcomeIssue[] = [];
+
+  const modifiers: string[] = [];
+  findModifierExtensions(input, 'Subscription', modifiers);
+  for (const path of modifiers) {
+    issues.push(issue('not-supported', `${path}: modifier extensions are not supported`, path));
+  }
+  checkElements(input, 'Subscription', ROOT_ELEMENTS, ROOT_PRIMITIVES, issues);
+  if (input.implicitRules !== undefined) {
+    issues.push(
+      issue('not-supported', 'Subscription.implicitRules is not supported', 'Subscription.implicitRules'),
+    );
+  }
+
+  if (context.interaction === 'update') {
+    if (input.id === undefined) {
+      issues.push(issue('required', 'Subscription.id is required on update', 'Subscription.id'));
+    } else if (input.id !== context.id) {
+      issues.push(issue('invalid', 'Subscription.id must equal the id in the URL', 'Subscription.id'));
+    }
+  }
+  if (input.meta !== undefined && !isObject(input.meta)) {
+    issues.push(issue('invalid', 'Subscription.meta must be an object', 'Subscription.meta'));
+  }
+  requireString(input.language, 'Subscription.language', issues, false);
+  if (input.text !== undefined && !isObject(input.text)) {
+    issues.push(issue('invalid', 'Subscription.text must be an object', 'Subscription.text'));
+  }
+  checkArrayOfObjects(input.contained, 'Subscription.contained', issues);
+  checkArrayOfObjects(input.contact, 'Subscription.contact', issues);
+  requireString(input.reason, 'Subscription.reason', issues, true);
+  if (input.error !== undefined && typeof input.error !== 'string') {
+    issues.push(issue('invalid', 'Subscription.error must be a string', 'Subscription.error'));
+  }
+
+  // end
+  let endMs: number | undefined;
+  if (input.end !== undefined) {
+    endMs = typeof input.end === 'string' && INSTANT.test(input.end) ? Date.parse(input.end) : Number.NaN;
+    if (Number.isNaN(endMs)) {
+      issues.push(
+        issue('invalid', 'Subscription.end must be a FHIR instant (date, time and zone)', 'Subscription.end'),
+      );
+      endMs = undefined;
+    }
+  }
+
+  // status
+  let status: SubscriptionStatus | undefined;
+  const submitted = input.status;
+  if (submitted === undefined) {
+    issues.push(
+      issue('required', 'Subscription.status is required (requested or off)', 'Subscription.status'),
+    );
+  } else if (typeof submitted !== 'string' || !STATUSES.has(submitted)) {
+    issues.push(
+      issue(
+        'code-invalid',
+        'Subscription.status must be requested, active, error or off',
+        'Subscription.status',
+      ),
+    );
+  } else if (submitted === 'requested') {
+    status = 'active';
+  } else if (submitted === 'off') {
+    status = 'off';
+  } else if (submitted === context.previousStatus) {
+    status = 'active';
+  } else {
+    issues.push(
+      issue(
+        'business-rule',
+        'Subscription.status must be requested or off; active and error are set by the server',
+        'Subscription.status',
+      ),
+    );
+  }
+
+  // channel
+  let endpoint: string | undefined;
+  const channel = input.channel;
+  if (channel === undefined) {
+    issues.push(issue('required', 'Subscription.channel is required', 'Subscription.channel'));
+  } else if (!isObject(channel)) {
+    issues.push(issue('invalid', 'Subscription.channel must be an object', 'Subscription.channel'));
+  } else {
+    checkElements(channel, 'Subscription.channel', CHANNEL_ELEMENTS, CHANNEL_PRIMITIVES, issues);
+    const type = requireString(channel.type, 'Subscription.channel.type', issues, true);
+    if (type !== undefined && type !== 'rest-hook') {
+      issues.push(
+        issue(
+          CHANNEL_TYPES.has(type) ? 'not-supported' : 'code-invalid',
+          'Subscription.channel.type must be rest-hook',
+          'Subscription.channel.type',
+        ),
+      );
+    }
+    const rawEndpoint = requireString(channel.endpoint, 'Subscription.channel.endpoint', issues, true);
+    if (rawEndpoint !== undefined) {
+      endpoint = allowedEndpoint(rawEndpoint, context.allowedEndpoints);
+      if (endpoint === undefined) {
+        issues.push(
+          issue(
+            'business-rule',
+            'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to (see ALLOWED_HEALTHLAKE_ENDPOINTS)',
+            'Subscription.channel.endpoint',
+          ),
+        );
+      }
+    }
+    const payload = requireString(channel.payload, 'Subscription.channel.payload', issues, true);
+    if (payload !== undefined && !isSupportedPayload(payload)) {
+      issues.push(
+        issue(
+          'not-supported',
+          'Subscription.channel.payload must be application/fhir+json (or application/json)',
+          'Subscription.channel.payload',
+        ),
+      );
+    }
+    if (
+      channel.header !== undefined &&
+      (!Array.isArray(channel.header) || !channel.header.every((header) => typeof header === 'string'))
+    ) {
+      issues.push(
+        issue(
+          'invalid',
+          'Subscription.channel.header must be an array of strings',
+          'Subscription.channel.header',
+        ),
+      );
+    }
+  }
+
+  const { settings, issues: extensionIssues } = readChannelExtensions(input);
+  issues.push(...extensionIssues);
+
+  // criteria (compiled last so structural problems are reported even when it fails)
+  let compiled: CompiledCriteria | undefined;
+  const criteria = requireString(input.criteria, 'Subscription.criteria', issues, true);
+  if (criteria !== undefined) {
+    try {
+      compiled = (context.compile ?? compileCriteria)(criteria);
+    } catch (error) {
+      if (!(error instanceof OperationOutcomeError)) throw error;
+      for (const criteriaIssue of error.outcome.issue ?? []) {
+        issues.push({
+          ...criteriaIssue,
+          expression: criteriaIssue.expression?.length ? criteriaIssue.expression : ['Subscription.criteria'],
+        });
+      }
+      if (!error.outcome.issue?.length) {
+        issues.push(issue('invalid', 'Subscription.criteria cannot be evaluated', 'Subscription.criteria'));
+      }
+    }
+  }
+
+  if (issues.length > 0 || status === undefined || endpoint === undefined || compiled === undefined) {
+    throw new OperationOutcomeError(
+      badRequestOf(issues.length > 0 ? issues : [issue('invalid', 'Invalid Subscription', 'Subscription')]),
+    );
+  }
+
+  if (status === 'active' && endMs !== undefined && endMs <= (context.now ?? new Date()).getTime()) {
+    status = 'off';
+  }
+  const { meta, error: _error, id: _id, ...rest } = input;
+  const keptMeta = isObject(meta) ? withoutVersion(meta) : undefined;
+  const resource = {
+    ...rest,
+    resourceType: 'Subscription',
+    id: context.id,
+    ...(keptMeta ? { meta: keptMeta } : {}),
+    status,
+  } as Subscription & { id: string; status: SubscriptionStatus };
+  return { resource, compiled, settings, endpoint };
+};
+
+/** meta without the elements the store owns; undefined when nothing else is left. */
+const withoutVersion = (meta: Record<string, unknown>): Record<string, unknown> | undefined => {
+  const { versionId: _versionId, lastUpdated: _lastUpdated, ...rest } = meta;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+};

@@ -1,0 +1,51 @@
+import type { Extension, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
+import { SUBSCRIPTION_EXTENSIONS } from '../../shared/config/constants.js';
+
+/** Two well-formed HealthLake data store endpoints (the allow-list of most subscription tests). */
+export const DATASTORE_A =
+  'https://healthlake.us-east-1.amazonaws.com/datastore/0123456789abcdef0123456789abcdef/r4/';
+export const DATASTORE_B =
+  'https://healthlake.us-east-1.amazonaws.com/datastore/fedcba9876543210fedcba9876543210/r4/';
+export const ALLOWED_ENDPOINTS: readonly string[] = [DATASTORE_A, DATASTORE_B];
+
+/** HAPI channel extensions by short name. */
+export const channelExtension = {
+  sendDeleteMessages: (value: boolean): Extension => ({
+    url: SUBSCRIPTION_EXTENSIONS.sendDeleteMessages,
+    valueBoolean: value,
+  }),
+  deliverLatestVersion: (value: boolean): Extension => ({
+    url: SUBSCRIPTION_EXTENSIONS.deliverLatestVersion,
+    valueBoolean: value,
+  }),
+  deliveryRetryCount: (value: number): Extension => ({
+    url: SUBSCRIPTION_EXTENSIONS.deliveryRetryCount,
+    valueInteger: value,
+  }),
+  stripVersionIds: (value: boolean): Extension => ({
+    url: SUBSCRIPTION_EXTENSIONS.stripVersionIds,
+    valueBoolean: value,
+  }),
+};
+
+/**
+ * A valid submitted Subscription (status `requested`, rest-hook to DATASTORE_A, criteria `[*]`),
+ * with overrides merged at the root and in `channel`.
+ */
+export const makeSubscription = (
+  overrides: Partial<Subscription> = {},
+  channel: Partial<SubscriptionChannel> = {},
+): Subscription => ({
+  resourceType: 'Subscription',
+  status: 'requested',
+  reason: 'Replicate to HealthLake',
+  criteria: '[*]',
+  ...overrides,
+  channel: {
+    type: 'rest-hook',
+    endpoint: DATASTORE_A,
+    payload: 'application/fhir+json',
+    ...overrides.channel,
+    ...channel,
+  },
+});
