@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { getSearchParameter, isResourceType, matchesSearchRequest, parseSearchRequest } from '@medplum/core';
+import type { Filter, SearchRequest } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { OperationOutcomeError, badRequest, gone, notFound, outcome } from '../../../shared/fhir/outcomes.js';
+import { ensureFhirDefinitions } from './fhirDefinitions.js';
+
+/** One entry of a resource's history; `resource` is undefined for a deletion. */
+export interface StoredVersion {
+  readonly versionId: string;
+  readonly lastUpdated: string;
+  readonly resource: Resource | undefined;
+}
+
+interface Entry {
+  current: Resource | undefined;
+  history: StoredVersion[];
+  /** Position in the type's creation order (see `TypeTable.order`). */
+  position: number;
+}
+
+interface TypeTable {
+  entries: Map<string, Entry>;
+  /** Ids in creation order; a re-created id is appended again and its old slot becomes stale. */
+  order: string[];
+  live: number;
+}
+
+export interface SearchPage {
+  resources: Resource[];
+  /** Matches over all pages: always without filters; with filters on a lone first page or with `_total=accurate`. */
+  total: number | undefined;
+  /** Opaque continuation for the next page, undefined on the last page. */
+  next: { cursor: string } | { offset: number } | undefined;
+}
+
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 1000;
+/** Paging and result parameters handled here rather than by Medplum's matcher. */
+const CONTROL_PARAMETERS = new Set(['_count', '_cursor', '_offset', '_total', '_sort', '_format', '_pretty']);
+const UNSUPPORTED_PARAMETERS = new Set([
+  '_include',
+  '_revinclude',
+  '_has',
+  '_elements',
+  '_summary',
+  '_contained',
+]);
+
+const nowIso = () => new Date().toISOString();
+
+const single = (query: Readonly<Record<string, readonly string[]>>, name: string): string | undefined => {
+  const values = query[name];
+  if (values && values.length > 1)
+    throw new OperationOutcomeError(badRequest(`Repeated parameter ${name}`, name));
+  return values?.[0];
+};
+
+const nonNegativeInt = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]{1,9}$/.test(value)) throw new OperationOutcomeError(badRequest(`Invalid ${name}`, name));
+  return Number(value);
+};
+
+/**
+ * An in-memory FHIR R4 resource store with full version history, Medplum's search semantics
+ * (`parseSearchRequest` + `matchesSearchRequest`) and stable cursor paging in creation order.
+ *
+ * Medplum's `MemoryRepository` was the first choice; it is not used because its `readHistory`
+ * reverses the stored history in place, deletes leave no history entry, and `search` deep-clones
+ * every match before slicing a page (quadratic when paging through 100k resources).
+ *
+ * Versions: by default each write gets the next integer versionId (HealthLake and HAPI behaviour);
+ * a write may instead carry its own versionId/lastUpdated (seeding a source server).
+ */
+export class FhirStore {
+  private readonly tables = new Map<string, TypeTable>();
+
+  public constructor() {
+    ensureFhirDefinitions();
+  }
+
+  /** Whether `type` is an R4 resource type. */
+  public static isResourceType(type: string): boolean {
+    ensureFhirDefinitions();
+    return isResourceType(type);
+  }
+
+  /**
+   * Update-as-create: stores `resource` as the newest version of `{resourceType}/{id}`.
+   * The resource is copied; `meta.versionId`/`meta.lastUpdated` are assigned unless given in `options`.
+   */
+  public put(
+    resource: Resource & { id: string },
+    options: { versionId?: string; lastUpdated?: string } = {},
+  ): { created: boolean; resource: Resource } {
+    const table = this.table(resource.resourceType);
+    let entry = table.entries.get(resource.id);
+    const created = entry?.current === undefined;
+    if (!entry) {
+      entry = { current: undefined, history: [], position: -1 };
+      table.entries.set(resource.id, entry);
+    }
+    if (created) {
+      entry.position = table.order.length;
+      table.order.push(resource.id);
+      table.live += 1;
+    }
+    const versionId = options.versionId ?? this.nextVersion(entry);
+    const lastUpdated = options.lastUpdated ?? nowIso();
+    const stored = structuredClone(resource) as Resource;
+    stored.meta = { ...stored.meta, versionId, lastUpdated };
+    entry.current = stored;
+    entry.history.push({ versionId, lastUpdated, resource: stored });
+    return { created, resource: stored };
+  }
+
+  /** Create with a server-assigned id (POST). */
+  public create(resource: Resource): Resource {
+    return this.put({ ...resource, id: randomUUID() }).resource;
+  }
+
+  /** Deletes the current version; false when there was none (never created, or already deleted). */
+  public delete(resourceType: string, id: string): boolean {
+    const table = this.tables.get(resourceType);
+    const entry = table?.entries.get(id);
+    if (!table || !entry?.current) return false;
+    entry.current = undefined;
+    entry.history.push({ versionId: this.nextVersion(entry), lastUpdated: nowIso(), resource: undefined });
+    table.live -= 1;
+    return true;
+  }
+
+  /** The current version; throws 404 when unknown and 410 when deleted. The result must not be mutated. */
+  public read(resourceType: string, id: string): Resource {
+    const entry = this.tables.get(resourceType)?.entries.get(id);
+    if (!entry) throw new OperationOutcomeError(notFound(`Resource ${resourceType}/${id} is not known`));
+    if (!entry.current) throw new OperationOutcomeError(gone(`Resource ${resourceType}/${id} was deleted`));
+    return entry.current;
+  }
+
+  /** One version; throws 404 when unknown and 410 when that version is a deletion. */
+  public vread(resourceType: string, id: string, versionId: string): Resource {
+    const version = this.history(resourceType, id).find((v) => v.versionId === versionId);
+    if (!version)
+      throw new OperationOutcomeError(notFound(`Version ${versionId} of ${resourceType}/${id} is not known`));
+    if (!version.resource) throw new OperationOutcomeError(gone(`Version ${versionId} is a deletion`));
+    return version.resource;
+  }
+
+  /** Every version, newest first (deletions included); throws 404 when the resource never existed. */
+  public history(resourceType: string, id: string): StoredVersion[] {
+    const entry = this.tables.get(resourceType)?.entries.get(id);
+    if (!entry) throw new OperationOutcomeError(notFound(`Resource ${resourceType}/${id} is not known`));
+    return [...entry.history].reverse();
+  }
+
+  /** A copy of the current version, or undefined (for tests). */
+  public current<T = Resource>(resourceType: string, id: string): T | undefined {
+    const current = this.tables.get(resourceType)?.entries.get(id)?.current;
+    return current === undefined ? undefined : (structuredClone(current) as T);
+  }
+
+  /** Number of live (not deleted) resources, of one type or all. */
+  public count(resourceType?: string): number {
+    if (resourceType !== undefined) return this.tables.get(resourceType)?.live ?? 0;
+    let total = 0;
+    for (const table of this.tables.values()) total += table.live;
+    return total;
+  }
+
+  /** Resource types that have at least one live resource. */
+  public resourceTypes(): string[] {
+    return [...this.tables].filter(([, table]) => table.live > 0).map(([type]) => type);
+  }
+
+  /**
+   * One page of a type-level search. `query` holds the raw parameters; `_count` (default 20, at most
+   * 1000) sizes the page, `_cursor` continues in creation order, `_sort` switches to offset paging.
+   * Unknown parameters, chains, `_include` and `_has` are rejected with 400 rather than ignored.
+   */
+  public search(resourceType: string, query: Readonly<Record<string, readonly string[]>>): SearchPage {
+    const pageSize = Math.min(
+      nonNegativeInt(single(query, '_count'), '_count') ?? DEFAULT_PAGE_SIZE,
+      MAX_PAGE_SIZE,
+    );
+    const cursor = nonNegativeInt(single(query, '_cursor'), '_cursor');
+    const offset = nonNegativeInt(single(query, '_offset'), '_offset');
+    const request = this.parseFilters(resourceType, query);
+    const table = this.tables.get(resourceType);
+    if (!table) return { resources: [], total: 0, next: undefined };
+    const matchesAll = (request.filters ?? []).length === 0;
+    const isMatch = (resource: Resource) => matchesAll || matchesSearchRequest(resource, request);
+
+    if (request.sortRules?.length) {
+      const all = this.live(table).filter(isMatch).sort(comparator(request.sortRules));
+      const start = offset ?? 0;
+      const end = start + pageSize;
+      return {
+        resources: all.slice(start, end),
+        total: all.length,
+        next: end < all.length ? { offset: end } : undefined,
+      };
+    }
+
+    // `_count=0` asks for the total only.
+    if (pageSize === 0) return { resources: [], total: this.countFrom(table, 0, isMatch), next: undefined };
+    const start = cursor ?? 0;
+    const resources: Resource[] = [];
+    let nextPosition: number | undefined;
+    for (let position = start; position < table.order.length; position += 1) {
+      const resource = this.liveAt(table, position);
+      if (!resource || !isMatch(resource)) continue;
+      if (resources.length === pageSize) {
+        nextPosition = position;
+        break;
+      }
+      resources.push(resource);
+    }
+    // A filtered total costs a full scan, so it is computed on a first page that is also the last,
+    // or when `_total=accurate` asks for it.
+    let total: number | undefined;
+    if (matchesAll) total = table.live;
+    else if (start === 0 && (nextPosition === undefined || single(query, '_total') === 'accurate')) {
+      total =
+        resources.length + (nextPosition === undefined ? 0 : this.countFrom(table, nextPosition, isMatch));
+    }
+    return {
+      resources,
+      total,
+      next: nextPosition === undefined ? undefined : { cursor: String(nextPosition) },
+    };
+  }
+
+  private parseFilters(
+    resourceType: string,
+    query: Readonly<Record<string, readonly string[]>>,
+  ): SearchRequest {
+    const params: Record<string, string[]> = {};
+    let sort: string | undefined;
+    for (const [name, values] of Object.entries(query)) {
+      const base = name.split(':')[0] ?? name;
+      if (UNSUPPORTED_PARAMETERS.has(base) || name.includes('.')) {
+        throw new OperationOutcomeError(
+          outcome('not-supported', `Search parameter ${name} is not supported`, { status: 400 }),
+        );
+      }
+      if (name === '_sort') sort = values.join(',');
+      if (CONTROL_PARAMETERS.has(name)) continue;
+      params[name] = [...values];
+    }
+    if (sort !== undefined) params._sort = [sort];
+    const request = parseSearchRequest(resourceType, params);
+    for (const filter of request.filters ?? []) this.checkFilter(resourceType, filter);
+    for (const rule of request.sortRules ?? []) {
+      if (!['_id', '_lastUpdated'].includes(rule.code)) {
+        throw new OperationOutcomeError(
+          outcome('not-supported', `Sorting by ${rule.code} is not supported`, { status: 400 }),
+        );
+      }
+    }
+    return { resourceType: request.resourceType, filters: request.filters, sortRules: request.sortRules };
+  }
+
+  private checkFilter(resourceType: string, filter: Filter): void {
+    if (!getSearchParameter(resourceType, filter.code)) {
+      throw new OperationOutcomeError(
+        badRequest(`Unknown search parameter ${filter.code} for ${resourceType}`, filter.code),
+      );
+    }
+  }
+
+  private countFrom(table: TypeTable, from: number, isMatch: (resource: Resource) => boolean): number {
+    let count = 0;
+    for (let position = from; position < table.order.length; position += 1) {
+      const resource = this.liveAt(table, position);
+      if (resource && isMatch(resource)) count += 1;
+    }
+    return count;
+  }
+
+  private liveAt(table: TypeTable, position: number): Resource | undefined {
+    const id = table.order[position];
+    if (id === undefined) return undefined;
+    const entry = table.entries.get(id);
+    return entry && entry.position === position ? entry.current : undefined;
+  }
+
+  private live(table: TypeTable): Resource[] {
+    const resources: Resource[] = [];
+    for (let position = 0; position < table.order.length; position += 1) {
+      const resource = this.liveAt(table, position);
+      if (resource) resources.push(resource);
+    }
+    return resources;
+  }
+
+  private table(resourceType: string): TypeTable {
+    let table = this.tables.get(resourceType);
+    if (!table) {
+      table = { entries: new Map(), order: [], live: 0 };
+      this.tables.set(resourceType, table);
+    }
+    return table;
+  }
+
+  private nextVersion(entry: Entry): string {
+    let max = 0;
+    for (const version of entry.history) {
+      const numeric = Number(version.versionId);
+      if (Number.isInteger(numeric) && numeric > max) max = numeric;
+    }
+    return String(max + 1);
+  }
+}
+
+const comparator =
+  (rules: NonNullable<SearchRequest['sortRules']>) =>
+  (a: Resource, b: Resource): number => {
+    for (const rule of rules) {
+      const key = (r: Resource) => (rule.code === '_id' ? (r.id ?? '') : (r.meta?.lastUpdated ?? ''));
+      const order = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+      if (order !== 0) return rule.descending ? -order : order;
+    }
+    return 0;
+  };
