@@ -1,0 +1,54 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { startBatchDelivery, type BatchDeliveryDeps } from '../../shared/delivery/deliverBatch.js';
+import { createDeliveryTelemetry } from './telemetry.js';
+
+/** What the deliverer handler is built from; local mode, tests and the benchmark pass their own. */
+export interface DelivererHandlerDeps extends Omit<BatchDeliveryDeps, 'telemetry'> {
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+export type DelivererHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * The deliverer Lambda: an SQS FIFO batch in, `batchItemFailures` out (ReportBatchItemFailures,
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html). After a failure in a
+ * message group the rest of that group is reported failed; other groups go on.
+ *
+ * @example
+ * const handler = createDelivererHandler({ sqs, ledger, delivered, healthLake: (e) => pool.get(e), now: Date.now, config });
+ * const { batchItemFailures } = await handler(event, context);
+ */
+export const createDelivererHandler = (deps: DelivererHandlerDeps): DelivererHandler => {
+  const logger = deps.logger ?? new Logger({ serviceName: 'healthlake-connector-deliverer' });
+  const metrics =
+    deps.metrics ??
+    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'healthlake-connector-deliverer' });
+  const telemetry = createDeliveryTelemetry(logger, metrics);
+  const batchDeps: BatchDeliveryDeps = { ...deps, telemetry };
+
+  const deliver = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const batch = startBatchDelivery(event.Records, batchDeps);
+    const response = await processPartialResponse(
+      event,
+      (record: SQSEvent['Records'][number]) => batch.settle(record),
+      new SqsFifoPartialProcessorAsync(),
+      // A batch whose records all failed is still a partial response, not an invocation error.
+      { skipGroupOnError: true, throwOnFullBatchFailure: false },
+    );
+    await batch.done;
+    telemetry.flush();
+    return response;
+  };
+
+  return middy(deliver)
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics)) as unknown as DelivererHandler;
+};

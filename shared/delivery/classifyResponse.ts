@@ -1,0 +1,60 @@
+import type { HealthLakeResponse } from '../healthlake/types.js';
+import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
+
+/** AWS error types that mean "your credentials are stale", not "you may never do this". */
+const STALE_CREDENTIAL_ERRORS = new Set([
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+]);
+
+/** True when HealthLake rejected the request's credentials as expired or unknown: refresh, then retry. */
+export const isStaleCredentialResponse = (response: HealthLakeResponse): boolean =>
+  (response.status === 401 || response.status === 403) &&
+  response.errorType !== undefined &&
+  STALE_CREDENTIAL_ERRORS.has(response.errorType);
+
+const causeOf = (response: HealthLakeResponse, attempt: number, now: number): FailureCause => {
+  const issue = response.outcome?.issue?.[0];
+  return {
+    reason: FailureReason.httpStatus,
+    status: response.status,
+    attempt,
+    at: new Date(now).toISOString(),
+    ...(issue?.code ? { issueCode: issue.code } : {}),
+    ...(issue?.diagnostics ? { diagnostics: issue.diagnostics } : {}),
+    ...(response.errorType ? { errorType: response.errorType } : {}),
+    ...(response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds }),
+  };
+};
+
+/**
+ * HealthLake's answer as a delivery outcome:
+ * 2xx done; DELETE 404/410 done (idempotent); 400 `not-supported` dropped; 408, 429, 5xx and stale
+ * credentials transient; every other 4xx terminal.
+ */
+export const classifyResponse = (
+  operation: 'upsert' | 'delete',
+  response: HealthLakeResponse,
+  attempt: number,
+  /** Epoch ms, for the cause's timestamp. */
+  now: number,
+): DeliveryOutcome => {
+  const { status, latencyMs: healthLakeLatencyMs } = response;
+  if (status >= 200 && status < 300) {
+    return { kind: operation === 'delete' ? 'deleted' : 'delivered', status, healthLakeLatencyMs };
+  }
+  if (operation === 'delete' && (status === 404 || status === 410)) {
+    return { kind: 'deleted', status, healthLakeLatencyMs };
+  }
+  if (status === 400 && response.outcome?.issue?.some((issue) => issue.code === 'not-supported')) {
+    return { kind: 'not-supported-dropped', status, healthLakeLatencyMs };
+  }
+  const cause = causeOf(response, attempt, now);
+  if (status === 408 || status === 429 || status >= 500 || isStaleCredentialResponse(response)) {
+    return { kind: 'transient-failure', cause, healthLakeLatencyMs };
+  }
+  return { kind: 'terminal-failure', cause, healthLakeLatencyMs };
+};

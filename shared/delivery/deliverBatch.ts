@@ -1,0 +1,405 @@
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { resourceKey } from '../fhir/ids.js';
+import { HealthLakeError } from '../healthlake/errors.js';
+import {
+  InvalidDeliveryMessageError,
+  parseDeliveryMessage,
+  type DeliveryMessage,
+} from '../messages/deliveryMessage.js';
+import type { LedgerEntry, VersionLedger } from '../versions/VersionLedger.js';
+import { deadLetterInput, DeadLetterKind } from './deadLetter.js';
+import { targetKey, type DeliveredVersion, type DeliveredVersions } from './DeliveredVersions.js';
+import { deliverMessage, type DeliverMessageDeps } from './deliverMessage.js';
+import { DeliveryError, RecordFailedError } from './errors.js';
+import { retryDelaySeconds, type BackoffOptions } from './retryDelay.js';
+import {
+  Disposition,
+  FailureReason,
+  type DeliveryOutcome,
+  type DeliveryTelemetry,
+  type FailureCause,
+  type MessageSummary,
+  type RecordSettlement,
+} from './types.js';
+
+/** Settings of the batch deliverer (read once from the environment by the Lambda). */
+export interface BatchDeliveryConfig {
+  /** The queue the records came from (for ChangeMessageVisibility). */
+  readonly queueUrl: string;
+  /** Where terminal failures go, with their cause. */
+  readonly deadLetterQueueUrl: string;
+  /** Attempts before a transiently failing message is dead-lettered, unless its subscription says. */
+  readonly defaultMaxAttempts: number;
+  readonly backoff?: BackoffOptions;
+  /** Endpoints a message may target; empty = any (ingest checks the allow-list too). */
+  readonly allowedEndpoints?: ReadonlySet<string>;
+}
+
+/** Everything a batch needs, narrowed to what it calls; built once per Lambda instance. */
+export interface BatchDeliveryDeps extends DeliverMessageDeps {
+  readonly ledger: Pick<VersionLedger, 'getLatest'>;
+  readonly delivered: DeliveredVersions;
+  readonly sqs: Pick<SQSClient, 'send'>;
+  readonly telemetry: DeliveryTelemetry;
+  readonly config: BatchDeliveryConfig;
+  /** Jitter source, for tests. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** A batch in progress: per-record results, available to a record handler in any order. */
+export interface BatchDelivery {
+  /**
+   * The record handler for a partial-batch processor: resolves with the settlement when the record is
+   * done (delivered, dropped, skipped, dead-lettered), throws `RecordFailedError` when it must be retried.
+   */
+  settle(record: SQSRecord): Promise<RecordSettlement>;
+  /** All records settled (failures included); never rejects. */
+  readonly done: Promise<readonly RecordSettlement[]>;
+}
+
+interface Parsed {
+  readonly record: SQSRecord;
+  readonly message?: DeliveryMessage;
+  readonly invalid?: InvalidDeliveryMessageError;
+  readonly attempt: number;
+  readonly summary: MessageSummary;
+}
+
+const SKIPPED: unique symbol = Symbol('skipped');
+
+const summarize = (record: SQSRecord, message?: DeliveryMessage): MessageSummary =>
+  message
+    ? {
+        messageId: record.messageId,
+        resourceType: message.resourceType,
+        id: message.id,
+        versionId: message.versionId,
+        operation: message.operation,
+        subscriptionId: message.subscription.id,
+      }
+    : { messageId: record.messageId };
+
+/** An error's safe description: our own and AWS SDK errors carry no content; others only their name. */
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return 'unknown error';
+  const safe = error instanceof DeliveryError || error instanceof HealthLakeError || '$metadata' in error;
+  return safe ? `${error.name}: ${error.message}` : error.name;
+};
+
+/**
+ * Delivers a batch of SQS records from the delivery queue. Reads the ledger and the delivered versions
+ * of the whole batch in one call each, then works through the FIFO groups in parallel and through each
+ * group in order, stopping a group at its first retryable failure (and holding back its later records
+ * for the same backoff). Terminal failures and invalid messages go to the DLQ with their cause and count
+ * as done, so they never block their group; so does a message whose retries are used up.
+ *
+ * @example
+ * const batch = startBatchDelivery(event.Records, deps);
+ * return processPartialResponse(event, (record) => batch.settle(record), new SqsFifoPartialProcessorAsync(),
+ *   { skipGroupOnError: true });
+ */
+export const startBatchDelivery = (records: readonly SQSRecord[], deps: BatchDeliveryDeps): BatchDelivery => {
+  const results = new Map<string, Promise<RecordSettlement | typeof SKIPPED>>();
+  const parsed = records.map(parseRecord);
+  const state = prefetch(parsed, deps);
+  // Each record awaits (and handles) the prefetch; this only keeps an early rejection from being "unhandled".
+  state.catch(() => undefined);
+  const groups = new Map<string, Parsed[]>();
+  for (const item of parsed) {
+    const group = item.record.attributes.MessageGroupId ?? item.record.messageId;
+    const members = groups.get(group);
+    if (members) members.push(item);
+    else groups.set(group, [item]);
+  }
+  for (const [groupId, members] of groups) {
+    const chain = runGroup(groupId, members, state, deps);
+    members.forEach((member, index) => results.set(member.record.messageId, chain[index]!));
+  }
+  const done = Promise.all(records.map((record) => results.get(record.messageId)!)).then((all) =>
+    all.filter((result): result is RecordSettlement => result !== SKIPPED),
+  );
+  return {
+    done,
+    settle: async (record) => {
+      const result = await results.get(record.messageId);
+      if (result === undefined) throw new DeliveryError(`Record ${record.messageId} is not in this batch`);
+      if (result === SKIPPED) {
+        throw new DeliveryError(
+          `Record ${record.messageId} held back: an earlier message of its group failed`,
+        );
+      }
+      if (result.disposition === Disposition.retry) throw new RecordFailedError(result);
+      return result;
+    },
+  };
+};
+
+const parseRecord = (record: SQSRecord): Parsed => {
+  const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  try {
+    const message = parseDeliveryMessage(record.body);
+    return { record, message, attempt, summary: summarize(record, message) };
+  } catch (error) {
+    const invalid =
+      error instanceof InvalidDeliveryMessageError ? error : new InvalidDeliveryMessageError('unreadable');
+    return { record, invalid, attempt, summary: summarize(record) };
+  }
+};
+
+interface BatchState {
+  readonly latest: Map<string, LedgerEntry>;
+  readonly delivered: Map<string, DeliveredVersion>;
+}
+
+/** One read of the ledger and one of the delivered versions for the whole batch. */
+const prefetch = async (parsed: readonly Parsed[], deps: BatchDeliveryDeps): Promise<BatchState> => {
+  const keys = new Set<string>();
+  const targets = new Map<string, { resourceKey: string; endpoint: string }>();
+  for (const { message } of parsed) {
+    if (!message) continue;
+    const key = resourceKey(message.resourceType, message.id);
+    keys.add(key);
+    const target = { resourceKey: key, endpoint: message.subscription.endpoint };
+    targets.set(targetKey(target), target);
+  }
+  if (keys.size === 0) return { latest: new Map(), delivered: new Map() };
+  const [latest, delivered] = await Promise.all([
+    deps.ledger.getLatest([...keys]),
+    deps.delivered.getMany([...targets.values()]),
+  ]);
+  return { latest, delivered };
+};
+
+/** Runs one FIFO group in order; returns one promise per member, none of which rejects. */
+const runGroup = (
+  groupId: string,
+  members: readonly Parsed[],
+  statePromise: Promise<BatchState>,
+  deps: BatchDeliveryDeps,
+): Promise<RecordSettlement | typeof SKIPPED>[] => {
+  const settled: Promise<RecordSettlement | typeof SKIPPED>[] = [];
+  let previous: Promise<RecordSettlement | typeof SKIPPED | undefined> = Promise.resolve(undefined);
+  let failedAt = -1;
+  members.forEach((member, index) => {
+    const current = previous.then(async (before) => {
+      if (before === SKIPPED || before?.disposition === Disposition.retry) {
+        if (failedAt < 0) {
+          failedAt = index;
+          await holdBack(
+            members.slice(index),
+            before === SKIPPED ? 0 : (before?.retryDelaySeconds ?? 0),
+            deps,
+          );
+        }
+        return SKIPPED;
+      }
+      const result = await settleRecord(groupId, member, statePromise, deps);
+      deps.telemetry.settled(result);
+      return result;
+    });
+    settled.push(current);
+    previous = current;
+  });
+  return settled;
+};
+
+/** Gives the held-back records of a failed group the same backoff, so the group resumes together. */
+const holdBack = async (members: readonly Parsed[], delaySeconds: number, deps: BatchDeliveryDeps) => {
+  if (members.length === 0) return;
+  try {
+    await deps.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: deps.config.queueUrl,
+        Entries: members.map((member, index) => ({
+          Id: String(index),
+          ReceiptHandle: member.record.receiptHandle,
+          VisibilityTimeout: delaySeconds,
+        })),
+      }),
+    );
+  } catch (error) {
+    deps.telemetry.warn('Could not delay the held-back records of a failed group', {
+      records: members.length,
+      error: describe(error),
+    });
+  }
+};
+
+const settleRecord = async (
+  groupId: string,
+  item: Parsed,
+  statePromise: Promise<BatchState>,
+  deps: BatchDeliveryDeps,
+): Promise<RecordSettlement> => {
+  const { message, attempt, summary } = item;
+  const now = () => new Date(deps.now()).toISOString();
+  if (!message) {
+    const cause: FailureCause = {
+      reason: FailureReason.invalidMessage,
+      attempt,
+      at: now(),
+      diagnostics: item.invalid?.problems ?? 'invalid',
+    };
+    return deadLetter(
+      groupId,
+      item,
+      { kind: 'terminal-failure', cause },
+      DeadLetterKind.invalidMessage,
+      deps,
+    );
+  }
+  const endpoint = message.subscription.endpoint;
+  const allowed = deps.config.allowedEndpoints;
+  if (allowed && allowed.size > 0 && !allowed.has(endpoint)) {
+    const cause: FailureCause = { reason: FailureReason.endpointNotAllowed, attempt, at: now() };
+    return deadLetter(groupId, item, { kind: 'terminal-failure', cause }, DeadLetterKind.terminal, deps);
+  }
+
+  let outcome: DeliveryOutcome;
+  let state: BatchState;
+  const key = resourceKey(message.resourceType, message.id);
+  const target = { resourceKey: key, endpoint };
+  const deliveredKey = targetKey(target);
+  try {
+    state = await statePromise;
+  } catch (error) {
+    const cause: FailureCause = {
+      reason: FailureReason.stateUnavailable,
+      attempt,
+      at: now(),
+      diagnostics: describe(error),
+    };
+    return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
+  }
+  const previous = state.delivered.get(deliveredKey);
+  try {
+    outcome = await deliverMessage(
+      message,
+      { attempt, latest: state.latest.get(key), delivered: previous },
+      deps,
+    );
+  } catch (error) {
+    const cause: FailureCause = {
+      reason: FailureReason.error,
+      attempt,
+      at: now(),
+      diagnostics: describe(error),
+    };
+    outcome = { kind: 'transient-failure', cause };
+  }
+
+  switch (outcome.kind) {
+    case 'delivered':
+    case 'deleted': {
+      const version: DeliveredVersion = {
+        versionId: message.versionId,
+        lastUpdated: message.lastUpdated,
+        deleted: message.operation === 'delete',
+      };
+      try {
+        await deps.delivered.record(target, version, previous);
+        state.delivered.set(deliveredKey, version);
+      } catch (error) {
+        // HealthLake has it, but without the record a retried older version could overwrite it: retry.
+        const cause: FailureCause = {
+          reason: FailureReason.stateUnavailable,
+          attempt,
+          at: now(),
+          diagnostics: describe(error),
+        };
+        return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
+      }
+      return {
+        summary,
+        outcome,
+        attempt,
+        disposition: Disposition.done,
+        endToEndLatencyMs: deps.now() - Date.parse(message.trace.ingestedAt),
+      };
+    }
+    case 'not-supported-dropped':
+    case 'stale-skipped':
+      return { summary, outcome, attempt, disposition: Disposition.done };
+    case 'terminal-failure':
+      return deadLetter(groupId, item, outcome, DeadLetterKind.terminal, deps);
+    case 'transient-failure':
+      return retryOrGiveUp(groupId, item, outcome, deps);
+  }
+};
+
+const retryOrGiveUp = async (
+  groupId: string,
+  item: Parsed,
+  outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' }>,
+  deps: BatchDeliveryDeps,
+): Promise<RecordSettlement> => {
+  const maxAttempts = item.message?.subscription.maxAttempts ?? deps.config.defaultMaxAttempts;
+  if (item.attempt >= maxAttempts) {
+    return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
+  }
+  const delay = retryDelaySeconds(
+    item.attempt,
+    deps.config.backoff,
+    outcome.cause.retryAfterSeconds,
+    deps.random,
+  );
+  try {
+    await deps.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: deps.config.queueUrl,
+        Entries: [{ Id: '0', ReceiptHandle: item.record.receiptHandle, VisibilityTimeout: delay }],
+      }),
+    );
+  } catch (error) {
+    // The queue's own visibility timeout applies instead; the retry still happens.
+    deps.telemetry.warn('Could not set the retry delay of a failed record', {
+      messageId: item.record.messageId,
+      error: describe(error),
+    });
+  }
+  return {
+    summary: item.summary,
+    outcome,
+    attempt: item.attempt,
+    disposition: Disposition.retry,
+    retryDelaySeconds: delay,
+  };
+};
+
+const deadLetter = async (
+  groupId: string,
+  item: Parsed,
+  outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' | 'terminal-failure' }>,
+  kind: DeadLetterKind,
+  deps: BatchDeliveryDeps,
+): Promise<RecordSettlement> => {
+  try {
+    await deps.sqs.send(
+      new SendMessageCommand(
+        deadLetterInput({
+          queueUrl: deps.config.deadLetterQueueUrl,
+          body: item.record.body,
+          groupId,
+          kind,
+          cause: outcome.cause,
+          summary: item.summary,
+        }),
+      ),
+    );
+  } catch (error) {
+    deps.telemetry.warn('Could not send a failed record to the DLQ; it will be retried', {
+      messageId: item.record.messageId,
+      error: describe(error),
+    });
+    const delay = retryDelaySeconds(item.attempt, deps.config.backoff, undefined, deps.random);
+    return {
+      summary: item.summary,
+      outcome,
+      attempt: item.attempt,
+      disposition: Disposition.retry,
+      retryDelaySeconds: delay,
+    };
+  }
+  return { summary: item.summary, outcome, attempt: item.attempt, disposition: Disposition.deadLettered };
+};

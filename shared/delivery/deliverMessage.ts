@@ -1,0 +1,109 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CredentialsError, HealthLakeTransientError } from '../healthlake/errors.js';
+import type { HealthLakeApi } from '../healthlake/types.js';
+import type { DeliveryMessage } from '../messages/deliveryMessage.js';
+import { compareVersions } from '../versions/compareVersions.js';
+import type { LedgerEntry } from '../versions/VersionLedger.js';
+import { classifyResponse, isStaleCredentialResponse } from './classifyResponse.js';
+import type { DeliveredVersion } from './DeliveredVersions.js';
+import { PayloadError } from './errors.js';
+import { loadPayload } from './loadPayload.js';
+import { stripVersionIds } from './stripVersionIds.js';
+import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
+
+/** What is known about the message's resource when it is delivered. */
+export interface DeliveryContext {
+  /** Delivery attempt, 1-based (SQS ApproximateReceiveCount). */
+  readonly attempt: number;
+  /** The version ledger's latest entry for the resource, if any. */
+  readonly latest?: LedgerEntry;
+  /** The version last delivered to the message's endpoint, if any. */
+  readonly delivered?: DeliveredVersion;
+}
+
+/** The clients `deliverMessage` uses, narrowed to what it calls. */
+export interface DeliverMessageDeps {
+  /** The HealthLake client for a data store endpoint. */
+  healthLake(endpoint: string): HealthLakeApi;
+  /** Called when HealthLake rejected the credentials as expired/unknown, so they are refreshed. */
+  credentialsRejected?(endpoint: string): void;
+  /** For S3 payload references. */
+  readonly s3?: Pick<S3Client, 'send'>;
+  /** Clock (epoch ms). */
+  now(): number;
+}
+
+const failure = (
+  kind: 'transient-failure' | 'terminal-failure',
+  reason: FailureReason,
+  attempt: number,
+  now: number,
+  extra: Partial<FailureCause> = {},
+): DeliveryOutcome => ({ kind, cause: { reason, attempt, at: new Date(now).toISOString(), ...extra } });
+
+/**
+ * Delivers one validated message to HealthLake and says what happened; never throws for an expected
+ * failure. Skips a version older than the ledger's latest (when the subscription delivers the latest
+ * version only) or older than the one already delivered to this endpoint (always), so an older
+ * version never overwrites a newer one.
+ *
+ * @example
+ * const outcome = await deliverMessage(message, { attempt: 1, latest, delivered }, deps);
+ * if (outcome.kind === 'transient-failure') // back off and retry
+ */
+export const deliverMessage = async (
+  message: DeliveryMessage,
+  context: DeliveryContext,
+  deps: DeliverMessageDeps,
+): Promise<DeliveryOutcome> => {
+  const { attempt } = context;
+  if (message.subscription.deliverLatestVersion && context.latest) {
+    if (compareVersions(message, context.latest) < 0) {
+      return { kind: 'stale-skipped', newer: context.latest, against: 'ledger' };
+    }
+  }
+  if (context.delivered && compareVersions(message, context.delivered) < 0) {
+    return { kind: 'stale-skipped', newer: context.delivered, against: 'delivered' };
+  }
+
+  let body: string | undefined;
+  if (message.operation === 'upsert' && message.payload) {
+    try {
+      let resource = await loadPayload(message.payload, deps.s3);
+      if (resource.resourceType !== message.resourceType || resource.id !== message.id) {
+        return failure('terminal-failure', FailureReason.payloadCorrupt, attempt, deps.now(), {
+          diagnostics: 'payload resourceType/id do not match the message',
+        });
+      }
+      if (message.subscription.stripVersionIds) resource = stripVersionIds(resource);
+      body = JSON.stringify(resource);
+    } catch (error) {
+      if (error instanceof PayloadError) {
+        const kind = error.reason === 'payload-unavailable' ? 'transient-failure' : 'terminal-failure';
+        return failure(kind, error.reason, attempt, deps.now(), { diagnostics: error.message });
+      }
+      throw error;
+    }
+  }
+
+  const endpoint = message.subscription.endpoint;
+  const client = deps.healthLake(endpoint);
+  try {
+    const response =
+      body === undefined
+        ? await client.delete(message.resourceType, message.id)
+        : await client.put(message.resourceType, message.id, body);
+    if (isStaleCredentialResponse(response)) deps.credentialsRejected?.(endpoint);
+    return classifyResponse(message.operation, response, attempt, deps.now());
+  } catch (error) {
+    if (error instanceof HealthLakeTransientError) {
+      return failure('transient-failure', error.reason, attempt, deps.now(), { diagnostics: error.message });
+    }
+    if (error instanceof CredentialsError) {
+      return failure('transient-failure', FailureReason.credentials, attempt, deps.now(), {
+        diagnostics: error.message,
+      });
+    }
+    throw error;
+  }
+};

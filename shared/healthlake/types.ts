@@ -1,0 +1,22 @@
+import type { OperationOutcome } from '@medplum/fhirtypes';
+
+/** HealthLake's answer to one write. */
+export interface HealthLakeResponse {
+  readonly status: number;
+  /** The OperationOutcome of a 4xx/5xx answer, when the body held one. */
+  readonly outcome?: OperationOutcome;
+  /** `x-amzn-ErrorType` of an AWS-level error (e.g. `ExpiredTokenException`), without the suffix. */
+  readonly errorType?: string;
+  /** `Retry-After` in seconds, when HealthLake sent one. */
+  readonly retryAfterSeconds?: number;
+  /** Wall time from sending to the complete answer. */
+  readonly latencyMs: number;
+}
+
+/** The two data-plane calls the deliverer makes; a fake implements this in tests. */
+export interface HealthLakeApi {
+  /** `PUT {endpoint}{type}/{id}` with the resource JSON (update-as-create). */
+  put(resourceType: string, id: string, body: string): Promise<HealthLakeResponse>;
+  /** `DELETE {endpoint}{type}/{id}`. */
+  delete(resourceType: string, id: string): Promise<HealthLakeResponse>;
+}

@@ -1,0 +1,231 @@
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
+import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
+import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
+import { RecordFailedError } from '../../../shared/delivery/errors.js';
+import type { RecordSettlement } from '../../../shared/delivery/types.js';
+import { badRequest, serverError } from '../../../shared/fhir/outcomes.js';
+import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
+import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
+import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
+
+const sqs = mockClient(SQSClient);
+const QUEUE = 'http://sqs.local/000000000000/hlc-delivery.fifo';
+const DLQ = 'http://sqs.local/000000000000/hlc-delivery-dlq.fifo';
+
+const setup = (overrides: Partial<BatchDeliveryDeps> = {}) => {
+  const fake = new FakeHealthLake();
+  const settled: RecordSettlement[] = [];
+  const warnings: string[] = [];
+  const ledger = new InMemoryVersionLedger();
+  const delivered = new InMemoryDeliveredVersions();
+  const deps: BatchDeliveryDeps = {
+    healthLake: () => fake,
+    now: Date.now,
+    ledger,
+    delivered,
+    sqs: new SQSClient({ region: 'us-east-1' }),
+    telemetry: { settled: (s) => settled.push(s), warn: (message) => warnings.push(message) },
+    config: { queueUrl: QUEUE, deadLetterQueueUrl: DLQ, defaultMaxAttempts: 3, backoff: { baseSeconds: 4 } },
+    random: () => 1,
+    ...overrides,
+  };
+  return { fake, settled, warnings, ledger, delivered, deps };
+};
+
+const dlqSends = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+
+describe('Function: startBatchDelivery', () => {
+  beforeEach(() => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+  afterEach(() => {
+    sqs.reset();
+  });
+
+  it('settles delivered records as done and records the delivered version', async () => {
+    const { deps, delivered, settled } = setup();
+    const record = sqsRecord(deliveryMessage({ versionId: '3' }));
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({
+      disposition: 'done',
+      outcome: { kind: 'delivered' },
+    });
+    await batch.done;
+    const versions = await delivered.getMany([{ resourceKey: 'Patient/p1', endpoint: TEST_ENDPOINT }]);
+    expect([...versions.values()][0]).toMatchObject({ versionId: '3', deleted: false });
+    expect(settled[0]?.endToEndLatencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reads the ledger once for the whole batch', async () => {
+    const { deps, ledger } = setup();
+    const spy = vi.spyOn(ledger, 'getLatest');
+    const records = ['a', 'b', 'c'].map((id) => sqsRecord(deliveryMessage({ id })));
+    const batch = startBatchDelivery(records, deps);
+    await batch.done;
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(spy.mock.calls[0]?.[0]).toEqual(['Patient/a', 'Patient/b', 'Patient/c']);
+  });
+
+  it('sends a terminal failure to the DLQ with its cause, keeping the body and group, and reports success', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 422, latencyMs: 1, outcome: badRequest('Patient.gender: bad code') });
+    const record = sqsRecord(deliveryMessage({ versionId: '2' }), { receiveCount: 1 });
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    const [sent] = dlqSends();
+    expect(sent).toMatchObject({
+      QueueUrl: DLQ,
+      MessageBody: record.body,
+      MessageGroupId: 'Patient/p1',
+      MessageDeduplicationId: `dlq-${record.messageId}`,
+    });
+    expect(readDeadLetterCause(sent?.MessageAttributes)).toMatchObject({
+      kind: 'terminal',
+      reason: 'http-status',
+      status: 422,
+      issueCode: 'invalid',
+      diagnostics: 'Patient.gender: bad code',
+      attempt: 1,
+      messageId: record.messageId,
+      resourceType: 'Patient',
+      id: 'p1',
+      versionId: '2',
+      subscriptionId: 'sub-1',
+    });
+  });
+
+  it('sends an invalid message to the DLQ with the validation problems, without failing the batch', async () => {
+    const { deps } = setup();
+    const invalid = sqsRecord('{"schema":"nope"}', { groupId: 'g1' });
+    const good = sqsRecord(deliveryMessage());
+    const batch = startBatchDelivery([invalid, good], deps);
+    await expect(batch.settle(invalid)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    await expect(batch.settle(good)).resolves.toMatchObject({ disposition: 'done' });
+    const cause = readDeadLetterCause(dlqSends()[0]?.MessageAttributes);
+    expect(cause).toMatchObject({ kind: 'invalid-message', reason: 'invalid-message' });
+    expect(cause?.diagnostics).toContain('schema');
+    expect(dlqSends()[0]?.MessageBody).toBe('{"schema":"nope"}');
+  });
+
+  it('retries a transient failure with a backoff visibility timeout and reports the record failed', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 503, latencyMs: 1, outcome: serverError() });
+    const record = sqsRecord(deliveryMessage(), { receiveCount: 2 });
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).rejects.toBeInstanceOf(RecordFailedError);
+    const visibility = sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input;
+    // attempt 2, base 4 s: 8 s, jitter at its top (random = 1).
+    expect(visibility?.Entries).toEqual([
+      { Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: 8 },
+    ]);
+    expect(dlqSends()).toHaveLength(0);
+  });
+
+  it('dead-letters a transient failure itself once the subscription’s attempts are used up', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 429, latencyMs: 1 });
+    const message = deliveryMessage({ subscription: { maxAttempts: 2 } });
+    const record = sqsRecord(message, { receiveCount: 2 });
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
+      kind: 'retries-exhausted',
+      status: 429,
+      attempt: 2,
+    });
+  });
+
+  it('stops a group at its first failure, holds its later records back, and lets other groups go on', async () => {
+    const { deps, fake } = setup();
+    fake.responder = (call) =>
+      call.id === 'a' && (call.body as { meta: { versionId: string } }).meta.versionId === '1'
+        ? { status: 500, latencyMs: 1 }
+        : { status: 200, latencyMs: 1 };
+    const a1 = sqsRecord(deliveryMessage({ id: 'a', versionId: '1' }));
+    const a2 = sqsRecord(deliveryMessage({ id: 'a', versionId: '2' }));
+    const b1 = sqsRecord(deliveryMessage({ id: 'b', versionId: '1' }));
+    const batch = startBatchDelivery([a1, b1, a2], deps);
+    await expect(batch.settle(a1)).rejects.toBeInstanceOf(RecordFailedError);
+    await expect(batch.settle(b1)).resolves.toMatchObject({ disposition: 'done' });
+    await expect(batch.settle(a2)).rejects.toThrow(/held back/);
+    await batch.done;
+    expect(fake.calls.map((call) => call.id)).toEqual(['a', 'b']);
+    const holds = sqs
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .map((call) => call.args[0].input.Entries);
+    expect(holds).toContainEqual([{ Id: '0', ReceiptHandle: a2.receiptHandle, VisibilityTimeout: 4 }]);
+  });
+
+  it('does not let a not-supported drop or a terminal failure block the rest of its group', async () => {
+    const { deps, fake } = setup();
+    let call = 0;
+    fake.responder = () => {
+      call += 1;
+      if (call === 1)
+        return {
+          status: 400,
+          latencyMs: 1,
+          outcome: {
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'not-supported' }],
+          },
+        };
+      if (call === 2) return { status: 409, latencyMs: 1 };
+      return { status: 200, latencyMs: 1 };
+    };
+    const records = ['1', '2', '3'].map((v) => sqsRecord(deliveryMessage({ versionId: v })));
+    const batch = startBatchDelivery(records, deps);
+    const results = await Promise.all(records.map((record) => batch.settle(record)));
+    expect(results.map((r) => r.outcome.kind)).toEqual([
+      'not-supported-dropped',
+      'terminal-failure',
+      'delivered',
+    ]);
+  });
+
+  it('skips a retried older version that arrives after a newer one in the same batch', async () => {
+    const { deps, fake } = setup();
+    const message = (versionId: string) =>
+      deliveryMessage({ versionId, subscription: { deliverLatestVersion: false } });
+    const records = [sqsRecord(message('5')), sqsRecord(message('2'), { receiveCount: 2 })];
+    const batch = startBatchDelivery(records, deps);
+    const results = await Promise.all(records.map((record) => batch.settle(record)));
+    expect(results.map((r) => r.outcome.kind)).toEqual(['delivered', 'stale-skipped']);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it('retries every record when the version state cannot be read', async () => {
+    const { deps, ledger } = setup();
+    vi.spyOn(ledger, 'getLatest').mockRejectedValue(Object.assign(new Error('throttled'), { $metadata: {} }));
+    const record = sqsRecord(deliveryMessage());
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).rejects.toBeInstanceOf(RecordFailedError);
+    expect((await batch.done)[0]?.outcome).toMatchObject({ cause: { reason: 'state-unavailable' } });
+  });
+
+  it('retries a record whose DLQ send failed, rather than losing it', async () => {
+    const { deps, fake, warnings } = setup();
+    sqs.on(SendMessageCommand).rejects(new Error('KMS.ThrottlingException'));
+    fake.responder = () => ({ status: 400, latencyMs: 1 });
+    const record = sqsRecord(deliveryMessage());
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).rejects.toBeInstanceOf(RecordFailedError);
+    expect(warnings[0]).toMatch(/DLQ/);
+  });
+
+  it('dead-letters a message whose endpoint is not on the allow-list', async () => {
+    const { deps, fake } = setup();
+    const record = sqsRecord(deliveryMessage());
+    const batch = startBatchDelivery([record], {
+      ...deps,
+      config: { ...deps.config, allowedEndpoints: new Set(['https://other.example/r4/']) },
+    });
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(fake.calls).toHaveLength(0);
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)?.reason).toBe('endpoint-not-allowed');
+  });
+});
