@@ -1,0 +1,179 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoJobStore,
+  handleBackfillRequest,
+  SqsWorkQueue,
+  subscriptionLookup,
+} from '../../shared/backfill/index.js';
+import { ENV } from '../../shared/config/constants.js';
+import { boolEnv, ConfigurationError, intEnv, optionalEnv, requireEnv } from '../../shared/config/env.js';
+import { compileCriteria } from '../../shared/criteria/index.js';
+import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
+import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
+import type { AuthMode } from '../../shared/ingest/auth/types.js';
+import { INGEST_DEFAULTS, INGEST_ENV } from '../../shared/ingest/constants.js';
+import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
+import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
+import { DefaultWritePipeline } from '../../shared/ingest/DefaultWritePipeline.js';
+import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
+import { SqsDeliveryQueue } from '../../shared/ingest/SqsDeliveryQueue.js';
+import {
+  ActiveSubscriptionCache,
+  DynamoSubscriptionStore,
+  handleSubscriptionRequest,
+  parseAllowedEndpoints,
+} from '../../shared/subscriptions/index.js';
+import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
+import { adaptLogger } from './adaptLogger.js';
+import type { IngestHandlerDeps } from './createIngestHandler.js';
+
+const parseAuthModes = (raw: string): AuthMode[] => {
+  const modes = raw
+    .split(',')
+    .map((mode) => mode.trim())
+    .filter(Boolean);
+  const invalid = modes.filter((mode) => mode !== 'bearer' && mode !== 'iam');
+  if (modes.length === 0 || invalid.length > 0) {
+    throw new ConfigurationError(`${INGEST_ENV.authModes} must list bearer and/or iam, got "${raw}"`);
+  }
+  return modes as AuthMode[];
+};
+
+/**
+ * The ingest Lambda's dependencies from its environment (names in shared/config/constants.ts `ENV`
+ * and shared/ingest/constants.ts `INGEST_ENV`), read once at module load. AWS endpoints follow the
+ * SDK's own variables (AWS_ENDPOINT_URL_*), so local mode runs this unchanged.
+ * Subscription management is wired in; `$trigger-subscription` and `$backfill-job` when
+ * BACKFILL_QUEUE_URL is set.
+ */
+export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
+  const tableName = requireEnv(ENV.stateTable, env);
+  const queueUrl = requireEnv(ENV.deliveryQueueUrl, env);
+  const allowedEndpoints = parseAllowedEndpoints(requireEnv(ENV.allowedEndpoints, env));
+  const modes = parseAuthModes(optionalEnv(INGEST_ENV.authModes, 'bearer', env));
+  const sse = optionalEnv(INGEST_ENV.payloadEncryption, 'aws:kms', env);
+  if (sse !== 'aws:kms' && sse !== 'AES256') {
+    throw new ConfigurationError(`${INGEST_ENV.payloadEncryption} must be aws:kms or AES256, got "${sse}"`);
+  }
+  const tokenStore = optionalEnv(INGEST_ENV.tokenStore, 'secretsmanager', env);
+  if (tokenStore !== 'secretsmanager' && tokenStore !== 'ssm') {
+    throw new ConfigurationError(
+      `${INGEST_ENV.tokenStore} must be secretsmanager or ssm, got "${tokenStore}"`,
+    );
+  }
+  const powertoolsLogger = new Logger({ serviceName: 'ingest' });
+  const logger = adaptLogger(powertoolsLogger);
+  const metrics = new Metrics({ namespace: 'HealthLakeConnector', serviceName: 'ingest' });
+  const collector = new IngestMetricsCollector();
+
+  const document = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  // Send to the configured (or regional) SQS endpoint, not the queue URL's host: with
+  // AWS_ENDPOINT_URL_SQS pointing at a stand-in, its queue URLs name hosts that do not resolve.
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  const kmsKeyId = env[INGEST_ENV.payloadKmsKeyId];
+  const bucket = env[ENV.payloadBucket];
+  const queue = new SqsDeliveryQueue({
+    sqs,
+    queueUrl,
+    // Path-style only against an S3 stand-in (its virtual-host names do not resolve).
+    ...(bucket ? { s3: new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }), bucket } : {}),
+    serverSideEncryption: sse,
+    ...(kmsKeyId ? { kmsKeyId } : {}),
+  });
+  const store = new DynamoSubscriptionStore({ client: document, tableName });
+  const retry = env[ENV.deliveryRetryCount];
+  const cache = new ActiveSubscriptionCache({
+    store,
+    allowedEndpoints,
+    logger,
+    ...(retry
+      ? { defaultDeliveryRetryCount: intEnv(ENV.deliveryRetryCount, 0, { min: 0, max: 999 }, env) }
+      : {}),
+  });
+  const pipeline = new DefaultWritePipeline({
+    ledger: new DynamoVersionLedger({ client: document, tableName }),
+    matcher: cache,
+    queue,
+  });
+  const routes: OptionalRoute[] = [];
+  const backfillQueueUrl = env[ENV.backfillQueueUrl];
+  if (backfillQueueUrl) {
+    const deps = {
+      jobs: new DynamoJobStore({ client: document, tableName }),
+      subscriptions: subscriptionLookup(store),
+      queue: new SqsWorkQueue({ client: sqs, queueUrl: backfillQueueUrl }),
+      compileCriteria,
+      logger,
+    };
+    routes.push((request) => handleBackfillRequest(request, deps));
+  }
+  const route = createIngestRouter({
+    pipeline,
+    observer: collector,
+    logger,
+    limits: {
+      maxBundleEntries: intEnv(
+        INGEST_ENV.maxBundleEntries,
+        INGEST_DEFAULTS.maxBundleEntries,
+        { min: 1, max: 10_000 },
+        env,
+      ),
+      validateResources: boolEnv(INGEST_ENV.validateResources, true, env),
+    },
+    subscriptionRoute: (request) =>
+      handleSubscriptionRequest(request, {
+        store,
+        allowedEndpoints,
+        logger,
+        onChange: () => cache.invalidate(),
+      }),
+    routes,
+    triggerSubscription: routes.length > 0,
+    authModes: modes.map((mode) => (mode === 'iam' ? 'IAM (SigV4)' : 'bearer token')),
+  });
+  const tokenSecretId = env[ENV.ingestTokenSecretId];
+  if (modes.includes('bearer') && !tokenSecretId) {
+    throw new ConfigurationError(
+      `Missing required environment variable ${ENV.ingestTokenSecretId} (bearer authentication)`,
+    );
+  }
+  const authenticator = createAuthenticator({
+    modes,
+    ...(tokenSecretId
+      ? {
+          tokenHashes: powertoolsTokenSource({
+            store: tokenStore,
+            name: tokenSecretId,
+            maxAgeSeconds: intEnv(
+              INGEST_ENV.tokenCacheSeconds,
+              INGEST_DEFAULTS.tokenCacheSeconds,
+              { min: 0, max: 3600 },
+              env,
+            ),
+          }),
+        }
+      : {}),
+  });
+  const publicBaseUrl = env[ENV.publicBaseUrl];
+  return {
+    route,
+    authenticator,
+    collector,
+    logger: powertoolsLogger,
+    metrics,
+    maxBodyBytes: intEnv(
+      INGEST_ENV.maxBodyBytes,
+      INGEST_DEFAULTS.maxBodyBytes,
+      { min: 1024, max: 10 * 1024 * 1024 },
+      env,
+    ),
+    ...(publicBaseUrl ? { publicBaseUrl } : {}),
+  };
+};

@@ -1,0 +1,189 @@
+import type { FhirResource } from '../criteria/types.js';
+import { resourceKey } from '../fhir/ids.js';
+import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
+import type { DeliveryMessage } from '../messages/deliveryMessage.js';
+import type { ActiveSubscription } from '../subscriptions/types.js';
+import type { LedgerEntry, RecordResult, VersionLedger } from '../versions/VersionLedger.js';
+import { INGEST_DEFAULTS } from './constants.js';
+import { contentHash } from './contentHash.js';
+import type { SubscriptionMatcher } from './SubscriptionMatcher.js';
+import type { DeliveryQueue } from './SqsDeliveryQueue.js';
+import type { IncomingWrite, WritePipeline, WriteResult } from './types.js';
+
+export interface DefaultWritePipelineDeps {
+  readonly ledger: VersionLedger;
+  readonly matcher: SubscriptionMatcher;
+  readonly queue: DeliveryQueue;
+  /** Clock for connector-assigned `meta.lastUpdated` and `trace.ingestedAt` (default `new Date()`). */
+  readonly now?: () => Date;
+  /** Distinct resources recorded concurrently (default 16); writes to one resource stay in order. */
+  readonly recordConcurrency?: number;
+}
+
+interface Recorded {
+  readonly write: IncomingWrite;
+  readonly result: RecordResult;
+  readonly resource?: FhirResource;
+}
+
+/**
+ * The write path shared by ingest and backfill: record the version (source-versioned writes keep
+ * `meta.versionId`/`lastUpdated`, others get the next connector version and `lastUpdated` = now),
+ * match subscriptions (not for stale writes), and enqueue one message per (endpoint, version).
+ * Resolves only when everything is recorded and enqueued; any failure rejects, and retrying the same
+ * writes is safe (a retry is `current` and re-sends the same deduplicated messages).
+ *
+ * @example
+ * const pipeline = new DefaultWritePipeline({ ledger, matcher: subscriptionCache, queue });
+ * const [result] = await pipeline.accept([{ operation: 'upsert', resourceType: 'Patient', id: '1', resource, source: 'ingest', requestId }]);
+ */
+export class DefaultWritePipeline implements WritePipeline {
+  private readonly deps: DefaultWritePipelineDeps;
+
+  public constructor(deps: DefaultWritePipelineDeps) {
+    this.deps = deps;
+  }
+
+  public async accept(writes: readonly IncomingWrite[]): Promise<WriteResult[]> {
+    const now = (this.deps.now ?? (() => new Date()))();
+    const ingestedAt = now.toISOString();
+    const recorded = await this.recordAll(writes, ingestedAt);
+    const messages: DeliveryMessage[] = [];
+    const results: WriteResult[] = [];
+    for (const { write, result, resource } of recorded) {
+      let targets: readonly ActiveSubscription[] = [];
+      if (result.status !== 'stale') {
+        targets = await this.targets(write, resource);
+        for (const subscription of targets) {
+          messages.push(toMessage(write, result.latest, resource, subscription, ingestedAt));
+        }
+      }
+      results.push({
+        status: result.status,
+        versionId: result.latest.versionId,
+        lastUpdated: result.latest.lastUpdated,
+        ...(resource ? { resource } : {}),
+        matched: targets.length,
+        enqueued: targets.length,
+      });
+    }
+    await this.deps.queue.enqueue(messages);
+    return results;
+  }
+
+  /** Records every write; writes to the same resource in their given order, others concurrently. */
+  private async recordAll(writes: readonly IncomingWrite[], now: string): Promise<Recorded[]> {
+    const byKey = new Map<string, number[]>();
+    writes.forEach((write, index) => {
+      const key = resourceKey(write.resourceType, write.id);
+      const indices = byKey.get(key);
+      if (indices) indices.push(index);
+      else byKey.set(key, [index]);
+    });
+    const output = new Array<Recorded>(writes.length);
+    const groups = [...byKey.entries()];
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        const [key, indices] = groups[next++] as [string, number[]];
+        for (const index of indices) {
+          output[index] = await this.record(key, writes[index] as IncomingWrite, now);
+        }
+      }
+    };
+    const concurrency = Math.max(1, this.deps.recordConcurrency ?? INGEST_DEFAULTS.recordConcurrency);
+    await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
+    return output;
+  }
+
+  private async record(key: string, write: IncomingWrite, now: string): Promise<Recorded> {
+    const { ledger } = this.deps;
+    if (write.operation === 'delete' || !write.resource) {
+      return { write, result: await ledger.assignNextVersion(key, { deleted: true, lastUpdated: now }) };
+    }
+    const resource = write.resource;
+    const meta = (resource.meta ?? {}) as { versionId?: unknown; lastUpdated?: unknown };
+    const hash = contentHash(resource);
+    if (typeof meta.versionId === 'string' && meta.versionId !== '') {
+      const lastUpdated =
+        typeof meta.lastUpdated === 'string' && !Number.isNaN(Date.parse(meta.lastUpdated))
+          ? meta.lastUpdated
+          : now;
+      const entry: LedgerEntry = {
+        versionId: meta.versionId,
+        lastUpdated,
+        deleted: false,
+        contentHash: hash,
+      };
+      const result = await ledger.recordSourceVersion(key, entry);
+      return { write, result, resource: withVersion(resource, meta.versionId, lastUpdated) };
+    }
+    const result = await ledger.assignNextVersion(key, {
+      deleted: false,
+      contentHash: hash,
+      lastUpdated: now,
+    });
+    return {
+      write,
+      result,
+      resource: withVersion(resource, result.latest.versionId, result.latest.lastUpdated),
+    };
+  }
+
+  private async targets(write: IncomingWrite, resource: FhirResource | undefined) {
+    const subject = resource ?? { resourceType: write.resourceType, id: write.id };
+    const matched = await this.deps.matcher.match(
+      subject,
+      write.operation,
+      write.onlySubscriptionId === undefined ? undefined : { onlySubscriptionId: write.onlySubscriptionId },
+    );
+    const seen = new Set<string>();
+    return matched.filter((subscription) => {
+      if (write.onlySubscriptionId !== undefined && subscription.id !== write.onlySubscriptionId)
+        return false;
+      if (write.operation === 'delete' && !subscription.sendDeleteMessages) return false;
+      // One message per endpoint and version, however many subscriptions overlap.
+      if (seen.has(subscription.endpoint)) return false;
+      seen.add(subscription.endpoint);
+      return true;
+    });
+  }
+}
+
+const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
+  ...resource,
+  meta: { ...((resource.meta as object | undefined) ?? {}), versionId, lastUpdated },
+});
+
+const toMessage = (
+  write: IncomingWrite,
+  version: LedgerEntry,
+  resource: FhirResource | undefined,
+  subscription: ActiveSubscription,
+  ingestedAt: string,
+): DeliveryMessage => ({
+  schema: DELIVERY_MESSAGE_SCHEMA,
+  operation: write.operation,
+  resourceType: write.resourceType,
+  id: write.id,
+  versionId: version.versionId,
+  lastUpdated: version.lastUpdated,
+  subscription: {
+    id: subscription.id,
+    endpoint: subscription.endpoint,
+    stripVersionIds: subscription.stripVersionIds,
+    deliverLatestVersion: subscription.deliverLatestVersion,
+    ...(subscription.deliveryRetryCount === undefined
+      ? {}
+      : { maxAttempts: Math.min(1000, Math.max(1, subscription.deliveryRetryCount + 1)) }),
+  },
+  trace: {
+    ingestedAt,
+    requestId: write.requestId,
+    source: write.source,
+    ...(write.jobId === undefined ? {} : { jobId: write.jobId }),
+  },
+  ...(write.operation === 'upsert' && resource
+    ? { payload: { kind: 'inline' as const, resource: resource as Record<string, unknown> } }
+    : {}),
+});

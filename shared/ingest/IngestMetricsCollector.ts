@@ -1,0 +1,41 @@
+import type { IncomingWrite, WriteResult } from './types.js';
+import type { IngestObserver } from './routes/IngestRouterContext.js';
+
+/** Ingest metric names (CloudWatch, namespace set by the Lambda). */
+export const INGEST_METRICS = {
+  ingested: 'Ingested',
+  matched: 'Matched',
+  enqueued: 'Enqueued',
+  rejectedRequests: 'RejectedRequests',
+  staleWrites: 'StaleWrites',
+} as const;
+export type IngestMetricName = (typeof INGEST_METRICS)[keyof typeof INGEST_METRICS];
+
+/**
+ * Counts one request's metrics by resource type (the only dimension, to keep cardinality bounded),
+ * so a Lambda can publish them in one EMF record per type.
+ */
+export class IngestMetricsCollector implements IngestObserver {
+  /** resourceType ('' = none) -> metric -> count. */
+  public readonly counts = new Map<string, Map<IngestMetricName, number>>();
+
+  public rejected(): void {
+    this.add('', INGEST_METRICS.rejectedRequests, 1);
+  }
+
+  public written(write: IncomingWrite, result: WriteResult): void {
+    this.add(write.resourceType, INGEST_METRICS.ingested, 1);
+    if (result.status === 'stale') this.add(write.resourceType, INGEST_METRICS.staleWrites, 1);
+    if (result.matched > 0) this.add(write.resourceType, INGEST_METRICS.matched, result.matched);
+    if (result.enqueued > 0) this.add(write.resourceType, INGEST_METRICS.enqueued, result.enqueued);
+  }
+
+  private add(resourceType: string, name: IngestMetricName, value: number): void {
+    let byName = this.counts.get(resourceType);
+    if (!byName) {
+      byName = new Map();
+      this.counts.set(resourceType, byName);
+    }
+    byName.set(name, (byName.get(name) ?? 0) + value);
+  }
+}

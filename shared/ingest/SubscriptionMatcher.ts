@@ -1,0 +1,17 @@
+import type { FhirResource } from '../criteria/types.js';
+import type { ActiveSubscription } from '../subscriptions/types.js';
+
+/**
+ * What the write pipeline needs from the subscriptions module: the active subscriptions a write
+ * matches, at most one per distinct endpoint (overlapping criteria must not double-deliver).
+ * `ActiveSubscriptionCache` (shared/subscriptions) satisfies it. For a delete the resource is a stub
+ * `{ resourceType, id }`: whether a delete is sent is the subscription's `sendDeleteMessages`.
+ * `onlySubscriptionId` (backfill) restricts matching to that one subscription.
+ */
+export interface SubscriptionMatcher {
+  match(
+    resource: FhirResource,
+    operation: 'upsert' | 'delete',
+    options?: { readonly onlySubscriptionId?: string },
+  ): Promise<readonly ActiveSubscription[]> | readonly ActiveSubscription[];
+}

@@ -1,0 +1,44 @@
+/** Environment variables of the ingest Lambda beyond shared/config/constants.ts `ENV`. */
+export const INGEST_ENV = {
+  /** Largest accepted request body, bytes (default 5 MiB, under Lambda's 6 MB synchronous payload). */
+  maxBodyBytes: 'INGEST_MAX_BODY_BYTES',
+  /** Most entries accepted in one transaction or batch Bundle (default 1000). */
+  maxBundleEntries: 'INGEST_MAX_BUNDLE_ENTRIES',
+  /** `bearer` (default), `iam`, or `bearer,iam` (either is accepted). */
+  authModes: 'INGEST_AUTH_MODES',
+  /** Where the hashed tokens live: `secretsmanager` (default) or `ssm` (a SecureString). */
+  tokenStore: 'INGEST_TOKEN_STORE',
+  /** Seconds the token list is cached before it is fetched again (default 120). */
+  tokenCacheSeconds: 'INGEST_TOKEN_CACHE_SECONDS',
+  /** S3 server-side encryption of large payloads: `aws:kms` (default) or `AES256`. */
+  payloadEncryption: 'PAYLOAD_SSE',
+  /** KMS key for `aws:kms` payload encryption (default: the bucket's / AWS managed key). */
+  payloadKmsKeyId: 'PAYLOAD_KMS_KEY_ID',
+  /** Run the FHIR structure validator on every resource (default true). */
+  validateResources: 'INGEST_VALIDATE_RESOURCES',
+} as const;
+
+export const INGEST_DEFAULTS = {
+  maxBodyBytes: 5 * 1024 * 1024,
+  maxBundleEntries: 1000,
+  tokenCacheSeconds: 120,
+  /** SendMessageBatch: at most 10 entries and 1 MiB (sum of bodies) per call. */
+  sqsBatchEntries: 10,
+  sqsBatchBytes: 1_048_576,
+  /** Attempts for entries SQS reports as Failed before the request fails (5xx). */
+  enqueueAttempts: 4,
+  enqueueBackoffMs: 50,
+  /** SendMessageBatch calls in flight at once for one request. */
+  sendConcurrency: 8,
+  /** Writes to distinct resources recorded concurrently within one request. */
+  recordConcurrency: 16,
+} as const;
+
+/** Resource types a producer cannot write through the pipeline (handled elsewhere or not data). */
+export const NON_CLINICAL_TYPES: ReadonlySet<string> = new Set([
+  'Subscription',
+  'OperationOutcome',
+  'Bundle',
+  'Parameters',
+  'CapabilityStatement',
+]);

