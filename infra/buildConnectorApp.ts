@@ -1,0 +1,71 @@
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import type { ConnectorConfig } from './config/parseConnectorConfig.js';
+import { CustomerAccessStack } from './stacks/CustomerAccessStack.js';
+import {
+  delivererRoleName,
+  HealthLakeConnectorStack,
+  type ConnectorEntryPoints,
+} from './stacks/HealthLakeConnectorStack.js';
+
+export interface ConnectorApp {
+  readonly connector: HealthLakeConnectorStack;
+  /** Present in cross-account mode: deploy it to the customer's account. */
+  readonly customerAccess?: CustomerAccessStack;
+  /** The rule packs registered on the app (tests call `validateScope` on them). */
+  readonly nagPacks: readonly (AwsSolutionsChecks | HIPAASecurityChecks)[];
+}
+
+/** `arn:aws:iam::{account}:role/{path/}{name}` split into the Role construct's `roleName` and `path`. */
+const roleNameAndPath = (roleArn: string): { roleName: string; rolePath?: string } => {
+  const resource = roleArn.slice(roleArn.indexOf(':role/') + ':role/'.length);
+  const slash = resource.lastIndexOf('/');
+  return slash < 0
+    ? { roleName: resource }
+    : { roleName: resource.slice(slash + 1), rolePath: `/${resource.slice(0, slash + 1)}` };
+};
+
+/** CloudFormation stack names allow letters, digits and `-`. */
+const stackSafe = (value: string): string => value.replaceAll('_', '-');
+
+/**
+ * Instantiates the stacks for one validated configuration and registers the cdk-nag packs
+ * (AwsSolutions, HIPAA Security) as CDK policy-validation plugins.
+ */
+export const buildConnectorApp = (
+  app: App,
+  config: ConnectorConfig,
+  options: { readonly entryPoints?: ConnectorEntryPoints } = {},
+): ConnectorApp => {
+  const connector = new HealthLakeConnectorStack(
+    app,
+    `HealthLakeConnector-${stackSafe(config.connectorId)}`,
+    {
+      config,
+      env: { account: config.account, region: config.region },
+      ...(options.entryPoints === undefined ? {} : { entryPoints: options.entryPoints }),
+    },
+  );
+  let customerAccess: CustomerAccessStack | undefined;
+  const access = config.healthLake.access;
+  if (access.mode === 'crossAccount') {
+    customerAccess = new CustomerAccessStack(
+      app,
+      `HealthLakeCustomerAccess-${stackSafe(config.connectorId)}`,
+      {
+        env: { account: config.dataStoreAccount, region: config.dataStore.region },
+        connectorAccount: config.account,
+        delivererRoleArn: `arn:aws:iam::${config.account}:role/${delivererRoleName(config)}`,
+        externalId: access.externalId,
+        dataStoreArns: config.dataStores.map((store) => store.arn),
+        ...roleNameAndPath(access.roleArn),
+        ...(config.healthLake.datastoreKmsKeyArn === undefined
+          ? {}
+          : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
+      },
+    );
+  }
+  const nagPacks = [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app)] as const;
+  Validations.of(app).addPlugins(...nagPacks);
+  return { connector, nagPacks, ...(customerAccess === undefined ? {} : { customerAccess }) };
+};

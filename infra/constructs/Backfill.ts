@@ -1,0 +1,154 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/config/constants.js';
+import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
+import { ConnectorFunction } from './ConnectorFunction.js';
+import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
+
+/** The source FHIR server backfill reads from. */
+export interface SourceFhirServer {
+  readonly baseUrl: string;
+  readonly auth: 'none' | 'bearer' | 'basic' | 'oauth2' | 'sigv4';
+  /** Credentials (bearer token, basic user/password, OAuth2 client) for the server. */
+  readonly secret?: SecretReferenceProps;
+  /** For `sigv4` against a HealthLake data store: its ARN, granted read and search. */
+  readonly sigv4DataStoreArn?: string;
+  /** For `sigv4`: signing service and region (worker defaults: healthlake, the function's region). */
+  readonly sigv4?: { readonly service?: string; readonly region?: string };
+  /** `_count` for searches without one (worker default 100). */
+  readonly pageSize?: number;
+  /** Most requests per second to the source server (worker default 0 = unlimited). */
+  readonly requestsPerSecond?: number;
+}
+
+export interface BackfillProps {
+  readonly entry: string;
+  readonly serviceName: string;
+  readonly source: SourceFhirServer;
+  /** Messages per worker invocation. @default 1 (a message is one page of work) */
+  readonly batchSize?: number;
+  /** @default Duration.seconds(0) */
+  readonly maxBatchingWindow?: Duration;
+  /** Event source mapping MaximumConcurrency, 2-1000 (also limits load on the source server). @default 2 */
+  readonly maxConcurrency?: number;
+  /** Receives before a page message moves to the backfill DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** @default Duration.minutes(2) */
+  readonly timeout?: Duration;
+  /** @default - a new customer-managed key with rotation */
+  readonly encryptionKey?: kms.IKey;
+  readonly logRetention?: logs.RetentionDays;
+  readonly logEncryptionKey?: kms.IKey;
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * Historical backfill (`$trigger-subscription`): a page-work queue with its DLQ (KMS, HTTPS only),
+ * the worker function on it (ReportBatchItemFailures), and read access to the source server's secret.
+ */
+export class Backfill extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly worker: ConnectorFunction;
+  public readonly eventSource: sources.SqsEventSource;
+
+  public constructor(scope: Construct, id: string, props: BackfillProps) {
+    super(scope, id);
+    const batchSize = props.batchSize ?? 1;
+    const maxConcurrency = props.maxConcurrency ?? 2;
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const timeout = props.timeout ?? Duration.minutes(2);
+    const problems: string[] = [];
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      problems.push(`maxConcurrency must be 2-1000, got ${maxConcurrency}`);
+    }
+    if (['bearer', 'basic', 'oauth2'].includes(props.source.auth) && props.source.secret === undefined) {
+      problems.push(`source auth "${props.source.auth}" needs a secret`);
+    }
+    if (problems.length > 0) throw new Error(`Backfill ${id}: ${problems.join('; ')}`);
+
+    const key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the backfill queues' });
+    const common = {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+    } as const;
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...common,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...common,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    this.worker = new ConnectorFunction(this, 'Worker', {
+      entry: props.entry,
+      serviceName: props.serviceName,
+      description: 'Reads backfill pages from the source FHIR server and enqueues deliveries',
+      timeout,
+      memorySize: 1024,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      environment: {
+        ...props.environment,
+        [ENV.sourceFhirBaseUrl]: props.source.baseUrl,
+        [ENV.sourceFhirAuth]: props.source.auth,
+        ...(props.source.pageSize === undefined
+          ? {}
+          : { [ENV.sourceFhirPageSize]: String(props.source.pageSize) }),
+        ...(props.source.requestsPerSecond === undefined
+          ? {}
+          : { [ENV.sourceFhirRequestsPerSecond]: String(props.source.requestsPerSecond) }),
+        ...(props.source.sigv4?.service === undefined
+          ? {}
+          : { [ENV.sourceFhirSigV4Service]: props.source.sigv4.service }),
+        ...(props.source.sigv4?.region === undefined
+          ? {}
+          : { [ENV.sourceFhirRegion]: props.source.sigv4.region }),
+      },
+    });
+    if (props.source.secret !== undefined) {
+      const { secretId } = bindSecretReader(this, 'SourceSecret', props.source.secret, this.worker);
+      this.worker.addEnvironment(ENV.sourceFhirSecretId, secretId);
+    }
+    if (props.source.auth === 'sigv4' && props.source.sigv4DataStoreArn !== undefined) {
+      this.worker.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadSourceDataStore',
+          actions: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
+          resources: [props.source.sigv4DataStoreArn],
+        }),
+      );
+    }
+    // The worker enqueues the next page of the job it is working on.
+    this.bindSender(this.worker);
+
+    this.eventSource = new sources.SqsEventSource(this.queue, {
+      batchSize,
+      maxConcurrency,
+      reportBatchItemFailures: true,
+      ...(props.maxBatchingWindow === undefined || props.maxBatchingWindow.toSeconds() === 0
+        ? {}
+        : { maxBatchingWindow: props.maxBatchingWindow }),
+    });
+    this.worker.addEventSource(this.eventSource);
+  }
+
+  /** Lets `fn` enqueue backfill work and names the queue in its environment. */
+  public bindSender(fn: lambda.Function): iam.Grant {
+    fn.addEnvironment(ENV.backfillQueueUrl, this.queue.queueUrl);
+    acknowledgeKmsGrantWildcards(fn.role, 'the backfill queue');
+    return this.queue.grantSendMessages(fn);
+  }
+}

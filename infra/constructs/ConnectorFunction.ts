@@ -1,0 +1,171 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  NodejsFunction,
+  OutputFormat,
+  type ICommandHooks,
+  type NodejsFunctionProps,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { join } from 'node:path';
+
+/** Namespace of the connector's EMF metrics (Powertools `POWERTOOLS_METRICS_NAMESPACE`). */
+export const METRICS_NAMESPACE = 'HealthLakeConnector';
+
+/** Copies files into the bundle after esbuild, with Node (portable, unlike `cp`). */
+const copyFilesHooks = (
+  files: readonly { readonly source: string; readonly target: string }[],
+): ICommandHooks => ({
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir: string, outputDir: string) =>
+    files.map(({ source, target }) => {
+      const from = JSON.stringify(join(inputDir, source));
+      const to = JSON.stringify(join(outputDir, target));
+      const script = `const fs=require('fs'),path=require('path');fs.mkdirSync(path.dirname(${to}),{recursive:true});fs.copyFileSync(${from},${to})`;
+      return `node -e ${JSON.stringify(script)}`;
+    }),
+});
+
+/** The runtime every connector function uses (nodejs24.x: supported until 2028-04-30). */
+export const CONNECTOR_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface ConnectorFunctionProps extends Omit<
+  NodejsFunctionProps,
+  'entry' | 'runtime' | 'architecture' | 'logGroup' | 'loggingFormat' | 'tracing' | 'role' | 'bundling'
+> {
+  /** The handler file (exports `handler`). */
+  readonly entry: string;
+  /**
+   * Powertools service name: the `service` dimension of the function's EMF metrics and its logs.
+   */
+  readonly serviceName: string;
+  /**
+   * Days the function's log group keeps events.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Key encrypting the function's log group; its policy must let CloudWatch Logs use it.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Files the code reads at run time that esbuild cannot inline (e.g. JSON a library loads from its
+   * own directory), copied into the bundle. `source` is relative to the project root, `target` to the
+   * bundle root.
+   * @default - none
+   */
+  readonly assetFiles?: readonly { readonly source: string; readonly target: string }[];
+  /**
+   * Explicit IAM role name (for roles another account's trust policy names).
+   * @default - a name CloudFormation generates
+   */
+  readonly roleName?: string;
+}
+
+/**
+ * The one NodejsFunction the connector uses, with its defaults fixed: nodejs24.x on arm64, an ESM
+ * bundle (minified, source maps on, AWS SDK v3 bundled at the versions the tests ran against), its own
+ * log group with retention, JSON logs, active X-Ray tracing, and a role whose only standing permission
+ * is writing to that log group (no AWSLambdaBasicExecutionRole with its `*` log resources).
+ *
+ * @example
+ * const fn = new ConnectorFunction(this, 'Ingest', { entry: 'lambdas/ingest/handler.ts', serviceName: 'ingest' });
+ */
+export class ConnectorFunction extends NodejsFunction {
+  /** The function's own log group (retention set). */
+  public readonly functionLogGroup: logs.LogGroup;
+  public readonly serviceRole: iam.Role;
+
+  public constructor(scope: Construct, id: string, props: ConnectorFunctionProps) {
+    const { serviceName, logRetention, logEncryptionKey, roleName, environment, assetFiles, ...rest } = props;
+    // Created in the parent scope because a subclass cannot add children before super().
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention ?? logs.RetentionDays.ONE_YEAR,
+      ...(logEncryptionKey === undefined ? {} : { encryptionKey: logEncryptionKey }),
+    });
+    const serviceRole = new iam.Role(scope, `${id}ServiceRole`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${serviceName} function`,
+      ...(roleName === undefined ? {} : { roleName }),
+    });
+    serviceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    super(scope, id, {
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      ...rest,
+      entry: props.entry,
+      handler: 'handler',
+      runtime: CONNECTOR_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      role: serviceRole,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      tracing: lambda.Tracing.ACTIVE,
+      awsSdkConnectionReuse: false,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        // Some CommonJS dependencies call require(); give the ESM bundle one.
+        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        // Bundle the AWS SDK too: the versions the tests ran against, not whatever the runtime ships.
+        externalModules: [],
+        ...(assetFiles === undefined || assetFiles.length === 0
+          ? {}
+          : { commandHooks: copyFilesHooks(assetFiles) }),
+      },
+    });
+    this.functionLogGroup = logGroup;
+    this.serviceRole = serviceRole;
+
+    const ack = (construct: Construct, ruleId: string, reason: string) =>
+      Validations.of(construct).acknowledge({ id: ruleId, reason });
+    ack(
+      serviceRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only xray:PutTraceSegments and xray:PutTelemetryRecords use Resource "*" (added by active tracing): X-Ray has no resource-level permissions.',
+    );
+    ack(
+      serviceRole,
+      'HIPAA.Security-IAMNoInlinePolicy',
+      "The role's policy is generated from grants on this stack's resources, is attached to this one role only and is created and deleted with it; a managed policy would add a reusable object with the same content.",
+    );
+    ack(
+      this,
+      'HIPAA.Security-LambdaConcurrency',
+      'Concurrency is capped where it matters: queue consumers by event source MaximumConcurrency (configuration), the ingest API by stage throttling. Reserved concurrency would take from the account pool and fails to deploy in accounts with the default low limit.',
+    );
+    ack(
+      this,
+      'HIPAA.Security-LambdaDLQ',
+      "Never invoked asynchronously: API Gateway and the CloudFormation provider invoke synchronously, SQS event sources retry and dead-letter through the source queue's own redrive policy (a FIFO DLQ for deliveries).",
+    );
+    ack(
+      this,
+      'HIPAA.Security-LambdaInsideVPC',
+      'The function reaches only AWS public endpoints (SQS, DynamoDB, S3, STS, HealthLake, Secrets Manager) and the HTTPS source FHIR server, all over TLS with SigV4 or token authentication; there is no private resource to reach, so a VPC would add NAT/endpoint cost without a network boundary.',
+    );
+  }
+}

@@ -1,0 +1,371 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './ConnectorFunction.js';
+
+/** Alarm thresholds (the configuration's `alarms` section). */
+export interface AlarmThresholds {
+  /** Seconds the oldest delivery message may wait before the alarm fires. */
+  readonly oldestMessageAgeSeconds: number;
+  /** Deliverer errors per 5 minutes that fire the alarm. */
+  readonly delivererErrors: number;
+  /** Percentage of ingest requests answered 5xx (5-minute average) that fires the alarm. */
+  readonly ingest5xxRatePercent: number;
+  /** Percentage of delivery outcomes dropped as not-supported that fires the alarm. */
+  readonly notSupportedDropRatePercent: number;
+}
+
+/** Powertools service names, i.e. the `service` dimension of each function's EMF metrics. */
+export interface ServiceNames {
+  readonly ingest: string;
+  readonly deliverer: string;
+  readonly backfill: string;
+}
+
+export interface MonitoringProps {
+  readonly api: apigateway.RestApi;
+  readonly ingestFunction: lambda.IFunction;
+  readonly delivererFunction: lambda.IFunction;
+  readonly backfillFunction: lambda.IFunction;
+  readonly deliveryQueue: sqs.IQueue;
+  readonly deliveryDeadLetterQueue: sqs.IQueue;
+  readonly backfillQueue: sqs.IQueue;
+  readonly backfillDeadLetterQueue: sqs.IQueue;
+  readonly services: ServiceNames;
+  readonly thresholds: AlarmThresholds;
+  /** HealthLake data store whose `AWS/HealthLake` metrics the dashboard shows. */
+  readonly dataStore: { readonly datastoreId: string; readonly region: string; readonly account: string };
+  /** Key encrypting the alarm topic; its policy must let CloudWatch use it. */
+  readonly topicEncryptionKey: kms.IKey;
+  /** @default - no e-mail subscription */
+  readonly alarmEmail?: string;
+  /** @default 'HealthLakeConnector' */
+  readonly dashboardName?: string;
+}
+
+/**
+ * The on-call view: a dashboard (flow, queues, errors and throttles, latency percentiles, backfill,
+ * HealthLake's own metrics) and alarms to an encrypted SNS topic. Alarms treat missing data as not
+ * breaching: SQS, Lambda and API Gateway publish nothing when idle, and idle is healthy.
+ */
+export class Monitoring extends Construct {
+  public readonly topic: sns.Topic;
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+
+  public constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const t = props.thresholds;
+    const problems: string[] = [];
+    if (t.oldestMessageAgeSeconds < 60) problems.push('oldestMessageAgeSeconds must be at least 60');
+    if (t.delivererErrors < 1) problems.push('delivererErrors must be at least 1');
+    for (const [name, value] of [
+      ['ingest5xxRatePercent', t.ingest5xxRatePercent],
+      ['notSupportedDropRatePercent', t.notSupportedDropRatePercent],
+    ] as const) {
+      if (!(value > 0 && value <= 100)) problems.push(`${name} must be in (0, 100]`);
+    }
+    if (problems.length > 0) throw new Error(`Monitoring ${id}: ${problems.join('; ')}`);
+
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'HealthLake connector alarms',
+      masterKey: props.topicEncryptionKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail !== undefined) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    }
+
+    const fiveMinutes = Duration.minutes(5);
+    const oneMinute = Duration.minutes(1);
+    const connector = (
+      service: string,
+      metricName: string,
+      statistic: string = cloudwatch.Stats.SUM,
+      label?: string,
+    ): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic,
+        period: fiveMinutes,
+        ...(label === undefined ? {} : { label }),
+      });
+    const s = props.services;
+    // The ingest function publishes each count once, split by ResourceType (one EMF record per type,
+    // one without), so its service-only series is partial: sum every dimension set with Metrics
+    // Insights instead. (The deliverer publishes service-level counts plus per-type extras, so its
+    // plain service-level metrics are complete, and summing all sets would double count.)
+    const partitioned = (service: string, metricName: string): cloudwatch.IMetric =>
+      new cloudwatch.MathExpression({
+        expression: `SELECT SUM(${metricName}) FROM "${METRICS_NAMESPACE}" WHERE service = '${service}'`,
+        usingMetrics: {},
+        label: metricName,
+        period: fiveMinutes,
+      });
+
+    // --- alarms -------------------------------------------------------------------------------------
+    const alarm = (name: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, name, alarmProps);
+      created.addAlarmAction(new actions.SnsAction(this.topic));
+      created.addOkAction(new actions.SnsAction(this.topic));
+      return created;
+    };
+    const dlqDepth = (queue: sqs.IQueue) =>
+      queue.metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: oneMinute,
+      });
+    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+
+    const dropRate = new cloudwatch.MathExpression({
+      expression: '100 * FILL(dropped, 0) / (FILL(delivered, 0) + FILL(deleted, 0) + FILL(dropped, 0))',
+      usingMetrics: {
+        dropped: connector(s.deliverer, 'DroppedNotSupported'),
+        delivered: connector(s.deliverer, 'Delivered'),
+        deleted: connector(s.deliverer, 'Deleted'),
+      },
+      period: fiveMinutes,
+      label: 'Not-supported drops (% of outcomes)',
+    });
+    const ingest5xxPercent = new cloudwatch.MathExpression({
+      expression: '100 * errors',
+      usingMetrics: {
+        errors: props.api.metricServerError({ statistic: cloudwatch.Stats.AVERAGE, period: fiveMinutes }),
+      },
+      period: fiveMinutes,
+      label: 'Ingest 5xx (% of requests)',
+    });
+
+    this.alarms = {
+      deliveryDeadLetters: alarm('DeliveryDlqNotEmpty', {
+        alarmDescription:
+          'A delivery gave up and is in the delivery DLQ (its cause is in the message). Fix the cause, then redrive.',
+        metric: dlqDepth(props.deliveryDeadLetterQueue),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        // An idle, empty queue stops publishing; a queue holding messages keeps publishing.
+        treatMissingData: notBreaching,
+      }),
+      backfillDeadLetters: alarm('BackfillDlqNotEmpty', {
+        alarmDescription: 'A backfill page failed repeatedly and is in the backfill DLQ.',
+        metric: dlqDepth(props.backfillDeadLetterQueue),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      oldestMessageAge: alarm('DeliveryBacklogAge', {
+        alarmDescription: `The oldest delivery message is older than ${t.oldestMessageAgeSeconds} s: HealthLake is falling behind (throttling, errors, or MaximumConcurrency too low).`,
+        metric: props.deliveryQueue.metricApproximateAgeOfOldestMessage({
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: oneMinute,
+        }),
+        threshold: t.oldestMessageAgeSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: notBreaching,
+      }),
+      delivererErrors: alarm('DelivererErrors', {
+        alarmDescription: 'The deliverer function failed (crash or timeout), not a reported item failure.',
+        metric: props.delivererFunction.metricErrors({ period: fiveMinutes }),
+        threshold: t.delivererErrors,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      delivererThrottles: alarm('DelivererThrottles', {
+        alarmDescription:
+          'The deliverer was throttled: account or reserved concurrency is below MaximumConcurrency.',
+        metric: props.delivererFunction.metricThrottles({ period: fiveMinutes }),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      ingest5xxRate: alarm('Ingest5xxRate', {
+        alarmDescription: `More than ${t.ingest5xxRatePercent}% of ingest requests failed with 5xx in 2 of the last 3 periods: producers are retrying or losing writes.`,
+        metric: ingest5xxPercent,
+        threshold: t.ingest5xxRatePercent,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: notBreaching,
+      }),
+      notSupportedDropRate: alarm('NotSupportedDropRate', {
+        alarmDescription: `More than ${t.notSupportedDropRatePercent}% of deliveries were dropped because HealthLake does not support the resource type: narrow the subscription criteria.`,
+        metric: dropRate,
+        threshold: t.notSupportedDropRatePercent,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      backfillJobsFailed: alarm('BackfillJobsFailed', {
+        alarmDescription: 'A backfill job failed; read its status with GET on the job and resume it.',
+        metric: connector(s.backfill, 'BackfillJobsFailed'),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+    };
+
+    // --- dashboard ----------------------------------------------------------------------------------
+    const percentiles = (service: string, metricName: string) =>
+      (['p50', 'p90', 'p99'] as const).map((p) => connector(service, metricName, p, `${metricName} ${p}`));
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = [], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
+    const lambdas = [
+      ['ingest', props.ingestFunction],
+      ['deliverer', props.delivererFunction],
+      ['backfill', props.backfillFunction],
+    ] as const;
+    const healthLakeSearch = (metricName: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{AWS/HealthLake,DatastoreId,DatastoreType,Operation} MetricName="${metricName}" DatastoreId="${props.dataStore.datastoreId}"', 'Sum', 300)`,
+        usingMetrics: {},
+        label: metricName,
+        period: fiveMinutes,
+        searchAccount: props.dataStore.account,
+        searchRegion: props.dataStore.region,
+      });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          '# HealthLake connector\nFlow: producer → API → ingest → FIFO queue → deliverer → HealthLake. ' +
+          'DLQ messages carry their failure cause; redrive them with StartMessageMoveTask once fixed.',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Flow (per 5 min)',
+        [
+          partitioned(s.ingest, 'Ingested'),
+          partitioned(s.ingest, 'Matched'),
+          partitioned(s.ingest, 'Enqueued'),
+          connector(s.deliverer, 'Delivered'),
+          connector(s.deliverer, 'Deleted'),
+        ],
+        [],
+        12,
+      ),
+      graph(
+        'Skipped and rejected',
+        [
+          connector(s.deliverer, 'SkippedStale'),
+          connector(s.deliverer, 'DroppedNotSupported'),
+          partitioned(s.ingest, 'StaleWrites'),
+          partitioned(s.ingest, 'RejectedRequests'),
+        ],
+        [],
+        12,
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Delivery queue depth',
+        [
+          props.deliveryQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute }),
+          props.deliveryQueue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute }),
+        ],
+        [],
+      ),
+      graph('Oldest delivery message (s)', [
+        props.deliveryQueue.metricApproximateAgeOfOldestMessage({ period: oneMinute }),
+      ]),
+      graph('Dead-letter queues', [
+        dlqDepth(props.deliveryDeadLetterQueue).with({ label: 'Delivery DLQ' }),
+        dlqDepth(props.backfillDeadLetterQueue).with({ label: 'Backfill DLQ' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Lambda errors and throttles',
+        lambdas.flatMap(([name, fn]) => [
+          fn.metricErrors({ period: fiveMinutes, label: `${name} errors` }),
+          fn.metricThrottles({ period: fiveMinutes, label: `${name} throttles` }),
+        ]),
+      ),
+      graph('Ingest API 4xx / 5xx', [
+        props.api.metricClientError({ period: fiveMinutes }),
+        props.api.metricServerError({ period: fiveMinutes }),
+      ]),
+      graph(
+        'HealthLake retries and dead letters',
+        [connector(s.deliverer, 'Retried', cloudwatch.Stats.SUM, 'Retried (429/5xx/timeouts)')],
+        [connector(s.deliverer, 'DeadLettered')],
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph('End-to-end delivery latency (ms)', percentiles(s.deliverer, 'DeliveryLatency')),
+      graph('HealthLake request latency (ms)', percentiles(s.deliverer, 'HealthLakeLatency')),
+      graph(
+        'Ingest API latency (ms)',
+        (['p50', 'p90', 'p99'] as const).map((p) =>
+          props.api.metricLatency({ statistic: p, period: fiveMinutes, label: `API ${p}` }),
+        ),
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Backfill progress (per 5 min)',
+        [
+          connector(s.backfill, 'BackfillRead'),
+          connector(s.backfill, 'BackfillEnqueued'),
+          connector(s.backfill, 'BackfillSkipped'),
+        ],
+        [connector(s.backfill, 'BackfillJobsFailed')],
+        12,
+      ),
+      graph(
+        'Backfill queue',
+        [
+          props.backfillQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute }),
+          props.backfillQueue.metricApproximateAgeOfOldestMessage({ period: oneMinute }),
+        ],
+        [],
+        12,
+      ),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `AWS/HealthLake calls by operation (data store ${props.dataStore.datastoreId})`,
+        left: [healthLakeSearch('CallCount')],
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'AWS/HealthLake: all metrics of the data store',
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('{AWS/HealthLake,DatastoreId,DatastoreType,Operation} DatastoreId="${props.dataStore.datastoreId}"', 'Sum', 300)`,
+            usingMetrics: {},
+            label: 'HealthLake',
+            period: fiveMinutes,
+            searchAccount: props.dataStore.account,
+            searchRegion: props.dataStore.region,
+          }),
+        ],
+        width: 12,
+        height: 6,
+      }),
+    );
+  }
+}

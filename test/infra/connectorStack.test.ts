@@ -1,0 +1,508 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
+import type { ConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
+import { METRICS_NAMESPACE } from '../../infra/constructs/ConnectorFunction.js';
+import { delivererRoleName, SERVICE_NAMES } from '../../infra/stacks/HealthLakeConnectorStack.js';
+import { ENV } from '../../shared/config/constants.js';
+import { buildTestApp } from './connectorAppFixture.js';
+import {
+  acknowledgmentsUnder,
+  actionsOf,
+  expectResource,
+  expectResourceCount,
+  expectResourceProperties,
+  identityStatements,
+  logicalIdStartingWith,
+  resourcesOf,
+} from './templateQueries.js';
+
+// One synthesis (4 esbuild bundles) for the whole file: the example configuration, cross-account,
+// bearer-token ingest, auto-managed subscription on.
+let app: App;
+let built: ConnectorApp;
+let config: ConnectorConfig;
+let template: Template;
+let customer: Template;
+let keyArn: unknown;
+
+beforeAll(() => {
+  ({ app, built, config } = buildTestApp());
+  template = Template.fromStack(built.connector);
+  if (built.customerAccess === undefined) throw new Error('cross-account example must have a customer stack');
+  customer = Template.fromStack(built.customerAccess);
+  keyArn = { 'Fn::GetAtt': [logicalIdStartingWith(template, 'AWS::KMS::Key', 'DataKey'), 'Arn'] };
+});
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+afterAll(() => {
+  rmSync(app.outdir, { recursive: true, force: true });
+});
+
+const queueArn = (prefix: string) => ({
+  'Fn::GetAtt': [logicalIdStartingWith(template, 'AWS::SQS::Queue', prefix), 'Arn'],
+});
+
+describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () => {
+  it('encrypts everything with one customer-managed key that rotates', () => {
+    expectResourceCount(template, 'AWS::KMS::Key', 1);
+    expectResourceProperties(template, 'AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('makes the delivery queue FIFO with a FIFO DLQ, redrive at the configured retry count', () => {
+    expectResourceProperties(template, 'AWS::SQS::Queue', {
+      FifoQueue: true,
+      KmsMasterKeyId: keyArn,
+      MessageRetentionPeriod: 1_209_600,
+      VisibilityTimeout: 6 * config.delivery.timeoutSeconds,
+      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 10 },
+    });
+    expectResourceProperties(template, 'AWS::SQS::Queue', {
+      FifoQueue: true,
+      KmsMasterKeyId: keyArn,
+      MessageRetentionPeriod: 1_209_600,
+      RedrivePolicy: Match.absent(),
+    });
+  });
+
+  it('encrypts every queue with the key and refuses non-TLS access to each', () => {
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const queue of Object.values(queues)) expect(queue.Properties?.KmsMasterKeyId).toEqual(keyArn);
+    const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+    expect(policies).toHaveLength(4);
+    for (const policy of policies) {
+      expect(policy.Properties?.PolicyDocument).toMatchObject({
+        Statement: expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      });
+    }
+  });
+
+  it('feeds the deliverer from the delivery queue with ReportBatchItemFailures, batch size and MaximumConcurrency', () => {
+    expectResourceProperties(template, 'AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: queueArn('DeliveryQueue'),
+      FunctionName: { Ref: logicalIdStartingWith(template, 'AWS::Lambda::Function', 'DelivererFunction') },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+    expectResourceProperties(template, 'AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: queueArn('BackfillQueue'),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('keeps state in one on-demand table with PITR, KMS, TTL and deletion protection', () => {
+    expectResource(template, 'AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it('stores large payloads in a KMS-encrypted, private, expiring, access-logged bucket', () => {
+    expectResourceProperties(template, 'AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]),
+      },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'payloads/' }),
+    });
+    for (const policy of Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy'))) {
+      expect(JSON.stringify(policy.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('runs every connector function on nodejs24.x, arm64, with JSON logs, tracing and source maps', () => {
+    const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).filter(
+      (fn) =>
+        (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables
+          ?.POWERTOOLS_SERVICE_NAME,
+    );
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON' },
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          },
+        },
+      });
+    }
+  });
+
+  it('gives every log group the configured retention and the key', () => {
+    const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(6);
+    for (const group of groups) {
+      expect(group.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: keyArn });
+    }
+  });
+
+  it('lets the deliverer only assume the customer role, with the ExternalId, for HealthLake', () => {
+    const delivererRole = logicalIdStartingWith(template, 'AWS::IAM::Role', 'DelivererFunctionServiceRole');
+    expectResourceProperties(template, 'AWS::IAM::Role', { RoleName: delivererRoleName(config) });
+    const statements = identityStatements(template).map((entry) => entry.statement);
+    const assume = statements.filter((statement) => actionsOf(statement).includes('sts:AssumeRole'));
+    expect(assume).toEqual([
+      {
+        Sid: 'AssumeCustomerHealthLakeRole',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::222222222222:role/HealthLakeConnector-example_connector',
+        Condition: { StringEquals: { 'sts:ExternalId': 'replace-with-a-long-random-external-id' } },
+      },
+    ]);
+    expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('healthlake:'))).toEqual([]);
+    const policy = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).find((resource) =>
+      JSON.stringify(resource.Properties?.Roles).includes(delivererRole),
+    );
+    expect(JSON.stringify(policy)).toContain('sts:AssumeRole');
+    expectResourceProperties(template, 'AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.healthLakeRoleArn]: 'arn:aws:iam::222222222222:role/HealthLakeConnector-example_connector',
+          [ENV.healthLakeExternalId]: 'replace-with-a-long-random-external-id',
+          [ENV.healthLakeRegion]: 'us-east-1',
+          [ENV.deliveryDlqUrl]: Match.anyValue(),
+          [ENV.stateTable]: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('uses Resource "*" only for X-Ray actions, which have no resource-level permissions', () => {
+    const wildcard = identityStatements(template).filter(({ statement }) => {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      return resources.includes('*');
+    });
+    expect(wildcard.length).toBeGreaterThan(0);
+    for (const { statement } of wildcard) {
+      expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
+  });
+
+  it('publishes the ingest Lambda through API Gateway with throttling, access logs and tracing', () => {
+    expectResourceProperties(template, 'AWS::ApiGateway::Stage', {
+      StageName: 'fhir',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+        }),
+      ]),
+    });
+    const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+    expect(methods).toHaveLength(2);
+    for (const method of methods) {
+      expect(method.Properties).toMatchObject({ HttpMethod: 'ANY', AuthorizationType: 'NONE' });
+    }
+    expectResourceProperties(template, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    expectResourceProperties(template, 'AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          INGEST_AUTH_MODES: 'bearer',
+          INGEST_MAX_BODY_BYTES: '5242880',
+          [ENV.ingestTokenSecretId]: 'healthlake-connector/ingest-tokens',
+          [ENV.deliveryQueueUrl]: Match.anyValue(),
+          [ENV.backfillQueueUrl]: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('lets only the ingest function read the token secret and only the worker read the source secret', () => {
+    const secretReads = identityStatements(template).filter(({ statement }) =>
+      actionsOf(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(secretReads).toHaveLength(2);
+    const resources = secretReads.map(({ statement }) => JSON.stringify(statement.Resource)).sort();
+    expect(resources[0]).toContain(':secret:healthlake-connector/ingest-tokens-??????');
+    expect(resources[1]).toContain(':secret:healthlake-connector/source-fhir-??????');
+  });
+
+  it('creates the auto-managed Subscription at deploy time with the configured criteria', () => {
+    expectResourceProperties(template, 'Custom::AutoManagedSubscription', {
+      ConnectorId: 'example_connector',
+      Criteria: '[*]',
+      Endpoint: config.dataStore.endpoint,
+      AllowedEndpoints: config.dataStore.endpoint,
+      RetryCount: '10',
+    });
+  });
+
+  it('encrypts the alarm topic, requires TLS on it and subscribes the configured e-mail', () => {
+    expectResourceProperties(template, 'AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+    expectResourceProperties(template, 'AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.org',
+    });
+    expectResourceProperties(template, 'AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops and backfill failures', () => {
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
+    const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], TreatMissingData: 'notBreaching' });
+    }
+    const byId = (prefix: string) =>
+      alarms[logicalIdStartingWith(template, 'AWS::CloudWatch::Alarm', `Monitoring${prefix}`)]?.Properties;
+    expect(byId('DeliveryDlqNotEmpty')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [expect.stringMatching(/^DeliveryDeadLetterQueue/), 'QueueName'] },
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(byId('BackfillDlqNotEmpty')).toMatchObject({ Threshold: 1 });
+    expect(byId('DeliveryBacklogAge')).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(byId('DelivererErrors')).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+    });
+    expect(byId('DelivererThrottles')).toMatchObject({ MetricName: 'Throttles', Threshold: 1 });
+    expect(byId('Ingest5xxRate')).toMatchObject({ Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    expect(JSON.stringify(byId('Ingest5xxRate'))).toContain('"MetricName":"5XXError"');
+    const drops = byId('NotSupportedDropRate');
+    expect(drops).toMatchObject({ Threshold: 5 });
+    expect(JSON.stringify(drops)).toContain('DroppedNotSupported');
+    expect(JSON.stringify(drops)).toContain(`{"Name":"service","Value":"${SERVICE_NAMES.deliverer}"}`);
+    expect(byId('BackfillJobsFailed')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'BackfillJobsFailed',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.backfill }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Object.keys(alarms)).toHaveLength(8);
+  });
+
+  it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {
+    const sourceOf = (dir: string) =>
+      readdirSync(join(repoRoot, 'lambdas', dir))
+        .filter((file) => file.endsWith('.ts'))
+        .map((file) => readFileSync(join(repoRoot, 'lambdas', dir, file), 'utf8'))
+        .join('\n');
+    expect(sourceOf('ingest')).toContain(`serviceName: '${SERVICE_NAMES.ingest}'`);
+    expect(sourceOf('deliverer')).toContain(`serviceName: '${SERVICE_NAMES.deliverer}'`);
+    expect(sourceOf('backfill-worker')).toContain(`serviceName: '${SERVICE_NAMES.backfill}'`);
+  });
+
+  it('draws a dashboard with flow, latency percentiles, backfill and AWS/HealthLake metrics', () => {
+    const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const expected of [
+      'Ingested',
+      'Matched',
+      'Enqueued',
+      'Delivered',
+      'DeliveryLatency',
+      'HealthLakeLatency',
+      'p99',
+      'BackfillRead',
+      'AWS/HealthLake',
+      config.dataStore.datastoreId,
+      'ApproximateAgeOfOldestMessage',
+    ]) {
+      expect(body).toContain(expected);
+    }
+    // Ingest counts are split by ResourceType, so the dashboard sums every dimension set.
+    expect(body).toContain(`SELECT SUM(Ingested) FROM`);
+    expect(body).toContain(`WHERE service = '${SERVICE_NAMES.ingest}'`);
+  });
+});
+
+describe('Function bundles', () => {
+  const bundles = () =>
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))
+      .map(([id, fn]) => ({
+        id,
+        // The staged asset directory is `asset.{hash}`, the hash being the S3 key's name.
+        assetPath: `asset.${String((fn.Properties?.Code as { S3Key?: string })?.S3Key).replace(/\.zip$/, '')}`,
+        variables: ((fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ??
+          {}) as Record<string, unknown>,
+      }))
+      .filter((fn) => fn.variables.POWERTOOLS_SERVICE_NAME !== undefined);
+
+  it('ship the FHIR definitions the ingest validator reads at run time', () => {
+    const ingest = bundles().find((fn) => fn.id.startsWith('Ingest'));
+    expect(ingest?.assetPath).toBeDefined();
+    const dir = join(app.outdir, String(ingest?.assetPath));
+    expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(true);
+    expect(existsSync(join(dir, 'fhir/r4/profiles-types.json'))).toBe(true);
+  });
+
+  it('load under Node 24 with the environment the stack gives them', () => {
+    const found = bundles();
+    expect(found).toHaveLength(4);
+    for (const fn of found) {
+      // Tokens (queue URLs, table names) become plausible literals; plain values are used as they are.
+      const env = Object.fromEntries(
+        Object.entries(fn.variables).map(([name, value]) => [
+          name,
+          typeof value === 'string'
+            ? value
+            : name.endsWith('_URL')
+              ? 'https://sqs.us-east-1.amazonaws.com/111111111111/queue.fifo'
+              : 'placeholder',
+        ]),
+      );
+      const file = join(app.outdir, String(fn.assetPath), 'index.mjs');
+      const result = spawnSync(
+        process.execPath,
+        // An ES module entry, as Lambda loads it (`node -e` would define CommonJS globals).
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(file)}); console.log('handler:' + typeof m.handler);`,
+        ],
+        {
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'secret',
+            ...env,
+          },
+        },
+      );
+      expect(`${fn.id}: ${result.stdout.trim()} ${result.stderr.slice(0, 500)}`.trim()).toBe(
+        `${fn.id}: handler:function`,
+      );
+    }
+  });
+});
+
+describe('Stack: CustomerAccessStack', () => {
+  it("trusts only the connector's deliverer role presenting the ExternalId", () => {
+    expectResourceProperties(customer, 'AWS::IAM::Role', {
+      RoleName: 'HealthLakeConnector-example_connector',
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: {
+              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] },
+            },
+            Condition: {
+              StringEquals: { 'sts:ExternalId': 'replace-with-a-long-random-external-id' },
+              ArnEquals: {
+                'aws:PrincipalArn': `arn:aws:iam::111111111111:role/${delivererRoleName(config)}`,
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('deploys with plain CloudFormation: no bootstrap-version parameter or rule', () => {
+    const json = customer.toJSON() as { Parameters?: object; Rules?: object };
+    expect(json.Parameters).toBeUndefined();
+    expect(json.Rules).toBeUndefined();
+  });
+
+  it('allows only the HealthLake write actions on the one data store', () => {
+    const statements = identityStatements(customer).map((entry) => entry.statement);
+    expect(statements).toEqual([
+      {
+        Sid: 'WriteHealthLakeDataStores',
+        Effect: 'Allow',
+        Action: ['healthlake:CreateResource', 'healthlake:UpdateResource', 'healthlake:DeleteResource'],
+        Resource: 'arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/0123456789abcdef0123456789abcdef',
+      },
+    ]);
+  });
+});
+
+describe('cdk-nag (AwsSolutions, HIPAA Security)', () => {
+  it('reports zero unacknowledged findings for both stacks', () => {
+    for (const pack of built.nagPacks) {
+      for (const stack of [built.connector, built.customerAccess]) {
+        if (stack === undefined) throw new Error('missing stack');
+        const report = pack.validateScope(stack);
+        expect(
+          report.violations.map((violation) => ({
+            rule: violation.ruleName,
+            at: violation.violatingResources.map((resource) => resource.constructPath),
+          })),
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('gives every acknowledgment a specific reason on a named construct', () => {
+    const acks = acknowledgmentsUnder(built.connector);
+    expect(acks.length).toBeGreaterThan(10);
+    for (const ack of acks) {
+      expect(ack.path).not.toBe(built.connector.node.path);
+      expect(ack.reason.length, `${ack.id} on ${ack.path}`).toBeGreaterThan(60);
+    }
+  });
+});
