@@ -2,6 +2,7 @@ import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ledgerKey } from '../state/tableLayout.js';
 import { compareVersions, numericVersion } from './compareVersions.js';
+import { nextAssignedVersion, type UnversionedWrite } from './nextAssignedVersion.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
 
 /** The narrow DocumentClient surface the ledger uses (a real `DynamoDBDocumentClient` satisfies it). */
@@ -108,29 +109,13 @@ export class DynamoVersionLedger implements VersionLedger {
     return this.recordByCompareAndSet(key, entry, await this.read(key));
   }
 
-  public async assignNextVersion(
-    key: string,
-    write: { deleted: boolean; contentHash?: string; lastUpdated: string },
-  ): Promise<RecordResult> {
+  public async assignNextVersion(key: string, write: UnversionedWrite): Promise<RecordResult> {
     let latest: LedgerEntry | undefined;
     for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
       if (attempt > 0) await this.pause(attempt);
-      if (
-        latest &&
-        write.contentHash !== undefined &&
-        latest.contentHash === write.contentHash &&
-        !latest.deleted
-      ) {
-        return { status: 'current', latest };
-      }
-      if (latest && write.deleted && latest.deleted) return { status: 'current', latest };
-      const previous = latest ? Number(latest.versionId) : 0;
-      const entry: LedgerEntry = {
-        versionId: String(Number.isInteger(previous) ? previous + 1 : 1),
-        lastUpdated: write.lastUpdated,
-        deleted: write.deleted,
-        ...(write.contentHash === undefined ? {} : { contentHash: write.contentHash }),
-      };
+      const decision = nextAssignedVersion(latest, write);
+      if ('repeat' in decision) return decision.repeat;
+      const entry = decision.next;
       // The first attempt assumes a new resource, so creating one costs a single call.
       const outcome = await this.conditionalPut(key, entry, ...this.unchangedSince(latest));
       if (outcome.written) return { status: 'recorded', latest: entry };

@@ -1,4 +1,5 @@
 import { compareVersions } from './compareVersions.js';
+import { nextAssignedVersion, type UnversionedWrite } from './nextAssignedVersion.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
 
 /**
@@ -28,28 +29,10 @@ export class InMemoryVersionLedger implements VersionLedger {
     return { status: 'recorded', latest: entry };
   }
 
-  public async assignNextVersion(
-    key: string,
-    write: { deleted: boolean; contentHash?: string; lastUpdated: string },
-  ): Promise<RecordResult> {
-    const latest = this.entries.get(key);
-    if (
-      latest &&
-      write.contentHash !== undefined &&
-      latest.contentHash === write.contentHash &&
-      !latest.deleted
-    ) {
-      return { status: 'current', latest };
-    }
-    if (latest && write.deleted && latest.deleted) return { status: 'current', latest };
-    const previous = latest ? Number(latest.versionId) : 0;
-    const entry: LedgerEntry = {
-      versionId: String(Number.isInteger(previous) ? previous + 1 : 1),
-      lastUpdated: write.lastUpdated,
-      deleted: write.deleted,
-      ...(write.contentHash === undefined ? {} : { contentHash: write.contentHash }),
-    };
-    this.entries.set(key, entry);
-    return { status: 'recorded', latest: entry };
+  public async assignNextVersion(key: string, write: UnversionedWrite): Promise<RecordResult> {
+    const decision = nextAssignedVersion(this.entries.get(key), write);
+    if ('repeat' in decision) return decision.repeat;
+    this.entries.set(key, decision.next);
+    return { status: 'recorded', latest: decision.next };
   }
 }

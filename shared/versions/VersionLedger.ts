@@ -1,4 +1,5 @@
 import type { ResourceVersion } from './compareVersions.js';
+import type { UnversionedWrite } from './nextAssignedVersion.js';
 
 /** What the ledger knows of a resource: its latest accepted version, and whether that is a delete. */
 export interface LedgerEntry extends ResourceVersion {
@@ -38,8 +39,5 @@ export interface VersionLedger {
    * Assigns the next version (latest + 1, or 1) to a write that carries none. A write whose content
    * hash equals the latest's (a retried request) gets that version back with status `current`.
    */
-  assignNextVersion(
-    key: string,
-    write: { deleted: boolean; contentHash?: string; lastUpdated: string },
-  ): Promise<RecordResult>;
+  assignNextVersion(key: string, write: UnversionedWrite): Promise<RecordResult>;
 }
