@@ -39,6 +39,14 @@ export const ENV = {
   sourceFhirAuth: 'SOURCE_FHIR_AUTH',
   /** Secrets Manager secret id holding the source server credentials. */
   sourceFhirSecretId: 'SOURCE_FHIR_SECRET_ID',
+  /** Backfill search page size (`_count` added to searches without one; default 100). */
+  sourceFhirPageSize: 'SOURCE_FHIR_PAGE_SIZE',
+  /** Most requests per second the backfill sends to the source server (0 = unlimited). */
+  sourceFhirRequestsPerSecond: 'SOURCE_FHIR_REQUESTS_PER_SECOND',
+  /** SigV4 source auth: signing service (default `healthlake`). */
+  sourceFhirSigV4Service: 'SOURCE_FHIR_SIGV4_SERVICE',
+  /** SigV4 source auth: signing region (default the function's AWS_REGION). */
+  sourceFhirRegion: 'SOURCE_FHIR_REGION',
   /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
   /** Base URL the ingest API is served at (for Location headers). */

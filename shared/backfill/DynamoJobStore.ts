@@ -1,0 +1,241 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { jobKey } from '../state/tableLayout.js';
+import { JOB_RETENTION_DAYS } from './constants.js';
+import type { JobStore } from './JobStore.js';
+import type { BackfillJob, JobState, PageCommit, StreamCursor } from './types.js';
+
+/** Stored shape of a job item (`pk = JOB#{jobId}`, `sk = JOB`). Streams are a map `s{n}` -> cursor. */
+interface JobItem {
+  jobId: string;
+  subscriptionId: string;
+  state: JobState;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  reason?: string;
+  readCount: number;
+  matchedCount: number;
+  enqueuedCount: number;
+  skippedCount: number;
+  failedCount: number;
+  streamCount: number;
+  streamsDone: number;
+  streams: Record<string, StreamCursor>;
+  failedIds: string[];
+  expiresAt: number;
+}
+
+const streamName = (index: number) => `s${index}`;
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+
+const toJob = (item: JobItem): BackfillJob => ({
+  jobId: item.jobId,
+  subscriptionId: item.subscriptionId,
+  state: item.state,
+  createdAt: item.createdAt,
+  ...(item.startedAt ? { startedAt: item.startedAt } : {}),
+  ...(item.endedAt ? { endedAt: item.endedAt } : {}),
+  ...(item.reason ? { reason: item.reason } : {}),
+  counts: {
+    read: item.readCount,
+    matched: item.matchedCount,
+    enqueued: item.enqueuedCount,
+    skipped: item.skippedCount,
+    failed: item.failedCount,
+  },
+  streams: Array.from({ length: item.streamCount }, (_, index) => {
+    const cursor = item.streams[streamName(index)];
+    if (!cursor) throw new Error(`Job item lacks stream ${index}`);
+    return cursor;
+  }),
+  streamsDone: item.streamsDone,
+  failedIds: item.failedIds ?? [],
+});
+
+/**
+ * JobStore on the connector's single DynamoDB table (shared/state/tableLayout.ts `jobKey`). Each
+ * page commit is one conditional UpdateItem on the job item (cursor at `page - 1` -> `page`, counts
+ * added with ADD), so a duplicate invocation can never count a page twice; no transactions needed.
+ *
+ * @example
+ * const jobs = new DynamoJobStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
+ */
+export class DynamoJobStore implements JobStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  public constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+  }
+
+  public async create(job: BackfillJob): Promise<void> {
+    const item: JobItem & { pk: string; sk: string } = {
+      ...jobKey(job.jobId),
+      jobId: job.jobId,
+      subscriptionId: job.subscriptionId,
+      state: job.state,
+      createdAt: job.createdAt,
+      readCount: job.counts.read,
+      matchedCount: job.counts.matched,
+      enqueuedCount: job.counts.enqueued,
+      skippedCount: job.counts.skipped,
+      failedCount: job.counts.failed,
+      streamCount: job.streams.length,
+      streamsDone: job.streamsDone,
+      // JSON round trip drops undefined optional fields, which the marshaller rejects.
+      streams: Object.fromEntries(
+        job.streams.map((cursor, index) => [
+          streamName(index),
+          JSON.parse(JSON.stringify(cursor)) as StreamCursor,
+        ]),
+      ),
+      failedIds: [...job.failedIds],
+      expiresAt: Math.floor(Date.parse(job.createdAt) / 1000) + JOB_RETENTION_DAYS * 86_400,
+    };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  public async get(jobId: string): Promise<BackfillJob | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true }),
+    );
+    return Item ? toJob(Item as JobItem) : undefined;
+  }
+
+  public async markRunning(jobId: string, at: string): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: 'SET #state = :running, startedAt = :at',
+        ConditionExpression: '#state = :queued',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':at': at },
+      }),
+    );
+  }
+
+  public async commitPage(jobId: string, commit: PageCommit): Promise<boolean> {
+    const done = commit.nextUrl === undefined;
+    const sets = [
+      '#streams.#s.#page = :page',
+      '#streams.#s.nextEnqueued = :done',
+      '#streams.#s.#done = :done',
+      ...(done ? [] : ['#streams.#s.nextUrl = :next']),
+      ...(commit.failedIds.length > 0
+        ? ['failedIds = list_append(if_not_exists(failedIds, :empty), :ids)']
+        : []),
+    ];
+    const expression =
+      `SET ${sets.join(', ')}` +
+      ' ADD readCount :read, matchedCount :matched, enqueuedCount :enqueued, skippedCount :skipped,' +
+      ' failedCount :failed, streamsDone :streamDone' +
+      (done ? ' REMOVE #streams.#s.nextUrl' : '');
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: expression,
+        ConditionExpression: '#streams.#s.#page = :previous',
+        ExpressionAttributeNames: {
+          '#streams': 'streams',
+          '#s': streamName(commit.stream),
+          '#page': 'page',
+          '#done': 'done',
+        },
+        ExpressionAttributeValues: {
+          ':page': commit.page,
+          ':previous': commit.page - 1,
+          ':done': done,
+          ...(done ? {} : { ':next': commit.nextUrl }),
+          ...(commit.failedIds.length > 0 ? { ':empty': [], ':ids': [...commit.failedIds] } : {}),
+          ':read': commit.counts.read,
+          ':matched': commit.counts.matched,
+          ':enqueued': commit.counts.enqueued,
+          ':skipped': commit.counts.skipped,
+          ':failed': commit.counts.failed,
+          ':streamDone': done ? 1 : 0,
+        },
+      }),
+    );
+  }
+
+  public async markNextEnqueued(jobId: string, stream: number, page: number): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: 'SET #streams.#s.nextEnqueued = :true',
+        ConditionExpression: '#streams.#s.#page = :page',
+        ExpressionAttributeNames: { '#streams': 'streams', '#s': streamName(stream), '#page': 'page' },
+        ExpressionAttributeValues: { ':true': true, ':page': page },
+      }),
+    );
+  }
+
+  public async completeIfDone(jobId: string, at: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: 'SET #state = :completed, endedAt = :at',
+        ConditionExpression: '#state IN (:queued, :running) AND streamsDone >= streamCount',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':completed': 'completed',
+          ':queued': 'queued',
+          ':running': 'running',
+          ':at': at,
+        },
+      }),
+    );
+  }
+
+  public async finish(
+    jobId: string,
+    state: 'failed' | 'cancelled',
+    reason: string,
+    at: string,
+  ): Promise<BackfillJob | undefined> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: 'SET #state = :state, reason = :reason, endedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND #state IN (:queued, :running)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':state': state,
+          ':reason': reason,
+          ':at': at,
+          ':queued': 'queued',
+          ':running': 'running',
+        },
+      }),
+    );
+    return this.get(jobId);
+  }
+
+  /** Sends a conditional write: true when applied, false when its condition did not hold. */
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+/** Most `resourceId` parameters one request may carry (they travel in SQS messages). */
+export const MAX_RESOURCE_IDS = 10_000;
+/** Most `searchUrl` parameters one request may carry (each is a stream cursor on the job item). */
+export const MAX_SEARCH_URLS = 50;
+/** `resourceId`s per work message; read with bounded concurrency by one invocation. */
+export const IDS_PER_MESSAGE = 100;
+/** Not-found ids kept on the job item (the rest are only counted), keeping it far below 400 KB. */
+export const MAX_RECORDED_FAILED_IDS = 100;
+/** Default search page size (`_count`) when the searchUrl sets none. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Jobs expire from the state table after this many days (TTL). */
+export const JOB_RETENTION_DAYS = 30;
+/** Path segment of the job status endpoint: `[base]/$backfill-job/{jobId}`. */
+export const JOB_STATUS_SEGMENT = '$backfill-job';

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { FHIR_JSON } from '../http/types.js';
+import type { FhirRequest, FhirResponse } from '../http/types.js';
+import {
+  OperationOutcomeError,
+  badRequest,
+  conflict,
+  forResponse,
+  httpStatusOf,
+  methodNotAllowed,
+  notFound,
+  serviceUnavailable,
+  toOutcome,
+} from '../fhir/outcomes.js';
+import { isFhirId } from '../fhir/ids.js';
+import { IDS_PER_MESSAGE, JOB_STATUS_SEGMENT } from './constants.js';
+import type { JobStore } from './JobStore.js';
+import { jobStatusResource } from './jobStatusResource.js';
+import { parseTriggerParameters, searchUrlType } from './parseTriggerParameters.js';
+import type {
+  BackfillJob,
+  BackfillLogger,
+  CriteriaCompiler,
+  ParametersResource,
+  StreamCursor,
+  SubscriptionLookup,
+  WorkMessage,
+  WorkQueue,
+} from './types.js';
+
+export interface BackfillRouteDeps {
+  readonly jobs: JobStore;
+  readonly subscriptions: SubscriptionLookup;
+  readonly queue: WorkQueue;
+  /** When given, searchUrl/resourceId types the criteria can never match are refused with 400. */
+  readonly compileCriteria?: CriteriaCompiler;
+  readonly logger?: BackfillLogger;
+  readonly now?: () => Date;
+  readonly newJobId?: () => string;
+  /** resourceIds per work message (default {@link IDS_PER_MESSAGE}). */
+  readonly idsPerMessage?: number;
+}
+
+const TRIGGER = /^Subscription\/([^/]+)\/\$trigger-subscription$/;
+const JOB = new RegExp(`^\\${JOB_STATUS_SEGMENT}/([^/]+)(/\\$cancel)?$`);
+
+const respond = (status: number, body: unknown, headers: Record<string, string> = {}): FhirResponse => ({
+  status,
+  headers: { 'content-type': FHIR_JSON, ...headers },
+  body,
+});
+const fail = (error: unknown): FhirResponse => {
+  const value = toOutcome(error);
+  return respond(httpStatusOf(value), forResponse(value));
+};
+
+/**
+ * The backfill operations as one plain route function:
+ * - `POST Subscription/{id}/$trigger-subscription` -> 202 + Parameters(jobId), `Content-Location`/`Location`
+ *   `[base]/$backfill-job/{jobId}`; 400 bad input, 404 unknown subscription, 409 subscription not active.
+ * - `GET $backfill-job/{jobId}` -> 200 status Parameters (see jobStatusResource); 404 unknown job.
+ * - `DELETE $backfill-job/{jobId}` or `POST $backfill-job/{jobId}/$cancel` -> 200 status (cancelled);
+ *   409 when the job already completed or failed.
+ *
+ * Returns `undefined` for any other path, so a router can fall through to its other routes.
+ * Authentication is the caller's job (the ingest router authenticates before routing).
+ *
+ * @example
+ * const response = (await handleBackfillRequest(request, deps)) ?? (await otherRoutes(request));
+ */
+export const handleBackfillRequest = async (
+  request: FhirRequest,
+  deps: BackfillRouteDeps,
+): Promise<FhirResponse | undefined> => {
+  const path = request.path.replace(/^\/+|\/+$/g, '');
+  const trigger = TRIGGER.exec(path);
+  const job = JOB.exec(path);
+  if (!trigger && !job) return undefined;
+  try {
+    if (trigger) {
+      if (request.method !== 'POST')
+        throw new OperationOutcomeError(methodNotAllowed('$trigger-subscription requires POST'));
+      return await triggerSubscription(request, decodeURIComponent(trigger[1] ?? ''), deps);
+    }
+    const jobId = decodeURIComponent(job?.[1] ?? '');
+    const cancel = job?.[2] !== undefined;
+    if (!isFhirId(jobId)) throw new OperationOutcomeError(notFound('Unknown backfill job'));
+    if (cancel ? request.method === 'POST' : request.method === 'DELETE') return await cancelJob(jobId, deps);
+    if (!cancel && request.method === 'GET') {
+      const found = await deps.jobs.get(jobId);
+      if (!found) throw new OperationOutcomeError(notFound(`Unknown backfill job ${jobId}`));
+      return respond(200, jobStatusResource(found));
+    }
+    throw new OperationOutcomeError(methodNotAllowed(`${request.method} is not supported on a backfill job`));
+  } catch (error) {
+    if (!(error instanceof OperationOutcomeError)) {
+      deps.logger?.error('Backfill request failed', {
+        requestId: request.requestId,
+        error: (error as Error)?.name,
+      });
+    }
+    return fail(error);
+  }
+};
+
+const triggerSubscription = async (
+  request: FhirRequest,
+  subscriptionId: string,
+  deps: BackfillRouteDeps,
+): Promise<FhirResponse> => {
+  if (!isFhirId(subscriptionId)) throw new OperationOutcomeError(notFound('Unknown subscription'));
+  const input = parseTriggerParameters(request.body);
+  const found = await deps.subscriptions.getSubscription(subscriptionId);
+  if (!found) throw new OperationOutcomeError(notFound(`Unknown subscription ${subscriptionId}`));
+  if (found.status !== 'active' || !found.active) {
+    throw new OperationOutcomeError(
+      conflict(
+        `Subscription ${subscriptionId} is not active (status ${found.status}); activate it before a backfill`,
+      ),
+    );
+  }
+  if (deps.compileCriteria) {
+    const { resourceTypes } = deps.compileCriteria(found.active.criteria);
+    const covered = (type: string) =>
+      resourceTypes === '*' ? type !== 'Subscription' : resourceTypes.has(type);
+    input.searchUrls.forEach((url, index) => {
+      if (!covered(searchUrlType(url))) {
+        throw new OperationOutcomeError(
+          badRequest(
+            `searchUrl ${index + 1} targets a resource type the subscription's criteria never match`,
+            'searchUrl',
+          ),
+        );
+      }
+    });
+    const uncovered = input.resourceIds.find((key) => !covered(key.slice(0, key.indexOf('/'))));
+    if (uncovered) {
+      throw new OperationOutcomeError(
+        badRequest(
+          `resourceId ${uncovered} is of a type the subscription's criteria never match`,
+          'resourceId',
+        ),
+      );
+    }
+  }
+
+  const jobId = (deps.newJobId ?? randomUUID)();
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const batchSize = deps.idsPerMessage ?? IDS_PER_MESSAGE;
+  const idBatches: string[][] = [];
+  for (let start = 0; start < input.resourceIds.length; start += batchSize) {
+    idBatches.push(input.resourceIds.slice(start, start + batchSize));
+  }
+  const streams: StreamCursor[] = [
+    ...input.searchUrls.map((searchUrl): StreamCursor => ({
+      kind: 'search',
+      searchUrl,
+      page: -1,
+      nextEnqueued: true,
+      done: false,
+    })),
+    ...idBatches.map((ids): StreamCursor => ({
+      kind: 'ids',
+      idCount: ids.length,
+      page: -1,
+      nextEnqueued: true,
+      done: false,
+    })),
+  ];
+  const job: BackfillJob = {
+    jobId,
+    subscriptionId,
+    state: 'queued',
+    createdAt: now,
+    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 },
+    streams,
+    streamsDone: 0,
+    failedIds: [],
+  };
+  await deps.jobs.create(job);
+  // Page 0 of a search carries the search as submitted; the worker resolves it against the source.
+  const messages: WorkMessage[] = [
+    ...input.searchUrls.map((pageUrl, searchIndex): WorkMessage => ({
+      jobId,
+      task: 'search',
+      searchIndex,
+      pageUrl,
+      pageNumber: 0,
+    })),
+    ...idBatches.map((ids, index): WorkMessage => ({
+      jobId,
+      task: 'ids',
+      searchIndex: input.searchUrls.length + index,
+      pageNumber: 0,
+      ids,
+    })),
+  ];
+  try {
+    await deps.queue.send(messages);
+  } catch (error) {
+    await deps.jobs.finish(jobId, 'failed', 'Could not enqueue the backfill work', new Date().toISOString());
+    deps.logger?.error('Backfill enqueue failed', { jobId, subscriptionId, error: (error as Error)?.name });
+    throw new OperationOutcomeError(serviceUnavailable('Could not start the backfill; retry later'), error);
+  }
+  deps.logger?.info('Backfill job created', {
+    jobId,
+    subscriptionId,
+    searchUrls: input.searchUrls.length,
+    resourceIds: input.resourceIds.length,
+    requestId: request.requestId,
+  });
+  const location = `${request.baseUrl}/${JOB_STATUS_SEGMENT}/${jobId}`;
+  const body: ParametersResource = {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'jobId', valueString: jobId },
+      { name: 'state', valueCode: 'queued' },
+      { name: 'status', valueUrl: location },
+    ],
+  };
+  return respond(202, body, { 'content-location': location, location });
+};
+
+const cancelJob = async (jobId: string, deps: BackfillRouteDeps): Promise<FhirResponse> => {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const job = await deps.jobs.finish(jobId, 'cancelled', 'Cancelled on request', now);
+  if (!job) throw new OperationOutcomeError(notFound(`Unknown backfill job ${jobId}`));
+  if (job.state !== 'cancelled') {
+    throw new OperationOutcomeError(conflict(`Backfill job ${jobId} already ${job.state}`));
+  }
+  deps.logger?.info('Backfill job cancelled', { jobId, subscriptionId: job.subscriptionId });
+  return respond(200, jobStatusResource(job));
+};

@@ -1,0 +1,42 @@
+import type { BackfillJob, ParametersParameter, ParametersResource } from './types.js';
+
+/**
+ * A job's status as a `Parameters` resource: `jobId`, `subscription`, `state`, `createdAt`,
+ * `startedAt`, `endedAt`, `reason`, counts (`read`, `matched`, `enqueued`, `skipped`, `failed`),
+ * one `stream` part per searchUrl / resourceId batch (its position), and `failedId` (0..*).
+ */
+export const jobStatusResource = (job: BackfillJob): ParametersResource => {
+  const parameter: ParametersParameter[] = [
+    { name: 'jobId', valueString: job.jobId },
+    { name: 'subscription', valueReference: { reference: `Subscription/${job.subscriptionId}` } },
+    { name: 'state', valueCode: job.state },
+    { name: 'createdAt', valueInstant: job.createdAt },
+  ];
+  if (job.startedAt) parameter.push({ name: 'startedAt', valueInstant: job.startedAt });
+  if (job.endedAt) parameter.push({ name: 'endedAt', valueInstant: job.endedAt });
+  if (job.reason) parameter.push({ name: 'reason', valueString: job.reason });
+  parameter.push(
+    { name: 'read', valueUnsignedInt: job.counts.read },
+    { name: 'matched', valueUnsignedInt: job.counts.matched },
+    { name: 'enqueued', valueUnsignedInt: job.counts.enqueued },
+    { name: 'skipped', valueUnsignedInt: job.counts.skipped },
+    { name: 'failed', valueUnsignedInt: job.counts.failed },
+    { name: 'streamsDone', valueUnsignedInt: job.streamsDone },
+    { name: 'streamCount', valueUnsignedInt: job.streams.length },
+  );
+  job.streams.forEach((stream, index) => {
+    const part: ParametersParameter[] = [
+      { name: 'index', valueUnsignedInt: index },
+      { name: 'kind', valueCode: stream.kind },
+    ];
+    if (stream.searchUrl !== undefined) part.push({ name: 'searchUrl', valueString: stream.searchUrl });
+    if (stream.idCount !== undefined) part.push({ name: 'idCount', valueUnsignedInt: stream.idCount });
+    part.push(
+      { name: 'pagesCompleted', valueUnsignedInt: stream.page + 1 },
+      { name: 'done', valueBoolean: stream.done },
+    );
+    parameter.push({ name: 'stream', part });
+  });
+  for (const key of job.failedIds) parameter.push({ name: 'failedId', valueString: key });
+  return { resourceType: 'Parameters', parameter };
+};

@@ -1,0 +1,99 @@
+import { OperationOutcomeError, badRequest, payloadTooLarge } from '../fhir/outcomes.js';
+import { RESOURCE_TYPE_PATTERN, isFhirId } from '../fhir/ids.js';
+import { MAX_RESOURCE_IDS, MAX_SEARCH_URLS } from './constants.js';
+
+/** Validated input of `$trigger-subscription`. */
+export interface TriggerInput {
+  /** `Type/id` keys, de-duplicated, in the order given. */
+  readonly resourceIds: readonly string[];
+  /** `Type?params`, relative to the source FHIR base, in the order given. */
+  readonly searchUrls: readonly string[];
+}
+
+interface ParametersParameter {
+  name?: unknown;
+  valueUri?: unknown;
+  valueString?: unknown;
+  valueUrl?: unknown;
+  valueReference?: { reference?: unknown };
+}
+
+const SEARCH_URL = /^([A-Z][A-Za-z]{1,63})\?(.*)$/s;
+
+/** The resource type a validated search URL targets. */
+export const searchUrlType = (searchUrl: string): string => searchUrl.slice(0, searchUrl.indexOf('?'));
+
+/**
+ * Parses the `Parameters` body of `$trigger-subscription` (HAPI FHIR's input): `resourceId` (0..*,
+ * `Type/id` as valueUri, valueString or valueReference) and `searchUrl` (0..*, valueString or
+ * valueUri, `Type?params` relative to the source server). Throws an OperationOutcomeError (400, or
+ * 413 above the limits) naming the offending parameter, never echoing its value.
+ *
+ * @example
+ * parseTriggerParameters({ resourceType: 'Parameters', parameter: [{ name: 'searchUrl', valueString: 'Observation?date=ge2020' }] })
+ */
+export const parseTriggerParameters = (body: unknown): TriggerInput => {
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    (body as { resourceType?: unknown }).resourceType !== 'Parameters'
+  ) {
+    throw new OperationOutcomeError(badRequest('Body must be a Parameters resource', 'Parameters'));
+  }
+  const parameters = (body as { parameter?: unknown }).parameter ?? [];
+  if (!Array.isArray(parameters)) {
+    throw new OperationOutcomeError(
+      badRequest('Parameters.parameter must be an array', 'Parameters.parameter'),
+    );
+  }
+  const resourceIds = new Set<string>();
+  const searchUrls: string[] = [];
+  parameters.forEach((raw: ParametersParameter, index) => {
+    const where = `Parameters.parameter[${index}]`;
+    const value = raw?.valueUri ?? raw?.valueString ?? raw?.valueUrl ?? raw?.valueReference?.reference;
+    if (raw?.name === 'resourceId') {
+      const text = typeof value === 'string' ? value.trim() : undefined;
+      const [type, id, ...rest] = text?.split('/') ?? [];
+      if (!text || rest.length > 0 || !type || !RESOURCE_TYPE_PATTERN.test(type) || !isFhirId(id)) {
+        throw new OperationOutcomeError(
+          badRequest(`resourceId must be a relative reference Type/id`, `${where}.value`),
+        );
+      }
+      resourceIds.add(`${type}/${id}`);
+    } else if (raw?.name === 'searchUrl') {
+      const text = typeof value === 'string' ? value.trim().replace(/^\/+/, '') : undefined;
+      if (!text || !text.includes('?')) {
+        throw new OperationOutcomeError(badRequest('searchUrl must contain "?"', `${where}.value`));
+      }
+      if (!SEARCH_URL.test(text) || /[\s#]/.test(text)) {
+        throw new OperationOutcomeError(
+          badRequest(
+            'searchUrl must be a search relative to the source server, Type?params (e.g. Observation?date=ge2020)',
+            `${where}.value`,
+          ),
+        );
+      }
+      searchUrls.push(text);
+    } else {
+      throw new OperationOutcomeError(
+        badRequest('Unknown parameter: only resourceId and searchUrl are supported', `${where}.name`),
+      );
+    }
+  });
+  if (resourceIds.size === 0 && searchUrls.length === 0) {
+    throw new OperationOutcomeError(
+      badRequest('At least one resourceId or searchUrl parameter is required', 'Parameters.parameter'),
+    );
+  }
+  if (resourceIds.size > MAX_RESOURCE_IDS) {
+    throw new OperationOutcomeError(
+      payloadTooLarge(`At most ${MAX_RESOURCE_IDS} resourceId parameters per request; use a searchUrl`),
+    );
+  }
+  if (searchUrls.length > MAX_SEARCH_URLS) {
+    throw new OperationOutcomeError(
+      payloadTooLarge(`At most ${MAX_SEARCH_URLS} searchUrl parameters per request`),
+    );
+  }
+  return { resourceIds: [...resourceIds], searchUrls };
+};

@@ -1,0 +1,134 @@
+import type { ActiveSubscription } from '../subscriptions/types.js';
+import type { CompiledCriteria, FhirResource } from '../criteria/types.js';
+
+/** Lifecycle of a backfill job. `completed`, `failed` and `cancelled` are final. */
+export const JOB_STATES = {
+  queued: 'queued',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const;
+export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
+export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * A job is a set of independent *streams*, each a strictly sequential chain of pages: one stream per
+ * `searchUrl` (page n+1 is only known once page n was read), and one single-page stream per batch
+ * of `resourceId`s. Each stream has a cursor on the job item, advanced with a conditional update,
+ * so a page is counted exactly once however often its message is delivered.
+ */
+export interface StreamCursor {
+  readonly kind: 'search' | 'ids';
+  /** The search as submitted (search streams only), resolved against the source base. */
+  readonly searchUrl?: string;
+  /** Number of resource ids in the batch (ids streams only). */
+  readonly idCount?: number;
+  /** Last page committed; -1 before the first. */
+  readonly page: number;
+  /** The next page's URL, once the last committed page named one. */
+  readonly nextUrl?: string;
+  /** The message for page `page + 1` is on the queue. */
+  readonly nextEnqueued: boolean;
+  /** No more pages. */
+  readonly done: boolean;
+}
+
+export interface JobCounts {
+  /** Resources read from the source. */
+  readonly read: number;
+  /** Read resources that matched the subscription's criteria. */
+  readonly matched: number;
+  /** Delivery messages enqueued. */
+  readonly enqueued: number;
+  /** Matched resources the ledger already held in a newer version (stale: not delivered). */
+  readonly skipped: number;
+  /** Ids not found on the source (404/410). */
+  readonly failed: number;
+}
+
+export interface BackfillJob {
+  readonly jobId: string;
+  readonly subscriptionId: string;
+  readonly state: JobState;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  /** Why the job failed or was cancelled; never resource content. */
+  readonly reason?: string;
+  readonly counts: JobCounts;
+  readonly streams: readonly StreamCursor[];
+  readonly streamsDone: number;
+  /** Up to {@link MAX_RECORDED_FAILED_IDS} `Type/id` keys that were not found on the source. */
+  readonly failedIds: readonly string[];
+}
+
+/** One unit of work: one SQS message to the backfill worker. */
+export type WorkMessage =
+  | {
+      readonly jobId: string;
+      readonly task: 'search';
+      readonly searchIndex: number;
+      readonly pageUrl: string;
+      readonly pageNumber: number;
+    }
+  | {
+      readonly jobId: string;
+      readonly task: 'ids';
+      /** Stream index of this batch (after the search streams). */
+      readonly searchIndex: number;
+      readonly pageNumber: 0;
+      readonly ids: readonly string[];
+    };
+
+/** What a page commit adds to the job. */
+export interface PageCommit {
+  readonly stream: number;
+  readonly page: number;
+  readonly nextUrl?: string;
+  readonly counts: JobCounts;
+  readonly failedIds: readonly string[];
+}
+
+/** Narrow view of the subscription store the backfill needs. */
+export interface SubscriptionLookup {
+  getSubscription(
+    id: string,
+  ): Promise<{ readonly status: string; readonly active?: ActiveSubscription } | undefined>;
+}
+
+/** Puts work messages on the backfill queue; resolves only when every message was accepted. */
+export interface WorkQueue {
+  send(messages: readonly WorkMessage[]): Promise<void>;
+}
+
+/** Builds a matcher from subscription criteria (`compileCriteria` of shared/criteria). */
+export type CriteriaCompiler = (criteria: string) => Pick<CompiledCriteria, 'matches' | 'resourceTypes'>;
+
+/** Minimal structured logger (Powertools Logger fits). */
+export interface BackfillLogger {
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
+}
+
+export type { FhirResource };
+
+/** The subset of FHIR `Parameters.parameter` the backfill writes (status and job answers). */
+export interface ParametersParameter {
+  readonly name: string;
+  readonly valueString?: string;
+  readonly valueCode?: string;
+  readonly valueUrl?: string;
+  readonly valueInstant?: string;
+  readonly valueBoolean?: boolean;
+  readonly valueUnsignedInt?: number;
+  readonly valueReference?: { readonly reference: string };
+  readonly part?: readonly ParametersParameter[];
+}
+
+/** A FHIR `Parameters` resource as the backfill answers it. */
+export interface ParametersResource {
+  readonly resourceType: 'Parameters';
+  readonly parameter: readonly ParametersParameter[];
+}

@@ -1,0 +1,326 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
+import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
+import { handleBackfillRequest } from '../../../shared/backfill/handleBackfillRequest.js';
+import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
+import type { SourceReader } from '../../../shared/backfill/source/SourceFhirClient.js';
+import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { SubscriptionLookup } from '../../../shared/backfill/types.js';
+import { compileCriteria } from '../../../shared/criteria/index.js';
+import type { FhirRequest } from '../../../shared/http/types.js';
+import {
+  CrashingPipeline,
+  activeSubscription,
+  createHarness,
+  createPipeline,
+  fakeSubscriptions,
+  listSource,
+  observation,
+  patient,
+} from './harness.js';
+
+const SUBSCRIPTION = 'sub-1';
+const PATIENTS = 45;
+const OBSERVATIONS = 30;
+
+const trigger = (parameter: unknown[]): FhirRequest => ({
+  method: 'POST',
+  path: `Subscription/${SUBSCRIPTION}/$trigger-subscription`,
+  query: {},
+  headers: {},
+  body: { resourceType: 'Parameters', parameter },
+  requestId: 'req-1',
+  baseUrl: 'https://connector.test/fhir',
+});
+
+describe('Backfill worker against the source FHIR stand-in', () => {
+  let source: FhirStandin;
+  let client: SourceFhirClient;
+
+  beforeAll(async () => {
+    source = await startFhirSourceStandin();
+    const resources = [
+      ...Array.from({ length: PATIENTS }, (_, i) => patient(`p${i}`)),
+      ...Array.from({ length: OBSERVATIONS }, (_, i) =>
+        observation(`o${i}`, i % 2 === 0 ? '1234-5' : '9999-9', `Patient/p${i}`),
+      ),
+    ];
+    seedResources(source.store, resources);
+    client = new SourceFhirClient({
+      baseUrl: source.endpoint,
+      pageSize: 10,
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
+      timeoutMs: 2_000,
+    });
+  });
+  afterAll(async () => {
+    await source.stop();
+  });
+  beforeEach(() => {
+    source.faults.reset();
+  });
+
+  const setup = (criteria = '[*]', subscriptions?: SubscriptionLookup, reader: SourceReader = client) => {
+    const sub = activeSubscription(SUBSCRIPTION, criteria);
+    const { pipeline, healthLake, messages } = createPipeline([sub]);
+    const crashing = new CrashingPipeline(pipeline);
+    const lookup = subscriptions ?? fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active', criteria } });
+    const harness = createHarness({
+      subscriptions: lookup,
+      source: reader,
+      pipeline: crashing,
+      compileCriteria,
+    });
+    const start = async (parameter: unknown[]) => {
+      const response = await handleBackfillRequest(trigger(parameter), {
+        jobs: harness.jobs,
+        subscriptions: lookup,
+        queue: harness.queue,
+        compileCriteria,
+        idsPerMessage: 4,
+      });
+      expect(response?.status).toBe(202);
+      const body = response?.body as { parameter: { name: string; valueString?: string }[] };
+      const jobId = body.parameter.find((p) => p.name === 'jobId')?.valueString;
+      if (!jobId) throw new Error('no jobId');
+      return jobId;
+    };
+    return { harness, healthLake, messages, crashing, pipeline, start };
+  };
+
+  it('backfills a multi-page search page by page and completes the job with exact counts', async () => {
+    const { harness, healthLake, start } = setup();
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_count=10' }]);
+    const { processed } = await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(processed).toBe(5);
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toEqual({
+      read: PATIENTS,
+      matched: PATIENTS,
+      enqueued: PATIENTS,
+      skipped: 0,
+      failed: 0,
+    });
+    expect(job?.streams[0]).toMatchObject({ page: 4, done: true });
+    expect(healthLake.current.size).toBe(PATIENTS);
+    expect(job?.startedAt).toBeDefined();
+    expect(job?.endedAt).toBeDefined();
+  });
+
+  it('checks every resource read against the criteria when the search is broader', async () => {
+    const { harness, healthLake, start } = setup('Observation?code=http://loinc.org|1234-5');
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Observation?status=final' }]);
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.counts.read).toBe(OBSERVATIONS);
+    expect(job?.counts.matched).toBe(OBSERVATIONS / 2);
+    expect(
+      [...healthLake.current.keys()].every((key) => Number(key.slice('Observation/o'.length)) % 2 === 0),
+    ).toBe(true);
+  });
+
+  it('reads resourceId lists in batches and records unknown ids as failed without failing the job', async () => {
+    const { harness, healthLake, start } = setup();
+    const ids = ['p1', 'p2', 'p3', 'p4', 'p5', 'nope-1', 'p6'].map((id) => ({
+      name: 'resourceId',
+      valueUri: `Patient/${id}`,
+    }));
+    const jobId = await start([...ids, { name: 'resourceId', valueString: 'Observation/missing' }]);
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('completed');
+    expect(job?.streams).toHaveLength(2);
+    expect(job?.counts).toMatchObject({ read: 6, matched: 6, enqueued: 6, failed: 2 });
+    expect([...(job?.failedIds ?? [])].sort()).toEqual(['Observation/missing', 'Patient/nope-1']);
+    expect(healthLake.current.has('Patient/p6')).toBe(true);
+  });
+
+  it('retries a page that fails twice and then succeeds, without redelivery', async () => {
+    const { harness, healthLake, start } = setup();
+    source.faults.failNext({ method: 'GET', urlIncludes: '_cursor=' }, 'server-error', 2);
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?gender=unknown' }]);
+    const { redelivered } = await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(redelivered).toBe(0);
+    expect(job?.state).toBe('completed');
+    expect(healthLake.current.size).toBe(PATIENTS);
+    expect(source.faults.injected['server-error']).toBeGreaterThanOrEqual(2);
+  });
+
+  it('resumes a page whose worker died mid-page: nothing lost, nothing duplicated, no page re-read from the start', async () => {
+    const { harness, healthLake, crashing, messages, start } = setup();
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_count=10' }]);
+    let pagesSeen = 0;
+    const { redelivered } = await harness.drain({
+      beforeEach: (message) => {
+        pagesSeen += 1;
+        if (message.pageNumber === 2 && crashing.crashes === 0) crashing.crashAfter = 4;
+      },
+    });
+    const job = await harness.jobs.get(jobId);
+    expect(crashing.crashes).toBe(1);
+    expect(redelivered).toBe(1);
+    expect(pagesSeen).toBe(6); // 5 pages + 1 redelivery of page 2
+    expect(job?.state).toBe('completed');
+    expect(job?.counts.read).toBe(PATIENTS);
+    expect(healthLake.current.size).toBe(PATIENTS);
+    // every resource delivered exactly once at its version (the redelivered page's first 4 were `current`)
+    expect(healthLake.puts).toHaveLength(PATIENTS);
+    expect(new Set(healthLake.puts).size).toBe(PATIENTS);
+    // only the crashed page was redone: its 4 already-accepted resources were re-sent (deduplicated downstream)
+    expect(messages).toHaveLength(PATIENTS + 4);
+  });
+
+  it('counts a page once when its message is delivered twice', async () => {
+    const { harness, start } = setup();
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_count=20' }]);
+    const first = harness.queue.messages[0];
+    if (!first) throw new Error('no message');
+    harness.queue.messages.push(structuredClone(first));
+    const { outcomes } = await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(1);
+    expect(job?.counts.read).toBe(PATIENTS);
+    expect(job?.state).toBe('completed');
+  });
+
+  it('stops before the next page once the job is cancelled', async () => {
+    const { harness, healthLake, start } = setup();
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_count=10' }]);
+    const deps = { jobs: harness.jobs, subscriptions: fakeSubscriptions({}), queue: harness.queue };
+    const cancelStatuses: (number | undefined)[] = [];
+    await harness.drain({
+      beforeEach: async (message) => {
+        if (message.pageNumber !== 2) return;
+        const response = await handleBackfillRequest(
+          { ...trigger([]), method: 'DELETE', path: `$backfill-job/${jobId}` },
+          deps,
+        );
+        cancelStatuses.push(response?.status);
+      },
+    });
+    expect(cancelStatuses).toEqual([200]);
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('cancelled');
+    expect(job?.counts.read).toBe(20);
+    expect(healthLake.current.size).toBe(20);
+    expect(harness.queue.messages).toHaveLength(0);
+  });
+
+  it('keeps the newer version when a live update races the backfill of the same resource', async () => {
+    const race: { live?: (resource: FhirResource) => Promise<unknown> } = {};
+    const racingSource: SourceReader = {
+      resolveSearchUrl: (url) => client.resolveSearchUrl(url),
+      read: (type, id) => client.read(type, id),
+      searchPage: async (url) => {
+        const page = await client.searchPage(url);
+        // While the page is in flight, the system of record updates p0 and ingest delivers the new version.
+        const { resource } = source.store.put(patient('p0', 'Newer'));
+        await race.live?.(resource as FhirResource);
+        return page;
+      },
+    };
+    const { harness, healthLake, pipeline, start } = setup('[*]', undefined, racingSource);
+    race.live = (resource) =>
+      pipeline.accept([
+        {
+          operation: 'upsert',
+          resourceType: 'Patient',
+          id: 'p0',
+          resource,
+          source: 'ingest',
+          requestId: 'live-1',
+        },
+      ]);
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_id=p0' }]);
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    const newest = source.store.current('Patient', 'p0')?.meta?.versionId;
+    expect(newest).not.toBe('1');
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toMatchObject({ read: 1, matched: 1, skipped: 1, enqueued: 0 });
+    expect(healthLake.current.get('Patient/p0')?.versionId).toBe(newest);
+  });
+
+  it('fails the job with a clear reason on a permanent source error', async () => {
+    const { harness, start } = setup();
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?not-a-param=1' }]);
+    const { outcomes } = await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(outcomes[0]?.outcome).toBe('failed');
+    expect(job?.state).toBe('failed');
+    expect(job?.reason).toMatch(/HTTP 400 to a search/);
+  });
+
+  it('fails the job with its reason when a page keeps failing on its last receive', async () => {
+    const { harness, start } = setup();
+    source.faults.failNext({ method: 'GET', urlIncludes: '_cursor=' }, 'unavailable', 100);
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_count=10' }]);
+    const { redelivered, outcomes } = await harness.drain({ maxReceives: 10 });
+    const job = await harness.jobs.get(jobId);
+    expect(redelivered).toBe(4);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['processed', 'failed']);
+    expect(job?.state).toBe('failed');
+    expect(job?.reason).toMatch(
+      /Page 2 of stream 1 still failing after 5 attempts: Source still failing after 4 attempts \(HTTP 503\)/,
+    );
+    expect(job?.counts.read).toBe(10);
+  });
+
+  it('fails the job when the subscription is no longer active', async () => {
+    const statuses: Record<string, { status: string }> = { [SUBSCRIPTION]: { status: 'active' } };
+    const lookup = fakeSubscriptions(statuses);
+    const { harness, start } = setup('[*]', lookup);
+    const jobId = await start([{ name: 'searchUrl', valueString: 'Patient?_count=10' }]);
+    statuses[SUBSCRIPTION] = { status: 'off' };
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('failed');
+    expect(job?.reason).toMatch(/no longer active/);
+  });
+});
+
+describe('Backfill worker on an in-memory source', () => {
+  it('accepts a page in chunks and sums their results', async () => {
+    const resources = Array.from({ length: 25 }, (_, i) => patient(`c${i}`));
+    const { pipeline, healthLake } = createPipeline([activeSubscription(SUBSCRIPTION, '[Patient]')]);
+    const harness = createHarness({
+      subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active', criteria: '[Patient]' } }),
+      source: listSource(resources, 25),
+      pipeline,
+      compileCriteria,
+      acceptChunkSize: 7,
+    });
+    await handleBackfillRequest(trigger([{ name: 'searchUrl', valueString: 'Patient?x=1' }]), {
+      jobs: harness.jobs,
+      subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active' } }),
+      queue: harness.queue,
+    });
+    const { outcomes } = await harness.drain();
+    expect(outcomes[0]?.counts).toMatchObject({ read: 25, enqueued: 25 });
+    expect(healthLake.current.size).toBe(25);
+  });
+
+  it('loads the source lazily, once, when given a loader', async () => {
+    let loads = 0;
+    const { pipeline } = createPipeline([activeSubscription(SUBSCRIPTION, '[*]')]);
+    const harness = createHarness({
+      subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active' } }),
+      source: async () => {
+        loads += 1;
+        return listSource([patient('a'), patient('b'), patient('c')], 1);
+      },
+      pipeline,
+      compileCriteria,
+    });
+    await handleBackfillRequest(trigger([{ name: 'searchUrl', valueString: 'Patient?x=1' }]), {
+      jobs: harness.jobs,
+      subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active' } }),
+      queue: harness.queue,
+    });
+    const { processed } = await harness.drain();
+    expect(processed).toBe(3);
+    expect(loads).toBe(1);
+  });
+});
