@@ -9,11 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
@@ -25,14 +21,9 @@ import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
 import { ENV } from '../../shared/config/constants.js';
 import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
-import { intEnv, optionalEnv, requireEnv } from '../../shared/config/env.js';
+import { requireEnv } from '../../shared/config/env.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { DefaultWritePipeline } from '../../shared/ingest/DefaultWritePipeline.js';
-import { SqsDeliveryQueue } from '../../shared/ingest/SqsDeliveryQueue.js';
-import { ActiveSubscriptionCache } from '../../shared/subscriptions/ActiveSubscriptionCache.js';
-import { DynamoSubscriptionStore } from '../../shared/subscriptions/DynamoSubscriptionStore.js';
-import { parseAllowedEndpoints } from '../../shared/subscriptions/endpoints.js';
-import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
+import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 
 export const METRIC_NAMES = {
   read: 'BackfillRead',
@@ -84,32 +75,18 @@ export const createBackfillWorkerHandler = (deps: BackfillWorkerHandlerDeps): Ba
 const createFromEnv = () => {
   const logger = new Logger({ serviceName: 'backfill-worker' });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
-  const tableName = requireEnv(ENV.stateTable);
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const sqs = new SQSClient({});
-  const subscriptionStore = new DynamoSubscriptionStore({ client: dynamo, tableName });
-  const payloadBucket = optionalEnv(ENV.payloadBucket, '');
-  const pipeline = new DefaultWritePipeline({
-    ledger: new DynamoVersionLedger({ client: dynamo, tableName }),
-    // Matched the same way as in the ingest Lambda, so backfilled and live messages are alike.
-    matcher: new ActiveSubscriptionCache({
-      store: subscriptionStore,
-      allowedEndpoints: parseAllowedEndpoints(requireEnv(ENV.allowedEndpoints)),
-      ...(process.env[ENV.deliveryRetryCount]
-        ? { defaultDeliveryRetryCount: intEnv(ENV.deliveryRetryCount, 0, { min: 0, max: 999 }) }
-        : {}),
-    }),
-    queue: new SqsDeliveryQueue({
-      sqs,
-      queueUrl: requireEnv(ENV.deliveryQueueUrl),
-      ...(payloadBucket ? { s3: new S3Client({}), bucket: payloadBucket } : {}),
-    }),
+  const {
+    pipeline,
+    subscriptions,
+    tableName,
+    document: dynamo,
+    sqs,
+  } = writePipelineFromEnv(process.env, {
+    logger,
   });
   return createBackfillWorkerHandler({
     jobs: new DynamoJobStore({ client: dynamo, tableName }),
-    subscriptions: subscriptionLookup(subscriptionStore),
+    subscriptions: subscriptionLookup(subscriptions),
     queue: new SqsWorkQueue({ client: sqs, queueUrl: requireEnv(ENV.backfillQueueUrl) }),
     source: () =>
       createSourceReaderFromEnv({

@@ -1,9 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoJobStore,
   handleBackfillRequest,
@@ -11,7 +7,7 @@ import {
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
 import { ENV } from '../../shared/config/constants.js';
-import { boolEnv, ConfigurationError, intEnv, optionalEnv, requireEnv } from '../../shared/config/env.js';
+import { boolEnv, ConfigurationError, intEnv, optionalEnv } from '../../shared/config/env.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
@@ -19,16 +15,9 @@ import type { AuthMode } from '../../shared/ingest/auth/types.js';
 import { INGEST_DEFAULTS, INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
-import { DefaultWritePipeline } from '../../shared/ingest/DefaultWritePipeline.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
-import { SqsDeliveryQueue } from '../../shared/ingest/SqsDeliveryQueue.js';
-import {
-  ActiveSubscriptionCache,
-  DynamoSubscriptionStore,
-  handleSubscriptionRequest,
-  parseAllowedEndpoints,
-} from '../../shared/subscriptions/index.js';
-import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
+import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
+import { handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import { adaptLogger } from './adaptLogger.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 
@@ -52,14 +41,7 @@ const parseAuthModes = (raw: string): AuthMode[] => {
  * BACKFILL_QUEUE_URL is set.
  */
 export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
-  const tableName = requireEnv(ENV.stateTable, env);
-  const queueUrl = requireEnv(ENV.deliveryQueueUrl, env);
-  const allowedEndpoints = parseAllowedEndpoints(requireEnv(ENV.allowedEndpoints, env));
   const modes = parseAuthModes(optionalEnv(INGEST_ENV.authModes, 'bearer', env));
-  const sse = optionalEnv(INGEST_ENV.payloadEncryption, 'aws:kms', env);
-  if (sse !== 'aws:kms' && sse !== 'AES256') {
-    throw new ConfigurationError(`${INGEST_ENV.payloadEncryption} must be aws:kms or AES256, got "${sse}"`);
-  }
   const tokenStore = optionalEnv(INGEST_ENV.tokenStore, 'secretsmanager', env);
   if (tokenStore !== 'secretsmanager' && tokenStore !== 'ssm') {
     throw new ConfigurationError(
@@ -71,37 +53,15 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
   const metrics = new Metrics({ namespace: 'HealthLakeConnector', serviceName: 'ingest' });
   const collector = new IngestMetricsCollector();
 
-  const document = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  // Send to the configured (or regional) SQS endpoint, not the queue URL's host: with
-  // AWS_ENDPOINT_URL_SQS pointing at a stand-in, its queue URLs name hosts that do not resolve.
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-  const kmsKeyId = env[INGEST_ENV.payloadKmsKeyId];
-  const bucket = env[ENV.payloadBucket];
-  const queue = new SqsDeliveryQueue({
-    sqs,
-    queueUrl,
-    // Path-style only against an S3 stand-in (its virtual-host names do not resolve).
-    ...(bucket ? { s3: new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }), bucket } : {}),
-    serverSideEncryption: sse,
-    ...(kmsKeyId ? { kmsKeyId } : {}),
-  });
-  const store = new DynamoSubscriptionStore({ client: document, tableName });
-  const retry = env[ENV.deliveryRetryCount];
-  const cache = new ActiveSubscriptionCache({
-    store,
+  const {
+    pipeline,
+    subscriptions: store,
+    cache,
     allowedEndpoints,
-    logger,
-    ...(retry
-      ? { defaultDeliveryRetryCount: intEnv(ENV.deliveryRetryCount, 0, { min: 0, max: 999 }, env) }
-      : {}),
-  });
-  const pipeline = new DefaultWritePipeline({
-    ledger: new DynamoVersionLedger({ client: document, tableName }),
-    matcher: cache,
-    queue,
-  });
+    tableName,
+    document,
+    sqs,
+  } = writePipelineFromEnv(env, { logger });
   const routes: OptionalRoute[] = [];
   const backfillQueueUrl = env[ENV.backfillQueueUrl];
   if (backfillQueueUrl) {
