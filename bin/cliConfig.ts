@@ -1,0 +1,110 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { fetchLocalJson, type LocalConfigView } from '../shared/operator/localAdmin.js';
+
+/** Resolved CLI configuration: flags win over environment variables, which win over local discovery. */
+export interface CliConfig {
+  readonly apiUrl: string;
+  readonly token?: string;
+  readonly region: string;
+  readonly sqsEndpoint?: string;
+  readonly deliveryQueueUrl?: string;
+  readonly dlqUrl?: string;
+  readonly backfillQueueUrl?: string;
+  readonly backfillDlqUrl?: string;
+  /** CloudWatch endpoint override (compatible services, tests). */
+  readonly cloudWatchEndpoint?: string;
+  /** Where `/_local/*` is served (local mode only). */
+  readonly localUrl: string;
+  /** From `/_local/config` when the CLI talks to local mode. */
+  readonly local?: LocalConfigView;
+}
+
+/** Global flags every command accepts. */
+export const GLOBAL_OPTIONS = {
+  api: { type: 'string' },
+  token: { type: 'string' },
+  region: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  'delivery-queue-url': { type: 'string' },
+  'dlq-url': { type: 'string' },
+  'backfill-queue-url': { type: 'string' },
+  'backfill-dlq-url': { type: 'string' },
+  'local-url': { type: 'string' },
+  'cloudwatch-endpoint': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
+
+type Flags = Partial<Record<keyof typeof GLOBAL_OPTIONS, string | boolean>>;
+
+const text = (value: string | boolean | undefined): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+/**
+ * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
+ * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
+ * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL. Missing queue URLs are discovered from a running local
+ * connector's `/_local/config` (`discover`).
+ */
+export const resolveCliConfig = async (
+  flags: Flags,
+  env: NodeJS.ProcessEnv,
+  options: { discover: boolean },
+): Promise<CliConfig> => {
+  const apiUrl = text(flags.api) ?? text(env.HLC_API_URL) ?? DEFAULT_API_URL;
+  const localUrl = text(flags['local-url']) ?? text(env.HLC_LOCAL_URL) ?? apiUrl;
+  const explicit = {
+    deliveryQueueUrl: text(flags['delivery-queue-url']) ?? text(env.HLC_DELIVERY_QUEUE_URL),
+    dlqUrl: text(flags['dlq-url']) ?? text(env.HLC_DLQ_URL),
+    backfillQueueUrl: text(flags['backfill-queue-url']) ?? text(env.HLC_BACKFILL_QUEUE_URL),
+    backfillDlqUrl: text(flags['backfill-dlq-url']) ?? text(env.HLC_BACKFILL_DLQ_URL),
+  };
+  const local =
+    options.discover && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
+      ? await fetchLocalJson<LocalConfigView>(localUrl, 'config')
+      : undefined;
+  const token = text(flags.token) ?? text(env.HLC_TOKEN);
+  const cloudWatchEndpoint =
+    text(flags['cloudwatch-endpoint']) ??
+    text(env.HLC_CLOUDWATCH_ENDPOINT) ??
+    text(env.AWS_ENDPOINT_URL_CLOUDWATCH);
+  const sqsEndpoint =
+    text(flags['endpoint-url']) ??
+    text(env.HLC_SQS_ENDPOINT) ??
+    text(env.AWS_ENDPOINT_URL_SQS) ??
+    local?.sqsEndpoint;
+  const deliveryQueueUrl = explicit.deliveryQueueUrl ?? local?.deliveryQueueUrl;
+  const dlqUrl = explicit.dlqUrl ?? local?.deliveryDlqUrl;
+  const backfillQueueUrl = explicit.backfillQueueUrl ?? local?.backfillQueueUrl;
+  const backfillDlqUrl = explicit.backfillDlqUrl ?? local?.backfillDlqUrl;
+  return {
+    apiUrl,
+    localUrl,
+    region:
+      text(flags.region) ??
+      text(env.AWS_REGION) ??
+      text(env.AWS_DEFAULT_REGION) ??
+      local?.region ??
+      'us-east-1',
+    ...(token ? { token } : {}),
+    ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
+    ...(sqsEndpoint ? { sqsEndpoint } : {}),
+    ...(deliveryQueueUrl ? { deliveryQueueUrl } : {}),
+    ...(dlqUrl ? { dlqUrl } : {}),
+    ...(backfillQueueUrl ? { backfillQueueUrl } : {}),
+    ...(backfillDlqUrl ? { backfillDlqUrl } : {}),
+    ...(local ? { local } : {}),
+  };
+};
+
+/** An SQS client for the resolved endpoint (the local stand-in's static credentials when discovered). */
+export const sqsClientFor = (config: CliConfig): SQSClient =>
+  new SQSClient({
+    region: config.region,
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+    ...(config.local?.credentials && config.sqsEndpoint === config.local.sqsEndpoint
+      ? { credentials: { ...config.local.credentials } }
+      : {}),
+  });

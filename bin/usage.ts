@@ -1,0 +1,33 @@
+/** `hlc --help`. */
+export const USAGE = `hlc: operator CLI of the HealthLake outbound connector
+
+usage: hlc <command> [options]
+
+commands
+  status                              queue depths (delivery, DLQ, backfill), oldest message age, delivery counts
+  dlq list [--show-content] [--max N] DLQ messages with their recorded causes (content only with --show-content)
+  dlq redrive [--method auto|move-task|copy] [--max N] [--no-wait]
+                                      move DLQ messages back to the delivery queue
+  subscriptions list
+  subscriptions get <id>
+  subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
+                       [--retry-count N] [--strip-version-ids]
+  subscriptions delete <id>
+  backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
+  backfill watch <jobId> [--interval s] [--timeout s]
+  backfill cancel <jobId>
+  send <files or folders...> [--parallel N]
+                                      FHIR JSON, NDJSON and Bundles to the ingest API
+
+options (flag / environment)
+  --api / HLC_API_URL                 ingest API base URL (default http://127.0.0.1:8080)
+  --token / HLC_TOKEN                 bearer token of the ingest API
+  --region / AWS_REGION               AWS region (default us-east-1)
+  --endpoint-url / HLC_SQS_ENDPOINT   SQS endpoint (or AWS_ENDPOINT_URL_SQS)
+  --delivery-queue-url / HLC_DELIVERY_QUEUE_URL, --dlq-url / HLC_DLQ_URL,
+  --backfill-queue-url / HLC_BACKFILL_QUEUE_URL, --backfill-dlq-url / HLC_BACKFILL_DLQ_URL
+                                      queue URLs (stack outputs when deployed; discovered from local mode)
+  --cloudwatch-endpoint / HLC_CLOUDWATCH_ENDPOINT
+                                      CloudWatch endpoint (deployed stacks: oldest message age, counts)
+  --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
+  --json                              machine-readable output`;

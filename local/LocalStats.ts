@@ -1,0 +1,83 @@
+import type { LocalStatsView } from '../shared/operator/localAdmin.js';
+
+/**
+ * Pipeline counters of a local connector since it started: what the progress line shows and what
+ * `GET /_local/stats` serves to `hlc status`. Counts only: no identifiers, no content.
+ */
+export class LocalStats {
+  public ingested = 0;
+  public ingestErrors = 0;
+  public delivered = 0;
+  public deleted = 0;
+  /** Dropped because HealthLake does not support the type (400 not-supported). */
+  public notSupported = 0;
+  /** Not sent because a newer version was known. */
+  public staleSkipped = 0;
+  public retried = 0;
+  public deadLettered = 0;
+  public backfillPages = 0;
+  public readonly startedAt = new Date();
+  private readonly perMinute = new Map<number, number>();
+  /** SentTimestamp (ms) of delivery messages received by the poller and not yet settled, by message id. */
+  private readonly inFlight = new Map<string, number>();
+
+  /** A delivery message reached a final outcome other than the DLQ (delivered, deleted, dropped, stale). */
+  public settledDone(
+    kind: 'delivered' | 'deleted' | 'not-supported-dropped' | 'stale-skipped',
+    count = 1,
+  ): void {
+    if (kind === 'delivered') this.delivered += count;
+    else if (kind === 'deleted') this.deleted += count;
+    else if (kind === 'not-supported-dropped') this.notSupported += count;
+    else this.staleSkipped += count;
+    const minute = Math.floor(Date.now() / 60_000);
+    this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + count);
+  }
+
+  public received(messageId: string, sentTimestampMs: number): void {
+    if (!this.inFlight.has(messageId)) this.inFlight.set(messageId, sentTimestampMs);
+  }
+
+  public finished(messageId: string): void {
+    this.inFlight.delete(messageId);
+  }
+
+  /** Messages settled so far (any final outcome, DLQ included). */
+  public get settled(): number {
+    return this.delivered + this.deleted + this.notSupported + this.staleSkipped + this.deadLettered;
+  }
+
+  public oldestInFlightSeconds(now = Date.now()): number | undefined {
+    let oldest: number | undefined;
+    for (const sent of this.inFlight.values()) if (oldest === undefined || sent < oldest) oldest = sent;
+    return oldest === undefined ? undefined : Math.max(0, (now - oldest) / 1000);
+  }
+
+  public view(now = Date.now()): LocalStatsView {
+    const minute = Math.floor(now / 60_000);
+    const deliveredPerMinute = [4, 3, 2, 1, 0].map((back) => this.perMinute.get(minute - back) ?? 0);
+    const oldest = this.oldestInFlightSeconds(now);
+    return {
+      startedAt: this.startedAt.toISOString(),
+      uptimeSeconds: Math.round((now - this.startedAt.getTime()) / 1000),
+      ingested: this.ingested,
+      ingestErrors: this.ingestErrors,
+      delivered: this.delivered + this.deleted,
+      retried: this.retried,
+      deadLettered: this.deadLettered,
+      backfillPages: this.backfillPages,
+      ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
+      deliveredPerMinute,
+    };
+  }
+
+  /** The compact progress line. */
+  public line(): string {
+    return (
+      `ingested ${this.ingested}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
+      `retried ${this.retried}  not-supported ${this.notSupported}  stale ${this.staleSkipped}  DLQ ${this.deadLettered}` +
+      (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
+      (this.backfillPages > 0 ? `  backfill-pages ${this.backfillPages}` : '')
+    );
+  }
+}

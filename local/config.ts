@@ -1,0 +1,400 @@
+import { parseArgs } from 'node:util';
+
+/**
+ * Local mode's options: every one has a default, an environment variable and a command-line flag
+ * (`npm start -- --api-port 9000`); flags win over the environment. Every endpoint can point at a real
+ * or compatible service instead of the embedded stand-in: set it and that stand-in is not started.
+ */
+export interface LocalConfig {
+  /** Interface every local server binds to. */
+  readonly host: string;
+  /** Ingest API port (0 = random). */
+  readonly apiPort: number;
+  /** HealthLake + STS stand-in port (0 = random). */
+  readonly healthLakePort: number;
+  /** Source FHIR server stand-in port (0 = random). */
+  readonly sourcePort: number;
+  readonly region: string;
+  /** Names STS sessions and derives the auto-managed subscription id (`_` becomes `-`). */
+  readonly connectorId: string;
+  /** Prefix of the queue, bucket and table names. */
+  readonly resourcePrefix: string;
+  /** A real or compatible HealthLake data store base URL (`.../datastore/{id}/r4/`); unset = stand-in. */
+  readonly healthLakeEndpoint?: string;
+  /** A real or compatible STS endpoint; unset = the stand-in's (or the SDK default with a real endpoint). */
+  readonly stsEndpoint?: string;
+  readonly sqsEndpoint?: string;
+  readonly s3Endpoint?: string;
+  readonly dynamoEndpoint?: string;
+  /** Customer role the deliverer assumes for HealthLake; empty = the process's own credentials. */
+  readonly roleArn: string;
+  readonly externalId: string;
+  /** Source FHIR server for backfill; unset = the source stand-in (when `sourceStandin`). */
+  readonly sourceFhirBaseUrl?: string;
+  /** Start the source FHIR server stand-in (implied by `sourceSeedDir`). */
+  readonly sourceStandin: boolean;
+  /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
+  readonly sourceSeedDir?: string;
+  /** Resource types the HealthLake stand-in answers `400 not-supported` for. */
+  readonly unsupportedTypes: readonly string[];
+  /** Fault injection rates (0..1) of the HealthLake stand-in, and the seed that makes them reproducible. */
+  readonly faults: {
+    readonly throttleRate: number;
+    readonly serverErrorRate: number;
+    readonly timeoutRate: number;
+    readonly seed: number;
+  };
+  /** Create the auto-managed subscription at start. */
+  readonly autoSubscription: boolean;
+  readonly autoSubscriptionCriteria: string;
+  /** Receives of a delivery message before SQS moves it to the DLQ. */
+  readonly maxReceiveCount: number;
+  /** Subscription delivery-retry-count default (attempts = retries + 1). */
+  readonly deliveryRetryCount: number;
+  /** Delivery queue visibility timeout, seconds (the deliverer's backoff changes it per message). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Concurrent deliverer invocations (the event source mapping's MaximumConcurrency). */
+  readonly deliveryConcurrency: number;
+  /** Fixed development token (random when unset). */
+  readonly token?: string;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** `pretty`: one readable line per log entry; `json`: Powertools' JSON as in Lambda. */
+  readonly logFormat: 'pretty' | 'json';
+  /** `auto`: a live line on a TTY, a periodic line otherwise. */
+  readonly progress: 'auto' | 'live' | 'lines' | 'off';
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'list' | 'rate';
+
+interface OptionSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: Kind;
+  readonly doc: string;
+  readonly choices?: readonly string[];
+}
+
+/** The option table: flag, environment variable, type and meaning. Also the README's reference. */
+export const LOCAL_OPTIONS = {
+  host: { flag: 'host', env: 'HLC_HOST', kind: 'string', doc: 'interface to bind (default 127.0.0.1)' },
+  apiPort: {
+    flag: 'api-port',
+    env: 'HLC_API_PORT',
+    kind: 'int',
+    doc: 'ingest API port (default 8080; 0 = random)',
+  },
+  healthLakePort: {
+    flag: 'healthlake-port',
+    env: 'HLC_HEALTHLAKE_PORT',
+    kind: 'int',
+    doc: 'HealthLake + STS stand-in port (default 0 = random)',
+  },
+  sourcePort: {
+    flag: 'source-port',
+    env: 'HLC_SOURCE_PORT',
+    kind: 'int',
+    doc: 'source FHIR stand-in port (default 0)',
+  },
+  region: { flag: 'region', env: 'HLC_REGION', kind: 'string', doc: 'AWS region (default us-east-1)' },
+  connectorId: {
+    flag: 'connector-id',
+    env: 'HLC_CONNECTOR_ID',
+    kind: 'string',
+    doc: 'connector id (default local)',
+  },
+  resourcePrefix: {
+    flag: 'resource-prefix',
+    env: 'HLC_RESOURCE_PREFIX',
+    kind: 'string',
+    doc: 'prefix of queue/table/bucket names (default hlc-local)',
+  },
+  healthLakeEndpoint: {
+    flag: 'healthlake-endpoint',
+    env: 'HLC_HEALTHLAKE_ENDPOINT',
+    kind: 'string',
+    doc: 'real or compatible HealthLake data store URL (.../datastore/{id}/r4/); no stand-in',
+  },
+  stsEndpoint: { flag: 'sts-endpoint', env: 'HLC_STS_ENDPOINT', kind: 'string', doc: 'STS endpoint' },
+  sqsEndpoint: {
+    flag: 'sqs-endpoint',
+    env: 'HLC_SQS_ENDPOINT',
+    kind: 'string',
+    doc: 'SQS endpoint (no fauxqs)',
+  },
+  s3Endpoint: { flag: 's3-endpoint', env: 'HLC_S3_ENDPOINT', kind: 'string', doc: 'S3 endpoint' },
+  dynamoEndpoint: {
+    flag: 'dynamodb-endpoint',
+    env: 'HLC_DYNAMODB_ENDPOINT',
+    kind: 'string',
+    doc: 'DynamoDB endpoint (no dynalite)',
+  },
+  roleArn: {
+    flag: 'role-arn',
+    env: 'HLC_ROLE_ARN',
+    kind: 'string',
+    doc: 'customer role ARN to assume for HealthLake',
+  },
+  externalId: {
+    flag: 'external-id',
+    env: 'HLC_EXTERNAL_ID',
+    kind: 'string',
+    doc: 'ExternalId for AssumeRole',
+  },
+  sourceFhirBaseUrl: {
+    flag: 'source-fhir-url',
+    env: 'HLC_SOURCE_FHIR_URL',
+    kind: 'string',
+    doc: 'source FHIR server base URL for backfill (no source stand-in)',
+  },
+  sourceStandin: {
+    flag: 'source-standin',
+    env: 'HLC_SOURCE_STANDIN',
+    kind: 'bool',
+    doc: 'start a source FHIR server stand-in (default true)',
+  },
+  sourceSeedDir: {
+    flag: 'source-seed',
+    env: 'HLC_SOURCE_SEED',
+    kind: 'string',
+    doc: 'folder of Bundles/NDJSON to seed the source stand-in with',
+  },
+  unsupportedTypes: {
+    flag: 'unsupported-types',
+    env: 'HLC_UNSUPPORTED_TYPES',
+    kind: 'list',
+    doc: 'types the HealthLake stand-in rejects as not-supported (comma-separated)',
+  },
+  throttleRate: {
+    flag: 'fault-throttle',
+    env: 'HLC_FAULT_THROTTLE_RATE',
+    kind: 'rate',
+    doc: '429 rate (0..1)',
+  },
+  serverErrorRate: { flag: 'fault-5xx', env: 'HLC_FAULT_5XX_RATE', kind: 'rate', doc: '500/503 rate (0..1)' },
+  timeoutRate: {
+    flag: 'fault-timeout',
+    env: 'HLC_FAULT_TIMEOUT_RATE',
+    kind: 'rate',
+    doc: 'no-answer rate (0..1)',
+  },
+  faultSeed: {
+    flag: 'fault-seed',
+    env: 'HLC_FAULT_SEED',
+    kind: 'int',
+    doc: 'seed of the fault sequence (default 1)',
+  },
+  autoSubscription: {
+    flag: 'auto-subscription',
+    env: 'HLC_AUTO_SUBSCRIPTION',
+    kind: 'bool',
+    doc: 'create the auto-managed subscription (default true)',
+  },
+  autoSubscriptionCriteria: {
+    flag: 'auto-subscription-criteria',
+    env: 'HLC_AUTO_SUBSCRIPTION_CRITERIA',
+    kind: 'string',
+    doc: 'its criteria (default [*])',
+  },
+  maxReceiveCount: {
+    flag: 'max-receive-count',
+    env: 'HLC_MAX_RECEIVE_COUNT',
+    kind: 'int',
+    doc: 'receives before SQS dead-letters a message (default 10)',
+  },
+  deliveryRetryCount: {
+    flag: 'delivery-retry-count',
+    env: 'HLC_DELIVERY_RETRY_COUNT',
+    kind: 'int',
+    doc: 'default delivery retries before the DLQ (default 8)',
+  },
+  visibilityTimeoutSeconds: {
+    flag: 'visibility-timeout',
+    env: 'HLC_VISIBILITY_TIMEOUT',
+    kind: 'int',
+    doc: 'delivery queue visibility timeout, seconds (default 30)',
+  },
+  deliveryConcurrency: {
+    flag: 'delivery-concurrency',
+    env: 'HLC_DELIVERY_CONCURRENCY',
+    kind: 'int',
+    doc: 'concurrent deliverer invocations (default 8)',
+  },
+  token: { flag: 'token', env: 'HLC_TOKEN', kind: 'string', doc: 'fixed development token (default random)' },
+  logLevel: {
+    flag: 'log-level',
+    env: 'HLC_LOG_LEVEL',
+    kind: 'string',
+    doc: 'debug | info | warn | error | silent (default info)',
+    choices: ['debug', 'info', 'warn', 'error', 'silent'],
+  },
+  logFormat: {
+    flag: 'log-format',
+    env: 'HLC_LOG_FORMAT',
+    kind: 'string',
+    doc: 'pretty | json (default pretty)',
+    choices: ['pretty', 'json'],
+  },
+  progress: {
+    flag: 'progress',
+    env: 'HLC_PROGRESS',
+    kind: 'string',
+    doc: 'auto | live | lines | off (default auto)',
+    choices: ['auto', 'live', 'lines', 'off'],
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type LocalOptionName = keyof typeof LOCAL_OPTIONS;
+
+export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
+  host: '127.0.0.1',
+  apiPort: 8080,
+  healthLakePort: 0,
+  sourcePort: 0,
+  region: 'us-east-1',
+  connectorId: 'local',
+  resourcePrefix: 'hlc-local',
+  roleArn: 'arn:aws:iam::000000000000:role/healthlake-connector-local',
+  externalId: 'local-external-id',
+  sourceStandin: true,
+  unsupportedTypes: [],
+  faults: { throttleRate: 0, serverErrorRate: 0, timeoutRate: 0, seed: 1 },
+  autoSubscription: true,
+  autoSubscriptionCriteria: '[*]',
+  maxReceiveCount: 10,
+  deliveryRetryCount: 8,
+  visibilityTimeoutSeconds: 30,
+  deliveryConcurrency: 8,
+  logLevel: 'info',
+  logFormat: 'pretty',
+  progress: 'auto',
+};
+
+/** Thrown for a malformed option; names the flag and the variable, never echoes other values. */
+export class LocalConfigError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'LocalConfigError';
+  }
+}
+
+const convert = (name: LocalOptionName, raw: string): string | number | boolean | string[] => {
+  const spec: OptionSpec = LOCAL_OPTIONS[name];
+  const where = `--${spec.flag} / ${spec.env}`;
+  switch (spec.kind) {
+    case 'int': {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0)
+        throw new LocalConfigError(`${where} must be a non-negative integer`);
+      return value;
+    }
+    case 'rate': {
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0 || value > 1)
+        throw new LocalConfigError(`${where} must be in [0, 1]`);
+      return value;
+    }
+    case 'bool':
+      if (['true', '1', 'yes', ''].includes(raw)) return true;
+      if (['false', '0', 'no'].includes(raw)) return false;
+      throw new LocalConfigError(`${where} must be true or false`);
+    case 'list':
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    default:
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new LocalConfigError(`${where} must be one of ${spec.choices.join(', ')}`);
+      }
+      return raw;
+  }
+};
+
+/**
+ * Reads the configuration from flags (`argv`) and environment, over the defaults.
+ *
+ * @example
+ * const config = loadLocalConfig(process.argv.slice(2), process.env);
+ */
+export const loadLocalConfig = (
+  argv: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<LocalConfig> = {},
+): LocalConfig => {
+  const names = Object.keys(LOCAL_OPTIONS) as LocalOptionName[];
+  const parseOptions = Object.fromEntries(
+    names.map((name) => [LOCAL_OPTIONS[name].flag, { type: 'string' as const }]),
+  );
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: { ...parseOptions, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new LocalConfigError((error as Error).message);
+  }
+  const values: Partial<Record<LocalOptionName, ReturnType<typeof convert>>> = {};
+  for (const name of names) {
+    const spec = LOCAL_OPTIONS[name];
+    const raw = typeof flags[spec.flag] === 'string' ? (flags[spec.flag] as string) : env[spec.env];
+    if (raw !== undefined && (raw !== '' || spec.kind === 'list')) values[name] = convert(name, raw);
+  }
+  const pick = <T>(name: LocalOptionName, fallback: T): T => (values[name] as T | undefined) ?? fallback;
+  const optional = (name: LocalOptionName, fallback?: string) => {
+    const value = pick<string | undefined>(name, fallback);
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const base = DEFAULT_LOCAL_CONFIG;
+  const sourceSeedDir = optional('sourceSeedDir');
+  const stsEndpoint = optional('stsEndpoint', env.AWS_ENDPOINT_URL_STS);
+  const config: LocalConfig = {
+    host: pick('host', base.host),
+    apiPort: pick('apiPort', base.apiPort),
+    healthLakePort: pick('healthLakePort', base.healthLakePort),
+    sourcePort: pick('sourcePort', base.sourcePort),
+    region: pick('region', base.region),
+    connectorId: pick('connectorId', base.connectorId),
+    resourcePrefix: pick('resourcePrefix', base.resourcePrefix),
+    roleArn: pick('roleArn', base.roleArn),
+    externalId: pick('externalId', base.externalId),
+    sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
+    unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
+    faults: {
+      throttleRate: pick('throttleRate', base.faults.throttleRate),
+      serverErrorRate: pick('serverErrorRate', base.faults.serverErrorRate),
+      timeoutRate: pick('timeoutRate', base.faults.timeoutRate),
+      seed: pick('faultSeed', base.faults.seed),
+    },
+    autoSubscription: pick('autoSubscription', base.autoSubscription),
+    autoSubscriptionCriteria: pick('autoSubscriptionCriteria', base.autoSubscriptionCriteria),
+    maxReceiveCount: pick('maxReceiveCount', base.maxReceiveCount),
+    deliveryRetryCount: pick('deliveryRetryCount', base.deliveryRetryCount),
+    visibilityTimeoutSeconds: pick('visibilityTimeoutSeconds', base.visibilityTimeoutSeconds),
+    deliveryConcurrency: pick('deliveryConcurrency', base.deliveryConcurrency),
+    logLevel: pick('logLevel', base.logLevel),
+    logFormat: pick('logFormat', base.logFormat),
+    progress: pick('progress', base.progress),
+    ...(optional('healthLakeEndpoint') ? { healthLakeEndpoint: optional('healthLakeEndpoint') } : {}),
+    ...(stsEndpoint ? { stsEndpoint } : {}),
+    ...(optional('sqsEndpoint') ? { sqsEndpoint: optional('sqsEndpoint') } : {}),
+    ...(optional('s3Endpoint') ? { s3Endpoint: optional('s3Endpoint') } : {}),
+    ...(optional('dynamoEndpoint') ? { dynamoEndpoint: optional('dynamoEndpoint') } : {}),
+    ...(optional('sourceFhirBaseUrl') ? { sourceFhirBaseUrl: optional('sourceFhirBaseUrl') } : {}),
+    ...(sourceSeedDir ? { sourceSeedDir } : {}),
+    ...(optional('token') ? { token: optional('token') } : {}),
+  };
+  return { ...config, ...overrides, faults: { ...config.faults, ...overrides.faults } };
+};
+
+/** `npm start -- --help`: the option table. */
+export const localUsage = (): string =>
+  [
+    'usage: npm start -- [options]   (each option also reads its environment variable)',
+    '',
+    ...Object.values(LOCAL_OPTIONS).map(
+      (spec: OptionSpec) => `  --${spec.flag.padEnd(28)} ${spec.env.padEnd(32)} ${spec.doc}`,
+    ),
+  ].join('\n');

@@ -1,0 +1,83 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { LocalLogger } from './localLogger.js';
+
+/** Keys Powertools adds to every line; the pretty format leaves them out. */
+const STANDARD_KEYS = new Set([
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'sampling_rate',
+  'xray_trace_id',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+  'function_request_id',
+  'function_version',
+]);
+
+/**
+ * A Powertools Logger for local mode: the handlers keep their Lambda logger type and behaviour
+ * (levels, appended keys, context), but each line is printed through a `LocalLogger`, readable
+ * (`pretty`) or JSON, instead of Lambda's JSON on stdout.
+ */
+export class LocalPowertoolsLogger extends Logger {
+  private readonly sink: LocalLogger;
+
+  public constructor(sink: LocalLogger, options: ConstructorOptions = {}) {
+    super(options);
+    this.sink = sink;
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new LocalPowertoolsLogger(this.sink, options);
+  }
+
+  protected override printLog(_logLevel: number, log: Parameters<Logger['printLog']>[1]): void {
+    log.prepareForPrint();
+    const attributes = log.getAttributes() as Record<string, unknown>;
+    const level = String(attributes.level ?? 'INFO').toLowerCase();
+    const extra = Object.fromEntries(Object.entries(attributes).filter(([key]) => !STANDARD_KEYS.has(key)));
+    const message = String(attributes.message ?? '');
+    if (level === 'debug' || level === 'trace') this.sink.debug(message, extra);
+    else if (level === 'warn') this.sink.warn(message, extra);
+    else if (level === 'error' || level === 'critical') this.sink.error(message, extra);
+    else this.sink.info(message, extra);
+  }
+}
+
+/**
+ * A Powertools Metrics that reports each metric to `onMetric` (local counters) and prints no EMF,
+ * so handlers emit their metrics exactly as in Lambda while local mode only counts them.
+ */
+export class CountingMetrics extends Metrics {
+  private readonly onMetric: (name: string, value: number) => void;
+
+  public constructor(
+    options: ConstructorParameters<typeof Metrics>[0],
+    onMetric: (name: string, value: number) => void,
+  ) {
+    super(options);
+    this.onMetric = onMetric;
+  }
+
+  public override addMetric(...args: Parameters<Metrics['addMetric']>): this {
+    this.onMetric(args[0], args[2]);
+    return super.addMetric(...args);
+  }
+
+  public override publishStoredMetrics(): this {
+    this.clearMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
+
+  /** Per-dimension single metrics (e.g. by ResourceType) are not counted again locally. */
+  public override singleMetric(): Metrics {
+    return new CountingMetrics({ namespace: 'local' }, () => undefined);
+  }
+}

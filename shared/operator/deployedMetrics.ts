@@ -1,0 +1,53 @@
+import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
+
+/** What `hlc status` reads from CloudWatch for a deployed stack. */
+export interface DeployedMetrics {
+  /** Latest `ApproximateAgeOfOldestMessage` (Maximum, 1-minute periods, last 15 minutes) per queue. */
+  readonly oldestMessageAgeSeconds: Readonly<Record<string, number | undefined>>;
+  /** Deliverer counts over the last hour (namespace HealthLakeConnector, service dimension). */
+  readonly lastHour: Readonly<Record<string, number>>;
+}
+
+/** The deliverer's metric names and `service` dimension (lambdas/deliverer/createDelivererHandler.ts). */
+const DELIVERER_SERVICE = 'healthlake-connector-deliverer';
+const COUNTS = ['Delivered', 'Deleted', 'Retried', 'DeadLettered', 'DroppedNotSupported'] as const;
+
+const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').pop() ?? url;
+
+/**
+ * Reads the oldest message age of each queue and the last hour's delivery counts from CloudWatch.
+ * SQS itself does not expose the age of the oldest message; CloudWatch does (AWS/SQS).
+ */
+export const deployedMetrics = async (
+  options: CloudWatchOptions,
+  queues: Readonly<Record<string, string | undefined>>,
+): Promise<DeployedMetrics> => {
+  const named = Object.entries(queues).filter((entry): entry is [string, string] => !!entry[1]);
+  const ages = await Promise.all(
+    named.map(async ([name, url]) => {
+      const points = await getMetricStatistics(options, {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensions: { QueueName: queueName(url) },
+        statistic: 'Maximum',
+        windowSeconds: 900,
+        periodSeconds: 60,
+      });
+      return [name, points.at(-1)?.value] as const;
+    }),
+  );
+  const counts = await Promise.all(
+    COUNTS.map(async (metricName) => {
+      const points = await getMetricStatistics(options, {
+        namespace: 'HealthLakeConnector',
+        metricName,
+        dimensions: { service: DELIVERER_SERVICE },
+        statistic: 'Sum',
+        windowSeconds: 3600,
+        periodSeconds: 3600,
+      });
+      return [metricName, points.reduce((sum, point) => sum + point.value, 0)] as const;
+    }),
+  );
+  return { oldestMessageAgeSeconds: Object.fromEntries(ages), lastHour: Object.fromEntries(counts) };
+};

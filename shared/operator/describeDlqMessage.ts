@@ -1,0 +1,127 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { DEAD_LETTER_CAUSE_ATTRIBUTE, readDeadLetterCause } from '../delivery/deadLetter.js';
+
+/** What `hlc dlq list` shows for one dead-lettered message. No resource content unless asked for. */
+export interface DlqEntry {
+  readonly messageId: string;
+  /** When the message was first sent (to the source queue or the DLQ), ISO 8601. */
+  readonly sentAt?: string;
+  readonly receiveCount?: number;
+  readonly groupId?: string;
+  readonly operation?: string;
+  /** `Type/id`. */
+  readonly resource?: string;
+  readonly versionId?: string;
+  readonly subscriptionId?: string;
+  readonly source?: string;
+  /** The recorded cause, or a note that none was recorded (dead-lettered by the redrive policy). */
+  readonly cause: string;
+  /** The message body, only with `showContent` (it may hold PHI). */
+  readonly content?: unknown;
+}
+
+const CAUSE_KEYS = /cause|error|reason|failure/i;
+/** Wrapper fields a dead-lettering consumer may put the original message under. */
+const WRAPPED_KEYS = ['message', 'original', 'body', 'deliveryMessage'] as const;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const parseJson = (text: string | undefined): unknown => {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Finds the delivery message inside a body: the body itself, or a wrapper `{ cause, message }`
+ * (the wrapped message may itself be a JSON string).
+ */
+export const unwrapDeliveryMessage = (
+  body: unknown,
+): { message?: Record<string, unknown>; wrapper?: Record<string, unknown> } => {
+  if (!isRecord(body)) return {};
+  if (typeof body.schema === 'string' && 'resourceType' in body) return { message: body };
+  for (const key of WRAPPED_KEYS) {
+    const inner = typeof body[key] === 'string' ? parseJson(body[key] as string) : body[key];
+    if (isRecord(inner) && 'resourceType' in inner) return { message: inner, wrapper: body };
+  }
+  return { wrapper: body };
+};
+
+const causeText = (value: unknown): string | undefined => {
+  if (typeof value === 'string') return value;
+  if (isRecord(value)) {
+    const parts = ['code', 'status', 'name', 'message', 'diagnostics']
+      .map((key) => value[key])
+      .filter((part) => typeof part === 'string' || typeof part === 'number');
+    return parts.length > 0 ? parts.join(': ') : JSON.stringify(value);
+  }
+  return undefined;
+};
+
+/**
+ * Summarises a DLQ message: which resource version, which subscription, and the recorded cause, read
+ * from message attributes named like `cause`/`error`/`failure` or from a `{ cause, message }` wrapper.
+ */
+export const describeDlqMessage = (message: Message, options: { showContent?: boolean } = {}): DlqEntry => {
+  const body = parseJson(message.Body);
+  const { message: delivery, wrapper } = unwrapDeliveryMessage(body);
+  const causes: string[] = [];
+  const recorded = readDeadLetterCause(message.MessageAttributes);
+  if (recorded) {
+    const detail = [
+      recorded.kind,
+      recorded.reason,
+      recorded.status === undefined ? undefined : `HTTP ${recorded.status}`,
+      recorded.issueCode,
+      recorded.errorType,
+      recorded.diagnostics,
+    ].filter((part) => part !== undefined && part !== '');
+    causes.push(`${detail.join(' | ')} (attempt ${recorded.attempt} at ${recorded.at})`);
+  }
+  for (const [name, attribute] of Object.entries(message.MessageAttributes ?? {})) {
+    if (name === DEAD_LETTER_CAUSE_ATTRIBUTE || !CAUSE_KEYS.test(name) || !attribute.StringValue) continue;
+    causes.push(`${name}=${attribute.StringValue}`);
+  }
+  if (wrapper) {
+    for (const [key, value] of Object.entries(wrapper)) {
+      const text = CAUSE_KEYS.test(key) ? causeText(value) : undefined;
+      if (text) causes.push(text);
+    }
+  }
+  const attributes = message.Attributes ?? {};
+  const sent = Number(attributes.SentTimestamp);
+  const subscription = isRecord(delivery?.subscription) ? delivery.subscription : undefined;
+  const trace = isRecord(delivery?.trace) ? delivery.trace : undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const resourceType = text(delivery?.resourceType) ?? recorded?.resourceType;
+  const id = text(delivery?.id) ?? recorded?.id;
+  return {
+    messageId: message.MessageId ?? '',
+    ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
+    ...(attributes.ApproximateReceiveCount
+      ? { receiveCount: Number(attributes.ApproximateReceiveCount) }
+      : {}),
+    ...(attributes.MessageGroupId ? { groupId: attributes.MessageGroupId } : {}),
+    ...((text(delivery?.operation) ?? recorded?.operation)
+      ? { operation: text(delivery?.operation) ?? recorded?.operation }
+      : {}),
+    ...(resourceType && id ? { resource: `${resourceType}/${id}` } : {}),
+    ...((text(delivery?.versionId) ?? recorded?.versionId)
+      ? { versionId: text(delivery?.versionId) ?? recorded?.versionId }
+      : {}),
+    ...((text(subscription?.id) ?? recorded?.subscriptionId)
+      ? { subscriptionId: text(subscription?.id) ?? recorded?.subscriptionId }
+      : {}),
+    ...(text(trace?.source) ? { source: text(trace?.source) } : {}),
+    cause:
+      causes.length > 0
+        ? causes.join('; ')
+        : 'no cause recorded (moved by the redrive policy after maxReceiveCount receives)',
+    ...(options.showContent ? { content: body ?? message.Body } : {}),
+  };
+};

@@ -1,0 +1,339 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../bin/runCli.js';
+import {
+  awsClientConfig,
+  createConnectorResources,
+  startAwsStandins,
+  TEST_CREDENTIALS,
+  type AwsStandins,
+  type ConnectorResources,
+} from '../../local/standins/aws.js';
+
+interface Recorded {
+  method: string;
+  url: string;
+  authorization?: string;
+  body?: Record<string, unknown>;
+}
+
+const readBody = async (request: IncomingMessage): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+const capture = (env: NodeJS.ProcessEnv = {}) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), isTTY: false, env };
+  return { io, out, err, text: () => out.join('\n') };
+};
+
+describe('CLI: hlc', () => {
+  let server: Server;
+  let api: string;
+  let aws: AwsStandins;
+  let resources: ConnectorResources;
+  let folder: string;
+  const requests: Recorded[] = [];
+  let throttleOnce = true;
+  let jobPolls = 0;
+
+  beforeAll(async () => {
+    aws = await startAwsStandins();
+    resources = await createConnectorResources({ endpoints: aws, names: { prefix: 'cli-test' } });
+    server = createServer((request, response) => {
+      void (async () => {
+        const text = await readBody(request);
+        const body = text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>);
+        const url = request.url ?? '/';
+        requests.push({
+          method: request.method ?? '',
+          url,
+          authorization: request.headers.authorization,
+          body,
+        });
+        const reply = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
+          response.writeHead(status, { 'content-type': 'application/fhir+json', ...headers });
+          response.end(json === undefined ? undefined : JSON.stringify(json));
+        };
+        if (url === '/_local/config') {
+          return reply(200, {
+            apiUrl: api,
+            region: 'us-east-1',
+            sqsEndpoint: aws.sqsEndpoint,
+            credentials: TEST_CREDENTIALS,
+            deliveryQueueUrl: resources.deliveryQueueUrl,
+            deliveryDlqUrl: resources.deliveryDlqUrl,
+            backfillQueueUrl: resources.backfillQueueUrl,
+            healthLakeEndpoint: 'http://127.0.0.1:1/r4/',
+          });
+        }
+        if (url === '/_local/stats') {
+          return reply(200, {
+            startedAt: new Date().toISOString(),
+            uptimeSeconds: 5,
+            ingested: 7,
+            ingestErrors: 0,
+            delivered: 6,
+            retried: 1,
+            deadLettered: 0,
+            backfillPages: 0,
+            deliveredPerMinute: [6],
+          });
+        }
+        if (url === '/Observation/throttled' && throttleOnce) {
+          throttleOnce = false;
+          return reply(429, { resourceType: 'OperationOutcome', issue: [{ code: 'throttled' }] });
+        }
+        if (url === '/Observation/bad') {
+          return reply(400, {
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'invalid', diagnostics: 'Observation.status is required' }],
+          });
+        }
+        if (url.startsWith('/Subscription/sub-1/$trigger-subscription')) {
+          return reply(
+            202,
+            { resourceType: 'Parameters', parameter: [{ name: 'jobId', valueString: 'job-9' }] },
+            {
+              'content-location': `${api}/$backfill-job/job-9`,
+            },
+          );
+        }
+        if (url === '/$backfill-job/job-9' && request.method === 'GET') {
+          jobPolls += 1;
+          const state = jobPolls >= 2 ? 'completed' : 'running';
+          return reply(200, {
+            jobId: 'job-9',
+            state,
+            counts: { read: 10 * jobPolls, matched: 5, enqueued: 5, skipped: 0, failed: 0 },
+            streams: [{}],
+            streamsDone: state === 'completed' ? 1 : 0,
+          });
+        }
+        if (url === '/$backfill-job/job-9' && request.method === 'DELETE') {
+          return reply(200, {
+            resourceType: 'Parameters',
+            parameter: [{ name: 'state', valueCode: 'cancelled' }],
+          });
+        }
+        if (url === '/Subscription' && request.method === 'GET') {
+          return reply(200, {
+            resourceType: 'Bundle',
+            type: 'searchset',
+            entry: [
+              {
+                resource: {
+                  resourceType: 'Subscription',
+                  id: 'sub-1',
+                  status: 'active',
+                  criteria: '[*]',
+                  channel: { endpoint: 'http://h/r4/' },
+                },
+              },
+            ],
+          });
+        }
+        if (request.method === 'PUT') return reply(201, body);
+        if (request.method === 'POST' && url === '/') {
+          return reply(200, { resourceType: 'Bundle', type: 'transaction-response', entry: [] });
+        }
+        if (request.method === 'POST') return reply(201, { ...body, id: 'new' });
+        return reply(404, { resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
+      })();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    folder = await mkdtemp(join(tmpdir(), 'hlc-send-'));
+    await mkdir(join(folder, 'nested'));
+    await writeFile(join(folder, 'patient.json'), JSON.stringify({ resourceType: 'Patient', id: 'p1' }));
+    await writeFile(join(folder, 'noid.json'), JSON.stringify({ resourceType: 'Patient' }));
+    await writeFile(
+      join(folder, 'nested', 'tx.json'),
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } }],
+      }),
+    );
+    await writeFile(
+      join(folder, 'obs.ndjson'),
+      `${JSON.stringify({ resourceType: 'Observation', id: 'throttled' })}\n${JSON.stringify({ resourceType: 'Observation', id: 'bad' })}\n`,
+    );
+    await writeFile(join(folder, 'README.txt'), 'ignored');
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await aws?.stop();
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    requests.length = 0;
+  });
+
+  it('prints usage and exits 2 for an unknown command', async () => {
+    const run = capture();
+    expect(await runCli(['frobnicate'], run.io)).toBe(2);
+    expect(run.err.join('\n')).toContain('unknown command');
+  });
+
+  it('sends files, folders and NDJSON with PUT, POST and Bundle requests, retrying throttling', async () => {
+    const run = capture({ HLC_TOKEN: 'tok-1' });
+    const code = await runCli(['send', folder, '--api', api, '--parallel', '2'], run.io);
+    expect(code).toBe(1);
+    const calls = requests.map((request) => `${request.method} ${request.url}`).sort();
+    expect(calls).toEqual([
+      'POST /',
+      'POST /Patient',
+      'PUT /Observation/bad',
+      'PUT /Observation/throttled',
+      'PUT /Observation/throttled',
+      'PUT /Patient/p1',
+    ]);
+    expect(requests.every((request) => request.authorization === 'Bearer tok-1')).toBe(true);
+    expect(run.text()).toContain('4 ok, 1 failed');
+    expect(run.text()).toContain('obs.ndjson:2: HTTP 400 invalid: Observation.status is required');
+  });
+
+  it('shows queue depths and local delivery counts, discovering the queues from local mode', async () => {
+    const sqs = new SQSClient(awsClientConfig(aws.sqsEndpoint));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: resources.deliveryQueueUrl,
+        MessageBody: '{}',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'd1',
+      }),
+    );
+    sqs.destroy();
+    const run = capture();
+    expect(await runCli(['status', '--api', api], run.io)).toBe(0);
+    expect(run.text()).toMatch(/delivery\s+1\s+0\s+0/);
+    expect(run.text()).toContain('ingested 7, delivered 6, retried 1');
+  });
+
+  it('explains how to name the DLQ when none can be found', async () => {
+    const run = capture();
+    expect(await runCli(['dlq', 'list', '--api', 'http://127.0.0.1:1'], run.io)).toBe(2);
+    expect(run.err.join('\n')).toContain('HLC_DLQ_URL');
+  });
+
+  it('creates a subscription with the HAPI channel extensions and lists subscriptions', async () => {
+    const run = capture();
+    const code = await runCli(
+      [
+        'subscriptions',
+        'create',
+        '--api',
+        api,
+        '--id',
+        'sub-2',
+        '--criteria',
+        '[Patient]',
+        '--endpoint',
+        'http://h/r4/',
+      ],
+      run.io,
+    );
+    expect(code).toBe(0);
+    const put = requests.find((request) => request.method === 'PUT');
+    expect(put?.url).toBe('/Subscription/sub-2');
+    expect(put?.body).toMatchObject({
+      resourceType: 'Subscription',
+      status: 'requested',
+      criteria: '[Patient]',
+    });
+    expect(JSON.stringify(put?.body)).toContain('subscription-send-delete-messages');
+    const list = capture();
+    expect(await runCli(['subscriptions', 'list', '--api', api], list.io)).toBe(0);
+    expect(list.text()).toContain('sub-1  active  [*]');
+  });
+
+  it('starts a backfill and watches it to completion', async () => {
+    const run = capture();
+    const code = await runCli(
+      [
+        'backfill',
+        'start',
+        'sub-1',
+        '--api',
+        api,
+        '--search-url',
+        'Patient?_count=5',
+        '--watch',
+        '--interval',
+        '1',
+      ],
+      run.io,
+    );
+    expect(code).toBe(0);
+    const trigger = requests.find((request) => request.url.includes('$trigger-subscription'));
+    expect(trigger?.body).toEqual({
+      resourceType: 'Parameters',
+      parameter: [{ name: 'searchUrl', valueString: 'Patient?_count=5' }],
+    });
+    expect(run.text()).toContain('backfill job job-9 accepted');
+    expect(run.text()).toContain('job-9  completed  read 20');
+  });
+
+  it('cancels a backfill job by id', async () => {
+    const run = capture();
+    expect(await runCli(['backfill', 'cancel', 'job-9', '--api', api], run.io)).toBe(0);
+    expect(requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      'DELETE /$backfill-job/job-9',
+    ]);
+    expect(run.text()).toContain('cancel requested for job job-9');
+  });
+
+  it('reads oldest message age and delivery counts from CloudWatch for a deployed stack', async () => {
+    const calls: { authorization?: string; body: string }[] = [];
+    const cloudWatch = createServer((request, response) => {
+      void readBody(request).then((body) => {
+        calls.push({ authorization: request.headers.authorization, body });
+        const params = new URLSearchParams(body);
+        const value = params.get('MetricName') === 'ApproximateAgeOfOldestMessage' ? '95.0' : '7.0';
+        const statistic = params.get('Statistics.member.1') ?? 'Sum';
+        response.writeHead(200, { 'content-type': 'text/xml' });
+        response.end(
+          `<GetMetricStatisticsResponse><GetMetricStatisticsResult><Datapoints><member>` +
+            `<Timestamp>2026-01-01T00:00:00Z</Timestamp><${statistic}>${value}</${statistic}></member>` +
+            `</Datapoints></GetMetricStatisticsResult></GetMetricStatisticsResponse>`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => cloudWatch.listen(0, '127.0.0.1', resolve));
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
+    try {
+      const run = capture({
+        HLC_DELIVERY_QUEUE_URL: resources.deliveryQueueUrl,
+        HLC_DLQ_URL: resources.deliveryDlqUrl,
+        HLC_SQS_ENDPOINT: aws.sqsEndpoint,
+        HLC_CLOUDWATCH_ENDPOINT: `http://127.0.0.1:${(cloudWatch.address() as AddressInfo).port}/`,
+      });
+      expect(await runCli(['status', '--api', 'http://127.0.0.1:1'], run.io)).toBe(0);
+      expect(run.text()).toContain('oldest message in delivery: 95s (CloudWatch');
+      expect(run.text()).toContain('Delivered 7');
+      expect(calls.every((call) => call.authorization?.startsWith('AWS4-HMAC-SHA256 Credential='))).toBe(
+        true,
+      );
+      expect(calls.some((call) => call.body.includes('QueueName'))).toBe(true);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      await new Promise((resolve) => cloudWatch.close(resolve));
+    }
+  });
+});
