@@ -179,6 +179,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       names: { prefix: config.resourcePrefix },
       maxReceiveCount: config.maxReceiveCount,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      region: config.region,
+      isStandin: (endpoint) => endpoint === aws?.sqsEndpoint || endpoint === aws?.dynamoEndpoint,
     });
     const sqs = new SQSClient(clientOptions(endpoints.sqsEndpoint, aws?.sqsEndpoint));
     const s3 = new S3Client({

@@ -106,8 +106,18 @@ export interface ConnectorEndpoints {
   dynamoEndpoint?: string;
 }
 
-const clientConfig = (endpoint: string | undefined) =>
-  endpoint === undefined ? { region: TEST_REGION } : awsClientConfig(endpoint);
+/**
+ * Stand-in endpoints get the static test credentials; any other endpoint (real AWS or a compatible
+ * service) uses the SDK's default credential chain.
+ */
+const clientConfig = (
+  endpoint: string | undefined,
+  region: string,
+  isStandin: (endpoint: string) => boolean,
+) => {
+  if (endpoint === undefined) return { region };
+  return isStandin(endpoint) ? awsClientConfig(endpoint, region) : { region, endpoint };
+};
 
 /**
  * Creates, idempotently, the queues, bucket and table the connector uses: a FIFO delivery queue with a
@@ -120,13 +130,22 @@ export const createConnectorResources = async (options: {
   maxReceiveCount?: number;
   /** Visibility timeout of the delivery queue, seconds (default 30). */
   visibilityTimeoutSeconds?: number;
+  /** Region of the clients (default us-east-1). */
+  region?: string;
+  /** Which endpoints are stand-ins that take the test credentials (default: every given endpoint). */
+  isStandin?: (endpoint: string) => boolean;
 }): Promise<ConnectorResources> => {
+  const region = options.region ?? TEST_REGION;
+  const isStandin = options.isStandin ?? (() => true);
   const prefix = options.names?.prefix ?? 'hlc-local';
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   const visibility = String(options.visibilityTimeoutSeconds ?? 30);
-  const sqs = new SQSClient(clientConfig(options.endpoints.sqsEndpoint));
-  const s3 = new S3Client({ ...clientConfig(options.endpoints.s3Endpoint), forcePathStyle: true });
-  const dynamo = new DynamoDBClient(clientConfig(options.endpoints.dynamoEndpoint));
+  const sqs = new SQSClient(clientConfig(options.endpoints.sqsEndpoint, region, isStandin));
+  const s3 = new S3Client({
+    ...clientConfig(options.endpoints.s3Endpoint, region, isStandin),
+    forcePathStyle: true,
+  });
+  const dynamo = new DynamoDBClient(clientConfig(options.endpoints.dynamoEndpoint, region, isStandin));
   try {
     const createQueue = async (name: string, attributes: Record<string, string>) => {
       const { QueueUrl } = await sqs.send(
