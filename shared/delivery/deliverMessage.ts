@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { CredentialsError, HealthLakeTransientError } from '../healthlake/errors.js';
 import type { HealthLakeApi } from '../healthlake/types.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
+import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import { compareVersions } from '../versions/compareVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
 import { classifyResponse, isStaleCredentialResponse } from './classifyResponse.js';
@@ -42,10 +43,23 @@ const failure = (
 ): DeliveryOutcome => ({ kind, cause: { reason, attempt, at: new Date(now).toISOString(), ...extra } });
 
 /**
+ * Whether the ledger's latest version supersedes the message for its endpoint: it is newer and was
+ * enqueued for that endpoint too (a newer version that matched no subscription there never arrives,
+ * so the older one must). An entry that does not record its endpoints supersedes everywhere.
+ */
+const supersededByLedger = (message: DeliveryMessage, latest: LedgerEntry): boolean => {
+  if (compareVersions(message, latest) >= 0) return false;
+  if (latest.endpoints === undefined) return true;
+  const endpoint = message.subscription.endpoint;
+  const normalized = normalizeEndpoint(endpoint) ?? endpoint;
+  return latest.endpoints.some((entry) => (normalizeEndpoint(entry) ?? entry) === normalized);
+};
+
+/**
  * Delivers one validated message to HealthLake and says what happened; never throws for an expected
- * failure. Skips a version older than the ledger's latest (when the subscription delivers the latest
- * version only) or older than the one already delivered to this endpoint (always), so an older
- * version never overwrites a newer one.
+ * failure. Skips a version older than the ledger's latest when the subscription delivers the latest
+ * version only and that latest was enqueued for this endpoint too, and a version older than the one
+ * already delivered to this endpoint (always), so an older version never overwrites a newer one.
  *
  * @example
  * const outcome = await deliverMessage(message, { attempt: 1, latest, delivered }, deps);
@@ -58,7 +72,7 @@ export const deliverMessage = async (
 ): Promise<DeliveryOutcome> => {
   const { attempt } = context;
   if (message.subscription.deliverLatestVersion && context.latest) {
-    if (compareVersions(message, context.latest) < 0) {
+    if (supersededByLedger(message, context.latest)) {
       return { kind: 'stale-skipped', newer: context.latest, against: 'ledger' };
     }
   }

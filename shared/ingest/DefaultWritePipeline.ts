@@ -2,6 +2,7 @@ import type { FhirResource } from '../criteria/types.js';
 import { resourceKey } from '../fhir/ids.js';
 import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
+import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from '../versions/VersionLedger.js';
 import { INGEST_DEFAULTS } from './constants.js';
@@ -24,12 +25,16 @@ interface Recorded {
   readonly write: IncomingWrite;
   readonly result: RecordResult;
   readonly resource?: FhirResource;
+  /** The delivery targets of the recorded version (one per endpoint); ignored when stale. */
+  readonly targets: readonly ActiveSubscription[];
 }
 
 /**
- * The write path shared by ingest and backfill: record the version (source-versioned writes keep
- * `meta.versionId`/`lastUpdated`, others get the next connector version and `lastUpdated` = now),
- * match subscriptions (not for stale writes), and enqueue one message per (endpoint, version).
+ * The write path shared by ingest and backfill: match subscriptions, record the version with the
+ * endpoints it goes to (source-versioned writes keep `meta.versionId`/`lastUpdated`, others get the
+ * next connector version and `lastUpdated` = now), and enqueue one message per (endpoint, version),
+ * none for a stale write. Matching comes first so the ledger entry can say where the version is
+ * going: the deliverer skips an older version as superseded only for those endpoints.
  * Resolves only when everything is recorded and enqueued; any failure rejects, and retrying the same
  * writes is safe (a retry is `current` and re-sends the same deduplicated messages).
  *
@@ -50,13 +55,11 @@ export class DefaultWritePipeline implements WritePipeline {
     const recorded = await this.recordAll(writes, ingestedAt);
     const messages: DeliveryMessage[] = [];
     const results: WriteResult[] = [];
-    for (const { write, result, resource } of recorded) {
-      let targets: readonly ActiveSubscription[] = [];
-      if (result.status !== 'stale') {
-        targets = await this.targets(write, resource);
-        for (const subscription of targets) {
-          messages.push(toMessage(write, result.latest, resource, subscription, ingestedAt));
-        }
+    for (const recordedWrite of recorded) {
+      const { write, result, resource } = recordedWrite;
+      const targets = result.status === 'stale' ? [] : recordedWrite.targets;
+      for (const subscription of targets) {
+        messages.push(toMessage(write, result.latest, resource, subscription, ingestedAt));
       }
       results.push({
         status: result.status,
@@ -99,7 +102,13 @@ export class DefaultWritePipeline implements WritePipeline {
   private async record(key: string, write: IncomingWrite, now: string): Promise<Recorded> {
     const { ledger } = this.deps;
     if (write.operation === 'delete' || !write.resource) {
-      return { write, result: await ledger.assignNextVersion(key, { deleted: true, lastUpdated: now }) };
+      const targets = await this.targets(write, undefined);
+      const result = await ledger.assignNextVersion(key, {
+        deleted: true,
+        lastUpdated: now,
+        endpoints: endpointsOf(targets),
+      });
+      return { write, result, targets };
     }
     const resource = write.resource;
     const meta = (resource.meta ?? {}) as { versionId?: unknown; lastUpdated?: unknown };
@@ -109,25 +118,31 @@ export class DefaultWritePipeline implements WritePipeline {
         typeof meta.lastUpdated === 'string' && !Number.isNaN(Date.parse(meta.lastUpdated))
           ? meta.lastUpdated
           : now;
+      const versioned = withVersion(resource, meta.versionId, lastUpdated);
+      const targets = await this.targets(write, versioned);
       const entry: LedgerEntry = {
         versionId: meta.versionId,
         lastUpdated,
         deleted: false,
         contentHash: hash,
+        endpoints: endpointsOf(targets),
       };
       const result = await ledger.recordSourceVersion(key, entry);
-      return { write, result, resource: withVersion(resource, meta.versionId, lastUpdated) };
+      return { write, result, resource: versioned, targets };
     }
+    // The ledger assigns versionId (which no search parameter reads) and takes `now` as lastUpdated
+    // (which `_lastUpdated` reads): match the resource as it will be recorded.
+    const targets = await this.targets(write, withLastUpdated(resource, now));
     const result = await ledger.assignNextVersion(key, {
       deleted: false,
       contentHash: hash,
       lastUpdated: now,
+      endpoints: endpointsOf(targets),
     });
-    return {
-      write,
-      result,
-      resource: withVersion(resource, result.latest.versionId, result.latest.lastUpdated),
-    };
+    const recorded = withVersion(resource, result.latest.versionId, result.latest.lastUpdated);
+    // A retry (`current`) keeps the first attempt's lastUpdated: match what is delivered.
+    const delivered = result.latest.lastUpdated === now ? targets : await this.targets(write, recorded);
+    return { write, result, resource: recorded, targets: delivered };
   }
 
   private async targets(write: IncomingWrite, resource: FhirResource | undefined) {
@@ -149,6 +164,15 @@ export class DefaultWritePipeline implements WritePipeline {
     });
   }
 }
+
+const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResource => ({
+  ...resource,
+  meta: { ...((resource.meta as object | undefined) ?? {}), lastUpdated },
+});
+
+/** The normalised endpoints of the targets, as the deliverer compares them. */
+const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
+  targets.map((target) => normalizeEndpoint(target.endpoint) ?? target.endpoint);
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
   ...resource,

@@ -30,6 +30,8 @@ interface LedgerItem {
   readonly lastUpdated: string;
   readonly deleted: boolean;
   readonly contentHash?: string;
+  /** A list (`L`) as this class writes it; a string set is read too. */
+  readonly endpoints?: unknown;
 }
 
 const BATCH_GET_LIMIT = 100;
@@ -41,6 +43,7 @@ const BATCH_GET_LIMIT = 100;
  * through `lastUpdatedMs`), and connector-assigned versions are allocated by compare-and-set, retried
  * when concurrent writers race. On a failed condition the stored item (`ALL_OLD`, or a consistent
  * read where the endpoint does not return it) says whether the write was stale or a retry.
+ * The endpoints a version was enqueued for are stored with it, in the same put.
  *
  * @example
  * const ledger = new DynamoVersionLedger({ client: DynamoDBDocumentClient.from(dynamo), tableName });
@@ -171,6 +174,8 @@ export class DynamoVersionLedger implements VersionLedger {
             ...(numeric === undefined ? {} : { versionNum: numeric }),
             ...(Number.isNaN(ms) ? {} : { lastUpdatedMs: ms }),
             ...(entry.contentHash === undefined ? {} : { contentHash: entry.contentHash }),
+            // A list, not a string set: a version enqueued for no endpoint records an empty one.
+            ...(entry.endpoints === undefined ? {} : { endpoints: [...entry.endpoints] }),
           },
           ConditionExpression: condition,
           ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
@@ -209,18 +214,31 @@ const toEntry = (item: Record<string, unknown>): LedgerEntry => {
     lastUpdated: String(entry.lastUpdated),
     deleted: entry.deleted === true,
     ...(typeof entry.contentHash === 'string' ? { contentHash: entry.contentHash } : {}),
+    ...(Array.isArray(entry.endpoints) || entry.endpoints instanceof Set
+      ? { endpoints: [...(entry.endpoints as Iterable<unknown>)].filter(isString) }
+      : {}),
   };
 };
+
+const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** `ALL_OLD` items on the error arrive as raw AttributeValues even through the DocumentClient. */
 const unmarshallShallow = (item: Record<string, unknown>): Record<string, unknown> => {
   const plain: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
     if (value && typeof value === 'object') {
-      const attribute = value as { S?: string; N?: string; BOOL?: boolean };
+      const attribute = value as {
+        S?: string;
+        N?: string;
+        BOOL?: boolean;
+        L?: readonly { S?: string }[];
+        SS?: readonly string[];
+      };
       if (attribute.S !== undefined) plain[name] = attribute.S;
       else if (attribute.N !== undefined) plain[name] = Number(attribute.N);
       else if (attribute.BOOL !== undefined) plain[name] = attribute.BOOL;
+      else if (attribute.L !== undefined) plain[name] = attribute.L.map((element) => element.S);
+      else if (attribute.SS !== undefined) plain[name] = [...attribute.SS];
       else plain[name] = value;
     } else {
       plain[name] = value;

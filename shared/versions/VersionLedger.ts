@@ -6,6 +6,11 @@ export interface LedgerEntry extends ResourceVersion {
   readonly deleted: boolean;
   /** sha256 of the canonical resource JSON, to recognise a retried identical write. */
   readonly contentHash?: string;
+  /**
+   * The (normalised) endpoints this version was enqueued for, so the deliverer supersedes an older
+   * version only where the newer one is on its way. Absent on entries written before it was recorded.
+   */
+  readonly endpoints?: readonly string[];
 }
 
 /** How a write relates to what the ledger already held. */
@@ -33,6 +38,7 @@ export interface VersionLedger {
   getLatest(keys: readonly string[]): Promise<Map<string, LedgerEntry>>;
   /**
    * Records a version the source assigned (`meta.versionId`), if it is not older than the latest.
+   * A `current` result returns the stored entry (its endpoints included), unchanged.
    */
   recordSourceVersion(key: string, entry: LedgerEntry): Promise<RecordResult>;
   /**

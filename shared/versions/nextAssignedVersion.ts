@@ -5,6 +5,8 @@ export interface UnversionedWrite {
   readonly deleted: boolean;
   readonly contentHash?: string;
   readonly lastUpdated: string;
+  /** The endpoints the new version is enqueued for (see `LedgerEntry.endpoints`). */
+  readonly endpoints?: readonly string[];
 }
 
 /**
@@ -29,6 +31,7 @@ export const nextAssignedVersion = (
       lastUpdated: write.lastUpdated,
       deleted: write.deleted,
       ...(write.contentHash === undefined ? {} : { contentHash: write.contentHash }),
+      ...(write.endpoints === undefined ? {} : { endpoints: write.endpoints }),
     },
   };
 };

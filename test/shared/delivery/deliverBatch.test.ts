@@ -198,6 +198,45 @@ describe('Function: startBatchDelivery', () => {
     expect(fake.calls).toHaveLength(1);
   });
 
+  it('delivers an older matching version when the newer recorded version went to no endpoint', async () => {
+    const { deps, fake, ledger } = setup();
+    await ledger.recordSourceVersion('Patient/p1', {
+      versionId: '2',
+      lastUpdated: '2026-01-01T00:00:02.000Z',
+      deleted: false,
+      endpoints: [TEST_ENDPOINT],
+    });
+    await ledger.recordSourceVersion('Patient/p1', {
+      versionId: '3',
+      lastUpdated: '2026-01-01T00:00:03.000Z',
+      deleted: false,
+      endpoints: [],
+    });
+    const record = sqsRecord(deliveryMessage({ versionId: '2' }));
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({ outcome: { kind: 'delivered' } });
+    expect(fake.calls.map((call) => (call.body as { meta: { versionId: string } }).meta.versionId)).toEqual([
+      '2',
+    ]);
+  });
+
+  it('skips an older version when the newer recorded version was enqueued for the same endpoint', async () => {
+    const { deps, fake, ledger } = setup();
+    await ledger.recordSourceVersion('Patient/p1', {
+      versionId: '3',
+      lastUpdated: '2026-01-01T00:00:03.000Z',
+      deleted: false,
+      endpoints: [TEST_ENDPOINT],
+    });
+    const record = sqsRecord(deliveryMessage({ versionId: '2' }));
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({
+      disposition: 'done',
+      outcome: { kind: 'stale-skipped', against: 'ledger', newer: { versionId: '3' } },
+    });
+    expect(fake.calls).toHaveLength(0);
+  });
+
   it('retries every record when the version state cannot be read', async () => {
     const { deps, ledger } = setup();
     vi.spyOn(ledger, 'getLatest').mockRejectedValue(Object.assign(new Error('throttled'), { $metadata: {} }));

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deliverMessage, type DeliverMessageDeps } from '../../../shared/delivery/deliverMessage.js';
 import { badRequest, notSupported, serverError } from '../../../shared/fhir/outcomes.js';
 import { CredentialsError, HealthLakeTransientError } from '../../../shared/healthlake/errors.js';
-import { deliveryMessage } from '../../helpers/deliveryMessages.js';
+import { deliveryMessage, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
 const s3 = mockClient(S3Client);
@@ -125,6 +125,49 @@ describe('Function: deliverMessage', () => {
     const latest = { versionId: '5', lastUpdated: '2026-01-01T00:00:05Z', deleted: false };
     const outcome = await deliverMessage(deliveryMessage({ versionId: '2' }), { attempt: 1, latest }, deps);
     expect(outcome).toEqual({ kind: 'stale-skipped', newer: latest, against: 'ledger' });
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('delivers an older version when the newer one in the ledger was enqueued for no endpoint', async () => {
+    const { fake, deps } = setup();
+    const latest = { versionId: '3', lastUpdated: '2026-01-01T00:00:03Z', deleted: false, endpoints: [] };
+    const outcome = await deliverMessage(deliveryMessage({ versionId: '2' }), { attempt: 1, latest }, deps);
+    expect(outcome.kind).toBe('delivered');
+    expect(fake.calls[0]?.body).toMatchObject({ meta: { versionId: '2' } });
+  });
+
+  it('delivers an older version when the newer one in the ledger goes only to other endpoints', async () => {
+    const { deps } = setup();
+    const other = 'https://healthlake.us-east-1.amazonaws.com/datastore/ffffffffffffffff/r4/';
+    const latest = { versionId: '3', lastUpdated: '2026-01-01T00:00:03Z', deleted: true, endpoints: [other] };
+    const outcome = await deliverMessage(deliveryMessage({ versionId: '2' }), { attempt: 1, latest }, deps);
+    expect(outcome.kind).toBe('delivered');
+  });
+
+  it('skips an older version when the newer one in the ledger was enqueued for this endpoint too', async () => {
+    const { fake, deps } = setup();
+    // Spelled differently (host case, no trailing slash): compared in normalised form.
+    const spelled = TEST_ENDPOINT.replace('healthlake', 'HealthLake').replace(/\/$/, '');
+    const latest = {
+      versionId: '3',
+      lastUpdated: '2026-01-01T00:00:03Z',
+      deleted: false,
+      endpoints: [spelled],
+    };
+    const outcome = await deliverMessage(deliveryMessage({ versionId: '2' }), { attempt: 1, latest }, deps);
+    expect(outcome).toEqual({ kind: 'stale-skipped', newer: latest, against: 'ledger' });
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('still never sends a version older than the one delivered, whatever the ledger’s endpoints', async () => {
+    const { fake, deps } = setup();
+    const latest = { versionId: '3', lastUpdated: '2026-01-01T00:00:03Z', deleted: false, endpoints: [] };
+    const delivered = { versionId: '3', lastUpdated: '2026-01-01T00:00:03Z', deleted: false };
+    const message = deliveryMessage({ versionId: '2' });
+    expect(await deliverMessage(message, { attempt: 1, latest, delivered }, deps)).toMatchObject({
+      kind: 'stale-skipped',
+      against: 'delivered',
+    });
     expect(fake.calls).toHaveLength(0);
   });
 

@@ -7,7 +7,10 @@ import {
   startAwsStandins,
   type AwsStandins,
 } from '../../../local/standins/aws.js';
-import { DynamoVersionLedger } from '../../../shared/versions/DynamoVersionLedger.js';
+import {
+  DynamoVersionLedger,
+  type LedgerDocumentClient,
+} from '../../../shared/versions/DynamoVersionLedger.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import type { VersionLedger } from '../../../shared/versions/VersionLedger.js';
 
@@ -110,6 +113,74 @@ describe('Class: DynamoVersionLedger (against dynalite)', () => {
     }
   });
 
+  it('stores the endpoints a version was enqueued for and returns them with it', async () => {
+    const k = key();
+    const endpoints = [
+      'https://healthlake.us-east-1.amazonaws.com/datastore/aaaa/r4/',
+      'https://healthlake.us-east-1.amazonaws.com/datastore/bbbb/r4/',
+    ];
+    await ledger.recordSourceVersion(k, { versionId: '2', lastUpdated: T2, deleted: false, endpoints });
+    expect((await ledger.getLatest([k])).get(k)?.endpoints).toEqual(endpoints);
+    // A retry (current) and an older write (stale) both see the stored entry, endpoints included.
+    const retry = await ledger.recordSourceVersion(k, { versionId: '2', lastUpdated: T2, deleted: false });
+    expect(retry).toEqual({
+      status: 'current',
+      latest: { versionId: '2', lastUpdated: T2, deleted: false, endpoints },
+    });
+    const stale = await ledger.recordSourceVersion(k, {
+      versionId: '1',
+      lastUpdated: T1,
+      deleted: false,
+      endpoints: [],
+    });
+    expect(stale).toMatchObject({ status: 'stale', latest: { versionId: '2', endpoints } });
+    // A newer version that went to no endpoint records an empty list, not an absent one.
+    await ledger.recordSourceVersion(k, { versionId: '3', lastUpdated: T3, deleted: false, endpoints: [] });
+    expect((await ledger.getLatest([k])).get(k)).toEqual({
+      versionId: '3',
+      lastUpdated: T3,
+      deleted: false,
+      endpoints: [],
+    });
+  });
+
+  it('carries endpoints through assigned versions, opaque ids and entries written without them', async () => {
+    const k = key();
+    const endpoint = 'https://healthlake.us-east-1.amazonaws.com/datastore/aaaa/r4/';
+    const first = await ledger.assignNextVersion(k, {
+      deleted: false,
+      contentHash: 'h1',
+      lastUpdated: T1,
+      endpoints: [endpoint],
+    });
+    expect(first.latest.endpoints).toEqual([endpoint]);
+    const retry = await ledger.assignNextVersion(k, {
+      deleted: false,
+      contentHash: 'h1',
+      lastUpdated: T2,
+      endpoints: [],
+    });
+    expect(retry).toMatchObject({ status: 'current', latest: { versionId: '1', endpoints: [endpoint] } });
+    const deleted = await ledger.assignNextVersion(k, { deleted: true, lastUpdated: T2, endpoints: [] });
+    expect((await ledger.getLatest([k])).get(k)).toMatchObject({
+      versionId: '2',
+      deleted: true,
+      endpoints: [],
+    });
+    expect(deleted.latest.endpoints).toEqual([]);
+
+    const opaque = key();
+    await ledger.recordSourceVersion(opaque, { versionId: 'a', lastUpdated: T1, deleted: false });
+    expect((await ledger.getLatest([opaque])).get(opaque)).not.toHaveProperty('endpoints');
+    await ledger.recordSourceVersion(opaque, {
+      versionId: 'b',
+      lastUpdated: T2,
+      deleted: false,
+      endpoints: [endpoint],
+    });
+    expect((await ledger.getLatest([opaque])).get(opaque)?.endpoints).toEqual([endpoint]);
+  });
+
   it('reads many keys with BatchGet in chunks of 100', async () => {
     const keys = Array.from({ length: 230 }, (_, index) => `Observation/batch-${index}`);
     await Promise.all(
@@ -147,5 +218,45 @@ describe('Class: DynamoVersionLedger (against dynalite)', () => {
     expect((await ledger.getLatest([k])).get(k)?.versionId).toBe('40');
     const recorded40 = results[order.indexOf(40)];
     expect(recorded40?.status).toBe('recorded');
+  });
+});
+
+describe('Class: DynamoVersionLedger (stored item returned with a failed condition)', () => {
+  it('reads the endpoints of an ALL_OLD item given as raw attribute values', async () => {
+    const sent: string[] = [];
+    const client = {
+      send: async (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        throw Object.assign(new Error('The conditional request failed'), {
+          name: 'ConditionalCheckFailedException',
+          Item: {
+            pk: { S: 'RES#Patient/p1' },
+            sk: { S: 'LATEST' },
+            versionId: { S: '5' },
+            versionNum: { N: '5' },
+            lastUpdated: { S: T3 },
+            deleted: { BOOL: false },
+            endpoints: { L: [{ S: 'https://healthlake.us-east-1.amazonaws.com/datastore/aaaa/r4/' }] },
+          },
+        });
+      },
+    } as unknown as LedgerDocumentClient;
+    const ledger = new DynamoVersionLedger({ client, tableName: 'state' });
+    const result = await ledger.recordSourceVersion('Patient/p1', {
+      versionId: '4',
+      lastUpdated: T2,
+      deleted: false,
+      endpoints: [],
+    });
+    expect(result).toEqual({
+      status: 'stale',
+      latest: {
+        versionId: '5',
+        lastUpdated: T3,
+        deleted: false,
+        endpoints: ['https://healthlake.us-east-1.amazonaws.com/datastore/aaaa/r4/'],
+      },
+    });
+    expect(sent).toEqual(['PutCommand']);
   });
 });
