@@ -91,7 +91,7 @@ export const connectorConfigSchema = z.strictObject({
     .default({ enabled: true, criteria: '[*]' }),
   delivery: z
     .strictObject({
-      /** Receives before a message moves to the DLQ (the queue's maxReceiveCount). */
+      /** Retries after the first delivery attempt; the queue's maxReceiveCount is this + 1. */
       retryCount: int(1, 1000, 'receives before the dead-letter queue').default(10),
       /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
       maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(5),

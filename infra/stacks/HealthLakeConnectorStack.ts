@@ -130,7 +130,9 @@ export class HealthLakeConnectorStack extends Stack {
 
     this.state = new ConnectorState(this, 'State', { encryptionKey: this.dataKey });
     this.queues = new DeliveryQueues(this, 'Delivery', {
-      maxReceiveCount: config.delivery.retryCount,
+      // One first attempt plus the retries: the deliverer dead-letters (with the cause) on the last
+      // receive, before SQS's own redrive (which records no cause) could.
+      maxReceiveCount: config.delivery.retryCount + 1,
       consumerTimeout: deliveryTimeout,
       encryptionKey: this.dataKey,
     });

@@ -29,7 +29,7 @@ export interface BatchDeliveryConfig {
   readonly queueUrl: string;
   /** Where terminal failures go, with their cause. */
   readonly deadLetterQueueUrl: string;
-  /** Attempts before a transiently failing message is dead-lettered, unless its subscription says. */
+  /** Attempts before a transiently failing message is dead-lettered (the queue's redrive limit); a subscription may lower it. */
   readonly defaultMaxAttempts: number;
   readonly backoff?: BackoffOptions;
   /** Endpoints a message may target; empty = any (ingest checks the allow-list too). */
@@ -334,7 +334,12 @@ const retryOrGiveUp = async (
   outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' }>,
   deps: BatchDeliveryDeps,
 ): Promise<RecordSettlement> => {
-  const maxAttempts = item.message?.subscription.maxAttempts ?? deps.config.defaultMaxAttempts;
+  // A subscription may ask for fewer attempts than the queue's redrive limit, never more: past that
+  // limit SQS would redrive the message itself, without its cause.
+  const maxAttempts = Math.min(
+    item.message?.subscription.maxAttempts ?? deps.config.defaultMaxAttempts,
+    deps.config.defaultMaxAttempts,
+  );
   if (item.attempt >= maxAttempts) {
     return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
   }

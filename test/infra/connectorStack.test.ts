@@ -60,7 +60,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       KmsMasterKeyId: keyArn,
       MessageRetentionPeriod: 1_209_600,
       VisibilityTimeout: 6 * config.delivery.timeoutSeconds,
-      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 10 },
+      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 11 },
     });
     expectResourceProperties(template, 'AWS::SQS::Queue', {
       FifoQueue: true,

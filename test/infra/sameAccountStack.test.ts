@@ -136,7 +136,7 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
     expectResourceProperties(template, 'AWS::SQS::Queue', {
       FifoQueue: true,
       VisibilityTimeout: 720,
-      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 4 }),
     });
     expectResourceProperties(template, 'AWS::Lambda::EventSourceMapping', {
       BatchSize: 4,

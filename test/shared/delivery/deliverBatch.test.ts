@@ -139,6 +139,20 @@ describe('Function: startBatchDelivery', () => {
     });
   });
 
+  it('caps a subscription’s attempts at the queue’s redrive limit, so the DLQ copy keeps its cause', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 503, latencyMs: 1 });
+    const message = deliveryMessage({ subscription: { maxAttempts: 50 } });
+    const record = sqsRecord(message, { receiveCount: 3 });
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
+      kind: 'retries-exhausted',
+      status: 503,
+      attempt: 3,
+    });
+  });
+
   it('stops a group at its first failure, holds its later records back, and lets other groups go on', async () => {
     const { deps, fake } = setup();
     fake.responder = (call) =>
