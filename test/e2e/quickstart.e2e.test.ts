@@ -24,8 +24,7 @@ const quickstartCommands = (file: string): string[] | undefined => {
 };
 
 describe('The README quickstart', () => {
-  const fromQuickstart = quickstartCommands(join(ROOT, 'local/QUICKSTART.md'));
-  const fromReadme = quickstartCommands(join(ROOT, 'README.md'));
+  const commands = quickstartCommands(join(ROOT, 'README.md')) ?? [];
   let server: ChildProcess | undefined;
 
   afterAll(async () => {
@@ -35,18 +34,16 @@ describe('The README quickstart', () => {
     }
   });
 
-  it('is the same block in README.md (when it includes one) and local/QUICKSTART.md', () => {
-    expect(fromQuickstart).toBeDefined();
-    expect(fromReadme ?? fromQuickstart).toEqual(fromQuickstart);
+  it('is a block of commands in README.md that starts with the install', () => {
+    expect(commands.length).toBeGreaterThan(2);
+    expect(commands[0]).toBe('npm ci');
   });
 
   it(
     'runs as written: npm start, a curl, the CLI sending files and showing status',
     { timeout: 120_000 },
     async () => {
-      const commands = fromReadme ?? fromQuickstart ?? [];
       // `npm ci` is not rerun: the suite runs from an installed tree.
-      expect(commands[0]).toBe('npm ci');
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         HLC_API_PORT: '0',

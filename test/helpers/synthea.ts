@@ -13,7 +13,7 @@ export const hasSynthea = (): boolean =>
   existsSync(SYNTHEA_DIR) && readdirSync(SYNTHEA_DIR).some((file) => file.endsWith('.json'));
 
 /** A message for `describe.skipIf` / console when the fixtures are absent. */
-export const SYNTHEA_SKIP_MESSAGE = `Synthea fixtures not found at ${SYNTHEA_DIR}: differential tests skipped`;
+export const SYNTHEA_SKIP_MESSAGE = `Synthea fixtures not found at ${SYNTHEA_DIR}: the tests that read them are skipped`;
 
 const rewriteReferences = (value: unknown, byFullUrl: ReadonlyMap<string, string>): unknown => {
   if (Array.isArray(value)) return value.map((item) => rewriteReferences(item, byFullUrl));
