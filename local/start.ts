@@ -29,6 +29,7 @@ import { ActiveSubscriptionCache } from '../shared/subscriptions/ActiveSubscript
 import { DynamoSubscriptionStore } from '../shared/subscriptions/DynamoSubscriptionStore.js';
 import { ensureAutoManagedSubscription } from '../shared/subscriptions/ensureAutoManagedSubscription.js';
 import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
+import { revalidateSubscriptions } from '../shared/subscriptions/revalidateSubscriptions.js';
 import { DynamoVersionLedger } from '../shared/versions/DynamoVersionLedger.js';
 import { loadLocalConfig, LocalConfigError, localUsage, type LocalConfig } from './config.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
@@ -265,8 +266,10 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         retryCount: config.deliveryRetryCount,
       });
       autoSubscriptionId = ensured.id;
-      subscriptionCache.invalidate?.();
     }
+    // Subscriptions kept in a persistent table may point at a data store this run does not allow.
+    await revalidateSubscriptions({ store: subscriptionStore, allowedEndpoints });
+    subscriptionCache.invalidate?.();
 
     // 5. The deliverer behind the event source mapping poller.
     const credentials = new CredentialCache({ sts, connectorId: config.connectorId });

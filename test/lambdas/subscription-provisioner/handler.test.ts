@@ -1,7 +1,7 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { handler as provisionerHandler } from '../../../lambdas/subscription-provisioner/handler.js';
 import { ENV } from '../../../shared/config/constants.js';
 
@@ -14,6 +14,10 @@ beforeAll(async () => {
   process.env[ENV.stateTable] = 'state-table';
   // The handler reads its environment at module load.
   ({ handler } = await import('../../../lambdas/subscription-provisioner/handler.js'));
+});
+
+beforeEach(() => {
+  dynamo.on(QueryCommand).resolves({ Items: [] });
 });
 
 afterEach(() => {
@@ -65,6 +69,43 @@ describe('Lambda: subscription-provisioner', () => {
       criteria: '[*]',
       channel: { type: 'rest-hook', endpoint: ENDPOINT },
     });
+  });
+
+  it('puts a stored Subscription whose data store left the allow-list into error, with the reason', async () => {
+    const other = 'https://healthlake.us-east-1.amazonaws.com/datastore/fedcba9876543210fedcba9876543210/r4/';
+    const stored = {
+      resourceType: 'Subscription',
+      id: 'labs',
+      status: 'active',
+      reason: 'labs',
+      criteria: 'Observation?status=final',
+      channel: { type: 'rest-hook', endpoint: other, payload: 'application/fhir+json' },
+      meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
+    };
+    const labsItem = {
+      pk: 'SUBSCRIPTION',
+      sk: 'labs',
+      versionId: '1',
+      lastUpdated: stored.meta.lastUpdated,
+      deleted: false,
+      status: 'active',
+      resource: JSON.stringify(stored),
+    };
+    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetCommand, { Key: { pk: 'SUBSCRIPTION', sk: 'labs' } }).resolves({ Item: labsItem });
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(QueryCommand).resolves({ Items: [labsItem] });
+
+    await handler(event('Update'));
+
+    const labs = dynamo
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input.Item)
+      .find((item) => item?.sk === 'labs');
+    const updated = JSON.parse(String(labs?.resource)) as { status: string; error?: string };
+    expect(updated.status).toBe('error');
+    expect(updated.error).toMatch(/allow/i);
+    expect(updated.error).not.toContain('status=final');
   });
 
   it('leaves the Subscription in place when the custom resource is deleted', async () => {
