@@ -87,6 +87,19 @@ const describe = (error: unknown): string => {
   return safe ? `${error.name}: ${error.message}` : error.name;
 };
 
+/** A failure cause raised here (not by HealthLake), described without message content. */
+const failureOf = (
+  reason: FailureCause['reason'],
+  attempt: number,
+  at: string,
+  error?: unknown,
+): FailureCause => ({
+  reason,
+  attempt,
+  at,
+  ...(error === undefined ? {} : { diagnostics: describe(error) }),
+});
+
 /**
  * Delivers a batch of SQS records from the delivery queue. Reads the ledger and the delivered versions
  * of the whole batch in one call each, then works through the FIFO groups in parallel and through each
@@ -252,7 +265,7 @@ const settleRecord = async (
   const endpoint = message.subscription.endpoint;
   const allowed = deps.config.allowedEndpoints;
   if (allowed && allowed.size > 0 && !allowed.has(endpoint)) {
-    const cause: FailureCause = { reason: FailureReason.endpointNotAllowed, attempt, at: now() };
+    const cause = failureOf(FailureReason.endpointNotAllowed, attempt, now());
     return deadLetter(groupId, item, { kind: 'terminal-failure', cause }, DeadLetterKind.terminal, deps);
   }
 
@@ -264,12 +277,7 @@ const settleRecord = async (
   try {
     state = await statePromise;
   } catch (error) {
-    const cause: FailureCause = {
-      reason: FailureReason.stateUnavailable,
-      attempt,
-      at: now(),
-      diagnostics: describe(error),
-    };
+    const cause = failureOf(FailureReason.stateUnavailable, attempt, now(), error);
     return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
   }
   const previous = state.delivered.get(deliveredKey);
@@ -280,12 +288,7 @@ const settleRecord = async (
       deps,
     );
   } catch (error) {
-    const cause: FailureCause = {
-      reason: FailureReason.error,
-      attempt,
-      at: now(),
-      diagnostics: describe(error),
-    };
+    const cause = failureOf(FailureReason.error, attempt, now(), error);
     outcome = { kind: 'transient-failure', cause };
   }
 
@@ -302,12 +305,7 @@ const settleRecord = async (
         state.delivered.set(deliveredKey, version);
       } catch (error) {
         // HealthLake has it, but without the record a retried older version could overwrite it: retry.
-        const cause: FailureCause = {
-          reason: FailureReason.stateUnavailable,
-          attempt,
-          at: now(),
-          diagnostics: describe(error),
-        };
+        const cause = failureOf(FailureReason.stateUnavailable, attempt, now(), error);
         return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
       }
       return {
