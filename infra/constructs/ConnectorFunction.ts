@@ -15,19 +15,28 @@ import { join } from 'node:path';
 /** Namespace of the connector's EMF metrics (Powertools `POWERTOOLS_METRICS_NAMESPACE`). */
 export const METRICS_NAMESPACE = 'HealthLakeConnector';
 
-/** Copies files into the bundle after esbuild, with Node (portable, unlike `cp`). */
-const copyFilesHooks = (
+/**
+ * After esbuild: copies files into the bundle with Node (portable, unlike `cp`), then runs each
+ * generator script with the project's tsx (`npx --no`: never downloads), given the bundle directory.
+ * Local bundling runs these commands from the project root.
+ */
+const afterBundlingHooks = (
   files: readonly { readonly source: string; readonly target: string }[],
+  scripts: readonly string[],
 ): ICommandHooks => ({
   beforeBundling: () => [],
   beforeInstall: () => [],
-  afterBundling: (inputDir: string, outputDir: string) =>
-    files.map(({ source, target }) => {
+  afterBundling: (inputDir: string, outputDir: string) => [
+    ...files.map(({ source, target }) => {
       const from = JSON.stringify(join(inputDir, source));
       const to = JSON.stringify(join(outputDir, target));
       const script = `const fs=require('fs'),path=require('path');fs.mkdirSync(path.dirname(${to}),{recursive:true});fs.copyFileSync(${from},${to})`;
       return `node -e ${JSON.stringify(script)}`;
     }),
+    ...scripts.map(
+      (script) => `npx --no tsx ${JSON.stringify(join(inputDir, script))} ${JSON.stringify(outputDir)}`,
+    ),
+  ],
 });
 
 /** The runtime every connector function uses (nodejs24.x: supported until 2028-04-30). */
@@ -61,6 +70,13 @@ export interface ConnectorFunctionProps extends Omit<
    */
   readonly assetFiles?: readonly { readonly source: string; readonly target: string }[];
   /**
+   * TypeScript scripts that generate run-time files into the bundle (e.g. trimmed FHIR definitions),
+   * run with tsx after esbuild and given the bundle directory as their only argument. Paths are
+   * relative to the project root.
+   * @default - none
+   */
+  readonly bundlingScripts?: readonly string[];
+  /**
    * Explicit IAM role name (for roles another account's trust policy names).
    * @default - a name CloudFormation generates
    */
@@ -82,7 +98,16 @@ export class ConnectorFunction extends NodejsFunction {
   public readonly serviceRole: iam.Role;
 
   public constructor(scope: Construct, id: string, props: ConnectorFunctionProps) {
-    const { serviceName, logRetention, logEncryptionKey, roleName, environment, assetFiles, ...rest } = props;
+    const {
+      serviceName,
+      logRetention,
+      logEncryptionKey,
+      roleName,
+      environment,
+      assetFiles = [],
+      bundlingScripts = [],
+      ...rest
+    } = props;
     // Created in the parent scope because a subclass cannot add children before super().
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -132,9 +157,9 @@ export class ConnectorFunction extends NodejsFunction {
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
         // Bundle the AWS SDK too: the versions the tests ran against, not whatever the runtime ships.
         externalModules: [],
-        ...(assetFiles === undefined || assetFiles.length === 0
+        ...(assetFiles.length === 0 && bundlingScripts.length === 0
           ? {}
-          : { commandHooks: copyFilesHooks(assetFiles) }),
+          : { commandHooks: afterBundlingHooks(assetFiles, bundlingScripts) }),
       },
     });
     this.functionLogGroup = logGroup;

