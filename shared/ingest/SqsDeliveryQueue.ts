@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../config/constants.js';
 import { deduplicationId, messageGroupId } from '../messages/deliveryMessage.js';
@@ -36,7 +36,8 @@ export interface SqsDeliveryQueueOptions {
  * The SQS FIFO delivery queue: message group = the resource (`Type/id`), deduplication id from
  * (endpoint, resource, version, operation). Resources whose message would exceed the SQS limit are
  * stored in S3 (encrypted, sha256 recorded) and the message carries the reference. Sends with
- * `SendMessageBatch` (10 entries and 1 MiB per call) and retries every `Failed` entry with backoff.
+ * `SendMessageBatch` (10 entries and 1 MiB per call; `SendMessage` for a single message) and retries
+ * every `Failed` entry (or refused single message) with backoff.
  *
  * @example
  * const queue = new SqsDeliveryQueue({ sqs, queueUrl, s3, bucket });
@@ -77,6 +78,11 @@ export class SqsDeliveryQueue implements DeliveryQueue {
         return { entry, bytes };
       }),
     );
+    if (entries.length === 1) {
+      // The common single-resource write: SendMessage costs less CPU than a batch of one.
+      await this.sendOne((entries[0] as { entry: SendMessageBatchRequestEntry }).entry);
+      return;
+    }
     const groups = batches(entries);
     if (carriesSeveralVersionsOfOneResource(messages)) {
       // FIFO order between versions of one resource is the send order: keep it.
@@ -118,16 +124,43 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     return { kind: 's3', bucket, key, bytes: Buffer.byteLength(json), sha256 };
   }
 
+  /** One message; a refusal is retried like a `Failed` batch entry (after the SDK's own retries). */
+  private async sendOne(entry: SendMessageBatchRequestEntry): Promise<void> {
+    const attempts = this.options.attempts ?? INGEST_DEFAULTS.enqueueAttempts;
+    let lastCode = 'unknown';
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      if (attempt > 0) await this.backoff(attempt);
+      try {
+        await this.options.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: this.options.queueUrl,
+            MessageBody: entry.MessageBody,
+            MessageGroupId: entry.MessageGroupId,
+            MessageDeduplicationId: entry.MessageDeduplicationId,
+          }),
+        );
+        return;
+      } catch (error) {
+        lastCode = error instanceof Error ? error.name : lastCode;
+      }
+    }
+    throw new EnqueueError(
+      `1 delivery message was refused by the queue after ${attempts} attempts (${lastCode})`,
+    );
+  }
+
+  /** Exponential backoff with jitter before retry `attempt` (1-based). */
+  private backoff(attempt: number): Promise<void> {
+    const ceiling = (this.options.backoffMs ?? INGEST_DEFAULTS.enqueueBackoffMs) * 2 ** (attempt - 1);
+    return new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
+  }
+
   private async sendBatch(batch: readonly SendMessageBatchRequestEntry[]): Promise<void> {
     const attempts = this.options.attempts ?? INGEST_DEFAULTS.enqueueAttempts;
-    const backoffMs = this.options.backoffMs ?? INGEST_DEFAULTS.enqueueBackoffMs;
     let pending = batch.map((entry, index) => ({ ...entry, Id: `m${index}` }));
     let lastCode = 'unknown';
     for (let attempt = 0; attempt < attempts; attempt += 1) {
-      if (attempt > 0) {
-        const ceiling = backoffMs * 2 ** (attempt - 1);
-        await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
-      }
+      if (attempt > 0) await this.backoff(attempt);
       const result = await this.options.sqs.send(
         new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: pending }),
       );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EnqueueError } from '../../../shared/ingest/errors.js';
@@ -81,10 +81,34 @@ describe('Class: SqsDeliveryQueue', () => {
       .on(SendMessageBatchCommand)
       .resolves({ Failed: [{ Id: 'm0', Code: 'ServiceUnavailable', SenderFault: false }] });
     const queue = new SqsDeliveryQueue({ sqs: new SQSClient({}), queueUrl: 'q', attempts: 3, backoffMs: 1 });
-    const error = await queue.enqueue([message('a')]).catch((caught: unknown) => caught);
+    const error = await queue.enqueue([message('a'), message('b')]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(EnqueueError);
     expect((error as EnqueueError).outcome.id).toBe('503');
     expect(sentEntries()).toHaveLength(3);
+  });
+
+  it('sends a single message with SendMessage, keeping group and dedup id', async () => {
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: '1' });
+    const queue = new SqsDeliveryQueue({ sqs: new SQSClient({}), queueUrl: 'q' });
+    const single = message('solo');
+    await queue.enqueue([single]);
+    expect(sentEntries()).toHaveLength(0);
+    const [call] = sqsMock.commandCalls(SendMessageCommand);
+    expect(call?.args[0].input).toMatchObject({
+      QueueUrl: 'q',
+      MessageGroupId: 'Patient/solo',
+      MessageDeduplicationId: deduplicationId(single),
+    });
+    expect(parseDeliveryMessage(call?.args[0].input.MessageBody ?? '')).toEqual(single);
+  });
+
+  it('retries a refused single message, then throws EnqueueError (503)', async () => {
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
+    const queue = new SqsDeliveryQueue({ sqs: new SQSClient({}), queueUrl: 'q', attempts: 3, backoffMs: 1 });
+    const error = await queue.enqueue([message('a')]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EnqueueError);
+    expect((error as EnqueueError).outcome.id).toBe('503');
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(3);
   });
 
   it('stores an oversized resource in S3 once, encrypted, and sends a reference with its sha256', async () => {
