@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { WorkMessage } from './types.js';
+import { parseJson } from '../fhir/parseJson.js';
 
 const schema = z.union([
   z.object({
@@ -19,4 +20,5 @@ const schema = z.union([
 ]);
 
 /** Parses a backfill queue message body; throws on anything else (it goes to the DLQ). */
-export const parseWorkMessage = (body: string): WorkMessage => schema.parse(JSON.parse(body)) as WorkMessage;
+export const parseWorkMessage = (body: string): WorkMessage =>
+  schema.parse(parseJson(body, 'backfill work message')) as WorkMessage;

@@ -58,7 +58,10 @@ const causeText = (value: unknown): string | undefined => {
     const parts = ['code', 'status', 'name', 'message', 'diagnostics']
       .map((key) => value[key])
       .filter((part) => typeof part === 'string' || typeof part === 'number');
-    return parts.length > 0 ? parts.join(': ') : JSON.stringify(value);
+    // An unrecognised object may be resource content: name its fields, never print their values.
+    return parts.length > 0
+      ? parts.join(': ')
+      : `(unrecognised cause with fields ${Object.keys(value).join(', ')})`;
   }
   return undefined;
 };

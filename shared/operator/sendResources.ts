@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { outcomeDiagnostics, type FhirApiClient } from './FhirApiClient.js';
+import { parseJson } from '../fhir/parseJson.js';
 
 /** One HTTP request `hlc send` makes. */
 export interface SendItem {
@@ -81,10 +82,11 @@ export const readRequests = async (file: string): Promise<SendItem[]> => {
   if (extname(file).toLowerCase() !== '.json') {
     return text.split('\n').flatMap((line, index) => {
       if (line.trim() === '') return [];
-      return requestsFor(JSON.parse(line), `${name}:${index + 1}`);
+      const source = `${name}:${index + 1}`;
+      return requestsFor(parseJson(line, source), source);
     });
   }
-  return requestsFor(JSON.parse(text), name);
+  return requestsFor(parseJson(text, name), name);
 };
 
 /** Entry-level failures in a batch/transaction response (transactions fail as a whole). */

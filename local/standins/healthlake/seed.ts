@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FhirStore } from './fhirStore.js';
+import { parseJson } from '../../../shared/fhir/parseJson.js';
 
 export interface SeedResult {
   /** Resources written (new resources and changed versions). */
@@ -124,10 +125,11 @@ export const seedFromFolder = async (
     if (name.endsWith('.ndjson')) {
       resources = text
         .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Resource);
+        .map((line, index) => ({ line, source: `${name}:${index + 1}` }))
+        .filter(({ line }) => line.trim() !== '')
+        .map(({ line, source }) => parseJson(line, source) as Resource);
     } else {
-      const parsed = JSON.parse(text) as Resource;
+      const parsed = parseJson(text, name) as Resource;
       resources = parsed.resourceType === 'Bundle' ? resourcesOfBundle(parsed, targets) : [parsed];
     }
     merge(result, seedResources(store, resources, options));
