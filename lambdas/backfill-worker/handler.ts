@@ -9,7 +9,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
@@ -95,7 +94,7 @@ const createFromEnv = () => {
           if (typeof value !== 'string') throw new Error('Source FHIR secret is not a string');
           return value;
         },
-        credentials: new STSClient({}).config.credentials,
+        credentials: sqs.config.credentials,
       }),
     pipeline,
     compileCriteria,

@@ -5,6 +5,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ENV } from '../../shared/config/constants.js';
 import { requireEnv } from '../../shared/config/env.js';
 import { DynamoSubscriptionStore } from '../../shared/subscriptions/DynamoSubscriptionStore.js';
+import { parseAllowedEndpoints } from '../../shared/subscriptions/endpoints.js';
 import { ensureAutoManagedSubscription } from '../../shared/subscriptions/ensureAutoManagedSubscription.js';
 import { revalidateSubscriptions } from '../../shared/subscriptions/revalidateSubscriptions.js';
 
@@ -37,7 +38,7 @@ export const handler = async (event: CloudFormationCustomResourceEvent): Promise
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const properties = event.ResourceProperties as Record<string, unknown>;
   const retryCount = Number(text(properties, 'RetryCount'));
-  const allowedEndpoints = text(properties, 'AllowedEndpoints').split(',');
+  const allowedEndpoints = parseAllowedEndpoints(text(properties, 'AllowedEndpoints'));
   const result = await ensureAutoManagedSubscription({
     store,
     connectorId: text(properties, 'ConnectorId'),

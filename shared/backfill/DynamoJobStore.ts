@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { jobKey } from '../state/tableLayout.js';
 import { JOB_RETENTION_DAYS } from './constants.js';
 import type { JobStore } from './JobStore.js';
@@ -28,10 +28,6 @@ interface JobItem {
 }
 
 const streamName = (index: number) => `s${index}`;
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
 const toJob = (item: JobItem): BackfillJob => ({
   jobId: item.jobId,
@@ -234,7 +230,7 @@ export class DynamoJobStore implements JobStore {
       await this.client.send(command);
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

@@ -41,6 +41,9 @@ export interface BackfillRouteDeps {
   readonly idsPerMessage?: number;
 }
 
+/** The current time from the injected clock (the system clock by default), as an ISO string. */
+const isoNow = (deps: BackfillRouteDeps): string => (deps.now ?? (() => new Date()))().toISOString();
+
 const TRIGGER = /^Subscription\/([^/]+)\/\$trigger-subscription$/;
 const JOB = new RegExp(`^\\${JOB_STATUS_SEGMENT}/([^/]+)(/\\$cancel)?$`);
 
@@ -145,7 +148,7 @@ const triggerSubscription = async (
   }
 
   const jobId = (deps.newJobId ?? randomUUID)();
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const now = isoNow(deps);
   const batchSize = deps.idsPerMessage ?? IDS_PER_MESSAGE;
   const idBatches: string[][] = [];
   for (let start = 0; start < input.resourceIds.length; start += batchSize) {
@@ -198,7 +201,7 @@ const triggerSubscription = async (
   try {
     await deps.queue.send(messages);
   } catch (error) {
-    await deps.jobs.finish(jobId, 'failed', 'Could not enqueue the backfill work', new Date().toISOString());
+    await deps.jobs.finish(jobId, 'failed', 'Could not enqueue the backfill work', isoNow(deps));
     deps.logger?.error('Backfill enqueue failed', { jobId, subscriptionId, error: (error as Error)?.name });
     throw new OperationOutcomeError(serviceUnavailable('Could not start the backfill; retry later'), error);
   }
@@ -222,7 +225,7 @@ const triggerSubscription = async (
 };
 
 const cancelJob = async (jobId: string, deps: BackfillRouteDeps): Promise<FhirResponse> => {
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const now = isoNow(deps);
   const job = await deps.jobs.finish(jobId, 'cancelled', 'Cancelled on request', now);
   if (!job) throw new OperationOutcomeError(notFound(`Unknown backfill job ${jobId}`));
   if (job.state !== 'cancelled') {

@@ -1,5 +1,5 @@
 import { OperationOutcomeError, badRequest, payloadTooLarge } from '../fhir/outcomes.js';
-import { RESOURCE_TYPE_PATTERN, isFhirId } from '../fhir/ids.js';
+import { RESOURCE_TYPE_PATTERN, isFhirId, resourceKey } from '../fhir/ids.js';
 import { MAX_RESOURCE_IDS, MAX_SEARCH_URLS } from './constants.js';
 
 /** Validated input of `$trigger-subscription`. */
@@ -18,7 +18,8 @@ interface ParametersParameter {
   valueReference?: { reference?: unknown };
 }
 
-const SEARCH_URL = /^([A-Z][A-Za-z]{1,63})\?(.*)$/s;
+// RESOURCE_TYPE_PATTERN without its `^`/`$` anchors, followed by `?params`.
+const SEARCH_URL = new RegExp(`^(${RESOURCE_TYPE_PATTERN.source.slice(1, -1)})\\?(.*)$`, 's');
 
 /** The resource type a validated search URL targets. */
 export const searchUrlType = (searchUrl: string): string => searchUrl.slice(0, searchUrl.indexOf('?'));
@@ -59,7 +60,7 @@ export const parseTriggerParameters = (body: unknown): TriggerInput => {
           badRequest(`resourceId must be a relative reference Type/id`, `${where}.value`),
         );
       }
-      resourceIds.add(`${type}/${id}`);
+      resourceIds.add(resourceKey(type, id));
     } else if (raw?.name === 'searchUrl') {
       const text = typeof value === 'string' ? value.trim().replace(/^\/+/, '') : undefined;
       if (!text || !text.includes('?')) {

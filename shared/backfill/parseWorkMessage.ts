@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { WorkMessage } from './types.js';
 import { parseJson } from '../fhir/parseJson.js';
+import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../fhir/ids.js';
+
+/** `Type/id`: the two patterns without their `^`/`$` anchors, joined by `/`. */
+const RESOURCE_KEY = new RegExp(
+  `^${RESOURCE_TYPE_PATTERN.source.slice(1, -1)}/${FHIR_ID_PATTERN.source.slice(1, -1)}$`,
+);
 
 const schema = z.union([
   z.object({
@@ -15,7 +21,7 @@ const schema = z.union([
     task: z.literal('ids'),
     searchIndex: z.number().int().min(0),
     pageNumber: z.literal(0),
-    ids: z.array(z.string().regex(/^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/)).min(1),
+    ids: z.array(z.string().regex(RESOURCE_KEY)).min(1),
   }),
 ]);
 

@@ -107,13 +107,9 @@ const compileComposite = (ctx: Context, entry: SearchParamEntry, rawValues: read
 };
 
 /** Looks a parameter up for a resource type, rejecting what cannot be evaluated exactly. */
-export const findParameter = (
-  table: SearchParameterTable,
-  resourceType: string,
-  name: string,
-): SearchParamEntry => {
-  if (name.includes('.')) throw unsupportedParameter(name, 'chained parameters cannot be evaluated exactly');
-  if (name === '_has' || name.startsWith('_has:')) {
+const findParameter = (table: SearchParameterTable, resourceType: string, name: string): SearchParamEntry => {
+  // Chains (`.`) and `_has:` are rejected by compileParameter; a bare `_has` reaches here.
+  if (name === '_has') {
     throw unsupportedParameter(name, 'reverse chaining (_has) cannot be evaluated exactly');
   }
   if (RESULT_PARAMETERS.has(name)) {

@@ -7,6 +7,19 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
  */
 export type IssueCode = OperationOutcomeIssue['code'];
 
+/** One issue (severity `error` unless given), for outcomes that report several problems at once. */
+export const issue = (
+  code: IssueCode,
+  diagnostics: string,
+  expression?: string | string[],
+  severity: OperationOutcomeIssue['severity'] = 'error',
+): OperationOutcomeIssue => ({
+  severity,
+  code,
+  diagnostics,
+  ...(expression === undefined ? {} : { expression: [expression].flat() }),
+});
+
 export const outcome = (
   code: IssueCode,
   diagnostics: string,
@@ -15,16 +28,18 @@ export const outcome = (
     severity?: OperationOutcomeIssue['severity'];
     status?: number;
   } = {},
-): OperationOutcome => {
-  const expression = options.expression === undefined ? undefined : [options.expression].flat();
-  return {
-    resourceType: 'OperationOutcome',
-    ...(options.status === undefined ? {} : { id: String(options.status) }),
-    issue: [
-      { severity: options.severity ?? 'error', code, diagnostics, ...(expression ? { expression } : {}) },
-    ],
-  };
-};
+): OperationOutcome => ({
+  resourceType: 'OperationOutcome',
+  ...(options.status === undefined ? {} : { id: String(options.status) }),
+  issue: [issue(code, diagnostics, options.expression, options.severity)],
+});
+
+/** A 400 outcome carrying every issue found (validation reports all problems, not just the first). */
+export const invalidOutcome = (issues: OperationOutcomeIssue[]): OperationOutcome => ({
+  resourceType: 'OperationOutcome',
+  id: '400',
+  issue: issues,
+});
 
 export const allOk = (diagnostics = 'All OK'): OperationOutcome =>
   outcome('informational', diagnostics, { severity: 'information', status: 200 });
@@ -42,6 +57,8 @@ export const methodNotAllowed = (diagnostics: string): OperationOutcome =>
   outcome('not-supported', diagnostics, { status: 405 });
 export const conflict = (diagnostics: string): OperationOutcome =>
   outcome('conflict', diagnostics, { status: 409 });
+export const preconditionFailed = (diagnostics: string): OperationOutcome =>
+  outcome('conflict', diagnostics, { status: 412 });
 export const gone = (diagnostics: string): OperationOutcome =>
   outcome('deleted', diagnostics, { status: 410 });
 export const payloadTooLarge = (diagnostics: string): OperationOutcome =>

@@ -105,8 +105,9 @@ export class ActiveSubscriptionCache {
     const now = this.now();
     const index = operation === 'delete' ? snapshot.deletes : snapshot.upserts;
     const matched: ActiveSubscription[] = [];
-    for (const id of index.match(resource)) {
-      if (options.onlySubscriptionId !== undefined && id !== options.onlySubscriptionId) continue;
+    const only = options.onlySubscriptionId;
+    const ids = only === undefined ? index.match(resource) : index.get(only)?.matches(resource) ? [only] : [];
+    for (const id of ids) {
       const entry = snapshot.entries.get(id);
       if (!entry || (entry.endMs !== undefined && entry.endMs <= now)) continue;
       matched.push(entry.subscription);

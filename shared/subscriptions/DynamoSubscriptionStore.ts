@@ -1,8 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Subscription } from '@medplum/fhirtypes';
-import { conflict, OperationOutcomeError, payloadTooLarge } from '../fhir/outcomes.js';
+import { conflict, OperationOutcomeError, payloadTooLarge, preconditionFailed } from '../fhir/outcomes.js';
+import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { SUBSCRIPTION_PARTITION, subscriptionKey } from '../state/tableLayout.js';
-import { planDelete, planSave, preconditionFailed } from './storeVersions.js';
+import { planDelete, planSave } from './storeVersions.js';
 import type {
   DeleteResult,
   SaveOptions,
@@ -110,7 +111,9 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
         return { resource: plan.resource, created: plan.created, changed: true };
       }
       if (options.condition?.kind === 'version') {
-        throw preconditionFailed(`Subscription/${resource.id} changed concurrently`);
+        throw new OperationOutcomeError(
+          preconditionFailed(`Subscription/${resource.id} changed concurrently`),
+        );
       }
       if (attempt >= MAX_ATTEMPTS) {
         throw new OperationOutcomeError(
@@ -155,8 +158,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
       );
       return true;
     } catch (error) {
-      // By name: the SDK's exception class may come from another copy of client-dynamodb.
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

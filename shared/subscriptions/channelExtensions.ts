@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { SUBSCRIPTION_EXTENSIONS } from '../config/constants.js';
+import { issue } from '../fhir/outcomes.js';
 
 /** The channel settings the HAPI FHIR extensions carry, with HAPI's defaults. */
 export interface ChannelSettings {
@@ -23,13 +24,6 @@ const KNOWN: ReadonlyMap<string, { key: keyof ChannelSettings; kind: Kind }> = n
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const invalid = (diagnostics: string, expression: string): OperationOutcomeIssue => ({
-  severity: 'error',
-  code: 'invalid',
-  diagnostics,
-  expression: [expression],
-});
 
 /**
  * Reads the HAPI channel extensions from `Subscription.channel.extension` (where HAPI writes them)
@@ -59,26 +53,28 @@ export const readChannelExtensions = (
   for (const [list, path] of places) {
     if (list === undefined) continue;
     if (!Array.isArray(list)) {
-      issues.push(invalid(`${path} must be an array`, path));
+      issues.push(issue('invalid', `${path} must be an array`, path));
       continue;
     }
     list.forEach((extension: unknown, index) => {
       const at = `${path}[${index}]`;
       if (!isObject(extension) || typeof extension.url !== 'string' || extension.url === '') {
-        issues.push(invalid(`${at} must be an object with a url`, at));
+        issues.push(issue('invalid', `${at} must be an object with a url`, at));
         return;
       }
       const known = KNOWN.get(extension.url);
       if (!known) return;
       const valueKeys = Object.keys(extension).filter((key) => key.startsWith('value'));
       if (seen.has(extension.url)) {
-        issues.push(invalid(`${at}: extension ${extension.url} is given more than once`, at));
+        issues.push(issue('invalid', `${at}: extension ${extension.url} is given more than once`, at));
         return;
       }
       seen.add(extension.url);
       if (known.kind === 'boolean') {
         if (valueKeys.length !== 1 || typeof extension.valueBoolean !== 'boolean') {
-          issues.push(invalid(`${at}: extension ${extension.url} needs exactly one valueBoolean`, at));
+          issues.push(
+            issue('invalid', `${at}: extension ${extension.url} needs exactly one valueBoolean`, at),
+          );
           return;
         }
         values[known.key as 'sendDeleteMessages'] = extension.valueBoolean;
@@ -93,7 +89,8 @@ export const readChannelExtensions = (
         raw > MAX_DELIVERY_RETRY_COUNT
       ) {
         issues.push(
-          invalid(
+          issue(
+            'invalid',
             `${at}: extension ${extension.url} needs exactly one valueInteger between 0 and ${MAX_DELIVERY_RETRY_COUNT}`,
             at,
           ),

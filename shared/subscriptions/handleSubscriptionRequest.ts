@@ -14,10 +14,10 @@ import {
   toOutcome,
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
-import { parseSubscription } from './parseSubscription.js';
+import { parseSubscription, STATUSES } from './parseSubscription.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
-import { SUBSCRIPTION_STATUS, type SubscriptionLogger } from './types.js';
+import type { SubscriptionLogger } from './types.js';
 
 export interface SubscriptionRouteDeps {
   readonly store: SubscriptionStore;
@@ -215,8 +215,7 @@ const search = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
     }
     for (const value of values) {
       const codes = value.split(',').map((code) => code.trim());
-      const known = new Set<string>(Object.values(SUBSCRIPTION_STATUS));
-      if (codes.some((code) => !known.has(code))) {
+      if (codes.some((code) => !STATUSES.has(code))) {
         return fail(badRequest('status must be requested, active, error or off', 'status'));
       }
       statusFilters.push(new Set(codes));

@@ -1,7 +1,7 @@
-import type { OperationOutcome, OperationOutcomeIssue, Subscription } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Subscription } from '@medplum/fhirtypes';
 import { compileCriteria } from '../criteria/index.js';
 import type { CompiledCriteria } from '../criteria/types.js';
-import { OperationOutcomeError } from '../fhir/outcomes.js';
+import { invalidOutcome, issue, OperationOutcomeError } from '../fhir/outcomes.js';
 import { readChannelExtensions, type ChannelSettings } from './channelExtensions.js';
 import { allowedEndpoint } from './endpoints.js';
 import { SUBSCRIPTION_STATUS, type SubscriptionStatus } from './types.js';
@@ -72,19 +72,14 @@ const CHANNEL_ELEMENTS = new Set([
 ]);
 const CHANNEL_PRIMITIVES = new Set(['type', 'endpoint', 'payload', 'header']);
 const CHANNEL_TYPES = new Set(['rest-hook', 'websocket', 'email', 'sms', 'message']);
-const STATUSES = new Set<string>(Object.values(SUBSCRIPTION_STATUS));
+/** Every Subscription.status code. */
+export const STATUSES: ReadonlySet<string> = new Set<string>(Object.values(SUBSCRIPTION_STATUS));
 /** FHIR `instant`: a full date-time with seconds and a zone. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const PAYLOAD_TYPES = new Set(['application/fhir+json', 'application/json']);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const issue = (
-  code: OperationOutcomeIssue['code'],
-  diagnostics: string,
-  expression: string,
-): OperationOutcomeIssue => ({ severity: 'error', code, diagnostics, expression: [expression] });
 
 /** Every `modifierExtension` in the tree: the connector understands none, so each one is refused. */
 const findModifierExtensions = (value: unknown, path: string, found: string[]): void => {
@@ -151,12 +146,6 @@ const isSupportedPayload = (payload: string): boolean => {
   });
 };
 
-const badRequestOf = (issues: OperationOutcomeIssue[]): OperationOutcome => ({
-  resourceType: 'OperationOutcome',
-  id: '400',
-  issue: issues,
-});
-
 /**
  * Validates a submitted Subscription and decides its status. Throws an `OperationOutcomeError`
  * (400) listing every problem, each with an `expression` naming the element; nothing is stored.
@@ -184,7 +173,7 @@ const badRequestOf = (issues: OperationOutcomeIssue[]): OperationOutcome => ({
 export const parseSubscription = (input: unknown, context: ParseSubscriptionContext): ParsedSubscription => {
   if (!isObject(input) || input.resourceType !== 'Subscription') {
     throw new OperationOutcomeError(
-      badRequestOf([issue('invalid', 'The body must be a Subscription resource', 'Subscription')]),
+      invalidOutcome([issue('invalid', 'The body must be a Subscription resource', 'Subscription')]),
     );
   }
   const issues: OperationOutcomeIssue[] = [];
@@ -346,7 +335,7 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
 
   if (issues.length > 0 || status === undefined || endpoint === undefined || compiled === undefined) {
     throw new OperationOutcomeError(
-      badRequestOf(issues.length > 0 ? issues : [issue('invalid', 'Invalid Subscription', 'Subscription')]),
+      invalidOutcome(issues.length > 0 ? issues : [issue('invalid', 'Invalid Subscription', 'Subscription')]),
     );
   }
 

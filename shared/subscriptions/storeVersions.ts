@@ -1,5 +1,5 @@
 import type { Subscription } from '@medplum/fhirtypes';
-import { conflict, OperationOutcomeError, outcome } from '../fhir/outcomes.js';
+import { conflict, OperationOutcomeError, preconditionFailed } from '../fhir/outcomes.js';
 import type { SaveOptions, StoredSubscription, SubscriptionRecord } from './SubscriptionStore.js';
 import type { SubscriptionStatus } from './types.js';
 
@@ -19,9 +19,6 @@ export const contentOf = (resource: Subscription): string => {
   return canonicalJson(Object.keys(keptMeta).length > 0 ? { ...rest, meta: keptMeta } : rest);
 };
 
-export const preconditionFailed = (diagnostics: string) =>
-  new OperationOutcomeError(outcome('conflict', diagnostics, { status: 412 }));
-
 /**
  * What a save should write given the current record: the next version, or nothing when the content
  * is unchanged. Throws 409/412 when the caller's condition does not hold.
@@ -37,7 +34,9 @@ export const planSave = (
     throw new OperationOutcomeError(conflict(`Subscription/${resource.id} already exists`));
   }
   if (condition?.kind === 'version' && (!live || live.versionId !== condition.versionId)) {
-    throw preconditionFailed(`Subscription/${resource.id} is not at version ${condition.versionId}`);
+    throw new OperationOutcomeError(
+      preconditionFailed(`Subscription/${resource.id} is not at version ${condition.versionId}`),
+    );
   }
   if (live?.resource && contentOf(live.resource) === contentOf(resource)) {
     return { write: false, created: false, resource: live.resource };

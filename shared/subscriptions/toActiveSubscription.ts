@@ -1,5 +1,5 @@
 import type { Subscription } from '@medplum/fhirtypes';
-import { badRequest, OperationOutcomeError } from '../fhir/outcomes.js';
+import { badRequest, invalidOutcome, OperationOutcomeError } from '../fhir/outcomes.js';
 import { readChannelExtensions } from './channelExtensions.js';
 import { normalizeEndpoint } from './endpoints.js';
 import type { ActiveSubscription } from './types.js';
@@ -31,7 +31,7 @@ export const toActiveSubscription = (subscription: Subscription): ActiveSubscrip
   }
   const { settings, issues } = readChannelExtensions(subscription as unknown as Record<string, unknown>);
   if (issues.length > 0) {
-    throw new OperationOutcomeError({ resourceType: 'OperationOutcome', id: '400', issue: issues });
+    throw new OperationOutcomeError(invalidOutcome(issues));
   }
   return {
     id: subscription.id,

@@ -1,6 +1,6 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { NodeSha256 } from '../../healthlake/NodeSha256.js';
 import type { SourceAuth } from './SourceAuth.js';
 
 /**
@@ -8,7 +8,7 @@ import type { SourceAuth } from './SourceAuth.js';
  * own credentials. The provider is expected to cache and refresh (SDK providers are memoized).
  *
  * @example
- * sigV4Auth({ region: 'us-east-1', service: 'healthlake', credentials: new STSClient({}).config.credentials })
+ * sigV4Auth({ region: 'us-east-1', service: 'healthlake', credentials: new SQSClient({}).config.credentials })
  */
 export const sigV4Auth = (options: {
   region: string;
@@ -19,7 +19,7 @@ export const sigV4Auth = (options: {
     service: options.service ?? 'healthlake',
     region: options.region,
     credentials: options.credentials,
-    sha256: Sha256,
+    sha256: NodeSha256,
   });
   return {
     headers: async ({ method, url }) => {
