@@ -11,7 +11,6 @@ import type { FhirRouteHandler } from '../../shared/http/types.js';
 import type { Authenticator } from '../../shared/ingest/auth/types.js';
 import { createIngestHttp } from '../../shared/ingest/handleIngestHttp.js';
 import type { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
-import { adaptLogger } from './adaptLogger.js';
 import { toProxyResult, toRawRequest } from './toRawRequest.js';
 
 export interface IngestHandlerDeps {
@@ -45,7 +44,7 @@ export const createIngestHandler = (deps: IngestHandlerDeps): IngestLambdaHandle
     route: deps.route,
     authenticator: deps.authenticator,
     ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
-    ...(deps.logger ? { logger: adaptLogger(deps.logger) } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
     ...(collector ? { onRejected: () => collector.rejected() } : {}),
   });
   const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {

@@ -11,14 +11,13 @@ import { boolEnv, ConfigurationError, intEnv, optionalEnv } from '../../shared/c
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
-import type { AuthMode } from '../../shared/ingest/auth/types.js';
+import { AUTH_MODES, type AuthMode } from '../../shared/ingest/auth/types.js';
 import { INGEST_DEFAULTS, INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
-import { adaptLogger } from './adaptLogger.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 
 const parseAuthModes = (raw: string): AuthMode[] => {
@@ -26,7 +25,7 @@ const parseAuthModes = (raw: string): AuthMode[] => {
     .split(',')
     .map((mode) => mode.trim())
     .filter(Boolean);
-  const invalid = modes.filter((mode) => mode !== 'bearer' && mode !== 'iam');
+  const invalid = modes.filter((mode) => mode !== AUTH_MODES.bearer && mode !== AUTH_MODES.iam);
   if (modes.length === 0 || invalid.length > 0) {
     throw new ConfigurationError(`${INGEST_ENV.authModes} must list bearer and/or iam, got "${raw}"`);
   }
@@ -41,15 +40,14 @@ const parseAuthModes = (raw: string): AuthMode[] => {
  * BACKFILL_QUEUE_URL is set.
  */
 export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
-  const modes = parseAuthModes(optionalEnv(INGEST_ENV.authModes, 'bearer', env));
+  const modes = parseAuthModes(optionalEnv(INGEST_ENV.authModes, AUTH_MODES.bearer, env));
   const tokenStore = optionalEnv(INGEST_ENV.tokenStore, 'secretsmanager', env);
   if (tokenStore !== 'secretsmanager' && tokenStore !== 'ssm') {
     throw new ConfigurationError(
       `${INGEST_ENV.tokenStore} must be secretsmanager or ssm, got "${tokenStore}"`,
     );
   }
-  const powertoolsLogger = new Logger({ serviceName: 'ingest' });
-  const logger = adaptLogger(powertoolsLogger);
+  const logger = new Logger({ serviceName: 'ingest' });
   const metrics = new Metrics({ namespace: 'HealthLakeConnector', serviceName: 'ingest' });
   const collector = new IngestMetricsCollector();
 
@@ -96,10 +94,10 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       }),
     routes,
     triggerSubscription: routes.length > 0,
-    authModes: modes.map((mode) => (mode === 'iam' ? 'IAM (SigV4)' : 'bearer token')),
+    authModes: modes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
   });
   const tokenSecretId = env[ENV.ingestTokenSecretId];
-  if (modes.includes('bearer') && !tokenSecretId) {
+  if (modes.includes(AUTH_MODES.bearer) && !tokenSecretId) {
     throw new ConfigurationError(
       `Missing required environment variable ${ENV.ingestTokenSecretId} (bearer authentication)`,
     );
@@ -126,7 +124,7 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
     route,
     authenticator,
     collector,
-    logger: powertoolsLogger,
+    logger,
     metrics,
     maxBodyBytes: intEnv(
       INGEST_ENV.maxBodyBytes,

@@ -2,7 +2,6 @@ import type { FhirResource } from '../criteria/types.js';
 import { resourceKey } from '../fhir/ids.js';
 import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
-import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from '../versions/VersionLedger.js';
 import { INGEST_DEFAULTS } from './constants.js';
@@ -170,9 +169,9 @@ const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResou
   meta: { ...((resource.meta as object | undefined) ?? {}), lastUpdated },
 });
 
-/** The normalised endpoints of the targets, as the deliverer compares them. */
+/** The targets' endpoints, already normalised by `toActiveSubscription`, as the deliverer compares them. */
 const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
-  targets.map((target) => normalizeEndpoint(target.endpoint) ?? target.endpoint);
+  targets.map((target) => target.endpoint);
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
   ...resource,

@@ -1,12 +1,13 @@
 /**
- * The logging surface ingest code uses (Powertools `Logger` satisfies it). Attributes carry
- * resourceType, id, versionId, subscription id and outcome only, never resource content.
+ * The logging surface ingest code uses (Powertools `Logger` satisfies it, so it is passed as is).
+ * Every call passes attributes: resourceType, id, versionId, subscription id and outcome only, never
+ * resource content.
  */
 export interface IngestLogger {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
+  debug(message: string, attributes: Record<string, unknown>): void;
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
 }
 
 export const SILENT_LOGGER: IngestLogger = {

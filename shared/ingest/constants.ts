@@ -1,3 +1,5 @@
+import { SQS_MAX_MESSAGE_BYTES } from '../config/constants.js';
+
 /** Environment variables of the ingest Lambda beyond shared/config/constants.ts `ENV`. */
 export const INGEST_ENV = {
   /** Largest accepted request body, bytes (default 5 MiB, under Lambda's 6 MB synchronous payload). */
@@ -22,9 +24,9 @@ export const INGEST_DEFAULTS = {
   maxBodyBytes: 5 * 1024 * 1024,
   maxBundleEntries: 1000,
   tokenCacheSeconds: 120,
-  /** SendMessageBatch: at most 10 entries and 1 MiB (sum of bodies) per call. */
+  /** SendMessageBatch: at most 10 entries and 1 MiB (sum of bodies, the same as one message) per call. */
   sqsBatchEntries: 10,
-  sqsBatchBytes: 1_048_576,
+  sqsBatchBytes: SQS_MAX_MESSAGE_BYTES,
   /** Attempts for entries SQS reports as Failed before the request fails (5xx). */
   enqueueAttempts: 4,
   enqueueBackoffMs: 50,

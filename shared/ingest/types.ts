@@ -26,7 +26,10 @@ export interface WriteResult {
   readonly lastUpdated: string;
   /** The resource as recorded (with meta.versionId/lastUpdated set), for upserts. */
   readonly resource?: FhirResource;
-  /** Subscriptions that matched, and delivery messages enqueued (one per distinct endpoint). */
+  /**
+   * Distinct endpoints the write matched (subscriptions sharing an endpoint count once), and delivery
+   * messages enqueued (one per such endpoint); both 0 for a stale write.
+   */
   readonly matched: number;
   readonly enqueued: number;
 }

@@ -42,9 +42,10 @@ export interface DefinitionBundle {
   readonly entry?: readonly { readonly resource?: unknown }[];
 }
 
-type JsonObject = Record<string, unknown>;
+/** A parsed JSON object (not an array, not null). */
+export type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject =>
+export const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const omit = (value: JsonObject, fields: readonly string[]): JsonObject => {

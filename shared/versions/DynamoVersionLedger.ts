@@ -1,8 +1,10 @@
 import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { ledgerKey } from '../state/tableLayout.js';
-import { compareVersions, numericVersion } from './compareVersions.js';
+import { numericVersion } from './compareVersions.js';
 import { nextAssignedVersion, type UnversionedWrite } from './nextAssignedVersion.js';
+import { sourceVersionDecision } from './sourceVersionDecision.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
 
 /** The narrow DocumentClient surface the ledger uses (a real `DynamoDBDocumentClient` satisfies it). */
@@ -35,6 +37,8 @@ interface LedgerItem {
 }
 
 const BATCH_GET_LIMIT = 100;
+/** The ledger item's partition key prefix (`RES#`), as `ledgerKey` builds it. */
+const LEDGER_PK_PREFIX = ledgerKey('').pk;
 
 /**
  * The version ledger in the connector's DynamoDB table (`RES#{Type}/{id}` / `LATEST`), with the
@@ -79,7 +83,7 @@ export class DynamoVersionLedger implements VersionLedger {
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
           const pk = item.pk as string;
-          found.set(pk.slice('RES#'.length), toEntry(item));
+          found.set(pk.slice(LEDGER_PK_PREFIX.length), toEntry(item));
         }
         pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
       }
@@ -103,9 +107,8 @@ export class DynamoVersionLedger implements VersionLedger {
       if (outcome.written) return { status: 'recorded', latest: entry };
       const latest = outcome.latest;
       if (!latest) return this.recordSourceVersion(key, entry); // deleted meanwhile (never, in practice)
-      const order = compareVersions(entry, latest);
-      if (order < 0) return { status: 'stale', latest };
-      if (order === 0) return { status: 'current', latest };
+      const decided = sourceVersionDecision(latest, entry);
+      if (decided) return decided;
       // Mixed numeric/opaque ids or equal instants: decide by compareVersions under compare-and-set.
       return this.recordByCompareAndSet(key, entry, latest);
     }
@@ -135,11 +138,8 @@ export class DynamoVersionLedger implements VersionLedger {
     let latest = initial;
     for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
       if (attempt > 0) await this.pause(attempt);
-      if (latest) {
-        const order = compareVersions(entry, latest);
-        if (order < 0) return { status: 'stale', latest };
-        if (order === 0) return { status: 'current', latest };
-      }
+      const decided = sourceVersionDecision(latest, entry);
+      if (decided) return decided;
       const outcome = await this.conditionalPut(key, entry, ...this.unchangedSince(latest));
       if (outcome.written) return { status: 'recorded', latest: entry };
       latest = outcome.latest;
@@ -203,9 +203,6 @@ export class DynamoVersionLedger implements VersionLedger {
     return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
   }
 }
-
-const isConditionalCheckFailed = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 const toEntry = (item: Record<string, unknown>): LedgerEntry => {
   const entry = item as unknown as LedgerItem;

@@ -1,5 +1,5 @@
-import { compareVersions } from './compareVersions.js';
 import { nextAssignedVersion, type UnversionedWrite } from './nextAssignedVersion.js';
+import { sourceVersionDecision } from './sourceVersionDecision.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
 
 /**
@@ -19,12 +19,8 @@ export class InMemoryVersionLedger implements VersionLedger {
   }
 
   public async recordSourceVersion(key: string, entry: LedgerEntry): Promise<RecordResult> {
-    const latest = this.entries.get(key);
-    if (latest) {
-      const order = compareVersions(entry, latest);
-      if (order < 0) return { status: 'stale', latest };
-      if (order === 0) return { status: 'current', latest };
-    }
+    const decided = sourceVersionDecision(this.entries.get(key), entry);
+    if (decided) return decided;
     this.entries.set(key, entry);
     return { status: 'recorded', latest: entry };
   }

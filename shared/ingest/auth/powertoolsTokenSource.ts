@@ -2,13 +2,14 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { INGEST_DEFAULTS } from '../constants.js';
 import type { TokenHashSource } from './types.js';
 
 export interface PowertoolsTokenSourceOptions {
   /** `secretsmanager`: a secret; `ssm`: a SecureString parameter. Either holds a JSON list. */
   readonly store: 'secretsmanager' | 'ssm';
   readonly name: string;
-  /** Cache lifetime, seconds: a rotated list is picked up within this time. @default 120 */
+  /** Cache lifetime, seconds: a rotated list is picked up within this time. @default INGEST_DEFAULTS.tokenCacheSeconds (120) */
   readonly maxAgeSeconds?: number;
   readonly secretsClient?: SecretsManagerClient;
   readonly ssmClient?: SSMClient;
@@ -22,7 +23,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * anything else is ignored rather than trusted.
  */
 export const powertoolsTokenSource = (options: PowertoolsTokenSourceOptions): TokenHashSource => {
-  const maxAge = options.maxAgeSeconds ?? 120;
+  const maxAge = options.maxAgeSeconds ?? INGEST_DEFAULTS.tokenCacheSeconds;
   const fetch =
     options.store === 'ssm'
       ? (() => {

@@ -5,7 +5,7 @@ import { resourceKey } from '../../fhir/ids.js';
 import { badRequest, payloadTooLarge } from '../../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import type { IncomingWrite, WriteResult } from '../types.js';
-import { inspectResource } from './inspectResource.js';
+import { inspectResource, issue } from './inspectResource.js';
 import { parseEntryUrl } from './parseEntryUrl.js';
 import { etagOf, fhirJson, historyPath, outcomeResponse, preferReturn, staleOutcome } from './responses.js';
 import { isUrn, rewriteReferences } from './rewriteReferences.js';
@@ -21,12 +21,6 @@ interface Planned {
   resource?: FhirResource;
   issues: OperationOutcomeIssue[];
 }
-
-const entryIssue = (
-  code: OperationOutcomeIssue['code'],
-  diagnostics: string,
-  expression: string,
-): OperationOutcomeIssue => ({ severity: 'error', code, diagnostics, expression: [expression] });
 
 const MAX_REPORTED_ISSUES = 100;
 
@@ -71,7 +65,7 @@ export const handleBundle = async (
       const key = resourceKey(plan.resourceType, plan.id);
       if (plan.id && seen.has(key)) {
         issues.push(
-          entryIssue(
+          issue(
             'duplicate',
             'The transaction writes the same resource more than once',
             `Bundle.entry[${plan.index}]`,
@@ -132,17 +126,17 @@ const planEntries = (entries: readonly BundleEntry[], baseUrl: string): Planned[
       ...fields,
     });
     if (!entry || typeof entry !== 'object') {
-      return plan({ issues: [entryIssue('structure', 'Bundle entry must be an object', at)] });
+      return plan({ issues: [issue('structure', 'Bundle entry must be an object', at)] });
     }
     const entryRequest = entry.request;
     if (!entryRequest || typeof entryRequest !== 'object') {
-      return plan({ issues: [entryIssue('required', 'Bundle entry has no request', `${at}.request`)] });
+      return plan({ issues: [issue('required', 'Bundle entry has no request', `${at}.request`)] });
     }
     const method = entryRequest.method;
     if (method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
       return plan({
         issues: [
-          entryIssue(
+          issue(
             'not-supported',
             'Only POST, PUT and DELETE entries are supported (reads are served by the source server)',
             `${at}.request.method`,
@@ -158,7 +152,7 @@ const planEntries = (entries: readonly BundleEntry[], baseUrl: string): Planned[
       return plan({
         method,
         issues: [
-          entryIssue(
+          issue(
             'not-supported',
             'Conditional interactions (ifNoneExist, ifMatch, ifNoneMatch) are not supported',
             `${at}.request`,
@@ -167,33 +161,32 @@ const planEntries = (entries: readonly BundleEntry[], baseUrl: string): Planned[
       });
     }
     const url = parseEntryUrl(entryRequest.url, baseUrl);
-    if (!url.ok)
-      return plan({ method, issues: [entryIssue(url.code, url.diagnostics, `${at}.request.url`)] });
+    if (!url.ok) return plan({ method, issues: [issue(url.code, url.diagnostics, `${at}.request.url`)] });
     const raw = entry.resource as Record<string, unknown> | undefined;
     if (method === 'POST') {
       if (url.id !== undefined) {
         return plan({
           method,
-          issues: [entryIssue('invalid', 'A POST entry names a type, not an id', `${at}.request.url`)],
+          issues: [issue('invalid', 'A POST entry names a type, not an id', `${at}.request.url`)],
         });
       }
       if (!raw)
         return plan({
           method,
-          issues: [entryIssue('required', 'A POST entry needs a resource', `${at}.resource`)],
+          issues: [issue('required', 'A POST entry needs a resource', `${at}.resource`)],
         });
       return plan({ method, resourceType: url.resourceType, id: randomUUID(), raw, ...fullUrlOf(entry) });
     }
     if (url.id === undefined) {
       return plan({
         method,
-        issues: [entryIssue('invalid', `A ${method} entry needs [type]/[id]`, `${at}.request.url`)],
+        issues: [issue('invalid', `A ${method} entry needs [type]/[id]`, `${at}.request.url`)],
       });
     }
     if (method === 'PUT' && !raw) {
       return plan({
         method,
-        issues: [entryIssue('required', 'A PUT entry needs a resource', `${at}.resource`)],
+        issues: [issue('required', 'A PUT entry needs a resource', `${at}.resource`)],
       });
     }
     return plan({

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { isFhirId } from '../../fhir/ids.js';
-import { badRequest } from '../../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import type { IncomingWrite } from '../types.js';
 import { inspectResource } from './inspectResource.js';
@@ -16,7 +14,8 @@ const rejectedResponse = (context: IngestRouterContext, outcome: OperationOutcom
 /**
  * `PUT [base]/{type}/{id}` (update-as-create), `POST [base]/{type}` (create, server-assigned id) and
  * `DELETE [base]/{type}/{id}`: checks the write, runs it through the pipeline, and answers as a FHIR
- * server does. `resourceType` has been checked against the R4 types by the router.
+ * server does. The router has checked `resourceType` against the R4 types and `id` as a FHIR id, and
+ * passes `id` for PUT and DELETE only.
  */
 export const handleInstanceWrite = async (
   request: FhirRequest,
@@ -24,36 +23,20 @@ export const handleInstanceWrite = async (
   target: { resourceType: string; id?: string },
 ): Promise<FhirResponse> => {
   const { resourceType } = target;
-  if (target.id !== undefined && !isFhirId(target.id)) {
-    return rejectedResponse(
-      context,
-      badRequest('The id in the URL is not a valid FHIR id ([A-Za-z0-9-.]{1,64})'),
-    );
-  }
+  const create = request.method === 'POST';
+  const id = create ? randomUUID() : (target.id as string);
   if (request.method === 'DELETE') {
-    if (target.id === undefined) {
-      return rejectedResponse(
-        context,
-        badRequest('Conditional delete is not supported: DELETE [base]/[type]/[id]'),
-      );
-    }
     const write: IncomingWrite = {
       operation: 'delete',
       resourceType,
-      id: target.id,
+      id,
       source: 'ingest',
       requestId: request.requestId,
     };
     const [result] = await context.accept(request, [write]);
     if (!result) throw new Error('The pipeline returned no result');
-    return writeResponse(
-      request,
-      { resourceType, id: target.id, operation: 'delete', created: false },
-      result,
-    );
+    return writeResponse(request, { resourceType, id, operation: 'delete', created: false }, result);
   }
-  const create = request.method === 'POST';
-  const id = create ? randomUUID() : (target.id as string);
   const inspection = inspectResource(request.body, {
     root: resourceType,
     urlType: resourceType,

@@ -21,7 +21,8 @@ export type Inspection =
   | { readonly ok: true; readonly resource: FhirResource }
   | { readonly ok: false; readonly issues: OperationOutcomeIssue[] };
 
-const issue = (
+/** An error-severity issue at `expression` (a FHIRPath), as the ingest routes report them. */
+export const issue = (
   code: OperationOutcomeIssue['code'],
   diagnostics: string,
   expression: string,
