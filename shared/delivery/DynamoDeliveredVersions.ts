@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
@@ -6,6 +5,7 @@ import {
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { deliveredKey } from '../state/tableLayout.js';
 import { compareVersions } from '../versions/compareVersions.js';
 import {
@@ -108,7 +108,7 @@ export class DynamoDeliveredVersions implements DeliveredVersions {
         );
         return 'recorded';
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       }
       // Someone else wrote in between: read what is there and decide again.
       const { Item } = await this.documents.send(

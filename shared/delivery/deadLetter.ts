@@ -48,13 +48,14 @@ export const deadLetterInput = (options: {
   const full: DeadLetterCause = {
     kind: options.kind,
     ...cause,
-    ...(cause.diagnostics === undefined ? {} : { diagnostics: cause.diagnostics.slice(0, MAX_DIAGNOSTICS) }),
+    // Undefined fields are left out by JSON.stringify below.
+    diagnostics: cause.diagnostics?.slice(0, MAX_DIAGNOSTICS),
     messageId: summary.messageId,
-    ...(summary.resourceType === undefined ? {} : { resourceType: summary.resourceType }),
-    ...(summary.id === undefined ? {} : { id: summary.id }),
-    ...(summary.versionId === undefined ? {} : { versionId: summary.versionId }),
-    ...(summary.operation === undefined ? {} : { operation: summary.operation }),
-    ...(summary.subscriptionId === undefined ? {} : { subscriptionId: summary.subscriptionId }),
+    resourceType: summary.resourceType,
+    id: summary.id,
+    versionId: summary.versionId,
+    operation: summary.operation,
+    subscriptionId: summary.subscriptionId,
   };
   const fifo = options.queueUrl.endsWith('.fifo');
   return {

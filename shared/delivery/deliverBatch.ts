@@ -9,16 +9,21 @@ import {
 } from '../messages/deliveryMessage.js';
 import type { LedgerEntry, VersionLedger } from '../versions/VersionLedger.js';
 import { deadLetterInput, DeadLetterKind } from './deadLetter.js';
-import { targetKey, type DeliveredVersion, type DeliveredVersions } from './DeliveredVersions.js';
+import {
+  targetKey,
+  type DeliveredVersion,
+  type DeliveredVersions,
+  type DeliveryTarget,
+} from './DeliveredVersions.js';
 import { deliverMessage, type DeliverMessageDeps } from './deliverMessage.js';
 import { DeliveryError, RecordFailedError } from './errors.js';
 import { retryDelaySeconds, type BackoffOptions } from './retryDelay.js';
 import {
   Disposition,
+  failureCause,
   FailureReason,
   type DeliveryOutcome,
   type DeliveryTelemetry,
-  type FailureCause,
   type MessageSummary,
   type RecordSettlement,
 } from './types.js';
@@ -61,6 +66,10 @@ export interface BatchDelivery {
 interface Parsed {
   readonly record: SQSRecord;
   readonly message?: DeliveryMessage;
+  /** The message's resource and endpoint (with `message`). */
+  readonly target?: DeliveryTarget;
+  /** `targetKey(target)`: the key of its delivered version in the batch state. */
+  readonly deliveredKey?: string;
   readonly invalid?: InvalidDeliveryMessageError;
   readonly attempt: number;
   readonly summary: MessageSummary;
@@ -86,19 +95,6 @@ const describe = (error: unknown): string => {
   const safe = error instanceof DeliveryError || error instanceof HealthLakeError || '$metadata' in error;
   return safe ? `${error.name}: ${error.message}` : error.name;
 };
-
-/** A failure cause raised here (not by HealthLake), described without message content. */
-const failureOf = (
-  reason: FailureCause['reason'],
-  attempt: number,
-  at: string,
-  error?: unknown,
-): FailureCause => ({
-  reason,
-  attempt,
-  at,
-  ...(error === undefined ? {} : { diagnostics: describe(error) }),
-});
 
 /**
  * Delivers a batch of SQS records from the delivery queue. Reads the ledger and the delivered versions
@@ -152,7 +148,18 @@ const parseRecord = (record: SQSRecord): Parsed => {
   const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
   try {
     const message = parseDeliveryMessage(record.body);
-    return { record, message, attempt, summary: summarize(record, message) };
+    const target = {
+      resourceKey: resourceKey(message.resourceType, message.id),
+      endpoint: message.subscription.endpoint,
+    };
+    return {
+      record,
+      message,
+      target,
+      deliveredKey: targetKey(target),
+      attempt,
+      summary: summarize(record, message),
+    };
   } catch (error) {
     const invalid =
       error instanceof InvalidDeliveryMessageError ? error : new InvalidDeliveryMessageError('unreadable');
@@ -168,13 +175,11 @@ interface BatchState {
 /** One read of the ledger and one of the delivered versions for the whole batch. */
 const prefetch = async (parsed: readonly Parsed[], deps: BatchDeliveryDeps): Promise<BatchState> => {
   const keys = new Set<string>();
-  const targets = new Map<string, { resourceKey: string; endpoint: string }>();
-  for (const { message } of parsed) {
-    if (!message) continue;
-    const key = resourceKey(message.resourceType, message.id);
-    keys.add(key);
-    const target = { resourceKey: key, endpoint: message.subscription.endpoint };
-    targets.set(targetKey(target), target);
+  const targets = new Map<string, DeliveryTarget>();
+  for (const { target, deliveredKey } of parsed) {
+    if (!target || deliveredKey === undefined) continue;
+    keys.add(target.resourceKey);
+    targets.set(deliveredKey, target);
   }
   if (keys.size === 0) return { latest: new Map(), delivered: new Map() };
   const [latest, delivered] = await Promise.all([
@@ -193,18 +198,19 @@ const runGroup = (
 ): Promise<RecordSettlement | typeof SKIPPED>[] => {
   const settled: Promise<RecordSettlement | typeof SKIPPED>[] = [];
   let previous: Promise<RecordSettlement | typeof SKIPPED | undefined> = Promise.resolve(undefined);
-  let failedAt = -1;
   members.forEach((member, index) => {
     const current = previous.then(async (before) => {
-      if (before === SKIPPED || before?.disposition === Disposition.retry) {
-        if (failedAt < 0) {
-          failedAt = index;
-          await holdBack(
-            members.slice(index),
-            before === SKIPPED ? 0 : (before?.retryDelaySeconds ?? 0),
-            deps,
-          );
-        }
+      // SKIPPED only ever follows a retry, which already held back this record and the rest.
+      if (before === SKIPPED) return SKIPPED;
+      if (before?.disposition === Disposition.retry) {
+        // Gives the rest of the failed group the same backoff, so the group resumes together.
+        await setVisibility(
+          members.slice(index),
+          before.retryDelaySeconds ?? 0,
+          deps,
+          'Could not delay the held-back records of a failed group',
+          { records: members.length - index },
+        );
         return SKIPPED;
       }
       const result = await settleRecord(groupId, member, statePromise, deps);
@@ -217,9 +223,17 @@ const runGroup = (
   return settled;
 };
 
-/** Gives the held-back records of a failed group the same backoff, so the group resumes together. */
-const holdBack = async (members: readonly Parsed[], delaySeconds: number, deps: BatchDeliveryDeps) => {
-  if (members.length === 0) return;
+/**
+ * Sets the visibility timeout of `members` in one request. A failure only warns (`warning`, `details`
+ * and the error): the queue's own visibility timeout applies instead.
+ */
+const setVisibility = async (
+  members: readonly Parsed[],
+  delaySeconds: number,
+  deps: BatchDeliveryDeps,
+  warning: string,
+  details: Record<string, unknown>,
+): Promise<void> => {
   try {
     await deps.sqs.send(
       new ChangeMessageVisibilityBatchCommand({
@@ -232,10 +246,7 @@ const holdBack = async (members: readonly Parsed[], delaySeconds: number, deps: 
       }),
     );
   } catch (error) {
-    deps.telemetry.warn('Could not delay the held-back records of a failed group', {
-      records: members.length,
-      error: describe(error),
-    });
+    deps.telemetry.warn(warning, { ...details, error: describe(error) });
   }
 };
 
@@ -245,15 +256,11 @@ const settleRecord = async (
   statePromise: Promise<BatchState>,
   deps: BatchDeliveryDeps,
 ): Promise<RecordSettlement> => {
-  const { message, attempt, summary } = item;
-  const now = () => new Date(deps.now()).toISOString();
-  if (!message) {
-    const cause: FailureCause = {
-      reason: FailureReason.invalidMessage,
-      attempt,
-      at: now(),
+  const { message, target, deliveredKey, attempt, summary } = item;
+  if (!message || !target || deliveredKey === undefined) {
+    const cause = failureCause(FailureReason.invalidMessage, attempt, deps.now(), {
       diagnostics: item.invalid?.problems ?? 'invalid',
-    };
+    });
     return deadLetter(
       groupId,
       item,
@@ -262,33 +269,31 @@ const settleRecord = async (
       deps,
     );
   }
-  const endpoint = message.subscription.endpoint;
   const allowed = deps.config.allowedEndpoints;
-  if (allowed && allowed.size > 0 && !allowed.has(endpoint)) {
-    const cause = failureOf(FailureReason.endpointNotAllowed, attempt, now());
+  if (allowed && allowed.size > 0 && !allowed.has(target.endpoint)) {
+    const cause = failureCause(FailureReason.endpointNotAllowed, attempt, deps.now());
     return deadLetter(groupId, item, { kind: 'terminal-failure', cause }, DeadLetterKind.terminal, deps);
   }
 
   let outcome: DeliveryOutcome;
   let state: BatchState;
-  const key = resourceKey(message.resourceType, message.id);
-  const target = { resourceKey: key, endpoint };
-  const deliveredKey = targetKey(target);
   try {
     state = await statePromise;
   } catch (error) {
-    const cause = failureOf(FailureReason.stateUnavailable, attempt, now(), error);
+    const cause = failureCause(FailureReason.stateUnavailable, attempt, deps.now(), {
+      diagnostics: describe(error),
+    });
     return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
   }
   const previous = state.delivered.get(deliveredKey);
   try {
     outcome = await deliverMessage(
       message,
-      { attempt, latest: state.latest.get(key), delivered: previous },
+      { attempt, latest: state.latest.get(target.resourceKey), delivered: previous },
       deps,
     );
   } catch (error) {
-    const cause = failureOf(FailureReason.error, attempt, now(), error);
+    const cause = failureCause(FailureReason.error, attempt, deps.now(), { diagnostics: describe(error) });
     outcome = { kind: 'transient-failure', cause };
   }
 
@@ -305,7 +310,9 @@ const settleRecord = async (
         state.delivered.set(deliveredKey, version);
       } catch (error) {
         // HealthLake has it, but without the record a retried older version could overwrite it: retry.
-        const cause = failureOf(FailureReason.stateUnavailable, attempt, now(), error);
+        const cause = failureCause(FailureReason.stateUnavailable, attempt, deps.now(), {
+          diagnostics: describe(error),
+        });
         return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
       }
       return {
@@ -347,28 +354,25 @@ const retryOrGiveUp = async (
     outcome.cause.retryAfterSeconds,
     deps.random,
   );
-  try {
-    await deps.sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: deps.config.queueUrl,
-        Entries: [{ Id: '0', ReceiptHandle: item.record.receiptHandle, VisibilityTimeout: delay }],
-      }),
-    );
-  } catch (error) {
-    // The queue's own visibility timeout applies instead; the retry still happens.
-    deps.telemetry.warn('Could not set the retry delay of a failed record', {
-      messageId: item.record.messageId,
-      error: describe(error),
-    });
-  }
-  return {
-    summary: item.summary,
-    outcome,
-    attempt: item.attempt,
-    disposition: Disposition.retry,
-    retryDelaySeconds: delay,
-  };
+  // On failure the retry still happens, after the queue's own visibility timeout.
+  await setVisibility([item], delay, deps, 'Could not set the retry delay of a failed record', {
+    messageId: item.record.messageId,
+  });
+  return retrySettlement(item, outcome, delay);
 };
+
+/** A record reported failed, to be delivered again after `delaySeconds`. */
+const retrySettlement = (
+  item: Parsed,
+  outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' | 'terminal-failure' }>,
+  delaySeconds: number,
+): RecordSettlement => ({
+  summary: item.summary,
+  outcome,
+  attempt: item.attempt,
+  disposition: Disposition.retry,
+  retryDelaySeconds: delaySeconds,
+});
 
 const deadLetter = async (
   groupId: string,
@@ -395,14 +399,12 @@ const deadLetter = async (
       messageId: item.record.messageId,
       error: describe(error),
     });
-    const delay = retryDelaySeconds(item.attempt, deps.config.backoff, undefined, deps.random);
-    return {
-      summary: item.summary,
+    // Unlike retryOrGiveUp, this sets no visibility timeout: the queue's own applies.
+    return retrySettlement(
+      item,
       outcome,
-      attempt: item.attempt,
-      disposition: Disposition.retry,
-      retryDelaySeconds: delay,
-    };
+      retryDelaySeconds(item.attempt, deps.config.backoff, undefined, deps.random),
+    );
   }
   return { summary: item.summary, outcome, attempt: item.attempt, disposition: Disposition.deadLettered };
 };

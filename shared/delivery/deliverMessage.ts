@@ -10,7 +10,7 @@ import type { DeliveredVersion } from './DeliveredVersions.js';
 import { PayloadError } from './errors.js';
 import { loadPayload } from './loadPayload.js';
 import { stripVersionIds } from './stripVersionIds.js';
-import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
+import { failureCause, FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
 
 /** What is known about the message's resource when it is delivered. */
 export interface DeliveryContext {
@@ -39,8 +39,8 @@ const failure = (
   reason: FailureReason,
   attempt: number,
   now: number,
-  extra: Partial<FailureCause> = {},
-): DeliveryOutcome => ({ kind, cause: { reason, attempt, at: new Date(now).toISOString(), ...extra } });
+  extra?: Partial<FailureCause>,
+): DeliveryOutcome => ({ kind, cause: failureCause(reason, attempt, now, extra) });
 
 /**
  * Whether the ledger's latest version supersedes the message for its endpoint: it is newer and was

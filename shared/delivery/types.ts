@@ -35,6 +35,15 @@ export const FailureReason = {
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
 
+/** A failure cause raised by the connector (not an HTTP answer): reason, attempt and time, then `extra`. */
+export const failureCause = (
+  reason: FailureReason,
+  attempt: number,
+  /** Epoch ms. */
+  now: number,
+  extra?: Partial<FailureCause>,
+): FailureCause => ({ reason, attempt, at: new Date(now).toISOString(), ...extra });
+
 /** What became of one delivery message. */
 export type DeliveryOutcome =
   /** HealthLake accepted the PUT. */
@@ -72,8 +81,6 @@ export const Disposition = {
   deadLettered: 'dead-lettered',
   /** Reported failed with a backoff visibility timeout; SQS delivers it again. */
   retry: 'retry',
-  /** Not attempted because an earlier message of its FIFO group failed. */
-  skippedAfterGroupFailure: 'skipped-after-group-failure',
 } as const;
 export type Disposition = (typeof Disposition)[keyof typeof Disposition];
 

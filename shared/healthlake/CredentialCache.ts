@@ -46,6 +46,9 @@ const STALE_GRACE_MS = 10_000;
 /** After a failed refresh with valid credentials in hand, the next attempt waits this long. */
 const RETRY_REFRESH_MS = 5_000;
 
+/** The cache entry of a role (and ExternalId). */
+const keyOf = (target: RoleTarget): string => `${target.roleArn}\n${target.externalId ?? ''}`;
+
 /** `healthlake-connector-{connectorId}`, made valid for STS (2-64 of `[\w+=,.@-]`). */
 export const sessionNameFor = (connectorId: string): string =>
   `healthlake-connector-${connectorId}`.replace(SESSION_NAME_INVALID, '-').slice(0, 64);
@@ -106,7 +109,7 @@ export class CredentialCache {
 
   /** Current credentials for `target`, assuming the role when none are cached or they are due. */
   public get(target: RoleTarget): Promise<AwsCredentialIdentity> {
-    const key = `${target.roleArn}\n${target.externalId ?? ''}`;
+    const key = keyOf(target);
     let entry = this.entries.get(key);
     if (!entry) {
       entry = { refreshAt: 0 };
@@ -147,7 +150,7 @@ export class CredentialCache {
       this.entries.clear();
       return;
     }
-    const entry = this.entries.get(`${target.roleArn}\n${target.externalId ?? ''}`);
+    const entry = this.entries.get(keyOf(target));
     if (entry) {
       // Rejected credentials are never reused, not even as a fallback.
       entry.credentials = undefined;

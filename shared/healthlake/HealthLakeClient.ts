@@ -40,7 +40,6 @@ const MAX_ERROR_BODY_BYTES = 65_536;
  * const { status } = await client.put('Patient', 'p1', JSON.stringify(patient));
  */
 export class HealthLakeClient implements HealthLakeApi {
-  private readonly base: URL;
   private readonly basePath: string;
   private readonly transport: typeof http | typeof https;
   private readonly agent: http.Agent;
@@ -53,15 +52,15 @@ export class HealthLakeClient implements HealthLakeApi {
   private readonly port: number | undefined;
 
   public constructor(options: HealthLakeClientOptions) {
-    this.base = new URL(options.endpoint);
-    this.basePath = this.base.pathname.endsWith('/') ? this.base.pathname : `${this.base.pathname}/`;
-    const secure = this.base.protocol === 'https:';
+    const base = new URL(options.endpoint);
+    this.basePath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+    const secure = base.protocol === 'https:';
     this.transport = secure ? https : http;
     this.agent =
       options.agent ??
       new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: options.maxSockets ?? 50 });
     const region = options.region ?? regionOfEndpoint(options.endpoint);
-    if (!region) throw new Error(`No signing region given and none in the endpoint host ${this.base.host}`);
+    if (!region) throw new Error(`No signing region given and none in the endpoint host ${base.host}`);
     this.signer = new SignatureV4({
       service: 'healthlake',
       region,
@@ -70,10 +69,10 @@ export class HealthLakeClient implements HealthLakeApi {
     });
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
-    this.hostHeader = this.base.host;
-    this.protocol = this.base.protocol;
-    this.hostname = this.base.hostname;
-    this.port = this.base.port ? Number(this.base.port) : undefined;
+    this.hostHeader = base.host;
+    this.protocol = base.protocol;
+    this.hostname = base.hostname;
+    this.port = base.port ? Number(base.port) : undefined;
   }
 
   public put(resourceType: string, id: string, body: string): Promise<HealthLakeResponse> {

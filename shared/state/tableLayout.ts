@@ -8,7 +8,6 @@
  * | delivered version     | `RES#{Type}/{id}`      | `DELIVERED#{endpoint}` |
  * | subscription          | `SUBSCRIPTION`         | `{id}`             |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
- * | backfill job page     | `JOB#{jobId}`          | `PAGE#{n}`         |
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -20,7 +19,3 @@ export const deliveredKey = (resourceKey: string, endpoint: string) => ({
 export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
 export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
-export const jobPageKey = (jobId: string, page: number) => ({
-  pk: `JOB#${jobId}`,
-  sk: `PAGE#${String(page).padStart(8, '0')}`,
-});
