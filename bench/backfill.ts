@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FhirResource } from '../shared/criteria/types.js';
+import { waitFor } from '../test/helpers/deliveryMessages.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 
@@ -134,18 +135,6 @@ const generate = function* (count: number): Generator<FhirResource & { id: strin
           performedDateTime: date,
         };
     }
-  }
-};
-
-const waitFor = async (
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 };
 
@@ -285,7 +274,6 @@ const runBench = async (): Promise<void> => {
     let backfillDoneMs = 0;
     let lastLog = 0;
     await waitFor(
-      'the backfill to reach HealthLake',
       async () => {
         const status = await readStatus();
         const delivered = healthlake.count() - healthLakeBefore;
@@ -301,7 +289,11 @@ const runBench = async (): Promise<void> => {
         }
         return status.state === 'completed' && (backfillOnly || delivered >= expected);
       },
-      Number(values['timeout-minutes']) * 60_000,
+      {
+        timeoutMs: Number(values['timeout-minutes']) * 60_000,
+        intervalMs: 200,
+        what: 'the backfill to reach HealthLake',
+      },
     );
     const elapsedMs = performance.now() - started;
     const final = await readStatus();

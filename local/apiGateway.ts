@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { localLambdaContext } from './lambdaContext.js';
 
 /** API Gateway's payload limit for REST APIs: 10 MB. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -77,7 +78,12 @@ export const startLocalApiGateway = async (options: LocalApiGatewayOptions): Pro
     const event = toEvent(request, url, basePath, body, options);
     const result = await options.handler(
       event,
-      lambdaContext(event.requestContext.requestId, options.functionName),
+      localLambdaContext({
+        functionName: options.functionName ?? 'ingest',
+        requestId: event.requestContext.requestId,
+        timeoutMs: 29_000,
+        region: 'us-east-1',
+      }),
     );
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
@@ -199,23 +205,5 @@ const toEvent = (
         userArn: identity?.userArn ?? null,
       },
     },
-  };
-};
-
-const lambdaContext = (requestId: string, functionName = 'ingest'): Context => {
-  const started = Date.now();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, 29_000 - (Date.now() - started)),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 };

@@ -319,7 +319,6 @@ const convert = (name: LocalOptionName, raw: string): string | number | boolean 
 export const loadLocalConfig = (
   argv: readonly string[] = [],
   env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<LocalConfig> = {},
 ): LocalConfig => {
   const names = Object.keys(LOCAL_OPTIONS) as LocalOptionName[];
   const parseOptions = Object.fromEntries(
@@ -350,7 +349,7 @@ export const loadLocalConfig = (
   const base = DEFAULT_LOCAL_CONFIG;
   const sourceSeedDir = optional('sourceSeedDir');
   const stsEndpoint = optional('stsEndpoint', env.AWS_ENDPOINT_URL_STS);
-  const config: LocalConfig = {
+  return {
     host: pick('host', base.host),
     apiPort: pick('apiPort', base.apiPort),
     healthLakePort: pick('healthLakePort', base.healthLakePort),
@@ -386,7 +385,6 @@ export const loadLocalConfig = (
     ...(sourceSeedDir ? { sourceSeedDir } : {}),
     ...(optional('token') ? { token: optional('token') } : {}),
   };
-  return { ...config, ...overrides, faults: { ...config.faults, ...overrides.faults } };
 };
 
 /** `npm start -- --help`: the option table. */

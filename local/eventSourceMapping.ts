@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { localLambdaContext } from './lambdaContext.js';
 
 /** A Lambda handler for SQS events (with or without ReportBatchItemFailures). */
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -240,22 +241,11 @@ export class EventSourceMapping {
   }
 
   private context(): Context {
-    const started = Date.now();
-    const timeoutMs = this.options.timeoutMs ?? 60_000;
-    const functionName = this.options.functionName ?? 'local-function';
-    return {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${region(this.queueArn ?? '')}:000000000000:function:${functionName}`,
-      memoryLimitInMB: '1024',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${functionName}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    return localLambdaContext({
+      functionName: this.options.functionName ?? 'local-function',
+      requestId: randomUUID(),
+      timeoutMs: this.options.timeoutMs ?? 60_000,
+      region: region(this.queueArn ?? ''),
+    });
   }
 }

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { adaptLogger } from '../lambdas/ingest/adaptLogger.js';
 import { createIngestHandler } from '../lambdas/ingest/createIngestHandler.js';
 import { handleBackfillRequest } from '../shared/backfill/handleBackfillRequest.js';
 import type { JobStore } from '../shared/backfill/JobStore.js';
 import { subscriptionLookup } from '../shared/backfill/subscriptionLookup.js';
 import type { WorkQueue } from '../shared/backfill/types.js';
 import { compileCriteria } from '../shared/criteria/index.js';
+import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { createAuthenticator } from '../shared/ingest/auth/createAuthenticator.js';
 import { hashToken } from '../shared/ingest/auth/hashToken.js';
 import { createIngestRouter } from '../shared/ingest/createIngestRouter.js';
@@ -16,7 +16,6 @@ import type { ActiveSubscriptionCache } from '../shared/subscriptions/ActiveSubs
 import { handleSubscriptionRequest } from '../shared/subscriptions/handleSubscriptionRequest.js';
 import type { SubscriptionStore } from '../shared/subscriptions/SubscriptionStore.js';
 import { startLocalApiGateway, type LocalApiGateway } from './apiGateway.js';
-import type { LocalConfig } from './config.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
@@ -32,14 +31,10 @@ export interface IngestApiDeps {
   readonly jobs: JobStore;
   readonly workQueue: WorkQueue;
   readonly logger: LocalLogger;
-  readonly logLevel: LocalConfig['logLevel'];
   readonly stats: LocalStats;
   /** What `GET /_local/{name}` answers (config, stats); undefined = 404. */
   readonly admin: (name: string) => unknown;
 }
-
-const powertoolsLevel = (level: LocalConfig['logLevel']) =>
-  (level === 'silent' ? 'SILENT' : level.toUpperCase()) as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 
 /**
  * The ingest API of local mode: the ingest Lambda handler (`createIngestHandler`, the same code as
@@ -50,20 +45,16 @@ const powertoolsLevel = (level: LocalConfig['logLevel']) =>
 export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGateway> => {
   const tokenHash = hashToken(deps.token);
   const collector = new IngestMetricsCollector();
-  const logger = new LocalPowertoolsLogger(deps.logger, {
-    serviceName: 'ingest',
-    logLevel: powertoolsLevel(deps.logLevel),
-  });
-  const routeLogger = adaptLogger(logger);
+  const logger = new LocalPowertoolsLogger(deps.logger, { serviceName: 'ingest' });
   const route = createIngestRouter({
     pipeline: deps.pipeline,
     observer: collector,
-    logger: routeLogger,
+    logger,
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {
         store: deps.subscriptionStore,
         allowedEndpoints: deps.allowedEndpoints,
-        logger: routeLogger,
+        logger,
         onChange: () => deps.subscriptionCache.invalidate(),
       }),
     routes: [
@@ -73,7 +64,7 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
           subscriptions: subscriptionLookup(deps.subscriptionStore),
           queue: deps.workQueue,
           compileCriteria,
-          logger: routeLogger,
+          logger,
         }),
     ],
     triggerSubscription: true,
@@ -83,13 +74,10 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
     authenticator: createAuthenticator({ modes: ['bearer'], tokenHashes: async () => [tokenHash] }),
     collector,
     logger,
-    metrics: new CountingMetrics(
-      { namespace: 'HealthLakeConnector', serviceName: 'ingest' },
-      (name, value) => {
-        if (name === INGEST_METRICS.ingested) deps.stats.ingested += value;
-        else if (name === INGEST_METRICS.rejectedRequests) deps.stats.ingestErrors += value;
-      },
-    ),
+    metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest' }, (name, value) => {
+      if (name === INGEST_METRICS.ingested) deps.stats.ingested += value;
+      else if (name === INGEST_METRICS.rejectedRequests) deps.stats.ingestErrors += value;
+    }),
   });
   const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
     statusCode,

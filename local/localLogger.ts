@@ -11,6 +11,8 @@ export interface LocalLogger {
   error(message: string, attributes?: Record<string, unknown>): void;
   /** A logger whose lines carry `component`. */
   child(component: string): LocalLogger;
+  /** The lowest level printed (`--log-level`). */
+  readonly level: LocalConfig['logLevel'];
 }
 
 const formatValue = (value: unknown): string => {
@@ -64,5 +66,6 @@ export const createLocalLogger = (
     warn: (message, attributes) => log('warn', message, attributes),
     error: (message, attributes) => log('error', message, attributes),
     child: (name) => createLocalLogger(options, name),
+    level: options.logLevel,
   };
 };

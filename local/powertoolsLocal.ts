@@ -19,6 +19,14 @@ const STANDARD_KEYS = new Set([
   'function_version',
 ]);
 
+const POWERTOOLS_LEVEL = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  silent: 'SILENT',
+} as const satisfies Record<LocalLogger['level'], ConstructorOptions['logLevel']>;
+
 /**
  * A Powertools Logger for local mode: the handlers keep their Lambda logger type and behaviour
  * (levels, appended keys, context), but each line is printed through a `LocalLogger`, readable
@@ -27,8 +35,12 @@ const STANDARD_KEYS = new Set([
 export class LocalPowertoolsLogger extends Logger {
   private readonly sink: LocalLogger;
 
+  /**
+   * The level is the sink's `--log-level`, so handlers skip building lines that would not print
+   * (the deliverer builds its per-message debug line only at DEBUG).
+   */
   public constructor(sink: LocalLogger, options: ConstructorOptions = {}) {
-    super(options);
+    super({ logLevel: POWERTOOLS_LEVEL[sink.level], ...options });
     this.sink = sink;
   }
 

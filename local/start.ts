@@ -38,7 +38,7 @@ import { LocalStats } from './LocalStats.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
 import { startProgress, type Progress } from './progress.js';
 import {
-  awsClientConfig,
+  clientConfig,
   createConnectorResources,
   startAwsStandins,
   TEST_CREDENTIALS,
@@ -171,24 +171,21 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       s3Endpoint: config.s3Endpoint ?? aws?.s3Endpoint,
       dynamoEndpoint: config.dynamoEndpoint ?? aws?.dynamoEndpoint,
     };
-    const clientOptions = (endpoint: string | undefined, standin: string | undefined) =>
-      endpoint !== undefined && endpoint === standin
-        ? awsClientConfig(endpoint, config.region)
-        : { region: config.region, ...(endpoint ? { endpoint } : {}) };
+    const isStandin = (endpoint: string) => endpoint === aws?.sqsEndpoint || endpoint === aws?.dynamoEndpoint;
     const resources = await createConnectorResources({
       endpoints,
       names: { prefix: config.resourcePrefix },
       maxReceiveCount: config.maxReceiveCount,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       region: config.region,
-      isStandin: (endpoint) => endpoint === aws?.sqsEndpoint || endpoint === aws?.dynamoEndpoint,
+      isStandin,
     });
-    const sqs = new SQSClient(clientOptions(endpoints.sqsEndpoint, aws?.sqsEndpoint));
+    const sqs = new SQSClient(clientConfig(endpoints.sqsEndpoint, config.region, isStandin));
     const s3 = new S3Client({
-      ...clientOptions(endpoints.s3Endpoint, aws?.s3Endpoint),
+      ...clientConfig(endpoints.s3Endpoint, config.region, isStandin),
       forcePathStyle: true,
     });
-    const dynamo = new DynamoDBClient(clientOptions(endpoints.dynamoEndpoint, aws?.dynamoEndpoint));
+    const dynamo = new DynamoDBClient(clientConfig(endpoints.dynamoEndpoint, config.region, isStandin));
     const documents = DynamoDBDocumentClient.from(dynamo, {
       marshallOptions: { removeUndefinedValues: true },
     });
@@ -269,7 +266,6 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     }
     // Subscriptions kept in a persistent table may point at a data store this run does not allow.
     await revalidateSubscriptions({ store: subscriptionStore, allowedEndpoints });
-    subscriptionCache.invalidate?.();
 
     // 5. The deliverer behind the event source mapping poller.
     const credentials = new CredentialCache({ sts, connectorId: config.connectorId });
@@ -309,10 +305,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         backoff: { baseSeconds: retryBaseSeconds ?? 1, maxSeconds: retryMaxSeconds ?? 20 },
         allowedEndpoints: new Set(allowedEndpoints),
       },
-      logger: new LocalPowertoolsLogger(delivererLogger, {
-        serviceName: 'deliverer',
-        logLevel: config.logLevel === 'silent' ? 'SILENT' : (config.logLevel.toUpperCase() as 'INFO'),
-      }),
+      logger: new LocalPowertoolsLogger(delivererLogger, { serviceName: 'deliverer' }),
       metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'deliverer' }, countDelivery),
     });
     const trackedDeliverer = async (event: SQSEvent, context: Context) => {
@@ -349,16 +342,13 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         { namespace: METRICS_NAMESPACE, serviceName: 'backfill' },
         () => undefined,
       ),
-    }) as unknown as (
-      event: SQSEvent,
-      context: Context,
-    ) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+    });
     const backfill = new EventSourceMapping({
       sqs,
       queueUrl: resources.backfillQueueUrl,
       handler: async (event, context) => {
         const response = await backfillWorker(event, context);
-        stats.backfillPages += event.Records.length - (response?.batchItemFailures?.length ?? 0);
+        stats.backfillPages += event.Records.length - response.batchItemFailures.length;
         return response;
       },
       batchSize: 5,
@@ -381,7 +371,6 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       jobs,
       workQueue,
       logger: logger.child('ingest'),
-      logLevel: config.logLevel,
       stats,
       admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),
     });

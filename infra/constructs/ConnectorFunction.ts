@@ -11,9 +11,7 @@ import {
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
-
-/** Namespace of the connector's EMF metrics (Powertools `POWERTOOLS_METRICS_NAMESPACE`). */
-export const METRICS_NAMESPACE = 'HealthLakeConnector';
+import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 
 /**
  * After esbuild: copies files into the bundle with Node (portable, unlike `cp`), then runs each

@@ -8,7 +8,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from './ConnectorFunction.js';
+import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
 
 /** Alarm thresholds (the configuration's `alarms` section). */
 export interface AlarmThresholds {
@@ -130,9 +131,9 @@ export class Monitoring extends Construct {
     const dropRate = new cloudwatch.MathExpression({
       expression: '100 * FILL(dropped, 0) / (FILL(delivered, 0) + FILL(deleted, 0) + FILL(dropped, 0))',
       usingMetrics: {
-        dropped: connector(s.deliverer, 'DroppedNotSupported'),
-        delivered: connector(s.deliverer, 'Delivered'),
-        deleted: connector(s.deliverer, 'Deleted'),
+        dropped: connector(s.deliverer, DELIVERY_METRICS.droppedNotSupported),
+        delivered: connector(s.deliverer, DELIVERY_METRICS.delivered),
+        deleted: connector(s.deliverer, DELIVERY_METRICS.deleted),
       },
       period: fiveMinutes,
       label: 'Not-supported drops (% of outcomes)',
@@ -257,11 +258,11 @@ export class Monitoring extends Construct {
       graph(
         'Flow (per 5 min)',
         [
-          partitioned(s.ingest, 'Ingested'),
-          partitioned(s.ingest, 'Matched'),
-          partitioned(s.ingest, 'Enqueued'),
-          connector(s.deliverer, 'Delivered'),
-          connector(s.deliverer, 'Deleted'),
+          partitioned(s.ingest, INGEST_METRICS.ingested),
+          partitioned(s.ingest, INGEST_METRICS.matched),
+          partitioned(s.ingest, INGEST_METRICS.enqueued),
+          connector(s.deliverer, DELIVERY_METRICS.delivered),
+          connector(s.deliverer, DELIVERY_METRICS.deleted),
         ],
         [],
         12,
@@ -269,10 +270,10 @@ export class Monitoring extends Construct {
       graph(
         'Skipped and rejected',
         [
-          connector(s.deliverer, 'SkippedStale'),
-          connector(s.deliverer, 'DroppedNotSupported'),
-          partitioned(s.ingest, 'StaleWrites'),
-          partitioned(s.ingest, 'RejectedRequests'),
+          connector(s.deliverer, DELIVERY_METRICS.skippedStale),
+          connector(s.deliverer, DELIVERY_METRICS.droppedNotSupported),
+          partitioned(s.ingest, INGEST_METRICS.staleWrites),
+          partitioned(s.ingest, INGEST_METRICS.rejectedRequests),
         ],
         [],
         12,
@@ -309,13 +310,20 @@ export class Monitoring extends Construct {
       ]),
       graph(
         'HealthLake retries and dead letters',
-        [connector(s.deliverer, 'Retried', cloudwatch.Stats.SUM, 'Retried (429/5xx/timeouts)')],
-        [connector(s.deliverer, 'DeadLettered')],
+        [
+          connector(
+            s.deliverer,
+            DELIVERY_METRICS.retried,
+            cloudwatch.Stats.SUM,
+            'Retried (429/5xx/timeouts)',
+          ),
+        ],
+        [connector(s.deliverer, DELIVERY_METRICS.deadLettered)],
       ),
     );
     this.dashboard.addWidgets(
-      graph('End-to-end delivery latency (ms)', percentiles(s.deliverer, 'DeliveryLatency')),
-      graph('HealthLake request latency (ms)', percentiles(s.deliverer, 'HealthLakeLatency')),
+      graph('End-to-end delivery latency (ms)', percentiles(s.deliverer, DELIVERY_METRICS.deliveryLatency)),
+      graph('HealthLake request latency (ms)', percentiles(s.deliverer, DELIVERY_METRICS.healthLakeLatency)),
       graph(
         'Ingest API latency (ms)',
         (['p50', 'p90', 'p99'] as const).map((p) =>

@@ -110,7 +110,7 @@ export interface ConnectorEndpoints {
  * Stand-in endpoints get the static test credentials; any other endpoint (real AWS or a compatible
  * service) uses the SDK's default credential chain.
  */
-const clientConfig = (
+export const clientConfig = (
   endpoint: string | undefined,
   region: string,
   isStandin: (endpoint: string) => boolean,

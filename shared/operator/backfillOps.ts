@@ -1,7 +1,7 @@
 import type { ApiResponse, FhirApiClient } from './FhirApiClient.js';
 
 /** The `Parameters` body of `$trigger-subscription` (HAPI FHIR's shape). */
-export const triggerParameters = (input: {
+const triggerParameters = (input: {
   searchUrls?: readonly string[];
   resourceIds?: readonly string[];
 }): Record<string, unknown> => ({
@@ -21,7 +21,7 @@ export interface StartedBackfill {
 }
 
 /** Job path relative to the FHIR base: `$backfill-job/{jobId}` (shared/backfill/constants.ts). */
-export const jobPath = (jobId: string): string => `$backfill-job/${encodeURIComponent(jobId)}`;
+const jobPath = (jobId: string): string => `$backfill-job/${encodeURIComponent(jobId)}`;
 
 const findString = (body: unknown, name: string): string | undefined => {
   if (typeof body !== 'object' || body === null) return undefined;
@@ -75,7 +75,7 @@ export interface JobView {
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
-export const toJobView = (jobId: string, body: unknown): JobView => {
+const toJobView = (jobId: string, body: unknown): JobView => {
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const counts = (
     typeof record.counts === 'object' && record.counts !== null ? record.counts : record

@@ -1,3 +1,4 @@
+import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
 import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
 
 /** What `hlc status` reads from CloudWatch for a deployed stack. */
@@ -10,7 +11,13 @@ export interface DeployedMetrics {
 
 /** The deliverer's metric names and `service` dimension (lambdas/deliverer/createDelivererHandler.ts). */
 const DELIVERER_SERVICE = 'healthlake-connector-deliverer';
-const COUNTS = ['Delivered', 'Deleted', 'Retried', 'DeadLettered', 'DroppedNotSupported'] as const;
+const COUNTS = [
+  DELIVERY_METRICS.delivered,
+  DELIVERY_METRICS.deleted,
+  DELIVERY_METRICS.retried,
+  DELIVERY_METRICS.deadLettered,
+  DELIVERY_METRICS.droppedNotSupported,
+] as const;
 
 const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').pop() ?? url;
 
@@ -39,7 +46,7 @@ export const deployedMetrics = async (
   const counts = await Promise.all(
     COUNTS.map(async (metricName) => {
       const points = await getMetricStatistics(options, {
-        namespace: 'HealthLakeConnector',
+        namespace: METRICS_NAMESPACE,
         metricName,
         dimensions: { service: DELIVERER_SERVICE },
         statistic: 'Sum',

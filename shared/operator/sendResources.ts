@@ -35,7 +35,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Lists the .json/.ndjson files under the given files or folders (recursively, sorted). */
-export const listFhirFiles = async (paths: readonly string[]): Promise<string[]> => {
+const listFhirFiles = async (paths: readonly string[]): Promise<string[]> => {
   const files: string[] = [];
   for (const path of paths) {
     const info = await stat(path);
@@ -54,7 +54,7 @@ export const listFhirFiles = async (paths: readonly string[]): Promise<string[]>
  * another Bundle (collection, searchset) becomes one request per entry resource; a resource with an
  * id is PUT to `Type/id`, one without is POSTed to `Type`.
  */
-export const requestsFor = (resource: unknown, source: string): SendItem[] => {
+const requestsFor = (resource: unknown, source: string): SendItem[] => {
   if (!isRecord(resource) || typeof resource.resourceType !== 'string') {
     throw new Error(`${source}: not a FHIR resource (no resourceType)`);
   }

@@ -17,7 +17,7 @@ export interface NewSubscription {
 }
 
 /** Builds the FHIR R4 rest-hook Subscription a client submits (status `requested`). */
-export const buildSubscription = (input: NewSubscription): Record<string, unknown> => {
+const buildSubscription = (input: NewSubscription): Record<string, unknown> => {
   const extension: Record<string, unknown>[] = [
     { url: SUBSCRIPTION_EXTENSIONS.sendDeleteMessages, valueBoolean: input.sendDeleteMessages ?? true },
     { url: SUBSCRIPTION_EXTENSIONS.deliverLatestVersion, valueBoolean: input.deliverLatestVersion ?? true },

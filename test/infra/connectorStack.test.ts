@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
 import type { ConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
-import { METRICS_NAMESPACE } from '../../infra/constructs/ConnectorFunction.js';
+import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { delivererRoleName, SERVICE_NAMES } from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { ENV } from '../../shared/config/constants.js';
 import { buildTestApp } from './connectorAppFixture.js';
