@@ -16,7 +16,8 @@ export default {
   ],
   testRunner: 'vitest',
   // Only the fast unit tests of these folders; no e2e, no Synthea corpus, no differential oracle.
-  vitest: { configFile: 'vitest.stryker.config.ts', related: false },
+  // related (default): a --mutate subset runs only the test files that import it.
+  vitest: { configFile: 'vitest.stryker.config.ts' },
   // The vitest runner always measures coverage per test: each mutant runs only the tests that reach it.
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants) would each rerun every test; skip them.
