@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { delivererConfigFromEnv } from '../../shared/delivery/config.js';
 import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
+import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
 import { CredentialCache } from '../../shared/healthlake/CredentialCache.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
@@ -25,7 +25,7 @@ const healthLake = new HealthLakeClientPool({
 /** Lambda entry point (SQS event source mapping with ReportBatchItemFailures). */
 export const handler = createDelivererHandler({
   sqs: new SQSClient({}),
-  s3: new S3Client({}),
+  s3: lazyS3Client(),
   ledger: new DynamoVersionLedger({ client: documents, tableName: config.stateTable }),
   delivered: new DynamoDeliveredVersions(documents, config.stateTable),
   healthLake: (endpoint) => healthLake.get(endpoint),
