@@ -9,8 +9,11 @@
  *   backfill     $trigger-subscription over the same resources held by the source FHIR server.
  * Every AWS SDK client is instrumented by middleware that counts requests per service and operation
  * (DynamoDB capacity units as the table reports them); local mode's Lambda runtime stand-ins record each
- * invocation's duration. Prints per 1,000 resources, then dollars per million resources from the dated
- * price table in bench/prices-us-east-1.json, at the memory sizes the CDK stack configures.
+ * invocation's duration; the HealthLake stand-in answers with a realistic service time (lognormal, p50
+ * and p99 given), which the deliverer's duration mostly is. Prints per 1,000 resources, then dollars per
+ * million resources from the dated price table in bench/prices-us-east-1.json, at the memory sizes the
+ * CDK stack configures. Durations are wall times on this machine, with the stand-ins sharing its cores:
+ * an upper bound of what Lambda bills.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,8 +34,12 @@ const { values } = parseArgs({
   options: {
     dir: { type: 'string', default: join(root, '../shared/fixtures/synthea-r4') },
     shapes: { type: 'string', default: 'put,transaction,backfill' },
+    p50: { type: 'string', default: '80' },
+    p99: { type: 'string', default: '400' },
   },
 });
+/** HealthLake's service time (the deliverer's duration, and so its GB-seconds, is mostly waiting on it). */
+const LATENCY = { p50Ms: Number(values.p50), p99Ms: Number(values.p99) };
 const dir = resolve(values.dir);
 if (!existsSync(dir)) {
   console.error(`No Synthea fixtures at ${dir}; pass --dir <folder of transaction Bundles>`);
@@ -172,6 +179,7 @@ for (const shape of values.shapes.split(',')) {
   try {
     const healthlake = connector.healthlake;
     if (!healthlake) throw new Error('the benchmark needs the HealthLake stand-in');
+    healthlake.faults.set({ latency: LATENCY });
     // Count the work, not the start-up (queue and table creation).
     counts.requests.clear();
     counts.emptyReceives = 0;
