@@ -39,6 +39,8 @@ export const ENV = {
   sourceFhirAuth: 'SOURCE_FHIR_AUTH',
   /** Secrets Manager secret id holding the source server credentials. */
   sourceFhirSecretId: 'SOURCE_FHIR_SECRET_ID',
+  /** Local mode only: the source credentials themselves (the secret's JSON); the stack never sets it. */
+  sourceFhirSecret: 'SOURCE_FHIR_SECRET',
   /** Backfill search page size (`_count` added to searches without one; default 100). */
   sourceFhirPageSize: 'SOURCE_FHIR_PAGE_SIZE',
   /** Most requests per second the backfill sends to the source server (0 = unlimited). */
