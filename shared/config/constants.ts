@@ -27,10 +27,6 @@ export const ENV = {
   healthLakeRegion: 'HEALTHLAKE_REGION',
   /** Connector id: names STS sessions and derives the auto-managed subscription id. */
   connectorId: 'CONNECTOR_ID',
-  /** "true" to create/update the auto-managed subscription. */
-  autoSubscription: 'AUTO_SUBSCRIPTION_ENABLED',
-  /** Criteria of the auto-managed subscription (default `[*]`). */
-  autoSubscriptionCriteria: 'AUTO_SUBSCRIPTION_CRITERIA',
   /** Default delivery retry count (attempts before the DLQ). */
   deliveryRetryCount: 'DELIVERY_RETRY_COUNT',
   /** Source FHIR server base URL for backfill. */

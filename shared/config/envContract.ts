@@ -109,7 +109,8 @@ export const choiceVar = <C extends string>(
   doc,
   parse: (raw) => {
     if (isUnset(raw)) return fallback;
-    if (!(choices as readonly string[]).includes(raw)) throw new Error(`must be one of ${choices.join(', ')}`);
+    if (!(choices as readonly string[]).includes(raw))
+      throw new Error(`must be one of ${choices.join(', ')}`);
     return raw as C;
   },
 });
@@ -224,7 +225,11 @@ export type AwsService = keyof typeof AWS_SERVICES;
 
 /** Region and credentials Lambda's runtime provides (local mode sets them for the stand-ins). */
 export const AWS_RUNTIME_ENV = {
-  awsRegion: optionalVar('AWS_REGION', 'Region of the function (Lambda runtime; unset = SDK default).', 'lambda'),
+  awsRegion: optionalVar(
+    'AWS_REGION',
+    'Region of the function (Lambda runtime; unset = SDK default).',
+    'lambda',
+  ),
   awsAccessKeyId: optionalVar('AWS_ACCESS_KEY_ID', "The function's credentials (Lambda runtime).", 'lambda'),
   awsSecretAccessKey: optionalVar('AWS_SECRET_ACCESS_KEY', 'Secret of AWS_ACCESS_KEY_ID.', 'lambda'),
   awsSessionToken: optionalVar('AWS_SESSION_TOKEN', 'Session token of AWS_ACCESS_KEY_ID.', 'lambda'),
@@ -263,7 +268,9 @@ export const awsClientConfig = (
 });
 
 /** S3 client configuration: path-style addressing against an endpoint override (stand-in host names do not resolve). */
-export const s3ClientConfig = (aws: EnvValues<typeof AWS_RUNTIME_ENV> & { readonly s3Endpoint?: string }) => ({
+export const s3ClientConfig = (
+  aws: EnvValues<typeof AWS_RUNTIME_ENV> & { readonly s3Endpoint?: string },
+) => ({
   ...awsClientConfig(aws, aws.s3Endpoint),
   forcePathStyle: Boolean(aws.s3Endpoint),
 });
@@ -358,7 +365,11 @@ export const DELIVERER_CONTRACT = {
   deliveryQueueUrl: requiredVar(ENV.deliveryQueueUrl, 'The delivery queue it consumes (visibility changes).'),
   deliveryDlqUrl: requiredVar(ENV.deliveryDlqUrl, 'Its FIFO dead-letter queue (failures with their cause).'),
   healthLakeEndpoint: optionalVar(ENV.healthLakeEndpoint, 'The primary data store endpoint.'),
-  allowedEndpoints: endpointListVar(ENV.allowedEndpoints, 'Data store endpoints deliveries may target.', false),
+  allowedEndpoints: endpointListVar(
+    ENV.allowedEndpoints,
+    'Data store endpoints deliveries may target.',
+    false,
+  ),
   healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
   healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
   healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
@@ -377,7 +388,10 @@ export const DELIVERER_CONTRACT = {
     min: 100,
     max: 900_000,
   }),
-  maxSockets: intVar(DELIVERER_ENV.maxSockets, 'Keep-alive sockets per data store.', 50, { min: 1, max: 10_000 }),
+  maxSockets: intVar(DELIVERER_ENV.maxSockets, 'Keep-alive sockets per data store.', 50, {
+    min: 1,
+    max: 10_000,
+  }),
   retryBaseSeconds: intVar(DELIVERER_ENV.retryBaseSeconds, 'First retry delay, seconds.', 2, {
     min: 0,
     max: 43_200,
@@ -405,7 +419,13 @@ export const SOURCE_FHIR_ENV = {
     'Local mode only: the secret value itself (same JSON as the secret) instead of a secret id.',
     'local',
   ),
-  sourcePageSize: intVar(ENV.sourceFhirPageSize, '`_count` of searches without one.', DEFAULT_PAGE_SIZE, { min: 1, max: 1000 }, 'stack'),
+  sourcePageSize: intVar(
+    ENV.sourceFhirPageSize,
+    '`_count` of searches without one.',
+    DEFAULT_PAGE_SIZE,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
   sourceRequestsPerSecond: intVar(
     ENV.sourceFhirRequestsPerSecond,
     'Most requests per second to the source (0 = unlimited).',
@@ -421,7 +441,10 @@ export const SOURCE_FHIR_ENV = {
 export const BACKFILL_WORKER_CONTRACT = {
   ...WRITE_PIPELINE_ENV,
   secretsManagerEndpoint: endpointVar('secretsManager'),
-  backfillQueueUrl: requiredVar(ENV.backfillQueueUrl, 'The page-work queue (the worker enqueues next pages).'),
+  backfillQueueUrl: requiredVar(
+    ENV.backfillQueueUrl,
+    'The page-work queue (the worker enqueues next pages).',
+  ),
   ...SOURCE_FHIR_ENV,
 } as const;
 
