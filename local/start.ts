@@ -222,7 +222,10 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     // 5. The deploy-time custom resource: the auto-managed subscription.
     let autoSubscriptionId: string | undefined;
     if (config.autoSubscription) {
-      const provisioner = subscriptionProvisionerHandlerFromEnv(environments.subscriptionProvisioner, sinks('subs'));
+      const provisioner = subscriptionProvisionerHandlerFromEnv(
+        environments.subscriptionProvisioner,
+        sinks('subs'),
+      );
       try {
         const created = await provisioner(
           customResourceCreate(
@@ -242,7 +245,10 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     }
 
     // 6. The deliverer behind the event source mapping poller.
-    const deliverer = delivererHandlerFromEnv(environments.deliverer, sinks('deliverer', stats.countDeliveryMetric));
+    const deliverer = delivererHandlerFromEnv(
+      environments.deliverer,
+      sinks('deliverer', stats.countDeliveryMetric),
+    );
     cleanups.push(() => deliverer.destroy());
     const trackedDeliverer = async (event: SQSEvent, context: Context) => {
       for (const record of event.Records) {

@@ -30,7 +30,8 @@ export const backfillWorkerHandlerFromEnv = (
 ): Destroyable<BackfillWorkerHandler> => {
   const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker');
   const logger = sinks.logger ?? new Logger({ serviceName: 'backfill-worker' });
-  const metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
+  const metrics =
+    sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
   const write = writePipelineFromEnv(values, { logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const secrets = new SecretsProvider({ awsSdkV3Client: secretsClient });

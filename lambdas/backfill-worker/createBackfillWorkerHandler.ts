@@ -59,4 +59,3 @@ export const createBackfillWorkerHandler = (deps: BackfillWorkerHandlerDeps): Ba
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics)) as unknown as BackfillWorkerHandler;
 };
-

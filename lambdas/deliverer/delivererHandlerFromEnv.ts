@@ -3,7 +3,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientConfig, DELIVERER_CONTRACT, readEnv, s3ClientConfig } from '../../shared/config/envContract.js';
+import {
+  awsClientConfig,
+  DELIVERER_CONTRACT,
+  readEnv,
+  s3ClientConfig,
+} from '../../shared/config/envContract.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { delivererConfigOf } from '../../shared/delivery/config.js';
 import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';

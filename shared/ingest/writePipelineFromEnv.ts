@@ -2,7 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientConfig, s3ClientConfig, type EnvValues, type WRITE_PIPELINE_ENV } from '../config/envContract.js';
+import {
+  awsClientConfig,
+  s3ClientConfig,
+  type EnvValues,
+  type WRITE_PIPELINE_ENV,
+} from '../config/envContract.js';
 import { ActiveSubscriptionCache } from '../subscriptions/ActiveSubscriptionCache.js';
 import { DynamoSubscriptionStore } from '../subscriptions/DynamoSubscriptionStore.js';
 import type { SubscriptionLogger } from '../subscriptions/types.js';
@@ -51,7 +56,9 @@ export const writePipelineFromEnv = (
     store: subscriptions,
     allowedEndpoints: values.allowedEndpoints,
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(values.deliveryRetryCount === undefined ? {} : { defaultDeliveryRetryCount: values.deliveryRetryCount }),
+    ...(values.deliveryRetryCount === undefined
+      ? {}
+      : { defaultDeliveryRetryCount: values.deliveryRetryCount }),
   });
   const pipeline = new DefaultWritePipeline({
     ledger: new DynamoVersionLedger({ client: document, tableName }),
