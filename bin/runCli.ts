@@ -3,6 +3,7 @@ import { FhirApiClient, outcomeDiagnostics } from '../shared/operator/FhirApiCli
 import { describeDlqMessage } from '../shared/operator/describeDlqMessage.js';
 import { deployedMetrics } from '../shared/operator/deployedMetrics.js';
 import { fetchLocalJson, type LocalStatsView } from '../shared/operator/localAdmin.js';
+import { INGEST_METRICS } from '../shared/ingest/IngestMetricsCollector.js';
 import { peekMessages } from '../shared/operator/peekMessages.js';
 import { queueStatus } from '../shared/operator/queueStatus.js';
 import { redriveDlq } from '../shared/operator/redriveDlq.js';
@@ -258,7 +259,9 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
     }
     const [depths, stats, cloudWatch] = await Promise.all([
       queueStatus(sqs, queues),
-      config.local ? fetchLocalJson<LocalStatsView>(config.localUrl, 'stats') : Promise.resolve(undefined),
+      config.local
+        ? fetchLocalJson<LocalStatsView>(config.localUrl, 'stats', config.token)
+        : Promise.resolve(undefined),
       config.local
         ? Promise.resolve(undefined)
         : deployedMetrics(
@@ -288,6 +291,7 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
           `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
+      io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
     } else if (cloudWatch && !(cloudWatch instanceof Error)) {
       for (const [name, seconds] of Object.entries(cloudWatch.oldestMessageAgeSeconds)) {
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
@@ -296,6 +300,9 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
         `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
           .map(([name, count]) => `${name} ${count}`)
           .join(', ')}`,
+      );
+      io.out(
+        unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
       );
     } else {
       io.out(
@@ -309,6 +316,11 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
     sqs.destroy();
   }
 };
+
+/** The count of writes no Subscription matched, and what it means when it is not zero. */
+const unmatchedLine = (count: number, window: string): string =>
+  `writes matching no active Subscription (${window}): ${count}` +
+  (count > 0 ? ' - recorded but never delivered; check the Subscriptions (hlc subscriptions list)' : '');
 
 const subscriptions = async (
   client: FhirApiClient,

@@ -8,6 +8,8 @@ import { compileCriteria } from '../shared/criteria/index.js';
 import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { createAuthenticator } from '../shared/ingest/auth/createAuthenticator.js';
 import { hashToken } from '../shared/ingest/auth/hashToken.js';
+import { TOKEN_SCOPES, type AcceptedToken } from '../shared/ingest/auth/types.js';
+import { forbidden, forResponse } from '../shared/fhir/outcomes.js';
 import { createIngestRouter } from '../shared/ingest/createIngestRouter.js';
 import { INGEST_METRICS, IngestMetricsCollector } from '../shared/ingest/IngestMetricsCollector.js';
 import type { WritePipeline } from '../shared/ingest/types.js';
@@ -23,7 +25,12 @@ import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
 export interface IngestApiDeps {
   readonly host: string;
   readonly port: number;
+  /** The development token: admin scope (Subscriptions, backfill, `/_local/*`, and writes). */
   readonly token: string;
+  /** A producer token: write scope only. */
+  readonly writeToken?: string;
+  /** The auto-managed Subscription, owned by local mode's configuration (PUT/DELETE answer 403). */
+  readonly autoSubscriptionId?: string;
   readonly pipeline: WritePipeline;
   readonly subscriptionStore: SubscriptionStore;
   readonly subscriptionCache: ActiveSubscriptionCache;
@@ -39,11 +46,18 @@ export interface IngestApiDeps {
 /**
  * The ingest API of local mode: the ingest Lambda handler (`createIngestHandler`, the same code as
  * in AWS) behind the API Gateway stand-in, wired with subscriptions, `$trigger-subscription` and
- * backfill job routes, and bearer authentication against the sha256 of the development token.
- * `GET /_local/config` and `/_local/stats` are answered before the handler (local mode only).
+ * backfill job routes, and bearer authentication against the sha256 of the development tokens
+ * (`token` admin, `writeToken` write). `GET /_local/config` and `/_local/stats` (local mode only)
+ * need the admin token too: the config view holds the stand-ins' credentials.
  */
 export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGateway> => {
-  const tokenHash = hashToken(deps.token);
+  const tokens: AcceptedToken[] = [
+    { sha256: hashToken(deps.token), scope: TOKEN_SCOPES.admin, name: 'local-admin' },
+    ...(deps.writeToken
+      ? [{ sha256: hashToken(deps.writeToken), scope: TOKEN_SCOPES.write, name: 'local-write' }]
+      : []),
+  ];
+  const authenticator = createAuthenticator({ modes: ['bearer'], tokens: async () => tokens });
   const collector = new IngestMetricsCollector();
   const logger = new LocalPowertoolsLogger(deps.logger, { serviceName: 'ingest' });
   const route = createIngestRouter({
@@ -56,6 +70,7 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
         allowedEndpoints: deps.allowedEndpoints,
         logger,
         onChange: () => deps.subscriptionCache.invalidate(),
+        ...(deps.autoSubscriptionId ? { deploymentOwnedId: deps.autoSubscriptionId } : {}),
       }),
     routes: [
       (request) =>
@@ -71,17 +86,22 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
   });
   const handler = createIngestHandler({
     route,
-    authenticator: createAuthenticator({ modes: ['bearer'], tokenHashes: async () => [tokenHash] }),
+    authenticator,
     collector,
     logger,
     metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest' }, (name, value) => {
       if (name === INGEST_METRICS.ingested) deps.stats.ingested += value;
       else if (name === INGEST_METRICS.rejectedRequests) deps.stats.ingestErrors += value;
+      else if (name === INGEST_METRICS.writesUnmatched) deps.stats.writesUnmatched += value;
     }),
   });
-  const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  const json = (
+    statusCode: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): APIGatewayProxyResult => ({
     statusCode,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   return startLocalApiGateway({
@@ -90,6 +110,20 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
     functionName: 'healthlake-connector-ingest',
     handler: async (event: APIGatewayProxyEvent, context) => {
       if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && event.httpMethod === 'GET') {
+        const auth = await authenticator.authenticate({ headers: lowerCased(event.headers) });
+        if (!auth.ok) {
+          return json(
+            401,
+            forResponse(auth.outcome),
+            auth.challenge ? { 'www-authenticate': auth.challenge } : {},
+          );
+        }
+        if (auth.scope !== TOKEN_SCOPES.admin) {
+          return json(
+            403,
+            forResponse(forbidden(`${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token`)),
+          );
+        }
         const body = deps.admin(event.path.slice(LOCAL_ADMIN_PREFIX.length + 1));
         return body === undefined ? json(404, { message: 'Not Found' }) : json(200, body);
       }
@@ -97,3 +131,10 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
     },
   });
 };
+
+const lowerCased = (headers: APIGatewayProxyEvent['headers']): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(headers ?? {})
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([name, value]) => [name.toLowerCase(), value]),
+  );

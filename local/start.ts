@@ -74,8 +74,10 @@ export interface LocalConnector {
   readonly config: LocalConfig;
   /** FHIR base URL of the ingest API. */
   readonly apiUrl: string;
-  /** The development bearer token (its sha256 is what the ingest API accepts). */
+  /** The development bearer token, admin scope (its sha256 is what the ingest API accepts). */
   readonly token: string;
+  /** A producer token, write scope only (FHIR writes, transactions, batches). */
+  readonly writeToken: string;
   /** The HealthLake endpoint the auto-managed subscription targets. */
   readonly healthLakeEndpoint: string;
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
@@ -359,11 +361,20 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
 
     // 7. The ingest API (API Gateway events into the ingest Lambda handler) plus /_local/*.
     const token = config.token ?? randomBytes(24).toString('base64url');
+    const writeToken = randomBytes(24).toString('base64url');
+    if (!isLoopbackHost(config.host)) {
+      log.warn(
+        `LOCAL MODE IS LISTENING ON ${config.host}, NOT ONLY ON LOOPBACK: anyone who can reach this machine can reach the ingest API, the stand-ins and their development credentials. Local mode is for development; use --host 127.0.0.1 unless you mean it.`,
+        { host: config.host },
+      );
+    }
     const served: { view?: LocalConfigView } = {};
     const api = await startIngestApi({
       host: config.host,
       port: config.apiPort,
       token,
+      writeToken,
+      ...(autoSubscriptionId ? { autoSubscriptionId } : {}),
       pipeline,
       subscriptionStore,
       subscriptionCache,
@@ -402,6 +413,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       config,
       apiUrl,
       token,
+      writeToken,
       healthLakeEndpoint,
       ...(healthlake ? { healthlake } : {}),
       ...(source ? { source } : {}),
@@ -430,6 +442,10 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
   }
 };
 
+/** Whether a listen address only accepts connections from this machine. */
+export const isLoopbackHost = (host: string): boolean =>
+  /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/i.test(host);
+
 /** The banner `npm start` prints: where everything listens, the token and a first request. */
 export const readyBanner = (connector: LocalConnector): string => {
   const lines = [
@@ -453,7 +469,11 @@ export const readyBanner = (connector: LocalConnector): string => {
         ]
       : []),
     '',
-    `  development token      ${connector.token}`,
+    `  development token      ${connector.token}  (admin: writes, Subscriptions, backfill, /_local/*)`,
+    `  producer token         ${connector.writeToken}  (write only: FHIR writes, transactions, batches)`,
+    ...(isLoopbackHost(connector.config.host)
+      ? []
+      : ['', `  WARNING: listening on ${connector.config.host}, not only on loopback (see the log).`]),
     '',
     'Try:',
     `  export HLC_API_URL=${connector.apiUrl} HLC_TOKEN=${connector.token}`,

@@ -17,7 +17,11 @@ import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
-import { handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
+import {
+  autoManagedSubscriptionId,
+  handleSubscriptionRequest,
+  SUBSCRIPTION_DEFAULTS,
+} from '../../shared/subscriptions/index.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 
 const parseAuthModes = (raw: string): AuthMode[] => {
@@ -61,6 +65,17 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
     sqs,
   } = writePipelineFromEnv(env, { logger });
   const routes: OptionalRoute[] = [];
+  const connectorId = env[ENV.connectorId];
+  const deploymentOwnedId =
+    boolEnv(ENV.autoSubscription, false, env) && connectorId
+      ? autoManagedSubscriptionId(connectorId)
+      : undefined;
+  const maxSubscriptions = intEnv(
+    INGEST_ENV.maxSubscriptions,
+    SUBSCRIPTION_DEFAULTS.maxSubscriptions,
+    { min: 1, max: 10_000 },
+    env,
+  );
   const backfillQueueUrl = env[ENV.backfillQueueUrl];
   if (backfillQueueUrl) {
     const deps = {
@@ -91,6 +106,8 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
         allowedEndpoints,
         logger,
         onChange: () => cache.invalidate(),
+        maxSubscriptions,
+        ...(deploymentOwnedId ? { deploymentOwnedId } : {}),
       }),
     routes,
     triggerSubscription: routes.length > 0,
@@ -102,11 +119,16 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       `Missing required environment variable ${ENV.ingestTokenSecretId} (bearer authentication)`,
     );
   }
+  const adminPrincipalArns = optionalEnv(INGEST_ENV.adminPrincipalArns, '', env)
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter(Boolean);
   const authenticator = createAuthenticator({
     modes,
+    adminPrincipalArns,
     ...(tokenSecretId
       ? {
-          tokenHashes: powertoolsTokenSource({
+          tokens: powertoolsTokenSource({
             store: tokenStore,
             name: tokenSecretId,
             maxAgeSeconds: intEnv(

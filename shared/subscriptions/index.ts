@@ -6,7 +6,7 @@ export { DynamoSubscriptionStore } from './DynamoSubscriptionStore.js';
 export { allowedEndpoint, normalizeEndpoint, parseAllowedEndpoints } from './endpoints.js';
 export { autoManagedSubscriptionId, ensureAutoManagedSubscription } from './ensureAutoManagedSubscription.js';
 export type { AutoManagedSubscriptionOptions } from './ensureAutoManagedSubscription.js';
-export { handleSubscriptionRequest } from './handleSubscriptionRequest.js';
+export { handleSubscriptionRequest, SUBSCRIPTION_DEFAULTS } from './handleSubscriptionRequest.js';
 export type { SubscriptionRouteDeps } from './handleSubscriptionRequest.js';
 export { InMemorySubscriptionStore } from './InMemorySubscriptionStore.js';
 export { mergeTargets } from './mergeTargets.js';

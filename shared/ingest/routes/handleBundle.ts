@@ -7,7 +7,16 @@ import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import type { IncomingWrite, WriteResult } from '../types.js';
 import { inspectResource, issue } from './inspectResource.js';
 import { parseEntryUrl } from './parseEntryUrl.js';
-import { etagOf, fhirJson, historyPath, outcomeResponse, preferReturn, staleOutcome } from './responses.js';
+import {
+  etagOf,
+  fhirJson,
+  historyPath,
+  outcomeResponse,
+  preferReturn,
+  staleOutcome,
+  unmatchedOutcome,
+} from './responses.js';
+import { isUnmatched } from '../isUnmatched.js';
 import { isUrn, rewriteReferences } from './rewriteReferences.js';
 import type { IngestRouterContext } from './IngestRouterContext.js';
 
@@ -255,8 +264,11 @@ const responseEntry = (
       },
     };
   }
+  const unmatched = isUnmatched(result) ? { outcome: unmatchedOutcome(plan.resourceType, plan.id) } : {};
   if (plan.method === 'DELETE') {
-    return { response: { status: '204 No Content', etag: etagOf(result.versionId), lastModified } };
+    return {
+      response: { status: '204 No Content', etag: etagOf(result.versionId), lastModified, ...unmatched },
+    };
   }
   const location = historyPath(plan.resourceType, plan.id, result.versionId);
   return {
@@ -269,6 +281,7 @@ const responseEntry = (
       location,
       etag: etagOf(result.versionId),
       lastModified,
+      ...unmatched,
     },
   };
 };
