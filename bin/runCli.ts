@@ -7,6 +7,7 @@ import { INGEST_METRICS } from '../shared/ingest/IngestMetricsCollector.js';
 import { peekMessages } from '../shared/operator/peekMessages.js';
 import { queueStatus } from '../shared/operator/queueStatus.js';
 import { redriveDlq } from '../shared/operator/redriveDlq.js';
+import { newToken } from '../shared/operator/newToken.js';
 import { sendResources } from '../shared/operator/sendResources.js';
 import {
   createSubscription,
@@ -62,6 +63,8 @@ const OPTIONS = {
   interval: { type: 'string' },
   timeout: { type: 'string' },
   parallel: { type: 'string', short: 'p' },
+  name: { type: 'string' },
+  scope: { type: 'string' },
 } as const;
 
 /** A usage error: exit code 2 and the usage text. */
@@ -197,6 +200,27 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         return await subscriptions(api(), sub, rest, values, io, json);
       case 'backfill':
         return await backfill(api(), sub, rest, values, io, json);
+      case 'token': {
+        if (sub !== 'create') throw new UsageError('token needs a subcommand: create');
+        const scope = values.scope ?? 'write';
+        if (scope !== 'write' && scope !== 'admin') throw new UsageError('--scope must be write or admin');
+        if (!values.name) throw new UsageError('token create needs --name (it names the token in logs)');
+        let created;
+        try {
+          created = newToken(values.name, scope);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+        print(created, () => {
+          io.out(
+            `token (give it to the ${scope === 'admin' ? 'operator' : 'producer'}; it is not shown again):`,
+          );
+          io.out(`  ${created.token}`);
+          io.out('entry for the "tokens" list of the token secret (holds only the hash):');
+          io.out(`  ${JSON.stringify(created.entry)}`);
+        });
+        return 0;
+      }
       case 'send': {
         const paths = [sub, ...rest].filter((path): path is string => !!path);
         if (paths.length === 0) throw new UsageError('send needs at least one file or folder');

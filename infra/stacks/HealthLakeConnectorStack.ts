@@ -182,6 +182,10 @@ export class HealthLakeConnectorStack extends Stack {
         ...pipelineEnvironment,
         [INGEST_ENV.authModes]: config.ingest.authMode,
         [INGEST_ENV.maxBodyBytes]: String(config.ingest.maxRequestBytes),
+        [INGEST_ENV.maxSubscriptions]: String(config.subscriptions.maxCount),
+        ...(config.ingest.adminPrincipalArns.length === 0
+          ? {}
+          : { [INGEST_ENV.adminPrincipalArns]: config.ingest.adminPrincipalArns.join(',') }),
         ...(config.ingest.publicBaseUrl === undefined
           ? {}
           : { [ENV.publicBaseUrl]: config.ingest.publicBaseUrl }),
