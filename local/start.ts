@@ -52,6 +52,7 @@ import {
   type FhirStandin,
 } from './standins/healthlake/index.js';
 import { startIngestApi } from './ingestApi.js';
+import { exposureWarning } from './exposureWarning.js';
 
 /** Options of `startConnector`: any LocalConfig field, plus where flags/env come from. */
 export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults'>> {
@@ -362,12 +363,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     // 7. The ingest API (API Gateway events into the ingest Lambda handler) plus /_local/*.
     const token = config.token ?? randomBytes(24).toString('base64url');
     const writeToken = randomBytes(24).toString('base64url');
-    if (!isLoopbackHost(config.host)) {
-      log.warn(
-        `LOCAL MODE IS LISTENING ON ${config.host}, NOT ONLY ON LOOPBACK: anyone who can reach this machine can reach the ingest API, the stand-ins and their development credentials. Local mode is for development; use --host 127.0.0.1 unless you mean it.`,
-        { host: config.host },
-      );
-    }
+    const exposed = exposureWarning(config.host);
+    if (exposed) log.warn(exposed, { host: config.host });
     const served: { view?: LocalConfigView } = {};
     const api = await startIngestApi({
       host: config.host,
@@ -442,10 +439,6 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
   }
 };
 
-/** Whether a listen address only accepts connections from this machine. */
-export const isLoopbackHost = (host: string): boolean =>
-  /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/i.test(host);
-
 /** The banner `npm start` prints: where everything listens, the token and a first request. */
 export const readyBanner = (connector: LocalConnector): string => {
   const lines = [
@@ -471,9 +464,9 @@ export const readyBanner = (connector: LocalConnector): string => {
     '',
     `  development token      ${connector.token}  (admin: writes, Subscriptions, backfill, /_local/*)`,
     `  producer token         ${connector.writeToken}  (write only: FHIR writes, transactions, batches)`,
-    ...(isLoopbackHost(connector.config.host)
-      ? []
-      : ['', `  WARNING: listening on ${connector.config.host}, not only on loopback (see the log).`]),
+    ...(exposureWarning(connector.config.host)
+      ? ['', `  WARNING: ${exposureWarning(connector.config.host)}`]
+      : []),
     '',
     'Try:',
     `  export HLC_API_URL=${connector.apiUrl} HLC_TOKEN=${connector.token}`,
