@@ -85,7 +85,7 @@ const integer = (value: string | undefined, name: string, fallback: number): num
 const needQueue = (url: string | undefined, what: string, flag: string, env: string): string => {
   if (!url) {
     throw new UsageError(
-      `No ${what} URL: pass --${flag}, set ${env} (a stack output when deployed), or start local mode (npm start).`,
+      `No ${what} URL: pass --${flag}, set ${env} (a stack output when deployed), or start local mode (npm start) and set HLC_TOKEN to its development token.`,
     );
   }
   return url;
