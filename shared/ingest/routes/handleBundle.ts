@@ -17,6 +17,8 @@ import {
   unmatchedOutcome,
 } from './responses.js';
 import { isUnmatched } from '../isUnmatched.js';
+import { NON_CLINICAL_TYPES } from '../constants.js';
+import { isKnownResourceType } from '../validateFhirResource.js';
 import { isUrn, rewriteReferences } from './rewriteReferences.js';
 import type { IngestRouterContext } from './IngestRouterContext.js';
 
@@ -171,6 +173,19 @@ const planEntries = (entries: readonly BundleEntry[], baseUrl: string): Planned[
     }
     const url = parseEntryUrl(entryRequest.url, baseUrl);
     if (!url.ok) return plan({ method, issues: [issue(url.code, url.diagnostics, `${at}.request.url`)] });
+    // The same types the instance routes take: a Bundle is no way around them (Subscription is admin).
+    if (!isKnownResourceType(url.resourceType) || NON_CLINICAL_TYPES.has(url.resourceType)) {
+      return plan({
+        method,
+        issues: [
+          issue(
+            'not-supported',
+            'request.url must name a clinical FHIR R4 resource type; Subscription and other non-clinical types are not accepted in a Bundle',
+            `${at}.request.url`,
+          ),
+        ],
+      });
+    }
     const raw = entry.resource as Record<string, unknown> | undefined;
     if (method === 'POST') {
       if (url.id !== undefined) {

@@ -108,6 +108,36 @@ describe('Function: createIngestRouter (authorization)', () => {
     expect(put.status).toBe(200);
   });
 
+  it('gives a Bundle no way around the scopes: Subscription and other non-clinical entries are refused', async () => {
+    const env = setup();
+    const response = await env.route(
+      fhirRequest({
+        method: 'POST',
+        path: '',
+        caller: WRITE_CALLER,
+        body: {
+          resourceType: 'Bundle',
+          type: 'batch',
+          entry: [
+            { request: { method: 'DELETE', url: 'Subscription/hlc-prod' } },
+            { request: { method: 'DELETE', url: 'Parameters/p' } },
+            { request: { method: 'DELETE', url: 'NotAType/x' } },
+          ],
+        },
+      }),
+    );
+    const entries = (response.body as { entry: Array<{ response: { status: string; outcome?: unknown } }> })
+      .entry;
+    expect(entries.map((entry) => entry.response.status)).toEqual([
+      '400 Bad Request',
+      '400 Bad Request',
+      '400 Bad Request',
+    ]);
+    expect(JSON.stringify(entries[0]?.response.outcome)).toContain('Bundle.entry[0].request.url');
+    expect(env.queue.messages).toEqual([]);
+    expect(env.ran).toEqual([]);
+  });
+
   it('lets a route declare the write scope for its paths', async () => {
     const env = setup();
     const response = await env.route(
