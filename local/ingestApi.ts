@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createIngestHandler } from '../lambdas/ingest/createIngestHandler.js';
+import { toRawRequest } from '../lambdas/ingest/toRawRequest.js';
 import { handleBackfillRequest } from '../shared/backfill/handleBackfillRequest.js';
 import type { JobStore } from '../shared/backfill/JobStore.js';
 import { subscriptionLookup } from '../shared/backfill/subscriptionLookup.js';
@@ -110,7 +111,7 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
     functionName: 'healthlake-connector-ingest',
     handler: async (event: APIGatewayProxyEvent, context) => {
       if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && event.httpMethod === 'GET') {
-        const auth = await authenticator.authenticate({ headers: lowerCased(event.headers) });
+        const auth = await authenticator.authenticate({ headers: toRawRequest(event).headers });
         if (!auth.ok) {
           return json(
             401,
@@ -131,10 +132,3 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
     },
   });
 };
-
-const lowerCased = (headers: APIGatewayProxyEvent['headers']): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(headers ?? {})
-      .filter((entry): entry is [string, string] => entry[1] !== undefined)
-      .map(([name, value]) => [name.toLowerCase(), value]),
-  );

@@ -169,7 +169,10 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
       MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 300,
     });
-    expectResourceProperties(template, 'AWS::CloudWatch::Alarm', { MetricName: 'WritesUnmatched', Threshold: 50 });
+    expectResourceProperties(template, 'AWS::CloudWatch::Alarm', {
+      MetricName: 'WritesUnmatched',
+      Threshold: 50,
+    });
     expectResourceCount(template, 'Custom::AutoManagedSubscription', 0);
   });
 
