@@ -8,6 +8,8 @@ import type { LocalStatsView } from '../shared/operator/localAdmin.js';
 export class LocalStats {
   public ingested = 0;
   public ingestErrors = 0;
+  /** Accepted writes that matched no active Subscription (never delivered). */
+  public writesUnmatched = 0;
   public delivered = 0;
   public deleted = 0;
   /** Dropped because HealthLake does not support the type (400 not-supported). */
@@ -77,6 +79,7 @@ export class LocalStats {
       retried: this.retried,
       deadLettered: this.deadLettered,
       backfillPages: this.backfillPages,
+      writesUnmatched: this.writesUnmatched,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       deliveredPerMinute,
     };
@@ -88,6 +91,7 @@ export class LocalStats {
       `ingested ${this.ingested}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
       `retried ${this.retried}  not-supported ${this.notSupported}  stale ${this.staleSkipped}  DLQ ${this.deadLettered}` +
       (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
+      (this.writesUnmatched > 0 ? `  unmatched ${this.writesUnmatched}` : '') +
       (this.backfillPages > 0 ? `  backfill-pages ${this.backfillPages}` : '')
     );
   }

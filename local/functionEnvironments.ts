@@ -7,7 +7,7 @@ import {
   SUBSCRIPTION_PROVISIONER_CONTRACT,
   WRITE_PIPELINE_ENV,
 } from '../shared/config/envContract.js';
-import { hashToken } from '../shared/ingest/auth/hashToken.js';
+import type { AcceptedToken } from '../shared/ingest/auth/types.js';
 import { LocalConfigError, type LocalConfig } from './config.js';
 import { TEST_CREDENTIALS, type ConnectorResources } from './standins/aws.js';
 
@@ -33,8 +33,8 @@ export interface LocalEnvironmentInput {
   readonly healthLakeEndpoint: string;
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
-  /** The development bearer token (its sha256 goes into the ingest environment). */
-  readonly token: string;
+  /** The development tokens (hashed, with their scopes, into the ingest environment). */
+  readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: delivery backoff, seconds, and HealthLake response timeout, ms. */
   readonly tuning: {
     readonly retryBaseSeconds: number;
@@ -95,7 +95,9 @@ export const localFunctionEnvironments = (
       ...envEntries(INGEST_CONTRACT, {
         backfillQueueUrl: resources.backfillQueueUrl,
         authModes: 'bearer',
-        tokenHashes: JSON.stringify([hashToken(input.token)]),
+        tokenHashes: JSON.stringify({ tokens: input.tokens }),
+        connectorId: config.connectorId,
+        autoSubscriptionEnabled: String(config.autoSubscription),
       }),
     },
     deliverer: {

@@ -1,5 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { IngestLambdaHandler } from '../lambdas/ingest/createIngestHandler.js';
+import { toRawRequest } from '../lambdas/ingest/toRawRequest.js';
+import { forbidden, forResponse } from '../shared/fhir/outcomes.js';
+import { createAuthenticator } from '../shared/ingest/auth/createAuthenticator.js';
+import { TOKEN_SCOPES, type AcceptedToken } from '../shared/ingest/auth/types.js';
 import { LOCAL_ADMIN_PREFIX } from '../shared/operator/localAdmin.js';
 import { startLocalApiGateway, type LocalApiGateway } from './apiGateway.js';
 
@@ -8,18 +12,26 @@ export interface IngestApiOptions {
   readonly port: number;
   /** The ingest Lambda handler (built by `ingestHandlerFromEnv`). */
   readonly handler: IngestLambdaHandler;
+  /** The tokens the handler accepts; `/_local/*` needs an admin one (its config view holds credentials). */
+  readonly tokens: readonly AcceptedToken[];
   /** What `GET /_local/{name}` answers (config, stats); undefined = 404. */
   readonly admin: (name: string) => unknown;
 }
 
 /**
  * The ingest API of local mode: the ingest Lambda handler behind the API Gateway stand-in.
- * `GET /_local/config` and `/_local/stats` are answered before the handler (local mode only).
+ * `GET /_local/config` and `/_local/stats` are answered before the handler (local mode only), to the
+ * admin token only.
  */
 export const startIngestApi = async (options: IngestApiOptions): Promise<LocalApiGateway> => {
-  const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  const authenticator = createAuthenticator({ modes: ['bearer'], tokens: async () => [...options.tokens] });
+  const json = (
+    statusCode: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): APIGatewayProxyResult => ({
     statusCode,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   return startLocalApiGateway({
@@ -28,6 +40,20 @@ export const startIngestApi = async (options: IngestApiOptions): Promise<LocalAp
     functionName: 'healthlake-connector-ingest',
     handler: async (event: APIGatewayProxyEvent, context) => {
       if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && event.httpMethod === 'GET') {
+        const auth = await authenticator.authenticate({ headers: toRawRequest(event).headers });
+        if (!auth.ok) {
+          return json(
+            401,
+            forResponse(auth.outcome),
+            auth.challenge ? { 'www-authenticate': auth.challenge } : {},
+          );
+        }
+        if (auth.scope !== TOKEN_SCOPES.admin) {
+          return json(
+            403,
+            forResponse(forbidden(`${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token`)),
+          );
+        }
         const body = options.admin(event.path.slice(LOCAL_ADMIN_PREFIX.length + 1));
         return body === undefined ? json(404, { message: 'Not Found' }) : json(200, body);
       }

@@ -21,6 +21,9 @@ import { customResourceCreate } from './customResourceEvent.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
 import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
 import { startIngestApi } from './ingestApi.js';
+import { exposureWarning } from './exposureWarning.js';
+import { hashToken } from '../shared/ingest/auth/hashToken.js';
+import { TOKEN_SCOPES, type AcceptedToken } from '../shared/ingest/auth/types.js';
 import { createLocalLogger, type LocalLogger } from './localLogger.js';
 import { LocalStats } from './LocalStats.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
@@ -64,8 +67,10 @@ export interface LocalConnector {
   readonly config: LocalConfig;
   /** FHIR base URL of the ingest API. */
   readonly apiUrl: string;
-  /** The development bearer token (its sha256 is what the ingest API accepts). */
+  /** The development bearer token, admin scope (its sha256 is what the ingest API accepts). */
   readonly token: string;
+  /** A producer token, write scope only (FHIR writes, transactions, batches). */
+  readonly writeToken: string;
   /** The HealthLake endpoint the auto-managed subscription targets. */
   readonly healthLakeEndpoint: string;
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
@@ -195,6 +200,13 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
 
     // 4. Every function built by its Lambda factory from the environment the stack would write.
     const token = config.token ?? randomBytes(24).toString('base64url');
+    const writeToken = randomBytes(24).toString('base64url');
+    const tokens: AcceptedToken[] = [
+      { sha256: hashToken(token), scope: TOKEN_SCOPES.admin, name: 'local-admin' },
+      { sha256: hashToken(writeToken), scope: TOKEN_SCOPES.write, name: 'local-write' },
+    ];
+    const exposed = exposureWarning(config.host);
+    if (exposed) log.warn(exposed, { host: config.host });
     const environments = localFunctionEnvironments({
       config,
       resources,
@@ -207,7 +219,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       credentials: localCredentials({ healthlake, stsEndpoint, endpoints, isStandin }),
       healthLakeEndpoint,
       sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
-      token,
+      tokens,
       tuning: {
         retryBaseSeconds: retryBaseSeconds ?? 1,
         retryMaxSeconds: retryMaxSeconds ?? 20,
@@ -293,6 +305,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       sinks('ingest', (name, value) => {
         if (name === INGEST_METRICS.ingested) stats.ingested += value;
         else if (name === INGEST_METRICS.rejectedRequests) stats.ingestErrors += value;
+        else if (name === INGEST_METRICS.writesUnmatched) stats.writesUnmatched += value;
       }),
     );
     cleanups.push(() => ingest.destroy());
@@ -301,6 +314,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       host: config.host,
       port: config.apiPort,
       handler: ingest,
+      tokens,
       admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),
     });
     cleanups.push(() => api.stop());
@@ -331,6 +345,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       config,
       apiUrl,
       token,
+      writeToken,
       healthLakeEndpoint,
       ...(healthlake ? { healthlake } : {}),
       ...(source ? { source } : {}),
@@ -382,7 +397,11 @@ export const readyBanner = (connector: LocalConnector): string => {
         ]
       : []),
     '',
-    `  development token      ${connector.token}`,
+    `  development token      ${connector.token}  (admin: writes, Subscriptions, backfill, /_local/*)`,
+    `  producer token         ${connector.writeToken}  (write only: FHIR writes, transactions, batches)`,
+    ...(exposureWarning(connector.config.host)
+      ? ['', `  WARNING: ${exposureWarning(connector.config.host)}`]
+      : []),
     '',
     'Try:',
     `  export HLC_API_URL=${connector.apiUrl} HLC_TOKEN=${connector.token}`,

@@ -186,7 +186,14 @@ export class HealthLakeConnectorStack extends Stack {
         ...envEntries(INGEST_CONTRACT, {
           authModes: config.ingest.authMode,
           maxBodyBytes: String(config.ingest.maxRequestBytes),
+          maxSubscriptions: String(config.subscriptions.maxCount),
+          adminPrincipalArns:
+            config.ingest.adminPrincipalArns.length === 0
+              ? undefined
+              : config.ingest.adminPrincipalArns.join(','),
           publicBaseUrl: config.ingest.publicBaseUrl,
+          connectorId: config.connectorId,
+          autoSubscriptionEnabled: String(config.autoSubscription.enabled),
         }),
       },
       ...fnDefaults,

@@ -13,22 +13,23 @@ import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
-import { parseTokenHashes, powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
-import type { TokenHashSource } from '../../shared/ingest/auth/types.js';
+import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
+import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
+import type { AcceptedToken, TokenSource } from '../../shared/ingest/auth/types.js';
 import { AUTH_MODES } from '../../shared/ingest/auth/types.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
-import { handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
+import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { ENV } from '../../shared/config/constants.js';
 
-/** The hashed token list given inline (local mode), parsed once: invalid JSON fails the start-up. */
-const inlineTokenHashes = (raw: string): string[] | undefined => {
+/** The token list given inline (local mode), in the secret's format; invalid JSON fails the start-up. */
+const inlineTokenList = (raw: string): AcceptedToken[] | undefined => {
   try {
-    return parseTokenHashes(JSON.parse(raw));
+    return parseTokenList(JSON.parse(raw));
   } catch {
     return undefined;
   }
@@ -48,8 +49,8 @@ export const ingestDepsFromEnv = (
     if (bearer && !read.tokenSecretId && !read.tokenHashes) {
       return [`${ENV.ingestTokenSecretId} is required (bearer authentication)`];
     }
-    if (read.tokenHashes && inlineTokenHashes(read.tokenHashes) === undefined) {
-      return [`${INGEST_ENV.tokenHashes} must be a JSON list of sha256 hashes`];
+    if (read.tokenHashes && inlineTokenList(read.tokenHashes) === undefined) {
+      return [`${INGEST_ENV.tokenHashes} must be a token list in the token secret's JSON format`];
     }
     return [];
   });
@@ -60,6 +61,10 @@ export const ingestDepsFromEnv = (
   const write = writePipelineFromEnv(values, { logger });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   const routes: OptionalRoute[] = [];
+  const deploymentOwnedId =
+    values.autoSubscriptionEnabled && values.connectorId
+      ? autoManagedSubscriptionId(values.connectorId)
+      : undefined;
   if (values.backfillQueueUrl) {
     const deps = {
       jobs: new DynamoJobStore({ client: document, tableName }),
@@ -81,16 +86,18 @@ export const ingestDepsFromEnv = (
         allowedEndpoints,
         logger,
         onChange: () => cache.invalidate(),
+        maxSubscriptions: values.maxSubscriptions,
+        ...(deploymentOwnedId ? { deploymentOwnedId } : {}),
       }),
     routes,
     triggerSubscription: routes.length > 0,
     authModes: values.authModes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
   });
   const clients: { destroy(): void }[] = [];
-  const tokenSource = (): TokenHashSource | undefined => {
+  const tokenSource = (): TokenSource | undefined => {
     if (values.tokenHashes) {
-      const hashes = inlineTokenHashes(values.tokenHashes) ?? [];
-      return async () => hashes;
+      const tokens = inlineTokenList(values.tokenHashes) ?? [];
+      return async () => tokens;
     }
     if (!values.tokenSecretId) return undefined;
     const store = values.tokenStore;
@@ -106,10 +113,11 @@ export const ingestDepsFromEnv = (
       ...client,
     });
   };
-  const tokenHashes = tokenSource();
+  const tokens = tokenSource();
   const authenticator = createAuthenticator({
     modes: [...values.authModes],
-    ...(tokenHashes ? { tokenHashes } : {}),
+    adminPrincipalArns: values.adminPrincipalArns,
+    ...(tokens ? { tokens } : {}),
   });
   return {
     route,

@@ -27,6 +27,8 @@ export const ENV = {
   healthLakeRegion: 'HEALTHLAKE_REGION',
   /** Connector id: names STS sessions and derives the auto-managed subscription id. */
   connectorId: 'CONNECTOR_ID',
+  /** "true": the deployment owns the auto-managed subscription (the API refuses to change it). */
+  autoSubscription: 'AUTO_SUBSCRIPTION_ENABLED',
   /** Default delivery retry count (attempts before the DLQ). */
   deliveryRetryCount: 'DELIVERY_RETRY_COUNT',
   /** Source FHIR server base URL for backfill. */

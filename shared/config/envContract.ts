@@ -19,6 +19,7 @@ import { DEFAULT_PAGE_SIZE } from '../backfill/constants.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
 import { DELIVERER_ENV } from '../delivery/constants.js';
 import { INGEST_ENV } from '../ingest/constants.js';
+import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { ENV } from './constants.js';
 import { ConfigurationError } from './env.js';
 
@@ -137,6 +138,24 @@ export const choiceListVar = <C extends string>(
     }
     return items as C[];
   },
+});
+
+/** A comma-separated list of strings (empty when unset). */
+export const listVar = (
+  name: string,
+  doc: string,
+  origin: EnvOrigin = 'stack',
+): EnvVar<readonly string[]> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) =>
+    isUnset(raw)
+      ? []
+      : raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
 });
 
 /** Comma-separated data store endpoints, normalised (empty list when unset unless required). */
@@ -351,6 +370,24 @@ export const INGEST_CONTRACT = {
     'stack',
   ),
   publicBaseUrl: optionalVar(ENV.publicBaseUrl, 'Base URL of Location headers (unset = from the request).'),
+  adminPrincipalArns: listVar(
+    INGEST_ENV.adminPrincipalArns,
+    'IAM mode: caller ARNs allowed the admin routes (a role ARN covers its sessions).',
+  ),
+  maxSubscriptions: intVar(
+    INGEST_ENV.maxSubscriptions,
+    'Most Subscriptions the API accepts.',
+    SUBSCRIPTION_DEFAULTS.maxSubscriptions,
+    { min: 1, max: 10_000 },
+    'stack',
+  ),
+  connectorId: optionalVar(ENV.connectorId, 'Connector id: derives the deployment-owned Subscription id.'),
+  autoSubscriptionEnabled: boolVar(
+    ENV.autoSubscription,
+    'The deployment owns its auto-managed Subscription: the API refuses to change or delete it.',
+    false,
+    'stack',
+  ),
 } as const;
 
 /** The deliverer Lambda (lambdas/deliverer). */

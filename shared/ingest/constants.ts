@@ -20,6 +20,10 @@ export const INGEST_ENV = {
   payloadKmsKeyId: 'PAYLOAD_KMS_KEY_ID',
   /** Run the FHIR structure validator on every resource (default true). */
   validateResources: 'INGEST_VALIDATE_RESOURCES',
+  /** Comma-separated IAM ARNs granted the admin scope in IAM mode (a role ARN covers its sessions). */
+  adminPrincipalArns: 'INGEST_ADMIN_PRINCIPAL_ARNS',
+  /** Most Subscriptions that may exist (default 100). */
+  maxSubscriptions: 'MAX_SUBSCRIPTIONS',
 } as const;
 
 export const INGEST_DEFAULTS = {

@@ -31,7 +31,11 @@ const sameAccount = {
 const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
   'bearer ingest, cross-account, bearer source (the example)': {},
   'iam ingest, same account, sigv4 source with options, no auto-subscription': {
-    ingest: { authMode: 'iam', publicBaseUrl: 'https://fhir.example.org/r4' },
+    ingest: {
+      authMode: 'iam',
+      publicBaseUrl: 'https://fhir.example.org/r4',
+      adminPrincipalArns: ['arn:aws:iam::111111111111:role/operators'],
+    },
     healthLake: sameAccount,
     autoSubscription: { enabled: false },
     sourceFhir: {

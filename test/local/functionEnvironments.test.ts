@@ -12,6 +12,7 @@ import {
 import { localFunctionEnvironments } from '../../local/functionEnvironments.js';
 import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
 import { json, startFakeHttpServer, type FakeHttpServer } from '../shared/backfill/source/fakeHttpServer.js';
+import { hashToken } from '../../shared/ingest/auth/hashToken.js';
 
 const resources = {
   deliveryQueueUrl: 'http://127.0.0.1:1/000000000000/hlc-local-delivery.fifo',
@@ -33,7 +34,7 @@ const environmentsFor = (config: LocalConfig, sourceFhirBaseUrl = 'http://127.0.
     credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
     healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
     sourceFhirBaseUrl,
-    token: 'development-token',
+    tokens: [{ sha256: hashToken('development-token'), scope: 'admin' }],
     tuning: { retryBaseSeconds: 1, retryMaxSeconds: 20 },
   });
 
