@@ -275,11 +275,14 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     const role = config.roleArn
       ? { roleArn: config.roleArn, ...(config.externalId ? { externalId: config.externalId } : {}) }
       : undefined;
+    const timeouts = {
+      connectTimeoutMs: Math.min(10_000, healthLakeTimeoutMs ?? 10_000),
+      responseTimeoutMs: healthLakeTimeoutMs ?? 10_000,
+    };
     const healthLakePool = new HealthLakeClientPool({
       credentials: credentials.providerFor(role),
       region: config.region,
-      connectTimeoutMs: Math.min(10_000, healthLakeTimeoutMs ?? 10_000),
-      responseTimeoutMs: healthLakeTimeoutMs ?? 10_000,
+      ...timeouts,
       maxSockets: 50,
     });
     /** The deliverer's metrics (per record or aggregated per batch) feed the local counters. */
@@ -307,6 +310,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         defaultMaxAttempts: config.deliveryRetryCount + 1,
         backoff: { baseSeconds: retryBaseSeconds ?? 1, maxSeconds: retryMaxSeconds ?? 20 },
         allowedEndpoints: new Set(allowedEndpoints),
+        timeLimit: { ...timeouts, settleReserveMs: 3000, deferDelaySeconds: 1 },
       },
       logger: new LocalPowertoolsLogger(delivererLogger, { serviceName: 'deliverer' }),
       metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'deliverer' }, countDelivery),

@@ -38,14 +38,16 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
   const single = optionalEnv(ENV.healthLakeEndpoint, '', env);
   if (single && allowed.length > 0) allowed.push(single);
   const retryCount = intEnv(ENV.deliveryRetryCount, DEFAULT_DELIVERY_RETRY_COUNT, { min: 0, max: 999 }, env);
+  const connectTimeoutMs = intEnv(DELIVERER_ENV.connectTimeoutMs, 10_000, { min: 100, max: 120_000 }, env);
+  const responseTimeoutMs = intEnv(DELIVERER_ENV.responseTimeoutMs, 10_000, { min: 100, max: 900_000 }, env);
   return {
     connectorId: requireEnv(ENV.connectorId, env),
     stateTable: requireEnv(ENV.stateTable, env),
     ...(payloadBucket ? { payloadBucket } : {}),
     ...(roleArn ? { role: { roleArn, ...(externalId ? { externalId } : {}) } } : {}),
     ...(region ? { region } : {}),
-    connectTimeoutMs: intEnv(DELIVERER_ENV.connectTimeoutMs, 10_000, { min: 100, max: 120_000 }, env),
-    responseTimeoutMs: intEnv(DELIVERER_ENV.responseTimeoutMs, 10_000, { min: 100, max: 900_000 }, env),
+    connectTimeoutMs,
+    responseTimeoutMs,
     maxSockets: intEnv(DELIVERER_ENV.maxSockets, 50, { min: 1, max: 10_000 }, env),
     batch: {
       queueUrl: requireEnv(ENV.deliveryQueueUrl, env),
@@ -56,6 +58,12 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
         maxSeconds: intEnv(DELIVERER_ENV.retryMaxSeconds, 300, { min: 0, max: 43_200 }, env),
       },
       allowedEndpoints: new Set(allowed),
+      timeLimit: {
+        connectTimeoutMs,
+        responseTimeoutMs,
+        settleReserveMs: intEnv(DELIVERER_ENV.settleReserveMs, 3000, { min: 100, max: 60_000 }, env),
+        deferDelaySeconds: intEnv(DELIVERER_ENV.deferDelaySeconds, 1, { min: 0, max: 900 }, env),
+      },
     },
   };
 };

@@ -12,6 +12,10 @@ export const DELIVERER_ENV = {
   retryBaseSeconds: 'DELIVERY_RETRY_BASE_SECONDS',
   /** Largest retry delay, seconds (default 300). */
   retryMaxSeconds: 'DELIVERY_RETRY_MAX_SECONDS',
+  /** Time kept free at the end of an invocation for settling its records, ms (default 3000). */
+  settleReserveMs: 'DELIVERY_SETTLE_RESERVE_MS',
+  /** Visibility delay of records left unstarted at the time limit, seconds (default 1). */
+  deferDelaySeconds: 'DELIVERY_DEFER_DELAY_SECONDS',
 } as const;
 
 /** CloudWatch namespace of the connector's metrics. */

@@ -31,6 +31,8 @@ export const FailureReason = {
   payloadCorrupt: 'payload-corrupt',
   payloadUnavailable: 'payload-unavailable',
   stateUnavailable: 'state-unavailable',
+  /** Not started: too little of the invocation's time was left (reported failed with a short delay). */
+  timeLimit: 'time-limit',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];

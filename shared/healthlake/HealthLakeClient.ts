@@ -5,7 +5,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { CredentialProvider } from './CredentialCache.js';
 import { HealthLakeTransientError } from './errors.js';
 import { NodeSha256 } from './NodeSha256.js';
-import type { HealthLakeApi, HealthLakeResponse } from './types.js';
+import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 
 export interface HealthLakeClientOptions {
   /** Data store base URL, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/` (trailing `/`). */
@@ -75,12 +75,17 @@ export class HealthLakeClient implements HealthLakeApi {
     this.port = base.port ? Number(base.port) : undefined;
   }
 
-  public put(resourceType: string, id: string, body: string): Promise<HealthLakeResponse> {
-    return this.send('PUT', resourceType, id, body);
+  public put(
+    resourceType: string,
+    id: string,
+    body: string,
+    options?: RequestOptions,
+  ): Promise<HealthLakeResponse> {
+    return this.send('PUT', resourceType, id, body, options?.timeoutMs);
   }
 
-  public delete(resourceType: string, id: string): Promise<HealthLakeResponse> {
-    return this.send('DELETE', resourceType, id, undefined);
+  public delete(resourceType: string, id: string, options?: RequestOptions): Promise<HealthLakeResponse> {
+    return this.send('DELETE', resourceType, id, undefined, options?.timeoutMs);
   }
 
   /** Closes the keep-alive sockets. */
@@ -93,6 +98,7 @@ export class HealthLakeClient implements HealthLakeApi {
     resourceType: string,
     id: string,
     body: string | undefined,
+    timeoutMs: number | undefined,
   ): Promise<HealthLakeResponse> {
     // Type and id were validated against the FHIR patterns, so they need no escaping.
     const path = `${this.basePath}${resourceType}/${id}`;
@@ -122,8 +128,23 @@ export class HealthLakeClient implements HealthLakeApi {
         agent: this.agent,
       });
       let connectTimer: NodeJS.Timeout | undefined;
-      const fail = (error: HealthLakeTransientError) => {
+      // The whole request, however slowly the answer trickles in, ends within the invocation's time.
+      const deadlineTimer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(
+              () =>
+                fail(
+                  new HealthLakeTransientError('timeout', `${method} ${resourceType}: time limit reached`),
+                ),
+              timeoutMs,
+            );
+      const clearTimers = () => {
         if (connectTimer) clearTimeout(connectTimer);
+        if (deadlineTimer) clearTimeout(deadlineTimer);
+      };
+      const fail = (error: HealthLakeTransientError) => {
+        clearTimers();
         request.destroy();
         reject(error);
       };
@@ -142,7 +163,7 @@ export class HealthLakeClient implements HealthLakeApi {
         fail(new HealthLakeTransientError('timeout', `${method} ${resourceType}: no answer in time`)),
       );
       request.on('error', (error) => {
-        if (connectTimer) clearTimeout(connectTimer);
+        clearTimers();
         reject(
           error instanceof HealthLakeTransientError
             ? error
@@ -155,7 +176,10 @@ export class HealthLakeClient implements HealthLakeApi {
         const status = response.statusCode ?? 0;
         if (status < 400) {
           response.resume();
-          response.on('end', () => resolve({ status, latencyMs: performance.now() - started }));
+          response.on('end', () => {
+            clearTimers();
+            resolve({ status, latencyMs: performance.now() - started });
+          });
           return;
         }
         const chunks: Buffer[] = [];
@@ -164,9 +188,10 @@ export class HealthLakeClient implements HealthLakeApi {
           size += chunk.length;
           if (size <= MAX_ERROR_BODY_BYTES) chunks.push(chunk);
         });
-        response.on('end', () =>
-          resolve(errorResponse(status, response.headers, chunks, performance.now() - started)),
-        );
+        response.on('end', () => {
+          clearTimers();
+          resolve(errorResponse(status, response.headers, chunks, performance.now() - started));
+        });
       });
       request.end(body);
     });

@@ -22,6 +22,12 @@ describe('Function: delivererConfigFromEnv', () => {
         deadLetterQueueUrl: base.DELIVERY_DLQ_URL,
         defaultMaxAttempts: 5,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
+        timeLimit: {
+          connectTimeoutMs: 10_000,
+          responseTimeoutMs: 10_000,
+          settleReserveMs: 3000,
+          deferDelaySeconds: 1,
+        },
       },
     });
     expect(config.role).toBeUndefined();

@@ -121,6 +121,20 @@ describe('Class: HealthLakeClient', () => {
     expect((error as HealthLakeTransientError).reason).toBe('timeout');
   });
 
+  it('cuts a request whose answer trickles in past its time limit, although the socket never idles', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/fhir+json' });
+      timers.push(setInterval(() => response.write(' '), 50));
+    };
+    const error = await client({ responseTimeoutMs: 1000 })
+      .put('Patient', 'p', '{}', { timeoutMs: 300 })
+      .catch((caught: unknown) => caught);
+    for (const timer of timers) clearInterval(timer);
+    expect(error).toBeInstanceOf(HealthLakeTransientError);
+    expect((error as HealthLakeTransientError).message).toMatch(/time limit/);
+  });
+
   it('throws a transient connection error when the connection is refused', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
