@@ -155,7 +155,15 @@ export class HealthLakeConnectorStack extends Stack {
         ...(config.sourceFhir.requestsPerSecond === undefined
           ? {}
           : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
-        ...(config.sourceFhir.sigv4 === undefined ? {} : { sigv4: config.sourceFhir.sigv4 }),
+        ...(config.sourceFhir.auth === 'sigv4'
+          ? {
+              // Signed with the source data store's region, never the function's (AWS_REGION).
+              sigv4: {
+                ...config.sourceFhir.sigv4,
+                region: config.sourceFhir.sigv4?.region ?? sourceDataStore?.region ?? config.region,
+              },
+            }
+          : {}),
         ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
       },
       batchSize: config.backfill.batchSize,

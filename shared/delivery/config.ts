@@ -12,7 +12,7 @@ export interface DelivererConfig {
   readonly payloadBucket?: string;
   /** The customer role; undefined = same-account mode (the function's own credentials). */
   readonly role?: RoleTarget;
-  /** Signing region; undefined = the region in each endpoint's host name. */
+  /** Signing region of endpoints whose host names none (stand-ins); HealthLake hosts sign with their own. */
   readonly region?: string;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;

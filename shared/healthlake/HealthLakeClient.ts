@@ -10,7 +10,11 @@ import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.
 export interface HealthLakeClientOptions {
   /** Data store base URL, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/` (trailing `/`). */
   readonly endpoint: string;
-  /** Signing region. @default the region in the endpoint's host name */
+  /**
+   * Signing region of an endpoint whose host names none (a stand-in, loopback). A HealthLake host
+   * (`healthlake.{region}.amazonaws.com`) is always signed with its own region, so data stores in
+   * several regions each get theirs.
+   */
   readonly region?: string;
   /** Where signing credentials come from (see CredentialCache); called once per request. */
   readonly credentials: CredentialProvider;
@@ -59,7 +63,7 @@ export class HealthLakeClient implements HealthLakeApi {
     this.agent =
       options.agent ??
       new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: options.maxSockets ?? 50 });
-    const region = options.region ?? regionOfEndpoint(options.endpoint);
+    const region = regionOfEndpoint(options.endpoint) ?? options.region;
     if (!region) throw new Error(`No signing region given and none in the endpoint host ${base.host}`);
     this.signer = new SignatureV4({
       service: 'healthlake',

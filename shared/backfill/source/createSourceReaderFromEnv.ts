@@ -9,7 +9,8 @@ import { SourceFhirClient } from './SourceFhirClient.js';
  * Builds the source FHIR client from the environment: `SOURCE_FHIR_BASE_URL`, `SOURCE_FHIR_AUTH`
  * (none|bearer|basic|sigv4|oauth2), `SOURCE_FHIR_SECRET_ID` (credentials, Secrets Manager),
  * `SOURCE_FHIR_PAGE_SIZE` (default 100), `SOURCE_FHIR_REQUESTS_PER_SECOND` (0 = unlimited),
- * `SOURCE_FHIR_SIGV4_SERVICE` (default healthlake) and `SOURCE_FHIR_REGION` (default AWS_REGION).
+ * `SOURCE_FHIR_SIGV4_SERVICE` (default healthlake) and `SOURCE_FHIR_REGION` (required for sigv4, written by
+ * the stack from the configuration: never the function's own region, which may differ).
  */
 export const createSourceReaderFromEnv = async (
   deps: SourceAuthDeps,
@@ -20,7 +21,7 @@ export const createSourceReaderFromEnv = async (
     {
       kind,
       secretId: env[ENV.sourceFhirSecretId],
-      region: optionalEnv(ENV.sourceFhirRegion, env.AWS_REGION ?? '', env) || undefined,
+      region: optionalEnv(ENV.sourceFhirRegion, '', env) || undefined,
       service: optionalEnv(ENV.sourceFhirSigV4Service, 'healthlake', env),
     },
     deps,
