@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { createBackfillWorkerHandler } from '../lambdas/backfill-worker/handler.js';
@@ -20,7 +19,7 @@ import { subscriptionLookup } from '../shared/backfill/subscriptionLookup.js';
 import { compileCriteria } from '../shared/criteria/index.js';
 import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { DynamoDeliveredVersions } from '../shared/delivery/DynamoDeliveredVersions.js';
-import { CredentialCache } from '../shared/healthlake/CredentialCache.js';
+import { ownCredentials, roleCredentials } from '../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../shared/healthlake/HealthLakeClientPool.js';
 import { DefaultWritePipeline } from '../shared/ingest/DefaultWritePipeline.js';
 import { SqsDeliveryQueue } from '../shared/ingest/SqsDeliveryQueue.js';
@@ -203,7 +202,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     const healthLakeEndpoint = normalizeEndpoint(config.healthLakeEndpoint ?? healthlake?.endpoint ?? '');
     if (!healthLakeEndpoint) throw new LocalConfigError('--healthlake-endpoint is not an http(s) URL');
     const stsEndpoint = config.stsEndpoint ?? healthlake?.stsEndpoint;
-    const sts = new STSClient({
+    const stsSettings = {
       region: config.region,
       ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
       ...(healthlake && stsEndpoint === healthlake.stsEndpoint
@@ -214,8 +213,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
             },
           }
         : {}),
-    });
-    cleanups.push(() => sts.destroy());
+    };
 
     // 3. Source FHIR server for backfill: configured, or the stand-in (optionally seeded).
     const source =
@@ -271,16 +269,19 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     await revalidateSubscriptions({ store: subscriptionStore, allowedEndpoints });
 
     // 5. The deliverer behind the event source mapping poller.
-    const credentials = new CredentialCache({ sts, connectorId: config.connectorId });
-    const role = config.roleArn
-      ? { roleArn: config.roleArn, ...(config.externalId ? { externalId: config.externalId } : {}) }
-      : undefined;
+    const credentials = config.roleArn
+      ? roleCredentials({
+          role: { roleArn: config.roleArn, ...(config.externalId ? { externalId: config.externalId } : {}) },
+          connectorId: config.connectorId,
+          sts: stsSettings,
+        })
+      : ownCredentials();
     const timeouts = {
       connectTimeoutMs: Math.min(10_000, healthLakeTimeoutMs ?? 10_000),
       responseTimeoutMs: healthLakeTimeoutMs ?? 10_000,
     };
     const healthLakePool = new HealthLakeClientPool({
-      credentials: credentials.providerFor(role),
+      credentials: credentials.provider,
       region: config.region,
       ...timeouts,
       maxSockets: 50,
@@ -302,7 +303,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       ledger,
       delivered: new DynamoDeliveredVersions(documents, tableName),
       healthLake: (endpoint) => healthLakePool.get(endpoint),
-      credentialsRejected: () => credentials.invalidate(role),
+      credentialsRejected: () => credentials.refresh(),
       now: Date.now,
       config: {
         queueUrl: resources.deliveryQueueUrl,

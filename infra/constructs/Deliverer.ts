@@ -22,6 +22,8 @@ export type HealthLakeAccess =
       readonly mode: 'crossAccount';
       readonly roleArn: string;
       readonly externalId: string;
+      /** STS session length, 900-3600 s (role chaining caps it at one hour). @default 3600 */
+      readonly sessionDurationSeconds?: number;
     }
   | {
       /** Use the function's own credentials on data stores in this account. */
@@ -96,6 +98,12 @@ export class Deliverer extends Construct {
     if (access.mode === 'crossAccount') {
       this.function.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
       this.function.addEnvironment(ENV.healthLakeExternalId, access.externalId);
+      if (access.sessionDurationSeconds !== undefined) {
+        this.function.addEnvironment(
+          ENV.healthLakeSessionDurationSeconds,
+          String(access.sessionDurationSeconds),
+        );
+      }
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'AssumeCustomerHealthLakeRole',

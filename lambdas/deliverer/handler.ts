@@ -1,11 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { delivererConfigFromEnv } from '../../shared/delivery/config.js';
 import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
-import { CredentialCache } from '../../shared/healthlake/CredentialCache.js';
+import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
 import { createDelivererHandler } from './createDelivererHandler.js';
@@ -13,9 +12,15 @@ import { createDelivererHandler } from './createDelivererHandler.js';
 // Read once per Lambda instance; a missing variable fails the cold start with its name.
 const config = delivererConfigFromEnv();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const credentials = new CredentialCache({ sts: new STSClient({}), connectorId: config.connectorId });
+const credentials = config.role
+  ? roleCredentials({
+      role: config.role,
+      connectorId: config.connectorId,
+      durationSeconds: config.sessionDurationSeconds,
+    })
+  : ownCredentials();
 const healthLake = new HealthLakeClientPool({
-  credentials: credentials.providerFor(config.role),
+  credentials: credentials.provider,
   ...(config.region ? { region: config.region } : {}),
   connectTimeoutMs: config.connectTimeoutMs,
   responseTimeoutMs: config.responseTimeoutMs,
@@ -29,7 +34,7 @@ export const handler = createDelivererHandler({
   ledger: new DynamoVersionLedger({ client: documents, tableName: config.stateTable }),
   delivered: new DynamoDeliveredVersions(documents, config.stateTable),
   healthLake: (endpoint) => healthLake.get(endpoint),
-  credentialsRejected: () => credentials.invalidate(config.role),
+  credentialsRejected: () => credentials.refresh(),
   now: Date.now,
   config: config.batch,
 });

@@ -23,6 +23,8 @@ export const ENV = {
   healthLakeRoleArn: 'HEALTHLAKE_ROLE_ARN',
   /** ExternalId for AssumeRole into the customer role. */
   healthLakeExternalId: 'HEALTHLAKE_EXTERNAL_ID',
+  /** STS session length of the customer role, seconds (900-3600; role chaining caps it at one hour). */
+  healthLakeSessionDurationSeconds: 'HEALTHLAKE_SESSION_DURATION_SECONDS',
   /**
    * Signing region for a data store endpoint whose host names no region (stand-ins); a
    * `healthlake.{region}.amazonaws.com` endpoint is always signed with its own region.

@@ -1,6 +1,6 @@
 import { ENV } from '../config/constants.js';
 import { intEnv, optionalEnv, requireEnv } from '../config/env.js';
-import type { RoleTarget } from '../healthlake/CredentialCache.js';
+import { SESSION_DURATION_LIMITS, type RoleTarget } from '../healthlake/credentials.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
 import { DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
 
@@ -12,6 +12,8 @@ export interface DelivererConfig {
   readonly payloadBucket?: string;
   /** The customer role; undefined = same-account mode (the function's own credentials). */
   readonly role?: RoleTarget;
+  /** STS session length of the customer role, seconds (900-3600: role chaining caps it at one hour). */
+  readonly sessionDurationSeconds: number;
   /** Signing region of endpoints whose host names none (stand-ins); HealthLake hosts sign with their own. */
   readonly region?: string;
   readonly connectTimeoutMs: number;
@@ -46,6 +48,12 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
     ...(payloadBucket ? { payloadBucket } : {}),
     ...(roleArn ? { role: { roleArn, ...(externalId ? { externalId } : {}) } } : {}),
     ...(region ? { region } : {}),
+    sessionDurationSeconds: intEnv(
+      ENV.healthLakeSessionDurationSeconds,
+      SESSION_DURATION_LIMITS.max,
+      SESSION_DURATION_LIMITS,
+      env,
+    ),
     connectTimeoutMs,
     responseTimeoutMs,
     maxSockets: intEnv(DELIVERER_ENV.maxSockets, 50, { min: 1, max: 10_000 }, env),

@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { CredentialProvider } from './CredentialCache.js';
-import { HealthLakeTransientError } from './errors.js';
+import type { CredentialProvider } from './credentials.js';
+import { CredentialsError, HealthLakeTransientError } from './errors.js';
 import { NodeSha256 } from './NodeSha256.js';
 import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 
@@ -16,7 +16,7 @@ export interface HealthLakeClientOptions {
    * several regions each get theirs.
    */
   readonly region?: string;
-  /** Where signing credentials come from (see CredentialCache); called once per request. */
+  /** Where signing credentials come from (see credentials.ts); called once per request. */
   readonly credentials: CredentialProvider;
   /** Abort when no connection is established within this time. @default 10_000 */
   readonly connectTimeoutMs?: number;
@@ -111,16 +111,22 @@ export class HealthLakeClient implements HealthLakeApi {
       headers['content-type'] = 'application/fhir+json';
       headers['content-length'] = String(Buffer.byteLength(body));
     }
-    const signed = await this.signer.sign({
-      method,
-      protocol: this.protocol,
-      hostname: this.hostname,
-      port: this.port,
-      path,
-      query: {},
-      headers,
-      body,
-    });
+    let signed;
+    try {
+      signed = await this.signer.sign({
+        method,
+        protocol: this.protocol,
+        hostname: this.hostname,
+        port: this.port,
+        path,
+        query: {},
+        headers,
+        body,
+      });
+    } catch (error) {
+      // Signing fails only when the credentials cannot be had (STS refused or unreachable).
+      throw new CredentialsError(`${method} ${resourceType}: no credentials to sign with`, { cause: error });
+    }
     const started = performance.now();
     return new Promise<HealthLakeResponse>((resolve, reject) => {
       const request = this.transport.request({

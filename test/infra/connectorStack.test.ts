@@ -204,6 +204,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Variables: Match.objectLike({
           [ENV.healthLakeRoleArn]: 'arn:aws:iam::222222222222:role/HealthLakeConnector-example_connector',
           [ENV.healthLakeExternalId]: 'replace-with-a-long-random-external-id',
+          [ENV.healthLakeSessionDurationSeconds]: '3600',
           [ENV.healthLakeRegion]: 'us-east-1',
           [ENV.deliveryDlqUrl]: Match.anyValue(),
           [ENV.stateTable]: Match.anyValue(),

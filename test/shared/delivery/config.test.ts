@@ -47,6 +47,16 @@ describe('Function: delivererConfigFromEnv', () => {
     expect([...(config.batch.allowedEndpoints ?? [])]).toEqual(['https://a/r4/', 'https://b/r4/']);
   });
 
+  it('reads the STS session length within the one-hour role-chaining limit', () => {
+    expect(delivererConfigFromEnv(base).sessionDurationSeconds).toBe(3600);
+    expect(
+      delivererConfigFromEnv({ ...base, HEALTHLAKE_SESSION_DURATION_SECONDS: '900' }).sessionDurationSeconds,
+    ).toBe(900);
+    expect(() => delivererConfigFromEnv({ ...base, HEALTHLAKE_SESSION_DURATION_SECONDS: '7200' })).toThrow(
+      /HEALTHLAKE_SESSION_DURATION_SECONDS/,
+    );
+  });
+
   it('names the missing variable', () => {
     expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(ConfigurationError);
     expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(/DELIVERY_DLQ_URL/);
