@@ -2,7 +2,7 @@ import { ENV } from '../config/constants.js';
 import { intEnv, optionalEnv, requireEnv } from '../config/env.js';
 import { SESSION_DURATION_LIMITS, type RoleTarget } from '../healthlake/credentials.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
-import { DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
+import { ACCESS_DENIED_BACKOFF, DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
 
 /** The deliverer's configuration, read once from the environment. */
 export interface DelivererConfig {
@@ -64,6 +64,20 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
       backoff: {
         baseSeconds: intEnv(DELIVERER_ENV.retryBaseSeconds, 2, { min: 0, max: 43_200 }, env),
         maxSeconds: intEnv(DELIVERER_ENV.retryMaxSeconds, 300, { min: 0, max: 43_200 }, env),
+      },
+      accessDeniedBackoff: {
+        baseSeconds: intEnv(
+          DELIVERER_ENV.accessDeniedBaseSeconds,
+          ACCESS_DENIED_BACKOFF.baseSeconds,
+          { min: 0, max: 43_200 },
+          env,
+        ),
+        maxSeconds: intEnv(
+          DELIVERER_ENV.accessDeniedMaxSeconds,
+          ACCESS_DENIED_BACKOFF.maxSeconds,
+          { min: 0, max: 43_200 },
+          env,
+        ),
       },
       allowedEndpoints: new Set(allowed),
       timeLimit: {

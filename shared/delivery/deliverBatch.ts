@@ -16,6 +16,7 @@ import {
   type DeliveryTarget,
 } from './DeliveredVersions.js';
 import { deliverMessage, type DeliverMessageDeps } from './deliverMessage.js';
+import { ACCESS_DENIED_BACKOFF } from './constants.js';
 import { DeliveryError, RecordFailedError } from './errors.js';
 import { retryDelaySeconds, type BackoffOptions } from './retryDelay.js';
 import { createTimeBudget, type TimeBudget, type TimeLimitOptions } from './timeBudget.js';
@@ -38,6 +39,8 @@ export interface BatchDeliveryConfig {
   /** Attempts before a transiently failing message is dead-lettered (the queue's redrive limit); a subscription may lower it. */
   readonly defaultMaxAttempts: number;
   readonly backoff?: BackoffOptions;
+  /** Backoff of access-denied failures (a configuration fault): long, so an operator can fix it in time. */
+  readonly accessDeniedBackoff?: BackoffOptions;
   /** Endpoints a message may target; empty = any (ingest checks the allow-list too). */
   readonly allowedEndpoints?: ReadonlySet<string>;
   /** Keeps each invocation within its time limit (with the invocation's remaining time). */
@@ -374,9 +377,12 @@ const retryOrGiveUp = async (
   if (item.attempt >= maxAttempts) {
     return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
   }
+  const backoff =
+    outcome.cause.reason === FailureReason.accessDenied
+      ? (deps.config.accessDeniedBackoff ?? ACCESS_DENIED_BACKOFF)
+      : deps.config.backoff;
   const delay =
-    delaySeconds ??
-    retryDelaySeconds(item.attempt, deps.config.backoff, outcome.cause.retryAfterSeconds, deps.random);
+    delaySeconds ?? retryDelaySeconds(item.attempt, backoff, outcome.cause.retryAfterSeconds, deps.random);
   // On failure the retry still happens, after the queue's own visibility timeout.
   await setVisibility([item], delay, deps, 'Could not set the retry delay of a failed record', {
     messageId: item.record.messageId,

@@ -118,9 +118,8 @@ export const deliverMessage = async (
       return failure('transient-failure', error.reason, attempt, deps.now(), { diagnostics: error.message });
     }
     if (error instanceof CredentialsError) {
-      return failure('transient-failure', FailureReason.credentials, attempt, deps.now(), {
-        diagnostics: error.message,
-      });
+      const reason = error.accessDenied ? FailureReason.accessDenied : FailureReason.credentials;
+      return failure('transient-failure', reason, attempt, deps.now(), { diagnostics: error.message });
     }
     throw error;
   }

@@ -25,6 +25,11 @@ export const FailureReason = {
   timeout: 'timeout',
   connection: 'connection',
   credentials: 'credentials',
+  /**
+   * STS refused the AssumeRole, or HealthLake answered 401/403: the customer role, its trust policy or
+   * the ExternalId is wrong for every message. Retried with a long backoff, alarmed.
+   */
+  accessDenied: 'access-denied',
   invalidMessage: 'invalid-message',
   endpointNotAllowed: 'endpoint-not-allowed',
   payloadMissing: 'payload-missing',

@@ -299,7 +299,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
-  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes and backfill failures', () => {
+  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes, access denied and backfill failures', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     for (const alarm of Object.values(alarms)) {
@@ -355,7 +355,15 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(Object.keys(alarms)).toHaveLength(9);
+    expect(byId('HealthLakeAccessDenied')).toMatchObject({
+      AlarmDescription: expect.stringMatching(/^HealthLake access denied/),
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'AccessDenied',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.deliverer }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Object.keys(alarms)).toHaveLength(10);
   });
 
   it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {

@@ -67,7 +67,9 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
   });
 
   /** Fresh queues, a fresh stand-in and a running deliverer for one scenario. */
-  const rig = async (options: { credentialLifetimeSeconds?: number; maxReceiveCount?: number } = {}) => {
+  const rig = async (
+    options: { credentialLifetimeSeconds?: number; maxReceiveCount?: number; externalId?: string } = {},
+  ) => {
     prefixCount += 1;
     resources = await createConnectorResources({
       endpoints: aws,
@@ -85,7 +87,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
     const credentials = roleCredentials({
       role: {
         roleArn: healthLake.roleArn,
-        ...(healthLake.externalId ? { externalId: healthLake.externalId } : {}),
+        ...(healthLake.externalId ? { externalId: options.externalId ?? healthLake.externalId } : {}),
       },
       connectorId: 'it',
       sts: {
@@ -115,6 +117,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
         deadLetterQueueUrl: resources.deliveryDlqUrl,
         defaultMaxAttempts: 3,
         backoff: { baseSeconds: 1, maxSeconds: 1 },
+        accessDeniedBackoff: { baseSeconds: 1, maxSeconds: 1 },
       },
     });
     const esm = new EventSourceMapping({
@@ -244,6 +247,25 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       attempt: 3,
     });
     expect(healthLake.requests.filter((request) => request.id === 'down')).toHaveLength(3);
+  });
+
+  it('retries while STS refuses the customer role (wrong ExternalId), then dead-letters with cause access-denied', async () => {
+    const { healthLake } = await rig({ externalId: 'not-the-customer-external-id' });
+    await enqueue([message({ endpointOf: healthLake, id: 'denied' })]);
+    await waitFor(() => inDlq('Patient/denied'), {
+      timeoutMs: 20_000,
+      what: 'the denied message in the DLQ',
+    });
+    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/denied');
+    expect(readDeadLetterCause(dead?.MessageAttributes)).toMatchObject({
+      kind: 'retries-exhausted',
+      reason: 'access-denied',
+      attempt: 3,
+    });
+    // One refused AssumeRole per attempt; nothing ever reached the data store.
+    const refused = healthLake.sts.calls.filter((call) => call.errorCode === 'AccessDenied');
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(healthLake.requests.filter((request) => request.id === 'denied')).toHaveLength(0);
   });
 
   it('lets the queue redrive a message to the DLQ after maxReceiveCount when the subscription allows more attempts', async () => {
