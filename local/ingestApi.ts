@@ -40,16 +40,19 @@ export interface IngestApiDeps {
   readonly workQueue: WorkQueue;
   readonly logger: LocalLogger;
   readonly stats: LocalStats;
-  /** What `GET /_local/{name}` answers (config, stats); undefined = 404. */
-  readonly admin: (name: string) => unknown;
+  /**
+   * What `GET|POST /_local/{name}` answers (GET config, stats, delivery; POST delivery/pause,
+   * delivery/resume); undefined = 404.
+   */
+  readonly admin: (name: string, method: 'GET' | 'POST') => unknown;
 }
 
 /**
  * The ingest API of local mode: the ingest Lambda handler (`createIngestHandler`, the same code as
  * in AWS) behind the API Gateway stand-in, wired with subscriptions, `$trigger-subscription` and
  * backfill job routes, and bearer authentication against the sha256 of the development tokens
- * (`token` admin, `writeToken` write). `GET /_local/config` and `/_local/stats` (local mode only)
- * need the admin token too: the config view holds the stand-ins' credentials.
+ * (`token` admin, `writeToken` write). `/_local/*` (local mode only: config, stats, the delivery
+ * switch) needs the admin token too: the config view holds the stand-ins' credentials.
  */
 export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGateway> => {
   const tokens: AcceptedToken[] = [
@@ -110,7 +113,8 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
     port: deps.port,
     functionName: 'healthlake-connector-ingest',
     handler: async (event: APIGatewayProxyEvent, context) => {
-      if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && event.httpMethod === 'GET') {
+      const method = event.httpMethod;
+      if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && (method === 'GET' || method === 'POST')) {
         const auth = await authenticator.authenticate({ headers: toRawRequest(event).headers });
         if (!auth.ok) {
           return json(
@@ -125,7 +129,7 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
             forResponse(forbidden(`${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token`)),
           );
         }
-        const body = deps.admin(event.path.slice(LOCAL_ADMIN_PREFIX.length + 1));
+        const body = await deps.admin(event.path.slice(LOCAL_ADMIN_PREFIX.length + 1), method);
         return body === undefined ? json(404, { message: 'Not Found' }) : json(200, body);
       }
       return handler(event, context);

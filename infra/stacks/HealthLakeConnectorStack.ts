@@ -297,6 +297,11 @@ export class HealthLakeConnectorStack extends Stack {
       description: 'The principal the customer role trusts',
     });
     new CfnOutput(this, 'DeliveryDeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeliveryEventSourceMappingId', {
+      value: this.deliverer.eventSource.eventSourceMappingId,
+      description: 'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
+    });
+    new CfnOutput(this, 'DelivererFunctionName', { value: delivererFn.functionName });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

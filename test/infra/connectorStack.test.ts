@@ -105,6 +105,19 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
+  it('outputs the delivery event source mapping and the deliverer, for hlc delivery pause|resume', () => {
+    const mapping = logicalIdStartingWith(
+      template,
+      'AWS::Lambda::EventSourceMapping',
+      'DelivererFunctionSqsEventSource',
+    );
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.DeliveryEventSourceMappingId?.Value).toEqual({ Ref: mapping });
+    expect(outputs.DelivererFunctionName?.Value).toEqual({
+      Ref: logicalIdStartingWith(template, 'AWS::Lambda::Function', 'DelivererFunction'),
+    });
+  });
+
   it('keeps state in one on-demand table with PITR, KMS, TTL and deletion protection', () => {
     expectResource(template, 'AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
