@@ -1,6 +1,7 @@
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { SESSION_DURATION_LIMITS } from './constants.js';
 
 /** The customer role the deliverer assumes, with the ExternalId the customer's trust policy demands. */
 export interface RoleTarget {
@@ -18,8 +19,7 @@ export interface HealthLakeCredentials {
   refresh(): void;
 }
 
-/** Role chaining (a Lambda assuming a role) caps sessions at one hour; STS's minimum is 15 minutes. */
-export const SESSION_DURATION_LIMITS = { min: 900, max: 3600 } as const;
+export { SESSION_DURATION_LIMITS };
 
 /** Credentials this close to expiry are not handed out when a refresh fails. */
 const STALE_GRACE_MS = 10_000;
@@ -108,7 +108,9 @@ export const roleCredentials = (options: RoleCredentialsOptions): HealthLakeCred
   cachedCredentials(assumeRoleSource(options));
 
 /**
- * Same-account mode: the function's own credentials through the SDK's default Node chain (in Lambda,
- * the environment), cached the same way.
+ * Same-account mode: the function's own credentials, cached the same way: the ones given (read from the
+ * function's environment, so several functions can share one process in local mode), else the SDK's
+ * default Node chain (in Lambda, the environment).
  */
-export const ownCredentials = (): HealthLakeCredentials => cachedCredentials(fromNodeProviderChain());
+export const ownCredentials = (given?: AwsCredentialIdentity): HealthLakeCredentials =>
+  cachedCredentials(given ? async () => given : fromNodeProviderChain());

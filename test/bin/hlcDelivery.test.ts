@@ -68,6 +68,17 @@ describe('CLI: hlc delivery pause|resume against local mode', () => {
     expect((await hlc('delivery', 'status')).text()).toMatch(/^delivery running/);
   }, 30_000);
 
+  it('refuses the delivery switch without the admin token: the producer token gets 403', async () => {
+    const pause = (token: string) =>
+      fetch(`${connector.apiUrl}/_local/delivery/pause`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await pause(connector.writeToken)).status).toBe(403);
+    expect((await fetch(`${connector.apiUrl}/_local/delivery/pause`, { method: 'POST' })).status).toBe(401);
+    expect(connector.delivery.state).toBe('Enabled');
+  });
+
   it('answers a usage error for an unknown subcommand', async () => {
     const result = await hlc('delivery', 'stop');
     expect(result.code).toBe(2);

@@ -1,36 +1,36 @@
 import { ENV } from '../../config/constants.js';
-import { intEnv, requireEnv, optionalEnv } from '../../config/env.js';
-import { DEFAULT_PAGE_SIZE } from '../constants.js';
+import { readEnv, SOURCE_FHIR_ENV, sourceFhirRules } from '../../config/envContract.js';
 import type { SourceAuthDeps } from './createSourceAuth.js';
-import { createSourceAuth, parseSourceAuthKind } from './createSourceAuth.js';
+import { createSourceAuth } from './createSourceAuth.js';
 import { SourceFhirClient } from './SourceFhirClient.js';
 
 /**
- * Builds the source FHIR client from the environment: `SOURCE_FHIR_BASE_URL`, `SOURCE_FHIR_AUTH`
- * (none|bearer|basic|sigv4|oauth2), `SOURCE_FHIR_SECRET_ID` (credentials, Secrets Manager),
- * `SOURCE_FHIR_PAGE_SIZE` (default 100), `SOURCE_FHIR_REQUESTS_PER_SECOND` (0 = unlimited),
- * `SOURCE_FHIR_SIGV4_SERVICE` (default healthlake) and `SOURCE_FHIR_REGION` (required for sigv4, written by
- * the stack from the configuration: never the function's own region, which may differ).
+ * Builds the source FHIR client from the environment (`SOURCE_FHIR_ENV`): base URL, authentication
+ * kind, credentials, page size, rate and SigV4 signing (`SOURCE_FHIR_REGION` is required for sigv4: the stack writes the
+ * source's region, never the function's own, which may differ). Credentials come from the Secrets Manager
+ * secret `SOURCE_FHIR_SECRET_ID` through `deps.getSecret`, or, in local mode, from the same JSON given
+ * inline in `SOURCE_FHIR_SECRET`; either way the same parsing (createSourceAuth) applies.
  */
 export const createSourceReaderFromEnv = async (
   deps: SourceAuthDeps,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SourceFhirClient> => {
-  const kind = parseSourceAuthKind(env[ENV.sourceFhirAuth]);
+  const values = readEnv(SOURCE_FHIR_ENV, env, 'backfill source', sourceFhirRules);
+  const inline = values.sourceSecret;
   const auth = await createSourceAuth(
     {
-      kind,
-      secretId: env[ENV.sourceFhirSecretId],
-      region: optionalEnv(ENV.sourceFhirRegion, '', env) || undefined,
-      service: optionalEnv(ENV.sourceFhirSigV4Service, 'healthlake', env),
+      kind: values.sourceAuth,
+      secretId: inline === undefined ? values.sourceSecretId : ENV.sourceFhirSecret,
+      region: values.sourceRegion,
+      service: values.sourceSigV4Service ?? 'healthlake',
     },
-    deps,
+    inline === undefined ? deps : { ...deps, getSecret: async () => inline },
   );
   return new SourceFhirClient({
-    baseUrl: requireEnv(ENV.sourceFhirBaseUrl, env),
+    baseUrl: values.sourceBaseUrl,
     auth,
-    pageSize: intEnv(ENV.sourceFhirPageSize, DEFAULT_PAGE_SIZE, { min: 1, max: 1000 }, env),
-    requestsPerSecond: intEnv(ENV.sourceFhirRequestsPerSecond, 0, { min: 0, max: 10_000 }, env),
+    pageSize: values.sourcePageSize,
+    requestsPerSecond: values.sourceRequestsPerSecond,
     fetch: deps.fetch,
   });
 };

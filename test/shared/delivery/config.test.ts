@@ -57,6 +57,27 @@ describe('Function: delivererConfigFromEnv', () => {
     );
   });
 
+  it('reads the time limit and access-denied backoff tuning from its contract', () => {
+    const config = delivererConfigFromEnv({
+      ...base,
+      DELIVERY_SETTLE_RESERVE_MS: '5000',
+      DELIVERY_DEFER_DELAY_SECONDS: '3',
+      DELIVERY_ACCESS_DENIED_BASE_SECONDS: '30',
+      DELIVERY_ACCESS_DENIED_MAX_SECONDS: '600',
+      HEALTHLAKE_RESPONSE_TIMEOUT_MS: '20000',
+    });
+    expect(config.batch.timeLimit).toEqual({
+      connectTimeoutMs: 10_000,
+      responseTimeoutMs: 20_000,
+      settleReserveMs: 5000,
+      deferDelaySeconds: 3,
+    });
+    expect(config.batch.accessDeniedBackoff).toEqual({ baseSeconds: 30, maxSeconds: 600 });
+    expect(() =>
+      delivererConfigFromEnv({ ...base, DELIVERY_SETTLE_RESERVE_MS: '1', DELIVERY_DEFER_DELAY_SECONDS: 'x' }),
+    ).toThrow(/DELIVERY_SETTLE_RESERVE_MS.*DELIVERY_DEFER_DELAY_SECONDS/);
+  });
+
   it('names the missing variable', () => {
     expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(ConfigurationError);
     expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(/DELIVERY_DLQ_URL/);

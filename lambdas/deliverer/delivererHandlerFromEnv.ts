@@ -1,0 +1,71 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  awsClientConfig,
+  DELIVERER_CONTRACT,
+  readEnv,
+  s3ClientConfig,
+} from '../../shared/config/envContract.js';
+import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { delivererConfigOf } from '../../shared/delivery/config.js';
+import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
+import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
+import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
+import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
+import { createDelivererHandler, type DelivererHandler } from './createDelivererHandler.js';
+
+/**
+ * The deliverer Lambda handler from its environment (`DELIVERER_CONTRACT`): SDK clients, HealthLake
+ * credentials (`fromTemporaryCredentials` into the customer role, or the function's own) and the
+ * HealthLake client pool, all configured from `env` (region, endpoints, credentials), so local mode
+ * builds it exactly as Lambda does. Every problem is reported at once.
+ *
+ * @example
+ * export const handler = delivererHandlerFromEnv(process.env);
+ */
+export const delivererHandlerFromEnv = (
+  env: NodeJS.ProcessEnv = process.env,
+  sinks: RuntimeSinks = {},
+): Destroyable<DelivererHandler> => {
+  const values = readEnv(DELIVERER_CONTRACT, env, 'deliverer');
+  const config = delivererConfigOf(values);
+  const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const sqs = new SQSClient(awsClientConfig(values, values.sqsEndpoint));
+  const s3 = new S3Client(s3ClientConfig(values));
+  const sts = awsClientConfig(values, values.stsEndpoint);
+  const credentials = config.role
+    ? roleCredentials({
+        role: config.role,
+        connectorId: config.connectorId,
+        durationSeconds: config.sessionDurationSeconds,
+        sts,
+      })
+    : ownCredentials(sts.credentials);
+  const healthLake = new HealthLakeClientPool({
+    credentials: credentials.provider,
+    ...(config.region ? { region: config.region } : {}),
+    connectTimeoutMs: config.connectTimeoutMs,
+    responseTimeoutMs: config.responseTimeoutMs,
+    maxSockets: config.maxSockets,
+  });
+  const handler = createDelivererHandler({
+    sqs,
+    s3,
+    ledger: new DynamoVersionLedger({ client: documents, tableName: config.stateTable }),
+    delivered: new DynamoDeliveredVersions(documents, config.stateTable),
+    healthLake: (endpoint) => healthLake.get(endpoint),
+    credentialsRejected: () => credentials.refresh(),
+    now: Date.now,
+    config: config.batch,
+    ...sinks,
+  });
+  return Object.assign((...args: Parameters<DelivererHandler>) => handler(...args), {
+    destroy: () => {
+      healthLake.destroy();
+      for (const client of [sqs, s3, dynamo]) client.destroy();
+    },
+  });
+};
