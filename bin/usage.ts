@@ -8,6 +8,8 @@ commands
   dlq list [--show-content] [--max N] DLQ messages with their recorded causes (content only with --show-content)
   dlq redrive [--method auto|move-task|copy] [--max N] [--no-wait]
                                       move DLQ messages back to the delivery queue
+  delivery pause | resume | status    stop or restart delivery to HealthLake (the deliverer's event source
+                                      mapping); paused, writes are accepted and wait in the delivery queue
   subscriptions list
   subscriptions get <id>
   subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
@@ -32,5 +34,9 @@ options (flag / environment)
                                       queue URLs (stack outputs when deployed; discovered from local mode)
   --cloudwatch-endpoint / HLC_CLOUDWATCH_ENDPOINT
                                       CloudWatch endpoint (deployed stacks: oldest message age, counts)
+  --delivery-mapping-id / HLC_DELIVERY_MAPPING_ID, --deliverer-function / HLC_DELIVERER_FUNCTION
+                                      the deliverer's event source mapping (stack outputs), for delivery
+  --lambda-endpoint / HLC_LAMBDA_ENDPOINT
+                                      Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
   --json                              machine-readable output`;

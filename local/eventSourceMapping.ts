@@ -119,6 +119,11 @@ export class EventSourceMapping {
     this.queueArn = options.queueArn;
   }
 
+  /** `Enabled` while polling, `Disabled` after `pause()`/`stop()` (the states Lambda's mappings report). */
+  public get state(): 'Enabled' | 'Disabled' {
+    return this.running ? 'Enabled' : 'Disabled';
+  }
+
   /** Starts the pollers (idempotent). */
   public async start(): Promise<void> {
     if (this.running) return;
@@ -132,6 +137,18 @@ export class EventSourceMapping {
     this.abort = new AbortController();
     this.quiet.clear();
     this.pollers = Array.from({ length: this.concurrency }, (_, index) => this.poll(index));
+  }
+
+  /**
+   * Stops polling like a disabled Lambda mapping: the receives in flight complete (at most
+   * `waitTimeSeconds`) and their batches are handled, so no message is left in flight; `start()` resumes.
+   */
+  public async pause(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await Promise.all(this.pollers);
+    this.pollers = [];
+    this.releaseIdleWaiters();
   }
 
   /** Stops polling and waits for the batches in flight to finish (their results are applied). */

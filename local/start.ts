@@ -315,7 +315,16 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       port: config.apiPort,
       handler: ingest,
       tokens,
-      admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),
+      admin: async (name, method) => {
+        const request = `${method} ${name}`;
+        if (request === 'GET config') return served.view;
+        if (request === 'GET stats') return stats.view();
+        // The delivery switch (`hlc delivery pause|resume`): the poller stops, messages wait in the queue.
+        if (request === 'POST delivery/pause') await delivery.pause();
+        else if (request === 'POST delivery/resume') await delivery.start();
+        else if (request !== 'GET delivery') return undefined;
+        return { state: delivery.state, mappingId: 'local' };
+      },
     });
     cleanups.push(() => api.stop());
     const apiUrl = api.url;

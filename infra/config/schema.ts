@@ -54,6 +54,10 @@ const crossAccountAccess = z.strictObject({
   externalId: z
     .string()
     .regex(/^[\w+=,.@:/-]{2,1224}$/, { error: 'must be 2-1224 characters of letters, digits and +=,.@:/-_' }),
+  /** STS session length; a Lambda assuming a role is role chaining, which AWS caps at one hour. */
+  sessionDurationSeconds: int(900, 3600, 'STS session seconds; role chaining allows at most 3600').default(
+    3600,
+  ),
 });
 const sameAccountAccess = z.strictObject({ mode: z.literal('sameAccount') });
 

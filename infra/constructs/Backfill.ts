@@ -19,7 +19,7 @@ export interface SourceFhirServer {
   readonly secret?: SecretReferenceProps;
   /** For `sigv4` against a HealthLake data store: its ARN, granted read and search. */
   readonly sigv4DataStoreArn?: string;
-  /** For `sigv4`: signing service and region (worker defaults: healthlake, the function's region). */
+  /** For `sigv4`: signing service (worker default: healthlake) and region (required by the worker). */
   readonly sigv4?: { readonly service?: string; readonly region?: string };
   /** `_count` for searches without one (worker default 100). */
   readonly pageSize?: number;

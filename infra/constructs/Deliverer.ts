@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/config/constants.js';
+import { DELIVERER_CONTRACT, envEntries } from '../../shared/config/envContract.js';
 import { ConnectorFunction } from './ConnectorFunction.js';
 
 /** The HealthLake data-plane actions the connector needs: writes only, never reads or searches. */
@@ -22,6 +22,8 @@ export type HealthLakeAccess =
       readonly mode: 'crossAccount';
       readonly roleArn: string;
       readonly externalId: string;
+      /** STS session length, 900-3600 s (role chaining caps it at one hour). @default 3600 */
+      readonly sessionDurationSeconds?: number;
     }
   | {
       /** Use the function's own credentials on data stores in this account. */
@@ -94,8 +96,13 @@ export class Deliverer extends Construct {
 
     const access = props.access;
     if (access.mode === 'crossAccount') {
-      this.function.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
-      this.function.addEnvironment(ENV.healthLakeExternalId, access.externalId);
+      const roleEnvironment = envEntries(DELIVERER_CONTRACT, {
+        healthLakeRoleArn: access.roleArn,
+        healthLakeExternalId: access.externalId,
+        healthLakeSessionDurationSeconds:
+          access.sessionDurationSeconds === undefined ? undefined : String(access.sessionDurationSeconds),
+      });
+      for (const [name, value] of Object.entries(roleEnvironment)) this.function.addEnvironment(name, value);
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'AssumeCustomerHealthLakeRole',

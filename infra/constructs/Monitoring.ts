@@ -225,6 +225,15 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      accessDenied: alarm('HealthLakeAccessDenied', {
+        alarmDescription:
+          'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
+        metric: connector(s.deliverer, DELIVERY_METRICS.accessDenied),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
       backfillJobsFailed: alarm('BackfillJobsFailed', {
         alarmDescription: 'A backfill job failed; read its status with GET on the job and resume it.',
         metric: connector(s.backfill, 'BackfillJobsFailed'),
@@ -332,6 +341,7 @@ export class Monitoring extends Construct {
             cloudwatch.Stats.SUM,
             'Retried (429/5xx/timeouts)',
           ),
+          connector(s.deliverer, DELIVERY_METRICS.accessDenied, cloudwatch.Stats.SUM, 'Access denied'),
         ],
         [connector(s.deliverer, DELIVERY_METRICS.deadLettered)],
       ),

@@ -158,7 +158,15 @@ export class HealthLakeConnectorStack extends Stack {
         ...(config.sourceFhir.requestsPerSecond === undefined
           ? {}
           : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
-        ...(config.sourceFhir.sigv4 === undefined ? {} : { sigv4: config.sourceFhir.sigv4 }),
+        ...(config.sourceFhir.auth === 'sigv4'
+          ? {
+              // Signed with the source data store's region, never the function's (AWS_REGION).
+              sigv4: {
+                ...config.sourceFhir.sigv4,
+                region: config.sourceFhir.sigv4?.region ?? sourceDataStore?.region ?? config.region,
+              },
+            }
+          : {}),
         ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
       },
       batchSize: config.backfill.batchSize,
@@ -301,6 +309,11 @@ export class HealthLakeConnectorStack extends Stack {
       description: 'The principal the customer role trusts',
     });
     new CfnOutput(this, 'DeliveryDeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeliveryEventSourceMappingId', {
+      value: this.deliverer.eventSource.eventSourceMappingId,
+      description: 'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
+    });
+    new CfnOutput(this, 'DelivererFunctionName', { value: delivererFn.functionName });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

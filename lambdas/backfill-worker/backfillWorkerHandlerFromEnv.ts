@@ -6,7 +6,12 @@ import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
 import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
-import { awsClientConfig, BACKFILL_WORKER_CONTRACT, readEnv } from '../../shared/config/envContract.js';
+import {
+  awsClientConfig,
+  BACKFILL_WORKER_CONTRACT,
+  readEnv,
+  sourceFhirRules,
+} from '../../shared/config/envContract.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
@@ -28,7 +33,7 @@ export const backfillWorkerHandlerFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
   sinks: RuntimeSinks = {},
 ): Destroyable<BackfillWorkerHandler> => {
-  const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker');
+  const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker', sourceFhirRules);
   const logger = sinks.logger ?? new Logger({ serviceName: 'backfill-worker' });
   const metrics =
     sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });

@@ -34,8 +34,8 @@ export const createDelivererHandler = (deps: DelivererHandlerDeps): DelivererHan
   const telemetry = createDeliveryTelemetry(logger, metrics);
   const batchDeps: BatchDeliveryDeps = { ...deps, telemetry };
 
-  const deliver = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const batch = startBatchDelivery(event.Records, batchDeps);
+  const deliver = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const batch = startBatchDelivery(event.Records, batchDeps, () => context.getRemainingTimeInMillis());
     const response = await processPartialResponse(
       event,
       (record: SQSEvent['Records'][number]) => batch.settle(record),

@@ -23,7 +23,12 @@ export const ENV = {
   healthLakeRoleArn: 'HEALTHLAKE_ROLE_ARN',
   /** ExternalId for AssumeRole into the customer role. */
   healthLakeExternalId: 'HEALTHLAKE_EXTERNAL_ID',
-  /** Region of the HealthLake data store (signing region). */
+  /** STS session length of the customer role, seconds (900-3600; role chaining caps it at one hour). */
+  healthLakeSessionDurationSeconds: 'HEALTHLAKE_SESSION_DURATION_SECONDS',
+  /**
+   * Signing region for a data store endpoint whose host names no region (stand-ins); a
+   * `healthlake.{region}.amazonaws.com` endpoint is always signed with its own region.
+   */
   healthLakeRegion: 'HEALTHLAKE_REGION',
   /** Connector id: names STS sessions and derives the auto-managed subscription id. */
   connectorId: 'CONNECTOR_ID',
@@ -45,7 +50,7 @@ export const ENV = {
   sourceFhirRequestsPerSecond: 'SOURCE_FHIR_REQUESTS_PER_SECOND',
   /** SigV4 source auth: signing service (default `healthlake`). */
   sourceFhirSigV4Service: 'SOURCE_FHIR_SIGV4_SERVICE',
-  /** SigV4 source auth: signing region (default the function's AWS_REGION). */
+  /** SigV4 source auth: signing region (required; the stack writes it from the configuration). */
   sourceFhirRegion: 'SOURCE_FHIR_REGION',
   /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',

@@ -17,7 +17,8 @@
  */
 import { DEFAULT_PAGE_SIZE } from '../backfill/constants.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
-import { DELIVERER_ENV } from '../delivery/constants.js';
+import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
+import { SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
 import { INGEST_ENV } from '../ingest/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { ENV } from './constants.js';
@@ -409,7 +410,17 @@ export const DELIVERER_CONTRACT = {
   ),
   healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
   healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
-  healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
+  healthLakeSessionDurationSeconds: intVar(
+    ENV.healthLakeSessionDurationSeconds,
+    'STS session length of the customer role, seconds (role chaining caps it at one hour).',
+    SESSION_DURATION_LIMITS.max,
+    SESSION_DURATION_LIMITS,
+    'stack',
+  ),
+  healthLakeRegion: optionalVar(
+    ENV.healthLakeRegion,
+    'Signing region of endpoints whose host names none (HealthLake hosts sign with their own).',
+  ),
   deliveryRetryCount: intVar(
     ENV.deliveryRetryCount,
     'Default delivery retries before the DLQ.',
@@ -437,11 +448,34 @@ export const DELIVERER_CONTRACT = {
     min: 0,
     max: 43_200,
   }),
+  accessDeniedBaseSeconds: intVar(
+    DELIVERER_ENV.accessDeniedBaseSeconds,
+    'First retry delay of an access-denied failure, seconds.',
+    ACCESS_DENIED_BACKOFF.baseSeconds,
+    { min: 0, max: 43_200 },
+  ),
+  accessDeniedMaxSeconds: intVar(
+    DELIVERER_ENV.accessDeniedMaxSeconds,
+    'Largest retry delay of an access-denied failure, seconds.',
+    ACCESS_DENIED_BACKOFF.maxSeconds,
+    { min: 0, max: 43_200 },
+  ),
+  settleReserveMs: intVar(
+    DELIVERER_ENV.settleReserveMs,
+    'Time kept free at the end of an invocation for settling its records, ms.',
+    3000,
+    { min: 100, max: 60_000 },
+  ),
+  deferDelaySeconds: intVar(
+    DELIVERER_ENV.deferDelaySeconds,
+    'Visibility delay of records left unstarted at the time limit, seconds.',
+    1,
+    { min: 0, max: 900 },
+  ),
 } as const;
 
 /** The backfill source server (shared/backfill/source/createSourceReaderFromEnv.ts). */
 export const SOURCE_FHIR_ENV = {
-  awsRegion: AWS_RUNTIME_ENV.awsRegion,
   sourceBaseUrl: requiredVar(ENV.sourceFhirBaseUrl, 'Source FHIR server base URL.'),
   sourceAuth: choiceVar(
     ENV.sourceFhirAuth,
@@ -471,8 +505,17 @@ export const SOURCE_FHIR_ENV = {
     'stack',
   ),
   sourceSigV4Service: optionalVar(ENV.sourceFhirSigV4Service, 'SigV4 signing service (default healthlake).'),
-  sourceRegion: optionalVar(ENV.sourceFhirRegion, 'SigV4 signing region (default AWS_REGION).'),
+  sourceRegion: optionalVar(
+    ENV.sourceFhirRegion,
+    "SigV4 signing region (required for sigv4; the stack writes the source's, never the function's own).",
+  ),
 } as const;
+
+/** Rules across the source variables: SigV4 signs with the configured region, never AWS_REGION. */
+export const sourceFhirRules = (values: Partial<EnvValues<typeof SOURCE_FHIR_ENV>>): string[] =>
+  values.sourceAuth === 'sigv4' && !values.sourceRegion
+    ? [`${ENV.sourceFhirRegion} is required for sigv4 source auth`]
+    : [];
 
 /** The backfill worker Lambda (lambdas/backfill-worker). */
 export const BACKFILL_WORKER_CONTRACT = {

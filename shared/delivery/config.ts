@@ -1,5 +1,5 @@
 import { DELIVERER_CONTRACT, readEnv, type EnvValues } from '../config/envContract.js';
-import type { RoleTarget } from '../healthlake/CredentialCache.js';
+import type { RoleTarget } from '../healthlake/credentials.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
 
 /** The deliverer's configuration, read once from the environment. */
@@ -9,7 +9,9 @@ export interface DelivererConfig {
   readonly stateTable: string;
   /** The customer role; undefined = same-account mode (the function's own credentials). */
   readonly role?: RoleTarget;
-  /** Signing region; undefined = the region in each endpoint's host name. */
+  /** STS session length of the customer role, seconds (900-3600: role chaining caps it at one hour). */
+  readonly sessionDurationSeconds: number;
+  /** Signing region of endpoints whose host names none (stand-ins); HealthLake hosts sign with their own. */
   readonly region?: string;
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
@@ -28,6 +30,7 @@ export const delivererConfigOf = (values: EnvValues<typeof DELIVERER_CONTRACT>):
     stateTable: values.stateTable,
     ...(roleArn ? { role: { roleArn, ...(externalId ? { externalId } : {}) } } : {}),
     ...(values.healthLakeRegion ? { region: values.healthLakeRegion } : {}),
+    sessionDurationSeconds: values.healthLakeSessionDurationSeconds,
     connectTimeoutMs: values.connectTimeoutMs,
     responseTimeoutMs: values.responseTimeoutMs,
     maxSockets: values.maxSockets,
@@ -36,7 +39,17 @@ export const delivererConfigOf = (values: EnvValues<typeof DELIVERER_CONTRACT>):
       deadLetterQueueUrl: values.deliveryDlqUrl,
       defaultMaxAttempts: values.deliveryRetryCount + 1,
       backoff: { baseSeconds: values.retryBaseSeconds, maxSeconds: values.retryMaxSeconds },
+      accessDeniedBackoff: {
+        baseSeconds: values.accessDeniedBaseSeconds,
+        maxSeconds: values.accessDeniedMaxSeconds,
+      },
       allowedEndpoints: new Set(allowed),
+      timeLimit: {
+        connectTimeoutMs: values.connectTimeoutMs,
+        responseTimeoutMs: values.responseTimeoutMs,
+        settleReserveMs: values.settleReserveMs,
+        deferDelaySeconds: values.deferDelaySeconds,
+      },
     },
   };
 };

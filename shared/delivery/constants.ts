@@ -12,6 +12,14 @@ export const DELIVERER_ENV = {
   retryBaseSeconds: 'DELIVERY_RETRY_BASE_SECONDS',
   /** Largest retry delay, seconds (default 300). */
   retryMaxSeconds: 'DELIVERY_RETRY_MAX_SECONDS',
+  /** First retry delay of an access-denied failure, seconds (default 60). */
+  accessDeniedBaseSeconds: 'DELIVERY_ACCESS_DENIED_BASE_SECONDS',
+  /** Largest retry delay of an access-denied failure, seconds (default 900). */
+  accessDeniedMaxSeconds: 'DELIVERY_ACCESS_DENIED_MAX_SECONDS',
+  /** Time kept free at the end of an invocation for settling its records, ms (default 3000). */
+  settleReserveMs: 'DELIVERY_SETTLE_RESERVE_MS',
+  /** Visibility delay of records left unstarted at the time limit, seconds (default 1). */
+  deferDelaySeconds: 'DELIVERY_DEFER_DELAY_SECONDS',
 } as const;
 
 /** CloudWatch namespace of the connector's metrics. */
@@ -27,7 +35,15 @@ export const DELIVERY_METRICS = {
   deadLettered: 'DeadLettered',
   deliveryLatency: 'DeliveryLatency',
   healthLakeLatency: 'HealthLakeLatency',
+  /** STS refused the customer role or HealthLake answered 401/403 (a configuration fault). */
+  accessDenied: 'AccessDenied',
 } as const;
+
+/**
+ * Backoff of access-denied failures: a wrong role, trust policy, ExternalId or key policy is fixed by
+ * a person, so messages wait minutes, not seconds (1, 2, 4, 8, 15, 15... minutes) before retries run out.
+ */
+export const ACCESS_DENIED_BACKOFF = { baseSeconds: 60, maxSeconds: 900 } as const;
 
 /** Default retry count (subscription-delivery-retry-count) when neither message nor env sets one. */
 export const DEFAULT_DELIVERY_RETRY_COUNT = 4;

@@ -16,8 +16,10 @@ import {
   type DeliveryTarget,
 } from './DeliveredVersions.js';
 import { deliverMessage, type DeliverMessageDeps } from './deliverMessage.js';
+import { ACCESS_DENIED_BACKOFF } from './constants.js';
 import { DeliveryError, RecordFailedError } from './errors.js';
 import { retryDelaySeconds, type BackoffOptions } from './retryDelay.js';
+import { createTimeBudget, type TimeBudget, type TimeLimitOptions } from './timeBudget.js';
 import {
   Disposition,
   failureCause,
@@ -37,8 +39,12 @@ export interface BatchDeliveryConfig {
   /** Attempts before a transiently failing message is dead-lettered (the queue's redrive limit); a subscription may lower it. */
   readonly defaultMaxAttempts: number;
   readonly backoff?: BackoffOptions;
+  /** Backoff of access-denied failures (a configuration fault): long, so an operator can fix it in time. */
+  readonly accessDeniedBackoff?: BackoffOptions;
   /** Endpoints a message may target; empty = any (ingest checks the allow-list too). */
   readonly allowedEndpoints?: ReadonlySet<string>;
+  /** Keeps each invocation within its time limit (with the invocation's remaining time). */
+  readonly timeLimit?: TimeLimitOptions;
 }
 
 /** Everything a batch needs, narrowed to what it calls; built once per Lambda instance. */
@@ -103,12 +109,22 @@ const describe = (error: unknown): string => {
  * for the same backoff). Terminal failures and invalid messages go to the DLQ with their cause and count
  * as done, so they never block their group; so does a message whose retries are used up.
  *
+ * With `config.timeLimit` and the invocation's `remainingMs`, a record starts only while there is time
+ * for its request; the records left are reported failed with a short delay (or dead-lettered with the
+ * cause on their last receive), so a slow data store never lets Lambda kill the invocation unreported.
+ *
  * @example
- * const batch = startBatchDelivery(event.Records, deps);
+ * const batch = startBatchDelivery(event.Records, deps, () => context.getRemainingTimeInMillis());
  * return processPartialResponse(event, (record) => batch.settle(record), new SqsFifoPartialProcessorAsync(),
  *   { skipGroupOnError: true });
  */
-export const startBatchDelivery = (records: readonly SQSRecord[], deps: BatchDeliveryDeps): BatchDelivery => {
+export const startBatchDelivery = (
+  records: readonly SQSRecord[],
+  deps: BatchDeliveryDeps,
+  remainingMs?: () => number,
+): BatchDelivery => {
+  const budget =
+    remainingMs && deps.config.timeLimit ? createTimeBudget(remainingMs, deps.config.timeLimit) : undefined;
   const results = new Map<string, Promise<RecordSettlement | typeof SKIPPED>>();
   const parsed = records.map(parseRecord);
   const state = prefetch(parsed, deps);
@@ -122,7 +138,7 @@ export const startBatchDelivery = (records: readonly SQSRecord[], deps: BatchDel
     else groups.set(group, [item]);
   }
   for (const [groupId, members] of groups) {
-    const chain = runGroup(groupId, members, state, deps);
+    const chain = runGroup(groupId, members, state, deps, budget);
     members.forEach((member, index) => results.set(member.record.messageId, chain[index]!));
   }
   const done = Promise.all(records.map((record) => results.get(record.messageId)!)).then((all) =>
@@ -195,6 +211,7 @@ const runGroup = (
   members: readonly Parsed[],
   statePromise: Promise<BatchState>,
   deps: BatchDeliveryDeps,
+  budget: TimeBudget | undefined,
 ): Promise<RecordSettlement | typeof SKIPPED>[] => {
   const settled: Promise<RecordSettlement | typeof SKIPPED>[] = [];
   let previous: Promise<RecordSettlement | typeof SKIPPED | undefined> = Promise.resolve(undefined);
@@ -213,7 +230,7 @@ const runGroup = (
         );
         return SKIPPED;
       }
-      const result = await settleRecord(groupId, member, statePromise, deps);
+      const result = await settleRecord(groupId, member, statePromise, deps, budget);
       deps.telemetry.settled(result);
       return result;
     });
@@ -255,6 +272,7 @@ const settleRecord = async (
   item: Parsed,
   statePromise: Promise<BatchState>,
   deps: BatchDeliveryDeps,
+  budget: TimeBudget | undefined,
 ): Promise<RecordSettlement> => {
   const { message, target, deliveredKey, attempt, summary } = item;
   if (!message || !target || deliveredKey === undefined) {
@@ -285,11 +303,20 @@ const settleRecord = async (
     });
     return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
   }
+  if (budget && !budget.canStart()) {
+    const cause = failureCause(FailureReason.timeLimit, attempt, deps.now());
+    return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps, budget.deferDelaySeconds);
+  }
   const previous = state.delivered.get(deliveredKey);
   try {
     outcome = await deliverMessage(
       message,
-      { attempt, latest: state.latest.get(target.resourceKey), delivered: previous },
+      {
+        attempt,
+        latest: state.latest.get(target.resourceKey),
+        delivered: previous,
+        ...(budget ? { requestTimeoutMs: budget.requestTimeoutMs() } : {}),
+      },
       deps,
     );
   } catch (error) {
@@ -338,6 +365,8 @@ const retryOrGiveUp = async (
   item: Parsed,
   outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' }>,
   deps: BatchDeliveryDeps,
+  /** Instead of the backoff (a record that was not tried). */
+  delaySeconds?: number,
 ): Promise<RecordSettlement> => {
   // A subscription may ask for fewer attempts than the queue's redrive limit, never more: past that
   // limit SQS would redrive the message itself, without its cause.
@@ -348,12 +377,12 @@ const retryOrGiveUp = async (
   if (item.attempt >= maxAttempts) {
     return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
   }
-  const delay = retryDelaySeconds(
-    item.attempt,
-    deps.config.backoff,
-    outcome.cause.retryAfterSeconds,
-    deps.random,
-  );
+  const backoff =
+    outcome.cause.reason === FailureReason.accessDenied
+      ? (deps.config.accessDeniedBackoff ?? ACCESS_DENIED_BACKOFF)
+      : deps.config.backoff;
+  const delay =
+    delaySeconds ?? retryDelaySeconds(item.attempt, backoff, outcome.cause.retryAfterSeconds, deps.random);
   // On failure the retry still happens, after the queue's own visibility timeout.
   await setVisibility([item], delay, deps, 'Could not set the retry delay of a failed record', {
     messageId: item.record.messageId,

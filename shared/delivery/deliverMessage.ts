@@ -20,6 +20,8 @@ export interface DeliveryContext {
   readonly latest?: LedgerEntry;
   /** The version last delivered to the message's endpoint, if any. */
   readonly delivered?: DeliveredVersion;
+  /** The longest the HealthLake request may take (the invocation's time left), ms. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** The clients `deliverMessage` uses, narrowed to what it calls. */
@@ -102,11 +104,13 @@ export const deliverMessage = async (
 
   const endpoint = message.subscription.endpoint;
   const client = deps.healthLake(endpoint);
+  const options =
+    context.requestTimeoutMs === undefined ? undefined : { timeoutMs: context.requestTimeoutMs };
   try {
     const response =
       body === undefined
-        ? await client.delete(message.resourceType, message.id)
-        : await client.put(message.resourceType, message.id, body);
+        ? await client.delete(message.resourceType, message.id, options)
+        : await client.put(message.resourceType, message.id, body, options);
     if (isStaleCredentialResponse(response)) deps.credentialsRejected?.(endpoint);
     return classifyResponse(message.operation, response, attempt, deps.now());
   } catch (error) {
@@ -114,9 +118,8 @@ export const deliverMessage = async (
       return failure('transient-failure', error.reason, attempt, deps.now(), { diagnostics: error.message });
     }
     if (error instanceof CredentialsError) {
-      return failure('transient-failure', FailureReason.credentials, attempt, deps.now(), {
-        diagnostics: error.message,
-      });
+      const reason = error.accessDenied ? FailureReason.accessDenied : FailureReason.credentials;
+      return failure('transient-failure', reason, attempt, deps.now(), { diagnostics: error.message });
     }
     throw error;
   }

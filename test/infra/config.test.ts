@@ -95,6 +95,14 @@ describe('Connector configuration', () => {
     expect(problems).toHaveLength(17);
   });
 
+  it('keeps the STS session within the one-hour role-chaining limit', () => {
+    const input = exampleConfigInput();
+    const access = { ...(input.healthLake.access as object), sessionDurationSeconds: 7200 };
+    expect(problemsOf({ ...input, healthLake: { ...input.healthLake, access } })).toEqual([
+      'healthLake.access.sessionDurationSeconds: must be at most 3600 (STS session seconds; role chaining allows at most 3600)',
+    ]);
+  });
+
   it('rejects a secret reference that names both an ARN and a name', () => {
     const input = exampleConfigInput();
     const problems = problemsOf({

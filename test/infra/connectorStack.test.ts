@@ -110,6 +110,19 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
+  it('outputs the delivery event source mapping and the deliverer, for hlc delivery pause|resume', () => {
+    const mapping = logicalIdStartingWith(
+      template,
+      'AWS::Lambda::EventSourceMapping',
+      'DelivererFunctionSqsEventSource',
+    );
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.DeliveryEventSourceMappingId?.Value).toEqual({ Ref: mapping });
+    expect(outputs.DelivererFunctionName?.Value).toEqual({
+      Ref: logicalIdStartingWith(template, 'AWS::Lambda::Function', 'DelivererFunction'),
+    });
+  });
+
   it('keeps state in one on-demand table with PITR, KMS, TTL and deletion protection', () => {
     expectResource(template, 'AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -209,6 +222,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Variables: Match.objectLike({
           [ENV.healthLakeRoleArn]: 'arn:aws:iam::222222222222:role/HealthLakeConnector-example_connector',
           [ENV.healthLakeExternalId]: 'replace-with-a-long-random-external-id',
+          [ENV.healthLakeSessionDurationSeconds]: '3600',
           [ENV.healthLakeRegion]: 'us-east-1',
           [ENV.deliveryDlqUrl]: Match.anyValue(),
           [ENV.stateTable]: Match.anyValue(),
@@ -303,7 +317,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
-  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes and backfill failures', () => {
+  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes, access denied and backfill failures', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     for (const alarm of Object.values(alarms)) {
@@ -359,7 +373,15 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(Object.keys(alarms)).toHaveLength(9);
+    expect(byId('HealthLakeAccessDenied')).toMatchObject({
+      AlarmDescription: expect.stringMatching(/^HealthLake access denied/),
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'AccessDenied',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.deliverer }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Object.keys(alarms)).toHaveLength(10);
   });
 
   it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {

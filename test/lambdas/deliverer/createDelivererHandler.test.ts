@@ -117,4 +117,16 @@ describe('Handler: deliverer', () => {
     expect(response.batchItemFailures).toHaveLength(2);
     expect(values.get('Retried')).toBe(2);
   });
+
+  it('counts access denied (its own metric, for the alarm) and keeps the messages for a retry', async () => {
+    const { fake, handler, values } = build();
+    fake.responder = () => ({ status: 403, latencyMs: 1, errorType: 'AccessDeniedException' });
+    const records = [sqsRecord(deliveryMessage({ id: 'a' })), sqsRecord(deliveryMessage({ id: 'b' }))];
+    const response = await handler(sqsEvent(records), context);
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(values.get('AccessDenied')).toBe(2);
+    expect(values.get('Retried')).toBe(2);
+    expect(values.get('DeadLettered')).toBeUndefined();
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
 });

@@ -22,6 +22,12 @@ describe('Function: delivererConfigFromEnv', () => {
         deadLetterQueueUrl: base.DELIVERY_DLQ_URL,
         defaultMaxAttempts: 5,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
+        timeLimit: {
+          connectTimeoutMs: 10_000,
+          responseTimeoutMs: 10_000,
+          settleReserveMs: 3000,
+          deferDelaySeconds: 1,
+        },
       },
     });
     expect(config.role).toBeUndefined();
@@ -39,6 +45,37 @@ describe('Function: delivererConfigFromEnv', () => {
     expect(config.role).toEqual({ roleArn: 'arn:aws:iam::1:role/r', externalId: 'ext' });
     expect(config.batch.defaultMaxAttempts).toBe(1);
     expect([...(config.batch.allowedEndpoints ?? [])]).toEqual(['https://a/r4/', 'https://b/r4/']);
+  });
+
+  it('reads the STS session length within the one-hour role-chaining limit', () => {
+    expect(delivererConfigFromEnv(base).sessionDurationSeconds).toBe(3600);
+    expect(
+      delivererConfigFromEnv({ ...base, HEALTHLAKE_SESSION_DURATION_SECONDS: '900' }).sessionDurationSeconds,
+    ).toBe(900);
+    expect(() => delivererConfigFromEnv({ ...base, HEALTHLAKE_SESSION_DURATION_SECONDS: '7200' })).toThrow(
+      /HEALTHLAKE_SESSION_DURATION_SECONDS/,
+    );
+  });
+
+  it('reads the time limit and access-denied backoff tuning from its contract', () => {
+    const config = delivererConfigFromEnv({
+      ...base,
+      DELIVERY_SETTLE_RESERVE_MS: '5000',
+      DELIVERY_DEFER_DELAY_SECONDS: '3',
+      DELIVERY_ACCESS_DENIED_BASE_SECONDS: '30',
+      DELIVERY_ACCESS_DENIED_MAX_SECONDS: '600',
+      HEALTHLAKE_RESPONSE_TIMEOUT_MS: '20000',
+    });
+    expect(config.batch.timeLimit).toEqual({
+      connectTimeoutMs: 10_000,
+      responseTimeoutMs: 20_000,
+      settleReserveMs: 5000,
+      deferDelaySeconds: 3,
+    });
+    expect(config.batch.accessDeniedBackoff).toEqual({ baseSeconds: 30, maxSeconds: 600 });
+    expect(() =>
+      delivererConfigFromEnv({ ...base, DELIVERY_SETTLE_RESERVE_MS: '1', DELIVERY_DEFER_DELAY_SECONDS: 'x' }),
+    ).toThrow(/DELIVERY_SETTLE_RESERVE_MS.*DELIVERY_DEFER_DELAY_SECONDS/);
   });
 
   it('names the missing variable', () => {

@@ -152,6 +152,31 @@ describe('Function: startBatchDelivery', () => {
     });
   });
 
+  it('backs off access denied for minutes (a configuration fault), and dead-letters it with the cause only on the last attempt', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 403, latencyMs: 1, errorType: 'AccessDeniedException' });
+    const first = sqsRecord(deliveryMessage({ id: 'a' }), { receiveCount: 1 });
+    const batch = startBatchDelivery([first], deps);
+    await expect(batch.settle(first)).rejects.toBeInstanceOf(RecordFailedError);
+    // attempt 1 of the access-denied backoff (60 s base), jitter at its top: 60 s, not the 4 s base.
+    expect(
+      sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries?.[0],
+    ).toMatchObject({
+      VisibilityTimeout: 60,
+    });
+    expect(dlqSends()).toHaveLength(0);
+    const last = sqsRecord(deliveryMessage({ id: 'b' }), { receiveCount: 3 });
+    await expect(startBatchDelivery([last], deps).settle(last)).resolves.toMatchObject({
+      disposition: 'dead-lettered',
+    });
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
+      kind: 'retries-exhausted',
+      reason: 'access-denied',
+      status: 403,
+      attempt: 3,
+    });
+  });
+
   it('caps a subscription’s attempts at the queue’s redrive limit, so the DLQ copy keeps its cause', async () => {
     const { deps, fake } = setup();
     fake.responder = () => ({ status: 503, latencyMs: 1 });
