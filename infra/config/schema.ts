@@ -153,6 +153,10 @@ export const connectorConfigSchema = z.strictObject({
         5_242_880,
       ),
       throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
+      /** Deepest nesting of JSON objects and arrays in a body; deeper bodies answer 400. @default 100 */
+      maxJsonDepth: int(8, 10_000, 'levels of JSON nesting').default(100),
+      /** Seconds a `meta.lastUpdated` may lie ahead of the connector's clock before 422. @default 300 */
+      maxClockSkewSeconds: int(0, 604_800, 'seconds of clock skew').default(300),
       /** Custom domain the API is published at; default: the execute-api URL from the request. */
       publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
       /**
@@ -174,6 +178,8 @@ export const connectorConfigSchema = z.strictObject({
       throttlingBurstLimit: 200,
       maxRequestBytes: 5_242_880,
       adminPrincipalArns: [],
+      maxJsonDepth: 100,
+      maxClockSkewSeconds: 300,
     })
     .refine((value) => value.authMode !== 'bearer' || value.tokenSecret !== undefined, {
       error: 'authMode "bearer" needs "tokenSecret" ({"arn": ...} or {"name": ...})',

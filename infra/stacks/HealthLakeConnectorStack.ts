@@ -186,6 +186,8 @@ export class HealthLakeConnectorStack extends Stack {
         ...(config.ingest.adminPrincipalArns.length === 0
           ? {}
           : { [INGEST_ENV.adminPrincipalArns]: config.ingest.adminPrincipalArns.join(',') }),
+        [INGEST_ENV.maxJsonDepth]: String(config.ingest.maxJsonDepth),
+        [INGEST_ENV.maxClockSkewSeconds]: String(config.ingest.maxClockSkewSeconds),
         ...(config.ingest.publicBaseUrl === undefined
           ? {}
           : { [ENV.publicBaseUrl]: config.ingest.publicBaseUrl }),

@@ -99,6 +99,12 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
         env,
       ),
       validateResources: boolEnv(INGEST_ENV.validateResources, true, env),
+      maxClockSkewSeconds: intEnv(
+        INGEST_ENV.maxClockSkewSeconds,
+        INGEST_DEFAULTS.maxClockSkewSeconds,
+        { min: 0, max: 7 * 24 * 3600 },
+        env,
+      ),
     },
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {
@@ -154,6 +160,7 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       { min: 1024, max: 10 * 1024 * 1024 },
       env,
     ),
+    maxJsonDepth: intEnv(INGEST_ENV.maxJsonDepth, INGEST_DEFAULTS.maxJsonDepth, { min: 8, max: 10_000 }, env),
     ...(publicBaseUrl ? { publicBaseUrl } : {}),
   };
 };
