@@ -18,6 +18,8 @@ import { LOCAL_ADMIN_PREFIX } from '../shared/operator/localAdmin.js';
 import type { ActiveSubscriptionCache } from '../shared/subscriptions/ActiveSubscriptionCache.js';
 import { handleSubscriptionRequest } from '../shared/subscriptions/handleSubscriptionRequest.js';
 import type { SubscriptionStore } from '../shared/subscriptions/SubscriptionStore.js';
+import { handleResetVersion } from '../shared/versions/handleResetVersion.js';
+import type { VersionStateReset } from '../shared/versions/VersionStateReset.js';
 import { startLocalApiGateway, type LocalApiGateway } from './apiGateway.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
@@ -38,6 +40,8 @@ export interface IngestApiDeps {
   readonly allowedEndpoints: readonly string[];
   readonly jobs: JobStore;
   readonly workQueue: WorkQueue;
+  /** Clears version state for `$reset-version`. */
+  readonly versionReset: VersionStateReset;
   readonly logger: LocalLogger;
   readonly stats: LocalStats;
   /** What `GET /_local/{name}` answers (config, stats); undefined = 404. */
@@ -82,6 +86,7 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
           compileCriteria,
           logger,
         }),
+      (request) => handleResetVersion(request, { reset: deps.versionReset, logger }),
     ],
     triggerSubscription: true,
   });

@@ -31,6 +31,7 @@ import { ensureAutoManagedSubscription } from '../shared/subscriptions/ensureAut
 import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
 import { revalidateSubscriptions } from '../shared/subscriptions/revalidateSubscriptions.js';
 import { DynamoVersionLedger } from '../shared/versions/DynamoVersionLedger.js';
+import { DynamoVersionStateReset } from '../shared/versions/DynamoVersionStateReset.js';
 import { loadLocalConfig, LocalConfigError, localUsage, type LocalConfig } from './config.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
 import { createLocalLogger, type LocalLogger } from './localLogger.js';
@@ -378,6 +379,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       allowedEndpoints,
       jobs,
       workQueue,
+      versionReset: new DynamoVersionStateReset({ client: documents, tableName }),
       logger: logger.child('ingest'),
       stats,
       admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),

@@ -22,6 +22,8 @@ import {
   handleSubscriptionRequest,
   SUBSCRIPTION_DEFAULTS,
 } from '../../shared/subscriptions/index.js';
+import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
+import { handleResetVersion } from '../../shared/versions/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 
 const parseAuthModes = (raw: string): AuthMode[] => {
@@ -64,7 +66,9 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
     document,
     sqs,
   } = writePipelineFromEnv(env, { logger });
-  const routes: OptionalRoute[] = [];
+  // Admin operations: $reset-version clears a resource's (or a type's) version state.
+  const reset = new DynamoVersionStateReset({ client: document, tableName });
+  const routes: OptionalRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
   const connectorId = env[ENV.connectorId];
   const deploymentOwnedId =
     boolEnv(ENV.autoSubscription, false, env) && connectorId
@@ -116,7 +120,7 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
         ...(deploymentOwnedId ? { deploymentOwnedId } : {}),
       }),
     routes,
-    triggerSubscription: routes.length > 0,
+    triggerSubscription: backfillQueueUrl !== undefined && backfillQueueUrl !== '',
     authModes: modes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
   });
   const tokenSecretId = env[ENV.ingestTokenSecretId];
