@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/backfill/constants.js';
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -119,8 +120,10 @@ export const connectorConfigSchema = z.strictObject({
       secret: secretReference.optional(),
       /** `_count` added to backfill searches that have none. @default 100 (worker default) */
       pageSize: int(1, 1000, 'resources per source page').optional(),
-      /** Most requests per second sent to the source server. @default 0 = unlimited */
-      requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').optional(),
+      /** Most requests per second sent to the source server per worker; 0 = unlimited. @default 10 */
+      requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').default(
+        DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+      ),
       /** For auth "sigv4": signing service and region. @default healthlake, the deployment region */
       sigv4: z
         .strictObject({
