@@ -28,7 +28,7 @@ import type { LocalConfigView } from '../shared/operator/localAdmin.js';
 import { ActiveSubscriptionCache } from '../shared/subscriptions/ActiveSubscriptionCache.js';
 import { DynamoSubscriptionStore } from '../shared/subscriptions/DynamoSubscriptionStore.js';
 import { ensureAutoManagedSubscription } from '../shared/subscriptions/ensureAutoManagedSubscription.js';
-import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
+import { normalizeEndpoint, parseAllowedEndpoints } from '../shared/subscriptions/endpoints.js';
 import { revalidateSubscriptions } from '../shared/subscriptions/revalidateSubscriptions.js';
 import { DynamoVersionLedger } from '../shared/versions/DynamoVersionLedger.js';
 import { DynamoVersionStateReset } from '../shared/versions/DynamoVersionStateReset.js';
@@ -307,7 +307,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         deadLetterQueueUrl: resources.deliveryDlqUrl,
         defaultMaxAttempts: config.deliveryRetryCount + 1,
         backoff: { baseSeconds: retryBaseSeconds ?? 1, maxSeconds: retryMaxSeconds ?? 20 },
-        allowedEndpoints: new Set(allowedEndpoints),
+        allowedEndpoints: new Set(parseAllowedEndpoints(allowedEndpoints)),
       },
       logger: new LocalPowertoolsLogger(delivererLogger, { serviceName: 'deliverer' }),
       metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'deliverer' }, countDelivery),

@@ -1,6 +1,7 @@
 import { ENV } from '../config/constants.js';
 import { intEnv, optionalEnv, requireEnv } from '../config/env.js';
 import type { RoleTarget } from '../healthlake/CredentialCache.js';
+import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
 import { DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
 
@@ -19,11 +20,29 @@ export interface DelivererConfig {
   readonly maxSockets: number;
 }
 
-const list = (raw: string): string[] =>
-  raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
+/**
+ * The allow-list, parsed as ingest parses it (`parseAllowedEndpoints`, so entries compare normalised
+ * with the endpoints messages carry), plus the single HEALTHLAKE_ENDPOINT. Fails closed: an empty or
+ * unparsable list allows nothing, and `problem` says why (logged at start-up).
+ */
+const readAllowList = (env: NodeJS.ProcessEnv): { endpoints: string[]; problem?: string } => {
+  const raw = [optionalEnv(ENV.allowedEndpoints, '', env), optionalEnv(ENV.healthLakeEndpoint, '', env)];
+  let endpoints: string[];
+  try {
+    endpoints = parseAllowedEndpoints(raw.join(','));
+  } catch (error) {
+    return {
+      endpoints: [],
+      problem: `${ENV.allowedEndpoints} is unparsable (${(error as Error).message}): nothing is delivered until it is fixed`,
+    };
+  }
+  return endpoints.length > 0
+    ? { endpoints }
+    : {
+        endpoints,
+        problem: `${ENV.allowedEndpoints} and ${ENV.healthLakeEndpoint} are empty: nothing is delivered until an endpoint is allowed`,
+      };
+};
 
 /**
  * Reads and validates the deliverer's environment; throws `ConfigurationError` naming the first missing
@@ -34,9 +53,7 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
   const externalId = optionalEnv(ENV.healthLakeExternalId, '', env);
   const region = optionalEnv(ENV.healthLakeRegion, '', env);
   const payloadBucket = optionalEnv(ENV.payloadBucket, '', env);
-  const allowed = list(optionalEnv(ENV.allowedEndpoints, '', env));
-  const single = optionalEnv(ENV.healthLakeEndpoint, '', env);
-  if (single && allowed.length > 0) allowed.push(single);
+  const allowList = readAllowList(env);
   const retryCount = intEnv(ENV.deliveryRetryCount, DEFAULT_DELIVERY_RETRY_COUNT, { min: 0, max: 999 }, env);
   return {
     connectorId: requireEnv(ENV.connectorId, env),
@@ -55,7 +72,8 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
         baseSeconds: intEnv(DELIVERER_ENV.retryBaseSeconds, 2, { min: 0, max: 43_200 }, env),
         maxSeconds: intEnv(DELIVERER_ENV.retryMaxSeconds, 300, { min: 0, max: 43_200 }, env),
       },
-      allowedEndpoints: new Set(allowed),
+      allowedEndpoints: new Set(allowList.endpoints),
+      ...(allowList.problem ? { allowListProblem: allowList.problem } : {}),
     },
   };
 };
