@@ -74,7 +74,12 @@ export const validateFhirResource = (
   let issues: OperationOutcomeIssue[];
   const tokens: Record<string, TypedValueWithPath[]> = {};
   try {
-    issues = validateResource(resource as unknown as Resource, { collect: { tokens } });
+    issues = validateResource(resource as unknown as Resource, {
+      collect: { tokens },
+      // FHIR sets no size for base64Binary; Medplum's 1 MiB default would refuse a legitimate 1.9 MB
+      // attachment. The request-size limit (INGEST_MAX_BODY_BYTES) is what bounds a binary here.
+      base64BinaryMaxBytes: Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     const outcome = (error as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
     if (!outcome?.issue) throw error;
