@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { exceedsJsonDepth } from '../fhir/jsonDepth.js';
+import { jsonShapeProblem } from '../fhir/jsonDepth.js';
 import { badRequest, methodNotAllowed, payloadTooLarge, unsupportedMediaType } from '../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse, FhirRouteHandler } from '../http/types.js';
 import type { Authenticator } from './auth/types.js';
@@ -109,16 +109,13 @@ export const createIngestHttp = (options: IngestHttpOptions) => {
       } catch {
         return reject(outcomeResponse(badRequest('The request body is not valid JSON')), 'json', requestId);
       }
-      if (exceedsJsonDepth(body, maxJsonDepth)) {
-        return reject(
-          outcomeResponse(
-            badRequest(
-              `The request body nests objects and arrays more than ${maxJsonDepth} levels deep (INGEST_MAX_JSON_DEPTH)`,
-            ),
-          ),
-          'depth',
-          requestId,
-        );
+      const problem = jsonShapeProblem(body, maxJsonDepth);
+      if (problem) {
+        const diagnostics =
+          problem.kind === 'too-deep'
+            ? `The request body nests objects and arrays more than ${maxJsonDepth} levels deep (INGEST_MAX_JSON_DEPTH)`
+            : `The request body has a ${problem.key} key, which no FHIR element has`;
+        return reject(outcomeResponse(badRequest(diagnostics)), problem.kind, requestId);
       }
     }
     const request: FhirRequest = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exceedsJsonDepth } from '../../../shared/fhir/jsonDepth.js';
+import { jsonShapeProblem } from '../../../shared/fhir/jsonDepth.js';
 import { createAuthenticator } from '../../../shared/ingest/auth/createAuthenticator.js';
 import { hashToken } from '../../../shared/ingest/auth/hashToken.js';
 import { createIngestRouter } from '../../../shared/ingest/createIngestRouter.js';
@@ -77,8 +77,18 @@ describe('Deeply nested JSON', () => {
   });
 
   it('counts depth without recursion, stopping early', () => {
-    expect(exceedsJsonDepth(JSON.parse(nestedPatient(200_000)), 100)).toBe(true);
-    expect(exceedsJsonDepth({ a: [{ b: 1 }] }, 3)).toBe(false);
-    expect(exceedsJsonDepth({ a: [{ b: {} }] }, 3)).toBe(true);
+    expect(jsonShapeProblem(JSON.parse(nestedPatient(200_000)), 100)).toEqual({ kind: 'too-deep' });
+    expect(jsonShapeProblem({ a: [{ b: 1 }] }, 3)).toBeUndefined();
+    expect(jsonShapeProblem({ a: [{ b: {} }] }, 3)).toEqual({ kind: 'too-deep' });
+  });
+
+  it('finds prototype-polluting keys at any depth', () => {
+    expect(jsonShapeProblem(JSON.parse('{"a":[{"__proto__":{"x":1}}]}'), 100)).toEqual({
+      kind: 'prototype-key',
+      key: '__proto__',
+    });
+    expect(jsonShapeProblem({ a: { constructor: { prototype: {} } } }, 100)).toMatchObject({
+      kind: 'prototype-key',
+    });
   });
 });
