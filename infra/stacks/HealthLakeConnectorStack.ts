@@ -147,6 +147,7 @@ export class HealthLakeConnectorStack extends Stack {
     this.backfill = new Backfill(this, 'Backfill', {
       entry: entries.backfillWorker,
       serviceName: services.backfill,
+      bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       source: {
         baseUrl: config.sourceFhir.baseUrl,
         auth: config.sourceFhir.auth,

@@ -134,10 +134,10 @@ export class SourceFhirClient implements SourceReader {
     for (const entry of bundle.entry ?? []) {
       const mode = entry.search?.mode;
       if (mode !== undefined && mode !== 'match') continue;
+      // Every match is returned, malformed or not: the caller checks each one as ingest would and
+      // counts a bad one as a failed id, rather than losing it here without a trace.
       const resource = entry.resource;
-      if (resource && typeof resource.resourceType === 'string' && typeof resource.id === 'string') {
-        resources.push(resource);
-      }
+      if (resource !== undefined && resource !== null) resources.push(resource);
     }
     const next = bundle.link?.find((link) => link.relation === 'next')?.url;
     if (next === undefined || next === '') return { resources };
@@ -153,11 +153,8 @@ export class SourceFhirClient implements SourceReader {
 
   public async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
     const url = new URL(`${encodeURIComponent(resourceType)}/${encodeURIComponent(id)}`, this.base);
-    const resource = (await this.request(url, { search: false })) as FhirResource | undefined;
-    if (resource && (resource.resourceType !== resourceType || resource.id !== id)) {
-      throw new PermanentSourceError(`Read of ${resourceType}/${id} answered another resource`);
-    }
-    return resource;
+    // Whether the answer is the resource asked for is checked by the caller (checkSourceResource).
+    return (await this.request(url, { search: false })) as FhirResource | undefined;
   }
 
   /** Links must stay on the source's scheme, host and port, and under its base path. */
