@@ -6,6 +6,7 @@ import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionL
 import { FakeMatcher, patient, RecordingQueue } from '../../helpers/ingestFakes.js';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
+const WRITER = { principal: 'producer', scope: 'write' } as const;
 
 const setup = (maxClockSkewSeconds?: number) => {
   const ledger = new InMemoryVersionLedger();
@@ -16,7 +17,16 @@ const setup = (maxClockSkewSeconds?: number) => {
     ...(maxClockSkewSeconds === undefined ? {} : { limits: { maxClockSkewSeconds } }),
   });
   const put = (body: unknown, path = 'Patient/p1') =>
-    route({ method: 'PUT', path, query: {}, headers: {}, body, requestId: 'r', baseUrl: 'http://x/fhir' });
+    route({
+      method: 'PUT',
+      path,
+      query: {},
+      headers: {},
+      body,
+      requestId: 'r',
+      baseUrl: 'http://x/fhir',
+      caller: WRITER,
+    });
   return { ledger, queue, route, put };
 };
 
@@ -54,6 +64,7 @@ describe('Version rules: clock skew', () => {
       headers: {},
       requestId: 'r',
       baseUrl: 'http://x/fhir',
+      caller: WRITER,
       body: {
         resourceType: 'Bundle',
         type: 'batch',
@@ -107,6 +118,7 @@ describe('Version rules: same versionId, different content', () => {
       headers: {},
       requestId: 'r',
       baseUrl: 'http://x/fhir',
+      caller: WRITER,
       body: {
         resourceType: 'Bundle',
         type: 'batch',

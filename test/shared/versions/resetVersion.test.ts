@@ -27,13 +27,19 @@ interface LogLine {
   readonly attributes: Record<string, unknown>;
 }
 
-const request = (method: FhirRequest['method'], path: string, body?: unknown): FhirRequest => ({
+const request = (
+  method: FhirRequest['method'],
+  path: string,
+  body?: unknown,
+  scope: 'write' | 'admin' = path.includes('$') ? 'admin' : 'write',
+): FhirRequest => ({
   method,
   path,
   query: {},
   headers: {},
   requestId: 'req-1',
   baseUrl: 'http://x/fhir',
+  caller: { principal: scope === 'admin' ? 'operator' : 'producer', scope },
   ...(body === undefined ? {} : { body }),
 });
 
@@ -130,6 +136,14 @@ describe('Operation: $reset-version (DynamoDB ledger and delivered versions, thr
       resourceType: 'Patient',
       ledgerEntries: 4, // p1 (written again after its reset), p2, t1, t2
     });
+  });
+
+  it('answers a write-scoped token 403 and changes nothing', async () => {
+    await pin('guarded');
+    const response = await route(request('POST', 'Patient/guarded/$reset-version', undefined, 'write'));
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ resourceType: 'OperationOutcome' });
+    expect((await ledger.getLatest(['Patient/guarded'])).size).toBe(1);
   });
 
   it('refuses other methods, unknown types and invalid ids without touching anything', async () => {
