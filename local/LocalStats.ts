@@ -1,3 +1,4 @@
+import { DELIVERY_METRICS } from '../shared/delivery/constants.js';
 import type { LocalStatsView } from '../shared/operator/localAdmin.js';
 
 /**
@@ -35,6 +36,16 @@ export class LocalStats {
     const minute = Math.floor(Date.now() / 60_000);
     this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + count);
   }
+
+  /** Counts one of the deliverer's metrics (per record or summed per batch). */
+  public readonly countDeliveryMetric = (name: string, value: number): void => {
+    if (name === DELIVERY_METRICS.delivered) this.settledDone('delivered', value);
+    else if (name === DELIVERY_METRICS.deleted) this.settledDone('deleted', value);
+    else if (name === DELIVERY_METRICS.droppedNotSupported) this.settledDone('not-supported-dropped', value);
+    else if (name === DELIVERY_METRICS.skippedStale) this.settledDone('stale-skipped', value);
+    else if (name === DELIVERY_METRICS.retried) this.retried += value;
+    else if (name === DELIVERY_METRICS.deadLettered) this.deadLettered += value;
+  };
 
   public received(messageId: string, sentTimestampMs: number): void {
     if (!this.inFlight.has(messageId)) this.inFlight.set(messageId, sentTimestampMs);

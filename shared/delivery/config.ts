@@ -1,16 +1,14 @@
 import { ENV } from '../config/constants.js';
-import { intEnv, optionalEnv, requireEnv } from '../config/env.js';
+import { DELIVERER_CONTRACT, readEnv, type EnvValues } from '../config/envContract.js';
 import type { RoleTarget } from '../healthlake/CredentialCache.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
-import { DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
 
 /** The deliverer's configuration, read once from the environment. */
 export interface DelivererConfig {
   readonly batch: BatchDeliveryConfig;
   readonly connectorId: string;
   readonly stateTable: string;
-  readonly payloadBucket?: string;
   /** The customer role; undefined = same-account mode (the function's own credentials). */
   readonly role?: RoleTarget;
   /** Signing region; undefined = the region in each endpoint's host name. */
@@ -25,8 +23,10 @@ export interface DelivererConfig {
  * with the endpoints messages carry), plus the single HEALTHLAKE_ENDPOINT. Fails closed: an empty or
  * unparsable list allows nothing, and `problem` says why (logged at start-up).
  */
-const readAllowList = (env: NodeJS.ProcessEnv): { endpoints: string[]; problem?: string } => {
-  const raw = [optionalEnv(ENV.allowedEndpoints, '', env), optionalEnv(ENV.healthLakeEndpoint, '', env)];
+const readAllowList = (
+  values: EnvValues<typeof DELIVERER_CONTRACT>,
+): { endpoints: string[]; problem?: string } => {
+  const raw = [values.allowedEndpoints ?? '', values.healthLakeEndpoint ?? ''];
   let endpoints: string[];
   try {
     endpoints = parseAllowedEndpoints(raw.join(','));
@@ -44,36 +44,33 @@ const readAllowList = (env: NodeJS.ProcessEnv): { endpoints: string[]; problem?:
       };
 };
 
-/**
- * Reads and validates the deliverer's environment; throws `ConfigurationError` naming the first missing
- * or malformed variable.
- */
-export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): DelivererConfig => {
-  const roleArn = optionalEnv(ENV.healthLakeRoleArn, '', env);
-  const externalId = optionalEnv(ENV.healthLakeExternalId, '', env);
-  const region = optionalEnv(ENV.healthLakeRegion, '', env);
-  const payloadBucket = optionalEnv(ENV.payloadBucket, '', env);
-  const allowList = readAllowList(env);
-  const retryCount = intEnv(ENV.deliveryRetryCount, DEFAULT_DELIVERY_RETRY_COUNT, { min: 0, max: 999 }, env);
+/** The deliverer's configuration from its read contract values (`DELIVERER_CONTRACT`). */
+export const delivererConfigOf = (values: EnvValues<typeof DELIVERER_CONTRACT>): DelivererConfig => {
+  const allowList = readAllowList(values);
+  const roleArn = values.healthLakeRoleArn;
+  const externalId = values.healthLakeExternalId;
   return {
-    connectorId: requireEnv(ENV.connectorId, env),
-    stateTable: requireEnv(ENV.stateTable, env),
-    ...(payloadBucket ? { payloadBucket } : {}),
+    connectorId: values.connectorId,
+    stateTable: values.stateTable,
     ...(roleArn ? { role: { roleArn, ...(externalId ? { externalId } : {}) } } : {}),
-    ...(region ? { region } : {}),
-    connectTimeoutMs: intEnv(DELIVERER_ENV.connectTimeoutMs, 10_000, { min: 100, max: 120_000 }, env),
-    responseTimeoutMs: intEnv(DELIVERER_ENV.responseTimeoutMs, 10_000, { min: 100, max: 900_000 }, env),
-    maxSockets: intEnv(DELIVERER_ENV.maxSockets, 50, { min: 1, max: 10_000 }, env),
+    ...(values.healthLakeRegion ? { region: values.healthLakeRegion } : {}),
+    connectTimeoutMs: values.connectTimeoutMs,
+    responseTimeoutMs: values.responseTimeoutMs,
+    maxSockets: values.maxSockets,
     batch: {
-      queueUrl: requireEnv(ENV.deliveryQueueUrl, env),
-      deadLetterQueueUrl: requireEnv(ENV.deliveryDlqUrl, env),
-      defaultMaxAttempts: retryCount + 1,
-      backoff: {
-        baseSeconds: intEnv(DELIVERER_ENV.retryBaseSeconds, 2, { min: 0, max: 43_200 }, env),
-        maxSeconds: intEnv(DELIVERER_ENV.retryMaxSeconds, 300, { min: 0, max: 43_200 }, env),
-      },
+      queueUrl: values.deliveryQueueUrl,
+      deadLetterQueueUrl: values.deliveryDlqUrl,
+      defaultMaxAttempts: values.deliveryRetryCount + 1,
+      backoff: { baseSeconds: values.retryBaseSeconds, maxSeconds: values.retryMaxSeconds },
       allowedEndpoints: new Set(allowList.endpoints),
       ...(allowList.problem ? { allowListProblem: allowList.problem } : {}),
     },
   };
 };
+
+/**
+ * Reads and validates the deliverer's environment; throws `ConfigurationError` listing every missing
+ * or malformed variable.
+ */
+export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): DelivererConfig =>
+  delivererConfigOf(readEnv(DELIVERER_CONTRACT, env, 'deliverer'));

@@ -10,6 +10,8 @@ export const INGEST_ENV = {
   authModes: 'INGEST_AUTH_MODES',
   /** Where the hashed tokens live: `secretsmanager` (default) or `ssm` (a SecureString). */
   tokenStore: 'INGEST_TOKEN_STORE',
+  /** Local mode only: the hashed token list itself (JSON, as in the secret) instead of a secret. */
+  tokenHashes: 'INGEST_TOKEN_HASHES',
   /** Seconds the token list is cached before it is fetched again (default 120). */
   tokenCacheSeconds: 'INGEST_TOKEN_CACHE_SECONDS',
   /** S3 server-side encryption of large payloads: `aws:kms` (default) or `AES256`. */

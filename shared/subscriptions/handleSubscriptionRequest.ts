@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SUBSCRIPTION_DEFAULTS } from './constants.js';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
@@ -45,8 +46,6 @@ export interface SubscriptionRouteDeps {
   /** Most Subscriptions that may exist; a create past it answers 422. @default SUBSCRIPTION_DEFAULTS.maxSubscriptions */
   readonly maxSubscriptions?: number;
 }
-
-export const SUBSCRIPTION_DEFAULTS = { maxSubscriptions: 100 } as const;
 
 /** Search parameters understood on `GET Subscription`; format ones are accepted and ignored. */
 const IGNORED_SEARCH_PARAMETERS = new Set(['_format', '_pretty']);
