@@ -31,6 +31,7 @@ import {
   type HealthLakeCredentials,
 } from '../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../shared/healthlake/HealthLakeClientPool.js';
+import { parseAllowedEndpoints } from '../shared/subscriptions/endpoints.js';
 import { DELIVERY_MESSAGE_SCHEMA, type DeliveryMessage } from '../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../shared/versions/InMemoryVersionLedger.js';
 
@@ -216,7 +217,12 @@ const run = async (
     now: Date.now,
     logger,
     metrics,
-    config: { queueUrl: 'bench.fifo', deadLetterQueueUrl: 'bench-dlq.fifo', defaultMaxAttempts: 5 },
+    config: {
+      queueUrl: 'bench.fifo',
+      deadLetterQueueUrl: 'bench-dlq.fifo',
+      defaultMaxAttempts: 5,
+      allowedEndpoints: new Set(parseAllowedEndpoints([endpoint])),
+    },
   });
   let failures = 0;
   for (const event of events(endpoint, WARMUP, 0)) {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { FhirApiClient, outcomeDiagnostics } from '../shared/operator/FhirApiClient.js';
+import { resetVersions } from '../shared/operator/ledgerOps.js';
 import { describeDlqMessage } from '../shared/operator/describeDlqMessage.js';
 import {
   deliveryState,
@@ -247,6 +248,16 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
           io.out('entry for the "tokens" list of the token secret (holds only the hash):');
           io.out(`  ${JSON.stringify(created.entry)}`);
         });
+        return 0;
+      }
+      case 'ledger': {
+        const target = rest[0];
+        if (sub !== 'reset' || !target || rest.length > 1) {
+          throw new UsageError('ledger needs: reset <Type> | reset <Type>/<id>');
+        }
+        const response = await resetVersions(api(), target);
+        if (response.status !== 200) return fail(io, response.status, response.body);
+        print(response.body, () => io.out(outcomeDiagnostics(response.body) ?? `reset ${target}`));
         return 0;
       }
       case 'send': {

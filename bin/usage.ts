@@ -18,6 +18,8 @@ commands
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
   backfill watch <jobId> [--interval s] [--timeout s]
   backfill cancel <jobId>
+  ledger reset <Type>[/<id>]          clear the version ledger and delivered versions of one resource or a
+                                      whole type ($reset-version, admin), so the next write is delivered
   send <files or folders...> [--parallel N]
                                       FHIR JSON, NDJSON and Bundles to the ingest API
   token create --name <name> [--scope write|admin]

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/backfill/constants.js';
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -123,8 +124,10 @@ export const connectorConfigSchema = z.strictObject({
       secret: secretReference.optional(),
       /** `_count` added to backfill searches that have none. @default 100 (worker default) */
       pageSize: int(1, 1000, 'resources per source page').optional(),
-      /** Most requests per second sent to the source server. @default 0 = unlimited */
-      requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').optional(),
+      /** Most requests per second sent to the source server per worker; 0 = unlimited. @default 10 */
+      requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').default(
+        DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+      ),
       /** For auth "sigv4": signing service and region. @default healthlake, the deployment region */
       sigv4: z
         .strictObject({
@@ -157,6 +160,10 @@ export const connectorConfigSchema = z.strictObject({
         5_242_880,
       ),
       throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
+      /** Deepest nesting of JSON objects and arrays in a body; deeper bodies answer 400. @default 100 */
+      maxJsonDepth: int(8, 10_000, 'levels of JSON nesting').default(100),
+      /** Seconds a `meta.lastUpdated` may lie ahead of the connector's clock before 422. @default 300 */
+      maxClockSkewSeconds: int(0, 604_800, 'seconds of clock skew').default(300),
       /** Custom domain the API is published at; default: the execute-api URL from the request. */
       publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
       /**
@@ -178,6 +185,8 @@ export const connectorConfigSchema = z.strictObject({
       throttlingBurstLimit: 200,
       maxRequestBytes: 5_242_880,
       adminPrincipalArns: [],
+      maxJsonDepth: 100,
+      maxClockSkewSeconds: 300,
     })
     .refine((value) => value.authMode !== 'bearer' || value.tokenSecret !== undefined, {
       error: 'authMode "bearer" needs "tokenSecret" ({"arn": ...} or {"name": ...})',

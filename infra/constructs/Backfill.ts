@@ -31,6 +31,8 @@ export interface BackfillProps {
   readonly entry: string;
   readonly serviceName: string;
   readonly source: SourceFhirServer;
+  /** Scripts run after bundling the worker (e.g. writing the FHIR validation definitions). @default none */
+  readonly bundlingScripts?: readonly string[];
   /** Messages per worker invocation. @default 1 (a message is one page of work) */
   readonly batchSize?: number;
   /** @default Duration.seconds(0) */
@@ -98,6 +100,8 @@ export class Backfill extends Construct {
       description: 'Reads backfill pages from the source FHIR server and enqueues deliveries',
       timeout,
       memorySize: 1024,
+      // Source resources are structure-validated as ingest validates them: ship the same definitions.
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       environment: {

@@ -150,6 +150,7 @@ export class HealthLakeConnectorStack extends Stack {
     this.backfill = new Backfill(this, 'Backfill', {
       entry: entries.backfillWorker,
       serviceName: services.backfill,
+      bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       source: {
         baseUrl: config.sourceFhir.baseUrl,
         auth: config.sourceFhir.auth,
@@ -199,6 +200,8 @@ export class HealthLakeConnectorStack extends Stack {
             config.ingest.adminPrincipalArns.length === 0
               ? undefined
               : config.ingest.adminPrincipalArns.join(','),
+          maxJsonDepth: String(config.ingest.maxJsonDepth),
+          maxClockSkewSeconds: String(config.ingest.maxClockSkewSeconds),
           publicBaseUrl: config.ingest.publicBaseUrl,
           connectorId: config.connectorId,
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),

@@ -33,6 +33,12 @@ export const createDelivererHandler = (deps: DelivererHandlerDeps): DelivererHan
     new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'healthlake-connector-deliverer' });
   const telemetry = createDeliveryTelemetry(logger, metrics);
   const batchDeps: BatchDeliveryDeps = { ...deps, telemetry };
+  if (deps.config.allowListProblem) {
+    // Said once, loudly, at start-up: every message will be dead-lettered with this cause.
+    logger.error('Delivery allow-list unusable: nothing will be delivered', {
+      problem: deps.config.allowListProblem,
+    });
+  }
 
   const deliver = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const batch = startBatchDelivery(event.Records, batchDeps, () => context.getRemainingTimeInMillis());

@@ -23,6 +23,8 @@ import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
+import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
+import { handleResetVersion } from '../../shared/versions/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { ENV } from '../../shared/config/constants.js';
 
@@ -60,7 +62,9 @@ export const ingestDepsFromEnv = (
 
   const write = writePipelineFromEnv(values, { logger });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
-  const routes: OptionalRoute[] = [];
+  // Admin operations: $reset-version clears a resource's (or a type's) version state.
+  const reset = new DynamoVersionStateReset({ client: document, tableName });
+  const routes: OptionalRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
   const deploymentOwnedId =
     values.autoSubscriptionEnabled && values.connectorId
       ? autoManagedSubscriptionId(values.connectorId)
@@ -79,7 +83,11 @@ export const ingestDepsFromEnv = (
     pipeline,
     observer: collector,
     logger,
-    limits: { maxBundleEntries: values.maxBundleEntries, validateResources: values.validateResources },
+    limits: {
+      maxBundleEntries: values.maxBundleEntries,
+      validateResources: values.validateResources,
+      maxClockSkewSeconds: values.maxClockSkewSeconds,
+    },
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {
         store,
@@ -90,7 +98,7 @@ export const ingestDepsFromEnv = (
         ...(deploymentOwnedId ? { deploymentOwnedId } : {}),
       }),
     routes,
-    triggerSubscription: routes.length > 0,
+    triggerSubscription: values.backfillQueueUrl !== undefined,
     authModes: values.authModes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
   });
   const clients: { destroy(): void }[] = [];
@@ -126,6 +134,7 @@ export const ingestDepsFromEnv = (
     logger,
     metrics,
     maxBodyBytes: values.maxBodyBytes,
+    maxJsonDepth: values.maxJsonDepth,
     ...(values.publicBaseUrl ? { publicBaseUrl: values.publicBaseUrl } : {}),
     destroy: () => {
       write.destroy();

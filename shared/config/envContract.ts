@@ -15,11 +15,11 @@
  * The contract test fails while a `stack` variable is never written, or the stack writes a variable
  * the function does not declare.
  */
-import { DEFAULT_PAGE_SIZE } from '../backfill/constants.js';
+import { DEFAULT_PAGE_SIZE, DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../backfill/constants.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
 import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
 import { SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
-import { INGEST_ENV } from '../ingest/constants.js';
+import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { ENV } from './constants.js';
 import { ConfigurationError } from './env.js';
@@ -370,6 +370,20 @@ export const INGEST_CONTRACT = {
     { min: 1024, max: 10 * 1024 * 1024 },
     'stack',
   ),
+  maxJsonDepth: intVar(
+    INGEST_ENV.maxJsonDepth,
+    'Deepest nesting of JSON objects and arrays in a body; deeper answers 400.',
+    INGEST_DEFAULTS.maxJsonDepth,
+    { min: 8, max: 10_000 },
+    'stack',
+  ),
+  maxClockSkewSeconds: intVar(
+    INGEST_ENV.maxClockSkewSeconds,
+    'Seconds meta.lastUpdated may lie ahead of the connector clock before 422.',
+    INGEST_DEFAULTS.maxClockSkewSeconds,
+    { min: 0, max: 7 * 24 * 3600 },
+    'stack',
+  ),
   publicBaseUrl: optionalVar(ENV.publicBaseUrl, 'Base URL of Location headers (unset = from the request).'),
   adminPrincipalArns: listVar(
     INGEST_ENV.adminPrincipalArns,
@@ -403,10 +417,11 @@ export const DELIVERER_CONTRACT = {
   deliveryQueueUrl: requiredVar(ENV.deliveryQueueUrl, 'The delivery queue it consumes (visibility changes).'),
   deliveryDlqUrl: requiredVar(ENV.deliveryDlqUrl, 'Its FIFO dead-letter queue (failures with their cause).'),
   healthLakeEndpoint: optionalVar(ENV.healthLakeEndpoint, 'The primary data store endpoint.'),
-  allowedEndpoints: endpointListVar(
+  // Read raw: the deliverer parses it (parseAllowedEndpoints) and fails closed, dead-lettering with
+  // the cause, rather than refusing to start (shared/delivery/config.ts).
+  allowedEndpoints: optionalVar(
     ENV.allowedEndpoints,
-    'Data store endpoints deliveries may target.',
-    false,
+    'Data store endpoints deliveries may target (with HEALTHLAKE_ENDPOINT); empty or unparsable = none.',
   ),
   healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
   healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
@@ -499,8 +514,8 @@ export const SOURCE_FHIR_ENV = {
   ),
   sourceRequestsPerSecond: intVar(
     ENV.sourceFhirRequestsPerSecond,
-    'Most requests per second to the source (0 = unlimited).',
-    0,
+    'Most requests per second to the source, per worker (0 = unlimited).',
+    DEFAULT_SOURCE_REQUESTS_PER_SECOND,
     { min: 0, max: 10_000 },
     'stack',
   ),

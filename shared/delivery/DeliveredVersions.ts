@@ -47,6 +47,16 @@ export class InMemoryDeliveredVersions implements DeliveredVersions {
     return found;
   }
 
+  /** Forgets the records (every endpoint) of resources whose `Type/id` key matches; returns how many. */
+  public forget(matches: (resourceKey: string) => boolean): number {
+    let removed = 0;
+    for (const key of [...this.versions.keys()]) {
+      const resource = key.slice(key.lastIndexOf(' ') + 1);
+      if (matches(resource) && this.versions.delete(key)) removed += 1;
+    }
+    return removed;
+  }
+
   public async record(target: DeliveryTarget, version: DeliveredVersion): Promise<'recorded' | 'superseded'> {
     const key = targetKey(target);
     const current = this.versions.get(key);

@@ -1,3 +1,4 @@
+import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import type { HealthLakeResponse } from '../healthlake/types.js';
 import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
 
@@ -31,7 +32,8 @@ const causeOf = (response: HealthLakeResponse, attempt: number, now: number): Fa
     attempt,
     at: new Date(now).toISOString(),
     ...(issue?.code ? { issueCode: issue.code } : {}),
-    ...(issue?.diagnostics ? { diagnostics: issue.diagnostics } : {}),
+    // HealthLake may echo the resource's values in diagnostics: scrubbed before a log or DLQ cause.
+    ...(issue?.diagnostics ? { diagnostics: scrubQuotedValues(issue.diagnostics) } : {}),
     ...(response.errorType ? { errorType: response.errorType } : {}),
     ...(response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds }),
   };

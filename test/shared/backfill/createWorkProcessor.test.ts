@@ -323,4 +323,61 @@ describe('Backfill worker on an in-memory source', () => {
     expect(processed).toBe(3);
     expect(loads).toBe(1);
   });
+
+  it('checks source resources as ingest does: a bad one is a failed id, the page goes on', async () => {
+    const bad = [
+      { resourceType: 'Patient', id: 'bad id!' },
+      { resourceType: 'Patient', id: 'wrong-type', birthDate: 19700101 },
+      JSON.parse('{"resourceType":"Patient","id":"polluting","__proto__":{"x":1}}') as FhirResource,
+      {
+        resourceType: 'Patient',
+        id: 'future',
+        meta: { versionId: '9', lastUpdated: '9999-12-31T00:00:00Z' },
+      },
+      { resourceType: 'NotAType', id: 'x' },
+      { id: 'no-type' },
+    ];
+    const source = listSource([patient('good'), ...(bad as FhirResource[])], 10);
+    const { pipeline, healthLake } = createPipeline([activeSubscription(SUBSCRIPTION, '[*]')]);
+    const harness = createHarness({
+      subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active', criteria: '[*]' } }),
+      source: {
+        ...source,
+        // A read answered with another resource is that id's failure, not the batch's.
+        read: async (type, id) => (id === 'swapped' ? patient('other') : source.read(type, id)),
+      },
+      pipeline,
+      compileCriteria,
+    });
+    const jobId = (
+      await handleBackfillRequest(
+        trigger([
+          { name: 'searchUrl', valueString: 'Patient?x=1' },
+          { name: 'resourceId', valueString: 'Patient/swapped' },
+          { name: 'resourceId', valueString: 'Patient/good' },
+        ]),
+        {
+          jobs: harness.jobs,
+          subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active' } }),
+          queue: harness.queue,
+        },
+      )
+    )?.headers?.['content-location']
+      ?.split('/')
+      .pop() as string;
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toMatchObject({ read: 9, failed: 7 });
+    expect([...(job?.failedIds ?? [])].sort()).toEqual([
+      '(resource without a valid type)',
+      'NotAType/x',
+      'Patient/(invalid id)',
+      'Patient/future',
+      'Patient/polluting',
+      'Patient/swapped',
+      'Patient/wrong-type',
+    ]);
+    expect([...healthLake.current.keys()]).toEqual(['Patient/good']);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../shared/config/env.js';
 import { delivererConfigFromEnv } from '../../../shared/delivery/config.js';
+import { parseAllowedEndpoints } from '../../../shared/subscriptions/endpoints.js';
 
 const base = {
   CONNECTOR_ID: 'prod-1',
@@ -31,7 +32,8 @@ describe('Function: delivererConfigFromEnv', () => {
       },
     });
     expect(config.role).toBeUndefined();
-    expect(config.batch.allowedEndpoints?.size).toBe(0);
+    expect(config.batch.allowedEndpoints.size).toBe(0);
+    expect(config.batch.allowListProblem).toMatch(/are empty: nothing is delivered/);
   });
 
   it('reads the customer role, ExternalId, retry count and allow-list', () => {
@@ -44,7 +46,32 @@ describe('Function: delivererConfigFromEnv', () => {
     });
     expect(config.role).toEqual({ roleArn: 'arn:aws:iam::1:role/r', externalId: 'ext' });
     expect(config.batch.defaultMaxAttempts).toBe(1);
-    expect([...(config.batch.allowedEndpoints ?? [])]).toEqual(['https://a/r4/', 'https://b/r4/']);
+    expect([...config.batch.allowedEndpoints]).toEqual(['https://a/r4/', 'https://b/r4/']);
+  });
+
+  it('parses the allow-list as ingest does: normalised, with HEALTHLAKE_ENDPOINT included', () => {
+    const config = delivererConfigFromEnv({
+      ...base,
+      ALLOWED_HEALTHLAKE_ENDPOINTS: 'HTTPS://HealthLake.us-east-1.amazonaws.com/datastore/a/r4',
+      HEALTHLAKE_ENDPOINT: 'https://healthlake.us-east-1.amazonaws.com/datastore/b/r4/',
+    });
+    expect([...config.batch.allowedEndpoints]).toEqual(
+      parseAllowedEndpoints([
+        'https://healthlake.us-east-1.amazonaws.com/datastore/a/r4',
+        'https://healthlake.us-east-1.amazonaws.com/datastore/b/r4/',
+      ]),
+    );
+    expect(config.batch.allowListProblem).toBeUndefined();
+  });
+
+  it('fails closed on an unparsable allow-list, saying why without quoting it', () => {
+    const config = delivererConfigFromEnv({
+      ...base,
+      ALLOWED_HEALTHLAKE_ENDPOINTS: 'https://user:secret@a/r4/',
+    });
+    expect(config.batch.allowedEndpoints.size).toBe(0);
+    expect(config.batch.allowListProblem).toMatch(/ALLOWED_HEALTHLAKE_ENDPOINTS is unparsable/);
+    expect(config.batch.allowListProblem).not.toContain('secret');
   });
 
   it('reads the STS session length within the one-hour role-chaining limit', () => {

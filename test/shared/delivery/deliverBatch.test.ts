@@ -28,7 +28,13 @@ const setup = (overrides: Partial<BatchDeliveryDeps> = {}) => {
     delivered,
     sqs: new SQSClient({ region: 'us-east-1' }),
     telemetry: { settled: (s) => settled.push(s), warn: (message) => warnings.push(message) },
-    config: { queueUrl: QUEUE, deadLetterQueueUrl: DLQ, defaultMaxAttempts: 3, backoff: { baseSeconds: 4 } },
+    config: {
+      queueUrl: QUEUE,
+      deadLetterQueueUrl: DLQ,
+      defaultMaxAttempts: 3,
+      backoff: { baseSeconds: 4 },
+      allowedEndpoints: new Set([TEST_ENDPOINT]),
+    },
     random: () => 1,
     ...overrides,
   };
@@ -318,5 +324,21 @@ describe('Function: startBatchDelivery', () => {
     await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
     expect(fake.calls).toHaveLength(0);
     expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)?.reason).toBe('endpoint-not-allowed');
+  });
+
+  it('fails closed: an empty allow-list delivers nothing and each cause says why', async () => {
+    const { deps, fake } = setup();
+    const record = sqsRecord(deliveryMessage());
+    const problem = 'ALLOWED_HEALTHLAKE_ENDPOINTS and HEALTHLAKE_ENDPOINT are empty';
+    const batch = startBatchDelivery([record], {
+      ...deps,
+      config: { ...deps.config, allowedEndpoints: new Set(), allowListProblem: problem },
+    });
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(fake.calls).toHaveLength(0);
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
+      reason: 'endpoint-not-allowed',
+      diagnostics: problem,
+    });
   });
 });
