@@ -11,6 +11,8 @@ export interface CliConfig {
   readonly dlqUrl?: string;
   readonly backfillQueueUrl?: string;
   readonly backfillDlqUrl?: string;
+  /** Connector id: the `connector` dimension of its CloudWatch metrics (deployed stacks). */
+  readonly connectorId?: string;
   /** CloudWatch endpoint override (compatible services, tests). */
   readonly cloudWatchEndpoint?: string;
   /** Where `/_local/*` is served (local mode only). */
@@ -31,6 +33,7 @@ export const GLOBAL_OPTIONS = {
   'backfill-dlq-url': { type: 'string' },
   'local-url': { type: 'string' },
   'cloudwatch-endpoint': { type: 'string' },
+  'connector-id': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -45,7 +48,7 @@ const text = (value: string | boolean | undefined): string | undefined =>
 /**
  * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
- * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL. Missing queue URLs are discovered from a running local
+ * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID. Missing queue URLs are discovered from a running local
  * connector's `/_local/config` (`discover`).
  */
 export const resolveCliConfig = async (
@@ -66,6 +69,7 @@ export const resolveCliConfig = async (
       ? await fetchLocalJson<LocalConfigView>(localUrl, 'config')
       : undefined;
   const token = text(flags.token) ?? text(env.HLC_TOKEN);
+  const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID);
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??
@@ -89,6 +93,7 @@ export const resolveCliConfig = async (
       local?.region ??
       'us-east-1',
     ...(token ? { token } : {}),
+    ...(connectorId ? { connectorId } : {}),
     ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     ...(deliveryQueueUrl ? { deliveryQueueUrl } : {}),

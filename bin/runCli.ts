@@ -268,6 +268,7 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
               ...(config.cloudWatchEndpoint ? { endpoint: config.cloudWatchEndpoint } : {}),
             },
             { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
+            config.connectorId,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
     if (json) {
@@ -293,9 +294,11 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
       }
       io.out(
-        `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
-          .map(([name, count]) => `${name} ${count}`)
-          .join(', ')}`,
+        cloudWatch.lastHour === undefined
+          ? 'last hour (CloudWatch): set --connector-id / HLC_CONNECTOR_ID to read the delivery counts'
+          : `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
+              .map(([name, count]) => `${name} ${count}`)
+              .join(', ')}`,
       );
     } else {
       io.out(

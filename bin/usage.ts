@@ -29,5 +29,6 @@ options (flag / environment)
                                       queue URLs (stack outputs when deployed; discovered from local mode)
   --cloudwatch-endpoint / HLC_CLOUDWATCH_ENDPOINT
                                       CloudWatch endpoint (deployed stacks: oldest message age, counts)
+  --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
   --json                              machine-readable output`;

@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
-import { ConnectorFunction } from './ConnectorFunction.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
 
 /** The source FHIR server backfill reads from. */
@@ -45,6 +45,8 @@ export interface BackfillProps {
   readonly encryptionKey?: kms.IKey;
   readonly logRetention?: logs.RetentionDays;
   readonly logEncryptionKey?: kms.IKey;
+  /** @default 'info' */
+  readonly logLevel?: ConnectorLogLevel;
   readonly environment?: Record<string, string>;
 }
 
@@ -100,6 +102,7 @@ export class Backfill extends Construct {
       memorySize: 1024,
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: {
         ...props.environment,
         [ENV.sourceFhirBaseUrl]: props.source.baseUrl,

@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
+import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
 import { Backfill } from '../constructs/Backfill.js';
@@ -116,7 +117,8 @@ export class HealthLakeConnectorStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    const fnDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const logDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const fnDefaults = { ...logDefaults, logLevel: config.logLevel } as const;
     const allowedEndpoints = config.dataStores.map((store) => store.endpoint);
     const pipelineEnvironment: Record<string, string> = {
       [ENV.connectorId]: config.connectorId,
@@ -166,7 +168,7 @@ export class HealthLakeConnectorStack extends Stack {
       environment: pipelineEnvironment,
       ...fnDefaults,
     });
-    this.state.bindReadWrite(this.backfill.worker);
+    this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);
     this.queues.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
@@ -188,7 +190,7 @@ export class HealthLakeConnectorStack extends Stack {
       },
       ...fnDefaults,
     });
-    this.state.bindReadWrite(this.ingest);
+    this.state.bindStores(this.ingest, FUNCTION_TABLE_STORES.ingest);
     this.queues.bindSender(this.ingest);
     this.payloads.bindWriter(this.ingest);
     this.backfill.bindSender(this.ingest);
@@ -202,11 +204,19 @@ export class HealthLakeConnectorStack extends Stack {
       this.ingest.addEnvironment(ENV.ingestTokenSecretId, secretId);
     }
     this.api = new IngestApi(this, 'IngestApi', {
+      // API Gateway metrics are keyed by ApiName: one per connector.
+      apiName: `HealthLakeConnector-${config.connectorId}`,
       handler: this.ingest,
       authMode: config.ingest.authMode,
       throttlingRateLimit: config.ingest.throttlingRateLimit,
       throttlingBurstLimit: config.ingest.throttlingBurstLimit,
-      ...fnDefaults,
+      executionLogs: config.ingest.executionLogs,
+      accountCloudWatchRole: config.ingest.apiGatewayAccountRole,
+      ...(config.ingest.waf === undefined ? {} : { waf: config.ingest.waf }),
+      ...(config.ingest.allowedSourceCidrs === undefined
+        ? {}
+        : { allowedSourceCidrs: config.ingest.allowedSourceCidrs }),
+      ...logDefaults,
     });
 
     // --- delivery ---------------------------------------------------------------------------------
@@ -217,6 +227,7 @@ export class HealthLakeConnectorStack extends Stack {
         : {
             mode: 'sameAccount',
             dataStoreArns: config.dataStores.map((store) => store.arn),
+            dataStoreRegion: config.dataStore.region,
             ...(config.healthLake.datastoreKmsKeyArn === undefined
               ? {}
               : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
@@ -234,7 +245,7 @@ export class HealthLakeConnectorStack extends Stack {
       ...fnDefaults,
     });
     const delivererFn = this.deliverer.function;
-    this.state.bindReadWrite(delivererFn);
+    this.state.bindStores(delivererFn, FUNCTION_TABLE_STORES.deliverer);
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
@@ -256,6 +267,7 @@ export class HealthLakeConnectorStack extends Stack {
 
     // --- monitoring -------------------------------------------------------------------------------
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      connectorId: config.connectorId,
       api: this.api.api,
       ingestFunction: this.ingest,
       delivererFunction: delivererFn,
@@ -272,7 +284,8 @@ export class HealthLakeConnectorStack extends Stack {
         account: config.dataStoreAccount,
       },
       topicEncryptionKey: this.dataKey,
-      dashboardName: `HealthLakeConnector-${config.connectorId}`,
+      // Dashboard names are global per account: the region keeps two regions' connectors apart.
+      dashboardName: `HealthLakeConnector-${config.connectorId}-${config.region}`,
       ...(config.alarms.email === undefined ? {} : { alarmEmail: config.alarms.email }),
     });
 

@@ -4,9 +4,10 @@
  * where it stopped (see createWorkProcessor).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import middy from '@middy/core';
@@ -19,7 +20,7 @@ import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSo
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
 import { ENV } from '../../shared/config/constants.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import { requireEnv } from '../../shared/config/env.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
@@ -72,8 +73,8 @@ export const createBackfillWorkerHandler = (deps: BackfillWorkerHandlerDeps): Ba
 
 /** Wires the real clients from the environment (Lambda and local mode). */
 const createFromEnv = () => {
-  const logger = new Logger({ serviceName: 'backfill-worker' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
+  const logger = loggerFromEnv('backfill-worker');
+  const metrics = metricsFromEnv('backfill-worker');
   const {
     pipeline,
     subscriptions,

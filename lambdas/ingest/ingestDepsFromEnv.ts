@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   DynamoJobStore,
   handleBackfillRequest,
@@ -7,6 +5,7 @@ import {
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
 import { ENV } from '../../shared/config/constants.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import { boolEnv, ConfigurationError, intEnv, optionalEnv } from '../../shared/config/env.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
@@ -47,8 +46,8 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       `${INGEST_ENV.tokenStore} must be secretsmanager or ssm, got "${tokenStore}"`,
     );
   }
-  const logger = new Logger({ serviceName: 'ingest' });
-  const metrics = new Metrics({ namespace: 'HealthLakeConnector', serviceName: 'ingest' });
+  const logger = loggerFromEnv('ingest', env);
+  const metrics = metricsFromEnv('ingest', env);
   const collector = new IngestMetricsCollector();
 
   const {

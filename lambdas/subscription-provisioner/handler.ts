@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ENV } from '../../shared/config/constants.js';
 import { requireEnv } from '../../shared/config/env.js';
+import { loggerFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import { DynamoSubscriptionStore } from '../../shared/subscriptions/DynamoSubscriptionStore.js';
 import { parseAllowedEndpoints } from '../../shared/subscriptions/endpoints.js';
 import { ensureAutoManagedSubscription } from '../../shared/subscriptions/ensureAutoManagedSubscription.js';
@@ -15,7 +15,7 @@ interface ProviderResponse {
   readonly Data?: Record<string, string>;
 }
 
-const logger = new Logger();
+const logger = loggerFromEnv('healthlake-connector-subscription-provisioner');
 const store = new DynamoSubscriptionStore({
   client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   tableName: requireEnv(ENV.stateTable),

@@ -1,12 +1,15 @@
-import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
+import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
 import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
 
 /** What `hlc status` reads from CloudWatch for a deployed stack. */
 export interface DeployedMetrics {
   /** Latest `ApproximateAgeOfOldestMessage` (Maximum, 1-minute periods, last 15 minutes) per queue. */
   readonly oldestMessageAgeSeconds: Readonly<Record<string, number | undefined>>;
-  /** Deliverer counts over the last hour (namespace HealthLakeConnector, service dimension). */
-  readonly lastHour: Readonly<Record<string, number>>;
+  /**
+   * Deliverer counts over the last hour (namespace HealthLakeConnector, connector and service
+   * dimensions); absent when no connector id was given.
+   */
+  readonly lastHour?: Readonly<Record<string, number>>;
 }
 
 /** The deliverer's metric names and `service` dimension (lambdas/deliverer/createDelivererHandler.ts). */
@@ -28,6 +31,7 @@ const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').po
 export const deployedMetrics = async (
   options: CloudWatchOptions,
   queues: Readonly<Record<string, string | undefined>>,
+  connectorId?: string,
 ): Promise<DeployedMetrics> => {
   const named = Object.entries(queues).filter((entry): entry is [string, string] => !!entry[1]);
   const ages = await Promise.all(
@@ -43,12 +47,15 @@ export const deployedMetrics = async (
       return [name, points.at(-1)?.value] as const;
     }),
   );
+  const oldestMessageAgeSeconds = Object.fromEntries(ages);
+  // GetMetricStatistics matches the exact dimension set, which includes the connector id.
+  if (connectorId === undefined) return { oldestMessageAgeSeconds };
   const counts = await Promise.all(
     COUNTS.map(async (metricName) => {
       const points = await getMetricStatistics(options, {
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensions: { service: DELIVERER_SERVICE },
+        dimensions: { [CONNECTOR_DIMENSION]: connectorId, service: DELIVERER_SERVICE },
         statistic: 'Sum',
         windowSeconds: 3600,
         periodSeconds: 3600,
@@ -56,5 +63,5 @@ export const deployedMetrics = async (
       return [metricName, points.reduce((sum, point) => sum + point.value, 0)] as const;
     }),
   );
-  return { oldestMessageAgeSeconds: Object.fromEntries(ages), lastHour: Object.fromEntries(counts) };
+  return { oldestMessageAgeSeconds, lastHour: Object.fromEntries(counts) };
 };
