@@ -301,5 +301,19 @@ export class HealthLakeConnectorStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // Log group names are generated (fixed names would block a redeploy after `cdk destroy`, which
+    // keeps the groups): the outputs name them.
+    const logGroups: Record<string, logs.ILogGroup | undefined> = {
+      IngestLogGroupName: this.ingest.functionLogGroup,
+      DelivererLogGroupName: delivererFn.functionLogGroup,
+      BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
+      SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
+      ApiAccessLogGroupName: this.api.accessLogGroup,
+      ApiExecutionLogGroupName: this.api.executionLogGroup,
+      WafLogGroupName: this.api.webAcl?.logGroup,
+    };
+    for (const [name, group] of Object.entries(logGroups)) {
+      if (group !== undefined) new CfnOutput(this, name, { value: group.logGroupName });
+    }
   }
 }

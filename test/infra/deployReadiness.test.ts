@@ -418,3 +418,38 @@ describe('cdk-nag with every deploy switch on', () => {
     }
   });
 });
+
+describe('README deployment guide', () => {
+  const readme = readFileSync(resolve(repoRoot, 'README.md'), 'utf8');
+
+  it('lists exactly the stack outputs the stack creates, and each log-group output names a group of the stack', () => {
+    const paragraph = /The stack outputs are ([\s\S]*?)\. If you set/.exec(readme)?.[1] ?? '';
+    const documented = [...paragraph.matchAll(/`(\w+)`/g)].map((match) => match[1] as string).sort();
+    const outputs = switchesOn.template.toJSON() as { Outputs: Record<string, { Value: unknown }> };
+    // RestApi adds its own `Endpoint` output (the same URL as IngestApiUrl).
+    const created = Object.keys(outputs.Outputs).filter((name) => !name.startsWith('IngestApiEndpoint'));
+    expect(documented).toEqual(created.sort());
+    const groups = Object.keys(resourcesOf(switchesOn.template, 'AWS::Logs::LogGroup'));
+    const logOutputs = Object.entries(outputs.Outputs).filter(([name]) => name.endsWith('LogGroupName'));
+    expect(logOutputs).toHaveLength(7);
+    for (const [, output] of logOutputs) {
+      expect(groups).toContain((output.Value as { Ref: string }).Ref);
+    }
+  });
+
+  it('gives the names the stack creates for the dashboard, the API and the WAF log group', () => {
+    const { config, template } = switchesOn;
+    const fill = (text: string) =>
+      text.replace('{connectorId}', config.connectorId).replace('{region}', config.region);
+    const dashboard = /Dashboard `(HealthLakeConnector-\{connectorId\}-\{region\})`/.exec(readme)?.[1];
+    expectResourceProperties(template, 'AWS::CloudWatch::Dashboard', {
+      DashboardName: fill(dashboard ?? ''),
+    });
+    const api = /REST API is named\s+`([^`]+)`/.exec(readme)?.[1];
+    expectResourceProperties(template, 'AWS::ApiGateway::RestApi', { Name: fill(api ?? '') });
+    const waf = /`(aws-waf-logs-[^`]+)`/.exec(readme)?.[1];
+    expectResourceProperties(template, 'AWS::Logs::LogGroup', { LogGroupName: fill(waf ?? '') });
+    // Function log groups have generated names: the README must not promise /aws/lambda/... names.
+    expect(readme).not.toContain('/aws/lambda/');
+  });
+});
