@@ -24,6 +24,9 @@ const ACCOUNT_PATTERN = /^\d{12}$/;
 const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 /** `arn:...:role/{path/}{name}`: IAM allows a path of up to 512 characters and a name of up to 64. */
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/){0,50}[\w+=,.@-]{1,64}$/;
+/** A role or user ARN (`{path/}{name}`, the same limits). */
+const IAM_PRINCIPAL_ARN_PATTERN =
+  /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/(?:[\w+=,.@-]+\/){0,50}[\w+=,.@-]{1,64}$/;
 /** An IPv4 or IPv6 address range in CIDR notation. */
 const CIDR_PATTERN =
   /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(?:3[0-2]|[12]?\d)|[0-9a-fA-F:]*:[0-9a-fA-F:]*\/(?:12[0-8]|1[01]\d|[1-9]?\d))$/;
@@ -230,6 +233,18 @@ export const connectorConfigSchema = z
           .min(1, { error: 'must list at least one range (leave it out to allow any source)' })
           .max(200, { error: 'must list at most 200 ranges (the resource policy is limited to 8 KB)' })
           .optional(),
+        /**
+         * IAM mode: the callers (IAM role or user ARNs; a role covers its sessions) granted the admin
+         * scope. Every other SigV4 caller may only write. @default [] (no IAM administrators)
+         */
+        adminPrincipalArns: z
+          .array(
+            z.string().regex(IAM_PRINCIPAL_ARN_PATTERN, {
+              error: 'must be an IAM role or user ARN (arn:aws:iam::{account}:role/{name})',
+            }),
+            { error: 'must be a list of IAM ARNs' },
+          )
+          .default([]),
       })
       .default({
         authMode: 'bearer',
@@ -238,6 +253,7 @@ export const connectorConfigSchema = z
         maxRequestBytes: 5_242_880,
         executionLogs: 'off',
         apiGatewayAccountRole: false,
+        adminPrincipalArns: [],
       })
       .refine((value) => value.authMode !== 'bearer' || value.tokenSecret !== undefined, {
         error: 'authMode "bearer" needs "tokenSecret" ({"arn": ...} or {"name": ...})',
@@ -258,13 +274,22 @@ export const connectorConfigSchema = z
           .gt(0, { error: 'must be more than 0 percent' })
           .max(100, { error: 'must be at most 100 percent' })
           .default(5),
+        /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
+        unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
       })
       .default({
         oldestMessageAgeSeconds: 900,
         delivererErrors: 1,
         ingest5xxRatePercent: 5,
         notSupportedDropRatePercent: 5,
+        unmatchedWrites: 1,
       }),
+    subscriptions: z
+      .strictObject({
+        /** Most Subscriptions that may exist; a create past it answers 422. */
+        maxCount: int(1, 10_000, 'Subscriptions').default(100),
+      })
+      .default({ maxCount: 100 }),
     logRetentionDays: z
       .number({ error: 'must be a number of days' })
       .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {

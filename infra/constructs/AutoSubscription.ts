@@ -4,8 +4,9 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/config/constants.js';
+import { envEntries, SUBSCRIPTION_PROVISIONER_CONTRACT } from '../../shared/config/envContract.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
+import { autoSubscriptionProperties } from '../../shared/subscriptions/autoSubscriptionProperties.js';
 import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import type { ConnectorState } from './ConnectorState.js';
 
@@ -47,7 +48,7 @@ export class AutoSubscription extends Construct {
       description: 'Creates or updates the auto-managed Subscription at deploy time',
       timeout: Duration.seconds(30),
       memorySize: 256,
-      environment: { [ENV.connectorId]: props.connectorId },
+      environment: envEntries(SUBSCRIPTION_PROVISIONER_CONTRACT, { connectorId: props.connectorId }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
@@ -65,13 +66,13 @@ export class AutoSubscription extends Construct {
     this.resource = new CustomResource(this, 'Subscription', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::AutoManagedSubscription',
-      properties: {
-        ConnectorId: props.connectorId,
-        Criteria: props.criteria ?? '[*]',
-        Endpoint: props.endpoint,
-        AllowedEndpoints: props.allowedEndpoints.join(','),
-        RetryCount: String(props.retryCount),
-      },
+      properties: autoSubscriptionProperties({
+        connectorId: props.connectorId,
+        criteria: props.criteria ?? '[*]',
+        endpoint: props.endpoint,
+        allowedEndpoints: props.allowedEndpoints,
+        retryCount: props.retryCount,
+      }),
     });
   }
 

@@ -16,7 +16,7 @@ export interface DelivererHandlerDeps extends Omit<BatchDeliveryDeps, 'telemetry
 }
 
 /** Service name when POWERTOOLS_SERVICE_NAME is not set. */
-const DELIVERER_SERVICE = 'healthlake-connector-deliverer';
+export const DELIVERER_SERVICE = 'healthlake-connector-deliverer';
 
 export type DelivererHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 

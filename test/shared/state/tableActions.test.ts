@@ -41,9 +41,12 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
 /** The files that wire each function's stores (its handler and ...FromEnv factories). */
 const WIRING_FILES: Record<keyof typeof FUNCTION_TABLE_STORES, readonly string[]> = {
   ingest: ['lambdas/ingest/ingestDepsFromEnv.ts', 'shared/ingest/writePipelineFromEnv.ts'],
-  deliverer: ['lambdas/deliverer/handler.ts'],
-  backfillWorker: ['lambdas/backfill-worker/handler.ts', 'shared/ingest/writePipelineFromEnv.ts'],
-  subscriptionProvisioner: ['lambdas/subscription-provisioner/handler.ts'],
+  deliverer: ['lambdas/deliverer/delivererHandlerFromEnv.ts'],
+  backfillWorker: [
+    'lambdas/backfill-worker/backfillWorkerHandlerFromEnv.ts',
+    'shared/ingest/writePipelineFromEnv.ts',
+  ],
+  subscriptionProvisioner: ['lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.ts'],
 };
 
 describe('Table actions per store and per function', () => {
