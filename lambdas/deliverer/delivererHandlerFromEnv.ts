@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +12,7 @@ import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFro
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { delivererConfigOf } from '../../shared/delivery/config.js';
 import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
+import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
 import { CredentialCache, fromProcessEnv } from '../../shared/healthlake/CredentialCache.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
@@ -40,7 +40,7 @@ export const delivererHandlerFromEnv = (
   const documents = DynamoDBDocumentClient.from(dynamo);
   const sts = new STSClient(awsClientConfig(values, values.stsEndpoint));
   const sqs = new SQSClient(awsClientConfig(values, values.sqsEndpoint));
-  const s3 = new S3Client(s3ClientConfig(values));
+  const s3 = lazyS3Client(s3ClientConfig(values));
   const credentials = new CredentialCache({
     sts,
     connectorId: config.connectorId,
