@@ -12,6 +12,8 @@ export interface CliConfig {
   readonly dlqUrl?: string;
   readonly backfillQueueUrl?: string;
   readonly backfillDlqUrl?: string;
+  /** Connector id: the `connector` dimension of its CloudWatch metrics (deployed stacks). */
+  readonly connectorId?: string;
   /** CloudWatch endpoint override (compatible services, tests). */
   readonly cloudWatchEndpoint?: string;
   /** The deliverer's event source mapping (stack output), or the function to find it by. */
@@ -40,6 +42,7 @@ export const GLOBAL_OPTIONS = {
   'delivery-mapping-id': { type: 'string' },
   'deliverer-function': { type: 'string' },
   'lambda-endpoint': { type: 'string' },
+  'connector-id': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -54,7 +57,7 @@ const text = (value: string | boolean | undefined): string | undefined =>
 /**
  * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
- * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
+ * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
  * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA). Missing queue URLs are discovered from a running local
  * connector's `/_local/config` (`discover`).
  */
@@ -76,6 +79,7 @@ export const resolveCliConfig = async (
     options.discover && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
       ? await fetchLocalJson<LocalConfigView>(localUrl, 'config', token)
       : undefined;
+  const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID);
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??
@@ -103,6 +107,7 @@ export const resolveCliConfig = async (
       local?.region ??
       'us-east-1',
     ...(token ? { token } : {}),
+    ...(connectorId ? { connectorId } : {}),
     ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
     ...(deliveryMappingId ? { deliveryMappingId } : {}),
     ...(delivererFunction ? { delivererFunction } : {}),

@@ -373,6 +373,7 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
               ...(config.cloudWatchEndpoint ? { endpoint: config.cloudWatchEndpoint } : {}),
             },
             { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
+            config.connectorId,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
     if (json) {
@@ -407,13 +408,17 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
       }
       io.out(
-        `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
-          .map(([name, count]) => `${name} ${count}`)
-          .join(', ')}`,
+        cloudWatch.lastHour === undefined
+          ? 'last hour (CloudWatch): set --connector-id / HLC_CONNECTOR_ID to read the delivery and unmatched-write counts'
+          : `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
+              .map(([name, count]) => `${name} ${count}`)
+              .join(', ')}`,
       );
-      io.out(
-        unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
-      );
+      if (cloudWatch.lastHour !== undefined) {
+        io.out(
+          unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
+        );
+      }
     } else {
       io.out(
         `oldest message age and delivery counts: not available (${cloudWatch?.message ?? 'no CloudWatch'}); see ` +

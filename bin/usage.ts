@@ -40,5 +40,6 @@ options (flag / environment)
                                       the deliverer's event source mapping (stack outputs), for delivery
   --lambda-endpoint / HLC_LAMBDA_ENDPOINT
                                       Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
+  --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
   --json                              machine-readable output`;

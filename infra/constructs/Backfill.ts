@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
-import { ConnectorFunction } from './ConnectorFunction.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
 
 /** The source FHIR server backfill reads from. */
@@ -47,6 +47,8 @@ export interface BackfillProps {
   readonly encryptionKey?: kms.IKey;
   readonly logRetention?: logs.RetentionDays;
   readonly logEncryptionKey?: kms.IKey;
+  /** @default 'info' */
+  readonly logLevel?: ConnectorLogLevel;
   readonly environment?: Record<string, string>;
 }
 
@@ -104,6 +106,7 @@ export class Backfill extends Construct {
       ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: {
         ...props.environment,
         [ENV.sourceFhirBaseUrl]: props.source.baseUrl,

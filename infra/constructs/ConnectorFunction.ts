@@ -38,6 +38,17 @@ const afterBundlingHooks = (
   ],
 });
 
+/** Log levels a connector function can run at (the configuration's `logLevel`). */
+export type ConnectorLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Lambda's application log filter for each level, so it never drops lines Powertools wrote. */
+const APPLICATION_LOG_LEVEL = {
+  debug: lambda.ApplicationLogLevel.DEBUG,
+  info: lambda.ApplicationLogLevel.INFO,
+  warn: lambda.ApplicationLogLevel.WARN,
+  error: lambda.ApplicationLogLevel.ERROR,
+} as const satisfies Record<ConnectorLogLevel, lambda.ApplicationLogLevel>;
+
 /** The runtime every connector function uses (nodejs24.x: supported until 2028-04-30). */
 export const CONNECTOR_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -51,6 +62,12 @@ export interface ConnectorFunctionProps extends Omit<
    * Powertools service name: the `service` dimension of the function's EMF metrics and its logs.
    */
   readonly serviceName: string;
+  /**
+   * Level of the function's logs: POWERTOOLS_LOG_LEVEL and Lambda's application log level (JSON
+   * logging filters below it, and Powertools follows the stricter of the two).
+   * @default 'info'
+   */
+  readonly logLevel?: ConnectorLogLevel;
   /**
    * Days the function's log group keeps events.
    * @default logs.RetentionDays.ONE_YEAR
@@ -101,6 +118,7 @@ export class ConnectorFunction extends NodejsFunction {
       serviceName,
       logRetention,
       logEncryptionKey,
+      logLevel = 'info',
       roleName,
       environment,
       assetFiles = [],
@@ -135,7 +153,7 @@ export class ConnectorFunction extends NodejsFunction {
       role: serviceRole,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      applicationLogLevelV2: APPLICATION_LOG_LEVEL[logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: lambda.Tracing.ACTIVE,
       awsSdkConnectionReuse: false,
@@ -143,6 +161,7 @@ export class ConnectorFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: logLevel.toUpperCase(),
         ...environment,
       },
       bundling: {

@@ -6,7 +6,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DELIVERER_CONTRACT, envEntries } from '../../shared/config/envContract.js';
-import { ConnectorFunction } from './ConnectorFunction.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 
 /** The HealthLake data-plane actions the connector needs: writes only, never reads or searches. */
 export const HEALTHLAKE_WRITE_ACTIONS = [
@@ -14,6 +14,31 @@ export const HEALTHLAKE_WRITE_ACTIONS = [
   'healthlake:UpdateResource',
   'healthlake:DeleteResource',
 ] as const;
+
+/**
+ * What a HealthLake writer needs on a data store's customer-managed key, per the HealthLake developer
+ * guide (Encryption at rest): kms:DescribeKey (every operation), kms:GenerateDataKey (writes) and
+ * kms:CreateGrant; kms:Decrypt only serves reads and searches, which the deliverer never makes. Both
+ * only through HealthLake in the data store's region, and grants only for AWS resources.
+ * https://docs.aws.amazon.com/healthlake/latest/devguide/encryption-at-rest.html
+ */
+export const healthLakeKeyStatements = (keyArn: string, dataStoreRegion: string): iam.PolicyStatement[] => {
+  const viaHealthLake = { 'kms:ViaService': `healthlake.${dataStoreRegion}.amazonaws.com` };
+  return [
+    new iam.PolicyStatement({
+      sid: 'UseHealthLakeDataStoreKey',
+      actions: ['kms:DescribeKey', 'kms:GenerateDataKey'],
+      resources: [keyArn],
+      conditions: { StringEquals: viaHealthLake },
+    }),
+    new iam.PolicyStatement({
+      sid: 'GrantHealthLakeDataStoreKey',
+      actions: ['kms:CreateGrant'],
+      resources: [keyArn],
+      conditions: { StringEquals: viaHealthLake, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+  ];
+};
 
 /** How the deliverer reaches HealthLake. */
 export type HealthLakeAccess =
@@ -32,6 +57,8 @@ export type HealthLakeAccess =
       readonly dataStoreArns: readonly string[];
       /** The data stores' customer-managed key, if any. */
       readonly dataStoreKmsKeyArn?: string;
+      /** Region of the data stores (the key is used through HealthLake there). */
+      readonly dataStoreRegion: string;
     };
 
 export interface DelivererProps {
@@ -54,6 +81,8 @@ export interface DelivererProps {
   readonly roleName?: string;
   readonly logRetention?: logs.RetentionDays;
   readonly logEncryptionKey?: kms.IKey;
+  /** @default 'info' */
+  readonly logLevel?: ConnectorLogLevel;
   /** Extra environment (endpoint, region, connector id...). */
   readonly environment?: Record<string, string>;
 }
@@ -91,6 +120,7 @@ export class Deliverer extends Construct {
       ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: { ...props.environment },
     });
 
@@ -120,13 +150,9 @@ export class Deliverer extends Construct {
         }),
       );
       if (access.dataStoreKmsKeyArn !== undefined) {
-        this.function.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: 'UseHealthLakeDataStoreKey',
-            actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            resources: [access.dataStoreKmsKeyArn],
-          }),
-        );
+        for (const statement of healthLakeKeyStatements(access.dataStoreKmsKeyArn, access.dataStoreRegion)) {
+          this.function.addToRolePolicy(statement);
+        }
       }
     }
 

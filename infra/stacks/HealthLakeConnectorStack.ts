@@ -10,6 +10,7 @@ import {
   INGEST_CONTRACT,
   WRITE_PIPELINE_ENV,
 } from '../../shared/config/envContract.js';
+import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
 import { Backfill } from '../constructs/Backfill.js';
@@ -121,12 +122,14 @@ export class HealthLakeConnectorStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    const fnDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const logDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const fnDefaults = { ...logDefaults, logLevel: config.logLevel } as const;
     const allowedEndpoints = config.dataStores.map((store) => store.endpoint);
     // Each function gets exactly its contract's variables (shared/config/envContract.ts); the
     // bind* helpers add the resource names with their grants.
     const retryCount = String(config.delivery.retryCount);
     const pipelineEnvironment = envEntries(WRITE_PIPELINE_ENV, {
+      connectorId: config.connectorId,
       allowedEndpoints: allowedEndpoints.join(','),
       deliveryRetryCount: retryCount,
     });
@@ -178,7 +181,7 @@ export class HealthLakeConnectorStack extends Stack {
       environment: pipelineEnvironment,
       ...fnDefaults,
     });
-    this.state.bindReadWrite(this.backfill.worker);
+    this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);
     this.queues.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
@@ -203,13 +206,12 @@ export class HealthLakeConnectorStack extends Stack {
           maxJsonDepth: String(config.ingest.maxJsonDepth),
           maxClockSkewSeconds: String(config.ingest.maxClockSkewSeconds),
           publicBaseUrl: config.ingest.publicBaseUrl,
-          connectorId: config.connectorId,
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
         }),
       },
       ...fnDefaults,
     });
-    this.state.bindReadWrite(this.ingest);
+    this.state.bindStores(this.ingest, FUNCTION_TABLE_STORES.ingest);
     this.queues.bindSender(this.ingest);
     this.payloads.bindWriter(this.ingest);
     this.backfill.bindSender(this.ingest);
@@ -223,11 +225,19 @@ export class HealthLakeConnectorStack extends Stack {
       this.ingest.addEnvironment(ENV.ingestTokenSecretId, secretId);
     }
     this.api = new IngestApi(this, 'IngestApi', {
+      // API Gateway metrics are keyed by ApiName: one per connector.
+      apiName: `HealthLakeConnector-${config.connectorId}`,
       handler: this.ingest,
       authMode: config.ingest.authMode,
       throttlingRateLimit: config.ingest.throttlingRateLimit,
       throttlingBurstLimit: config.ingest.throttlingBurstLimit,
-      ...fnDefaults,
+      executionLogs: config.ingest.executionLogs,
+      accountCloudWatchRole: config.ingest.apiGatewayAccountRole,
+      ...(config.ingest.waf === undefined ? {} : { waf: config.ingest.waf }),
+      ...(config.ingest.allowedSourceCidrs === undefined
+        ? {}
+        : { allowedSourceCidrs: config.ingest.allowedSourceCidrs }),
+      ...logDefaults,
     });
 
     // --- delivery ---------------------------------------------------------------------------------
@@ -238,6 +248,7 @@ export class HealthLakeConnectorStack extends Stack {
         : {
             mode: 'sameAccount',
             dataStoreArns: config.dataStores.map((store) => store.arn),
+            dataStoreRegion: config.dataStore.region,
             ...(config.healthLake.datastoreKmsKeyArn === undefined
               ? {}
               : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
@@ -261,7 +272,7 @@ export class HealthLakeConnectorStack extends Stack {
       ...fnDefaults,
     });
     const delivererFn = this.deliverer.function;
-    this.state.bindReadWrite(delivererFn);
+    this.state.bindStores(delivererFn, FUNCTION_TABLE_STORES.deliverer);
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
@@ -283,6 +294,7 @@ export class HealthLakeConnectorStack extends Stack {
 
     // --- monitoring -------------------------------------------------------------------------------
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      connectorId: config.connectorId,
       api: this.api.api,
       ingestFunction: this.ingest,
       delivererFunction: delivererFn,
@@ -299,7 +311,8 @@ export class HealthLakeConnectorStack extends Stack {
         account: config.dataStoreAccount,
       },
       topicEncryptionKey: this.dataKey,
-      dashboardName: `HealthLakeConnector-${config.connectorId}`,
+      // Dashboard names are global per account: the region keeps two regions' connectors apart.
+      dashboardName: `HealthLakeConnector-${config.connectorId}-${config.region}`,
       ...(config.alarms.email === undefined ? {} : { alarmEmail: config.alarms.email }),
     });
 
@@ -320,5 +333,19 @@ export class HealthLakeConnectorStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // Log group names are generated (fixed names would block a redeploy after `cdk destroy`, which
+    // keeps the groups): the outputs name them.
+    const logGroups: Record<string, logs.ILogGroup | undefined> = {
+      IngestLogGroupName: this.ingest.functionLogGroup,
+      DelivererLogGroupName: delivererFn.functionLogGroup,
+      BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
+      SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
+      ApiAccessLogGroupName: this.api.accessLogGroup,
+      ApiExecutionLogGroupName: this.api.executionLogGroup,
+      WafLogGroupName: this.api.webAcl?.logGroup,
+    };
+    for (const [name, group] of Object.entries(logGroups)) {
+      if (group !== undefined) new CfnOutput(this, name, { value: group.logGroupName });
+    }
   }
 }

@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
@@ -12,9 +10,9 @@ import {
   readEnv,
   sourceFhirRules,
 } from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { createBackfillWorkerHandler, type BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
 
@@ -34,9 +32,8 @@ export const backfillWorkerHandlerFromEnv = (
   sinks: RuntimeSinks = {},
 ): Destroyable<BackfillWorkerHandler> => {
   const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker', sourceFhirRules);
-  const logger = sinks.logger ?? new Logger({ serviceName: 'backfill-worker' });
-  const metrics =
-    sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
+  const logger = sinks.logger ?? loggerFromEnv('backfill-worker', env);
+  const metrics = sinks.metrics ?? metricsFromEnv('backfill-worker', env);
   const write = writePipelineFromEnv(values, { logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const secrets = new SecretsProvider({ awsSdkV3Client: secretsClient });

@@ -7,6 +7,7 @@ import {
   readEnv,
   s3ClientConfig,
 } from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { delivererConfigOf } from '../../shared/delivery/config.js';
 import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
@@ -14,7 +15,11 @@ import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
 import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
-import { createDelivererHandler, type DelivererHandler } from './createDelivererHandler.js';
+import {
+  createDelivererHandler,
+  DELIVERER_SERVICE,
+  type DelivererHandler,
+} from './createDelivererHandler.js';
 
 /**
  * The deliverer Lambda handler from its environment (`DELIVERER_CONTRACT`): SDK clients, HealthLake
@@ -60,7 +65,8 @@ export const delivererHandlerFromEnv = (
     credentialsRejected: () => credentials.refresh(),
     now: Date.now,
     config: config.batch,
-    ...sinks,
+    logger: sinks.logger ?? loggerFromEnv(DELIVERER_SERVICE, env),
+    metrics: sinks.metrics ?? metricsFromEnv(DELIVERER_SERVICE, env),
   });
   return Object.assign((...args: Parameters<DelivererHandler>) => handler(...args), {
     destroy: () => {

@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
@@ -9,9 +7,9 @@ import {
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
 import { awsClientConfig, INGEST_CONTRACT, readEnv } from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
 import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
@@ -56,8 +54,8 @@ export const ingestDepsFromEnv = (
     }
     return [];
   });
-  const logger = sinks.logger ?? new Logger({ serviceName: 'ingest' });
-  const metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest' });
+  const logger = sinks.logger ?? loggerFromEnv('ingest', env);
+  const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
   const collector = new IngestMetricsCollector();
 
   const write = writePipelineFromEnv(values, { logger });

@@ -228,7 +228,12 @@ export const envEntries = <C extends EnvContract>(
 };
 
 /** Variables consumed by Node.js and Powertools themselves (ConnectorFunction sets them), not by our code. */
-export const PLATFORM_VARIABLES = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
+export const PLATFORM_VARIABLES = [
+  'NODE_OPTIONS',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+];
 
 // --- AWS SDK ------------------------------------------------------------------------------------
 
@@ -297,9 +302,16 @@ export const s3ClientConfig = (
 
 // --- Function contracts -------------------------------------------------------------------------
 
+/** The connector id as every function's `connector` metric dimension (shared/config/powertoolsFromEnv.ts). */
+const metricDimensionConnectorId = optionalVar(
+  ENV.connectorId,
+  'Connector id: the `connector` dimension of every metric the function publishes.',
+);
+
 /** What the write pipeline (ingest and backfill worker) reads. */
 export const WRITE_PIPELINE_ENV = {
   ...AWS_RUNTIME_ENV,
+  connectorId: metricDimensionConnectorId,
   sqsEndpoint: endpointVar('sqs'),
   s3Endpoint: endpointVar('s3'),
   dynamodbEndpoint: endpointVar('dynamodb'),
@@ -396,7 +408,10 @@ export const INGEST_CONTRACT = {
     { min: 1, max: 10_000 },
     'stack',
   ),
-  connectorId: optionalVar(ENV.connectorId, 'Connector id: derives the deployment-owned Subscription id.'),
+  connectorId: optionalVar(
+    ENV.connectorId,
+    'Connector id: the `connector` metric dimension, and derives the deployment-owned Subscription id.',
+  ),
   autoSubscriptionEnabled: boolVar(
     ENV.autoSubscription,
     'The deployment owns its auto-managed Subscription: the API refuses to change or delete it.',
@@ -412,7 +427,10 @@ export const DELIVERER_CONTRACT = {
   s3Endpoint: endpointVar('s3'),
   dynamodbEndpoint: endpointVar('dynamodb'),
   stsEndpoint: endpointVar('sts'),
-  connectorId: requiredVar(ENV.connectorId, 'Connector id: names STS sessions.'),
+  connectorId: requiredVar(
+    ENV.connectorId,
+    'Connector id: names STS sessions; the `connector` metric dimension.',
+  ),
   stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table.'),
   deliveryQueueUrl: requiredVar(ENV.deliveryQueueUrl, 'The delivery queue it consumes (visibility changes).'),
   deliveryDlqUrl: requiredVar(ENV.deliveryDlqUrl, 'Its FIFO dead-letter queue (failures with their cause).'),
@@ -546,6 +564,7 @@ export const BACKFILL_WORKER_CONTRACT = {
 /** The deploy-time subscription provisioner (lambdas/subscription-provisioner). */
 export const SUBSCRIPTION_PROVISIONER_CONTRACT = {
   ...AWS_RUNTIME_ENV,
+  connectorId: metricDimensionConnectorId,
   dynamodbEndpoint: endpointVar('dynamodb'),
   stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table.'),
 } as const;

@@ -25,6 +25,12 @@ export const DELIVERER_ENV = {
 /** CloudWatch namespace of the connector's metrics. */
 export const METRICS_NAMESPACE = 'HealthLakeConnector';
 
+/**
+ * Dimension every connector metric carries (a Powertools default dimension, the connector id), so two
+ * connectors in one account and region never mix their metrics; alarms and the dashboard filter on it.
+ */
+export const CONNECTOR_DIMENSION = 'connector';
+
 /** Metric names the deliverer emits (EMF). */
 export const DELIVERY_METRICS = {
   delivered: 'Delivered',

@@ -178,12 +178,14 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        LoggingConfig: { LogFormat: 'JSON' },
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
         TracingConfig: { Mode: 'Active' },
         Environment: {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            [ENV.connectorId]: config.connectorId,
           },
         },
       });
@@ -254,7 +256,8 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
           ThrottlingRateLimit: 100,
           ThrottlingBurstLimit: 200,
           DataTraceEnabled: false,
-          LoggingLevel: 'ERROR',
+          // Execution logs are opt-in (ingest.executionLogs); the access log covers every request.
+          LoggingLevel: 'OFF',
         }),
       ]),
     });
@@ -355,10 +358,14 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     expect(drops).toMatchObject({ Threshold: 5 });
     expect(JSON.stringify(drops)).toContain('DroppedNotSupported');
     expect(JSON.stringify(drops)).toContain(`{"Name":"service","Value":"${SERVICE_NAMES.deliverer}"}`);
+    expect(JSON.stringify(drops)).toContain(`{"Name":"connector","Value":"${config.connectorId}"}`);
     expect(byId('BackfillJobsFailed')).toMatchObject({
       Namespace: METRICS_NAMESPACE,
       MetricName: 'BackfillJobsFailed',
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.backfill }],
+      Dimensions: [
+        { Name: 'connector', Value: config.connectorId },
+        { Name: 'service', Value: SERVICE_NAMES.backfill },
+      ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
@@ -366,7 +373,10 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     expect(byId('WritesUnmatched')).toMatchObject({
       Namespace: METRICS_NAMESPACE,
       MetricName: 'WritesUnmatched',
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.ingest }],
+      Dimensions: [
+        { Name: 'connector', Value: config.connectorId },
+        { Name: 'service', Value: SERVICE_NAMES.ingest },
+      ],
       Statistic: 'Sum',
       Period: 300,
       Threshold: 1,
@@ -384,15 +394,23 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     expect(Object.keys(alarms)).toHaveLength(10);
   });
 
-  it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {
+  it("queries the service names the stack gives Powertools, so alarms see the handlers' metrics", () => {
+    const variables = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map(
+      (fn) => (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {},
+    );
+    const services = variables.map((vars) => vars.POWERTOOLS_SERVICE_NAME).filter(Boolean);
+    expect(services).toEqual(
+      expect.arrayContaining([SERVICE_NAMES.ingest, SERVICE_NAMES.deliverer, SERVICE_NAMES.backfill]),
+    );
+    // Handlers take the service from POWERTOOLS_SERVICE_NAME, and their fallback names match too.
     const sourceOf = (dir: string) =>
       readdirSync(join(repoRoot, 'lambdas', dir))
         .filter((file) => file.endsWith('.ts'))
         .map((file) => readFileSync(join(repoRoot, 'lambdas', dir, file), 'utf8'))
         .join('\n');
-    expect(sourceOf('ingest')).toContain(`serviceName: '${SERVICE_NAMES.ingest}'`);
-    expect(sourceOf('deliverer')).toContain(`serviceName: '${SERVICE_NAMES.deliverer}'`);
-    expect(sourceOf('backfill-worker')).toContain(`serviceName: '${SERVICE_NAMES.backfill}'`);
+    expect(sourceOf('ingest')).toContain(`metricsFromEnv('${SERVICE_NAMES.ingest}'`);
+    expect(sourceOf('deliverer')).toContain(`'${SERVICE_NAMES.deliverer}'`);
+    expect(sourceOf('backfill-worker')).toContain(`metricsFromEnv('${SERVICE_NAMES.backfill}'`);
   });
 
   it('draws a dashboard with flow, latency percentiles, backfill and AWS/HealthLake metrics', () => {
@@ -415,7 +433,9 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     }
     // Ingest counts are split by ResourceType, so the dashboard sums every dimension set.
     expect(body).toContain(`SELECT SUM(Ingested) FROM`);
-    expect(body).toContain(`WHERE service = '${SERVICE_NAMES.ingest}'`);
+    expect(body).toContain(
+      `WHERE connector = '${config.connectorId}' AND service = '${SERVICE_NAMES.ingest}'`,
+    );
   });
 });
 
@@ -507,7 +527,8 @@ describe('Stack: CustomerAccessStack', () => {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: {
-              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] },
+              // @aws-cdk/core:enablePartitionLiterals: the partition of the stack's region, literally.
+              AWS: 'arn:aws:iam::111111111111:root',
             },
             Condition: {
               StringEquals: { 'sts:ExternalId': 'replace-with-a-long-random-external-id' },
@@ -533,7 +554,8 @@ describe('Stack: CustomerAccessStack', () => {
       {
         Sid: 'WriteHealthLakeDataStores',
         Effect: 'Allow',
-        Action: ['healthlake:CreateResource', 'healthlake:UpdateResource', 'healthlake:DeleteResource'],
+        // @aws-cdk/aws-iam:minimizePolicies sorts the actions.
+        Action: ['healthlake:CreateResource', 'healthlake:DeleteResource', 'healthlake:UpdateResource'],
         Resource: 'arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/0123456789abcdef0123456789abcdef',
       },
     ]);
