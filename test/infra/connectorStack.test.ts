@@ -387,7 +387,10 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       AlarmDescription: expect.stringMatching(/^HealthLake access denied/),
       Namespace: METRICS_NAMESPACE,
       MetricName: 'AccessDenied',
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.deliverer }],
+      Dimensions: [
+        { Name: 'connector', Value: 'example_connector' },
+        { Name: 'service', Value: SERVICE_NAMES.deliverer },
+      ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });

@@ -81,9 +81,10 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
         Sid: 'WriteHealthLakeDataStores',
         Effect: 'Allow',
         Action: ['healthlake:CreateResource', 'healthlake:DeleteResource', 'healthlake:UpdateResource'],
+        // (minimizePolicies sorts the resources too.)
         Resource: [
-          `arn:aws:healthlake:us-east-1:111111111111:datastore/fhir/${STORE_A}`,
           `arn:aws:healthlake:eu-west-2:111111111111:datastore/fhir/${STORE_B}`,
+          `arn:aws:healthlake:us-east-1:111111111111:datastore/fhir/${STORE_A}`,
         ],
       },
     ]);
