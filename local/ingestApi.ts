@@ -28,6 +28,8 @@ export interface IngestApiDeps {
   readonly subscriptionStore: SubscriptionStore;
   readonly subscriptionCache: ActiveSubscriptionCache;
   readonly allowedEndpoints: readonly string[];
+  /** The deployment's delivery retry limit: a Subscription asking for more gets a warning. */
+  readonly maxDeliveryRetryCount?: number;
   readonly jobs: JobStore;
   readonly workQueue: WorkQueue;
   readonly logger: LocalLogger;
@@ -54,6 +56,9 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
       handleSubscriptionRequest(request, {
         store: deps.subscriptionStore,
         allowedEndpoints: deps.allowedEndpoints,
+        ...(deps.maxDeliveryRetryCount === undefined
+          ? {}
+          : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
         logger,
         onChange: () => deps.subscriptionCache.invalidate(),
       }),

@@ -368,6 +368,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       subscriptionStore,
       subscriptionCache,
       allowedEndpoints,
+      maxDeliveryRetryCount: config.deliveryRetryCount,
       jobs,
       workQueue,
       logger: logger.child('ingest'),

@@ -60,6 +60,11 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
     document,
     sqs,
   } = writePipelineFromEnv(env, { logger });
+  // A Subscription without channel.endpoint goes to the deployment's primary data store (Smile CDR style).
+  const primaryEndpoint = optionalEnv(ENV.healthLakeEndpoint, '', env);
+  const maxDeliveryRetryCount = env[ENV.deliveryRetryCount]
+    ? intEnv(ENV.deliveryRetryCount, 0, { min: 0, max: 999 }, env)
+    : undefined;
   const routes: OptionalRoute[] = [];
   const backfillQueueUrl = env[ENV.backfillQueueUrl];
   if (backfillQueueUrl) {
@@ -89,6 +94,8 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       handleSubscriptionRequest(request, {
         store,
         allowedEndpoints,
+        ...(primaryEndpoint ? { primaryEndpoint } : {}),
+        ...(maxDeliveryRetryCount === undefined ? {} : { maxDeliveryRetryCount }),
         logger,
         onChange: () => cache.invalidate(),
       }),

@@ -62,5 +62,17 @@ export const SUBSCRIPTION_EXTENSIONS = {
   stripVersionIds: `${HAPI_EXTENSION_PREFIX}subscription-resthook-strip-version-ids`,
 } as const;
 
+/** Smile CDR channel extensions (seed 001, 003): replication settings and Smile's own wiring. */
+export const SMILE_EXTENSION_PREFIX = 'https://smilecdr.com/fhir/ns/StructureDefinition/';
+export const SMILE_EXTENSIONS = {
+  replicateMode: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-mode`,
+  replicateIdPrefix: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-id-prefix`,
+  replicateIdPrefixSelector: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-id-prefix-selector`,
+  replicateStripIdPrefix: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-id-prefix`,
+  replicateStripReferenceBaseUrl: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-reference-base-url`,
+  deliveryClass: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-delivery-class`,
+  healthLakeSenderModuleId: `${SMILE_EXTENSION_PREFIX}subscription-channel-awshealthlake-sender-module-id`,
+} as const;
+
 /** The largest SQS message body, in bytes (1 MiB). Larger payloads go to S3. */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;

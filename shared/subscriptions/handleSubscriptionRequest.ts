@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
 import {
@@ -7,6 +7,7 @@ import {
   forResponse,
   gone,
   httpStatusOf,
+  issue,
   methodNotAllowed,
   notFound,
   notSupported,
@@ -32,6 +33,10 @@ export interface SubscriptionRouteDeps {
   readonly newId?: () => string;
   /** Called after every change (e.g. `cache.invalidate()` when the cache lives in the same process). */
   readonly onChange?: (subscriptionId: string) => void;
+  /** Data store used when a Subscription has no `channel.endpoint`. @default the first allowed endpoint */
+  readonly primaryEndpoint?: string;
+  /** The deployment's delivery retry limit (DELIVERY_RETRY_COUNT): larger counts get a warning. */
+  readonly maxDeliveryRetryCount?: number;
 }
 
 /** Search parameters understood on `GET Subscription`; format ones are accepted and ignored. */
@@ -58,8 +63,35 @@ const parseIfMatch = (header: string | undefined): string | undefined => {
   return match[1];
 };
 
-const wantsMinimal = (request: FhirRequest): boolean =>
-  /(^|[;,\s])return=minimal($|[;,\s])/.test(request.headers.prefer ?? '');
+const prefers = (request: FhirRequest, value: string): boolean =>
+  new RegExp(`(^|[;,\\s])return=${value}($|[;,\\s])`).test(request.headers.prefer ?? '');
+
+/** The parse context fields every create/update shares. */
+const parseOptions = (deps: SubscriptionRouteDeps) => {
+  const primaryEndpoint = deps.primaryEndpoint ?? deps.allowedEndpoints[0];
+  return {
+    allowedEndpoints: deps.allowedEndpoints,
+    now: now(deps),
+    ...(primaryEndpoint === undefined ? {} : { primaryEndpoint }),
+    ...(deps.maxDeliveryRetryCount === undefined
+      ? {}
+      : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
+    ...(deps.compile ? { compile: deps.compile } : {}),
+  };
+};
+
+/**
+ * HTTP `Warning` header text for the response's warnings (one `199` entry each; diagnostics never hold
+ * resource content). The full list is in the OperationOutcome under `Prefer: return=OperationOutcome`.
+ */
+const warningHeader = (warnings: readonly OperationOutcomeIssue[]): Record<string, string> =>
+  warnings.length === 0
+    ? {}
+    : {
+        warning: warnings
+          .map((warning) => `199 - "${(warning.diagnostics ?? warning.code).replace(/["\\]/g, "'")}"`)
+          .join(', '),
+      };
 
 /**
  * The Subscription FHIR interactions, as one plain route function:
@@ -117,15 +149,9 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
     return fail(notSupported('Conditional create (If-None-Exist) is not supported; use PUT with an id'));
   }
   const id = (deps.newId ?? randomUUID)();
-  const parsed = parseSubscription(request.body, {
-    interaction: 'create',
-    id,
-    allowedEndpoints: deps.allowedEndpoints,
-    now: now(deps),
-    ...(deps.compile ? { compile: deps.compile } : {}),
-  });
+  const parsed = parseSubscription(request.body, { interaction: 'create', id, ...parseOptions(deps) });
   const saved = await deps.store.save(parsed.resource, { condition: { kind: 'absent' }, now: now(deps) });
-  return written(request, deps, saved.resource, 201, 'created');
+  return written(request, deps, saved.resource, 201, 'created', parsed.warnings);
 };
 
 const update = async (
@@ -140,10 +166,8 @@ const update = async (
   const parsed = parseSubscription(request.body, {
     interaction: 'update',
     id,
-    allowedEndpoints: deps.allowedEndpoints,
-    now: now(deps),
+    ...parseOptions(deps),
     ...(previous ? { previousStatus: previous.status } : {}),
-    ...(deps.compile ? { compile: deps.compile } : {}),
   });
   const condition: SaveCondition | undefined =
     ifMatch === undefined ? undefined : { kind: 'version', versionId: ifMatch };
@@ -151,13 +175,14 @@ const update = async (
     ...(condition ? { condition } : {}),
     now: now(deps),
   });
-  if (!saved.changed) return written(request, deps, saved.resource, 200, 'unchanged');
+  if (!saved.changed) return written(request, deps, saved.resource, 200, 'unchanged', parsed.warnings);
   return written(
     request,
     deps,
     saved.resource,
     saved.created ? 201 : 200,
     saved.created ? 'created' : 'updated',
+    parsed.warnings,
   );
 };
 
@@ -167,21 +192,39 @@ const written = (
   resource: StoredSubscription,
   status: 200 | 201,
   change: 'created' | 'updated' | 'unchanged',
+  warnings: readonly OperationOutcomeIssue[],
 ): FhirResponse => {
   deps.logger?.info(`Subscription ${change}`, {
     subscriptionId: resource.id,
     versionId: resource.meta.versionId,
     status: resource.status,
     requestId: request.requestId,
+    warnings: warnings.length,
   });
   if (change !== 'unchanged') deps.onChange?.(resource.id);
   const headers = {
     ...versionHeaders(resource),
+    ...warningHeader(warnings),
     ...(status === 201
       ? { location: `${request.baseUrl}/Subscription/${resource.id}/_history/${resource.meta.versionId}` }
       : {}),
   };
-  return wantsMinimal(request)
+  if (prefers(request, 'OperationOutcome')) {
+    const report: OperationOutcome = {
+      resourceType: 'OperationOutcome',
+      issue: [
+        issue(
+          'informational',
+          `Subscription ${change}; status ${resource.status}`,
+          'Subscription',
+          'information',
+        ),
+        ...warnings,
+      ],
+    };
+    return json(status, report, headers);
+  }
+  return prefers(request, 'minimal')
     ? json(status, undefined, headers)
     : json(status, presentSubscription(resource, now(deps)), headers);
 };
