@@ -31,6 +31,8 @@ export const FailureReason = {
   payloadCorrupt: 'payload-corrupt',
   payloadUnavailable: 'payload-unavailable',
   stateUnavailable: 'state-unavailable',
+  /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
+  replication: 'replication',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
+import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 
 /**
  * The one message format between producers (ingest, backfill) and the deliverer.
@@ -42,6 +43,15 @@ export const DeliveryMessage = z
       deliverLatestVersion: z.boolean(),
       /** Attempts before the message is dead-lettered (the subscription's delivery-retry-count + 1). */
       maxAttempts: z.number().int().min(1).max(1000).optional(),
+      /** Smile CDR replication settings the deliverer applies to the id and references (optional). */
+      replication: z
+        .object({
+          idPrefix: z.string().min(1).max(63).optional(),
+          idPrefixSelector: z.string().min(1).max(256).optional(),
+          stripIdPrefix: z.string().min(1).max(63).optional(),
+          stripReferenceBaseUrl: z.string().min(1).max(2048).optional(),
+        })
+        .optional(),
     }),
     trace: z.object({
       /** When the write (or backfill read) entered the connector. */
@@ -106,6 +116,6 @@ export const deduplicationId = (
 ): string =>
   createHash('sha256')
     .update(
-      `${message.subscription.endpoint}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}`,
+      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}`,
     )
     .digest('hex');
