@@ -60,9 +60,6 @@ export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults
   readonly argv?: readonly string[];
   /** Environment to read HLC_* variables from (default: none, so tests are not affected by the shell). */
   readonly env?: NodeJS.ProcessEnv;
-  /** Delivery retry backoff, seconds (Lambda default base 2, max 300; local default 1 and 20). */
-  readonly retryBaseSeconds?: number;
-  readonly retryMaxSeconds?: number;
   /** HealthLake response timeout, ms (default 10 000; tests with timeout faults use less). */
   readonly healthLakeTimeoutMs?: number;
   /** Where log lines go (default stderr). */
@@ -112,16 +109,7 @@ export interface LocalConnector {
  */
 export const startConnector = async (options: StartConnectorOptions = {}): Promise<LocalConnector> => {
   const started = Date.now();
-  const {
-    argv,
-    env,
-    retryBaseSeconds,
-    retryMaxSeconds,
-    healthLakeTimeoutMs,
-    logWrite,
-    faults,
-    ...overrides
-  } = options;
+  const { argv, env, healthLakeTimeoutMs, logWrite, faults, ...overrides } = options;
   const base = loadLocalConfig(argv ?? [], env ?? {});
   const config: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
   const stats = new LocalStats();
@@ -302,7 +290,11 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         queueUrl: resources.deliveryQueueUrl,
         deadLetterQueueUrl: resources.deliveryDlqUrl,
         defaultMaxAttempts: config.deliveryRetryCount + 1,
-        backoff: { baseSeconds: retryBaseSeconds ?? 1, maxSeconds: retryMaxSeconds ?? 20 },
+        backoff: {
+          baseSeconds: config.retryBaseSeconds,
+          maxSeconds: config.retryMaxSeconds,
+          strategy: config.retryStrategy,
+        },
         allowedEndpoints: new Set(allowedEndpoints),
       },
       logger: new LocalPowertoolsLogger(delivererLogger, { serviceName: 'deliverer' }),

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
+import { DELIVERER_ENV } from '../../shared/delivery/constants.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
@@ -230,7 +231,12 @@ export class HealthLakeConnectorStack extends Stack {
       maxConcurrency: config.delivery.maxConcurrency,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
-      environment: pipelineEnvironment,
+      environment: {
+        ...pipelineEnvironment,
+        [DELIVERER_ENV.retryBaseSeconds]: String(config.delivery.retryBaseDelaySeconds),
+        [DELIVERER_ENV.retryMaxSeconds]: String(config.delivery.retryMaxDelaySeconds),
+        [DELIVERER_ENV.retryStrategy]: config.delivery.retryStrategy,
+      },
       ...fnDefaults,
     });
     const delivererFn = this.deliverer.function;

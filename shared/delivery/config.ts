@@ -1,8 +1,9 @@
 import { ENV } from '../config/constants.js';
-import { intEnv, optionalEnv, requireEnv } from '../config/env.js';
+import { ConfigurationError, intEnv, optionalEnv, requireEnv } from '../config/env.js';
 import type { RoleTarget } from '../healthlake/CredentialCache.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
 import { DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
+import { RETRY_STRATEGIES, type RetryStrategy } from './retryDelay.js';
 
 /** The deliverer's configuration, read once from the environment. */
 export interface DelivererConfig {
@@ -18,6 +19,16 @@ export interface DelivererConfig {
   readonly responseTimeoutMs: number;
   readonly maxSockets: number;
 }
+
+const retryStrategyFromEnv = (env: NodeJS.ProcessEnv): RetryStrategy => {
+  const raw = optionalEnv(DELIVERER_ENV.retryStrategy, 'exponential', env);
+  if (!(RETRY_STRATEGIES as readonly string[]).includes(raw)) {
+    throw new ConfigurationError(
+      `${DELIVERER_ENV.retryStrategy} must be one of ${RETRY_STRATEGIES.join(', ')}`,
+    );
+  }
+  return raw as RetryStrategy;
+};
 
 const list = (raw: string): string[] =>
   raw
@@ -54,6 +65,7 @@ export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): De
       backoff: {
         baseSeconds: intEnv(DELIVERER_ENV.retryBaseSeconds, 2, { min: 0, max: 43_200 }, env),
         maxSeconds: intEnv(DELIVERER_ENV.retryMaxSeconds, 300, { min: 0, max: 43_200 }, env),
+        strategy: retryStrategyFromEnv(env),
       },
       allowedEndpoints: new Set(allowed),
     },

@@ -12,6 +12,8 @@ export const DELIVERER_ENV = {
   retryBaseSeconds: 'DELIVERY_RETRY_BASE_SECONDS',
   /** Largest retry delay, seconds (default 300). */
   retryMaxSeconds: 'DELIVERY_RETRY_MAX_SECONDS',
+  /** Retry timing: `exponential` (with jitter, default) or `fixed`. */
+  retryStrategy: 'DELIVERY_RETRY_STRATEGY',
 } as const;
 
 /** CloudWatch namespace of the connector's metrics. */

@@ -46,7 +46,15 @@ describe('Connector configuration', () => {
       ingest: { authMode: 'iam' },
     });
     expect(config.autoSubscription).toEqual({ enabled: true, criteria: '[*]' });
-    expect(config.delivery).toEqual({ retryCount: 10, maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60 });
+    expect(config.delivery).toEqual({
+      retryCount: 10,
+      maxConcurrency: 5,
+      batchSize: 10,
+      timeoutSeconds: 60,
+      retryBaseDelaySeconds: 2,
+      retryMaxDelaySeconds: 300,
+      retryStrategy: 'exponential',
+    });
     expect(config.logRetentionDays).toBe(365);
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
     expect(config.dataStore.arn).toContain(':111111111111:datastore/fhir/');

@@ -21,7 +21,7 @@ describe('Function: delivererConfigFromEnv', () => {
         queueUrl: base.DELIVERY_QUEUE_URL,
         deadLetterQueueUrl: base.DELIVERY_DLQ_URL,
         defaultMaxAttempts: 5,
-        backoff: { baseSeconds: 2, maxSeconds: 300 },
+        backoff: { baseSeconds: 2, maxSeconds: 300, strategy: 'exponential' },
       },
     });
     expect(config.role).toBeUndefined();
@@ -39,6 +39,19 @@ describe('Function: delivererConfigFromEnv', () => {
     expect(config.role).toEqual({ roleArn: 'arn:aws:iam::1:role/r', externalId: 'ext' });
     expect(config.batch.defaultMaxAttempts).toBe(1);
     expect([...(config.batch.allowedEndpoints ?? [])]).toEqual(['https://a/r4/', 'https://b/r4/']);
+  });
+
+  it('reads the retry timing: base delay, maximum delay and strategy', () => {
+    const config = delivererConfigFromEnv({
+      ...base,
+      DELIVERY_RETRY_BASE_SECONDS: '5',
+      DELIVERY_RETRY_MAX_SECONDS: '60',
+      DELIVERY_RETRY_STRATEGY: 'fixed',
+    });
+    expect(config.batch.backoff).toEqual({ baseSeconds: 5, maxSeconds: 60, strategy: 'fixed' });
+    expect(() => delivererConfigFromEnv({ ...base, DELIVERY_RETRY_STRATEGY: 'linear' })).toThrow(
+      /DELIVERY_RETRY_STRATEGY must be one of exponential, fixed/,
+    );
   });
 
   it('names the missing variable', () => {
