@@ -65,6 +65,10 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
   const maxDeliveryRetryCount = env[ENV.deliveryRetryCount]
     ? intEnv(ENV.deliveryRetryCount, 0, { min: 0, max: 999 }, env)
     : undefined;
+  const typeOrder = optionalEnv(ENV.backfillTypeOrder, '', env)
+    .split(',')
+    .map((type) => type.trim())
+    .filter(Boolean);
   const routes: OptionalRoute[] = [];
   const backfillQueueUrl = env[ENV.backfillQueueUrl];
   if (backfillQueueUrl) {
@@ -74,6 +78,7 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       queue: new SqsWorkQueue({ client: sqs, queueUrl: backfillQueueUrl }),
       compileCriteria,
       logger,
+      ...(typeOrder.length > 0 ? { typeOrder } : {}),
     };
     routes.push((request) => handleBackfillRequest(request, deps));
   }

@@ -49,6 +49,8 @@ export const ENV = {
   sourceFhirRegion: 'SOURCE_FHIR_REGION',
   /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
+  /** Comma-separated type order of a backfill of everything (default: supporting types first). */
+  backfillTypeOrder: 'BACKFILL_TYPE_ORDER',
   /** Base URL the ingest API is served at (for Location headers). */
   publicBaseUrl: 'PUBLIC_BASE_URL',
 } as const;

@@ -43,6 +43,70 @@ const makeDeps = (overrides: Partial<BackfillRouteDeps> = {}) => {
 const issue = (body: unknown) =>
   (body as { resourceType: string; issue: { code: string; diagnostics: string }[] }).issue[0];
 
+describe('handleBackfillRequest: $trigger-subscription of everything', () => {
+  it('backfills every type the criteria name, supporting types first, after _since', async () => {
+    const { deps, queue, jobs } = makeDeps({
+      subscriptions: fakeSubscriptions({
+        'sub-1': { status: 'active', criteria: '[Observation,Goal,Patient,Organization]' },
+      }),
+    });
+    const response = await handleBackfillRequest(
+      request({ parameter: [{ name: '_since', valueInstant: '2026-01-01T00:00:00Z' }] }),
+      deps,
+    );
+    expect(response?.status).toBe(202);
+    const since = '_lastUpdated=gt2026-01-01T00%3A00%3A00Z';
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      `Organization?${since}`,
+      `Patient?${since}`,
+      `Goal?${since}`,
+      `Observation?${since}`,
+    ]);
+    const status = await handleBackfillRequest(
+      request({ method: 'GET', path: '$backfill-job/job-1', body: undefined }),
+      deps,
+    );
+    const streams = (
+      status?.body as { parameter: { name: string; part?: { name: string; valueCode?: string }[] }[] }
+    ).parameter
+      .filter((parameter) => parameter.name === 'stream')
+      .map((stream) => stream.part?.find((part) => part.name === 'resourceType')?.valueCode);
+    expect(streams).toEqual(['Organization', 'Patient', 'Goal', 'Observation']);
+    expect((await jobs.get('job-1'))?.streams).toHaveLength(4);
+  });
+
+  it('follows a configured type order', async () => {
+    const { deps, queue } = makeDeps({ typeOrder: ['Observation'] });
+    await handleBackfillRequest(request({ parameter: [] }), deps);
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      'Observation?',
+      'Patient?',
+    ]);
+  });
+
+  it('runs the criteria search itself for a search criteria subscription', async () => {
+    const { deps, queue } = makeDeps({
+      subscriptions: fakeSubscriptions({
+        'sub-1': { status: 'active', criteria: 'Observation?status=final' },
+      }),
+    });
+    await handleBackfillRequest(request({ parameter: [] }), deps);
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      'Observation?status=final',
+    ]);
+  });
+
+  it('refuses [*] with 400 not-supported, enqueuing nothing', async () => {
+    const { deps, queue } = makeDeps({
+      subscriptions: fakeSubscriptions({ 'sub-1': { status: 'active', criteria: '[*]' } }),
+    });
+    const response = await handleBackfillRequest(request({ parameter: [] }), deps);
+    expect(response?.status).toBe(400);
+    expect(issue(response?.body)?.code).toBe('not-supported');
+    expect(queue.messages).toHaveLength(0);
+  });
+});
+
 describe('handleBackfillRequest: $trigger-subscription', () => {
   it('answers 202 with the job id and where to read its status', async () => {
     const { deps, queue, jobs } = makeDeps();
@@ -84,7 +148,7 @@ describe('handleBackfillRequest: $trigger-subscription', () => {
   });
 
   it.each([
-    ['no parameter at all', []],
+    ['a _since that is not an instant', [{ name: '_since', valueString: '2026-01-01' }]],
     ['a searchUrl without "?"', [{ name: 'searchUrl', valueString: 'Observation' }]],
     [
       'an absolute searchUrl',
