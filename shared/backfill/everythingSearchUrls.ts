@@ -1,11 +1,45 @@
-import { badRequest, notSupported, OperationOutcomeError } from '../fhir/outcomes.js';
+import { R4_SEARCH_PARAMETERS } from '../criteria/r4SearchParameters.generated.js';
+import { badRequest, OperationOutcomeError } from '../fhir/outcomes.js';
 import { MAX_SEARCH_URLS } from './constants.js';
+
+/**
+ * Types a backfill of everything under `[*]` never reads: the server's own infrastructure
+ * (subscriptions, conformance and terminology definitions) rather than data.
+ */
+export const INFRASTRUCTURE_TYPES: ReadonlySet<string> = new Set([
+  'Subscription',
+  'CapabilityStatement',
+  'CompartmentDefinition',
+  'ConceptMap',
+  'CodeSystem',
+  'GraphDefinition',
+  'ImplementationGuide',
+  'MessageDefinition',
+  'NamingSystem',
+  'OperationDefinition',
+  'SearchParameter',
+  'StructureDefinition',
+  'StructureMap',
+  'TerminologyCapabilities',
+  'ValueSet',
+  'Bundle',
+  'Binary',
+]);
+
+/** Every R4 resource type with searches, minus infrastructure types. */
+export const EVERYTHING_TYPES: readonly string[] = R4_SEARCH_PARAMETERS.resourceTypes.filter(
+  (type) => !INFRASTRUCTURE_TYPES.has(type),
+);
+
+/** Whether a backfill of everything under these criteria must check the source's searchable types. */
+export const coversEveryType = (criteria: string): boolean => /^\[\s*\*\s*\]$/.test(criteria.trim());
 
 /**
  * The searches that backfill everything a subscription covers, in `order` (listed types first, the rest
  * alphabetically): `[Type1,Type2]` -> one `Type?` search per type; `Type?params` -> that search. With
- * `since`, each search adds `_lastUpdated=gt{since}`. `[*]` needs the source server's CapabilityStatement
- * to know its types, which the API does not read: it is refused with 400 naming the way out.
+ * `since`, each search adds `_lastUpdated=gt{since}`. `[*]` means every R4 type but infrastructure
+ * ones (EVERYTHING_TYPES); the worker reads only those the source's CapabilityStatement can search
+ * (the caller marks those streams `ifSourceSearchable`).
  *
  * @example
  * everythingSearchUrls('[Patient,Organization]', ['Organization', 'Patient']) // ['Organization?', 'Patient?']
@@ -23,14 +57,8 @@ export const everythingSearchUrls = (
       .split(',')
       .map((type) => type.trim())
       .filter(Boolean);
-    if (types.includes('*')) {
-      throw new OperationOutcomeError(
-        notSupported(
-          'A backfill of everything under criteria [*] is not supported yet: give searchUrl parameters (one per type)',
-          'Parameters.parameter',
-        ),
-      );
-    }
+    const all = types.includes('*');
+    if (all) types.splice(0, types.length, ...EVERYTHING_TYPES);
     const rank = (type: string) => {
       const index = order.indexOf(type);
       return index === -1 ? order.length : index;
@@ -41,7 +69,7 @@ export const everythingSearchUrls = (
   } else {
     searches = [trimmed.includes('?') ? trimmed : `${trimmed}?`];
   }
-  if (searches.length > MAX_SEARCH_URLS) {
+  if (!trimmed.startsWith('[*') && searches.length > MAX_SEARCH_URLS) {
     throw new OperationOutcomeError(
       badRequest(
         `The criteria name more than ${MAX_SEARCH_URLS} types: give searchUrl parameters`,

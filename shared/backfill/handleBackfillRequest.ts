@@ -1,4 +1,4 @@
-import { everythingSearchUrls, withSince } from './everythingSearchUrls.js';
+import { coversEveryType, everythingSearchUrls, withSince } from './everythingSearchUrls.js';
 import { randomUUID } from 'node:crypto';
 import { FHIR_JSON } from '../http/types.js';
 import type { FhirRequest, FhirResponse } from '../http/types.js';
@@ -200,6 +200,9 @@ const triggerSubscription = async (
       searchIndex,
       pageUrl,
       pageNumber: 0,
+      ...(everything && coversEveryType(found.active?.criteria ?? '')
+        ? { ifSourceSearchable: true as const }
+        : {}),
     })),
     ...idBatches.map((ids, index): WorkMessage => ({
       jobId,

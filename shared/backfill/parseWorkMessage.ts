@@ -15,6 +15,7 @@ const schema = z.union([
     searchIndex: z.number().int().min(0),
     pageUrl: z.string().min(1),
     pageNumber: z.number().int().min(0),
+    ifSourceSearchable: z.literal(true).optional(),
   }),
   z.object({
     jobId: z.string().min(1).max(64),

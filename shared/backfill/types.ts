@@ -71,6 +71,11 @@ export type WorkMessage =
       readonly searchIndex: number;
       readonly pageUrl: string;
       readonly pageNumber: number;
+      /**
+       * Backfill of everything under `[*]`: read the type only when the source's CapabilityStatement
+       * can search it; otherwise the stream completes empty.
+       */
+      readonly ifSourceSearchable?: true;
     }
   | {
       readonly jobId: string;

@@ -96,14 +96,26 @@ describe('handleBackfillRequest: $trigger-subscription of everything', () => {
     ]);
   });
 
-  it('refuses [*] with 400 not-supported, enqueuing nothing', async () => {
+  it('expands [*] to every R4 type but infrastructure ones, each read only if the source can search it', async () => {
     const { deps, queue } = makeDeps({
       subscriptions: fakeSubscriptions({ 'sub-1': { status: 'active', criteria: '[*]' } }),
     });
     const response = await handleBackfillRequest(request({ parameter: [] }), deps);
-    expect(response?.status).toBe(400);
-    expect(issue(response?.body)?.code).toBe('not-supported');
-    expect(queue.messages).toHaveLength(0);
+    expect(response?.status).toBe(202);
+    const messages = queue.messages as { pageUrl?: string; ifSourceSearchable?: boolean }[];
+    expect(messages.length).toBeGreaterThan(100);
+    expect(messages.every((message) => message.ifSourceSearchable === true)).toBe(true);
+    const types = messages.map((message) => message.pageUrl?.replace('?', ''));
+    expect(types.slice(0, 5)).toEqual([
+      'Organization',
+      'Location',
+      'Practitioner',
+      'PractitionerRole',
+      'Patient',
+    ]);
+    for (const infrastructure of ['Subscription', 'StructureDefinition', 'ValueSet', 'CapabilityStatement']) {
+      expect(types).not.toContain(infrastructure);
+    }
   });
 });
 
