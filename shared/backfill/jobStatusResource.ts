@@ -39,6 +39,8 @@ export const jobStatusResource = (job: BackfillJob): ParametersResource => {
     if (stream.idCount !== undefined) part.push({ name: 'idCount', valueUnsignedInt: stream.idCount });
     part.push(
       { name: 'pagesCompleted', valueUnsignedInt: stream.page + 1 },
+      { name: 'read', valueUnsignedInt: stream.read ?? 0 },
+      { name: 'enqueued', valueUnsignedInt: stream.enqueued ?? 0 },
       { name: 'done', valueBoolean: stream.done },
     );
     parameter.push({ name: 'stream', part });

@@ -32,6 +32,9 @@ export interface StreamCursor {
   readonly nextEnqueued: boolean;
   /** No more pages. */
   readonly done: boolean;
+  /** Resources this stream read and delivery messages it enqueued so far (progress per type). */
+  readonly read?: number;
+  readonly enqueued?: number;
 }
 
 export interface JobCounts {

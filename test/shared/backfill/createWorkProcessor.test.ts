@@ -138,6 +138,10 @@ describe('Backfill worker against the source FHIR stand-in', () => {
     expect(types).not.toContain('Subscription');
     expect(types).not.toContain('StructureDefinition');
     expect(job?.streams.every((stream) => stream.done)).toBe(true);
+    const patients = job?.streams.find((stream) => stream.searchUrl?.startsWith('Patient?'));
+    expect(patients).toMatchObject({ read: PATIENTS, enqueued: PATIENTS });
+    const goals = job?.streams.find((stream) => stream.searchUrl?.startsWith('Goal?'));
+    expect(goals).toMatchObject({ read: 0, done: true });
   });
 
   it('checks every resource read against the criteria when the search is broader', async () => {
