@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { timeInvocation } from './invocationReports.js';
 import { localLambdaContext } from './lambdaContext.js';
 
 /** A Lambda handler for SQS events (with or without ReportBatchItemFailures). */
@@ -207,7 +208,10 @@ export class EventSourceMapping {
     this.stats.records += records.length;
     let failedIds: Set<string>;
     try {
-      const response = await this.options.handler({ Records: records }, this.context());
+      const context = this.context();
+      const response = await timeInvocation(context.functionName, () =>
+        this.options.handler({ Records: records }, context),
+      );
       failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       // Lambda fails the whole batch when the response names a record that is not in it.
       const known = new Set(records.map((record) => record.messageId));

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { CONNECTOR_BUNDLING } from '../bundling/bundlingOptions.js';
 
 /**
  * After esbuild: copies files into the bundle with Node (portable, unlike `cp`), then runs each
@@ -82,8 +83,8 @@ export interface ConnectorFunctionProps extends Omit<
 }
 
 /**
- * The one NodejsFunction the connector uses, with its defaults fixed: nodejs24.x on arm64, an ESM
- * bundle (minified, source maps on, AWS SDK v3 bundled at the versions the tests ran against), its own
+ * The one NodejsFunction the connector uses, with its defaults fixed: nodejs24.x on arm64, a
+ * bundle (CommonJS, minified, source maps on, AWS SDK v3 bundled at the versions the tests ran against), its own
  * log group with retention, JSON logs, active X-Ray tracing, and a role whose only standing permission
  * is writing to that log group (no AWSLambdaBasicExecutionRole with its `*` log resources).
  *
@@ -145,16 +146,8 @@ export class ConnectorFunction extends NodejsFunction {
         ...environment,
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Some CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        // Bundle the AWS SDK too: the versions the tests ran against, not whatever the runtime ships.
-        externalModules: [],
+        ...CONNECTOR_BUNDLING,
+        format: OutputFormat.CJS,
         ...(assetFiles.length === 0 && bundlingScripts.length === 0
           ? {}
           : { commandHooks: afterBundlingHooks(assetFiles, bundlingScripts) }),

