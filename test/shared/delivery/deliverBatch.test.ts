@@ -125,6 +125,19 @@ describe('Function: startBatchDelivery', () => {
     expect(dlqSends()).toHaveLength(0);
   });
 
+  it('waits at least as long as the server’s Retry-After before the next attempt', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 429, latencyMs: 1, retryAfterSeconds: 120, outcome: serverError() });
+    const record = sqsRecord(deliveryMessage(), { receiveCount: 2 });
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).rejects.toBeInstanceOf(RecordFailedError);
+    // Backoff alone would be 8 s (attempt 2, base 4 s); the server asked for 120 s.
+    const visibility = sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input;
+    expect(visibility?.Entries).toEqual([
+      { Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: 120 },
+    ]);
+  });
+
   it('dead-letters a transient failure itself once the subscription’s attempts are used up', async () => {
     const { deps, fake } = setup();
     fake.responder = () => ({ status: 429, latencyMs: 1 });

@@ -39,6 +39,19 @@ describe('Class: CredentialCache', () => {
     expect(cache.assumeRoleCalls).toBe(1);
   });
 
+  it('hands out the whole STS session: key id, secret, session token and expiry', async () => {
+    const now = 1_000_000;
+    sts.on(AssumeRoleCommand).resolves(issue(now));
+    const cache = new CredentialCache({ sts: new STSClient({}), connectorId: 'c', now: () => now });
+    // Temporary keys are useless without their session token: SigV4 must send it.
+    await expect(cache.get(role)).resolves.toEqual({
+      accessKeyId: 'ASIA1',
+      secretAccessKey: 'secret-1',
+      sessionToken: 'token-1',
+      expiration: new Date(now + HOUR),
+    });
+  });
+
   it('sends the role, the ExternalId, a one-hour duration and a session name naming the connector', async () => {
     sts.on(AssumeRoleCommand).resolves(issue(Date.now()));
     const cache = new CredentialCache({ sts: new STSClient({}), connectorId: 'prod_1' });
@@ -146,6 +159,19 @@ describe('Class: CredentialCache', () => {
     const credentials = await cache.providerFor(undefined)();
     expect(credentials).toEqual({ accessKeyId: 'AKIDOWN', secretAccessKey: 'own' });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+
+  it('passes the function’s session token on in same-account mode', async () => {
+    const env = {
+      AWS_ACCESS_KEY_ID: 'ASIAOWN',
+      AWS_SECRET_ACCESS_KEY: 'own',
+      AWS_SESSION_TOKEN: 'own-token',
+    };
+    await expect(fromProcessEnv(env)()).resolves.toEqual({
+      accessKeyId: 'ASIAOWN',
+      secretAccessKey: 'own',
+      sessionToken: 'own-token',
+    });
   });
 
   it('reports missing environment credentials clearly', async () => {
