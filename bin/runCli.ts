@@ -487,6 +487,9 @@ const subscriptions = async (
         ...(values['strip-version-ids'] ? { stripVersionIds: true } : {}),
       });
       if (response.status >= 300) return fail(io, response.status, response.body);
+      // Defaults filled in, extensions kept but not acted on, an over-limit retry count (HTTP Warning).
+      const warning = response.headers.get('warning');
+      if (warning) io.err(`warnings: ${warning}`);
       io.out(
         json
           ? JSON.stringify(response.body, null, 2)

@@ -53,9 +53,6 @@ export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults
   readonly argv?: readonly string[];
   /** Environment to read HLC_* variables from (default: none, so tests are not affected by the shell). */
   readonly env?: NodeJS.ProcessEnv;
-  /** Delivery retry backoff, seconds (Lambda default base 2, max 300; local default 1 and 20). */
-  readonly retryBaseSeconds?: number;
-  readonly retryMaxSeconds?: number;
   /** HealthLake response timeout, ms (default 10 000; tests with timeout faults use less). */
   readonly healthLakeTimeoutMs?: number;
   /** Where log lines go (default stderr). */
@@ -107,16 +104,7 @@ export interface LocalConnector {
  */
 export const startConnector = async (options: StartConnectorOptions = {}): Promise<LocalConnector> => {
   const started = Date.now();
-  const {
-    argv,
-    env,
-    retryBaseSeconds,
-    retryMaxSeconds,
-    healthLakeTimeoutMs,
-    logWrite,
-    faults,
-    ...overrides
-  } = options;
+  const { argv, env, healthLakeTimeoutMs, logWrite, faults, ...overrides } = options;
   const base = loadLocalConfig(argv ?? [], env ?? {});
   const config: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
   const stats = new LocalStats();
@@ -220,11 +208,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       healthLakeEndpoint,
       sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
       tokens,
-      tuning: {
-        retryBaseSeconds: retryBaseSeconds ?? 1,
-        retryMaxSeconds: retryMaxSeconds ?? 20,
-        ...(healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs }),
-      },
+      tuning: healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs },
     });
     const sinks = (service: string, onMetric: (name: string, value: number) => void = () => undefined) => ({
       logger: new LocalPowertoolsLogger(logger.child(service), { serviceName: service }),

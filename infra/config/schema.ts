@@ -133,8 +133,24 @@ export const connectorConfigSchema = z
         batchSize: int(1, 10, 'FIFO batch size').default(10),
         /** Deliverer Lambda timeout (Lambda allows 900 s); the queue's visibility timeout is six times this. */
         timeoutSeconds: int(10, 900, 'deliverer timeout in seconds, Lambda allows at most 900').default(60),
+        /** Delay before the first retry of a transient failure, seconds. @default 2 */
+        retryBaseDelaySeconds: int(0, 43_200, 'first retry delay in seconds').default(2),
+        /** Largest retry delay, seconds (SQS visibility allows 12 hours). @default 300 */
+        retryMaxDelaySeconds: int(0, 43_200, 'largest retry delay in seconds').default(300),
+        /** `exponential` (doubling, with jitter) or `fixed` (the base delay every time). @default exponential */
+        retryStrategy: z
+          .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
+          .default('exponential'),
       })
-      .default({ retryCount: 10, maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60 }),
+      .default({
+        retryCount: 10,
+        maxConcurrency: 5,
+        batchSize: 10,
+        timeoutSeconds: 60,
+        retryBaseDelaySeconds: 2,
+        retryMaxDelaySeconds: 300,
+        retryStrategy: 'exponential',
+      }),
     backfill: z
       .strictObject({
         /** Page messages per worker invocation; Lambda takes more than 10 only with a batching window. */

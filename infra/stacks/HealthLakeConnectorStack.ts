@@ -207,6 +207,8 @@ export class HealthLakeConnectorStack extends Stack {
           maxClockSkewSeconds: String(config.ingest.maxClockSkewSeconds),
           publicBaseUrl: config.ingest.publicBaseUrl,
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
+          // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
+          healthLakeEndpoint: config.dataStore.endpoint,
         }),
       },
       ...fnDefaults,
@@ -268,6 +270,9 @@ export class HealthLakeConnectorStack extends Stack {
         allowedEndpoints: allowedEndpoints.join(','),
         healthLakeRegion: config.dataStore.region,
         deliveryRetryCount: retryCount,
+        retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
+        retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
+        retryStrategy: config.delivery.retryStrategy,
       }),
       ...fnDefaults,
     });

@@ -74,6 +74,7 @@ export const ingestDepsFromEnv = (
       queue: new SqsWorkQueue({ client: sqs, queueUrl: values.backfillQueueUrl }),
       compileCriteria,
       logger,
+      ...(values.backfillTypeOrder.length > 0 ? { typeOrder: values.backfillTypeOrder } : {}),
     };
     routes.push((request) => handleBackfillRequest(request, deps));
   }
@@ -90,6 +91,12 @@ export const ingestDepsFromEnv = (
       handleSubscriptionRequest(request, {
         store,
         allowedEndpoints,
+        // A Subscription without channel.endpoint goes to the primary data store (Smile CDR style);
+        // one asking for more retries than the deployment's limit gets a warning.
+        ...(values.healthLakeEndpoint ? { primaryEndpoint: values.healthLakeEndpoint } : {}),
+        ...(values.deliveryRetryCount === undefined
+          ? {}
+          : { maxDeliveryRetryCount: values.deliveryRetryCount }),
         logger,
         onChange: () => cache.invalidate(),
         maxSubscriptions: values.maxSubscriptions,

@@ -17,3 +17,14 @@ export const DEFAULT_SOURCE_REQUESTS_PER_SECOND = 10;
 export const JOB_RETENTION_DAYS = 30;
 /** Path segment of the job status endpoint: `[base]/$backfill-job/{jobId}`. */
 export const JOB_STATUS_SEGMENT = '$backfill-job';
+/**
+ * Backfill-everything order: supporting resources first, so references resolve as their targets
+ * arrive; the remaining types follow in alphabetical order.
+ */
+export const DEFAULT_BACKFILL_TYPE_ORDER: readonly string[] = [
+  'Organization',
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'Patient',
+];

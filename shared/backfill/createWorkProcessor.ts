@@ -107,6 +107,18 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     return sourcePromise;
   };
 
+  let searchable: Promise<ReadonlySet<string>> | undefined;
+  /** The source's searchable types, read once per worker instance (a failure is retried next time). */
+  const sourceSearchable = (source: SourceReader): Promise<ReadonlySet<string>> => {
+    if (!source.searchableTypes)
+      return Promise.reject(new PermanentSourceError('The source reader cannot list types'));
+    searchable ??= source.searchableTypes().catch((error: unknown) => {
+      searchable = undefined;
+      throw error;
+    });
+    return searchable;
+  };
+
   const ensureNextEnqueued = async (message: WorkMessage): Promise<boolean> => {
     const job = await deps.jobs.get(message.jobId);
     const cursor = job?.streams[message.searchIndex];
@@ -182,7 +194,14 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     };
     const source = await getSource();
     try {
-      if (message.task === 'search') {
+      const type = message.task === 'search' ? message.pageUrl.slice(0, message.pageUrl.indexOf('?')) : '';
+      if (
+        message.task === 'search' &&
+        message.ifSourceSearchable &&
+        !(await sourceSearchable(source)).has(type)
+      ) {
+        resources = []; // not searchable on the source: the stream completes empty
+      } else if (message.task === 'search') {
         const url = page === 0 ? source.resolveSearchUrl(message.pageUrl) : message.pageUrl;
         const result = await source.searchPage(url);
         resources = result.resources.map((resource) => checked(resource)).filter(isResource);

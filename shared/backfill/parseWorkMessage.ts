@@ -18,6 +18,7 @@ const schema = z.union([
     searchIndex: count,
     pageUrl: z.string().check(z.minLength(1)),
     pageNumber: count,
+    ifSourceSearchable: z.optional(z.literal(true)),
   }),
   z.object({
     jobId,

@@ -54,6 +54,8 @@ export const ENV = {
   sourceFhirRegion: 'SOURCE_FHIR_REGION',
   /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
+  /** Comma-separated type order of a backfill of everything (default: supporting types first). */
+  backfillTypeOrder: 'BACKFILL_TYPE_ORDER',
   /** Base URL the ingest API is served at (for Location headers). */
   publicBaseUrl: 'PUBLIC_BASE_URL',
 } as const;
@@ -65,6 +67,18 @@ export const SUBSCRIPTION_EXTENSIONS = {
   deliverLatestVersion: `${HAPI_EXTENSION_PREFIX}subscription-resthook-deliver-latest-version`,
   deliveryRetryCount: `${HAPI_EXTENSION_PREFIX}subscription-delivery-retry-count`,
   stripVersionIds: `${HAPI_EXTENSION_PREFIX}subscription-resthook-strip-version-ids`,
+} as const;
+
+/** Smile CDR channel extensions (seed 001, 003): replication settings and Smile's own wiring. */
+export const SMILE_EXTENSION_PREFIX = 'https://smilecdr.com/fhir/ns/StructureDefinition/';
+export const SMILE_EXTENSIONS = {
+  replicateMode: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-mode`,
+  replicateIdPrefix: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-id-prefix`,
+  replicateIdPrefixSelector: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-id-prefix-selector`,
+  replicateStripIdPrefix: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-id-prefix`,
+  replicateStripReferenceBaseUrl: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-reference-base-url`,
+  deliveryClass: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-delivery-class`,
+  healthLakeSenderModuleId: `${SMILE_EXTENSION_PREFIX}subscription-channel-awshealthlake-sender-module-id`,
 } as const;
 
 /** The largest SQS message body, in bytes (1 MiB). Larger payloads go to S3. */

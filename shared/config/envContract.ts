@@ -20,6 +20,7 @@ import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
 import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
 import { SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
 import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
+import { RETRY_STRATEGIES } from '../delivery/retryDelay.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { ENV } from './constants.js';
 import { ConfigurationError } from './env.js';
@@ -418,6 +419,15 @@ export const INGEST_CONTRACT = {
     false,
     'stack',
   ),
+  healthLakeEndpoint: optionalVar(
+    ENV.healthLakeEndpoint,
+    'The primary data store: where a Subscription without channel.endpoint delivers (Smile CDR style).',
+  ),
+  backfillTypeOrder: listVar(
+    ENV.backfillTypeOrder,
+    'Type order of a backfill of everything (unset = supporting types first: Organization, Location, Practitioner, PractitionerRole, Patient).',
+    'tuning',
+  ),
 } as const;
 
 /** The deliverer Lambda (lambdas/deliverer). */
@@ -473,14 +483,27 @@ export const DELIVERER_CONTRACT = {
     min: 1,
     max: 10_000,
   }),
-  retryBaseSeconds: intVar(DELIVERER_ENV.retryBaseSeconds, 'First retry delay, seconds.', 2, {
-    min: 0,
-    max: 43_200,
-  }),
-  retryMaxSeconds: intVar(DELIVERER_ENV.retryMaxSeconds, 'Largest retry delay, seconds.', 300, {
-    min: 0,
-    max: 43_200,
-  }),
+  retryBaseSeconds: intVar(
+    DELIVERER_ENV.retryBaseSeconds,
+    'First retry delay, seconds (delivery.retryBaseDelaySeconds).',
+    2,
+    { min: 0, max: 43_200 },
+    'stack',
+  ),
+  retryMaxSeconds: intVar(
+    DELIVERER_ENV.retryMaxSeconds,
+    'Largest retry delay, seconds (delivery.retryMaxDelaySeconds).',
+    300,
+    { min: 0, max: 43_200 },
+    'stack',
+  ),
+  retryStrategy: choiceVar(
+    DELIVERER_ENV.retryStrategy,
+    'Retry timing: exponential (doubling, with jitter) or fixed (delivery.retryStrategy).',
+    RETRY_STRATEGIES,
+    'exponential',
+    'stack',
+  ),
   accessDeniedBaseSeconds: intVar(
     DELIVERER_ENV.accessDeniedBaseSeconds,
     'First retry delay of an access-denied failure, seconds.',

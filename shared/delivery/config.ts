@@ -64,7 +64,11 @@ export const delivererConfigOf = (values: EnvValues<typeof DELIVERER_CONTRACT>):
       queueUrl: values.deliveryQueueUrl,
       deadLetterQueueUrl: values.deliveryDlqUrl,
       defaultMaxAttempts: values.deliveryRetryCount + 1,
-      backoff: { baseSeconds: values.retryBaseSeconds, maxSeconds: values.retryMaxSeconds },
+      backoff: {
+        baseSeconds: values.retryBaseSeconds,
+        maxSeconds: values.retryMaxSeconds,
+        strategy: values.retryStrategy,
+      },
       accessDeniedBackoff: {
         baseSeconds: values.accessDeniedBaseSeconds,
         maxSeconds: values.accessDeniedMaxSeconds,

@@ -20,6 +20,8 @@ export const DELIVERER_ENV = {
   settleReserveMs: 'DELIVERY_SETTLE_RESERVE_MS',
   /** Visibility delay of records left unstarted at the time limit, seconds (default 1). */
   deferDelaySeconds: 'DELIVERY_DEFER_DELAY_SECONDS',
+  /** Retry timing: `exponential` (with jitter, default) or `fixed`. */
+  retryStrategy: 'DELIVERY_RETRY_STRATEGY',
 } as const;
 
 /** CloudWatch namespace of the connector's metrics. */

@@ -17,6 +17,7 @@ import {
 } from './DeliveredVersions.js';
 import { deliverMessage, type DeliverMessageDeps } from './deliverMessage.js';
 import { ACCESS_DENIED_BACKOFF } from './constants.js';
+import { healthLakeIdOf } from './replicationTarget.js';
 import { DeliveryError, RecordFailedError } from './errors.js';
 import { retryDelaySeconds, type BackoffOptions } from './retryDelay.js';
 import { createTimeBudget, type TimeBudget, type TimeLimitOptions } from './timeBudget.js';
@@ -81,6 +82,8 @@ interface Parsed {
   readonly target?: DeliveryTarget;
   /** `targetKey(target)`: the key of its delivered version in the batch state. */
   readonly deliveredKey?: string;
+  /** The source resource's key in the version ledger (written by ingest, before any id rewriting). */
+  readonly ledgerKey?: string;
   readonly invalid?: InvalidDeliveryMessageError;
   readonly attempt: number;
   readonly summary: MessageSummary;
@@ -165,18 +168,29 @@ export const startBatchDelivery = (
   };
 };
 
+const healthLakeIdOrSource = (message: DeliveryMessage): string => {
+  try {
+    return healthLakeIdOf(message);
+  } catch {
+    return message.id;
+  }
+};
+
 const parseRecord = (record: SQSRecord): Parsed => {
   const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
   try {
     const message = parseDeliveryMessage(record.body);
     const target = {
-      resourceKey: resourceKey(message.resourceType, message.id),
+      // Keyed by the id HealthLake holds (Smile replication may rewrite it); an id that cannot be
+      // rewritten keeps the source id here and is dead-lettered by deliverMessage with its cause.
+      resourceKey: resourceKey(message.resourceType, healthLakeIdOrSource(message)),
       endpoint: message.subscription.endpoint,
     };
     return {
       record,
       message,
       target,
+      ledgerKey: resourceKey(message.resourceType, message.id),
       deliveredKey: targetKey(target),
       attempt,
       summary: summarize(record, message),
@@ -197,9 +211,9 @@ interface BatchState {
 const prefetch = async (parsed: readonly Parsed[], deps: BatchDeliveryDeps): Promise<BatchState> => {
   const keys = new Set<string>();
   const targets = new Map<string, DeliveryTarget>();
-  for (const { target, deliveredKey } of parsed) {
-    if (!target || deliveredKey === undefined) continue;
-    keys.add(target.resourceKey);
+  for (const { target, deliveredKey, ledgerKey } of parsed) {
+    if (!target || deliveredKey === undefined || ledgerKey === undefined) continue;
+    keys.add(ledgerKey);
     targets.set(deliveredKey, target);
   }
   if (keys.size === 0) return { latest: new Map(), delivered: new Map() };
@@ -319,7 +333,7 @@ const settleRecord = async (
       message,
       {
         attempt,
-        latest: state.latest.get(target.resourceKey),
+        latest: item.ledgerKey ? state.latest.get(item.ledgerKey) : undefined,
         delivered: previous,
         ...(budget ? { requestTimeoutMs: budget.requestTimeoutMs() } : {}),
       },

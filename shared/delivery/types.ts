@@ -38,6 +38,8 @@ export const FailureReason = {
   stateUnavailable: 'state-unavailable',
   /** Not started: too little of the invocation's time was left (reported failed with a short delay). */
   timeLimit: 'time-limit',
+  /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
+  replication: 'replication',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];

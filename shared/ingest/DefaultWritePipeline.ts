@@ -1,3 +1,5 @@
+import { isReplicating } from '../replication/replicateId.js';
+import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 import type { FhirResource } from '../criteria/types.js';
 import { resourceKey } from '../fhir/ids.js';
 import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
@@ -165,9 +167,10 @@ export class DefaultWritePipeline implements WritePipeline {
       if (write.onlySubscriptionId !== undefined && subscription.id !== write.onlySubscriptionId)
         return false;
       if (write.operation === 'delete' && !subscription.sendDeleteMessages) return false;
-      // One message per endpoint and version, however many subscriptions overlap.
-      if (seen.has(subscription.endpoint)) return false;
-      seen.add(subscription.endpoint);
+      // One message per target (endpoint and replication) and version, however many subscriptions overlap.
+      const key = replicationTargetKey(subscription.endpoint, subscription.replication);
+      if (seen.has(key)) return false;
+      seen.add(key);
       return true;
     });
   }
@@ -178,9 +181,12 @@ const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResou
   meta: { ...((resource.meta as object | undefined) ?? {}), lastUpdated },
 });
 
-/** The targets' endpoints, already normalised by `toActiveSubscription`, as the deliverer compares them. */
+/**
+ * The targets' keys (endpoints, already normalised by `toActiveSubscription`, plus replication settings
+ * where a target rewrites ids), as the deliverer compares them.
+ */
 const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
-  targets.map((target) => target.endpoint);
+  targets.map((target) => replicationTargetKey(target.endpoint, target.replication));
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
   ...resource,
@@ -205,6 +211,7 @@ const toMessage = (
     endpoint: subscription.endpoint,
     stripVersionIds: subscription.stripVersionIds,
     deliverLatestVersion: subscription.deliverLatestVersion,
+    ...(isReplicating(subscription.replication) ? { replication: subscription.replication } : {}),
     ...(subscription.deliveryRetryCount === undefined
       ? {}
       : { maxAttempts: Math.min(1000, Math.max(1, subscription.deliveryRetryCount + 1)) }),

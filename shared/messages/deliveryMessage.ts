@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 // zod/mini: the same validation as `zod` at a tenth of the bundle size (the deliverer's cold start).
 import * as z from 'zod/mini';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
+import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 
 /**
  * The one message format between producers (ingest, backfill) and the deliverer.
@@ -44,6 +45,15 @@ export const DeliveryMessage = z
       deliverLatestVersion: z.boolean(),
       /** Attempts before the message is dead-lettered (the subscription's delivery-retry-count + 1). */
       maxAttempts: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
+      /** Smile CDR replication settings the deliverer applies to the id and references (optional). */
+      replication: z.optional(
+        z.object({
+          idPrefix: z.optional(z.string().check(z.minLength(1), z.maxLength(63))),
+          idPrefixSelector: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+          stripIdPrefix: z.optional(z.string().check(z.minLength(1), z.maxLength(63))),
+          stripReferenceBaseUrl: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+        }),
+      ),
     }),
     trace: z.object({
       /** When the write (or backfill read) entered the connector. */
@@ -110,6 +120,6 @@ export const deduplicationId = (
 ): string =>
   createHash('sha256')
     .update(
-      `${message.subscription.endpoint}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}`,
+      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}`,
     )
     .digest('hex');

@@ -49,7 +49,15 @@ describe('Connector configuration', () => {
       ingest: { authMode: 'iam' },
     });
     expect(config.autoSubscription).toEqual({ enabled: true, criteria: '[*]' });
-    expect(config.delivery).toEqual({ retryCount: 10, maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60 });
+    expect(config.delivery).toEqual({
+      retryCount: 10,
+      maxConcurrency: 5,
+      batchSize: 10,
+      timeoutSeconds: 60,
+      retryBaseDelaySeconds: 2,
+      retryMaxDelaySeconds: 300,
+      retryStrategy: 'exponential',
+    });
     expect(config.logRetentionDays).toBe(365);
     expect(config.ingest.adminPrincipalArns).toEqual([]);
     expect(config.subscriptions).toEqual({ maxCount: 100 });

@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
 import type { ConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { DELIVERER_ENV, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { delivererRoleName, SERVICE_NAMES } from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { ENV } from '../../shared/config/constants.js';
 import {
@@ -228,6 +228,10 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
           [ENV.healthLakeRegion]: 'us-east-1',
           [ENV.deliveryDlqUrl]: Match.anyValue(),
           [ENV.stateTable]: Match.anyValue(),
+          // Retry timing from the configuration (defaults here), read by shared/delivery/config.ts.
+          [DELIVERER_ENV.retryBaseSeconds]: '2',
+          [DELIVERER_ENV.retryMaxSeconds]: '300',
+          [DELIVERER_ENV.retryStrategy]: 'exponential',
         }),
       },
     });

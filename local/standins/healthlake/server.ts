@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { R4_SEARCH_PARAMETERS } from '../../../shared/criteria/r4SearchParameters.generated.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -328,7 +329,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   ): { status: number; body?: unknown; headers?: Record<string, string> } => {
     const [type, id, history, versionId, ...rest] = segments;
     if (type === 'metadata' && segments.length === 1 && method === 'GET') {
-      return { status: 200, body: capabilityStatement() };
+      return { status: 200, body: capabilityStatement(notSupportedTypes) };
     }
     if (type === undefined) throw new HttpError(notFound('No route'));
     if (rest.length > 0) throw new HttpError(notFound('No route'));
@@ -622,12 +623,23 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   };
 };
 
-const capabilityStatement = () => ({
+/** Every R4 type with searches, except those configured as not supported, with its interactions. */
+const capabilityStatement = (notSupported: ReadonlySet<string>) => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
   date: '2026-01-01',
   kind: 'instance',
   fhirVersion: '4.0.1',
   format: ['application/fhir+json'],
-  rest: [{ mode: 'server' }],
+  rest: [
+    {
+      mode: 'server',
+      resource: R4_SEARCH_PARAMETERS.resourceTypes
+        .filter((type) => !notSupported.has(type))
+        .map((type) => ({
+          type,
+          interaction: ['read', 'vread', 'update', 'delete', 'search-type'].map((code) => ({ code })),
+        })),
+    },
+  ],
 });

@@ -21,6 +21,8 @@ export interface SourceReader {
   searchPage(url: string): Promise<SearchPage>;
   /** Reads `Type/id`; undefined when the source answers 404 or 410. */
   read(resourceType: string, id: string): Promise<FhirResource | undefined>;
+  /** The types the source's CapabilityStatement (`GET metadata`) says it can search (`search-type`). */
+  searchableTypes?(): Promise<ReadonlySet<string>>;
 }
 
 export interface RetryOptions {
@@ -155,6 +157,29 @@ export class SourceFhirClient implements SourceReader {
     const url = new URL(`${encodeURIComponent(resourceType)}/${encodeURIComponent(id)}`, this.base);
     // Whether the answer is the resource asked for is checked by the caller (checkSourceResource).
     return (await this.request(url, { search: false })) as FhirResource | undefined;
+  }
+
+  public async searchableTypes(): Promise<ReadonlySet<string>> {
+    const statement = (await this.request(new URL('metadata', this.base), { search: false })) as
+      | {
+          resourceType?: unknown;
+          rest?: { mode?: string; resource?: { type?: unknown; interaction?: { code?: unknown }[] }[] }[];
+        }
+      | undefined;
+    if (statement?.resourceType !== 'CapabilityStatement') {
+      throw new PermanentSourceError('The source server answered no CapabilityStatement at metadata');
+    }
+    const types = new Set<string>();
+    for (const rest of statement.rest ?? []) {
+      if (rest.mode !== undefined && rest.mode !== 'server') continue;
+      for (const resource of rest.resource ?? []) {
+        if (typeof resource.type !== 'string') continue;
+        if ((resource.interaction ?? []).some((interaction) => interaction.code === 'search-type')) {
+          types.add(resource.type);
+        }
+      }
+    }
+    return types;
   }
 
   /** Links must stay on the source's scheme, host and port, and under its base path. */

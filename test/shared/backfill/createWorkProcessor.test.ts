@@ -108,6 +108,42 @@ describe('Backfill worker against the source FHIR stand-in', () => {
     expect(job?.endedAt).toBeDefined();
   });
 
+  it('backfills everything under [*]: every type the source CapabilityStatement can search, supporting types first', async () => {
+    // The source can search only some types; the others complete empty without a request.
+    const limited: SourceReader = {
+      resolveSearchUrl: (url) => client.resolveSearchUrl(url),
+      searchPage: (url) => client.searchPage(url),
+      read: (type, id) => client.read(type, id),
+      searchableTypes: async () => {
+        const all = await client.searchableTypes();
+        expect(all.has('Patient')).toBe(true);
+        return new Set(['Patient', 'Observation']);
+      },
+    };
+    const { harness, healthLake, start } = setup('[*]', undefined, limited);
+    const jobId = await start([]);
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toMatchObject({ read: PATIENTS + OBSERVATIONS, enqueued: PATIENTS + OBSERVATIONS });
+    expect(healthLake.current.size).toBe(PATIENTS + OBSERVATIONS);
+    const types = job?.streams.map((stream) => stream.searchUrl?.slice(0, stream.searchUrl.indexOf('?')));
+    expect(types?.slice(0, 5)).toEqual([
+      'Organization',
+      'Location',
+      'Practitioner',
+      'PractitionerRole',
+      'Patient',
+    ]);
+    expect(types).not.toContain('Subscription');
+    expect(types).not.toContain('StructureDefinition');
+    expect(job?.streams.every((stream) => stream.done)).toBe(true);
+    const patients = job?.streams.find((stream) => stream.searchUrl?.startsWith('Patient?'));
+    expect(patients).toMatchObject({ read: PATIENTS, enqueued: PATIENTS });
+    const goals = job?.streams.find((stream) => stream.searchUrl?.startsWith('Goal?'));
+    expect(goals).toMatchObject({ read: 0, done: true });
+  });
+
   it('checks every resource read against the criteria when the search is broader', async () => {
     const { harness, healthLake, start } = setup('Observation?code=http://loinc.org|1234-5');
     const jobId = await start([{ name: 'searchUrl', valueString: 'Observation?status=final' }]);

@@ -22,7 +22,7 @@ describe('Function: delivererConfigFromEnv', () => {
         queueUrl: base.DELIVERY_QUEUE_URL,
         deadLetterQueueUrl: base.DELIVERY_DLQ_URL,
         defaultMaxAttempts: 5,
-        backoff: { baseSeconds: 2, maxSeconds: 300 },
+        backoff: { baseSeconds: 2, maxSeconds: 300, strategy: 'exponential' },
         timeLimit: {
           connectTimeoutMs: 10_000,
           responseTimeoutMs: 10_000,
@@ -103,6 +103,19 @@ describe('Function: delivererConfigFromEnv', () => {
     expect(() =>
       delivererConfigFromEnv({ ...base, DELIVERY_SETTLE_RESERVE_MS: '1', DELIVERY_DEFER_DELAY_SECONDS: 'x' }),
     ).toThrow(/DELIVERY_SETTLE_RESERVE_MS.*DELIVERY_DEFER_DELAY_SECONDS/);
+  });
+
+  it('reads the retry timing: base delay, maximum delay and strategy', () => {
+    const config = delivererConfigFromEnv({
+      ...base,
+      DELIVERY_RETRY_BASE_SECONDS: '5',
+      DELIVERY_RETRY_MAX_SECONDS: '60',
+      DELIVERY_RETRY_STRATEGY: 'fixed',
+    });
+    expect(config.batch.backoff).toEqual({ baseSeconds: 5, maxSeconds: 60, strategy: 'fixed' });
+    expect(() => delivererConfigFromEnv({ ...base, DELIVERY_RETRY_STRATEGY: 'linear' })).toThrow(
+      /DELIVERY_RETRY_STRATEGY must be one of exponential, fixed/,
+    );
   });
 
   it('names the missing variable', () => {
