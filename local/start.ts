@@ -187,8 +187,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     if (!sourceFhirBaseUrl) log.warn('No source FHIR server: $trigger-subscription jobs will fail to read');
 
     // 4. Every function built by its Lambda factory from the environment the stack would write.
-    const token = config.token ?? randomBytes(24).toString('base64url');
-    const writeToken = randomBytes(24).toString('base64url');
+    const token = config.token ?? randomBytes(32).toString('hex');
+    const writeToken = randomBytes(32).toString('hex');
     const tokens: AcceptedToken[] = [
       { sha256: hashToken(token), scope: TOKEN_SCOPES.admin, name: 'local-admin' },
       { sha256: hashToken(writeToken), scope: TOKEN_SCOPES.write, name: 'local-write' },
