@@ -53,7 +53,10 @@ const price = (name: string): number => Number(prices[name]);
 
 type Resource = Record<string, unknown> & { resourceType: string; id: string };
 
-/** The Synthea resources with their uuids as ids and `urn:uuid:` references made literal. */
+/**
+ * The Synthea resources with their uuids as ids and `urn:uuid:` references made literal, each once:
+ * several patients' Bundles carry the same Organization and Practitioner.
+ */
 const loadResources = (): Resource[] => {
   const bundles = readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
@@ -72,12 +75,15 @@ const loadResources = (): Resource[] => {
       const type = types.get(`urn:uuid:${uuid}`);
       return type ? `"${type}/${uuid}"` : match;
     });
-  return bundles.flatMap((bundle) =>
-    (bundle.entry ?? []).map((entry) => {
+  const unique = new Map<string, Resource>();
+  for (const bundle of bundles)
+    for (const entry of bundle.entry ?? []) {
       const id = String(entry.fullUrl).replace('urn:uuid:', '');
-      return { ...(JSON.parse(literal(JSON.stringify(entry.resource))) as Resource), id };
-    }),
-  );
+      const key = `${entry.resource.resourceType}/${id}`;
+      if (!unique.has(key))
+        unique.set(key, { ...(JSON.parse(literal(JSON.stringify(entry.resource))) as Resource), id });
+    }
+  return [...unique.values()];
 };
 
 /** Memory size (MB) of each function in the stack built from the example configuration. */

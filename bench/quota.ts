@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- quota [--quota 300] [--concurrency 2,4,8,16] [--seconds 10] [--versions 3]
- *                         [--p50 80] [--p99 400] [--load 0.8]`
+ * `npm run bench -- quota [--quota 300] [--concurrency 2,4,8,16] [--pacing off,on] [--seconds 10]
+ *                         [--versions 3] [--p50 80] [--p99 400] [--load 0.8]`
  *
  * How close the connector gets to HealthLake's write quota when a PUT takes as long as a real one.
  * For each event source mapping concurrency N (MaximumConcurrency), local mode (the real ingest, queue
@@ -13,7 +13,8 @@
  *     drains them: deliveries/s as a fraction of the quota, and the 429 rate;
  *  2. latency: a producer offers `--load` x the quota for `--seconds`, every 100 ms a batch Bundle,
  *     each resource receiving `--versions` versions 1 s apart: p50 and p99 from ingest to HealthLake.
- * Both phases check the final state is exact: every resource holds its last version, no resource ever
+ * Each N runs without and with the deliverer's adaptive pacing after 429s (HEALTHLAKE_ADAPTIVE_PACING,
+ * the reference and the default). Both phases check the final state is exact: every resource holds its last version, no resource ever
  * received an older version after a newer one, nothing was dead-lettered.
  */
 import { parseArgs } from 'node:util';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
   options: {
     quota: { type: 'string', default: '300' },
     concurrency: { type: 'string', default: '2,4,8,16' },
+    pacing: { type: 'string', default: 'off,on' },
     seconds: { type: 'string', default: '10' },
     versions: { type: 'string', default: '3' },
     load: { type: 'string', default: '0.8' },
@@ -151,7 +153,8 @@ const measure = (
 const saturation = async (connector: LocalConnector, healthlake: FhirStandin): Promise<Measured> => {
   const prefix = 'sat-';
   const last = new Map<string, number>();
-  await connector.delivery.stop();
+  // pause, not stop: an aborted long poll would leave its messages invisible until their timeout.
+  await connector.delivery.pause();
   const ids = Array.from({ length: QUOTA * SECONDS }, (_, index) => `${prefix}${index}`);
   for (const id of ids) last.set(id, 1);
   const chunks = Array.from({ length: Math.ceil(ids.length / 50) }, (_, index) =>
@@ -206,12 +209,17 @@ console.log(
   `  saturation: ${QUOTA * SECONDS} queued writes drained; latency: ${Math.round(QUOTA * LOAD)} writes/s offered for ${SECONDS} s, ${VERSIONS} versions per resource 1 s apart`,
 );
 console.log(
-  'concurrency  drain writes/s  of quota  429 rate  retries  ingest->HealthLake p50    p99  final state',
+  'concurrency  pacing  drain writes/s  of quota  429 rate  retries  ingest->HealthLake p50    p99  final state',
 );
-let needed: number | undefined;
+const needed = new Map<string, number>();
 let wrong = false;
-for (const concurrency of values.concurrency.split(',').map(Number)) {
+const runs = values.concurrency
+  .split(',')
+  .map(Number)
+  .flatMap((concurrency) => values.pacing.split(',').map((pacing) => ({ concurrency, pacing })));
+for (const { concurrency, pacing } of runs) {
   const connector = await startConnector({
+    adaptivePacing: pacing === 'on',
     apiPort: 0,
     logLevel: 'silent',
     progress: 'off',
@@ -229,11 +237,12 @@ for (const concurrency of values.concurrency.split(',').map(Number)) {
     const steady = await steadyLoad(connector, healthlake);
     const problems = [...drained.problems, ...steady.problems];
     wrong ||= problems.length > 0;
-    if (needed === undefined && drained.perSecond >= 0.9 * QUOTA && problems.length === 0)
-      needed = concurrency;
+    if (!needed.has(pacing) && drained.perSecond >= 0.9 * QUOTA && problems.length === 0)
+      needed.set(pacing, concurrency);
     console.log(
       [
         String(concurrency).padStart(11),
+        pacing.padStart(7),
         drained.perSecond.toFixed(0).padStart(15),
         `${((drained.perSecond / QUOTA) * 100).toFixed(0)}%`.padStart(9),
         `${(drained.throttledRate * 100).toFixed(1)}%`.padStart(9),
@@ -247,9 +256,12 @@ for (const concurrency of values.concurrency.split(',').map(Number)) {
     await connector.stop();
   }
 }
-console.log(
-  needed === undefined
-    ? 'No concurrency tried reached 90% of the quota'
-    : `Concurrency needed for >= 90% of the quota: ${needed} (of those tried)`,
-);
+for (const pacing of values.pacing.split(',')) {
+  const concurrency = needed.get(pacing);
+  console.log(
+    concurrency === undefined
+      ? `pacing ${pacing}: no concurrency tried reached 90% of the quota`
+      : `pacing ${pacing}: concurrency needed for >= 90% of the quota: ${concurrency} (of those tried)`,
+  );
+}
 if (wrong) process.exitCode = 1;

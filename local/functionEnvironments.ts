@@ -35,9 +35,10 @@ export interface LocalEnvironmentInput {
   readonly sourceFhirBaseUrl: string;
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
-  /** Local-only tuning: HealthLake response timeout, ms (the retry timing is in `config`). */
+  /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
   readonly tuning?: {
     readonly healthLakeTimeoutMs?: number;
+    readonly adaptivePacing?: boolean;
   };
 }
 
@@ -126,6 +127,7 @@ export const localFunctionEnvironments = (
               connectTimeoutMs: String(Math.min(10_000, tuning.healthLakeTimeoutMs)),
               responseTimeoutMs: String(tuning.healthLakeTimeoutMs),
             }),
+        ...(tuning.adaptivePacing === undefined ? {} : { adaptivePacing: String(tuning.adaptivePacing) }),
       }),
     },
     backfillWorker: {

@@ -55,6 +55,8 @@ export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults
   readonly env?: NodeJS.ProcessEnv;
   /** HealthLake response timeout, ms (default 10 000; tests with timeout faults use less). */
   readonly healthLakeTimeoutMs?: number;
+  /** Pace writes after a 429 (default true; `npm run bench -- quota` compares both). */
+  readonly adaptivePacing?: boolean;
   /** Where log lines go (default stderr). */
   readonly logWrite?: (line: string) => void;
 }
@@ -104,7 +106,7 @@ export interface LocalConnector {
  */
 export const startConnector = async (options: StartConnectorOptions = {}): Promise<LocalConnector> => {
   const started = Date.now();
-  const { argv, env, healthLakeTimeoutMs, logWrite, faults, ...overrides } = options;
+  const { argv, env, healthLakeTimeoutMs, adaptivePacing, logWrite, faults, ...overrides } = options;
   const base = loadLocalConfig(argv ?? [], env ?? {});
   const config: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
   const stats = new LocalStats();
@@ -208,7 +210,10 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       healthLakeEndpoint,
       sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
       tokens,
-      tuning: healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs },
+      tuning: {
+        ...(healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs }),
+        ...(adaptivePacing === undefined ? {} : { adaptivePacing }),
+      },
     });
     const sinks = (service: string, onMetric: (name: string, value: number) => void = () => undefined) => ({
       logger: new LocalPowertoolsLogger(logger.child(service), { serviceName: service }),

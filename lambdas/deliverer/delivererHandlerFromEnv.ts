@@ -55,6 +55,7 @@ export const delivererHandlerFromEnv = (
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,
     maxSockets: config.maxSockets,
+    adaptivePacing: config.adaptivePacing,
   });
   const handler = createDelivererHandler({
     sqs,

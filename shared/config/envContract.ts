@@ -483,6 +483,11 @@ export const DELIVERER_CONTRACT = {
     min: 1,
     max: 10_000,
   }),
+  adaptivePacing: boolVar(
+    DELIVERER_ENV.adaptivePacing,
+    "Pace each data store's writes per instance after a 429 (AdaptivePacer).",
+    true,
+  ),
   retryBaseSeconds: intVar(
     DELIVERER_ENV.retryBaseSeconds,
     'First retry delay, seconds (delivery.retryBaseDelaySeconds).',

@@ -18,6 +18,8 @@ export interface DelivererConfig {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly maxSockets: number;
+  /** Pace each data store's writes after a 429 (PacedHealthLake). */
+  readonly adaptivePacing: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export const delivererConfigOf = (values: EnvValues<typeof DELIVERER_CONTRACT>):
     connectTimeoutMs: values.connectTimeoutMs,
     responseTimeoutMs: values.responseTimeoutMs,
     maxSockets: values.maxSockets,
+    adaptivePacing: values.adaptivePacing,
     batch: {
       queueUrl: values.deliveryQueueUrl,
       deadLetterQueueUrl: values.deliveryDlqUrl,

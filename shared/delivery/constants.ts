@@ -8,6 +8,8 @@ export const DELIVERER_ENV = {
   responseTimeoutMs: 'HEALTHLAKE_RESPONSE_TIMEOUT_MS',
   /** Keep-alive sockets per HealthLake endpoint (default 50). */
   maxSockets: 'HEALTHLAKE_MAX_SOCKETS',
+  /** Pace each data store's writes after HealthLake answers 429 (default true). */
+  adaptivePacing: 'HEALTHLAKE_ADAPTIVE_PACING',
   /** First retry delay of a transient failure, seconds (default 2). */
   retryBaseSeconds: 'DELIVERY_RETRY_BASE_SECONDS',
   /** Largest retry delay, seconds (default 300). */

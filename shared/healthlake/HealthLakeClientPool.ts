@@ -1,32 +1,38 @@
 import type { CredentialProvider } from './credentials.js';
 import { HealthLakeClient, type HealthLakeClientOptions } from './HealthLakeClient.js';
+import { PacedHealthLake } from './PacedHealthLake.js';
+import type { HealthLakeApi } from './types.js';
+
+export type HealthLakeClientPoolOptions = Omit<HealthLakeClientOptions, 'endpoint' | 'credentials'> & {
+  readonly credentials: CredentialProvider;
+  /** Pace each data store's writes after a 429 (PacedHealthLake). @default true */
+  readonly adaptivePacing?: boolean;
+};
 
 /**
  * One keep-alive `HealthLakeClient` per data store endpoint, created on first use and kept for the life
- * of the Lambda instance (messages name their endpoint; usually there is one).
+ * of the Lambda instance (messages name their endpoint; usually there is one), paced per data store.
  */
 export class HealthLakeClientPool {
-  private readonly clients = new Map<string, HealthLakeClient>();
+  private readonly clients = new Map<string, { client: HealthLakeClient; api: HealthLakeApi }>();
 
-  public constructor(
-    private readonly options: Omit<HealthLakeClientOptions, 'endpoint' | 'credentials'> & {
-      readonly credentials: CredentialProvider;
-    },
-  ) {}
+  public constructor(private readonly options: HealthLakeClientPoolOptions) {}
 
   /** The client of `endpoint`. */
-  public get(endpoint: string): HealthLakeClient {
-    let client = this.clients.get(endpoint);
-    if (!client) {
-      client = new HealthLakeClient({ ...this.options, endpoint });
-      this.clients.set(endpoint, client);
+  public get(endpoint: string): HealthLakeApi {
+    let entry = this.clients.get(endpoint);
+    if (!entry) {
+      const { adaptivePacing = true, ...clientOptions } = this.options;
+      const client = new HealthLakeClient({ ...clientOptions, endpoint });
+      entry = { client, api: adaptivePacing ? new PacedHealthLake(client) : client };
+      this.clients.set(endpoint, entry);
     }
-    return client;
+    return entry.api;
   }
 
   /** Closes every client's sockets. */
   public destroy(): void {
-    for (const client of this.clients.values()) client.destroy();
+    for (const { client } of this.clients.values()) client.destroy();
     this.clients.clear();
   }
 }
