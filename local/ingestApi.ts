@@ -11,6 +11,11 @@ import { hashToken } from '../shared/ingest/auth/hashToken.js';
 import { createIngestRouter } from '../shared/ingest/createIngestRouter.js';
 import { INGEST_METRICS, IngestMetricsCollector } from '../shared/ingest/IngestMetricsCollector.js';
 import type { WritePipeline } from '../shared/ingest/types.js';
+import type { FhirRequest } from '../shared/http/types.js';
+import {
+  handleReconcileRequest,
+  type ReconcileRouteDeps,
+} from '../shared/reconcile/handleReconcileRequest.js';
 import { LOCAL_ADMIN_PREFIX } from '../shared/operator/localAdmin.js';
 import type { ActiveSubscriptionCache } from '../shared/subscriptions/ActiveSubscriptionCache.js';
 import { handleSubscriptionRequest } from '../shared/subscriptions/handleSubscriptionRequest.js';
@@ -30,6 +35,8 @@ export interface IngestApiDeps {
   readonly allowedEndpoints: readonly string[];
   readonly jobs: JobStore;
   readonly workQueue: WorkQueue;
+  /** `$reconcile` routes (built by the caller with the same route function as the ingest Lambda). */
+  readonly reconcile?: Omit<ReconcileRouteDeps, 'logger' | 'subscriptions' | 'compileCriteria'>;
   readonly logger: LocalLogger;
   readonly stats: LocalStats;
   /** What `GET /_local/{name}` answers (config, stats); undefined = 404. */
@@ -66,6 +73,17 @@ export const startIngestApi = async (deps: IngestApiDeps): Promise<LocalApiGatew
           compileCriteria,
           logger,
         }),
+      ...(deps.reconcile
+        ? [
+            (request: FhirRequest) =>
+              handleReconcileRequest(request, {
+                ...deps.reconcile!,
+                subscriptions: subscriptionLookup(deps.subscriptionStore),
+                compileCriteria,
+                logger,
+              }),
+          ]
+        : []),
     ],
     triggerSubscription: true,
   });

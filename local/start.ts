@@ -52,6 +52,7 @@ import {
   type FhirStandin,
 } from './standins/healthlake/index.js';
 import { startIngestApi } from './ingestApi.js';
+import { startLocalReconcile } from './reconcileWorker.js';
 
 /** Options of `startConnector`: any LocalConfig field, plus where flags/env come from. */
 export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults'>> {
@@ -92,6 +93,7 @@ export interface LocalConnector {
   readonly stats: LocalStats;
   readonly delivery: EventSourceMapping;
   readonly backfill: EventSourceMapping;
+  readonly reconcile: EventSourceMapping;
   /** What `/_local/config` serves. */
   readonly view: LocalConfigView;
   /** Milliseconds from the call to ready. */
@@ -357,6 +359,24 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       onError: (error) => backfillLogger.warn('Poller error', { error }),
     });
 
+    // 6b. The reconcile worker (RECONCILE_* variables as in the Lambda).
+    const reconcile = startLocalReconcile({
+      env: env ?? {},
+      sqs,
+      s3,
+      documents,
+      tableName,
+      queueUrl: resources.reconcileQueueUrl,
+      payloadBucket: resources.payloadBucket,
+      sourceFhirBaseUrl,
+      credentials: credentials.providerFor(role),
+      region: config.region,
+      subscriptionStore,
+      ledger,
+      pipeline,
+      logger: logger.child('reconcile'),
+    });
+
     // 7. The ingest API (API Gateway events into the ingest Lambda handler) plus /_local/*.
     const token = config.token ?? randomBytes(24).toString('base64url');
     const served: { view?: LocalConfigView } = {};
@@ -370,6 +390,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       allowedEndpoints,
       jobs,
       workQueue,
+      reconcile: reconcile.routes,
       logger: logger.child('ingest'),
       stats,
       admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),
@@ -385,6 +406,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       deliveryDlqUrl: resources.deliveryDlqUrl,
       backfillQueueUrl: resources.backfillQueueUrl,
       backfillDlqUrl: resources.backfillDlqUrl,
+      reconcileQueueUrl: resources.reconcileQueueUrl,
+      reconcileDlqUrl: resources.reconcileDlqUrl,
       healthLakeEndpoint,
       ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
       ...(autoSubscriptionId ? { autoSubscriptionId } : {}),
@@ -393,9 +416,11 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
 
     await delivery.start();
     await backfill.start();
+    await reconcile.mapping.start();
     cleanups.push(
       () => delivery.stop(),
       () => backfill.stop(),
+      () => reconcile.mapping.stop(),
     );
 
     const connector: LocalConnector = {
@@ -414,6 +439,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       stats,
       delivery,
       backfill,
+      reconcile: reconcile.mapping,
       view,
       readyMs: Date.now() - started,
       logger,

@@ -6,6 +6,13 @@ import {
   SqsWorkQueue,
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
+import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
+import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
+import {
+  handleReconcileRequest,
+  type ReconcileRouteDeps,
+} from '../../shared/reconcile/handleReconcileRequest.js';
+import type { ReconcileMessage } from '../../shared/reconcile/types.js';
 import { ENV } from '../../shared/config/constants.js';
 import { boolEnv, ConfigurationError, intEnv, optionalEnv } from '../../shared/config/env.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
@@ -71,6 +78,20 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       logger,
     };
     routes.push((request) => handleBackfillRequest(request, deps));
+  }
+  const reconcileQueueUrl = env[RECONCILE_ENV.queueUrl];
+  if (reconcileQueueUrl) {
+    const bucket = env[ENV.payloadBucket];
+    const deps: ReconcileRouteDeps = {
+      jobs: new DynamoReconcileJobStore({ client: document, tableName }),
+      subscriptions: subscriptionLookup(store),
+      queue: new SqsWorkQueue<ReconcileMessage>({ client: sqs, queueUrl: reconcileQueueUrl }),
+      compileCriteria,
+      ...(bucket ? { idListLocation: (jobId: string) => `s3://${bucket}/reconcile/${jobId}/` } : {}),
+      logger,
+    };
+    // Admin-only like the backfill routes: registered beside them.
+    routes.push((request) => handleReconcileRequest(request, deps));
   }
   const route = createIngestRouter({
     pipeline,

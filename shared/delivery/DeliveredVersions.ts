@@ -31,6 +31,8 @@ export interface DeliveredVersions {
     version: DeliveredVersion,
     previous?: DeliveredVersion,
   ): Promise<'recorded' | 'superseded'>;
+  /** Forgets what was delivered to the target (reconcile repair, before re-delivering a lower version). */
+  forget(target: DeliveryTarget): Promise<void>;
 }
 
 /** DeliveredVersions in process memory: tests, benchmarks, local runs without DynamoDB. */
@@ -53,5 +55,9 @@ export class InMemoryDeliveredVersions implements DeliveredVersions {
     if (current && compareVersions(version, current) < 0) return 'superseded';
     this.versions.set(key, version);
     return 'recorded';
+  }
+
+  public async forget(target: DeliveryTarget): Promise<void> {
+    this.versions.delete(targetKey(target));
   }
 }

@@ -327,7 +327,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   ): { status: number; body?: unknown; headers?: Record<string, string> } => {
     const [type, id, history, versionId, ...rest] = segments;
     if (type === 'metadata' && segments.length === 1 && method === 'GET') {
-      return { status: 200, body: capabilityStatement() };
+      return { status: 200, body: capabilityStatement(store.resourceTypes()) };
     }
     if (type === undefined) throw new HttpError(notFound('No route'));
     if (rest.length > 0) throw new HttpError(notFound('No route'));
@@ -621,12 +621,21 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   };
 };
 
-const capabilityStatement = () => ({
+/** The stand-in lists the resource types it holds, each readable and searchable. */
+const capabilityStatement = (types: readonly string[]) => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
   date: '2026-01-01',
   kind: 'instance',
   fhirVersion: '4.0.1',
   format: ['application/fhir+json'],
-  rest: [{ mode: 'server' }],
+  rest: [
+    {
+      mode: 'server',
+      resource: [...types].sort().map((type) => ({
+        type,
+        interaction: [{ code: 'read' }, { code: 'search-type' }],
+      })),
+    },
+  ],
 });

@@ -149,6 +149,11 @@ export class SourceFhirClient implements SourceReader {
     return { resources, nextUrl: nextUrl.href };
   }
 
+  /** `GET [base]/metadata`: the server's CapabilityStatement (undefined when it answers 404). */
+  public async capabilityStatement(): Promise<unknown> {
+    return this.request(new URL('metadata', this.base), { search: false });
+  }
+
   public async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
     const url = new URL(`${encodeURIComponent(resourceType)}/${encodeURIComponent(id)}`, this.base);
     const resource = (await this.request(url, { search: false })) as FhirResource | undefined;
