@@ -109,6 +109,29 @@ export const connectorConfigSchema = z.strictObject({
       retryCount: int(1, 1000, 'receives before the backfill dead-letter queue').default(5),
     })
     .default({ batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 2, retryCount: 5 }),
+  /**
+   * Reconcile (`POST [base]/$reconcile`): off by default. Enabling it gives the reconcile worker
+   * HealthLake read access (ReadResource, SearchWithGet on the named data stores, through the
+   * customer role in cross-account mode).
+   */
+  reconcile: z
+    .strictObject({
+      enabled: z.boolean({ error: 'must be true or false' }).default(false),
+      maxConcurrency: int(2, 1000, 'reconcile event source MaximumConcurrency').default(2),
+      retryCount: int(1, 1000, 'receives before the reconcile dead-letter queue').default(5),
+      /** Per worker instance; HealthLake's read quota is shared with every other reader. */
+      healthLakeRequestsPerSecond: int(0, 10_000, 'HealthLake reads per second, 0 = unlimited').default(25),
+      sourceRequestsPerSecond: int(0, 10_000, 'source reads per second, 0 = unlimited').default(20),
+      pageSize: int(1, 1000, 'resources per reconcile page').default(500),
+    })
+    .default({
+      enabled: false,
+      maxConcurrency: 2,
+      retryCount: 5,
+      healthLakeRequestsPerSecond: 25,
+      sourceRequestsPerSecond: 20,
+      pageSize: 500,
+    }),
   sourceFhir: z
     .strictObject({
       baseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),

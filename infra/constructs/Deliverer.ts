@@ -15,6 +15,9 @@ export const HEALTHLAKE_WRITE_ACTIONS = [
   'healthlake:DeleteResource',
 ] as const;
 
+/** The data-plane reads reconcile needs (Service Authorization Reference: both on `datastore`). */
+export const HEALTHLAKE_READ_ACTIONS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'] as const;
+
 /** How the deliverer reaches HealthLake. */
 export type HealthLakeAccess =
   | {

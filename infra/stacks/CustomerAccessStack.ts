@@ -1,13 +1,18 @@
 import { CfnOutput, DefaultStackSynthesizer, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { HEALTHLAKE_WRITE_ACTIONS } from '../constructs/Deliverer.js';
+import { HEALTHLAKE_READ_ACTIONS, HEALTHLAKE_WRITE_ACTIONS } from '../constructs/Deliverer.js';
 
 export interface CustomerAccessStackProps extends StackProps {
   /** Account the connector runs in (trusted, with the conditions below). */
   readonly connectorAccount: string;
   /** The deliverer's role: the only principal of that account allowed to assume this role. */
   readonly delivererRoleArn: string;
+  /**
+   * The reconcile worker's role, when the connector's configuration enables reconcile: it may assume
+   * this role too, which then also allows HealthLake reads (ReadResource, SearchWithGet).
+   */
+  readonly reconcileRoleArn?: string;
   /** ExternalId the connector must present (sts:ExternalId condition). */
   readonly externalId: string;
   /** Data stores (`arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}`) the role may write. */
@@ -22,8 +27,9 @@ export interface CustomerAccessStackProps extends StackProps {
 
 /**
  * For the customer's account: the role HealthLake access goes through. It trusts only the connector
- * account's deliverer role (aws:PrincipalArn) presenting the ExternalId, and allows only the HealthLake
- * write actions on the named data stores. Deploy it with credentials of the customer's account.
+ * account's deliverer role (aws:PrincipalArn; and the reconcile worker's when reconcile is enabled)
+ * presenting the ExternalId, and allows only the HealthLake write actions on the named data stores
+ * (plus ReadResource and SearchWithGet when reconcile is enabled). Deploy it with credentials of the customer's account.
  */
 export class CustomerAccessStack extends Stack {
   public readonly role: iam.Role;
@@ -48,7 +54,12 @@ export class CustomerAccessStack extends Stack {
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.AccountPrincipal(props.connectorAccount).withConditions({
         StringEquals: { 'sts:ExternalId': props.externalId },
-        ArnEquals: { 'aws:PrincipalArn': props.delivererRoleArn },
+        ArnEquals: {
+          'aws:PrincipalArn':
+            props.reconcileRoleArn === undefined
+              ? props.delivererRoleArn
+              : [props.delivererRoleArn, props.reconcileRoleArn],
+        },
       }),
     });
     // A customer-managed policy (not inline), so the customer's IAM reviews see a named object.
@@ -59,6 +70,15 @@ export class CustomerAccessStack extends Stack {
         resources: [...props.dataStoreArns],
       }),
     ];
+    if (props.reconcileRoleArn !== undefined) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReadHealthLakeDataStoresForReconcile',
+          actions: [...HEALTHLAKE_READ_ACTIONS],
+          resources: [...props.dataStoreArns],
+        }),
+      );
+    }
     if (props.dataStoreKmsKeyArn !== undefined) {
       statements.push(
         new iam.PolicyStatement({

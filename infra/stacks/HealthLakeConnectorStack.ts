@@ -5,12 +5,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
+import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
 import { Backfill } from '../constructs/Backfill.js';
 import { ConnectorFunction } from '../constructs/ConnectorFunction.js';
 import { ConnectorState } from '../constructs/ConnectorState.js';
-import { Deliverer, type HealthLakeAccess } from '../constructs/Deliverer.js';
+import { Deliverer, HEALTHLAKE_READ_ACTIONS, type HealthLakeAccess } from '../constructs/Deliverer.js';
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
 import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
@@ -22,6 +23,7 @@ export interface ConnectorEntryPoints {
   readonly ingest: string;
   readonly deliverer: string;
   readonly backfillWorker: string;
+  readonly reconcileWorker: string;
   readonly subscriptionProvisioner: string;
 }
 
@@ -30,6 +32,7 @@ export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
   ingest: 'lambdas/ingest/handler.ts',
   deliverer: 'lambdas/deliverer/handler.ts',
   backfillWorker: 'lambdas/backfill-worker/handler.ts',
+  reconcileWorker: 'lambdas/reconcile-worker/handler.ts',
   subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
 };
 
@@ -51,6 +54,10 @@ export const FHIR_VALIDATION_DEFINITIONS_SCRIPT = 'infra/bundling/writeValidatio
 export const delivererRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
   `hlc-${config.connectorId}-deliverer-${config.region}`;
 
+/** Name of the reconcile worker's role; the customer role's trust policy names it when reconcile is on. */
+export const reconcileRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
+  `hlc-${config.connectorId}-reconcile-${config.region}`;
+
 /**
  * Powertools service names: the `service` dimension the alarms and dashboard query. They must equal
  * the `serviceName` each handler gives Powertools (a constructor value wins over POWERTOOLS_SERVICE_NAME).
@@ -59,8 +66,9 @@ export const SERVICE_NAMES = {
   ingest: 'ingest',
   deliverer: 'healthlake-connector-deliverer',
   backfill: 'backfill-worker',
+  reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
-} as const satisfies ServiceNames & { provisioner: string };
+} as const satisfies ServiceNames & { provisioner: string; reconcile: string };
 
 /**
  * The connector: ingest API and Lambda, FIFO delivery queue + DLQ, deliverer, backfill queue and
@@ -76,6 +84,8 @@ export class HealthLakeConnectorStack extends Stack {
   public readonly api: IngestApi;
   public readonly deliverer: Deliverer;
   public readonly backfill: Backfill;
+  /** The reconcile queue and worker, when configuration enables reconcile. */
+  public readonly reconcile?: Backfill;
   public readonly autoSubscription?: AutoSubscription;
   public readonly monitoring: Monitoring;
 
@@ -238,6 +248,70 @@ export class HealthLakeConnectorStack extends Stack {
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+
+    // --- reconcile (only when enabled: it is what gives the connector HealthLake read access) -------
+    if (config.reconcile.enabled) {
+      const reconcile = new Backfill(this, 'Reconcile', {
+        entry: entries.reconcileWorker,
+        serviceName: services.reconcile,
+        description: 'Compares HealthLake with the source FHIR server and repairs it through the pipeline',
+        queueUrlVariable: RECONCILE_ENV.queueUrl,
+        roleName: reconcileRoleName(config),
+        source: {
+          baseUrl: config.sourceFhir.baseUrl,
+          auth: config.sourceFhir.auth,
+          ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+          ...(config.sourceFhir.sigv4 === undefined ? {} : { sigv4: config.sourceFhir.sigv4 }),
+          ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
+        },
+        maxConcurrency: config.reconcile.maxConcurrency,
+        maxReceiveCount: config.reconcile.retryCount,
+        timeout: Duration.minutes(5),
+        encryptionKey: this.dataKey,
+        environment: {
+          ...pipelineEnvironment,
+          [RECONCILE_ENV.sourceRequestsPerSecond]: String(config.reconcile.sourceRequestsPerSecond),
+          [RECONCILE_ENV.healthLakeRequestsPerSecond]: String(config.reconcile.healthLakeRequestsPerSecond),
+          [RECONCILE_ENV.pageSize]: String(config.reconcile.pageSize),
+        },
+        ...fnDefaults,
+      });
+      const worker = reconcile.worker;
+      this.state.bindReadWrite(worker);
+      this.queues.bindSender(worker);
+      this.payloads.bindWriter(worker);
+      reconcile.bindSender(this.ingest);
+      if (access.mode === 'crossAccount') {
+        worker.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
+        worker.addEnvironment(ENV.healthLakeExternalId, access.externalId);
+        worker.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'AssumeCustomerHealthLakeRole',
+            actions: ['sts:AssumeRole'],
+            resources: [access.roleArn],
+            conditions: { StringEquals: { 'sts:ExternalId': access.externalId } },
+          }),
+        );
+      } else {
+        worker.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadHealthLakeDataStores',
+            actions: [...HEALTHLAKE_READ_ACTIONS],
+            resources: config.dataStores.map((store) => store.arn),
+          }),
+        );
+        if (config.healthLake.datastoreKmsKeyArn !== undefined) {
+          worker.addToRolePolicy(
+            new iam.PolicyStatement({
+              sid: 'UseHealthLakeDataStoreKey',
+              actions: ['kms:Decrypt'],
+              resources: [config.healthLake.datastoreKmsKeyArn],
+            }),
+          );
+        }
+      }
+      this.reconcile = reconcile;
+    }
 
     // --- auto-managed subscription ------------------------------------------------------------------
     if (config.autoSubscription.enabled) {
