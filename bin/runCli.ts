@@ -22,7 +22,8 @@ import {
   type JobView,
 } from '../shared/operator/backfillOps.js';
 import { GLOBAL_OPTIONS, resolveCliConfig, sqsClientFor, type CliConfig } from './cliConfig.js';
-import { USAGE } from './usage.js';
+import { reconcile } from './reconcileCommand.js';
+import { USAGE, UsageError } from './usage.js';
 
 /** Where the CLI writes; tests pass a capturing implementation. */
 export interface CliIo {
@@ -61,17 +62,16 @@ const OPTIONS = {
   interval: { type: 'string' },
   timeout: { type: 'string' },
   parallel: { type: 'string', short: 'p' },
+  mode: { type: 'string' },
+  type: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'content-hash': { type: 'boolean' },
+  'confirm-prune': { type: 'string' },
+  'compare-job': { type: 'string' },
 } as const;
 
-/** A usage error: exit code 2 and the usage text. */
-class UsageError extends Error {
-  public constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-const integer = (value: string | undefined, name: string, fallback: number): number => {
+export const integer = (value: string | undefined, name: string, fallback: number): number => {
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${name} must be a positive integer`);
@@ -94,7 +94,7 @@ const age = (seconds: number | undefined): string => {
   return `${(seconds / 3600).toFixed(1)}h`;
 };
 
-const bar = (fraction: number, width = 24): string => {
+export const bar = (fraction: number, width = 24): string => {
   const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 };
@@ -196,6 +196,8 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         return await subscriptions(api(), sub, rest, values, io, json);
       case 'backfill':
         return await backfill(api(), sub, rest, values, io, json);
+      case 'reconcile':
+        return await reconcile(api(), sub, rest, values, io, json);
       case 'send': {
         const paths = [sub, ...rest].filter((path): path is string => !!path);
         if (paths.length === 0) throw new UsageError('send needs at least one file or folder');
@@ -242,7 +244,9 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   }
 };
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+export type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
 
 const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<number> => {
   const sqs = sqsClientFor(config);
@@ -372,7 +376,7 @@ const subscriptions = async (
   }
 };
 
-const fail = (io: CliIo, status: number, body: unknown): number => {
+export const fail = (io: CliIo, status: number, body: unknown): number => {
   io.err(failLine(status, body));
   return 1;
 };

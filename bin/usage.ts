@@ -16,6 +16,13 @@ commands
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
   backfill watch <jobId> [--interval s] [--timeout s]
   backfill cancel <jobId>
+  reconcile start <subscriptionId> [--mode compare|repair|repair-and-prune] [--type T]... [--resource-id <Type/id>]...
+                  [--search-url <url>]... [--since <dateTime>] [--until <dateTime>] [--content-hash]
+                  [--confirm-prune N --compare-job <jobId>] [--watch]
+  reconcile watch <jobId> [--interval s] [--timeout s]
+  reconcile report <jobId>            the report as a table (per type: in sync, missing, stale, only in
+                                      HealthLake, pinned, repaired, pin reset, pruned) and sample ids
+  reconcile cancel <jobId>
   send <files or folders...> [--parallel N]
                                       FHIR JSON, NDJSON and Bundles to the ingest API
 
@@ -31,3 +38,11 @@ options (flag / environment)
                                       CloudWatch endpoint (deployed stacks: oldest message age, counts)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
   --json                              machine-readable output`;
+
+/** A usage error: exit code 2 and the usage text. */
+export class UsageError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

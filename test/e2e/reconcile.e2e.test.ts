@@ -5,6 +5,7 @@ import type { FhirResource } from '../../shared/criteria/types.js';
 import { contentHash } from '../../shared/ingest/contentHash.js';
 import { hasSynthea, SYNTHEA_DIR, SYNTHEA_SKIP_MESSAGE } from '../helpers/synthea.js';
 import { api, waitFor } from './e2eHelpers.js';
+import { runCli, type CliIo } from '../../bin/runCli.js';
 
 const synthea = hasSynthea();
 if (!synthea)
@@ -74,6 +75,18 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
   afterAll(async () => {
     await connector?.stop();
   });
+
+  const cli = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      isTTY: false,
+      env: { HLC_API_URL: connector.apiUrl, HLC_TOKEN: connector.token },
+    };
+    return { io, out, err };
+  };
 
   const runJob = async (
     parameter: Parameter[] | Record<string, unknown>[],
@@ -180,13 +193,38 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
       });
       expect(refused.status).toBe(409);
 
-      const repair = await runJob([
-        { name: 'subscription', valueString: subscriptionId },
-        { name: 'mode', valueCode: 'repair-and-prune' },
-        { name: 'pruneConfirmation', valueUnsignedInt: orphans.length },
-        { name: 'compareJob', valueString: compare.jobId },
-      ]);
-      expect(total(repair.report)).toMatchObject({
+      // The operator's view of the compare, then the repair through the CLI.
+      const report = cli();
+      expect(await runCli(['reconcile', 'report', compare.jobId], report.io)).toBe(0);
+      expect(report.out.join('\n')).toMatch(/only in HL/);
+      expect(report.out.join('\n')).toMatch(
+        new RegExp(
+          `^total\\s+${expected - deleted.length - 1}\\s+${deleted.length}\\s+1\\s+${orphans.length}\\s+1\\s`,
+          'm',
+        ),
+      );
+      const run = cli();
+      const code = await runCli(
+        [
+          'reconcile',
+          'start',
+          subscriptionId,
+          '--mode',
+          'repair-and-prune',
+          '--confirm-prune',
+          String(orphans.length),
+          '--compare-job',
+          compare.jobId,
+          '--watch',
+          '--interval',
+          '1',
+          '--json',
+        ],
+        run.io,
+      );
+      expect(code, run.err.join('\n')).toBe(0);
+      const repairTotal = (JSON.parse(run.out.join('\n')) as { total: Record<string, number> }).total;
+      expect(repairTotal).toMatchObject({
         missing: deleted.length,
         stale: 1,
         onlyInHealthLake: orphans.length,
