@@ -222,7 +222,8 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
         ],
         run.io,
       );
-      expect(code, run.err.join('\n')).toBe(0);
+      expect(run.err).toEqual([]);
+      expect(code).toBe(0);
       const repairTotal = (JSON.parse(run.out.join('\n')) as { total: Record<string, number> }).total;
       expect(repairTotal).toMatchObject({
         missing: deleted.length,
