@@ -12,8 +12,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
+import { runBenchWorker } from '../test/helpers/benchWorker.js';
 import { waitFor } from '../test/helpers/deliveryMessages.js';
 import { generateResources } from '../test/helpers/syntheticResources.js';
 
@@ -21,45 +20,14 @@ const CHILD_FLAG = 'HLC_RECONCILE_BENCH_WORKER';
 
 /** The worker process: the real Lambda handler behind an event source mapping poller. */
 const runWorker = async (): Promise<void> => {
-  const { EventSourceMapping } = await import('../local/eventSourceMapping.js');
   const { handler } = await import('../lambdas/reconcile-worker/handler.js');
-  const sqs = new SQSClient({});
-  let peakRss = process.memoryUsage().rss;
-  let peakHeap = process.memoryUsage().heapUsed;
-  const sampler = setInterval(() => {
-    const { rss, heapUsed } = process.memoryUsage();
-    peakRss = Math.max(peakRss, rss);
-    peakHeap = Math.max(peakHeap, heapUsed);
-  }, 50);
-  const mapping = new EventSourceMapping({
-    sqs,
+  await runBenchWorker({
+    handler,
     queueUrl: process.env.RECONCILE_QUEUE_URL ?? '',
-    handler: (event, context: Context) => handler(event, context),
+    functionName: 'healthlake-connector-reconcile-worker',
     batchSize: 1,
     concurrency: Number(process.env.BENCH_WORKER_CONCURRENCY ?? 2),
-    functionName: 'healthlake-connector-reconcile-worker',
-    timeoutMs: 900_000,
-    onError: (error) =>
-      console.error('worker poller error', (error as Error)?.name, (error as Error)?.message),
   });
-  await mapping.start();
-  const readyRss = process.memoryUsage().rss;
-  process.on('message', (message) => {
-    if (message !== 'stop') return;
-    void mapping.stop().then(() => {
-      clearInterval(sampler);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      process.send?.({
-        peakRssBytes: peakRss,
-        readyRssBytes: readyRss,
-        peakHeapBytes: peakHeap,
-        maxRssBytes: process.resourceUsage().maxRSS * 1024,
-      });
-      sqs.destroy();
-      process.disconnect?.();
-    });
-  });
-  process.send?.('ready');
 };
 
 const runBench = async (): Promise<void> => {

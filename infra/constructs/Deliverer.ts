@@ -35,6 +35,15 @@ export type HealthLakeAccess =
       readonly dataStoreKmsKeyArn?: string;
     };
 
+/** sts:AssumeRole on the customer role, only with its ExternalId. */
+export const assumeCustomerRoleStatement = (access: { roleArn: string; externalId: string }) =>
+  new iam.PolicyStatement({
+    sid: 'AssumeCustomerHealthLakeRole',
+    actions: ['sts:AssumeRole'],
+    resources: [access.roleArn],
+    conditions: { StringEquals: { 'sts:ExternalId': access.externalId } },
+  });
+
 export interface DelivererProps {
   readonly entry: string;
   /** The FIFO delivery queue the function consumes. */
@@ -99,14 +108,7 @@ export class Deliverer extends Construct {
     if (access.mode === 'crossAccount') {
       this.function.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
       this.function.addEnvironment(ENV.healthLakeExternalId, access.externalId);
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'AssumeCustomerHealthLakeRole',
-          actions: ['sts:AssumeRole'],
-          resources: [access.roleArn],
-          conditions: { StringEquals: { 'sts:ExternalId': access.externalId } },
-        }),
-      );
+      this.function.addToRolePolicy(assumeCustomerRoleStatement(access));
     } else {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({

@@ -11,7 +11,12 @@ import { AutoSubscription } from '../constructs/AutoSubscription.js';
 import { Backfill } from '../constructs/Backfill.js';
 import { ConnectorFunction } from '../constructs/ConnectorFunction.js';
 import { ConnectorState } from '../constructs/ConnectorState.js';
-import { Deliverer, HEALTHLAKE_READ_ACTIONS, type HealthLakeAccess } from '../constructs/Deliverer.js';
+import {
+  assumeCustomerRoleStatement,
+  Deliverer,
+  HEALTHLAKE_READ_ACTIONS,
+  type HealthLakeAccess,
+} from '../constructs/Deliverer.js';
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
 import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
@@ -284,14 +289,7 @@ export class HealthLakeConnectorStack extends Stack {
       if (access.mode === 'crossAccount') {
         worker.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
         worker.addEnvironment(ENV.healthLakeExternalId, access.externalId);
-        worker.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: 'AssumeCustomerHealthLakeRole',
-            actions: ['sts:AssumeRole'],
-            resources: [access.roleArn],
-            conditions: { StringEquals: { 'sts:ExternalId': access.externalId } },
-          }),
-        );
+        worker.addToRolePolicy(assumeCustomerRoleStatement(access));
       } else {
         worker.addToRolePolicy(
           new iam.PolicyStatement({

@@ -7,6 +7,7 @@ import {
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
 import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
+import { idListLocation } from '../../shared/reconcile/IdListSink.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
 import {
   handleReconcileRequest,
@@ -87,7 +88,7 @@ export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestH
       subscriptions: subscriptionLookup(store),
       queue: new SqsWorkQueue<ReconcileMessage>({ client: sqs, queueUrl: reconcileQueueUrl }),
       compileCriteria,
-      ...(bucket ? { idListLocation: (jobId: string) => `s3://${bucket}/reconcile/${jobId}/` } : {}),
+      ...(bucket ? { idListLocation: (jobId: string) => idListLocation(bucket, jobId) } : {}),
       logger,
     };
     // Admin-only like the backfill routes: registered beside them.

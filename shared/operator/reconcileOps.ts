@@ -1,3 +1,4 @@
+import { OUTCOMES, type Outcome } from '../reconcile/types.js';
 import type { ApiResponse, FhirApiClient } from './FhirApiClient.js';
 
 /** What `hlc reconcile start` sends as `$reconcile` parameters. */
@@ -15,17 +16,8 @@ export interface ReconcileRequest {
 }
 
 /** The outcome columns of a report, in order. */
-export const REPORT_COLUMNS = [
-  'inSync',
-  'missing',
-  'stale',
-  'onlyInHealthLake',
-  'pinned',
-  'repaired',
-  'pinnedReset',
-  'pruned',
-] as const;
-export type ReportColumn = (typeof REPORT_COLUMNS)[number];
+export const REPORT_COLUMNS = OUTCOMES;
+export type ReportColumn = Outcome;
 
 /** A reconcile job's report as the CLI shows it. */
 export interface ReconcileView {

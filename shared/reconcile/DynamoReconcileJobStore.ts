@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
+import { sendConditional } from '../state/sendConditional.js';
 import { reconcileJobKey } from '../state/tableLayout.js';
 import { RECONCILE_RETENTION_DAYS } from './constants.js';
 import type { ReconcileJobStore } from './ReconcileJobStore.js';
@@ -244,13 +244,7 @@ export class DynamoReconcileJobStore implements ReconcileJobStore {
     return this.get(jobId);
   }
 
-  private async conditional(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.client.send(command);
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private conditional(command: UpdateCommand): Promise<boolean> {
+    return sendConditional(this.client, command);
   }
 }

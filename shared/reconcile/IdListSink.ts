@@ -9,6 +9,9 @@ export interface IdListLine {
   readonly id: string;
 }
 
+/** `s3://{bucket}/reconcile/{jobId}/`: where a job's id lists are written. */
+export const idListLocation = (bucket: string, jobId: string): string => `s3://${bucket}/reconcile/${jobId}/`;
+
 /** Where the full id lists of a job go: one object per page, so a redone page overwrites its own. */
 export interface IdListSink {
   /** `s3://bucket/prefix/` of a job, for the report. */
@@ -29,7 +32,7 @@ export class S3IdListSink implements IdListSink {
   ) {}
 
   public location(jobId: string): string {
-    return `s3://${this.options.bucket}/reconcile/${jobId}/`;
+    return idListLocation(this.options.bucket, jobId);
   }
 
   public async write(

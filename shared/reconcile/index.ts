@@ -7,7 +7,7 @@ export { DynamoReconcileJobStore } from './DynamoReconcileJobStore.js';
 export { ELEMENTS_ID_META, FhirLookup } from './FhirLookup.js';
 export { handleReconcileRequest } from './handleReconcileRequest.js';
 export type { ReconcileRouteDeps } from './handleReconcileRequest.js';
-export { S3IdListSink } from './IdListSink.js';
+export { S3IdListSink, idListLocation } from './IdListSink.js';
 export type { IdListLine, IdListSink } from './IdListSink.js';
 export { parseReconcileMessage } from './parseReconcileMessage.js';
 export { parseReconcileParameters } from './parseReconcileParameters.js';

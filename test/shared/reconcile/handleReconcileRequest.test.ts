@@ -7,7 +7,7 @@ import {
 } from '../../../shared/reconcile/handleReconcileRequest.js';
 import type { ReconcileMessage } from '../../../shared/reconcile/types.js';
 import { activeSubscription } from '../backfill/harness.js';
-import { startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
+import { newJob, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
 
 let harness: ReconcileHarness;
 let sent: ReconcileMessage[];
@@ -160,20 +160,7 @@ describe('handleReconcileRequest', () => {
 
   it('starts repair-and-prune only with the only-in-HealthLake count of a completed compare of the same subscription', async () => {
     setup({ 'sub-1': { status: 'active' } });
-    await harness.jobs.create({
-      jobId: 'compare-1',
-      subscriptionId: 'sub-1',
-      mode: 'compare',
-      contentHash: false,
-      scope: { resourceTypes: [], resourceIds: [], searchUrls: [] },
-      state: 'queued',
-      createdAt: new Date().toISOString(),
-      planned: false,
-      streams: [],
-      streamsDone: 0,
-      counts: {},
-      samples: [],
-    });
+    await harness.jobs.create(newJob('compare-1'));
     await harness.jobs.plan(
       'compare-1',
       [

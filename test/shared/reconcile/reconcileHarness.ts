@@ -161,6 +161,23 @@ export const createWorker = (
   };
 };
 
+/** A job as `POST $reconcile` stores it (queued, unplanned, compare of every type). */
+export const newJob = (jobId: string, overrides: Partial<ReconcileJob> = {}): ReconcileJob => ({
+  jobId,
+  subscriptionId: 'sub-1',
+  mode: 'compare',
+  contentHash: false,
+  scope: { resourceTypes: [], resourceIds: [], searchUrls: [] },
+  state: 'queued',
+  createdAt: new Date().toISOString(),
+  planned: false,
+  streams: [],
+  streamsDone: 0,
+  counts: {},
+  samples: [],
+  ...overrides,
+});
+
 let counter = 0;
 /** A queued job as `POST $reconcile` creates it, with its plan message on the worker's queue. */
 export const createJob = async (
@@ -170,21 +187,7 @@ export const createJob = async (
 ): Promise<string> => {
   counter += 1;
   const jobId = `job-${Date.now()}-${counter}`;
-  await harness.jobs.create({
-    jobId,
-    subscriptionId: 'sub-1',
-    mode: 'compare',
-    contentHash: false,
-    scope: { resourceTypes: [], resourceIds: [], searchUrls: [] },
-    state: 'queued',
-    createdAt: new Date().toISOString(),
-    planned: false,
-    streams: [],
-    streamsDone: 0,
-    counts: {},
-    samples: [],
-    ...overrides,
-  });
+  await harness.jobs.create(newJob(jobId, overrides));
   worker.queue.push({ jobId, task: 'plan' });
   return jobId;
 };
