@@ -7,6 +7,7 @@ import { peekMessages } from '../shared/operator/peekMessages.js';
 import { queueStatus } from '../shared/operator/queueStatus.js';
 import { redriveDlq } from '../shared/operator/redriveDlq.js';
 import { sendResources } from '../shared/operator/sendResources.js';
+import { syncResources } from '../shared/operator/syncResources.js';
 import {
   createSubscription,
   deleteSubscription,
@@ -69,6 +70,9 @@ const OPTIONS = {
   'content-hash': { type: 'boolean' },
   'confirm-prune': { type: 'string' },
   'compare-job': { type: 'string' },
+  'prefix-numeric-ids': { type: 'string' },
+  retries: { type: 'string' },
+  synthea: { type: 'boolean' },
 } as const;
 
 export const integer = (value: string | undefined, name: string, fallback: number): number => {
@@ -198,13 +202,16 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         return await backfill(api(), sub, rest, values, io, json);
       case 'reconcile':
         return await reconcile(api(), sub, rest, values, io, json);
-      case 'send': {
+      case 'send':
+      case 'sync': {
         const paths = [sub, ...rest].filter((path): path is string => !!path);
-        if (paths.length === 0) throw new UsageError('send needs at least one file or folder');
+        if (paths.length === 0)
+          throw new UsageError(`${command} needs at least one file, folder or server URL`);
         let last = 0;
-        const summary = await sendResources(api(), paths, {
+        const options = {
           parallel: integer(values.parallel, 'parallel', 4),
-          onProgress: (done, total) => {
+          retries: integer(values.retries, 'retries', 3),
+          onProgress: (done: number, total: number) => {
             if (json) return;
             if (io.isTTY && io.progress) io.progress(`${bar(done / total)} ${done}/${total} requests`);
             else if (Date.now() - last > 5000 || done === total) {
@@ -212,7 +219,19 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
               io.out(`sent ${done}/${total} requests`);
             }
           },
-        });
+        };
+        const list = (value: readonly string[] | undefined) =>
+          (value ?? []).flatMap((item) => item.split(',')).filter((item) => item !== '');
+        const summary =
+          command === 'send'
+            ? await sendResources(api(), paths, options)
+            : await syncResources(api(), paths, {
+                ...options,
+                resourceTypes: list(values.type),
+                resourceIds: list(values['resource-id']),
+                ...(values['prefix-numeric-ids'] ? { prefixNumericIds: values['prefix-numeric-ids'] } : {}),
+                synthea: values.synthea === true,
+              });
         if (io.isTTY && io.progress && !json) io.progress('');
         print(summary, () => {
           io.out(

@@ -23,6 +23,11 @@ commands
   reconcile report <jobId>            the report as a table (per type: in sync, missing, stale, only in
                                       HealthLake, pinned, repaired, pin reset, pruned) and sample ids
   reconcile cancel <jobId>
+  sync <server URL | files or folders...> [--type T[,T]]... | [--resource-id Type/id]...
+       [--prefix-numeric-ids PFX] [--parallel N] [--retries N] [--synthea]
+                                      copy into the ingest API: types in order (each completes first),
+                                      numeric ids prefixed with their references; --synthea loads the
+                                      hospital/practitioner Bundles first and resolves ifNoneExist entries
   send <files or folders...> [--parallel N]
                                       FHIR JSON, NDJSON and Bundles to the ingest API
 
