@@ -126,7 +126,7 @@ async function run(
   const token = 'bench-token';
   const authenticator = createAuthenticator({
     modes: ['bearer'],
-    tokenHashes: async () => [hashToken(token)],
+    tokens: async () => [{ sha256: hashToken(token), scope: 'write' }],
   });
   const awsHandler = createIngestHandler({ route: createIngestRouter({ pipeline }), authenticator });
   // The same handler with an in-memory ledger and a queue that drops messages: the cost without AWS calls.

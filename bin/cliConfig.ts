@@ -61,11 +61,11 @@ export const resolveCliConfig = async (
     backfillQueueUrl: text(flags['backfill-queue-url']) ?? text(env.HLC_BACKFILL_QUEUE_URL),
     backfillDlqUrl: text(flags['backfill-dlq-url']) ?? text(env.HLC_BACKFILL_DLQ_URL),
   };
+  const token = text(flags.token) ?? text(env.HLC_TOKEN);
   const local =
     options.discover && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
-      ? await fetchLocalJson<LocalConfigView>(localUrl, 'config')
+      ? await fetchLocalJson<LocalConfigView>(localUrl, 'config', token)
       : undefined;
-  const token = text(flags.token) ?? text(env.HLC_TOKEN);
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??

@@ -3,9 +3,11 @@ import { FhirApiClient, outcomeDiagnostics } from '../shared/operator/FhirApiCli
 import { describeDlqMessage } from '../shared/operator/describeDlqMessage.js';
 import { deployedMetrics } from '../shared/operator/deployedMetrics.js';
 import { fetchLocalJson, type LocalStatsView } from '../shared/operator/localAdmin.js';
+import { INGEST_METRICS } from '../shared/ingest/IngestMetricsCollector.js';
 import { peekMessages } from '../shared/operator/peekMessages.js';
 import { queueStatus } from '../shared/operator/queueStatus.js';
 import { redriveDlq } from '../shared/operator/redriveDlq.js';
+import { newToken } from '../shared/operator/newToken.js';
 import { sendResources } from '../shared/operator/sendResources.js';
 import { syncResources } from '../shared/operator/syncResources.js';
 import {
@@ -73,6 +75,8 @@ const OPTIONS = {
   'prefix-numeric-ids': { type: 'string' },
   retries: { type: 'string' },
   synthea: { type: 'boolean' },
+  name: { type: 'string' },
+  scope: { type: 'string' },
 } as const;
 
 export const integer = (value: string | undefined, name: string, fallback: number): number => {
@@ -85,7 +89,7 @@ export const integer = (value: string | undefined, name: string, fallback: numbe
 const needQueue = (url: string | undefined, what: string, flag: string, env: string): string => {
   if (!url) {
     throw new UsageError(
-      `No ${what} URL: pass --${flag}, set ${env} (a stack output when deployed), or start local mode (npm start).`,
+      `No ${what} URL: pass --${flag}, set ${env} (a stack output when deployed), or start local mode (npm start) and set HLC_TOKEN to its development token.`,
     );
   }
   return url;
@@ -202,6 +206,27 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         return await backfill(api(), sub, rest, values, io, json);
       case 'reconcile':
         return await reconcile(api(), sub, rest, values, io, json);
+      case 'token': {
+        if (sub !== 'create') throw new UsageError('token needs a subcommand: create');
+        const scope = values.scope ?? 'write';
+        if (scope !== 'write' && scope !== 'admin') throw new UsageError('--scope must be write or admin');
+        if (!values.name) throw new UsageError('token create needs --name (it names the token in logs)');
+        let created;
+        try {
+          created = newToken(values.name, scope);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+        print(created, () => {
+          io.out(
+            `token (give it to the ${scope === 'admin' ? 'operator' : 'producer'}; it is not shown again):`,
+          );
+          io.out(`  ${created.token}`);
+          io.out('entry for the "tokens" list of the token secret (holds only the hash):');
+          io.out(`  ${JSON.stringify(created.entry)}`);
+        });
+        return 0;
+      }
       case 'send':
       case 'sync': {
         const paths = [sub, ...rest].filter((path): path is string => !!path);
@@ -281,7 +306,9 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
     }
     const [depths, stats, cloudWatch] = await Promise.all([
       queueStatus(sqs, queues),
-      config.local ? fetchLocalJson<LocalStatsView>(config.localUrl, 'stats') : Promise.resolve(undefined),
+      config.local
+        ? fetchLocalJson<LocalStatsView>(config.localUrl, 'stats', config.token)
+        : Promise.resolve(undefined),
       config.local
         ? Promise.resolve(undefined)
         : deployedMetrics(
@@ -311,6 +338,7 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
           `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
+      io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
     } else if (cloudWatch && !(cloudWatch instanceof Error)) {
       for (const [name, seconds] of Object.entries(cloudWatch.oldestMessageAgeSeconds)) {
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
@@ -319,6 +347,9 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
         `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
           .map(([name, count]) => `${name} ${count}`)
           .join(', ')}`,
+      );
+      io.out(
+        unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
       );
     } else {
       io.out(
@@ -332,6 +363,11 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
     sqs.destroy();
   }
 };
+
+/** The count of writes no Subscription matched, and what it means when it is not zero. */
+const unmatchedLine = (count: number, window: string): string =>
+  `writes matching no active Subscription (${window}): ${count}` +
+  (count > 0 ? ' - recorded but never delivered; check the Subscriptions (hlc subscriptions list)' : '');
 
 const subscriptions = async (
   client: FhirApiClient,

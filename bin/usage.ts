@@ -30,10 +30,13 @@ commands
                                       hospital/practitioner Bundles first and resolves ifNoneExist entries
   send <files or folders...> [--parallel N]
                                       FHIR JSON, NDJSON and Bundles to the ingest API
+  token create --name <name> [--scope write|admin]
+                                      a new bearer token and its entry for the token secret (the hash only)
 
 options (flag / environment)
   --api / HLC_API_URL                 ingest API base URL (default http://127.0.0.1:8080)
-  --token / HLC_TOKEN                 bearer token of the ingest API
+  --token / HLC_TOKEN                 bearer token of the ingest API (admin scope for subscriptions, backfill
+                                      and local mode's /_local/*; write scope is enough for send)
   --region / AWS_REGION               AWS region (default us-east-1)
   --endpoint-url / HLC_SQS_ENDPOINT   SQS endpoint (or AWS_ENDPOINT_URL_SQS)
   --delivery-queue-url / HLC_DELIVERY_QUEUE_URL, --dlq-url / HLC_DLQ_URL,

@@ -1,3 +1,4 @@
+import { DELIVERY_METRICS } from '../shared/delivery/constants.js';
 import type { LocalStatsView } from '../shared/operator/localAdmin.js';
 
 /**
@@ -7,6 +8,8 @@ import type { LocalStatsView } from '../shared/operator/localAdmin.js';
 export class LocalStats {
   public ingested = 0;
   public ingestErrors = 0;
+  /** Accepted writes that matched no active Subscription (never delivered). */
+  public writesUnmatched = 0;
   public delivered = 0;
   public deleted = 0;
   /** Dropped because HealthLake does not support the type (400 not-supported). */
@@ -33,6 +36,16 @@ export class LocalStats {
     const minute = Math.floor(Date.now() / 60_000);
     this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + count);
   }
+
+  /** Counts one of the deliverer's metrics (per record or summed per batch). */
+  public readonly countDeliveryMetric = (name: string, value: number): void => {
+    if (name === DELIVERY_METRICS.delivered) this.settledDone('delivered', value);
+    else if (name === DELIVERY_METRICS.deleted) this.settledDone('deleted', value);
+    else if (name === DELIVERY_METRICS.droppedNotSupported) this.settledDone('not-supported-dropped', value);
+    else if (name === DELIVERY_METRICS.skippedStale) this.settledDone('stale-skipped', value);
+    else if (name === DELIVERY_METRICS.retried) this.retried += value;
+    else if (name === DELIVERY_METRICS.deadLettered) this.deadLettered += value;
+  };
 
   public received(messageId: string, sentTimestampMs: number): void {
     if (!this.inFlight.has(messageId)) this.inFlight.set(messageId, sentTimestampMs);
@@ -66,6 +79,7 @@ export class LocalStats {
       retried: this.retried,
       deadLettered: this.deadLettered,
       backfillPages: this.backfillPages,
+      writesUnmatched: this.writesUnmatched,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       deliveredPerMinute,
     };
@@ -77,6 +91,7 @@ export class LocalStats {
       `ingested ${this.ingested}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
       `retried ${this.retried}  not-supported ${this.notSupported}  stale ${this.staleSkipped}  DLQ ${this.deadLettered}` +
       (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
+      (this.writesUnmatched > 0 ? `  unmatched ${this.writesUnmatched}` : '') +
       (this.backfillPages > 0 ? `  backfill-pages ${this.backfillPages}` : '')
     );
   }

@@ -31,6 +31,14 @@ export interface LocalConfig {
   readonly externalId: string;
   /** Source FHIR server for backfill; unset = the source stand-in (when `sourceStandin`). */
   readonly sourceFhirBaseUrl?: string;
+  /**
+   * How backfill authenticates to the source server: the deployed worker's `none`, `bearer` or
+   * `basic`, with the credentials below (passed to the worker as its secret's JSON).
+   */
+  readonly sourceAuth: 'none' | 'bearer' | 'basic';
+  readonly sourceToken?: string;
+  readonly sourceUsername?: string;
+  readonly sourcePassword?: string;
   /** Start the source FHIR server stand-in (implied by `sourceSeedDir`). */
   readonly sourceStandin: boolean;
   /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
@@ -146,6 +154,31 @@ export const LOCAL_OPTIONS = {
     kind: 'string',
     doc: 'source FHIR server base URL for backfill (no source stand-in)',
   },
+  sourceAuth: {
+    flag: 'source-auth',
+    env: 'HLC_SOURCE_AUTH',
+    kind: 'string',
+    doc: 'source server authentication: none | bearer | basic (default none)',
+    choices: ['none', 'bearer', 'basic'],
+  },
+  sourceToken: {
+    flag: 'source-token',
+    env: 'HLC_SOURCE_TOKEN',
+    kind: 'string',
+    doc: 'bearer token for --source-auth bearer',
+  },
+  sourceUsername: {
+    flag: 'source-username',
+    env: 'HLC_SOURCE_USERNAME',
+    kind: 'string',
+    doc: 'user name for --source-auth basic',
+  },
+  sourcePassword: {
+    flag: 'source-password',
+    env: 'HLC_SOURCE_PASSWORD',
+    kind: 'string',
+    doc: 'password for --source-auth basic',
+  },
   sourceStandin: {
     flag: 'source-standin',
     env: 'HLC_SOURCE_STANDIN',
@@ -255,6 +288,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   resourcePrefix: 'hlc-local',
   roleArn: 'arn:aws:iam::000000000000:role/healthlake-connector-local',
   externalId: 'local-external-id',
+  sourceAuth: 'none',
   sourceStandin: true,
   unsupportedTypes: [],
   faults: { throttleRate: 0, serverErrorRate: 0, timeoutRate: 0, seed: 1 },
@@ -359,6 +393,7 @@ export const loadLocalConfig = (
     resourcePrefix: pick('resourcePrefix', base.resourcePrefix),
     roleArn: pick('roleArn', base.roleArn),
     externalId: pick('externalId', base.externalId),
+    sourceAuth: pick('sourceAuth', base.sourceAuth),
     sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
     unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
     faults: {
@@ -384,6 +419,9 @@ export const loadLocalConfig = (
     ...(optional('sourceFhirBaseUrl') ? { sourceFhirBaseUrl: optional('sourceFhirBaseUrl') } : {}),
     ...(sourceSeedDir ? { sourceSeedDir } : {}),
     ...(optional('token') ? { token: optional('token') } : {}),
+    ...(optional('sourceToken') ? { sourceToken: optional('sourceToken') } : {}),
+    ...(optional('sourceUsername') ? { sourceUsername: optional('sourceUsername') } : {}),
+    ...(optional('sourcePassword') ? { sourcePassword: optional('sourcePassword') } : {}),
   };
 };
 

@@ -5,34 +5,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { createBackfillWorkerHandler } from '../lambdas/backfill-worker/handler.js';
-import { createDelivererHandler } from '../lambdas/deliverer/createDelivererHandler.js';
-import { DynamoJobStore } from '../shared/backfill/DynamoJobStore.js';
-import { SourceFhirClient } from '../shared/backfill/source/SourceFhirClient.js';
-import { SqsWorkQueue } from '../shared/backfill/SqsWorkQueue.js';
-import { subscriptionLookup } from '../shared/backfill/subscriptionLookup.js';
-import { compileCriteria } from '../shared/criteria/index.js';
-import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../shared/delivery/constants.js';
-import { DynamoDeliveredVersions } from '../shared/delivery/DynamoDeliveredVersions.js';
-import { CredentialCache } from '../shared/healthlake/CredentialCache.js';
-import { HealthLakeClientPool } from '../shared/healthlake/HealthLakeClientPool.js';
-import { DefaultWritePipeline } from '../shared/ingest/DefaultWritePipeline.js';
-import { SqsDeliveryQueue } from '../shared/ingest/SqsDeliveryQueue.js';
+import { backfillWorkerHandlerFromEnv } from '../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
+import { delivererHandlerFromEnv } from '../lambdas/deliverer/delivererHandlerFromEnv.js';
+import { ingestHandlerFromEnv } from '../lambdas/ingest/ingestHandlerFromEnv.js';
+import { subscriptionProvisionerHandlerFromEnv } from '../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
+import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
+import { INGEST_METRICS } from '../shared/ingest/IngestMetricsCollector.js';
 import type { LocalConfigView } from '../shared/operator/localAdmin.js';
-import { ActiveSubscriptionCache } from '../shared/subscriptions/ActiveSubscriptionCache.js';
-import { DynamoSubscriptionStore } from '../shared/subscriptions/DynamoSubscriptionStore.js';
-import { ensureAutoManagedSubscription } from '../shared/subscriptions/ensureAutoManagedSubscription.js';
+import { autoSubscriptionProperties } from '../shared/subscriptions/autoSubscriptionProperties.js';
 import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
-import { revalidateSubscriptions } from '../shared/subscriptions/revalidateSubscriptions.js';
-import { DynamoVersionLedger } from '../shared/versions/DynamoVersionLedger.js';
 import { loadLocalConfig, LocalConfigError, localUsage, type LocalConfig } from './config.js';
+import { customResourceCreate } from './customResourceEvent.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
+import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
+import { startIngestApi } from './ingestApi.js';
+import { exposureWarning } from './exposureWarning.js';
+import { hashToken } from '../shared/ingest/auth/hashToken.js';
+import { TOKEN_SCOPES, type AcceptedToken } from '../shared/ingest/auth/types.js';
 import { createLocalLogger, type LocalLogger } from './localLogger.js';
 import { LocalStats } from './LocalStats.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
@@ -51,8 +42,11 @@ import {
   startHealthLakeStandin,
   type FhirStandin,
 } from './standins/healthlake/index.js';
-import { startIngestApi } from './ingestApi.js';
-import { startLocalReconcile } from './reconcileWorker.js';
+import { reconcileWorkerHandlerFromEnv } from '../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { RECONCILE_ENV } from '../shared/reconcile/constants.js';
+
+/** Where backfill reads when no source server is configured or started: jobs fail to read, visibly. */
+const UNCONFIGURED_SOURCE = 'http://127.0.0.1:9/unconfigured/';
 
 /** Options of `startConnector`: any LocalConfig field, plus where flags/env come from. */
 export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults'>> {
@@ -75,8 +69,10 @@ export interface LocalConnector {
   readonly config: LocalConfig;
   /** FHIR base URL of the ingest API. */
   readonly apiUrl: string;
-  /** The development bearer token (its sha256 is what the ingest API accepts). */
+  /** The development bearer token, admin scope (its sha256 is what the ingest API accepts). */
   readonly token: string;
+  /** A producer token, write scope only (FHIR writes, transactions, batches). */
+  readonly writeToken: string;
   /** The HealthLake endpoint the auto-managed subscription targets. */
   readonly healthLakeEndpoint: string;
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
@@ -182,39 +178,15 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       region: config.region,
       isStandin,
     });
+    // The event source mapping pollers' client (Lambda's service side, not the functions').
     const sqs = new SQSClient(clientConfig(endpoints.sqsEndpoint, config.region, isStandin));
-    const s3 = new S3Client({
-      ...clientConfig(endpoints.s3Endpoint, config.region, isStandin),
-      forcePathStyle: true,
-    });
-    const dynamo = new DynamoDBClient(clientConfig(endpoints.dynamoEndpoint, config.region, isStandin));
-    const documents = DynamoDBDocumentClient.from(dynamo, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    cleanups.push(() => {
-      sqs.destroy();
-      s3.destroy();
-      dynamo.destroy();
-    });
+    cleanups.push(() => sqs.destroy());
 
     // 2. HealthLake + STS: the stand-in unless a data store URL is configured.
     const healthlake = await healthlakeStarting;
     const healthLakeEndpoint = normalizeEndpoint(config.healthLakeEndpoint ?? healthlake?.endpoint ?? '');
     if (!healthLakeEndpoint) throw new LocalConfigError('--healthlake-endpoint is not an http(s) URL');
     const stsEndpoint = config.stsEndpoint ?? healthlake?.stsEndpoint;
-    const sts = new STSClient({
-      region: config.region,
-      ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
-      ...(healthlake && stsEndpoint === healthlake.stsEndpoint
-        ? {
-            credentials: {
-              accessKeyId: healthlake.baseCredentials.accessKeyId,
-              secretAccessKey: healthlake.baseCredentials.secretAccessKey,
-            },
-          }
-        : {}),
-    });
-    cleanups.push(() => sts.destroy());
 
     // 3. Source FHIR server for backfill: configured, or the stand-in (optionally seeded).
     const source =
@@ -229,87 +201,75 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     const sourceFhirBaseUrl = config.sourceFhirBaseUrl ?? source?.endpoint;
     if (!sourceFhirBaseUrl) log.warn('No source FHIR server: $trigger-subscription jobs will fail to read');
 
-    // 4. The connector's state: the same classes as the Lambdas use.
-    const tableName = resources.stateTable;
-    const allowedEndpoints = [healthLakeEndpoint];
-    const subscriptionStore = new DynamoSubscriptionStore({ client: documents, tableName });
-    const subscriptionLogger = logger.child('subs');
-    const subscriptionCache = new ActiveSubscriptionCache({
-      store: subscriptionStore,
-      allowedEndpoints,
-      defaultDeliveryRetryCount: config.deliveryRetryCount,
-      logger: subscriptionLogger,
+    // 4. Every function built by its Lambda factory from the environment the stack would write.
+    const token = config.token ?? randomBytes(24).toString('base64url');
+    const writeToken = randomBytes(24).toString('base64url');
+    const tokens: AcceptedToken[] = [
+      { sha256: hashToken(token), scope: TOKEN_SCOPES.admin, name: 'local-admin' },
+      { sha256: hashToken(writeToken), scope: TOKEN_SCOPES.write, name: 'local-write' },
+    ];
+    const exposed = exposureWarning(config.host);
+    if (exposed) log.warn(exposed, { host: config.host });
+    const environments = localFunctionEnvironments({
+      config,
+      resources,
+      endpoints: {
+        sqs: endpoints.sqsEndpoint,
+        s3: endpoints.s3Endpoint,
+        dynamodb: endpoints.dynamoEndpoint,
+        sts: stsEndpoint,
+      },
+      credentials: localCredentials({ healthlake, stsEndpoint, endpoints, isStandin }),
+      healthLakeEndpoint,
+      sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
+      tokens,
+      tuning: {
+        retryBaseSeconds: retryBaseSeconds ?? 1,
+        retryMaxSeconds: retryMaxSeconds ?? 20,
+        ...(healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs }),
+      },
+      reconcileTuning: {
+        sourceRequestsPerSecond: env?.[RECONCILE_ENV.sourceRequestsPerSecond],
+        healthLakeRequestsPerSecond: env?.[RECONCILE_ENV.healthLakeRequestsPerSecond],
+        pageSize: env?.[RECONCILE_ENV.pageSize],
+      },
     });
-    const ledger = new DynamoVersionLedger({ client: documents, tableName });
-    const pipeline = new DefaultWritePipeline({
-      ledger,
-      matcher: subscriptionCache,
-      queue: new SqsDeliveryQueue({
-        sqs,
-        queueUrl: resources.deliveryQueueUrl,
-        s3,
-        bucket: resources.payloadBucket,
-      }),
+    const sinks = (service: string, onMetric: (name: string, value: number) => void = () => undefined) => ({
+      logger: new LocalPowertoolsLogger(logger.child(service), { serviceName: service }),
+      metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: service }, onMetric),
     });
-    const jobs = new DynamoJobStore({ client: documents, tableName });
-    const workQueue = new SqsWorkQueue({ client: sqs, queueUrl: resources.backfillQueueUrl });
 
+    // 5. The deploy-time custom resource: the auto-managed subscription.
     let autoSubscriptionId: string | undefined;
     if (config.autoSubscription) {
-      const ensured = await ensureAutoManagedSubscription({
-        store: subscriptionStore,
-        connectorId: config.connectorId,
-        criteria: config.autoSubscriptionCriteria,
-        endpoint: healthLakeEndpoint,
-        allowedEndpoints,
-        retryCount: config.deliveryRetryCount,
-      });
-      autoSubscriptionId = ensured.id;
+      const provisioner = subscriptionProvisionerHandlerFromEnv(
+        environments.subscriptionProvisioner,
+        sinks('subs'),
+      );
+      try {
+        const created = await provisioner(
+          customResourceCreate(
+            autoSubscriptionProperties({
+              connectorId: config.connectorId,
+              criteria: config.autoSubscriptionCriteria,
+              endpoint: healthLakeEndpoint,
+              allowedEndpoints: [healthLakeEndpoint],
+              retryCount: config.deliveryRetryCount,
+            }),
+          ),
+        );
+        autoSubscriptionId = created.Data?.SubscriptionId;
+      } finally {
+        provisioner.destroy();
+      }
     }
-    // Subscriptions kept in a persistent table may point at a data store this run does not allow.
-    await revalidateSubscriptions({ store: subscriptionStore, allowedEndpoints });
 
-    // 5. The deliverer behind the event source mapping poller.
-    const credentials = new CredentialCache({ sts, connectorId: config.connectorId });
-    const role = config.roleArn
-      ? { roleArn: config.roleArn, ...(config.externalId ? { externalId: config.externalId } : {}) }
-      : undefined;
-    const healthLakePool = new HealthLakeClientPool({
-      credentials: credentials.providerFor(role),
-      region: config.region,
-      connectTimeoutMs: Math.min(10_000, healthLakeTimeoutMs ?? 10_000),
-      responseTimeoutMs: healthLakeTimeoutMs ?? 10_000,
-      maxSockets: 50,
-    });
-    /** The deliverer's metrics (per record or aggregated per batch) feed the local counters. */
-    const countDelivery = (name: string, value: number) => {
-      if (name === DELIVERY_METRICS.delivered) stats.settledDone('delivered', value);
-      else if (name === DELIVERY_METRICS.deleted) stats.settledDone('deleted', value);
-      else if (name === DELIVERY_METRICS.droppedNotSupported)
-        stats.settledDone('not-supported-dropped', value);
-      else if (name === DELIVERY_METRICS.skippedStale) stats.settledDone('stale-skipped', value);
-      else if (name === DELIVERY_METRICS.retried) stats.retried += value;
-      else if (name === DELIVERY_METRICS.deadLettered) stats.deadLettered += value;
-    };
-    const delivererLogger = logger.child('deliverer');
-    const deliverer = createDelivererHandler({
-      sqs,
-      s3,
-      ledger,
-      delivered: new DynamoDeliveredVersions(documents, tableName),
-      healthLake: (endpoint) => healthLakePool.get(endpoint),
-      credentialsRejected: () => credentials.invalidate(role),
-      now: Date.now,
-      config: {
-        queueUrl: resources.deliveryQueueUrl,
-        deadLetterQueueUrl: resources.deliveryDlqUrl,
-        defaultMaxAttempts: config.deliveryRetryCount + 1,
-        backoff: { baseSeconds: retryBaseSeconds ?? 1, maxSeconds: retryMaxSeconds ?? 20 },
-        allowedEndpoints: new Set(allowedEndpoints),
-      },
-      logger: new LocalPowertoolsLogger(delivererLogger, { serviceName: 'deliverer' }),
-      metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'deliverer' }, countDelivery),
-    });
+    // 6. The deliverer behind the event source mapping poller.
+    const deliverer = delivererHandlerFromEnv(
+      environments.deliverer,
+      sinks('deliverer', stats.countDeliveryMetric),
+    );
+    cleanups.push(() => deliverer.destroy());
     const trackedDeliverer = async (event: SQSEvent, context: Context) => {
       for (const record of event.Records) {
         stats.received(record.messageId, Number(record.attributes.SentTimestamp) || Date.now());
@@ -327,24 +287,12 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       batchSize: 10,
       concurrency: config.deliveryConcurrency,
       functionName: 'healthlake-connector-deliverer',
-      onError: (error) => delivererLogger.warn('Poller error', { error }),
+      onError: (error) => log.warn('Deliverer poller error', { error }),
     });
 
-    // 6. The backfill worker behind its own poller.
-    const backfillLogger = logger.child('backfill');
-    const backfillWorker = createBackfillWorkerHandler({
-      jobs,
-      subscriptions: subscriptionLookup(subscriptionStore),
-      queue: workQueue,
-      source: new SourceFhirClient({ baseUrl: sourceFhirBaseUrl ?? 'http://127.0.0.1:9/unconfigured/' }),
-      pipeline,
-      compileCriteria,
-      logger: new LocalPowertoolsLogger(backfillLogger, { serviceName: 'backfill' }),
-      metrics: new CountingMetrics(
-        { namespace: METRICS_NAMESPACE, serviceName: 'backfill' },
-        () => undefined,
-      ),
-    });
+    // 7. The backfill worker behind its own poller.
+    const backfillWorker = backfillWorkerHandlerFromEnv(environments.backfillWorker, sinks('backfill'));
+    cleanups.push(() => backfillWorker.destroy());
     const backfill = new EventSourceMapping({
       sqs,
       queueUrl: resources.backfillQueueUrl,
@@ -356,43 +304,38 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       batchSize: 5,
       concurrency: 2,
       functionName: 'healthlake-connector-backfill-worker',
-      onError: (error) => backfillLogger.warn('Poller error', { error }),
+      onError: (error) => log.warn('Backfill poller error', { error }),
     });
 
-    // 6b. The reconcile worker (RECONCILE_* variables as in the Lambda).
-    const reconcile = startLocalReconcile({
-      env: env ?? {},
+    // 8. The reconcile worker behind its own poller.
+    const reconcileWorker = reconcileWorkerHandlerFromEnv(environments.reconcileWorker, sinks('reconcile'));
+    cleanups.push(() => reconcileWorker.destroy());
+    const reconcile = new EventSourceMapping({
       sqs,
-      s3,
-      documents,
-      tableName,
       queueUrl: resources.reconcileQueueUrl,
-      payloadBucket: resources.payloadBucket,
-      sourceFhirBaseUrl,
-      credentials: credentials.providerFor(role),
-      region: config.region,
-      subscriptionStore,
-      ledger,
-      pipeline,
-      logger: logger.child('reconcile'),
+      handler: reconcileWorker,
+      batchSize: 1,
+      concurrency: 2,
+      functionName: 'healthlake-connector-reconcile-worker',
+      onError: (error) => log.warn('Reconcile poller error', { error }),
     });
 
-    // 7. The ingest API (API Gateway events into the ingest Lambda handler) plus /_local/*.
-    const token = config.token ?? randomBytes(24).toString('base64url');
+    // 9. The ingest Lambda behind the API Gateway stand-in, plus /_local/*.
+    const ingest = ingestHandlerFromEnv(
+      environments.ingest,
+      sinks('ingest', (name, value) => {
+        if (name === INGEST_METRICS.ingested) stats.ingested += value;
+        else if (name === INGEST_METRICS.rejectedRequests) stats.ingestErrors += value;
+        else if (name === INGEST_METRICS.writesUnmatched) stats.writesUnmatched += value;
+      }),
+    );
+    cleanups.push(() => ingest.destroy());
     const served: { view?: LocalConfigView } = {};
     const api = await startIngestApi({
       host: config.host,
       port: config.apiPort,
-      token,
-      pipeline,
-      subscriptionStore,
-      subscriptionCache,
-      allowedEndpoints,
-      jobs,
-      workQueue,
-      reconcile: reconcile.routes,
-      logger: logger.child('ingest'),
-      stats,
+      handler: ingest,
+      tokens,
       admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),
     });
     cleanups.push(() => api.stop());
@@ -416,17 +359,18 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
 
     await delivery.start();
     await backfill.start();
-    await reconcile.mapping.start();
+    await reconcile.start();
     cleanups.push(
       () => delivery.stop(),
       () => backfill.stop(),
-      () => reconcile.mapping.stop(),
+      () => reconcile.stop(),
     );
 
     const connector: LocalConnector = {
       config,
       apiUrl,
       token,
+      writeToken,
       healthLakeEndpoint,
       ...(healthlake ? { healthlake } : {}),
       ...(source ? { source } : {}),
@@ -439,7 +383,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       stats,
       delivery,
       backfill,
-      reconcile: reconcile.mapping,
+      reconcile: reconcile,
       view,
       readyMs: Date.now() - started,
       logger,
@@ -479,7 +423,11 @@ export const readyBanner = (connector: LocalConnector): string => {
         ]
       : []),
     '',
-    `  development token      ${connector.token}`,
+    `  development token      ${connector.token}  (admin: writes, Subscriptions, backfill, /_local/*)`,
+    `  producer token         ${connector.writeToken}  (write only: FHIR writes, transactions, batches)`,
+    ...(exposureWarning(connector.config.host)
+      ? ['', `  WARNING: ${exposureWarning(connector.config.host)}`]
+      : []),
     '',
     'Try:',
     `  export HLC_API_URL=${connector.apiUrl} HLC_TOKEN=${connector.token}`,

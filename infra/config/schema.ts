@@ -17,6 +17,7 @@ export const LOG_RETENTION_DAYS = [
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 
@@ -177,12 +178,25 @@ export const connectorConfigSchema = z.strictObject({
       throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
       /** Custom domain the API is published at; default: the execute-api URL from the request. */
       publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+      /**
+       * IAM mode: the callers (IAM role or user ARNs; a role covers its sessions) granted the admin
+       * scope. Every other SigV4 caller may only write. @default [] (no IAM administrators)
+       */
+      adminPrincipalArns: z
+        .array(
+          z.string().regex(IAM_PRINCIPAL_ARN_PATTERN, {
+            error: 'must be an IAM role or user ARN (arn:aws:iam::{account}:role/{name})',
+          }),
+          { error: 'must be a list of IAM ARNs' },
+        )
+        .default([]),
     })
     .default({
       authMode: 'bearer',
       throttlingRateLimit: 100,
       throttlingBurstLimit: 200,
       maxRequestBytes: 5_242_880,
+      adminPrincipalArns: [],
     })
     .refine((value) => value.authMode !== 'bearer' || value.tokenSecret !== undefined, {
       error: 'authMode "bearer" needs "tokenSecret" ({"arn": ...} or {"name": ...})',
@@ -203,13 +217,22 @@ export const connectorConfigSchema = z.strictObject({
         .gt(0, { error: 'must be more than 0 percent' })
         .max(100, { error: 'must be at most 100 percent' })
         .default(5),
+      /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
+      unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
     })
     .default({
       oldestMessageAgeSeconds: 900,
       delivererErrors: 1,
       ingest5xxRatePercent: 5,
       notSupportedDropRatePercent: 5,
+      unmatchedWrites: 1,
     }),
+  subscriptions: z
+    .strictObject({
+      /** Most Subscriptions that may exist; a create past it answers 422. */
+      maxCount: int(1, 10_000, 'Subscriptions').default(100),
+    })
+    .default({ maxCount: 100 }),
   logRetentionDays: z
     .number({ error: 'must be a number of days' })
     .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { autoSubscriptionProperties } from '../../shared/subscriptions/autoSubscriptionProperties.js';
 import { ConnectorFunction } from './ConnectorFunction.js';
 import type { ConnectorState } from './ConnectorState.js';
 
@@ -59,13 +60,13 @@ export class AutoSubscription extends Construct {
     this.resource = new CustomResource(this, 'Subscription', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::AutoManagedSubscription',
-      properties: {
-        ConnectorId: props.connectorId,
-        Criteria: props.criteria ?? '[*]',
-        Endpoint: props.endpoint,
-        AllowedEndpoints: props.allowedEndpoints.join(','),
-        RetryCount: String(props.retryCount),
-      },
+      properties: autoSubscriptionProperties({
+        connectorId: props.connectorId,
+        criteria: props.criteria ?? '[*]',
+        endpoint: props.endpoint,
+        allowedEndpoints: props.allowedEndpoints,
+        retryCount: props.retryCount,
+      }),
     });
   }
 

@@ -21,6 +21,8 @@ export interface AlarmThresholds {
   readonly ingest5xxRatePercent: number;
   /** Percentage of delivery outcomes dropped as not-supported that fires the alarm. */
   readonly notSupportedDropRatePercent: number;
+  /** Writes matching no active Subscription per 5 minutes that fire the alarm. */
+  readonly unmatchedWrites: number;
 }
 
 /** Powertools service names, i.e. the `service` dimension of each function's EMF metrics. */
@@ -67,6 +69,9 @@ export class Monitoring extends Construct {
     const problems: string[] = [];
     if (t.oldestMessageAgeSeconds < 60) problems.push('oldestMessageAgeSeconds must be at least 60');
     if (t.delivererErrors < 1) problems.push('delivererErrors must be at least 1');
+    if (!(Number.isInteger(t.unmatchedWrites) && t.unmatchedWrites >= 1)) {
+      problems.push('unmatchedWrites must be a whole number of at least 1');
+    }
     for (const [name, value] of [
       ['ingest5xxRatePercent', t.ingest5xxRatePercent],
       ['notSupportedDropRatePercent', t.notSupportedDropRatePercent],
@@ -211,6 +216,15 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      // Published without the ResourceType dimension, so the plain service-level metric is the total.
+      writesUnmatched: alarm('WritesUnmatched', {
+        alarmDescription: `At least ${t.unmatchedWrites} accepted write(s) in 5 minutes matched no active Subscription: they are recorded but delivered nowhere. Replication may have stopped (the Subscription deleted, turned off, in error, or its criteria changed). Check GET [base]/Subscription?status=active. With criteria deliberately narrower than what producers send, raise alarms.unmatchedWrites.`,
+        metric: connector(s.ingest, INGEST_METRICS.writesUnmatched),
+        threshold: t.unmatchedWrites,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
       backfillJobsFailed: alarm('BackfillJobsFailed', {
         alarmDescription: 'A backfill job failed; read its status with GET on the job and resume it.',
         metric: connector(s.backfill, 'BackfillJobsFailed'),
@@ -274,6 +288,7 @@ export class Monitoring extends Construct {
           connector(s.deliverer, DELIVERY_METRICS.droppedNotSupported),
           partitioned(s.ingest, INGEST_METRICS.staleWrites),
           partitioned(s.ingest, INGEST_METRICS.rejectedRequests),
+          connector(s.ingest, INGEST_METRICS.writesUnmatched),
         ],
         [],
         12,

@@ -124,9 +124,11 @@ export class PayloadBucket extends Construct {
     });
   }
 
-  /** Lets `fn` read payloads (lifecycle expiry deletes them) and names the bucket in its environment. */
+  /**
+   * Lets `fn` read payloads (lifecycle expiry deletes them). No environment: readers take the bucket
+   * from each message's payload reference.
+   */
   public bindReader(fn: lambda.Function): iam.Grant {
-    fn.addEnvironment(ENV.payloadBucket, this.bucket.bucketName);
     this.acknowledgeObjectWildcard(fn);
     this.encryptionKey.grant(fn, 'kms:Decrypt');
     return iam.Grant.addToPrincipal({

@@ -4,8 +4,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
-import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
+import {
+  DELIVERER_CONTRACT,
+  envEntries,
+  INGEST_CONTRACT,
+  RECONCILE_WORKER_CONTRACT,
+  WRITE_PIPELINE_ENV,
+} from '../../shared/config/envContract.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
 import { Backfill } from '../constructs/Backfill.js';
@@ -133,15 +139,13 @@ export class HealthLakeConnectorStack extends Stack {
     );
     const fnDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
     const allowedEndpoints = config.dataStores.map((store) => store.endpoint);
-    const pipelineEnvironment: Record<string, string> = {
-      [ENV.connectorId]: config.connectorId,
-      [ENV.healthLakeEndpoint]: config.dataStore.endpoint,
-      [ENV.allowedEndpoints]: allowedEndpoints.join(','),
-      [ENV.healthLakeRegion]: config.dataStore.region,
-      [ENV.deliveryRetryCount]: String(config.delivery.retryCount),
-      [ENV.autoSubscription]: String(config.autoSubscription.enabled),
-      [ENV.autoSubscriptionCriteria]: config.autoSubscription.criteria,
-    };
+    // Each function gets exactly its contract's variables (shared/config/envContract.ts); the
+    // bind* helpers add the resource names with their grants.
+    const retryCount = String(config.delivery.retryCount);
+    const pipelineEnvironment = envEntries(WRITE_PIPELINE_ENV, {
+      allowedEndpoints: allowedEndpoints.join(','),
+      deliveryRetryCount: retryCount,
+    });
 
     this.state = new ConnectorState(this, 'State', { encryptionKey: this.dataKey });
     this.queues = new DeliveryQueues(this, 'Delivery', {
@@ -195,11 +199,18 @@ export class HealthLakeConnectorStack extends Stack {
       memorySize: 1024,
       environment: {
         ...pipelineEnvironment,
-        [INGEST_ENV.authModes]: config.ingest.authMode,
-        [INGEST_ENV.maxBodyBytes]: String(config.ingest.maxRequestBytes),
-        ...(config.ingest.publicBaseUrl === undefined
-          ? {}
-          : { [ENV.publicBaseUrl]: config.ingest.publicBaseUrl }),
+        ...envEntries(INGEST_CONTRACT, {
+          authModes: config.ingest.authMode,
+          maxBodyBytes: String(config.ingest.maxRequestBytes),
+          maxSubscriptions: String(config.subscriptions.maxCount),
+          adminPrincipalArns:
+            config.ingest.adminPrincipalArns.length === 0
+              ? undefined
+              : config.ingest.adminPrincipalArns.join(','),
+          publicBaseUrl: config.ingest.publicBaseUrl,
+          connectorId: config.connectorId,
+          autoSubscriptionEnabled: String(config.autoSubscription.enabled),
+        }),
       },
       ...fnDefaults,
     });
@@ -245,7 +256,13 @@ export class HealthLakeConnectorStack extends Stack {
       maxConcurrency: config.delivery.maxConcurrency,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
-      environment: pipelineEnvironment,
+      environment: envEntries(DELIVERER_CONTRACT, {
+        connectorId: config.connectorId,
+        healthLakeEndpoint: config.dataStore.endpoint,
+        allowedEndpoints: allowedEndpoints.join(','),
+        healthLakeRegion: config.dataStore.region,
+        deliveryRetryCount: retryCount,
+      }),
       ...fnDefaults,
     });
     const delivererFn = this.deliverer.function;
@@ -275,9 +292,13 @@ export class HealthLakeConnectorStack extends Stack {
         encryptionKey: this.dataKey,
         environment: {
           ...pipelineEnvironment,
-          [RECONCILE_ENV.sourceRequestsPerSecond]: String(config.reconcile.sourceRequestsPerSecond),
-          [RECONCILE_ENV.healthLakeRequestsPerSecond]: String(config.reconcile.healthLakeRequestsPerSecond),
-          [RECONCILE_ENV.pageSize]: String(config.reconcile.pageSize),
+          ...envEntries(RECONCILE_WORKER_CONTRACT, {
+            connectorId: config.connectorId,
+            healthLakeRegion: config.dataStore.region,
+            reconcileSourceRequestsPerSecond: String(config.reconcile.sourceRequestsPerSecond),
+            healthLakeRequestsPerSecond: String(config.reconcile.healthLakeRequestsPerSecond),
+            pageSize: String(config.reconcile.pageSize),
+          }),
         },
         ...fnDefaults,
       });

@@ -1,111 +1,19 @@
 /**
- * Backfill worker: one SQS record = one page of a backfill job (shared/backfill/processWorkMessage).
- * Failed records are reported individually so SQS redelivers only them; the page then resumes
- * where it stopped (see createWorkProcessor).
+ * Backfill worker Lambda entry point: one SQS record = one page of a backfill job.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
-import { parseWorkMessage } from '../../shared/backfill/parseWorkMessage.js';
-import type { BackfillWorkerDeps } from '../../shared/backfill/createWorkProcessor.js';
-import { createWorkProcessor } from '../../shared/backfill/createWorkProcessor.js';
-import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
-import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
-import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
-import { ENV } from '../../shared/config/constants.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
-import { requireEnv } from '../../shared/config/env.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
-import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
+import { backfillWorkerHandlerFromEnv } from './backfillWorkerHandlerFromEnv.js';
+import type { BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
 
-export const METRIC_NAMES = {
-  read: 'BackfillRead',
-  enqueued: 'BackfillEnqueued',
-  skipped: 'BackfillSkipped',
-  jobsFailed: 'BackfillJobsFailed',
-} as const;
-
-export interface BackfillWorkerHandlerDeps extends Omit<BackfillWorkerDeps, 'logger'> {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-}
-
-export type BackfillWorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-
-/**
- * Builds the SQS handler from its dependencies (tests and local mode pass fakes or stand-in clients).
- *
- * @example
- * export const handler = createBackfillWorkerHandler({ jobs, subscriptions, queue, source, pipeline, compileCriteria, logger, metrics });
- */
-export const createBackfillWorkerHandler = (deps: BackfillWorkerHandlerDeps): BackfillWorkerHandler => {
-  const { logger, metrics } = deps;
-  const processMessage = createWorkProcessor({ ...deps, logger });
-  const processor = new BatchProcessor(EventType.SQS);
-
-  const recordHandler = async (record: SQSRecord): Promise<void> => {
-    const message = parseWorkMessage(record.body);
-    const receiveCount = Number(record.attributes?.ApproximateReceiveCount) || 1;
-    const outcome = await processMessage(message, { receiveCount });
-    metrics.addMetric(METRIC_NAMES.read, MetricUnit.Count, outcome.counts.read);
-    metrics.addMetric(METRIC_NAMES.enqueued, MetricUnit.Count, outcome.counts.enqueued);
-    metrics.addMetric(METRIC_NAMES.skipped, MetricUnit.Count, outcome.counts.skipped);
-    if (outcome.outcome === 'failed') metrics.addMetric(METRIC_NAMES.jobsFailed, MetricUnit.Count, 1);
-    if (outcome.jobCompleted) logger.info('Backfill job completed', { jobId: message.jobId });
-  };
-
-  // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html (ReportBatchItemFailures)
-  // A batch whose records all failed is still a partial response: SQS redelivers each of them.
-  const base = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
-
-  return middy(base)
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics)) as unknown as BackfillWorkerHandler;
-};
-
-/** Wires the real clients from the environment (Lambda and local mode). */
-const createFromEnv = () => {
-  const logger = new Logger({ serviceName: 'backfill-worker' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
-  const {
-    pipeline,
-    subscriptions,
-    tableName,
-    document: dynamo,
-    sqs,
-  } = writePipelineFromEnv(process.env, {
-    logger,
-  });
-  return createBackfillWorkerHandler({
-    jobs: new DynamoJobStore({ client: dynamo, tableName }),
-    subscriptions: subscriptionLookup(subscriptions),
-    queue: new SqsWorkQueue({ client: sqs, queueUrl: requireEnv(ENV.backfillQueueUrl) }),
-    source: () =>
-      createSourceReaderFromEnv({
-        getSecret: async (id) => {
-          const value = await getSecret(id, { maxAge: 300 });
-          if (typeof value !== 'string') throw new Error('Source FHIR secret is not a string');
-          return value;
-        },
-        credentials: sqs.config.credentials,
-      }),
-    pipeline,
-    compileCriteria,
-    logger,
-    metrics,
-  });
-};
+export {
+  createBackfillWorkerHandler,
+  METRIC_NAMES,
+  type BackfillWorkerHandler,
+  type BackfillWorkerHandlerDeps,
+} from './createBackfillWorkerHandler.js';
 
 let cached: BackfillWorkerHandler | undefined;
-/** Lambda entry point; configuration is read on first invocation so importing stays side-effect free. */
+/** Configuration is read on first invocation so importing stays side-effect free. */
 export const handler: BackfillWorkerHandler = async (event, context) => {
-  cached ??= createFromEnv();
+  cached ??= backfillWorkerHandlerFromEnv(process.env);
   return cached(event, context);
 };

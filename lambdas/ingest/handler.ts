@@ -1,6 +1,5 @@
-import { createIngestHandler } from './createIngestHandler.js';
 import { ensureStructureDefinitions } from '../../shared/ingest/validateFhirResource.js';
-import { ingestDepsFromEnv } from './ingestDepsFromEnv.js';
+import { ingestHandlerFromEnv } from './ingestHandlerFromEnv.js';
 
 export { createIngestHandler } from './createIngestHandler.js';
 export type { IngestHandlerDeps, IngestLambdaHandler } from './createIngestHandler.js';
@@ -8,4 +7,4 @@ export type { IngestHandlerDeps, IngestLambdaHandler } from './createIngestHandl
 /** The ingest Lambda: API Gateway REST proxy (v1) -> FHIR write API. Configuration read at module load. */
 // Index the FHIR StructureDefinitions during init (full CPU, not billed to the first request).
 ensureStructureDefinitions();
-export const handler = createIngestHandler(ingestDepsFromEnv());
+export const handler = ingestHandlerFromEnv(process.env);

@@ -1,159 +1,156 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   DynamoJobStore,
   handleBackfillRequest,
   SqsWorkQueue,
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
-import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
-import { idListLocation } from '../../shared/reconcile/IdListSink.js';
+import { awsClientConfig, INGEST_CONTRACT, readEnv } from '../../shared/config/envContract.js';
+import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { compileCriteria } from '../../shared/criteria/index.js';
+import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
+import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
+import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
+import type { AcceptedToken, TokenSource } from '../../shared/ingest/auth/types.js';
+import { AUTH_MODES } from '../../shared/ingest/auth/types.js';
+import { INGEST_ENV } from '../../shared/ingest/constants.js';
+import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
+import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
+import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
+import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
 import {
   handleReconcileRequest,
   type ReconcileRouteDeps,
 } from '../../shared/reconcile/handleReconcileRequest.js';
+import { idListLocation } from '../../shared/reconcile/IdListSink.js';
 import type { ReconcileMessage } from '../../shared/reconcile/types.js';
-import { ENV } from '../../shared/config/constants.js';
-import { boolEnv, ConfigurationError, intEnv, optionalEnv } from '../../shared/config/env.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
-import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
-import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
-import { AUTH_MODES, type AuthMode } from '../../shared/ingest/auth/types.js';
-import { INGEST_DEFAULTS, INGEST_ENV } from '../../shared/ingest/constants.js';
-import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
-import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
-import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
-import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
-import { handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
+import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
+import { ENV } from '../../shared/config/constants.js';
 
-const parseAuthModes = (raw: string): AuthMode[] => {
-  const modes = raw
-    .split(',')
-    .map((mode) => mode.trim())
-    .filter(Boolean);
-  const invalid = modes.filter((mode) => mode !== AUTH_MODES.bearer && mode !== AUTH_MODES.iam);
-  if (modes.length === 0 || invalid.length > 0) {
-    throw new ConfigurationError(`${INGEST_ENV.authModes} must list bearer and/or iam, got "${raw}"`);
+/** The token list given inline (local mode), in the secret's format; invalid JSON fails the start-up. */
+const inlineTokenList = (raw: string): AcceptedToken[] | undefined => {
+  try {
+    return parseTokenList(JSON.parse(raw));
+  } catch {
+    return undefined;
   }
-  return modes as AuthMode[];
 };
 
 /**
- * The ingest Lambda's dependencies from its environment (names in shared/config/constants.ts `ENV`
- * and shared/ingest/constants.ts `INGEST_ENV`), read once at module load. AWS endpoints follow the
- * SDK's own variables (AWS_ENDPOINT_URL_*), so local mode runs this unchanged.
- * Subscription management is wired in; `$trigger-subscription` and `$backfill-job` when
- * BACKFILL_QUEUE_URL is set.
+ * The ingest Lambda's dependencies from its environment (`INGEST_CONTRACT`, shared/config/envContract.ts),
+ * read once; every problem is reported at once. Subscription management is wired in;
+ * `$trigger-subscription` and `$backfill-job` when BACKFILL_QUEUE_URL is set; `$reconcile` and
+ * `$reconcile-job` when RECONCILE_QUEUE_URL is set.
  */
-export const ingestDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps => {
-  const modes = parseAuthModes(optionalEnv(INGEST_ENV.authModes, AUTH_MODES.bearer, env));
-  const tokenStore = optionalEnv(INGEST_ENV.tokenStore, 'secretsmanager', env);
-  if (tokenStore !== 'secretsmanager' && tokenStore !== 'ssm') {
-    throw new ConfigurationError(
-      `${INGEST_ENV.tokenStore} must be secretsmanager or ssm, got "${tokenStore}"`,
-    );
-  }
-  const logger = new Logger({ serviceName: 'ingest' });
-  const metrics = new Metrics({ namespace: 'HealthLakeConnector', serviceName: 'ingest' });
+export const ingestDepsFromEnv = (
+  env: NodeJS.ProcessEnv = process.env,
+  sinks: RuntimeSinks = {},
+): IngestHandlerDeps & { destroy(): void } => {
+  const values = readEnv(INGEST_CONTRACT, env, 'ingest', (read) => {
+    const bearer = read.authModes?.includes(AUTH_MODES.bearer);
+    if (bearer && !read.tokenSecretId && !read.tokenHashes) {
+      return [`${ENV.ingestTokenSecretId} is required (bearer authentication)`];
+    }
+    if (read.tokenHashes && inlineTokenList(read.tokenHashes) === undefined) {
+      return [`${INGEST_ENV.tokenHashes} must be a token list in the token secret's JSON format`];
+    }
+    return [];
+  });
+  const logger = sinks.logger ?? new Logger({ serviceName: 'ingest' });
+  const metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest' });
   const collector = new IngestMetricsCollector();
 
-  const {
-    pipeline,
-    subscriptions: store,
-    cache,
-    allowedEndpoints,
-    tableName,
-    document,
-    sqs,
-  } = writePipelineFromEnv(env, { logger });
+  const write = writePipelineFromEnv(values, { logger });
+  const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   const routes: OptionalRoute[] = [];
-  const backfillQueueUrl = env[ENV.backfillQueueUrl];
-  if (backfillQueueUrl) {
+  const deploymentOwnedId =
+    values.autoSubscriptionEnabled && values.connectorId
+      ? autoManagedSubscriptionId(values.connectorId)
+      : undefined;
+  if (values.backfillQueueUrl) {
     const deps = {
       jobs: new DynamoJobStore({ client: document, tableName }),
       subscriptions: subscriptionLookup(store),
-      queue: new SqsWorkQueue({ client: sqs, queueUrl: backfillQueueUrl }),
+      queue: new SqsWorkQueue({ client: sqs, queueUrl: values.backfillQueueUrl }),
       compileCriteria,
       logger,
     };
     routes.push((request) => handleBackfillRequest(request, deps));
   }
-  const reconcileQueueUrl = env[RECONCILE_ENV.queueUrl];
-  if (reconcileQueueUrl) {
-    const bucket = env[ENV.payloadBucket];
+  if (values.reconcileQueueUrl) {
+    const bucket = values.payloadBucket;
     const deps: ReconcileRouteDeps = {
       jobs: new DynamoReconcileJobStore({ client: document, tableName }),
       subscriptions: subscriptionLookup(store),
-      queue: new SqsWorkQueue<ReconcileMessage>({ client: sqs, queueUrl: reconcileQueueUrl }),
+      queue: new SqsWorkQueue<ReconcileMessage>({ client: sqs, queueUrl: values.reconcileQueueUrl }),
       compileCriteria,
       ...(bucket ? { idListLocation: (jobId: string) => idListLocation(bucket, jobId) } : {}),
       logger,
     };
-    // Admin-only like the backfill routes: registered beside them.
+    // Admin-only like the backfill routes (routeScope: undeclared routes need the admin scope).
     routes.push((request) => handleReconcileRequest(request, deps));
   }
   const route = createIngestRouter({
     pipeline,
     observer: collector,
     logger,
-    limits: {
-      maxBundleEntries: intEnv(
-        INGEST_ENV.maxBundleEntries,
-        INGEST_DEFAULTS.maxBundleEntries,
-        { min: 1, max: 10_000 },
-        env,
-      ),
-      validateResources: boolEnv(INGEST_ENV.validateResources, true, env),
-    },
+    limits: { maxBundleEntries: values.maxBundleEntries, validateResources: values.validateResources },
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {
         store,
         allowedEndpoints,
         logger,
         onChange: () => cache.invalidate(),
+        maxSubscriptions: values.maxSubscriptions,
+        ...(deploymentOwnedId ? { deploymentOwnedId } : {}),
       }),
     routes,
     triggerSubscription: routes.length > 0,
-    authModes: modes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
+    authModes: values.authModes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
   });
-  const tokenSecretId = env[ENV.ingestTokenSecretId];
-  if (modes.includes(AUTH_MODES.bearer) && !tokenSecretId) {
-    throw new ConfigurationError(
-      `Missing required environment variable ${ENV.ingestTokenSecretId} (bearer authentication)`,
-    );
-  }
+  const clients: { destroy(): void }[] = [];
+  const tokenSource = (): TokenSource | undefined => {
+    if (values.tokenHashes) {
+      const tokens = inlineTokenList(values.tokenHashes) ?? [];
+      return async () => tokens;
+    }
+    if (!values.tokenSecretId) return undefined;
+    const store = values.tokenStore;
+    const client =
+      store === 'ssm'
+        ? { ssmClient: new SSMClient(awsClientConfig(values, values.ssmEndpoint)) }
+        : { secretsClient: new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint)) };
+    clients.push(client.ssmClient ?? client.secretsClient);
+    return powertoolsTokenSource({
+      store,
+      name: values.tokenSecretId,
+      maxAgeSeconds: values.tokenCacheSeconds,
+      ...client,
+    });
+  };
+  const tokens = tokenSource();
   const authenticator = createAuthenticator({
-    modes,
-    ...(tokenSecretId
-      ? {
-          tokenHashes: powertoolsTokenSource({
-            store: tokenStore,
-            name: tokenSecretId,
-            maxAgeSeconds: intEnv(
-              INGEST_ENV.tokenCacheSeconds,
-              INGEST_DEFAULTS.tokenCacheSeconds,
-              { min: 0, max: 3600 },
-              env,
-            ),
-          }),
-        }
-      : {}),
+    modes: [...values.authModes],
+    adminPrincipalArns: values.adminPrincipalArns,
+    ...(tokens ? { tokens } : {}),
   });
-  const publicBaseUrl = env[ENV.publicBaseUrl];
   return {
     route,
     authenticator,
     collector,
     logger,
     metrics,
-    maxBodyBytes: intEnv(
-      INGEST_ENV.maxBodyBytes,
-      INGEST_DEFAULTS.maxBodyBytes,
-      { min: 1024, max: 10 * 1024 * 1024 },
-      env,
-    ),
-    ...(publicBaseUrl ? { publicBaseUrl } : {}),
+    maxBodyBytes: values.maxBodyBytes,
+    ...(values.publicBaseUrl ? { publicBaseUrl: values.publicBaseUrl } : {}),
+    destroy: () => {
+      write.destroy();
+      for (const client of clients) client.destroy();
+    },
   };
 };

@@ -27,10 +27,8 @@ export const ENV = {
   healthLakeRegion: 'HEALTHLAKE_REGION',
   /** Connector id: names STS sessions and derives the auto-managed subscription id. */
   connectorId: 'CONNECTOR_ID',
-  /** "true" to create/update the auto-managed subscription. */
+  /** "true": the deployment owns the auto-managed subscription (the API refuses to change it). */
   autoSubscription: 'AUTO_SUBSCRIPTION_ENABLED',
-  /** Criteria of the auto-managed subscription (default `[*]`). */
-  autoSubscriptionCriteria: 'AUTO_SUBSCRIPTION_CRITERIA',
   /** Default delivery retry count (attempts before the DLQ). */
   deliveryRetryCount: 'DELIVERY_RETRY_COUNT',
   /** Source FHIR server base URL for backfill. */
@@ -39,6 +37,8 @@ export const ENV = {
   sourceFhirAuth: 'SOURCE_FHIR_AUTH',
   /** Secrets Manager secret id holding the source server credentials. */
   sourceFhirSecretId: 'SOURCE_FHIR_SECRET_ID',
+  /** Local mode only: the source credentials themselves (the secret's JSON); the stack never sets it. */
+  sourceFhirSecret: 'SOURCE_FHIR_SECRET',
   /** Backfill search page size (`_count` added to searches without one; default 100). */
   sourceFhirPageSize: 'SOURCE_FHIR_PAGE_SIZE',
   /** Most requests per second the backfill sends to the source server (0 = unlimited). */

@@ -1,15 +1,12 @@
-import { ENV } from '../config/constants.js';
-import { intEnv, optionalEnv, requireEnv } from '../config/env.js';
+import { DELIVERER_CONTRACT, readEnv, type EnvValues } from '../config/envContract.js';
 import type { RoleTarget } from '../healthlake/CredentialCache.js';
 import type { BatchDeliveryConfig } from './deliverBatch.js';
-import { DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from './constants.js';
 
 /** The deliverer's configuration, read once from the environment. */
 export interface DelivererConfig {
   readonly batch: BatchDeliveryConfig;
   readonly connectorId: string;
   readonly stateTable: string;
-  readonly payloadBucket?: string;
   /** The customer role; undefined = same-account mode (the function's own credentials). */
   readonly role?: RoleTarget;
   /** Signing region; undefined = the region in each endpoint's host name. */
@@ -19,43 +16,34 @@ export interface DelivererConfig {
   readonly maxSockets: number;
 }
 
-const list = (raw: string): string[] =>
-  raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-
-/**
- * Reads and validates the deliverer's environment; throws `ConfigurationError` naming the first missing
- * or malformed variable.
- */
-export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): DelivererConfig => {
-  const roleArn = optionalEnv(ENV.healthLakeRoleArn, '', env);
-  const externalId = optionalEnv(ENV.healthLakeExternalId, '', env);
-  const region = optionalEnv(ENV.healthLakeRegion, '', env);
-  const payloadBucket = optionalEnv(ENV.payloadBucket, '', env);
-  const allowed = list(optionalEnv(ENV.allowedEndpoints, '', env));
-  const single = optionalEnv(ENV.healthLakeEndpoint, '', env);
+/** The deliverer's configuration from its read contract values (`DELIVERER_CONTRACT`). */
+export const delivererConfigOf = (values: EnvValues<typeof DELIVERER_CONTRACT>): DelivererConfig => {
+  const allowed = [...values.allowedEndpoints];
+  const single = values.healthLakeEndpoint;
   if (single && allowed.length > 0) allowed.push(single);
-  const retryCount = intEnv(ENV.deliveryRetryCount, DEFAULT_DELIVERY_RETRY_COUNT, { min: 0, max: 999 }, env);
+  const roleArn = values.healthLakeRoleArn;
+  const externalId = values.healthLakeExternalId;
   return {
-    connectorId: requireEnv(ENV.connectorId, env),
-    stateTable: requireEnv(ENV.stateTable, env),
-    ...(payloadBucket ? { payloadBucket } : {}),
+    connectorId: values.connectorId,
+    stateTable: values.stateTable,
     ...(roleArn ? { role: { roleArn, ...(externalId ? { externalId } : {}) } } : {}),
-    ...(region ? { region } : {}),
-    connectTimeoutMs: intEnv(DELIVERER_ENV.connectTimeoutMs, 10_000, { min: 100, max: 120_000 }, env),
-    responseTimeoutMs: intEnv(DELIVERER_ENV.responseTimeoutMs, 10_000, { min: 100, max: 900_000 }, env),
-    maxSockets: intEnv(DELIVERER_ENV.maxSockets, 50, { min: 1, max: 10_000 }, env),
+    ...(values.healthLakeRegion ? { region: values.healthLakeRegion } : {}),
+    connectTimeoutMs: values.connectTimeoutMs,
+    responseTimeoutMs: values.responseTimeoutMs,
+    maxSockets: values.maxSockets,
     batch: {
-      queueUrl: requireEnv(ENV.deliveryQueueUrl, env),
-      deadLetterQueueUrl: requireEnv(ENV.deliveryDlqUrl, env),
-      defaultMaxAttempts: retryCount + 1,
-      backoff: {
-        baseSeconds: intEnv(DELIVERER_ENV.retryBaseSeconds, 2, { min: 0, max: 43_200 }, env),
-        maxSeconds: intEnv(DELIVERER_ENV.retryMaxSeconds, 300, { min: 0, max: 43_200 }, env),
-      },
+      queueUrl: values.deliveryQueueUrl,
+      deadLetterQueueUrl: values.deliveryDlqUrl,
+      defaultMaxAttempts: values.deliveryRetryCount + 1,
+      backoff: { baseSeconds: values.retryBaseSeconds, maxSeconds: values.retryMaxSeconds },
       allowedEndpoints: new Set(allowed),
     },
   };
 };
+
+/**
+ * Reads and validates the deliverer's environment; throws `ConfigurationError` listing every missing
+ * or malformed variable.
+ */
+export const delivererConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): DelivererConfig =>
+  delivererConfigOf(readEnv(DELIVERER_CONTRACT, env, 'deliverer'));

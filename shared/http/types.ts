@@ -1,3 +1,5 @@
+import type { TokenScope } from '../ingest/auth/types.js';
+
 /**
  * A FHIR REST request after the transport (API Gateway event, local HTTP adapter) has been
  * adapted and authenticated, and its body parsed. Route handlers are plain functions
@@ -17,6 +19,11 @@ export interface FhirRequest {
   readonly requestId: string;
   /** Absolute base URL of the FHIR API, no trailing slash, for `Location` headers. */
   readonly baseUrl: string;
+  /**
+   * The authenticated caller and the scope it holds, set by authentication. The ingest router refuses
+   * (403) every request whose route needs more, and every request without a caller (fail closed).
+   */
+  readonly caller?: { readonly principal: string; readonly scope: TokenScope };
 }
 
 export interface FhirResponse {

@@ -1,3 +1,4 @@
+import { isUnmatched } from './isUnmatched.js';
 import type { IncomingWrite, WriteResult } from './types.js';
 import type { IngestObserver } from './routes/IngestRouterContext.js';
 
@@ -8,6 +9,11 @@ export const INGEST_METRICS = {
   enqueued: 'Enqueued',
   rejectedRequests: 'RejectedRequests',
   staleWrites: 'StaleWrites',
+  /**
+   * Accepted writes that matched no active Subscription (recorded, never delivered). Published without
+   * the ResourceType dimension, so one plain metric carries the total the `WritesUnmatched` alarm watches.
+   */
+  writesUnmatched: 'WritesUnmatched',
 } as const;
 export type IngestMetricName = (typeof INGEST_METRICS)[keyof typeof INGEST_METRICS];
 
@@ -28,6 +34,7 @@ export class IngestMetricsCollector implements IngestObserver {
     if (result.status === 'stale') this.add(write.resourceType, INGEST_METRICS.staleWrites, 1);
     if (result.matched > 0) this.add(write.resourceType, INGEST_METRICS.matched, result.matched);
     if (result.enqueued > 0) this.add(write.resourceType, INGEST_METRICS.enqueued, result.enqueued);
+    if (isUnmatched(result)) this.add('', INGEST_METRICS.writesUnmatched, 1);
   }
 
   private add(resourceType: string, name: IngestMetricName, value: number): void {

@@ -10,6 +10,8 @@ export const INGEST_ENV = {
   authModes: 'INGEST_AUTH_MODES',
   /** Where the hashed tokens live: `secretsmanager` (default) or `ssm` (a SecureString). */
   tokenStore: 'INGEST_TOKEN_STORE',
+  /** Local mode only: the hashed token list itself (JSON, as in the secret) instead of a secret. */
+  tokenHashes: 'INGEST_TOKEN_HASHES',
   /** Seconds the token list is cached before it is fetched again (default 120). */
   tokenCacheSeconds: 'INGEST_TOKEN_CACHE_SECONDS',
   /** S3 server-side encryption of large payloads: `aws:kms` (default) or `AES256`. */
@@ -18,6 +20,10 @@ export const INGEST_ENV = {
   payloadKmsKeyId: 'PAYLOAD_KMS_KEY_ID',
   /** Run the FHIR structure validator on every resource (default true). */
   validateResources: 'INGEST_VALIDATE_RESOURCES',
+  /** Comma-separated IAM ARNs granted the admin scope in IAM mode (a role ARN covers its sessions). */
+  adminPrincipalArns: 'INGEST_ADMIN_PRINCIPAL_ARNS',
+  /** Most Subscriptions that may exist (default 100). */
+  maxSubscriptions: 'MAX_SUBSCRIPTIONS',
 } as const;
 
 export const INGEST_DEFAULTS = {

@@ -1,6 +1,7 @@
 import { isFhirId, RESOURCE_TYPE_PATTERN } from '../fhir/ids.js';
 import {
   badRequest,
+  forbidden,
   methodNotAllowed,
   notSupported,
   OperationOutcomeError,
@@ -17,11 +18,12 @@ import { handleInstanceWrite } from './routes/handleInstanceWrite.js';
 import type { IngestLimits, IngestObserver, IngestRouterContext } from './routes/IngestRouterContext.js';
 import { NO_OBSERVER } from './routes/IngestRouterContext.js';
 import { fhirJson, outcomeResponse } from './routes/responses.js';
+import { isScopedRoute, requiredScope, type PluggedRoute } from './routes/routeScope.js';
+import { scopeAllows, TOKEN_SCOPES } from './auth/types.js';
 import type { WritePipeline } from './types.js';
 import { isKnownResourceType, knownResourceTypes } from './validateFhirResource.js';
 
-/** A plugged-in route: answers the requests it owns, `undefined` for the rest (tried in order). */
-export type OptionalRoute = (request: FhirRequest) => Promise<FhirResponse | undefined>;
+export type { OptionalRoute, PluggedRoute, ScopedRoute } from './routes/routeScope.js';
 
 export interface IngestRouterOptions {
   readonly pipeline: WritePipeline;
@@ -35,8 +37,11 @@ export interface IngestRouterOptions {
   readonly triggerSubscriptionRoute?: FhirRouteHandler;
   /** Whether `$trigger-subscription` is served (via `routes`), for the CapabilityStatement. */
   readonly triggerSubscription?: boolean;
-  /** Further routes tried before the built-in ones, e.g. `(r) => handleBackfillRequest(r, deps)`. */
-  readonly routes?: readonly OptionalRoute[];
+  /**
+   * Further routes tried before the built-in ones, e.g. `(r) => handleBackfillRequest(r, deps)`.
+   * A plain function needs the `admin` scope; a `ScopedRoute` declares the scope of its paths.
+   */
+  readonly routes?: readonly PluggedRoute[];
   /** Named in the CapabilityStatement's security description. @default ['bearer token'] */
   readonly authModes?: readonly string[];
 }
@@ -48,6 +53,9 @@ const READS_NOT_SERVED =
  * The ingest API as one route function over authenticated, body-parsed FHIR requests:
  * `GET metadata`, `PUT/DELETE {type}/{id}`, `POST {type}`, `POST` (transaction/batch), Subscription
  * routes and operations when wired; reads answer 405 with an OperationOutcome.
+ * Authorization fails closed: each request needs the scope `requiredScope` gives its path (the FHIR
+ * data path `write`, everything else `admin`); a caller without it, or a request without a caller,
+ * is answered 403 before any route runs.
  *
  * @example
  * const route = createIngestRouter({
@@ -116,10 +124,33 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
     return capability;
   };
 
+  const plugged = options.routes ?? [];
   const route = async (request: FhirRequest): Promise<FhirResponse> => {
     const path = request.path.replace(/^\/+|\/+$/g, '');
-    for (const optional of options.routes ?? []) {
-      const answered = await optional(request);
+    const needed = requiredScope(path, plugged);
+    if (!request.caller || !scopeAllows(request.caller.scope, needed)) {
+      logger.warn('Request refused: scope', {
+        requestId: request.requestId,
+        principal: request.caller?.principal,
+        scope: request.caller?.scope,
+        needed,
+        method: request.method,
+      });
+      observe.rejected();
+      return outcomeResponse(
+        forbidden(
+          needed === TOKEN_SCOPES.admin
+            ? 'This request needs the admin scope: a token whose entry has "scope": "admin", or an IAM caller on ingest.adminPrincipalArns. Producer (write) tokens may only send FHIR writes, transactions and batches.'
+            : 'This request needs the write scope',
+        ),
+      );
+    }
+    for (const candidate of plugged) {
+      const answered = isScopedRoute(candidate)
+        ? candidate.path.test(path)
+          ? await candidate.route(request)
+          : undefined
+        : await candidate(request);
       if (answered) return answered;
     }
     const segments = path === '' ? [] : path.split('/');

@@ -113,9 +113,16 @@ export const createIngestHttp = (options: IngestHttpOptions) => {
       ...(body === undefined ? {} : { body }),
       requestId,
       baseUrl: raw.baseUrl.replace(/\/+$/, ''),
+      caller: { principal: auth.principal, scope: auth.scope },
     };
     const response = await options.route(request);
-    logger.info('Request handled', { requestId, method, status: response.status, principal: auth.principal });
+    logger.info('Request handled', {
+      requestId,
+      method,
+      status: response.status,
+      principal: auth.principal,
+      scope: auth.scope,
+    });
     return response;
   };
 };

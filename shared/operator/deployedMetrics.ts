@@ -1,22 +1,29 @@
 import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
+import { INGEST_METRICS } from '../ingest/IngestMetricsCollector.js';
 import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
 
 /** What `hlc status` reads from CloudWatch for a deployed stack. */
 export interface DeployedMetrics {
   /** Latest `ApproximateAgeOfOldestMessage` (Maximum, 1-minute periods, last 15 minutes) per queue. */
   readonly oldestMessageAgeSeconds: Readonly<Record<string, number | undefined>>;
-  /** Deliverer counts over the last hour (namespace HealthLakeConnector, service dimension). */
+  /**
+   * Deliverer counts and the ingest `WritesUnmatched` count over the last hour (namespace
+   * HealthLakeConnector, service dimension).
+   */
   readonly lastHour: Readonly<Record<string, number>>;
 }
 
 /** The deliverer's metric names and `service` dimension (lambdas/deliverer/createDelivererHandler.ts). */
 const DELIVERER_SERVICE = 'healthlake-connector-deliverer';
+/** The ingest Lambda's `service` dimension; `WritesUnmatched` is published without ResourceType. */
+const INGEST_SERVICE = 'ingest';
 const COUNTS = [
-  DELIVERY_METRICS.delivered,
-  DELIVERY_METRICS.deleted,
-  DELIVERY_METRICS.retried,
-  DELIVERY_METRICS.deadLettered,
-  DELIVERY_METRICS.droppedNotSupported,
+  [DELIVERER_SERVICE, DELIVERY_METRICS.delivered],
+  [DELIVERER_SERVICE, DELIVERY_METRICS.deleted],
+  [DELIVERER_SERVICE, DELIVERY_METRICS.retried],
+  [DELIVERER_SERVICE, DELIVERY_METRICS.deadLettered],
+  [DELIVERER_SERVICE, DELIVERY_METRICS.droppedNotSupported],
+  [INGEST_SERVICE, INGEST_METRICS.writesUnmatched],
 ] as const;
 
 const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').pop() ?? url;
@@ -44,11 +51,11 @@ export const deployedMetrics = async (
     }),
   );
   const counts = await Promise.all(
-    COUNTS.map(async (metricName) => {
+    COUNTS.map(async ([service, metricName]) => {
       const points = await getMetricStatistics(options, {
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensions: { service: DELIVERER_SERVICE },
+        dimensions: { service },
         statistic: 'Sum',
         windowSeconds: 3600,
         periodSeconds: 3600,

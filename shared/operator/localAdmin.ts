@@ -38,19 +38,24 @@ export interface LocalStatsView {
   readonly deadLettered: number;
   /** Backfill work messages processed. */
   readonly backfillPages: number;
+  /** Writes accepted that matched no active Subscription: recorded, never delivered. */
+  readonly writesUnmatched: number;
   /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */
   readonly deliveredPerMinute: readonly number[];
 }
 
+/** A local admin endpoint's JSON; needs the admin (development) token; undefined when unavailable. */
 export const fetchLocalJson = async <T>(
   baseUrl: string,
   path: 'config' | 'stats',
+  token?: string,
 ): Promise<T | undefined> => {
   try {
     const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`, {
       signal: AbortSignal.timeout(3000),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
     });
     if (response.status !== 200) return undefined;
     return (await response.json()) as T;

@@ -27,4 +27,3 @@ export type {
   ReconcileStream,
   Tally,
 } from './types.js';
-export { reconcileSettingsFromEnv, type ReconcileSettings } from './reconcileSettingsFromEnv.js';

@@ -31,8 +31,8 @@ export const autoManagedSubscriptionId = (connectorId: string): string => {
 };
 
 /**
- * Creates or updates, idempotently, the connector's own Subscription (deploy time, when
- * AUTO_SUBSCRIPTION_ENABLED): client-assigned id from the connector id, criteria from configuration
+ * Creates or updates, idempotently, the connector's own Subscription (deploy time, when the
+ * autoSubscription option is on): client-assigned id from the connector id, criteria from configuration
  * (default `[*]`), rest-hook to the configured data store, send-delete-messages and
  * deliver-latest-version on. Configuration wins over edits made through the API (an `off` set by
  * hand is turned back on while the option is enabled). When the stored resource already says the

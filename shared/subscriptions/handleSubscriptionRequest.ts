@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { SUBSCRIPTION_DEFAULTS } from './constants.js';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import {
   badRequest,
+  forbidden,
   forResponse,
   gone,
   httpStatusOf,
   methodNotAllowed,
   notFound,
   notSupported,
+  issue,
   OperationOutcomeError,
+  outcome,
   toOutcome,
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
+import { preferReturn } from '../http/preferReturn.js';
 import { parseSubscription, STATUSES } from './parseSubscription.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
@@ -32,6 +38,13 @@ export interface SubscriptionRouteDeps {
   readonly newId?: () => string;
   /** Called after every change (e.g. `cache.invalidate()` when the cache lives in the same process). */
   readonly onChange?: (subscriptionId: string) => void;
+  /**
+   * The auto-managed Subscription's id, when `autoSubscription.enabled`: the deployment owns it, so
+   * PUT and DELETE on it answer 403 (the provisioner and local mode write it through the store).
+   */
+  readonly deploymentOwnedId?: string;
+  /** Most Subscriptions that may exist; a create past it answers 422. @default SUBSCRIPTION_DEFAULTS.maxSubscriptions */
+  readonly maxSubscriptions?: number;
 }
 
 /** Search parameters understood on `GET Subscription`; format ones are accepted and ignored. */
@@ -57,9 +70,6 @@ const parseIfMatch = (header: string | undefined): string | undefined => {
   if (!match?.[1]) throw new OperationOutcomeError(badRequest('If-Match must be an ETag such as W/"1"'));
   return match[1];
 };
-
-const wantsMinimal = (request: FhirRequest): boolean =>
-  /(^|[;,\s])return=minimal($|[;,\s])/.test(request.headers.prefer ?? '');
 
 /**
  * The Subscription FHIR interactions, as one plain route function:
@@ -95,6 +105,17 @@ export const handleSubscriptionRequest = async (
       return fail(methodNotAllowed(`${request.method} is not supported on Subscription`));
     }
     if (request.method === 'GET') return await read(id, deps);
+    if ((request.method === 'PUT' || request.method === 'DELETE') && id === deps.deploymentOwnedId) {
+      deps.logger?.warn('Change of the auto-managed Subscription refused', {
+        subscriptionId: id,
+        requestId: request.requestId,
+      });
+      return fail(
+        forbidden(
+          `Subscription/${id} is auto-managed and owned by the deployment: change it with the configuration options autoSubscription.criteria and autoSubscription.enabled (then deploy), not through the API`,
+        ),
+      );
+    }
     if (request.method === 'PUT') return await update(id, request, deps);
     if (request.method === 'DELETE') return await remove(id, deps);
     return fail(methodNotAllowed(`${request.method} is not supported on Subscription/{id}`));
@@ -117,6 +138,7 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
     return fail(notSupported('Conditional create (If-None-Exist) is not supported; use PUT with an id'));
   }
   const id = (deps.newId ?? randomUUID)();
+  await requireRoom(deps);
   const parsed = parseSubscription(request.body, {
     interaction: 'create',
     id,
@@ -125,7 +147,7 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
     ...(deps.compile ? { compile: deps.compile } : {}),
   });
   const saved = await deps.store.save(parsed.resource, { condition: { kind: 'absent' }, now: now(deps) });
-  return written(request, deps, saved.resource, 201, 'created');
+  return written(request, deps, saved.resource, 201, 'created', parsed.warnings);
 };
 
 const update = async (
@@ -137,6 +159,7 @@ const update = async (
   const current = await deps.store.get(id);
   const previous =
     current?.resource && !current.deleted ? presentSubscription(current.resource, now(deps)) : undefined;
+  if (!previous) await requireRoom(deps);
   const parsed = parseSubscription(request.body, {
     interaction: 'update',
     id,
@@ -151,13 +174,32 @@ const update = async (
     ...(condition ? { condition } : {}),
     now: now(deps),
   });
-  if (!saved.changed) return written(request, deps, saved.resource, 200, 'unchanged');
+  if (!saved.changed) return written(request, deps, saved.resource, 200, 'unchanged', parsed.warnings);
   return written(
     request,
     deps,
     saved.resource,
     saved.created ? 201 : 200,
     saved.created ? 'created' : 'updated',
+    parsed.warnings,
+  );
+};
+
+/**
+ * 422 when `maxSubscriptions` already exist. Every active Subscription is evaluated on every write,
+ * so an unbounded number would make ingest slower and costlier for everyone. The count and the save
+ * are not atomic: concurrent creates can pass the bound by at most their number.
+ */
+const requireRoom = async (deps: SubscriptionRouteDeps): Promise<void> => {
+  const max = deps.maxSubscriptions ?? SUBSCRIPTION_DEFAULTS.maxSubscriptions;
+  const count = (await deps.store.list()).length;
+  if (count < max) return;
+  throw new OperationOutcomeError(
+    outcome(
+      'business-rule',
+      `This deployment already has ${count} Subscriptions, the most allowed (subscriptions.maxCount, ${max}): delete one, or raise the limit`,
+      { status: 422 },
+    ),
   );
 };
 
@@ -167,6 +209,7 @@ const written = (
   resource: StoredSubscription,
   status: 200 | 201,
   change: 'created' | 'updated' | 'unchanged',
+  warnings: readonly OperationOutcomeIssue[] = [],
 ): FhirResponse => {
   deps.logger?.info(`Subscription ${change}`, {
     subscriptionId: resource.id,
@@ -181,9 +224,23 @@ const written = (
       ? { location: `${request.baseUrl}/Subscription/${resource.id}/_history/${resource.meta.versionId}` }
       : {}),
   };
-  return wantsMinimal(request)
-    ? json(status, undefined, headers)
-    : json(status, presentSubscription(resource, now(deps)), headers);
+  const prefer = preferReturn(request);
+  if (prefer === 'minimal') return json(status, undefined, headers);
+  // With something the client must know, and no request for the resource, answer with the outcome.
+  if (prefer === 'OperationOutcome' || (warnings.length > 0 && prefer !== 'representation')) {
+    return json(
+      status,
+      {
+        resourceType: 'OperationOutcome',
+        issue: [
+          ...warnings,
+          issue('informational', `Subscription/${resource.id} ${change}`, undefined, 'information'),
+        ],
+      },
+      headers,
+    );
+  }
+  return json(status, presentSubscription(resource, now(deps)), headers);
 };
 
 const read = async (id: string, deps: SubscriptionRouteDeps): Promise<FhirResponse> => {

@@ -7,6 +7,7 @@ export { allowedEndpoint, normalizeEndpoint, parseAllowedEndpoints } from './end
 export { autoManagedSubscriptionId, ensureAutoManagedSubscription } from './ensureAutoManagedSubscription.js';
 export type { AutoManagedSubscriptionOptions } from './ensureAutoManagedSubscription.js';
 export { handleSubscriptionRequest } from './handleSubscriptionRequest.js';
+export { SUBSCRIPTION_DEFAULTS } from './constants.js';
 export type { SubscriptionRouteDeps } from './handleSubscriptionRequest.js';
 export { InMemorySubscriptionStore } from './InMemorySubscriptionStore.js';
 export { mergeTargets } from './mergeTargets.js';

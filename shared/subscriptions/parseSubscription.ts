@@ -30,7 +30,17 @@ export interface ParsedSubscription {
   readonly settings: ChannelSettings;
   /** `channel.endpoint`, normalised (one trailing slash). */
   readonly endpoint: string;
+  /** Warnings about what was accepted but changed (e.g. `channel.header` dropped), for the response. */
+  readonly warnings: readonly OperationOutcomeIssue[];
 }
+
+/** The warning given when `Subscription.channel.header` values are dropped (never their values). */
+export const HEADER_DROPPED_WARNING = issue(
+  'informational',
+  'Subscription.channel.header was dropped and is never stored: the connector delivers to HealthLake with SigV4 and sends no custom headers, and header values often hold credentials (Authorization: Bearer ...). Remove them from the Subscription you submit.',
+  'Subscription.channel.header',
+  'warning',
+);
 
 /** R4 Subscription elements (plus `_x` primitive extension containers of the primitive ones). */
 const ROOT_ELEMENTS = new Set([
@@ -160,7 +170,8 @@ const isSupportedPayload = (payload: string): boolean => {
  *   parameter (the criteria module's issue), never stored as `error`.
  * - channel: `type` must be `rest-hook`; `endpoint` must be on the allow-list (after normalising the
  *   trailing slash) so PHI never goes to a URL the deployment did not name; `payload` must be
- *   `application/fhir+json` or `application/json`; `header` is allowed (strings) and unused.
+ *   `application/fhir+json` or `application/json`; `header` (strings) is accepted but dropped, never
+ *   stored or returned (it often holds credentials), with a warning in `warnings`.
  * - HAPI channel extensions are read from channel and root; a wrong value type is a 400.
  * - any `modifierExtension`, and `implicitRules`, are refused (`not-supported`): the connector
  *   cannot honour semantics it does not know. Plain unknown extensions are kept.
@@ -342,16 +353,28 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
   if (status === 'active' && endMs !== undefined && endMs <= (context.now ?? new Date()).getTime()) {
     status = 'off';
   }
-  const { meta, error: _error, id: _id, ...rest } = input;
+  const { meta, error: _error, id: _id, channel: submittedChannel, ...rest } = input;
   const keptMeta = isObject(meta) ? withoutVersion(meta) : undefined;
+  const kept = withoutHeaders(submittedChannel);
+  const headerDropped = kept.headerDropped;
   const resource = {
     ...rest,
+    ...(kept.channel === undefined ? {} : { channel: kept.channel }),
     resourceType: 'Subscription',
     id: context.id,
     ...(keptMeta ? { meta: keptMeta } : {}),
     status,
-  } as Subscription & { id: string; status: SubscriptionStatus };
-  return { resource, compiled, settings, endpoint };
+  } as unknown as Subscription & { id: string; status: SubscriptionStatus };
+  return { resource, compiled, settings, endpoint, warnings: headerDropped ? [HEADER_DROPPED_WARNING] : [] };
+};
+
+/** The channel without `header` / `_header` (values never kept), and whether there were any. */
+export const withoutHeaders = (
+  channel: unknown,
+): { channel: Record<string, unknown> | undefined; headerDropped: boolean } => {
+  if (!isObject(channel)) return { channel: undefined, headerDropped: false };
+  const { header, _header, ...kept } = channel;
+  return { channel: kept, headerDropped: header !== undefined || _header !== undefined };
 };
 
 /** meta without the elements the store owns; undefined when nothing else is left. */

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
+import { hashToken } from '../../shared/ingest/auth/hashToken.js';
+import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
 import {
   awsClientConfig,
   createConnectorResources,
@@ -63,6 +65,9 @@ describe('CLI: hlc', () => {
           response.writeHead(status, { 'content-type': 'application/fhir+json', ...headers });
           response.end(json === undefined ? undefined : JSON.stringify(json));
         };
+        if (url.startsWith('/_local/') && request.headers.authorization !== 'Bearer tok-admin') {
+          return reply(401, { resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
+        }
         if (url === '/_local/config') {
           return reply(200, {
             apiUrl: api,
@@ -85,6 +90,7 @@ describe('CLI: hlc', () => {
             retried: 1,
             deadLettered: 0,
             backfillPages: 0,
+            writesUnmatched: 2,
             deliveredPerMinute: [6],
           });
         }
@@ -215,10 +221,19 @@ describe('CLI: hlc', () => {
       }),
     );
     sqs.destroy();
-    const run = capture();
+    const run = capture({ HLC_TOKEN: 'tok-admin' });
     expect(await runCli(['status', '--api', api], run.io)).toBe(0);
     expect(run.text()).toMatch(/delivery\s+1\s+0\s+0/);
     expect(run.text()).toContain('ingested 7, delivered 6, retried 1');
+    expect(run.text()).toContain(
+      'writes matching no active Subscription (since start): 2 - recorded but never delivered',
+    );
+    // The local admin endpoints need the (admin) token the CLI is given.
+    expect(
+      requests
+        .filter((recorded) => recorded.url.startsWith('/_local/'))
+        .map((recorded) => recorded.authorization),
+    ).toEqual(expect.arrayContaining(['Bearer tok-admin']));
   });
 
   it('explains how to name the DLQ when none can be found', async () => {
@@ -324,6 +339,14 @@ describe('CLI: hlc', () => {
       expect(await runCli(['status', '--api', 'http://127.0.0.1:1'], run.io)).toBe(0);
       expect(run.text()).toContain('oldest message in delivery: 95s (CloudWatch');
       expect(run.text()).toContain('Delivered 7');
+      expect(run.text()).toContain('writes matching no active Subscription (last hour, CloudWatch): 7');
+      expect(
+        calls.some(
+          (call) =>
+            call.body.includes('MetricName=WritesUnmatched') &&
+            call.body.includes('Dimensions.member.1.Value=ingest'),
+        ),
+      ).toBe(true);
       expect(calls.every((call) => call.authorization?.startsWith('AWS4-HMAC-SHA256 Credential='))).toBe(
         true,
       );
@@ -335,5 +358,21 @@ describe('CLI: hlc', () => {
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       await new Promise((resolve) => cloudWatch.close(resolve));
     }
+  });
+
+  it('creates a scoped token and the secret entry that holds only its hash', async () => {
+    const run = capture();
+    expect(
+      await runCli(['token', 'create', '--name', 'hapi-prod', '--scope', 'write', '--json'], run.io),
+    ).toBe(0);
+    const created = JSON.parse(run.text()) as { token: string; entry: Record<string, string> };
+    expect(created.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(created.entry).toEqual({ name: 'hapi-prod', scope: 'write', sha256: hashToken(created.token) });
+    expect(parseTokenList({ tokens: [created.entry] })).toEqual([
+      { name: 'hapi-prod', scope: 'write', sha256: hashToken(created.token) },
+    ]);
+    const bad = capture();
+    expect(await runCli(['token', 'create', '--name', 'x', '--scope', 'root'], bad.io)).toBe(2);
+    expect(bad.err.join('\n')).toContain('--scope must be write or admin');
   });
 });

@@ -108,7 +108,7 @@ describe('Local mode end to end with HealthLake throttling, 5xx and timeouts', (
       out: (line) => out.push(line),
       err: (line) => out.push(line),
       isTTY: false,
-      env: { HLC_API_URL: connector.apiUrl },
+      env: { HLC_API_URL: connector.apiUrl, HLC_TOKEN: connector.token },
     };
     expect(await runCli(['dlq', 'list'], io)).toBe(0);
     expect(out.join('\n')).toContain('Patient/dlq-1');

@@ -98,7 +98,9 @@ describe('The README quickstart', () => {
       );
       await waitFor(
         async () => {
-          const response = await fetch(`${env.HLC_API_URL}/_local/stats`);
+          const response = await fetch(`${env.HLC_API_URL}/_local/stats`, {
+            headers: { authorization: `Bearer ${env.HLC_TOKEN}` },
+          });
           const stats = (await response.json()) as { delivered: number };
           return stats.delivered >= 3;
         },

@@ -76,6 +76,17 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
     await connector?.stop();
   });
 
+  it('refuses POST $reconcile to the write-scoped producer token (403), as the ingest router fails closed', async () => {
+    const producer = { apiUrl: connector.apiUrl, token: connector.writeToken };
+    const refused = await api(producer, 'POST', '$reconcile', {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'subscription', valueString: subscriptionId }],
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'forbidden' }] });
+    expect((await api(producer, 'GET', '$reconcile-job/any')).status).toBe(403);
+  });
+
   const cli = () => {
     const out: string[] = [];
     const err: string[] = [];

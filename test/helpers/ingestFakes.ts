@@ -95,5 +95,10 @@ export const fhirRequest = (
   headers: { 'content-type': 'application/fhir+json' },
   requestId: 'req-1',
   baseUrl: 'https://ingest.example.org/fhir',
+  caller: ADMIN_CALLER,
   ...overrides,
 });
+
+/** Authenticated callers as the ingest HTTP layer sets them. */
+export const ADMIN_CALLER = { principal: 'token:ops', scope: 'admin' } as const;
+export const WRITE_CALLER = { principal: 'token:producer', scope: 'write' } as const;

@@ -77,7 +77,7 @@ export const startIngestStack = async (
     route: createIngestRouter({ pipeline, observer: collector }),
     authenticator: createAuthenticator({
       modes: ['bearer', 'iam'],
-      tokenHashes: async () => [hashToken(INGEST_TOKEN)],
+      tokens: async () => [{ sha256: hashToken(INGEST_TOKEN), scope: 'admin' }],
     }),
     collector,
     ...(options.ingestMaxBodyBytes ? { maxBodyBytes: options.ingestMaxBodyBytes } : {}),

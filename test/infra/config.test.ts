@@ -48,6 +48,9 @@ describe('Connector configuration', () => {
     expect(config.autoSubscription).toEqual({ enabled: true, criteria: '[*]' });
     expect(config.delivery).toEqual({ retryCount: 10, maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60 });
     expect(config.logRetentionDays).toBe(365);
+    expect(config.ingest.adminPrincipalArns).toEqual([]);
+    expect(config.subscriptions).toEqual({ maxCount: 100 });
+    expect(config.alarms.unmatchedWrites).toBe(1);
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
     expect(config.dataStore.arn).toContain(':111111111111:datastore/fhir/');
   });
@@ -62,8 +65,9 @@ describe('Connector configuration', () => {
       },
       delivery: { batchSize: 11, maxConcurrency: 1 },
       sourceFhir: { baseUrl: 'http://insecure.example.org', auth: 'basic' },
-      ingest: { authMode: 'bearer' },
-      alarms: { email: 'not-an-address' },
+      ingest: { authMode: 'bearer', adminPrincipalArns: ['ops-team'] },
+      alarms: { email: 'not-an-address', unmatchedWrites: 0 },
+      subscriptions: { maxCount: 0 },
       logRetentionDays: 2,
       unexpected: true,
     });
@@ -80,12 +84,15 @@ describe('Connector configuration', () => {
         'sourceFhir.baseUrl: must be an https:// URL',
         expect.stringMatching(/^sourceFhir\.secret: auth "bearer", "basic" and "oauth2" need "secret"/),
         expect.stringMatching(/^ingest\.tokenSecret: authMode "bearer" needs "tokenSecret"/),
+        expect.stringMatching(/^ingest\.adminPrincipalArns\.0: must be an IAM role or user ARN/),
         'alarms.email: must be an e-mail address',
+        expect.stringMatching(/^alarms\.unmatchedWrites: must be at least 1/),
+        expect.stringMatching(/^subscriptions\.maxCount: must be at least 1/),
         expect.stringMatching(/^logRetentionDays: must be one of CloudWatch's retention values: 1, 3, 5/),
         'unknown option "unexpected" (check the spelling)',
       ]),
     );
-    expect(problems).toHaveLength(14);
+    expect(problems).toHaveLength(17);
   });
 
   it('rejects a secret reference that names both an ARN and a name', () => {

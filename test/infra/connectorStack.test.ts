@@ -250,6 +250,11 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Variables: Match.objectLike({
           INGEST_AUTH_MODES: 'bearer',
           INGEST_MAX_BODY_BYTES: '5242880',
+          MAX_SUBSCRIPTIONS: '100',
+          INGEST_ADMIN_PRINCIPAL_ARNS: Match.absent(),
+          // The ingest Lambda derives the auto-managed Subscription's id from these and refuses changes to it.
+          [ENV.autoSubscription]: 'true',
+          [ENV.connectorId]: config.connectorId,
           [ENV.ingestTokenSecretId]: 'healthlake-connector/ingest-tokens',
           [ENV.deliveryQueueUrl]: Match.anyValue(),
           [ENV.backfillQueueUrl]: Match.anyValue(),
@@ -293,7 +298,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
-  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops and backfill failures', () => {
+  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes and backfill failures', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     for (const alarm of Object.values(alarms)) {
@@ -338,7 +343,18 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(Object.keys(alarms)).toHaveLength(8);
+    // Silence is visible: writes that matched no active Subscription, within one 5-minute period.
+    expect(byId('WritesUnmatched')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'WritesUnmatched',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.ingest }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Object.keys(alarms)).toHaveLength(9);
   });
 
   it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {

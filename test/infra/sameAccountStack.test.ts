@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
 import { ENV } from '../../shared/config/constants.js';
+import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { buildTestApp } from './connectorAppFixture.js';
 import {
   actionsOf,
@@ -16,6 +17,8 @@ import {
 const STORE_A = '0123456789abcdef0123456789abcdef';
 const STORE_B = 'fedcba9876543210fedcba9876543210';
 const SOURCE = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+const ADMIN_ROLE = 'arn:aws:iam::123456789012:role/ops/connector-admin';
+const ADMIN_USER = 'arn:aws:iam::123456789012:user/break-glass';
 
 // Same-account mode, SigV4 (IAM) ingest, two allowed data stores, auto-subscription off, other limits
 // changed: one synthesis without bundling (connectorStack.test.ts bundles the real handlers).
@@ -38,8 +41,14 @@ beforeAll(() => {
         requestsPerSecond: 20,
       },
       delivery: { retryCount: 3, maxConcurrency: 40, batchSize: 4, timeoutSeconds: 120 },
-      ingest: { authMode: 'iam', throttlingRateLimit: 25, throttlingBurstLimit: 50 },
-      alarms: { oldestMessageAgeSeconds: 300 },
+      ingest: {
+        authMode: 'iam',
+        throttlingRateLimit: 25,
+        throttlingBurstLimit: 50,
+        adminPrincipalArns: [ADMIN_ROLE, ADMIN_USER],
+      },
+      alarms: { oldestMessageAgeSeconds: 300, unmatchedWrites: 50 },
+      subscriptions: { maxCount: 7 },
       logRetentionDays: 30,
     },
     { bundle: false },
@@ -122,7 +131,13 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
     }
     expectResourceProperties(template, 'AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ INGEST_AUTH_MODES: 'iam', [ENV.ingestTokenSecretId]: Match.absent() }),
+        Variables: Match.objectLike({
+          INGEST_AUTH_MODES: 'iam',
+          [ENV.ingestTokenSecretId]: Match.absent(),
+          // The Lambda checks admin routes against this list (API Gateway only checks the signature).
+          [INGEST_ENV.adminPrincipalArns]: `${ADMIN_ROLE},${ADMIN_USER}`,
+          [INGEST_ENV.maxSubscriptions]: '7',
+        }),
       },
     });
     expectResourceProperties(template, 'AWS::ApiGateway::Stage', {
@@ -153,6 +168,10 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
     expectResourceProperties(template, 'AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 300,
+    });
+    expectResourceProperties(template, 'AWS::CloudWatch::Alarm', {
+      MetricName: 'WritesUnmatched',
+      Threshold: 50,
     });
     expectResourceCount(template, 'Custom::AutoManagedSubscription', 0);
   });

@@ -1,35 +1,35 @@
 import { ENV } from '../../config/constants.js';
-import { intEnv, requireEnv, optionalEnv } from '../../config/env.js';
-import { DEFAULT_PAGE_SIZE } from '../constants.js';
+import { readEnv, SOURCE_FHIR_ENV } from '../../config/envContract.js';
 import type { SourceAuthDeps } from './createSourceAuth.js';
-import { createSourceAuth, parseSourceAuthKind } from './createSourceAuth.js';
+import { createSourceAuth } from './createSourceAuth.js';
 import { SourceFhirClient } from './SourceFhirClient.js';
 
 /**
- * Builds the source FHIR client from the environment: `SOURCE_FHIR_BASE_URL`, `SOURCE_FHIR_AUTH`
- * (none|bearer|basic|sigv4|oauth2), `SOURCE_FHIR_SECRET_ID` (credentials, Secrets Manager),
- * `SOURCE_FHIR_PAGE_SIZE` (default 100), `SOURCE_FHIR_REQUESTS_PER_SECOND` (0 = unlimited),
- * `SOURCE_FHIR_SIGV4_SERVICE` (default healthlake) and `SOURCE_FHIR_REGION` (default AWS_REGION).
+ * Builds the source FHIR client from the environment (`SOURCE_FHIR_ENV`): base URL, authentication
+ * kind, credentials, page size, rate and SigV4 signing. Credentials come from the Secrets Manager
+ * secret `SOURCE_FHIR_SECRET_ID` through `deps.getSecret`, or, in local mode, from the same JSON given
+ * inline in `SOURCE_FHIR_SECRET`; either way the same parsing (createSourceAuth) applies.
  */
 export const createSourceReaderFromEnv = async (
   deps: SourceAuthDeps,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SourceFhirClient> => {
-  const kind = parseSourceAuthKind(env[ENV.sourceFhirAuth]);
+  const values = readEnv(SOURCE_FHIR_ENV, env, 'backfill source');
+  const inline = values.sourceSecret;
   const auth = await createSourceAuth(
     {
-      kind,
-      secretId: env[ENV.sourceFhirSecretId],
-      region: optionalEnv(ENV.sourceFhirRegion, env.AWS_REGION ?? '', env) || undefined,
-      service: optionalEnv(ENV.sourceFhirSigV4Service, 'healthlake', env),
+      kind: values.sourceAuth,
+      secretId: inline === undefined ? values.sourceSecretId : ENV.sourceFhirSecret,
+      region: values.sourceRegion ?? values.awsRegion,
+      service: values.sourceSigV4Service ?? 'healthlake',
     },
-    deps,
+    inline === undefined ? deps : { ...deps, getSecret: async () => inline },
   );
   return new SourceFhirClient({
-    baseUrl: requireEnv(ENV.sourceFhirBaseUrl, env),
+    baseUrl: values.sourceBaseUrl,
     auth,
-    pageSize: intEnv(ENV.sourceFhirPageSize, DEFAULT_PAGE_SIZE, { min: 1, max: 1000 }, env),
-    requestsPerSecond: intEnv(ENV.sourceFhirRequestsPerSecond, 0, { min: 0, max: 10_000 }, env),
+    pageSize: values.sourcePageSize,
+    requestsPerSecond: values.sourceRequestsPerSecond,
     fetch: deps.fetch,
   });
 };

@@ -1,5 +1,17 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 
+/**
+ * What an authenticated caller may do. `write`: FHIR writes, transactions and batches (and reading
+ * `metadata`). `admin`: everything `write` may, plus Subscription management, `$trigger-subscription`,
+ * `$backfill-job` and every other operator operation.
+ */
+export const TOKEN_SCOPES = { write: 'write', admin: 'admin' } as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[keyof typeof TOKEN_SCOPES];
+
+/** Whether a caller holding `granted` may do what needs `required` (admin includes write). */
+export const scopeAllows = (granted: TokenScope, required: TokenScope): boolean =>
+  granted === TOKEN_SCOPES.admin || required === TOKEN_SCOPES.write;
+
 /** What authentication sees of a request. */
 export interface AuthInput {
   /** Header names lower-cased. */
@@ -9,7 +21,13 @@ export interface AuthInput {
 }
 
 export type AuthResult =
-  | { readonly ok: true; readonly principal: string; readonly mode: AuthMode }
+  | {
+      readonly ok: true;
+      /** Safe to log: `token:{name}` (or the hash's first 8 hex digits) or the IAM caller ARN. */
+      readonly principal: string;
+      readonly mode: AuthMode;
+      readonly scope: TokenScope;
+    }
   | { readonly ok: false; readonly outcome: OperationOutcome; readonly challenge?: string };
 
 export const AUTH_MODES = { bearer: 'bearer', iam: 'iam' } as const;
@@ -19,5 +37,12 @@ export interface Authenticator {
   authenticate(input: AuthInput): Promise<AuthResult>;
 }
 
-/** Supplies the sha256 (hex) hashes of the accepted bearer tokens; may cache and refresh. */
-export type TokenHashSource = () => Promise<readonly string[]>;
+/** One accepted bearer token: its sha256 (hex), its scope and an optional name for logs. */
+export interface AcceptedToken {
+  readonly sha256: string;
+  readonly scope: TokenScope;
+  readonly name?: string;
+}
+
+/** Supplies the accepted bearer tokens; may cache and refresh. */
+export type TokenSource = () => Promise<readonly AcceptedToken[]>;

@@ -7,7 +7,18 @@ import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import type { IncomingWrite, WriteResult } from '../types.js';
 import { inspectResource, issue } from './inspectResource.js';
 import { parseEntryUrl } from './parseEntryUrl.js';
-import { etagOf, fhirJson, historyPath, outcomeResponse, preferReturn, staleOutcome } from './responses.js';
+import {
+  etagOf,
+  fhirJson,
+  historyPath,
+  outcomeResponse,
+  preferReturn,
+  staleOutcome,
+  unmatchedOutcome,
+} from './responses.js';
+import { isUnmatched } from '../isUnmatched.js';
+import { NON_CLINICAL_TYPES } from '../constants.js';
+import { isKnownResourceType } from '../validateFhirResource.js';
 import { isUrn, rewriteReferences } from './rewriteReferences.js';
 import type { IngestRouterContext } from './IngestRouterContext.js';
 
@@ -162,6 +173,19 @@ const planEntries = (entries: readonly BundleEntry[], baseUrl: string): Planned[
     }
     const url = parseEntryUrl(entryRequest.url, baseUrl);
     if (!url.ok) return plan({ method, issues: [issue(url.code, url.diagnostics, `${at}.request.url`)] });
+    // The same types the instance routes take: a Bundle is no way around them (Subscription is admin).
+    if (!isKnownResourceType(url.resourceType) || NON_CLINICAL_TYPES.has(url.resourceType)) {
+      return plan({
+        method,
+        issues: [
+          issue(
+            'not-supported',
+            'request.url must name a clinical FHIR R4 resource type; Subscription and other non-clinical types are not accepted in a Bundle',
+            `${at}.request.url`,
+          ),
+        ],
+      });
+    }
     const raw = entry.resource as Record<string, unknown> | undefined;
     if (method === 'POST') {
       if (url.id !== undefined) {
@@ -255,8 +279,11 @@ const responseEntry = (
       },
     };
   }
+  const unmatched = isUnmatched(result) ? { outcome: unmatchedOutcome(plan.resourceType, plan.id) } : {};
   if (plan.method === 'DELETE') {
-    return { response: { status: '204 No Content', etag: etagOf(result.versionId), lastModified } };
+    return {
+      response: { status: '204 No Content', etag: etagOf(result.versionId), lastModified, ...unmatched },
+    };
   }
   const location = historyPath(plan.resourceType, plan.id, result.versionId);
   return {
@@ -269,6 +296,7 @@ const responseEntry = (
       location,
       etag: etagOf(result.versionId),
       lastModified,
+      ...unmatched,
     },
   };
 };

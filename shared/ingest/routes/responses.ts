@@ -2,21 +2,11 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { forResponse, httpStatusOf, outcome } from '../../fhir/outcomes.js';
 import { FHIR_JSON } from '../../http/types.js';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
+import { preferReturn } from '../../http/preferReturn.js';
 import type { WriteResult } from '../types.js';
+import { isUnmatched } from '../isUnmatched.js';
 
-/** What the client asked for with `Prefer: return=...` (FHIR http.html#ops). */
-export type PreferReturn = 'minimal' | 'representation' | 'OperationOutcome' | undefined;
-
-export const preferReturn = (request: FhirRequest): PreferReturn => {
-  const match = /(?:^|[;,\s])return=(minimal|representation|OperationOutcome)\b/i.exec(
-    request.headers.prefer ?? '',
-  );
-  const value = match?.[1]?.toLowerCase();
-  if (value === 'minimal') return 'minimal';
-  if (value === 'representation') return 'representation';
-  if (value === 'operationoutcome') return 'OperationOutcome';
-  return undefined;
-};
+export { preferReturn, type PreferReturn } from '../../http/preferReturn.js';
 
 export const fhirJson = (
   status: number,
@@ -55,12 +45,26 @@ export const staleOutcome = (
     { severity: 'information' },
   );
 
+/**
+ * The informational outcome of a write no active Subscription matched: recorded (so a later
+ * Subscription's backfill or the next version sees it) but delivered nowhere.
+ */
+export const unmatchedOutcome = (resourceType: string, id: string): OperationOutcome =>
+  outcome(
+    'informational',
+    `${resourceType}/${id} was accepted and recorded, but it matched no active Subscription, so it is not delivered anywhere. Check the Subscriptions (GET [base]/Subscription?status=active).`,
+    { severity: 'information' },
+  );
+
 export const successOutcome = (diagnostics: string): OperationOutcome =>
   outcome('informational', diagnostics, { severity: 'information' });
 
 /**
  * The response to one accepted write, as a FHIR server gives it: status, Location, ETag,
- * Last-Modified, and the resource / nothing / an OperationOutcome per `Prefer`.
+ * Last-Modified, and the resource / nothing / an OperationOutcome per `Prefer`. A write the client
+ * must hear about (stale, or matched by no Subscription) is answered with its informational
+ * OperationOutcome unless the client asked for `return=minimal` or `return=representation`
+ * (without `Prefer`, FHIR leaves the choice to the server).
  */
 export const writeResponse = (
   request: FhirRequest,
@@ -80,6 +84,12 @@ export const writeResponse = (
   const prefer = preferReturn(request);
   if (result.status === 'stale') {
     return fhirJson(200, staleOutcome(write.resourceType, write.id, result, write.sentVersion), headers);
+  }
+  if (isUnmatched(result) && prefer !== 'minimal' && prefer !== 'representation') {
+    if (write.operation === 'upsert') {
+      headers.location = `${request.baseUrl}/${historyPath(write.resourceType, write.id, result.versionId)}`;
+    }
+    return fhirJson(write.created ? 201 : 200, unmatchedOutcome(write.resourceType, write.id), headers);
   }
   if (write.operation === 'delete') {
     if (prefer === 'OperationOutcome' || prefer === 'representation') {

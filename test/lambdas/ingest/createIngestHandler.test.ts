@@ -99,4 +99,41 @@ describe('Function: createIngestHandler', () => {
     expect(denied.statusCode).toBe(403);
     expect(added).toEqual([['RejectedRequests', 1]]);
   });
+
+  it('publishes WritesUnmatched without the ResourceType dimension, the series the alarm watches', async () => {
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'ingest' });
+    const records: Array<{ dimensions: string[]; metrics: Array<[string, number]> }> = [];
+    let current = { dimensions: [] as string[], metrics: [] as Array<[string, number]> };
+    vi.spyOn(metrics, 'addMetric').mockImplementation(
+      (name, _unit, value) => (current.metrics.push([name, value]), metrics),
+    );
+    vi.spyOn(metrics, 'addDimension').mockImplementation(
+      (_name, value) => (current.dimensions.push(value), metrics),
+    );
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+      records.push(current);
+      current = { dimensions: [], metrics: [] };
+      return metrics;
+    });
+    const collector = new IngestMetricsCollector();
+    const handler = createIngestHandler({
+      route: createIngestRouter({
+        pipeline: new DefaultWritePipeline({
+          ledger: new InMemoryVersionLedger(),
+          matcher: new FakeMatcher([]),
+          queue: new RecordingQueue(),
+        }),
+        observer: collector,
+      }),
+      authenticator: createAuthenticator({ modes: ['iam'] }),
+      collector,
+      metrics,
+    });
+    expect((await handler(event(), context)).statusCode).toBe(200);
+    // (logMetrics also flushes once at the end of the invocation: an empty record.)
+    expect(records.filter((record) => record.metrics.length > 0)).toEqual([
+      { dimensions: ['Patient'], metrics: [['Ingested', 1]] },
+      { dimensions: [], metrics: [['WritesUnmatched', 1]] },
+    ]);
+  });
 });

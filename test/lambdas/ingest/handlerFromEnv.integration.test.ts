@@ -18,6 +18,8 @@ import { ALLOWED_ENDPOINTS, DATASTORE_A, makeSubscription } from '../../helpers/
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../../../local/standins/aws.js';
 
+const ADMIN_ROLE = 'arn:aws:iam::000000000000:role/connector-admin';
+
 describe('The ingest handler wired from its environment (IAM mode, real subscription module)', () => {
   let aws: AwsStandins;
   let api: LocalApiGateway;
@@ -43,12 +45,22 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
       [ENV.payloadBucket]: resources.payloadBucket,
       [ENV.allowedEndpoints]: ALLOWED_ENDPOINTS.join(','),
       [INGEST_ENV.authModes]: 'iam',
+      [INGEST_ENV.adminPrincipalArns]: ADMIN_ROLE,
+      [ENV.connectorId]: 'env_prod',
+      [ENV.autoSubscription]: 'true',
     });
     const handler = createIngestHandler(ingestDepsFromEnv());
     api = await startLocalApiGateway({
       handler,
       basePath: '/fhir',
-      iamIdentity: () => ({ userArn: 'arn:aws:iam::000000000000:role/producer', caller: 'AROALOCAL' }),
+      // The test picks the SigV4 caller per request; API Gateway puts the verified one in the context.
+      iamIdentity: (request) =>
+        request.headers['x-test-caller'] === 'admin'
+          ? {
+              userArn: 'arn:aws:sts::000000000000:assumed-role/connector-admin/alice',
+              caller: 'AROAADMIN:alice',
+            }
+          : { userArn: 'arn:aws:iam::000000000000:role/producer', caller: 'AROALOCAL' },
     });
     sqs = new SQSClient(awsClientConfig(aws.sqsEndpoint));
   });
@@ -60,10 +72,10 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
     await aws?.stop();
   });
 
-  const send = (method: string, path: string, body?: unknown) =>
+  const send = (method: string, path: string, body?: unknown, caller: 'admin' | 'producer' = 'admin') =>
     fetch(`${api.url}/${path}`, {
       method,
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', 'x-test-caller': caller },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
@@ -74,7 +86,7 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
     });
     expect(created.status).toBeLessThan(300);
     expect(await created.json()).toMatchObject({ status: 'active' });
-    const written = await send('PUT', 'Patient/env-1', patient({ id: 'env-1' }));
+    const written = await send('PUT', 'Patient/env-1', patient({ id: 'env-1' }), 'producer');
     expect(written.status).toBe(200);
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
@@ -92,6 +104,30 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
         Entries: Messages.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle })),
       }),
     );
+  });
+
+  it('refuses operator routes to an IAM caller that is not on the admin list (403, nothing changed)', async () => {
+    const create = await send(
+      'PUT',
+      'Subscription/rogue',
+      { ...makeSubscription(), id: 'rogue' },
+      'producer',
+    );
+    expect(create.status).toBe(403);
+    expect(await create.json()).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [{ code: 'forbidden' }],
+    });
+    const list = await send('GET', 'Subscription', undefined, 'producer');
+    expect(list.status).toBe(403);
+    const asAdmin = await send('GET', 'Subscription/rogue');
+    expect(asAdmin.status).toBe(404);
+  });
+
+  it('refuses PUT and DELETE of the auto-managed Subscription, even to an admin', async () => {
+    const response = await send('DELETE', 'Subscription/env-prod');
+    expect(response.status).toBe(403);
+    expect(JSON.stringify(await response.json())).toContain('autoSubscription.enabled');
   });
 
   it('states IAM authentication and the Subscription interactions in its CapabilityStatement', async () => {

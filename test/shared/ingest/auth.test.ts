@@ -3,22 +3,31 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../shared/ingest/auth/createAuthenticator.js';
 import { hashToken } from '../../../shared/ingest/auth/hashToken.js';
-import {
-  parseTokenHashes,
-  powertoolsTokenSource,
-} from '../../../shared/ingest/auth/powertoolsTokenSource.js';
+import { isAdminPrincipal } from '../../../shared/ingest/auth/isAdminPrincipal.js';
+import { parseTokenList } from '../../../shared/ingest/auth/parseTokenList.js';
+import { powertoolsTokenSource } from '../../../shared/ingest/auth/powertoolsTokenSource.js';
 
 const TOKEN = 'a-very-secret-token';
 
 describe('Function: createAuthenticator', () => {
   const bearer = createAuthenticator({
     modes: ['bearer'],
-    tokenHashes: async () => [hashToken('other'), hashToken(TOKEN)],
+    tokens: async () => [
+      { sha256: hashToken('other'), scope: 'admin', name: 'ops' },
+      { sha256: hashToken(TOKEN), scope: 'write' },
+    ],
   });
 
-  it('accepts a bearer token whose sha256 is in the list', async () => {
+  it('accepts a bearer token whose sha256 is in the list, with the scope of its entry', async () => {
     const result = await bearer.authenticate({ headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(result).toEqual({ ok: true, principal: `token:${hashToken(TOKEN).slice(0, 8)}`, mode: 'bearer' });
+    expect(result).toEqual({
+      ok: true,
+      principal: `token:${hashToken(TOKEN).slice(0, 8)}`,
+      mode: 'bearer',
+      scope: 'write',
+    });
+    const admin = await bearer.authenticate({ headers: { authorization: 'Bearer other' } });
+    expect(admin).toMatchObject({ ok: true, principal: 'token:ops', scope: 'admin' });
   });
 
   it('answers 401 with a challenge for a missing, malformed or unknown token', async () => {
@@ -41,15 +50,51 @@ describe('Function: createAuthenticator', () => {
       headers: {},
       identity: { userArn: 'arn:aws:iam::1:role/producer', caller: 'AROA' },
     });
-    expect(result).toMatchObject({ ok: true, mode: 'iam', principal: 'arn:aws:iam::1:role/producer' });
+    expect(result).toMatchObject({
+      ok: true,
+      mode: 'iam',
+      principal: 'arn:aws:iam::1:role/producer',
+      scope: 'write',
+    });
     const anonymous = await iam.authenticate({ headers: {}, identity: { userArn: null, caller: null } });
     expect(anonymous).toMatchObject({ ok: false, outcome: { id: '403' } });
     const token = await iam.authenticate({ headers: { authorization: `Bearer ${TOKEN}` } });
     expect(token).toMatchObject({ ok: false, outcome: { id: '403' } });
   });
 
+  it('grants admin to IAM callers on the admin list only (a role ARN covers its sessions)', async () => {
+    const iam = createAuthenticator({
+      modes: ['iam'],
+      adminPrincipalArns: ['arn:aws:iam::111122223333:role/ops/connector-admin'],
+    });
+    const session = await iam.authenticate({
+      headers: {},
+      identity: { userArn: 'arn:aws:sts::111122223333:assumed-role/connector-admin/alice' },
+    });
+    expect(session).toMatchObject({ ok: true, scope: 'admin' });
+    const producer = await iam.authenticate({
+      headers: {},
+      identity: { userArn: 'arn:aws:sts::111122223333:assumed-role/producer/hapi' },
+    });
+    expect(producer).toMatchObject({ ok: true, scope: 'write' });
+  });
+
   it('refuses to build bearer mode without a token source', () => {
-    expect(() => createAuthenticator({ modes: ['bearer'] })).toThrow(/token hash source/);
+    expect(() => createAuthenticator({ modes: ['bearer'] })).toThrow(/token source/);
+  });
+});
+
+describe('Function: isAdminPrincipal', () => {
+  const role = 'arn:aws:iam::111122223333:role/connector-admin';
+  it('matches the ARN itself and sessions of a listed role, nothing else', () => {
+    expect(isAdminPrincipal(role, [role])).toBe(true);
+    expect(isAdminPrincipal('arn:aws:sts::111122223333:assumed-role/connector-admin/s1', [role])).toBe(true);
+    expect(isAdminPrincipal('arn:aws:sts::444455556666:assumed-role/connector-admin/s1', [role])).toBe(false);
+    expect(isAdminPrincipal('arn:aws:sts::111122223333:assumed-role/connector-admin-2/s1', [role])).toBe(
+      false,
+    );
+    expect(isAdminPrincipal('arn:aws:iam::111122223333:user/connector-admin', [role])).toBe(false);
+    expect(isAdminPrincipal(role, [])).toBe(false);
   });
 });
 
@@ -58,22 +103,56 @@ describe('Function: powertoolsTokenSource', () => {
   afterEach(() => secrets.reset());
 
   it('reads the hash list from Secrets Manager and caches it for maxAge', async () => {
-    secrets
-      .on(GetSecretValueCommand)
-      .resolves({ SecretString: JSON.stringify([hashToken(TOKEN), { sha256: hashToken('b') }, 'junk']) });
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({
+        tokens: [
+          { name: 'hapi-prod', scope: 'write', sha256: hashToken(TOKEN) },
+          { name: 'ops', scope: 'admin', sha256: hashToken('b') },
+        ],
+      }),
+    });
     const source = powertoolsTokenSource({
       store: 'secretsmanager',
       name: 'ingest-tokens',
       maxAgeSeconds: 60,
       secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
     });
-    expect(await source()).toEqual([hashToken(TOKEN), hashToken('b')]);
+    expect(await source()).toEqual([
+      { name: 'hapi-prod', scope: 'write', sha256: hashToken(TOKEN) },
+      { name: 'ops', scope: 'admin', sha256: hashToken('b') },
+    ]);
     await source();
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
+});
 
-  it('ignores values that are not lists of sha256 hashes', () => {
-    expect(parseTokenHashes({ token: 'x' })).toEqual([]);
-    expect(parseTokenHashes(['ABCDEF', hashToken('x').toUpperCase()])).toEqual([hashToken('x')]);
+describe('Function: parseTokenList', () => {
+  it('reads an old bare list of hashes as write-only tokens', () => {
+    expect(parseTokenList([hashToken('x'), { sha256: hashToken('y'), name: 'legacy' }])).toEqual([
+      { sha256: hashToken('x'), scope: 'write' },
+      { sha256: hashToken('y'), scope: 'write', name: 'legacy' },
+    ]);
+  });
+
+  it('reads the named, scoped format', () => {
+    expect(
+      parseTokenList({ tokens: [{ name: 'ops', scope: 'admin', sha256: hashToken('x').toUpperCase() }] }),
+    ).toEqual([{ sha256: hashToken('x'), scope: 'admin', name: 'ops' }]);
+  });
+
+  it('ignores, rather than trusts, entries it cannot read (fail closed)', () => {
+    expect(parseTokenList({ token: 'x' })).toEqual([]);
+    expect(parseTokenList('junk')).toEqual([]);
+    expect(
+      parseTokenList({
+        tokens: [
+          'ABCDEF',
+          { sha256: hashToken('a'), scope: 'superuser' },
+          { sha256: hashToken('b'), scope: ['admin'] },
+          null,
+          { scope: 'admin' },
+        ],
+      }),
+    ).toEqual([]);
   });
 });

@@ -10,7 +10,10 @@ const setup = () => {
   let rejected = 0;
   const http = createIngestHttp({
     route: async (request) => (routed.push(request), { status: 200 }),
-    authenticator: createAuthenticator({ modes: ['bearer'], tokenHashes: async () => [hashToken('t')] }),
+    authenticator: createAuthenticator({
+      modes: ['bearer'],
+      tokens: async () => [{ sha256: hashToken('t'), scope: 'admin' }],
+    }),
     maxBodyBytes: 100,
     onRejected: () => (rejected += 1),
   });

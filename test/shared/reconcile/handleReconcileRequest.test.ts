@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCriteria } from '../../../shared/criteria/index.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
+import { createIngestRouter } from '../../../shared/ingest/createIngestRouter.js';
+import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import {
   handleReconcileRequest,
   type ReconcileRouteDeps,
 } from '../../../shared/reconcile/handleReconcileRequest.js';
 import type { ReconcileMessage } from '../../../shared/reconcile/types.js';
+import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
+import { ADMIN_CALLER, FakeMatcher, RecordingQueue, WRITE_CALLER } from '../../helpers/ingestFakes.js';
 import { activeSubscription } from '../backfill/harness.js';
 import { newJob, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
 
@@ -90,6 +94,28 @@ describe('handleReconcileRequest', () => {
     expect((await handleReconcileRequest(request('DELETE', `$reconcile-job/${jobId}`), deps))?.status).toBe(
       200,
     );
+  });
+
+  it('is admin-only behind the ingest router: a write-scoped token gets 403 on POST $reconcile and nothing is enqueued', async () => {
+    setup({ 'sub-1': { status: 'active' } });
+    const route = createIngestRouter({
+      pipeline: new DefaultWritePipeline({
+        ledger: new InMemoryVersionLedger(),
+        matcher: new FakeMatcher(),
+        queue: new RecordingQueue(),
+      }),
+      routes: [(fhir) => handleReconcileRequest(fhir, deps)],
+    });
+    const start = request('POST', '$reconcile', parameters(subscription));
+    const refused = await route({ ...start, caller: WRITE_CALLER });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'forbidden' }] });
+    expect((await route({ ...request('GET', '$reconcile-job/any'), caller: WRITE_CALLER })).status).toBe(403);
+    expect(sent).toEqual([]);
+
+    const accepted = await route({ ...start, caller: ADMIN_CALLER });
+    expect(accepted.status).toBe(202);
+    expect(sent).toHaveLength(1);
   });
 
   it('rejects bad input with 400 naming the parameter, and changes nothing', async () => {

@@ -326,4 +326,110 @@ describe('Function: handleSubscriptionRequest', () => {
       });
     });
   });
+
+  describe('the auto-managed Subscription', () => {
+    it('answers 403 naming the configuration option to PUT and DELETE, and changes nothing', async () => {
+      const { call, deps, store } = setup();
+      const owned = { ...deps, deploymentOwnedId: 'hlc-prod' };
+      await store.save({ ...makeSubscription({ id: 'hlc-prod' }), id: 'hlc-prod', status: 'active' });
+      for (const req of [
+        request('PUT', 'Subscription/hlc-prod', {
+          body: makeSubscription({ id: 'hlc-prod', status: 'off' }),
+        }),
+        request('DELETE', 'Subscription/hlc-prod'),
+      ]) {
+        const response = await handleSubscriptionRequest(req, owned);
+        expect(response.status).toBe(403);
+        expect(issueOf(response.body)).toMatchObject({
+          code: 'forbidden',
+          diagnostics: expect.stringMatching(/autoSubscription\.criteria and autoSubscription\.enabled/),
+        });
+      }
+      const record = await store.get('hlc-prod');
+      expect(record).toMatchObject({ deleted: false, versionId: '1', resource: { status: 'active' } });
+      const read = await handleSubscriptionRequest(request('GET', 'Subscription/hlc-prod'), owned);
+      expect(read.status).toBe(200);
+      // Other Subscriptions stay manageable.
+      expect(
+        (await call(request('PUT', 'Subscription/labs', { body: makeSubscription({ id: 'labs' }) }))).status,
+      ).toBe(201);
+    });
+  });
+
+  describe('bounds', () => {
+    it('answers 422 to a create past maxSubscriptions, storing nothing; updates still work', async () => {
+      const { deps, store } = setup();
+      const bounded = { ...deps, maxSubscriptions: 2 };
+      const put = (id: string, body = makeSubscription({ id })) =>
+        handleSubscriptionRequest(request('PUT', `Subscription/${id}`, { body }), bounded);
+      expect((await put('a')).status).toBe(201);
+      expect((await put('b')).status).toBe(201);
+      const third = await put('c');
+      expect(third.status).toBe(422);
+      expect(issueOf(third.body)).toMatchObject({
+        code: 'business-rule',
+        diagnostics: expect.stringMatching(/subscriptions\.maxCount/),
+      });
+      const posted = await handleSubscriptionRequest(
+        request('POST', 'Subscription', { body: makeSubscription() }),
+        bounded,
+      );
+      expect(posted.status).toBe(422);
+      expect((await store.list()).map((resource) => resource.id)).toEqual(['a', 'b']);
+      expect((await put('a', makeSubscription({ id: 'a', reason: 'changed' }))).status).toBe(200);
+    });
+
+    it('defaults to 100 Subscriptions', async () => {
+      const { call } = setup();
+      for (let index = 0; index < 100; index += 1) {
+        const id = `s${index}`;
+        expect(
+          (await call(request('PUT', `Subscription/${id}`, { body: makeSubscription({ id }) }))).status,
+        ).toBe(201);
+      }
+      const response = await call(
+        request('PUT', 'Subscription/s100', { body: makeSubscription({ id: 's100' }) }),
+      );
+      expect(response.status).toBe(422);
+    });
+  });
+
+  describe('channel.header', () => {
+    it('is dropped with a warning in the answer, never stored or returned', async () => {
+      const { call, store } = setup();
+      const body = makeSubscription({ id: 'hdr' }, { header: ['Authorization: Bearer secret-value'] });
+      const response = await call(request('PUT', 'Subscription/hdr', { body }));
+      expect(response.status).toBe(201);
+      expect(response.headers).toMatchObject({ location: `${BASE}/Subscription/hdr/_history/1` });
+      expect(response.body).toMatchObject({
+        resourceType: 'OperationOutcome',
+        issue: [
+          { severity: 'warning', code: 'informational', expression: ['Subscription.channel.header'] },
+          { severity: 'information', diagnostics: 'Subscription/hdr created' },
+        ],
+      });
+      expect(JSON.stringify(response.body)).not.toContain('secret-value');
+      expect(JSON.stringify(await store.get('hdr'))).not.toContain('secret-value');
+      const read = await call(request('GET', 'Subscription/hdr'));
+      expect((read.body as Subscription).channel.header).toBeUndefined();
+      const representation = await call(
+        request('PUT', 'Subscription/hdr', { body, headers: { prefer: 'return=representation' } }),
+      );
+      expect(representation.body).toMatchObject({ resourceType: 'Subscription', id: 'hdr' });
+      expect(JSON.stringify(representation.body)).not.toContain('secret-value');
+    });
+
+    it('is never returned from a Subscription stored before headers were dropped', async () => {
+      const { call, store } = setup();
+      await store.save({
+        ...makeSubscription({ id: 'old' }, { header: ['Authorization: Bearer old-secret'] }),
+        id: 'old',
+        status: 'active',
+      });
+      const read = await call(request('GET', 'Subscription/old'));
+      expect(JSON.stringify(read.body)).not.toContain('old-secret');
+      const search = await call(request('GET', 'Subscription'));
+      expect(JSON.stringify(search.body)).not.toContain('old-secret');
+    });
+  });
 });

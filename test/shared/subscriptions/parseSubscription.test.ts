@@ -206,9 +206,18 @@ describe('Function: parseSubscription', () => {
       }
     });
 
-    it('allows headers (unused) but only as strings', () => {
+    it('drops channel.header values (never stored) with a warning, and still refuses non-strings', () => {
       const parsed = parseSubscription(makeSubscription({}, { header: ['Authorization: Bearer x'] }), create);
-      expect(parsed.resource.channel.header).toEqual(['Authorization: Bearer x']);
+      expect(parsed.resource.channel.header).toBeUndefined();
+      expect(JSON.stringify(parsed.resource)).not.toContain('Bearer x');
+      expect(parsed.warnings).toEqual([
+        expect.objectContaining({
+          severity: 'warning',
+          expression: ['Subscription.channel.header'],
+          diagnostics: expect.not.stringContaining('Bearer x'),
+        }),
+      ]);
+      expect(parseSubscription(makeSubscription(), create).warnings).toEqual([]);
       expectRejected(makeSubscription({}, { header: [42 as unknown as string] }), {
         code: 'invalid',
         expression: 'Subscription.channel.header',

@@ -1,0 +1,206 @@
+import {
+  AWS_RUNTIME_ENV,
+  BACKFILL_WORKER_CONTRACT,
+  DELIVERER_CONTRACT,
+  envEntries,
+  INGEST_CONTRACT,
+  RECONCILE_WORKER_CONTRACT,
+  SUBSCRIPTION_PROVISIONER_CONTRACT,
+  WRITE_PIPELINE_ENV,
+} from '../shared/config/envContract.js';
+import type { AcceptedToken } from '../shared/ingest/auth/types.js';
+import { LocalConfigError, type LocalConfig } from './config.js';
+import { TEST_CREDENTIALS, type ConnectorResources } from './standins/aws.js';
+
+/** Static AWS credentials every local function signs with (unset = the SDK's default chain). */
+export interface LocalCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface LocalEnvironmentInput {
+  readonly config: LocalConfig;
+  readonly resources: ConnectorResources;
+  /** Endpoint overrides (stand-ins or configured services); unset = the regional AWS endpoint. */
+  readonly endpoints: {
+    readonly sqs?: string;
+    readonly s3?: string;
+    readonly dynamodb?: string;
+    readonly sts?: string;
+  };
+  readonly credentials?: LocalCredentials;
+  /** Normalised data store endpoint the connector delivers to. */
+  readonly healthLakeEndpoint: string;
+  /** Source FHIR server backfill reads from. */
+  readonly sourceFhirBaseUrl: string;
+  /** The development tokens (hashed, with their scopes, into the ingest environment). */
+  readonly tokens: readonly AcceptedToken[];
+  /** Local-only tuning: delivery backoff, seconds, and HealthLake response timeout, ms. */
+  readonly tuning: {
+    readonly retryBaseSeconds: number;
+    readonly retryMaxSeconds: number;
+    readonly healthLakeTimeoutMs?: number;
+  };
+  /** The reconcile worker's RECONCILE_* rates and page size as given (unset = the contract defaults). */
+  readonly reconcileTuning?: {
+    readonly sourceRequestsPerSecond?: string | undefined;
+    readonly healthLakeRequestsPerSecond?: string | undefined;
+    readonly pageSize?: string | undefined;
+  };
+}
+
+export type FunctionName =
+  'ingest' | 'deliverer' | 'backfillWorker' | 'reconcileWorker' | 'subscriptionProvisioner';
+
+/** The source credentials as the deployed worker's secret holds them (createSourceAuth's JSON). */
+const sourceSecret = (config: LocalConfig): string | undefined => {
+  switch (config.sourceAuth) {
+    case 'bearer':
+      if (!config.sourceToken) throw new LocalConfigError('--source-auth bearer needs --source-token');
+      return JSON.stringify({ token: config.sourceToken });
+    case 'basic':
+      if (!config.sourceUsername || !config.sourcePassword) {
+        throw new LocalConfigError('--source-auth basic needs --source-username and --source-password');
+      }
+      return JSON.stringify({ username: config.sourceUsername, password: config.sourcePassword });
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * Each function's environment as the CDK stack writes it (the same contract keys), with what Lambda's
+ * runtime would add (region, credentials) and the SDK endpoint variables pointed at the stand-ins.
+ * Local-only values: the token hash and source credentials inline instead of secrets, and the tuning.
+ */
+export const localFunctionEnvironments = (
+  input: LocalEnvironmentInput,
+): Record<FunctionName, NodeJS.ProcessEnv> => {
+  const { config, resources, endpoints, credentials, tuning } = input;
+  const runtime = envEntries(AWS_RUNTIME_ENV, {
+    awsRegion: config.region,
+    awsAccessKeyId: credentials?.accessKeyId,
+    awsSecretAccessKey: credentials?.secretAccessKey,
+    awsSessionToken: credentials?.sessionToken,
+  });
+  const retryCount = String(config.deliveryRetryCount);
+  const writePipeline = envEntries(WRITE_PIPELINE_ENV, {
+    sqsEndpoint: endpoints.sqs,
+    s3Endpoint: endpoints.s3,
+    dynamodbEndpoint: endpoints.dynamodb,
+    stateTable: resources.stateTable,
+    deliveryQueueUrl: resources.deliveryQueueUrl,
+    allowedEndpoints: input.healthLakeEndpoint,
+    payloadBucket: resources.payloadBucket,
+    deliveryRetryCount: retryCount,
+  });
+  const roleArn = config.roleArn || undefined;
+  const externalId = roleArn && config.externalId ? config.externalId : undefined;
+  const source = {
+    sourceBaseUrl: input.sourceFhirBaseUrl,
+    sourceAuth: config.sourceAuth,
+    sourceSecret: sourceSecret(config),
+  };
+  const reconcileTuning = input.reconcileTuning ?? {};
+  return {
+    ingest: {
+      ...runtime,
+      ...writePipeline,
+      ...envEntries(INGEST_CONTRACT, {
+        backfillQueueUrl: resources.backfillQueueUrl,
+        reconcileQueueUrl: resources.reconcileQueueUrl,
+        authModes: 'bearer',
+        tokenHashes: JSON.stringify({ tokens: input.tokens }),
+        connectorId: config.connectorId,
+        autoSubscriptionEnabled: String(config.autoSubscription),
+      }),
+    },
+    deliverer: {
+      ...runtime,
+      ...envEntries(DELIVERER_CONTRACT, {
+        sqsEndpoint: endpoints.sqs,
+        s3Endpoint: endpoints.s3,
+        dynamodbEndpoint: endpoints.dynamodb,
+        stsEndpoint: endpoints.sts,
+        connectorId: config.connectorId,
+        stateTable: resources.stateTable,
+        deliveryQueueUrl: resources.deliveryQueueUrl,
+        deliveryDlqUrl: resources.deliveryDlqUrl,
+        healthLakeEndpoint: input.healthLakeEndpoint,
+        allowedEndpoints: input.healthLakeEndpoint,
+        healthLakeRoleArn: roleArn,
+        healthLakeExternalId: externalId,
+        healthLakeRegion: config.region,
+        deliveryRetryCount: retryCount,
+        retryBaseSeconds: String(tuning.retryBaseSeconds),
+        retryMaxSeconds: String(tuning.retryMaxSeconds),
+        ...(tuning.healthLakeTimeoutMs === undefined
+          ? {}
+          : {
+              connectTimeoutMs: String(Math.min(10_000, tuning.healthLakeTimeoutMs)),
+              responseTimeoutMs: String(tuning.healthLakeTimeoutMs),
+            }),
+      }),
+    },
+    backfillWorker: {
+      ...runtime,
+      ...writePipeline,
+      ...envEntries(BACKFILL_WORKER_CONTRACT, {
+        backfillQueueUrl: resources.backfillQueueUrl,
+        ...source,
+      }),
+    },
+    reconcileWorker: {
+      ...runtime,
+      ...writePipeline,
+      ...envEntries(RECONCILE_WORKER_CONTRACT, {
+        stsEndpoint: endpoints.sts,
+        reconcileQueueUrl: resources.reconcileQueueUrl,
+        connectorId: config.connectorId,
+        healthLakeRoleArn: roleArn,
+        healthLakeExternalId: externalId,
+        healthLakeRegion: config.region,
+        reconcileSourceRequestsPerSecond: reconcileTuning.sourceRequestsPerSecond,
+        healthLakeRequestsPerSecond: reconcileTuning.healthLakeRequestsPerSecond,
+        pageSize: reconcileTuning.pageSize,
+        ...source,
+      }),
+    },
+    subscriptionProvisioner: {
+      ...runtime,
+      ...envEntries(SUBSCRIPTION_PROVISIONER_CONTRACT, {
+        dynamodbEndpoint: endpoints.dynamodb,
+        stateTable: resources.stateTable,
+      }),
+    },
+  };
+};
+
+/**
+ * The credentials Lambda's runtime would give every function: with the HealthLake + STS stand-in, its
+ * base credentials (the AWS stand-ins accept any); else this process's own AWS_* variables; else,
+ * when every AWS endpoint is a stand-in, the stand-ins' test credentials; else none (the SDK's chain).
+ */
+export const localCredentials = (options: {
+  readonly healthlake?: { readonly baseCredentials: LocalCredentials; readonly stsEndpoint: string };
+  readonly stsEndpoint?: string;
+  readonly endpoints: Readonly<Record<string, string | undefined>>;
+  readonly isStandin: (endpoint: string) => boolean;
+  readonly processEnv?: NodeJS.ProcessEnv;
+}): LocalCredentials | undefined => {
+  const { healthlake, processEnv = process.env } = options;
+  if (healthlake && options.stsEndpoint === healthlake.stsEndpoint) {
+    const { accessKeyId, secretAccessKey } = healthlake.baseCredentials;
+    return { accessKeyId, secretAccessKey };
+  }
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = processEnv;
+  if (accessKeyId && secretAccessKey) {
+    const sessionToken = processEnv.AWS_SESSION_TOKEN;
+    return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  }
+  const all = Object.values(options.endpoints);
+  return all.every((endpoint) => endpoint !== undefined && options.isStandin(endpoint))
+    ? { ...TEST_CREDENTIALS }
+    : undefined;
+};

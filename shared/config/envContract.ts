@@ -1,0 +1,554 @@
+/**
+ * The environment contract of every connector Lambda: which variables each function reads, their
+ * types, defaults and meaning, and who sets them. The CDK constructs write these names, each
+ * function's `...FromEnv` factory reads them only through `readEnv`, and local mode builds the same
+ * environments (test/infra/envContract.test.ts checks the synthesized stack against it).
+ *
+ * Adding a variable:
+ *  1. add its name to `ENV` (shared/config/constants.ts) or the function's own `*_ENV` table;
+ *  2. add a spec to the function's contract below (or to a shared group such as `WRITE_PIPELINE_ENV`),
+ *     with the right `origin` (`stack` = the CDK stack writes it; `tuning` = a default the stack
+ *     leaves alone, set by an operator or by local mode; `local` = local mode only; `lambda` = the
+ *     Lambda runtime);
+ *  3. read it from the factory's `readEnv(...)` result, and write it in the construct (`stack`) or in
+ *     local/functionEnvironments.ts (`local`/`tuning`).
+ * The contract test fails while a `stack` variable is never written, or the stack writes a variable
+ * the function does not declare.
+ */
+import { DEFAULT_PAGE_SIZE } from '../backfill/constants.js';
+import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
+import { DELIVERER_ENV } from '../delivery/constants.js';
+import { INGEST_ENV } from '../ingest/constants.js';
+import { RECONCILE_DEFAULTS, RECONCILE_ENV } from '../reconcile/constants.js';
+import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
+import { ENV } from './constants.js';
+import { ConfigurationError } from './env.js';
+
+/** Who sets a variable. */
+export type EnvOrigin = 'stack' | 'tuning' | 'local' | 'lambda';
+
+/** One variable: its name, who sets it, what it means, and how its text becomes a value. */
+export interface EnvVar<T> {
+  readonly name: string;
+  readonly origin: EnvOrigin;
+  readonly doc: string;
+  /** Turns the raw text (undefined or '' when unset) into the value; throws an Error saying what is wrong. */
+  readonly parse: (raw: string | undefined) => T;
+}
+
+export type EnvContract = Readonly<Record<string, EnvVar<unknown>>>;
+export type EnvValues<C extends EnvContract> = { readonly [K in keyof C]: ReturnType<C[K]['parse']> };
+
+const isUnset = (raw: string | undefined): raw is undefined | '' => raw === undefined || raw === '';
+
+/** A variable that must be set. */
+export const requiredVar = (name: string, doc: string, origin: EnvOrigin = 'stack'): EnvVar<string> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) => {
+    if (isUnset(raw)) throw new Error('is required');
+    return raw;
+  },
+});
+
+/** A variable that may be unset (undefined). */
+export const optionalVar = (
+  name: string,
+  doc: string,
+  origin: EnvOrigin = 'stack',
+): EnvVar<string | undefined> => ({ name, origin, doc, parse: (raw) => (isUnset(raw) ? undefined : raw) });
+
+/** An integer in [min, max], `fallback` when unset (undefined fallback = optional). */
+export const intVar = <F extends number | undefined>(
+  name: string,
+  doc: string,
+  fallback: F,
+  range: { readonly min: number; readonly max: number },
+  origin: EnvOrigin = 'tuning',
+): EnvVar<number | F> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) => {
+    if (isUnset(raw)) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < range.min || value > range.max) {
+      throw new Error(`must be an integer in [${range.min}, ${range.max}]`);
+    }
+    return value;
+  },
+});
+
+/** "true"/"1" or "false"/"0". */
+export const boolVar = (
+  name: string,
+  doc: string,
+  fallback: boolean,
+  origin: EnvOrigin = 'tuning',
+): EnvVar<boolean> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) => {
+    if (isUnset(raw)) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new Error('must be "true" or "false"');
+  },
+});
+
+/** One of `choices` (case-sensitive). */
+export const choiceVar = <C extends string>(
+  name: string,
+  doc: string,
+  choices: readonly C[],
+  fallback: C,
+  origin: EnvOrigin = 'tuning',
+): EnvVar<C> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) => {
+    if (isUnset(raw)) return fallback;
+    if (!(choices as readonly string[]).includes(raw))
+      throw new Error(`must be one of ${choices.join(', ')}`);
+    return raw as C;
+  },
+});
+
+/** A comma-separated list of `choices`, at least one. */
+export const choiceListVar = <C extends string>(
+  name: string,
+  doc: string,
+  choices: readonly C[],
+  fallback: readonly C[],
+  origin: EnvOrigin = 'stack',
+): EnvVar<readonly C[]> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) => {
+    if (isUnset(raw)) return fallback;
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    if (items.length === 0 || items.some((item) => !(choices as readonly string[]).includes(item))) {
+      throw new Error(`must list ${choices.join(' and/or ')}`);
+    }
+    return items as C[];
+  },
+});
+
+/** A comma-separated list of strings (empty when unset). */
+export const listVar = (
+  name: string,
+  doc: string,
+  origin: EnvOrigin = 'stack',
+): EnvVar<readonly string[]> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) =>
+    isUnset(raw)
+      ? []
+      : raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+});
+
+/** Comma-separated data store endpoints, normalised (empty list when unset unless required). */
+export const endpointListVar = (
+  name: string,
+  doc: string,
+  required: boolean,
+  origin: EnvOrigin = 'stack',
+): EnvVar<readonly string[]> => ({
+  name,
+  origin,
+  doc,
+  parse: (raw) => {
+    if (isUnset(raw)) {
+      if (required) throw new Error('is required');
+      return [];
+    }
+    return parseAllowedEndpoints(raw);
+  },
+});
+
+/**
+ * Reads a contract from `env`, checking every variable; throws one `ConfigurationError` listing every
+ * problem (name and what is wrong, never the value).
+ *
+ * @example
+ * const values = readEnv(DELIVERER_CONTRACT, process.env);
+ */
+export const readEnv = <C extends EnvContract>(
+  contract: C,
+  env: NodeJS.ProcessEnv,
+  functionName: string,
+  /** Rules across variables (e.g. bearer auth needs a token source), given what parsed. */
+  rules: (values: Partial<EnvValues<C>>) => string[] = () => [],
+): EnvValues<C> => {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(contract)) {
+    try {
+      values[key] = spec.parse(env[spec.name]);
+    } catch (error) {
+      problems.push(`${spec.name} ${error instanceof Error ? error.message : 'is invalid'}`);
+    }
+  }
+  problems.push(...rules(values as Partial<EnvValues<C>>));
+  if (problems.length > 0) {
+    throw new ConfigurationError(
+      `Invalid ${functionName} environment (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
+    );
+  }
+  return values as EnvValues<C>;
+};
+
+/**
+ * The environment entries for `values` (keys of `contract`), undefined values left out: how the CDK
+ * constructs and local mode write a function's variables by contract key rather than by hand-typed name.
+ */
+export const envEntries = <C extends EnvContract>(
+  contract: C,
+  values: { readonly [K in keyof C]?: string | undefined },
+): Record<string, string> => {
+  const entries: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const spec = contract[key];
+    if (!spec) throw new Error(`No variable ${key} in this contract`);
+    if (value !== undefined) entries[spec.name] = value;
+  }
+  return entries;
+};
+
+/** Variables consumed by Node.js and Powertools themselves (ConnectorFunction sets them), not by our code. */
+export const PLATFORM_VARIABLES = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
+
+// --- AWS SDK ------------------------------------------------------------------------------------
+
+/** The services whose endpoints the SDK's `AWS_ENDPOINT_URL_{SERVICE}` variables override. */
+export const AWS_SERVICES = {
+  sqs: 'SQS',
+  s3: 'S3',
+  dynamodb: 'DYNAMODB',
+  sts: 'STS',
+  secretsManager: 'SECRETS_MANAGER',
+  ssm: 'SSM',
+} as const;
+export type AwsService = keyof typeof AWS_SERVICES;
+
+/** Region and credentials Lambda's runtime provides (local mode sets them for the stand-ins). */
+export const AWS_RUNTIME_ENV = {
+  awsRegion: optionalVar(
+    'AWS_REGION',
+    'Region of the function (Lambda runtime; unset = SDK default).',
+    'lambda',
+  ),
+  awsAccessKeyId: optionalVar('AWS_ACCESS_KEY_ID', "The function's credentials (Lambda runtime).", 'lambda'),
+  awsSecretAccessKey: optionalVar('AWS_SECRET_ACCESS_KEY', 'Secret of AWS_ACCESS_KEY_ID.', 'lambda'),
+  awsSessionToken: optionalVar('AWS_SESSION_TOKEN', 'Session token of AWS_ACCESS_KEY_ID.', 'lambda'),
+} as const;
+
+/** The `AWS_ENDPOINT_URL_{SERVICE}` variable of `service` (local mode points it at a stand-in). */
+export const endpointVar = (service: AwsService): EnvVar<string | undefined> =>
+  optionalVar(
+    `AWS_ENDPOINT_URL_${AWS_SERVICES[service]}`,
+    `Endpoint of ${AWS_SERVICES[service]} (unset = the regional AWS endpoint; local mode sets its stand-in).`,
+    'local',
+  );
+
+/** SDK client configuration from a function's read environment: region, endpoint and credentials. */
+export const awsClientConfig = (
+  aws: EnvValues<typeof AWS_RUNTIME_ENV>,
+  endpoint: string | undefined,
+): {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+} => ({
+  ...(aws.awsRegion ? { region: aws.awsRegion } : {}),
+  ...(endpoint ? { endpoint } : {}),
+  // Given explicitly, so several functions' environments can live in one process (local mode);
+  // unset = the SDK's default chain.
+  ...(aws.awsAccessKeyId && aws.awsSecretAccessKey
+    ? {
+        credentials: {
+          accessKeyId: aws.awsAccessKeyId,
+          secretAccessKey: aws.awsSecretAccessKey,
+          ...(aws.awsSessionToken ? { sessionToken: aws.awsSessionToken } : {}),
+        },
+      }
+    : {}),
+});
+
+/** S3 client configuration: path-style addressing against an endpoint override (stand-in host names do not resolve). */
+export const s3ClientConfig = (
+  aws: EnvValues<typeof AWS_RUNTIME_ENV> & { readonly s3Endpoint?: string },
+) => ({
+  ...awsClientConfig(aws, aws.s3Endpoint),
+  forcePathStyle: Boolean(aws.s3Endpoint),
+});
+
+// --- Function contracts -------------------------------------------------------------------------
+
+/** What the write pipeline (ingest and backfill worker) reads. */
+export const WRITE_PIPELINE_ENV = {
+  ...AWS_RUNTIME_ENV,
+  sqsEndpoint: endpointVar('sqs'),
+  s3Endpoint: endpointVar('s3'),
+  dynamodbEndpoint: endpointVar('dynamodb'),
+  stateTable: requiredVar(ENV.stateTable, 'DynamoDB table: version ledger, deliveries, subscriptions, jobs.'),
+  deliveryQueueUrl: requiredVar(ENV.deliveryQueueUrl, 'SQS FIFO delivery queue URL.'),
+  allowedEndpoints: endpointListVar(
+    ENV.allowedEndpoints,
+    'Comma-separated data store endpoints a Subscription may target.',
+    true,
+  ),
+  payloadBucket: optionalVar(ENV.payloadBucket, 'S3 bucket for payloads too large for an SQS message.'),
+  payloadEncryption: choiceVar(
+    INGEST_ENV.payloadEncryption,
+    'S3 server-side encryption of large payloads.',
+    ['aws:kms', 'AES256'] as const,
+    'aws:kms',
+  ),
+  payloadKmsKeyId: optionalVar(INGEST_ENV.payloadKmsKeyId, 'KMS key of aws:kms payload encryption.'),
+  deliveryRetryCount: intVar(
+    ENV.deliveryRetryCount,
+    'Default subscription delivery-retry-count (unset = the subscription cache default).',
+    undefined,
+    { min: 0, max: 999 },
+    'stack',
+  ),
+} as const;
+
+/** The ingest Lambda (lambdas/ingest). */
+export const INGEST_CONTRACT = {
+  ...WRITE_PIPELINE_ENV,
+  secretsManagerEndpoint: endpointVar('secretsManager'),
+  ssmEndpoint: endpointVar('ssm'),
+  backfillQueueUrl: optionalVar(
+    ENV.backfillQueueUrl,
+    'Backfill work queue URL; set = $trigger-subscription and $backfill-job are served.',
+  ),
+  reconcileQueueUrl: optionalVar(
+    RECONCILE_ENV.queueUrl,
+    'Reconcile work queue URL; set (reconcile enabled) = $reconcile and $reconcile-job are served.',
+  ),
+  authModes: choiceListVar(
+    INGEST_ENV.authModes,
+    'How producers authenticate: bearer, iam, or bearer,iam.',
+    ['bearer', 'iam'] as const,
+    ['bearer'],
+  ),
+  tokenStore: choiceVar(
+    INGEST_ENV.tokenStore,
+    'Where the hashed bearer tokens live.',
+    ['secretsmanager', 'ssm'] as const,
+    'secretsmanager',
+  ),
+  tokenSecretId: optionalVar(ENV.ingestTokenSecretId, 'Secret / SSM parameter holding hashed bearer tokens.'),
+  tokenHashes: optionalVar(
+    INGEST_ENV.tokenHashes,
+    'Local mode only: the hashed token list itself (same JSON as the secret) instead of a secret id.',
+    'local',
+  ),
+  tokenCacheSeconds: intVar(INGEST_ENV.tokenCacheSeconds, 'Token list cache lifetime, seconds.', 120, {
+    min: 0,
+    max: 3600,
+  }),
+  maxBundleEntries: intVar(INGEST_ENV.maxBundleEntries, 'Most entries in one Bundle.', 1000, {
+    min: 1,
+    max: 10_000,
+  }),
+  validateResources: boolVar(INGEST_ENV.validateResources, 'Run the FHIR structure validator.', true),
+  maxBodyBytes: intVar(
+    INGEST_ENV.maxBodyBytes,
+    'Largest accepted request body, bytes.',
+    5 * 1024 * 1024,
+    { min: 1024, max: 10 * 1024 * 1024 },
+    'stack',
+  ),
+  publicBaseUrl: optionalVar(ENV.publicBaseUrl, 'Base URL of Location headers (unset = from the request).'),
+  adminPrincipalArns: listVar(
+    INGEST_ENV.adminPrincipalArns,
+    'IAM mode: caller ARNs allowed the admin routes (a role ARN covers its sessions).',
+  ),
+  maxSubscriptions: intVar(
+    INGEST_ENV.maxSubscriptions,
+    'Most Subscriptions the API accepts.',
+    SUBSCRIPTION_DEFAULTS.maxSubscriptions,
+    { min: 1, max: 10_000 },
+    'stack',
+  ),
+  connectorId: optionalVar(ENV.connectorId, 'Connector id: derives the deployment-owned Subscription id.'),
+  autoSubscriptionEnabled: boolVar(
+    ENV.autoSubscription,
+    'The deployment owns its auto-managed Subscription: the API refuses to change or delete it.',
+    false,
+    'stack',
+  ),
+} as const;
+
+/** The deliverer Lambda (lambdas/deliverer). */
+export const DELIVERER_CONTRACT = {
+  ...AWS_RUNTIME_ENV,
+  sqsEndpoint: endpointVar('sqs'),
+  s3Endpoint: endpointVar('s3'),
+  dynamodbEndpoint: endpointVar('dynamodb'),
+  stsEndpoint: endpointVar('sts'),
+  connectorId: requiredVar(ENV.connectorId, 'Connector id: names STS sessions.'),
+  stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table.'),
+  deliveryQueueUrl: requiredVar(ENV.deliveryQueueUrl, 'The delivery queue it consumes (visibility changes).'),
+  deliveryDlqUrl: requiredVar(ENV.deliveryDlqUrl, 'Its FIFO dead-letter queue (failures with their cause).'),
+  healthLakeEndpoint: optionalVar(ENV.healthLakeEndpoint, 'The primary data store endpoint.'),
+  allowedEndpoints: endpointListVar(
+    ENV.allowedEndpoints,
+    'Data store endpoints deliveries may target.',
+    false,
+  ),
+  healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
+  healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
+  healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
+  deliveryRetryCount: intVar(
+    ENV.deliveryRetryCount,
+    'Default delivery retries before the DLQ.',
+    4,
+    { min: 0, max: 999 },
+    'stack',
+  ),
+  connectTimeoutMs: intVar(DELIVERER_ENV.connectTimeoutMs, 'HealthLake connect timeout, ms.', 10_000, {
+    min: 100,
+    max: 120_000,
+  }),
+  responseTimeoutMs: intVar(DELIVERER_ENV.responseTimeoutMs, 'HealthLake response timeout, ms.', 10_000, {
+    min: 100,
+    max: 900_000,
+  }),
+  maxSockets: intVar(DELIVERER_ENV.maxSockets, 'Keep-alive sockets per data store.', 50, {
+    min: 1,
+    max: 10_000,
+  }),
+  retryBaseSeconds: intVar(DELIVERER_ENV.retryBaseSeconds, 'First retry delay, seconds.', 2, {
+    min: 0,
+    max: 43_200,
+  }),
+  retryMaxSeconds: intVar(DELIVERER_ENV.retryMaxSeconds, 'Largest retry delay, seconds.', 300, {
+    min: 0,
+    max: 43_200,
+  }),
+} as const;
+
+/** The backfill source server (shared/backfill/source/createSourceReaderFromEnv.ts). */
+export const SOURCE_FHIR_ENV = {
+  awsRegion: AWS_RUNTIME_ENV.awsRegion,
+  sourceBaseUrl: requiredVar(ENV.sourceFhirBaseUrl, 'Source FHIR server base URL.'),
+  sourceAuth: choiceVar(
+    ENV.sourceFhirAuth,
+    'Source server authentication.',
+    ['none', 'bearer', 'basic', 'sigv4', 'oauth2'] as const,
+    'none',
+    'stack',
+  ),
+  sourceSecretId: optionalVar(ENV.sourceFhirSecretId, 'Secrets Manager secret with the source credentials.'),
+  sourceSecret: optionalVar(
+    ENV.sourceFhirSecret,
+    'Local mode only: the secret value itself (same JSON as the secret) instead of a secret id.',
+    'local',
+  ),
+  sourcePageSize: intVar(
+    ENV.sourceFhirPageSize,
+    '`_count` of searches without one.',
+    DEFAULT_PAGE_SIZE,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
+  sourceRequestsPerSecond: intVar(
+    ENV.sourceFhirRequestsPerSecond,
+    'Most requests per second to the source (0 = unlimited).',
+    0,
+    { min: 0, max: 10_000 },
+    'stack',
+  ),
+  sourceSigV4Service: optionalVar(ENV.sourceFhirSigV4Service, 'SigV4 signing service (default healthlake).'),
+  sourceRegion: optionalVar(ENV.sourceFhirRegion, 'SigV4 signing region (default AWS_REGION).'),
+} as const;
+
+/** The backfill worker Lambda (lambdas/backfill-worker). */
+export const BACKFILL_WORKER_CONTRACT = {
+  ...WRITE_PIPELINE_ENV,
+  secretsManagerEndpoint: endpointVar('secretsManager'),
+  backfillQueueUrl: requiredVar(
+    ENV.backfillQueueUrl,
+    'The page-work queue (the worker enqueues next pages).',
+  ),
+  ...SOURCE_FHIR_ENV,
+} as const;
+
+/**
+ * The source variables the reconcile worker reads: backfill's, without its page size and rate
+ * (reconcile pages at RECONCILE_PAGE_SIZE and reads at RECONCILE_SOURCE_REQUESTS_PER_SECOND).
+ */
+export const RECONCILE_SOURCE_ENV = (({
+  sourcePageSize: _pageSize,
+  sourceRequestsPerSecond: _rate,
+  ...rest
+}) => rest)(SOURCE_FHIR_ENV);
+
+/** The reconcile worker Lambda (lambdas/reconcile-worker): the write pipeline, the source, HealthLake reads. */
+export const RECONCILE_WORKER_CONTRACT = {
+  ...WRITE_PIPELINE_ENV,
+  secretsManagerEndpoint: endpointVar('secretsManager'),
+  stsEndpoint: endpointVar('sts'),
+  reconcileQueueUrl: requiredVar(
+    RECONCILE_ENV.queueUrl,
+    'The reconcile work queue (the worker enqueues pages).',
+  ),
+  connectorId: requiredVar(ENV.connectorId, 'Connector id: names STS sessions.'),
+  healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
+  healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
+  healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
+  reconcileSourceRequestsPerSecond: intVar(
+    RECONCILE_ENV.sourceRequestsPerSecond,
+    'Source reads per second per worker (0 = unlimited); replaces SOURCE_FHIR_REQUESTS_PER_SECOND here.',
+    RECONCILE_DEFAULTS.sourceRequestsPerSecond,
+    { min: 0, max: 10_000 },
+    'stack',
+  ),
+  healthLakeRequestsPerSecond: intVar(
+    RECONCILE_ENV.healthLakeRequestsPerSecond,
+    'HealthLake reads per second per worker (0 = unlimited; the read quota is shared).',
+    RECONCILE_DEFAULTS.healthLakeRequestsPerSecond,
+    { min: 0, max: 10_000 },
+    'stack',
+  ),
+  pageSize: intVar(
+    RECONCILE_ENV.pageSize,
+    '`_count` of reconcile pages.',
+    RECONCILE_DEFAULTS.pageSize,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
+  ...RECONCILE_SOURCE_ENV,
+} as const;
+
+/** The deploy-time subscription provisioner (lambdas/subscription-provisioner). */
+export const SUBSCRIPTION_PROVISIONER_CONTRACT = {
+  ...AWS_RUNTIME_ENV,
+  dynamodbEndpoint: endpointVar('dynamodb'),
+  stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table.'),
+} as const;
+
+/** Every function's contract, by the name the contract test and local mode use. */
+export const FUNCTION_CONTRACTS = {
+  ingest: INGEST_CONTRACT,
+  deliverer: DELIVERER_CONTRACT,
+  backfillWorker: BACKFILL_WORKER_CONTRACT,
+  reconcileWorker: RECONCILE_WORKER_CONTRACT,
+  subscriptionProvisioner: SUBSCRIPTION_PROVISIONER_CONTRACT,
+} as const;

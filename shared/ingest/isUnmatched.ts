@@ -1,0 +1,5 @@
+import type { WriteResult } from './types.js';
+
+/** A write that was recorded (not stale) but goes nowhere: no active Subscription matched it. */
+export const isUnmatched = (result: WriteResult): boolean =>
+  result.status !== 'stale' && result.matched === 0;

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
+import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandlerFromEnv.js';
+import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
+import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
+import {
+  DEFAULT_LOCAL_CONFIG,
+  LocalConfigError,
+  loadLocalConfig,
+  type LocalConfig,
+} from '../../local/config.js';
+import { localFunctionEnvironments } from '../../local/functionEnvironments.js';
+import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
+import { json, startFakeHttpServer, type FakeHttpServer } from '../shared/backfill/source/fakeHttpServer.js';
+import { hashToken } from '../../shared/ingest/auth/hashToken.js';
+
+const resources = {
+  deliveryQueueUrl: 'http://127.0.0.1:1/000000000000/hlc-local-delivery.fifo',
+  deliveryQueueArn: 'arn:aws:sqs:us-east-1:000000000000:hlc-local-delivery.fifo',
+  deliveryDlqUrl: 'http://127.0.0.1:1/000000000000/hlc-local-delivery-dlq.fifo',
+  deliveryDlqArn: 'arn:aws:sqs:us-east-1:000000000000:hlc-local-delivery-dlq.fifo',
+  backfillQueueUrl: 'http://127.0.0.1:1/000000000000/hlc-local-backfill',
+  backfillDlqUrl: 'http://127.0.0.1:1/000000000000/hlc-local-backfill-dlq',
+  reconcileQueueUrl: 'http://127.0.0.1:1/000000000000/hlc-local-reconcile',
+  reconcileDlqUrl: 'http://127.0.0.1:1/000000000000/hlc-local-reconcile-dlq',
+  payloadBucket: 'hlc-local-payloads',
+  stateTable: 'hlc-local-state',
+  ttlEnabled: false,
+};
+
+const environmentsFor = (config: LocalConfig, sourceFhirBaseUrl = 'http://127.0.0.1:9/fhir/') =>
+  localFunctionEnvironments({
+    config,
+    resources,
+    endpoints: { sqs: 'http://127.0.0.1:1', s3: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:2' },
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
+    sourceFhirBaseUrl,
+    tokens: [{ sha256: hashToken('development-token'), scope: 'admin' }],
+    tuning: { retryBaseSeconds: 1, retryMaxSeconds: 20 },
+  });
+
+describe('Local mode: function environments', () => {
+  let source: FakeHttpServer;
+
+  beforeAll(async () => {
+    source = await startFakeHttpServer((_request, _body, response) =>
+      json(response, 200, { resourceType: 'Bundle', type: 'searchset', entry: [] }),
+    );
+  });
+
+  afterAll(async () => {
+    await source?.stop();
+  });
+
+  it('builds every function with its Lambda factory from the environments local mode writes', () => {
+    const environments = environmentsFor(DEFAULT_LOCAL_CONFIG);
+    for (const handler of [
+      ingestHandlerFromEnv(environments.ingest),
+      delivererHandlerFromEnv(environments.deliverer),
+      backfillWorkerHandlerFromEnv(environments.backfillWorker),
+      reconcileWorkerHandlerFromEnv(environments.reconcileWorker),
+      subscriptionProvisionerHandlerFromEnv(environments.subscriptionProvisioner),
+    ]) {
+      expect(typeof handler).toBe('function');
+      handler.destroy();
+    }
+    expect(environments.deliverer).toMatchObject({
+      DELIVERY_RETRY_BASE_SECONDS: '1',
+      DELIVERY_RETRY_MAX_SECONDS: '20',
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
+      AWS_REGION: 'us-east-1',
+    });
+    expect(environments.ingest).toMatchObject({ RECONCILE_QUEUE_URL: resources.reconcileQueueUrl });
+    expect(environments.reconcileWorker).toMatchObject({
+      RECONCILE_QUEUE_URL: resources.reconcileQueueUrl,
+      SOURCE_FHIR_BASE_URL: 'http://127.0.0.1:9/fhir/',
+    });
+  });
+
+  it('passes the reconcile rates and page size given to local mode to the worker', () => {
+    const environments = localFunctionEnvironments({
+      config: DEFAULT_LOCAL_CONFIG,
+      resources,
+      endpoints: {},
+      healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
+      sourceFhirBaseUrl: 'http://127.0.0.1:9/fhir/',
+      tokens: [],
+      tuning: { retryBaseSeconds: 1, retryMaxSeconds: 20 },
+      reconcileTuning: { sourceRequestsPerSecond: '0', pageSize: '50' },
+    });
+    expect(environments.reconcileWorker).toMatchObject({
+      RECONCILE_SOURCE_REQUESTS_PER_SECOND: '0',
+      RECONCILE_PAGE_SIZE: '50',
+    });
+    expect(environments.reconcileWorker).not.toHaveProperty('RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND');
+  });
+
+  it.each([
+    [
+      'basic',
+      ['--source-auth', 'basic', '--source-username', 'reader', '--source-password', 'pw'],
+      'Basic cmVhZGVyOnB3',
+    ],
+    ['bearer', ['--source-auth', 'bearer', '--source-token', 'source-token'], 'Bearer source-token'],
+  ])(
+    'authenticates the backfill source with %s credentials through the deployed worker code',
+    async (_kind, argv, expected) => {
+      const environments = environmentsFor(loadLocalConfig(argv, {}), `${source.url}/fhir/`);
+      const reader = await createSourceReaderFromEnv(
+        { getSecret: () => Promise.reject(new Error('local mode reads no secret store')) },
+        environments.backfillWorker,
+      );
+      await reader.searchPage(reader.resolveSearchUrl('Patient'));
+      expect(source.requests.at(-1)?.headers.authorization).toBe(expected);
+    },
+  );
+
+  it('refuses source authentication without its credentials', () => {
+    const config = loadLocalConfig(['--source-auth', 'bearer'], {});
+    expect(() => environmentsFor(config)).toThrow(LocalConfigError);
+    expect(() => environmentsFor(config)).toThrow(/--source-token/);
+  });
+});
