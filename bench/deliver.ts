@@ -21,13 +21,17 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDelivererHandler } from '../lambdas/deliverer/createDelivererHandler.js';
 import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { InMemoryDeliveredVersions } from '../shared/delivery/DeliveredVersions.js';
-import { CredentialCache } from '../shared/healthlake/CredentialCache.js';
+import {
+  assumeRoleSource,
+  cachedCredentials,
+  type HealthLakeCredentials,
+} from '../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../shared/healthlake/HealthLakeClientPool.js';
+import { parseAllowedEndpoints } from '../shared/subscriptions/endpoints.js';
 import { DELIVERY_MESSAGE_SCHEMA, type DeliveryMessage } from '../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../shared/versions/InMemoryVersionLedger.js';
 
@@ -191,12 +195,9 @@ interface Result {
 const run = async (
   name: string,
   endpoint: string,
-  cache: CredentialCache,
+  credentials: HealthLakeCredentials,
   region: string,
-  role?: {
-    roleArn: string;
-    externalId?: string;
-  },
+  stsCalls: () => number,
 ): Promise<Result> => {
   const devNull = new Console({
     stdout: createWriteStream('/dev/null'),
@@ -207,7 +208,7 @@ const run = async (
   // EMF lines and logs are produced (their CPU counts) but not printed over the table.
   (logger as unknown as { console: Console }).console = devNull;
   (metrics as unknown as { console: Console }).console = devNull;
-  const pool = new HealthLakeClientPool({ credentials: cache.providerFor(role), region, maxSockets: 64 });
+  const pool = new HealthLakeClientPool({ credentials: credentials.provider, region, maxSockets: 64 });
   const handler = createDelivererHandler({
     sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
     ledger: new InMemoryVersionLedger(),
@@ -216,7 +217,12 @@ const run = async (
     now: Date.now,
     logger,
     metrics,
-    config: { queueUrl: 'bench.fifo', deadLetterQueueUrl: 'bench-dlq.fifo', defaultMaxAttempts: 5 },
+    config: {
+      queueUrl: 'bench.fifo',
+      deadLetterQueueUrl: 'bench-dlq.fifo',
+      defaultMaxAttempts: 5,
+      allowedEndpoints: new Set(parseAllowedEndpoints([endpoint])),
+    },
   });
   let failures = 0;
   for (const event of events(endpoint, WARMUP, 0)) {
@@ -251,7 +257,7 @@ const run = async (
     perSecond: median.perSecond,
     cpuUsPerMessage: median.cpu,
     userUsPerMessage: median.user,
-    stsCalls: cache.assumeRoleCalls,
+    stsCalls: stsCalls(),
     failures,
   };
 };
@@ -315,22 +321,25 @@ const results: Result[] = [];
 const sink = PEERS.includes('sink') ? await startPeer(SINK) : undefined;
 if (sink)
   try {
-    const fakeSts = {
-      send: async () => ({
-        Credentials: {
-          AccessKeyId: 'ASIABENCH',
-          SecretAccessKey: 'bench-secret',
-          SessionToken: 'bench-token',
-          Expiration: new Date(Date.now() + 3_600_000),
-        },
-      }),
-    } as unknown as STSClient;
-    const cache = new CredentialCache({ sts: fakeSts, connectorId: 'bench' });
+    // Temporary credentials as STS would issue them, through the same cache as the Lambda's.
+    let issued = 0;
+    const credentials = cachedCredentials(async () => {
+      issued += 1;
+      return {
+        accessKeyId: 'ASIABENCH',
+        secretAccessKey: 'bench-secret',
+        sessionToken: 'bench-token',
+        expiration: new Date(Date.now() + 3_600_000),
+      };
+    });
     results.push(
-      await run('minimal HTTP sink (200 at once)', sink.info.endpoint, cache, 'us-east-1', {
-        roleArn: 'arn:aws:iam::111122223333:role/bench',
-        externalId: 'bench',
-      }),
+      await run(
+        'minimal HTTP sink (200 at once)',
+        sink.info.endpoint,
+        credentials,
+        'us-east-1',
+        () => issued,
+      ),
     );
     results.push(await httpFloor(sink.info.endpoint));
   } finally {
@@ -349,17 +358,24 @@ if (standin)
       externalId?: string;
       baseCredentials: { accessKeyId: string; secretAccessKey: string };
     };
-    const sts = new STSClient({
-      region: info.region,
-      endpoint: info.stsEndpoint,
-      credentials: info.baseCredentials,
+    let assumed = 0;
+    const source = assumeRoleSource({
+      role: { roleArn: info.roleArn, ...(info.externalId ? { externalId: info.externalId } : {}) },
+      connectorId: 'bench',
+      sts: { region: info.region, endpoint: info.stsEndpoint, credentials: info.baseCredentials },
     });
-    const cache = new CredentialCache({ sts, connectorId: 'bench' });
+    const credentials = cachedCredentials(async () => {
+      assumed += 1;
+      return source();
+    });
     results.push(
-      await run('HealthLake stand-in (FHIR store, SigV4 verify)', info.endpoint, cache, info.region, {
-        roleArn: info.roleArn,
-        ...(info.externalId ? { externalId: info.externalId } : {}),
-      }),
+      await run(
+        'HealthLake stand-in (FHIR store, SigV4 verify)',
+        info.endpoint,
+        credentials,
+        info.region,
+        () => assumed,
+      ),
     );
   } finally {
     standin.child.kill();

@@ -1,3 +1,4 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { fetchLocalJson, type LocalConfigView } from '../shared/operator/localAdmin.js';
 
@@ -11,8 +12,15 @@ export interface CliConfig {
   readonly dlqUrl?: string;
   readonly backfillQueueUrl?: string;
   readonly backfillDlqUrl?: string;
+  /** Connector id: the `connector` dimension of its CloudWatch metrics (deployed stacks). */
+  readonly connectorId?: string;
   /** CloudWatch endpoint override (compatible services, tests). */
   readonly cloudWatchEndpoint?: string;
+  /** The deliverer's event source mapping (stack output), or the function to find it by. */
+  readonly deliveryMappingId?: string;
+  readonly delivererFunction?: string;
+  /** Lambda endpoint override (compatible services, tests). */
+  readonly lambdaEndpoint?: string;
   /** Where `/_local/*` is served (local mode only). */
   readonly localUrl: string;
   /** From `/_local/config` when the CLI talks to local mode. */
@@ -31,6 +39,10 @@ export const GLOBAL_OPTIONS = {
   'backfill-dlq-url': { type: 'string' },
   'local-url': { type: 'string' },
   'cloudwatch-endpoint': { type: 'string' },
+  'delivery-mapping-id': { type: 'string' },
+  'deliverer-function': { type: 'string' },
+  'lambda-endpoint': { type: 'string' },
+  'connector-id': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -45,7 +57,8 @@ const text = (value: string | boolean | undefined): string | undefined =>
 /**
  * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
- * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL. Missing queue URLs are discovered from a running local
+ * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
+ * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA). Missing queue URLs are discovered from a running local
  * connector's `/_local/config` (`discover`).
  */
 export const resolveCliConfig = async (
@@ -66,6 +79,7 @@ export const resolveCliConfig = async (
     options.discover && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
       ? await fetchLocalJson<LocalConfigView>(localUrl, 'config', token)
       : undefined;
+  const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID);
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??
@@ -75,6 +89,10 @@ export const resolveCliConfig = async (
     text(env.HLC_SQS_ENDPOINT) ??
     text(env.AWS_ENDPOINT_URL_SQS) ??
     local?.sqsEndpoint;
+  const deliveryMappingId = text(flags['delivery-mapping-id']) ?? text(env.HLC_DELIVERY_MAPPING_ID);
+  const delivererFunction = text(flags['deliverer-function']) ?? text(env.HLC_DELIVERER_FUNCTION);
+  const lambdaEndpoint =
+    text(flags['lambda-endpoint']) ?? text(env.HLC_LAMBDA_ENDPOINT) ?? text(env.AWS_ENDPOINT_URL_LAMBDA);
   const deliveryQueueUrl = explicit.deliveryQueueUrl ?? local?.deliveryQueueUrl;
   const dlqUrl = explicit.dlqUrl ?? local?.deliveryDlqUrl;
   const backfillQueueUrl = explicit.backfillQueueUrl ?? local?.backfillQueueUrl;
@@ -89,7 +107,11 @@ export const resolveCliConfig = async (
       local?.region ??
       'us-east-1',
     ...(token ? { token } : {}),
+    ...(connectorId ? { connectorId } : {}),
     ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
+    ...(deliveryMappingId ? { deliveryMappingId } : {}),
+    ...(delivererFunction ? { delivererFunction } : {}),
+    ...(lambdaEndpoint ? { lambdaEndpoint } : {}),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     ...(deliveryQueueUrl ? { deliveryQueueUrl } : {}),
     ...(dlqUrl ? { dlqUrl } : {}),
@@ -107,4 +129,11 @@ export const sqsClientFor = (config: CliConfig): SQSClient =>
     ...(config.local?.credentials && config.sqsEndpoint === config.local.sqsEndpoint
       ? { credentials: { ...config.local.credentials } }
       : {}),
+  });
+
+/** A Lambda client for the delivery switch (the SDK's default credentials and the resolved region). */
+export const lambdaClientFor = (config: CliConfig): LambdaClient =>
+  new LambdaClient({
+    region: config.region,
+    ...(config.lambdaEndpoint ? { endpoint: config.lambdaEndpoint } : {}),
   });

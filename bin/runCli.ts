@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 import { FhirApiClient, outcomeDiagnostics } from '../shared/operator/FhirApiClient.js';
+import { resetVersions } from '../shared/operator/ledgerOps.js';
 import { describeDlqMessage } from '../shared/operator/describeDlqMessage.js';
+import {
+  deliveryState,
+  findDeliveryMapping,
+  localDelivery,
+  setDeliveryEnabled,
+  type DeliveryState,
+} from '../shared/operator/deliverySwitch.js';
 import { deployedMetrics } from '../shared/operator/deployedMetrics.js';
 import { fetchLocalJson, type LocalStatsView } from '../shared/operator/localAdmin.js';
 import { INGEST_METRICS } from '../shared/ingest/IngestMetricsCollector.js';
@@ -24,7 +32,13 @@ import {
   startBackfill,
   type JobView,
 } from '../shared/operator/backfillOps.js';
-import { GLOBAL_OPTIONS, resolveCliConfig, sqsClientFor, type CliConfig } from './cliConfig.js';
+import {
+  GLOBAL_OPTIONS,
+  lambdaClientFor,
+  resolveCliConfig,
+  sqsClientFor,
+  type CliConfig,
+} from './cliConfig.js';
 import { reconcile } from './reconcileCommand.js';
 import { USAGE, UsageError } from './usage.js';
 
@@ -140,7 +154,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   const json = values.json === true;
   const print = (value: unknown, human: () => void) =>
     json ? io.out(JSON.stringify(value, null, 2)) : human();
-  const needsQueues = command === 'status' || command === 'dlq';
+  const needsQueues = command === 'status' || command === 'dlq' || command === 'delivery';
   try {
     const config = await resolveCliConfig(values, io.env, { discover: needsQueues });
     const api = () =>
@@ -200,6 +214,21 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
           sqs.destroy();
         }
       }
+      case 'delivery': {
+        if (sub !== 'pause' && sub !== 'resume' && sub !== 'status') {
+          throw new UsageError('delivery needs a subcommand: pause | resume | status');
+        }
+        const result = await switchDelivery(config, sub === 'status' ? 'state' : sub);
+        print(result, () => {
+          io.out(`delivery ${deliveryLine(result)}`);
+          if (sub === 'pause') {
+            io.out(
+              'writes are still accepted and wait in the delivery queue; resume with: hlc delivery resume',
+            );
+          }
+        });
+        return 0;
+      }
       case 'subscriptions':
         return await subscriptions(api(), sub, rest, values, io, json);
       case 'backfill':
@@ -225,6 +254,16 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
           io.out('entry for the "tokens" list of the token secret (holds only the hash):');
           io.out(`  ${JSON.stringify(created.entry)}`);
         });
+        return 0;
+      }
+      case 'ledger': {
+        const target = rest[0];
+        if (sub !== 'reset' || !target || rest.length > 1) {
+          throw new UsageError('ledger needs: reset <Type> | reset <Type>/<id>');
+        }
+        const response = await resetVersions(api(), target);
+        if (response.status !== 200) return fail(io, response.status, response.body);
+        print(response.body, () => io.out(outcomeDiagnostics(response.body) ?? `reset ${target}`));
         return 0;
       }
       case 'send':
@@ -288,6 +327,39 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   }
 };
 
+/** Local mode (discovered, no mapping named) switches its poller; otherwise Lambda's event source mapping. */
+const switchDelivery = async (
+  config: CliConfig,
+  action: 'state' | 'pause' | 'resume',
+): Promise<DeliveryState> => {
+  if (config.local && !config.deliveryMappingId && !config.delivererFunction) {
+    return localDelivery(config.localUrl, action, config.token);
+  }
+  const lambda = lambdaClientFor(config);
+  try {
+    const mappingId = await findDeliveryMapping(lambda, {
+      ...(config.deliveryMappingId ? { mappingId: config.deliveryMappingId } : {}),
+      ...(config.delivererFunction ? { functionName: config.delivererFunction } : {}),
+      ...(config.deliveryQueueUrl ? { queueUrl: config.deliveryQueueUrl } : {}),
+    });
+    return action === 'state'
+      ? await deliveryState(lambda, mappingId)
+      : await setDeliveryEnabled(lambda, mappingId, action === 'resume');
+  } finally {
+    lambda.destroy();
+  }
+};
+
+const DELIVERY_STATE_WORDS: Record<string, string> = {
+  Enabled: 'running',
+  Enabling: 'resuming',
+  Disabled: 'paused',
+  Disabling: 'pausing',
+};
+
+const deliveryLine = (state: DeliveryState): string =>
+  `${DELIVERY_STATE_WORDS[state.state] ?? state.state} (event source mapping ${state.mappingId}: ${state.state})`;
+
 export type Values = ReturnType<
   typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
 >['values'];
@@ -304,7 +376,13 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
     if (!Object.values(queues).some(Boolean)) {
       needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
     }
-    const [depths, stats, cloudWatch] = await Promise.all([
+    const knowsDelivery = config.local || config.deliveryMappingId || config.delivererFunction;
+    const [delivery, depths, stats, cloudWatch] = await Promise.all([
+      knowsDelivery
+        ? switchDelivery(config, 'state').catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          )
+        : Promise.resolve(undefined),
       queueStatus(sqs, queues),
       config.local
         ? fetchLocalJson<LocalStatsView>(config.localUrl, 'stats', config.token)
@@ -318,13 +396,22 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
               ...(config.cloudWatchEndpoint ? { endpoint: config.cloudWatchEndpoint } : {}),
             },
             { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
+            config.connectorId,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
     if (json) {
       const metrics = cloudWatch instanceof Error ? { error: cloudWatch.message } : cloudWatch;
-      io.out(JSON.stringify({ queues: depths, stats, cloudWatch: metrics }, null, 2));
+      const switchState = delivery instanceof Error ? { error: delivery.message } : delivery;
+      io.out(JSON.stringify({ delivery: switchState, queues: depths, stats, cloudWatch: metrics }, null, 2));
       return 0;
     }
+    io.out(
+      delivery === undefined
+        ? 'delivery: state unknown (pass --delivery-mapping-id or --deliverer-function, stack outputs)'
+        : delivery instanceof Error
+          ? `delivery: state unavailable (${delivery.message})`
+          : `delivery: ${deliveryLine(delivery)}`,
+    );
     io.out('queue            visible  in-flight  delayed');
     for (const depth of depths) {
       io.out(
@@ -344,13 +431,17 @@ const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<numb
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
       }
       io.out(
-        `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
-          .map(([name, count]) => `${name} ${count}`)
-          .join(', ')}`,
+        cloudWatch.lastHour === undefined
+          ? 'last hour (CloudWatch): set --connector-id / HLC_CONNECTOR_ID to read the delivery and unmatched-write counts'
+          : `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
+              .map(([name, count]) => `${name} ${count}`)
+              .join(', ')}`,
       );
-      io.out(
-        unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
-      );
+      if (cloudWatch.lastHour !== undefined) {
+        io.out(
+          unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
+        );
+      }
     } else {
       io.out(
         `oldest message age and delivery counts: not available (${cloudWatch?.message ?? 'no CloudWatch'}); see ` +
@@ -419,6 +510,9 @@ const subscriptions = async (
         ...(values['strip-version-ids'] ? { stripVersionIds: true } : {}),
       });
       if (response.status >= 300) return fail(io, response.status, response.body);
+      // Defaults filled in, extensions kept but not acted on, an over-limit retry count (HTTP Warning).
+      const warning = response.headers.get('warning');
+      if (warning) io.err(`warnings: ${warning}`);
       io.out(
         json
           ? JSON.stringify(response.body, null, 2)

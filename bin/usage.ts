@@ -8,6 +8,8 @@ commands
   dlq list [--show-content] [--max N] DLQ messages with their recorded causes (content only with --show-content)
   dlq redrive [--method auto|move-task|copy] [--max N] [--no-wait]
                                       move DLQ messages back to the delivery queue
+  delivery pause | resume | status    stop or restart delivery to HealthLake (the deliverer's event source
+                                      mapping); paused, writes are accepted and wait in the delivery queue
   subscriptions list
   subscriptions get <id>
   subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
@@ -16,6 +18,8 @@ commands
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
   backfill watch <jobId> [--interval s] [--timeout s]
   backfill cancel <jobId>
+  ledger reset <Type>[/<id>]          clear the version ledger and delivered versions of one resource or a
+                                      whole type ($reset-version, admin), so the next write is delivered
   reconcile start <subscriptionId> [--mode compare|repair|repair-and-prune] [--type T]... [--resource-id <Type/id>]...
                   [--search-url <url>]... [--since <dateTime>] [--until <dateTime>] [--content-hash]
                   [--confirm-prune N --compare-job <jobId>] [--watch]
@@ -44,6 +48,11 @@ options (flag / environment)
                                       queue URLs (stack outputs when deployed; discovered from local mode)
   --cloudwatch-endpoint / HLC_CLOUDWATCH_ENDPOINT
                                       CloudWatch endpoint (deployed stacks: oldest message age, counts)
+  --delivery-mapping-id / HLC_DELIVERY_MAPPING_ID, --deliverer-function / HLC_DELIVERER_FUNCTION
+                                      the deliverer's event source mapping (stack outputs), for delivery
+  --lambda-endpoint / HLC_LAMBDA_ENDPOINT
+                                      Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
+  --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
   --json                              machine-readable output`;
 

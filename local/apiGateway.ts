@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { timeInvocation } from './invocationReports.js';
 import { localLambdaContext } from './lambdaContext.js';
 
 /** API Gateway's payload limit for REST APIs: 10 MB. */
@@ -76,14 +77,17 @@ export const startLocalApiGateway = async (options: LocalApiGatewayOptions): Pro
       return;
     }
     const event = toEvent(request, url, basePath, body, options);
-    const result = await options.handler(
-      event,
-      localLambdaContext({
-        functionName: options.functionName ?? 'ingest',
-        requestId: event.requestContext.requestId,
-        timeoutMs: 29_000,
-        region: 'us-east-1',
-      }),
+    const functionName = options.functionName ?? 'ingest';
+    const result = await timeInvocation(functionName, () =>
+      options.handler(
+        event,
+        localLambdaContext({
+          functionName,
+          requestId: event.requestContext.requestId,
+          timeoutMs: 29_000,
+          region: 'us-east-1',
+        }),
+      ),
     );
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);

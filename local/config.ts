@@ -59,6 +59,10 @@ export interface LocalConfig {
   readonly maxReceiveCount: number;
   /** Subscription delivery-retry-count default (attempts = retries + 1). */
   readonly deliveryRetryCount: number;
+  /** Delivery retry timing: first delay and largest delay (seconds), and `exponential` or `fixed`. */
+  readonly retryBaseSeconds: number;
+  readonly retryMaxSeconds: number;
+  readonly retryStrategy: 'exponential' | 'fixed';
   /** Delivery queue visibility timeout, seconds (the deliverer's backoff changes it per message). */
   readonly visibilityTimeoutSeconds: number;
   /** Concurrent deliverer invocations (the event source mapping's MaximumConcurrency). */
@@ -240,6 +244,25 @@ export const LOCAL_OPTIONS = {
     kind: 'int',
     doc: 'default delivery retries before the DLQ (default 8)',
   },
+  retryBaseSeconds: {
+    flag: 'delivery-retry-base-seconds',
+    env: 'HLC_DELIVERY_RETRY_BASE_SECONDS',
+    kind: 'int',
+    doc: 'first retry delay of a failed delivery, seconds (default 1)',
+  },
+  retryMaxSeconds: {
+    flag: 'delivery-retry-max-seconds',
+    env: 'HLC_DELIVERY_RETRY_MAX_SECONDS',
+    kind: 'int',
+    doc: 'largest retry delay, seconds (default 20)',
+  },
+  retryStrategy: {
+    flag: 'delivery-retry-strategy',
+    env: 'HLC_DELIVERY_RETRY_STRATEGY',
+    kind: 'string',
+    doc: 'exponential (with jitter) | fixed (default exponential)',
+    choices: ['exponential', 'fixed'],
+  },
   visibilityTimeoutSeconds: {
     flag: 'visibility-timeout',
     env: 'HLC_VISIBILITY_TIMEOUT',
@@ -296,6 +319,9 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   autoSubscriptionCriteria: '[*]',
   maxReceiveCount: 10,
   deliveryRetryCount: 8,
+  retryBaseSeconds: 1,
+  retryMaxSeconds: 20,
+  retryStrategy: 'exponential',
   visibilityTimeoutSeconds: 30,
   deliveryConcurrency: 8,
   logLevel: 'info',
@@ -406,6 +432,9 @@ export const loadLocalConfig = (
     autoSubscriptionCriteria: pick('autoSubscriptionCriteria', base.autoSubscriptionCriteria),
     maxReceiveCount: pick('maxReceiveCount', base.maxReceiveCount),
     deliveryRetryCount: pick('deliveryRetryCount', base.deliveryRetryCount),
+    retryBaseSeconds: pick('retryBaseSeconds', base.retryBaseSeconds),
+    retryMaxSeconds: pick('retryMaxSeconds', base.retryMaxSeconds),
+    retryStrategy: pick('retryStrategy', base.retryStrategy),
     visibilityTimeoutSeconds: pick('visibilityTimeoutSeconds', base.visibilityTimeoutSeconds),
     deliveryConcurrency: pick('deliveryConcurrency', base.deliveryConcurrency),
     logLevel: pick('logLevel', base.logLevel),

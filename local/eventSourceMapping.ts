@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { timeInvocation } from './invocationReports.js';
 import { localLambdaContext } from './lambdaContext.js';
 
 /** A Lambda handler for SQS events (with or without ReportBatchItemFailures). */
@@ -118,6 +119,11 @@ export class EventSourceMapping {
     this.queueArn = options.queueArn;
   }
 
+  /** `Enabled` while polling, `Disabled` after `pause()`/`stop()` (the states Lambda's mappings report). */
+  public get state(): 'Enabled' | 'Disabled' {
+    return this.running ? 'Enabled' : 'Disabled';
+  }
+
   /** Starts the pollers (idempotent). */
   public async start(): Promise<void> {
     if (this.running) return;
@@ -131,6 +137,18 @@ export class EventSourceMapping {
     this.abort = new AbortController();
     this.quiet.clear();
     this.pollers = Array.from({ length: this.concurrency }, (_, index) => this.poll(index));
+  }
+
+  /**
+   * Stops polling like a disabled Lambda mapping: the receives in flight complete (at most
+   * `waitTimeSeconds`) and their batches are handled, so no message is left in flight; `start()` resumes.
+   */
+  public async pause(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await Promise.all(this.pollers);
+    this.pollers = [];
+    this.releaseIdleWaiters();
   }
 
   /** Stops polling and waits for the batches in flight to finish (their results are applied). */
@@ -207,7 +225,10 @@ export class EventSourceMapping {
     this.stats.records += records.length;
     let failedIds: Set<string>;
     try {
-      const response = await this.options.handler({ Records: records }, this.context());
+      const context = this.context();
+      const response = await timeInvocation(context.functionName, () =>
+        this.options.handler({ Records: records }, context),
+      );
       failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       // Lambda fails the whole batch when the response names a record that is not in it.
       const known = new Set(records.map((record) => record.messageId));

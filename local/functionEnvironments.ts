@@ -36,10 +36,8 @@ export interface LocalEnvironmentInput {
   readonly sourceFhirBaseUrl: string;
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
-  /** Local-only tuning: delivery backoff, seconds, and HealthLake response timeout, ms. */
-  readonly tuning: {
-    readonly retryBaseSeconds: number;
-    readonly retryMaxSeconds: number;
+  /** Local-only tuning: HealthLake response timeout, ms (the retry timing is in `config`). */
+  readonly tuning?: {
     readonly healthLakeTimeoutMs?: number;
   };
   /** The reconcile worker's RECONCILE_* rates and page size as given (unset = the contract defaults). */
@@ -77,7 +75,7 @@ const sourceSecret = (config: LocalConfig): string | undefined => {
 export const localFunctionEnvironments = (
   input: LocalEnvironmentInput,
 ): Record<FunctionName, NodeJS.ProcessEnv> => {
-  const { config, resources, endpoints, credentials, tuning } = input;
+  const { config, resources, endpoints, credentials, tuning = {} } = input;
   const runtime = envEntries(AWS_RUNTIME_ENV, {
     awsRegion: config.region,
     awsAccessKeyId: credentials?.accessKeyId,
@@ -114,6 +112,7 @@ export const localFunctionEnvironments = (
         tokenHashes: JSON.stringify({ tokens: input.tokens }),
         connectorId: config.connectorId,
         autoSubscriptionEnabled: String(config.autoSubscription),
+        healthLakeEndpoint: input.healthLakeEndpoint,
       }),
     },
     deliverer: {
@@ -133,8 +132,10 @@ export const localFunctionEnvironments = (
         healthLakeExternalId: externalId,
         healthLakeRegion: config.region,
         deliveryRetryCount: retryCount,
-        retryBaseSeconds: String(tuning.retryBaseSeconds),
-        retryMaxSeconds: String(tuning.retryMaxSeconds),
+        // The local flags (--delivery-retry-*; default 1 s doubling to 20 s) as the stack writes its config.
+        retryBaseSeconds: String(config.retryBaseSeconds),
+        retryMaxSeconds: String(config.retryMaxSeconds),
+        retryStrategy: config.retryStrategy,
         ...(tuning.healthLakeTimeoutMs === undefined
           ? {}
           : {

@@ -14,14 +14,17 @@ export interface IngestApiOptions {
   readonly handler: IngestLambdaHandler;
   /** The tokens the handler accepts; `/_local/*` needs an admin one (its config view holds credentials). */
   readonly tokens: readonly AcceptedToken[];
-  /** What `GET /_local/{name}` answers (config, stats); undefined = 404. */
-  readonly admin: (name: string) => unknown;
+  /**
+   * What `GET|POST /_local/{name}` answers (GET config, stats, delivery; POST delivery/pause,
+   * delivery/resume); undefined = 404.
+   */
+  readonly admin: (name: string, method: 'GET' | 'POST') => unknown;
 }
 
 /**
  * The ingest API of local mode: the ingest Lambda handler behind the API Gateway stand-in.
- * `GET /_local/config` and `/_local/stats` are answered before the handler (local mode only), to the
- * admin token only.
+ * `/_local/*` (local mode only: GET config, stats and delivery; POST delivery/pause and
+ * delivery/resume, the switch of `hlc delivery`) is answered before the handler, to the admin token only.
  */
 export const startIngestApi = async (options: IngestApiOptions): Promise<LocalApiGateway> => {
   const authenticator = createAuthenticator({ modes: ['bearer'], tokens: async () => [...options.tokens] });
@@ -39,7 +42,8 @@ export const startIngestApi = async (options: IngestApiOptions): Promise<LocalAp
     port: options.port,
     functionName: 'healthlake-connector-ingest',
     handler: async (event: APIGatewayProxyEvent, context) => {
-      if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && event.httpMethod === 'GET') {
+      const method = event.httpMethod;
+      if (event.path.startsWith(`${LOCAL_ADMIN_PREFIX}/`) && (method === 'GET' || method === 'POST')) {
         const auth = await authenticator.authenticate({ headers: toRawRequest(event).headers });
         if (!auth.ok) {
           return json(
@@ -54,7 +58,7 @@ export const startIngestApi = async (options: IngestApiOptions): Promise<LocalAp
             forResponse(forbidden(`${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token`)),
           );
         }
-        const body = options.admin(event.path.slice(LOCAL_ADMIN_PREFIX.length + 1));
+        const body = await options.admin(event.path.slice(LOCAL_ADMIN_PREFIX.length + 1), method);
         return body === undefined ? json(404, { message: 'Not Found' }) : json(200, body);
       }
       return options.handler(event, context);

@@ -55,9 +55,6 @@ export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults
   readonly argv?: readonly string[];
   /** Environment to read HLC_* variables from (default: none, so tests are not affected by the shell). */
   readonly env?: NodeJS.ProcessEnv;
-  /** Delivery retry backoff, seconds (Lambda default base 2, max 300; local default 1 and 20). */
-  readonly retryBaseSeconds?: number;
-  readonly retryMaxSeconds?: number;
   /** HealthLake response timeout, ms (default 10 000; tests with timeout faults use less). */
   readonly healthLakeTimeoutMs?: number;
   /** Where log lines go (default stderr). */
@@ -110,16 +107,7 @@ export interface LocalConnector {
  */
 export const startConnector = async (options: StartConnectorOptions = {}): Promise<LocalConnector> => {
   const started = Date.now();
-  const {
-    argv,
-    env,
-    retryBaseSeconds,
-    retryMaxSeconds,
-    healthLakeTimeoutMs,
-    logWrite,
-    faults,
-    ...overrides
-  } = options;
+  const { argv, env, healthLakeTimeoutMs, logWrite, faults, ...overrides } = options;
   const base = loadLocalConfig(argv ?? [], env ?? {});
   const config: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
   const stats = new LocalStats();
@@ -202,8 +190,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
     if (!sourceFhirBaseUrl) log.warn('No source FHIR server: $trigger-subscription jobs will fail to read');
 
     // 4. Every function built by its Lambda factory from the environment the stack would write.
-    const token = config.token ?? randomBytes(24).toString('base64url');
-    const writeToken = randomBytes(24).toString('base64url');
+    const token = config.token ?? randomBytes(32).toString('hex');
+    const writeToken = randomBytes(32).toString('hex');
     const tokens: AcceptedToken[] = [
       { sha256: hashToken(token), scope: TOKEN_SCOPES.admin, name: 'local-admin' },
       { sha256: hashToken(writeToken), scope: TOKEN_SCOPES.write, name: 'local-write' },
@@ -223,11 +211,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       healthLakeEndpoint,
       sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
       tokens,
-      tuning: {
-        retryBaseSeconds: retryBaseSeconds ?? 1,
-        retryMaxSeconds: retryMaxSeconds ?? 20,
-        ...(healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs }),
-      },
+      tuning: healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs },
       reconcileTuning: {
         sourceRequestsPerSecond: env?.[RECONCILE_ENV.sourceRequestsPerSecond],
         healthLakeRequestsPerSecond: env?.[RECONCILE_ENV.healthLakeRequestsPerSecond],
@@ -336,7 +320,16 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       port: config.apiPort,
       handler: ingest,
       tokens,
-      admin: (name) => (name === 'config' ? served.view : name === 'stats' ? stats.view() : undefined),
+      admin: async (name, method) => {
+        const request = `${method} ${name}`;
+        if (request === 'GET config') return served.view;
+        if (request === 'GET stats') return stats.view();
+        // The delivery switch (`hlc delivery pause|resume`): the poller stops, messages wait in the queue.
+        if (request === 'POST delivery/pause') await delivery.pause();
+        else if (request === 'POST delivery/resume') await delivery.start();
+        else if (request !== 'GET delivery') return undefined;
+        return { state: delivery.state, mappingId: 'local' };
+      },
     });
     cleanups.push(() => api.stop());
     const apiUrl = api.url;

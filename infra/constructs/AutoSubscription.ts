@@ -4,8 +4,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { envEntries, SUBSCRIPTION_PROVISIONER_CONTRACT } from '../../shared/config/envContract.js';
+import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { autoSubscriptionProperties } from '../../shared/subscriptions/autoSubscriptionProperties.js';
-import { ConnectorFunction } from './ConnectorFunction.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import type { ConnectorState } from './ConnectorState.js';
 
 export interface AutoSubscriptionProps {
@@ -24,6 +26,8 @@ export interface AutoSubscriptionProps {
   readonly serviceName: string;
   readonly logRetention?: logs.RetentionDays;
   readonly logEncryptionKey?: kms.IKey;
+  /** @default 'info' */
+  readonly logLevel?: ConnectorLogLevel;
 }
 
 /**
@@ -44,10 +48,12 @@ export class AutoSubscription extends Construct {
       description: 'Creates or updates the auto-managed Subscription at deploy time',
       timeout: Duration.seconds(30),
       memorySize: 256,
+      environment: envEntries(SUBSCRIPTION_PROVISIONER_CONTRACT, { connectorId: props.connectorId }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
     });
-    props.state.bindReadWrite(this.function);
+    props.state.bindStores(this.function, FUNCTION_TABLE_STORES.subscriptionProvisioner);
 
     this.provider = new Provider(this, 'Provider', {
       onEventHandler: this.function,

@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
-import { ConnectorFunction } from './ConnectorFunction.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
 
 /** The source FHIR server backfill reads from. */
@@ -19,7 +19,7 @@ export interface SourceFhirServer {
   readonly secret?: SecretReferenceProps;
   /** For `sigv4` against a HealthLake data store: its ARN, granted read and search. */
   readonly sigv4DataStoreArn?: string;
-  /** For `sigv4`: signing service and region (worker defaults: healthlake, the function's region). */
+  /** For `sigv4`: signing service (worker default: healthlake) and region (required by the worker). */
   readonly sigv4?: { readonly service?: string; readonly region?: string };
   /** `_count` for searches without one (worker default 100). */
   readonly pageSize?: number;
@@ -31,6 +31,8 @@ export interface BackfillProps {
   readonly entry: string;
   readonly serviceName: string;
   readonly source: SourceFhirServer;
+  /** Scripts run after bundling the worker (e.g. writing the FHIR validation definitions). @default none */
+  readonly bundlingScripts?: readonly string[];
   /** Messages per worker invocation. @default 1 (a message is one page of work) */
   readonly batchSize?: number;
   /** @default Duration.seconds(0) */
@@ -45,6 +47,8 @@ export interface BackfillProps {
   readonly encryptionKey?: kms.IKey;
   readonly logRetention?: logs.RetentionDays;
   readonly logEncryptionKey?: kms.IKey;
+  /** @default 'info' */
+  readonly logLevel?: ConnectorLogLevel;
   readonly environment?: Record<string, string>;
   /** The worker's description. @default the backfill's */
   readonly description?: string;
@@ -109,8 +113,11 @@ export class Backfill extends Construct {
       timeout,
       ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
       memorySize: 1024,
+      // Source resources are structure-validated as ingest validates them: ship the same definitions.
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: {
         ...props.environment,
         [ENV.sourceFhirBaseUrl]: props.source.baseUrl,

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { CONNECTOR_BUNDLING } from '../bundling/bundlingOptions.js';
 
 /**
  * After esbuild: copies files into the bundle with Node (portable, unlike `cp`), then runs each
@@ -37,6 +38,17 @@ const afterBundlingHooks = (
   ],
 });
 
+/** Log levels a connector function can run at (the configuration's `logLevel`). */
+export type ConnectorLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Lambda's application log filter for each level, so it never drops lines Powertools wrote. */
+const APPLICATION_LOG_LEVEL = {
+  debug: lambda.ApplicationLogLevel.DEBUG,
+  info: lambda.ApplicationLogLevel.INFO,
+  warn: lambda.ApplicationLogLevel.WARN,
+  error: lambda.ApplicationLogLevel.ERROR,
+} as const satisfies Record<ConnectorLogLevel, lambda.ApplicationLogLevel>;
+
 /** The runtime every connector function uses (nodejs24.x: supported until 2028-04-30). */
 export const CONNECTOR_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -50,6 +62,12 @@ export interface ConnectorFunctionProps extends Omit<
    * Powertools service name: the `service` dimension of the function's EMF metrics and its logs.
    */
   readonly serviceName: string;
+  /**
+   * Level of the function's logs: POWERTOOLS_LOG_LEVEL and Lambda's application log level (JSON
+   * logging filters below it, and Powertools follows the stricter of the two).
+   * @default 'info'
+   */
+  readonly logLevel?: ConnectorLogLevel;
   /**
    * Days the function's log group keeps events.
    * @default logs.RetentionDays.ONE_YEAR
@@ -82,8 +100,8 @@ export interface ConnectorFunctionProps extends Omit<
 }
 
 /**
- * The one NodejsFunction the connector uses, with its defaults fixed: nodejs24.x on arm64, an ESM
- * bundle (minified, source maps on, AWS SDK v3 bundled at the versions the tests ran against), its own
+ * The one NodejsFunction the connector uses, with its defaults fixed: nodejs24.x on arm64, a
+ * bundle (CommonJS, minified, source maps on, AWS SDK v3 bundled at the versions the tests ran against), its own
  * log group with retention, JSON logs, active X-Ray tracing, and a role whose only standing permission
  * is writing to that log group (no AWSLambdaBasicExecutionRole with its `*` log resources).
  *
@@ -100,6 +118,7 @@ export class ConnectorFunction extends NodejsFunction {
       serviceName,
       logRetention,
       logEncryptionKey,
+      logLevel = 'info',
       roleName,
       environment,
       assetFiles = [],
@@ -134,7 +153,7 @@ export class ConnectorFunction extends NodejsFunction {
       role: serviceRole,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      applicationLogLevelV2: APPLICATION_LOG_LEVEL[logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: lambda.Tracing.ACTIVE,
       awsSdkConnectionReuse: false,
@@ -142,19 +161,12 @@ export class ConnectorFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: logLevel.toUpperCase(),
         ...environment,
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Some CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        // Bundle the AWS SDK too: the versions the tests ran against, not whatever the runtime ships.
-        externalModules: [],
+        ...CONNECTOR_BUNDLING,
+        format: OutputFormat.CJS,
         ...(assetFiles.length === 0 && bundlingScripts.length === 0
           ? {}
           : { commandHooks: afterBundlingHooks(assetFiles, bundlingScripts) }),

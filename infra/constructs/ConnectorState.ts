@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
+import { tableActionsOf, type TableStore } from '../../shared/state/tableActions.js';
 import { TABLE_KEYS } from '../../shared/state/tableLayout.js';
 
 export interface ConnectorStateProps {
@@ -56,10 +57,15 @@ export class ConnectorState extends Construct {
     });
   }
 
-  /** Lets `fn` read and write the table and names it in its environment. */
-  public bindReadWrite(fn: lambda.Function): iam.Grant {
+  /**
+   * Grants `fn` exactly the table actions the stores it builds send (shared/state/tableActions.ts),
+   * plus use of the table key, and names the table in its environment. No Scan, DeleteItem or
+   * BatchWriteItem: no function calls them.
+   */
+  public bindStores(fn: lambda.Function, stores: readonly TableStore[]): iam.Grant {
     fn.addEnvironment(ENV.stateTable, this.table.tableName);
     acknowledgeKmsGrantWildcards(fn.role, 'the state table');
-    return this.table.grantReadWriteData(fn);
+    this.encryptionKey.grantEncryptDecrypt(fn);
+    return this.table.grant(fn, ...tableActionsOf(stores));
   }
 }

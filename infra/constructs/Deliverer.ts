@@ -5,8 +5,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/config/constants.js';
-import { ConnectorFunction } from './ConnectorFunction.js';
+import { DELIVERER_CONTRACT, envEntries } from '../../shared/config/envContract.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 
 /** The HealthLake data-plane actions the connector needs: writes only, never reads or searches. */
 export const HEALTHLAKE_WRITE_ACTIONS = [
@@ -18,6 +18,43 @@ export const HEALTHLAKE_WRITE_ACTIONS = [
 /** The data-plane reads reconcile needs (Service Authorization Reference: both on `datastore`). */
 export const HEALTHLAKE_READ_ACTIONS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'] as const;
 
+/**
+ * What a HealthLake writer needs on a data store's customer-managed key, per the HealthLake developer
+ * guide (Encryption at rest): kms:DescribeKey (every operation), kms:GenerateDataKey (writes) and
+ * kms:CreateGrant; kms:Decrypt only serves reads and searches, which the deliverer never makes. Both
+ * only through HealthLake in the data store's region, and grants only for AWS resources.
+ * https://docs.aws.amazon.com/healthlake/latest/devguide/encryption-at-rest.html
+ */
+export const healthLakeKeyStatements = (keyArn: string, dataStoreRegion: string): iam.PolicyStatement[] => {
+  const viaHealthLake = { 'kms:ViaService': `healthlake.${dataStoreRegion}.amazonaws.com` };
+  return [
+    new iam.PolicyStatement({
+      sid: 'UseHealthLakeDataStoreKey',
+      actions: ['kms:DescribeKey', 'kms:GenerateDataKey'],
+      resources: [keyArn],
+      conditions: { StringEquals: viaHealthLake },
+    }),
+    new iam.PolicyStatement({
+      sid: 'GrantHealthLakeDataStoreKey',
+      actions: ['kms:CreateGrant'],
+      resources: [keyArn],
+      conditions: { StringEquals: viaHealthLake, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+  ];
+};
+
+/**
+ * What a HealthLake reader (reconcile) needs on the data store's customer-managed key, per the same
+ * guide: kms:DescribeKey and kms:Decrypt, only through HealthLake in the data store's region.
+ */
+export const healthLakeKeyReadStatement = (keyArn: string, dataStoreRegion: string): iam.PolicyStatement =>
+  new iam.PolicyStatement({
+    sid: 'ReadWithHealthLakeDataStoreKey',
+    actions: ['kms:DescribeKey', 'kms:Decrypt'],
+    resources: [keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `healthlake.${dataStoreRegion}.amazonaws.com` } },
+  });
+
 /** How the deliverer reaches HealthLake. */
 export type HealthLakeAccess =
   | {
@@ -25,6 +62,8 @@ export type HealthLakeAccess =
       readonly mode: 'crossAccount';
       readonly roleArn: string;
       readonly externalId: string;
+      /** STS session length, 900-3600 s (role chaining caps it at one hour). @default 3600 */
+      readonly sessionDurationSeconds?: number;
     }
   | {
       /** Use the function's own credentials on data stores in this account. */
@@ -33,7 +72,20 @@ export type HealthLakeAccess =
       readonly dataStoreArns: readonly string[];
       /** The data stores' customer-managed key, if any. */
       readonly dataStoreKmsKeyArn?: string;
+      /** Region of the data stores (the key is used through HealthLake there). */
+      readonly dataStoreRegion: string;
     };
+
+type CustomerRoleAccess = Extract<HealthLakeAccess, { mode: 'crossAccount' }>;
+
+/** The customer role's variables (DELIVERER_CONTRACT's names, which the reconcile worker shares). */
+export const customerRoleEnvironment = (access: CustomerRoleAccess): Record<string, string> =>
+  envEntries(DELIVERER_CONTRACT, {
+    healthLakeRoleArn: access.roleArn,
+    healthLakeExternalId: access.externalId,
+    healthLakeSessionDurationSeconds:
+      access.sessionDurationSeconds === undefined ? undefined : String(access.sessionDurationSeconds),
+  });
 
 /** sts:AssumeRole on the customer role, only with its ExternalId. */
 export const assumeCustomerRoleStatement = (access: { roleArn: string; externalId: string }) =>
@@ -64,6 +116,8 @@ export interface DelivererProps {
   readonly roleName?: string;
   readonly logRetention?: logs.RetentionDays;
   readonly logEncryptionKey?: kms.IKey;
+  /** @default 'info' */
+  readonly logLevel?: ConnectorLogLevel;
   /** Extra environment (endpoint, region, connector id...). */
   readonly environment?: Record<string, string>;
 }
@@ -101,13 +155,15 @@ export class Deliverer extends Construct {
       ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: { ...props.environment },
     });
 
     const access = props.access;
     if (access.mode === 'crossAccount') {
-      this.function.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
-      this.function.addEnvironment(ENV.healthLakeExternalId, access.externalId);
+      for (const [name, value] of Object.entries(customerRoleEnvironment(access))) {
+        this.function.addEnvironment(name, value);
+      }
       this.function.addToRolePolicy(assumeCustomerRoleStatement(access));
     } else {
       this.function.addToRolePolicy(
@@ -118,13 +174,9 @@ export class Deliverer extends Construct {
         }),
       );
       if (access.dataStoreKmsKeyArn !== undefined) {
-        this.function.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: 'UseHealthLakeDataStoreKey',
-            actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            resources: [access.dataStoreKmsKeyArn],
-          }),
-        );
+        for (const statement of healthLakeKeyStatements(access.dataStoreKmsKeyArn, access.dataStoreRegion)) {
+          this.function.addToRolePolicy(statement);
+        }
       }
     }
 

@@ -1,9 +1,11 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { IngestWebAcl, type IngestWebAclProps } from './IngestWebAcl.js';
 
 /** How producers authenticate to the ingest API. */
 export const INGEST_AUTH_MODES = ['bearer', 'iam'] as const;
@@ -27,22 +29,81 @@ export interface IngestApiProps {
   readonly throttlingRateLimit: number;
   /** Stage-wide burst. */
   readonly throttlingBurstLimit: number;
+  /**
+   * Name of the REST API: the `ApiName` dimension of its CloudWatch metrics, so it must be unique per
+   * connector in the account and region.
+   */
+  readonly apiName: string;
   /** @default 'fhir' */
   readonly stageName?: string;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
   /** @default - CloudWatch Logs' own encryption */
   readonly logEncryptionKey?: kms.IKey;
+  /**
+   * API Gateway execution logs. When on, the stack creates their log group
+   * (`API-Gateway-Execution-Logs_{api id}/{stage}`) with the retention and key above, and the account
+   * needs the API Gateway CloudWatch role (`accountCloudWatchRole`, or one set outside the stack).
+   * @default 'off' (the access logs record every request)
+   */
+  readonly executionLogs?: 'off' | 'error' | 'info';
+  /**
+   * Create the account-wide AWS::ApiGateway::Account CloudWatch role (shared by every API in the
+   * account and region, retained on stack deletion).
+   * @default false
+   */
+  readonly accountCloudWatchRole?: boolean;
+  /** A WAF web ACL with a per-source-IP rate rule on the stage. @default - none */
+  readonly waf?: Pick<IngestWebAclProps, 'rateLimit' | 'evaluationWindowSeconds'>;
+  /** Source IP ranges allowed to call the API (a resource policy). @default - any source */
+  readonly allowedSourceCidrs?: readonly string[];
 }
+
+const EXECUTION_LOG_LEVEL = {
+  off: apigateway.MethodLoggingLevel.OFF,
+  error: apigateway.MethodLoggingLevel.ERROR,
+  info: apigateway.MethodLoggingLevel.INFO,
+} as const;
+
+/**
+ * Resource policy allowing only `cidrs`: bearer mode allows any caller from those ranges (the Lambda
+ * checks the token); IAM mode allows only principals of this account (their IAM policies decide),
+ * never other accounts.
+ */
+const sourceIpPolicy = (scope: Construct, authMode: IngestAuthMode, cidrs: readonly string[]) =>
+  new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AllowInvoke',
+        actions: ['execute-api:Invoke'],
+        principals: [
+          authMode === 'iam' ? new iam.AccountPrincipal(Stack.of(scope).account) : new iam.AnyPrincipal(),
+        ],
+        resources: ['execute-api:/*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyOtherSourceIps',
+        effect: iam.Effect.DENY,
+        actions: ['execute-api:Invoke'],
+        principals: [new iam.AnyPrincipal()],
+        resources: ['execute-api:/*'],
+        conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
+      }),
+    ],
+  });
 
 /**
  * The FHIR ingest API: a regional REST API whose root and `/{proxy+}` (any method) proxy to the ingest
- * Lambda, with stage throttling, JSON access logs, X-Ray tracing, ERROR-level execution logs without
- * request/response bodies (they are PHI), and request validation.
+ * Lambda, with stage throttling, JSON access logs, X-Ray tracing, request validation, and optionally
+ * execution logs (never request/response bodies: they are PHI), a WAF rate rule and a source-IP
+ * allow-list.
  */
 export class IngestApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
+  /** The execution-log group, when execution logs are on. */
+  public readonly executionLogGroup?: logs.LogGroup;
+  public readonly webAcl?: IngestWebAcl;
 
   public constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
@@ -52,7 +113,10 @@ export class IngestApi extends Construct {
     if (!Number.isInteger(props.throttlingBurstLimit) || props.throttlingBurstLimit < 1) {
       problems.push('throttlingBurstLimit must be a positive whole number');
     }
+    if (props.allowedSourceCidrs?.length === 0) problems.push('allowedSourceCidrs must not be empty');
     if (problems.length > 0) throw new Error(`IngestApi ${id}: ${problems.join('; ')}`);
+    const executionLogs = props.executionLogs ?? 'off';
+    const stageName = props.stageName ?? 'fhir';
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -62,19 +126,23 @@ export class IngestApi extends Construct {
       props.authMode === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE;
 
     this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: props.apiName,
       description: 'FHIR R4 ingest API of the HealthLake connector',
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      // Execution logs need the account-level API Gateway CloudWatch role; keep it on stack deletion
-      // because other APIs in the account may rely on it.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // The account-level API Gateway CloudWatch role is shared by every API in the account and region:
+      // only on request, and kept on stack deletion because other APIs may rely on it.
+      cloudWatchRole: props.accountCloudWatchRole ?? false,
+      ...(props.accountCloudWatchRole === true ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      ...(props.allowedSourceCidrs === undefined
+        ? {}
+        : { policy: sourceIpPolicy(this, props.authMode, props.allowedSourceCidrs) }),
       deployOptions: {
-        stageName: props.stageName ?? 'fhir',
+        stageName,
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
         tracingEnabled: true,
         metricsEnabled: true,
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        loggingLevel: EXECUTION_LOG_LEVEL[executionLogs],
         dataTraceEnabled: false,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
@@ -90,6 +158,27 @@ export class IngestApi extends Construct {
         }),
       },
     });
+
+    if (executionLogs !== 'off') {
+      // Created here, before the stage, so it has retention and the key (API Gateway would otherwise
+      // create it on first use, unencrypted and never expiring).
+      this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+        logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        ...(props.logEncryptionKey === undefined ? {} : { encryptionKey: props.logEncryptionKey }),
+      });
+      this.api.deploymentStage.node.addDependency(this.executionLogGroup);
+    }
+    if (props.waf !== undefined) {
+      this.webAcl = new IngestWebAcl(this, 'Waf', {
+        stage: this.api.deploymentStage,
+        rateLimit: props.waf.rateLimit,
+        evaluationWindowSeconds: props.waf.evaluationWindowSeconds,
+        metricPrefix: props.apiName,
+        ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+        ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      });
+    }
 
     // Bodies are FHIR resources the Lambda validates; API Gateway validates what it can (parameters).
     const validator = new apigateway.RequestValidator(this, 'RequestValidator', {
@@ -112,10 +201,18 @@ export class IngestApi extends Construct {
       'AwsSolutions-APIG2',
       'The validator checks request parameters; bodies are FHIR resources whose validation (resource type, id, size, JSON) the ingest Lambda does with FHIR OperationOutcome answers, which an API Gateway model cannot express.',
     );
-    ack(
-      'AwsSolutions-APIG3',
-      'Every request is authenticated (bearer token or SigV4) and the stage is throttled; a WAF web ACL is left to deployers who front their APIs with one (associate it with the stage after deploy).',
-    );
+    if (props.waf === undefined) {
+      ack(
+        'AwsSolutions-APIG3',
+        'WAF is optional (configuration ingest.waf): every request is authenticated (bearer token or SigV4) and the stage is throttled; deployers who want a per-source-IP rate rule turn it on.',
+      );
+    }
+    if (executionLogs === 'off') {
+      const reason =
+        'Execution logs are off by default (configuration ingest.executionLogs): the JSON access log records every request (caller, IP, method, path, status, latency), and execution logs need the account-wide API Gateway CloudWatch role.';
+      ack('AwsSolutions-APIG6', reason, this.api.deploymentStage);
+      ack('HIPAA.Security-APIGWExecutionLoggingEnabled', reason, this.api.deploymentStage);
+    }
     ack(
       'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
       'Caching is deliberately off: the API takes writes, and cached responses would be PHI at rest outside the connector key.',

@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
 
 /** Alarm thresholds (the configuration's `alarms` section). */
@@ -33,6 +33,11 @@ export interface ServiceNames {
 }
 
 export interface MonitoringProps {
+  /**
+   * The connector id: the `connector` dimension every function metric carries. Alarms and widgets
+   * select it, so two connectors in one account and region never read each other's metrics.
+   */
+  readonly connectorId: string;
   readonly api: apigateway.RestApi;
   readonly ingestFunction: lambda.IFunction;
   readonly delivererFunction: lambda.IFunction;
@@ -49,7 +54,10 @@ export interface MonitoringProps {
   readonly topicEncryptionKey: kms.IKey;
   /** @default - no e-mail subscription */
   readonly alarmEmail?: string;
-  /** @default 'HealthLakeConnector' */
+  /**
+   * Dashboard names are global per account: include the region.
+   * @default - a name CloudFormation generates
+   */
   readonly dashboardName?: string;
 }
 
@@ -100,7 +108,7 @@ export class Monitoring extends Construct {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service },
+        dimensionsMap: { [CONNECTOR_DIMENSION]: props.connectorId, service },
         statistic,
         period: fiveMinutes,
         ...(label === undefined ? {} : { label }),
@@ -112,7 +120,7 @@ export class Monitoring extends Construct {
     // plain service-level metrics are complete, and summing all sets would double count.)
     const partitioned = (service: string, metricName: string): cloudwatch.IMetric =>
       new cloudwatch.MathExpression({
-        expression: `SELECT SUM(${metricName}) FROM "${METRICS_NAMESPACE}" WHERE service = '${service}'`,
+        expression: `SELECT SUM(${metricName}) FROM "${METRICS_NAMESPACE}" WHERE ${CONNECTOR_DIMENSION} = '${props.connectorId}' AND service = '${service}'`,
         usingMetrics: {},
         label: metricName,
         period: fiveMinutes,
@@ -225,6 +233,15 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      accessDenied: alarm('HealthLakeAccessDenied', {
+        alarmDescription:
+          'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
+        metric: connector(s.deliverer, DELIVERY_METRICS.accessDenied),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
       backfillJobsFailed: alarm('BackfillJobsFailed', {
         alarmDescription: 'A backfill job failed; read its status with GET on the job and resume it.',
         metric: connector(s.backfill, 'BackfillJobsFailed'),
@@ -332,6 +349,7 @@ export class Monitoring extends Construct {
             cloudwatch.Stats.SUM,
             'Retried (429/5xx/timeouts)',
           ),
+          connector(s.deliverer, DELIVERY_METRICS.accessDenied, cloudwatch.Stats.SUM, 'Access denied'),
         ],
         [connector(s.deliverer, DELIVERY_METRICS.deadLettered)],
       ),

@@ -1,7 +1,13 @@
-import { CfnOutput, DefaultStackSynthesizer, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { HEALTHLAKE_READ_ACTIONS, HEALTHLAKE_WRITE_ACTIONS } from '../constructs/Deliverer.js';
+import {
+  HEALTHLAKE_READ_ACTIONS,
+  HEALTHLAKE_WRITE_ACTIONS,
+  healthLakeKeyReadStatement,
+  healthLakeKeyStatements,
+} from '../constructs/Deliverer.js';
+import { NoBootstrapSynthesizer } from './NoBootstrapSynthesizer.js';
 
 export interface CustomerAccessStackProps extends StackProps {
   /** Account the connector runs in (trusted, with the conditions below). */
@@ -37,9 +43,9 @@ export class CustomerAccessStack extends Stack {
   public constructor(scope: Construct, id: string, props: CustomerAccessStackProps) {
     super(scope, id, {
       description: 'HealthLake outbound connector: role the connector assumes to write to HealthLake',
-      // No bootstrap-version check: the template has no assets, so a customer can deploy it with plain
-      // CloudFormation (`aws cloudformation deploy`) without bootstrapping CDK in their account.
-      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      // No bootstrap in the customer's account: no assets, no bootstrap-version check, the template sent
+      // inline with the caller's credentials (`cdk deploy` or plain `aws cloudformation deploy`).
+      synthesizer: new NoBootstrapSynthesizer(),
       ...props,
     });
     if (props.dataStoreArns.length === 0)
@@ -80,13 +86,11 @@ export class CustomerAccessStack extends Stack {
       );
     }
     if (props.dataStoreKmsKeyArn !== undefined) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'UseHealthLakeDataStoreKey',
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: [props.dataStoreKmsKeyArn],
-        }),
-      );
+      // The key policy must also allow these to this role (or delegate to the account's IAM).
+      statements.push(...healthLakeKeyStatements(props.dataStoreKmsKeyArn, this.region));
+      if (props.reconcileRoleArn !== undefined) {
+        statements.push(healthLakeKeyReadStatement(props.dataStoreKmsKeyArn, this.region));
+      }
     }
     new iam.ManagedPolicy(this, 'HealthLakeWritePolicy', {
       description: 'HealthLake data-plane writes for the outbound connector, on the named data stores only',

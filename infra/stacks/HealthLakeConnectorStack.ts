@@ -12,15 +12,18 @@ import {
   RECONCILE_WORKER_CONTRACT,
   WRITE_PIPELINE_ENV,
 } from '../../shared/config/envContract.js';
+import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
-import { Backfill } from '../constructs/Backfill.js';
+import { Backfill, type SourceFhirServer } from '../constructs/Backfill.js';
 import { ConnectorFunction } from '../constructs/ConnectorFunction.js';
 import { ConnectorState } from '../constructs/ConnectorState.js';
 import {
   assumeCustomerRoleStatement,
+  customerRoleEnvironment,
   Deliverer,
   HEALTHLAKE_READ_ACTIONS,
+  healthLakeKeyReadStatement,
   type HealthLakeAccess,
 } from '../constructs/Deliverer.js';
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
@@ -137,12 +140,14 @@ export class HealthLakeConnectorStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    const fnDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const logDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
+    const fnDefaults = { ...logDefaults, logLevel: config.logLevel } as const;
     const allowedEndpoints = config.dataStores.map((store) => store.endpoint);
     // Each function gets exactly its contract's variables (shared/config/envContract.ts); the
     // bind* helpers add the resource names with their grants.
     const retryCount = String(config.delivery.retryCount);
     const pipelineEnvironment = envEntries(WRITE_PIPELINE_ENV, {
+      connectorId: config.connectorId,
       allowedEndpoints: allowedEndpoints.join(','),
       deliveryRetryCount: retryCount,
     });
@@ -162,20 +167,34 @@ export class HealthLakeConnectorStack extends Stack {
         ? healthLakeDataStoreOf(config.sourceFhir.baseUrl, config.account)
         : undefined;
 
+    // The source server as both workers reach it (backfill adds its page size and request rate).
+    const sourceServer: SourceFhirServer = {
+      baseUrl: config.sourceFhir.baseUrl,
+      auth: config.sourceFhir.auth,
+      ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+      ...(config.sourceFhir.auth === 'sigv4'
+        ? {
+            // Signed with the source data store's region, never the function's (AWS_REGION).
+            sigv4: {
+              ...config.sourceFhir.sigv4,
+              region: config.sourceFhir.sigv4?.region ?? sourceDataStore?.region ?? config.region,
+            },
+          }
+        : {}),
+      ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
+    };
+
     // --- backfill ---------------------------------------------------------------------------------
     this.backfill = new Backfill(this, 'Backfill', {
       entry: entries.backfillWorker,
       serviceName: services.backfill,
+      bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       source: {
-        baseUrl: config.sourceFhir.baseUrl,
-        auth: config.sourceFhir.auth,
-        ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+        ...sourceServer,
         ...(config.sourceFhir.pageSize === undefined ? {} : { pageSize: config.sourceFhir.pageSize }),
         ...(config.sourceFhir.requestsPerSecond === undefined
           ? {}
           : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
-        ...(config.sourceFhir.sigv4 === undefined ? {} : { sigv4: config.sourceFhir.sigv4 }),
-        ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
       },
       batchSize: config.backfill.batchSize,
       maxBatchingWindow: Duration.seconds(config.backfill.maxBatchingWindowSeconds),
@@ -185,7 +204,7 @@ export class HealthLakeConnectorStack extends Stack {
       environment: pipelineEnvironment,
       ...fnDefaults,
     });
-    this.state.bindReadWrite(this.backfill.worker);
+    this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);
     this.queues.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
@@ -207,14 +226,17 @@ export class HealthLakeConnectorStack extends Stack {
             config.ingest.adminPrincipalArns.length === 0
               ? undefined
               : config.ingest.adminPrincipalArns.join(','),
+          maxJsonDepth: String(config.ingest.maxJsonDepth),
+          maxClockSkewSeconds: String(config.ingest.maxClockSkewSeconds),
           publicBaseUrl: config.ingest.publicBaseUrl,
-          connectorId: config.connectorId,
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
+          // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
+          healthLakeEndpoint: config.dataStore.endpoint,
         }),
       },
       ...fnDefaults,
     });
-    this.state.bindReadWrite(this.ingest);
+    this.state.bindStores(this.ingest, FUNCTION_TABLE_STORES.ingest);
     this.queues.bindSender(this.ingest);
     this.payloads.bindWriter(this.ingest);
     this.backfill.bindSender(this.ingest);
@@ -228,11 +250,19 @@ export class HealthLakeConnectorStack extends Stack {
       this.ingest.addEnvironment(ENV.ingestTokenSecretId, secretId);
     }
     this.api = new IngestApi(this, 'IngestApi', {
+      // API Gateway metrics are keyed by ApiName: one per connector.
+      apiName: `HealthLakeConnector-${config.connectorId}`,
       handler: this.ingest,
       authMode: config.ingest.authMode,
       throttlingRateLimit: config.ingest.throttlingRateLimit,
       throttlingBurstLimit: config.ingest.throttlingBurstLimit,
-      ...fnDefaults,
+      executionLogs: config.ingest.executionLogs,
+      accountCloudWatchRole: config.ingest.apiGatewayAccountRole,
+      ...(config.ingest.waf === undefined ? {} : { waf: config.ingest.waf }),
+      ...(config.ingest.allowedSourceCidrs === undefined
+        ? {}
+        : { allowedSourceCidrs: config.ingest.allowedSourceCidrs }),
+      ...logDefaults,
     });
 
     // --- delivery ---------------------------------------------------------------------------------
@@ -243,6 +273,7 @@ export class HealthLakeConnectorStack extends Stack {
         : {
             mode: 'sameAccount',
             dataStoreArns: config.dataStores.map((store) => store.arn),
+            dataStoreRegion: config.dataStore.region,
             ...(config.healthLake.datastoreKmsKeyArn === undefined
               ? {}
               : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
@@ -262,11 +293,14 @@ export class HealthLakeConnectorStack extends Stack {
         allowedEndpoints: allowedEndpoints.join(','),
         healthLakeRegion: config.dataStore.region,
         deliveryRetryCount: retryCount,
+        retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
+        retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
+        retryStrategy: config.delivery.retryStrategy,
       }),
       ...fnDefaults,
     });
     const delivererFn = this.deliverer.function;
-    this.state.bindReadWrite(delivererFn);
+    this.state.bindStores(delivererFn, FUNCTION_TABLE_STORES.deliverer);
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
@@ -279,13 +313,7 @@ export class HealthLakeConnectorStack extends Stack {
         description: 'Compares HealthLake with the source FHIR server and repairs it through the pipeline',
         queueUrlVariable: RECONCILE_ENV.queueUrl,
         roleName: reconcileRoleName(config),
-        source: {
-          baseUrl: config.sourceFhir.baseUrl,
-          auth: config.sourceFhir.auth,
-          ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
-          ...(config.sourceFhir.sigv4 === undefined ? {} : { sigv4: config.sourceFhir.sigv4 }),
-          ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
-        },
+        source: sourceServer,
         maxConcurrency: config.reconcile.maxConcurrency,
         maxReceiveCount: config.reconcile.retryCount,
         timeout: Duration.minutes(5),
@@ -303,13 +331,14 @@ export class HealthLakeConnectorStack extends Stack {
         ...fnDefaults,
       });
       const worker = reconcile.worker;
-      this.state.bindReadWrite(worker);
+      this.state.bindStores(worker, FUNCTION_TABLE_STORES.reconcileWorker);
       this.queues.bindSender(worker);
       this.payloads.bindWriter(worker);
       reconcile.bindSender(this.ingest);
       if (access.mode === 'crossAccount') {
-        worker.addEnvironment(ENV.healthLakeRoleArn, access.roleArn);
-        worker.addEnvironment(ENV.healthLakeExternalId, access.externalId);
+        for (const [name, value] of Object.entries(customerRoleEnvironment(access))) {
+          worker.addEnvironment(name, value);
+        }
         worker.addToRolePolicy(assumeCustomerRoleStatement(access));
       } else {
         worker.addToRolePolicy(
@@ -321,11 +350,7 @@ export class HealthLakeConnectorStack extends Stack {
         );
         if (config.healthLake.datastoreKmsKeyArn !== undefined) {
           worker.addToRolePolicy(
-            new iam.PolicyStatement({
-              sid: 'UseHealthLakeDataStoreKey',
-              actions: ['kms:Decrypt'],
-              resources: [config.healthLake.datastoreKmsKeyArn],
-            }),
+            healthLakeKeyReadStatement(config.healthLake.datastoreKmsKeyArn, config.dataStore.region),
           );
         }
       }
@@ -349,6 +374,7 @@ export class HealthLakeConnectorStack extends Stack {
 
     // --- monitoring -------------------------------------------------------------------------------
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      connectorId: config.connectorId,
       api: this.api.api,
       ingestFunction: this.ingest,
       delivererFunction: delivererFn,
@@ -365,7 +391,8 @@ export class HealthLakeConnectorStack extends Stack {
         account: config.dataStoreAccount,
       },
       topicEncryptionKey: this.dataKey,
-      dashboardName: `HealthLakeConnector-${config.connectorId}`,
+      // Dashboard names are global per account: the region keeps two regions' connectors apart.
+      dashboardName: `HealthLakeConnector-${config.connectorId}-${config.region}`,
       ...(config.alarms.email === undefined ? {} : { alarmEmail: config.alarms.email }),
     });
 
@@ -378,8 +405,27 @@ export class HealthLakeConnectorStack extends Stack {
       description: 'The principal the customer role trusts',
     });
     new CfnOutput(this, 'DeliveryDeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeliveryEventSourceMappingId', {
+      value: this.deliverer.eventSource.eventSourceMappingId,
+      description: 'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
+    });
+    new CfnOutput(this, 'DelivererFunctionName', { value: delivererFn.functionName });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // Log group names are generated (fixed names would block a redeploy after `cdk destroy`, which
+    // keeps the groups): the outputs name them.
+    const logGroups: Record<string, logs.ILogGroup | undefined> = {
+      IngestLogGroupName: this.ingest.functionLogGroup,
+      DelivererLogGroupName: delivererFn.functionLogGroup,
+      BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
+      SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
+      ApiAccessLogGroupName: this.api.accessLogGroup,
+      ApiExecutionLogGroupName: this.api.executionLogGroup,
+      WafLogGroupName: this.api.webAcl?.logGroup,
+    };
+    for (const [name, group] of Object.entries(logGroups)) {
+      if (group !== undefined) new CfnOutput(this, name, { value: group.logGroupName });
+    }
   }
 }

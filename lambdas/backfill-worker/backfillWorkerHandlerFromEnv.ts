@@ -1,15 +1,18 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
 import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
 import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
-import { awsClientConfig, BACKFILL_WORKER_CONTRACT, readEnv } from '../../shared/config/envContract.js';
+import {
+  awsClientConfig,
+  BACKFILL_WORKER_CONTRACT,
+  readEnv,
+  sourceFhirRules,
+} from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { createBackfillWorkerHandler, type BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
 
@@ -25,10 +28,9 @@ export const backfillWorkerHandlerFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
   sinks: RuntimeSinks = {},
 ): Destroyable<BackfillWorkerHandler> => {
-  const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker');
-  const logger = sinks.logger ?? new Logger({ serviceName: 'backfill-worker' });
-  const metrics =
-    sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'backfill-worker' });
+  const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker', sourceFhirRules);
+  const logger = sinks.logger ?? loggerFromEnv('backfill-worker', env);
+  const metrics = sinks.metrics ?? metricsFromEnv('backfill-worker', env);
   const write = writePipelineFromEnv(values, { logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);

@@ -1,11 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import { startBatchDelivery, type BatchDeliveryDeps } from '../../shared/delivery/deliverBatch.js';
 import { createDeliveryTelemetry } from './telemetry.js';
 
@@ -14,6 +14,9 @@ export interface DelivererHandlerDeps extends Omit<BatchDeliveryDeps, 'telemetry
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }
+
+/** Service name when POWERTOOLS_SERVICE_NAME is not set. */
+export const DELIVERER_SERVICE = 'healthlake-connector-deliverer';
 
 export type DelivererHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -27,15 +30,19 @@ export type DelivererHandler = (event: SQSEvent, context: Context) => Promise<SQ
  * const { batchItemFailures } = await handler(event, context);
  */
 export const createDelivererHandler = (deps: DelivererHandlerDeps): DelivererHandler => {
-  const logger = deps.logger ?? new Logger({ serviceName: 'healthlake-connector-deliverer' });
-  const metrics =
-    deps.metrics ??
-    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'healthlake-connector-deliverer' });
+  const logger = deps.logger ?? loggerFromEnv(DELIVERER_SERVICE);
+  const metrics = deps.metrics ?? metricsFromEnv(DELIVERER_SERVICE);
   const telemetry = createDeliveryTelemetry(logger, metrics);
   const batchDeps: BatchDeliveryDeps = { ...deps, telemetry };
+  if (deps.config.allowListProblem) {
+    // Said once, loudly, at start-up: every message will be dead-lettered with this cause.
+    logger.error('Delivery allow-list unusable: nothing will be delivered', {
+      problem: deps.config.allowListProblem,
+    });
+  }
 
-  const deliver = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const batch = startBatchDelivery(event.Records, batchDeps);
+  const deliver = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const batch = startBatchDelivery(event.Records, batchDeps, () => context.getRemainingTimeInMillis());
     const response = await processPartialResponse(
       event,
       (record: SQSEvent['Records'][number]) => batch.settle(record),

@@ -1,7 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   awsClientConfig,
@@ -9,18 +7,25 @@ import {
   readEnv,
   s3ClientConfig,
 } from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { delivererConfigOf } from '../../shared/delivery/config.js';
 import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
-import { CredentialCache, fromProcessEnv } from '../../shared/healthlake/CredentialCache.js';
+import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
+import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
-import { createDelivererHandler, type DelivererHandler } from './createDelivererHandler.js';
+import {
+  createDelivererHandler,
+  DELIVERER_SERVICE,
+  type DelivererHandler,
+} from './createDelivererHandler.js';
 
 /**
- * The deliverer Lambda handler from its environment (`DELIVERER_CONTRACT`): SDK clients, the STS
- * credential cache and the HealthLake client pool, all configured from `env` (region, endpoints,
- * credentials), so local mode builds it exactly as Lambda does. Every problem is reported at once.
+ * The deliverer Lambda handler from its environment (`DELIVERER_CONTRACT`): SDK clients, HealthLake
+ * credentials (`fromTemporaryCredentials` into the customer role, or the function's own) and the
+ * HealthLake client pool, all configured from `env` (region, endpoints, credentials), so local mode
+ * builds it exactly as Lambda does. Every problem is reported at once.
  *
  * @example
  * export const handler = delivererHandlerFromEnv(process.env);
@@ -33,16 +38,19 @@ export const delivererHandlerFromEnv = (
   const config = delivererConfigOf(values);
   const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
   const documents = DynamoDBDocumentClient.from(dynamo);
-  const sts = new STSClient(awsClientConfig(values, values.stsEndpoint));
   const sqs = new SQSClient(awsClientConfig(values, values.sqsEndpoint));
-  const s3 = new S3Client(s3ClientConfig(values));
-  const credentials = new CredentialCache({
-    sts,
-    connectorId: config.connectorId,
-    ownCredentials: fromProcessEnv(env),
-  });
+  const s3 = lazyS3Client(s3ClientConfig(values));
+  const sts = awsClientConfig(values, values.stsEndpoint);
+  const credentials = config.role
+    ? roleCredentials({
+        role: config.role,
+        connectorId: config.connectorId,
+        durationSeconds: config.sessionDurationSeconds,
+        sts,
+      })
+    : ownCredentials(sts.credentials);
   const healthLake = new HealthLakeClientPool({
-    credentials: credentials.providerFor(config.role),
+    credentials: credentials.provider,
     ...(config.region ? { region: config.region } : {}),
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,
@@ -54,15 +62,16 @@ export const delivererHandlerFromEnv = (
     ledger: new DynamoVersionLedger({ client: documents, tableName: config.stateTable }),
     delivered: new DynamoDeliveredVersions(documents, config.stateTable),
     healthLake: (endpoint) => healthLake.get(endpoint),
-    credentialsRejected: () => credentials.invalidate(config.role),
+    credentialsRejected: () => credentials.refresh(),
     now: Date.now,
     config: config.batch,
-    ...sinks,
+    logger: sinks.logger ?? loggerFromEnv(DELIVERER_SERVICE, env),
+    metrics: sinks.metrics ?? metricsFromEnv(DELIVERER_SERVICE, env),
   });
   return Object.assign((...args: Parameters<DelivererHandler>) => handler(...args), {
     destroy: () => {
       healthLake.destroy();
-      for (const client of [sqs, s3, sts, dynamo]) client.destroy();
+      for (const client of [sqs, s3, dynamo]) client.destroy();
     },
   });
 };

@@ -1,7 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { DELIVERY_METRICS } from '../../shared/delivery/constants.js';
-import { Disposition, type DeliveryTelemetry, type RecordSettlement } from '../../shared/delivery/types.js';
+import {
+  Disposition,
+  FailureReason,
+  type DeliveryTelemetry,
+  type RecordSettlement,
+} from '../../shared/delivery/types.js';
 
 /** The Powertools surface telemetry uses. */
 export type TelemetryLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error' | 'getLevelName'>;
@@ -72,6 +77,13 @@ export const createDeliveryTelemetry = (
           return;
         case 'transient-failure':
         case 'terminal-failure': {
+          if (outcome.cause.reason === FailureReason.accessDenied) {
+            count(DELIVERY_METRICS.accessDenied);
+            logger.error(
+              'HealthLake access denied: check the customer role, its trust policy, the ExternalId and the data store key policy',
+              { ...log(), status: outcome.cause.status, errorType: outcome.cause.errorType },
+            );
+          }
           const cause = {
             reason: outcome.cause.reason,
             status: outcome.cause.status,

@@ -21,6 +21,8 @@ export interface IngestHandlerDeps {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly maxBodyBytes?: number;
+  /** Deepest JSON nesting accepted in a body (INGEST_MAX_JSON_DEPTH). */
+  readonly maxJsonDepth?: number;
   /** Base URL for Location headers; derived from the event when absent. */
   readonly publicBaseUrl?: string;
 }
@@ -44,6 +46,7 @@ export const createIngestHandler = (deps: IngestHandlerDeps): IngestLambdaHandle
     route: deps.route,
     authenticator: deps.authenticator,
     ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
+    ...(deps.maxJsonDepth === undefined ? {} : { maxJsonDepth: deps.maxJsonDepth }),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(collector ? { onRejected: () => collector.rejected() } : {}),
   });

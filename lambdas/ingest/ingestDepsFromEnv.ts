@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
@@ -9,9 +7,9 @@ import {
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
 import { awsClientConfig, INGEST_CONTRACT, readEnv } from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
 import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
@@ -30,6 +28,8 @@ import {
 import { idListLocation } from '../../shared/reconcile/IdListSink.js';
 import type { ReconcileMessage } from '../../shared/reconcile/types.js';
 import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
+import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
+import { handleResetVersion } from '../../shared/versions/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { ENV } from '../../shared/config/constants.js';
 
@@ -62,13 +62,15 @@ export const ingestDepsFromEnv = (
     }
     return [];
   });
-  const logger = sinks.logger ?? new Logger({ serviceName: 'ingest' });
-  const metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest' });
+  const logger = sinks.logger ?? loggerFromEnv('ingest', env);
+  const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
   const collector = new IngestMetricsCollector();
 
   const write = writePipelineFromEnv(values, { logger });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
-  const routes: OptionalRoute[] = [];
+  // Admin operations: $reset-version clears a resource's (or a type's) version state.
+  const reset = new DynamoVersionStateReset({ client: document, tableName });
+  const routes: OptionalRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
   const deploymentOwnedId =
     values.autoSubscriptionEnabled && values.connectorId
       ? autoManagedSubscriptionId(values.connectorId)
@@ -80,6 +82,7 @@ export const ingestDepsFromEnv = (
       queue: new SqsWorkQueue({ client: sqs, queueUrl: values.backfillQueueUrl }),
       compileCriteria,
       logger,
+      ...(values.backfillTypeOrder.length > 0 ? { typeOrder: values.backfillTypeOrder } : {}),
     };
     routes.push((request) => handleBackfillRequest(request, deps));
   }
@@ -100,18 +103,28 @@ export const ingestDepsFromEnv = (
     pipeline,
     observer: collector,
     logger,
-    limits: { maxBundleEntries: values.maxBundleEntries, validateResources: values.validateResources },
+    limits: {
+      maxBundleEntries: values.maxBundleEntries,
+      validateResources: values.validateResources,
+      maxClockSkewSeconds: values.maxClockSkewSeconds,
+    },
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {
         store,
         allowedEndpoints,
+        // A Subscription without channel.endpoint goes to the primary data store (Smile CDR style);
+        // one asking for more retries than the deployment's limit gets a warning.
+        ...(values.healthLakeEndpoint ? { primaryEndpoint: values.healthLakeEndpoint } : {}),
+        ...(values.deliveryRetryCount === undefined
+          ? {}
+          : { maxDeliveryRetryCount: values.deliveryRetryCount }),
         logger,
         onChange: () => cache.invalidate(),
         maxSubscriptions: values.maxSubscriptions,
         ...(deploymentOwnedId ? { deploymentOwnedId } : {}),
       }),
     routes,
-    triggerSubscription: routes.length > 0,
+    triggerSubscription: values.backfillQueueUrl !== undefined,
     authModes: values.authModes.map((mode) => (mode === AUTH_MODES.iam ? 'IAM (SigV4)' : 'bearer token')),
   });
   const clients: { destroy(): void }[] = [];
@@ -147,6 +160,7 @@ export const ingestDepsFromEnv = (
     logger,
     metrics,
     maxBodyBytes: values.maxBodyBytes,
+    maxJsonDepth: values.maxJsonDepth,
     ...(values.publicBaseUrl ? { publicBaseUrl: values.publicBaseUrl } : {}),
     destroy: () => {
       write.destroy();

@@ -1,8 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
 import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
 import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
@@ -14,12 +11,13 @@ import {
   RECONCILE_SOURCE_ENV,
   RECONCILE_WORKER_CONTRACT,
   s3ClientConfig,
+  sourceFhirRules,
 } from '../../shared/config/envContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
-import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
-import { CredentialCache, fromProcessEnv } from '../../shared/healthlake/CredentialCache.js';
+import { DynamoDeliveredVersionsEraser } from '../../shared/delivery/DynamoDeliveredVersionsEraser.js';
+import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { createHealthLakeReader } from '../../shared/healthlake/createHealthLakeReader.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
@@ -42,27 +40,32 @@ export const reconcileWorkerHandlerFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
   sinks: RuntimeSinks = {},
 ): Destroyable<ReconcileWorkerHandler> => {
-  const values = readEnv(RECONCILE_WORKER_CONTRACT, env, 'reconcile worker');
-  const logger = sinks.logger ?? new Logger({ serviceName: 'reconcile-worker' });
-  const metrics =
-    sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'reconcile-worker' });
+  const values = readEnv<typeof RECONCILE_WORKER_CONTRACT>(
+    RECONCILE_WORKER_CONTRACT,
+    env,
+    'reconcile worker',
+    sourceFhirRules,
+  );
+  const logger = sinks.logger ?? loggerFromEnv('reconcile-worker', env);
+  const metrics = sinks.metrics ?? metricsFromEnv('reconcile-worker', env);
   const write = writePipelineFromEnv(values, { logger });
   const { document, tableName, sqs } = write;
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);
-  const sts = new STSClient(awsClientConfig(values, values.stsEndpoint));
   const s3 = values.payloadBucket ? new S3Client(s3ClientConfig(values)) : undefined;
-  const credentials = new CredentialCache({
-    sts,
-    connectorId: values.connectorId,
-    ownCredentials: fromProcessEnv(env),
-  });
-  const role = values.healthLakeRoleArn
-    ? {
-        roleArn: values.healthLakeRoleArn,
-        ...(values.healthLakeExternalId ? { externalId: values.healthLakeExternalId } : {}),
-      }
-    : undefined;
+  // HealthLake reads with the customer role (or the function's own credentials), as the deliverer signs.
+  const sts = awsClientConfig(values, values.stsEndpoint);
+  const credentials = values.healthLakeRoleArn
+    ? roleCredentials({
+        role: {
+          roleArn: values.healthLakeRoleArn,
+          ...(values.healthLakeExternalId ? { externalId: values.healthLakeExternalId } : {}),
+        },
+        connectorId: values.connectorId,
+        durationSeconds: values.healthLakeSessionDurationSeconds,
+        sts,
+      })
+    : ownCredentials(sts.credentials);
   // The source variables as backfill reads them, at reconcile's own request rate (pages carry `_count`).
   const sourceEnv: NodeJS.ProcessEnv = {
     ...Object.fromEntries(Object.values(RECONCILE_SOURCE_ENV).map((spec) => [spec.name, env[spec.name]])),
@@ -83,12 +86,12 @@ export const reconcileWorkerHandlerFromEnv = (
     healthLake: (endpoint) =>
       createHealthLakeReader({
         endpoint,
-        credentials: credentials.providerFor(role),
+        credentials: credentials.provider,
         ...(values.healthLakeRegion ? { region: values.healthLakeRegion } : {}),
         requestsPerSecond: values.healthLakeRequestsPerSecond,
       }),
     ledger: new DynamoVersionLedger({ client: document, tableName }),
-    delivered: new DynamoDeliveredVersions(document, tableName),
+    delivered: new DynamoDeliveredVersionsEraser(document, tableName),
     pipeline: write.pipeline,
     compileCriteria,
     ...(s3 && values.payloadBucket
@@ -107,7 +110,7 @@ export const reconcileWorkerHandlerFromEnv = (
   return Object.assign((...args: Parameters<ReconcileWorkerHandler>) => handler(...args), {
     destroy: () => {
       write.destroy();
-      for (const client of [secretsClient, sts, ...(s3 ? [s3] : [])]) client.destroy();
+      for (const client of [secretsClient, ...(s3 ? [s3] : [])]) client.destroy();
     },
   });
 };

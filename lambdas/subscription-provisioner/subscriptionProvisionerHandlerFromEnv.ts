@@ -1,12 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   awsClientConfig,
   readEnv,
   SUBSCRIPTION_PROVISIONER_CONTRACT,
 } from '../../shared/config/envContract.js';
+import { loggerFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { DynamoSubscriptionStore } from '../../shared/subscriptions/DynamoSubscriptionStore.js';
 import { parseAllowedEndpoints } from '../../shared/subscriptions/endpoints.js';
@@ -39,7 +40,7 @@ export const subscriptionProvisionerHandlerFromEnv = (
   sinks: RuntimeSinks = {},
 ): Destroyable<ProvisionerHandler> => {
   const values = readEnv(SUBSCRIPTION_PROVISIONER_CONTRACT, env, 'subscription provisioner');
-  const logger = sinks.logger ?? new Logger();
+  const logger = sinks.logger ?? loggerFromEnv('healthlake-connector-subscription-provisioner', env);
   const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
   const store = new DynamoSubscriptionStore({
     client: DynamoDBDocumentClient.from(dynamo),

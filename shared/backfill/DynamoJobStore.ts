@@ -129,6 +129,8 @@ export class DynamoJobStore implements JobStore {
       '#streams.#s.#page = :page',
       '#streams.#s.nextEnqueued = :done',
       '#streams.#s.#done = :done',
+      '#streams.#s.#read = if_not_exists(#streams.#s.#read, :zero) + :read',
+      '#streams.#s.#enqueued = if_not_exists(#streams.#s.#enqueued, :zero) + :enqueued',
       ...(done ? [] : ['#streams.#s.nextUrl = :next']),
       ...(commit.failedIds.length > 0
         ? ['failedIds = list_append(if_not_exists(failedIds, :empty), :ids)']
@@ -150,6 +152,8 @@ export class DynamoJobStore implements JobStore {
           '#s': streamName(commit.stream),
           '#page': 'page',
           '#done': 'done',
+          '#read': 'read',
+          '#enqueued': 'enqueued',
         },
         ExpressionAttributeValues: {
           ':page': commit.page,
@@ -163,6 +167,7 @@ export class DynamoJobStore implements JobStore {
           ':skipped': commit.counts.skipped,
           ':failed': commit.counts.failed,
           ':streamDone': done ? 1 : 0,
+          ':zero': 0,
         },
       }),
     );

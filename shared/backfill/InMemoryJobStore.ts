@@ -40,6 +40,8 @@ export class InMemoryJobStore implements JobStore {
       nextUrl: commit.nextUrl,
       nextEnqueued: done,
       done,
+      read: (cursor.read ?? 0) + commit.counts.read,
+      enqueued: (cursor.enqueued ?? 0) + commit.counts.enqueued,
     };
     if (next.nextUrl === undefined) delete (next as { nextUrl?: string }).nextUrl;
     const streams = job.streams.map((stream, index) => (index === commit.stream ? next : stream));

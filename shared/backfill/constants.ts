@@ -8,7 +8,23 @@ export const IDS_PER_MESSAGE = 100;
 export const MAX_RECORDED_FAILED_IDS = 100;
 /** Default search page size (`_count`) when the searchUrl sets none. */
 export const DEFAULT_PAGE_SIZE = 100;
+/**
+ * Default cap on requests per second to the source server, per backfill worker instance: finite, so
+ * a backfill never floods a system of record; 0 (explicitly) means unlimited.
+ */
+export const DEFAULT_SOURCE_REQUESTS_PER_SECOND = 10;
 /** Jobs expire from the state table after this many days (TTL). */
 export const JOB_RETENTION_DAYS = 30;
 /** Path segment of the job status endpoint: `[base]/$backfill-job/{jobId}`. */
 export const JOB_STATUS_SEGMENT = '$backfill-job';
+/**
+ * Backfill-everything order: supporting resources first, so references resolve as their targets
+ * arrive; the remaining types follow in alphabetical order.
+ */
+export const DEFAULT_BACKFILL_TYPE_ORDER: readonly string[] = [
+  'Organization',
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'Patient',
+];

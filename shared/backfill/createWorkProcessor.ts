@@ -1,4 +1,5 @@
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
+import { checkSourceResource } from './checkSourceResource.js';
 import { MAX_RECORDED_FAILED_IDS } from './constants.js';
 import { BackfillError, PermanentSourceError } from './errors.js';
 import type { JobStore } from './JobStore.js';
@@ -26,6 +27,8 @@ export interface BackfillWorkerDeps {
   readonly now?: () => Date;
   /** Concurrent reads of one resourceId batch (default 8). */
   readonly readConcurrency?: number;
+  /** Structure-validate source resources, as ingest does (default true). */
+  readonly validateResources?: boolean;
   /** Writes per `WritePipeline.accept` call (default 100). */
   readonly acceptChunkSize?: number;
   /**
@@ -104,6 +107,18 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     return sourcePromise;
   };
 
+  let searchable: Promise<ReadonlySet<string>> | undefined;
+  /** The source's searchable types, read once per worker instance (a failure is retried next time). */
+  const sourceSearchable = (source: SourceReader): Promise<ReadonlySet<string>> => {
+    if (!source.searchableTypes)
+      return Promise.reject(new PermanentSourceError('The source reader cannot list types'));
+    searchable ??= source.searchableTypes().catch((error: unknown) => {
+      searchable = undefined;
+      throw error;
+    });
+    return searchable;
+  };
+
   const ensureNextEnqueued = async (message: WorkMessage): Promise<boolean> => {
     const job = await deps.jobs.get(message.jobId);
     const cursor = job?.streams[message.searchIndex];
@@ -167,21 +182,39 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     let resources: FhirResource[];
     let nextUrl: string | undefined;
     const notFound: string[] = [];
+    const invalid: string[] = [];
+    const checked = (value: unknown, expected?: { resourceType: string; id: string }) => {
+      const check = checkSourceResource(value, {
+        ...(deps.validateResources === undefined ? {} : { validate: deps.validateResources }),
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(expected ? { expected } : {}),
+      });
+      if (!check.ok) invalid.push(check.failedId);
+      return check.ok ? check.resource : undefined;
+    };
     const source = await getSource();
     try {
-      if (message.task === 'search') {
+      const type = message.task === 'search' ? message.pageUrl.slice(0, message.pageUrl.indexOf('?')) : '';
+      if (
+        message.task === 'search' &&
+        message.ifSourceSearchable &&
+        !(await sourceSearchable(source)).has(type)
+      ) {
+        resources = []; // not searchable on the source: the stream completes empty
+      } else if (message.task === 'search') {
         const url = page === 0 ? source.resolveSearchUrl(message.pageUrl) : message.pageUrl;
         const result = await source.searchPage(url);
-        resources = [...result.resources];
+        resources = result.resources.map((resource) => checked(resource)).filter(isResource);
         nextUrl = result.nextUrl;
       } else {
         const read = await mapBounded(message.ids, deps.readConcurrency ?? 8, async (key) => {
           const slash = key.indexOf('/');
-          const resource = await source.read(key.slice(0, slash), key.slice(slash + 1));
+          const expected = { resourceType: key.slice(0, slash), id: key.slice(slash + 1) };
+          const resource = await source.read(expected.resourceType, expected.id);
           if (!resource) notFound.push(key);
-          return resource;
+          return resource === undefined ? undefined : checked(resource, expected);
         });
-        resources = read.filter((resource): resource is FhirResource => resource !== undefined);
+        resources = read.filter(isResource);
       }
     } catch (error) {
       if (error instanceof PermanentSourceError) {
@@ -215,11 +248,11 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       }
     }
     const counts: JobCounts = {
-      read: resources.length,
+      read: resources.length + invalid.length,
       matched: matched.length,
       enqueued,
       skipped,
-      failed: notFound.length,
+      failed: notFound.length + invalid.length,
     };
     const room = Math.max(0, MAX_RECORDED_FAILED_IDS - job.failedIds.length);
     const committed = await deps.jobs.commitPage(jobId, {
@@ -227,7 +260,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       page,
       nextUrl,
       counts,
-      failedIds: notFound.sort().slice(0, room),
+      failedIds: [...notFound, ...invalid].sort().slice(0, room),
     });
     if (!committed) {
       // A concurrent duplicate committed first; its counts stand.
@@ -259,3 +292,5 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     }
   };
 };
+
+const isResource = (value: FhirResource | undefined): value is FhirResource => value !== undefined;

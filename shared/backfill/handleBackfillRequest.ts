@@ -1,3 +1,4 @@
+import { coversEveryType, everythingSearchUrls, withSince } from './everythingSearchUrls.js';
 import { randomUUID } from 'node:crypto';
 import { FHIR_JSON } from '../http/types.js';
 import type { FhirRequest, FhirResponse } from '../http/types.js';
@@ -13,7 +14,7 @@ import {
   toOutcome,
 } from '../fhir/outcomes.js';
 import { isFhirId } from '../fhir/ids.js';
-import { IDS_PER_MESSAGE, JOB_STATUS_SEGMENT } from './constants.js';
+import { DEFAULT_BACKFILL_TYPE_ORDER, IDS_PER_MESSAGE, JOB_STATUS_SEGMENT } from './constants.js';
 import type { JobStore } from './JobStore.js';
 import { jobStatusResource } from './jobStatusResource.js';
 import { parseTriggerParameters, searchUrlType } from './parseTriggerParameters.js';
@@ -39,6 +40,8 @@ export interface BackfillRouteDeps {
   readonly newJobId?: () => string;
   /** resourceIds per work message (default {@link IDS_PER_MESSAGE}). */
   readonly idsPerMessage?: number;
+  /** Type order of a backfill of everything (default {@link DEFAULT_BACKFILL_TYPE_ORDER}). */
+  readonly typeOrder?: readonly string[];
 }
 
 /** The current time from the injected clock (the system clock by default), as an ISO string. */
@@ -112,7 +115,7 @@ const triggerSubscription = async (
   deps: BackfillRouteDeps,
 ): Promise<FhirResponse> => {
   if (!isFhirId(subscriptionId)) throw new OperationOutcomeError(notFound('Unknown subscription'));
-  const input = parseTriggerParameters(request.body);
+  const parsed = parseTriggerParameters(request.body);
   const found = await deps.subscriptions.getSubscription(subscriptionId);
   if (!found) throw new OperationOutcomeError(notFound(`Unknown subscription ${subscriptionId}`));
   if (found.status !== 'active' || !found.active) {
@@ -122,6 +125,14 @@ const triggerSubscription = async (
       ),
     );
   }
+  // Neither searchUrl nor resourceId: everything the subscription covers, supporting types first.
+  const everything = parsed.searchUrls.length === 0 && parsed.resourceIds.length === 0;
+  const searchUrls = everything
+    ? everythingSearchUrls(found.active.criteria, deps.typeOrder ?? DEFAULT_BACKFILL_TYPE_ORDER, parsed.since)
+    : parsed.since === undefined
+      ? parsed.searchUrls
+      : parsed.searchUrls.map((url) => withSince(url, parsed.since as string));
+  const input = { resourceIds: parsed.resourceIds, searchUrls };
   if (deps.compileCriteria) {
     const { resourceTypes } = deps.compileCriteria(found.active.criteria);
     const covered = (type: string) =>
@@ -189,6 +200,9 @@ const triggerSubscription = async (
       searchIndex,
       pageUrl,
       pageNumber: 0,
+      ...(everything && coversEveryType(found.active?.criteria ?? '')
+        ? { ifSourceSearchable: true as const }
+        : {}),
     })),
     ...idBatches.map((ids, index): WorkMessage => ({
       jobId,

@@ -1,9 +1,11 @@
+import { searchUrlType } from './parseTriggerParameters.js';
 import type { BackfillJob, ParametersParameter, ParametersResource } from './types.js';
 
 /**
  * A job's status as a `Parameters` resource: `jobId`, `subscription`, `state`, `createdAt`,
  * `startedAt`, `endedAt`, `reason`, counts (`read`, `matched`, `enqueued`, `skipped`, `failed`),
- * one `stream` part per searchUrl / resourceId batch (its position), and `failedId` (0..*).
+ * one `stream` part per searchUrl (with its resource type) / resourceId batch (its position), and
+ * `failedId` (0..*).
  */
 export const jobStatusResource = (job: BackfillJob): ParametersResource => {
   const parameter: ParametersParameter[] = [
@@ -29,10 +31,16 @@ export const jobStatusResource = (job: BackfillJob): ParametersResource => {
       { name: 'index', valueUnsignedInt: index },
       { name: 'kind', valueCode: stream.kind },
     ];
-    if (stream.searchUrl !== undefined) part.push({ name: 'searchUrl', valueString: stream.searchUrl });
+    if (stream.searchUrl !== undefined) {
+      // The type lets a backfill of everything be followed type by type.
+      part.push({ name: 'resourceType', valueCode: searchUrlType(stream.searchUrl) });
+      part.push({ name: 'searchUrl', valueString: stream.searchUrl });
+    }
     if (stream.idCount !== undefined) part.push({ name: 'idCount', valueUnsignedInt: stream.idCount });
     part.push(
       { name: 'pagesCompleted', valueUnsignedInt: stream.page + 1 },
+      { name: 'read', valueUnsignedInt: stream.read ?? 0 },
+      { name: 'enqueued', valueUnsignedInt: stream.enqueued ?? 0 },
       { name: 'done', valueBoolean: stream.done },
     );
     parameter.push({ name: 'stream', part });

@@ -8,10 +8,17 @@ export interface TriggerInput {
   readonly resourceIds: readonly string[];
   /** `Type?params`, relative to the source FHIR base, in the order given. */
   readonly searchUrls: readonly string[];
+  /** `_since`: only resources updated after this instant. */
+  readonly since?: string;
 }
+
+/** FHIR `instant`: a full date-time with seconds and a zone. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 interface ParametersParameter {
   name?: unknown;
+  valueInstant?: unknown;
+  valueDateTime?: unknown;
   valueUri?: unknown;
   valueString?: unknown;
   valueUrl?: unknown;
@@ -27,7 +34,8 @@ export const searchUrlType = (searchUrl: string): string => searchUrl.slice(0, s
 /**
  * Parses the `Parameters` body of `$trigger-subscription` (HAPI FHIR's input): `resourceId` (0..*,
  * `Type/id` as valueUri, valueString or valueReference) and `searchUrl` (0..*, valueString or
- * valueUri, `Type?params` relative to the source server). Throws an OperationOutcomeError (400, or
+ * valueUri, `Type?params` relative to the source server), and `_since` (0..1, an instant). Neither
+ * resourceId nor searchUrl means "everything the subscription covers" (the caller expands it). Throws an OperationOutcomeError (400, or
  * 413 above the limits) naming the offending parameter, never echoing its value.
  *
  * @example
@@ -49,6 +57,7 @@ export const parseTriggerParameters = (body: unknown): TriggerInput => {
   }
   const resourceIds = new Set<string>();
   const searchUrls: string[] = [];
+  let since: string | undefined;
   parameters.forEach((raw: ParametersParameter, index) => {
     const where = `Parameters.parameter[${index}]`;
     const value = raw?.valueUri ?? raw?.valueString ?? raw?.valueUrl ?? raw?.valueReference?.reference;
@@ -75,17 +84,25 @@ export const parseTriggerParameters = (body: unknown): TriggerInput => {
         );
       }
       searchUrls.push(text);
+    } else if (raw?.name === '_since') {
+      const text = raw.valueInstant ?? raw.valueDateTime ?? raw.valueString;
+      if (
+        since !== undefined ||
+        typeof text !== 'string' ||
+        !INSTANT.test(text) ||
+        Number.isNaN(Date.parse(text))
+      ) {
+        throw new OperationOutcomeError(
+          badRequest('_since must be given once, as an instant (date, time and zone)', `${where}.value`),
+        );
+      }
+      since = text;
     } else {
       throw new OperationOutcomeError(
-        badRequest('Unknown parameter: only resourceId and searchUrl are supported', `${where}.name`),
+        badRequest('Unknown parameter: only resourceId, searchUrl and _since are supported', `${where}.name`),
       );
     }
   });
-  if (resourceIds.size === 0 && searchUrls.length === 0) {
-    throw new OperationOutcomeError(
-      badRequest('At least one resourceId or searchUrl parameter is required', 'Parameters.parameter'),
-    );
-  }
   if (resourceIds.size > MAX_RESOURCE_IDS) {
     throw new OperationOutcomeError(
       payloadTooLarge(`At most ${MAX_RESOURCE_IDS} resourceId parameters per request; use a searchUrl`),
@@ -96,5 +113,5 @@ export const parseTriggerParameters = (body: unknown): TriggerInput => {
       payloadTooLarge(`At most ${MAX_SEARCH_URLS} searchUrl parameters per request`),
     );
   }
-  return { resourceIds: [...resourceIds], searchUrls };
+  return { resourceIds: [...resourceIds], searchUrls, ...(since === undefined ? {} : { since }) };
 };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { WorkMessage } from './types.js';
 import { parseJson } from '../fhir/parseJson.js';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../fhir/ids.js';
@@ -8,20 +8,24 @@ const RESOURCE_KEY = new RegExp(
   `^${RESOURCE_TYPE_PATTERN.source.slice(1, -1)}/${FHIR_ID_PATTERN.source.slice(1, -1)}$`,
 );
 
+const jobId = z.string().check(z.minLength(1), z.maxLength(64));
+const count = z.int().check(z.minimum(0));
+
 const schema = z.union([
   z.object({
-    jobId: z.string().min(1).max(64),
+    jobId,
     task: z.literal('search'),
-    searchIndex: z.number().int().min(0),
-    pageUrl: z.string().min(1),
-    pageNumber: z.number().int().min(0),
+    searchIndex: count,
+    pageUrl: z.string().check(z.minLength(1)),
+    pageNumber: count,
+    ifSourceSearchable: z.optional(z.literal(true)),
   }),
   z.object({
-    jobId: z.string().min(1).max(64),
+    jobId,
     task: z.literal('ids'),
-    searchIndex: z.number().int().min(0),
+    searchIndex: count,
     pageNumber: z.literal(0),
-    ids: z.array(z.string().regex(RESOURCE_KEY)).min(1),
+    ids: z.array(z.string().check(z.regex(RESOURCE_KEY))).check(z.minLength(1)),
   }),
 ]);
 

@@ -32,6 +32,9 @@ export interface StreamCursor {
   readonly nextEnqueued: boolean;
   /** No more pages. */
   readonly done: boolean;
+  /** Resources this stream read and delivery messages it enqueued so far (progress per type). */
+  readonly read?: number;
+  readonly enqueued?: number;
 }
 
 export interface JobCounts {
@@ -71,6 +74,11 @@ export type WorkMessage =
       readonly searchIndex: number;
       readonly pageUrl: string;
       readonly pageNumber: number;
+      /**
+       * Backfill of everything under `[*]`: read the type only when the source's CapabilityStatement
+       * can search it; otherwise the stream completes empty.
+       */
+      readonly ifSourceSearchable?: true;
     }
   | {
       readonly jobId: string;

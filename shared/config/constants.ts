@@ -23,7 +23,12 @@ export const ENV = {
   healthLakeRoleArn: 'HEALTHLAKE_ROLE_ARN',
   /** ExternalId for AssumeRole into the customer role. */
   healthLakeExternalId: 'HEALTHLAKE_EXTERNAL_ID',
-  /** Region of the HealthLake data store (signing region). */
+  /** STS session length of the customer role, seconds (900-3600; role chaining caps it at one hour). */
+  healthLakeSessionDurationSeconds: 'HEALTHLAKE_SESSION_DURATION_SECONDS',
+  /**
+   * Signing region for a data store endpoint whose host names no region (stand-ins); a
+   * `healthlake.{region}.amazonaws.com` endpoint is always signed with its own region.
+   */
   healthLakeRegion: 'HEALTHLAKE_REGION',
   /** Connector id: names STS sessions and derives the auto-managed subscription id. */
   connectorId: 'CONNECTOR_ID',
@@ -45,10 +50,12 @@ export const ENV = {
   sourceFhirRequestsPerSecond: 'SOURCE_FHIR_REQUESTS_PER_SECOND',
   /** SigV4 source auth: signing service (default `healthlake`). */
   sourceFhirSigV4Service: 'SOURCE_FHIR_SIGV4_SERVICE',
-  /** SigV4 source auth: signing region (default the function's AWS_REGION). */
+  /** SigV4 source auth: signing region (required; the stack writes it from the configuration). */
   sourceFhirRegion: 'SOURCE_FHIR_REGION',
   /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
+  /** Comma-separated type order of a backfill of everything (default: supporting types first). */
+  backfillTypeOrder: 'BACKFILL_TYPE_ORDER',
   /** Base URL the ingest API is served at (for Location headers). */
   publicBaseUrl: 'PUBLIC_BASE_URL',
 } as const;
@@ -60,6 +67,18 @@ export const SUBSCRIPTION_EXTENSIONS = {
   deliverLatestVersion: `${HAPI_EXTENSION_PREFIX}subscription-resthook-deliver-latest-version`,
   deliveryRetryCount: `${HAPI_EXTENSION_PREFIX}subscription-delivery-retry-count`,
   stripVersionIds: `${HAPI_EXTENSION_PREFIX}subscription-resthook-strip-version-ids`,
+} as const;
+
+/** Smile CDR channel extensions (seed 001, 003): replication settings and Smile's own wiring. */
+export const SMILE_EXTENSION_PREFIX = 'https://smilecdr.com/fhir/ns/StructureDefinition/';
+export const SMILE_EXTENSIONS = {
+  replicateMode: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-mode`,
+  replicateIdPrefix: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-id-prefix`,
+  replicateIdPrefixSelector: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-id-prefix-selector`,
+  replicateStripIdPrefix: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-id-prefix`,
+  replicateStripReferenceBaseUrl: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-reference-base-url`,
+  deliveryClass: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-delivery-class`,
+  healthLakeSenderModuleId: `${SMILE_EXTENSION_PREFIX}subscription-channel-awshealthlake-sender-module-id`,
 } as const;
 
 /** The largest SQS message body, in bytes (1 MiB). Larger payloads go to S3. */

@@ -15,10 +15,12 @@
  * The contract test fails while a `stack` variable is never written, or the stack writes a variable
  * the function does not declare.
  */
-import { DEFAULT_PAGE_SIZE } from '../backfill/constants.js';
+import { DEFAULT_PAGE_SIZE, DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../backfill/constants.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
-import { DELIVERER_ENV } from '../delivery/constants.js';
-import { INGEST_ENV } from '../ingest/constants.js';
+import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
+import { SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
+import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
+import { RETRY_STRATEGIES } from '../delivery/retryDelay.js';
 import { RECONCILE_DEFAULTS, RECONCILE_ENV } from '../reconcile/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { ENV } from './constants.js';
@@ -228,7 +230,12 @@ export const envEntries = <C extends EnvContract>(
 };
 
 /** Variables consumed by Node.js and Powertools themselves (ConnectorFunction sets them), not by our code. */
-export const PLATFORM_VARIABLES = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
+export const PLATFORM_VARIABLES = [
+  'NODE_OPTIONS',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+];
 
 // --- AWS SDK ------------------------------------------------------------------------------------
 
@@ -297,9 +304,16 @@ export const s3ClientConfig = (
 
 // --- Function contracts -------------------------------------------------------------------------
 
+/** The connector id as every function's `connector` metric dimension (shared/config/powertoolsFromEnv.ts). */
+const metricDimensionConnectorId = optionalVar(
+  ENV.connectorId,
+  'Connector id: the `connector` dimension of every metric the function publishes.',
+);
+
 /** What the write pipeline (ingest and backfill worker) reads. */
 export const WRITE_PIPELINE_ENV = {
   ...AWS_RUNTIME_ENV,
+  connectorId: metricDimensionConnectorId,
   sqsEndpoint: endpointVar('sqs'),
   s3Endpoint: endpointVar('s3'),
   dynamodbEndpoint: endpointVar('dynamodb'),
@@ -374,6 +388,20 @@ export const INGEST_CONTRACT = {
     { min: 1024, max: 10 * 1024 * 1024 },
     'stack',
   ),
+  maxJsonDepth: intVar(
+    INGEST_ENV.maxJsonDepth,
+    'Deepest nesting of JSON objects and arrays in a body; deeper answers 400.',
+    INGEST_DEFAULTS.maxJsonDepth,
+    { min: 8, max: 10_000 },
+    'stack',
+  ),
+  maxClockSkewSeconds: intVar(
+    INGEST_ENV.maxClockSkewSeconds,
+    'Seconds meta.lastUpdated may lie ahead of the connector clock before 422.',
+    INGEST_DEFAULTS.maxClockSkewSeconds,
+    { min: 0, max: 7 * 24 * 3600 },
+    'stack',
+  ),
   publicBaseUrl: optionalVar(ENV.publicBaseUrl, 'Base URL of Location headers (unset = from the request).'),
   adminPrincipalArns: listVar(
     INGEST_ENV.adminPrincipalArns,
@@ -386,12 +414,24 @@ export const INGEST_CONTRACT = {
     { min: 1, max: 10_000 },
     'stack',
   ),
-  connectorId: optionalVar(ENV.connectorId, 'Connector id: derives the deployment-owned Subscription id.'),
+  connectorId: optionalVar(
+    ENV.connectorId,
+    'Connector id: the `connector` metric dimension, and derives the deployment-owned Subscription id.',
+  ),
   autoSubscriptionEnabled: boolVar(
     ENV.autoSubscription,
     'The deployment owns its auto-managed Subscription: the API refuses to change or delete it.',
     false,
     'stack',
+  ),
+  healthLakeEndpoint: optionalVar(
+    ENV.healthLakeEndpoint,
+    'The primary data store: where a Subscription without channel.endpoint delivers (Smile CDR style).',
+  ),
+  backfillTypeOrder: listVar(
+    ENV.backfillTypeOrder,
+    'Type order of a backfill of everything (unset = supporting types first: Organization, Location, Practitioner, PractitionerRole, Patient).',
+    'tuning',
   ),
 } as const;
 
@@ -402,19 +442,33 @@ export const DELIVERER_CONTRACT = {
   s3Endpoint: endpointVar('s3'),
   dynamodbEndpoint: endpointVar('dynamodb'),
   stsEndpoint: endpointVar('sts'),
-  connectorId: requiredVar(ENV.connectorId, 'Connector id: names STS sessions.'),
+  connectorId: requiredVar(
+    ENV.connectorId,
+    'Connector id: names STS sessions; the `connector` metric dimension.',
+  ),
   stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table.'),
   deliveryQueueUrl: requiredVar(ENV.deliveryQueueUrl, 'The delivery queue it consumes (visibility changes).'),
   deliveryDlqUrl: requiredVar(ENV.deliveryDlqUrl, 'Its FIFO dead-letter queue (failures with their cause).'),
   healthLakeEndpoint: optionalVar(ENV.healthLakeEndpoint, 'The primary data store endpoint.'),
-  allowedEndpoints: endpointListVar(
+  // Read raw: the deliverer parses it (parseAllowedEndpoints) and fails closed, dead-lettering with
+  // the cause, rather than refusing to start (shared/delivery/config.ts).
+  allowedEndpoints: optionalVar(
     ENV.allowedEndpoints,
-    'Data store endpoints deliveries may target.',
-    false,
+    'Data store endpoints deliveries may target (with HEALTHLAKE_ENDPOINT); empty or unparsable = none.',
   ),
   healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
   healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
-  healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
+  healthLakeSessionDurationSeconds: intVar(
+    ENV.healthLakeSessionDurationSeconds,
+    'STS session length of the customer role, seconds (role chaining caps it at one hour).',
+    SESSION_DURATION_LIMITS.max,
+    SESSION_DURATION_LIMITS,
+    'stack',
+  ),
+  healthLakeRegion: optionalVar(
+    ENV.healthLakeRegion,
+    'Signing region of endpoints whose host names none (HealthLake hosts sign with their own).',
+  ),
   deliveryRetryCount: intVar(
     ENV.deliveryRetryCount,
     'Default delivery retries before the DLQ.',
@@ -434,19 +488,55 @@ export const DELIVERER_CONTRACT = {
     min: 1,
     max: 10_000,
   }),
-  retryBaseSeconds: intVar(DELIVERER_ENV.retryBaseSeconds, 'First retry delay, seconds.', 2, {
-    min: 0,
-    max: 43_200,
-  }),
-  retryMaxSeconds: intVar(DELIVERER_ENV.retryMaxSeconds, 'Largest retry delay, seconds.', 300, {
-    min: 0,
-    max: 43_200,
-  }),
+  retryBaseSeconds: intVar(
+    DELIVERER_ENV.retryBaseSeconds,
+    'First retry delay, seconds (delivery.retryBaseDelaySeconds).',
+    2,
+    { min: 0, max: 43_200 },
+    'stack',
+  ),
+  retryMaxSeconds: intVar(
+    DELIVERER_ENV.retryMaxSeconds,
+    'Largest retry delay, seconds (delivery.retryMaxDelaySeconds).',
+    300,
+    { min: 0, max: 43_200 },
+    'stack',
+  ),
+  retryStrategy: choiceVar(
+    DELIVERER_ENV.retryStrategy,
+    'Retry timing: exponential (doubling, with jitter) or fixed (delivery.retryStrategy).',
+    RETRY_STRATEGIES,
+    'exponential',
+    'stack',
+  ),
+  accessDeniedBaseSeconds: intVar(
+    DELIVERER_ENV.accessDeniedBaseSeconds,
+    'First retry delay of an access-denied failure, seconds.',
+    ACCESS_DENIED_BACKOFF.baseSeconds,
+    { min: 0, max: 43_200 },
+  ),
+  accessDeniedMaxSeconds: intVar(
+    DELIVERER_ENV.accessDeniedMaxSeconds,
+    'Largest retry delay of an access-denied failure, seconds.',
+    ACCESS_DENIED_BACKOFF.maxSeconds,
+    { min: 0, max: 43_200 },
+  ),
+  settleReserveMs: intVar(
+    DELIVERER_ENV.settleReserveMs,
+    'Time kept free at the end of an invocation for settling its records, ms.',
+    3000,
+    { min: 100, max: 60_000 },
+  ),
+  deferDelaySeconds: intVar(
+    DELIVERER_ENV.deferDelaySeconds,
+    'Visibility delay of records left unstarted at the time limit, seconds.',
+    1,
+    { min: 0, max: 900 },
+  ),
 } as const;
 
 /** The backfill source server (shared/backfill/source/createSourceReaderFromEnv.ts). */
 export const SOURCE_FHIR_ENV = {
-  awsRegion: AWS_RUNTIME_ENV.awsRegion,
   sourceBaseUrl: requiredVar(ENV.sourceFhirBaseUrl, 'Source FHIR server base URL.'),
   sourceAuth: choiceVar(
     ENV.sourceFhirAuth,
@@ -470,14 +560,23 @@ export const SOURCE_FHIR_ENV = {
   ),
   sourceRequestsPerSecond: intVar(
     ENV.sourceFhirRequestsPerSecond,
-    'Most requests per second to the source (0 = unlimited).',
-    0,
+    'Most requests per second to the source, per worker (0 = unlimited).',
+    DEFAULT_SOURCE_REQUESTS_PER_SECOND,
     { min: 0, max: 10_000 },
     'stack',
   ),
   sourceSigV4Service: optionalVar(ENV.sourceFhirSigV4Service, 'SigV4 signing service (default healthlake).'),
-  sourceRegion: optionalVar(ENV.sourceFhirRegion, 'SigV4 signing region (default AWS_REGION).'),
+  sourceRegion: optionalVar(
+    ENV.sourceFhirRegion,
+    "SigV4 signing region (required for sigv4; the stack writes the source's, never the function's own).",
+  ),
 } as const;
+
+/** Rules across the source variables: SigV4 signs with the configured region, never AWS_REGION. */
+export const sourceFhirRules = (values: Partial<EnvValues<typeof SOURCE_FHIR_ENV>>): string[] =>
+  values.sourceAuth === 'sigv4' && !values.sourceRegion
+    ? [`${ENV.sourceFhirRegion} is required for sigv4 source auth`]
+    : [];
 
 /** The backfill worker Lambda (lambdas/backfill-worker). */
 export const BACKFILL_WORKER_CONTRACT = {
@@ -509,9 +608,10 @@ export const RECONCILE_WORKER_CONTRACT = {
     RECONCILE_ENV.queueUrl,
     'The reconcile work queue (the worker enqueues pages).',
   ),
-  connectorId: requiredVar(ENV.connectorId, 'Connector id: names STS sessions.'),
-  healthLakeRoleArn: optionalVar(ENV.healthLakeRoleArn, 'Customer role to assume; unset = same account.'),
-  healthLakeExternalId: optionalVar(ENV.healthLakeExternalId, 'ExternalId of the AssumeRole.'),
+  connectorId: DELIVERER_CONTRACT.connectorId,
+  healthLakeRoleArn: DELIVERER_CONTRACT.healthLakeRoleArn,
+  healthLakeExternalId: DELIVERER_CONTRACT.healthLakeExternalId,
+  healthLakeSessionDurationSeconds: DELIVERER_CONTRACT.healthLakeSessionDurationSeconds,
   healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
   reconcileSourceRequestsPerSecond: intVar(
     RECONCILE_ENV.sourceRequestsPerSecond,
@@ -540,6 +640,7 @@ export const RECONCILE_WORKER_CONTRACT = {
 /** The deploy-time subscription provisioner (lambdas/subscription-provisioner). */
 export const SUBSCRIPTION_PROVISIONER_CONTRACT = {
   ...AWS_RUNTIME_ENV,
+  connectorId: metricDimensionConnectorId,
   dynamodbEndpoint: endpointVar('dynamodb'),
   stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table.'),
 } as const;

@@ -31,12 +31,15 @@ export interface DeliveredVersions {
     version: DeliveredVersion,
     previous?: DeliveredVersion,
   ): Promise<'recorded' | 'superseded'>;
-  /** Forgets what was delivered to the target (reconcile repair, before re-delivering a lower version). */
-  forget(target: DeliveryTarget): Promise<void>;
+}
+
+/** Forgets what was delivered to a target, so a lower version is delivered again (reconcile repair). */
+export interface DeliveredVersionsEraser {
+  forget(target: DeliveryTarget): Promise<unknown>;
 }
 
 /** DeliveredVersions in process memory: tests, benchmarks, local runs without DynamoDB. */
-export class InMemoryDeliveredVersions implements DeliveredVersions {
+export class InMemoryDeliveredVersions implements DeliveredVersions, DeliveredVersionsEraser {
   private readonly versions = new Map<string, DeliveredVersion>();
 
   public async getMany(targets: readonly DeliveryTarget[]): Promise<Map<string, DeliveredVersion>> {
@@ -49,15 +52,25 @@ export class InMemoryDeliveredVersions implements DeliveredVersions {
     return found;
   }
 
+  /**
+   * Forgets one target's record (reconcile), or the records at every endpoint of the resources whose
+   * `Type/id` key matches (`$reset-version`); returns how many.
+   */
+  public async forget(which: DeliveryTarget | ((resourceKey: string) => boolean)): Promise<number> {
+    if (typeof which !== 'function') return this.versions.delete(targetKey(which)) ? 1 : 0;
+    let removed = 0;
+    for (const key of [...this.versions.keys()]) {
+      const resource = key.slice(key.lastIndexOf(' ') + 1);
+      if (which(resource) && this.versions.delete(key)) removed += 1;
+    }
+    return removed;
+  }
+
   public async record(target: DeliveryTarget, version: DeliveredVersion): Promise<'recorded' | 'superseded'> {
     const key = targetKey(target);
     const current = this.versions.get(key);
     if (current && compareVersions(version, current) < 0) return 'superseded';
     this.versions.set(key, version);
     return 'recorded';
-  }
-
-  public async forget(target: DeliveryTarget): Promise<void> {
-    this.versions.delete(targetKey(target));
   }
 }

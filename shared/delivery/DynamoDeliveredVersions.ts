@@ -1,6 +1,5 @@
 import {
   BatchGetCommand,
-  DeleteCommand,
   GetCommand,
   PutCommand,
   type BatchGetCommandOutput,
@@ -118,14 +117,5 @@ export class DynamoDeliveredVersions implements DeliveredVersions {
       expected = Item ? toVersion(Item) : undefined;
     }
     throw new Error(`Could not record the delivered version of ${target.resourceKey} (contention)`);
-  }
-
-  public async forget(target: DeliveryTarget): Promise<void> {
-    await this.documents.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: deliveredKey(target.resourceKey, target.endpoint),
-      }),
-    );
   }
 }

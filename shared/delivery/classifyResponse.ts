@@ -1,3 +1,4 @@
+import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import type { HealthLakeResponse } from '../healthlake/types.js';
 import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
 
@@ -16,15 +17,23 @@ export const isStaleCredentialResponse = (response: HealthLakeResponse): boolean
   response.errorType !== undefined &&
   STALE_CREDENTIAL_ERRORS.has(response.errorType);
 
+/**
+ * True for a 401/403 that is not about stale credentials: HealthLake refuses this caller (IAM policy,
+ * KMS key policy), a configuration fault that every message would hit.
+ */
+export const isAccessDeniedResponse = (response: HealthLakeResponse): boolean =>
+  (response.status === 401 || response.status === 403) && !isStaleCredentialResponse(response);
+
 const causeOf = (response: HealthLakeResponse, attempt: number, now: number): FailureCause => {
   const issue = response.outcome?.issue?.[0];
   return {
-    reason: FailureReason.httpStatus,
+    reason: isAccessDeniedResponse(response) ? FailureReason.accessDenied : FailureReason.httpStatus,
     status: response.status,
     attempt,
     at: new Date(now).toISOString(),
     ...(issue?.code ? { issueCode: issue.code } : {}),
-    ...(issue?.diagnostics ? { diagnostics: issue.diagnostics } : {}),
+    // HealthLake may echo the resource's values in diagnostics: scrubbed before a log or DLQ cause.
+    ...(issue?.diagnostics ? { diagnostics: scrubQuotedValues(issue.diagnostics) } : {}),
     ...(response.errorType ? { errorType: response.errorType } : {}),
     ...(response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds }),
   };
@@ -32,8 +41,9 @@ const causeOf = (response: HealthLakeResponse, attempt: number, now: number): Fa
 
 /**
  * HealthLake's answer as a delivery outcome:
- * 2xx done; DELETE 404/410 done (idempotent); 400 `not-supported` dropped; 408, 429, 5xx and stale
- * credentials transient; every other 4xx terminal.
+ * 2xx done; DELETE 404/410 done (idempotent); 400 `not-supported` dropped; 408, 429, 5xx, stale
+ * credentials and access denied (401/403: a configuration fault, not the message's) transient; every
+ * other 4xx terminal.
  */
 export const classifyResponse = (
   operation: 'upsert' | 'delete',
@@ -53,7 +63,7 @@ export const classifyResponse = (
     return { kind: 'not-supported-dropped', status, healthLakeLatencyMs };
   }
   const cause = causeOf(response, attempt, now);
-  if (status === 408 || status === 429 || status >= 500 || isStaleCredentialResponse(response)) {
+  if (status === 408 || status === 429 || status >= 500 || status === 401 || status === 403) {
     return { kind: 'transient-failure', cause, healthLakeLatencyMs };
   }
   return { kind: 'terminal-failure', cause, healthLakeLatencyMs };

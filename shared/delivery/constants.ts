@@ -12,10 +12,26 @@ export const DELIVERER_ENV = {
   retryBaseSeconds: 'DELIVERY_RETRY_BASE_SECONDS',
   /** Largest retry delay, seconds (default 300). */
   retryMaxSeconds: 'DELIVERY_RETRY_MAX_SECONDS',
+  /** First retry delay of an access-denied failure, seconds (default 60). */
+  accessDeniedBaseSeconds: 'DELIVERY_ACCESS_DENIED_BASE_SECONDS',
+  /** Largest retry delay of an access-denied failure, seconds (default 900). */
+  accessDeniedMaxSeconds: 'DELIVERY_ACCESS_DENIED_MAX_SECONDS',
+  /** Time kept free at the end of an invocation for settling its records, ms (default 3000). */
+  settleReserveMs: 'DELIVERY_SETTLE_RESERVE_MS',
+  /** Visibility delay of records left unstarted at the time limit, seconds (default 1). */
+  deferDelaySeconds: 'DELIVERY_DEFER_DELAY_SECONDS',
+  /** Retry timing: `exponential` (with jitter, default) or `fixed`. */
+  retryStrategy: 'DELIVERY_RETRY_STRATEGY',
 } as const;
 
 /** CloudWatch namespace of the connector's metrics. */
 export const METRICS_NAMESPACE = 'HealthLakeConnector';
+
+/**
+ * Dimension every connector metric carries (a Powertools default dimension, the connector id), so two
+ * connectors in one account and region never mix their metrics; alarms and the dashboard filter on it.
+ */
+export const CONNECTOR_DIMENSION = 'connector';
 
 /** Metric names the deliverer emits (EMF). */
 export const DELIVERY_METRICS = {
@@ -27,7 +43,15 @@ export const DELIVERY_METRICS = {
   deadLettered: 'DeadLettered',
   deliveryLatency: 'DeliveryLatency',
   healthLakeLatency: 'HealthLakeLatency',
+  /** STS refused the customer role or HealthLake answered 401/403 (a configuration fault). */
+  accessDenied: 'AccessDenied',
 } as const;
+
+/**
+ * Backoff of access-denied failures: a wrong role, trust policy, ExternalId or key policy is fixed by
+ * a person, so messages wait minutes, not seconds (1, 2, 4, 8, 15, 15... minutes) before retries run out.
+ */
+export const ACCESS_DENIED_BACKOFF = { baseSeconds: 60, maxSeconds: 900 } as const;
 
 /** Default retry count (subscription-delivery-retry-count) when neither message nor env sets one. */
 export const DEFAULT_DELIVERY_RETRY_COUNT = 4;

@@ -1,4 +1,5 @@
 import type { MessageAttributeValue, SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import { SQS_MAX_MESSAGE_BYTES } from '../config/constants.js';
 import type { FailureCause, MessageSummary } from './types.js';
 
 /**
@@ -33,7 +34,105 @@ export interface DeadLetterCause extends FailureCause {
   readonly subscriptionId?: string;
 }
 
-const MAX_DIAGNOSTICS = 1024;
+/** Byte budgets (UTF-8, as escaped in JSON) of the cause's text fields; they bound the attributes' size. */
+const MAX_DIAGNOSTICS_BYTES = 1024;
+const MAX_FIELD_BYTES = 128;
+
+/** `value` cut at a character boundary so that its JSON string content takes at most `maxBytes`. */
+const clip = (value: string | undefined, maxBytes: number): string | undefined => {
+  if (value === undefined || Buffer.byteLength(JSON.stringify(value)) - 2 <= maxBytes) return value;
+  let bytes = 0;
+  let end = 0;
+  for (const char of value) {
+    bytes += Buffer.byteLength(JSON.stringify(char)) - 2;
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return value.slice(0, end);
+};
+
+/** A number as JSON: finite values only (JSON has no Infinity/NaN). */
+const finite = (value: number | undefined): number | undefined =>
+  value !== undefined && Number.isFinite(value) ? value : undefined;
+
+/** The message attributes recording a dead letter's cause; every field bounded (see MAX_DEAD_LETTER_ATTRIBUTE_BYTES). */
+export const deadLetterAttributes = (
+  kind: DeadLetterKind,
+  cause: FailureCause,
+  summary: MessageSummary,
+): Record<string, MessageAttributeValue> => {
+  const full: DeadLetterCause = {
+    kind,
+    reason: clip(cause.reason, MAX_FIELD_BYTES) as FailureCause['reason'],
+    status: finite(cause.status),
+    issueCode: clip(cause.issueCode, MAX_FIELD_BYTES),
+    // Undefined fields are left out by JSON.stringify below.
+    diagnostics: clip(cause.diagnostics, MAX_DIAGNOSTICS_BYTES),
+    errorType: clip(cause.errorType, MAX_FIELD_BYTES),
+    attempt: finite(cause.attempt) ?? 0,
+    at: clip(cause.at, MAX_FIELD_BYTES) ?? '',
+    retryAfterSeconds: finite(cause.retryAfterSeconds),
+    messageId: clip(summary.messageId, MAX_FIELD_BYTES) ?? '',
+    resourceType: clip(summary.resourceType, MAX_FIELD_BYTES),
+    id: clip(summary.id, MAX_FIELD_BYTES),
+    versionId: clip(summary.versionId, MAX_FIELD_BYTES),
+    operation: clip(summary.operation, MAX_FIELD_BYTES),
+    subscriptionId: clip(summary.subscriptionId, MAX_FIELD_BYTES),
+  };
+  return {
+    [DEAD_LETTER_CAUSE_ATTRIBUTE]: { DataType: 'String', StringValue: JSON.stringify(full) },
+    [DEAD_LETTER_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: kind },
+  };
+};
+
+/** Size of message attributes as SQS counts it against the message limit: name, type and value of each. */
+export const messageAttributesBytes = (attributes: Record<string, MessageAttributeValue>): number =>
+  Object.entries(attributes).reduce(
+    (sum, [name, value]) =>
+      sum +
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.DataType ?? '') +
+      Buffer.byteLength(value.StringValue ?? '') +
+      (value.BinaryValue?.byteLength ?? 0),
+    0,
+  );
+
+/** The largest cause attributes `deadLetterAttributes` can build: every field at its budget. */
+export const MAX_DEAD_LETTER_ATTRIBUTE_BYTES = ((): number => {
+  const text = (bytes: number) => 'x'.repeat(bytes);
+  const longestNumber = -Number.MAX_VALUE; // "-1.7976931348623157e+308": the longest JSON number
+  const longestKind = Object.values(DeadLetterKind).reduce((a, b) => (a.length >= b.length ? a : b));
+  const field = text(MAX_FIELD_BYTES);
+  return messageAttributesBytes(
+    deadLetterAttributes(
+      longestKind,
+      {
+        reason: field as FailureCause['reason'],
+        status: longestNumber,
+        issueCode: field,
+        diagnostics: text(MAX_DIAGNOSTICS_BYTES),
+        errorType: field,
+        attempt: longestNumber,
+        at: field,
+        retryAfterSeconds: longestNumber,
+      },
+      {
+        messageId: field,
+        resourceType: field,
+        id: field,
+        versionId: field,
+        operation: field as MessageSummary['operation'],
+        subscriptionId: field,
+      },
+    ),
+  );
+})();
+
+/**
+ * The largest delivery message body sent inline: SQS's 1 MiB limit counts body and attributes, and a
+ * message dead-lettered with its cause keeps its body, so the body leaves room for the cause.
+ */
+export const MAX_INLINE_MESSAGE_BYTES = SQS_MAX_MESSAGE_BYTES - MAX_DEAD_LETTER_ATTRIBUTE_BYTES;
 
 /** The SendMessage input that dead-letters `body` with its cause, keeping its FIFO group. */
 export const deadLetterInput = (options: {
@@ -44,27 +143,12 @@ export const deadLetterInput = (options: {
   readonly cause: FailureCause;
   readonly summary: MessageSummary;
 }): SendMessageCommandInput => {
-  const { cause, summary } = options;
-  const full: DeadLetterCause = {
-    kind: options.kind,
-    ...cause,
-    // Undefined fields are left out by JSON.stringify below.
-    diagnostics: cause.diagnostics?.slice(0, MAX_DIAGNOSTICS),
-    messageId: summary.messageId,
-    resourceType: summary.resourceType,
-    id: summary.id,
-    versionId: summary.versionId,
-    operation: summary.operation,
-    subscriptionId: summary.subscriptionId,
-  };
+  const { summary } = options;
   const fifo = options.queueUrl.endsWith('.fifo');
   return {
     QueueUrl: options.queueUrl,
     MessageBody: options.body,
-    MessageAttributes: {
-      [DEAD_LETTER_CAUSE_ATTRIBUTE]: { DataType: 'String', StringValue: JSON.stringify(full) },
-      [DEAD_LETTER_KIND_ATTRIBUTE]: { DataType: 'String', StringValue: options.kind },
-    },
+    MessageAttributes: deadLetterAttributes(options.kind, options.cause, summary),
     // The SQS message id is unique per message: a retried send within 5 minutes is deduplicated.
     ...(fifo ? { MessageGroupId: options.groupId, MessageDeduplicationId: `dlq-${summary.messageId}` } : {}),
   };

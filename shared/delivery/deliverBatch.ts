@@ -16,8 +16,11 @@ import {
   type DeliveryTarget,
 } from './DeliveredVersions.js';
 import { deliverMessage, type DeliverMessageDeps } from './deliverMessage.js';
+import { ACCESS_DENIED_BACKOFF } from './constants.js';
+import { healthLakeIdOf } from './replicationTarget.js';
 import { DeliveryError, RecordFailedError } from './errors.js';
 import { retryDelaySeconds, type BackoffOptions } from './retryDelay.js';
+import { createTimeBudget, type TimeBudget, type TimeLimitOptions } from './timeBudget.js';
 import {
   Disposition,
   failureCause,
@@ -37,8 +40,17 @@ export interface BatchDeliveryConfig {
   /** Attempts before a transiently failing message is dead-lettered (the queue's redrive limit); a subscription may lower it. */
   readonly defaultMaxAttempts: number;
   readonly backoff?: BackoffOptions;
-  /** Endpoints a message may target; empty = any (ingest checks the allow-list too). */
-  readonly allowedEndpoints?: ReadonlySet<string>;
+  /** Backoff of access-denied failures (a configuration fault): long, so an operator can fix it in time. */
+  readonly accessDeniedBackoff?: BackoffOptions;
+  /**
+   * Endpoints (normalised by `parseAllowedEndpoints`) a message may target. Fails closed: an empty
+   * set allows none. Ingest checks the same list when a Subscription is created.
+   */
+  readonly allowedEndpoints: ReadonlySet<string>;
+  /** Why the allow-list is empty or unparsable, when it is (logged at start-up, put in each cause). */
+  readonly allowListProblem?: string;
+  /** Keeps each invocation within its time limit (with the invocation's remaining time). */
+  readonly timeLimit?: TimeLimitOptions;
 }
 
 /** Everything a batch needs, narrowed to what it calls; built once per Lambda instance. */
@@ -70,6 +82,8 @@ interface Parsed {
   readonly target?: DeliveryTarget;
   /** `targetKey(target)`: the key of its delivered version in the batch state. */
   readonly deliveredKey?: string;
+  /** The source resource's key in the version ledger (written by ingest, before any id rewriting). */
+  readonly ledgerKey?: string;
   readonly invalid?: InvalidDeliveryMessageError;
   readonly attempt: number;
   readonly summary: MessageSummary;
@@ -103,12 +117,22 @@ const describe = (error: unknown): string => {
  * for the same backoff). Terminal failures and invalid messages go to the DLQ with their cause and count
  * as done, so they never block their group; so does a message whose retries are used up.
  *
+ * With `config.timeLimit` and the invocation's `remainingMs`, a record starts only while there is time
+ * for its request; the records left are reported failed with a short delay (or dead-lettered with the
+ * cause on their last receive), so a slow data store never lets Lambda kill the invocation unreported.
+ *
  * @example
- * const batch = startBatchDelivery(event.Records, deps);
+ * const batch = startBatchDelivery(event.Records, deps, () => context.getRemainingTimeInMillis());
  * return processPartialResponse(event, (record) => batch.settle(record), new SqsFifoPartialProcessorAsync(),
  *   { skipGroupOnError: true });
  */
-export const startBatchDelivery = (records: readonly SQSRecord[], deps: BatchDeliveryDeps): BatchDelivery => {
+export const startBatchDelivery = (
+  records: readonly SQSRecord[],
+  deps: BatchDeliveryDeps,
+  remainingMs?: () => number,
+): BatchDelivery => {
+  const budget =
+    remainingMs && deps.config.timeLimit ? createTimeBudget(remainingMs, deps.config.timeLimit) : undefined;
   const results = new Map<string, Promise<RecordSettlement | typeof SKIPPED>>();
   const parsed = records.map(parseRecord);
   const state = prefetch(parsed, deps);
@@ -122,7 +146,7 @@ export const startBatchDelivery = (records: readonly SQSRecord[], deps: BatchDel
     else groups.set(group, [item]);
   }
   for (const [groupId, members] of groups) {
-    const chain = runGroup(groupId, members, state, deps);
+    const chain = runGroup(groupId, members, state, deps, budget);
     members.forEach((member, index) => results.set(member.record.messageId, chain[index]!));
   }
   const done = Promise.all(records.map((record) => results.get(record.messageId)!)).then((all) =>
@@ -144,18 +168,29 @@ export const startBatchDelivery = (records: readonly SQSRecord[], deps: BatchDel
   };
 };
 
+const healthLakeIdOrSource = (message: DeliveryMessage): string => {
+  try {
+    return healthLakeIdOf(message);
+  } catch {
+    return message.id;
+  }
+};
+
 const parseRecord = (record: SQSRecord): Parsed => {
   const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
   try {
     const message = parseDeliveryMessage(record.body);
     const target = {
-      resourceKey: resourceKey(message.resourceType, message.id),
+      // Keyed by the id HealthLake holds (Smile replication may rewrite it); an id that cannot be
+      // rewritten keeps the source id here and is dead-lettered by deliverMessage with its cause.
+      resourceKey: resourceKey(message.resourceType, healthLakeIdOrSource(message)),
       endpoint: message.subscription.endpoint,
     };
     return {
       record,
       message,
       target,
+      ledgerKey: resourceKey(message.resourceType, message.id),
       deliveredKey: targetKey(target),
       attempt,
       summary: summarize(record, message),
@@ -176,9 +211,9 @@ interface BatchState {
 const prefetch = async (parsed: readonly Parsed[], deps: BatchDeliveryDeps): Promise<BatchState> => {
   const keys = new Set<string>();
   const targets = new Map<string, DeliveryTarget>();
-  for (const { target, deliveredKey } of parsed) {
-    if (!target || deliveredKey === undefined) continue;
-    keys.add(target.resourceKey);
+  for (const { target, deliveredKey, ledgerKey } of parsed) {
+    if (!target || deliveredKey === undefined || ledgerKey === undefined) continue;
+    keys.add(ledgerKey);
     targets.set(deliveredKey, target);
   }
   if (keys.size === 0) return { latest: new Map(), delivered: new Map() };
@@ -195,6 +230,7 @@ const runGroup = (
   members: readonly Parsed[],
   statePromise: Promise<BatchState>,
   deps: BatchDeliveryDeps,
+  budget: TimeBudget | undefined,
 ): Promise<RecordSettlement | typeof SKIPPED>[] => {
   const settled: Promise<RecordSettlement | typeof SKIPPED>[] = [];
   let previous: Promise<RecordSettlement | typeof SKIPPED | undefined> = Promise.resolve(undefined);
@@ -213,7 +249,7 @@ const runGroup = (
         );
         return SKIPPED;
       }
-      const result = await settleRecord(groupId, member, statePromise, deps);
+      const result = await settleRecord(groupId, member, statePromise, deps, budget);
       deps.telemetry.settled(result);
       return result;
     });
@@ -255,6 +291,7 @@ const settleRecord = async (
   item: Parsed,
   statePromise: Promise<BatchState>,
   deps: BatchDeliveryDeps,
+  budget: TimeBudget | undefined,
 ): Promise<RecordSettlement> => {
   const { message, target, deliveredKey, attempt, summary } = item;
   if (!message || !target || deliveredKey === undefined) {
@@ -269,9 +306,10 @@ const settleRecord = async (
       deps,
     );
   }
-  const allowed = deps.config.allowedEndpoints;
-  if (allowed && allowed.size > 0 && !allowed.has(target.endpoint)) {
-    const cause = failureCause(FailureReason.endpointNotAllowed, attempt, deps.now());
+  if (!deps.config.allowedEndpoints.has(target.endpoint)) {
+    const cause = failureCause(FailureReason.endpointNotAllowed, attempt, deps.now(), {
+      ...(deps.config.allowListProblem ? { diagnostics: deps.config.allowListProblem } : {}),
+    });
     return deadLetter(groupId, item, { kind: 'terminal-failure', cause }, DeadLetterKind.terminal, deps);
   }
 
@@ -285,11 +323,20 @@ const settleRecord = async (
     });
     return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
   }
+  if (budget && !budget.canStart()) {
+    const cause = failureCause(FailureReason.timeLimit, attempt, deps.now());
+    return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps, budget.deferDelaySeconds);
+  }
   const previous = state.delivered.get(deliveredKey);
   try {
     outcome = await deliverMessage(
       message,
-      { attempt, latest: state.latest.get(target.resourceKey), delivered: previous },
+      {
+        attempt,
+        latest: item.ledgerKey ? state.latest.get(item.ledgerKey) : undefined,
+        delivered: previous,
+        ...(budget ? { requestTimeoutMs: budget.requestTimeoutMs() } : {}),
+      },
       deps,
     );
   } catch (error) {
@@ -338,6 +385,8 @@ const retryOrGiveUp = async (
   item: Parsed,
   outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' }>,
   deps: BatchDeliveryDeps,
+  /** Instead of the backoff (a record that was not tried). */
+  delaySeconds?: number,
 ): Promise<RecordSettlement> => {
   // A subscription may ask for fewer attempts than the queue's redrive limit, never more: past that
   // limit SQS would redrive the message itself, without its cause.
@@ -348,12 +397,12 @@ const retryOrGiveUp = async (
   if (item.attempt >= maxAttempts) {
     return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
   }
-  const delay = retryDelaySeconds(
-    item.attempt,
-    deps.config.backoff,
-    outcome.cause.retryAfterSeconds,
-    deps.random,
-  );
+  const backoff =
+    outcome.cause.reason === FailureReason.accessDenied
+      ? (deps.config.accessDeniedBackoff ?? ACCESS_DENIED_BACKOFF)
+      : deps.config.backoff;
+  const delay =
+    delaySeconds ?? retryDelaySeconds(item.attempt, backoff, outcome.cause.retryAfterSeconds, deps.random);
   // On failure the retry still happens, after the queue's own visibility timeout.
   await setVisibility([item], delay, deps, 'Could not set the retry delay of a failed record', {
     messageId: item.record.messageId,

@@ -9,6 +9,8 @@ import { classifyResponse, isStaleCredentialResponse } from './classifyResponse.
 import type { DeliveredVersion } from './DeliveredVersions.js';
 import { PayloadError } from './errors.js';
 import { loadPayload } from './loadPayload.js';
+import { ReplicationError } from '../replication/errors.js';
+import { healthLakeIdOf, ledgerTargetKey, toHealthLakeResource } from './replicationTarget.js';
 import { stripVersionIds } from './stripVersionIds.js';
 import { failureCause, FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
 
@@ -20,6 +22,8 @@ export interface DeliveryContext {
   readonly latest?: LedgerEntry;
   /** The version last delivered to the message's endpoint, if any. */
   readonly delivered?: DeliveredVersion;
+  /** The longest the HealthLake request may take (the invocation's time left), ms. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** The clients `deliverMessage` uses, narrowed to what it calls. */
@@ -50,9 +54,9 @@ const failure = (
 const supersededByLedger = (message: DeliveryMessage, latest: LedgerEntry): boolean => {
   if (compareVersions(message, latest) >= 0) return false;
   if (latest.endpoints === undefined) return true;
-  const endpoint = message.subscription.endpoint;
-  const normalized = normalizeEndpoint(endpoint) ?? endpoint;
-  return latest.endpoints.some((entry) => (normalizeEndpoint(entry) ?? entry) === normalized);
+  // Entries are target keys: a normalised endpoint, with replication settings when ids are rewritten.
+  const key = ledgerTargetKey(message);
+  return latest.endpoints.some((entry) => (normalizeEndpoint(entry) ?? entry) === key);
 };
 
 /**
@@ -89,9 +93,15 @@ export const deliverMessage = async (
           diagnostics: 'payload resourceType/id do not match the message',
         });
       }
+      resource = toHealthLakeResource(message, resource);
       if (message.subscription.stripVersionIds) resource = stripVersionIds(resource);
       body = JSON.stringify(resource);
     } catch (error) {
+      if (error instanceof ReplicationError) {
+        return failure('terminal-failure', FailureReason.replication, attempt, deps.now(), {
+          diagnostics: error.message,
+        });
+      }
       if (error instanceof PayloadError) {
         const kind = error.reason === 'payload-unavailable' ? 'transient-failure' : 'terminal-failure';
         return failure(kind, error.reason, attempt, deps.now(), { diagnostics: error.message });
@@ -102,11 +112,22 @@ export const deliverMessage = async (
 
   const endpoint = message.subscription.endpoint;
   const client = deps.healthLake(endpoint);
+  let id: string;
+  try {
+    id = healthLakeIdOf(message);
+  } catch (error) {
+    if (!(error instanceof ReplicationError)) throw error;
+    return failure('terminal-failure', FailureReason.replication, attempt, deps.now(), {
+      diagnostics: error.message,
+    });
+  }
+  const options =
+    context.requestTimeoutMs === undefined ? undefined : { timeoutMs: context.requestTimeoutMs };
   try {
     const response =
       body === undefined
-        ? await client.delete(message.resourceType, message.id)
-        : await client.put(message.resourceType, message.id, body);
+        ? await client.delete(message.resourceType, id, options)
+        : await client.put(message.resourceType, id, body, options);
     if (isStaleCredentialResponse(response)) deps.credentialsRejected?.(endpoint);
     return classifyResponse(message.operation, response, attempt, deps.now());
   } catch (error) {
@@ -114,9 +135,8 @@ export const deliverMessage = async (
       return failure('transient-failure', error.reason, attempt, deps.now(), { diagnostics: error.message });
     }
     if (error instanceof CredentialsError) {
-      return failure('transient-failure', FailureReason.credentials, attempt, deps.now(), {
-        diagnostics: error.message,
-      });
+      const reason = error.accessDenied ? FailureReason.accessDenied : FailureReason.credentials;
+      return failure('transient-failure', reason, attempt, deps.now(), { diagnostics: error.message });
     }
     throw error;
   }

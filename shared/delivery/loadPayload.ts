@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeliveryPayload } from '../messages/deliveryMessage.js';
 import { PayloadError } from './errors.js';
 
@@ -15,12 +15,14 @@ export const loadPayload = async (
   if (!s3) throw new PayloadError('payload-unavailable', 'No S3 client configured for S3 payloads');
   let bytes: Uint8Array;
   try {
+    // Loaded on first use, like the deliverer's S3 client (see lazyS3Client).
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const object = await s3.send(new GetObjectCommand({ Bucket: payload.bucket, Key: payload.key }));
     if (!object.Body) throw new PayloadError('payload-missing', 'S3 payload object has no body');
     bytes = await object.Body.transformToByteArray();
   } catch (error) {
     if (error instanceof PayloadError) throw error;
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
+    if ((error as { name?: string }).name === 'NoSuchKey') {
       throw new PayloadError('payload-missing', 'S3 payload object does not exist', { cause: error });
     }
     throw new PayloadError('payload-unavailable', 'S3 payload object could not be read', { cause: error });

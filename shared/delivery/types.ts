@@ -25,12 +25,21 @@ export const FailureReason = {
   timeout: 'timeout',
   connection: 'connection',
   credentials: 'credentials',
+  /**
+   * STS refused the AssumeRole, or HealthLake answered 401/403: the customer role, its trust policy or
+   * the ExternalId is wrong for every message. Retried with a long backoff, alarmed.
+   */
+  accessDenied: 'access-denied',
   invalidMessage: 'invalid-message',
   endpointNotAllowed: 'endpoint-not-allowed',
   payloadMissing: 'payload-missing',
   payloadCorrupt: 'payload-corrupt',
   payloadUnavailable: 'payload-unavailable',
   stateUnavailable: 'state-unavailable',
+  /** Not started: too little of the invocation's time was left (reported failed with a short delay). */
+  timeLimit: 'time-limit',
+  /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
+  replication: 'replication',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];

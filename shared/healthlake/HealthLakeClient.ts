@@ -2,17 +2,21 @@ import http from 'node:http';
 import https from 'node:https';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { CredentialProvider } from './CredentialCache.js';
-import { HealthLakeTransientError } from './errors.js';
+import type { CredentialProvider } from './credentials.js';
+import { CredentialsError, HealthLakeTransientError } from './errors.js';
 import { NodeSha256 } from './NodeSha256.js';
-import type { HealthLakeApi, HealthLakeResponse } from './types.js';
+import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 
 export interface HealthLakeClientOptions {
   /** Data store base URL, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/` (trailing `/`). */
   readonly endpoint: string;
-  /** Signing region. @default the region in the endpoint's host name */
+  /**
+   * Signing region of an endpoint whose host names none (a stand-in, loopback). A HealthLake host
+   * (`healthlake.{region}.amazonaws.com`) is always signed with its own region, so data stores in
+   * several regions each get theirs.
+   */
   readonly region?: string;
-  /** Where signing credentials come from (see CredentialCache); called once per request. */
+  /** Where signing credentials come from (see credentials.ts); called once per request. */
   readonly credentials: CredentialProvider;
   /** Abort when no connection is established within this time. @default 10_000 */
   readonly connectTimeoutMs?: number;
@@ -59,7 +63,7 @@ export class HealthLakeClient implements HealthLakeApi {
     this.agent =
       options.agent ??
       new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: options.maxSockets ?? 50 });
-    const region = options.region ?? regionOfEndpoint(options.endpoint);
+    const region = regionOfEndpoint(options.endpoint) ?? options.region;
     if (!region) throw new Error(`No signing region given and none in the endpoint host ${base.host}`);
     this.signer = new SignatureV4({
       service: 'healthlake',
@@ -75,12 +79,17 @@ export class HealthLakeClient implements HealthLakeApi {
     this.port = base.port ? Number(base.port) : undefined;
   }
 
-  public put(resourceType: string, id: string, body: string): Promise<HealthLakeResponse> {
-    return this.send('PUT', resourceType, id, body);
+  public put(
+    resourceType: string,
+    id: string,
+    body: string,
+    options?: RequestOptions,
+  ): Promise<HealthLakeResponse> {
+    return this.send('PUT', resourceType, id, body, options?.timeoutMs);
   }
 
-  public delete(resourceType: string, id: string): Promise<HealthLakeResponse> {
-    return this.send('DELETE', resourceType, id, undefined);
+  public delete(resourceType: string, id: string, options?: RequestOptions): Promise<HealthLakeResponse> {
+    return this.send('DELETE', resourceType, id, undefined, options?.timeoutMs);
   }
 
   /** Closes the keep-alive sockets. */
@@ -93,6 +102,7 @@ export class HealthLakeClient implements HealthLakeApi {
     resourceType: string,
     id: string,
     body: string | undefined,
+    timeoutMs: number | undefined,
   ): Promise<HealthLakeResponse> {
     // Type and id were validated against the FHIR patterns, so they need no escaping.
     const path = `${this.basePath}${resourceType}/${id}`;
@@ -101,16 +111,22 @@ export class HealthLakeClient implements HealthLakeApi {
       headers['content-type'] = 'application/fhir+json';
       headers['content-length'] = String(Buffer.byteLength(body));
     }
-    const signed = await this.signer.sign({
-      method,
-      protocol: this.protocol,
-      hostname: this.hostname,
-      port: this.port,
-      path,
-      query: {},
-      headers,
-      body,
-    });
+    let signed;
+    try {
+      signed = await this.signer.sign({
+        method,
+        protocol: this.protocol,
+        hostname: this.hostname,
+        port: this.port,
+        path,
+        query: {},
+        headers,
+        body,
+      });
+    } catch (error) {
+      // Signing fails only when the credentials cannot be had (STS refused or unreachable).
+      throw new CredentialsError(`${method} ${resourceType}: no credentials to sign with`, { cause: error });
+    }
     const started = performance.now();
     return new Promise<HealthLakeResponse>((resolve, reject) => {
       const request = this.transport.request({
@@ -122,8 +138,23 @@ export class HealthLakeClient implements HealthLakeApi {
         agent: this.agent,
       });
       let connectTimer: NodeJS.Timeout | undefined;
-      const fail = (error: HealthLakeTransientError) => {
+      // The whole request, however slowly the answer trickles in, ends within the invocation's time.
+      const deadlineTimer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(
+              () =>
+                fail(
+                  new HealthLakeTransientError('timeout', `${method} ${resourceType}: time limit reached`),
+                ),
+              timeoutMs,
+            );
+      const clearTimers = () => {
         if (connectTimer) clearTimeout(connectTimer);
+        if (deadlineTimer) clearTimeout(deadlineTimer);
+      };
+      const fail = (error: HealthLakeTransientError) => {
+        clearTimers();
         request.destroy();
         reject(error);
       };
@@ -142,7 +173,7 @@ export class HealthLakeClient implements HealthLakeApi {
         fail(new HealthLakeTransientError('timeout', `${method} ${resourceType}: no answer in time`)),
       );
       request.on('error', (error) => {
-        if (connectTimer) clearTimeout(connectTimer);
+        clearTimers();
         reject(
           error instanceof HealthLakeTransientError
             ? error
@@ -155,7 +186,10 @@ export class HealthLakeClient implements HealthLakeApi {
         const status = response.statusCode ?? 0;
         if (status < 400) {
           response.resume();
-          response.on('end', () => resolve({ status, latencyMs: performance.now() - started }));
+          response.on('end', () => {
+            clearTimers();
+            resolve({ status, latencyMs: performance.now() - started });
+          });
           return;
         }
         const chunks: Buffer[] = [];
@@ -164,9 +198,10 @@ export class HealthLakeClient implements HealthLakeApi {
           size += chunk.length;
           if (size <= MAX_ERROR_BODY_BYTES) chunks.push(chunk);
         });
-        response.on('end', () =>
-          resolve(errorResponse(status, response.headers, chunks, performance.now() - started)),
-        );
+        response.on('end', () => {
+          clearTimers();
+          resolve(errorResponse(status, response.headers, chunks, performance.now() - started));
+        });
       });
       request.end(body);
     });

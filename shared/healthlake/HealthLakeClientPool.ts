@@ -1,4 +1,4 @@
-import type { CredentialProvider } from './CredentialCache.js';
+import type { CredentialProvider } from './credentials.js';
 import { HealthLakeClient, type HealthLakeClientOptions } from './HealthLakeClient.js';
 
 /**

@@ -1,12 +1,12 @@
 import { SourceFhirClient } from '../backfill/source/SourceFhirClient.js';
 import { sigV4Auth } from '../backfill/source/sigV4Auth.js';
-import type { CredentialProvider } from './CredentialCache.js';
+import type { CredentialProvider } from './credentials.js';
 import { regionOfEndpoint } from './HealthLakeClient.js';
 
 export interface HealthLakeReaderOptions {
   /** Data store base URL (`https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`). */
   readonly endpoint: string;
-  /** Signing credentials: the customer role's, from CredentialCache.providerFor. */
+  /** Signing credentials: the customer role's (`roleCredentials(...).provider`) or the function's own. */
   readonly credentials: CredentialProvider;
   /** @default the region in the endpoint's host name */
   readonly region?: string;
@@ -21,7 +21,7 @@ export interface HealthLakeReaderOptions {
  * with the source client's rate limit, retries on 429/5xx and same-origin checks on next links.
  *
  * @example
- * const reader = createHealthLakeReader({ endpoint, credentials: cache.providerFor(role), requestsPerSecond: 25 });
+ * const reader = createHealthLakeReader({ endpoint, credentials: roleCredentials({ role, connectorId }).provider, requestsPerSecond: 25 });
  * const page = await reader.searchPage(reader.resolveSearchUrl('Patient?_elements=id,meta'));
  */
 export const createHealthLakeReader = (options: HealthLakeReaderOptions): SourceFhirClient => {

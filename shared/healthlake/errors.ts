@@ -28,10 +28,29 @@ export class HealthLakeTransientError extends HealthLakeError {
   }
 }
 
-/** Credentials could not be obtained (STS failed or returned nothing usable). Transient for delivery. */
+/** Error names with which STS and HealthLake refuse a caller (trust policy, ExternalId, IAM policy). */
+const ACCESS_DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException']);
+
+/** True when `error` (or an error in its cause chain) is an AWS "access denied" refusal. */
+export const isAccessDenied = (error: unknown): boolean => {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    const status = (current as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (ACCESS_DENIED_NAMES.has(current.name) || status === 403) return true;
+    current = current.cause;
+  }
+  return false;
+};
+
+/**
+ * Credentials could not be obtained (STS failed or returned nothing usable). Transient for delivery;
+ * `accessDenied` when STS refused the AssumeRole (a configuration fault: trust policy or ExternalId).
+ */
 export class CredentialsError extends HealthLakeError {
+  public readonly accessDenied: boolean;
+
   public constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CredentialsError';
+    this.accessDenied = isAccessDenied(options?.cause);
   }
 }

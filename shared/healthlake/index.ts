@@ -1,12 +1,22 @@
 export {
-  CredentialCache,
-  fromProcessEnv,
+  assumeRoleSource,
+  cachedCredentials,
+  ownCredentials,
+  roleCredentials,
+  SESSION_DURATION_LIMITS,
   sessionNameFor,
-  type CredentialCacheOptions,
   type CredentialProvider,
+  type HealthLakeCredentials,
+  type RoleCredentialsOptions,
   type RoleTarget,
-} from './CredentialCache.js';
-export { CredentialsError, HealthLakeError, HealthLakeTransientError, TransientReason } from './errors.js';
+} from './credentials.js';
+export {
+  CredentialsError,
+  HealthLakeError,
+  HealthLakeTransientError,
+  isAccessDenied,
+  TransientReason,
+} from './errors.js';
 export { HealthLakeClientPool } from './HealthLakeClientPool.js';
 export { HealthLakeClient, regionOfEndpoint, type HealthLakeClientOptions } from './HealthLakeClient.js';
 export { NodeSha256 } from './NodeSha256.js';

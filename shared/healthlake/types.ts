@@ -13,10 +13,16 @@ export interface HealthLakeResponse {
   readonly latencyMs: number;
 }
 
+/** Per-request settings. */
+export interface RequestOptions {
+  /** Abort (as a `timeout`) when the whole request takes longer, ms: the invocation's time left. */
+  readonly timeoutMs?: number;
+}
+
 /** The two data-plane calls the deliverer makes; a fake implements this in tests. */
 export interface HealthLakeApi {
   /** `PUT {endpoint}{type}/{id}` with the resource JSON (update-as-create). */
-  put(resourceType: string, id: string, body: string): Promise<HealthLakeResponse>;
+  put(resourceType: string, id: string, body: string, options?: RequestOptions): Promise<HealthLakeResponse>;
   /** `DELETE {endpoint}{type}/{id}`. */
-  delete(resourceType: string, id: string): Promise<HealthLakeResponse>;
+  delete(resourceType: string, id: string, options?: RequestOptions): Promise<HealthLakeResponse>;
 }

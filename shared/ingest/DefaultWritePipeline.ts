@@ -1,3 +1,5 @@
+import { isReplicating } from '../replication/replicateId.js';
+import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 import type { FhirResource } from '../criteria/types.js';
 import { resourceKey } from '../fhir/ids.js';
 import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
@@ -26,13 +28,16 @@ interface Recorded {
   readonly resource?: FhirResource;
   /** The delivery targets of the recorded version (one per endpoint); ignored when stale. */
   readonly targets: readonly ActiveSubscription[];
+  /** The source's versionId is already recorded with different content: refuse, never drop. */
+  readonly conflict?: boolean;
 }
 
 /**
  * The write path shared by ingest and backfill: match subscriptions, record the version with the
  * endpoints it goes to (source-versioned writes keep `meta.versionId`/`lastUpdated`, others get the
  * next connector version and `lastUpdated` = now), and enqueue one message per (endpoint, version),
- * none for a stale write. Matching comes first so the ledger entry can say where the version is
+ * none for a stale write nor for a conflict (a source versionId already recorded with other content).
+ * Matching comes first so the ledger entry can say where the version is
  * going: the deliverer skips an older version as superseded only for those endpoints.
  * Resolves only when everything is recorded and enqueued; any failure rejects, and retrying the same
  * writes is safe (a retry is `current` and re-sends the same deduplicated messages).
@@ -55,13 +60,13 @@ export class DefaultWritePipeline implements WritePipeline {
     const messages: DeliveryMessage[] = [];
     const results: WriteResult[] = [];
     for (const recordedWrite of recorded) {
-      const { write, result, resource } = recordedWrite;
-      const targets = result.status === 'stale' ? [] : recordedWrite.targets;
+      const { write, result, resource, conflict } = recordedWrite;
+      const targets = result.status === 'stale' || conflict ? [] : recordedWrite.targets;
       for (const subscription of targets) {
         messages.push(toMessage(write, result.latest, resource, subscription, ingestedAt));
       }
       results.push({
-        status: result.status,
+        status: conflict ? 'conflict' : result.status,
         versionId: result.latest.versionId,
         lastUpdated: result.latest.lastUpdated,
         ...(resource ? { resource } : {}),
@@ -127,7 +132,13 @@ export class DefaultWritePipeline implements WritePipeline {
         endpoints: endpointsOf(targets),
       };
       const result = await ledger.recordSourceVersion(key, entry);
-      return { write, result, resource: versioned, targets };
+      // A `current` version must be a retry: the same id with other content would otherwise share the
+      // retry's FIFO deduplication id and vanish. Ledger entries older than content hashes carry none.
+      const conflict =
+        result.status === 'current' &&
+        result.latest.contentHash !== undefined &&
+        result.latest.contentHash !== hash;
+      return { write, result, resource: versioned, targets, ...(conflict ? { conflict } : {}) };
     }
     // The ledger assigns versionId (which no search parameter reads) and takes `now` as lastUpdated
     // (which `_lastUpdated` reads): match the resource as it will be recorded.
@@ -156,9 +167,10 @@ export class DefaultWritePipeline implements WritePipeline {
       if (write.onlySubscriptionId !== undefined && subscription.id !== write.onlySubscriptionId)
         return false;
       if (write.operation === 'delete' && !subscription.sendDeleteMessages) return false;
-      // One message per endpoint and version, however many subscriptions overlap.
-      if (seen.has(subscription.endpoint)) return false;
-      seen.add(subscription.endpoint);
+      // One message per target (endpoint and replication) and version, however many subscriptions overlap.
+      const key = replicationTargetKey(subscription.endpoint, subscription.replication);
+      if (seen.has(key)) return false;
+      seen.add(key);
       return true;
     });
   }
@@ -169,9 +181,12 @@ const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResou
   meta: { ...((resource.meta as object | undefined) ?? {}), lastUpdated },
 });
 
-/** The targets' endpoints, already normalised by `toActiveSubscription`, as the deliverer compares them. */
+/**
+ * The targets' keys (endpoints, already normalised by `toActiveSubscription`, plus replication settings
+ * where a target rewrites ids), as the deliverer compares them.
+ */
 const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
-  targets.map((target) => target.endpoint);
+  targets.map((target) => replicationTargetKey(target.endpoint, target.replication));
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
   ...resource,
@@ -196,6 +211,7 @@ const toMessage = (
     endpoint: subscription.endpoint,
     stripVersionIds: subscription.stripVersionIds,
     deliverLatestVersion: subscription.deliverLatestVersion,
+    ...(isReplicating(subscription.replication) ? { replication: subscription.replication } : {}),
     ...(subscription.deliveryRetryCount === undefined
       ? {}
       : { maxAttempts: Math.min(1000, Math.max(1, subscription.deliveryRetryCount + 1)) }),

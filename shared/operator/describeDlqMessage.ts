@@ -82,7 +82,10 @@ export const describeDlqMessage = (message: Message, options: { showContent?: bo
       recorded.status === undefined ? undefined : `HTTP ${recorded.status}`,
       recorded.issueCode,
       recorded.errorType,
-      recorded.diagnostics,
+      // Diagnostics are scrubbed when recorded, yet may still echo content: shown only on request.
+      recorded.diagnostics === undefined || options.showContent
+        ? recorded.diagnostics
+        : 'diagnostics hidden (--show-content)',
     ].filter((part) => part !== undefined && part !== '');
     causes.push(`${detail.join(' | ')} (attempt ${recorded.attempt} at ${recorded.at})`);
   }

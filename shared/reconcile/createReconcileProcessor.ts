@@ -2,7 +2,7 @@ import { BackfillError, PermanentSourceError } from '../backfill/errors.js';
 import type { SourceReader } from '../backfill/source/SourceFhirClient.js';
 import type { BackfillLogger, CriteriaCompiler, SubscriptionLookup, WorkQueue } from '../backfill/types.js';
 import type { FhirResource } from '../criteria/types.js';
-import type { DeliveredVersions } from '../delivery/DeliveredVersions.js';
+import type { DeliveredVersionsEraser } from '../delivery/DeliveredVersions.js';
 import { resourceKey } from '../fhir/ids.js';
 import { contentHash } from '../ingest/contentHash.js';
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
@@ -29,7 +29,7 @@ export interface ReconcileWorkerDeps {
   /** A reader of the HealthLake data store at `endpoint` (SigV4 with the customer role). */
   readonly healthLake: (endpoint: string) => SourceReader;
   readonly ledger: Pick<VersionLedger, 'getLatest' | 'resetTo'>;
-  readonly delivered: Pick<DeliveredVersions, 'forget'>;
+  readonly delivered: DeliveredVersionsEraser;
   readonly pipeline: WritePipeline;
   readonly compileCriteria: CriteriaCompiler;
   readonly idLists?: IdListSink;

@@ -1,26 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { SUBSCRIPTION_DEFAULTS } from './constants.js';
-import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
-import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import {
   badRequest,
   forbidden,
   forResponse,
   gone,
   httpStatusOf,
+  issue,
   methodNotAllowed,
   notFound,
   notSupported,
-  issue,
   OperationOutcomeError,
   outcome,
   toOutcome,
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
 import { preferReturn } from '../http/preferReturn.js';
-import { parseSubscription, STATUSES } from './parseSubscription.js';
+import { HEADER_DROPPED_WARNING, parseSubscription, STATUSES } from './parseSubscription.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
 import type { SubscriptionLogger } from './types.js';
@@ -38,6 +37,10 @@ export interface SubscriptionRouteDeps {
   readonly newId?: () => string;
   /** Called after every change (e.g. `cache.invalidate()` when the cache lives in the same process). */
   readonly onChange?: (subscriptionId: string) => void;
+  /** Data store used when a Subscription has no `channel.endpoint`. @default the first allowed endpoint */
+  readonly primaryEndpoint?: string;
+  /** The deployment's delivery retry limit (DELIVERY_RETRY_COUNT): larger counts get a warning. */
+  readonly maxDeliveryRetryCount?: number;
   /**
    * The auto-managed Subscription's id, when `autoSubscription.enabled`: the deployment owns it, so
    * PUT and DELETE on it answer 403 (the provisioner and local mode write it through the store).
@@ -70,6 +73,33 @@ const parseIfMatch = (header: string | undefined): string | undefined => {
   if (!match?.[1]) throw new OperationOutcomeError(badRequest('If-Match must be an ETag such as W/"1"'));
   return match[1];
 };
+
+/** The parse context fields every create/update shares. */
+const parseOptions = (deps: SubscriptionRouteDeps) => {
+  const primaryEndpoint = deps.primaryEndpoint ?? deps.allowedEndpoints[0];
+  return {
+    allowedEndpoints: deps.allowedEndpoints,
+    now: now(deps),
+    ...(primaryEndpoint === undefined ? {} : { primaryEndpoint }),
+    ...(deps.maxDeliveryRetryCount === undefined
+      ? {}
+      : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
+    ...(deps.compile ? { compile: deps.compile } : {}),
+  };
+};
+
+/**
+ * HTTP `Warning` header text for the response's warnings (one `199` entry each; diagnostics never hold
+ * resource content). The full list is in the OperationOutcome under `Prefer: return=OperationOutcome`.
+ */
+const warningHeader = (warnings: readonly OperationOutcomeIssue[]): Record<string, string> =>
+  warnings.length === 0
+    ? {}
+    : {
+        warning: warnings
+          .map((warning) => `199 - "${(warning.diagnostics ?? warning.code).replace(/["\\]/g, "'")}"`)
+          .join(', '),
+      };
 
 /**
  * The Subscription FHIR interactions, as one plain route function:
@@ -139,13 +169,7 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
   }
   const id = (deps.newId ?? randomUUID)();
   await requireRoom(deps);
-  const parsed = parseSubscription(request.body, {
-    interaction: 'create',
-    id,
-    allowedEndpoints: deps.allowedEndpoints,
-    now: now(deps),
-    ...(deps.compile ? { compile: deps.compile } : {}),
-  });
+  const parsed = parseSubscription(request.body, { interaction: 'create', id, ...parseOptions(deps) });
   const saved = await deps.store.save(parsed.resource, { condition: { kind: 'absent' }, now: now(deps) });
   return written(request, deps, saved.resource, 201, 'created', parsed.warnings);
 };
@@ -163,10 +187,8 @@ const update = async (
   const parsed = parseSubscription(request.body, {
     interaction: 'update',
     id,
-    allowedEndpoints: deps.allowedEndpoints,
-    now: now(deps),
+    ...parseOptions(deps),
     ...(previous ? { previousStatus: previous.status } : {}),
-    ...(deps.compile ? { compile: deps.compile } : {}),
   });
   const condition: SaveCondition | undefined =
     ifMatch === undefined ? undefined : { kind: 'version', versionId: ifMatch };
@@ -216,18 +238,22 @@ const written = (
     versionId: resource.meta.versionId,
     status: resource.status,
     requestId: request.requestId,
+    warnings: warnings.length,
   });
   if (change !== 'unchanged') deps.onChange?.(resource.id);
   const headers = {
     ...versionHeaders(resource),
+    ...warningHeader(warnings),
     ...(status === 201
       ? { location: `${request.baseUrl}/Subscription/${resource.id}/_history/${resource.meta.versionId}` }
       : {}),
   };
   const prefer = preferReturn(request);
   if (prefer === 'minimal') return json(status, undefined, headers);
-  // With something the client must know, and no request for the resource, answer with the outcome.
-  if (prefer === 'OperationOutcome' || (warnings.length > 0 && prefer !== 'representation')) {
+  // With something the client must act on (a dropped header), and no request for the resource, answer
+  // with the outcome; other warnings (defaults filled in, notes) ride in the Warning header.
+  const mustKnow = warnings.includes(HEADER_DROPPED_WARNING);
+  if (prefer === 'OperationOutcome' || (mustKnow && prefer !== 'representation')) {
     return json(
       status,
       {

@@ -1,10 +1,12 @@
+import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 import type { ActiveSubscription, DeliveryTarget } from './types.js';
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Collapses matching subscriptions into one delivery target per distinct endpoint, so overlapping
- * subscriptions never send the same version to the same data store twice. Deterministic merge:
+ * subscriptions never send the same version to the same data store twice. Subscriptions whose Smile
+ * replication settings differ write different copies (ids) and stay separate targets. Deterministic merge:
  * - `id`/`criteria`: the first subscription in id order (the delivery message names one);
  *   `subscriptionIds`: all of them, sorted;
  * - `deliverLatestVersion`, `sendDeleteMessages`: true if any member asks for it;
@@ -22,12 +24,14 @@ export const mergeTargets = (
 ): DeliveryTarget[] => {
   const groups = new Map<string, ActiveSubscription[]>();
   for (const match of matches) {
-    const group = groups.get(match.endpoint);
+    // Subscriptions with different replication settings write different copies: separate targets.
+    const key = replicationTargetKey(match.endpoint, match.replication);
+    const group = groups.get(key);
     if (group) group.push(match);
-    else groups.set(match.endpoint, [match]);
+    else groups.set(key, [match]);
   }
-  return [...groups.keys()].sort(byString).map((endpoint) => {
-    const members = [...(groups.get(endpoint) ?? [])].sort((a, b) => byString(a.id, b.id));
+  return [...groups.keys()].sort(byString).map((key) => {
+    const members = [...(groups.get(key) ?? [])].sort((a, b) => byString(a.id, b.id));
     const first = members[0] as ActiveSubscription;
     const retries = members.map((member) => member.deliveryRetryCount ?? defaultRetryCount);
     const deliveryRetryCount = retries.every((value): value is number => value !== undefined)
@@ -36,7 +40,8 @@ export const mergeTargets = (
     return {
       id: first.id,
       criteria: first.criteria,
-      endpoint,
+      endpoint: first.endpoint,
+      ...(first.replication === undefined ? {} : { replication: first.replication }),
       sendDeleteMessages: members.some((member) => member.sendDeleteMessages),
       deliverLatestVersion: members.some((member) => member.deliverLatestVersion),
       stripVersionIds: members.every((member) => member.stripVersionIds),

@@ -3,6 +3,7 @@ import { compileCriteria } from '../criteria/index.js';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { invalidOutcome, issue, OperationOutcomeError } from '../fhir/outcomes.js';
 import { readChannelExtensions, type ChannelSettings } from './channelExtensions.js';
+import { coerceExtensionValues } from './coerceExtensionValues.js';
 import { allowedEndpoint } from './endpoints.js';
 import { SUBSCRIPTION_STATUS, type SubscriptionStatus } from './types.js';
 
@@ -20,7 +21,19 @@ export interface ParseSubscriptionContext {
   readonly now?: Date;
   /** Criteria compiler (default: shared/criteria `compileCriteria`). */
   readonly compile?: (criteria: string) => CompiledCriteria;
+  /**
+   * The deployment's primary data store: used (with a warning) when `channel.endpoint` is absent, as in
+   * Smile CDR's HealthLake Subscriptions. Undefined = `channel.endpoint` is required.
+   */
+  readonly primaryEndpoint?: string;
+  /** The deployment's delivery retry limit: a larger `delivery-retry-count` is capped, with a warning. */
+  readonly maxDeliveryRetryCount?: number;
 }
+
+/** `reason` given to a Subscription submitted without one (R4 requires it; Smile's examples omit it). */
+export const DEFAULT_REASON = 'Replicate matching resources to Amazon HealthLake';
+/** `channel.payload` given to a Subscription submitted without one. */
+export const DEFAULT_PAYLOAD = 'application/fhir+json';
 
 /** A Subscription that passed validation, with the status the server gives it. */
 export interface ParsedSubscription {
@@ -30,7 +43,11 @@ export interface ParsedSubscription {
   readonly settings: ChannelSettings;
   /** `channel.endpoint`, normalised (one trailing slash). */
   readonly endpoint: string;
-  /** Warnings about what was accepted but changed (e.g. `channel.header` dropped), for the response. */
+  /**
+   * Warnings and information for the response: defaults filled in, values read from strings,
+   * extensions kept but not acted on, a retry count above the deployment's limit, `channel.header`
+   * dropped.
+   */
   readonly warnings: readonly OperationOutcomeIssue[];
 }
 
@@ -181,13 +198,16 @@ const isSupportedPayload = (payload: string): boolean => {
  * const { resource } = parseSubscription(body, { interaction: 'create', id: randomUUID(), allowedEndpoints });
  * resource.status // 'active'
  */
-export const parseSubscription = (input: unknown, context: ParseSubscriptionContext): ParsedSubscription => {
-  if (!isObject(input) || input.resourceType !== 'Subscription') {
+export const parseSubscription = (body: unknown, context: ParseSubscriptionContext): ParsedSubscription => {
+  if (!isObject(body) || body.resourceType !== 'Subscription') {
     throw new OperationOutcomeError(
       invalidOutcome([issue('invalid', 'The body must be a Subscription resource', 'Subscription')]),
     );
   }
   const issues: OperationOutcomeIssue[] = [];
+  const coerced = coerceExtensionValues(body);
+  const warnings = coerced.warnings;
+  const input = coerced.subscription;
 
   const modifiers: string[] = [];
   findModifierExtensions(input, 'Subscription', modifiers);
@@ -217,7 +237,20 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
   }
   checkArrayOfObjects(input.contained, 'Subscription.contained', issues);
   checkArrayOfObjects(input.contact, 'Subscription.contact', issues);
-  requireString(input.reason, 'Subscription.reason', issues, true);
+  let filled: Record<string, unknown> = {};
+  if (input.reason === undefined) {
+    filled = { reason: DEFAULT_REASON };
+    warnings.push(
+      issue(
+        'required',
+        'Subscription.reason is absent; a default reason was set',
+        'Subscription.reason',
+        'warning',
+      ),
+    );
+  } else {
+    requireString(input.reason, 'Subscription.reason', issues, true);
+  }
   if (input.error !== undefined && typeof input.error !== 'string') {
     issues.push(issue('invalid', 'Subscription.error must be a string', 'Subscription.error'));
   }
@@ -267,6 +300,7 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
 
   // channel
   let endpoint: string | undefined;
+  const channelFilled: Record<string, unknown> = {};
   const channel = input.channel;
   if (channel === undefined) {
     issues.push(issue('required', 'Subscription.channel is required', 'Subscription.channel'));
@@ -284,7 +318,21 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
         ),
       );
     }
-    const rawEndpoint = requireString(channel.endpoint, 'Subscription.channel.endpoint', issues, true);
+    let rawEndpoint: string | undefined;
+    if (channel.endpoint === undefined && context.primaryEndpoint !== undefined) {
+      rawEndpoint = context.primaryEndpoint;
+      channelFilled.endpoint = rawEndpoint;
+      warnings.push(
+        issue(
+          'required',
+          "Subscription.channel.endpoint is absent; the deployment's primary data store is used",
+          'Subscription.channel.endpoint',
+          'warning',
+        ),
+      );
+    } else {
+      rawEndpoint = requireString(channel.endpoint, 'Subscription.channel.endpoint', issues, true);
+    }
     if (rawEndpoint !== undefined) {
       endpoint = allowedEndpoint(rawEndpoint, context.allowedEndpoints);
       if (endpoint === undefined) {
@@ -297,7 +345,21 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
         );
       }
     }
-    const payload = requireString(channel.payload, 'Subscription.channel.payload', issues, true);
+    let payload: string | undefined;
+    if (channel.payload === undefined) {
+      payload = DEFAULT_PAYLOAD;
+      channelFilled.payload = payload;
+      warnings.push(
+        issue(
+          'required',
+          `Subscription.channel.payload is absent; ${DEFAULT_PAYLOAD} is used`,
+          'Subscription.channel.payload',
+          'warning',
+        ),
+      );
+    } else {
+      payload = requireString(channel.payload, 'Subscription.channel.payload', issues, true);
+    }
     if (payload !== undefined && !isSupportedPayload(payload)) {
       issues.push(
         issue(
@@ -321,8 +383,24 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
     }
   }
 
-  const { settings, issues: extensionIssues } = readChannelExtensions(input);
+  const { settings, issues: extensionIssues, notes } = readChannelExtensions(input);
   issues.push(...extensionIssues);
+  warnings.push(...notes);
+  const limit = context.maxDeliveryRetryCount;
+  if (
+    settings.deliveryRetryCount !== undefined &&
+    limit !== undefined &&
+    settings.deliveryRetryCount > limit
+  ) {
+    warnings.push(
+      issue(
+        'business-rule',
+        `delivery-retry-count is above this deployment's limit of ${limit} retries; at most ${limit} are made`,
+        'Subscription.channel.extension',
+        'warning',
+      ),
+    );
+  }
 
   // criteria (compiled last so structural problems are reported even when it fails)
   let compiled: CompiledCriteria | undefined;
@@ -359,13 +437,15 @@ export const parseSubscription = (input: unknown, context: ParseSubscriptionCont
   const headerDropped = kept.headerDropped;
   const resource = {
     ...rest,
-    ...(kept.channel === undefined ? {} : { channel: kept.channel }),
+    ...filled,
+    ...(kept.channel === undefined ? {} : { channel: { ...kept.channel, ...channelFilled } }),
     resourceType: 'Subscription',
     id: context.id,
     ...(keptMeta ? { meta: keptMeta } : {}),
     status,
   } as unknown as Subscription & { id: string; status: SubscriptionStatus };
-  return { resource, compiled, settings, endpoint, warnings: headerDropped ? [HEADER_DROPPED_WARNING] : [] };
+  if (headerDropped) warnings.push(HEADER_DROPPED_WARNING);
+  return { resource, compiled, settings, endpoint, warnings };
 };
 
 /** The channel without `header` / `_header` (values never kept), and whether there were any. */

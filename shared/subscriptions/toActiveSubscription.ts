@@ -42,5 +42,6 @@ export const toActiveSubscription = (subscription: Subscription): ActiveSubscrip
     ...(settings.deliveryRetryCount === undefined ? {} : { deliveryRetryCount: settings.deliveryRetryCount }),
     stripVersionIds: settings.stripVersionIds,
     ...(subscription.end === undefined ? {} : { end: subscription.end }),
+    ...(settings.replication === undefined ? {} : { replication: settings.replication }),
   };
 };

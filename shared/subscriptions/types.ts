@@ -1,3 +1,5 @@
+import type { ReplicationSettings } from '../replication/types.js';
+
 /**
  * A Subscription as the ingest path uses it: validated, with its channel extensions resolved.
  * Produced from the stored FHIR Subscription resource by the subscriptions module.
@@ -18,6 +20,8 @@ export interface ActiveSubscription {
   readonly stripVersionIds: boolean;
   /** Subscription.end: after this instant the subscription no longer matches. */
   readonly end?: string;
+  /** Smile CDR replication extensions (id prefixes, base URL stripping); undefined = none. */
+  readonly replication?: ReplicationSettings;
 }
 
 /** Subscription.status values (R4). */

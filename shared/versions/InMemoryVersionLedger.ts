@@ -25,6 +25,13 @@ export class InMemoryVersionLedger implements VersionLedger {
     return { status: 'recorded', latest: entry };
   }
 
+  /** Forgets the entries whose `Type/id` key matches; returns how many. */
+  public forget(matches: (key: string) => boolean): number {
+    let removed = 0;
+    for (const key of [...this.entries.keys()]) if (matches(key) && this.entries.delete(key)) removed += 1;
+    return removed;
+  }
+
   public async assignNextVersion(key: string, write: UnversionedWrite): Promise<RecordResult> {
     const decision = nextAssignedVersion(this.entries.get(key), write);
     if ('repeat' in decision) return decision.repeat;

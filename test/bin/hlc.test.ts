@@ -124,6 +124,14 @@ describe('CLI: hlc', () => {
             streamsDone: state === 'completed' ? 1 : 0,
           });
         }
+        if (url === '/Patient/p1/$reset-version' && request.method === 'POST') {
+          return reply(200, {
+            resourceType: 'OperationOutcome',
+            issue: [
+              { severity: 'information', code: 'informational', diagnostics: 'Reset Patient/p1: 1 entry' },
+            ],
+          });
+        }
         if (url === '/$backfill-job/job-9' && request.method === 'DELETE') {
           return reply(200, {
             resourceType: 'Parameters',
@@ -300,6 +308,16 @@ describe('CLI: hlc', () => {
     expect(run.text()).toContain('job-9  completed  read 20');
   });
 
+  it("resets a resource's version state with ledger reset, and refuses a missing target", async () => {
+    const run = capture();
+    expect(await runCli(['ledger', 'reset', 'Patient/p1', '--api', api], run.io)).toBe(0);
+    expect(requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      'POST /Patient/p1/$reset-version',
+    ]);
+    expect(run.text()).toContain('Reset Patient/p1: 1 entry');
+    expect(await runCli(['ledger', 'reset', '--api', api], capture().io)).toBe(2);
+  });
+
   it('cancels a backfill job by id', async () => {
     const run = capture();
     expect(await runCli(['backfill', 'cancel', 'job-9', '--api', api], run.io)).toBe(0);
@@ -335,6 +353,7 @@ describe('CLI: hlc', () => {
         HLC_DLQ_URL: resources.deliveryDlqUrl,
         HLC_SQS_ENDPOINT: aws.sqsEndpoint,
         HLC_CLOUDWATCH_ENDPOINT: `http://127.0.0.1:${(cloudWatch.address() as AddressInfo).port}/`,
+        HLC_CONNECTOR_ID: 'clinic-a',
       });
       expect(await runCli(['status', '--api', 'http://127.0.0.1:1'], run.io)).toBe(0);
       expect(run.text()).toContain('oldest message in delivery: 95s (CloudWatch');
@@ -344,13 +363,23 @@ describe('CLI: hlc', () => {
         calls.some(
           (call) =>
             call.body.includes('MetricName=WritesUnmatched') &&
-            call.body.includes('Dimensions.member.1.Value=ingest'),
+            call.body.includes('Dimensions.member.1.Value=clinic-a') &&
+            call.body.includes('Dimensions.member.2.Value=ingest'),
         ),
       ).toBe(true);
       expect(calls.every((call) => call.authorization?.startsWith('AWS4-HMAC-SHA256 Credential='))).toBe(
         true,
       );
       expect(calls.some((call) => call.body.includes('QueueName'))).toBe(true);
+      // Delivery counts are read for this connector only (its `connector` dimension).
+      const countQueries = calls
+        .map((call) => new URLSearchParams(call.body))
+        .filter((params) => params.get('Namespace') === 'HealthLakeConnector');
+      expect(countQueries.length).toBeGreaterThan(0);
+      for (const params of countQueries) {
+        expect(params.get('Dimensions.member.1.Name')).toBe('connector');
+        expect(params.get('Dimensions.member.1.Value')).toBe('clinic-a');
+      }
     } finally {
       process.env.AWS_ACCESS_KEY_ID = saved.id;
       process.env.AWS_SECRET_ACCESS_KEY = saved.secret;

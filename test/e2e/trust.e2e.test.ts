@@ -98,6 +98,22 @@ describe('Local mode trust: scoped tokens, a deployment-owned Subscription, visi
     });
   });
 
+  it('serves $reset-version (built by ingestHandlerFromEnv) to the admin token only', async () => {
+    const written = await call(connector, 'PUT', 'Patient/trust-reset', connector.writeToken, {
+      resourceType: 'Patient',
+      id: 'trust-reset',
+      active: true,
+    });
+    expect(written.status).toBe(200);
+    const path = 'Patient/trust-reset/$reset-version';
+    const producer = await call(connector, 'POST', path, connector.writeToken);
+    expect(producer.status).toBe(403);
+    expect(codeOf(producer.body)).toBe('forbidden');
+    const admin = await call(connector, 'POST', path, connector.token);
+    expect(admin.status).toBe(200);
+    expect(codeOf(admin.body)).toBe('informational');
+  });
+
   it('refuses, even to the admin token, to change or delete the auto-managed Subscription, naming the option', async () => {
     const auto = `Subscription/${connector.autoSubscriptionId}`;
     const deleted = await call(connector, 'DELETE', auto, connector.token);

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -46,6 +47,8 @@ export const startIngestStack = async (
     apiMaxBodyBytes?: number;
     ingestMaxBodyBytes?: number;
     prefix?: string;
+    /** Receives the ingest handler's and router's log lines (e.g. to check nothing quotes input). */
+    logger?: Logger;
   } = {},
 ): Promise<IngestStack> => {
   const aws = await startAwsStandins();
@@ -74,7 +77,12 @@ export const startIngestStack = async (
     }),
   });
   const handler = createIngestHandler({
-    route: createIngestRouter({ pipeline, observer: collector }),
+    route: createIngestRouter({
+      pipeline,
+      observer: collector,
+      ...(options.logger ? { logger: options.logger } : {}),
+    }),
+    ...(options.logger ? { logger: options.logger } : {}),
     authenticator: createAuthenticator({
       modes: ['bearer', 'iam'],
       tokens: async () => [{ sha256: hashToken(INGEST_TOKEN), scope: 'admin' }],

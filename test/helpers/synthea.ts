@@ -11,8 +11,11 @@ export const SYNTHEA_DIR =
   process.env.HLC_SYNTHEA_DIR ??
   resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/synthea-r4');
 
+/** False also under HLC_TEST_SKIP_SYNTHEA=1 (the mutation run: one corpus pass per mutant is too slow). */
 export const hasSynthea = (): boolean =>
-  existsSync(SYNTHEA_DIR) && readdirSync(SYNTHEA_DIR).some((file) => file.endsWith('.json'));
+  process.env.HLC_TEST_SKIP_SYNTHEA !== '1' &&
+  existsSync(SYNTHEA_DIR) &&
+  readdirSync(SYNTHEA_DIR).some((file) => file.endsWith('.json'));
 
 /** A message for `describe.skipIf` / console when the fixtures are absent. */
 export const SYNTHEA_SKIP_MESSAGE = `Synthea fixtures not found at ${SYNTHEA_DIR}: the tests that read them are skipped`;

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../infra/config/errors.js';
 import { loadConnectorConfig } from '../../infra/config/loadConnectorConfig.js';
 import { parseConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
-import { exampleConfigInput } from './connectorAppFixture.js';
+import { Template } from 'aws-cdk-lib/assertions';
+import { rmSync } from 'node:fs';
+import type { ConnectorConfigInput } from '../../infra/config/schema.js';
+import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -46,11 +49,22 @@ describe('Connector configuration', () => {
       ingest: { authMode: 'iam' },
     });
     expect(config.autoSubscription).toEqual({ enabled: true, criteria: '[*]' });
-    expect(config.delivery).toEqual({ retryCount: 10, maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60 });
+    expect(config.delivery).toEqual({
+      retryCount: 10,
+      maxConcurrency: 5,
+      batchSize: 10,
+      timeoutSeconds: 60,
+      retryBaseDelaySeconds: 2,
+      retryMaxDelaySeconds: 300,
+      retryStrategy: 'exponential',
+    });
     expect(config.logRetentionDays).toBe(365);
     expect(config.ingest.adminPrincipalArns).toEqual([]);
     expect(config.subscriptions).toEqual({ maxCount: 100 });
     expect(config.alarms.unmatchedWrites).toBe(1);
+    // Finite by default: a backfill never floods the system of record.
+    expect(config.sourceFhir?.requestsPerSecond).toBe(10);
+    expect(config.ingest).toMatchObject({ maxJsonDepth: 100, maxClockSkewSeconds: 300 });
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
     expect(config.dataStore.arn).toContain(':111111111111:datastore/fhir/');
   });
@@ -93,6 +107,14 @@ describe('Connector configuration', () => {
       ]),
     );
     expect(problems).toHaveLength(17);
+  });
+
+  it('keeps the STS session within the one-hour role-chaining limit', () => {
+    const input = exampleConfigInput();
+    const access = { ...(input.healthLake.access as object), sessionDurationSeconds: 7200 };
+    expect(problemsOf({ ...input, healthLake: { ...input.healthLake, access } })).toEqual([
+      'healthLake.access.sessionDurationSeconds: must be at most 3600 (STS session seconds; role chaining allows at most 3600)',
+    ]);
   });
 
   it('rejects a secret reference that names both an ARN and a name', () => {
@@ -147,5 +169,115 @@ describe('Connector configuration', () => {
     expect(result.stderr).toContain('delivery.batchSize: must be at least 1');
     expect(result.stderr).toContain('logRetentionDays: must be one of');
     expect(result.stderr).toContain('region: must be an AWS region');
+  });
+
+  it('rejects every value CDK or AWS would refuse, one message per problem, all at once', () => {
+    const example = exampleConfigInput();
+    const problems = problemsOf({
+      ...example,
+      healthLake: {
+        ...example.healthLake,
+        datastoreKmsKeyArn: 'arn:aws:kms:eu-west-1:222222222222:key/11111111-2222-3333-4444-555555555555',
+      },
+      delivery: { retryCount: 1000, maxConcurrency: 1001, batchSize: 11, timeoutSeconds: 901 },
+      backfill: { batchSize: 11, maxBatchingWindowSeconds: 0 },
+      ingest: {
+        ...example.ingest,
+        throttlingBurstLimit: 5001,
+        maxRequestBytes: 7_000_000,
+        executionLogs: 'debug',
+        waf: { rateLimit: 9, evaluationWindowSeconds: 30 },
+        allowedSourceCidrs: ['10.0.0.0/33', '203.0.113.0/24', 'anywhere'],
+      },
+      alarms: { oldestMessageAgeSeconds: 30 },
+      logLevel: 'verbose',
+    } as unknown as ConnectorConfigInput);
+    expect(problems).toEqual([
+      expect.stringMatching(/^healthLake\.datastoreKmsKeyArn: must be a key in the data store's region/),
+      expect.stringMatching(/^delivery\.retryCount: must be at most 999 \(.*maxReceiveCount.*1000\)/),
+      expect.stringMatching(/^delivery\.maxConcurrency: must be at most 1000/),
+      expect.stringMatching(/^delivery\.batchSize: must be at most 10/),
+      expect.stringMatching(/^delivery\.timeoutSeconds: must be at most 900/),
+      expect.stringMatching(
+        /^backfill\.batchSize: more than 10 needs "maxBatchingWindowSeconds" of at least 1/,
+      ),
+      expect.stringMatching(/^ingest\.maxRequestBytes: must be at most 6000000/),
+      expect.stringMatching(/^ingest\.throttlingBurstLimit: must be at most 5000/),
+      'ingest.executionLogs: must be "off", "error" or "info"',
+      expect.stringMatching(/^ingest\.waf\.rateLimit: must be at least 10/),
+      'ingest.waf.evaluationWindowSeconds: must be one of 60, 120, 300, 600 (WAF evaluation windows)',
+      'ingest.allowedSourceCidrs.0: must be an IPv4 or IPv6 range in CIDR notation',
+      'ingest.allowedSourceCidrs.2: must be an IPv4 or IPv6 range in CIDR notation',
+      expect.stringMatching(/^alarms\.oldestMessageAgeSeconds: must be at least 60/),
+      'logLevel: must be one of debug, info, warn, error',
+    ]);
+  });
+
+  it('rejects a connector id and region that would make the deliverer role name longer than IAM allows', () => {
+    const problems = problemsOf({
+      ...exampleConfigInput(),
+      connectorId: 'a'.repeat(32),
+      region: 'us-northwesternmost-1',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^connectorId: with this region, at most .* \(it names the deliverer IAM role\)/),
+    ]);
+  });
+});
+
+describe('Connector configuration at its limits', () => {
+  const extremes: Record<string, Partial<ConnectorConfigInput>> = {
+    largest: {
+      connectorId: `a${'b'.repeat(31)}`,
+      delivery: { retryCount: 999, maxConcurrency: 1000, batchSize: 10, timeoutSeconds: 900 },
+      backfill: { batchSize: 100, maxBatchingWindowSeconds: 300, maxConcurrency: 1000, retryCount: 1000 },
+      ingest: {
+        ...exampleConfigInput().ingest,
+        throttlingRateLimit: 10_000,
+        throttlingBurstLimit: 5_000,
+        maxRequestBytes: 6_000_000,
+        executionLogs: 'info',
+        apiGatewayAccountRole: true,
+        waf: { rateLimit: 2_000_000_000, evaluationWindowSeconds: 600 },
+        allowedSourceCidrs: Array.from({ length: 200 }, (_, i) => `10.${i}.0.0/16`),
+      },
+      alarms: {
+        oldestMessageAgeSeconds: 1_209_600,
+        delivererErrors: 100_000,
+        ingest5xxRatePercent: 100,
+        notSupportedDropRatePercent: 100,
+      },
+      logRetentionDays: 3653,
+      logLevel: 'error',
+    },
+    smallest: {
+      delivery: { retryCount: 1, maxConcurrency: 2, batchSize: 1, timeoutSeconds: 10 },
+      backfill: { batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 2, retryCount: 1 },
+      ingest: {
+        ...exampleConfigInput().ingest,
+        throttlingRateLimit: 1,
+        throttlingBurstLimit: 1,
+        maxRequestBytes: 1024,
+        waf: { rateLimit: 10, evaluationWindowSeconds: 60 },
+        allowedSourceCidrs: ['203.0.113.7/32'],
+      },
+      alarms: {
+        oldestMessageAgeSeconds: 60,
+        delivererErrors: 1,
+        ingest5xxRatePercent: 0.01,
+        notSupportedDropRatePercent: 0.01,
+      },
+      logRetentionDays: 1,
+    },
+  };
+
+  it.each(Object.keys(extremes))('synthesizes the %s accepted values without a CDK error', (name) => {
+    const { app, built } = buildTestApp(extremes[name], { bundle: false });
+    try {
+      expect(() => app.synth()).not.toThrow();
+      expect(Template.fromStack(built.connector).toJSON()).toHaveProperty('Resources');
+    } finally {
+      rmSync(app.outdir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,6 +38,11 @@ export const entryPointsForTests = (): ConnectorEntryPoints => {
   };
 };
 
+/** The context `cdk synth` runs with: cdk.json's feature flags. */
+export const cdkJsonContext = (): Record<string, unknown> =>
+  (JSON.parse(readFileSync(resolve(repoRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+    .context;
+
 /**
  * Builds the app for a configuration (example config with `overrides` merged at the top level).
  * `bundle: false` skips esbuild (CDK's `aws:cdk:bundling-stacks` context) for tests that only look at
@@ -52,7 +57,11 @@ export const buildTestApp = (
   const app = new App({
     // One directory per app: test files run in parallel processes and each removes its own.
     outdir: mkdtempSync(join(repoRoot, '.local', 'infra-test-cdk.out-')),
-    ...(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
+    // The feature flags of cdk.json, so tests see the templates `cdk synth` writes.
+    context: {
+      ...cdkJsonContext(),
+      ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
   });
   const built = buildConnectorApp(app, config, { entryPoints: entryPointsForTests() });
   return { app, built, config };

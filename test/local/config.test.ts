@@ -28,6 +28,17 @@ describe('Local mode configuration', () => {
     expect(config.sourceStandin).toBe(true);
   });
 
+  it('reads the delivery retry timing from flags or environment', () => {
+    const config = loadLocalConfig(
+      ['--delivery-retry-strategy', 'fixed', '--delivery-retry-base-seconds', '3'],
+      {
+        HLC_DELIVERY_RETRY_MAX_SECONDS: '9',
+      },
+    );
+    expect(config).toMatchObject({ retryStrategy: 'fixed', retryBaseSeconds: 3, retryMaxSeconds: 9 });
+    expect(() => loadLocalConfig(['--delivery-retry-strategy', 'linear'], {})).toThrow('exponential, fixed');
+  });
+
   it('names the flag and the variable of a malformed value', () => {
     expect(() => loadLocalConfig(['--fault-throttle', '2'], {})).toThrow(LocalConfigError);
     expect(() => loadLocalConfig([], { HLC_API_PORT: 'eighty' })).toThrow('--api-port / HLC_API_PORT');

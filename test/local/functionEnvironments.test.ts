@@ -38,7 +38,6 @@ const environmentsFor = (config: LocalConfig, sourceFhirBaseUrl = 'http://127.0.
     healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
     sourceFhirBaseUrl,
     tokens: [{ sha256: hashToken('development-token'), scope: 'admin' }],
-    tuning: { retryBaseSeconds: 1, retryMaxSeconds: 20 },
   });
 
 describe('Local mode: function environments', () => {
@@ -72,7 +71,11 @@ describe('Local mode: function environments', () => {
       AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
       AWS_REGION: 'us-east-1',
     });
-    expect(environments.ingest).toMatchObject({ RECONCILE_QUEUE_URL: resources.reconcileQueueUrl });
+    expect(environments.ingest).toMatchObject({
+      HEALTHLAKE_ENDPOINT: 'http://127.0.0.1:3/datastore/local/r4/',
+      DELIVERY_RETRY_COUNT: String(DEFAULT_LOCAL_CONFIG.deliveryRetryCount),
+      RECONCILE_QUEUE_URL: resources.reconcileQueueUrl,
+    });
     expect(environments.reconcileWorker).toMatchObject({
       RECONCILE_QUEUE_URL: resources.reconcileQueueUrl,
       SOURCE_FHIR_BASE_URL: 'http://127.0.0.1:9/fhir/',
@@ -87,7 +90,6 @@ describe('Local mode: function environments', () => {
       healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
       sourceFhirBaseUrl: 'http://127.0.0.1:9/fhir/',
       tokens: [],
-      tuning: { retryBaseSeconds: 1, retryMaxSeconds: 20 },
       reconcileTuning: { sourceRequestsPerSecond: '0', pageSize: '50' },
     });
     expect(environments.reconcileWorker).toMatchObject({
@@ -95,6 +97,18 @@ describe('Local mode: function environments', () => {
       RECONCILE_PAGE_SIZE: '50',
     });
     expect(environments.reconcileWorker).not.toHaveProperty('RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND');
+  });
+
+  it('feeds the retry timing flags to the deliverer as the stack writes its config', () => {
+    const argv = ['--delivery-retry-strategy', 'fixed', '--delivery-retry-base-seconds', '3'];
+    const environments = environmentsFor(loadLocalConfig([...argv, '--delivery-retry-max-seconds', '9'], {}));
+    expect(environments.deliverer).toMatchObject({
+      DELIVERY_RETRY_STRATEGY: 'fixed',
+      DELIVERY_RETRY_BASE_SECONDS: '3',
+      DELIVERY_RETRY_MAX_SECONDS: '9',
+    });
+    const handler = delivererHandlerFromEnv(environments.deliverer);
+    handler.destroy();
   });
 
   it.each([

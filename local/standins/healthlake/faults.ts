@@ -52,6 +52,21 @@ export interface FaultConfig {
   seed: number;
   /** `Retry-After` seconds sent with 429/503, or undefined for none. */
   retryAfterSeconds: number | undefined;
+  /**
+   * Service time of every FHIR request: lognormal with this median and 99th percentile (e.g. 80 and
+   * 400 ms, a HealthLake PUT as users measure it), drawn from the seeded PRNG. Undefined: answer at once.
+   */
+  latency: LatencyModel | undefined;
+  /**
+   * HealthLake's write quota (create, update, delete per second): a token bucket holding one second
+   * of writes; a write that finds it empty is answered 429. Undefined: no quota.
+   */
+  writesPerSecond: number | undefined;
+}
+
+export interface LatencyModel {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
 }
 
 export const DEFAULT_FAULTS: FaultConfig = {
@@ -62,7 +77,13 @@ export const DEFAULT_FAULTS: FaultConfig = {
   slowMs: 0,
   seed: 1,
   retryAfterSeconds: undefined,
+  latency: undefined,
+  writesPerSecond: undefined,
 };
+
+const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
+/** z of the 99th percentile of the standard normal distribution. */
+const Z99 = 2.326348;
 
 /** What the server should do with one request. `delayMs` applies to answers that are sent. */
 export interface FaultDecision {
@@ -107,6 +128,7 @@ const matches = (match: FaultMatch, request: FaultRequestInfo): boolean =>
 export class FaultInjector {
   private config: FaultConfig;
   private random: () => number;
+  private readonly bucket = { tokens: 0, at: 0 };
   private readonly scripted: ScriptedFault[] = [];
   /** How many faults of each kind were injected. */
   public readonly injected: Record<FaultKind, number> = {
@@ -117,10 +139,17 @@ export class FaultInjector {
     slow: 0,
     invalid: 0,
   };
+  /** Writes answered 429 because the write quota was exhausted (also counted in `injected.throttle`). */
+  public quotaThrottled = 0;
 
-  public constructor(config: Partial<FaultConfig> = {}) {
+  public constructor(
+    config: Partial<FaultConfig> = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.config = { ...DEFAULT_FAULTS, ...config };
     this.random = mulberry32(this.config.seed);
+    this.bucket.tokens = this.config.writesPerSecond ?? 0;
+    this.bucket.at = this.now();
   }
 
   /** Changes settings; a new `seed` restarts the random sequence. Rates outside 0..1 are rejected. */
@@ -129,8 +158,18 @@ export class FaultInjector {
       const rate = config[key];
       if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new RangeError(`${key} must be within 0..1`);
     }
+    if (config.latency && !(config.latency.p50Ms > 0 && config.latency.p99Ms >= config.latency.p50Ms)) {
+      throw new RangeError('latency needs 0 < p50Ms <= p99Ms');
+    }
+    if (config.writesPerSecond !== undefined && !(config.writesPerSecond > 0)) {
+      throw new RangeError('writesPerSecond must be positive');
+    }
     this.config = { ...this.config, ...config };
     if (config.seed !== undefined) this.random = mulberry32(config.seed);
+    if (config.writesPerSecond !== undefined) {
+      this.bucket.tokens = config.writesPerSecond;
+      this.bucket.at = this.now();
+    }
   }
 
   public get settings(): Readonly<FaultConfig> {
@@ -142,7 +181,7 @@ export class FaultInjector {
     if (times > 0) this.scripted.push({ match, fault, remaining: times });
   }
 
-  /** Clears scripted faults and sets every rate back to 0. */
+  /** Clears scripted faults, sets every rate back to 0 and removes the latency model and quota. */
   public reset(): void {
     this.scripted.length = 0;
     this.config = { ...DEFAULT_FAULTS, seed: this.config.seed };
@@ -152,7 +191,10 @@ export class FaultInjector {
     return this.scripted;
   }
 
-  /** Decides the fault (if any) for one request, consuming a scripted rule or drawing at random. */
+  /**
+   * Decides the fault (if any) for one request: a scripted rule first, then the write quota, then a
+   * random draw. Every answered FHIR request also gets its service time from the latency model.
+   */
   public decide(request: FaultRequestInfo): FaultDecision {
     const ruleIndex = this.scripted.findIndex((rule) => matches(rule.match, request));
     const rule = this.scripted[ruleIndex];
@@ -162,9 +204,14 @@ export class FaultInjector {
       return this.record({ fault: rule.fault, delayMs: rule.fault === 'slow' ? this.config.slowMs : 0 });
     }
     if (request.target !== 'fhir') return { fault: undefined, delayMs: 0 };
+    if (WRITE_METHODS.has(request.method) && !this.takeWriteToken()) {
+      this.quotaThrottled += 1;
+      return this.record({ fault: 'throttle', delayMs: 0 });
+    }
+    const serviceMs = this.serviceTimeMs();
     const { throttleRate, serverErrorRate, timeoutRate, slowRate, slowMs } = this.config;
     if (throttleRate + serverErrorRate + timeoutRate + slowRate === 0)
-      return { fault: undefined, delayMs: 0 };
+      return { fault: undefined, delayMs: serviceMs };
     // One draw per request keeps the sequence stable when rates change between runs of equal seed.
     const draw = this.random();
     let threshold = throttleRate;
@@ -177,8 +224,29 @@ export class FaultInjector {
     threshold += timeoutRate;
     if (draw < threshold) return this.record({ fault: 'timeout', delayMs: 0 });
     threshold += slowRate;
-    if (draw < threshold) return this.record({ fault: 'slow', delayMs: slowMs });
-    return { fault: undefined, delayMs: 0 };
+    if (draw < threshold) return this.record({ fault: 'slow', delayMs: serviceMs + slowMs });
+    return { fault: undefined, delayMs: serviceMs };
+  }
+
+  /** Refills the bucket for the time passed (at most one second of writes) and takes one token. */
+  private takeWriteToken(): boolean {
+    const rate = this.config.writesPerSecond;
+    if (rate === undefined) return true;
+    const now = this.now();
+    this.bucket.tokens = Math.min(rate, this.bucket.tokens + ((now - this.bucket.at) / 1000) * rate);
+    this.bucket.at = now;
+    if (this.bucket.tokens < 1) return false;
+    this.bucket.tokens -= 1;
+    return true;
+  }
+
+  /** A lognormal draw (Box-Muller over the seeded PRNG) with the model's median and 99th percentile. */
+  private serviceTimeMs(): number {
+    const model = this.config.latency;
+    if (!model) return 0;
+    const sigma = Math.log(model.p99Ms / model.p50Ms) / Z99;
+    const normal = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+    return model.p50Ms * Math.exp(sigma * normal);
   }
 
   private record(decision: FaultDecision): FaultDecision {

@@ -288,7 +288,8 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   const validate = (resource: Resource) => {
     if (!options.validate) return;
     try {
-      validateResource(resource);
+      // Medplum's 1 MiB base64Binary default is the library's, not FHIR's nor HealthLake's.
+      validateResource(resource, { base64BinaryMaxBytes: Number.MAX_SAFE_INTEGER });
     } catch (error) {
       const issues = (error as { outcome?: OperationOutcome }).outcome?.issue;
       throw new HttpError(
@@ -327,7 +328,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   ): { status: number; body?: unknown; headers?: Record<string, string> } => {
     const [type, id, history, versionId, ...rest] = segments;
     if (type === 'metadata' && segments.length === 1 && method === 'GET') {
-      return { status: 200, body: capabilityStatement(store.resourceTypes()) };
+      return { status: 200, body: capabilityStatement(store.resourceTypes(), notSupportedTypes) };
     }
     if (type === undefined) throw new HttpError(notFound('No route'));
     if (rest.length > 0) throw new HttpError(notFound('No route'));
@@ -621,8 +622,11 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   };
 };
 
-/** The stand-in lists the resource types it holds, each readable and searchable. */
-const capabilityStatement = (types: readonly string[]) => ({
+/**
+ * The resource types the stand-in holds (so a `[*]` backfill or reconcile reads only those), except
+ * those configured as not supported, with their interactions.
+ */
+const capabilityStatement = (types: readonly string[], notSupported: ReadonlySet<string>) => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
   date: '2026-01-01',
@@ -632,10 +636,13 @@ const capabilityStatement = (types: readonly string[]) => ({
   rest: [
     {
       mode: 'server',
-      resource: [...types].sort().map((type) => ({
-        type,
-        interaction: [{ code: 'read' }, { code: 'search-type' }],
-      })),
+      resource: [...types]
+        .filter((type) => !notSupported.has(type))
+        .sort()
+        .map((type) => ({
+          type,
+          interaction: ['read', 'vread', 'update', 'delete', 'search-type'].map((code) => ({ code })),
+        })),
     },
   ],
 });

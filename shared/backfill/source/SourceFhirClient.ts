@@ -1,5 +1,5 @@
 import type { FhirResource } from '../../criteria/types.js';
-import { DEFAULT_PAGE_SIZE } from '../constants.js';
+import { DEFAULT_PAGE_SIZE, DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../constants.js';
 import { PermanentSourceError, SourceConfigurationError, TransientSourceError } from '../errors.js';
 import type { SourceAuth } from './SourceAuth.js';
 import { noAuth } from './SourceAuth.js';
@@ -21,6 +21,8 @@ export interface SourceReader {
   searchPage(url: string): Promise<SearchPage>;
   /** Reads `Type/id`; undefined when the source answers 404 or 410. */
   read(resourceType: string, id: string): Promise<FhirResource | undefined>;
+  /** The types the source's CapabilityStatement (`GET metadata`) says it can search (`search-type`). */
+  searchableTypes?(): Promise<ReadonlySet<string>>;
 }
 
 export interface RetryOptions {
@@ -38,7 +40,7 @@ export interface SourceFhirClientOptions {
   readonly auth?: SourceAuth;
   /** `_count` added to searches that set none (default 100). */
   readonly pageSize?: number;
-  /** Requests per second to the source; 0 = unlimited (default 0). */
+  /** Requests per second to the source; 0 = unlimited (default `DEFAULT_SOURCE_REQUESTS_PER_SECOND`). */
   readonly requestsPerSecond?: number;
   /** Per-request timeout (default 30 s). */
   readonly timeoutMs?: number;
@@ -94,7 +96,9 @@ export class SourceFhirClient implements SourceReader {
     this.base = base;
     this.auth = options.auth ?? noAuth();
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    this.bucket = new TokenBucket({ ratePerSecond: options.requestsPerSecond ?? 0 });
+    this.bucket = new TokenBucket({
+      ratePerSecond: options.requestsPerSecond ?? DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+    });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 5);
     this.baseDelayMs = options.retry?.baseDelayMs ?? 200;
@@ -132,10 +136,10 @@ export class SourceFhirClient implements SourceReader {
     for (const entry of bundle.entry ?? []) {
       const mode = entry.search?.mode;
       if (mode !== undefined && mode !== 'match') continue;
+      // Every match is returned, malformed or not: the caller checks each one as ingest would and
+      // counts a bad one as a failed id, rather than losing it here without a trace.
       const resource = entry.resource;
-      if (resource && typeof resource.resourceType === 'string' && typeof resource.id === 'string') {
-        resources.push(resource);
-      }
+      if (resource !== undefined && resource !== null) resources.push(resource);
     }
     const next = bundle.link?.find((link) => link.relation === 'next')?.url;
     if (next === undefined || next === '') return { resources };
@@ -156,11 +160,31 @@ export class SourceFhirClient implements SourceReader {
 
   public async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
     const url = new URL(`${encodeURIComponent(resourceType)}/${encodeURIComponent(id)}`, this.base);
-    const resource = (await this.request(url, { search: false })) as FhirResource | undefined;
-    if (resource && (resource.resourceType !== resourceType || resource.id !== id)) {
-      throw new PermanentSourceError(`Read of ${resourceType}/${id} answered another resource`);
+    // Whether the answer is the resource asked for is checked by the caller (checkSourceResource).
+    return (await this.request(url, { search: false })) as FhirResource | undefined;
+  }
+
+  public async searchableTypes(): Promise<ReadonlySet<string>> {
+    const statement = (await this.request(new URL('metadata', this.base), { search: false })) as
+      | {
+          resourceType?: unknown;
+          rest?: { mode?: string; resource?: { type?: unknown; interaction?: { code?: unknown }[] }[] }[];
+        }
+      | undefined;
+    if (statement?.resourceType !== 'CapabilityStatement') {
+      throw new PermanentSourceError('The source server answered no CapabilityStatement at metadata');
     }
-    return resource;
+    const types = new Set<string>();
+    for (const rest of statement.rest ?? []) {
+      if (rest.mode !== undefined && rest.mode !== 'server') continue;
+      for (const resource of rest.resource ?? []) {
+        if (typeof resource.type !== 'string') continue;
+        if ((resource.interaction ?? []).some((interaction) => interaction.code === 'search-type')) {
+          types.add(resource.type);
+        }
+      }
+    }
+    return types;
   }
 
   /** Links must stay on the source's scheme, host and port, and under its base path. */
@@ -185,7 +209,13 @@ export class SourceFhirClient implements SourceReader {
           accept: 'application/fhir+json',
           ...(await this.auth.headers({ method: 'GET', url })),
         };
-        response = await this.doFetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        // Never follow a redirect: it would carry the search (which may hold PHI) and the credentials
+        // to wherever the Location points, and write that host's answer to HealthLake.
+        response = await this.doFetch(url, {
+          headers,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (error) {
         if (error instanceof PermanentSourceError) throw error;
         failure = error;
@@ -198,6 +228,12 @@ export class SourceFhirClient implements SourceReader {
           } catch (error) {
             failure = error; // a body cut off mid-stream is transient
           }
+        } else if (status >= 300 && status < 400) {
+          await response.body?.cancel();
+          throw new PermanentSourceError(
+            `Source answered HTTP ${status} (a redirect) to a ${context.search ? 'search' : 'read'}; redirects are never followed: set the source base URL to the final location`,
+            status,
+          );
         } else if (status === 404 || status === 410) {
           await response.body?.cancel();
           return undefined;

@@ -1,3 +1,4 @@
+import { ENV } from '../../config/constants.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { SourceConfigurationError } from '../errors.js';
 import { oauth2ClientCredentials } from './oauth2ClientCredentials.js';
@@ -54,7 +55,8 @@ export const createSourceAuth = async (
 ): Promise<SourceAuth> => {
   if (config.kind === 'none') return noAuth();
   if (config.kind === 'sigv4') {
-    if (!config.region) throw new SourceConfigurationError('SigV4 source auth needs a region');
+    if (!config.region)
+      throw new SourceConfigurationError(`SigV4 source auth needs a region (${ENV.sourceFhirRegion})`);
     if (!deps.credentials) throw new SourceConfigurationError('SigV4 source auth needs credentials');
     return sigV4Auth({ region: config.region, service: config.service, credentials: deps.credentials });
   }

@@ -1,12 +1,14 @@
 import { ENV } from '../../config/constants.js';
-import { readEnv, SOURCE_FHIR_ENV } from '../../config/envContract.js';
+import { readEnv, SOURCE_FHIR_ENV, sourceFhirRules } from '../../config/envContract.js';
 import type { SourceAuthDeps } from './createSourceAuth.js';
 import { createSourceAuth } from './createSourceAuth.js';
 import { SourceFhirClient } from './SourceFhirClient.js';
 
 /**
  * Builds the source FHIR client from the environment (`SOURCE_FHIR_ENV`): base URL, authentication
- * kind, credentials, page size, rate and SigV4 signing. Credentials come from the Secrets Manager
+ * kind, credentials, page size, rate (default 10 requests per second per worker; 0 = unlimited) and
+ * SigV4 signing (`SOURCE_FHIR_REGION` is required for sigv4: the stack writes the source's region, never
+ * the function's own, which may differ). Credentials come from the Secrets Manager
  * secret `SOURCE_FHIR_SECRET_ID` through `deps.getSecret`, or, in local mode, from the same JSON given
  * inline in `SOURCE_FHIR_SECRET`; either way the same parsing (createSourceAuth) applies.
  */
@@ -14,13 +16,13 @@ export const createSourceReaderFromEnv = async (
   deps: SourceAuthDeps,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SourceFhirClient> => {
-  const values = readEnv(SOURCE_FHIR_ENV, env, 'backfill source');
+  const values = readEnv(SOURCE_FHIR_ENV, env, 'backfill source', sourceFhirRules);
   const inline = values.sourceSecret;
   const auth = await createSourceAuth(
     {
       kind: values.sourceAuth,
       secretId: inline === undefined ? values.sourceSecretId : ENV.sourceFhirSecret,
-      region: values.sourceRegion ?? values.awsRegion,
+      region: values.sourceRegion,
       service: values.sourceSigV4Service ?? 'healthlake',
     },
     inline === undefined ? deps : { ...deps, getSecret: async () => inline },

@@ -44,6 +44,7 @@ export const oauth2ClientCredentials = (
       `OAuth2 ${method} needs ${method === 'private_key_jwt' ? 'privateKey' : 'clientSecret'}`,
     );
   }
+  assertTokenUrl(options.tokenUrl);
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const skewMs = (options.refreshSkewSeconds ?? 60) * 1000;
@@ -98,10 +99,19 @@ export const oauth2ClientCredentials = (
         method: 'POST',
         headers,
         body,
+        // The client secret or assertion must reach only the configured endpoint.
+        redirect: 'manual',
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (error) {
       throw new TransientSourceError('OAuth2 token endpoint unreachable', undefined, { cause: error });
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new PermanentSourceError(
+        `OAuth2 token endpoint answered HTTP ${response.status} (a redirect); redirects are never followed: configure the final token URL`,
+        response.status,
+      );
     }
     if (response.status === 429 || response.status >= 500) {
       throw new TransientSourceError(`OAuth2 token endpoint answered ${response.status}`, response.status);
@@ -136,4 +146,25 @@ export const oauth2ClientCredentials = (
     },
     tokenRequests: () => requests,
   };
+};
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The token URL must be https (it receives the client's secret), except on loopback for local mode. */
+const assertTokenUrl = (tokenUrl: string): void => {
+  let url: URL;
+  try {
+    url = new URL(tokenUrl);
+  } catch {
+    throw new SourceConfigurationError('OAuth2 tokenUrl is not a valid URL');
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127(\.[0-9]{1,3}){3}$/.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new SourceConfigurationError(
+      'OAuth2 tokenUrl must be https:// (http:// only on loopback, for local mode)',
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new SourceConfigurationError('OAuth2 tokenUrl must not embed credentials');
+  }
 };

@@ -5,6 +5,8 @@ import type { IncomingWrite, WriteResult } from '../types.js';
 export interface IngestLimits {
   readonly maxBundleEntries: number;
   readonly validateResources: boolean;
+  /** Seconds a `meta.lastUpdated` may lie ahead of `now()` before the write is refused (422). */
+  readonly maxClockSkewSeconds: number;
 }
 
 /** Counters the routes report (the Lambda maps them to CloudWatch metrics by resource type). */
@@ -21,6 +23,8 @@ export const NO_OBSERVER: IngestObserver = { rejected: () => undefined, written:
 export interface IngestRouterContext {
   readonly limits: IngestLimits;
   readonly observe: IngestObserver;
+  /** The connector's clock, for the clock-skew check. */
+  readonly now: () => Date;
   /** Runs the write pipeline; a failure becomes a 503 `EnqueueError`. */
   accept(request: FhirRequest, writes: readonly IncomingWrite[]): Promise<WriteResult[]>;
 }

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirResource } from '../../criteria/types.js';
 import { resourceKey } from '../../fhir/ids.js';
-import { badRequest, payloadTooLarge } from '../../fhir/outcomes.js';
+import { badRequest, forResponse, payloadTooLarge } from '../../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import type { IncomingWrite, WriteResult } from '../types.js';
-import { inspectResource, issue } from './inspectResource.js';
+import { inspectResource, issue, latestLastUpdated } from './inspectResource.js';
 import { parseEntryUrl } from './parseEntryUrl.js';
 import {
+  conflictOutcome,
   etagOf,
   fhirJson,
   historyPath,
@@ -31,6 +32,8 @@ interface Planned {
   readonly fullUrl?: string;
   resource?: FhirResource;
   issues: OperationOutcomeIssue[];
+  /** 422 when the entry is well-formed but refused (a future meta.lastUpdated); 400 otherwise. */
+  status?: 422;
 }
 
 const MAX_REPORTED_ISSUES = 100;
@@ -87,9 +90,10 @@ export const handleBundle = async (
     }
     if (issues.length > 0) {
       context.observe.rejected();
+      const refused = plans.filter((plan) => plan.issues.length > 0);
       const outcome: OperationOutcome = {
         resourceType: 'OperationOutcome',
-        id: '400',
+        id: refused.length > 0 && refused.every((plan) => plan.status === 422) ? '422' : '400',
         issue: issues.slice(0, MAX_REPORTED_ISSUES),
       };
       return outcomeResponse(outcome);
@@ -111,7 +115,7 @@ export const handleBundle = async (
     if (!result) {
       return {
         response: {
-          status: '400 Bad Request',
+          status: plan.status === 422 ? '422 Unprocessable Entity' : '400 Bad Request',
           outcome: { resourceType: 'OperationOutcome', issue: plan.issues.slice(0, MAX_REPORTED_ISSUES) },
         },
       };
@@ -247,9 +251,13 @@ const inspectPlans = (plans: Planned[], context: IngestRouterContext): void => {
       urlType: plan.resourceType,
       ...(plan.method === 'POST' ? { assignedId: plan.id } : { urlId: plan.id }),
       validate: context.limits.validateResources,
+      latestLastUpdated: latestLastUpdated(context),
     });
     if (inspection.ok) plan.resource = inspection.resource;
-    else plan.issues.push(...inspection.issues);
+    else {
+      plan.issues.push(...inspection.issues);
+      if (inspection.status) plan.status = inspection.status;
+    }
   }
 };
 
@@ -269,6 +277,14 @@ const responseEntry = (
   request: FhirRequest,
 ): BundleEntry => {
   const lastModified = result.lastUpdated;
+  if (result.status === 'conflict') {
+    return {
+      response: {
+        status: '409 Conflict',
+        outcome: forResponse(conflictOutcome(plan.resourceType, plan.id, result)),
+      },
+    };
+  }
   if (result.status === 'stale') {
     return {
       response: {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import type { IncomingWrite } from '../types.js';
-import { inspectResource } from './inspectResource.js';
+import { inspectResource, latestLastUpdated } from './inspectResource.js';
 import type { IngestRouterContext } from './IngestRouterContext.js';
 import { outcomeResponse, writeResponse } from './responses.js';
 
@@ -42,11 +42,12 @@ export const handleInstanceWrite = async (
     urlType: resourceType,
     ...(create ? { assignedId: id } : { urlId: id }),
     validate: context.limits.validateResources,
+    latestLastUpdated: latestLastUpdated(context),
   });
   if (!inspection.ok) {
     return rejectedResponse(context, {
       resourceType: 'OperationOutcome',
-      id: '400',
+      id: String(inspection.status ?? 400),
       issue: inspection.issues,
     });
   }

@@ -15,11 +15,19 @@ export interface InspectOptions {
   readonly assignedId?: string;
   /** Run the structure validator (default true). */
   readonly validate?: boolean;
+  /** Latest acceptable `meta.lastUpdated`, epoch ms: a later one pins the resource (422). */
+  readonly latestLastUpdated?: number;
 }
 
 export type Inspection =
   | { readonly ok: true; readonly resource: FhirResource }
-  | { readonly ok: false; readonly issues: OperationOutcomeIssue[] };
+  | { readonly ok: false; readonly issues: OperationOutcomeIssue[]; readonly status?: 422 };
+
+/** The latest `meta.lastUpdated` a write may carry now: the clock plus the configured skew. */
+export const latestLastUpdated = (context: {
+  readonly now: () => Date;
+  readonly limits: { readonly maxClockSkewSeconds: number };
+}): number => context.now().getTime() + context.limits.maxClockSkewSeconds * 1000;
 
 /** An error-severity issue at `expression` (a FHIRPath), as the ingest routes report them. */
 export const issue = (
@@ -94,6 +102,25 @@ export const inspectResource = (value: unknown, options: InspectOptions): Inspec
     };
   }
   const resource = { ...body, resourceType, id } as FhirResource;
+  const lastUpdated = (body.meta as { lastUpdated?: unknown } | undefined)?.lastUpdated;
+  if (
+    options.latestLastUpdated !== undefined &&
+    typeof lastUpdated === 'string' &&
+    Date.parse(lastUpdated) > options.latestLastUpdated
+  ) {
+    // A future version would make every later real update look stale: refuse it rather than pin.
+    return {
+      ok: false,
+      status: 422,
+      issues: [
+        issue(
+          'business-rule',
+          'meta.lastUpdated lies further in the future than the allowed clock skew (INGEST_MAX_CLOCK_SKEW_SECONDS)',
+          `${root}.meta.lastUpdated`,
+        ),
+      ],
+    };
+  }
   if (options.validate !== false) {
     const problems = validateFhirResource(resource, root);
     if (problems.length > 0) return { ok: false, issues: problems };

@@ -56,6 +56,14 @@ export const unmatchedOutcome = (resourceType: string, id: string): OperationOut
     { severity: 'information' },
   );
 
+/** The outcome of a conflicting write: the version id is taken by other content (409). */
+export const conflictOutcome = (resourceType: string, id: string, result: WriteResult): OperationOutcome =>
+  outcome(
+    'conflict',
+    `Version ${result.versionId} of ${resourceType}/${id} is already recorded with different content: send the change as a new meta.versionId, or ask an operator to reset the version ($reset-version)`,
+    { expression: `${resourceType}.meta.versionId`, status: 409 },
+  );
+
 export const successOutcome = (diagnostics: string): OperationOutcome =>
   outcome('informational', diagnostics, { severity: 'information' });
 
@@ -82,6 +90,9 @@ export const writeResponse = (
     'last-modified': httpDate(result.lastUpdated),
   };
   const prefer = preferReturn(request);
+  if (result.status === 'conflict') {
+    return outcomeResponse(conflictOutcome(write.resourceType, write.id, result));
+  }
   if (result.status === 'stale') {
     return fhirJson(200, staleOutcome(write.resourceType, write.id, result, write.sentVersion), headers);
   }

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDelivererHandler } from '../../../lambdas/deliverer/createDelivererHandler.js';
 import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
-import { deliveryMessage, sqsEvent, sqsRecord } from '../../helpers/deliveryMessages.js';
+import { deliveryMessage, sqsEvent, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
 const sqs = mockClient(SQSClient);
@@ -46,6 +46,7 @@ const build = () => {
       deadLetterQueueUrl: 'dlq.fifo',
       defaultMaxAttempts: 5,
       backoff: { baseSeconds: 0 },
+      allowedEndpoints: new Set([TEST_ENDPOINT]),
     },
   });
   return { fake, handler, added, values };
@@ -116,5 +117,39 @@ describe('Handler: deliverer', () => {
     const response = await handler(sqsEvent(records), context);
     expect(response.batchItemFailures).toHaveLength(2);
     expect(values.get('Retried')).toBe(2);
+  });
+
+  it('counts access denied (its own metric, for the alarm) and keeps the messages for a retry', async () => {
+    const { fake, handler, values } = build();
+    fake.responder = () => ({ status: 403, latencyMs: 1, errorType: 'AccessDeniedException' });
+    const records = [sqsRecord(deliveryMessage({ id: 'a' })), sqsRecord(deliveryMessage({ id: 'b' }))];
+    const response = await handler(sqsEvent(records), context);
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(values.get('AccessDenied')).toBe(2);
+    expect(values.get('Retried')).toBe(2);
+    expect(values.get('DeadLettered')).toBeUndefined();
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('says at start-up, once, that an unusable allow-list delivers nothing', () => {
+    const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+    const errors = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    createDelivererHandler({
+      sqs: new SQSClient({ region: 'us-east-1' }),
+      ledger: new InMemoryVersionLedger(),
+      delivered: new InMemoryDeliveredVersions(),
+      healthLake: () => new FakeHealthLake(),
+      now: Date.now,
+      logger,
+      config: {
+        queueUrl: 'q.fifo',
+        deadLetterQueueUrl: 'dlq.fifo',
+        defaultMaxAttempts: 5,
+        allowedEndpoints: new Set(),
+        allowListProblem: 'ALLOWED_HEALTHLAKE_ENDPOINTS and HEALTHLAKE_ENDPOINT are empty',
+      },
+    });
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(errors.mock.calls[0]?.[0]).toBe('Delivery allow-list unusable: nothing will be delivered');
   });
 });

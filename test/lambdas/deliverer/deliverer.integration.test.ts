@@ -7,7 +7,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +22,7 @@ import {
 import { startHealthLakeStandin, type FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
 import { DynamoDeliveredVersions } from '../../../shared/delivery/DynamoDeliveredVersions.js';
-import { CredentialCache } from '../../../shared/healthlake/CredentialCache.js';
+import { roleCredentials, type HealthLakeCredentials } from '../../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import {
   deduplicationId,
@@ -32,12 +31,13 @@ import {
 } from '../../../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, waitFor } from '../../helpers/deliveryMessages.js';
+import { parseAllowedEndpoints } from '../../../shared/subscriptions/endpoints.js';
 
 interface Rig {
   readonly healthLake: FhirStandin;
   readonly ledger: InMemoryVersionLedger;
   readonly esm: EventSourceMapping;
-  readonly credentials: CredentialCache;
+  readonly credentials: HealthLakeCredentials;
   stop(): Promise<void>;
 }
 
@@ -68,7 +68,9 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
   });
 
   /** Fresh queues, a fresh stand-in and a running deliverer for one scenario. */
-  const rig = async (options: { credentialLifetimeSeconds?: number; maxReceiveCount?: number } = {}) => {
+  const rig = async (
+    options: { credentialLifetimeSeconds?: number; maxReceiveCount?: number; externalId?: string } = {},
+  ) => {
     prefixCount += 1;
     resources = await createConnectorResources({
       endpoints: aws,
@@ -83,18 +85,20 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
         ? {}
         : { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
     });
-    const sts = new STSClient({
-      region: healthLake.region,
-      endpoint: healthLake.stsEndpoint,
-      credentials: healthLake.baseCredentials,
+    const credentials = roleCredentials({
+      role: {
+        roleArn: healthLake.roleArn,
+        ...(healthLake.externalId ? { externalId: options.externalId ?? healthLake.externalId } : {}),
+      },
+      connectorId: 'it',
+      sts: {
+        region: healthLake.region,
+        endpoint: healthLake.stsEndpoint,
+        credentials: healthLake.baseCredentials,
+      },
     });
-    const credentials = new CredentialCache({ sts, connectorId: 'it' });
-    const role = {
-      roleArn: healthLake.roleArn,
-      ...(healthLake.externalId ? { externalId: healthLake.externalId } : {}),
-    };
     const pool = new HealthLakeClientPool({
-      credentials: credentials.providerFor(role),
+      credentials: credentials.provider,
       region: healthLake.region,
       responseTimeoutMs: 1500,
     });
@@ -105,7 +109,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       ledger,
       delivered: new DynamoDeliveredVersions(documents, resources.stateTable),
       healthLake: (endpoint) => pool.get(endpoint),
-      credentialsRejected: () => credentials.invalidate(role),
+      credentialsRejected: () => credentials.refresh(),
       now: Date.now,
       logger: new Logger({ serviceName: 'it', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'HealthLakeConnector', serviceName: 'it' }),
@@ -114,6 +118,8 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
         deadLetterQueueUrl: resources.deliveryDlqUrl,
         defaultMaxAttempts: 3,
         backoff: { baseSeconds: 1, maxSeconds: 1 },
+        accessDeniedBackoff: { baseSeconds: 1, maxSeconds: 1 },
+        allowedEndpoints: new Set(parseAllowedEndpoints([healthLake.endpoint])),
       },
     });
     const esm = new EventSourceMapping({
@@ -131,7 +137,6 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       stop: async () => {
         await esm.stop();
         pool.destroy();
-        sts.destroy();
         await healthLake.stop();
       },
     };
@@ -246,6 +251,25 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
     expect(healthLake.requests.filter((request) => request.id === 'down')).toHaveLength(3);
   });
 
+  it('retries while STS refuses the customer role (wrong ExternalId), then dead-letters with cause access-denied', async () => {
+    const { healthLake } = await rig({ externalId: 'not-the-customer-external-id' });
+    await enqueue([message({ endpointOf: healthLake, id: 'denied' })]);
+    await waitFor(() => inDlq('Patient/denied'), {
+      timeoutMs: 20_000,
+      what: 'the denied message in the DLQ',
+    });
+    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/denied');
+    expect(readDeadLetterCause(dead?.MessageAttributes)).toMatchObject({
+      kind: 'retries-exhausted',
+      reason: 'access-denied',
+      attempt: 3,
+    });
+    // One refused AssumeRole per attempt; nothing ever reached the data store.
+    const refused = healthLake.sts.calls.filter((call) => call.errorCode === 'AccessDenied');
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(healthLake.requests.filter((request) => request.id === 'denied')).toHaveLength(0);
+  });
+
   it('lets the queue redrive a message to the DLQ after maxReceiveCount when the subscription allows more attempts', async () => {
     const { healthLake } = await rig({ maxReceiveCount: 2 });
     healthLake.faults.failNext({ id: 'redriven' }, 'throttle', 100);
@@ -261,21 +285,23 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
     expect(healthLake.requests.filter((request) => request.id === 'redriven')).toHaveLength(2);
   });
 
-  it('refreshes credentials that expire mid-run, without failed deliveries', async () => {
-    const { healthLake, esm } = await rig({ credentialLifetimeSeconds: 2 });
+  it('refreshes credentials in their last five minutes (the SDK window), without failed deliveries', async () => {
+    // Credentials live 302 s: two seconds after they are issued, they are due for a refresh.
+    const { healthLake, esm } = await rig({ credentialLifetimeSeconds: 302 });
     await enqueue([message({ endpointOf: healthLake, id: 'before' })]);
     await waitFor(() => healthLake.current('Patient', 'before') !== undefined, {
       what: 'the first delivery',
     });
     const firstIssued = Date.now();
-    // Let the first credentials expire (their lifetime is 2 s).
-    await waitFor(() => Date.now() - firstIssued > 2500, { timeoutMs: 5000, what: 'credential expiry' });
+    await waitFor(() => Date.now() - firstIssued > 2500, { timeoutMs: 5000, what: 'the refresh window' });
     await enqueue([message({ endpointOf: healthLake, id: 'after' })]);
     await waitFor(() => healthLake.current('Patient', 'after') !== undefined, {
       what: 'the second delivery',
     });
     await esm.idle();
     expect(healthLake.sts.assumeRoleCount).toBe(2);
+    const keys = healthLake.requests.map((request) => request.accessKeyId);
+    expect(new Set(keys).size).toBe(2);
     expect(healthLake.requests.every((request) => request.status < 400)).toBe(true);
   });
 

@@ -14,7 +14,13 @@ import { ENV } from '../../../shared/config/constants.js';
 import { INGEST_ENV } from '../../../shared/ingest/constants.js';
 import { parseDeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
 import { patient } from '../../helpers/ingestFakes.js';
-import { ALLOWED_ENDPOINTS, DATASTORE_A, makeSubscription } from '../../helpers/subscriptions.js';
+import {
+  ALLOWED_ENDPOINTS,
+  channelExtension,
+  DATASTORE_A,
+  DATASTORE_B,
+  makeSubscription,
+} from '../../helpers/subscriptions.js';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../../../local/standins/aws.js';
 
@@ -48,6 +54,8 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
       [INGEST_ENV.adminPrincipalArns]: ADMIN_ROLE,
       [ENV.connectorId]: 'env_prod',
       [ENV.autoSubscription]: 'true',
+      [ENV.healthLakeEndpoint]: DATASTORE_B,
+      [ENV.deliveryRetryCount]: '5',
     });
     const handler = createIngestHandler(ingestDepsFromEnv());
     api = await startLocalApiGateway({
@@ -104,6 +112,20 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
         Entries: Messages.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle })),
       }),
     );
+  });
+
+  it('sends a Subscription without channel.endpoint to HEALTHLAKE_ENDPOINT, warning of a retry count above DELIVERY_RETRY_COUNT', async () => {
+    const body = makeSubscription(
+      { id: 'smile-sub' },
+      { extension: [channelExtension.deliveryRetryCount(20)] },
+    );
+    const { endpoint: _endpoint, ...channel } = body.channel;
+    const created = await send('PUT', 'Subscription/smile-sub', { ...body, channel });
+    expect(created.status).toBe(201);
+    const warning = created.headers.get('warning') ?? '';
+    expect(warning).toMatch(/channel\.endpoint is absent/);
+    expect(warning).toMatch(/limit of 5 retries/);
+    expect(await created.json()).toMatchObject({ status: 'active', channel: { endpoint: DATASTORE_B } });
   });
 
   it('refuses operator routes to an IAM caller that is not on the admin list (403, nothing changed)', async () => {

@@ -99,6 +99,9 @@ describe.each([
       nextUrl: 'http://s/fhir/Patient?_cursor=1',
       nextEnqueued: true,
       done: false,
+      // Per-stream progress (per type in a backfill of everything), counted once like the job's.
+      read: 10,
+      enqueued: counts(10).enqueued,
     });
   });
 

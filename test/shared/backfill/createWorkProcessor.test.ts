@@ -108,6 +108,42 @@ describe('Backfill worker against the source FHIR stand-in', () => {
     expect(job?.endedAt).toBeDefined();
   });
 
+  it('backfills everything under [*]: every type the source CapabilityStatement can search, supporting types first', async () => {
+    // The source can search only some types; the others complete empty without a request.
+    const limited: SourceReader = {
+      resolveSearchUrl: (url) => client.resolveSearchUrl(url),
+      searchPage: (url) => client.searchPage(url),
+      read: (type, id) => client.read(type, id),
+      searchableTypes: async () => {
+        const all = await client.searchableTypes();
+        expect(all.has('Patient')).toBe(true);
+        return new Set(['Patient', 'Observation']);
+      },
+    };
+    const { harness, healthLake, start } = setup('[*]', undefined, limited);
+    const jobId = await start([]);
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toMatchObject({ read: PATIENTS + OBSERVATIONS, enqueued: PATIENTS + OBSERVATIONS });
+    expect(healthLake.current.size).toBe(PATIENTS + OBSERVATIONS);
+    const types = job?.streams.map((stream) => stream.searchUrl?.slice(0, stream.searchUrl.indexOf('?')));
+    expect(types?.slice(0, 5)).toEqual([
+      'Organization',
+      'Location',
+      'Practitioner',
+      'PractitionerRole',
+      'Patient',
+    ]);
+    expect(types).not.toContain('Subscription');
+    expect(types).not.toContain('StructureDefinition');
+    expect(job?.streams.every((stream) => stream.done)).toBe(true);
+    const patients = job?.streams.find((stream) => stream.searchUrl?.startsWith('Patient?'));
+    expect(patients).toMatchObject({ read: PATIENTS, enqueued: PATIENTS });
+    const goals = job?.streams.find((stream) => stream.searchUrl?.startsWith('Goal?'));
+    expect(goals).toMatchObject({ read: 0, done: true });
+  });
+
   it('checks every resource read against the criteria when the search is broader', async () => {
     const { harness, healthLake, start } = setup('Observation?code=http://loinc.org|1234-5');
     const jobId = await start([{ name: 'searchUrl', valueString: 'Observation?status=final' }]);
@@ -322,5 +358,62 @@ describe('Backfill worker on an in-memory source', () => {
     const { processed } = await harness.drain();
     expect(processed).toBe(3);
     expect(loads).toBe(1);
+  });
+
+  it('checks source resources as ingest does: a bad one is a failed id, the page goes on', async () => {
+    const bad = [
+      { resourceType: 'Patient', id: 'bad id!' },
+      { resourceType: 'Patient', id: 'wrong-type', birthDate: 19700101 },
+      JSON.parse('{"resourceType":"Patient","id":"polluting","__proto__":{"x":1}}') as FhirResource,
+      {
+        resourceType: 'Patient',
+        id: 'future',
+        meta: { versionId: '9', lastUpdated: '9999-12-31T00:00:00Z' },
+      },
+      { resourceType: 'NotAType', id: 'x' },
+      { id: 'no-type' },
+    ];
+    const source = listSource([patient('good'), ...(bad as FhirResource[])], 10);
+    const { pipeline, healthLake } = createPipeline([activeSubscription(SUBSCRIPTION, '[*]')]);
+    const harness = createHarness({
+      subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active', criteria: '[*]' } }),
+      source: {
+        ...source,
+        // A read answered with another resource is that id's failure, not the batch's.
+        read: async (type, id) => (id === 'swapped' ? patient('other') : source.read(type, id)),
+      },
+      pipeline,
+      compileCriteria,
+    });
+    const jobId = (
+      await handleBackfillRequest(
+        trigger([
+          { name: 'searchUrl', valueString: 'Patient?x=1' },
+          { name: 'resourceId', valueString: 'Patient/swapped' },
+          { name: 'resourceId', valueString: 'Patient/good' },
+        ]),
+        {
+          jobs: harness.jobs,
+          subscriptions: fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active' } }),
+          queue: harness.queue,
+        },
+      )
+    )?.headers?.['content-location']
+      ?.split('/')
+      .pop() as string;
+    await harness.drain();
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toMatchObject({ read: 9, failed: 7 });
+    expect([...(job?.failedIds ?? [])].sort()).toEqual([
+      '(resource without a valid type)',
+      'NotAType/x',
+      'Patient/(invalid id)',
+      'Patient/future',
+      'Patient/polluting',
+      'Patient/swapped',
+      'Patient/wrong-type',
+    ]);
+    expect([...healthLake.current.keys()]).toEqual(['Patient/good']);
   });
 });

@@ -43,6 +43,82 @@ const makeDeps = (overrides: Partial<BackfillRouteDeps> = {}) => {
 const issue = (body: unknown) =>
   (body as { resourceType: string; issue: { code: string; diagnostics: string }[] }).issue[0];
 
+describe('handleBackfillRequest: $trigger-subscription of everything', () => {
+  it('backfills every type the criteria name, supporting types first, after _since', async () => {
+    const { deps, queue, jobs } = makeDeps({
+      subscriptions: fakeSubscriptions({
+        'sub-1': { status: 'active', criteria: '[Observation,Goal,Patient,Organization]' },
+      }),
+    });
+    const response = await handleBackfillRequest(
+      request({ parameter: [{ name: '_since', valueInstant: '2026-01-01T00:00:00Z' }] }),
+      deps,
+    );
+    expect(response?.status).toBe(202);
+    const since = '_lastUpdated=gt2026-01-01T00%3A00%3A00Z';
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      `Organization?${since}`,
+      `Patient?${since}`,
+      `Goal?${since}`,
+      `Observation?${since}`,
+    ]);
+    const status = await handleBackfillRequest(
+      request({ method: 'GET', path: '$backfill-job/job-1', body: undefined }),
+      deps,
+    );
+    const streams = (
+      status?.body as { parameter: { name: string; part?: { name: string; valueCode?: string }[] }[] }
+    ).parameter
+      .filter((parameter) => parameter.name === 'stream')
+      .map((stream) => stream.part?.find((part) => part.name === 'resourceType')?.valueCode);
+    expect(streams).toEqual(['Organization', 'Patient', 'Goal', 'Observation']);
+    expect((await jobs.get('job-1'))?.streams).toHaveLength(4);
+  });
+
+  it('follows a configured type order', async () => {
+    const { deps, queue } = makeDeps({ typeOrder: ['Observation'] });
+    await handleBackfillRequest(request({ parameter: [] }), deps);
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      'Observation?',
+      'Patient?',
+    ]);
+  });
+
+  it('runs the criteria search itself for a search criteria subscription', async () => {
+    const { deps, queue } = makeDeps({
+      subscriptions: fakeSubscriptions({
+        'sub-1': { status: 'active', criteria: 'Observation?status=final' },
+      }),
+    });
+    await handleBackfillRequest(request({ parameter: [] }), deps);
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      'Observation?status=final',
+    ]);
+  });
+
+  it('expands [*] to every R4 type but infrastructure ones, each read only if the source can search it', async () => {
+    const { deps, queue } = makeDeps({
+      subscriptions: fakeSubscriptions({ 'sub-1': { status: 'active', criteria: '[*]' } }),
+    });
+    const response = await handleBackfillRequest(request({ parameter: [] }), deps);
+    expect(response?.status).toBe(202);
+    const messages = queue.messages as { pageUrl?: string; ifSourceSearchable?: boolean }[];
+    expect(messages.length).toBeGreaterThan(100);
+    expect(messages.every((message) => message.ifSourceSearchable === true)).toBe(true);
+    const types = messages.map((message) => message.pageUrl?.replace('?', ''));
+    expect(types.slice(0, 5)).toEqual([
+      'Organization',
+      'Location',
+      'Practitioner',
+      'PractitionerRole',
+      'Patient',
+    ]);
+    for (const infrastructure of ['Subscription', 'StructureDefinition', 'ValueSet', 'CapabilityStatement']) {
+      expect(types).not.toContain(infrastructure);
+    }
+  });
+});
+
 describe('handleBackfillRequest: $trigger-subscription', () => {
   it('answers 202 with the job id and where to read its status', async () => {
     const { deps, queue, jobs } = makeDeps();
@@ -84,7 +160,7 @@ describe('handleBackfillRequest: $trigger-subscription', () => {
   });
 
   it.each([
-    ['no parameter at all', []],
+    ['a _since that is not an instant', [{ name: '_since', valueString: '2026-01-01' }]],
     ['a searchUrl without "?"', [{ name: 'searchUrl', valueString: 'Observation' }]],
     [
       'an absolute searchUrl',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { delivererConfigOf } from '../../../shared/delivery/config.js';
 import { ConfigurationError } from '../../../shared/config/env.js';
 import {
   awsClientConfig,
@@ -40,7 +41,9 @@ describe('Function: readEnv', () => {
       'deliverer',
     );
     expect(values).toMatchObject({ deliveryRetryCount: 4, retryBaseSeconds: 2, maxSockets: 50 });
-    expect(values.allowedEndpoints).toEqual(['https://a.test/r4/']);
+    // Kept as text: the deliverer parses it itself and fails closed (shared/delivery/config.ts).
+    expect(values.allowedEndpoints).toBe('https://a.test/r4');
+    expect(delivererConfigOf(values).batch.allowedEndpoints).toEqual(new Set(['https://a.test/r4/']));
   });
 });
 

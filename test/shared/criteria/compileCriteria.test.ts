@@ -260,6 +260,17 @@ const cases: readonly Case[] = [
   ['Period end day is inclusive (gt Mar 30)', march, 'Observation?date=gt2020-03-30', true],
   ['Period not after its end (gt Mar 31)', march, 'Observation?date=gt2020-03-31', false],
   ['Period starts after (sa Feb)', march, 'Observation?date=sa2020-02', true],
+  // ge/le at the edges: ending exactly where the search range ends is not "after" it, starting
+  // exactly where it starts is not "before" it
+  ['Period ending at the end of the search day is not ge it', march, 'Observation?date=ge2020-03-31', false],
+  [
+    'Period starting at the start of the search day is not le it',
+    march,
+    'Observation?date=le2020-03-01',
+    false,
+  ],
+  ['Period ending at the end of the search day is le it', march, 'Observation?date=le2020-03-31', true],
+  ['Period starting at the start of the search day is ge it', march, 'Observation?date=ge2020-03-01', true],
   ['Period does not start after Mar 1 (sa)', march, 'Observation?date=sa2020-03-01', false],
   ['Period ends before April (eb)', march, 'Observation?date=eb2020-04-01', true],
   ['Period ends before its last day? no (eb Mar 31)', march, 'Observation?date=eb2020-03-31', false],

@@ -28,7 +28,13 @@ const setup = (overrides: Partial<BatchDeliveryDeps> = {}) => {
     delivered,
     sqs: new SQSClient({ region: 'us-east-1' }),
     telemetry: { settled: (s) => settled.push(s), warn: (message) => warnings.push(message) },
-    config: { queueUrl: QUEUE, deadLetterQueueUrl: DLQ, defaultMaxAttempts: 3, backoff: { baseSeconds: 4 } },
+    config: {
+      queueUrl: QUEUE,
+      deadLetterQueueUrl: DLQ,
+      defaultMaxAttempts: 3,
+      backoff: { baseSeconds: 4 },
+      allowedEndpoints: new Set([TEST_ENDPOINT]),
+    },
     random: () => 1,
     ...overrides,
   };
@@ -125,6 +131,19 @@ describe('Function: startBatchDelivery', () => {
     expect(dlqSends()).toHaveLength(0);
   });
 
+  it('waits at least as long as the server’s Retry-After before the next attempt', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 429, latencyMs: 1, retryAfterSeconds: 120, outcome: serverError() });
+    const record = sqsRecord(deliveryMessage(), { receiveCount: 2 });
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).rejects.toBeInstanceOf(RecordFailedError);
+    // Backoff alone would be 8 s (attempt 2, base 4 s); the server asked for 120 s.
+    const visibility = sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input;
+    expect(visibility?.Entries).toEqual([
+      { Id: '0', ReceiptHandle: record.receiptHandle, VisibilityTimeout: 120 },
+    ]);
+  });
+
   it('dead-letters a transient failure itself once the subscription’s attempts are used up', async () => {
     const { deps, fake } = setup();
     fake.responder = () => ({ status: 429, latencyMs: 1 });
@@ -136,6 +155,31 @@ describe('Function: startBatchDelivery', () => {
       kind: 'retries-exhausted',
       status: 429,
       attempt: 2,
+    });
+  });
+
+  it('backs off access denied for minutes (a configuration fault), and dead-letters it with the cause only on the last attempt', async () => {
+    const { deps, fake } = setup();
+    fake.responder = () => ({ status: 403, latencyMs: 1, errorType: 'AccessDeniedException' });
+    const first = sqsRecord(deliveryMessage({ id: 'a' }), { receiveCount: 1 });
+    const batch = startBatchDelivery([first], deps);
+    await expect(batch.settle(first)).rejects.toBeInstanceOf(RecordFailedError);
+    // attempt 1 of the access-denied backoff (60 s base), jitter at its top: 60 s, not the 4 s base.
+    expect(
+      sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries?.[0],
+    ).toMatchObject({
+      VisibilityTimeout: 60,
+    });
+    expect(dlqSends()).toHaveLength(0);
+    const last = sqsRecord(deliveryMessage({ id: 'b' }), { receiveCount: 3 });
+    await expect(startBatchDelivery([last], deps).settle(last)).resolves.toMatchObject({
+      disposition: 'dead-lettered',
+    });
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
+      kind: 'retries-exhausted',
+      reason: 'access-denied',
+      status: 403,
+      attempt: 3,
     });
   });
 
@@ -280,5 +324,21 @@ describe('Function: startBatchDelivery', () => {
     await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
     expect(fake.calls).toHaveLength(0);
     expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)?.reason).toBe('endpoint-not-allowed');
+  });
+
+  it('fails closed: an empty allow-list delivers nothing and each cause says why', async () => {
+    const { deps, fake } = setup();
+    const record = sqsRecord(deliveryMessage());
+    const problem = 'ALLOWED_HEALTHLAKE_ENDPOINTS and HEALTHLAKE_ENDPOINT are empty';
+    const batch = startBatchDelivery([record], {
+      ...deps,
+      config: { ...deps.config, allowedEndpoints: new Set(), allowListProblem: problem },
+    });
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(fake.calls).toHaveLength(0);
+    expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
+      reason: 'endpoint-not-allowed',
+      diagnostics: problem,
+    });
   });
 });

@@ -90,8 +90,33 @@ describe('Function: deliverMessage', () => {
       kind: 'terminal-failure',
       cause: { status: 400, issueCode: 'invalid', diagnostics: 'Patient.birthDate: invalid', attempt: 2 },
     });
-    fake.responder = () => ({ status: 403, latencyMs: 1, errorType: 'AccessDeniedException' });
-    expect((await deliverMessage(deliveryMessage(), { attempt: 1 }, deps)).kind).toBe('terminal-failure');
+  });
+
+  it('treats HealthLake access denied (401/403) as a transient configuration fault, not a poison message', async () => {
+    const { fake, deps, rejected } = setup();
+    for (const status of [401, 403]) {
+      fake.responder = () => ({ status, latencyMs: 1, errorType: 'AccessDeniedException' });
+      expect(await deliverMessage(deliveryMessage(), { attempt: 1 }, deps)).toMatchObject({
+        kind: 'transient-failure',
+        cause: { reason: 'access-denied', status, errorType: 'AccessDeniedException' },
+      });
+    }
+    // Not a stale session: the credentials are not refreshed for it.
+    expect(rejected).toEqual([]);
+  });
+
+  it('treats an AssumeRole refused by STS as access denied', async () => {
+    const { fake, deps } = setup();
+    const refused = Object.assign(new Error('not authorized to perform sts:AssumeRole'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    fake.responder = () =>
+      new CredentialsError('PUT Patient: no credentials to sign with', { cause: refused });
+    expect(await deliverMessage(deliveryMessage(), { attempt: 1 }, deps)).toMatchObject({
+      kind: 'transient-failure',
+      cause: { reason: 'access-denied' },
+    });
   });
 
   it('treats expired credentials as transient and asks for fresh ones', async () => {

@@ -19,6 +19,14 @@ describe('Function: retryDelaySeconds', () => {
   it('allows immediate retries with a zero base (tests, local mode)', () => {
     expect(retryDelaySeconds(3, { baseSeconds: 0 })).toBe(0);
   });
+
+  it('waits the base delay every time under the fixed strategy, without jitter', () => {
+    for (const attempt of [1, 2, 5, 20]) {
+      expect(retryDelaySeconds(attempt, { baseSeconds: 7, strategy: 'fixed' }, undefined, () => 0)).toBe(7);
+    }
+    expect(retryDelaySeconds(1, { baseSeconds: 7, maxSeconds: 5, strategy: 'fixed' })).toBe(5);
+    expect(retryDelaySeconds(1, { baseSeconds: 7, strategy: 'fixed' }, 30)).toBe(30);
+  });
 });
 
 describe('Function: stripVersionIds', () => {

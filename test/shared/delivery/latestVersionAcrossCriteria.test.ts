@@ -43,7 +43,12 @@ const setup = () => {
     delivered: new InMemoryDeliveredVersions(),
     sqs: new SQSClient({ region: 'us-east-1' }),
     telemetry: { settled: () => undefined, warn: () => undefined },
-    config: { queueUrl: 'q', deadLetterQueueUrl: 'dlq', defaultMaxAttempts: 3 },
+    config: {
+      queueUrl: 'q',
+      deadLetterQueueUrl: 'dlq',
+      defaultMaxAttempts: 3,
+      allowedEndpoints: new Set([TEST_ENDPOINT]),
+    },
   };
   const deliver = async (messages: readonly DeliveryMessage[]) => {
     const records = messages.map((message) => sqsRecord(message));

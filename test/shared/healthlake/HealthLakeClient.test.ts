@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySigV4 } from '../../../local/standins/healthlake/sigv4Verifier.js';
@@ -13,6 +13,9 @@ interface Seen {
   path: string;
   body: string;
   signatureOk: boolean;
+  /** The region of the signature's credential scope. */
+  region?: string;
+  host?: string;
   remotePort: number;
 }
 
@@ -42,6 +45,8 @@ describe('Class: HealthLakeClient', () => {
           path,
           body: body.toString('utf8'),
           signatureOk: verdict.ok,
+          ...(verdict.ok ? { region: verdict.region } : {}),
+          ...(request.headers.host ? { host: request.headers.host } : {}),
           remotePort: request.socket.remotePort ?? 0,
         });
         answer(request, response);
@@ -121,6 +126,20 @@ describe('Class: HealthLakeClient', () => {
     expect((error as HealthLakeTransientError).reason).toBe('timeout');
   });
 
+  it('cuts a request whose answer trickles in past its time limit, although the socket never idles', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/fhir+json' });
+      timers.push(setInterval(() => response.write(' '), 50));
+    };
+    const error = await client({ responseTimeoutMs: 1000 })
+      .put('Patient', 'p', '{}', { timeoutMs: 300 })
+      .catch((caught: unknown) => caught);
+    for (const timer of timers) clearInterval(timer);
+    expect(error).toBeInstanceOf(HealthLakeTransientError);
+    expect((error as HealthLakeTransientError).message).toMatch(/time limit/);
+  });
+
   it('throws a transient connection error when the connection is refused', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -134,6 +153,45 @@ describe('Class: HealthLakeClient', () => {
     const error = await refused.delete('Patient', 'p').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HealthLakeTransientError);
     expect((error as HealthLakeTransientError).reason).toBe('connection');
+  });
+
+  it('signs each data store with the region of its host, whatever the configured region', async () => {
+    seen.length = 0;
+    answer = (_request, response) => response.writeHead(200).end();
+    const port = (server.address() as AddressInfo).port;
+    // HealthLake host names, resolved to the loopback server: no traffic leaves the machine.
+    const agent = new Agent({
+      lookup: (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]),
+    } as ConstructorParameters<typeof Agent>[0]);
+    const storeIn = (region: string) =>
+      new HealthLakeClient({
+        endpoint: `http://healthlake.${region}.amazonaws.com:${port}/datastore/0123/r4/`,
+        region: 'us-east-1',
+        credentials: async () => credentials,
+        agent,
+      });
+    await storeIn('eu-west-2').put('Patient', 'p1', '{}');
+    await storeIn('ap-southeast-2').delete('Patient', 'p1');
+    agent.destroy();
+    expect(seen.map(({ region, host, signatureOk }) => ({ region, host, signatureOk }))).toEqual([
+      { region: 'eu-west-2', host: `healthlake.eu-west-2.amazonaws.com:${port}`, signatureOk: true },
+      {
+        region: 'ap-southeast-2',
+        host: `healthlake.ap-southeast-2.amazonaws.com:${port}`,
+        signatureOk: true,
+      },
+    ]);
+  });
+
+  it('signs a stand-in endpoint (no region in its host) with the configured region', async () => {
+    seen.length = 0;
+    answer = (_request, response) => response.writeHead(200).end();
+    await new HealthLakeClient({
+      endpoint,
+      region: 'eu-central-1',
+      credentials: async () => credentials,
+    }).put('Patient', 'p1', '{}');
+    expect(seen[0]?.region).toBe('eu-central-1');
   });
 
   it('reads the signing region from a HealthLake endpoint host', () => {

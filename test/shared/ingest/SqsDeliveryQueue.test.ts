@@ -3,6 +3,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_INLINE_MESSAGE_BYTES } from '../../../shared/delivery/deadLetter.js';
 import { EnqueueError } from '../../../shared/ingest/errors.js';
 import { SqsDeliveryQueue } from '../../../shared/ingest/SqsDeliveryQueue.js';
 import {
@@ -153,6 +154,29 @@ describe('Class: SqsDeliveryQueue', () => {
       bytes: Buffer.byteLength(stored),
       sha256: createHash('sha256').update(stored).digest('hex'),
     });
+  });
+
+  it('keeps a message inline up to the threshold that leaves room for a dead-letter cause, not up to 1 MiB', async () => {
+    sqsMock.on(SendMessageCommand).resolves({});
+    s3Mock.on(PutObjectCommand).resolves({});
+    const queue = new SqsDeliveryQueue({
+      sqs: new SQSClient({}),
+      queueUrl: 'q',
+      s3: new S3Client({}),
+      bucket: 'p',
+    });
+    const sized = (bytes: number) => {
+      const base = message('sized', { text: { status: 'generated', div: '' } });
+      const pad = bytes - Buffer.byteLength(JSON.stringify(base));
+      return message('sized', { text: { status: 'generated', div: 'y'.repeat(pad) } });
+    };
+    await queue.enqueue([sized(MAX_INLINE_MESSAGE_BYTES)]);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    const inline = sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '';
+    expect(Buffer.byteLength(inline)).toBe(MAX_INLINE_MESSAGE_BYTES);
+    // One byte more, still far below 1 MiB: stored in S3, so its dead letter could carry the cause.
+    await queue.enqueue([sized(MAX_INLINE_MESSAGE_BYTES + 1)]);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
   it('fails the write when a resource is oversized and no bucket is configured', async () => {

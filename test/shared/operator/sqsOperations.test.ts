@@ -64,7 +64,7 @@ describe('Operator queue functions against the SQS stand-in', () => {
             reason: 'http-status',
             status: 422,
             issueCode: 'processing',
-            diagnostics: 'bad',
+            diagnostics: 'Element Patient.name: (value omitted) rejected',
             attempt: 1,
             at: '2026-01-01T00:00:00Z',
           },
@@ -92,6 +92,13 @@ describe('Operator queue functions against the SQS stand-in', () => {
     expect(JSON.stringify(entries)).not.toContain('SECRET-NAME');
     const withContent = describeDlqMessage(messages[0]!, { showContent: true });
     expect(JSON.stringify(withContent.content)).toContain('SECRET-NAME');
+  });
+
+  it('shows HealthLake diagnostics only with --show-content', async () => {
+    const [message] = await peekMessages(sqs, resources.deliveryDlqUrl);
+    expect(describeDlqMessage(message!).cause).toContain('diagnostics hidden (--show-content)');
+    expect(describeDlqMessage(message!).cause).not.toContain('Patient.name');
+    expect(describeDlqMessage(message!, { showContent: true }).cause).toContain('Element Patient.name');
   });
 
   it('leaves peeked messages visible and reports queue depths', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedResources } from '../../../local/standins/healthlake/index.js';
 import { totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
 import { createJob, createWorker, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
@@ -35,7 +35,6 @@ beforeEach(() => {
   }
   worker = createWorker(harness);
 });
-afterEach(() => worker.stop());
 
 describe('createReconcileProcessor', () => {
   it('plans the default types from the source CapabilityStatement and reports missing, stale and only-in-HealthLake ids', async () => {
@@ -190,12 +189,8 @@ describe('createReconcileProcessor', () => {
 
   it('fails the job when its subscription is no longer active', async () => {
     const inactive = createWorker(harness, { status: 'off' });
-    try {
-      const jobId = await createJob(harness, inactive);
-      await inactive.drain();
-      expect((await harness.jobs.get(jobId))?.reason).toMatch(/no longer active/);
-    } finally {
-      inactive.stop();
-    }
+    const jobId = await createJob(harness, inactive);
+    await inactive.drain();
+    expect((await harness.jobs.get(jobId))?.reason).toMatch(/no longer active/);
   });
 });

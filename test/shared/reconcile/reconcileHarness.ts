@@ -1,11 +1,10 @@
 /**
  * Harness for reconcile tests: a source stand-in (no auth) and a HealthLake stand-in (SigV4 via its
- * STS, read with `createHealthLakeReader` and the CredentialCache, as the worker does), the job store
+ * STS, read with `createHealthLakeReader` and `roleCredentials`, as the worker does), the job store
  * on dynalite, the real WritePipeline over an in-memory ledger whose messages are "delivered" straight
  * into the HealthLake store, and a `drain` loop that behaves like SQS.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsStandins } from '../../../local/standins/aws.js';
 import { awsClientConfig, createConnectorResources, startAwsStandins } from '../../../local/standins/aws.js';
@@ -14,7 +13,7 @@ import { startFhirSourceStandin, startHealthLakeStandin } from '../../../local/s
 import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
 import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
-import { CredentialCache } from '../../../shared/healthlake/CredentialCache.js';
+import { roleCredentials } from '../../../shared/healthlake/credentials.js';
 import { createHealthLakeReader } from '../../../shared/healthlake/createHealthLakeReader.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
@@ -102,15 +101,18 @@ export const createWorker = (
       lines.push(...written);
     },
   };
-  const sts = new STSClient({
-    region: 'us-east-1',
-    endpoint: harness.healthLake.stsEndpoint,
-    credentials: harness.healthLake.baseCredentials,
-  });
-  const credentials = new CredentialCache({ sts, connectorId: 'test' }).providerFor({
-    roleArn: harness.healthLake.roleArn,
-    ...(harness.healthLake.externalId ? { externalId: harness.healthLake.externalId } : {}),
-  });
+  const credentials = roleCredentials({
+    role: {
+      roleArn: harness.healthLake.roleArn,
+      ...(harness.healthLake.externalId ? { externalId: harness.healthLake.externalId } : {}),
+    },
+    connectorId: 'test',
+    sts: {
+      region: 'us-east-1',
+      endpoint: harness.healthLake.stsEndpoint,
+      credentials: harness.healthLake.baseCredentials,
+    },
+  }).provider;
   const deps: ReconcileWorkerDeps = {
     jobs: harness.jobs,
     subscriptions: {
@@ -157,7 +159,6 @@ export const createWorker = (
     deliveries,
     lines,
     subscription,
-    stop: () => sts.destroy(),
   };
 };
 

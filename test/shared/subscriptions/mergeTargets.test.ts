@@ -26,6 +26,20 @@ describe('Function: mergeTargets', () => {
     ]);
   });
 
+  it('keeps subscriptions with different Smile replication settings on one endpoint as separate targets', () => {
+    const targets = mergeTargets([
+      active('a', { replication: { idPrefix: 'A-' } }),
+      active('b', { replication: { idPrefix: 'B-' } }),
+      active('c', { replication: { idPrefix: 'A-' } }),
+      active('d'),
+    ]);
+    expect(targets.map((t) => [t.endpoint, t.replication?.idPrefix, t.subscriptionIds])).toEqual([
+      [DATASTORE_A, undefined, ['d']],
+      [DATASTORE_A, 'A-', ['a', 'c']],
+      [DATASTORE_A, 'B-', ['b']],
+    ]);
+  });
+
   it('is independent of the order the matches come in', () => {
     const matches = [
       active('a', { deliverLatestVersion: true, deliveryRetryCount: 2 }),

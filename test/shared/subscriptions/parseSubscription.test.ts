@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SUBSCRIPTION_EXTENSIONS } from '../../../shared/config/constants.js';
 import { OperationOutcomeError } from '../../../shared/fhir/outcomes.js';
 import {
+  DEFAULT_REASON,
   parseSubscription,
   type ParseSubscriptionContext,
 } from '../../../shared/subscriptions/parseSubscription.js';
@@ -173,15 +174,34 @@ describe('Function: parseSubscription', () => {
       expect(parseSubscription(makeSubscription(), allowedWithoutSlash).endpoint).toBe(DATASTORE_A);
     });
 
-    it('requires an endpoint and a FHIR JSON payload', () => {
+    it('requires an endpoint when the deployment names no primary data store', () => {
       expectRejected(makeSubscription({}, { endpoint: undefined }), {
         code: 'required',
         expression: 'Subscription.channel.endpoint',
       });
-      expectRejected(makeSubscription({}, { payload: undefined }), {
-        code: 'required',
-        expression: 'Subscription.channel.payload',
+    });
+
+    it("uses the deployment's primary data store when the endpoint is absent, with a warning", () => {
+      const parsed = parseSubscription(makeSubscription({}, { endpoint: undefined }), {
+        ...create,
+        primaryEndpoint: DATASTORE_A,
       });
+      expect(parsed.endpoint).toBe(DATASTORE_A);
+      expect(parsed.resource.channel.endpoint).toBe(DATASTORE_A);
+      expect(parsed.warnings).toContainEqual(
+        expect.objectContaining({ severity: 'warning', expression: ['Subscription.channel.endpoint'] }),
+      );
+    });
+
+    it('defaults an absent payload to application/fhir+json, with a warning', () => {
+      const parsed = parseSubscription(makeSubscription({}, { payload: undefined }), create);
+      expect(parsed.resource.channel.payload).toBe('application/fhir+json');
+      expect(parsed.warnings).toContainEqual(
+        expect.objectContaining({ severity: 'warning', expression: ['Subscription.channel.payload'] }),
+      );
+    });
+
+    it('requires a FHIR JSON payload', () => {
       for (const payload of [
         'application/fhir+xml',
         'text/plain',
@@ -364,9 +384,20 @@ describe('Function: parseSubscription', () => {
       expect(parseSubscription(input, create).resource).toHaveProperty('_reason');
     });
 
-    it('requires reason and criteria as non-empty strings', () => {
+    it('sets a default reason when it is absent, with a warning', () => {
       const { reason: _reason, ...withoutReason } = makeSubscription();
-      expectRejected(withoutReason, { code: 'required', expression: 'Subscription.reason' });
+      const parsed = parseSubscription(withoutReason, create);
+      expect(parsed.resource.reason).toBe(DEFAULT_REASON);
+      expect(parsed.warnings).toContainEqual(
+        expect.objectContaining({ severity: 'warning', expression: ['Subscription.reason'] }),
+      );
+    });
+
+    it('requires reason and criteria as non-empty strings', () => {
+      expectRejected(makeSubscription({ reason: ' ' }), {
+        code: 'invalid',
+        expression: 'Subscription.reason',
+      });
       expectRejected(makeSubscription({ criteria: '  ' }), {
         code: 'invalid',
         expression: 'Subscription.criteria',

@@ -149,3 +149,45 @@ describe('HealthLake stand-in fault injection', () => {
     expect(throttled + failed).toBeLessThan(36);
   });
 });
+
+describe('FaultInjector: latency model and write quota', () => {
+  const write = { method: 'PUT', url: '/Patient/1', target: 'fhir' } as const;
+  const read = { method: 'GET', url: '/Patient/1', target: 'fhir' } as const;
+
+  it('answers 429 to writes beyond one second of quota, refills with time, and never limits reads', () => {
+    let now = 0;
+    const faults = new FaultInjector({ writesPerSecond: 10 }, () => now);
+    const first = Array.from({ length: 12 }, () => faults.decide(write).fault);
+    expect(first.filter((fault) => fault === undefined)).toHaveLength(10);
+    expect(first.slice(10)).toEqual(['throttle', 'throttle']);
+    expect(faults.decide(read).fault).toBeUndefined();
+    now += 100; // a tenth of a second: one more write
+    expect(faults.decide(write).fault).toBeUndefined();
+    expect(faults.decide(write).fault).toBe('throttle');
+    now += 60_000; // the bucket holds one second, not a minute
+    const later = Array.from({ length: 11 }, () => faults.decide(write).fault);
+    expect(later.filter((fault) => fault === undefined)).toHaveLength(10);
+    expect(faults.quotaThrottled).toBe(4);
+    expect(faults.injected.throttle).toBe(4);
+  });
+
+  it('draws service times with the configured median and 99th percentile, reproducibly', () => {
+    const draws = (seed: number) => {
+      const faults = new FaultInjector({ latency: { p50Ms: 80, p99Ms: 400 }, seed });
+      return Array.from({ length: 20_000 }, () => faults.decide(read).delayMs).sort((a, b) => a - b);
+    };
+    const times = draws(5);
+    expect(times[10_000]).toBeGreaterThan(76);
+    expect(times[10_000]).toBeLessThan(84);
+    expect(times[19_800]).toBeGreaterThan(360);
+    expect(times[19_800]).toBeLessThan(440);
+    expect(times[0]).toBeGreaterThan(0);
+    expect(draws(5)).toEqual(times);
+  });
+
+  it('rejects a latency model or quota that cannot be honoured', () => {
+    const faults = new FaultInjector();
+    expect(() => faults.set({ latency: { p50Ms: 100, p99Ms: 50 } })).toThrow(RangeError);
+    expect(() => faults.set({ writesPerSecond: 0 })).toThrow(RangeError);
+  });
+});

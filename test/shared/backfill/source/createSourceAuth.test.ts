@@ -71,6 +71,23 @@ describe('createSourceAuth', () => {
     expect(parseSourceAuthKind('OAuth2')).toBe('oauth2');
   });
 
+  it('signs a SigV4 source with the configured region, never the function region', async () => {
+    const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+    const env = {
+      SOURCE_FHIR_BASE_URL: 'https://healthlake.eu-west-2.amazonaws.com/datastore/x/r4/',
+      SOURCE_FHIR_AUTH: 'sigv4',
+      AWS_REGION: 'us-east-1',
+    };
+    await expect(createSourceReaderFromEnv({ ...secrets({}), credentials }, env)).rejects.toThrow(
+      /SOURCE_FHIR_REGION/,
+    );
+    const reader = await createSourceReaderFromEnv(
+      { ...secrets({}), credentials },
+      { ...env, SOURCE_FHIR_REGION: 'eu-west-2' },
+    );
+    expect(reader).toBeDefined();
+  });
+
   it('builds the source client from the environment', async () => {
     const reader = await createSourceReaderFromEnv(secrets({}), {
       SOURCE_FHIR_BASE_URL: 'https://source.test/fhir',

@@ -1,0 +1,42 @@
+import { compileIdSelector } from './checkIdSelector.js';
+import type { ReplicationSettings } from './types.js';
+
+const selectors = new Map<string, RegExp>();
+
+/** Compiled once per pattern (patterns come from a handful of subscriptions). */
+const selectorOf = (pattern: string): RegExp => {
+  let compiled = selectors.get(pattern);
+  if (!compiled) {
+    compiled = compileIdSelector(pattern);
+    selectors.set(pattern, compiled);
+  }
+  return compiled;
+};
+
+/**
+ * The id a resource has in the target data store: `stripIdPrefix` removed (when the id starts with it
+ * and keeps at least one character), then `idPrefix` added when there is no `idPrefixSelector` or the
+ * selector fully matches `Type/id` (the id after stripping). The result may exceed 64 characters: the
+ * caller checks it.
+ *
+ * @example
+ * replicateId('Patient', '123', { idPrefix: 'CDR1-', idPrefixSelector: '[a-zA-Z]+/[0-9]+' }) // 'CDR1-123'
+ * replicateId('Patient', 'abc', { idPrefix: 'CDR1-', idPrefixSelector: '[a-zA-Z]+/[0-9]+' }) // 'abc'
+ */
+export const replicateId = (resourceType: string, id: string, settings: ReplicationSettings): string => {
+  let result = id;
+  const strip = settings.stripIdPrefix;
+  if (strip && result.startsWith(strip) && result.length > strip.length) result = result.slice(strip.length);
+  const prefix = settings.idPrefix;
+  if (prefix) {
+    const selector = settings.idPrefixSelector;
+    if (selector === undefined || selectorOf(selector).test(`${resourceType}/${result}`)) {
+      result = `${prefix}${result}`;
+    }
+  }
+  return result;
+};
+
+/** Whether the settings change anything at all. */
+export const isReplicating = (settings: ReplicationSettings | undefined): settings is ReplicationSettings =>
+  Boolean(settings && (settings.idPrefix || settings.stripIdPrefix || settings.stripReferenceBaseUrl));

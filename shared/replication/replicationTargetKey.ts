@@ -1,0 +1,25 @@
+import { isReplicating } from './replicateId.js';
+import type { ReplicationSettings } from './types.js';
+
+/**
+ * What identifies a delivery target: the endpoint alone, or, when the subscription rewrites ids, the
+ * endpoint plus its replication settings. Two subscriptions on one data store with different prefixes are
+ * two targets (two copies of a resource under two ids), so they are neither merged, deduplicated nor
+ * superseded by each other. Used by the subscription merge, the FIFO deduplication id and the ledger's
+ * per-version target list alike.
+ *
+ * @example
+ * replicationTargetKey('https://h/r4/', { idPrefix: 'A-' }) // 'https://h/r4/#{"idPrefix":"A-"}'
+ */
+export const replicationTargetKey = (endpoint: string, settings?: ReplicationSettings): string => {
+  if (!isReplicating(settings)) return endpoint;
+  const canonical = {
+    ...(settings.idPrefix ? { idPrefix: settings.idPrefix } : {}),
+    ...(settings.idPrefix && settings.idPrefixSelector
+      ? { idPrefixSelector: settings.idPrefixSelector }
+      : {}),
+    ...(settings.stripIdPrefix ? { stripIdPrefix: settings.stripIdPrefix } : {}),
+    ...(settings.stripReferenceBaseUrl ? { stripReferenceBaseUrl: settings.stripReferenceBaseUrl } : {}),
+  };
+  return `${endpoint}#${JSON.stringify(canonical)}`;
+};

@@ -1,0 +1,163 @@
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
+import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
+import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
+import { deduplicationId } from '../../../shared/messages/deliveryMessage.js';
+import { replicationTargetKey } from '../../../shared/replication/replicationTargetKey.js';
+import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
+import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
+import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
+
+const sqs = mockClient(SQSClient);
+const PREFIXED = { idPrefix: 'CDR1-', idPrefixSelector: '[a-zA-Z]+/[0-9]+' };
+
+const setup = () => {
+  const fake = new FakeHealthLake();
+  const ledger = new InMemoryVersionLedger();
+  const delivered = new InMemoryDeliveredVersions();
+  const deps: BatchDeliveryDeps = {
+    healthLake: () => fake,
+    now: Date.now,
+    ledger,
+    delivered,
+    sqs: new SQSClient({ region: 'us-east-1' }),
+    telemetry: { settled: () => undefined, warn: () => undefined },
+    config: {
+      queueUrl: 'q',
+      deadLetterQueueUrl: 'dlq',
+      defaultMaxAttempts: 3,
+      allowedEndpoints: new Set([TEST_ENDPOINT]),
+    },
+    random: () => 1,
+  };
+  return { fake, ledger, delivered, deps };
+};
+
+const observation = (id: string) => ({
+  resourceType: 'Observation',
+  id,
+  meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00.000Z' },
+  subject: { reference: 'https://source.example.org/fhir/Patient/2' },
+  performer: [{ reference: 'Practitioner/abc' }],
+});
+
+describe('Deliverer: Smile CDR replication extensions', () => {
+  beforeEach(() => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+  afterEach(() => {
+    sqs.reset();
+  });
+
+  it('writes the rewritten resource under the prefixed id and records the delivered version by it', async () => {
+    const { deps, fake, delivered } = setup();
+    const message = deliveryMessage({
+      resourceType: 'Observation',
+      id: '3',
+      payload: { kind: 'inline', resource: observation('3') },
+      subscription: {
+        replication: { ...PREFIXED, stripReferenceBaseUrl: 'https://source.example.org/fhir/' },
+      },
+    });
+    const batch = startBatchDelivery([sqsRecord(message)], deps);
+    await batch.done;
+    expect(fake.calls).toEqual([
+      {
+        method: 'PUT',
+        resourceType: 'Observation',
+        id: 'CDR1-3',
+        body: {
+          ...observation('3'),
+          id: 'CDR1-3',
+          subject: { reference: 'Patient/CDR1-2' },
+          performer: [{ reference: 'Practitioner/abc' }],
+        },
+      },
+    ]);
+    const byHealthLakeId = await delivered.getMany([
+      { resourceKey: 'Observation/CDR1-3', endpoint: TEST_ENDPOINT },
+    ]);
+    expect([...byHealthLakeId.values()]).toEqual([expect.objectContaining({ versionId: '1' })]);
+    const bySourceId = await delivered.getMany([{ resourceKey: 'Observation/3', endpoint: TEST_ENDPOINT }]);
+    expect(bySourceId.size).toBe(0);
+  });
+
+  it('deletes the prefixed id', async () => {
+    const { deps, fake } = setup();
+    const message = deliveryMessage({
+      id: '7',
+      operation: 'delete',
+      subscription: { replication: PREFIXED },
+    });
+    await startBatchDelivery([sqsRecord(message)], deps).done;
+    expect(fake.calls).toEqual([{ method: 'DELETE', resourceType: 'Patient', id: 'CDR1-7' }]);
+  });
+
+  it('dead-letters a resource whose id exceeds 64 characters after prefixing, with the cause', async () => {
+    const { deps, fake } = setup();
+    const id = '1'.repeat(62);
+    const message = deliveryMessage({ id, subscription: { replication: { idPrefix: 'LONG-' } } });
+    const record = sqsRecord(message);
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(fake.calls).toEqual([]);
+    const [sent] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(readDeadLetterCause(sent?.MessageAttributes)).toMatchObject({
+      kind: 'terminal',
+      reason: 'replication',
+      diagnostics: expect.stringMatching(/at most 64/),
+    });
+  });
+
+  it('dead-letters a reference that would exceed 64 characters, naming its path', async () => {
+    const { deps } = setup();
+    const long = '2'.repeat(62);
+    const resource = { ...observation('3'), subject: { reference: `Patient/${long}` } };
+    const message = deliveryMessage({
+      resourceType: 'Observation',
+      id: '3',
+      payload: { kind: 'inline', resource },
+      subscription: { replication: { idPrefix: 'LONG-' } },
+    });
+    await startBatchDelivery([sqsRecord(message)], deps).done;
+    const [sent] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    const cause = readDeadLetterCause(sent?.MessageAttributes);
+    expect(cause).toMatchObject({ reason: 'replication' });
+    expect(cause?.diagnostics).toContain('Observation.subject.reference');
+    expect(cause?.diagnostics).not.toContain(long);
+  });
+
+  it('supersedes an older version only by a newer one enqueued for the same prefix', async () => {
+    const { deps, fake, ledger } = setup();
+    // v2 matched only the unprefixed subscription on the same data store.
+    await ledger.recordSourceVersion('Patient/5', {
+      versionId: '2',
+      lastUpdated: '2026-01-02T00:00:00.000Z',
+      deleted: false,
+      endpoints: [TEST_ENDPOINT],
+    });
+    const older = deliveryMessage({ id: '5', subscription: { replication: PREFIXED } });
+    await startBatchDelivery([sqsRecord(older)], deps).done;
+    expect(fake.calls.map((call) => call.id)).toEqual(['CDR1-5']);
+
+    await ledger.recordSourceVersion('Patient/6', {
+      versionId: '2',
+      lastUpdated: '2026-01-02T00:00:00.000Z',
+      deleted: false,
+      endpoints: [replicationTargetKey(TEST_ENDPOINT, PREFIXED)],
+    });
+    const superseded = deliveryMessage({ id: '6', subscription: { replication: PREFIXED } });
+    const settled = await startBatchDelivery([sqsRecord(superseded)], deps).done;
+    expect(settled[0]?.outcome.kind).toBe('stale-skipped');
+  });
+
+  it('gives copies under different prefixes different deduplication ids', () => {
+    const a = deliveryMessage({ subscription: { replication: { idPrefix: 'A-' } } });
+    const b = deliveryMessage({ subscription: { replication: { idPrefix: 'B-' } } });
+    expect(deduplicationId(a)).not.toBe(deduplicationId(b));
+    expect(deduplicationId(deliveryMessage())).toBe(deduplicationId(deliveryMessage()));
+  });
+});
