@@ -12,130 +12,22 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { FhirResource } from '../shared/criteria/types.js';
+import { generateResources as generate } from '../test/helpers/syntheticResources.js';
+import { runBenchWorker } from '../test/helpers/benchWorker.js';
 import { waitFor } from '../test/helpers/deliveryMessages.js';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 
 const CHILD_FLAG = 'HLC_BACKFILL_BENCH_WORKER';
 
 /** The worker process: the real Lambda handler behind an event source mapping poller. */
 const runWorker = async (): Promise<void> => {
-  const { EventSourceMapping } = await import('../local/eventSourceMapping.js');
   const { handler } = await import('../lambdas/backfill-worker/handler.js');
-  const sqs = new SQSClient({});
-  let peakRss = process.memoryUsage().rss;
-  let peakHeap = process.memoryUsage().heapUsed;
-  const sampler = setInterval(() => {
-    const { rss, heapUsed } = process.memoryUsage();
-    peakRss = Math.max(peakRss, rss);
-    peakHeap = Math.max(peakHeap, heapUsed);
-  }, 50);
-  const mapping = new EventSourceMapping({
-    sqs,
+  await runBenchWorker({
+    handler,
     queueUrl: process.env.BACKFILL_QUEUE_URL ?? '',
-    handler: (event, context: Context) => handler(event, context),
+    functionName: 'healthlake-connector-backfill-worker',
     batchSize: Number(process.env.BENCH_BATCH_SIZE ?? 1),
     concurrency: Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4),
-    functionName: 'healthlake-connector-backfill-worker',
-    timeoutMs: 900_000,
-    onError: (error) =>
-      console.error('worker poller error', (error as Error)?.name, (error as Error)?.message),
   });
-  await mapping.start();
-  const readyRss = process.memoryUsage().rss;
-  process.on('message', (message) => {
-    if (message !== 'stop') return;
-    void mapping.stop().then(() => {
-      clearInterval(sampler);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      process.send?.({
-        peakRssBytes: peakRss,
-        readyRssBytes: readyRss,
-        peakHeapBytes: peakHeap,
-        maxRssBytes: process.resourceUsage().maxRSS * 1024,
-        stats: mapping.stats,
-      });
-      sqs.destroy();
-      process.disconnect?.();
-    });
-  });
-  process.send?.('ready');
-};
-
-/** Synthetic resources: valid R4, references between them, a mix like Synthea's. */
-const generate = function* (count: number): Generator<FhirResource & { id: string }> {
-  const kinds = [
-    'Patient',
-    'Observation',
-    'Observation',
-    'Observation',
-    'Encounter',
-    'Condition',
-    'Procedure',
-  ];
-  const patients = Math.max(1, Math.ceil(count / kinds.length));
-  for (let i = 0; i < count; i += 1) {
-    const kind = i < patients ? 'Patient' : kinds[(i % (kinds.length - 1)) + 1];
-    const id = `bench-${i}`;
-    const subject = { reference: `Patient/bench-${i % patients}` };
-    const date = new Date(Date.UTC(2015, 0, 1) + (i % 3650) * 86_400_000).toISOString();
-    switch (kind) {
-      case 'Patient':
-        yield {
-          resourceType: 'Patient',
-          id,
-          name: [{ family: `Family${i % 997}`, given: [`Given${i % 991}`] }],
-          gender: i % 2 === 0 ? 'female' : 'male',
-          birthDate: date.slice(0, 10),
-        };
-        break;
-      case 'Observation':
-        yield {
-          resourceType: 'Observation',
-          id,
-          status: 'final',
-          code: { coding: [{ system: 'http://loinc.org', code: i % 3 === 0 ? '8867-4' : '29463-7' }] },
-          subject,
-          effectiveDateTime: date,
-          valueQuantity: {
-            value: 40 + (i % 80),
-            unit: 'kg',
-            system: 'http://unitsofmeasure.org',
-            code: 'kg',
-          },
-        };
-        break;
-      case 'Encounter':
-        yield {
-          resourceType: 'Encounter',
-          id,
-          status: 'finished',
-          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-          subject,
-          period: { start: date, end: date },
-        };
-        break;
-      case 'Condition':
-        yield {
-          resourceType: 'Condition',
-          id,
-          code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006' }] },
-          subject,
-          onsetDateTime: date,
-        };
-        break;
-      default:
-        yield {
-          resourceType: 'Procedure',
-          id,
-          status: 'completed',
-          code: { coding: [{ system: 'http://snomed.info/sct', code: '430193006' }] },
-          subject,
-          performedDateTime: date,
-        };
-    }
-  }
 };
 
 const runBench = async (): Promise<void> => {

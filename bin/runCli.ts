@@ -17,6 +17,7 @@ import { queueStatus } from '../shared/operator/queueStatus.js';
 import { redriveDlq } from '../shared/operator/redriveDlq.js';
 import { newToken } from '../shared/operator/newToken.js';
 import { sendResources } from '../shared/operator/sendResources.js';
+import { syncResources } from '../shared/operator/syncResources.js';
 import {
   createSubscription,
   deleteSubscription,
@@ -38,7 +39,8 @@ import {
   sqsClientFor,
   type CliConfig,
 } from './cliConfig.js';
-import { USAGE } from './usage.js';
+import { reconcile } from './reconcileCommand.js';
+import { USAGE, UsageError } from './usage.js';
 
 /** Where the CLI writes; tests pass a capturing implementation. */
 export interface CliIo {
@@ -77,19 +79,21 @@ const OPTIONS = {
   interval: { type: 'string' },
   timeout: { type: 'string' },
   parallel: { type: 'string', short: 'p' },
+  mode: { type: 'string' },
+  type: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'content-hash': { type: 'boolean' },
+  'confirm-prune': { type: 'string' },
+  'compare-job': { type: 'string' },
+  'prefix-numeric-ids': { type: 'string' },
+  retries: { type: 'string' },
+  synthea: { type: 'boolean' },
   name: { type: 'string' },
   scope: { type: 'string' },
 } as const;
 
-/** A usage error: exit code 2 and the usage text. */
-class UsageError extends Error {
-  public constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-const integer = (value: string | undefined, name: string, fallback: number): number => {
+export const integer = (value: string | undefined, name: string, fallback: number): number => {
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${name} must be a positive integer`);
@@ -112,7 +116,7 @@ const age = (seconds: number | undefined): string => {
   return `${(seconds / 3600).toFixed(1)}h`;
 };
 
-const bar = (fraction: number, width = 24): string => {
+export const bar = (fraction: number, width = 24): string => {
   const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 };
@@ -229,6 +233,8 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         return await subscriptions(api(), sub, rest, values, io, json);
       case 'backfill':
         return await backfill(api(), sub, rest, values, io, json);
+      case 'reconcile':
+        return await reconcile(api(), sub, rest, values, io, json);
       case 'token': {
         if (sub !== 'create') throw new UsageError('token needs a subcommand: create');
         const scope = values.scope ?? 'write';
@@ -260,13 +266,16 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         print(response.body, () => io.out(outcomeDiagnostics(response.body) ?? `reset ${target}`));
         return 0;
       }
-      case 'send': {
+      case 'send':
+      case 'sync': {
         const paths = [sub, ...rest].filter((path): path is string => !!path);
-        if (paths.length === 0) throw new UsageError('send needs at least one file or folder');
+        if (paths.length === 0)
+          throw new UsageError(`${command} needs at least one file, folder or server URL`);
         let last = 0;
-        const summary = await sendResources(api(), paths, {
+        const options = {
           parallel: integer(values.parallel, 'parallel', 4),
-          onProgress: (done, total) => {
+          retries: integer(values.retries, 'retries', 3),
+          onProgress: (done: number, total: number) => {
             if (json) return;
             if (io.isTTY && io.progress) io.progress(`${bar(done / total)} ${done}/${total} requests`);
             else if (Date.now() - last > 5000 || done === total) {
@@ -274,7 +283,19 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
               io.out(`sent ${done}/${total} requests`);
             }
           },
-        });
+        };
+        const list = (value: readonly string[] | undefined) =>
+          (value ?? []).flatMap((item) => item.split(',')).filter((item) => item !== '');
+        const summary =
+          command === 'send'
+            ? await sendResources(api(), paths, options)
+            : await syncResources(api(), paths, {
+                ...options,
+                resourceTypes: list(values.type),
+                resourceIds: list(values['resource-id']),
+                ...(values['prefix-numeric-ids'] ? { prefixNumericIds: values['prefix-numeric-ids'] } : {}),
+                synthea: values.synthea === true,
+              });
         if (io.isTTY && io.progress && !json) io.progress('');
         print(summary, () => {
           io.out(
@@ -339,7 +360,9 @@ const DELIVERY_STATE_WORDS: Record<string, string> = {
 const deliveryLine = (state: DeliveryState): string =>
   `${DELIVERY_STATE_WORDS[state.state] ?? state.state} (event source mapping ${state.mappingId}: ${state.state})`;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+export type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
 
 const status = async (config: CliConfig, io: CliIo, json: boolean): Promise<number> => {
   const sqs = sqsClientFor(config);
@@ -502,7 +525,7 @@ const subscriptions = async (
   }
 };
 
-const fail = (io: CliIo, status: number, body: unknown): number => {
+export const fail = (io: CliIo, status: number, body: unknown): number => {
   io.err(failLine(status, body));
   return 1;
 };

@@ -20,6 +20,18 @@ commands
   backfill cancel <jobId>
   ledger reset <Type>[/<id>]          clear the version ledger and delivered versions of one resource or a
                                       whole type ($reset-version, admin), so the next write is delivered
+  reconcile start <subscriptionId> [--mode compare|repair|repair-and-prune] [--type T]... [--resource-id <Type/id>]...
+                  [--search-url <url>]... [--since <dateTime>] [--until <dateTime>] [--content-hash]
+                  [--confirm-prune N --compare-job <jobId>] [--watch]
+  reconcile watch <jobId> [--interval s] [--timeout s]
+  reconcile report <jobId>            the report as a table (per type: in sync, missing, stale, only in
+                                      HealthLake, pinned, repaired, pin reset, pruned) and sample ids
+  reconcile cancel <jobId>
+  sync <server URL | files or folders...> [--type T[,T]]... | [--resource-id Type/id]...
+       [--prefix-numeric-ids PFX] [--parallel N] [--retries N] [--synthea]
+                                      copy into the ingest API: types in order (each completes first),
+                                      numeric ids prefixed with their references; --synthea loads the
+                                      hospital/practitioner Bundles first and resolves ifNoneExist entries
   send <files or folders...> [--parallel N]
                                       FHIR JSON, NDJSON and Bundles to the ingest API
   token create --name <name> [--scope write|admin]
@@ -43,3 +55,11 @@ options (flag / environment)
   --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
   --json                              machine-readable output`;
+
+/** A usage error: exit code 2 and the usage text. */
+export class UsageError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -4,6 +4,7 @@ import type { ConnectorConfig } from './config/parseConnectorConfig.js';
 import { CustomerAccessStack } from './stacks/CustomerAccessStack.js';
 import {
   delivererRoleName,
+  reconcileRoleName,
   HealthLakeConnectorStack,
   type ConnectorEntryPoints,
 } from './stacks/HealthLakeConnectorStack.js';
@@ -56,6 +57,9 @@ export const buildConnectorApp = (
         env: { account: config.dataStoreAccount, region: config.dataStore.region },
         connectorAccount: config.account,
         delivererRoleArn: `arn:aws:iam::${config.account}:role/${delivererRoleName(config)}`,
+        ...(config.reconcile.enabled
+          ? { reconcileRoleArn: `arn:aws:iam::${config.account}:role/${reconcileRoleName(config)}` }
+          : {}),
         externalId: access.externalId,
         dataStoreArns: config.dataStores.map((store) => store.arn),
         ...roleNameAndPath(access.roleArn),

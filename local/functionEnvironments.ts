@@ -4,6 +4,7 @@ import {
   DELIVERER_CONTRACT,
   envEntries,
   INGEST_CONTRACT,
+  RECONCILE_WORKER_CONTRACT,
   SUBSCRIPTION_PROVISIONER_CONTRACT,
   WRITE_PIPELINE_ENV,
 } from '../shared/config/envContract.js';
@@ -40,9 +41,16 @@ export interface LocalEnvironmentInput {
     readonly healthLakeTimeoutMs?: number;
     readonly adaptivePacing?: boolean;
   };
+  /** The reconcile worker's RECONCILE_* rates and page size as given (unset = the contract defaults). */
+  readonly reconcileTuning?: {
+    readonly sourceRequestsPerSecond?: string | undefined;
+    readonly healthLakeRequestsPerSecond?: string | undefined;
+    readonly pageSize?: string | undefined;
+  };
 }
 
-export type FunctionName = 'ingest' | 'deliverer' | 'backfillWorker' | 'subscriptionProvisioner';
+export type FunctionName =
+  'ingest' | 'deliverer' | 'backfillWorker' | 'reconcileWorker' | 'subscriptionProvisioner';
 
 /** The source credentials as the deployed worker's secret holds them (createSourceAuth's JSON). */
 const sourceSecret = (config: LocalConfig): string | undefined => {
@@ -87,12 +95,20 @@ export const localFunctionEnvironments = (
     deliveryRetryCount: retryCount,
   });
   const roleArn = config.roleArn || undefined;
+  const externalId = roleArn && config.externalId ? config.externalId : undefined;
+  const source = {
+    sourceBaseUrl: input.sourceFhirBaseUrl,
+    sourceAuth: config.sourceAuth,
+    sourceSecret: sourceSecret(config),
+  };
+  const reconcileTuning = input.reconcileTuning ?? {};
   return {
     ingest: {
       ...runtime,
       ...writePipeline,
       ...envEntries(INGEST_CONTRACT, {
         backfillQueueUrl: resources.backfillQueueUrl,
+        reconcileQueueUrl: resources.reconcileQueueUrl,
         authModes: 'bearer',
         tokenHashes: JSON.stringify({ tokens: input.tokens }),
         connectorId: config.connectorId,
@@ -114,7 +130,7 @@ export const localFunctionEnvironments = (
         healthLakeEndpoint: input.healthLakeEndpoint,
         allowedEndpoints: input.healthLakeEndpoint,
         healthLakeRoleArn: roleArn,
-        healthLakeExternalId: roleArn && config.externalId ? config.externalId : undefined,
+        healthLakeExternalId: externalId,
         healthLakeRegion: config.region,
         deliveryRetryCount: retryCount,
         // The local flags (--delivery-retry-*; default 1 s doubling to 20 s) as the stack writes its config.
@@ -135,9 +151,23 @@ export const localFunctionEnvironments = (
       ...writePipeline,
       ...envEntries(BACKFILL_WORKER_CONTRACT, {
         backfillQueueUrl: resources.backfillQueueUrl,
-        sourceBaseUrl: input.sourceFhirBaseUrl,
-        sourceAuth: config.sourceAuth,
-        sourceSecret: sourceSecret(config),
+        ...source,
+      }),
+    },
+    reconcileWorker: {
+      ...runtime,
+      ...writePipeline,
+      ...envEntries(RECONCILE_WORKER_CONTRACT, {
+        stsEndpoint: endpoints.sts,
+        reconcileQueueUrl: resources.reconcileQueueUrl,
+        connectorId: config.connectorId,
+        healthLakeRoleArn: roleArn,
+        healthLakeExternalId: externalId,
+        healthLakeRegion: config.region,
+        reconcileSourceRequestsPerSecond: reconcileTuning.sourceRequestsPerSecond,
+        healthLakeRequestsPerSecond: reconcileTuning.healthLakeRequestsPerSecond,
+        pageSize: reconcileTuning.pageSize,
+        ...source,
       }),
     },
     subscriptionProvisioner: {

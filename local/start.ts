@@ -42,6 +42,8 @@ import {
   startHealthLakeStandin,
   type FhirStandin,
 } from './standins/healthlake/index.js';
+import { reconcileWorkerHandlerFromEnv } from '../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { RECONCILE_ENV } from '../shared/reconcile/constants.js';
 
 /** Where backfill reads when no source server is configured or started: jobs fail to read, visibly. */
 const UNCONFIGURED_SOURCE = 'http://127.0.0.1:9/unconfigured/';
@@ -86,6 +88,7 @@ export interface LocalConnector {
   readonly stats: LocalStats;
   readonly delivery: EventSourceMapping;
   readonly backfill: EventSourceMapping;
+  readonly reconcile: EventSourceMapping;
   /** What `/_local/config` serves. */
   readonly view: LocalConfigView;
   /** Milliseconds from the call to ready. */
@@ -214,6 +217,11 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
         ...(healthLakeTimeoutMs === undefined ? {} : { healthLakeTimeoutMs }),
         ...(adaptivePacing === undefined ? {} : { adaptivePacing }),
       },
+      reconcileTuning: {
+        sourceRequestsPerSecond: env?.[RECONCILE_ENV.sourceRequestsPerSecond],
+        healthLakeRequestsPerSecond: env?.[RECONCILE_ENV.healthLakeRequestsPerSecond],
+        pageSize: env?.[RECONCILE_ENV.pageSize],
+      },
     });
     const sinks = (service: string, onMetric: (name: string, value: number) => void = () => undefined) => ({
       logger: new LocalPowertoolsLogger(logger.child(service), { serviceName: service }),
@@ -288,7 +296,20 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       onError: (error) => log.warn('Backfill poller error', { error }),
     });
 
-    // 8. The ingest Lambda behind the API Gateway stand-in, plus /_local/*.
+    // 8. The reconcile worker behind its own poller.
+    const reconcileWorker = reconcileWorkerHandlerFromEnv(environments.reconcileWorker, sinks('reconcile'));
+    cleanups.push(() => reconcileWorker.destroy());
+    const reconcile = new EventSourceMapping({
+      sqs,
+      queueUrl: resources.reconcileQueueUrl,
+      handler: reconcileWorker,
+      batchSize: 1,
+      concurrency: 2,
+      functionName: 'healthlake-connector-reconcile-worker',
+      onError: (error) => log.warn('Reconcile poller error', { error }),
+    });
+
+    // 9. The ingest Lambda behind the API Gateway stand-in, plus /_local/*.
     const ingest = ingestHandlerFromEnv(
       environments.ingest,
       sinks('ingest', (name, value) => {
@@ -326,6 +347,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       deliveryDlqUrl: resources.deliveryDlqUrl,
       backfillQueueUrl: resources.backfillQueueUrl,
       backfillDlqUrl: resources.backfillDlqUrl,
+      reconcileQueueUrl: resources.reconcileQueueUrl,
+      reconcileDlqUrl: resources.reconcileDlqUrl,
       healthLakeEndpoint,
       ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
       ...(autoSubscriptionId ? { autoSubscriptionId } : {}),
@@ -334,9 +357,11 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
 
     await delivery.start();
     await backfill.start();
+    await reconcile.start();
     cleanups.push(
       () => delivery.stop(),
       () => backfill.stop(),
+      () => reconcile.stop(),
     );
 
     const connector: LocalConnector = {
@@ -356,6 +381,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       stats,
       delivery,
       backfill,
+      reconcile: reconcile,
       view,
       readyMs: Date.now() - started,
       logger,

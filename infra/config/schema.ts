@@ -169,6 +169,30 @@ export const connectorConfigSchema = z
         error: 'more than 10 needs "maxBatchingWindowSeconds" of at least 1 (Lambda SQS event source rule)',
         path: ['batchSize'],
       }),
+    /**
+     * Reconcile (`POST [base]/$reconcile`): off by default. Enabling it gives the reconcile worker
+     * HealthLake read access (ReadResource, SearchWithGet on the named data stores, through the
+     * customer role in cross-account mode).
+     */
+    reconcile: z
+      .strictObject({
+        enabled: z.boolean({ error: 'must be true or false' }).default(false),
+        maxConcurrency: int(2, 1000, 'reconcile event source MaximumConcurrency').default(2),
+        /** The reconcile queue's redrive maxReceiveCount (SQS allows 1-1000). */
+        retryCount: int(1, 1000, 'receives before the reconcile dead-letter queue').default(5),
+        /** Per worker instance; HealthLake's read quota is shared with every other reader. */
+        healthLakeRequestsPerSecond: int(0, 10_000, 'HealthLake reads per second, 0 = unlimited').default(25),
+        sourceRequestsPerSecond: int(0, 10_000, 'source reads per second, 0 = unlimited').default(20),
+        pageSize: int(1, 1000, 'resources per reconcile page').default(500),
+      })
+      .default({
+        enabled: false,
+        maxConcurrency: 2,
+        retryCount: 5,
+        healthLakeRequestsPerSecond: 25,
+        sourceRequestsPerSecond: 20,
+        pageSize: 500,
+      }),
     sourceFhir: z
       .strictObject({
         baseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),

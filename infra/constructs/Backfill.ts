@@ -50,10 +50,17 @@ export interface BackfillProps {
   /** @default 'info' */
   readonly logLevel?: ConnectorLogLevel;
   readonly environment?: Record<string, string>;
+  /** The worker's description. @default the backfill's */
+  readonly description?: string;
+  /** Variable naming the work queue in the worker and in senders. @default BACKFILL_QUEUE_URL */
+  readonly queueUrlVariable?: string;
+  /** Name of the worker's role (a customer role's trust policy may name it). @default - generated */
+  readonly roleName?: string;
 }
 
 /**
- * Historical backfill (`$trigger-subscription`): a page-work queue with its DLQ (KMS, HTTPS only),
+ * A page-work queue with a source-reading worker; also the shape of reconcile (another entry point
+ * and queue variable). Historical backfill (`$trigger-subscription`): a page-work queue with its DLQ (KMS, HTTPS only),
  * the worker function on it (ReportBatchItemFailures), and read access to the source server's secret.
  */
 export class Backfill extends Construct {
@@ -61,9 +68,11 @@ export class Backfill extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly worker: ConnectorFunction;
   public readonly eventSource: sources.SqsEventSource;
+  private readonly queueUrlVariable: string;
 
   public constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
+    this.queueUrlVariable = props.queueUrlVariable ?? ENV.backfillQueueUrl;
     const batchSize = props.batchSize ?? 1;
     const maxConcurrency = props.maxConcurrency ?? 2;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
@@ -99,8 +108,10 @@ export class Backfill extends Construct {
     this.worker = new ConnectorFunction(this, 'Worker', {
       entry: props.entry,
       serviceName: props.serviceName,
-      description: 'Reads backfill pages from the source FHIR server and enqueues deliveries',
+      description:
+        props.description ?? 'Reads backfill pages from the source FHIR server and enqueues deliveries',
       timeout,
+      ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
       memorySize: 1024,
       // Source resources are structure-validated as ingest validates them: ship the same definitions.
       ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
@@ -152,10 +163,10 @@ export class Backfill extends Construct {
     this.worker.addEventSource(this.eventSource);
   }
 
-  /** Lets `fn` enqueue backfill work and names the queue in its environment. */
+  /** Lets `fn` enqueue work and names the queue in its environment. */
   public bindSender(fn: lambda.Function): iam.Grant {
-    fn.addEnvironment(ENV.backfillQueueUrl, this.queue.queueUrl);
-    acknowledgeKmsGrantWildcards(fn.role, 'the backfill queue');
+    fn.addEnvironment(this.queueUrlVariable, this.queue.queueUrl);
+    acknowledgeKmsGrantWildcards(fn.role, `the ${this.node.id} queue`);
     return this.queue.grantSendMessages(fn);
   }
 }

@@ -15,6 +15,9 @@ export const HEALTHLAKE_WRITE_ACTIONS = [
   'healthlake:DeleteResource',
 ] as const;
 
+/** The data-plane reads reconcile needs (Service Authorization Reference: both on `datastore`). */
+export const HEALTHLAKE_READ_ACTIONS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'] as const;
+
 /**
  * What a HealthLake writer needs on a data store's customer-managed key, per the HealthLake developer
  * guide (Encryption at rest): kms:DescribeKey (every operation), kms:GenerateDataKey (writes) and
@@ -40,6 +43,18 @@ export const healthLakeKeyStatements = (keyArn: string, dataStoreRegion: string)
   ];
 };
 
+/**
+ * What a HealthLake reader (reconcile) needs on the data store's customer-managed key, per the same
+ * guide: kms:DescribeKey and kms:Decrypt, only through HealthLake in the data store's region.
+ */
+export const healthLakeKeyReadStatement = (keyArn: string, dataStoreRegion: string): iam.PolicyStatement =>
+  new iam.PolicyStatement({
+    sid: 'ReadWithHealthLakeDataStoreKey',
+    actions: ['kms:DescribeKey', 'kms:Decrypt'],
+    resources: [keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `healthlake.${dataStoreRegion}.amazonaws.com` } },
+  });
+
 /** How the deliverer reaches HealthLake. */
 export type HealthLakeAccess =
   | {
@@ -60,6 +75,26 @@ export type HealthLakeAccess =
       /** Region of the data stores (the key is used through HealthLake there). */
       readonly dataStoreRegion: string;
     };
+
+type CustomerRoleAccess = Extract<HealthLakeAccess, { mode: 'crossAccount' }>;
+
+/** The customer role's variables (DELIVERER_CONTRACT's names, which the reconcile worker shares). */
+export const customerRoleEnvironment = (access: CustomerRoleAccess): Record<string, string> =>
+  envEntries(DELIVERER_CONTRACT, {
+    healthLakeRoleArn: access.roleArn,
+    healthLakeExternalId: access.externalId,
+    healthLakeSessionDurationSeconds:
+      access.sessionDurationSeconds === undefined ? undefined : String(access.sessionDurationSeconds),
+  });
+
+/** sts:AssumeRole on the customer role, only with its ExternalId. */
+export const assumeCustomerRoleStatement = (access: { roleArn: string; externalId: string }) =>
+  new iam.PolicyStatement({
+    sid: 'AssumeCustomerHealthLakeRole',
+    actions: ['sts:AssumeRole'],
+    resources: [access.roleArn],
+    conditions: { StringEquals: { 'sts:ExternalId': access.externalId } },
+  });
 
 export interface DelivererProps {
   readonly entry: string;
@@ -126,21 +161,10 @@ export class Deliverer extends Construct {
 
     const access = props.access;
     if (access.mode === 'crossAccount') {
-      const roleEnvironment = envEntries(DELIVERER_CONTRACT, {
-        healthLakeRoleArn: access.roleArn,
-        healthLakeExternalId: access.externalId,
-        healthLakeSessionDurationSeconds:
-          access.sessionDurationSeconds === undefined ? undefined : String(access.sessionDurationSeconds),
-      });
-      for (const [name, value] of Object.entries(roleEnvironment)) this.function.addEnvironment(name, value);
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'AssumeCustomerHealthLakeRole',
-          actions: ['sts:AssumeRole'],
-          resources: [access.roleArn],
-          conditions: { StringEquals: { 'sts:ExternalId': access.externalId } },
-        }),
-      );
+      for (const [name, value] of Object.entries(customerRoleEnvironment(access))) {
+        this.function.addEnvironment(name, value);
+      }
+      this.function.addToRolePolicy(assumeCustomerRoleStatement(access));
     } else {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({

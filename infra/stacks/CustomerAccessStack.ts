@@ -1,7 +1,12 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { HEALTHLAKE_WRITE_ACTIONS, healthLakeKeyStatements } from '../constructs/Deliverer.js';
+import {
+  HEALTHLAKE_READ_ACTIONS,
+  HEALTHLAKE_WRITE_ACTIONS,
+  healthLakeKeyReadStatement,
+  healthLakeKeyStatements,
+} from '../constructs/Deliverer.js';
 import { NoBootstrapSynthesizer } from './NoBootstrapSynthesizer.js';
 
 export interface CustomerAccessStackProps extends StackProps {
@@ -9,6 +14,11 @@ export interface CustomerAccessStackProps extends StackProps {
   readonly connectorAccount: string;
   /** The deliverer's role: the only principal of that account allowed to assume this role. */
   readonly delivererRoleArn: string;
+  /**
+   * The reconcile worker's role, when the connector's configuration enables reconcile: it may assume
+   * this role too, which then also allows HealthLake reads (ReadResource, SearchWithGet).
+   */
+  readonly reconcileRoleArn?: string;
   /** ExternalId the connector must present (sts:ExternalId condition). */
   readonly externalId: string;
   /** Data stores (`arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}`) the role may write. */
@@ -23,8 +33,9 @@ export interface CustomerAccessStackProps extends StackProps {
 
 /**
  * For the customer's account: the role HealthLake access goes through. It trusts only the connector
- * account's deliverer role (aws:PrincipalArn) presenting the ExternalId, and allows only the HealthLake
- * write actions on the named data stores. Deploy it with credentials of the customer's account.
+ * account's deliverer role (aws:PrincipalArn; and the reconcile worker's when reconcile is enabled)
+ * presenting the ExternalId, and allows only the HealthLake write actions on the named data stores
+ * (plus ReadResource and SearchWithGet when reconcile is enabled). Deploy it with credentials of the customer's account.
  */
 export class CustomerAccessStack extends Stack {
   public readonly role: iam.Role;
@@ -49,7 +60,12 @@ export class CustomerAccessStack extends Stack {
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.AccountPrincipal(props.connectorAccount).withConditions({
         StringEquals: { 'sts:ExternalId': props.externalId },
-        ArnEquals: { 'aws:PrincipalArn': props.delivererRoleArn },
+        ArnEquals: {
+          'aws:PrincipalArn':
+            props.reconcileRoleArn === undefined
+              ? props.delivererRoleArn
+              : [props.delivererRoleArn, props.reconcileRoleArn],
+        },
       }),
     });
     // A customer-managed policy (not inline), so the customer's IAM reviews see a named object.
@@ -60,9 +76,21 @@ export class CustomerAccessStack extends Stack {
         resources: [...props.dataStoreArns],
       }),
     ];
+    if (props.reconcileRoleArn !== undefined) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReadHealthLakeDataStoresForReconcile',
+          actions: [...HEALTHLAKE_READ_ACTIONS],
+          resources: [...props.dataStoreArns],
+        }),
+      );
+    }
     if (props.dataStoreKmsKeyArn !== undefined) {
       // The key policy must also allow these to this role (or delegate to the account's IAM).
       statements.push(...healthLakeKeyStatements(props.dataStoreKmsKeyArn, this.region));
+      if (props.reconcileRoleArn !== undefined) {
+        statements.push(healthLakeKeyReadStatement(props.dataStoreKmsKeyArn, this.region));
+      }
     }
     new iam.ManagedPolicy(this, 'HealthLakeWritePolicy', {
       description: 'HealthLake data-plane writes for the outbound connector, on the named data stores only',

@@ -4,19 +4,28 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
+import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
 import {
   DELIVERER_CONTRACT,
   envEntries,
   INGEST_CONTRACT,
+  RECONCILE_WORKER_CONTRACT,
   WRITE_PIPELINE_ENV,
 } from '../../shared/config/envContract.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
-import { Backfill } from '../constructs/Backfill.js';
+import { Backfill, type SourceFhirServer } from '../constructs/Backfill.js';
 import { ConnectorFunction } from '../constructs/ConnectorFunction.js';
 import { ConnectorState } from '../constructs/ConnectorState.js';
-import { Deliverer, type HealthLakeAccess } from '../constructs/Deliverer.js';
+import {
+  assumeCustomerRoleStatement,
+  customerRoleEnvironment,
+  Deliverer,
+  HEALTHLAKE_READ_ACTIONS,
+  healthLakeKeyReadStatement,
+  type HealthLakeAccess,
+} from '../constructs/Deliverer.js';
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
 import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
@@ -28,6 +37,7 @@ export interface ConnectorEntryPoints {
   readonly ingest: string;
   readonly deliverer: string;
   readonly backfillWorker: string;
+  readonly reconcileWorker: string;
   readonly subscriptionProvisioner: string;
 }
 
@@ -36,6 +46,7 @@ export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
   ingest: 'lambdas/ingest/handler.ts',
   deliverer: 'lambdas/deliverer/handler.ts',
   backfillWorker: 'lambdas/backfill-worker/handler.ts',
+  reconcileWorker: 'lambdas/reconcile-worker/handler.ts',
   subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
 };
 
@@ -57,6 +68,10 @@ export const FHIR_VALIDATION_DEFINITIONS_SCRIPT = 'infra/bundling/writeValidatio
 export const delivererRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
   `hlc-${config.connectorId}-deliverer-${config.region}`;
 
+/** Name of the reconcile worker's role; the customer role's trust policy names it when reconcile is on. */
+export const reconcileRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
+  `hlc-${config.connectorId}-reconcile-${config.region}`;
+
 /**
  * Powertools service names: the `service` dimension the alarms and dashboard query. They must equal
  * the `serviceName` each handler gives Powertools (a constructor value wins over POWERTOOLS_SERVICE_NAME).
@@ -65,8 +80,9 @@ export const SERVICE_NAMES = {
   ingest: 'ingest',
   deliverer: 'healthlake-connector-deliverer',
   backfill: 'backfill-worker',
+  reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
-} as const satisfies ServiceNames & { provisioner: string };
+} as const satisfies ServiceNames & { provisioner: string; reconcile: string };
 
 /**
  * The connector: ingest API and Lambda, FIFO delivery queue + DLQ, deliverer, backfill queue and
@@ -82,6 +98,8 @@ export class HealthLakeConnectorStack extends Stack {
   public readonly api: IngestApi;
   public readonly deliverer: Deliverer;
   public readonly backfill: Backfill;
+  /** The reconcile queue and worker, when configuration enables reconcile. */
+  public readonly reconcile?: Backfill;
   public readonly autoSubscription?: AutoSubscription;
   public readonly monitoring: Monitoring;
 
@@ -149,29 +167,34 @@ export class HealthLakeConnectorStack extends Stack {
         ? healthLakeDataStoreOf(config.sourceFhir.baseUrl, config.account)
         : undefined;
 
+    // The source server as both workers reach it (backfill adds its page size and request rate).
+    const sourceServer: SourceFhirServer = {
+      baseUrl: config.sourceFhir.baseUrl,
+      auth: config.sourceFhir.auth,
+      ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+      ...(config.sourceFhir.auth === 'sigv4'
+        ? {
+            // Signed with the source data store's region, never the function's (AWS_REGION).
+            sigv4: {
+              ...config.sourceFhir.sigv4,
+              region: config.sourceFhir.sigv4?.region ?? sourceDataStore?.region ?? config.region,
+            },
+          }
+        : {}),
+      ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
+    };
+
     // --- backfill ---------------------------------------------------------------------------------
     this.backfill = new Backfill(this, 'Backfill', {
       entry: entries.backfillWorker,
       serviceName: services.backfill,
       bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       source: {
-        baseUrl: config.sourceFhir.baseUrl,
-        auth: config.sourceFhir.auth,
-        ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+        ...sourceServer,
         ...(config.sourceFhir.pageSize === undefined ? {} : { pageSize: config.sourceFhir.pageSize }),
         ...(config.sourceFhir.requestsPerSecond === undefined
           ? {}
           : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
-        ...(config.sourceFhir.auth === 'sigv4'
-          ? {
-              // Signed with the source data store's region, never the function's (AWS_REGION).
-              sigv4: {
-                ...config.sourceFhir.sigv4,
-                region: config.sourceFhir.sigv4?.region ?? sourceDataStore?.region ?? config.region,
-              },
-            }
-          : {}),
-        ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
       },
       batchSize: config.backfill.batchSize,
       maxBatchingWindow: Duration.seconds(config.backfill.maxBatchingWindowSeconds),
@@ -281,6 +304,58 @@ export class HealthLakeConnectorStack extends Stack {
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+
+    // --- reconcile (only when enabled: it is what gives the connector HealthLake read access) -------
+    if (config.reconcile.enabled) {
+      const reconcile = new Backfill(this, 'Reconcile', {
+        entry: entries.reconcileWorker,
+        serviceName: services.reconcile,
+        description: 'Compares HealthLake with the source FHIR server and repairs it through the pipeline',
+        queueUrlVariable: RECONCILE_ENV.queueUrl,
+        roleName: reconcileRoleName(config),
+        source: sourceServer,
+        maxConcurrency: config.reconcile.maxConcurrency,
+        maxReceiveCount: config.reconcile.retryCount,
+        timeout: Duration.minutes(5),
+        encryptionKey: this.dataKey,
+        environment: {
+          ...pipelineEnvironment,
+          ...envEntries(RECONCILE_WORKER_CONTRACT, {
+            connectorId: config.connectorId,
+            healthLakeRegion: config.dataStore.region,
+            reconcileSourceRequestsPerSecond: String(config.reconcile.sourceRequestsPerSecond),
+            healthLakeRequestsPerSecond: String(config.reconcile.healthLakeRequestsPerSecond),
+            pageSize: String(config.reconcile.pageSize),
+          }),
+        },
+        ...fnDefaults,
+      });
+      const worker = reconcile.worker;
+      this.state.bindStores(worker, FUNCTION_TABLE_STORES.reconcileWorker);
+      this.queues.bindSender(worker);
+      this.payloads.bindWriter(worker);
+      reconcile.bindSender(this.ingest);
+      if (access.mode === 'crossAccount') {
+        for (const [name, value] of Object.entries(customerRoleEnvironment(access))) {
+          worker.addEnvironment(name, value);
+        }
+        worker.addToRolePolicy(assumeCustomerRoleStatement(access));
+      } else {
+        worker.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadHealthLakeDataStores',
+            actions: [...HEALTHLAKE_READ_ACTIONS],
+            resources: config.dataStores.map((store) => store.arn),
+          }),
+        );
+        if (config.healthLake.datastoreKmsKeyArn !== undefined) {
+          worker.addToRolePolicy(
+            healthLakeKeyReadStatement(config.healthLake.datastoreKmsKeyArn, config.dataStore.region),
+          );
+        }
+      }
+      this.reconcile = reconcile;
+    }
 
     // --- auto-managed subscription ------------------------------------------------------------------
     if (config.autoSubscription.enabled) {

@@ -1,6 +1,6 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
+import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
 import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
@@ -15,9 +15,6 @@ import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
 import { createBackfillWorkerHandler, type BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
-
-/** Seconds a fetched source secret is reused before it is read again. */
-const SECRET_MAX_AGE_SECONDS = 300;
 
 /**
  * The backfill worker handler from its environment (`BACKFILL_WORKER_CONTRACT`): the write pipeline,
@@ -36,7 +33,7 @@ export const backfillWorkerHandlerFromEnv = (
   const metrics = sinks.metrics ?? metricsFromEnv('backfill-worker', env);
   const write = writePipelineFromEnv(values, { logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
-  const secrets = new SecretsProvider({ awsSdkV3Client: secretsClient });
+  const getSecret = cachedSecretReader(secretsClient);
   const handler = createBackfillWorkerHandler({
     jobs: new DynamoJobStore({ client: write.document, tableName: write.tableName }),
     subscriptions: subscriptionLookup(write.subscriptions),
@@ -44,11 +41,7 @@ export const backfillWorkerHandlerFromEnv = (
     source: () =>
       createSourceReaderFromEnv(
         {
-          getSecret: async (id) => {
-            const value = await secrets.get(id, { maxAge: SECRET_MAX_AGE_SECONDS });
-            if (typeof value !== 'string') throw new Error('Source FHIR secret is not a string');
-            return value;
-          },
+          getSecret,
           credentials: write.sqs.config.credentials,
         },
         env,

@@ -20,6 +20,13 @@ import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
+import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
+import {
+  handleReconcileRequest,
+  type ReconcileRouteDeps,
+} from '../../shared/reconcile/handleReconcileRequest.js';
+import { idListLocation } from '../../shared/reconcile/IdListSink.js';
+import type { ReconcileMessage } from '../../shared/reconcile/types.js';
 import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
 import { handleResetVersion } from '../../shared/versions/handleResetVersion.js';
@@ -38,7 +45,8 @@ const inlineTokenList = (raw: string): AcceptedToken[] | undefined => {
 /**
  * The ingest Lambda's dependencies from its environment (`INGEST_CONTRACT`, shared/config/envContract.ts),
  * read once; every problem is reported at once. Subscription management is wired in;
- * `$trigger-subscription` and `$backfill-job` when BACKFILL_QUEUE_URL is set.
+ * `$trigger-subscription` and `$backfill-job` when BACKFILL_QUEUE_URL is set; `$reconcile` and
+ * `$reconcile-job` when RECONCILE_QUEUE_URL is set.
  */
 export const ingestDepsFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
@@ -77,6 +85,19 @@ export const ingestDepsFromEnv = (
       ...(values.backfillTypeOrder.length > 0 ? { typeOrder: values.backfillTypeOrder } : {}),
     };
     routes.push((request) => handleBackfillRequest(request, deps));
+  }
+  if (values.reconcileQueueUrl) {
+    const bucket = values.payloadBucket;
+    const deps: ReconcileRouteDeps = {
+      jobs: new DynamoReconcileJobStore({ client: document, tableName }),
+      subscriptions: subscriptionLookup(store),
+      queue: new SqsWorkQueue<ReconcileMessage>({ client: sqs, queueUrl: values.reconcileQueueUrl }),
+      compileCriteria,
+      ...(bucket ? { idListLocation: (jobId: string) => idListLocation(bucket, jobId) } : {}),
+      logger,
+    };
+    // Admin-only like the backfill routes (routeScope: undeclared routes need the admin scope).
+    routes.push((request) => handleReconcileRequest(request, deps));
   }
   const route = createIngestRouter({
     pipeline,

@@ -93,6 +93,8 @@ export interface ConnectorResources {
   deliveryDlqArn: string;
   backfillQueueUrl: string;
   backfillDlqUrl: string;
+  reconcileQueueUrl: string;
+  reconcileDlqUrl: string;
   payloadBucket: string;
   stateTable: string;
   /** Whether the DynamoDB endpoint accepted the TTL setting (dynalite does not implement it). */
@@ -121,7 +123,8 @@ export const clientConfig = (
 
 /**
  * Creates, idempotently, the queues, bucket and table the connector uses: a FIFO delivery queue with a
- * FIFO DLQ (redrive after `maxReceiveCount` receives), a standard backfill queue with its DLQ, the S3
+ * FIFO DLQ (redrive after `maxReceiveCount` receives), a standard backfill queue and a standard reconcile
+ * queue, each with its DLQ, the S3
  * payload bucket and the state table laid out as `shared/state/tableLayout.ts` documents.
  */
 export const createConnectorResources = async (options: {
@@ -175,6 +178,12 @@ export const createConnectorResources = async (options: {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: backfillDlq.arn, maxReceiveCount }),
     });
 
+    const reconcileDlq = await createQueue(`${prefix}-reconcile-dlq`, { MessageRetentionPeriod: '1209600' });
+    const reconcile = await createQueue(`${prefix}-reconcile`, {
+      VisibilityTimeout: visibility,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: reconcileDlq.arn, maxReceiveCount }),
+    });
+
     const payloadBucket = `${prefix}-payloads`;
     try {
       await s3.send(new HeadBucketCommand({ Bucket: payloadBucket }));
@@ -222,6 +231,8 @@ export const createConnectorResources = async (options: {
       deliveryDlqArn: deliveryDlq.arn,
       backfillQueueUrl: backfill.url,
       backfillDlqUrl: backfillDlq.url,
+      reconcileQueueUrl: reconcile.url,
+      reconcileDlqUrl: reconcileDlq.url,
       payloadBucket,
       stateTable,
       ttlEnabled,

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
+import { sendConditional } from '../state/sendConditional.js';
 import { jobKey } from '../state/tableLayout.js';
 import { JOB_RETENTION_DAYS } from './constants.js';
 import type { JobStore } from './JobStore.js';
@@ -229,14 +229,7 @@ export class DynamoJobStore implements JobStore {
     return this.get(jobId);
   }
 
-  /** Sends a conditional write: true when applied, false when its condition did not hold. */
-  private async conditional(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.client.send(command);
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private conditional(command: UpdateCommand): Promise<boolean> {
+    return sendConditional(this.client, command);
   }
 }

@@ -7,7 +7,7 @@ import type { WorkMessage, WorkQueue } from './types.js';
  * duplicates are absorbed by the job cursor). Sends in batches of 10 and retries entries SQS reports
  * as `Failed` once before throwing, so no page message is dropped silently.
  */
-export class SqsWorkQueue implements WorkQueue {
+export class SqsWorkQueue<M = WorkMessage> implements WorkQueue<M> {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
 
@@ -16,7 +16,7 @@ export class SqsWorkQueue implements WorkQueue {
     this.queueUrl = options.queueUrl;
   }
 
-  public async send(messages: readonly WorkMessage[]): Promise<void> {
+  public async send(messages: readonly M[]): Promise<void> {
     for (let start = 0; start < messages.length; start += 10) {
       let entries = messages.slice(start, start + 10).map((message, index) => ({
         Id: String(index),
@@ -30,7 +30,7 @@ export class SqsWorkQueue implements WorkQueue {
         entries = entries.filter((entry) => failedIds.has(entry.Id));
         if (entries.length > 0 && attempt >= 2) {
           const codes = (Failed ?? []).map((entry) => entry.Code).join(', ');
-          throw new Error(`SQS rejected ${entries.length} backfill message(s): ${codes}`);
+          throw new Error(`SQS rejected ${entries.length} work message(s): ${codes}`);
         }
       }
     }

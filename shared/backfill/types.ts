@@ -106,8 +106,8 @@ export interface SubscriptionLookup {
 }
 
 /** Puts work messages on the backfill queue; resolves only when every message was accepted. */
-export interface WorkQueue {
-  send(messages: readonly WorkMessage[]): Promise<void>;
+export interface WorkQueue<M = WorkMessage> {
+  send(messages: readonly M[]): Promise<void>;
 }
 
 /** Builds a matcher from subscription criteria (`compileCriteria` of shared/criteria). */

@@ -21,6 +21,7 @@ import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
 import { SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
 import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
 import { RETRY_STRATEGIES } from '../delivery/retryDelay.js';
+import { RECONCILE_DEFAULTS, RECONCILE_ENV } from '../reconcile/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { ENV } from './constants.js';
 import { ConfigurationError } from './env.js';
@@ -349,6 +350,10 @@ export const INGEST_CONTRACT = {
     ENV.backfillQueueUrl,
     'Backfill work queue URL; set = $trigger-subscription and $backfill-job are served.',
   ),
+  reconcileQueueUrl: optionalVar(
+    RECONCILE_ENV.queueUrl,
+    'Reconcile work queue URL; set (reconcile enabled) = $reconcile and $reconcile-job are served.',
+  ),
   authModes: choiceListVar(
     INGEST_ENV.authModes,
     'How producers authenticate: bearer, iam, or bearer,iam.',
@@ -589,6 +594,54 @@ export const BACKFILL_WORKER_CONTRACT = {
   ...SOURCE_FHIR_ENV,
 } as const;
 
+/**
+ * The source variables the reconcile worker reads: backfill's, without its page size and rate
+ * (reconcile pages at RECONCILE_PAGE_SIZE and reads at RECONCILE_SOURCE_REQUESTS_PER_SECOND).
+ */
+export const RECONCILE_SOURCE_ENV = (({
+  sourcePageSize: _pageSize,
+  sourceRequestsPerSecond: _rate,
+  ...rest
+}) => rest)(SOURCE_FHIR_ENV);
+
+/** The reconcile worker Lambda (lambdas/reconcile-worker): the write pipeline, the source, HealthLake reads. */
+export const RECONCILE_WORKER_CONTRACT = {
+  ...WRITE_PIPELINE_ENV,
+  secretsManagerEndpoint: endpointVar('secretsManager'),
+  stsEndpoint: endpointVar('sts'),
+  reconcileQueueUrl: requiredVar(
+    RECONCILE_ENV.queueUrl,
+    'The reconcile work queue (the worker enqueues pages).',
+  ),
+  connectorId: DELIVERER_CONTRACT.connectorId,
+  healthLakeRoleArn: DELIVERER_CONTRACT.healthLakeRoleArn,
+  healthLakeExternalId: DELIVERER_CONTRACT.healthLakeExternalId,
+  healthLakeSessionDurationSeconds: DELIVERER_CONTRACT.healthLakeSessionDurationSeconds,
+  healthLakeRegion: optionalVar(ENV.healthLakeRegion, 'Signing region (unset = from the endpoint host).'),
+  reconcileSourceRequestsPerSecond: intVar(
+    RECONCILE_ENV.sourceRequestsPerSecond,
+    'Source reads per second per worker (0 = unlimited); replaces SOURCE_FHIR_REQUESTS_PER_SECOND here.',
+    RECONCILE_DEFAULTS.sourceRequestsPerSecond,
+    { min: 0, max: 10_000 },
+    'stack',
+  ),
+  healthLakeRequestsPerSecond: intVar(
+    RECONCILE_ENV.healthLakeRequestsPerSecond,
+    'HealthLake reads per second per worker (0 = unlimited; the read quota is shared).',
+    RECONCILE_DEFAULTS.healthLakeRequestsPerSecond,
+    { min: 0, max: 10_000 },
+    'stack',
+  ),
+  pageSize: intVar(
+    RECONCILE_ENV.pageSize,
+    '`_count` of reconcile pages.',
+    RECONCILE_DEFAULTS.pageSize,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
+  ...RECONCILE_SOURCE_ENV,
+} as const;
+
 /** The deploy-time subscription provisioner (lambdas/subscription-provisioner). */
 export const SUBSCRIPTION_PROVISIONER_CONTRACT = {
   ...AWS_RUNTIME_ENV,
@@ -602,5 +655,6 @@ export const FUNCTION_CONTRACTS = {
   ingest: INGEST_CONTRACT,
   deliverer: DELIVERER_CONTRACT,
   backfillWorker: BACKFILL_WORKER_CONTRACT,
+  reconcileWorker: RECONCILE_WORKER_CONTRACT,
   subscriptionProvisioner: SUBSCRIPTION_PROVISIONER_CONTRACT,
 } as const;

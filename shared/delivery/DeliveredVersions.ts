@@ -33,8 +33,13 @@ export interface DeliveredVersions {
   ): Promise<'recorded' | 'superseded'>;
 }
 
+/** Forgets what was delivered to a target, so a lower version is delivered again (reconcile repair). */
+export interface DeliveredVersionsEraser {
+  forget(target: DeliveryTarget): Promise<unknown>;
+}
+
 /** DeliveredVersions in process memory: tests, benchmarks, local runs without DynamoDB. */
-export class InMemoryDeliveredVersions implements DeliveredVersions {
+export class InMemoryDeliveredVersions implements DeliveredVersions, DeliveredVersionsEraser {
   private readonly versions = new Map<string, DeliveredVersion>();
 
   public async getMany(targets: readonly DeliveryTarget[]): Promise<Map<string, DeliveredVersion>> {
@@ -47,12 +52,16 @@ export class InMemoryDeliveredVersions implements DeliveredVersions {
     return found;
   }
 
-  /** Forgets the records (every endpoint) of resources whose `Type/id` key matches; returns how many. */
-  public forget(matches: (resourceKey: string) => boolean): number {
+  /**
+   * Forgets one target's record (reconcile), or the records at every endpoint of the resources whose
+   * `Type/id` key matches (`$reset-version`); returns how many.
+   */
+  public async forget(which: DeliveryTarget | ((resourceKey: string) => boolean)): Promise<number> {
+    if (typeof which !== 'function') return this.versions.delete(targetKey(which)) ? 1 : 0;
     let removed = 0;
     for (const key of [...this.versions.keys()]) {
       const resource = key.slice(key.lastIndexOf(' ') + 1);
-      if (matches(resource) && this.versions.delete(key)) removed += 1;
+      if (which(resource) && this.versions.delete(key)) removed += 1;
     }
     return removed;
   }

@@ -21,3 +21,4 @@ export { HealthLakeClientPool } from './HealthLakeClientPool.js';
 export { HealthLakeClient, regionOfEndpoint, type HealthLakeClientOptions } from './HealthLakeClient.js';
 export { NodeSha256 } from './NodeSha256.js';
 export type { HealthLakeApi, HealthLakeResponse } from './types.js';
+export { createHealthLakeReader, type HealthLakeReaderOptions } from './createHealthLakeReader.js';

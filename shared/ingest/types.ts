@@ -12,7 +12,7 @@ export interface IncomingWrite {
   readonly id: string;
   /** The resource for an upsert (with `meta.versionId`/`lastUpdated` when the source set them). */
   readonly resource?: FhirResource;
-  readonly source: 'ingest' | 'backfill';
+  readonly source: 'ingest' | 'backfill' | 'reconcile';
   readonly requestId: string;
   readonly jobId?: string;
   /** Backfill targets one subscription: match only against it. */

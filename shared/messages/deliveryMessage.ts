@@ -59,7 +59,7 @@ export const DeliveryMessage = z
       /** When the write (or backfill read) entered the connector. */
       ingestedAt: z.iso.datetime({ offset: true }),
       requestId: text(1, 256),
-      source: z.enum(['ingest', 'backfill']),
+      source: z.enum(['ingest', 'backfill', 'reconcile']),
       jobId: z.optional(text(0, 128)),
     }),
     payload: z.optional(z.discriminatedUnion('kind', [InlinePayload, S3Payload])),
@@ -113,13 +113,18 @@ export const messageGroupId = (message: Pick<DeliveryMessage, 'resourceType' | '
 
 /**
  * FIFO deduplication id: the same (subscription endpoint, resource, version, operation) is one message,
- * however often a producer retries within SQS's 5-minute window.
+ * however often a producer retries within SQS's 5-minute window. A reconcile repair re-sends a version
+ * HealthLake lost, so its id also names the job: one repair per job, never swallowed as a duplicate
+ * of the original delivery.
  */
 export const deduplicationId = (
-  message: Pick<DeliveryMessage, 'subscription' | 'resourceType' | 'id' | 'versionId' | 'operation'>,
+  message: Pick<DeliveryMessage, 'subscription' | 'resourceType' | 'id' | 'versionId' | 'operation'> & {
+    readonly trace?: Pick<DeliveryMessage['trace'], 'source' | 'jobId'>;
+  },
 ): string =>
   createHash('sha256')
     .update(
-      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}`,
+      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
+        (message.trace?.source === 'reconcile' ? `\nreconcile:${message.trace.jobId ?? ''}` : ''),
     )
     .digest('hex');

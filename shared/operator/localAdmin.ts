@@ -15,6 +15,8 @@ export interface LocalConfigView {
   readonly deliveryDlqUrl: string;
   readonly backfillQueueUrl?: string;
   readonly backfillDlqUrl?: string;
+  readonly reconcileQueueUrl?: string;
+  readonly reconcileDlqUrl?: string;
   readonly healthLakeEndpoint: string;
   readonly sourceFhirBaseUrl?: string;
   readonly autoSubscriptionId?: string;

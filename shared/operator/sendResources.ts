@@ -35,7 +35,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Lists the .json/.ndjson files under the given files or folders (recursively, sorted). */
-const listFhirFiles = async (paths: readonly string[]): Promise<string[]> => {
+export const listFhirFiles = async (paths: readonly string[]): Promise<string[]> => {
   const files: string[] = [];
   for (const path of paths) {
     const info = await stat(path);
@@ -114,11 +114,26 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 export const sendResources = async (
   client: FhirApiClient,
   paths: readonly string[],
-  options: { parallel?: number; retries?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: SendOptions = {},
 ): Promise<SendSummary> => {
-  const started = Date.now();
   const items: SendItem[] = [];
   for (const file of await listFhirFiles(paths)) items.push(...(await readRequests(file)));
+  return sendItems(client, items, options);
+};
+
+export interface SendOptions {
+  readonly parallel?: number;
+  readonly retries?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Sends prepared requests with at most `parallel` in flight and retries (see sendResources). */
+export const sendItems = async (
+  client: FhirApiClient,
+  items: readonly SendItem[],
+  options: SendOptions = {},
+): Promise<SendSummary> => {
+  const started = Date.now();
   const byStatus: Record<string, number> = {};
   const failures: SendFailure[] = [];
   let resources = 0;

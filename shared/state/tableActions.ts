@@ -12,18 +12,24 @@ export const STORE_TABLE_ACTIONS = {
   deliveredVersions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   /** shared/backfill/DynamoJobStore.ts */
   backfillJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  /** shared/reconcile/DynamoReconcileJobStore.ts */
+  reconcileJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  /** shared/delivery/DynamoDeliveredVersionsEraser.ts: reconcile repair of a pinned resource. */
+  deliveredVersionsEraser: ['dynamodb:DeleteItem'],
 } as const;
 
 export type TableStore = keyof typeof STORE_TABLE_ACTIONS;
 
 /** The stores each function builds (its ...FromEnv wiring), hence the table actions it needs. */
 export const FUNCTION_TABLE_STORES = {
-  /** Write pipeline (ledger, subscriptions), Subscription API, `$trigger-subscription` jobs. */
-  ingest: ['versionLedger', 'subscriptions', 'backfillJobs'],
+  /** Write pipeline (ledger, subscriptions), Subscription API, `$trigger-subscription` and `$reconcile` jobs. */
+  ingest: ['versionLedger', 'subscriptions', 'backfillJobs', 'reconcileJobs'],
   /** Reads the ledger, records delivered versions. */
   deliverer: ['versionLedger', 'deliveredVersions'],
   /** Write pipeline (ledger, subscriptions) and job progress. */
   backfillWorker: ['versionLedger', 'subscriptions', 'backfillJobs'],
+  /** Write pipeline, job progress, pinned resources reset (ledger entry reset, delivered version forgotten). */
+  reconcileWorker: ['versionLedger', 'subscriptions', 'reconcileJobs', 'deliveredVersionsEraser'],
   /** The auto-managed Subscription. */
   subscriptionProvisioner: ['subscriptions'],
 } as const satisfies Record<string, readonly TableStore[]>;

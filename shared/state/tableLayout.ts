@@ -8,6 +8,7 @@
  * | delivered version     | `RES#{Type}/{id}`      | `DELIVERED#{endpoint}` |
  * | subscription          | `SUBSCRIPTION`         | `{id}`             |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
+ * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -19,3 +20,4 @@ export const deliveredKey = (resourceKey: string, endpoint: string) => ({
 export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
 export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
+export const reconcileJobKey = (jobId: string) => ({ pk: `RECONCILE#${jobId}`, sk: 'JOB' });

@@ -130,6 +130,11 @@ export class DynamoVersionLedger implements VersionLedger {
     throw new LedgerContentionError(this.maxAttempts);
   }
 
+  public async resetTo(key: string, entry: LedgerEntry, expected: LedgerEntry): Promise<boolean> {
+    const outcome = await this.conditionalPut(key, entry, ...this.unchangedSince(expected));
+    return outcome.written;
+  }
+
   private async recordByCompareAndSet(
     key: string,
     entry: LedgerEntry,

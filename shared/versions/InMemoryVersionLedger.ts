@@ -38,4 +38,11 @@ export class InMemoryVersionLedger implements VersionLedger {
     this.entries.set(key, decision.next);
     return { status: 'recorded', latest: decision.next };
   }
+
+  public async resetTo(key: string, entry: LedgerEntry, expected: LedgerEntry): Promise<boolean> {
+    const latest = this.entries.get(key);
+    if (latest?.versionId !== expected.versionId || latest.lastUpdated !== expected.lastUpdated) return false;
+    this.entries.set(key, entry);
+    return true;
+  }
 }

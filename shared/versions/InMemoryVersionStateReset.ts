@@ -14,7 +14,7 @@ export class InMemoryVersionStateReset implements VersionStateReset {
     const matches = resetMatcher(scope);
     return {
       ledgerEntries: this.ledger.forget(matches),
-      deliveredVersions: this.delivered?.forget(matches) ?? 0,
+      deliveredVersions: (await this.delivered?.forget(matches)) ?? 0,
     };
   }
 }

@@ -46,4 +46,10 @@ export interface VersionLedger {
    * hash equals the latest's (a retried request) gets that version back with status `current`.
    */
   assignNextVersion(key: string, write: UnversionedWrite): Promise<RecordResult>;
+  /**
+   * Moves the latest entry back to `entry` (a restored source, or a forged version pinning the
+   * resource), only while the stored latest is still `expected`: true when reset, false when another
+   * write moved it meanwhile. Used by reconcile repair, never by the write path.
+   */
+  resetTo(key: string, entry: LedgerEntry, expected: LedgerEntry): Promise<boolean>;
 }

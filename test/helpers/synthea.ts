@@ -3,11 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FhirResource } from '../../shared/criteria/types.js';
 
-/** The Synthea R4 sample Bundles next to the repository (absent in a user's fresh clone). */
-export const SYNTHEA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/fixtures/synthea-r4',
-);
+/**
+ * The Synthea R4 sample Bundles next to the repository (absent in a user's fresh clone);
+ * HLC_SYNTHEA_DIR points elsewhere (e.g. from a linked worktree).
+ */
+export const SYNTHEA_DIR =
+  process.env.HLC_SYNTHEA_DIR ??
+  resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/synthea-r4');
 
 /** False also under HLC_TEST_SKIP_SYNTHEA=1 (the mutation run: one corpus pass per mutant is too slow). */
 export const hasSynthea = (): boolean =>

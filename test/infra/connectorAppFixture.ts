@@ -33,6 +33,7 @@ export const entryPointsForTests = (): ConnectorEntryPoints => {
     ingest: pick(DEFAULT_ENTRY_POINTS.ingest),
     deliverer: pick(DEFAULT_ENTRY_POINTS.deliverer),
     backfillWorker: pick(DEFAULT_ENTRY_POINTS.backfillWorker),
+    reconcileWorker: pick(DEFAULT_ENTRY_POINTS.reconcileWorker),
     subscriptionProvisioner: pick(DEFAULT_ENTRY_POINTS.subscriptionProvisioner),
   };
 };

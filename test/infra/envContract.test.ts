@@ -9,6 +9,7 @@ import type { HealthLakeConnectorStack } from '../../infra/stacks/HealthLakeConn
 import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
 import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
+import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { FUNCTION_CONTRACTS, PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envContract.js';
 import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
@@ -22,6 +23,14 @@ const SECRET = { arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hlc/so
 const sameAccount = {
   endpoint: `https://healthlake.${REGION}.amazonaws.com/datastore/${STORE}/r4/`,
   access: { mode: 'sameAccount' },
+} as const;
+
+const sigv4Source = {
+  baseUrl: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+  auth: 'sigv4',
+  sigv4: { service: 'healthlake', region: 'us-west-2' },
+  pageSize: 50,
+  requestsPerSecond: 20,
 } as const;
 
 /**
@@ -38,13 +47,7 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
     },
     healthLake: sameAccount,
     autoSubscription: { enabled: false },
-    sourceFhir: {
-      baseUrl: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
-      auth: 'sigv4',
-      sigv4: { service: 'healthlake', region: 'us-west-2' },
-      pageSize: 50,
-      requestsPerSecond: 20,
-    },
+    sourceFhir: sigv4Source,
   },
   'source without authentication': {
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'none' },
@@ -55,6 +58,12 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
   'oauth2 source, same account': {
     healthLake: sameAccount,
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'oauth2', secret: SECRET },
+  },
+  'reconcile on (cross-account, bearer source)': { reconcile: { enabled: true } },
+  'reconcile on, same account, sigv4 source with options': {
+    reconcile: { enabled: true, pageSize: 200 },
+    healthLake: sameAccount,
+    sourceFhir: sigv4Source,
   },
 };
 
@@ -69,6 +78,7 @@ const FUNCTIONS: Record<
   ingest: { of: (stack) => stack.ingest, fromEnv: ingestHandlerFromEnv },
   deliverer: { of: (stack) => stack.deliverer.function, fromEnv: delivererHandlerFromEnv },
   backfillWorker: { of: (stack) => stack.backfill.worker, fromEnv: backfillWorkerHandlerFromEnv },
+  reconcileWorker: { of: (stack) => stack.reconcile?.worker, fromEnv: reconcileWorkerHandlerFromEnv },
   subscriptionProvisioner: {
     of: (stack) => stack.autoSubscription?.function,
     fromEnv: subscriptionProvisionerHandlerFromEnv,
@@ -181,7 +191,7 @@ describe.each(Object.entries(CONFIGURATIONS))('Contract: the stack environment o
     'builds %s with its FromEnv factory, which reads every variable the stack set',
     (name) => {
       const variables = environments[name];
-      if (!variables) return; // not deployed in this configuration (the provisioner without auto-subscription)
+      if (!variables) return; // not deployed in this configuration (the provisioner without auto-subscription, reconcile off)
       const given = Object.keys(variables).filter((key) => !PLATFORM_VARIABLES.includes(key));
       const { env, read } = recording({ ...variables, ...LAMBDA_RUNTIME });
       const handler = FUNCTIONS[name].fromEnv(env, silentSinks());

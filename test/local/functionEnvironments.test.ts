@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
+import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
@@ -21,6 +22,8 @@ const resources = {
   deliveryDlqArn: 'arn:aws:sqs:us-east-1:000000000000:hlc-local-delivery-dlq.fifo',
   backfillQueueUrl: 'http://127.0.0.1:1/000000000000/hlc-local-backfill',
   backfillDlqUrl: 'http://127.0.0.1:1/000000000000/hlc-local-backfill-dlq',
+  reconcileQueueUrl: 'http://127.0.0.1:1/000000000000/hlc-local-reconcile',
+  reconcileDlqUrl: 'http://127.0.0.1:1/000000000000/hlc-local-reconcile-dlq',
   payloadBucket: 'hlc-local-payloads',
   stateTable: 'hlc-local-state',
   ttlEnabled: false,
@@ -56,6 +59,7 @@ describe('Local mode: function environments', () => {
       ingestHandlerFromEnv(environments.ingest),
       delivererHandlerFromEnv(environments.deliverer),
       backfillWorkerHandlerFromEnv(environments.backfillWorker),
+      reconcileWorkerHandlerFromEnv(environments.reconcileWorker),
       subscriptionProvisionerHandlerFromEnv(environments.subscriptionProvisioner),
     ]) {
       expect(typeof handler).toBe('function');
@@ -70,7 +74,29 @@ describe('Local mode: function environments', () => {
     expect(environments.ingest).toMatchObject({
       HEALTHLAKE_ENDPOINT: 'http://127.0.0.1:3/datastore/local/r4/',
       DELIVERY_RETRY_COUNT: String(DEFAULT_LOCAL_CONFIG.deliveryRetryCount),
+      RECONCILE_QUEUE_URL: resources.reconcileQueueUrl,
     });
+    expect(environments.reconcileWorker).toMatchObject({
+      RECONCILE_QUEUE_URL: resources.reconcileQueueUrl,
+      SOURCE_FHIR_BASE_URL: 'http://127.0.0.1:9/fhir/',
+    });
+  });
+
+  it('passes the reconcile rates and page size given to local mode to the worker', () => {
+    const environments = localFunctionEnvironments({
+      config: DEFAULT_LOCAL_CONFIG,
+      resources,
+      endpoints: {},
+      healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
+      sourceFhirBaseUrl: 'http://127.0.0.1:9/fhir/',
+      tokens: [],
+      reconcileTuning: { sourceRequestsPerSecond: '0', pageSize: '50' },
+    });
+    expect(environments.reconcileWorker).toMatchObject({
+      RECONCILE_SOURCE_REQUESTS_PER_SECOND: '0',
+      RECONCILE_PAGE_SIZE: '50',
+    });
+    expect(environments.reconcileWorker).not.toHaveProperty('RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND');
   });
 
   it('feeds the retry timing flags to the deliverer as the stack writes its config', () => {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { getSearchParameter, isResourceType, matchesSearchRequest, parseSearchRequest } from '@medplum/core';
+import {
+  Operator,
+  getSearchParameter,
+  isResourceType,
+  matchesSearchRequest,
+  parseSearchRequest,
+} from '@medplum/core';
 import type { Filter, SearchRequest } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { OperationOutcomeError, badRequest, gone, notFound, outcome } from '../../../shared/fhir/outcomes.js';
@@ -37,15 +43,20 @@ export interface SearchPage {
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 1000;
 /** Paging and result parameters handled here rather than by Medplum's matcher. */
-const CONTROL_PARAMETERS = new Set(['_count', '_cursor', '_offset', '_total', '_sort', '_format', '_pretty']);
-const UNSUPPORTED_PARAMETERS = new Set([
-  '_include',
-  '_revinclude',
-  '_has',
+const CONTROL_PARAMETERS = new Set([
+  '_count',
+  '_cursor',
+  '_offset',
+  '_total',
+  '_sort',
+  '_format',
+  '_pretty',
   '_elements',
-  '_summary',
-  '_contained',
 ]);
+const UNSUPPORTED_PARAMETERS = new Set(['_include', '_revinclude', '_has', '_summary', '_contained']);
+/** Elements a `_elements` subset always keeps (FHIR R4 search 3.1.1.5.9). */
+const MANDATORY_ELEMENTS = ['resourceType', 'id', 'meta'];
+const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
 const nowIso = () => new Date().toISOString();
 
@@ -180,6 +191,14 @@ export class FhirStore {
    * Unknown parameters, chains, `_include` and `_has` are rejected with 400 rather than ignored.
    */
   public search(resourceType: string, query: Readonly<Record<string, readonly string[]>>): SearchPage {
+    const page = this.searchFull(resourceType, query);
+    const elements = query._elements;
+    if (elements === undefined) return page;
+    const kept = new Set([...MANDATORY_ELEMENTS, ...elements.flatMap((value) => value.split(','))]);
+    return { ...page, resources: page.resources.map((resource) => subset(resource, kept)) };
+  }
+
+  private searchFull(resourceType: string, query: Readonly<Record<string, readonly string[]>>): SearchPage {
     const pageSize = Math.min(
       nonNegativeInt(single(query, '_count'), '_count') ?? DEFAULT_PAGE_SIZE,
       MAX_PAGE_SIZE,
@@ -190,6 +209,21 @@ export class FhirStore {
     const table = this.tables.get(resourceType);
     if (!table) return { resources: [], total: 0, next: undefined };
     const matchesAll = (request.filters ?? []).length === 0;
+    const ids = idsOnly(request);
+    if (ids) {
+      // `_id=a,b,c` alone (reconcile's look-ups): read the ids instead of scanning the type.
+      const found = ids.flatMap((id) => {
+        const current = table.entries.get(id)?.current;
+        return current ? [current] : [];
+      });
+      const start = offset ?? 0;
+      const end = start + pageSize;
+      return {
+        resources: found.slice(start, end),
+        total: found.length,
+        next: end < found.length ? { offset: end } : undefined,
+      };
+    }
     const isMatch = (resource: Resource) => matchesAll || matchesSearchRequest(resource, request);
 
     if (request.sortRules?.length) {
@@ -313,6 +347,24 @@ export class FhirStore {
     return String(max + 1);
   }
 }
+
+/** The ids of a search whose only filter is `_id` (equality, one or more comma-separated ids). */
+const idsOnly = (request: SearchRequest): string[] | undefined => {
+  const filters = request.filters ?? [];
+  const [filter] = filters;
+  if (filters.length !== 1 || !filter || filter.code !== '_id' || request.sortRules?.length) return undefined;
+  if (filter.operator !== Operator.EQUALS) return undefined;
+  return [...new Set(filter.value.split(','))];
+};
+
+/** The resource reduced to `kept` top-level elements, marked SUBSETTED. */
+const subset = (resource: Resource, kept: ReadonlySet<string>): Resource => {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(resource)) if (kept.has(name)) out[name] = value;
+  const meta = resource.meta ?? {};
+  out.meta = { ...meta, tag: [...(meta.tag ?? []), SUBSETTED] };
+  return out as unknown as Resource;
+};
 
 const comparator =
   (rules: NonNullable<SearchRequest['sortRules']>) =>

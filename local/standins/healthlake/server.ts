@@ -1,5 +1,4 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { R4_SEARCH_PARAMETERS } from '../../../shared/criteria/r4SearchParameters.generated.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -329,7 +328,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   ): { status: number; body?: unknown; headers?: Record<string, string> } => {
     const [type, id, history, versionId, ...rest] = segments;
     if (type === 'metadata' && segments.length === 1 && method === 'GET') {
-      return { status: 200, body: capabilityStatement(notSupportedTypes) };
+      return { status: 200, body: capabilityStatement(store.resourceTypes(), notSupportedTypes) };
     }
     if (type === undefined) throw new HttpError(notFound('No route'));
     if (rest.length > 0) throw new HttpError(notFound('No route'));
@@ -623,8 +622,11 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   };
 };
 
-/** Every R4 type with searches, except those configured as not supported, with its interactions. */
-const capabilityStatement = (notSupported: ReadonlySet<string>) => ({
+/**
+ * The resource types the stand-in holds (so a `[*]` backfill or reconcile reads only those), except
+ * those configured as not supported, with their interactions.
+ */
+const capabilityStatement = (types: readonly string[], notSupported: ReadonlySet<string>) => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
   date: '2026-01-01',
@@ -634,8 +636,9 @@ const capabilityStatement = (notSupported: ReadonlySet<string>) => ({
   rest: [
     {
       mode: 'server',
-      resource: R4_SEARCH_PARAMETERS.resourceTypes
+      resource: [...types]
         .filter((type) => !notSupported.has(type))
+        .sort()
         .map((type) => ({
           type,
           interaction: ['read', 'vread', 'update', 'delete', 'search-type'].map((code) => ({ code })),

@@ -153,6 +153,11 @@ export class SourceFhirClient implements SourceReader {
     return { resources, nextUrl: nextUrl.href };
   }
 
+  /** `GET [base]/metadata`: the server's CapabilityStatement (undefined when it answers 404). */
+  public async capabilityStatement(): Promise<unknown> {
+    return this.request(new URL('metadata', this.base), { search: false });
+  }
+
   public async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
     const url = new URL(`${encodeURIComponent(resourceType)}/${encodeURIComponent(id)}`, this.base);
     // Whether the answer is the resource asked for is checked by the caller (checkSourceResource).

@@ -50,7 +50,7 @@ describe('SqsWorkQueue', () => {
       new SqsWorkQueue({ client: new SQSClient({ region: 'us-east-1' }), queueUrl: 'https://q' }).send(
         messages(1),
       ),
-    ).rejects.toThrow(/rejected 1 backfill message/);
+    ).rejects.toThrow(/rejected 1 work message/);
   });
 });
 

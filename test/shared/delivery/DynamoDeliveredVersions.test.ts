@@ -9,6 +9,7 @@ import {
 } from '../../../local/standins/aws.js';
 import { targetKey } from '../../../shared/delivery/DeliveredVersions.js';
 import { DynamoDeliveredVersions } from '../../../shared/delivery/DynamoDeliveredVersions.js';
+import { DynamoDeliveredVersionsEraser } from '../../../shared/delivery/DynamoDeliveredVersionsEraser.js';
 import { deliveredKey } from '../../../shared/state/tableLayout.js';
 
 const endpoint = 'https://healthlake.us-east-1.amazonaws.com/datastore/abc/r4/';
@@ -56,5 +57,17 @@ describe('Class: DynamoDeliveredVersions (dynalite)', () => {
     expect(await store.record(target, v('3'), v('1'))).toBe('superseded');
     expect(await store.record(target, v('6', true), v('1'))).toBe('recorded');
     expect((await store.getMany([target])).get(targetKey(target))).toEqual(v('6', true));
+  });
+
+  it('forgets one target’s record (reconcile repair), so a lower version records again', async () => {
+    const target = { resourceKey: 'Patient/c', endpoint };
+    const other = { resourceKey: 'Patient/c', endpoint: `${endpoint}other/` };
+    await store.record(target, v('7'));
+    await store.record(other, v('7'));
+    await new DynamoDeliveredVersionsEraser(documents, table).forget(target);
+    const found = await store.getMany([target, other]);
+    expect(found.has(targetKey(target))).toBe(false);
+    expect(found.get(targetKey(other))).toEqual(v('7'));
+    expect(await store.record(target, v('2'))).toBe('recorded');
   });
 });

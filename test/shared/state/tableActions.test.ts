@@ -36,6 +36,14 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
     className: 'DynamoDeliveredVersions',
   },
   backfillJobs: { file: 'shared/backfill/DynamoJobStore.ts', className: 'DynamoJobStore' },
+  reconcileJobs: {
+    file: 'shared/reconcile/DynamoReconcileJobStore.ts',
+    className: 'DynamoReconcileJobStore',
+  },
+  deliveredVersionsEraser: {
+    file: 'shared/delivery/DynamoDeliveredVersionsEraser.ts',
+    className: 'DynamoDeliveredVersionsEraser',
+  },
 };
 
 /** The files that wire each function's stores (its handler and ...FromEnv factories). */
@@ -44,6 +52,10 @@ const WIRING_FILES: Record<keyof typeof FUNCTION_TABLE_STORES, readonly string[]
   deliverer: ['lambdas/deliverer/delivererHandlerFromEnv.ts'],
   backfillWorker: [
     'lambdas/backfill-worker/backfillWorkerHandlerFromEnv.ts',
+    'shared/ingest/writePipelineFromEnv.ts',
+  ],
+  reconcileWorker: [
+    'lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.ts',
     'shared/ingest/writePipelineFromEnv.ts',
   ],
   subscriptionProvisioner: ['lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.ts'],
@@ -65,8 +77,15 @@ describe('Table actions per store and per function', () => {
     expect(built).toEqual([...FUNCTION_TABLE_STORES[fn as keyof typeof FUNCTION_TABLE_STORES]].sort());
   });
 
-  it('never needs Scan, DeleteItem or BatchWriteItem', () => {
+  it('never needs Scan or BatchWriteItem', () => {
     const all = tableActionsOf(Object.keys(STORE_TABLE_ACTIONS) as TableStore[]);
-    expect(all.filter((action) => /Scan|DeleteItem|BatchWriteItem/.test(action))).toEqual([]);
+    expect(all.filter((action) => /Scan|BatchWriteItem/.test(action))).toEqual([]);
+  });
+
+  it('grants DeleteItem to the reconcile worker only', () => {
+    const deleting = Object.entries(FUNCTION_TABLE_STORES)
+      .filter(([, stores]) => tableActionsOf(stores).includes('dynamodb:DeleteItem'))
+      .map(([fn]) => fn);
+    expect(deleting).toEqual(['reconcileWorker']);
   });
 });

@@ -1,0 +1,49 @@
+import type { FhirResource } from '../criteria/types.js';
+import { contentHash } from '../ingest/contentHash.js';
+import { compareVersions, type ResourceVersion } from '../versions/compareVersions.js';
+import type { LedgerEntry } from '../versions/VersionLedger.js';
+
+/** How a source resource stands in HealthLake. */
+export interface Classification {
+  readonly outcome: 'inSync' | 'missing' | 'stale';
+  /** The ledger holds a newer version than the source's current one (restored source, forged version). */
+  readonly pinned: boolean;
+}
+
+/** `meta.versionId`/`lastUpdated` of a resource, when it has both. */
+export const versionOf = (resource: FhirResource): ResourceVersion | undefined => {
+  const meta = resource.meta as { versionId?: unknown; lastUpdated?: unknown } | undefined;
+  return typeof meta?.versionId === 'string' && typeof meta.lastUpdated === 'string'
+    ? { versionId: meta.versionId, lastUpdated: meta.lastUpdated }
+    : undefined;
+};
+
+const lastUpdatedMs = (resource: FhirResource): number =>
+  Date.parse(String((resource.meta as { lastUpdated?: unknown } | undefined)?.lastUpdated ?? ''));
+
+/**
+ * Compares one source resource with HealthLake's copy and the ledger's latest version.
+ * HealthLake assigns its own versionIds, so versions are compared where they are comparable: the
+ * source's versionId against the ledger's (the version the connector last accepted: a newer ledger
+ * version means the resource is pinned and later source versions would be skipped as stale), and
+ * HealthLake's lastUpdated (when it stored its copy) against the source's (a copy written before the
+ * source's current version existed is stale). With `compareContent`, a content difference (ignoring
+ * versionId and lastUpdated) is stale too.
+ */
+export const classifyResource = (
+  source: FhirResource,
+  healthLake: FhirResource | undefined,
+  ledger: LedgerEntry | undefined,
+  compareContent: boolean,
+): Classification => {
+  const version = versionOf(source);
+  const pinned = version !== undefined && ledger !== undefined && compareVersions(version, ledger) < 0;
+  if (!healthLake) return { outcome: 'missing', pinned };
+  if (pinned) return { outcome: 'stale', pinned };
+  const sourceMs = lastUpdatedMs(source);
+  const copyMs = lastUpdatedMs(healthLake);
+  if (!Number.isNaN(sourceMs) && !Number.isNaN(copyMs) && copyMs < sourceMs)
+    return { outcome: 'stale', pinned };
+  if (compareContent && contentHash(source) !== contentHash(healthLake)) return { outcome: 'stale', pinned };
+  return { outcome: 'inSync', pinned };
+};

@@ -1,0 +1,153 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { reconcileRoleName } from '../../infra/stacks/HealthLakeConnectorStack.js';
+import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
+import { FUNCTION_TABLE_STORES, tableActionsOf } from '../../shared/state/tableActions.js';
+import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
+import { actionsOf, identityStatements, resourcesOf } from './templateQueries.js';
+
+const READS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'];
+
+const build = (enabled: boolean) => {
+  const { app, built, config } = buildTestApp(
+    enabled ? { reconcile: { enabled: true, healthLakeRequestsPerSecond: 10 } } : {},
+    { bundle: false },
+  );
+  return {
+    config,
+    built,
+    connector: Template.fromStack(built.connector),
+    customer: Template.fromStack(built.customerAccess!),
+    cleanup: () => rmSync(app.outdir, { recursive: true, force: true }),
+  };
+};
+
+const readStatements = (template: Template) =>
+  identityStatements(template).filter(({ statement }) => actionsOf(statement).some((a) => READS.includes(a)));
+
+describe('Reconcile infrastructure', () => {
+  it('grants no HealthLake read anywhere and creates no reconcile worker while reconcile is off', () => {
+    const { connector, customer, cleanup } = build(false);
+    try {
+      expect(readStatements(customer)).toEqual([]);
+      expect(readStatements(connector).filter(({ policyId }) => policyId.startsWith('Reconcile'))).toEqual(
+        [],
+      );
+      const functions = Object.values(resourcesOf(connector, 'AWS::Lambda::Function'));
+      expect(
+        functions.some((fn) =>
+          Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+            RECONCILE_ENV.pageSize,
+          ),
+        ),
+      ).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('when enabled: the customer role trusts the reconcile role and allows ReadResource and SearchWithGet on the data store only; cdk-nag stays clean', () => {
+    const { config, built, connector, customer, cleanup } = build(true);
+    try {
+      const reads = readStatements(customer).map(({ statement }) => statement);
+      expect(reads).toEqual([
+        {
+          Sid: 'ReadHealthLakeDataStoresForReconcile',
+          Effect: 'Allow',
+          Action: READS,
+          Resource: config.dataStores.map((store) => store.arn)[0],
+        },
+      ]);
+      const role = Object.values(resourcesOf(customer, 'AWS::IAM::Role'))[0];
+      expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).toContain(reconcileRoleName(config));
+
+      const workerRole = Object.values(resourcesOf(connector, 'AWS::IAM::Role')).find(
+        (r) => r.Properties?.RoleName === reconcileRoleName(config),
+      );
+      expect(workerRole).toBeDefined();
+      const worker = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).find((fn) =>
+        Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+          RECONCILE_ENV.pageSize,
+        ),
+      );
+      const variables = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[RECONCILE_ENV.healthLakeRequestsPerSecond]).toBe('10');
+      expect(variables[RECONCILE_ENV.queueUrl]).toBeDefined();
+      // The worker reaches HealthLake only through the customer role (sts:AssumeRole with the ExternalId).
+      const assume = identityStatements(connector).filter(
+        ({ policyId, statement }) =>
+          policyId.startsWith('Reconcile') && actionsOf(statement).includes('sts:AssumeRole'),
+      );
+      expect(assume).toHaveLength(1);
+      // The ingest function may enqueue reconcile work ($reconcile).
+      const ingest = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).filter((fn) =>
+        Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+          RECONCILE_ENV.queueUrl,
+        ),
+      );
+      expect(ingest.length).toBe(2);
+
+      for (const pack of built.nagPacks) {
+        for (const stack of [built.connector, built.customerAccess!]) {
+          const report = pack.validateScope(stack);
+          expect(
+            report.violations.map((violation) => ({
+              rule: violation.ruleName,
+              at: violation.violatingResources.map((resource) => resource.constructPath),
+            })),
+          ).toEqual([]);
+        }
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('with a data store key: reads may decrypt through HealthLake; the worker gets only its stores’ table actions', () => {
+    const example = exampleConfigInput();
+    const keyArn = (account: string) =>
+      `arn:aws:kms:us-east-1:${account}:key/11111111-2222-3333-4444-555555555555`;
+    const crossAccount = buildTestApp(
+      {
+        reconcile: { enabled: true },
+        healthLake: { ...example.healthLake, datastoreKmsKeyArn: keyArn('222222222222') },
+      },
+      { bundle: false },
+    );
+    const sameAccount = buildTestApp(
+      {
+        reconcile: { enabled: true },
+        healthLake: {
+          endpoint: example.healthLake.endpoint,
+          access: { mode: 'sameAccount' },
+          datastoreKmsKeyArn: keyArn('111111111111'),
+        },
+      },
+      { bundle: false },
+    );
+    try {
+      const decrypt = {
+        Sid: 'ReadWithHealthLakeDataStoreKey',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey'],
+        Condition: { StringEquals: { 'kms:ViaService': 'healthlake.us-east-1.amazonaws.com' } },
+      };
+      const customer = identityStatements(Template.fromStack(crossAccount.built.customerAccess!));
+      expect(customer.map(({ statement }) => statement)).toContainEqual({
+        ...decrypt,
+        Resource: keyArn('222222222222'),
+      });
+      const worker = identityStatements(Template.fromStack(sameAccount.built.connector))
+        .filter(({ policyId }) => policyId.startsWith('ReconcileWorker'))
+        .map(({ statement }) => statement);
+      expect(worker).toContainEqual({ ...decrypt, Resource: keyArn('111111111111') });
+      const table = worker.filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
+      expect(table.map((statement) => [...actionsOf(statement)].sort())).toEqual([
+        tableActionsOf(FUNCTION_TABLE_STORES.reconcileWorker),
+      ]);
+    } finally {
+      for (const { app } of [crossAccount, sameAccount]) rmSync(app.outdir, { recursive: true, force: true });
+    }
+  });
+});

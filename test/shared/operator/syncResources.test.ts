@@ -1,0 +1,117 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  seedResources,
+  startFhirSourceStandin,
+  type FhirStandin,
+} from '../../../local/standins/healthlake/index.js';
+import { FhirApiClient } from '../../../shared/operator/FhirApiClient.js';
+import { syncResources } from '../../../shared/operator/syncResources.js';
+import { json, startFakeHttpServer, type FakeHttpServer } from '../backfill/source/fakeHttpServer.js';
+
+let ingest: FakeHttpServer;
+let source: FhirStandin;
+let client: FhirApiClient;
+
+beforeAll(async () => {
+  ingest = await startFakeHttpServer((request, _body, response) =>
+    request.url === '/'
+      ? json(response, 200, { resourceType: 'Bundle', type: 'transaction-response', entry: [] })
+      : json(response, 200, {}),
+  );
+  client = new FhirApiClient({ baseUrl: ingest.url, token: 't' });
+  source = await startFhirSourceStandin({ port: 0 });
+  seedResources(source.store, [
+    { resourceType: 'Patient', id: '123', active: true },
+    { resourceType: 'Patient', id: 'abc', active: true },
+    {
+      resourceType: 'Observation',
+      id: '7',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: 'Patient/123' },
+    },
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([ingest?.stop(), source?.stop()]);
+});
+
+const sent = () =>
+  ingest.requests.splice(0).map((r) => ({ method: r.method, url: r.url, body: JSON.parse(r.body || '{}') }));
+
+describe('syncResources', () => {
+  it('copies a FHIR server type by type in order, prefixing numeric ids and the references to them', async () => {
+    const summary = await syncResources(client, [source.endpoint], {
+      resourceTypes: ['Patient', 'Observation'],
+      prefixNumericIds: 'SRC',
+    });
+    expect(summary).toMatchObject({ succeeded: 3, failed: 0 });
+    const requests = sent();
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'PUT /Patient/SRC123',
+      'PUT /Patient/abc',
+      'PUT /Observation/SRC7',
+    ]);
+    expect(requests[2]?.body.subject).toEqual({ reference: 'Patient/SRC123' });
+    expect(requests[0]?.body.id).toBe('SRC123');
+  });
+
+  it('copies selected resource ids', async () => {
+    await syncResources(client, [source.endpoint], { resourceIds: ['Patient/abc'] });
+    expect(sent().map((r) => `${r.method} ${r.url}`)).toEqual(['PUT /Patient/abc']);
+  });
+
+  it('in Synthea mode sends the hospital and practitioner Bundles first and resolves their ifNoneExist entries', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'hlc-sync-'));
+    const orgUrl = 'urn:uuid:11111111-1111-1111-1111-111111111111';
+    writeFileSync(
+      join(folder, 'Alice_1.json'),
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: 'urn:uuid:22222222-2222-2222-2222-222222222222',
+            resource: {
+              resourceType: 'Patient',
+              managingOrganization: {
+                reference: 'Organization?identifier=https://github.com/synthetichealth/synthea|org-1',
+              },
+            },
+            request: { method: 'POST', url: 'Patient' },
+          },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(folder, 'hospitalInformation1.json'),
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: orgUrl,
+            resource: { resourceType: 'Organization', name: 'Hospital' },
+            request: {
+              method: 'POST',
+              url: 'Organization',
+              ifNoneExist: 'identifier=https://github.com/synthetichealth/synthea|org-1',
+            },
+          },
+        ],
+      }),
+    );
+    await syncResources(client, [folder], { synthea: true });
+    const [hospital, patient] = sent();
+    expect(hospital?.body.entry[0].request).toEqual({
+      method: 'PUT',
+      url: 'Organization/11111111-1111-1111-1111-111111111111',
+    });
+    expect(patient?.body.entry[0].resource.managingOrganization).toEqual({
+      reference: 'Organization/11111111-1111-1111-1111-111111111111',
+    });
+  });
+});

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { seedResources } from '../../../local/standins/healthlake/index.js';
+import { totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
+import { createJob, createWorker, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
+
+let harness: ReconcileHarness;
+let worker: ReturnType<typeof createWorker>;
+
+beforeAll(async () => {
+  harness = await startReconcileHarness();
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const patient = (id: string, active = true) => ({ resourceType: 'Patient' as const, id, active });
+const observation = (id: string, code = 'a') => ({
+  resourceType: 'Observation' as const,
+  id,
+  status: 'final' as const,
+  code: { text: code },
+});
+
+/** Seeds both servers with the same resources (HealthLake's copies written after the source's). */
+const seedBoth = (resources: Parameters<typeof seedResources>[1]) => {
+  seedResources(harness.source.store, resources);
+  seedResources(harness.healthLake.store, resources, { preserveVersions: false });
+};
+
+beforeEach(() => {
+  for (const standin of [harness.source, harness.healthLake]) {
+    for (const type of standin.store.resourceTypes())
+      for (const resource of standin.store.search(type, { _count: ['1000'] }).resources)
+        standin.store.delete(type, resource.id as string);
+  }
+  worker = createWorker(harness);
+});
+
+describe('createReconcileProcessor', () => {
+  it('plans the default types from the source CapabilityStatement and reports missing, stale and only-in-HealthLake ids', async () => {
+    seedBoth([
+      patient('p1'),
+      patient('p2'),
+      patient('p3'),
+      patient('p4'),
+      observation('o1'),
+      observation('o2'),
+    ]);
+    harness.healthLake.store.delete('Patient', 'p2');
+    harness.healthLake.store.put(patient('orphan'));
+    // o2 changed on the source after HealthLake's copy was written.
+    harness.source.store.put(observation('o2', 'b'), {
+      versionId: '2',
+      lastUpdated: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const jobId = await createJob(harness, worker);
+    await worker.drain();
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.state).toBe('completed');
+    expect(job.streams.map((stream) => `${stream.side} ${stream.resourceType}`).sort()).toEqual([
+      'healthlake Observation',
+      'healthlake Patient',
+      'source Observation',
+      'source Patient',
+    ]);
+    expect(job.counts.Patient).toMatchObject({ inSync: 3, missing: 1, onlyInHealthLake: 1, stale: 0 });
+    expect(job.counts.Observation).toMatchObject({ inSync: 1, stale: 1, missing: 0 });
+    expect([...job.samples].sort()).toEqual([
+      'missing Patient/p2',
+      'onlyInHealthLake Patient/orphan',
+      'stale Observation/o2',
+    ]);
+    expect(worker.lines.map((line) => `${line.outcome} ${line.resourceType}/${line.id}`).sort()).toEqual(
+      [...job.samples].sort(),
+    );
+    expect(worker.deliveries).toEqual([]);
+  });
+
+  it('counts each page once when every message is delivered twice', async () => {
+    seedBoth(Array.from({ length: 10 }, (_, i) => patient(`p${i}`)));
+    const jobId = await createJob(harness, worker);
+    await worker.drain({ duplicate: true });
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.state).toBe('completed');
+    expect(totalTally(job)).toMatchObject({ inSync: 10, missing: 0, onlyInHealthLake: 0 });
+    expect(job.streams.every((stream) => stream.done)).toBe(true);
+  });
+
+  it('stops at the next page once cancelled', async () => {
+    seedBoth(Array.from({ length: 10 }, (_, i) => patient(`p${i}`)));
+    const jobId = await createJob(harness, worker);
+    let pages = 0;
+    await worker.drain({
+      before: async (message) => {
+        if (message.task === 'page') pages += 1;
+        if (pages === 2)
+          await harness.jobs.finish(jobId, 'cancelled', 'Cancelled on request', new Date().toISOString());
+      },
+    });
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.state).toBe('cancelled');
+    expect(totalTally(job).inSync).toBeLessThanOrEqual(3);
+  });
+
+  it('repairs missing and stale resources through the pipeline and resets a pinned ledger entry', async () => {
+    seedBoth([patient('p1'), patient('p2'), patient('pinned')]);
+    harness.healthLake.store.delete('Patient', 'p1');
+    // A forged version 999 pins `pinned`: the source's own version (1) would be skipped as stale.
+    await worker.ledger.recordSourceVersion('Patient/pinned', {
+      versionId: '999',
+      lastUpdated: new Date().toISOString(),
+      deleted: false,
+      endpoints: [worker.subscription.endpoint],
+    });
+    await worker.delivered.record(
+      { resourceKey: 'Patient/pinned', endpoint: worker.subscription.endpoint },
+      { versionId: '999', lastUpdated: new Date().toISOString(), deleted: false },
+    );
+    harness.healthLake.store.put(patient('pinned', false));
+    const jobId = await createJob(harness, worker, {
+      mode: 'repair',
+      scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+    });
+    await worker.drain();
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.counts.Patient).toMatchObject({
+      inSync: 1,
+      missing: 1,
+      stale: 1,
+      pinned: 1,
+      repaired: 2,
+      pinnedReset: 1,
+    });
+    expect(
+      worker.deliveries.map((m) => `${m.resourceType}/${m.id}@${m.versionId} ${m.trace.source}`).sort(),
+    ).toEqual(['Patient/p1@1 reconcile', 'Patient/pinned@1 reconcile']);
+    expect((await worker.ledger.getLatest(['Patient/pinned'])).get('Patient/pinned')?.versionId).toBe('1');
+    expect(harness.healthLake.current<{ active: boolean }>('Patient', 'pinned')?.active).toBe(true);
+    expect(harness.healthLake.current('Patient', 'p1')).toBeDefined();
+  });
+
+  it('prunes only-in-HealthLake resources as deletes, and fails without deleting when there are more than confirmed', async () => {
+    seedBoth([patient('p1')]);
+    harness.healthLake.store.put(patient('orphan-1'));
+    harness.healthLake.store.put(patient('orphan-2'));
+    const refused = await createJob(harness, worker, {
+      mode: 'repair-and-prune',
+      pruneConfirmation: 1,
+      compareJobId: 'c',
+    });
+    await worker.drain();
+    const failed = (await harness.jobs.get(refused))!;
+    expect(failed.state).toBe('failed');
+    expect(failed.reason).toMatch(/more resources only in HealthLake than the 1 confirmed/i);
+    expect(harness.healthLake.count('Patient')).toBe(3);
+
+    const jobId = await createJob(harness, worker, {
+      mode: 'repair-and-prune',
+      pruneConfirmation: 2,
+      compareJobId: 'c',
+    });
+    await worker.drain();
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.counts.Patient).toMatchObject({ inSync: 1, onlyInHealthLake: 2, pruned: 2 });
+    expect(harness.healthLake.count('Patient')).toBe(1);
+    expect(worker.deliveries.map((m) => `${m.operation} ${m.resourceType}/${m.id}`).sort()).toEqual([
+      'delete Patient/orphan-1',
+      'delete Patient/orphan-2',
+    ]);
+  });
+
+  it('checks resource ids both ways and compares content in content-hash mode', async () => {
+    seedBoth([patient('p1'), patient('p2')]);
+    harness.healthLake.store.put(patient('p2', false)); // same lastUpdated order, other content
+    harness.healthLake.store.put(patient('p3'));
+    const jobId = await createJob(harness, worker, {
+      contentHash: true,
+      scope: {
+        resourceTypes: [],
+        resourceIds: ['Patient/p1', 'Patient/p2', 'Patient/p3', 'Patient/p4'],
+        searchUrls: [],
+      },
+    });
+    await worker.drain();
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.streams.map((stream) => stream.side)).toEqual(['ids']);
+    expect(job.counts.Patient).toMatchObject({ inSync: 1, stale: 1, onlyInHealthLake: 1, missing: 0 });
+  });
+
+  it('fails the job when its subscription is no longer active', async () => {
+    const inactive = createWorker(harness, { status: 'off' });
+    const jobId = await createJob(harness, inactive);
+    await inactive.drain();
+    expect((await harness.jobs.get(jobId))?.reason).toMatch(/no longer active/);
+  });
+});
