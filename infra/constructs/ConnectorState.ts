@@ -1,13 +1,13 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
-import { tableActionsOf, type TableStore } from '../../shared/state/tableActions.js';
-import { TABLE_KEYS } from '../../shared/state/tableLayout.js';
+import { CONDITIONED_STORES, tableActionsOf, type TableStore } from '../../shared/state/tableActions.js';
+import { ledgerKey, TABLE_KEYS } from '../../shared/state/tableLayout.js';
 
 export interface ConnectorStateProps {
   /**
@@ -59,13 +59,40 @@ export class ConnectorState extends Construct {
 
   /**
    * Grants `fn` exactly the table actions the stores it builds send (shared/state/tableActions.ts),
-   * plus use of the table key, and names the table in its environment. No Scan, DeleteItem or
-   * BatchWriteItem: no function calls them.
+   * plus use of the table key, and names the table in its environment. Scan and BatchWriteItem only
+   * for `$reset-version`, under conditions (resetGrant).
    */
   public bindStores(fn: lambda.Function, stores: readonly TableStore[]): iam.Grant {
     fn.addEnvironment(ENV.stateTable, this.table.tableName);
     acknowledgeKmsGrantWildcards(fn.role, 'the state table');
     this.encryptionKey.grantEncryptDecrypt(fn);
-    return this.table.grant(fn, ...tableActionsOf(stores));
+    if (stores.includes('versionStateReset')) this.resetGrant(fn);
+    const plain = stores.filter((store) => !CONDITIONED_STORES.includes(store));
+    return this.table.grant(fn, ...tableActionsOf(plain));
+  }
+
+  /**
+   * `$reset-version` (admin scope): Query and BatchWriteItem (its deletes) only on resource partitions
+   * (`RES#...`, the ledger and delivered versions), Scan only for the key attributes, so the function
+   * can neither read subscriptions or jobs through it nor touch their items.
+   */
+  private resetGrant(fn: lambda.Function): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ledgerKey('').pk}*`] } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Scan'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [TABLE_KEYS.partition, TABLE_KEYS.sort] },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+        },
+      }),
+    );
   }
 }

@@ -16,6 +16,8 @@ export const STORE_TABLE_ACTIONS = {
   reconcileJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/delivery/DynamoDeliveredVersionsEraser.ts: reconcile repair of a pinned resource. */
   deliveredVersionsEraser: ['dynamodb:DeleteItem'],
+  /** shared/versions/DynamoVersionStateReset.ts: `$reset-version` (admin scope) of a resource or a type. */
+  versionStateReset: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'],
 } as const;
 
 export type TableStore = keyof typeof STORE_TABLE_ACTIONS;
@@ -23,7 +25,7 @@ export type TableStore = keyof typeof STORE_TABLE_ACTIONS;
 /** The stores each function builds (its ...FromEnv wiring), hence the table actions it needs. */
 export const FUNCTION_TABLE_STORES = {
   /** Write pipeline (ledger, subscriptions), Subscription API, `$trigger-subscription` and `$reconcile` jobs. */
-  ingest: ['versionLedger', 'subscriptions', 'backfillJobs', 'reconcileJobs'],
+  ingest: ['versionLedger', 'subscriptions', 'backfillJobs', 'reconcileJobs', 'versionStateReset'],
   /** Reads the ledger, records delivered versions. */
   deliverer: ['versionLedger', 'deliveredVersions'],
   /** Write pipeline (ledger, subscriptions) and job progress. */
@@ -33,6 +35,12 @@ export const FUNCTION_TABLE_STORES = {
   /** The auto-managed Subscription. */
   subscriptionProvisioner: ['subscriptions'],
 } as const satisfies Record<string, readonly TableStore[]>;
+
+/**
+ * Stores whose actions are granted with conditions rather than on the whole table: the version-state
+ * reset may only scan for keys (no item content) and only query and batch-delete resource partitions.
+ */
+export const CONDITIONED_STORES: readonly TableStore[] = ['versionStateReset'];
 
 /** The sorted union of the table actions of `stores`. */
 export const tableActionsOf = (stores: readonly TableStore[]): string[] =>

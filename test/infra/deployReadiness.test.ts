@@ -8,7 +8,12 @@ import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
 import type { ConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
 import type { ConnectorConfigInput } from '../../infra/config/schema.js';
 import { CONNECTOR_DIMENSION, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
-import { FUNCTION_TABLE_STORES, tableActionsOf } from '../../shared/state/tableActions.js';
+import {
+  CONDITIONED_STORES,
+  FUNCTION_TABLE_STORES,
+  tableActionsOf,
+  type TableStore,
+} from '../../shared/state/tableActions.js';
 import { buildTestApp, cdkJsonContext, exampleConfigInput } from './connectorAppFixture.js';
 import {
   actionsOf,
@@ -229,16 +234,36 @@ describe('Least privilege on the state table', () => {
     const dynamo = statements.filter((statement) =>
       actionsOf(statement).some((a) => a.startsWith('dynamodb:')),
     );
-    expect(dynamo).toHaveLength(1);
-    expect([...actionsOf(dynamo[0] as PolicyStatementJson)].sort()).toEqual(tableActionsOf(stores));
-    expect(dynamo[0]?.Resource).toEqual({
+    const plain = dynamo.filter((statement) => statement.Condition === undefined);
+    expect(plain).toHaveLength(1);
+    const conditioned = (store: TableStore) => CONDITIONED_STORES.includes(store);
+    expect([...actionsOf(plain[0] as PolicyStatementJson)].sort()).toEqual(
+      tableActionsOf(stores.filter((store) => !conditioned(store))),
+    );
+    const underConditions = dynamo.filter((statement) => statement.Condition !== undefined);
+    expect([...new Set(underConditions.flatMap(actionsOf))].sort()).toEqual(
+      tableActionsOf(stores.filter(conditioned)),
+    );
+    expect(plain[0]?.Resource).toEqual({
       'Fn::GetAtt': [logicalIdStartingWith(defaults.template, 'AWS::DynamoDB::Table', 'StateTable'), 'Arn'],
     });
   });
 
-  it('grants no function Scan, DeleteItem, BatchWriteItem or a wildcard on the table', () => {
-    const all = identityStatements(defaults.template).flatMap(({ statement }) => actionsOf(statement));
-    expect(all.filter((action) => /^dynamodb:(Scan|DeleteItem|BatchWriteItem|\*)$/.test(action))).toEqual([]);
+  it('grants no function DeleteItem or a wildcard on the table, and Scan or BatchWriteItem only under conditions', () => {
+    const statements = identityStatements(defaults.template).map(({ statement }) => statement);
+    const all = statements.flatMap((statement) => actionsOf(statement));
+    expect(all.filter((action) => /^dynamodb:(DeleteItem|\*)$/.test(action))).toEqual([]);
+    const bulk = statements.filter((statement) =>
+      actionsOf(statement).some((action) => /^dynamodb:(Scan|BatchWriteItem)$/.test(action)),
+    );
+    // $reset-version only: deletes on resource partitions, a scan for keys.
+    expect(bulk.map((statement) => JSON.stringify(statement.Condition ?? null))).toEqual([
+      JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RES#*'] } }),
+      JSON.stringify({
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk'] },
+        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      }),
+    ]);
   });
 });
 

@@ -44,6 +44,10 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
     file: 'shared/delivery/DynamoDeliveredVersionsEraser.ts',
     className: 'DynamoDeliveredVersionsEraser',
   },
+  versionStateReset: {
+    file: 'shared/versions/DynamoVersionStateReset.ts',
+    className: 'DynamoVersionStateReset',
+  },
 };
 
 /** The files that wire each function's stores (its handler and ...FromEnv factories). */
@@ -77,9 +81,16 @@ describe('Table actions per store and per function', () => {
     expect(built).toEqual([...FUNCTION_TABLE_STORES[fn as keyof typeof FUNCTION_TABLE_STORES]].sort());
   });
 
-  it('never needs Scan or BatchWriteItem', () => {
-    const all = tableActionsOf(Object.keys(STORE_TABLE_ACTIONS) as TableStore[]);
-    expect(all.filter((action) => /Scan|BatchWriteItem/.test(action))).toEqual([]);
+  it('grants Scan and BatchWriteItem only to ingest, for $reset-version', () => {
+    const stores = Object.keys(STORE_TABLE_ACTIONS) as TableStore[];
+    const bulk = stores.filter((store) =>
+      tableActionsOf([store]).some((action) => /Scan|BatchWriteItem/.test(action)),
+    );
+    expect(bulk).toEqual(['versionStateReset']);
+    const functions = Object.entries(FUNCTION_TABLE_STORES)
+      .filter(([, built]) => (built as readonly TableStore[]).includes('versionStateReset'))
+      .map(([fn]) => fn);
+    expect(functions).toEqual(['ingest']);
   });
 
   it('grants DeleteItem to the reconcile worker only', () => {
