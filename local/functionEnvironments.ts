@@ -144,6 +144,8 @@ export const localFunctionEnvironments = (
               responseTimeoutMs: String(tuning.healthLakeTimeoutMs),
             }),
         ...(tuning.adaptivePacing === undefined ? {} : { adaptivePacing: String(tuning.adaptivePacing) }),
+        // Payload search reads the same source server as backfill (the stack writes the same).
+        ...source,
       }),
     },
     backfillWorker: {

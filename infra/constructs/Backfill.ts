@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,23 +9,9 @@ import { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
 import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
-import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
+import { bindSourceServer, type SourceFhirServer } from './sourceServer.js';
 
-/** The source FHIR server backfill reads from. */
-export interface SourceFhirServer {
-  readonly baseUrl: string;
-  readonly auth: 'none' | 'bearer' | 'basic' | 'oauth2' | 'sigv4';
-  /** Credentials (bearer token, basic user/password, OAuth2 client) for the server. */
-  readonly secret?: SecretReferenceProps;
-  /** For `sigv4` against a HealthLake data store: its ARN, granted read and search. */
-  readonly sigv4DataStoreArn?: string;
-  /** For `sigv4`: signing service (worker default: healthlake) and region (required by the worker). */
-  readonly sigv4?: { readonly service?: string; readonly region?: string };
-  /** `_count` for searches without one (worker default 100). */
-  readonly pageSize?: number;
-  /** Most requests per second to the source server (worker default 0 = unlimited). */
-  readonly requestsPerSecond?: number;
-}
+export type { SourceFhirServer } from './sourceServer.js';
 
 export interface BackfillProps {
   readonly entry: string;
@@ -118,37 +104,9 @@ export class Backfill extends Construct {
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
-      environment: {
-        ...props.environment,
-        [ENV.sourceFhirBaseUrl]: props.source.baseUrl,
-        [ENV.sourceFhirAuth]: props.source.auth,
-        ...(props.source.pageSize === undefined
-          ? {}
-          : { [ENV.sourceFhirPageSize]: String(props.source.pageSize) }),
-        ...(props.source.requestsPerSecond === undefined
-          ? {}
-          : { [ENV.sourceFhirRequestsPerSecond]: String(props.source.requestsPerSecond) }),
-        ...(props.source.sigv4?.service === undefined
-          ? {}
-          : { [ENV.sourceFhirSigV4Service]: props.source.sigv4.service }),
-        ...(props.source.sigv4?.region === undefined
-          ? {}
-          : { [ENV.sourceFhirRegion]: props.source.sigv4.region }),
-      },
+      environment: { ...props.environment },
     });
-    if (props.source.secret !== undefined) {
-      const { secretId } = bindSecretReader(this, 'SourceSecret', props.source.secret, this.worker);
-      this.worker.addEnvironment(ENV.sourceFhirSecretId, secretId);
-    }
-    if (props.source.auth === 'sigv4' && props.source.sigv4DataStoreArn !== undefined) {
-      this.worker.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSourceDataStore',
-          actions: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
-          resources: [props.source.sigv4DataStoreArn],
-        }),
-      );
-    }
+    bindSourceServer(this, this.worker, props.source);
     // The worker enqueues the next page of the job it is working on.
     this.bindSender(this.worker);
 

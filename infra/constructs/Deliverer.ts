@@ -7,6 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DELIVERER_CONTRACT, envEntries } from '../../shared/config/envContract.js';
 import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
+import { bindSourceServer, type SourceFhirServer } from './sourceServer.js';
 
 /** The HealthLake data-plane actions the connector needs: writes only, never reads or searches. */
 export const HEALTHLAKE_WRITE_ACTIONS = [
@@ -120,13 +121,19 @@ export interface DelivererProps {
   readonly logLevel?: ConnectorLogLevel;
   /** Extra environment (endpoint, region, connector id...). */
   readonly environment?: Record<string, string>;
+  /**
+   * The source FHIR server payload searches (HAPI subscription-payload-search-criteria) run against,
+   * with read access to its secret. @default - none: payload-search deliveries are dead-lettered
+   */
+  readonly source?: SourceFhirServer;
 }
 
 /**
  * The deliverer: a ConnectorFunction fed by the FIFO delivery queue with ReportBatchItemFailures,
  * a FIFO-sized batch and MaximumConcurrency (how users stay below their HealthLake write quota).
  * Its HealthLake permission is exactly one of: sts:AssumeRole on the customer role with the
- * ExternalId, or (same account) the write actions on the named data stores.
+ * ExternalId, or (same account) the write actions on the named data stores. With `source`, it may also
+ * read the source FHIR server (payload search).
  */
 export class Deliverer extends Construct {
   public readonly function: ConnectorFunction;
@@ -179,6 +186,8 @@ export class Deliverer extends Construct {
         }
       }
     }
+
+    if (props.source !== undefined) bindSourceServer(this, this.function, props.source);
 
     this.eventSource = new sources.SqsEventSource(props.queue, {
       batchSize: props.batchSize,

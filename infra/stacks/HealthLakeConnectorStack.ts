@@ -184,18 +184,21 @@ export class HealthLakeConnectorStack extends Stack {
       ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
     };
 
+    // Backfill and payload search (deliverer) page through searches at the configured size and rate.
+    const pagedSourceServer: SourceFhirServer = {
+      ...sourceServer,
+      ...(config.sourceFhir.pageSize === undefined ? {} : { pageSize: config.sourceFhir.pageSize }),
+      ...(config.sourceFhir.requestsPerSecond === undefined
+        ? {}
+        : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
+    };
+
     // --- backfill ---------------------------------------------------------------------------------
     this.backfill = new Backfill(this, 'Backfill', {
       entry: entries.backfillWorker,
       serviceName: services.backfill,
       bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
-      source: {
-        ...sourceServer,
-        ...(config.sourceFhir.pageSize === undefined ? {} : { pageSize: config.sourceFhir.pageSize }),
-        ...(config.sourceFhir.requestsPerSecond === undefined
-          ? {}
-          : { requestsPerSecond: config.sourceFhir.requestsPerSecond }),
-      },
+      source: pagedSourceServer,
       batchSize: config.backfill.batchSize,
       maxBatchingWindow: Duration.seconds(config.backfill.maxBatchingWindowSeconds),
       maxConcurrency: config.backfill.maxConcurrency,
@@ -287,6 +290,8 @@ export class HealthLakeConnectorStack extends Stack {
       maxConcurrency: config.delivery.maxConcurrency,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
+      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does.
+      source: pagedSourceServer,
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
         healthLakeEndpoint: config.dataStore.endpoint,

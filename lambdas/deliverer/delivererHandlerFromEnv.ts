@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -6,7 +7,11 @@ import {
   DELIVERER_CONTRACT,
   readEnv,
   s3ClientConfig,
+  sourceFhirRules,
 } from '../../shared/config/envContract.js';
+import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
+import { createSourceReader } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
+import type { SourceReader } from '../../shared/backfill/source/SourceFhirClient.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
 import { delivererConfigOf } from '../../shared/delivery/config.js';
@@ -21,11 +26,15 @@ import {
   type DelivererHandler,
 } from './createDelivererHandler.js';
 
+/** Per-request timeout of a payload search on the source server, ms. */
+const PAYLOAD_SEARCH_TIMEOUT_MS = 10_000;
+
 /**
  * The deliverer Lambda handler from its environment (`DELIVERER_CONTRACT`): SDK clients, HealthLake
  * credentials (`fromTemporaryCredentials` into the customer role, or the function's own) and the
  * HealthLake client pool, all configured from `env` (region, endpoints, credentials), so local mode
- * builds it exactly as Lambda does. Every problem is reported at once.
+ * builds it exactly as Lambda does; with SOURCE_FHIR_BASE_URL, the source reader payload searches run
+ * on (built on first use). Every problem is reported at once.
  *
  * @example
  * export const handler = delivererHandlerFromEnv(process.env);
@@ -34,7 +43,7 @@ export const delivererHandlerFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
   sinks: RuntimeSinks = {},
 ): Destroyable<DelivererHandler> => {
-  const values = readEnv(DELIVERER_CONTRACT, env, 'deliverer');
+  const values = readEnv(DELIVERER_CONTRACT, env, 'deliverer', sourceFhirRules);
   const config = delivererConfigOf(values);
   const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
   const documents = DynamoDBDocumentClient.from(dynamo);
@@ -56,7 +65,30 @@ export const delivererHandlerFromEnv = (
     responseTimeoutMs: config.responseTimeoutMs,
     maxSockets: config.maxSockets,
     adaptivePacing: config.adaptivePacing,
+    bundleRequestsPerSecond: values.healthLakeBundleRequestsPerSecond,
   });
+  // Payload search (HAPI subscription-payload-search-criteria) reads the source server as backfill does.
+  const sourceBaseUrl = values.sourceBaseUrl;
+  const secrets =
+    sourceBaseUrl === undefined
+      ? undefined
+      : new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
+  let source: Promise<SourceReader> | undefined;
+  const sourceReader =
+    sourceBaseUrl === undefined || secrets === undefined
+      ? undefined
+      : () => {
+          source ??= createSourceReader(
+            { ...values, sourceBaseUrl },
+            { getSecret: cachedSecretReader(secrets), credentials: sqs.config.credentials },
+            // SQS redelivery (with the subscription's backoff) is the retry; one try within the time limit.
+            { retry: { maxAttempts: 1 }, timeoutMs: PAYLOAD_SEARCH_TIMEOUT_MS },
+          ).catch((error: unknown) => {
+            source = undefined; // a secret that could not be read is read again next time
+            throw error;
+          });
+          return source;
+        };
   const handler = createDelivererHandler({
     sqs,
     s3,
@@ -64,6 +96,7 @@ export const delivererHandlerFromEnv = (
     delivered: new DynamoDeliveredVersions(documents, config.stateTable),
     healthLake: (endpoint) => healthLake.get(endpoint),
     credentialsRejected: () => credentials.refresh(),
+    ...(sourceReader === undefined ? {} : { source: sourceReader }),
     now: Date.now,
     config: config.batch,
     logger: sinks.logger ?? loggerFromEnv(DELIVERER_SERVICE, env),
@@ -73,6 +106,7 @@ export const delivererHandlerFromEnv = (
     destroy: () => {
       healthLake.destroy();
       for (const client of [sqs, s3, dynamo]) client.destroy();
+      secrets?.destroy();
     },
   });
 };

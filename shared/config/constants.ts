@@ -56,6 +56,8 @@ export const ENV = {
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
   /** Comma-separated type order of a backfill of everything (default: supporting types first). */
   backfillTypeOrder: 'BACKFILL_TYPE_ORDER',
+  /** Most transaction Bundles per second one deliverer instance sends to one data store (payload search). */
+  healthLakeBundleRequestsPerSecond: 'HEALTHLAKE_BUNDLE_REQUESTS_PER_SECOND',
   /** Base URL the ingest API is served at (for Location headers). */
   publicBaseUrl: 'PUBLIC_BASE_URL',
 } as const;
@@ -67,6 +69,8 @@ export const SUBSCRIPTION_EXTENSIONS = {
   deliverLatestVersion: `${HAPI_EXTENSION_PREFIX}subscription-resthook-deliver-latest-version`,
   deliveryRetryCount: `${HAPI_EXTENSION_PREFIX}subscription-delivery-retry-count`,
   stripVersionIds: `${HAPI_EXTENSION_PREFIX}subscription-resthook-strip-version-ids`,
+  /** On `Subscription.extension` (not the channel): deliver a search's results as one transaction. */
+  payloadSearchCriteria: `${HAPI_EXTENSION_PREFIX}subscription-payload-search-criteria`,
 } as const;
 
 /** Smile CDR channel extensions (seed 001, 003): replication settings and Smile's own wiring. */

@@ -16,6 +16,7 @@
  * the function does not declare.
  */
 import { DEFAULT_PAGE_SIZE, DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../backfill/constants.js';
+import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND } from '../payloadSearch/constants.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
 import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
 import { SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
@@ -435,6 +436,64 @@ export const INGEST_CONTRACT = {
   ),
 } as const;
 
+/** The backfill source server (shared/backfill/source/createSourceReaderFromEnv.ts). */
+export const SOURCE_FHIR_ENV = {
+  sourceBaseUrl: requiredVar(ENV.sourceFhirBaseUrl, 'Source FHIR server base URL.'),
+  sourceAuth: choiceVar(
+    ENV.sourceFhirAuth,
+    'Source server authentication.',
+    ['none', 'bearer', 'basic', 'sigv4', 'oauth2'] as const,
+    'none',
+    'stack',
+  ),
+  sourceSecretId: optionalVar(ENV.sourceFhirSecretId, 'Secrets Manager secret with the source credentials.'),
+  sourceSecret: optionalVar(
+    ENV.sourceFhirSecret,
+    'Local mode only: the secret value itself (same JSON as the secret) instead of a secret id.',
+    'local',
+  ),
+  sourcePageSize: intVar(
+    ENV.sourceFhirPageSize,
+    '`_count` of searches without one.',
+    DEFAULT_PAGE_SIZE,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
+  sourceRequestsPerSecond: intVar(
+    ENV.sourceFhirRequestsPerSecond,
+    'Most requests per second to the source, per worker (0 = unlimited).',
+    DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+    { min: 0, max: 10_000 },
+    'stack',
+  ),
+  sourceSigV4Service: optionalVar(ENV.sourceFhirSigV4Service, 'SigV4 signing service (default healthlake).'),
+  sourceRegion: optionalVar(
+    ENV.sourceFhirRegion,
+    "SigV4 signing region (required for sigv4; the stack writes the source's, never the function's own).",
+  ),
+} as const;
+
+/** Rules across the source variables: SigV4 signs with the configured region, never AWS_REGION. */
+export const sourceFhirRules = (
+  values: Pick<Partial<EnvValues<typeof SOURCE_FHIR_ENV>>, 'sourceAuth' | 'sourceRegion'>,
+): string[] =>
+  values.sourceAuth === 'sigv4' && !values.sourceRegion
+    ? [`${ENV.sourceFhirRegion} is required for sigv4 source auth`]
+    : [];
+
+/**
+ * The source variables the deliverer reads for payload search (HAPI's subscription-payload-search-
+ * criteria): backfill's, with the base URL optional (unset = payload-search messages are dead-lettered
+ * with that cause).
+ */
+export const DELIVERER_SOURCE_ENV = {
+  ...SOURCE_FHIR_ENV,
+  sourceBaseUrl: optionalVar(
+    ENV.sourceFhirBaseUrl,
+    'Source FHIR server base URL: where payload searches run (unset = none can run).',
+  ),
+} as const;
+
 /** The deliverer Lambda (lambdas/deliverer). */
 export const DELIVERER_CONTRACT = {
   ...AWS_RUNTIME_ENV,
@@ -538,50 +597,15 @@ export const DELIVERER_CONTRACT = {
     1,
     { min: 0, max: 900 },
   ),
+  healthLakeBundleRequestsPerSecond: intVar(
+    ENV.healthLakeBundleRequestsPerSecond,
+    'Transaction Bundles per second per data store per instance (payload search; HealthLake allows 10/s per data store, 1/s on older ones; 0 = unlimited).',
+    DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
+    { min: 0, max: 20 },
+  ),
+  secretsManagerEndpoint: endpointVar('secretsManager'),
+  ...DELIVERER_SOURCE_ENV,
 } as const;
-
-/** The backfill source server (shared/backfill/source/createSourceReaderFromEnv.ts). */
-export const SOURCE_FHIR_ENV = {
-  sourceBaseUrl: requiredVar(ENV.sourceFhirBaseUrl, 'Source FHIR server base URL.'),
-  sourceAuth: choiceVar(
-    ENV.sourceFhirAuth,
-    'Source server authentication.',
-    ['none', 'bearer', 'basic', 'sigv4', 'oauth2'] as const,
-    'none',
-    'stack',
-  ),
-  sourceSecretId: optionalVar(ENV.sourceFhirSecretId, 'Secrets Manager secret with the source credentials.'),
-  sourceSecret: optionalVar(
-    ENV.sourceFhirSecret,
-    'Local mode only: the secret value itself (same JSON as the secret) instead of a secret id.',
-    'local',
-  ),
-  sourcePageSize: intVar(
-    ENV.sourceFhirPageSize,
-    '`_count` of searches without one.',
-    DEFAULT_PAGE_SIZE,
-    { min: 1, max: 1000 },
-    'stack',
-  ),
-  sourceRequestsPerSecond: intVar(
-    ENV.sourceFhirRequestsPerSecond,
-    'Most requests per second to the source, per worker (0 = unlimited).',
-    DEFAULT_SOURCE_REQUESTS_PER_SECOND,
-    { min: 0, max: 10_000 },
-    'stack',
-  ),
-  sourceSigV4Service: optionalVar(ENV.sourceFhirSigV4Service, 'SigV4 signing service (default healthlake).'),
-  sourceRegion: optionalVar(
-    ENV.sourceFhirRegion,
-    "SigV4 signing region (required for sigv4; the stack writes the source's, never the function's own).",
-  ),
-} as const;
-
-/** Rules across the source variables: SigV4 signs with the configured region, never AWS_REGION. */
-export const sourceFhirRules = (values: Partial<EnvValues<typeof SOURCE_FHIR_ENV>>): string[] =>
-  values.sourceAuth === 'sigv4' && !values.sourceRegion
-    ? [`${ENV.sourceFhirRegion} is required for sigv4 source auth`]
-    : [];
 
 /** The backfill worker Lambda (lambdas/backfill-worker). */
 export const BACKFILL_WORKER_CONTRACT = {

@@ -41,12 +41,13 @@ const causeOf = (response: HealthLakeResponse, attempt: number, now: number): Fa
 
 /**
  * HealthLake's answer as a delivery outcome:
- * 2xx done; DELETE 404/410 done (idempotent); 400 `not-supported` dropped; 408, 429, 5xx, stale
+ * 2xx done; DELETE 404/410 done (idempotent); 400 `not-supported` dropped (for a transaction Bundle:
+ * terminal, since dropping it would drop the supported resources with it); 408, 429, 5xx, stale
  * credentials and access denied (401/403: a configuration fault, not the message's) transient; every
- * other 4xx terminal.
+ * other 4xx terminal. A transaction's 2xx is `delivered`.
  */
 export const classifyResponse = (
-  operation: 'upsert' | 'delete',
+  operation: 'upsert' | 'delete' | 'transaction',
   response: HealthLakeResponse,
   attempt: number,
   /** Epoch ms, for the cause's timestamp. */
@@ -59,7 +60,11 @@ export const classifyResponse = (
   if (operation === 'delete' && (status === 404 || status === 410)) {
     return { kind: 'deleted', status, healthLakeLatencyMs };
   }
-  if (status === 400 && response.outcome?.issue?.some((issue) => issue.code === 'not-supported')) {
+  if (
+    operation !== 'transaction' &&
+    status === 400 &&
+    response.outcome?.issue?.some((issue) => issue.code === 'not-supported')
+  ) {
     return { kind: 'not-supported-dropped', status, healthLakeLatencyMs };
   }
   const cause = causeOf(response, attempt, now);

@@ -1,18 +1,19 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CredentialsError, HealthLakeTransientError } from '../healthlake/errors.js';
+import type { SourceReader } from '../backfill/source/SourceFhirClient.js';
 import type { HealthLakeApi } from '../healthlake/types.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import { compareVersions } from '../versions/compareVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
-import { classifyResponse, isStaleCredentialResponse } from './classifyResponse.js';
 import type { DeliveredVersion } from './DeliveredVersions.js';
+import { deliverPayloadSearch } from './deliverPayloadSearch.js';
 import { PayloadError } from './errors.js';
 import { loadPayload } from './loadPayload.js';
 import { ReplicationError } from '../replication/errors.js';
 import { healthLakeIdOf, ledgerTargetKey, toHealthLakeResource } from './replicationTarget.js';
 import { stripVersionIds } from './stripVersionIds.js';
-import { failureCause, FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
+import { failure, sendToHealthLake } from './sendToHealthLake.js';
+import { FailureReason, type DeliveryOutcome } from './types.js';
 
 /** What is known about the message's resource when it is delivered. */
 export interface DeliveryContext {
@@ -34,17 +35,14 @@ export interface DeliverMessageDeps {
   credentialsRejected?(endpoint: string): void;
   /** For S3 payload references. */
   readonly s3?: Pick<S3Client, 'send'>;
+  /**
+   * The source FHIR server payload searches run against (built on first use: its credentials come from
+   * a secret); undefined when none is configured, and a payload-search message is then dead-lettered.
+   */
+  source?(): Promise<SourceReader>;
   /** Clock (epoch ms). */
   now(): number;
 }
-
-const failure = (
-  kind: 'transient-failure' | 'terminal-failure',
-  reason: FailureReason,
-  attempt: number,
-  now: number,
-  extra?: Partial<FailureCause>,
-): DeliveryOutcome => ({ kind, cause: failureCause(reason, attempt, now, extra) });
 
 /**
  * Whether the ledger's latest version supersedes the message for its endpoint: it is newer and was
@@ -82,6 +80,10 @@ export const deliverMessage = async (
   }
   if (context.delivered && compareVersions(message, context.delivered) < 0) {
     return { kind: 'stale-skipped', newer: context.delivered, against: 'delivered' };
+  }
+
+  if (message.operation === 'upsert' && message.subscription.payloadSearchCriteria !== undefined) {
+    return deliverPayloadSearch(message, message.subscription.payloadSearchCriteria, context, deps);
   }
 
   let body: string | undefined;
@@ -123,21 +125,14 @@ export const deliverMessage = async (
   }
   const options =
     context.requestTimeoutMs === undefined ? undefined : { timeoutMs: context.requestTimeoutMs };
-  try {
-    const response =
+  return sendToHealthLake(
+    message.operation,
+    () =>
       body === undefined
-        ? await client.delete(message.resourceType, id, options)
-        : await client.put(message.resourceType, id, body, options);
-    if (isStaleCredentialResponse(response)) deps.credentialsRejected?.(endpoint);
-    return classifyResponse(message.operation, response, attempt, deps.now());
-  } catch (error) {
-    if (error instanceof HealthLakeTransientError) {
-      return failure('transient-failure', error.reason, attempt, deps.now(), { diagnostics: error.message });
-    }
-    if (error instanceof CredentialsError) {
-      const reason = error.accessDenied ? FailureReason.accessDenied : FailureReason.credentials;
-      return failure('transient-failure', reason, attempt, deps.now(), { diagnostics: error.message });
-    }
-    throw error;
-  }
+        ? client.delete(message.resourceType, id, options)
+        : client.put(message.resourceType, id, body, options),
+    endpoint,
+    attempt,
+    deps,
+  );
 };

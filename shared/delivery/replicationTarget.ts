@@ -46,5 +46,9 @@ export const toHealthLakeResource = (
  */
 export const ledgerTargetKey = (message: DeliveryMessage): string => {
   const endpoint = message.subscription.endpoint;
-  return replicationTargetKey(normalizeEndpoint(endpoint) ?? endpoint, message.subscription.replication);
+  return replicationTargetKey(
+    normalizeEndpoint(endpoint) ?? endpoint,
+    message.subscription.replication,
+    message.subscription.payloadSearchCriteria,
+  );
 };

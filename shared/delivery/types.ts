@@ -40,6 +40,12 @@ export const FailureReason = {
   timeLimit: 'time-limit',
   /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
   replication: 'replication',
+  /**
+   * The Subscription's payload search could not be run or delivered: the source refused it (terminal),
+   * kept failing or found nothing yet (transient), returned more than 160 resources (terminal), or no
+   * source server is configured (terminal).
+   */
+  payloadSearch: 'payload-search',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
@@ -55,7 +61,7 @@ export const failureCause = (
 
 /** What became of one delivery message. */
 export type DeliveryOutcome =
-  /** HealthLake accepted the PUT. */
+  /** HealthLake accepted the PUT (or the payload search's transaction Bundle). */
   | { readonly kind: 'delivered'; readonly status: number; readonly healthLakeLatencyMs: number }
   /** HealthLake accepted the DELETE, or the resource was already gone (404/410). */
   | { readonly kind: 'deleted'; readonly status: number; readonly healthLakeLatencyMs: number }

@@ -35,7 +35,8 @@ export const regionOfEndpoint = (endpoint: string): string | undefined =>
 const MAX_ERROR_BODY_BYTES = 65_536;
 
 /**
- * A minimal HealthLake FHIR data-plane client: SigV4 (service `healthlake`) over keep-alive HTTP, with
+ * A minimal HealthLake FHIR data-plane client (PUT and DELETE of one resource, POST of a transaction
+ * Bundle to the data store base): SigV4 (service `healthlake`) over keep-alive HTTP, with
  * connect and response timeouts. Answers with the status (and the OperationOutcome on errors); throws
  * `HealthLakeTransientError` only when no HTTP answer arrived.
  *
@@ -85,11 +86,16 @@ export class HealthLakeClient implements HealthLakeApi {
     body: string,
     options?: RequestOptions,
   ): Promise<HealthLakeResponse> {
-    return this.send('PUT', resourceType, id, body, options?.timeoutMs);
+    // Type and id were validated against the FHIR patterns, so they need no escaping.
+    return this.send('PUT', `${resourceType}/${id}`, resourceType, body, options?.timeoutMs);
   }
 
   public delete(resourceType: string, id: string, options?: RequestOptions): Promise<HealthLakeResponse> {
-    return this.send('DELETE', resourceType, id, undefined, options?.timeoutMs);
+    return this.send('DELETE', `${resourceType}/${id}`, resourceType, undefined, options?.timeoutMs);
+  }
+
+  public transaction(body: string, options?: RequestOptions): Promise<HealthLakeResponse> {
+    return this.send('POST', '', 'Bundle', body, options?.timeoutMs);
   }
 
   /** Closes the keep-alive sockets. */
@@ -97,15 +103,15 @@ export class HealthLakeClient implements HealthLakeApi {
     this.agent.destroy();
   }
 
+  /** `relative` is appended to the data store base; `resourceType` only names the request in errors. */
   private async send(
-    method: 'PUT' | 'DELETE',
+    method: 'PUT' | 'DELETE' | 'POST',
+    relative: string,
     resourceType: string,
-    id: string,
     body: string | undefined,
     timeoutMs: number | undefined,
   ): Promise<HealthLakeResponse> {
-    // Type and id were validated against the FHIR patterns, so they need no escaping.
-    const path = `${this.basePath}${resourceType}/${id}`;
+    const path = `${this.basePath}${relative}`;
     const headers: Record<string, string> = { host: this.hostHeader, accept: 'application/fhir+json' };
     if (body !== undefined) {
       headers['content-type'] = 'application/fhir+json';

@@ -7,11 +7,14 @@ export type HealthLakeClientPoolOptions = Omit<HealthLakeClientOptions, 'endpoin
   readonly credentials: CredentialProvider;
   /** Pace each data store's writes after a 429 (PacedHealthLake). @default true */
   readonly adaptivePacing?: boolean;
+  /** Transaction Bundles per second per data store from this instance (payload search). @default 1 */
+  readonly bundleRequestsPerSecond?: number;
 };
 
 /**
  * One keep-alive `HealthLakeClient` per data store endpoint, created on first use and kept for the life
- * of the Lambda instance (messages name their endpoint; usually there is one), paced per data store.
+ * of the Lambda instance (messages name their endpoint; usually there is one), paced per data store
+ * (transaction Bundles always; PUT and DELETE unless `adaptivePacing` is off).
  */
 export class HealthLakeClientPool {
   private readonly clients = new Map<string, { client: HealthLakeClient; api: HealthLakeApi }>();
@@ -22,9 +25,14 @@ export class HealthLakeClientPool {
   public get(endpoint: string): HealthLakeApi {
     let entry = this.clients.get(endpoint);
     if (!entry) {
-      const { adaptivePacing = true, ...clientOptions } = this.options;
+      const { adaptivePacing = true, bundleRequestsPerSecond, ...clientOptions } = this.options;
       const client = new HealthLakeClient({ ...clientOptions, endpoint });
-      entry = { client, api: adaptivePacing ? new PacedHealthLake(client) : client };
+      // Always wrapped: the Bundle rate applies even when PUT/DELETE pacing is off.
+      const api = new PacedHealthLake(client, undefined, undefined, {
+        adaptive: adaptivePacing,
+        ...(bundleRequestsPerSecond === undefined ? {} : { bundleRequestsPerSecond }),
+      });
+      entry = { client, api };
       this.clients.set(endpoint, entry);
     }
     return entry.api;

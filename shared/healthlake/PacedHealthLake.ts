@@ -1,47 +1,91 @@
+import { TokenBucket } from '../backfill/source/TokenBucket.js';
+import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND } from '../payloadSearch/constants.js';
 import { AdaptivePacer } from './AdaptivePacer.js';
 import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 
 const THROTTLED = 429;
 
+export interface PacedHealthLakeOptions {
+  /** Pace PUT and DELETE after a 429 (false: they go straight to the client). @default true */
+  readonly adaptive?: boolean;
+  /**
+   * Most transaction Bundles per second to this data store from this instance (0 = unlimited).
+   * @default DEFAULT_BUNDLE_REQUESTS_PER_SECOND (1)
+   */
+  readonly bundleRequestsPerSecond?: number;
+  /** Paces transaction Bundles after a 429 (HealthLake's Bundle quota is separate from its write quota). */
+  readonly bundlePacer?: AdaptivePacer;
+}
+
 /**
  * One data store's writes from this instance, paced once HealthLake throttles them (AdaptivePacer): a
  * 429 lowers the send rate, successes raise it again, a `Retry-After` holds every write back until it
  * has passed. Why: above the quota, retried 429s use capacity and hold back their FIFO groups
- * (`npm run bench -- quota` compares both).
+ * (`npm run bench -- quota` compares both). Transaction Bundles (payload search) have their own quota
+ * (10 Bundle requests per second per data store, 1 on older data stores): they are held to
+ * `bundleRequestsPerSecond` and paced by their own AdaptivePacer after a 429.
  *
  * @example
  * const paced = new PacedHealthLake(new HealthLakeClient({ endpoint, credentials }));
  * await paced.put('Patient', 'p1', body, { timeoutMs: 5_000 });
  */
 export class PacedHealthLake implements HealthLakeApi {
+  private readonly adaptive: boolean;
+  private readonly bundleBucket: TokenBucket;
+  private readonly bundlePacer: AdaptivePacer;
+
   public constructor(
     private readonly client: HealthLakeApi,
     private readonly pacer = new AdaptivePacer(),
     private readonly now: () => number = Date.now,
-  ) {}
+    options: PacedHealthLakeOptions = {},
+  ) {
+    this.adaptive = options.adaptive ?? true;
+    this.bundleBucket = new TokenBucket({
+      ratePerSecond: options.bundleRequestsPerSecond ?? DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
+      now,
+    });
+    this.bundlePacer = options.bundlePacer ?? new AdaptivePacer({}, now);
+  }
 
   public put(resourceType: string, id: string, body: string, options?: RequestOptions) {
-    return this.paced(options, (paced) => this.client.put(resourceType, id, body, paced));
+    if (!this.adaptive) return this.client.put(resourceType, id, body, options);
+    return this.paced(this.pacer, options, (paced) => this.client.put(resourceType, id, body, paced));
   }
 
   public delete(resourceType: string, id: string, options?: RequestOptions) {
-    return this.paced(options, (paced) => this.client.delete(resourceType, id, paced));
+    if (!this.adaptive) return this.client.delete(resourceType, id, options);
+    return this.paced(this.pacer, options, (paced) => this.client.delete(resourceType, id, paced));
+  }
+
+  public transaction(body: string, options?: RequestOptions) {
+    const client = this.client;
+    if (!client.transaction) throw new Error('This HealthLake client cannot send transaction Bundles');
+    return this.paced(
+      this.bundlePacer,
+      options,
+      (paced) => client.transaction!(body, paced),
+      () => this.bundleBucket.take(),
+    );
   }
 
   private async paced(
+    pacer: AdaptivePacer,
     options: RequestOptions | undefined,
     send: (options: RequestOptions | undefined) => Promise<HealthLakeResponse>,
+    before?: () => Promise<void>,
   ): Promise<HealthLakeResponse> {
     const started = this.now();
-    await this.pacer.acquire();
+    await before?.();
+    await pacer.acquire();
     // The wait counts against the caller's time limit, so the invocation still ends in time.
     const waited = this.now() - started;
     const timeoutMs = options?.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - waited);
     const response = await send(timeoutMs === undefined ? options : { ...options, timeoutMs });
     const throttled = response.status === THROTTLED;
-    this.pacer.record(throttled);
+    pacer.record(throttled);
     if (throttled && response.retryAfterSeconds !== undefined) {
-      this.pacer.holdUntil(this.now() + response.retryAfterSeconds * 1000);
+      pacer.holdUntil(this.now() + response.retryAfterSeconds * 1000);
     }
     return response;
   }

@@ -19,10 +19,15 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
-/** The two data-plane calls the deliverer makes; a fake implements this in tests. */
+/** The data-plane calls the deliverer makes; a fake implements this in tests. */
 export interface HealthLakeApi {
   /** `PUT {endpoint}{type}/{id}` with the resource JSON (update-as-create). */
   put(resourceType: string, id: string, body: string, options?: RequestOptions): Promise<HealthLakeResponse>;
   /** `DELETE {endpoint}{type}/{id}`. */
   delete(resourceType: string, id: string, options?: RequestOptions): Promise<HealthLakeResponse>;
+  /**
+   * `POST {endpoint}` with a transaction Bundle (all entries or none; at most 160 entries). Used by
+   * payload search delivery; optional so fakes that never see one need not implement it.
+   */
+  transaction?(body: string, options?: RequestOptions): Promise<HealthLakeResponse>;
 }

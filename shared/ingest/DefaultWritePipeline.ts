@@ -168,7 +168,11 @@ export class DefaultWritePipeline implements WritePipeline {
         return false;
       if (write.operation === 'delete' && !subscription.sendDeleteMessages) return false;
       // One message per target (endpoint and replication) and version, however many subscriptions overlap.
-      const key = replicationTargetKey(subscription.endpoint, subscription.replication);
+      const key = replicationTargetKey(
+        subscription.endpoint,
+        subscription.replication,
+        subscription.payloadSearchCriteria,
+      );
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -186,7 +190,9 @@ const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResou
  * where a target rewrites ids), as the deliverer compares them.
  */
 const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
-  targets.map((target) => replicationTargetKey(target.endpoint, target.replication));
+  targets.map((target) =>
+    replicationTargetKey(target.endpoint, target.replication, target.payloadSearchCriteria),
+  );
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
   ...resource,
@@ -212,6 +218,9 @@ const toMessage = (
     stripVersionIds: subscription.stripVersionIds,
     deliverLatestVersion: subscription.deliverLatestVersion,
     ...(isReplicating(subscription.replication) ? { replication: subscription.replication } : {}),
+    ...(subscription.payloadSearchCriteria === undefined
+      ? {}
+      : { payloadSearchCriteria: subscription.payloadSearchCriteria }),
     ...(subscription.deliveryRetryCount === undefined
       ? {}
       : { maxAttempts: Math.min(1000, Math.max(1, subscription.deliveryRetryCount + 1)) }),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 // zod/mini: the same validation as `zod` at a tenth of the bundle size (the deliverer's cold start).
 import * as z from 'zod/mini';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
+import { MAX_PAYLOAD_SEARCH_CRITERIA_LENGTH } from '../payloadSearch/constants.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 
 /**
@@ -54,6 +55,11 @@ export const DeliveryMessage = z
           stripReferenceBaseUrl: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
         }),
       ),
+      /**
+       * HAPI subscription-payload-search-criteria: the deliverer runs this search on the source server
+       * and writes its results as one transaction Bundle instead of the payload (optional).
+       */
+      payloadSearchCriteria: z.optional(text(1, MAX_PAYLOAD_SEARCH_CRITERIA_LENGTH)),
     }),
     trace: z.object({
       /** When the write (or backfill read) entered the connector. */
@@ -124,7 +130,7 @@ export const deduplicationId = (
 ): string =>
   createHash('sha256')
     .update(
-      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
+      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication, message.subscription.payloadSearchCriteria)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
         (message.trace?.source === 'reconcile' ? `\nreconcile:${message.trace.jobId ?? ''}` : ''),
     )
     .digest('hex');

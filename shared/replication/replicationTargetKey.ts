@@ -8,10 +8,22 @@ import type { ReplicationSettings } from './types.js';
  * superseded by each other. Used by the subscription merge, the FIFO deduplication id and the ledger's
  * per-version target list alike.
  *
+ * A Subscription's payload search criteria (HAPI's subscription-payload-search-criteria) also make a
+ * target of their own: it delivers the search's results, not the resource alone.
+ *
  * @example
  * replicationTargetKey('https://h/r4/', { idPrefix: 'A-' }) // 'https://h/r4/#{"idPrefix":"A-"}'
  */
-export const replicationTargetKey = (endpoint: string, settings?: ReplicationSettings): string => {
+export const replicationTargetKey = (
+  endpoint: string,
+  settings?: ReplicationSettings,
+  payloadSearchCriteria?: string,
+): string => {
+  const key = replicatedKey(endpoint, settings);
+  return payloadSearchCriteria === undefined ? key : `${key}#payload-search:${payloadSearchCriteria}`;
+};
+
+const replicatedKey = (endpoint: string, settings?: ReplicationSettings): string => {
   if (!isReplicating(settings)) return endpoint;
   const canonical = {
     ...(settings.idPrefix ? { idPrefix: settings.idPrefix } : {}),

@@ -1,6 +1,8 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { SMILE_EXTENSIONS, SUBSCRIPTION_EXTENSIONS } from '../config/constants.js';
 import { issue } from '../fhir/outcomes.js';
+import { checkPayloadSearchCriteria } from '../payloadSearch/checkPayloadSearchCriteria.js';
+import { MATCHED_RESOURCE_ID } from '../payloadSearch/constants.js';
 import { checkIdSelector } from '../replication/checkIdSelector.js';
 import type { ReplicationSettings } from '../replication/types.js';
 import { normalizeEndpoint } from './endpoints.js';
@@ -14,13 +16,16 @@ export interface ChannelSettings {
   readonly stripVersionIds: boolean;
   /** Smile CDR's replication extensions; undefined when none is given. */
   readonly replication?: ReplicationSettings;
+  /** HAPI's subscription-payload-search-criteria (on the Subscription itself); undefined = none. */
+  readonly payloadSearchCriteria?: string;
 }
 
 /** delivery-retry-count bound: the delivery message allows at most 1000 attempts (retries + 1). */
 export const MAX_DELIVERY_RETRY_COUNT = 999;
 
-type Kind = 'boolean' | 'retryCount' | 'idPrefix' | 'selector' | 'baseUrl';
+type Kind = 'boolean' | 'retryCount' | 'idPrefix' | 'selector' | 'baseUrl' | 'payloadSearch';
 type SettingKey =
+  | 'payloadSearchCriteria'
   | 'sendDeleteMessages'
   | 'deliverLatestVersion'
   | 'deliveryRetryCount'
@@ -38,6 +43,7 @@ const KNOWN: ReadonlyMap<string, { key: SettingKey; kind: Kind }> = new Map<
   [SMILE_EXTENSIONS.replicateIdPrefixSelector, { key: 'idPrefixSelector', kind: 'selector' }],
   [SMILE_EXTENSIONS.replicateStripIdPrefix, { key: 'stripIdPrefix', kind: 'idPrefix' }],
   [SMILE_EXTENSIONS.replicateStripReferenceBaseUrl, { key: 'stripReferenceBaseUrl', kind: 'baseUrl' }],
+  [SUBSCRIPTION_EXTENSIONS.payloadSearchCriteria, { key: 'payloadSearchCriteria', kind: 'payloadSearch' }],
 ]);
 
 /**
@@ -123,6 +129,16 @@ export const readChannelExtensions = (subscription: Record<string, unknown>): Ch
         );
         return;
       }
+      if (known.kind === 'payloadSearch' && path !== 'Subscription.extension') {
+        issues.push(
+          issue(
+            'invalid',
+            `${at}: extension ${extension.url} belongs on Subscription.extension, not on the channel`,
+            at,
+          ),
+        );
+        return;
+      }
       if (seen.has(extension.url)) {
         issues.push(issue('invalid', `${at}: extension ${extension.url} is given more than once`, at));
         return;
@@ -144,6 +160,18 @@ export const readChannelExtensions = (subscription: Record<string, unknown>): Ch
       ? { stripReferenceBaseUrl: values.stripReferenceBaseUrl }
       : {}),
   };
+  const payloadSearchCriteria =
+    typeof values.payloadSearchCriteria === 'string' ? values.payloadSearchCriteria : undefined;
+  if (payloadSearchCriteria !== undefined && !payloadSearchCriteria.includes(MATCHED_RESOURCE_ID)) {
+    notes.push(
+      issue(
+        'informational',
+        `subscription-payload-search-criteria does not use ${MATCHED_RESOURCE_ID}: every matching write delivers the same search results`,
+        'Subscription.extension',
+        'warning',
+      ),
+    );
+  }
   if (replication.idPrefixSelector !== undefined && replication.idPrefix === undefined) {
     notes.push(
       issue(
@@ -163,6 +191,7 @@ export const readChannelExtensions = (subscription: Record<string, unknown>): Ch
         : {}),
       stripVersionIds: values.stripVersionIds === true,
       ...(Object.keys(replication).length > 0 ? { replication } : {}),
+      ...(payloadSearchCriteria === undefined ? {} : { payloadSearchCriteria }),
     },
     issues,
     notes,
@@ -197,6 +226,10 @@ const readValue = (
     return PREFIX_PATTERN.test(text)
       ? { value: text }
       : 'must be 1 to 63 FHIR id characters (A-Z a-z 0-9 - .)';
+  }
+  if (kind === 'payloadSearch') {
+    const { problem } = checkPayloadSearchCriteria(text);
+    return problem === undefined ? { value: text } : problem;
   }
   if (kind === 'baseUrl') {
     return normalizeEndpoint(text) === undefined

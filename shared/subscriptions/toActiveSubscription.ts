@@ -43,5 +43,8 @@ export const toActiveSubscription = (subscription: Subscription): ActiveSubscrip
     stripVersionIds: settings.stripVersionIds,
     ...(subscription.end === undefined ? {} : { end: subscription.end }),
     ...(settings.replication === undefined ? {} : { replication: settings.replication }),
+    ...(settings.payloadSearchCriteria === undefined
+      ? {}
+      : { payloadSearchCriteria: settings.payloadSearchCriteria }),
   };
 };

@@ -22,6 +22,8 @@ export interface ActiveSubscription {
   readonly end?: string;
   /** Smile CDR replication extensions (id prefixes, base URL stripping); undefined = none. */
   readonly replication?: ReplicationSettings;
+  /** HAPI subscription-payload-search-criteria: deliver this search's results as one transaction. */
+  readonly payloadSearchCriteria?: string;
 }
 
 /** Subscription.status values (R4). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   Operator,
+  evalFhirPath,
   getSearchParameter,
   isResourceType,
   matchesSearchRequest,
@@ -38,6 +39,8 @@ export interface SearchPage {
   total: number | undefined;
   /** Opaque continuation for the next page, undefined on the last page. */
   next: { cursor: string } | { offset: number } | undefined;
+  /** Resources the page's matches reference through `_include` (each once, none of the matches). */
+  included?: Resource[];
 }
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -52,8 +55,11 @@ const CONTROL_PARAMETERS = new Set([
   '_format',
   '_pretty',
   '_elements',
+  '_include',
 ]);
-const UNSUPPORTED_PARAMETERS = new Set(['_include', '_revinclude', '_has', '_summary', '_contained']);
+const UNSUPPORTED_PARAMETERS = new Set(['_revinclude', '_has', '_summary', '_contained']);
+/** A `Type/id` reference. */
+const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 /** Elements a `_elements` subset always keeps (FHIR R4 search 3.1.1.5.9). */
 const MANDATORY_ELEMENTS = ['resourceType', 'id', 'meta'];
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
@@ -188,10 +194,14 @@ export class FhirStore {
   /**
    * One page of a type-level search. `query` holds the raw parameters; `_count` (default 20, at most
    * 1000) sizes the page, `_cursor` continues in creation order, `_sort` switches to offset paging.
-   * Unknown parameters, chains, `_include` and `_has` are rejected with 400 rather than ignored.
+   * `_include` (`Type:param[:target]` or `*`, not `:iterate`) adds the referenced resources as `included`.
+   * Unknown parameters, chains, `_revinclude` and `_has` are rejected with 400 rather than ignored.
    */
   public search(resourceType: string, query: Readonly<Record<string, readonly string[]>>): SearchPage {
-    const page = this.searchFull(resourceType, query);
+    const found = this.searchFull(resourceType, query);
+    const page = query._include
+      ? { ...found, included: this.includes(resourceType, found.resources, query._include) }
+      : found;
     const elements = query._elements;
     if (elements === undefined) return page;
     const kept = new Set([...MANDATORY_ELEMENTS, ...elements.flatMap((value) => value.split(','))]);
@@ -266,6 +276,46 @@ export class FhirStore {
     };
   }
 
+  /**
+   * `_include=Type:param[:target]` (the parameter's references) and `_include=*` (every `Type/id`
+   * reference in the resource) of `matches`: current resources only, each once, none of the matches.
+   */
+  private includes(
+    resourceType: string,
+    matches: readonly Resource[],
+    values: readonly string[],
+  ): Resource[] {
+    const seen = new Set(matches.map((resource) => `${resource.resourceType}/${resource.id}`));
+    const included: Resource[] = [];
+    const add = (reference: unknown, targetType?: string) => {
+      const match = typeof reference === 'string' ? RELATIVE_REFERENCE.exec(reference) : null;
+      if (!match || seen.has(reference as string)) return;
+      const [, type = '', id = ''] = match;
+      if (targetType !== undefined && type !== targetType) return;
+      const current = this.tables.get(type)?.entries.get(id)?.current;
+      if (!current) return;
+      seen.add(reference as string);
+      included.push(current);
+    };
+    for (const value of values) {
+      if (value === '*') {
+        for (const resource of matches) for (const reference of allReferences(resource)) add(reference);
+        continue;
+      }
+      const [type, code, targetType, ...rest] = value.split(':');
+      const parameter = type === resourceType && code ? getSearchParameter(type, code) : undefined;
+      if (rest.length > 0 || parameter?.type !== 'reference' || !parameter.expression) {
+        throw new OperationOutcomeError(badRequest('Invalid _include value', '_include'));
+      }
+      for (const resource of matches) {
+        for (const element of evalFhirPath(parameter.expression, resource)) {
+          add((element as { reference?: unknown } | null)?.reference, targetType);
+        }
+      }
+    }
+    return included;
+  }
+
   private parseFilters(
     resourceType: string,
     query: Readonly<Record<string, readonly string[]>>,
@@ -274,7 +324,7 @@ export class FhirStore {
     let sort: string | undefined;
     for (const [name, values] of Object.entries(query)) {
       const base = name.split(':')[0] ?? name;
-      if (UNSUPPORTED_PARAMETERS.has(base) || name.includes('.')) {
+      if (UNSUPPORTED_PARAMETERS.has(base) || name.includes('.') || (base === '_include' && name !== base)) {
         throw new OperationOutcomeError(
           outcome('not-supported', `Search parameter ${name} is not supported`, { status: 400 }),
         );
@@ -347,6 +397,19 @@ export class FhirStore {
     return String(max + 1);
   }
 }
+
+/** Every `reference` string anywhere in `value` (elements, extensions, contained resources). */
+const allReferences = (value: unknown, found: string[] = []): string[] => {
+  if (Array.isArray(value)) {
+    for (const item of value) allReferences(item, found);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'reference' && typeof child === 'string') found.push(child);
+      else allReferences(child, found);
+    }
+  }
+  return found;
+};
 
 /** The ids of a search whose only filter is `_id` (equality, one or more comma-separated ids). */
 const idsOnly = (request: SearchRequest): string[] | undefined => {

@@ -81,6 +81,8 @@ export interface RecordedRequest {
   id: string | undefined;
   /** `meta.versionId` of the request body, when it had one. */
   versionId: string | undefined;
+  /** Entries of a transaction Bundle POSTed to the base; undefined for other requests. */
+  bundleEntries: number | undefined;
   /** Status answered; 0 while pending or when the request was left hanging (timeout fault). */
   status: number;
   fault: FaultKind | undefined;
@@ -112,6 +114,9 @@ export interface FhirStandin {
 }
 
 const FHIR_JSON = 'application/fhir+json;charset=utf-8';
+/** HealthLake's limit of entries per batch or transaction Bundle (endpoints-and-quotas page). */
+export const MAX_BUNDLE_ENTRIES = 160;
+const ENTRY_URL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 const DEFAULT_ROLE = 'arn:aws:iam::111122223333:role/HealthLakeConnectorAccess';
 
 /** An outcome to answer with, plus the AWS error type header (`x-amzn-ErrorType`) and extra headers. */
@@ -330,6 +335,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     if (type === 'metadata' && segments.length === 1 && method === 'GET') {
       return { status: 200, body: capabilityStatement(store.resourceTypes(), notSupportedTypes) };
     }
+    if (type === undefined && method === 'POST') return transaction(parseJson(parsedBody));
     if (type === undefined) throw new HttpError(notFound('No route'));
     if (rest.length > 0) throw new HttpError(notFound('No route'));
     if (id !== undefined && id !== '_search' && !isFhirId(id)) throw new HttpError(badRequest('Invalid id'));
@@ -403,6 +409,66 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     };
   };
 
+  /**
+   * A transaction Bundle POSTed to the base: every entry checked first (at most 160 entries, PUT or
+   * DELETE of `Type/id`, supported types, valid resources), then all applied; one failure = none applied.
+   */
+  const transaction = (body: unknown): { status: number; body: Bundle } => {
+    const bundle = body as Bundle | null;
+    if (typeof bundle !== 'object' || bundle === null || bundle.resourceType !== 'Bundle') {
+      throw new HttpError(badRequest('Request body must be a Bundle'));
+    }
+    if (bundle.type !== 'transaction') {
+      throw new HttpError(notSupported('Only transaction Bundles are accepted at the base', 'Bundle.type'));
+    }
+    const entries = bundle.entry ?? [];
+    if (entries.length > MAX_BUNDLE_ENTRIES) {
+      throw new HttpError(
+        badRequest(
+          `Bundle has ${entries.length} entries; at most ${MAX_BUNDLE_ENTRIES} are allowed`,
+          'Bundle.entry',
+        ),
+        'ValidationException',
+      );
+    }
+    const planned = entries.map((entry, index) => {
+      const at = `Bundle.entry[${index}]`;
+      const method = entry.request?.method;
+      const match = ENTRY_URL.exec(entry.request?.url ?? '');
+      if (!match || (method !== 'PUT' && method !== 'DELETE')) {
+        throw new HttpError(badRequest('Each entry must PUT or DELETE Type/id', `${at}.request`));
+      }
+      const [, type = '', id = ''] = match;
+      if (notSupportedTypes.has(type) || !FhirStore.isResourceType(type)) {
+        throw new HttpError(notSupported(`ResourceType ${type} is not supported.`, `${at}.request.url`));
+      }
+      const resource = entry.resource;
+      if (method === 'PUT') {
+        if (resource?.resourceType !== type || resource.id !== id) {
+          throw new HttpError(badRequest('Entry resource does not match its request url', `${at}.resource`));
+        }
+        validate(resource);
+      }
+      return { method, type, id, resource };
+    });
+    const responses: BundleEntry[] = planned.map(({ method, type, id, resource }) => {
+      if (method === 'DELETE') {
+        store.delete(type, id);
+        return { response: { status: '204' } };
+      }
+      const { created, resource: stored } = store.put({ ...(resource as Resource), id });
+      return {
+        response: {
+          status: created ? '201' : '200',
+          location: `${type}/${id}/_history/${stored.meta?.versionId ?? ''}`,
+          etag: `W/"${stored.meta?.versionId ?? ''}"`,
+          lastModified: stored.meta?.lastUpdated,
+        },
+      };
+    });
+    return { status: 200, body: bundleOf('transaction-response', responses) };
+  };
+
   const searchBundle = (type: string, query: Record<string, string[]>, rawQuery: string): Bundle => {
     const page = store.search(type, query);
     // The next link keeps the caller's parameters as sent and replaces only the paging ones.
@@ -419,11 +485,18 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     }
     return bundleOf(
       'searchset',
-      page.resources.map((resource) => ({
-        fullUrl: `${endpoint}${type}/${resource.id}`,
-        resource,
-        search: { mode: 'match' },
-      })),
+      [
+        ...page.resources.map((resource) => ({
+          fullUrl: `${endpoint}${type}/${resource.id}`,
+          resource,
+          search: { mode: 'match' as const },
+        })),
+        ...(page.included ?? []).map((resource) => ({
+          fullUrl: `${endpoint}${resource.resourceType}/${resource.id}`,
+          resource,
+          search: { mode: 'include' as const },
+        })),
+      ],
       { ...(page.total === undefined ? {} : { total: page.total }), link },
     );
   };
@@ -542,6 +615,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       resourceType: undefined,
       id: undefined,
       versionId: undefined,
+      bundleEntries: undefined,
       status: 0,
       fault: undefined,
       accessKeyId: undefined,
@@ -552,6 +626,10 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       const body = await readBody(request, maxBodyBytes);
       const parsedBody = tryParseJson(body);
       record.versionId = bodyVersionId(parsedBody);
+      const posted = parsedBody?.value as { resourceType?: unknown; entry?: unknown } | undefined;
+      if (method === 'POST' && posted?.resourceType === 'Bundle') {
+        record.bundleEntries = Array.isArray(posted.entry) ? posted.entry.length : 0;
+      }
       const fhirPath = `${path}/` === basePath ? basePath : path;
       if (!fhirPath.startsWith(basePath)) throw new HttpError(notFound('No route'));
       const raw: RawSignedRequest = { method, path, rawQuery, headers: request.headers, body };

@@ -7,18 +7,27 @@ import { TokenBucket } from './TokenBucket.js';
 
 /** One page of a search on the source. */
 export interface SearchPage {
-  /** Entries with `search.mode` `match` (or none): `_include`d and outcome entries are left out. */
+  /** Entries with `search.mode` `match` (or none), plus `include` ones when asked; outcome entries are left out. */
   readonly resources: readonly FhirResource[];
   /** `Bundle.link[next]`, checked to stay on the source's origin. */
   readonly nextUrl?: string;
 }
 
-/** What the backfill reads from the system of record. */
+/** How a search page is read. */
+export interface SearchPageOptions {
+  /**
+   * Also return `_include`d entries (`search.mode` `include`); outcome entries are still left out.
+   * @default false
+   */
+  readonly includes?: boolean;
+}
+
+/** What the backfill (and the deliverer's payload search) reads from the system of record. */
 export interface SourceReader {
   /** Absolute URL of a submitted `Type?params` search, with `_count` added when absent. */
   resolveSearchUrl(searchUrl: string): string;
   /** Reads one page (a resolved search URL or a next link). */
-  searchPage(url: string): Promise<SearchPage>;
+  searchPage(url: string, options?: SearchPageOptions): Promise<SearchPage>;
   /** Reads `Type/id`; undefined when the source answers 404 or 410. */
   read(resourceType: string, id: string): Promise<FhirResource | undefined>;
   /** The types the source's CapabilityStatement (`GET metadata`) says it can search (`search-type`). */
@@ -119,7 +128,7 @@ export class SourceFhirClient implements SourceReader {
     return url.href;
   }
 
-  public async searchPage(pageUrl: string): Promise<SearchPage> {
+  public async searchPage(pageUrl: string, options: SearchPageOptions = {}): Promise<SearchPage> {
     const url = new URL(pageUrl);
     this.assertOnSource(url, 'page URL');
     const response = await this.request(url, { search: true });
@@ -135,7 +144,7 @@ export class SourceFhirClient implements SourceReader {
     const resources: FhirResource[] = [];
     for (const entry of bundle.entry ?? []) {
       const mode = entry.search?.mode;
-      if (mode !== undefined && mode !== 'match') continue;
+      if (mode !== undefined && mode !== 'match' && !(options.includes && mode === 'include')) continue;
       // Every match is returned, malformed or not: the caller checks each one as ingest would and
       // counts a bad one as a failed id, rather than losing it here without a trace.
       const resource = entry.resource;

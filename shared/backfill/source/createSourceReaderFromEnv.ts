@@ -1,8 +1,8 @@
 import { ENV } from '../../config/constants.js';
-import { readEnv, SOURCE_FHIR_ENV, sourceFhirRules } from '../../config/envContract.js';
+import { readEnv, SOURCE_FHIR_ENV, sourceFhirRules, type EnvValues } from '../../config/envContract.js';
 import type { SourceAuthDeps } from './createSourceAuth.js';
 import { createSourceAuth } from './createSourceAuth.js';
-import { SourceFhirClient } from './SourceFhirClient.js';
+import { SourceFhirClient, type SourceFhirClientOptions } from './SourceFhirClient.js';
 
 /**
  * Builds the source FHIR client from the environment (`SOURCE_FHIR_ENV`): base URL, authentication
@@ -17,6 +17,22 @@ export const createSourceReaderFromEnv = async (
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SourceFhirClient> => {
   const values = readEnv(SOURCE_FHIR_ENV, env, 'backfill source', sourceFhirRules);
+  return createSourceReader(values, deps);
+};
+
+/**
+ * The source FHIR client from already-read source variables (see createSourceReaderFromEnv), with
+ * `overrides` of the client's own options (the deliverer's payload search retries through SQS instead,
+ * so it sets one attempt and a shorter timeout).
+ *
+ * @example
+ * const source = await createSourceReader(values, { getSecret }, { retry: { maxAttempts: 1 } });
+ */
+export const createSourceReader = async (
+  values: EnvValues<typeof SOURCE_FHIR_ENV>,
+  deps: SourceAuthDeps,
+  overrides: Pick<SourceFhirClientOptions, 'retry' | 'timeoutMs'> = {},
+): Promise<SourceFhirClient> => {
   const inline = values.sourceSecret;
   const auth = await createSourceAuth(
     {
@@ -33,5 +49,6 @@ export const createSourceReaderFromEnv = async (
     pageSize: values.sourcePageSize,
     requestsPerSecond: values.sourceRequestsPerSecond,
     fetch: deps.fetch,
+    ...overrides,
   });
 };

@@ -1,0 +1,58 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { ENV } from '../../shared/config/constants.js';
+import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
+
+/** The source FHIR server (system of record) backfill, reconcile and payload search read from. */
+export interface SourceFhirServer {
+  readonly baseUrl: string;
+  readonly auth: 'none' | 'bearer' | 'basic' | 'oauth2' | 'sigv4';
+  /** Credentials (bearer token, basic user/password, OAuth2 client) for the server. */
+  readonly secret?: SecretReferenceProps;
+  /** For `sigv4` against a HealthLake data store: its ARN, granted read and search. */
+  readonly sigv4DataStoreArn?: string;
+  /** For `sigv4`: signing service (worker default: healthlake) and region (required by the worker). */
+  readonly sigv4?: { readonly service?: string; readonly region?: string };
+  /** `_count` for searches without one (worker default 100). */
+  readonly pageSize?: number;
+  /** Most requests per second to the source server (worker default 0 = unlimited). */
+  readonly requestsPerSecond?: number;
+}
+
+/**
+ * Lets `fn` read the source FHIR server: writes the SOURCE_FHIR_* variables (SOURCE_FHIR_ENV), grants
+ * read access to the credentials secret (naming it in SOURCE_FHIR_SECRET_ID), and, for a SigV4 source
+ * that is a HealthLake data store, read and search on that data store. Used by the backfill and
+ * reconcile workers and by the deliverer (payload search).
+ *
+ * @example
+ * bindSourceServer(this, worker, { baseUrl: 'https://ehr.example.org/fhir/', auth: 'none' });
+ */
+export const bindSourceServer = (scope: Construct, fn: lambda.Function, source: SourceFhirServer): void => {
+  const environment: Record<string, string | undefined> = {
+    [ENV.sourceFhirBaseUrl]: source.baseUrl,
+    [ENV.sourceFhirAuth]: source.auth,
+    [ENV.sourceFhirPageSize]: source.pageSize === undefined ? undefined : String(source.pageSize),
+    [ENV.sourceFhirRequestsPerSecond]:
+      source.requestsPerSecond === undefined ? undefined : String(source.requestsPerSecond),
+    [ENV.sourceFhirSigV4Service]: source.sigv4?.service,
+    [ENV.sourceFhirRegion]: source.sigv4?.region,
+  };
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined) fn.addEnvironment(name, value);
+  }
+  if (source.secret !== undefined) {
+    const { secretId } = bindSecretReader(scope, 'SourceSecret', source.secret, fn);
+    fn.addEnvironment(ENV.sourceFhirSecretId, secretId);
+  }
+  if (source.auth === 'sigv4' && source.sigv4DataStoreArn !== undefined) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSourceDataStore',
+        actions: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
+        resources: [source.sigv4DataStoreArn],
+      }),
+    );
+  }
+};

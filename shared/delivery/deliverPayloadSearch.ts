@@ -1,0 +1,90 @@
+import { SourceConfigurationError } from '../backfill/errors.js';
+import type { DeliveryMessage } from '../messages/deliveryMessage.js';
+import { PayloadSearchError } from '../payloadSearch/errors.js';
+import { runPayloadSearch } from '../payloadSearch/runPayloadSearch.js';
+import { transactionBundle } from '../payloadSearch/transactionBundle.js';
+import { ReplicationError } from '../replication/errors.js';
+import type { DeliveryContext, DeliverMessageDeps } from './deliverMessage.js';
+import { toHealthLakeResource } from './replicationTarget.js';
+import { failure, sendToHealthLake } from './sendToHealthLake.js';
+import { stripVersionIds } from './stripVersionIds.js';
+import { FailureReason, type DeliveryOutcome } from './types.js';
+
+/**
+ * Delivers an upsert of a Subscription with HAPI's `subscription-payload-search-criteria`: runs the
+ * search on the source server for the matched resource (runPayloadSearch), applies the subscription's
+ * replication and strip-version-ids settings to every result, and POSTs them to the data store as one
+ * transaction Bundle of PUTs (at most 160 entries), paced by the client's Bundle rate. HealthLake's
+ * answer is classified like a PUT's, except that `not-supported` is terminal (the whole Bundle failed).
+ * Search failures are transient or terminal as runPayloadSearch says; no configured source is terminal.
+ *
+ * @example
+ * const outcome = await deliverPayloadSearch(message, criteria, { attempt: 1 }, deps);
+ */
+export const deliverPayloadSearch = async (
+  message: DeliveryMessage,
+  criteria: string,
+  context: DeliveryContext,
+  deps: DeliverMessageDeps,
+): Promise<DeliveryOutcome> => {
+  const { attempt } = context;
+  if (!deps.source) {
+    return failure('terminal-failure', FailureReason.payloadSearch, attempt, deps.now(), {
+      diagnostics:
+        'The Subscription uses payload search but the deliverer has no source FHIR server (SOURCE_FHIR_BASE_URL)',
+    });
+  }
+  const deadline = context.requestTimeoutMs === undefined ? undefined : deps.now() + context.requestTimeoutMs;
+  let body: string;
+  try {
+    const source = await deps.source();
+    const resources = await runPayloadSearch(criteria, message.resourceType, message.id, source, {
+      ...(deadline === undefined ? {} : { deadline }),
+      now: deps.now,
+    });
+    const rewritten = resources.map((resource) => {
+      let result = toHealthLakeResource(message, resource as Record<string, unknown>);
+      if (message.subscription.stripVersionIds) result = stripVersionIds(result);
+      return result as typeof resource & { resourceType: string; id: string };
+    });
+    body = JSON.stringify(transactionBundle(rewritten));
+  } catch (error) {
+    if (error instanceof PayloadSearchError) {
+      return failure(
+        error.kind === 'transient' ? 'transient-failure' : 'terminal-failure',
+        FailureReason.payloadSearch,
+        attempt,
+        deps.now(),
+        { diagnostics: error.message, ...(error.status === undefined ? {} : { status: error.status }) },
+      );
+    }
+    if (error instanceof ReplicationError) {
+      return failure('terminal-failure', FailureReason.replication, attempt, deps.now(), {
+        diagnostics: error.message,
+      });
+    }
+    if (error instanceof SourceConfigurationError) {
+      // The source's secret or auth settings are unusable: an operator can fix it before retries run out.
+      return failure('transient-failure', FailureReason.payloadSearch, attempt, deps.now(), {
+        diagnostics: error.message,
+      });
+    }
+    throw error;
+  }
+
+  const endpoint = message.subscription.endpoint;
+  const client = deps.healthLake(endpoint);
+  if (!client.transaction) throw new Error('The HealthLake client cannot send transaction Bundles');
+  const remaining = deadline === undefined ? undefined : deadline - deps.now();
+  if (remaining !== undefined && remaining <= 0) {
+    return failure('transient-failure', FailureReason.timeLimit, attempt, deps.now());
+  }
+  const send = client.transaction.bind(client);
+  return sendToHealthLake(
+    'transaction',
+    () => send(body, remaining === undefined ? undefined : { timeoutMs: remaining }),
+    endpoint,
+    attempt,
+    deps,
+  );
+};
