@@ -1,11 +1,12 @@
+import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnector, type LocalConnector } from '../../local/start.js';
 import type { FhirStandin } from '../../local/standins/healthlake/index.js';
 import { SUBSCRIPTION_EXTENSIONS } from '../../shared/config/constants.js';
 import { api, waitFor } from './e2eHelpers.js';
 
-const patient = { resourceType: 'Patient', id: 'ps-patient', active: true };
-const observation = {
+const patient: Patient & { id: string } = { resourceType: 'Patient', id: 'ps-patient', active: true };
+const observation: Observation & { id: string } = {
   resourceType: 'Observation',
   id: 'ps-observation',
   status: 'final',

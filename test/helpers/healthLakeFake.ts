@@ -1,7 +1,8 @@
 import type { HealthLakeApi, HealthLakeResponse } from '../../shared/healthlake/types.js';
 
 export interface FakeCall {
-  method: 'PUT' | 'DELETE';
+  /** `POST` is a transaction Bundle to the base (resourceType `Bundle`, id empty). */
+  method: 'PUT' | 'DELETE' | 'POST';
   resourceType: string;
   id: string;
   body?: unknown;
@@ -14,7 +15,7 @@ type Responder = (call: FakeCall) => HealthLakeResponse | Error;
  */
 export class FakeHealthLake implements HealthLakeApi {
   public readonly calls: FakeCall[] = [];
-  public responder: Responder = (call) => ({ status: call.method === 'PUT' ? 200 : 204, latencyMs: 3 });
+  public responder: Responder = (call) => ({ status: call.method === 'DELETE' ? 204 : 200, latencyMs: 3 });
 
   public async put(resourceType: string, id: string, body: string): Promise<HealthLakeResponse> {
     return this.answer({ method: 'PUT', resourceType, id, body: JSON.parse(body) });
@@ -22,6 +23,10 @@ export class FakeHealthLake implements HealthLakeApi {
 
   public async delete(resourceType: string, id: string): Promise<HealthLakeResponse> {
     return this.answer({ method: 'DELETE', resourceType, id });
+  }
+
+  public async transaction(body: string): Promise<HealthLakeResponse> {
+    return this.answer({ method: 'POST', resourceType: 'Bundle', id: '', body: JSON.parse(body) });
   }
 
   private answer(call: FakeCall): HealthLakeResponse {

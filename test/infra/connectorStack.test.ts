@@ -289,14 +289,23 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
-  it('lets only the ingest function read the token secret and only the worker read the source secret', () => {
+  it('lets only the ingest function read the token secret and only the backfill worker and the deliverer (payload search) read the source secret', () => {
     const secretReads = identityStatements(template).filter(({ statement }) =>
       actionsOf(statement).includes('secretsmanager:GetSecretValue'),
     );
-    expect(secretReads).toHaveLength(2);
-    const resources = secretReads.map(({ statement }) => JSON.stringify(statement.Resource)).sort();
-    expect(resources[0]).toContain(':secret:healthlake-connector/ingest-tokens-??????');
-    expect(resources[1]).toContain(':secret:healthlake-connector/source-fhir-??????');
+    expect(secretReads).toHaveLength(3);
+    const bySecret = (name: string) =>
+      secretReads
+        .filter(({ statement }) => JSON.stringify(statement.Resource).includes(`:secret:${name}-??????`))
+        .map(({ policyId }) => policyId)
+        .sort();
+    expect(bySecret('healthlake-connector/ingest-tokens')).toEqual([
+      expect.stringMatching(/^IngestServiceRoleDefaultPolicy/),
+    ]);
+    expect(bySecret('healthlake-connector/source-fhir')).toEqual([
+      expect.stringMatching(/^BackfillWorkerServiceRoleDefaultPolicy/),
+      expect.stringMatching(/^DelivererFunctionServiceRoleDefaultPolicy/),
+    ]);
   });
 
   it('creates the auto-managed Subscription at deploy time with the configured criteria', () => {

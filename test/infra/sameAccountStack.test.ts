@@ -101,17 +101,20 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
     });
   });
 
-  it('lets the backfill worker read and search a HealthLake source it signs for, and nothing else', () => {
-    const reads = identityStatements(template)
-      .map((entry) => entry.statement)
-      .filter((statement) => statement.Sid === 'ReadSourceDataStore');
-    expect(reads).toEqual([
-      {
-        Sid: 'ReadSourceDataStore',
-        Effect: 'Allow',
-        Action: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
-        Resource: `arn:aws:healthlake:ap-southeast-2:111111111111:datastore/fhir/${SOURCE}`,
-      },
+  it('lets the backfill worker and the deliverer (payload search) read and search a HealthLake source it signs for, and nothing else', () => {
+    const reads = identityStatements(template).filter(
+      ({ statement }) => statement.Sid === 'ReadSourceDataStore',
+    );
+    const statement = {
+      Sid: 'ReadSourceDataStore',
+      Effect: 'Allow',
+      Action: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
+      Resource: `arn:aws:healthlake:ap-southeast-2:111111111111:datastore/fhir/${SOURCE}`,
+    };
+    expect(reads.map((read) => read.statement)).toEqual([statement, statement]);
+    expect(reads.map((read) => read.policyId).sort()).toEqual([
+      expect.stringMatching(/^BackfillWorkerServiceRoleDefaultPolicy/),
+      expect.stringMatching(/^DelivererFunctionServiceRoleDefaultPolicy/),
     ]);
     expectResourceProperties(template, 'AWS::Lambda::Function', {
       Environment: {
