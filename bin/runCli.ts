@@ -73,6 +73,7 @@ const OPTIONS = {
   'no-latest-version': { type: 'boolean' },
   'retry-count': { type: 'string' },
   'strip-version-ids': { type: 'boolean' },
+  'payload-search': { type: 'string' },
   'search-url': { type: 'string', multiple: true },
   'resource-id': { type: 'string', multiple: true },
   watch: { type: 'boolean' },
@@ -508,6 +509,7 @@ const subscriptions = async (
         deliverLatestVersion: values['no-latest-version'] !== true,
         ...(values['retry-count'] ? { deliveryRetryCount: Number(values['retry-count']) } : {}),
         ...(values['strip-version-ids'] ? { stripVersionIds: true } : {}),
+        ...(values['payload-search'] ? { payloadSearchCriteria: values['payload-search'] } : {}),
       });
       if (response.status >= 300) return fail(io, response.status, response.body);
       // Defaults filled in, extensions kept but not acted on, an over-limit retry count (HTTP Warning).

@@ -13,7 +13,7 @@ commands
   subscriptions list
   subscriptions get <id>
   subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
-                       [--retry-count N] [--strip-version-ids]
+                       [--retry-count N] [--strip-version-ids] [--payload-search <Type?params>]
   subscriptions delete <id>
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
   backfill watch <jobId> [--interval s] [--timeout s]

@@ -14,6 +14,8 @@ export interface NewSubscription {
   readonly deliverLatestVersion?: boolean;
   readonly deliveryRetryCount?: number;
   readonly stripVersionIds?: boolean;
+  /** HAPI subscription-payload-search-criteria (on the Subscription itself): deliver this search's results. */
+  readonly payloadSearchCriteria?: string;
 }
 
 /** Builds the FHIR R4 rest-hook Subscription a client submits (status `requested`). */
@@ -37,6 +39,13 @@ const buildSubscription = (input: NewSubscription): Record<string, unknown> => {
     status: 'requested',
     reason: input.reason ?? 'Replicate to Amazon HealthLake',
     criteria: input.criteria,
+    ...(input.payloadSearchCriteria === undefined
+      ? {}
+      : {
+          extension: [
+            { url: SUBSCRIPTION_EXTENSIONS.payloadSearchCriteria, valueString: input.payloadSearchCriteria },
+          ],
+        }),
     channel: {
       type: 'rest-hook',
       endpoint: input.endpoint,

@@ -276,9 +276,28 @@ describe('CLI: hlc', () => {
       criteria: '[Patient]',
     });
     expect(JSON.stringify(put?.body)).toContain('subscription-send-delete-messages');
+    expect(put?.body).not.toHaveProperty('extension');
     const list = capture();
     expect(await runCli(['subscriptions', 'list', '--api', api], list.io)).toBe(0);
     expect(list.text()).toContain('sub-1  active  [*]');
+  });
+
+  it('creates a payload search subscription with --payload-search on Subscription.extension', async () => {
+    const run = capture();
+    const criteria = 'Observation?_id=${matched_resource_id}&_include=Observation:subject';
+    const args = ['subscriptions', 'create', '--api', api, '--id', 'sub-3', '--criteria', '[Observation]'];
+    expect(await runCli([...args, '--endpoint', 'http://h/r4/', '--payload-search', criteria], run.io)).toBe(
+      0,
+    );
+    const put = requests.find((request) => request.method === 'PUT' && request.url === '/Subscription/sub-3');
+    expect(put?.body).toMatchObject({
+      extension: [
+        {
+          url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-payload-search-criteria',
+          valueString: criteria,
+        },
+      ],
+    });
   });
 
   it('starts a backfill and watches it to completion', async () => {
