@@ -285,6 +285,7 @@ export class HealthLakeConnectorStack extends Stack {
       access: healthLakeAccess,
       batchSize: config.delivery.batchSize,
       maxConcurrency: config.delivery.maxConcurrency,
+      memorySize: config.delivery.memorySizeMb,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
       environment: envEntries(DELIVERER_CONTRACT, {
