@@ -128,7 +128,9 @@ export const connectorConfigSchema = z
           10,
         ),
         /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
-        maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(5),
+        maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
+        /** Deliverer memory, MB (`npm run bench -- cost`: it waits on HealthLake, 512 MB is ample). */
+        memorySizeMb: int(128, 10_240, 'deliverer memory in MB, Lambda allows 128-10240').default(512),
         /** Messages per deliverer invocation (FIFO queues allow at most 10). */
         batchSize: int(1, 10, 'FIFO batch size').default(10),
         /** Deliverer Lambda timeout (Lambda allows 900 s); the queue's visibility timeout is six times this. */
@@ -144,7 +146,8 @@ export const connectorConfigSchema = z
       })
       .default({
         retryCount: 10,
-        maxConcurrency: 5,
+        maxConcurrency: 10,
+        memorySizeMb: 512,
         batchSize: 10,
         timeoutSeconds: 60,
         retryBaseDelaySeconds: 2,

@@ -110,6 +110,8 @@ export interface DelivererProps {
   readonly maxConcurrency: number;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
+  /** Memory, MB: it mostly waits on HealthLake, so CPU (which scales with memory) is not its limit. @default 512 */
+  readonly memorySize?: number;
   /**
    * Explicit role name, so the customer role's trust policy can name this role.
    * @default - generated
@@ -158,7 +160,7 @@ export class Deliverer extends Construct {
       serviceName: props.serviceName,
       description: 'Delivers queued FHIR writes to Amazon HealthLake',
       timeout: props.timeout ?? Duration.seconds(60),
-      memorySize: 1024,
+      memorySize: props.memorySize ?? 512,
       ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),

@@ -288,6 +288,7 @@ export class HealthLakeConnectorStack extends Stack {
       access: healthLakeAccess,
       batchSize: config.delivery.batchSize,
       maxConcurrency: config.delivery.maxConcurrency,
+      memorySize: config.delivery.memorySizeMb,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
       // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does.

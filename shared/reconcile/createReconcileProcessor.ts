@@ -1,3 +1,4 @@
+import { checkSourceResource } from '../backfill/checkSourceResource.js';
 import { BackfillError, PermanentSourceError } from '../backfill/errors.js';
 import type { SourceReader } from '../backfill/source/SourceFhirClient.js';
 import type { BackfillLogger, CriteriaCompiler, SubscriptionLookup, WorkQueue } from '../backfill/types.js';
@@ -234,8 +235,20 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     const writes: IncomingWrite[] = [];
     const resetKeys = new Set<string>();
     for (const item of toRepair) {
-      const resource = full.get(item.id);
-      if (!resource) continue; // deleted on the source meanwhile
+      const read = full.get(item.id);
+      if (!read) continue; // deleted on the source meanwhile
+      // The checks backfill applies to what it reads. Not the structure validator: its definitions
+      // ship with ingest and backfill only.
+      const check = checkSourceResource(read, {
+        validate: false,
+        expected: { resourceType, id: item.id },
+        ...(deps.now ? { now: deps.now } : {}),
+      });
+      if (!check.ok) {
+        result.add('invalidAtSource', resourceType, item.id);
+        continue;
+      }
+      const resource = check.resource;
       const key = resourceKey(resourceType, item.id);
       const version = versionOf(resource);
       const latest = ledgerEntries.get(key);

@@ -21,6 +21,8 @@ export const OUTCOMES = [
   'repaired',
   'pinnedReset',
   'pruned',
+  /** Missing or stale, but the source's copy fails ingest's checks (shape, type, id, clock): not repaired. */
+  'invalidAtSource',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export type Tally = Record<Outcome, number>;
@@ -34,6 +36,7 @@ export const emptyTally = (): Tally => ({
   repaired: 0,
   pinnedReset: 0,
   pruned: 0,
+  invalidAtSource: 0,
 });
 
 /** What the job covers, as requested. */

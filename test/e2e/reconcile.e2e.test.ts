@@ -186,6 +186,7 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
         repaired: 0,
         pinnedReset: 0,
         pruned: 0,
+        invalidAtSource: 0,
       });
       expect(samples(compare.report, 'missing')).toEqual([...deleted].sort());
       expect(samples(compare.report, 'stale')).toEqual([`Condition/${forgedId}`]);
@@ -243,6 +244,7 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
         repaired: deleted.length + 1,
         pinnedReset: 1,
         pruned: orphans.length,
+        invalidAtSource: 0,
       });
 
       // Equality, resource by resource.

@@ -51,7 +51,8 @@ describe('Connector configuration', () => {
     expect(config.autoSubscription).toEqual({ enabled: true, criteria: '[*]' });
     expect(config.delivery).toEqual({
       retryCount: 10,
-      maxConcurrency: 5,
+      maxConcurrency: 10,
+      memorySizeMb: 512,
       batchSize: 10,
       timeoutSeconds: 60,
       retryBaseDelaySeconds: 2,

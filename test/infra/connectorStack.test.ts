@@ -94,13 +94,20 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     }
   });
 
+  it('gives the deliverer 512 MB by default (it waits on HealthLake)', () => {
+    expectResourceProperties(template, 'AWS::Lambda::Function', {
+      Description: 'Delivers queued FHIR writes to Amazon HealthLake',
+      MemorySize: 512,
+    });
+  });
+
   it('feeds the deliverer from the delivery queue with ReportBatchItemFailures, batch size and MaximumConcurrency', () => {
     expectResourceProperties(template, 'AWS::Lambda::EventSourceMapping', {
       EventSourceArn: queueArn('DeliveryQueue'),
       FunctionName: { Ref: logicalIdStartingWith(template, 'AWS::Lambda::Function', 'DelivererFunction') },
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 5 },
+      ScalingConfig: { MaximumConcurrency: 10 },
       MaximumBatchingWindowInSeconds: Match.absent(),
     });
     expectResourceProperties(template, 'AWS::Lambda::EventSourceMapping', {

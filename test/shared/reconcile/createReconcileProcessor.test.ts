@@ -139,6 +139,24 @@ describe('createReconcileProcessor', () => {
     expect(harness.healthLake.current('Patient', 'p1')).toBeDefined();
   });
 
+  it("does not repair from a source copy that fails ingest's checks, and counts it", async () => {
+    seedResources(harness.source.store, [patient('p1')]);
+    // A clock far ahead: ingest would refuse this lastUpdated (422), so reconcile must not send it.
+    harness.source.store.put(patient('future'), {
+      versionId: '1',
+      lastUpdated: new Date(Date.now() + 24 * 3_600_000).toISOString(),
+    });
+    const jobId = await createJob(harness, worker, {
+      mode: 'repair',
+      scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+    });
+    await worker.drain();
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.counts.Patient).toMatchObject({ missing: 2, repaired: 1, invalidAtSource: 1 });
+    expect(worker.deliveries.map((m) => `${m.resourceType}/${m.id}`)).toEqual(['Patient/p1']);
+    expect(harness.healthLake.current('Patient', 'future')).toBeUndefined();
+  });
+
   it('prunes only-in-HealthLake resources as deletes, and fails without deleting when there are more than confirmed', async () => {
     seedBoth([patient('p1')]);
     harness.healthLake.store.put(patient('orphan-1'));
