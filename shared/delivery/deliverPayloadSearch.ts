@@ -34,12 +34,16 @@ export const deliverPayloadSearch = async (
         'The Subscription uses payload search but the deliverer has no source FHIR server (SOURCE_FHIR_BASE_URL)',
     });
   }
-  const deadline = context.requestTimeoutMs === undefined ? undefined : deps.now() + context.requestTimeoutMs;
+  const started = deps.now();
+  const deadline = context.requestTimeoutMs === undefined ? undefined : started + context.requestTimeoutMs;
+  // The search may use half of the time; the Bundle POST gets the rest.
+  const searchDeadline =
+    context.requestTimeoutMs === undefined ? undefined : started + context.requestTimeoutMs / 2;
   let body: string;
   try {
     const source = await deps.source();
     const resources = await runPayloadSearch(criteria, message.resourceType, message.id, source, {
-      ...(deadline === undefined ? {} : { deadline }),
+      ...(searchDeadline === undefined ? {} : { deadline: searchDeadline }),
       now: deps.now,
     });
     const rewritten = resources.map((resource) => {

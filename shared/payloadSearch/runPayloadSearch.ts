@@ -71,7 +71,11 @@ export const runPayloadSearch = async (
       if (options.deadline !== undefined && now() >= options.deadline) {
         throw new PayloadSearchError('transient', 'Payload search stopped: the invocation ran out of time');
       }
-      const page = await source.searchPage(url, { includes: true });
+      // No page may run past the deadline: the HealthLake request still needs its time after it.
+      const page = await source.searchPage(url, {
+        includes: true,
+        ...(options.deadline === undefined ? {} : { timeoutMs: options.deadline - now() }),
+      });
       for (const resource of page.resources) {
         if (!isResource(resource)) {
           throw new PayloadSearchError(

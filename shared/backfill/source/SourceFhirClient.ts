@@ -20,6 +20,8 @@ export interface SearchPageOptions {
    * @default false
    */
   readonly includes?: boolean;
+  /** A shorter per-request timeout than the client's (the caller's time left), ms. */
+  readonly timeoutMs?: number;
 }
 
 /** What the backfill (and the deliverer's payload search) reads from the system of record. */
@@ -131,7 +133,7 @@ export class SourceFhirClient implements SourceReader {
   public async searchPage(pageUrl: string, options: SearchPageOptions = {}): Promise<SearchPage> {
     const url = new URL(pageUrl);
     this.assertOnSource(url, 'page URL');
-    const response = await this.request(url, { search: true });
+    const response = await this.request(url, { search: true, timeoutMs: options.timeoutMs });
     if (!response) throw new PermanentSourceError('Search answered 404/410');
     const bundle = response as {
       resourceType?: unknown;
@@ -207,7 +209,8 @@ export class SourceFhirClient implements SourceReader {
   }
 
   /** GET with auth, rate limit and retries. Undefined for 404/410. */
-  private async request(url: URL, context: { search: boolean }): Promise<unknown> {
+  private async request(url: URL, context: { search: boolean; timeoutMs?: number }): Promise<unknown> {
+    const timeoutMs = Math.max(1, Math.min(this.timeoutMs, context.timeoutMs ?? this.timeoutMs));
     let reauthenticated = false;
     for (let attempt = 1; ; attempt += 1) {
       await this.bucket.take();
@@ -223,7 +226,7 @@ export class SourceFhirClient implements SourceReader {
         response = await this.doFetch(url, {
           headers,
           redirect: 'manual',
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
         if (error instanceof PermanentSourceError) throw error;
