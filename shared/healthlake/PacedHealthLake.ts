@@ -30,7 +30,8 @@ export interface PacedHealthLakeOptions {
  * await paced.put('Patient', 'p1', body, { timeoutMs: 5_000 });
  */
 export class PacedHealthLake implements HealthLakeApi {
-  private readonly adaptive: boolean;
+  /** Whether PUT and DELETE are paced after a 429 (transaction Bundles always are). */
+  public readonly adaptive: boolean;
   private readonly bundleBucket: TokenBucket;
   private readonly bundlePacer: AdaptivePacer;
 

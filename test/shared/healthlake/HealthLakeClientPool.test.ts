@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { HealthLakeClient } from '../../../shared/healthlake/HealthLakeClient.js';
 import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import { PacedHealthLake } from '../../../shared/healthlake/PacedHealthLake.js';
 
@@ -16,10 +15,15 @@ describe('HealthLakeClientPool', () => {
     pool.destroy();
   });
 
-  it('hands out the bare client when pacing is off', () => {
-    const pool = new HealthLakeClientPool({ credentials, adaptivePacing: false });
-    expect(pool.get(endpoint('a'.repeat(32)))).toBeInstanceOf(HealthLakeClient);
-    pool.destroy();
+  it('with pacing off, paces only transaction Bundles (their rate is a HealthLake quota), not PUT and DELETE', () => {
+    const off = new HealthLakeClientPool({ credentials, adaptivePacing: false });
+    const on = new HealthLakeClientPool({ credentials });
+    const api = off.get(endpoint('a'.repeat(32)));
+    expect(api).toBeInstanceOf(PacedHealthLake);
+    expect((api as PacedHealthLake).adaptive).toBe(false);
+    expect((on.get(endpoint('a'.repeat(32))) as PacedHealthLake).adaptive).toBe(true);
+    off.destroy();
+    on.destroy();
   });
 
   it('builds a new client after destroy', () => {
