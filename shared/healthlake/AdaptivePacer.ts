@@ -8,8 +8,16 @@ export interface AdaptivePacerOptions {
   readonly decreaseWindowMs?: number;
   /** Pacing stops after this long without a throttle, ms. @default 60_000 */
   readonly releaseAfterMs?: number;
-  /** Lowest paced rate, writes/s. @default 1 */
+  /** Lowest paced rate, writes/s: one batch a second still flows. @default 10 */
   readonly minRate?: number;
+  /**
+   * A decrease needs this share of the last second's writes refused (and `minThrottles` of them), so a
+   * few 429s that have nothing to do with the rate (HealthLake answers some under any load) do not
+   * slow everything down. @default 0.1
+   */
+  readonly minThrottleShare?: number;
+  /** @default 3 */
+  readonly minThrottles?: number;
 }
 
 const WINDOW_MS = 1000;
@@ -17,9 +25,9 @@ const WINDOW_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Spaces one data store's writes from this instance once it throttles them: a 429 sets the rate to a
- * fraction of what was sent in the last second (at most once per window), each second without one lets
- * it grow again, and a quiet minute ends pacing. `holdUntil` (from `Retry-After`) stops every write until
+ * Spaces one data store's writes from this instance once it throttles them: when a tenth of the last
+ * second's writes were refused (429), the rate is set to a fraction of what was sent in it (at most once
+ * per window), each second without such a burst lets it grow again, and a quiet minute ends pacing. `holdUntil` (from `Retry-After`) stops every write until
  * then. Until the first throttle nothing waits.
  *
  * Why not the AWS SDK's adaptive `DefaultRateLimiter`: its send-rate estimate starts at zero, so a
@@ -34,11 +42,14 @@ export class AdaptivePacer {
   private lastThrottle = -Infinity;
   private lastGrowth = 0;
   private readonly sent: number[] = [];
+  private readonly throttles: number[] = [];
   private readonly decrease: number;
   private readonly growthPerSecond: number;
   private readonly decreaseWindowMs: number;
   private readonly releaseAfterMs: number;
   private readonly minRate: number;
+  private readonly minThrottleShare: number;
+  private readonly minThrottles: number;
 
   public constructor(
     options: AdaptivePacerOptions = {},
@@ -48,7 +59,9 @@ export class AdaptivePacer {
     this.growthPerSecond = options.growthPerSecond ?? 0.2;
     this.decreaseWindowMs = options.decreaseWindowMs ?? 1000;
     this.releaseAfterMs = options.releaseAfterMs ?? 60_000;
-    this.minRate = options.minRate ?? 1;
+    this.minRate = options.minRate ?? 10;
+    this.minThrottleShare = options.minThrottleShare ?? 0.1;
+    this.minThrottles = options.minThrottles ?? 3;
   }
 
   /** Writes per second currently allowed (Infinity when not pacing). */
@@ -69,6 +82,10 @@ export class AdaptivePacer {
   public record(throttled: boolean): void {
     const now = this.now();
     if (throttled) {
+      this.throttles.push(now);
+      const refused = this.inLastSecond(this.throttles, now);
+      const sent = this.sentRate(now);
+      if (refused < this.minThrottles || refused < this.minThrottleShare * sent) return;
       this.lastThrottle = now;
       if (now - this.lastDecrease < this.decreaseWindowMs) return;
       this.lastDecrease = now;
@@ -96,9 +113,14 @@ export class AdaptivePacer {
 
   /** Writes started in the last second. */
   private sentRate(now: number): number {
+    return (this.inLastSecond(this.sent, now) * 1000) / WINDOW_MS;
+  }
+
+  /** How many of `times` (ascending) fall in the last second; drops the older ones. */
+  private inLastSecond(times: number[], now: number): number {
     let expired = 0;
-    while (expired < this.sent.length && this.sent[expired]! <= now - WINDOW_MS) expired += 1;
-    this.sent.splice(0, expired);
-    return (this.sent.length * 1000) / WINDOW_MS;
+    while (expired < times.length && times[expired]! <= now - WINDOW_MS) expired += 1;
+    times.splice(0, expired);
+    return times.length;
   }
 }

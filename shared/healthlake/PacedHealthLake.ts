@@ -46,7 +46,9 @@ export class PacedHealthLake implements HealthLakeApi {
       ratePerSecond: options.bundleRequestsPerSecond ?? DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
       now,
     });
-    this.bundlePacer = options.bundlePacer ?? new AdaptivePacer({}, now);
+    // Bundles are few (about one a second): every 429 counts, and the floor is below their rate.
+    this.bundlePacer =
+      options.bundlePacer ?? new AdaptivePacer({ minThrottles: 1, minThrottleShare: 0, minRate: 0.2 }, now);
   }
 
   public put(resourceType: string, id: string, body: string, options?: RequestOptions) {

@@ -31,10 +31,21 @@ describe('AdaptivePacer', () => {
     expect(pacer.currentRate).toBe(Infinity);
   });
 
-  it('on a 429 paces at 70 % of the last second, one decrease per burst of 429s', async () => {
+  it('ignores a few 429s among many writes', async () => {
     const pacer = new AdaptivePacer();
     await sendAll(pacer, 100);
-    pacer.record(true);
+    for (let index = 0; index < 9; index++) pacer.record(true);
+    expect(pacer.currentRate).toBe(Infinity);
+    const few = new AdaptivePacer();
+    await sendAll(few, 5);
+    for (let index = 0; index < 2; index++) few.record(true);
+    expect(few.currentRate).toBe(Infinity);
+  });
+
+  it('once a tenth of the last second is refused, paces at 70 % of it, one decrease per burst', async () => {
+    const pacer = new AdaptivePacer();
+    await sendAll(pacer, 100);
+    for (let index = 0; index < 10; index++) pacer.record(true);
     expect(pacer.currentRate).toBeCloseTo(70);
     // The rest of the same burst is one signal, not ten decreases.
     for (let index = 0; index < 10; index++) pacer.record(true);
@@ -48,13 +59,13 @@ describe('AdaptivePacer', () => {
     expect(started.at(-1)! - started[0]!).toBeGreaterThanOrEqual(7 * 14);
   });
 
-  it('a second throttle after the window lowers the rate again, never below the minimum', async () => {
+  it('a second burst after the window lowers the rate again, never below the minimum', async () => {
     const pacer = new AdaptivePacer({ minRate: 5 });
     await sendAll(pacer, 20);
-    pacer.record(true);
+    for (let index = 0; index < 4; index++) pacer.record(true);
     expect(pacer.currentRate).toBeCloseTo(14);
     vi.advanceTimersByTime(1_500);
-    pacer.record(true);
+    for (let index = 0; index < 3; index++) pacer.record(true);
     // Nothing was sent in the last second: the floor holds.
     expect(pacer.currentRate).toBe(5);
   });
@@ -62,7 +73,7 @@ describe('AdaptivePacer', () => {
   it('grows again without throttles, up to twice what is sent, and stops pacing after a quiet minute', async () => {
     const pacer = new AdaptivePacer();
     await sendAll(pacer, 100);
-    pacer.record(true);
+    for (let index = 0; index < 20; index++) pacer.record(true);
     expect(pacer.currentRate).toBeCloseTo(70);
     // One second later, 70 writes sent in it: 20 % growth.
     vi.advanceTimersByTime(1_000);
@@ -130,7 +141,7 @@ describe('PacedHealthLake', () => {
 
   it('passes answers through unchanged and feeds 429s to the pacer', async () => {
     const { api, calls } = answering([200, 429]);
-    const pacer = new AdaptivePacer();
+    const pacer = new AdaptivePacer({ minThrottles: 1, minThrottleShare: 0 });
     const paced = new PacedHealthLake(api, pacer);
     expect((await paced.put('Patient', 'p1', '{}')).status).toBe(200);
     expect(pacer.currentRate).toBe(Infinity);

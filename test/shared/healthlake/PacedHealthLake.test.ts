@@ -13,7 +13,7 @@ describe('Class: PacedHealthLake (transaction Bundles)', () => {
     ];
     fake.responder = (call) => (call.method === 'POST' ? answers.shift()! : { status: 200, latencyMs: 1 });
     const pacer = new AdaptivePacer();
-    const bundlePacer = new AdaptivePacer();
+    const bundlePacer = new AdaptivePacer({ minThrottles: 1, minThrottleShare: 0 });
     const paced = new PacedHealthLake(fake, pacer, Date.now, { bundleRequestsPerSecond: 0, bundlePacer });
     const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [] });
 
@@ -30,7 +30,7 @@ describe('Class: PacedHealthLake (transaction Bundles)', () => {
     const fake = new FakeHealthLake();
     fake.responder = () => ({ status: 429, latencyMs: 1 });
     const pacer = new AdaptivePacer();
-    const bundlePacer = new AdaptivePacer();
+    const bundlePacer = new AdaptivePacer({ minThrottles: 1, minThrottleShare: 0 });
     const paced = new PacedHealthLake(fake, pacer, Date.now, { adaptive: false, bundlePacer });
     await paced.put('Patient', 'p1', '{}');
     await paced.delete('Patient', 'p1');
