@@ -549,7 +549,7 @@ export const DELIVERER_CONTRACT = {
   }),
   adaptivePacing: boolVar(
     DELIVERER_ENV.adaptivePacing,
-    "Pace each data store's writes per instance after a 429 (AdaptivePacer).",
+    "Pace each data store's writes per instance when HealthLake throttles them (AdaptivePacer).",
     true,
   ),
   retryBaseSeconds: intVar(
