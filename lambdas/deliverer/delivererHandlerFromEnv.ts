@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -9,8 +8,6 @@ import {
   s3ClientConfig,
   sourceFhirRules,
 } from '../../shared/config/envContract.js';
-import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
-import { createSourceReader } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
 import type { SourceReader } from '../../shared/backfill/source/SourceFhirClient.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
@@ -20,14 +17,12 @@ import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
 import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
+import type { payloadSearchSource } from './payloadSearchSource.js';
 import {
   createDelivererHandler,
   DELIVERER_SERVICE,
   type DelivererHandler,
 } from './createDelivererHandler.js';
-
-/** Per-request timeout of a payload search on the source server, ms. */
-const PAYLOAD_SEARCH_TIMEOUT_MS = 10_000;
 
 /**
  * The deliverer Lambda handler from its environment (`DELIVERER_CONTRACT`): SDK clients, HealthLake
@@ -69,25 +64,22 @@ export const delivererHandlerFromEnv = (
   });
   // Payload search (HAPI subscription-payload-search-criteria) reads the source server as backfill does.
   const sourceBaseUrl = values.sourceBaseUrl;
-  const secrets =
+  type Source = Awaited<ReturnType<typeof payloadSearchSource>>;
+  let source: Promise<Source> | undefined;
+  const sourceReader =
     sourceBaseUrl === undefined
       ? undefined
-      : new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
-  let source: Promise<SourceReader> | undefined;
-  const sourceReader =
-    sourceBaseUrl === undefined || secrets === undefined
-      ? undefined
-      : () => {
-          source ??= createSourceReader(
-            { ...values, sourceBaseUrl },
-            { getSecret: cachedSecretReader(secrets), credentials: sqs.config.credentials },
-            // SQS redelivery (with the subscription's backoff) is the retry; one try within the time limit.
-            { retry: { maxAttempts: 1 }, timeoutMs: PAYLOAD_SEARCH_TIMEOUT_MS },
-          ).catch((error: unknown) => {
-            source = undefined; // a secret that could not be read is read again next time
-            throw error;
-          });
-          return source;
+      : (): Promise<SourceReader> => {
+          // Loaded on the first payload search: no cold-start cost for deliverers without one.
+          source ??= import('./payloadSearchSource.js')
+            .then((loaded) =>
+              loaded.payloadSearchSource({ ...values, sourceBaseUrl }, sqs.config.credentials),
+            )
+            .catch((error: unknown) => {
+              source = undefined; // a secret that could not be read is read again next time
+              throw error;
+            });
+          return source.then(({ reader }) => reader);
         };
   const handler = createDelivererHandler({
     sqs,
@@ -106,7 +98,10 @@ export const delivererHandlerFromEnv = (
     destroy: () => {
       healthLake.destroy();
       for (const client of [sqs, s3, dynamo]) client.destroy();
-      secrets?.destroy();
+      void source?.then(
+        ({ destroy }) => destroy(),
+        () => undefined,
+      );
     },
   });
 };

@@ -1,0 +1,33 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
+import { createSourceReader } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
+import type { SourceReader } from '../../shared/backfill/source/SourceFhirClient.js';
+import { awsClientConfig, type DELIVERER_CONTRACT, type EnvValues } from '../../shared/config/envContract.js';
+
+/** Per-request timeout of a payload search on the source server, ms. */
+const PAYLOAD_SEARCH_TIMEOUT_MS = 10_000;
+
+/**
+ * The source reader payload searches run on, built as backfill builds its own. Its own module, loaded on
+ * the first payload search, so a deliverer without any keeps the Secrets Manager client and the source
+ * client out of its cold start.
+ */
+export const payloadSearchSource = async (
+  values: EnvValues<typeof DELIVERER_CONTRACT> & { readonly sourceBaseUrl: string },
+  credentials: AwsCredentialIdentityProvider,
+): Promise<{ readonly reader: SourceReader; readonly destroy: () => void }> => {
+  const secrets = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
+  try {
+    const reader = await createSourceReader(
+      values,
+      { getSecret: cachedSecretReader(secrets), credentials },
+      // SQS redelivery (with the subscription's backoff) is the retry; one try within the time limit.
+      { retry: { maxAttempts: 1 }, timeoutMs: PAYLOAD_SEARCH_TIMEOUT_MS },
+    );
+    return { reader, destroy: () => secrets.destroy() };
+  } catch (error) {
+    secrets.destroy();
+    throw error;
+  }
+};
