@@ -90,7 +90,7 @@ export class AdaptivePacer {
       if (now - this.lastDecrease < this.decreaseWindowMs) return;
       this.lastDecrease = now;
       this.lastGrowth = now;
-      this.rate = Math.max(this.minRate, Math.min(this.rate, this.sentRate(now)) * this.decrease);
+      this.rate = Math.max(this.minRate, Math.min(this.rate, sent) * this.decrease);
       return;
     }
     if (!Number.isFinite(this.rate)) return;
