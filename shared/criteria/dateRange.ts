@@ -10,13 +10,17 @@ export interface DateRange {
 
 /** Date.UTC, without its mapping of years 0-99 to 1900-1999. */
 const utc = (year: number, month: number, day: number): number =>
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: setUTCFullYear gives the same instant for every year; Date.UTC is only the fast path
   year >= 100 ? Date.UTC(year, month, day) : new Date(Date.UTC(2000, 0, 1)).setUTCFullYear(year, month, day);
+
+/** Whether a char code minus 48 is a digit (NaN, past the end of the string, is not). */
+const isDigit = (d: number): boolean => d >= 0 && d <= 9;
 
 /** Two-digit field at `i`, or -1 when not digits. */
 const twoDigits = (s: string, i: number): number => {
   const a = s.charCodeAt(i) - 48;
   const b = s.charCodeAt(i + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+  return isDigit(a) && isDigit(b) ? a * 10 + b : -1;
 };
 
 /**
@@ -36,8 +40,8 @@ export const parseDateRange = (value: string): DateRange | undefined => {
   if (len === 7) return { low: utc(year, month, 1), high: utc(year, month + 1, 1) };
   if (value.charCodeAt(7) !== 45) return undefined;
   const day = twoDigits(value, 8);
-  if (day < 1) return undefined;
   const dayStart = utc(year, month, day);
+  // Also rejects day 0 and a non-digit day (-1): they roll back into the previous month.
   if (new Date(dayStart).getUTCMonth() !== month) return undefined;
   if (len === 10) return { low: dayStart, high: utc(year, month, day + 1) };
   if (value.charCodeAt(10) !== 84 /* T */ || value.charCodeAt(13) !== 58 /* : */) return undefined;
@@ -53,7 +57,7 @@ export const parseDateRange = (value: string): DateRange | undefined => {
     i = 19;
     if (value.charCodeAt(i) === 46 /* . */) {
       let j = i + 1;
-      while (j < len && value.charCodeAt(j) >= 48 && value.charCodeAt(j) <= 57) j++;
+      while (isDigit(value.charCodeAt(j) - 48)) j++;
       fraction = value.slice(i + 1, j);
       if (fraction === '') return undefined;
       i = j;
@@ -63,7 +67,7 @@ export const parseDateRange = (value: string): DateRange | undefined => {
   if (i === len) {
     // No zone: read as UTC.
   } else if (value.charCodeAt(i) === 90 /* Z */ && i + 1 === len) {
-    shift = 0;
+    // Z: UTC.
   } else {
     const sign = value.charCodeAt(i);
     const zh = twoDigits(value, i + 1);
@@ -76,9 +80,9 @@ export const parseDateRange = (value: string): DateRange | undefined => {
   const minuteStart = dayStart + hours * 3_600_000 + minutes * 60_000 - shift;
   if (seconds < 0) return { low: minuteStart, high: minuteStart + 60_000 };
   const secondStart = minuteStart + seconds * 1000;
-  if (fraction === '') return { low: secondStart, high: secondStart + 1000 };
-  // Sub-millisecond digits cannot be represented: the range is the millisecond that holds them.
+  // No fraction is the whole second (unit 1000). Sub-millisecond digits cannot be represented: the
+  // range is the millisecond that holds them.
   const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const unit = fraction.length >= 3 ? 1 : 10 ** (3 - fraction.length);
+  const unit = 10 ** Math.max(0, 3 - fraction.length);
   return { low: secondStart + ms, high: secondStart + ms + unit };
 };

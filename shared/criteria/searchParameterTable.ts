@@ -116,8 +116,12 @@ const indexElements = (bundles: readonly BundleLike[]): Map<string, ElementInfo>
       const snapshot = sd['snapshot'] as { element?: Record<string, unknown>[] } | undefined;
       for (const element of snapshot?.element ?? []) {
         const path = String(element['path']);
-        const types = ((element['type'] as Record<string, unknown>[] | undefined) ?? []).map(fhirTypeOf);
         const contentReference = element['contentReference'] as string | undefined;
+        // An element defined by reference (`#Observation.referenceRange`) has no type of its own: it
+        // is that backbone element again.
+        const types = contentReference
+          ? ['BackboneElement']
+          : ((element['type'] as Record<string, unknown>[] | undefined) ?? []).map(fhirTypeOf);
         elements.set(
           path,
           contentReference ? { types, contentReference: contentReference.slice(1) } : { types },
@@ -181,7 +185,7 @@ const tokenize = (branch: string): Token[] => {
   // `(A.b.ofType(T)).c`: a parenthesised head followed by more steps.
   if (text.startsWith('(')) {
     const close = closingParen(text, 0);
-    if (close < 0) throw new Unsupported('unbalanced parentheses');
+    if (close === -1) throw new Unsupported('unbalanced parentheses');
     text = `${stripParens(text.slice(1, close))}${text.slice(close + 1)}`;
   }
   const infixAs = /^(.*\S)\s+as\s+([A-Za-z]+)$/.exec(text);
@@ -202,10 +206,6 @@ const tokenize = (branch: string): Token[] => {
     else if (m[4]) tokens.push({ kind: 'whereEq', property: m[4], equals: m[5]! });
     else tokens.push({ kind: 'name', name: m[6]! });
     rest = rest.slice(m[0].length);
-    // A function call we did not recognise (exists(), resolve(), first(), [0]...).
-    if (rest.startsWith('(') || rest.startsWith('[')) {
-      throw new Unsupported(`FHIRPath construct "${rest.slice(0, 40)}" is not supported`);
-    }
   }
   if (trailingType) tokens.push({ kind: 'ofType', type: trailingType });
   return tokens;
@@ -216,8 +216,8 @@ interface Cursor {
   /** Element path used to look children up (`Observation.component`, `HumanName`). */
   readonly lookup: string;
   readonly type: string;
-  /** Types still allowed for a choice the last step expanded (for a following ofType). */
-  readonly choice?: { readonly base: string; readonly parentLookup: string };
+  /** True when the last step expanded a choice (`value[x]` -> `valueQuantity`), until an ofType picks it. */
+  readonly choice?: boolean;
   readonly resolveIs?: string;
 }
 
@@ -244,8 +244,8 @@ const walk = (elements: Map<string, ElementInfo>, context: Cursor, tokens: reado
           next.push({
             steps: [...cursor.steps, { name }],
             lookup,
-            type: INLINE_TYPES.has(type) || info.contentReference ? 'BackboneElement' : type,
-            ...(choice ? { choice: { base: token.name, parentLookup: cursor.lookup } } : {}),
+            type: INLINE_TYPES.has(type) ? 'BackboneElement' : type,
+            ...(choice ? { choice: true } : {}),
           });
         }
       } else if (token.kind === 'ofType') {
