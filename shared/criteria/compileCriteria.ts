@@ -68,7 +68,7 @@ export const compileCriteria = (
         : `"${resourceType}" is not a FHIR R4 resource type`,
     );
   }
-  const query = question < 0 ? '' : text.slice(question + 1);
+  const query = text.slice(resourceType.length + 1);
   const tests: ValueTest[] = [];
   for (const pair of query.split('&')) {
     if (pair === '') continue;
@@ -80,9 +80,6 @@ export const compileCriteria = (
     tests.push(compileParameter(table, resourceTypes, resourceType, key, value));
   }
   const types: ReadonlySet<string> = new Set([resourceType]);
-  if (tests.length === 0) {
-    return { source, resourceTypes: types, matches: (resource) => resource.resourceType === resourceType };
-  }
   const all = allOf(tests);
   return {
     source,

@@ -75,8 +75,10 @@ const valueTests = (
       const test = numberTests(ctx.parameter, rawValues);
       return () => test;
     }
-    case 'quantity':
-      return quantityTests(ctx.parameter, rawValues);
+    case 'quantity': {
+      const test = quantityTests(ctx.parameter, rawValues);
+      return () => test;
+    }
     default:
       throw unsupportedParameter(ctx.parameter, `${type} parameters are not supported`);
   }
@@ -141,8 +143,7 @@ export const compileParameter = (
   if (key.startsWith('_has:'))
     throw unsupportedParameter(key, 'reverse chaining (_has) cannot be evaluated exactly');
   const colon = key.indexOf(':');
-  const name = colon < 0 ? key : key.slice(0, colon);
-  const modifier = colon < 0 ? undefined : key.slice(colon + 1);
+  const [name, modifier] = colon < 0 ? [key, undefined] : [key.slice(0, colon), key.slice(colon + 1)];
   const entry = findParameter(table, resourceType, name);
   const ctx: Context = { parameter: name, resourceTypes };
   const paths = entry.paths ?? [];

@@ -84,7 +84,6 @@ export const dateTests = (parameter: string, rawValues: readonly string[]): ((ty
     if (!range) throw invalidValue(parameter, 'expected a FHIR date, dateTime or instant after the prefix');
     return rangeTest(prefix, range);
   });
-  // Stryker disable next-line ConditionalExpression: the one-value fast path is the same test
   const test: RangeTest = tests.length === 1 ? tests[0]! : (low, high) => tests.some((t) => t(low, high));
   const onRange = (r: DateRange | undefined): boolean => r !== undefined && test(r.low, r.high);
   return (type) => {

@@ -41,7 +41,6 @@ export const compilePath = (path: ElementPath, terminal: ValueTest): ValueTest =
       const accept = (item: unknown): boolean => isNode(item) && item[property] === equals && next(item);
       test = (node) => {
         const value = (node as Node)[name];
-        if (value === undefined) return false;
         if (Array.isArray(value)) {
           for (const item of value) if (accept(item)) return true;
           return false;
@@ -65,7 +64,6 @@ export const compilePath = (path: ElementPath, terminal: ValueTest): ValueTest =
 
 /** OR of several tests, specialised for the common one- and two-test cases. */
 export const anyOf = (tests: readonly ValueTest[]): ValueTest => {
-  if (tests.length === 0) return () => false;
   if (tests.length === 1) return tests[0]!;
   if (tests.length === 2) {
     const [a, b] = tests as [ValueTest, ValueTest];

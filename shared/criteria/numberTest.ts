@@ -1,4 +1,4 @@
-import { type ValueTest } from './elementPath.js';
+import { type ValueTest, anyOf } from './elementPath.js';
 import { invalidValue, unsupportedParameter } from './errors.js';
 import { type Prefix, splitEscaped, splitPrefix, unescapeValue } from './searchValue.js';
 
@@ -56,12 +56,9 @@ export const numberTests = (parameter: string, rawValues: readonly string[]): Va
  * quantity parameters: `[prefix]number`, `[prefix]number|system|code` (system and code equal) or
  * `[prefix]number||code` (code equals Quantity.code or Quantity.unit). Values are compared only when
  * the units match: there is no unit conversion. A resource Quantity's comparator is ignored.
- * SampledData holds no single comparable quantity and never matches.
+ * SampledData holds no single comparable quantity (it has no `value`) and so never matches.
  */
-export const quantityTests = (
-  parameter: string,
-  rawValues: readonly string[],
-): ((type: string) => ValueTest) => {
+export const quantityTests = (parameter: string, rawValues: readonly string[]): ValueTest => {
   const tests = rawValues.map((raw): ValueTest => {
     const parts = splitEscaped(raw, '|').map(unescapeValue);
     if (parts.length !== 1 && parts.length !== 3) {
@@ -87,6 +84,5 @@ export const quantityTests = (
       typeof (q as Node)['value'] === 'number' &&
       onNumber((q as Node)['value'] as number);
   });
-  const onQuantity: ValueTest = tests.length === 1 ? tests[0]! : (q) => tests.some((t) => t(q));
-  return (type) => (type === 'SampledData' ? () => false : onQuantity);
+  return anyOf(tests);
 };

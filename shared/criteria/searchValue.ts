@@ -29,7 +29,5 @@ export type Prefix = (typeof PREFIXES)[number];
 /** Splits an optional two-letter prefix off an ordered value (`ge2020` -> ['ge', '2020']). */
 export const splitPrefix = (value: string): [Prefix, string] => {
   const head = value.slice(0, 2);
-  return (PREFIXES as readonly string[]).includes(head) && !/^\d/.test(head)
-    ? [head as Prefix, value.slice(2)]
-    : ['eq', value];
+  return (PREFIXES as readonly string[]).includes(head) ? [head as Prefix, value.slice(2)] : ['eq', value];
 };

@@ -67,8 +67,7 @@ export const tokenTests = (
         return anyOf(
           values.map((v) => (value) => v.pair((value as Node)['system'], (value as Node)['value'])),
         );
-      case 'ContactPoint':
-      case 'boolean':
+      // ContactPoint, boolean and primitive codes.
       default: {
         if (type !== 'ContactPoint' && type !== 'boolean' && !PRIMITIVE_TYPES.has(type)) {
           throw unsupportedParameter(parameter, `token search on ${type} elements is not supported`);

@@ -104,3 +104,137 @@ describe('Function: compileCriteria (rejections)', () => {
     expect(rejectionOf('Patient?birthdate=1980-02-30').message).not.toContain('1980');
   });
 });
+
+const unsupportedBecause = (parameter: string, reason: string): string =>
+  `Unsupported search parameter "${parameter}" in criteria: ${reason}`;
+const invalidBecause = (parameter: string, reason: string): string =>
+  `Invalid value for search parameter "${parameter}" in criteria: ${reason}`;
+const SYSTEM_ON_CODE =
+  'a system-qualified token cannot be evaluated exactly on a code element (it has no code system of its own)';
+
+const explained: readonly (readonly [criteria: string, diagnostics: string])[] = [
+  // the criteria as a whole
+  ['Observation?code=%E0%A4%A', 'Invalid criteria: malformed percent-encoding'],
+  ['[Patient,Foo]', 'Invalid criteria: "Foo" is not a FHIR R4 resource type'],
+  ['[*,Patient]', 'Invalid criteria: "*" is not a FHIR R4 resource type'],
+  ['?status=final', 'Invalid criteria: a resource type is required'],
+  ['Foo?status=final', 'Invalid criteria: "Foo" is not a FHIR R4 resource type'],
+  ['Observation?=final', 'Invalid criteria: each parameter must be name=value'],
+  ['Observation?status', 'Invalid criteria: each parameter must be name=value'],
+  ['Observation?status=', 'Invalid criteria: parameter "status" has an empty value'],
+  // parameters and modifiers
+  ['Observation?_has=x', unsupportedBecause('_has', 'reverse chaining (_has) cannot be evaluated exactly')],
+  [
+    'Patient?_has:Observation:patient:code=1',
+    unsupportedBecause(
+      '_has:Observation:patient:code',
+      'reverse chaining (_has) cannot be evaluated exactly',
+    ),
+  ],
+  [
+    'Observation?_sort=date',
+    unsupportedBecause('_sort', 'result parameters do not select resources and are not allowed in criteria'),
+  ],
+  [
+    'Observation?flavour=sweet',
+    unsupportedBecause('flavour', 'it is not a FHIR R4 search parameter of Observation'),
+  ],
+  [
+    'Observation?:missing=true',
+    unsupportedBecause('', 'it is not a FHIR R4 search parameter of Observation'),
+  ],
+  [
+    'Patient?deceased=true',
+    unsupportedBecause(
+      'deceased',
+      'its definition cannot be evaluated exactly (FHIRPath construct in "Patient.deceased.exists() and Patient.deceased != false" is not supported)',
+    ),
+  ],
+  [
+    'Observation?code-value-quantity:missing=true',
+    unsupportedBecause('code-value-quantity', ':missing on a composite parameter'),
+  ],
+  ['Observation?code:missing=yes', invalidBecause('code', ':missing takes true or false')],
+  [
+    'Observation?code:Patient=1234-5',
+    unsupportedBecause('code:Patient', 'the :Patient modifier is not supported on token parameters'),
+  ],
+  [
+    'Observation?subject:Medication=m1',
+    invalidBecause('subject', 'the parameter cannot refer to a Medication'),
+  ],
+  [
+    'Observation?code-value-quantity=1234-5',
+    invalidBecause('code-value-quantity', 'expected 2 components separated by "$"'),
+  ],
+  // date, number, quantity
+  [
+    'Observation?date=ap2020',
+    unsupportedBecause('date', 'the ap (approximately) prefix has no exact definition'),
+  ],
+  [
+    'Observation?date=2020-13',
+    invalidBecause('date', 'expected a FHIR date, dateTime or instant after the prefix'),
+  ],
+  [
+    'RiskAssessment?probability=1e2',
+    invalidBecause('probability', 'expected a decimal number (no exponent) after the prefix'),
+  ],
+  [
+    'RiskAssessment?probability=ap1',
+    unsupportedBecause('probability', 'the ap (approximately) prefix has no exact definition'),
+  ],
+  [
+    'Observation?value-quantity=5|mg',
+    invalidBecause('value-quantity', 'expected number, number|system|code or number||code'),
+  ],
+  [
+    'Observation?value-quantity=5|a|b|c',
+    invalidBecause('value-quantity', 'expected number, number|system|code or number||code'),
+  ],
+  [
+    'Observation?value-quantity=5|http://unitsofmeasure.org|',
+    invalidBecause('value-quantity', 'a quantity system needs a code'),
+  ],
+  // reference
+  [
+    'Observation?subject:Patient=https://example.org/fhir/Patient/p1',
+    invalidBecause('subject', 'a :Type modifier needs an id, not a URL'),
+  ],
+  ['Observation?subject=Foo/f1', invalidBecause('subject', 'the reference names an unknown resource type')],
+  [
+    'Observation?subject=Medication/m1',
+    invalidBecause('subject', 'the parameter cannot refer to a Medication'),
+  ],
+  [
+    'Observation?subject=two%20words',
+    invalidBecause('subject', 'expected Type/id, an id or an absolute URL'),
+  ],
+  // string, uri
+  ['Patient?family=zoe,', invalidBecause('family', 'the value is empty')],
+  ['ValueSet?url=http://example.org,', invalidBecause('url', 'the value is empty')],
+  // token
+  ['Observation?code=a|b|c', invalidBecause('code', 'a token has at most one unescaped "|"')],
+  ['Observation?code=1234-5,', invalidBecause('code', 'the value is empty')],
+  ['Observation?code=|', invalidBecause('code', 'the value is empty')],
+  ['Observation?status=|final', unsupportedBecause('status', SYSTEM_ON_CODE)],
+  [
+    'Observation?status=http://hl7.org/fhir/observation-status|',
+    unsupportedBecause('status', SYSTEM_ON_CODE),
+  ],
+  [
+    'Observation?status=final,http://hl7.org/fhir/observation-status|final',
+    unsupportedBecause('status', SYSTEM_ON_CODE),
+  ],
+  ['Patient?active=yes', invalidBecause('active', 'expected true or false')],
+  [
+    'Observation?status:text=fin',
+    unsupportedBecause('status', 'the :text modifier needs a text to compare and code elements have none'),
+  ],
+];
+
+describe('Function: compileCriteria (diagnostics)', () => {
+  it.each(explained)('explains why %s is rejected', (criteria, diagnostics) => {
+    expect(rejectionOf(criteria).outcome.issue?.[0]?.diagnostics).toBe(diagnostics);
+  });
+});
