@@ -17,8 +17,8 @@ export class CriteriaIndex {
   public set(subscriptionId: string, criteria: CompiledCriteria): void {
     this.delete(subscriptionId);
     this.byId.set(subscriptionId, criteria);
-    const types = criteria.resourceTypes === '*' ? ['*'] : [...criteria.resourceTypes];
-    for (const type of types) {
+    // '*' iterates as its one bucket '*'.
+    for (const type of criteria.resourceTypes) {
       let bucket = this.byType.get(type);
       if (!bucket) {
         bucket = new Map();
@@ -33,11 +33,10 @@ export class CriteriaIndex {
     const existing = this.byId.get(subscriptionId);
     if (!existing) return false;
     this.byId.delete(subscriptionId);
-    const types = existing.resourceTypes === '*' ? ['*'] : [...existing.resourceTypes];
-    for (const type of types) {
-      const bucket = this.byType.get(type);
-      bucket?.delete(subscriptionId);
-      if (bucket?.size === 0) this.byType.delete(type);
+    for (const type of existing.resourceTypes) {
+      const bucket = this.byType.get(type)!;
+      bucket.delete(subscriptionId);
+      if (bucket.size === 0) this.byType.delete(type);
     }
     return true;
   }

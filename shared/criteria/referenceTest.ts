@@ -11,7 +11,7 @@ const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 /** `Type/id` of a reference string, with any `/_history/v` dropped. */
 const withoutVersion = (reference: string): string => {
   const at = reference.indexOf('/_history/');
-  return at < 0 ? reference : reference.slice(0, at);
+  return at === -1 ? reference : reference.slice(0, at);
 };
 
 /**

@@ -140,6 +140,7 @@ const splitTopLevel = (text: string, separator: string): string[] => {
   let depth = 0;
   let quoted = false;
   let start = 0;
+  // Stryker disable next-line EqualityOperator: at text.length there is no character, and no separator, to find
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === "'") quoted = !quoted;
@@ -158,6 +159,7 @@ const splitTopLevel = (text: string, separator: string): string[] => {
 const closingParen = (text: string, open: number): number => {
   let depth = 0;
   let quoted = false;
+  // Stryker disable next-line EqualityOperator: at text.length there is no character to look at
   for (let i = open; i < text.length; i++) {
     const c = text[i];
     if (c === "'") quoted = !quoted;

@@ -49,4 +49,27 @@ describe('Class: CriteriaIndex', () => {
     expect(index.match(makePatient())).toEqual([]);
     expect(index.size).toBe(0);
   });
+
+  it('keeps the other subscriptions of a type when one is deleted', () => {
+    const index = new CriteriaIndex();
+    index.set('a', compileCriteria('Observation?status=final'));
+    index.set('b', compileCriteria('Observation?code=1234-5'));
+    index.set('any-1', compileCriteria('[*]'));
+    index.set('any-2', compileCriteria('[*]'));
+    expect(index.delete('a')).toBe(true);
+    expect(index.delete('any-1')).toBe(true);
+    expect(index.match(makeObservation())).toEqual(['b', 'any-2']);
+    expect(index.delete('any-2')).toBe(true);
+    expect(index.match(makeObservation())).toEqual(['b']);
+  });
+
+  it('gives the criteria of a subscription by id', () => {
+    const index = new CriteriaIndex();
+    const criteria = compileCriteria('Observation?status=final');
+    index.set('s1', criteria);
+    expect(index.get('s1')).toBe(criteria);
+    expect(index.get('s2')).toBeUndefined();
+    index.delete('s1');
+    expect(index.get('s1')).toBeUndefined();
+  });
 });

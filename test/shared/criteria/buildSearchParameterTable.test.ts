@@ -151,6 +151,9 @@ describe('Function: buildSearchParameterTable', () => {
       expect(pathsOf(param('Thing.part.again.again.sub.code'))).toEqual([
         'part.again.again.sub.code:CodeableConcept',
       ]);
+      expect(param('Thing.part.again').unsupported).toBe(
+        'a token parameter on a BackboneElement element cannot be evaluated exactly',
+      );
     });
 
     it('keeps a reason when an element is unknown', () => {

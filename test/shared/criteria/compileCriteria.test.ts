@@ -394,6 +394,50 @@ describe('Function: compileCriteria', () => {
     expect(compileCriteria(criteria).matches(resource)).toBe(expected);
   });
 
+  it('ignores whitespace around the criteria, and keeps the source as given', () => {
+    const compiled = compileCriteria('  Observation?status=final\n');
+    expect(compiled.matches(obs)).toBe(true);
+    expect(compiled.source).toBe('  Observation?status=final\n');
+    expect(compileCriteria(' [Observation] ').matches(obs)).toBe(true);
+  });
+
+  it('matches a one-type list and a parameterised criteria only on their resource type', () => {
+    expect(compileCriteria('[Patient]').matches(obs)).toBe(false);
+    expect(compileCriteria('[Patient]').resourceTypes).toEqual(new Set(['Patient']));
+    expect(compileCriteria('Observation?_id=p1').matches(patient)).toBe(false);
+    expect(compileCriteria('Patient?_id=p1').matches(patient)).toBe(true);
+  });
+
+  it('matches resource types that have no search parameters of their own', () => {
+    expect(compileCriteria('Binary?_id=b1').matches({ resourceType: 'Binary', id: 'b1' })).toBe(true);
+    expect(compileCriteria('Binary?_id=b1').matches({ resourceType: 'Binary', id: 'b2' })).toBe(false);
+  });
+
+  it('compiles a parameter that reaches its element through a contentReference', () => {
+    const conceptMap: FhirResource = {
+      resourceType: 'ConceptMap',
+      id: 'cm1',
+      status: 'active',
+      group: [
+        {
+          element: [
+            {
+              code: 'a',
+              target: [{ code: 'b', equivalence: 'equal', product: [{ property: 'http://example.org/p' }] }],
+            },
+          ],
+        },
+      ],
+    };
+    expect(compileCriteria('ConceptMap?product=http://example.org/p').matches(conceptMap)).toBe(true);
+    expect(compileCriteria('ConceptMap?product=http://example.org/q').matches(conceptMap)).toBe(false);
+  });
+
+  it('reads a trailing backslash as part of the value', () => {
+    const backslash = makeObservation({ code: { coding: [{ code: 'a\\' }] } });
+    expect(compileCriteria('Observation?code=a%5C').matches(backslash)).toBe(true);
+  });
+
   it('records the source text and the types that can match', () => {
     const compiled = compileCriteria('Observation?status=final');
     expect(compiled.source).toBe('Observation?status=final');
