@@ -49,6 +49,12 @@ const cases: readonly Case[] = [
     true,
   ],
   // Period: a missing start or end is open; no start and no end is no value at all.
+  [
+    'ne holds for a target starting in the search range and ending after it',
+    withPeriod({ start: '2020-03-01', end: '2020-03-31' }),
+    'Observation?date=ne2020-03-01',
+    true,
+  ],
   ['an empty Period is no date', withPeriod({}), 'Observation?date=lt2020', false],
   ['an empty Period is a missing date', withPeriod({}), 'Observation?date:missing=true', true],
   [
