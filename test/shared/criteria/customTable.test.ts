@@ -20,6 +20,13 @@ const table: SearchParameterTable = {
         expression: 'Thing.ref',
         paths: [{ steps: [{ name: 'ref' }], type: 'Reference' }],
       },
+      anyRef: {
+        code: 'anyRef',
+        type: 'reference',
+        expression: 'Thing.ref',
+        paths: [{ steps: [{ name: 'ref' }], type: 'Reference' }],
+        targets: [],
+      },
       amount: {
         code: 'amount',
         type: 'token',
@@ -51,6 +58,9 @@ describe('Function: compileCriteria (with another table)', () => {
   it('needs a type for a bare id when the parameter has no target types', () => {
     expect(diagnosticsOf('Thing?ref=o1')).toBe(
       'Invalid value for search parameter "ref" in criteria: a bare id needs a type (Type/id)',
+    );
+    expect(diagnosticsOf('Thing?anyRef=o1')).toBe(
+      'Invalid value for search parameter "anyRef" in criteria: a bare id needs a type (Type/id)',
     );
   });
 

@@ -11,6 +11,10 @@ const risk = (probability: unknown): FhirResource => ({
   prediction: [{ probabilityDecimal: probability }],
 });
 const quantity = (valueQuantity: Record<string, unknown>): FhirResource => makeObservation({ valueQuantity });
+const sampled = makeObservation({
+  valueQuantity: undefined,
+  valueSampledData: { origin: { value: 1 }, period: 1, dimensions: 1 },
+});
 // value 100 mg/dL (UCUM code mg/dL, unit mg/dL)
 const obs = makeObservation();
 
@@ -91,15 +95,8 @@ const cases: readonly Case[] = [
   ],
   // :missing: SampledData is no quantity value
   ['a Quantity is a present quantity', obs, 'Observation?value-quantity:missing=false', true],
-  [
-    'SampledData is a missing quantity',
-    makeObservation({
-      valueQuantity: undefined,
-      valueSampledData: { origin: { value: 1 }, period: 1, dimensions: 1 },
-    }),
-    'Observation?value-quantity:missing=true',
-    true,
-  ],
+  ['SampledData is a missing quantity', sampled, 'Observation?value-quantity:missing=true', true],
+  ['SampledData is not a present quantity', sampled, 'Observation?value-quantity:missing=false', false],
 ];
 
 describe('Functions: numberTests, quantityTests', () => {
