@@ -167,8 +167,8 @@ describe('Function: buildSearchParameterTable', () => {
         'telecom[system=a)|b]:ContactPoint',
         'code:CodeableConcept',
       ]);
-      expect(pathsOf(param("(Thing.telecom.where(system='a)'))"))).toEqual([
-        'telecom[system=a)]:ContactPoint',
+      expect(pathsOf(param("(Thing.telecom.where(system='a('))"))).toEqual([
+        'telecom[system=a(]:ContactPoint',
       ]);
       expect(param('(Thing.code | Thing.telecom)').unsupported).toBe(
         'FHIRPath construct " | Thing.telecom" is not supported',
@@ -177,12 +177,15 @@ describe('Function: buildSearchParameterTable', () => {
 
     it('strips nested and spaced parentheses', () => {
       expect(pathsOf(param('((Thing.code))'))).toEqual(['code:CodeableConcept']);
+      expect(pathsOf(param('( (Thing.code) )'))).toEqual(['code:CodeableConcept']);
       expect(pathsOf(param('( Thing.part ).code'))).toEqual(['part.code:CodeableConcept']);
       expect(param('(Thing.code').unsupported).toBe('unbalanced parentheses');
     });
 
     it('compiles "as T" and ofType(T) on a choice into that one alternative', () => {
-      expect(pathsOf(param('Thing.value as Quantity', 'quantity'))).toEqual(['valueQuantity:Quantity']);
+      expect(param('Thing.value as Quantity', 'quantity').paths).toEqual([
+        { steps: [{ name: 'valueQuantity' }], type: 'Quantity' },
+      ]);
       expect(pathsOf(param('(Thing.value  as  Quantity)', 'quantity'))).toEqual(['valueQuantity:Quantity']);
       expect(pathsOf(param('Thing.value.ofType(string)', 'string'))).toEqual(['valueString:string']);
       expect(pathsOf(param('Thing.value.as(Reference)', 'reference'))).toEqual(['valueReference:Reference']);
