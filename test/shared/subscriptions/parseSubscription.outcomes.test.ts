@@ -8,34 +8,24 @@ import {
   type ParseSubscriptionContext,
 } from '../../../shared/subscriptions/parseSubscription.js';
 import {
-  ALLOWED_ENDPOINTS,
   channelExtension,
+  CREATE_CONTEXT,
   DATASTORE_A,
   makeSubscription,
+  rejectionOf,
 } from '../../helpers/subscriptions.js';
 
 // The exact answer for each problem: code, wording and `expression`, and nothing else. Values that
 // could be PHI or secrets are marked SECRET so a diagnostic that quoted them would show.
 
-const NOW = new Date('2026-06-01T12:00:00Z');
-const create: ParseSubscriptionContext = {
-  interaction: 'create',
-  id: 'new-id',
-  allowedEndpoints: ALLOWED_ENDPOINTS,
-  now: NOW,
-};
+const create = CREATE_CONTEXT;
 const update: ParseSubscriptionContext = { ...create, interaction: 'update', id: 'sub-1' };
 
 /** Every issue of the 400 a rejected submission throws. */
 const issuesOf = (input: unknown, context: ParseSubscriptionContext = create): OperationOutcomeIssue[] => {
-  try {
-    parseSubscription(input, context);
-  } catch (error) {
-    if (!(error instanceof OperationOutcomeError)) throw error;
-    expect(error.outcome.id).toBe('400');
-    return error.outcome.issue ?? [];
-  }
-  throw new Error('expected the Subscription to be rejected');
+  const outcome = rejectionOf(input, context);
+  expect(outcome.id).toBe('400');
+  return outcome.issue ?? [];
 };
 
 const error = (code: OperationOutcomeIssue['code'], diagnostics: string, expression: string) =>
