@@ -20,8 +20,9 @@ export const normalizeEndpoint = (value: string): string | undefined => {
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
-  // `new URL` keeps a bare `?`/`#` out of search/hash; refuse them in the raw text too.
+  if (url.username !== '' || url.password !== '') return undefined;
+  // No query or fragment: checked in the raw text, because `new URL` keeps a bare `?`/`#` out of
+  // search/hash (and any non-empty search or hash has one).
   if (/[?#]/.test(value)) return undefined;
   const path = url.pathname.replace(/\/+$/, '');
   return `${url.protocol}//${url.host}${path}/`;
@@ -47,6 +48,6 @@ export const parseAllowedEndpoints = (value: string | readonly string[]): string
 /** The normalised endpoint when it is on the allow-list (entries normalised too), else undefined. */
 export const allowedEndpoint = (value: string, allowList: readonly string[]): string | undefined => {
   const normalized = normalizeEndpoint(value);
-  if (normalized === undefined) return undefined;
+  // An invalid value is `undefined`, and so is every answer below (an invalid entry is never chosen).
   return allowList.some((entry) => normalizeEndpoint(entry) === normalized) ? normalized : undefined;
 };

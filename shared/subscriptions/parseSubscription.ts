@@ -100,10 +100,10 @@ const CHANNEL_ELEMENTS = new Set([
 const CHANNEL_PRIMITIVES = new Set(['type', 'endpoint', 'payload', 'header']);
 const CHANNEL_TYPES = new Set(['rest-hook', 'websocket', 'email', 'sms', 'message']);
 /** Every Subscription.status code. */
-export const STATUSES: ReadonlySet<string> = new Set<string>(Object.values(SUBSCRIPTION_STATUS));
+export const STATUSES: ReadonlySet<unknown> = new Set<unknown>(Object.values(SUBSCRIPTION_STATUS));
 /** FHIR `instant`: a full date-time with seconds and a zone. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const PAYLOAD_TYPES = new Set(['application/fhir+json', 'application/json']);
+const PAYLOAD_TYPES: ReadonlySet<string | undefined> = new Set(['application/fhir+json', 'application/json']);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -164,12 +164,12 @@ const checkArrayOfObjects = (value: unknown, path: string, issues: OperationOutc
 
 /** `application/fhir+json` or `application/json`, optionally with `fhirVersion=4.0` and a charset. */
 const isSupportedPayload = (payload: string): boolean => {
-  const [mime = '', ...parameters] = payload.split(';').map((part) => part.trim().toLowerCase());
+  const [mime, ...parameters] = payload.split(';').map((part) => part.trim().toLowerCase());
   if (!PAYLOAD_TYPES.has(mime)) return false;
   return parameters.every((parameter) => {
-    const [name = '', value = ''] = parameter.split('=').map((part) => part.trim());
+    const [name, value] = parameter.split('=').map((part) => part.trim());
     if (name === 'fhirversion') return value === '4.0' || value === '4.0.1';
-    return name === 'charset' && value.replace(/"/g, '') === 'utf-8';
+    return name === 'charset' && value?.replace(/"/g, '') === 'utf-8';
   });
 };
 
@@ -237,6 +237,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   }
   checkArrayOfObjects(input.contained, 'Subscription.contained', issues);
   checkArrayOfObjects(input.contact, 'Subscription.contact', issues);
+  requireString(input.reason, 'Subscription.reason', issues, false);
   let filled: Record<string, unknown> = {};
   if (input.reason === undefined) {
     filled = { reason: DEFAULT_REASON };
@@ -248,8 +249,6 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
         'warning',
       ),
     );
-  } else {
-    requireString(input.reason, 'Subscription.reason', issues, true);
   }
   if (input.error !== undefined && typeof input.error !== 'string') {
     issues.push(issue('invalid', 'Subscription.error must be a string', 'Subscription.error'));
@@ -274,7 +273,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
     issues.push(
       issue('required', 'Subscription.status is required (requested or off)', 'Subscription.status'),
     );
-  } else if (typeof submitted !== 'string' || !STATUSES.has(submitted)) {
+  } else if (!STATUSES.has(submitted)) {
     issues.push(
       issue(
         'code-invalid',
@@ -345,7 +344,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
         );
       }
     }
-    let payload: string | undefined;
+    let payload = requireString(channel.payload, 'Subscription.channel.payload', issues, false);
     if (channel.payload === undefined) {
       payload = DEFAULT_PAYLOAD;
       channelFilled.payload = payload;
@@ -357,8 +356,6 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
           'warning',
         ),
       );
-    } else {
-      payload = requireString(channel.payload, 'Subscription.channel.payload', issues, true);
     }
     if (payload !== undefined && !isSupportedPayload(payload)) {
       issues.push(
@@ -422,15 +419,14 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
     }
   }
 
+  // Each of status, endpoint and compiled is undefined only when an issue says why.
   if (issues.length > 0 || status === undefined || endpoint === undefined || compiled === undefined) {
-    throw new OperationOutcomeError(
-      invalidOutcome(issues.length > 0 ? issues : [issue('invalid', 'Invalid Subscription', 'Subscription')]),
-    );
+    throw new OperationOutcomeError(invalidOutcome(issues));
   }
 
-  if (status === 'active' && endMs !== undefined && endMs <= (context.now ?? new Date()).getTime()) {
-    status = 'off';
-  }
+  // R4: `end` is when the server turns the subscription off (an `off` one stays off).
+  const ended = endMs !== undefined && endMs <= (context.now ?? new Date()).getTime();
+  const storedStatus: SubscriptionStatus = ended ? 'off' : status;
   const { meta, error: _error, id: _id, channel: submittedChannel, ...rest } = input;
   const keptMeta = isObject(meta) ? withoutVersion(meta) : undefined;
   const kept = withoutHeaders(submittedChannel);
@@ -442,7 +438,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
     resourceType: 'Subscription',
     id: context.id,
     ...(keptMeta ? { meta: keptMeta } : {}),
-    status,
+    status: storedStatus,
   } as unknown as Subscription & { id: string; status: SubscriptionStatus };
   if (headerDropped) warnings.push(HEADER_DROPPED_WARNING);
   return { resource, compiled, settings, endpoint, warnings };

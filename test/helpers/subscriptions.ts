@@ -1,5 +1,10 @@
-import type { Extension, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
+import type { Extension, OperationOutcome, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
 import { SUBSCRIPTION_EXTENSIONS } from '../../shared/config/constants.js';
+import { OperationOutcomeError } from '../../shared/fhir/outcomes.js';
+import {
+  parseSubscription,
+  type ParseSubscriptionContext,
+} from '../../shared/subscriptions/parseSubscription.js';
 
 /** Two well-formed HealthLake data store endpoints (the allow-list of most subscription tests). */
 export const DATASTORE_A =
@@ -49,3 +54,25 @@ export const makeSubscription = (
     ...channel,
   },
 });
+
+/** parseSubscription's context for a create over ALLOWED_ENDPOINTS, its clock at 2026-06-01T12:00:00Z. */
+export const CREATE_CONTEXT: ParseSubscriptionContext = {
+  interaction: 'create',
+  id: 'new-id',
+  allowedEndpoints: ALLOWED_ENDPOINTS,
+  now: new Date('2026-06-01T12:00:00Z'),
+};
+
+/** The OperationOutcome parseSubscription throws for a rejected submission (fails when it does not throw). */
+export const rejectionOf = (
+  input: unknown,
+  context: ParseSubscriptionContext = CREATE_CONTEXT,
+): OperationOutcome => {
+  try {
+    parseSubscription(input, context);
+  } catch (error) {
+    if (error instanceof OperationOutcomeError) return error.outcome;
+    throw error;
+  }
+  throw new Error('expected the Subscription to be rejected');
+};

@@ -20,6 +20,8 @@ describe('Function: normalizeEndpoint', () => {
       DATASTORE,
     ],
     ['surrounding whitespace is ignored', `  ${DATASTORE}\n`, DATASTORE],
+    // A value pasted from a document may end in a no-break space, which URL parsing alone would keep.
+    ['a surrounding no-break space is ignored', `\u00a0${DATASTORE}\u00a0`, DATASTORE],
     [
       'repeated trailing slashes become one',
       'https://healthlake.us-east-1.amazonaws.com/datastore/abc/r4///',

@@ -1,26 +1,20 @@
-import type { OperationOutcome, Subscription } from '@medplum/fhirtypes';
+import type { Subscription } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { SUBSCRIPTION_EXTENSIONS } from '../../../shared/config/constants.js';
-import { OperationOutcomeError } from '../../../shared/fhir/outcomes.js';
 import {
   DEFAULT_REASON,
   parseSubscription,
   type ParseSubscriptionContext,
 } from '../../../shared/subscriptions/parseSubscription.js';
 import {
-  ALLOWED_ENDPOINTS,
   channelExtension,
+  CREATE_CONTEXT,
   DATASTORE_A,
   makeSubscription,
+  rejectionOf,
 } from '../../helpers/subscriptions.js';
 
-const NOW = new Date('2026-06-01T12:00:00Z');
-const create: ParseSubscriptionContext = {
-  interaction: 'create',
-  id: 'new-id',
-  allowedEndpoints: ALLOWED_ENDPOINTS,
-  now: NOW,
-};
+const create = CREATE_CONTEXT;
 const update = (previousStatus?: ParseSubscriptionContext['previousStatus']): ParseSubscriptionContext => ({
   ...create,
   interaction: 'update',
@@ -28,16 +22,7 @@ const update = (previousStatus?: ParseSubscriptionContext['previousStatus']): Pa
   ...(previousStatus ? { previousStatus } : {}),
 });
 
-/** The OperationOutcome a rejected submission throws (fails the test when it does not throw). */
-const rejection = (input: unknown, context: ParseSubscriptionContext = create): OperationOutcome => {
-  try {
-    parseSubscription(input, context);
-  } catch (error) {
-    if (error instanceof OperationOutcomeError) return error.outcome;
-    throw error;
-  }
-  throw new Error('expected the Subscription to be rejected');
-};
+const rejection = rejectionOf;
 
 const expectRejected = (
   input: unknown,

@@ -3,13 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { SUBSCRIPTION_EXTENSIONS } from '../../../shared/config/constants.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import { deduplicationId } from '../../../shared/messages/deliveryMessage.js';
-import { OperationOutcomeError } from '../../../shared/fhir/outcomes.js';
 import { mergeTargets } from '../../../shared/subscriptions/mergeTargets.js';
 import { parseSubscription } from '../../../shared/subscriptions/parseSubscription.js';
 import { toActiveSubscription } from '../../../shared/subscriptions/toActiveSubscription.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { activeSubscription, FakeMatcher, observation, RecordingQueue } from '../../helpers/ingestFakes.js';
-import { ALLOWED_ENDPOINTS, DATASTORE_A, makeSubscription } from '../../helpers/subscriptions.js';
+import {
+  ALLOWED_ENDPOINTS,
+  DATASTORE_A,
+  makeSubscription,
+  rejectionOf,
+} from '../../helpers/subscriptions.js';
 
 const CRITERIA = 'Observation?_id=${matched_resource_id}&_include=Observation:subject';
 const create = { interaction: 'create' as const, id: 'ps', allowedEndpoints: ALLOWED_ENDPOINTS };
@@ -19,15 +23,7 @@ const withPayloadSearch = (valueString: string, where: 'root' | 'channel' = 'roo
     ? makeSubscription({ criteria: 'Observation?status=final', extension })
     : makeSubscription({ criteria: 'Observation?status=final' }, { extension });
 };
-const refusal = (body: Subscription): OperationOutcome => {
-  try {
-    parseSubscription(body, create);
-  } catch (error) {
-    if (error instanceof OperationOutcomeError) return error.outcome;
-    throw error;
-  }
-  throw new Error('accepted');
-};
+const refusal = (body: Subscription): OperationOutcome => rejectionOf(body, create);
 
 describe('Subscription extension: subscription-payload-search-criteria', () => {
   it('is accepted on Subscription.extension, kept, and carried to the ingest view', () => {
