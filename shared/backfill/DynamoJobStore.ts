@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sendConditional } from '../state/sendConditional.js';
 import { jobKey } from '../state/tableLayout.js';
+import { finishJobCommand, markNextEnqueuedCommand, streamName } from '../state/jobUpdates.js';
 import { JOB_RETENTION_DAYS } from './constants.js';
 import type { JobStore } from './JobStore.js';
 import type { BackfillJob, JobState, PageCommit, StreamCursor } from './types.js';
@@ -26,8 +27,6 @@ interface JobItem {
   failedIds: string[];
   expiresAt: number;
 }
-
-const streamName = (index: number) => `s${index}`;
 
 const toJob = (item: JobItem): BackfillJob => ({
   jobId: item.jobId,
@@ -174,16 +173,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   public async markNextEnqueued(jobId: string, stream: number, page: number): Promise<void> {
-    await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET #streams.#s.nextEnqueued = :true',
-        ConditionExpression: '#streams.#s.#page = :page',
-        ExpressionAttributeNames: { '#streams': 'streams', '#s': streamName(stream), '#page': 'page' },
-        ExpressionAttributeValues: { ':true': true, ':page': page },
-      }),
-    );
+    await this.conditional(markNextEnqueuedCommand(this.tableName, jobKey(jobId), stream, page));
   }
 
   public async completeIfDone(jobId: string, at: string): Promise<boolean> {
@@ -210,22 +200,7 @@ export class DynamoJobStore implements JobStore {
     reason: string,
     at: string,
   ): Promise<BackfillJob | undefined> {
-    await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET #state = :state, reason = :reason, endedAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND #state IN (:queued, :running)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':state': state,
-          ':reason': reason,
-          ':at': at,
-          ':queued': 'queued',
-          ':running': 'running',
-        },
-      }),
-    );
+    await this.conditional(finishJobCommand(this.tableName, jobKey(jobId), state, reason, at));
     return this.get(jobId);
   }
 

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sendConditional } from '../state/sendConditional.js';
 import { reconcileJobKey } from '../state/tableLayout.js';
+import { finishJobCommand, markNextEnqueuedCommand, streamName } from '../state/jobUpdates.js';
 import { RECONCILE_RETENTION_DAYS } from './constants.js';
 import type { ReconcileJobStore } from './ReconcileJobStore.js';
 import type {
@@ -18,7 +19,6 @@ import { OUTCOMES, emptyTally } from './types.js';
 /** Count attributes are top-level (`n|{Type}|{outcome}`): ADD creates them, no map to initialise. */
 const COUNT_PREFIX = 'n|';
 const countAttribute = (type: string, outcome: Outcome) => `${COUNT_PREFIX}${type}|${outcome}`;
-const streamName = (index: number) => `s${index}`;
 
 type Item = Record<string, unknown>;
 
@@ -189,16 +189,7 @@ export class DynamoReconcileJobStore implements ReconcileJobStore {
   }
 
   public async markNextEnqueued(jobId: string, stream: number, page: number): Promise<void> {
-    await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: reconcileJobKey(jobId),
-        UpdateExpression: 'SET #streams.#s.nextEnqueued = :true',
-        ConditionExpression: '#streams.#s.#page = :page',
-        ExpressionAttributeNames: { '#streams': 'streams', '#s': streamName(stream), '#page': 'page' },
-        ExpressionAttributeValues: { ':true': true, ':page': page },
-      }),
-    );
+    await this.conditional(markNextEnqueuedCommand(this.tableName, reconcileJobKey(jobId), stream, page));
   }
 
   public async completeIfDone(jobId: string, at: string): Promise<boolean> {
@@ -225,22 +216,7 @@ export class DynamoReconcileJobStore implements ReconcileJobStore {
     reason: string,
     at: string,
   ): Promise<ReconcileJob | undefined> {
-    await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: reconcileJobKey(jobId),
-        UpdateExpression: 'SET #state = :state, reason = :reason, endedAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND #state IN (:queued, :running)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':state': state,
-          ':reason': reason,
-          ':at': at,
-          ':queued': 'queued',
-          ':running': 'running',
-        },
-      }),
-    );
+    await this.conditional(finishJobCommand(this.tableName, reconcileJobKey(jobId), state, reason, at));
     return this.get(jobId);
   }
 
