@@ -259,7 +259,7 @@ const inspectPlans = (plans: Planned[], context: IngestRouterContext): void => {
     if (inspection.ok) plan.resource = inspection.resource;
     else {
       plan.issues.push(...inspection.issues);
-      if (inspection.status) plan.status = inspection.status;
+      plan.status = inspection.status;
     }
   }
 };

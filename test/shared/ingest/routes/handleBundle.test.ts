@@ -492,6 +492,12 @@ describe('Function: handleBundle', () => {
       expect(represented[1]).not.toHaveProperty('resource');
       const plain = entriesOf((await env.post(bundle('batch', entries), 'return=minimal')).body);
       expect(plain[0]).not.toHaveProperty('resource');
+      const { resource: _resource, ...bare } = recorded({ ...env.writes[0]!, resource: patient() });
+      const without = setup({ result: () => bare });
+      const answered = entriesOf(
+        (await without.post(bundle('batch', entries), 'return=representation')).body,
+      );
+      expect(answered[0]).not.toHaveProperty('resource');
     });
 
     it('explain a write no Subscription matched', async () => {
