@@ -1,10 +1,16 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import type { FhirRequest } from '../../../../shared/http/types.js';
 import { handleBundle } from '../../../../shared/ingest/routes/handleBundle.js';
-import type { IngestRouterContext } from '../../../../shared/ingest/routes/IngestRouterContext.js';
+import { forResponse } from '../../../../shared/fhir/outcomes.js';
+import { conflictOutcome, staleOutcome } from '../../../../shared/ingest/routes/responses.js';
 import type { IncomingWrite, WriteResult } from '../../../../shared/ingest/types.js';
-import { fhirRequest, observation, patient } from '../../../helpers/ingestFakes.js';
+import {
+  fakeRouterContext,
+  fhirRequest,
+  observation,
+  patient,
+  recordedResult,
+} from '../../../helpers/ingestFakes.js';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
 const BASE = 'https://ingest.example.org/fhir';
@@ -13,41 +19,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 type Body = Record<string, unknown>;
 
-/** Recorded as version 1 and matched by one Subscription, unless `result` says otherwise. */
-const recorded = (write: IncomingWrite): WriteResult => ({
-  status: 'recorded',
-  versionId: '1',
-  lastUpdated: NOW.toISOString(),
-  ...(write.resource
-    ? { resource: { ...write.resource, meta: { versionId: '1', lastUpdated: NOW.toISOString() } } }
-    : {}),
-  matched: 1,
-  enqueued: 1,
-});
+const recorded = (write: IncomingWrite) => recordedResult(write, NOW);
 
-const setup = (
-  options: {
-    maxBundleEntries?: number;
-    validateResources?: boolean;
-    result?: (write: IncomingWrite) => WriteResult;
-  } = {},
-) => {
-  const writes: IncomingWrite[] = [];
-  const observed = { rejected: 0, accepts: 0 };
-  const context: IngestRouterContext = {
-    limits: {
-      maxBundleEntries: options.maxBundleEntries ?? 1000,
-      validateResources: options.validateResources ?? true,
-      maxClockSkewSeconds: 300,
-    },
-    observe: { rejected: () => (observed.rejected += 1), written: () => undefined },
-    now: () => NOW,
-    accept: async (_request: FhirRequest, batch) => {
-      observed.accepts += 1;
-      writes.push(...batch);
-      return batch.map(options.result ?? recorded);
-    },
-  };
+const setup = (options: Parameters<typeof fakeRouterContext>[0] = {}) => {
+  const { context, writes, observed } = fakeRouterContext({ now: NOW, ...options });
   const post = (body: unknown, prefer?: string) =>
     handleBundle(
       fhirRequest({ method: 'POST', path: '', body, ...(prefer ? { headers: { prefer } } : {}) }),
@@ -527,74 +502,44 @@ describe('Function: handleBundle', () => {
       ]);
     });
 
+    /** The response entry of a one-entry batch the pipeline answered with `result`. */
+    const answerTo = async (result: WriteResult) => {
+      const env = setup({ result: () => result });
+      const entry = {
+        resource: patient({ meta: { versionId: '4' } }),
+        request: { method: 'PUT', url: 'Patient/p1' },
+      };
+      return entriesOf((await env.post(bundle('batch', [entry]))).body);
+    };
+    const lastUpdated = NOW.toISOString();
+
     it('answer a stale version with 200, the recorded ETag and why it was not delivered', async () => {
-      const env = setup({
-        result: () => ({
-          status: 'stale',
-          versionId: '5',
-          lastUpdated: NOW.toISOString(),
-          matched: 0,
-          enqueued: 0,
-        }),
-      });
-      const response = await env.post(
-        bundle('batch', [
-          { resource: patient({ meta: { versionId: '4' } }), request: { method: 'PUT', url: 'Patient/p1' } },
-        ]),
-      );
-      expect(entriesOf(response.body)).toStrictEqual([
+      const stale: WriteResult = { status: 'stale', versionId: '5', lastUpdated, matched: 0, enqueued: 0 };
+      expect(await answerTo(stale)).toStrictEqual([
         {
           response: {
             status: '200 OK',
             etag: 'W/"5"',
-            lastModified: NOW.toISOString(),
-            outcome: {
-              resourceType: 'OperationOutcome',
-              issue: [
-                {
-                  severity: 'information',
-                  code: 'informational',
-                  diagnostics:
-                    'Stale version of Patient/p1: version 5 is already recorded, so this write was acknowledged but not delivered.',
-                },
-              ],
-            },
+            lastModified: lastUpdated,
+            outcome: staleOutcome('Patient', 'p1', stale),
           },
         },
       ]);
     });
 
     it('answer a conflicting version with 409 and its outcome', async () => {
-      const env = setup({
-        result: () => ({
-          status: 'conflict',
-          versionId: '4',
-          lastUpdated: NOW.toISOString(),
-          matched: 0,
-          enqueued: 0,
-        }),
-      });
-      const response = await env.post(
-        bundle('batch', [
-          { resource: patient({ meta: { versionId: '4' } }), request: { method: 'PUT', url: 'Patient/p1' } },
-        ]),
-      );
-      expect(entriesOf(response.body)).toStrictEqual([
+      const conflict: WriteResult = {
+        status: 'conflict',
+        versionId: '4',
+        lastUpdated,
+        matched: 0,
+        enqueued: 0,
+      };
+      expect(await answerTo(conflict)).toStrictEqual([
         {
           response: {
             status: '409 Conflict',
-            outcome: {
-              resourceType: 'OperationOutcome',
-              issue: [
-                {
-                  severity: 'error',
-                  code: 'conflict',
-                  diagnostics:
-                    'Version 4 of Patient/p1 is already recorded with different content: send the change as a new meta.versionId, or ask an operator to reset the version ($reset-version)',
-                  expression: ['Patient.meta.versionId'],
-                },
-              ],
-            },
+            outcome: forResponse(conflictOutcome('Patient', 'p1', conflict)),
           },
         },
       ]);

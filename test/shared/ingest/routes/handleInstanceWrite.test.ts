@@ -1,38 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { FhirRequest } from '../../../../shared/http/types.js';
 import { handleInstanceWrite } from '../../../../shared/ingest/routes/handleInstanceWrite.js';
-import type { IngestRouterContext } from '../../../../shared/ingest/routes/IngestRouterContext.js';
-import type { IncomingWrite, WriteResult } from '../../../../shared/ingest/types.js';
-import { fhirRequest, patient } from '../../../helpers/ingestFakes.js';
+import type { WriteResult } from '../../../../shared/ingest/types.js';
+import { fakeRouterContext, fhirRequest, patient } from '../../../helpers/ingestFakes.js';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
 
-/** Recorded as version 1 and matched, unless `result` says otherwise; no result at all when `lost`. */
-const setup = (result?: () => WriteResult, lost = false) => {
-  const writes: IncomingWrite[] = [];
-  const observed = { rejected: 0 };
-  const context: IngestRouterContext = {
-    limits: { maxBundleEntries: 1000, validateResources: true, maxClockSkewSeconds: 300 },
-    observe: { rejected: () => (observed.rejected += 1), written: () => undefined },
-    now: () => NOW,
-    accept: async (_request: FhirRequest, batch) => {
-      writes.push(...batch);
-      if (lost) return [];
-      return batch.map(
-        (write): WriteResult =>
-          result?.() ?? {
-            status: 'recorded',
-            versionId: '1',
-            lastUpdated: NOW.toISOString(),
-            ...(write.resource ? { resource: write.resource } : {}),
-            matched: 1,
-            enqueued: 1,
-          },
-      );
-    },
-  };
-  return { context, writes, observed };
-};
+const setup = (result?: () => WriteResult, lost = false) =>
+  fakeRouterContext({ now: NOW, ...(result ? { result } : {}), lost });
 
 describe('Function: handleInstanceWrite', () => {
   it('sends a PUT to the pipeline as an ingest upsert of the URL id', async () => {
