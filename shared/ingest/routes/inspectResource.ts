@@ -103,11 +103,7 @@ export const inspectResource = (value: unknown, options: InspectOptions): Inspec
   }
   const resource = { ...body, resourceType, id } as FhirResource;
   const lastUpdated = (body.meta as { lastUpdated?: unknown } | undefined)?.lastUpdated;
-  if (
-    options.latestLastUpdated !== undefined &&
-    typeof lastUpdated === 'string' &&
-    Date.parse(lastUpdated) > options.latestLastUpdated
-  ) {
+  if (typeof lastUpdated === 'string' && Date.parse(lastUpdated) > (options.latestLastUpdated ?? Infinity)) {
     // A future version would make every later real update look stale: refuse it rather than pin.
     return {
       ok: false,

@@ -259,6 +259,7 @@ describe('Function: handleBundle', () => {
         },
       ]);
       expect(env.writes).toEqual([]);
+      expect(env.observed.rejected).toBe(1);
     });
 
     it('rejects a transaction with 422 only when every refused entry is future-dated', async () => {
