@@ -356,6 +356,25 @@ describe('Function: handleBundle', () => {
       });
     });
 
+    it('that no entry resolves make the entry a 400, whatever else it holds', async () => {
+      const env = setup();
+      const lastUpdated = new Date(NOW.getTime() + 301_000).toISOString();
+      const response = await env.post(
+        bundle('batch', [
+          {
+            resource: observation({ id: 'o1', meta: { lastUpdated }, subject: { reference: PATIENT_URN } }),
+            request: { method: 'PUT', url: 'Observation/o1' },
+          },
+        ]),
+      );
+      expect(entriesOf(response.body)[0]?.response).toMatchObject({
+        status: '400 Bad Request',
+        outcome: {
+          issue: [{ code: 'not-found', expression: ['Bundle.entry[0].resource.subject.reference'] }],
+        },
+      });
+    });
+
     it('do not resolve to a DELETE entry or to a refused entry', async () => {
       const env = setup();
       const deletedUrn = 'urn:uuid:4f9bc1a2-0000-4000-8000-0000000000dd';
