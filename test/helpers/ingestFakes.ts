@@ -1,5 +1,7 @@
 import type { FhirResource } from '../../shared/criteria/types.js';
 import type { FhirRequest } from '../../shared/http/types.js';
+import type { IngestRouterContext } from '../../shared/ingest/routes/IngestRouterContext.js';
+import type { IncomingWrite, WriteResult } from '../../shared/ingest/types.js';
 import type { DeliveryQueue } from '../../shared/ingest/SqsDeliveryQueue.js';
 import type { SubscriptionMatcher } from '../../shared/ingest/SubscriptionMatcher.js';
 import type { DeliveryMessage } from '../../shared/messages/deliveryMessage.js';
@@ -102,3 +104,49 @@ export const fhirRequest = (
 /** Authenticated callers as the ingest HTTP layer sets them. */
 export const ADMIN_CALLER = { principal: 'token:ops', scope: 'admin' } as const;
 export const WRITE_CALLER = { principal: 'token:producer', scope: 'write' } as const;
+
+/** What the pipeline answers for a write it recorded as version 1 at `at`, matched by one Subscription. */
+export const recordedResult = (write: IncomingWrite, at: Date): WriteResult => ({
+  status: 'recorded',
+  versionId: '1',
+  lastUpdated: at.toISOString(),
+  ...(write.resource
+    ? { resource: { ...write.resource, meta: { versionId: '1', lastUpdated: at.toISOString() } } }
+    : {}),
+  matched: 1,
+  enqueued: 1,
+});
+
+/**
+ * The context the ingest route functions run in, with a pipeline that keeps the writes it is given
+ * and answers each with `result` (default `recordedResult`), or with no result at all when `lost`.
+ */
+export const fakeRouterContext = (
+  options: {
+    now?: Date;
+    maxBundleEntries?: number;
+    validateResources?: boolean;
+    result?: (write: IncomingWrite) => WriteResult;
+    lost?: boolean;
+  } = {},
+) => {
+  const now = options.now ?? new Date('2025-03-01T12:00:00.000Z');
+  const writes: IncomingWrite[] = [];
+  const observed = { rejected: 0, accepts: 0 };
+  const context: IngestRouterContext = {
+    limits: {
+      maxBundleEntries: options.maxBundleEntries ?? 1000,
+      validateResources: options.validateResources ?? true,
+      maxClockSkewSeconds: 300,
+    },
+    observe: { rejected: () => (observed.rejected += 1), written: () => undefined },
+    now: () => now,
+    accept: async (_request, batch) => {
+      observed.accepts += 1;
+      writes.push(...batch);
+      if (options.lost) return [];
+      return batch.map((write) => options.result?.(write) ?? recordedResult(write, now));
+    },
+  };
+  return { context, writes, observed };
+};

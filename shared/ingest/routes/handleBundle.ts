@@ -20,7 +20,7 @@ import {
 import { isUnmatched } from '../isUnmatched.js';
 import { NON_CLINICAL_TYPES } from '../constants.js';
 import { isKnownResourceType } from '../validateFhirResource.js';
-import { isUrn, rewriteReferences } from './rewriteReferences.js';
+import { rewriteReferences } from './rewriteReferences.js';
 import type { IngestRouterContext } from './IngestRouterContext.js';
 
 interface Planned {
@@ -49,7 +49,7 @@ export const handleBundle = async (
   context: IngestRouterContext,
 ): Promise<FhirResponse> => {
   const body = request.body as Partial<Bundle> | undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body) || body.resourceType !== 'Bundle') {
+  if (body?.resourceType !== 'Bundle') {
     return outcomeResponse(badRequest('POST [base] takes a Bundle of type transaction or batch', 'Bundle'));
   }
   if (body.type !== 'transaction' && body.type !== 'batch') {
@@ -226,15 +226,18 @@ const planEntries = (entries: readonly BundleEntry[], baseUrl: string): Planned[
     });
   });
 
-/** Maps `urn:uuid` full URLs to `Type/id` and rewrites the references to them. */
+/**
+ * Maps the full URLs of written entries to `Type/id` and rewrites the `urn:uuid` references to them.
+ * A refused entry has neither a full URL nor a resource here (planEntries), so it is left out.
+ */
 const resolveReferences = (plans: Planned[]): void => {
   const resolved = new Map<string, string>();
   for (const plan of plans) {
-    if (plan.issues.length > 0 || plan.method === 'DELETE' || plan.fullUrl === undefined) continue;
-    if (isUrn(plan.fullUrl)) resolved.set(plan.fullUrl, resourceKey(plan.resourceType, plan.id));
+    if (plan.fullUrl !== undefined && plan.method !== 'DELETE') {
+      resolved.set(plan.fullUrl, resourceKey(plan.resourceType, plan.id));
+    }
   }
   for (const plan of plans) {
-    if (plan.issues.length > 0 || !plan.raw) continue;
     rewriteReferences(plan.raw, resolved, `Bundle.entry[${plan.index}].resource`, plan.issues);
   }
 };
@@ -256,7 +259,7 @@ const inspectPlans = (plans: Planned[], context: IngestRouterContext): void => {
     if (inspection.ok) plan.resource = inspection.resource;
     else {
       plan.issues.push(...inspection.issues);
-      if (inspection.status) plan.status = inspection.status;
+      plan.status = inspection.status;
     }
   }
 };

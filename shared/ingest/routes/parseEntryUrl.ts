@@ -21,9 +21,9 @@ export const parseEntryUrl = (url: unknown, baseUrl: string): ParsedUrl => {
       diagnostics: 'Conditional interactions (request.url with a search query) are not supported',
     };
   }
-  const segments = relative.split('/');
-  const [resourceType, id, ...rest] = segments;
-  if (rest.length > 0 || resourceType === undefined || !RESOURCE_TYPE_PATTERN.test(resourceType)) {
+  // split yields at least one segment.
+  const [resourceType, id, ...rest] = relative.split('/') as [string, ...string[]];
+  if (rest.length > 0 || !RESOURCE_TYPE_PATTERN.test(resourceType)) {
     return { ok: false, code: 'invalid', diagnostics: 'request.url must be [type] or [type]/[id]' };
   }
   if (id !== undefined && !isFhirId(id)) {

@@ -30,7 +30,7 @@ export const rewriteReferences = (
       } else {
         object[name] = target;
       }
-    } else if (child && typeof child === 'object') {
+    } else {
       rewriteReferences(child, resolved, `${path}.${name}`, issues);
     }
   }

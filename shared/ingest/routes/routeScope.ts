@@ -1,4 +1,3 @@
-import { RESOURCE_TYPE_PATTERN } from '../../fhir/ids.js';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import { TOKEN_SCOPES, type TokenScope } from '../auth/types.js';
 import { NON_CLINICAL_TYPES } from '../constants.js';
@@ -46,7 +45,6 @@ export const requiredScope = (path: string, routes: readonly PluggedRoute[]): To
   const dataPath =
     segments.length <= 2 &&
     !segments.some((segment) => segment.startsWith('$')) &&
-    RESOURCE_TYPE_PATTERN.test(first) &&
     isKnownResourceType(first) &&
     !NON_CLINICAL_TYPES.has(first);
   return dataPath ? TOKEN_SCOPES.write : TOKEN_SCOPES.admin;
