@@ -4,7 +4,7 @@ import { NodeSha256 } from '../../../shared/healthlake/NodeSha256.js';
 
 // Counts the HMAC keys the module converts, to show its key cache at work.
 vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+  const actual = await importOriginal<typeof crypto>();
   return { ...actual, createSecretKey: vi.fn(actual.createSecretKey) };
 });
 
