@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import { PacedHealthLake } from '../../../shared/healthlake/PacedHealthLake.js';
 
@@ -55,5 +55,27 @@ describe('HealthLakeClientPool', () => {
     pool.destroy();
     await expect.poll(() => open.size, { timeout: 5_000 }).toBe(0);
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('passes the Bundle rate on: 0 sends transaction Bundles unthrottled', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // With the clock stopped, a rate-limited bucket would never refill: only an unlimited one sends both.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const pool = new HealthLakeClientPool({ credentials, region: 'us-east-1', bundleRequestsPerSecond: 0 });
+    try {
+      const api = pool.get(`${base}/datastore/a/r4/`);
+      const answers = await Promise.all([api.transaction!('{}'), api.transaction!('{}')]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    } finally {
+      vi.useRealTimers();
+      pool.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
