@@ -156,4 +156,19 @@ describe('Function: cachedCredentials', () => {
     await expect(credentials.provider()).rejects.toThrow('STS unavailable');
     expect(state.calls).toBeGreaterThan(1);
   });
+
+  it('never falls back to rejected credentials that a call in flight during the rejection returns', async () => {
+    let calls = 0;
+    const credentials = cachedCredentials(async () => {
+      calls += 1;
+      if (calls > 1) throw new Error('STS unavailable');
+      return { accessKeyId: 'AK1', secretAccessKey: 's' };
+    });
+    await credentials.provider();
+    // A delivery asks for credentials just before HealthLake rejects them.
+    const inFlight = credentials.provider();
+    credentials.refresh();
+    expect((await inFlight).accessKeyId).toBe('AK1');
+    await expect(credentials.provider()).rejects.toThrow('STS unavailable');
+  });
 });
