@@ -229,7 +229,7 @@ describe('Class: HealthLakeClient (on the wire)', () => {
 
   it('names the time limit when the whole request outlasts it', async () => {
     answer = () => undefined;
-    const writer = client({ responseTimeoutMs: 60_000 });
+    const writer = client({ responseTimeoutMs: 2_000 });
     const error = await rejection(writer.delete('Observation', 'o1', { timeoutMs: 100 }));
     writer.destroy();
     expect(error).toMatchObject({ reason: 'timeout', message: 'DELETE Observation: time limit reached' });
@@ -245,7 +245,7 @@ describe('Class: HealthLakeClient (on the wire)', () => {
       sockets.push(socket);
       return socket;
     };
-    const writer = client({ agent, connectTimeoutMs: 50, responseTimeoutMs: 60_000 });
+    const writer = client({ agent, connectTimeoutMs: 50, responseTimeoutMs: 2_000 });
     const error = await rejection(writer.put('Patient', 'p1', '{}'));
     for (const socket of sockets) socket.destroy();
     expect(error).toBeInstanceOf(HealthLakeTransientError);

@@ -14,7 +14,16 @@ const TABLE = 'state';
 const KEY = { pk: 'RES#Patient/p1', sk: 'LATEST' };
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+/** Fails a runaway retry loop fast instead of letting it spin forever. */
+let commandsSent = 0;
+const client = {
+  send: (command: Parameters<typeof documentClient.send>[0]) => {
+    commandsSent += 1;
+    if (commandsSent > 500) throw new Error('More than 500 commands in one test');
+    return documentClient.send(command);
+  },
+} as Pick<DynamoDBDocumentClient, 'send'>;
 
 const conditionFailed = (item?: Record<string, unknown>) =>
   Object.assign(new Error('The conditional request failed'), {
@@ -40,6 +49,7 @@ describe('Class: DynamoVersionLedger (commands sent)', () => {
 
   beforeEach(() => {
     dynamo.reset();
+    commandsSent = 0;
     delays = [];
     // Backoff without waiting: record each pause, run its callback at once (random jitter fixed at half).
     vi.spyOn(Math, 'random').mockReturnValue(0.5);

@@ -9,7 +9,16 @@ import { DynamoVersionStateReset } from '../../../shared/versions/DynamoVersionS
 
 const TABLE = 'state';
 const dynamo = mockClient(DynamoDBDocumentClient);
-const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+/** Fails a runaway retry loop fast instead of letting it spin forever. */
+let commandsSent = 0;
+const client = {
+  send: (command: Parameters<typeof documentClient.send>[0]) => {
+    commandsSent += 1;
+    if (commandsSent > 500) throw new Error('More than 500 commands in one test');
+    return documentClient.send(command);
+  },
+} as Pick<DynamoDBDocumentClient, 'send'>;
 
 const item = (resource: string, sk: string) => ({ pk: `RES#${resource}`, sk });
 const deleteOf = (key: { pk: string; sk: string }) => ({ DeleteRequest: { Key: key } });
@@ -17,7 +26,10 @@ const batches = () =>
   dynamo.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems?.[TABLE]);
 
 describe('Class: DynamoVersionStateReset (commands sent)', () => {
-  beforeEach(() => dynamo.reset());
+  beforeEach(() => {
+    dynamo.reset();
+    commandsSent = 0;
+  });
 
   it('queries one resource page by page, consistently, and deletes what it found', async () => {
     const first = [item('Patient/p1', 'LATEST'), item('Patient/p1', 'DELIVERED#a')];
