@@ -231,6 +231,7 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 const unmarshallShallow = (item: Record<string, unknown>): Record<string, unknown> => {
   const plain: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
+    // Stryker disable next-line ConditionalExpression: a truthy primitive has none of the properties read below
     if (value && typeof value === 'object') {
       const attribute = value as {
         S?: string;

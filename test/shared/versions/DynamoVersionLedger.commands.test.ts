@@ -379,6 +379,21 @@ describe('Class: DynamoVersionLedger (commands sent)', () => {
       expect(delays).toEqual([5]);
     });
 
+    it('answers a retried write with the stored version, learnt from the failed create', async () => {
+      dynamo.on(PutCommand).rejects(conditionFailed(rawItem('4', T1, { contentHash: { S: 'h' } })));
+      const ledger = new DynamoVersionLedger({ client, tableName: TABLE });
+      const result = await ledger.assignNextVersion('Patient/p1', {
+        deleted: false,
+        lastUpdated: T2,
+        contentHash: 'h',
+      });
+      expect(result).toStrictEqual({
+        status: 'current',
+        latest: { versionId: '4', lastUpdated: T1, deleted: false, contentHash: 'h' },
+      });
+      expect(puts()).toHaveLength(1);
+    });
+
     it('backs off exponentially up to 200 ms and gives up after maxAttempts', async () => {
       let version = 0;
       dynamo.on(PutCommand).callsFake(() => {

@@ -75,6 +75,13 @@ describe('Function: nextAssignedVersion', () => {
     });
   });
 
+  it('gives a write with other content the next version', () => {
+    const latest = { versionId: '4', lastUpdated: T1, deleted: false, contentHash: 'a' };
+    expect(nextAssignedVersion(latest, { deleted: false, lastUpdated: T2, contentHash: 'b' })).toStrictEqual({
+      next: { versionId: '5', lastUpdated: T2, deleted: false, contentHash: 'b' },
+    });
+  });
+
   it('starts at 1, and restarts at 1 after a non-integer latest', () => {
     expect(nextAssignedVersion(undefined, { deleted: true, lastUpdated: T1 })).toStrictEqual({
       next: { versionId: '1', lastUpdated: T1, deleted: true },

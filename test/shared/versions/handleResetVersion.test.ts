@@ -160,4 +160,40 @@ describe('Class: InMemoryVersionLedger', () => {
     expect(await ledger.resetTo('Patient/a', restored, pinned)).toBe(true);
     expect((await ledger.getLatest(['Patient/a'])).get('Patient/a')).toBe(restored);
   });
+
+  it('records newer source versions, answers current and stale, and assigns versions after them', async () => {
+    const ledger = new InMemoryVersionLedger();
+    const v2 = { versionId: '2', lastUpdated: '2026-01-02T00:00:00Z', deleted: false };
+    expect(await ledger.recordSourceVersion('Patient/a', v2)).toStrictEqual({
+      status: 'recorded',
+      latest: v2,
+    });
+    expect(await ledger.recordSourceVersion('Patient/a', { ...v2 })).toStrictEqual({
+      status: 'current',
+      latest: v2,
+    });
+    expect(
+      await ledger.recordSourceVersion('Patient/a', {
+        versionId: '1',
+        lastUpdated: v2.lastUpdated,
+        deleted: false,
+      }),
+    ).toStrictEqual({ status: 'stale', latest: v2 });
+    const assigned = await ledger.assignNextVersion('Patient/a', {
+      deleted: false,
+      lastUpdated: '2026-01-03T00:00:00Z',
+      contentHash: 'h',
+    });
+    expect(assigned).toStrictEqual({
+      status: 'recorded',
+      latest: { versionId: '3', lastUpdated: '2026-01-03T00:00:00Z', deleted: false, contentHash: 'h' },
+    });
+    const retried = await ledger.assignNextVersion('Patient/a', {
+      deleted: false,
+      lastUpdated: '2026-01-04T00:00:00Z',
+      contentHash: 'h',
+    });
+    expect(retried).toStrictEqual({ status: 'current', latest: assigned.latest });
+    expect((await ledger.getLatest(['Patient/a'])).get('Patient/a')).toBe(assigned.latest);
+  });
 });
