@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import { Agent } from 'node:http';
 import { Socket, type AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CredentialsError, HealthLakeTransientError } from '../../../shared/healthlake/errors.js';
 import { HealthLakeClient, regionOfEndpoint } from '../../../shared/healthlake/HealthLakeClient.js';
 import { notSupported } from '../../../shared/fhir/outcomes.js';
@@ -25,7 +25,26 @@ interface Seen {
 }
 
 /** Timers alive in this process: the client must leave none behind once a request has settled. */
-const activeTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+const LIMIT_MS = 60_000;
+
+/** The 60 s timers set in this process and not yet cleared (or fired): a request's time limit. */
+const pendingLimits = new Set<unknown>();
+const watchTimers = () => {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+    const handle = realSet(() => {
+      pendingLimits.delete(handle);
+      callback();
+    }, ms);
+    if (ms === LIMIT_MS) pendingLimits.add(handle);
+    return handle;
+  }) as unknown as typeof setTimeout);
+  vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((handle?: NodeJS.Timeout) => {
+    pendingLimits.delete(handle);
+    realClear(handle);
+  }) as typeof clearTimeout);
+};
 
 const rejection = (promise: Promise<unknown>) =>
   promise.then(
@@ -68,6 +87,11 @@ describe('Class: HealthLakeClient (on the wire)', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    pendingLimits.clear();
   });
 
   beforeEach(() => {
@@ -191,12 +215,12 @@ describe('Class: HealthLakeClient (on the wire)', () => {
 
   it('leaves no timer behind after an answer, an error answer or a refused connection', async () => {
     const writer = client();
-    const baseline = activeTimers();
-    await writer.put('Patient', 'p1', '{}', { timeoutMs: 60_000 });
-    expect(activeTimers()).toBeLessThanOrEqual(baseline);
+    watchTimers();
+    await writer.put('Patient', 'p1', '{}', { timeoutMs: LIMIT_MS });
+    expect(pendingLimits.size).toBe(0);
     answer = (_request, response) => response.writeHead(500).end('{}');
-    await writer.put('Patient', 'p1', '{}', { timeoutMs: 60_000 });
-    expect(activeTimers()).toBeLessThanOrEqual(baseline);
+    await writer.put('Patient', 'p1', '{}', { timeoutMs: LIMIT_MS });
+    expect(pendingLimits.size).toBe(0);
     writer.destroy();
 
     const closed = createServer();
@@ -204,26 +228,38 @@ describe('Class: HealthLakeClient (on the wire)', () => {
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const refused = client({ endpoint: `http://127.0.0.1:${closedPort}/r4/` });
-    const error = await rejection(refused.delete('Patient', 'p1', { timeoutMs: 60_000 }));
+    const error = await rejection(refused.delete('Patient', 'p1', { timeoutMs: LIMIT_MS }));
     expect(error).toBeInstanceOf(HealthLakeTransientError);
     expect(error).toMatchObject({
       reason: 'connection',
       message: expect.stringMatching(/^DELETE Patient: /),
     });
     expect((error as Error).cause).toBeInstanceOf(Error);
-    expect(activeTimers()).toBeLessThanOrEqual(baseline);
+    expect(pendingLimits.size).toBe(0);
   });
 
   it('closes the connection and clears its time limit when no answer comes in time', async () => {
     answer = () => undefined;
     const writer = client({ responseTimeoutMs: 100 });
-    const baseline = activeTimers();
-    const error = await rejection(writer.put('Patient', 'p1', '{}', { timeoutMs: 60_000 }));
+    watchTimers();
+    const error = await rejection(writer.put('Patient', 'p1', '{}', { timeoutMs: LIMIT_MS }));
     expect(error).toBeInstanceOf(HealthLakeTransientError);
     expect(error).toMatchObject({ reason: 'timeout', message: 'PUT Patient: no answer in time' });
-    expect(activeTimers()).toBeLessThanOrEqual(baseline);
+    expect(pendingLimits.size).toBe(0);
     // The server sees the abandoned connection close.
     await expect.poll(() => serverSockets.size, { timeout: 5_000 }).toBe(0);
+    writer.destroy();
+  });
+
+  it('names a transaction Bundle in its errors, with or without a time limit', async () => {
+    answer = () => undefined;
+    const writer = client({ responseTimeoutMs: 100 });
+    expect(await rejection(writer.transaction('{}'))).toMatchObject({
+      message: 'POST Bundle: no answer in time',
+    });
+    expect(await rejection(writer.transaction('{}', { timeoutMs: 50 }))).toMatchObject({
+      message: 'POST Bundle: time limit reached',
+    });
     writer.destroy();
   });
 
