@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   assumeRoleSource,
   cachedCredentials,
+  ownCredentials,
   sessionNameFor,
 } from '../../../shared/healthlake/credentials.js';
 
@@ -170,5 +171,10 @@ describe('Function: cachedCredentials', () => {
     credentials.refresh();
     expect((await inFlight).accessKeyId).toBe('AK1');
     await expect(credentials.provider()).rejects.toThrow('STS unavailable');
+  });
+
+  it('hands out the credentials given for same-account mode', async () => {
+    const given = { accessKeyId: 'AKIDGIVEN', secretAccessKey: 's', sessionToken: 't' };
+    expect(await ownCredentials(given).provider()).toEqual(given);
   });
 });
