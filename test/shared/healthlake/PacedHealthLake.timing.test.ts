@@ -103,4 +103,31 @@ describe('Class: PacedHealthLake (on a fake clock)', () => {
     await writes;
     expect(sent.map((call) => call.at - START)).toEqual([0, 0, 100]);
   });
+
+  it('sends PUT and DELETE straight through when adaptive pacing is off, ignoring a Retry-After', async () => {
+    const { sent, client, answer } = recordingClient();
+    const paced = new PacedHealthLake(client, new AdaptivePacer(), Date.now, { adaptive: false });
+    answer(() => ({ status: 429, latencyMs: 1, retryAfterSeconds: 5 }));
+    await paced.put('Patient', 'p1', '{}', { timeoutMs: 1_000 });
+    await paced.delete('Patient', 'p1', { timeoutMs: 1_000 });
+    await paced.put('Patient', 'p2', '{}');
+    expect(sent).toEqual([
+      { method: 'PUT', at: START, options: { timeoutMs: 1_000 } },
+      { method: 'DELETE', at: START, options: { timeoutMs: 1_000 } },
+      { method: 'PUT', at: START, options: undefined },
+    ]);
+  });
+
+  it('slows Bundles down after a single 429', async () => {
+    const { sent, client, answer } = recordingClient();
+    const paced = new PacedHealthLake(client, new AdaptivePacer(), Date.now, { bundleRequestsPerSecond: 0 });
+    answer(() => ({ status: 429, latencyMs: 1 }));
+    await paced.transaction('{}');
+    answer(() => ({ status: 200, latencyMs: 1 }));
+    const bundles = Promise.all([paced.transaction('{}'), paced.transaction('{}')]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await bundles;
+    // One Bundle sent in the last second, refused: the next ones go at 70 % of that, 0.7/s.
+    expect(sent.map((call) => call.at - START)).toEqual([0, 0, Math.floor(1_000 / 0.7)]);
+  });
 });
