@@ -39,6 +39,7 @@ export class AdaptivePacer {
   private rate = Infinity;
   private nextSlot = 0;
   private lastDecrease = -Infinity;
+  // Stryker disable next-line UnaryOperator: read only after a counted throttle has set it
   private lastThrottle = -Infinity;
   private lastGrowth = 0;
   private readonly sent: number[] = [];
@@ -93,6 +94,7 @@ export class AdaptivePacer {
       this.rate = Math.max(this.minRate, Math.min(this.rate, sent) * this.decrease);
       return;
     }
+    // Stryker disable next-line ConditionalExpression: a fast path; below, max(Infinity, grown) keeps Infinity
     if (!Number.isFinite(this.rate)) return;
     if (now - this.lastThrottle >= this.releaseAfterMs) {
       this.rate = Infinity;
@@ -119,6 +121,7 @@ export class AdaptivePacer {
   /** How many of `times` (ascending) fall in the last second; drops the older ones. */
   private inLastSecond(times: number[], now: number): number {
     let expired = 0;
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end, times[expired] is undefined and the comparison fails
     while (expired < times.length && times[expired]! <= now - WINDOW_MS) expired += 1;
     times.splice(0, expired);
     return times.length;

@@ -156,8 +156,8 @@ export class HealthLakeClient implements HealthLakeApi {
               timeoutMs,
             );
       const clearTimers = () => {
-        if (connectTimer) clearTimeout(connectTimer);
-        if (deadlineTimer) clearTimeout(deadlineTimer);
+        clearTimeout(connectTimer);
+        clearTimeout(deadlineTimer);
       };
       const fail = (error: HealthLakeTransientError) => {
         clearTimers();
@@ -226,11 +226,7 @@ const errorResponse = (
   let outcome: OperationOutcome | undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (
-      parsed !== null &&
-      typeof parsed === 'object' &&
-      (parsed as { resourceType?: unknown }).resourceType === 'OperationOutcome'
-    ) {
+    if ((parsed as { resourceType?: unknown } | null)?.resourceType === 'OperationOutcome') {
       outcome = parsed as OperationOutcome;
     }
   } catch {

@@ -19,7 +19,7 @@ const keyObject = (secret: SourceData): KeyObject => {
     let key = stringKeys.get(secret);
     if (!key) {
       if (stringKeys.size >= MAX_STRING_KEYS) stringKeys.clear();
-      key = createSecretKey(Buffer.from(secret, 'utf8'));
+      key = createSecretKey(Buffer.from(secret));
       stringKeys.set(secret, key);
     }
     return key;

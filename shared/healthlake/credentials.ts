@@ -41,6 +41,8 @@ export const cachedCredentials = (source: AwsCredentialIdentityProvider): Health
   let forceRefresh = false;
   /** A forced refresh in flight: every caller waits for it rather than take the rejected credentials. */
   let forcing: Promise<AwsCredentialIdentity> | undefined;
+  /** Counts rejections: a call in flight across one must not keep the rejected credentials as `last`. */
+  let rejections = 0;
   return {
     provider: async () => {
       try {
@@ -50,8 +52,10 @@ export const cachedCredentials = (source: AwsCredentialIdentityProvider): Health
             forcing = undefined;
           });
         }
-        last = await (forcing ?? memoized());
-        return last;
+        const asked = rejections;
+        const identity = await (forcing ?? memoized());
+        if (asked === rejections) last = identity;
+        return identity;
       } catch (error) {
         const expiresAt = last?.expiration?.getTime();
         if (last && (expiresAt === undefined || Date.now() < expiresAt - STALE_GRACE_MS)) return last;
@@ -59,6 +63,7 @@ export const cachedCredentials = (source: AwsCredentialIdentityProvider): Health
       }
     },
     refresh: () => {
+      rejections += 1;
       last = undefined;
       forceRefresh = true;
     },

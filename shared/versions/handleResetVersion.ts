@@ -32,6 +32,7 @@ export const handleResetVersion = async (
 ): Promise<FhirResponse | undefined> => {
   const match = PATH.exec(request.path.replace(/^\/+|\/+$/g, ''));
   if (!match) return undefined;
+  // Stryker disable next-line StringLiteral: the pattern's first group always matches, the default is for the type
   const [, resourceType = '', id] = match;
   if (request.method !== 'POST') {
     return outcomeResponse(methodNotAllowed(`${RESET_VERSION_OPERATION} is invoked with POST`));

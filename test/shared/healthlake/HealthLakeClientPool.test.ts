@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
 import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import { PacedHealthLake } from '../../../shared/healthlake/PacedHealthLake.js';
 
@@ -32,5 +34,48 @@ describe('HealthLakeClientPool', () => {
     pool.destroy();
     expect(pool.get(endpoint('a'.repeat(32)))).not.toBe(before);
     pool.destroy();
+  });
+
+  it('closes the connections of every client when destroyed', async () => {
+    const open = new Set<Socket>();
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(200).end());
+    });
+    server.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const pool = new HealthLakeClientPool({ credentials, region: 'us-east-1' });
+    await pool.get(`${base}/datastore/a/r4/`).put('Patient', 'p1', '{}');
+    await pool.get(`${base}/datastore/b/r4/`).put('Patient', 'p1', '{}');
+    expect(open.size).toBe(2);
+    pool.destroy();
+    await expect.poll(() => open.size, { timeout: 5_000 }).toBe(0);
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('passes the Bundle rate on: 0 sends transaction Bundles unthrottled', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // With the clock stopped, a rate-limited bucket would never refill: only an unlimited one sends both.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const pool = new HealthLakeClientPool({ credentials, region: 'us-east-1', bundleRequestsPerSecond: 0 });
+    try {
+      const api = pool.get(`${base}/datastore/a/r4/`);
+      const answers = await Promise.all([api.transaction!('{}'), api.transaction!('{}')]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    } finally {
+      vi.useRealTimers();
+      pool.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
