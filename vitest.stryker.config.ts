@@ -18,5 +18,8 @@ export default defineConfig({
       'test/shared/ingest/{validationDefinitions,resourceDefinitions,requiredBindings}.test.ts',
     ],
     env: { HLC_TEST_SKIP_SYNTHEA: '1' },
+    // The initial run measures every test while Stryker starts its workers; dynalite suites can pass
+    // 30 s on a busy machine. Each mutant run gets Stryker's own, tighter timeout.
+    testTimeout: 60_000,
   },
 });
