@@ -1,3 +1,4 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import {
   DEAD_LETTER_CAUSE_ATTRIBUTE,
@@ -76,7 +77,7 @@ describe('messageAttributesBytes', () => {
   });
 
   it('counts a missing type or value as nothing', () => {
-    expect(messageAttributesBytes({ name: {} })).toBe(4);
+    expect(messageAttributesBytes({ name: {} as MessageAttributeValue })).toBe(4);
   });
 });
 
