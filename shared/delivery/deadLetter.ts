@@ -168,10 +168,11 @@ export const readDeadLetterCause = (
       : (attribute as { stringValue?: string } | undefined)?.stringValue;
   // Stryker disable next-line ConditionalExpression: JSON.parse refuses a missing or empty value too (caught below)
   if (!raw) return undefined;
+  // Stryker disable BlockStatement: an emptied catch block answers undefined as well
   try {
     return JSON.parse(raw) as DeadLetterCause;
-    // Stryker disable next-line BlockStatement: an empty catch answers undefined as well
   } catch {
     return undefined;
   }
+  // Stryker restore BlockStatement
 };

@@ -68,11 +68,11 @@ describe('loadPayload', () => {
       reason: 'payload-missing',
       message: 'S3 payload object has no body',
     });
-    s3.on(GetObjectCommand, { Key: 'gone' }).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
-    expect(await refusal(loadPayload(reference('{}', 'gone'), client()))).toEqual({
-      reason: 'payload-missing',
-      message: 'S3 payload object does not exist',
-    });
+    const gone = new NoSuchKey({ message: 'gone', $metadata: {} });
+    s3.on(GetObjectCommand, { Key: 'gone' }).rejects(gone);
+    const error = await loadPayload(reference('{}', 'gone'), client()).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'payload-missing', message: 'S3 payload object does not exist' });
+    expect((error as Error).cause).toBe(gone);
   });
 
   it('is unavailable when S3 fails otherwise, keeping the cause', async () => {
