@@ -129,4 +129,9 @@ describe('Function: delivererConfigFromEnv', () => {
     const config = delivererConfigFromEnv({ ...base, HEALTHLAKE_ROLE_ARN: 'arn:aws:iam::1:role/r' });
     expect(config.role).toEqual({ roleArn: 'arn:aws:iam::1:role/r' });
   });
+
+  it("reads the data store's region when it differs from the function's", () => {
+    expect(delivererConfigFromEnv({ ...base, HEALTHLAKE_REGION: 'eu-west-2' }).region).toBe('eu-west-2');
+    expect(delivererConfigFromEnv(base)).not.toHaveProperty('region');
+  });
 });
