@@ -7,7 +7,6 @@ import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/deli
 import { DeliveryError, RecordFailedError } from '../../../shared/delivery/errors.js';
 import type { RecordSettlement } from '../../../shared/delivery/types.js';
 import { HealthLakeError } from '../../../shared/healthlake/errors.js';
-import type { RequestOptions } from '../../../shared/healthlake/types.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
@@ -23,17 +22,8 @@ const TIME_LIMIT = {
   deferDelaySeconds: 2,
 };
 
-/** A HealthLake fake that also records the options of each PUT. */
-class RecordingHealthLake extends FakeHealthLake {
-  public readonly options: (RequestOptions | undefined)[] = [];
-  public override async put(resourceType: string, id: string, body: string, options?: RequestOptions) {
-    this.options.push(options);
-    return super.put(resourceType, id, body);
-  }
-}
-
 const setup = (overrides: Partial<BatchDeliveryDeps> = {}) => {
-  const fake = new RecordingHealthLake();
+  const fake = new FakeHealthLake();
   const warnings: [string, Record<string, unknown> | undefined][] = [];
   const settled: RecordSettlement[] = [];
   const ledger = new InMemoryVersionLedger();
@@ -84,7 +74,7 @@ describe('startBatchDelivery: edges', () => {
       const record = sqsRecord(deliveryMessage());
       const batch = startBatchDelivery([record], deps, () => 10_000);
       await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'done' });
-      expect(fake.options).toEqual([{ timeoutMs: 9_500 }]);
+      expect(fake.requestOptions).toEqual([{ timeoutMs: 9_500 }]);
     });
 
     it('defers a record it has no time to start, with the short delay, without sending it', async () => {
@@ -108,12 +98,12 @@ describe('startBatchDelivery: edges', () => {
       const withoutLimit = setup();
       const first = sqsRecord(deliveryMessage());
       await startBatchDelivery([first], withoutLimit.deps, () => 10_000).settle(first);
-      expect(withoutLimit.fake.options).toEqual([undefined]);
+      expect(withoutLimit.fake.requestOptions).toEqual([undefined]);
 
       const withoutClock = setup({ config: { ...setup().deps.config, timeLimit: TIME_LIMIT } });
       const second = sqsRecord(deliveryMessage());
       await startBatchDelivery([second], withoutClock.deps).settle(second);
-      expect(withoutClock.fake.options).toEqual([undefined]);
+      expect(withoutClock.fake.requestOptions).toEqual([undefined]);
     });
   });
 

@@ -1,27 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { deliverMessage, type DeliverMessageDeps } from '../../../shared/delivery/deliverMessage.js';
-import type { RequestOptions } from '../../../shared/healthlake/types.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
 const NOW = Date.parse('2026-01-01T00:00:10.000Z');
 const at = new Date(NOW).toISOString();
 
-/** A HealthLake fake that also records the options of each PUT and DELETE. */
-class RecordingHealthLake extends FakeHealthLake {
-  public readonly options: (RequestOptions | undefined)[] = [];
-  public override async put(resourceType: string, id: string, body: string, options?: RequestOptions) {
-    this.options.push(options);
-    return super.put(resourceType, id, body);
-  }
-  public override async delete(resourceType: string, id: string, options?: RequestOptions) {
-    this.options.push(options);
-    return super.delete(resourceType, id);
-  }
-}
-
 const setup = () => {
-  const fake = new RecordingHealthLake();
+  const fake = new FakeHealthLake();
   const deps: DeliverMessageDeps = { healthLake: () => fake, now: () => NOW };
   return { fake, deps };
 };
@@ -52,7 +38,7 @@ describe('deliverMessage: edges', () => {
       deps,
     );
     await deliverMessage(deliveryMessage({ versionId: '3' }), { attempt: 1 }, deps);
-    expect(fake.options).toEqual([{ timeoutMs: 1_234 }, { timeoutMs: 99 }, undefined]);
+    expect(fake.requestOptions).toEqual([{ timeoutMs: 1_234 }, { timeoutMs: 99 }, undefined]);
   });
 
   it('sends a DELETE for a delete, even one that carries a payload', async () => {

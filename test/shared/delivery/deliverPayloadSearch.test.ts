@@ -59,15 +59,6 @@ const message = (subscription: Partial<DeliveryMessage['subscription']> = {}) =>
     subscription: { payloadSearchCriteria: CRITERIA, ...subscription },
   });
 
-/** A HealthLake fake that records the options of each transaction Bundle POST. */
-class RecordingHealthLake extends FakeHealthLake {
-  public readonly options: ({ timeoutMs?: number } | undefined)[] = [];
-  public override async transaction(body: string, options?: { timeoutMs?: number }) {
-    this.options.push(options);
-    return super.transaction(body);
-  }
-}
-
 const deps = (
   source: SourceReader | (() => Promise<SourceReader>),
   fake: HealthLakeApi,
@@ -81,7 +72,7 @@ const deps = (
 describe('deliverPayloadSearch', () => {
   it('gives the search half of the time left and the Bundle POST what remains of it', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const source = new FakeSource(undefined, () => time.advance(300));
     const outcome = await deliverPayloadSearch(
       message(),
@@ -93,12 +84,12 @@ describe('deliverPayloadSearch', () => {
     // The page is read before the search deadline (started + 1000) with the time up to it.
     expect(source.pages).toEqual([{ includes: true, timeoutMs: 1_000 }]);
     // The POST gets the whole deadline (started + 2000) minus the 300 ms the search took.
-    expect(fake.options).toEqual([{ timeoutMs: 1_700 }]);
+    expect(fake.requestOptions).toEqual([{ timeoutMs: 1_700 }]);
   });
 
   it('sets no deadline on the search or the POST when the invocation gives no time limit', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const source = new FakeSource(undefined, () => time.advance(60_000));
     const outcome = await deliverPayloadSearch(
       message(),
@@ -108,12 +99,12 @@ describe('deliverPayloadSearch', () => {
     );
     expect(outcome.kind).toBe('delivered');
     expect(source.pages).toEqual([{ includes: true }]);
-    expect(fake.options).toEqual([undefined]);
+    expect(fake.requestOptions).toEqual([undefined]);
   });
 
   it('is a transient time-limit failure, with nothing sent, when the search used up all the time', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const source = new FakeSource(undefined, () => time.advance(2_000));
     const outcome = await deliverPayloadSearch(
       message(),
@@ -130,7 +121,7 @@ describe('deliverPayloadSearch', () => {
 
   it('still sends when one millisecond is left, with that millisecond as its timeout', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const source = new FakeSource(undefined, () => time.advance(1_999));
     const outcome = await deliverPayloadSearch(
       message(),
@@ -139,12 +130,12 @@ describe('deliverPayloadSearch', () => {
       deps(source, fake, time.now),
     );
     expect(outcome.kind).toBe('delivered');
-    expect(fake.options).toEqual([{ timeoutMs: 1 }]);
+    expect(fake.requestOptions).toEqual([{ timeoutMs: 1 }]);
   });
 
   it('keeps the version ids of the search results unless the subscription strips them', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     await deliverPayloadSearch(message(), CRITERIA, { attempt: 1 }, deps(new FakeSource(), fake, time.now));
     const entries = (fake.calls[0]?.body as { entry: { resource: { meta?: { versionId?: string } } }[] })
       .entry;
@@ -153,7 +144,7 @@ describe('deliverPayloadSearch', () => {
 
   it('reports the status of a transient source failure, and none when the source never answered', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const failing = new FakeSource(() => new TransientSourceError('HTTP 503 from the source', 503));
     expect(
       await deliverPayloadSearch(message(), CRITERIA, { attempt: 3 }, deps(failing, fake, time.now)),
@@ -181,7 +172,7 @@ describe('deliverPayloadSearch', () => {
 
   it('is a terminal replication failure when a search result cannot take the id prefix', async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const outcome = await deliverPayloadSearch(
       message({ replication: { idPrefix: 'x'.repeat(63) } }),
       CRITERIA,
@@ -197,7 +188,7 @@ describe('deliverPayloadSearch', () => {
 
   it("is a transient failure when the source's configuration is unusable, so an operator can fix it", async () => {
     const time = clock();
-    const fake = new RecordingHealthLake();
+    const fake = new FakeHealthLake();
     const outcome = await deliverPayloadSearch(
       message(),
       CRITERIA,
@@ -234,7 +225,7 @@ describe('deliverPayloadSearch', () => {
           async () => {
             throw broken;
           },
-          new RecordingHealthLake(),
+          new FakeHealthLake(),
           time.now,
         ),
       ),
