@@ -3,7 +3,7 @@ import type { HealthLakeResponse } from '../healthlake/types.js';
 import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
 
 /** AWS error types that mean "your credentials are stale", not "you may never do this". */
-const STALE_CREDENTIAL_ERRORS = new Set([
+const STALE_CREDENTIAL_ERRORS: ReadonlySet<string | undefined> = new Set([
   'ExpiredTokenException',
   'ExpiredToken',
   'InvalidClientTokenId',
@@ -13,9 +13,7 @@ const STALE_CREDENTIAL_ERRORS = new Set([
 
 /** True when HealthLake rejected the request's credentials as expired or unknown: refresh, then retry. */
 export const isStaleCredentialResponse = (response: HealthLakeResponse): boolean =>
-  (response.status === 401 || response.status === 403) &&
-  response.errorType !== undefined &&
-  STALE_CREDENTIAL_ERRORS.has(response.errorType);
+  (response.status === 401 || response.status === 403) && STALE_CREDENTIAL_ERRORS.has(response.errorType);
 
 /**
  * True for a 401/403 that is not about stale credentials: HealthLake refuses this caller (IAM policy,

@@ -75,19 +75,31 @@ export interface BatchDelivery {
   readonly done: Promise<readonly RecordSettlement[]>;
 }
 
-interface Parsed {
+interface ParsedRecord {
   readonly record: SQSRecord;
-  readonly message?: DeliveryMessage;
-  /** The message's resource and endpoint (with `message`). */
-  readonly target?: DeliveryTarget;
-  /** `targetKey(target)`: the key of its delivered version in the batch state. */
-  readonly deliveredKey?: string;
-  /** The source resource's key in the version ledger (written by ingest, before any id rewriting). */
-  readonly ledgerKey?: string;
-  readonly invalid?: InvalidDeliveryMessageError;
   readonly attempt: number;
   readonly summary: MessageSummary;
 }
+
+/** A record whose body is a valid delivery message. */
+interface ValidRecord extends ParsedRecord {
+  readonly message: DeliveryMessage;
+  /** The message's resource and endpoint. */
+  readonly target: DeliveryTarget;
+  /** `targetKey(target)`: the key of its delivered version in the batch state. */
+  readonly deliveredKey: string;
+  /** The source resource's key in the version ledger (written by ingest, before any id rewriting). */
+  readonly ledgerKey: string;
+  readonly invalid?: undefined;
+}
+
+/** A record whose body is not a valid delivery message (dead-lettered with the problems). */
+interface InvalidRecord extends ParsedRecord {
+  readonly message?: undefined;
+  readonly invalid: InvalidDeliveryMessageError;
+}
+
+type Parsed = ValidRecord | InvalidRecord;
 
 const SKIPPED: unique symbol = Symbol('skipped');
 
@@ -197,6 +209,7 @@ const parseRecord = (record: SQSRecord): Parsed => {
     };
   } catch (error) {
     const invalid =
+      // Stryker disable next-line StringLiteral: parseDeliveryMessage throws InvalidDeliveryMessageError only; a guard for the future
       error instanceof InvalidDeliveryMessageError ? error : new InvalidDeliveryMessageError('unreadable');
     return { record, invalid, attempt, summary: summarize(record) };
   }
@@ -211,11 +224,12 @@ interface BatchState {
 const prefetch = async (parsed: readonly Parsed[], deps: BatchDeliveryDeps): Promise<BatchState> => {
   const keys = new Set<string>();
   const targets = new Map<string, DeliveryTarget>();
-  for (const { target, deliveredKey, ledgerKey } of parsed) {
-    if (!target || deliveredKey === undefined || ledgerKey === undefined) continue;
-    keys.add(ledgerKey);
-    targets.set(deliveredKey, target);
+  for (const item of parsed) {
+    if (item.invalid) continue;
+    keys.add(item.ledgerKey);
+    targets.set(item.deliveredKey, item.target);
   }
+  // Stryker disable next-line ObjectLiteral: a batch of invalid records only never reads the state
   if (keys.size === 0) return { latest: new Map(), delivered: new Map() };
   const [latest, delivered] = await Promise.all([
     deps.ledger.getLatest([...keys]),
@@ -293,10 +307,9 @@ const settleRecord = async (
   deps: BatchDeliveryDeps,
   budget: TimeBudget | undefined,
 ): Promise<RecordSettlement> => {
-  const { message, target, deliveredKey, attempt, summary } = item;
-  if (!message || !target || deliveredKey === undefined) {
-    const cause = failureCause(FailureReason.invalidMessage, attempt, deps.now(), {
-      diagnostics: item.invalid?.problems ?? 'invalid',
+  if (item.invalid) {
+    const cause = failureCause(FailureReason.invalidMessage, item.attempt, deps.now(), {
+      diagnostics: item.invalid.problems,
     });
     return deadLetter(
       groupId,
@@ -306,6 +319,7 @@ const settleRecord = async (
       deps,
     );
   }
+  const { message, target, deliveredKey, attempt, summary } = item;
   if (!deps.config.allowedEndpoints.has(target.endpoint)) {
     const cause = failureCause(FailureReason.endpointNotAllowed, attempt, deps.now(), {
       ...(deps.config.allowListProblem ? { diagnostics: deps.config.allowListProblem } : {}),
@@ -333,7 +347,7 @@ const settleRecord = async (
       message,
       {
         attempt,
-        latest: item.ledgerKey ? state.latest.get(item.ledgerKey) : undefined,
+        latest: state.latest.get(item.ledgerKey),
         delivered: previous,
         ...(budget ? { requestTimeoutMs: budget.requestTimeoutMs() } : {}),
       },
@@ -382,7 +396,7 @@ const settleRecord = async (
 
 const retryOrGiveUp = async (
   groupId: string,
-  item: Parsed,
+  item: ValidRecord,
   outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' }>,
   deps: BatchDeliveryDeps,
   /** Instead of the backoff (a record that was not tried). */
@@ -391,7 +405,7 @@ const retryOrGiveUp = async (
   // A subscription may ask for fewer attempts than the queue's redrive limit, never more: past that
   // limit SQS would redrive the message itself, without its cause.
   const maxAttempts = Math.min(
-    item.message?.subscription.maxAttempts ?? deps.config.defaultMaxAttempts,
+    item.message.subscription.maxAttempts ?? deps.config.defaultMaxAttempts,
     deps.config.defaultMaxAttempts,
   );
   if (item.attempt >= maxAttempts) {

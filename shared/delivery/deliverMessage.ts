@@ -118,6 +118,7 @@ export const deliverMessage = async (
   try {
     id = healthLakeIdOf(message);
   } catch (error) {
+    // Stryker disable next-line ConditionalExpression: healthLakeIdOf throws ReplicationError only; a guard for the future
     if (!(error instanceof ReplicationError)) throw error;
     return failure('terminal-failure', FailureReason.replication, attempt, deps.now(), {
       diagnostics: error.message,

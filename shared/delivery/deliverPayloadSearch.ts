@@ -43,7 +43,7 @@ export const deliverPayloadSearch = async (
   try {
     const source = await deps.source();
     const resources = await runPayloadSearch(criteria, message.resourceType, message.id, source, {
-      ...(searchDeadline === undefined ? {} : { deadline: searchDeadline }),
+      deadline: searchDeadline,
       now: deps.now,
     });
     const rewritten = resources.map((resource) => {
@@ -80,6 +80,7 @@ export const deliverPayloadSearch = async (
   const client = deps.healthLake(endpoint);
   if (!client.transaction) throw new Error('The HealthLake client cannot send transaction Bundles');
   const remaining = deadline === undefined ? undefined : deadline - deps.now();
+  // Stryker disable next-line ConditionalExpression: without a deadline, `undefined <= 0` is false as well
   if (remaining !== undefined && remaining <= 0) {
     return failure('transient-failure', FailureReason.timeLimit, attempt, deps.now());
   }

@@ -118,8 +118,20 @@ describe('Function: delivererConfigFromEnv', () => {
     );
   });
 
-  it('names the missing variable', () => {
+  it('names the missing variable and the function whose environment it is', () => {
     expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(ConfigurationError);
-    expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(/DELIVERY_DLQ_URL/);
+    expect(() => delivererConfigFromEnv({ ...base, DELIVERY_DLQ_URL: '' })).toThrow(
+      /^Invalid deliverer environment \(1 problem\): DELIVERY_DLQ_URL/,
+    );
+  });
+
+  it('assumes the customer role without an ExternalId when none is set', () => {
+    const config = delivererConfigFromEnv({ ...base, HEALTHLAKE_ROLE_ARN: 'arn:aws:iam::1:role/r' });
+    expect(config.role).toEqual({ roleArn: 'arn:aws:iam::1:role/r' });
+  });
+
+  it("reads the data store's region when it differs from the function's", () => {
+    expect(delivererConfigFromEnv({ ...base, HEALTHLAKE_REGION: 'eu-west-2' }).region).toBe('eu-west-2');
+    expect(delivererConfigFromEnv(base)).not.toHaveProperty('region');
   });
 });
