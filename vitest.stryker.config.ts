@@ -16,6 +16,9 @@ export default defineConfig({
       // Whole-corpus oracles: seconds each, and they reach every criteria mutant.
       'test/shared/criteria/medplumDifferential.test.ts',
       'test/shared/ingest/{validationDefinitions,resourceDefinitions,requiredBindings}.test.ts',
+      // DynamoDB-backed ledger suites: each run starts dynalite, and the reset suite goes through the
+      // whole router. The *.commands.test.ts files pin the same code's commands without a server.
+      'test/shared/versions/{DynamoVersionLedger,resetVersion}.test.ts',
     ],
     env: { HLC_TEST_SKIP_SYNTHEA: '1' },
     // The initial run measures every test while Stryker starts its workers; dynalite suites can pass
