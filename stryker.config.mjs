@@ -1,4 +1,4 @@
-// Mutation testing of the core domain (`npm run test:mutation`; README, Mutation testing).
+// Mutation testing of the core domain (`npm run test:mutation`; README, Development: mutation testing).
 // Not part of `npm test` or CI: a full run takes tens of minutes on 2 cores.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
