@@ -1,7 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { boundedDocumentClient } from '../../helpers/boundedDocumentClient.js';
 import { DynamoVersionLedger, LedgerContentionError } from '../../../shared/versions/DynamoVersionLedger.js';
 
 // The exact DynamoDB commands the ledger sends (keys, conditions, consistency), and how it reads the
@@ -14,16 +14,7 @@ const TABLE = 'state';
 const KEY = { pk: 'RES#Patient/p1', sk: 'LATEST' };
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-/** Fails a runaway retry loop fast instead of letting it spin forever. */
-let commandsSent = 0;
-const client = {
-  send: (command: Parameters<typeof documentClient.send>[0]) => {
-    commandsSent += 1;
-    if (commandsSent > 500) throw new Error('More than 500 commands in one test');
-    return documentClient.send(command);
-  },
-} as Pick<DynamoDBDocumentClient, 'send'>;
+const { client, resetCount } = boundedDocumentClient();
 
 const conditionFailed = (item?: Record<string, unknown>) =>
   Object.assign(new Error('The conditional request failed'), {
@@ -49,7 +40,7 @@ describe('Class: DynamoVersionLedger (commands sent)', () => {
 
   beforeEach(() => {
     dynamo.reset();
-    commandsSent = 0;
+    resetCount();
     delays = [];
     // Backoff without waiting: record each pause, run its callback at once (random jitter fixed at half).
     vi.spyOn(Math, 'random').mockReturnValue(0.5);

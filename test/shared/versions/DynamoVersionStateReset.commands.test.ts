@@ -1,7 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { boundedDocumentClient } from '../../helpers/boundedDocumentClient.js';
 import { DynamoVersionStateReset } from '../../../shared/versions/DynamoVersionStateReset.js';
 
 // The exact commands of a reset: a consistent, paginated Query or Scan, then deletes in batches of 25.
@@ -9,16 +9,7 @@ import { DynamoVersionStateReset } from '../../../shared/versions/DynamoVersionS
 
 const TABLE = 'state';
 const dynamo = mockClient(DynamoDBDocumentClient);
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-/** Fails a runaway retry loop fast instead of letting it spin forever. */
-let commandsSent = 0;
-const client = {
-  send: (command: Parameters<typeof documentClient.send>[0]) => {
-    commandsSent += 1;
-    if (commandsSent > 500) throw new Error('More than 500 commands in one test');
-    return documentClient.send(command);
-  },
-} as Pick<DynamoDBDocumentClient, 'send'>;
+const { client, resetCount } = boundedDocumentClient();
 
 const item = (resource: string, sk: string) => ({ pk: `RES#${resource}`, sk });
 const deleteOf = (key: { pk: string; sk: string }) => ({ DeleteRequest: { Key: key } });
@@ -28,7 +19,7 @@ const batches = () =>
 describe('Class: DynamoVersionStateReset (commands sent)', () => {
   beforeEach(() => {
     dynamo.reset();
-    commandsSent = 0;
+    resetCount();
   });
 
   it('queries one resource page by page, consistently, and deletes what it found', async () => {
