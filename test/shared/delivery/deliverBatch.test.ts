@@ -2,44 +2,15 @@ import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
-import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
+import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { RecordFailedError } from '../../../shared/delivery/errors.js';
-import type { RecordSettlement } from '../../../shared/delivery/types.js';
 import { badRequest, serverError } from '../../../shared/fhir/outcomes.js';
-import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
-import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
+import { batchDeliverySetup, DLQ } from '../../helpers/batchDelivery.js';
 
 const sqs = mockClient(SQSClient);
-const QUEUE = 'http://sqs.local/000000000000/hlc-delivery.fifo';
-const DLQ = 'http://sqs.local/000000000000/hlc-delivery-dlq.fifo';
 
-const setup = (overrides: Partial<BatchDeliveryDeps> = {}) => {
-  const fake = new FakeHealthLake();
-  const settled: RecordSettlement[] = [];
-  const warnings: string[] = [];
-  const ledger = new InMemoryVersionLedger();
-  const delivered = new InMemoryDeliveredVersions();
-  const deps: BatchDeliveryDeps = {
-    healthLake: () => fake,
-    now: Date.now,
-    ledger,
-    delivered,
-    sqs: new SQSClient({ region: 'us-east-1' }),
-    telemetry: { settled: (s) => settled.push(s), warn: (message) => warnings.push(message) },
-    config: {
-      queueUrl: QUEUE,
-      deadLetterQueueUrl: DLQ,
-      defaultMaxAttempts: 3,
-      backoff: { baseSeconds: 4 },
-      allowedEndpoints: new Set([TEST_ENDPOINT]),
-    },
-    random: () => 1,
-    ...overrides,
-  };
-  return { fake, settled, warnings, ledger, delivered, deps };
-};
+const setup = batchDeliverySetup;
 
 const dlqSends = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
 
@@ -311,7 +282,7 @@ describe('Function: startBatchDelivery', () => {
     const record = sqsRecord(deliveryMessage());
     const batch = startBatchDelivery([record], deps);
     await expect(batch.settle(record)).rejects.toBeInstanceOf(RecordFailedError);
-    expect(warnings[0]).toMatch(/DLQ/);
+    expect(warnings[0]?.[0]).toMatch(/DLQ/);
   });
 
   it('dead-letters a message whose endpoint is not on the allow-list', async () => {

@@ -2,18 +2,13 @@ import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
 import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
 import { DeliveryError, RecordFailedError } from '../../../shared/delivery/errors.js';
-import type { RecordSettlement } from '../../../shared/delivery/types.js';
 import { HealthLakeError } from '../../../shared/healthlake/errors.js';
-import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
-import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
+import { batchDeliverySetup } from '../../helpers/batchDelivery.js';
 
 const sqs = mockClient(SQSClient);
-const QUEUE = 'http://sqs.local/000000000000/hlc-delivery.fifo';
-const DLQ = 'http://sqs.local/000000000000/hlc-delivery-dlq.fifo';
 const NOW = Date.parse('2026-01-01T00:01:00.000Z');
 const TIME_LIMIT = {
   connectTimeoutMs: 1_000,
@@ -22,34 +17,8 @@ const TIME_LIMIT = {
   deferDelaySeconds: 2,
 };
 
-const setup = (overrides: Partial<BatchDeliveryDeps> = {}) => {
-  const fake = new FakeHealthLake();
-  const warnings: [string, Record<string, unknown> | undefined][] = [];
-  const settled: RecordSettlement[] = [];
-  const ledger = new InMemoryVersionLedger();
-  const delivered = new InMemoryDeliveredVersions();
-  const deps: BatchDeliveryDeps = {
-    healthLake: () => fake,
-    now: () => NOW,
-    ledger,
-    delivered,
-    sqs: new SQSClient({ region: 'us-east-1' }),
-    telemetry: {
-      settled: (settlement) => settled.push(settlement),
-      warn: (message, details) => warnings.push([message, details]),
-    },
-    config: {
-      queueUrl: QUEUE,
-      deadLetterQueueUrl: DLQ,
-      defaultMaxAttempts: 3,
-      backoff: { baseSeconds: 4 },
-      allowedEndpoints: new Set([TEST_ENDPOINT]),
-    },
-    random: () => 1,
-    ...overrides,
-  };
-  return { fake, warnings, settled, ledger, delivered, deps };
-};
+const setup = (overrides: Partial<BatchDeliveryDeps> = {}) =>
+  batchDeliverySetup({ now: () => NOW, ...overrides });
 
 const dlqCauses = () =>
   sqs
