@@ -56,5 +56,48 @@ export const toCounter = (value: unknown): number | undefined => {
   return typeof value === 'string' && DIGITS.test(value) ? Number(value) : undefined;
 };
 
+/** A counter parameter or part (`events-since-subscription-start`, `event-number`), or a problem. */
+export const readCounter = (
+  parameter: Record<string, unknown>,
+  path: string,
+  what: string,
+  problems: Problems,
+): number | undefined => {
+  const found = readValue(parameter, COUNTER_KEYS, path, what, problems);
+  if (!found) return undefined;
+  return (
+    toCounter(found.value) ?? problems.add(`${what} must be a non-negative integer`, at(path, found.key))
+  );
+};
+
 /** `valueX` -> `.valueX` appended to a path. */
 export const at = (path: string, key: string): string => `${path}.${key}`;
+
+/**
+ * Visits each element of a Parameters `parameter` or `part` list by name: reports one that is not an
+ * object with a name, and a repeat of a name `once` says may occur only once; returns the names seen.
+ */
+export const eachNamed = (
+  list: readonly unknown[],
+  pathOf: (index: number) => string,
+  once: (name: string) => boolean,
+  problems: Problems,
+  visit: (name: string, item: Record<string, unknown>, where: string) => void,
+): ReadonlySet<string> => {
+  const seen = new Set<string>();
+  list.forEach((item, index) => {
+    const where = pathOf(index);
+    if (!isObject(item) || typeof item['name'] !== 'string') {
+      problems.add('Each element must be an object with a name', where);
+      return;
+    }
+    const name = item['name'];
+    if (once(name) && seen.has(name)) {
+      problems.add(`${name} occurs more than once`, where);
+      return;
+    }
+    seen.add(name);
+    visit(name, item, where);
+  });
+  return seen;
+};

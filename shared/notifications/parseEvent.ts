@@ -1,5 +1,5 @@
 import { NOTIFICATION_LIMITS } from './constants.js';
-import { at, COUNTER_KEYS, isObject, type Problems, readValue, toCounter } from './parameterValues.js';
+import { at, eachNamed, isObject, type Problems, readCounter, readValue } from './parameterValues.js';
 import { parseEventTime } from './parseEventTime.js';
 import { parseResourceReference, type ReferenceRules } from './parseResourceReference.js';
 import type { EventTime, ResourceRef } from './types.js';
@@ -68,39 +68,28 @@ export const parseEvent = (
   let timestamp: EventTime | undefined;
   let focus: EventTarget | undefined;
   const additionalContext: EventTarget[] = [];
-  const seen = new Set<string>();
-  parts.forEach((part, index) => {
-    const where = `${path}.part[${index}]`;
-    if (!isObject(part) || typeof part['name'] !== 'string') {
-      problems.add('Each part must be an object with a name', where);
-      return;
-    }
-    const name = part['name'];
-    if (name !== 'additional-context') {
-      if (seen.has(name)) {
-        problems.add(`${name} occurs more than once in one notification-event`, where);
-        return;
+  const seen = eachNamed(
+    parts,
+    (index) => `${path}.part[${index}]`,
+    (name) => name !== 'additional-context',
+    problems,
+    (name, part, where) => {
+      if (name === 'event-number') {
+        eventNumber = readCounter(part, where, name, problems);
+      } else if (name === 'timestamp') {
+        const found = readValue(part, TIME_KEYS, where, name, problems);
+        timestamp =
+          found &&
+          (parseEventTime(found.value) ??
+            problems.add(`${name} must be a FHIR instant`, at(where, found.key)));
+      } else if (name === 'focus') {
+        focus = targetOf(part, where, name, rules, problems);
+      } else if (name === 'additional-context') {
+        const target = targetOf(part, where, name, rules, problems);
+        if (target) additionalContext.push(target);
       }
-      seen.add(name);
-    }
-    if (name === 'event-number') {
-      const found = readValue(part, COUNTER_KEYS, where, name, problems);
-      eventNumber =
-        found &&
-        (toCounter(found.value) ??
-          problems.add(`${name} must be a non-negative integer`, at(where, found.key)));
-    } else if (name === 'timestamp') {
-      const found = readValue(part, TIME_KEYS, where, name, problems);
-      timestamp =
-        found &&
-        (parseEventTime(found.value) ?? problems.add(`${name} must be a FHIR instant`, at(where, found.key)));
-    } else if (name === 'focus') {
-      focus = targetOf(part, where, name, rules, problems);
-    } else if (name === 'additional-context') {
-      const target = targetOf(part, where, name, rules, problems);
-      if (target) additionalContext.push(target);
-    }
-  });
+    },
+  );
   if (!seen.has('event-number')) problems.add('notification-event has no event-number', path);
   return {
     ...(eventNumber === undefined ? {} : { eventNumber }),

@@ -5,24 +5,19 @@ import {
   SUBSCRIPTION_STATUSES,
 } from './constants.js';
 import { heartbeatPeriodOf } from './heartbeatPeriodOf.js';
-import { at, COUNTER_KEYS, isObject, type Problems, readValue, toCounter } from './parameterValues.js';
+import { at, eachNamed, isObject, type Problems, readCounter, readValue } from './parameterValues.js';
 import { parseEvent, type RawEvent } from './parseEvent.js';
 import { parseResourceReference, type ReferenceRules } from './parseResourceReference.js';
-import type { NotificationType, SubscriptionStatusCode } from './types.js';
+import type { BackportNotification, NotificationType, SubscriptionStatusCode } from './types.js';
 
 /** The status part of a notification: everything the `Parameters` (first entry) says. */
-export interface SubscriptionStatusInfo {
-  readonly type: NotificationType;
-  readonly status: SubscriptionStatusCode;
-  readonly subscriptionId: string;
-  readonly topic?: string;
-  readonly eventsSinceSubscriptionStart?: number;
-  readonly heartbeatPeriodSeconds?: number;
-  readonly errorCodes: readonly string[];
+export type SubscriptionStatusInfo = Omit<
+  BackportNotification,
+  'events' | 'entries' | 'payload' | 'sentAt'
+> & {
   /** As written: `urn:` focus targets still name Bundle entries. */
   readonly events: readonly RawEvent[];
-  readonly profileDeclared: boolean;
-}
+};
 
 /** Parameters that occur at most once, and whether they must. */
 const SINGLE: Readonly<Record<string, boolean>> = {
@@ -50,14 +45,6 @@ const codeOf = <T extends string>(
   if (typeof found.value === 'string' && (codes as readonly string[]).includes(found.value))
     return found.value as T;
   return problems.add(`${what} must be one of ${codes.join(', ')}`, at(path, found.key));
-};
-
-const counterOf = (parameter: Record<string, unknown>, path: string, what: string, problems: Problems) => {
-  const found = readValue(parameter, COUNTER_KEYS, path, what, problems);
-  if (!found) return undefined;
-  return (
-    toCounter(found.value) ?? problems.add(`${what} must be a non-negative integer`, at(path, found.key))
-  );
 };
 
 const subscriptionIdOf = (
@@ -141,58 +128,50 @@ export const parseStatusParameters = (
     );
   }
   const before = problems.issues.length;
-  const seen = new Set<string>();
   const values: Partial<Record<string, unknown>> = {};
   const events: RawEvent[] = [];
   const errorCodes: string[] = [];
-  parameters.forEach((parameter, index) => {
-    const where = `${path}.parameter[${index}]`;
-    if (!isObject(parameter) || typeof parameter['name'] !== 'string') {
-      problems.add('Each parameter must be an object with a name', where);
-      return;
-    }
-    const name = parameter['name'];
-    if (name in SINGLE) {
-      if (seen.has(name)) {
-        problems.add(`${name} occurs more than once`, where);
-        return;
-      }
-      seen.add(name);
-    }
-    switch (name) {
-      case 'subscription':
-        values['subscription'] = subscriptionIdOf(parameter, where, rules, problems);
-        return;
-      case 'topic':
-        values['topic'] = topicOf(parameter, where, problems);
-        return;
-      case 'status':
-        values['status'] = codeOf(parameter, where, 'status', SUBSCRIPTION_STATUSES, problems);
-        return;
-      case 'type':
-        values['type'] = codeOf(parameter, where, 'type', NOTIFICATION_TYPES, problems);
-        return;
-      case 'events-since-subscription-start':
-        values['since'] = counterOf(parameter, where, name, problems);
-        return;
-      case 'heartbeat-period':
-        values['heartbeat'] = counterOf(parameter, where, name, problems);
-        return;
-      case 'notification-event':
-        if (events.length >= NOTIFICATION_LIMITS.maxEvents) {
-          problems.add(`More than ${NOTIFICATION_LIMITS.maxEvents} notification-event parameters`, where);
+  const seen = eachNamed(
+    parameters,
+    (index) => `${path}.parameter[${index}]`,
+    (name) => name in SINGLE,
+    problems,
+    (name, parameter, where) => {
+      switch (name) {
+        case 'subscription':
+          values['subscription'] = subscriptionIdOf(parameter, where, rules, problems);
+          return;
+        case 'topic':
+          values['topic'] = topicOf(parameter, where, problems);
+          return;
+        case 'status':
+          values['status'] = codeOf(parameter, where, 'status', SUBSCRIPTION_STATUSES, problems);
+          return;
+        case 'type':
+          values['type'] = codeOf(parameter, where, 'type', NOTIFICATION_TYPES, problems);
+          return;
+        case 'events-since-subscription-start':
+          values['since'] = readCounter(parameter, where, name, problems);
+          return;
+        case 'heartbeat-period':
+          values['heartbeat'] = readCounter(parameter, where, name, problems);
+          return;
+        case 'notification-event':
+          if (events.length >= NOTIFICATION_LIMITS.maxEvents) {
+            problems.add(`More than ${NOTIFICATION_LIMITS.maxEvents} notification-event parameters`, where);
+            return;
+          }
+          events.push(parseEvent(parameter, where, rules, problems) ?? { additionalContext: [] });
+          return;
+        case 'error': {
+          const code =
+            errorCodes.length < NOTIFICATION_LIMITS.maxErrorCodes && errorCodeOf(parameter, where, problems);
+          if (code) errorCodes.push(code);
           return;
         }
-        events.push(parseEvent(parameter, where, rules, problems) ?? { additionalContext: [] });
-        return;
-      case 'error': {
-        const code =
-          errorCodes.length < NOTIFICATION_LIMITS.maxErrorCodes && errorCodeOf(parameter, where, problems);
-        if (code) errorCodes.push(code);
-        return;
       }
-    }
-  });
+    },
+  );
   for (const [name, required] of Object.entries(SINGLE)) {
     if (required && !seen.has(name))
       problems.add(`The status Parameters has no ${name} parameter`, `${path}.parameter`);
