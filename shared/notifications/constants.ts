@@ -50,5 +50,7 @@ export const NOTIFICATION_DEFAULTS = {
   /** A heartbeat is overdue one tolerance after its period; the tolerance defaults to one period. */
   minHeartbeatToleranceSeconds: 30,
   /** Conditional-write attempts before giving up on a contended source subscription state. */
-  maxUpdateAttempts: 8,
+  maxUpdateAttempts: 10,
+  /** Random pause before a retried attempt n is at most this many milliseconds times n. */
+  updateBackoffMs: 20,
 } as const;
