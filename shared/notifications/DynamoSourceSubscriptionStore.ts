@@ -1,0 +1,137 @@
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
+import { sendConditional } from '../state/sendConditional.js';
+import type { SourceSubscriptionStore } from './SourceSubscriptionStore.js';
+import { compact } from './stateUpdates.js';
+import { SOURCE_SUBSCRIPTION_PARTITION, sourceSubscriptionKey } from './tableKeys.js';
+import type { SourceSubscriptionCounts, SourceSubscriptionState } from './types.js';
+
+/** The counters, stored as top-level numbers so one update can add to them. */
+const COUNT_NAMES = [
+  'gapsFound',
+  'eventsMissed',
+  'gapsRepaired',
+  'heartbeatsMissed',
+  'errorStatuses',
+  'counterResets',
+] as const satisfies readonly (keyof SourceSubscriptionCounts)[];
+
+type Item = Record<string, unknown> & { pk: string; sk: string };
+
+const toItem = (state: SourceSubscriptionState, revision: number): Item => {
+  const { counts, subscriptionId, ...rest } = state;
+  return compact({
+    ...sourceSubscriptionKey(subscriptionId),
+    ...rest,
+    resourceTypes: [...state.resourceTypes],
+    ...counts,
+    revision,
+  }) as Item;
+};
+
+const toState = (item: Item): SourceSubscriptionState => {
+  const { pk: _pk, sk, ...rest } = item;
+  const counts = Object.fromEntries(COUNT_NAMES.map((name) => [name, Number(rest[name] ?? 0)]));
+  for (const name of COUNT_NAMES) delete rest[name];
+  return { ...(rest as object), subscriptionId: sk, counts } as unknown as SourceSubscriptionState;
+};
+
+/**
+ * SourceSubscriptionStore on the connector's single DynamoDB table: one item per source Subscription
+ * under partition `NOTIFYSOURCE`. `replace` is a PutItem conditional on the revision read, so of two
+ * concurrent notifications exactly one writes; the other re-reads (see updateSourceState). Reads are
+ * strongly consistent so that re-read sees the winner.
+ *
+ * @example
+ * const store = new DynamoSourceSubscriptionStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
+ */
+export class DynamoSourceSubscriptionStore implements SourceSubscriptionStore {
+  private readonly client: Pick<DynamoDBDocumentClient, 'send'>;
+  private readonly tableName: string;
+
+  public constructor(options: { client: Pick<DynamoDBDocumentClient, 'send'>; tableName: string }) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+  }
+
+  public async get(subscriptionId: string): Promise<SourceSubscriptionState | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: sourceSubscriptionKey(subscriptionId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toState(Item as Item) : undefined;
+  }
+
+  public async list(): Promise<SourceSubscriptionState[]> {
+    const states: SourceSubscriptionState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': SOURCE_SUBSCRIPTION_PARTITION },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      states.push(...((page.Items ?? []) as Item[]).map(toState));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return states;
+  }
+
+  public async create(state: SourceSubscriptionState): Promise<boolean> {
+    return this.putIf(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: toItem(state, state.revision),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  public async replace(state: SourceSubscriptionState, expectedRevision: number): Promise<boolean> {
+    return this.putIf(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: toItem(state, expectedRevision + 1),
+        ConditionExpression: 'revision = :expected',
+        ExpressionAttributeValues: { ':expected': expectedRevision },
+      }),
+    );
+  }
+
+  public async addRepaired(subscriptionId: string, gaps: number): Promise<void> {
+    await sendConditional(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: sourceSubscriptionKey(subscriptionId),
+        UpdateExpression: 'ADD gapsRepaired :gaps, revision :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':gaps': gaps, ':one': 1 },
+      }),
+    );
+  }
+
+  /** Sends a conditional put: true when written, false when its condition did not hold. */
+  private async putIf(command: PutCommand): Promise<boolean> {
+    try {
+      await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}
