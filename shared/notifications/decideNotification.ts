@@ -136,6 +136,7 @@ const decideEvent = (
     ...(reset ? (['counter-reset'] as const) : []),
     ...(entersError(state, notification) ? (['error-status'] as const) : []),
   ];
+  const vouched = numbers.length > 0 || reasons.length > 0;
   const highestEvent = fresh.find((event) => event.eventNumber === highest);
   const next = compact({
     ...afterContact(state, notification, now),
@@ -147,10 +148,9 @@ const decideEvent = (
         : highestEvent?.timestamp?.precise
           ? highestEvent.timestamp.at
           : undefined,
-    // Without numbers nothing vouches for continuity: the point known good stays where it was.
-    caughtUpAt: numbers.length === 0 ? state.caughtUpAt : now,
-    caughtUpSourceAt:
-      numbers.length === 0 ? state.caughtUpSourceAt : (latestPreciseTime(fresh) ?? notification.sentAt),
+    // Without numbers nothing vouches for continuity, unless a catch-up now covers the time since.
+    caughtUpAt: vouched ? now : state.caughtUpAt,
+    caughtUpSourceAt: vouched ? (latestPreciseTime(fresh) ?? notification.sentAt) : state.caughtUpSourceAt,
     counts: addCounts(state.counts, {
       ...gapCounts(missing),
       counterResets: reset ? 1 : 0,

@@ -366,9 +366,11 @@ describe('Function: decideNotification, contact bookkeeping', () => {
     });
   });
 
-  it('catches up for a notification with neither numbers nor payload', () => {
+  it('catches up for notifications with neither numbers nor payload, each from the previous catch-up', () => {
     const notification = eventNotification([], { eventsSinceSubscriptionStart: undefined });
-    expect(catchUp(decide(after(2), notification))?.reasons).toEqual(['empty-payload']);
+    const [first, second] = feed(after(2, { caughtUpAt: at(0) }), [notification, notification]);
+    expect(catchUp(first!)).toMatchObject({ reasons: ['empty-payload'], since: at(0 - MARGIN) });
+    expect(catchUp(second!)).toMatchObject({ reasons: ['empty-payload'], since: at(10 - MARGIN) });
   });
 
   it('keeps the heartbeat period a server sends, and the one it had otherwise', () => {
