@@ -1,15 +1,10 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
+import { queryPartition } from '../state/queryPartition.js';
 import { sendConditional } from '../state/sendConditional.js';
+import { SOURCE_SUBSCRIPTION_PARTITION, sourceSubscriptionKey } from '../state/tableLayout.js';
 import type { SourceSubscriptionStore } from './SourceSubscriptionStore.js';
 import { compact } from './stateUpdates.js';
-import { SOURCE_SUBSCRIPTION_PARTITION, sourceSubscriptionKey } from './tableKeys.js';
 import type { SourceSubscriptionCounts, SourceSubscriptionState } from './types.js';
 
 /** The counters, stored as top-level numbers so one update can add to them. */
@@ -23,6 +18,20 @@ const COUNT_NAMES = [
 ] as const satisfies readonly (keyof SourceSubscriptionCounts)[];
 
 type Item = Record<string, unknown> & { pk: string; sk: string };
+
+/** State fields a decision may clear: a replace removes them when absent. */
+const OPTIONAL_FIELDS = [
+  'topic',
+  'heartbeatPeriodSeconds',
+  'status',
+  'lastEventNumber',
+  'lastEventAt',
+  'lastNotificationAt',
+  'lastHeartbeatAt',
+  'caughtUpSourceAt',
+  'overdueNoticedAt',
+  'pendingGaps',
+] as const satisfies readonly (keyof SourceSubscriptionState)[];
 
 const toItem = (state: SourceSubscriptionState, revision: number): Item => {
   const { counts, subscriptionId, ...rest } = state;
@@ -44,9 +53,11 @@ const toState = (item: Item): SourceSubscriptionState => {
 
 /**
  * SourceSubscriptionStore on the connector's single DynamoDB table: one item per source Subscription
- * under partition `NOTIFYSOURCE`. `replace` is a PutItem conditional on the revision read, so of two
- * concurrent notifications exactly one writes; the other re-reads (see updateSourceState). Reads are
- * strongly consistent so that re-read sees the winner.
+ * under partition `NOTIFYSOURCE`. `replace` is an UpdateItem conditional on the revision read, so of
+ * two concurrent notifications exactly one writes; the other re-reads (see updateSourceState). It sets
+ * every field but `gapsRepaired`, which only `addRepaired` adds to: a catch-up finishing while a
+ * notification is decided neither fails that decision nor loses its count. Reads are strongly
+ * consistent so a re-read sees the winner.
  *
  * @example
  * const store = new DynamoSourceSubscriptionStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
@@ -72,22 +83,8 @@ export class DynamoSourceSubscriptionStore implements SourceSubscriptionStore {
   }
 
   public async list(): Promise<SourceSubscriptionState[]> {
-    const states: SourceSubscriptionState[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': SOURCE_SUBSCRIPTION_PARTITION },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      states.push(...((page.Items ?? []) as Item[]).map(toState));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return states;
+    const items = await queryPartition(this.client, this.tableName, SOURCE_SUBSCRIPTION_PARTITION);
+    return (items as Item[]).map(toState);
   }
 
   public async create(state: SourceSubscriptionState): Promise<boolean> {
@@ -101,12 +98,27 @@ export class DynamoSourceSubscriptionStore implements SourceSubscriptionStore {
   }
 
   public async replace(state: SourceSubscriptionState, expectedRevision: number): Promise<boolean> {
-    return this.putIf(
-      new PutCommand({
+    // Every attribute but the key and gapsRepaired, which only addRepaired changes (so the two never race).
+    const { pk: _pk, sk: _sk, gapsRepaired: _repaired, ...fields } = toItem(state, expectedRevision + 1);
+    const names = Object.keys(fields);
+    const cleared = OPTIONAL_FIELDS.filter((name) => !(name in fields));
+    const alias = (name: string) => `#${name}`;
+    return sendConditional(
+      this.client,
+      new UpdateCommand({
         TableName: this.tableName,
-        Item: toItem(state, expectedRevision + 1),
-        ConditionExpression: 'revision = :expected',
-        ExpressionAttributeValues: { ':expected': expectedRevision },
+        Key: sourceSubscriptionKey(state.subscriptionId),
+        UpdateExpression:
+          `SET ${names.map((name) => `${alias(name)} = :${name}`).join(', ')}` +
+          (cleared.length > 0 ? ` REMOVE ${cleared.map(alias).join(', ')}` : ''),
+        ConditionExpression: '#revision = :expected',
+        ExpressionAttributeNames: Object.fromEntries(
+          [...names, ...cleared, 'revision'].map((name) => [alias(name), name]),
+        ),
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(names.map((name) => [`:${name}`, fields[name]])),
+          ':expected': expectedRevision,
+        },
       }),
     );
   }
@@ -117,9 +129,9 @@ export class DynamoSourceSubscriptionStore implements SourceSubscriptionStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: sourceSubscriptionKey(subscriptionId),
-        UpdateExpression: 'ADD gapsRepaired :gaps, revision :one',
+        UpdateExpression: 'ADD gapsRepaired :gaps',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':gaps': gaps, ':one': 1 },
+        ExpressionAttributeValues: { ':gaps': gaps },
       }),
     );
   }

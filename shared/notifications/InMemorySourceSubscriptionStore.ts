@@ -24,18 +24,20 @@ export class InMemorySourceSubscriptionStore implements SourceSubscriptionStore 
   }
 
   public async replace(state: SourceSubscriptionState, expectedRevision: number): Promise<boolean> {
-    if (this.states.get(state.subscriptionId)?.revision !== expectedRevision) return false;
-    this.states.set(state.subscriptionId, structuredClone({ ...state, revision: expectedRevision + 1 }));
+    const stored = this.states.get(state.subscriptionId);
+    if (stored?.revision !== expectedRevision) return false;
+    // gapsRepaired is addRepaired's alone, as in the DynamoDB store.
+    const counts = { ...state.counts, gapsRepaired: stored.counts.gapsRepaired };
+    this.states.set(
+      state.subscriptionId,
+      structuredClone({ ...state, counts, revision: expectedRevision + 1 }),
+    );
     return true;
   }
 
   public async addRepaired(subscriptionId: string, gaps: number): Promise<void> {
     const state = this.states.get(subscriptionId);
     if (!state) return;
-    this.states.set(subscriptionId, {
-      ...state,
-      counts: addCounts(state.counts, { gapsRepaired: gaps }),
-      revision: state.revision + 1,
-    });
+    this.states.set(subscriptionId, { ...state, counts: addCounts(state.counts, { gapsRepaired: gaps }) });
   }
 }

@@ -13,9 +13,10 @@ export interface SourceSubscriptionStore {
   create(state: SourceSubscriptionState): Promise<boolean>;
   /**
    * Replaces the state while its stored revision is still `expectedRevision`, writing revision
-   * `expectedRevision + 1`. False when another writer got there first (or the id is unknown).
+   * `expectedRevision + 1`; `counts.gapsRepaired` keeps its stored value. False when another writer
+   * got there first (or the id is unknown).
    */
   replace(state: SourceSubscriptionState, expectedRevision: number): Promise<boolean>;
-  /** Counts gaps a finished catch-up repaired, bumping the revision so a concurrent replace re-reads. */
+  /** Counts gaps a finished catch-up repaired (the only writer of `gapsRepaired`; no revision change). */
   addRepaired(subscriptionId: string, gaps: number): Promise<void>;
 }

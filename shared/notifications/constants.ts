@@ -47,6 +47,13 @@ export const NOTIFICATION_LIMITS = {
  */
 export const NOTIFICATION_DEFAULTS = {
   catchUpMarginSeconds: 300,
+  /**
+   * Seconds a skipped event number may still arrive before it counts as a gap: notifications sent
+   * concurrently, and heartbeats, overtake each other (the IG's missed-event workflow waits too).
+   */
+  gapGraceSeconds: 30,
+  /** Most pending ranges kept; a source that skips more is caught up at once. */
+  maxPendingGaps: 100,
   /** A heartbeat is overdue one tolerance after its period; the tolerance defaults to one period. */
   minHeartbeatToleranceSeconds: 30,
   /** Conditional-write attempts before giving up on a contended source subscription state. */

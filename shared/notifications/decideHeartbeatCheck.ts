@@ -1,5 +1,5 @@
 import { NOTIFICATION_DEFAULTS } from './constants.js';
-import { addCounts, catchUpActions, compact } from './stateUpdates.js';
+import { addCounts, catchUpActions, compact, gapEffects, settleGaps } from './stateUpdates.js';
 import type { NotificationDecision, SourceSubscriptionState } from './types.js';
 
 export interface HeartbeatCheckOptions {
@@ -8,6 +8,8 @@ export interface HeartbeatCheckOptions {
   /** Seconds past the period before a heartbeat counts as missed (default: one period, at least 30 s). */
   readonly toleranceSeconds?: number;
   readonly catchUpMarginSeconds?: number;
+  /** Seconds a skipped number may still arrive before it is a gap (default 30). */
+  readonly gapGraceSeconds?: number;
 }
 
 /** Statuses in which the source sends no heartbeats, so silence means nothing. */
@@ -42,8 +44,10 @@ export const isHeartbeatOverdue = (
 
 /**
  * Decides, without side effects, what a periodic check finds: nothing while the source keeps to its
- * heartbeat period; once it is overdue, a missed heartbeat counted and a catch-up `_since` the last
- * point known good (which then moves to now, so the next catch-up, a period later, starts there).
+ * heartbeat period and no skipped number has outlived the grace period. A skipped number past it is a
+ * gap now (even when the source sent nothing since); an overdue heartbeat counts as missed. Either
+ * starts a catch-up `_since` the last point known good (which then moves to now, so while the source
+ * stays silent the next catch-up, a period later, starts there).
  *
  * @example
  * const decision = decideHeartbeatCheck(stored, { now: new Date().toISOString() });
@@ -52,21 +56,32 @@ export const decideHeartbeatCheck = (
   state: SourceSubscriptionState,
   options: HeartbeatCheckOptions,
 ): NotificationDecision => {
-  if (!isHeartbeatOverdue(state, options.now, options.toleranceSeconds)) {
+  const margin = options.catchUpMarginSeconds ?? NOTIFICATION_DEFAULTS.catchUpMarginSeconds;
+  const overdue = isHeartbeatOverdue(state, options.now, options.toleranceSeconds);
+  const settled = settleGaps(state, {
+    now: options.now,
+    graceSeconds: options.gapGraceSeconds ?? NOTIFICATION_DEFAULTS.gapGraceSeconds,
+    marginSeconds: margin,
+  });
+  if (!overdue && settled.gaps.length === 0) {
     return { state, changed: false, disposition: 'heartbeat-on-time', actions: [] };
   }
-  const margin = options.catchUpMarginSeconds ?? NOTIFICATION_DEFAULTS.catchUpMarginSeconds;
+  const effects = gapEffects(settled);
   return {
     state: compact({
       ...state,
-      overdueNoticedAt: options.now,
-      caughtUpAt: options.now,
-      caughtUpSourceAt: undefined,
-      counts: addCounts(state.counts, { heartbeatsMissed: 1 }),
+      ...(overdue
+        ? { overdueNoticedAt: options.now, caughtUpAt: options.now, caughtUpSourceAt: undefined }
+        : {}),
+      pendingGaps: effects.pendingGaps,
+      counts: addCounts(state.counts, { ...effects.counts, heartbeatsMissed: overdue ? 1 : 0 }),
       revision: state.revision + 1,
     }),
     changed: true,
-    disposition: 'heartbeat-overdue',
-    actions: catchUpActions(state, ['heartbeat-overdue'], [], margin),
+    disposition: overdue ? 'heartbeat-overdue' : 'gap',
+    actions: [
+      ...effects.actions,
+      ...catchUpActions(state, overdue ? ['heartbeat-overdue'] : [], settled.gaps, margin),
+    ],
   };
 };

@@ -1,14 +1,15 @@
 import { resourceKey } from '../fhir/ids.js';
 import { NOTIFICATION_DEFAULTS } from './constants.js';
 import { missingRanges } from './eventRanges.js';
+import { anyPending } from './pendingGaps.js';
 import {
   addCounts,
   afterContact,
   catchUpActions,
   compact,
   entersError,
-  gapActions,
-  gapCounts,
+  gapEffects,
+  settleGaps,
 } from './stateUpdates.js';
 import type {
   BackportNotification,
@@ -26,6 +27,14 @@ export interface DecideOptions {
   /** Connector time the notification arrived (ISO 8601). */
   readonly now: string;
   readonly catchUpMarginSeconds?: number;
+  /** Seconds a skipped number may still arrive before it is a gap (default 30; 0 = a gap at once). */
+  readonly gapGraceSeconds?: number;
+}
+
+interface Context {
+  readonly now: string;
+  readonly margin: number;
+  readonly grace: number;
 }
 
 const keyOf = (ref: ResourceRef): string => resourceKey(ref.resourceType, ref.id);
@@ -96,12 +105,43 @@ const latestPreciseTime = (events: readonly NotificationEvent[]): string | undef
     .sort()
     .at(-1);
 
+/** A repeat that brought numbers thought missing: they leave the pending ranges; the rest is a repeat. */
+const late = (
+  state: SourceSubscriptionState,
+  notification: BackportNotification,
+  numbers: readonly number[],
+  context: Context,
+): NotificationDecision => {
+  const repeat = duplicate(state, notification, context.margin);
+  const settled = settleGaps(state, {
+    arrived: numbers,
+    now: context.now,
+    graceSeconds: context.grace,
+    marginSeconds: context.margin,
+  });
+  const effects = gapEffects(settled);
+  return {
+    state: compact({
+      ...afterContact(state, notification, context.now),
+      pendingGaps: effects.pendingGaps,
+      counts: addCounts(state.counts, effects.counts),
+    }),
+    changed: true,
+    disposition: 'late',
+    actions: [
+      ...repeat.actions.filter((action) => action.kind === 'read'),
+      ...effects.actions,
+      ...catchUpActions(state, [], settled.gaps, context.margin),
+    ],
+  };
+};
+
 const decideEvent = (
   state: SourceSubscriptionState,
   notification: BackportNotification,
-  now: string,
-  margin: number,
+  context: Context,
 ): NotificationDecision => {
+  const { now, margin } = context;
   const since = notification.eventsSinceSubscriptionStart;
   const numbers =
     notification.events.length > 0
@@ -112,7 +152,11 @@ const decideEvent = (
   const known = state.lastEventNumber;
   const allOld = known !== undefined && numbers.length > 0 && numbers.every((n) => n <= known);
   const reset = allOld && counterWentBack(state, notification);
-  if (allOld && !reset) return duplicate(state, notification, margin);
+  if (allOld && !reset) {
+    return anyPending(state.pendingGaps ?? [], numbers)
+      ? late(state, notification, numbers, context)
+      : duplicate(state, notification, margin);
+  }
 
   const floor = reset ? undefined : known;
   const isFresh = (n: number): boolean => floor === undefined || n > floor;
@@ -124,6 +168,15 @@ const decideEvent = (
   const lowest = floor ?? (freshNumbers.length > 0 ? Math.min(...freshNumbers) - 1 : undefined);
   const missing: EventRange[] =
     highest === undefined || lowest === undefined ? [] : missingRanges(lowest + 1, highest, freshNumbers);
+  const settled = settleGaps(state, {
+    missing,
+    arrived: numbers.filter((n) => !isFresh(n)),
+    now,
+    graceSeconds: context.grace,
+    marginSeconds: margin,
+    flush: reset,
+  });
+  const effects = gapEffects(settled);
 
   const { replicate, read, unattributed } = splitPayload(notification, fresh, stale);
   const emptyEvent =
@@ -132,7 +185,6 @@ const decideEvent = (
     notification.entries.length === 0 && notification.events.every((event) => !event.focus);
   const reasons: CatchUpReason[] = [
     ...(emptyEvent || (numbers.length === 0 && nothingCarried) ? (['empty-payload'] as const) : []),
-    ...(missing.length > 0 ? (['event-gap'] as const) : []),
     ...(reset ? (['counter-reset'] as const) : []),
     ...(entersError(state, notification) ? (['error-status'] as const) : []),
   ];
@@ -149,10 +201,12 @@ const decideEvent = (
           ? highestEvent.timestamp.at
           : undefined,
     // Without numbers nothing vouches for continuity, unless a catch-up now covers the time since.
+    // Numbers still missing keep their own `since` (PendingGap), so the point known good may move on.
     caughtUpAt: vouched ? now : state.caughtUpAt,
     caughtUpSourceAt: vouched ? (latestPreciseTime(fresh) ?? notification.sentAt) : state.caughtUpSourceAt,
+    pendingGaps: effects.pendingGaps,
     counts: addCounts(state.counts, {
-      ...gapCounts(missing),
+      ...effects.counts,
       counterResets: reset ? 1 : 0,
       errorStatuses: entersError(state, notification) ? 1 : 0,
     }),
@@ -160,11 +214,11 @@ const decideEvent = (
   return {
     state: next,
     changed: true,
-    disposition: reset ? 'counter-reset' : missing.length > 0 ? 'gap' : 'in-order',
+    disposition: reset ? 'counter-reset' : settled.gaps.length > 0 ? 'gap' : 'in-order',
     actions: [
       ...payloadActions(replicate, read),
-      ...gapActions(missing),
-      ...catchUpActions(state, reasons, missing, margin),
+      ...effects.actions,
+      ...catchUpActions(state, reasons, settled.gaps, margin),
     ],
   };
 };
@@ -173,9 +227,9 @@ const decideEvent = (
 const decideStatus = (
   state: SourceSubscriptionState,
   notification: BackportNotification,
-  now: string,
-  margin: number,
+  context: Context,
 ): NotificationDecision => {
+  const { now, margin } = context;
   const counter = notification.eventsSinceSubscriptionStart;
   const known = state.lastEventNumber;
   const missing =
@@ -184,8 +238,15 @@ const decideStatus = (
   const reset =
     notification.type === 'handshake' && counter !== undefined && known !== undefined && counter < known;
   const moved = counter !== undefined && (known === undefined || missing.length > 0 || reset);
+  const settled = settleGaps(state, {
+    missing,
+    now,
+    graceSeconds: context.grace,
+    marginSeconds: margin,
+    flush: reset,
+  });
+  const effects = gapEffects(settled);
   const reasons: CatchUpReason[] = [
-    ...(missing.length > 0 ? (['event-gap'] as const) : []),
     ...(reset ? (['counter-reset'] as const) : []),
     ...(entersError(state, notification) ? (['error-status'] as const) : []),
   ];
@@ -195,8 +256,9 @@ const decideStatus = (
     lastEventAt: moved ? undefined : state.lastEventAt,
     caughtUpAt: now,
     caughtUpSourceAt: notification.sentAt,
+    pendingGaps: effects.pendingGaps,
     counts: addCounts(state.counts, {
-      ...gapCounts(missing),
+      ...effects.counts,
       counterResets: reset ? 1 : 0,
       errorStatuses: entersError(state, notification) ? 1 : 0,
     }),
@@ -210,18 +272,20 @@ const decideStatus = (
   return {
     state: next,
     changed: true,
-    disposition: reset ? 'counter-reset' : missing.length > 0 ? 'gap' : disposition,
-    actions: [...gapActions(missing), ...catchUpActions(state, reasons, missing, margin)],
+    disposition: reset ? 'counter-reset' : settled.gaps.length > 0 ? 'gap' : disposition,
+    actions: [...effects.actions, ...catchUpActions(state, reasons, settled.gaps, margin)],
   };
 };
 
 /**
  * Decides, without side effects, what a notification means for one source subscription: the state to
- * store and what to do. In-order events replicate what they carry and read what they only name; a
- * skipped event number records a gap and starts a catch-up `_since` the last point known good; so do
- * an `empty` payload, a first status of `error`, and a counter that went back (a restarted source).
- * Duplicates and late arrivals change nothing in the state and are re-read from the source; a
- * handshake or heartbeat is recorded, never replicated; an `$events` answer is re-read.
+ * store and what to do. In-order events replicate what they carry and read what they only name. A
+ * skipped event number waits `gapGraceSeconds` (it may be overtaken, not lost); past that it is a gap:
+ * recorded, and caught up `_since` the last point known good when it went missing. An `empty` payload,
+ * a first status of `error` and a counter that went back (a restarted source) start a catch-up at
+ * once. Repeats change nothing in the state and are re-read from the source; so are numbers that
+ * arrive late, which also leave the pending ones. A handshake or heartbeat is recorded, never
+ * replicated; an `$events` answer is re-read.
  *
  * @example
  * const { state, actions } = decideNotification(stored, notification, { now: new Date().toISOString() });
@@ -231,13 +295,17 @@ export const decideNotification = (
   notification: BackportNotification,
   options: DecideOptions,
 ): NotificationDecision => {
-  const margin = options.catchUpMarginSeconds ?? NOTIFICATION_DEFAULTS.catchUpMarginSeconds;
+  const context: Context = {
+    now: options.now,
+    margin: options.catchUpMarginSeconds ?? NOTIFICATION_DEFAULTS.catchUpMarginSeconds,
+    grace: options.gapGraceSeconds ?? NOTIFICATION_DEFAULTS.gapGraceSeconds,
+  };
   switch (notification.type) {
     case 'event-notification':
-      return decideEvent(state, notification, options.now, margin);
+      return decideEvent(state, notification, context);
     case 'query-event':
-      return { ...duplicate(state, notification, margin), disposition: 'replay' };
+      return { ...duplicate(state, notification, context.margin), disposition: 'replay' };
     default:
-      return decideStatus(state, notification, options.now, margin);
+      return decideStatus(state, notification, context);
   }
 };

@@ -1,10 +1,12 @@
 import { catchUpSince } from './catchUpSince.js';
 import { rangeSize } from './eventRanges.js';
+import { asPending, duePending, earliestSince, rangesOf, withoutArrived } from './pendingGaps.js';
 import type {
   BackportNotification,
   CatchUpReason,
   EventRange,
   NotificationAction,
+  PendingGap,
   SourceSubscriptionCounts,
   SourceSubscriptionState,
 } from './types.js';
@@ -62,21 +64,71 @@ export const gapCounts = (missing: readonly EventRange[]): Partial<SourceSubscri
 export const gapActions = (missing: readonly EventRange[]): NotificationAction[] =>
   missing.map((range) => ({ kind: 'record-gap', range }));
 
-/** The one catch-up a decision may carry, searching from the state known before it. */
+/**
+ * The one catch-up a decision may carry: from the state known before it (minus the margin) for its
+ * own reasons, or from the earliest `since` of the gaps it repairs, whichever is earlier.
+ */
 export const catchUpActions = (
   before: SourceSubscriptionState,
   reasons: readonly CatchUpReason[],
-  missing: readonly EventRange[],
+  gaps: readonly PendingGap[],
   marginSeconds: number,
-): NotificationAction[] =>
-  reasons.length === 0
-    ? []
-    : [
-        {
-          kind: 'catch-up',
-          reasons: [...new Set(reasons)],
-          since: catchUpSince(before, marginSeconds),
-          resourceTypes: before.resourceTypes,
-          missing,
-        },
-      ];
+): NotificationAction[] => {
+  const all = [...new Set([...reasons, ...(gaps.length > 0 ? (['event-gap'] as const) : [])])];
+  if (all.length === 0) return [];
+  const sinces = [
+    ...(reasons.length > 0 ? [catchUpSince(before, marginSeconds)] : []),
+    ...(gaps.length > 0 ? [earliestSince(gaps) as string] : []),
+  ].sort();
+  return [
+    {
+      kind: 'catch-up',
+      reasons: all,
+      since: sinces[0] as string,
+      resourceTypes: before.resourceTypes,
+      missing: rangesOf(gaps),
+    },
+  ];
+};
+
+/** What settling a decision's missing numbers gives: the ranges still pending, and those that are gaps now. */
+export interface SettledGaps {
+  readonly pendingGaps?: PendingGap[];
+  readonly gaps: PendingGap[];
+}
+
+/**
+ * Settles a decision's missing event numbers: new ones join the pending ranges (caught up, when due,
+ * from the last point known good now), numbers that arrived leave them, and ranges past the grace
+ * period become gaps. `flush` makes every range due (a restarted counter: the old numbers are lost).
+ */
+export const settleGaps = (
+  before: SourceSubscriptionState,
+  input: {
+    readonly missing?: readonly EventRange[];
+    readonly arrived?: readonly number[];
+    readonly now: string;
+    readonly graceSeconds: number;
+    readonly marginSeconds: number;
+    readonly flush?: boolean;
+  },
+): SettledGaps => {
+  const fresh = asPending(input.missing ?? [], input.now, catchUpSince(before, input.marginSeconds));
+  const pending = withoutArrived([...(before.pendingGaps ?? []), ...fresh], input.arrived ?? []);
+  const { waiting, due } = input.flush
+    ? { waiting: [], due: pending }
+    : duePending(pending, input.now, input.graceSeconds);
+  return { ...(waiting.length > 0 ? { pendingGaps: waiting } : {}), gaps: due };
+};
+
+/** The state fields and actions for settled gaps: counted and recorded, the rest left pending. */
+export const gapEffects = (
+  settled: SettledGaps,
+): {
+  pendingGaps: PendingGap[] | undefined;
+  counts: Partial<SourceSubscriptionCounts>;
+  actions: NotificationAction[];
+} => {
+  const ranges = rangesOf(settled.gaps);
+  return { pendingGaps: settled.pendingGaps, counts: gapCounts(ranges), actions: gapActions(ranges) };
+};

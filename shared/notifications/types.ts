@@ -74,6 +74,17 @@ export interface EventRange {
   readonly to: number;
 }
 
+/**
+ * Event numbers believed missing but perhaps still in flight (a heartbeat or a later event can
+ * overtake a notification): they become a gap only after the grace period, unless they arrive.
+ */
+export interface PendingGap extends EventRange {
+  /** Connector time the numbers were first found missing. */
+  readonly foundAt: string;
+  /** From when a catch-up of these numbers must search: the last point known good when found. */
+  readonly since: string;
+}
+
 /** Counters kept per source subscription, shown by `hlc status`. */
 export interface SourceSubscriptionCounts {
   /** Ranges of skipped event numbers found. */
@@ -113,6 +124,8 @@ export interface SourceSubscriptionState {
   readonly caughtUpSourceAt?: string;
   /** Connector time an overdue heartbeat was last acted on; cleared by the next notification. */
   readonly overdueNoticedAt?: string;
+  /** Missing event numbers still within the grace period (see PendingGap). */
+  readonly pendingGaps?: readonly PendingGap[];
   readonly registeredAt: string;
   readonly counts: SourceSubscriptionCounts;
   readonly revision: number;
@@ -149,6 +162,8 @@ export type Disposition =
   | 'in-order'
   | 'gap'
   | 'duplicate'
+  /** A number thought missing arrived after all (within the grace period): no gap. */
+  | 'late'
   | 'counter-reset'
   | 'replay'
   | 'heartbeat-on-time'

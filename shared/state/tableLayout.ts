@@ -9,6 +9,10 @@
  * | subscription          | `SUBSCRIPTION`         | `{id}`             |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
+ * | source subscription   | `NOTIFYSOURCE`         | `{source Subscription id}` |
+ *
+ * A source subscription item is what the connector, as a Subscriptions Backport subscriber, knows
+ * of one Subscription on the source server: its event counter, heartbeats and missed-event counts.
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -21,3 +25,8 @@ export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
 export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const reconcileJobKey = (jobId: string) => ({ pk: `RECONCILE#${jobId}`, sk: 'JOB' });
+export const SOURCE_SUBSCRIPTION_PARTITION = 'NOTIFYSOURCE';
+export const sourceSubscriptionKey = (subscriptionId: string) => ({
+  pk: SOURCE_SUBSCRIPTION_PARTITION,
+  sk: subscriptionId,
+});

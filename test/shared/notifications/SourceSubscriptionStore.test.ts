@@ -77,52 +77,68 @@ describe.each([
     expect(await store.replace(sourceState({ subscriptionId: freshId() }), 0)).toBe(false);
   });
 
-  it('counts repaired gaps and makes a replace based on the older read fail', async () => {
+  it('counts repaired gaps apart from replaces: one based on an older read neither fails nor loses them', async () => {
     const store = make();
     const id = freshId();
     await store.create(sourceState({ subscriptionId: id }));
     const read = (await store.get(id))!;
     await store.addRepaired(id, 2);
-    expect(await store.replace({ ...read, lastEventNumber: 9 }, read.revision)).toBe(false);
+    expect(await store.replace({ ...read, lastEventNumber: 9 }, read.revision)).toBe(true);
     expect(await store.get(id)).toMatchObject({
       revision: 1,
+      lastEventNumber: 9,
       counts: expect.objectContaining({ gapsRepaired: 2 }),
     });
     await store.addRepaired('missing', 1);
     expect(await store.get('missing')).toBeUndefined();
   });
 
-  it('accounts for every event exactly once when notifications race', async () => {
+  it('keeps pending gaps, and removes them once cleared', async () => {
     const store = make();
     const id = freshId();
-    await store.create(newSourceState({ subscriptionId: id, resourceTypes: ['Encounter'], now: at(0) }));
-    await updateSourceState(store, id, (state) =>
-      decideNotification(state, eventNotification([event(1)], { subscriptionId: id }), { now: at(1) }),
-    );
-    // Nine writers: each loses at most once per other writer's success, within the ten attempts allowed.
-    const numbers = Array.from({ length: 9 }, (_, index) => index + 2);
-    const decisions = (await Promise.all(
-      numbers.map((n) =>
-        updateSourceState(store, id, (state) =>
-          decideNotification(state, eventNotification([event(n)], { subscriptionId: id }), { now: at(n) }),
-        ),
-      ),
-    )) as NotificationDecision[];
-    const stored = (await store.get(id))!;
-    expect(stored.lastEventNumber).toBe(10);
-    // Each number either advanced the counter itself or lies in a gap a later one recorded, never both,
-    // and no gap recorded is lost from the stored counts.
-    const advanced = numbers.filter((_, index) => decisions[index]?.changed);
-    const gaps = decisions.flatMap((d) =>
-      d.actions.flatMap((a) => (a.kind === 'record-gap' ? [a.range] : [])),
-    );
-    const inGaps = gaps.flatMap((range) =>
-      Array.from({ length: range.to - range.from + 1 }, (_, index) => range.from + index),
-    );
-    expect([...advanced, ...inGaps].sort((a, b) => a - b)).toEqual(numbers);
-    expect(stored.counts).toMatchObject({ gapsFound: gaps.length, eventsMissed: inGaps.length });
-    expect(stored.revision).toBe(1 + advanced.length);
+    const pendingGaps = [{ from: 3, to: 4, foundAt: at(1), since: at(0) }];
+    await store.create(sourceState({ subscriptionId: id }));
+    await store.replace(sourceState({ subscriptionId: id, pendingGaps }), 0);
+    expect((await store.get(id))?.pendingGaps).toEqual(pendingGaps);
+    await store.replace(sourceState({ subscriptionId: id }), 1);
+    expect(await store.get(id)).not.toHaveProperty('pendingGaps');
   });
+
+  it.each([0, 30])(
+    'accounts for every event exactly once when notifications race (grace %i s)',
+    async (grace) => {
+      const store = make();
+      const id = freshId();
+      await store.create(newSourceState({ subscriptionId: id, resourceTypes: ['Encounter'], now: at(0) }));
+      await updateSourceState(store, id, (state) =>
+        decideNotification(state, eventNotification([event(1)], { subscriptionId: id }), { now: at(1) }),
+      );
+      const options = (n: number) => ({ now: at(n), gapGraceSeconds: grace });
+      // Nine writers: each loses at most once per other writer's success, within the ten attempts allowed.
+      const numbers = Array.from({ length: 9 }, (_, index) => index + 2);
+      const decisions = (await Promise.all(
+        numbers.map((n) =>
+          updateSourceState(store, id, (state) =>
+            decideNotification(state, eventNotification([event(n)], { subscriptionId: id }), options(n)),
+          ),
+        ),
+      )) as NotificationDecision[];
+      const stored = (await store.get(id))!;
+      expect(stored.lastEventNumber).toBe(10);
+      // Each number either advanced the counter itself (or, within the grace, arrived late) or lies in a
+      // gap a later one recorded, never both, and no gap recorded is lost from the stored counts.
+      const advanced = numbers.filter((_, index) => decisions[index]?.changed);
+      const gaps = decisions.flatMap((d) =>
+        d.actions.flatMap((a) => (a.kind === 'record-gap' ? [a.range] : [])),
+      );
+      const inGaps = gaps.flatMap((range) =>
+        Array.from({ length: range.to - range.from + 1 }, (_, index) => range.from + index),
+      );
+      expect([...advanced, ...inGaps].sort((a, b) => a - b)).toEqual(numbers);
+      expect(stored.counts).toMatchObject({ gapsFound: gaps.length, eventsMissed: inGaps.length });
+      expect(stored.revision).toBe(1 + advanced.length);
+    },
+  );
 });
 
 describe('Function: updateSourceState', () => {
@@ -163,5 +179,28 @@ describe('Function: updateSourceState', () => {
       updateSourceState(losing, 'admission', decide, { maxAttempts: 3, backoffMs: 1 }),
     ).rejects.toThrow(SourceStateContendedError);
     expect(reads).toBe(3);
+  });
+});
+
+describe('Function: updateSourceState, applying decisions', () => {
+  it('applies a decision before storing it, and stores nothing when applying fails', async () => {
+    const store = new InMemorySourceSubscriptionStore();
+    await store.create(sourceState());
+    const decide = (state: ReturnType<typeof sourceState>) =>
+      decideNotification(state, eventNotification([event(1)]), { now: at(1) });
+    const failing = async () => {
+      throw new Error('queue unavailable');
+    };
+    await expect(updateSourceState(store, 'admission', decide, { apply: failing })).rejects.toThrow();
+    expect((await store.get('admission'))?.lastEventNumber).toBeUndefined();
+    const applied: string[] = [];
+    await updateSourceState(store, 'admission', decide, {
+      apply: async (decision) => {
+        applied.push(decision.disposition);
+        expect((await store.get('admission'))?.revision).toBe(0);
+      },
+    });
+    expect(applied).toEqual(['in-order']);
+    expect((await store.get('admission'))?.lastEventNumber).toBe(1);
   });
 });

@@ -93,3 +93,34 @@ describe('Function: decideHeartbeatCheck', () => {
     expect(heartbeatDeadline(heard)).toBe(at(330));
   });
 });
+
+describe('Function: decideHeartbeatCheck, pending numbers', () => {
+  const pending = { from: 5, to: 6, foundAt: at(20), since: at(5) };
+
+  it('leaves a number pending within its grace period', () => {
+    const decision = decideHeartbeatCheck(beating({ pendingGaps: [pending] }), {
+      now: at(40),
+      gapGraceSeconds: 30,
+    });
+    expect(decision.changed).toBe(false);
+  });
+
+  it('makes a pending number a gap past its grace, even while the source keeps to its heartbeat', () => {
+    const state = beating({ pendingGaps: [pending], lastNotificationAt: at(45) });
+    const decision = decideHeartbeatCheck(state, { now: at(50), gapGraceSeconds: 30 });
+    expect(decision.disposition).toBe('gap');
+    expect(decision.actions).toEqual([
+      { kind: 'record-gap', range: { from: 5, to: 6 } },
+      {
+        kind: 'catch-up',
+        reasons: ['event-gap'],
+        since: at(5),
+        resourceTypes: ['Encounter', 'Patient'],
+        missing: [{ from: 5, to: 6 }],
+      },
+    ]);
+    expect(decision.state.pendingGaps).toBeUndefined();
+    expect(decision.state.counts).toMatchObject({ gapsFound: 1, eventsMissed: 2, heartbeatsMissed: 0 });
+    expect(decision.state.overdueNoticedAt).toBeUndefined();
+  });
+});

@@ -19,8 +19,9 @@ import {
 } from '../../helpers/backportNotifications.js';
 
 const MARGIN = 300;
+/** Decides with no grace period: a skipped number is a gap at once (the grace has its own tests). */
 const decide = (state: SourceSubscriptionState, notification: BackportNotification, now = at(60)) =>
-  decideNotification(state, notification, { now, catchUpMarginSeconds: MARGIN });
+  decideNotification(state, notification, { now, catchUpMarginSeconds: MARGIN, gapGraceSeconds: 0 });
 
 /** Feeds notifications in order, each arriving 10 s after the previous; returns every decision. */
 const feed = (
@@ -389,5 +390,88 @@ describe('Function: decideNotification, contact bookkeeping', () => {
     const copy = structuredClone(state);
     decide(state, eventNotification([event(9)], { status: 'error' }));
     expect(state).toEqual(copy);
+  });
+});
+
+describe('Function: decideNotification, the grace period of a skipped number', () => {
+  const GRACE = 30;
+  const decideAt = (state: SourceSubscriptionState, notification: BackportNotification, seconds: number) =>
+    decideNotification(state, notification, {
+      now: at(seconds),
+      catchUpMarginSeconds: MARGIN,
+      gapGraceSeconds: GRACE,
+    });
+
+  it('keeps a skipped number pending, not yet a gap, and starts no catch-up', () => {
+    const decision = decideAt(after(2), eventNotification([event(4)]), 60);
+    expect(decision.disposition).toBe('in-order');
+    expect(decision.actions).toEqual([{ kind: 'read', refs: [encounter('4')] }]);
+    expect(decision.state.pendingGaps).toEqual([{ from: 3, to: 3, foundAt: at(60), since: at(10 - MARGIN) }]);
+    expect(decision.state.counts.gapsFound).toBe(0);
+  });
+
+  it('lets an overtaken event arrive within the grace: no gap at all, it is read as the source has it', () => {
+    const [four, three] = [eventNotification([event(4)]), eventNotification([event(3)])];
+    const first = decideAt(after(2), four, 60);
+    const second = decideAt(first.state, three, 65);
+    expect(second.disposition).toBe('late');
+    expect(second.actions).toEqual([{ kind: 'read', refs: [encounter('3')] }]);
+    expect(second.state.pendingGaps).toBeUndefined();
+    expect(second.state.counts).toEqual(after(2).counts);
+    expect(second.state.lastEventNumber).toBe(4);
+  });
+
+  it('lets a heartbeat overtake the notification it counts without a gap', () => {
+    const heartbeat = decideAt(after(2), statusNotification('heartbeat', 3), 60);
+    expect(heartbeat.disposition).toBe('heartbeat');
+    expect(heartbeat.actions).toEqual([]);
+    const arrived = decideAt(heartbeat.state, eventNotification([event(3)]), 61);
+    expect(arrived.disposition).toBe('late');
+    expect(arrived.state.pendingGaps).toBeUndefined();
+    expect(arrived.state.counts.gapsFound).toBe(0);
+  });
+
+  it('records the gap past the grace, and catches it up from when it went missing', () => {
+    const first = decideAt(after(2), eventNotification([event(4)]), 60);
+    const later = decideAt(first.state, eventNotification([event(5)]), 60 + GRACE);
+    expect(later.disposition).toBe('gap');
+    expect(later.actions.slice(1)).toEqual([
+      { kind: 'record-gap', range: { from: 3, to: 3 } },
+      {
+        kind: 'catch-up',
+        reasons: ['event-gap'],
+        since: at(10 - MARGIN),
+        resourceTypes: ['Encounter', 'Patient'],
+        missing: [{ from: 3, to: 3 }],
+      },
+    ]);
+    expect(later.state.pendingGaps).toBeUndefined();
+    expect(later.state.counts).toMatchObject({ gapsFound: 1, eventsMissed: 1 });
+  });
+
+  it('splits a pending range around a number that arrives in its middle', () => {
+    const first = decideAt(after(2), eventNotification([event(7)]), 60);
+    const second = decideAt(first.state, eventNotification([event(5)]), 61);
+    expect(second.state.pendingGaps?.map(({ from, to }) => [from, to])).toEqual([
+      [3, 4],
+      [6, 6],
+    ]);
+  });
+
+  it('makes every pending number a gap when the counter restarts', () => {
+    const pending = decideAt(after(40), eventNotification([event(42)]), 60).state;
+    const reset = decideAt(pending, statusNotification('handshake', 0), 61);
+    expect(reset.disposition).toBe('counter-reset');
+    expect(reset.actions.filter((action) => action.kind === 'record-gap')).toEqual([
+      { kind: 'record-gap', range: { from: 41, to: 41 } },
+    ]);
+    expect(catchUp(reset)?.reasons).toEqual(['counter-reset', 'event-gap']);
+  });
+
+  it('makes every pending number a gap at once past the limit of pending ranges', () => {
+    let state = after(0);
+    for (let n = 2; n <= 2 * 101; n += 2) state = decideAt(state, eventNotification([event(n)]), 60).state;
+    expect(state.pendingGaps).toBeUndefined();
+    expect(state.counts.gapsFound).toBe(101);
   });
 });
