@@ -21,3 +21,8 @@ export const DEFAULT_BACKFILL_TYPE_ORDER: readonly string[] = [
   'PractitionerRole',
   'Patient',
 ];
+/**
+ * Most event numbers a notification catch-up asks the source's `$events` for; a wider gap (or a
+ * hostile jump of the counter) goes straight to history `_since`.
+ */
+export const MAX_EVENTS_PER_CATCH_UP = 1000;

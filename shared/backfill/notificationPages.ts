@@ -1,0 +1,171 @@
+import type { FhirResource } from '../fhir/types.js';
+import { resourceKey } from '../fhir/ids.js';
+import { PermanentSourceError } from '../fhirClient/errors.js';
+import type { SourceReader } from '../fhirClient/FhirClient.js';
+import { isKnownResourceType } from '../ingest/validateFhirResource.js';
+import { mapBounded } from './mapBounded.js';
+import { parseNotificationBundle } from '../notifications/parseNotificationBundle.js';
+import {
+  normalizeOrigins,
+  parseResourceReference,
+  type ReferenceRules,
+} from '../notifications/parseResourceReference.js';
+import type { EventRange, ResourceRef } from '../notifications/types.js';
+import type { SourceCheck } from './checkSourceResource.js';
+import type { PageRead } from './types.js';
+
+/** Checks a resource as ingest would (checkSourceResource). */
+export type ResourceCheck = (
+  value: unknown,
+  expected?: { readonly resourceType: string; readonly id: string },
+) => SourceCheck;
+
+/** What reading a page needs: the source, the check, how many reads at once. */
+export interface PageContext {
+  readonly source: SourceReader;
+  readonly check: ResourceCheck;
+  readonly concurrency: number;
+}
+
+const keyOf = (ref: ResourceRef): string => resourceKey(ref.resourceType, ref.id);
+
+/** Only the source's own origin, and the R4 types, for references a source answer carries. */
+const sourceRules = (source: SourceReader): ReferenceRules => ({
+  allowedOrigins: normalizeOrigins([requireUrlSupport(source).resolveUrl('')]),
+  isResourceType: isKnownResourceType,
+});
+
+const requireUrlSupport = (source: SourceReader): Required<Pick<SourceReader, 'resolveUrl' | 'getJson'>> => {
+  if (!source.resolveUrl || !source.getJson) {
+    throw new PermanentSourceError('The source reader cannot follow history or operation URLs');
+  }
+  return { resolveUrl: source.resolveUrl.bind(source), getJson: source.getJson.bind(source) };
+};
+
+/**
+ * Reads each resource as the source has it now: present, it is replicated; gone (404/410), it is
+ * deleted. Reading the current version is always right, whatever order notifications came in.
+ */
+export const readCurrent = async (refs: readonly ResourceRef[], context: PageContext): Promise<PageRead> => {
+  const unique = [...new Map(refs.map((ref) => [keyOf(ref), ref] as const)).values()];
+  const upserts: FhirResource[] = [];
+  const deletes: ResourceRef[] = [];
+  const failedIds: string[] = [];
+  await mapBounded(unique, context.concurrency, async (ref) => {
+    const value = await context.source.read(ref.resourceType, ref.id);
+    if (value === undefined) {
+      deletes.push({ resourceType: ref.resourceType, id: ref.id });
+      return;
+    }
+    const checked = context.check(value, { resourceType: ref.resourceType, id: ref.id });
+    if (checked.ok) upserts.push(checked.resource);
+    else failedIds.push(checked.failedId);
+  });
+  return { upserts, deletes, failedIds, read: unique.length };
+};
+
+const covers = (numbers: ReadonlySet<number>, missing: readonly EventRange[]): boolean =>
+  missing.every((range) => {
+    // Ranges asked for are bounded by the job (see MAX_EVENTS_PER_CATCH_UP); walk them.
+    for (let n = range.from; n <= range.to; n += 1) if (!numbers.has(n)) return false;
+    return true;
+  });
+
+/**
+ * An `$events` page: the missed notifications the source still holds, whose resources are then read
+ * as the source has them now. When the source cannot answer (no `$events`, an error, a Bundle that is
+ * no notification) or leaves some of the missed numbers out, the job's history streams must run.
+ */
+export const readEventsPage = async (
+  url: string,
+  missing: readonly EventRange[],
+  context: PageContext,
+): Promise<PageRead> => {
+  const source = requireUrlSupport(context.source);
+  let body: unknown;
+  try {
+    body = await source.getJson(url);
+  } catch (error) {
+    if (error instanceof PermanentSourceError)
+      return { upserts: [], deletes: [], failedIds: [], read: 0, standby: 'run' };
+    throw error;
+  }
+  const parsed = body === undefined ? undefined : parseNotificationBundle(body, sourceRules(context.source));
+  if (!parsed?.ok) return { upserts: [], deletes: [], failedIds: [], read: 0, standby: 'run' };
+  const { events, entries } = parsed.notification;
+  const refs = [
+    ...events.flatMap((event) => [...(event.focus ? [event.focus] : []), ...event.additionalContext]),
+    ...entries.map((entry) => entry.ref),
+  ];
+  const page = await readCurrent(refs, context);
+  const complete = covers(new Set(events.map((event) => event.eventNumber)), missing);
+  return { ...page, standby: complete ? 'skip' : 'run' };
+};
+
+interface HistoryEntry {
+  readonly resource?: unknown;
+  readonly fullUrl?: unknown;
+  readonly request?: { readonly method?: unknown; readonly url?: unknown };
+}
+
+/** The resource an entry names, from its resource, request.url or fullUrl. */
+const entryRef = (entry: HistoryEntry, rules: ReferenceRules): ResourceRef | undefined => {
+  const resource = entry.resource as { resourceType?: unknown; id?: unknown } | undefined;
+  if (typeof resource?.resourceType === 'string' && typeof resource.id === 'string') {
+    const parsed = parseResourceReference(`${resource.resourceType}/${resource.id}`, rules);
+    if (parsed.kind === 'resource') return parsed.ref;
+  }
+  for (const value of [entry.request?.url, entry.fullUrl]) {
+    const parsed = parseResourceReference(value, rules);
+    if (parsed.kind === 'resource') return { resourceType: parsed.ref.resourceType, id: parsed.ref.id };
+  }
+  return undefined;
+};
+
+/**
+ * A page of `Type/_history?_since=`: versioned resources are replicated as they stand (the version
+ * ledger orders them); a delete, or a version without `meta.versionId`, is read as the source has it
+ * now, so an older entry can never undo a newer one whatever order the pages come in.
+ */
+export const readHistoryPage = async (
+  url: string,
+  resourceType: string,
+  context: PageContext,
+): Promise<PageRead> => {
+  const source = requireUrlSupport(context.source);
+  const body = (await source.getJson(url)) as
+    { resourceType?: unknown; entry?: unknown; link?: { relation?: unknown; url?: unknown }[] } | undefined;
+  if (body === undefined) throw new PermanentSourceError(`${resourceType} history answered 404/410`);
+  if (body.resourceType !== 'Bundle' || (body.entry !== undefined && !Array.isArray(body.entry))) {
+    throw new PermanentSourceError(`${resourceType} history did not answer a Bundle`);
+  }
+  const rules = sourceRules(context.source);
+  const upserts: FhirResource[] = [];
+  const reread: ResourceRef[] = [];
+  const failedIds: string[] = [];
+  for (const entry of (body.entry ?? []) as HistoryEntry[]) {
+    const ref = entryRef(entry, rules);
+    if (!ref || ref.resourceType !== resourceType) {
+      failedIds.push(`(${resourceType} history entry naming no ${resourceType})`);
+      continue;
+    }
+    const versioned = (entry.resource as { meta?: { versionId?: unknown } } | undefined)?.meta?.versionId;
+    if (entry.request?.method === 'DELETE' || entry.resource === undefined || versioned === undefined) {
+      reread.push(ref);
+      continue;
+    }
+    const checked = context.check(entry.resource, ref);
+    if (checked.ok) upserts.push(checked.resource);
+    else failedIds.push(checked.failedId);
+  }
+  const current = await readCurrent(reread, context);
+  const next = body.link?.find((link) => link.relation === 'next')?.url;
+  const nextUrl = typeof next === 'string' && next !== '' ? source.resolveUrl(next) : undefined;
+  return {
+    upserts: [...upserts, ...current.upserts],
+    deletes: current.deletes,
+    failedIds: [...failedIds, ...current.failedIds],
+    read: upserts.length + failedIds.length + current.read,
+    ...(nextUrl === undefined ? {} : { nextUrl }),
+  };
+};

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
+import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
+import { InMemoryJobStore } from '../../../shared/backfill/InMemoryJobStore.js';
+import { InMemoryWorkQueue } from '../../../shared/backfill/InMemoryWorkQueue.js';
+import { startNotificationJob } from '../../../shared/backfill/startNotificationJob.js';
+import type { BackfillJob } from '../../../shared/backfill/types.js';
+import { compileCriteria } from '../../../shared/criteria/index.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
+import { activeSubscription, createHarness, createPipeline, fakeSubscriptions, patient } from './harness.js';
+
+const SINCE = '2000-01-01T00:00:00Z';
+
+describe('Notification jobs (catch-ups and id-only reads) against the source FHIR stand-in', () => {
+  let source: FhirStandin;
+  let client: FhirClient;
+
+  beforeAll(async () => {
+    source = await startFhirSourceStandin();
+    client = new FhirClient({
+      baseUrl: source.endpoint,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+      timeoutMs: 2_000,
+    });
+  });
+  afterAll(async () => {
+    await source.stop();
+  });
+  beforeEach(() => {
+    source.faults.reset();
+    for (const id of source.store.search('Patient', { _count: ['1000'] }).resources.map((r) => r.id)) {
+      source.store.delete('Patient', id ?? '');
+    }
+  });
+
+  const run = async (spec: Parameters<typeof startNotificationJob>[1]) => {
+    const jobs = new InMemoryJobStore();
+    const queue = new InMemoryWorkQueue();
+    const { pipeline, healthLake } = createPipeline([activeSubscription('all', '[*]')]);
+    const completed: BackfillJob[] = [];
+    const harness = createHarness({
+      jobs,
+      queue,
+      source: client,
+      pipeline,
+      subscriptions: fakeSubscriptions({}),
+      compileCriteria,
+      onNotificationJobCompleted: async (job) => {
+        completed.push(job);
+      },
+    });
+    const jobId = await startNotificationJob({ jobs, queue }, spec);
+    await harness.drain();
+    return { job: (await jobs.get(jobId))!, healthLake, completed };
+  };
+
+  it('catches up a type history _since over several pages, following the source next links', async () => {
+    seedResources(
+      source.store,
+      Array.from({ length: 130 }, (_, i) => patient(`hp${i}`)),
+    );
+    const { job, healthLake, completed } = await run({
+      sourceSubscriptionId: 'admissions',
+      reasons: ['event-gap'],
+      catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [{ from: 3, to: 3 }], events: false },
+      gaps: 1,
+    });
+    expect(job.state).toBe('completed');
+    expect(job.counts).toMatchObject({ read: 130, failed: 0 });
+    expect(job.streams[0]?.page).toBeGreaterThanOrEqual(1); // a second page, from the source's own link
+    expect([...healthLake.current.keys()].filter((key) => key.startsWith('Patient/hp'))).toHaveLength(130);
+    expect(completed.map((done) => done.notification?.gaps)).toEqual([1]);
+  });
+
+  it('replicates a delete found in history after the versions before it', async () => {
+    seedResources(source.store, [patient('gone'), patient('kept')]);
+    source.store.delete('Patient', 'gone');
+    const { pipeline } = createPipeline([activeSubscription('all', '[*]')]);
+    const writes: string[] = [];
+    const jobs = new InMemoryJobStore();
+    const queue = new InMemoryWorkQueue();
+    const harness = createHarness({
+      jobs,
+      queue,
+      source: client,
+      pipeline: {
+        accept: async (batch) => {
+          writes.push(...batch.map((write) => `${write.operation} ${write.resourceType}/${write.id}`));
+          return pipeline.accept(batch);
+        },
+      },
+      subscriptions: fakeSubscriptions({}),
+      compileCriteria,
+    });
+    await startNotificationJob(
+      { jobs, queue },
+      {
+        sourceSubscriptionId: 'admissions',
+        reasons: ['heartbeat-overdue'],
+        catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [], events: false },
+        gaps: 0,
+      },
+    );
+    await harness.drain();
+    expect(writes).toContain('delete Patient/gone');
+    expect(writes).toContain('upsert Patient/kept');
+    // The delete is read as the source has it now, after the page's versioned upserts: it is the last word.
+    expect(writes.filter((write) => write.endsWith(' Patient/gone')).at(-1)).toBe('delete Patient/gone');
+  });
+
+  it('reads id-only foci as the source has them now: present replicated, gone deleted', async () => {
+    seedResources(source.store, [patient('here')]);
+    const { job, healthLake } = await run({
+      sourceSubscriptionId: 'admissions',
+      reasons: ['read'],
+      reads: [
+        { resourceType: 'Patient', id: 'here' },
+        { resourceType: 'Patient', id: 'nowhere' },
+      ],
+      gaps: 0,
+    });
+    expect(job.state).toBe('completed');
+    expect(job.counts).toMatchObject({ read: 2, failed: 0 });
+    expect(healthLake.current.has('Patient/here')).toBe(true);
+  });
+
+  it('retries a read the source fails, then fails the job with its cause and no content', async () => {
+    source.faults.failNext({ method: 'GET', urlIncludes: 'Patient/p1' }, 'unavailable', 100);
+    const jobs = new InMemoryJobStore();
+    const queue = new InMemoryWorkQueue();
+    const { pipeline } = createPipeline([activeSubscription('all', '[*]')]);
+    const harness = createHarness({
+      jobs,
+      queue,
+      source: client,
+      pipeline,
+      subscriptions: fakeSubscriptions({}),
+      compileCriteria,
+      maxReceives: 3,
+    });
+    const jobId = await startNotificationJob(
+      { jobs, queue },
+      {
+        sourceSubscriptionId: 'admissions',
+        reasons: ['read'],
+        reads: [{ resourceType: 'Patient', id: 'p1' }],
+        gaps: 0,
+      },
+    );
+    const drained = await harness.drain({ maxReceives: 10 });
+    expect(drained.redelivered).toBe(2);
+    const job = (await jobs.get(jobId))!;
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(/HTTP 503/);
+    expect(job.reason).not.toMatch(/Test/); // no resource content in the cause
+  });
+
+  it('asks $events first and runs the history stream only when the source cannot answer', async () => {
+    seedResources(source.store, [patient('ev1')]);
+    const { job, healthLake } = await run({
+      sourceSubscriptionId: 'admissions',
+      reasons: ['event-gap'],
+      catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [{ from: 5, to: 6 }], events: true },
+      gaps: 1,
+    });
+    // The stand-in has no $events (404): the standby history stream ran and found the resource.
+    expect(job.streams.map((stream) => stream.kind)).toEqual(['events', 'history']);
+    expect(job.state).toBe('completed');
+    expect(healthLake.current.has('Patient/ev1')).toBe(true);
+  });
+});
