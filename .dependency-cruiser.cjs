@@ -6,13 +6,14 @@
 /** The layers of `shared/`, bottom first. A folder may import its own layer and those below. */
 const SHARED_LAYERS = [
   ['fhir', 'http', 'state', 'config'], // FHIR and HTTP basics, the table layout, typed environment
-  ['criteria', 'replication', 'versions', 'fhirClient'], // building blocks
+  ['criteria', 'replication', 'versions', 'fhirClient', 'notifications'], // building blocks
   ['healthlake'], // the HealthLake data plane client
   ['payloadSearch'],
   ['messages', 'subscriptions'],
   ['delivery', 'ingest'], // the two sides of the queue
   ['backfill'],
   ['reconcile'],
+  ['notificationIntake'], // backport notifications in: the route, and the catch-ups it starts
   ['operator'], // what the CLI calls
   ['runtime'], // environment contracts and the builders that assemble the domain from them
 ];

@@ -23,6 +23,8 @@ export interface AlarmThresholds {
   readonly notSupportedDropRatePercent: number;
   /** Writes matching no active Subscription per 5 minutes that fire the alarm. */
   readonly unmatchedWrites: number;
+  /** Signs of lost backport notifications per 5 minutes that fire the alarm. @default 1 */
+  readonly missedNotifications?: number;
 }
 
 /** Powertools service names, i.e. the `service` dimension of each function's EMF metrics. */
@@ -30,6 +32,8 @@ export interface ServiceNames {
   readonly ingest: string;
   readonly deliverer: string;
   readonly backfill: string;
+  /** The heartbeat check of backport notifications (also publishes MissedNotifications). */
+  readonly notificationCheck?: string;
 }
 
 export interface MonitoringProps {
@@ -79,6 +83,12 @@ export class Monitoring extends Construct {
     if (t.delivererErrors < 1) problems.push('delivererErrors must be at least 1');
     if (!(Number.isInteger(t.unmatchedWrites) && t.unmatchedWrites >= 1)) {
       problems.push('unmatchedWrites must be a whole number of at least 1');
+    }
+    if (
+      t.missedNotifications !== undefined &&
+      !(Number.isInteger(t.missedNotifications) && t.missedNotifications >= 1)
+    ) {
+      problems.push('missedNotifications must be a whole number of at least 1');
     }
     for (const [name, value] of [
       ['ingest5xxRatePercent', t.ingest5xxRatePercent],
@@ -238,6 +248,25 @@ export class Monitoring extends Construct {
           'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
         metric: connector(s.deliverer, DELIVERY_METRICS.accessDenied),
         threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      // Ingest finds skipped event numbers, error statuses and restarted counters; the heartbeat check
+      // finds silent sources. Published without the ResourceType dimension: the service-level series is whole.
+      missedNotifications: alarm('MissedNotifications', {
+        alarmDescription:
+          'Backport notifications were lost: a source Subscription skipped event numbers, went silent past its heartbeat, reported status error or restarted its counter. The connector has started a catch-up (a backfill job: GET [base]/$backfill-job/{id}); hlc status shows each source Subscription with its gaps found and repaired.',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(ingest, 0) + FILL(check, 0)',
+          usingMetrics: {
+            ingest: connector(s.ingest, INGEST_METRICS.missedNotifications),
+            check: connector(s.notificationCheck ?? 'notification-check', INGEST_METRICS.missedNotifications),
+          },
+          period: fiveMinutes,
+          label: 'Missed notifications',
+        }),
+        threshold: t.missedNotifications ?? 1,
         comparisonOperator: atLeast,
         evaluationPeriods: 1,
         treatMissingData: notBreaching,

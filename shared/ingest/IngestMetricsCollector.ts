@@ -14,6 +14,11 @@ export const INGEST_METRICS = {
    * the ResourceType dimension, so one plain metric carries the total the `WritesUnmatched` alarm watches.
    */
   writesUnmatched: 'WritesUnmatched',
+  /**
+   * Signs of lost backport notifications (skipped event numbers, a first `error` status, a restarted
+   * counter; the heartbeat check adds overdue heartbeats). The `MissedNotifications` alarm watches it.
+   */
+  missedNotifications: 'MissedNotifications',
 } as const;
 export type IngestMetricName = (typeof INGEST_METRICS)[keyof typeof INGEST_METRICS];
 
@@ -35,6 +40,11 @@ export class IngestMetricsCollector implements IngestObserver {
     if (result.matched > 0) this.add(write.resourceType, INGEST_METRICS.matched, result.matched);
     if (result.enqueued > 0) this.add(write.resourceType, INGEST_METRICS.enqueued, result.enqueued);
     if (isUnmatched(result)) this.add('', INGEST_METRICS.writesUnmatched, 1);
+  }
+
+  /** Lost backport notifications found (notification intake's observer). */
+  public missed(count: number): void {
+    this.add('', INGEST_METRICS.missedNotifications, count);
   }
 
   private add(resourceType: string, name: IngestMetricName, value: number): void {
