@@ -1,4 +1,4 @@
-import { isFhirId, resourceKey } from '../fhir/ids.js';
+import { isFhirId, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
 import { applyBatch, type BatchResult, type PreparedChange } from './applyBatch.js';
 import { buildRows } from './buildRows.js';
 import { classifySqlError } from './classifySqlError.js';
@@ -43,6 +43,8 @@ const failed = (change: SqlChange, error: SqlTargetError): ApplyResult =>
 
 /** Why a change cannot be applied at all, before any mapping (hostile input: checked first). */
 const problemOf = (change: SqlChange): string | undefined => {
+  if (!RESOURCE_TYPE_PATTERN.test(change.resourceType))
+    return 'its resource type is not a FHIR resource type';
   if (!isFhirId(change.id)) return 'its id is not a FHIR id';
   if (!Number.isSafeInteger(change.version) || change.version < 0)
     return 'its version is not a non-negative integer';
@@ -101,7 +103,10 @@ export const applyChanges = async (
     if (problem) {
       results[index] = failed(
         change,
-        new SqlTargetError(`Change to ${change.resourceType} refused: ${problem}`, { terminal: true }),
+        new SqlTargetError(
+          `Change to ${RESOURCE_TYPE_PATTERN.test(change.resourceType) ? change.resourceType : 'a resource'} refused: ${problem}`,
+          { terminal: true },
+        ),
       );
       return;
     }

@@ -242,6 +242,7 @@ describe.each(DATABASE_KINDS)('Function: applyChanges (%s)', (kind) => {
       upsert('bad-version', 1.5),
       upsert('mismatch', 1, { resourceType: 'Patient', id: 'mismatch' }),
       upsert('other-id', 1, observation('not-the-same')),
+      { operation: 'delete', resourceType: 'Jane Smith', id: 'x', version: 1 },
     ]);
     expect(results.map((r) => [r.outcome, r.error?.terminal, r.error?.message])).toEqual([
       ['unmapped', undefined, undefined],
@@ -249,6 +250,7 @@ describe.each(DATABASE_KINDS)('Function: applyChanges (%s)', (kind) => {
       ['failed', true, 'Change to Observation refused: its version is not a non-negative integer'],
       ['failed', true, 'Change to Observation refused: its resourceType does not match'],
       ['failed', true, 'Change to Observation refused: its id does not match'],
+      ['failed', true, 'Change to a resource refused: its resource type is not a FHIR resource type'],
     ]);
   });
 
