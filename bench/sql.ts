@@ -6,7 +6,8 @@
  * replaced). Resources/s counts resources applied (types without a transformer are not written); rows/s
  * counts top-level and child rows written. The R4 definitions are loaded first, as in a warm writer.
  *
- * `npm run bench -- sql [--batch 100] [--concurrency 2] [--foreign-keys]`
+ * `npm run bench -- sql [--batch 100] [--concurrency 2] [--foreign-keys] [--prepare]` (`--prepare`: named
+ * prepared statements on the real server)
  */
 import { loadavg } from 'node:os';
 import { startEmbeddedPostgres } from '../local/standins/pglite.js';
@@ -26,6 +27,7 @@ const option = (name: string, fallback: number): number => {
 };
 const batchSize = option('batch', 100);
 const foreignKeys = process.argv.includes('--foreign-keys');
+const prepareStatements = process.argv.includes('--prepare');
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const load = (): string =>
   loadavg()
@@ -91,8 +93,12 @@ const pass = async (client: PgSqlClient, schema: string, version: number, concur
   return { applied, rows, seconds };
 };
 
-const run = async (label: string, url: string, concurrency: number): Promise<void> => {
-  const client = new PgSqlClient({ connectionString: url, maxConnections: concurrency });
+const run = async (label: string, url: string, concurrency: number, prepare = false): Promise<void> => {
+  const client = new PgSqlClient({
+    connectionString: url,
+    maxConnections: concurrency,
+    prepareStatements: prepare,
+  });
   const schema = `hlc_bench_${process.pid}`;
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -118,7 +124,7 @@ const concurrency = option('concurrency', 2);
 const { perSecond, mapped } = mappingOnly();
 console.log(
   `corpus: ${resources.length} Synthea resources, ${mapped} of the 8 default types; batch ${batchSize}, ` +
-    `${foreignKeys ? 'with' : 'without'} foreign keys; node ${process.version}; load average ${load()}`,
+    `${foreignKeys ? 'with' : 'without'} foreign keys${prepareStatements ? ', prepared statements' : ''}; node ${process.version}; load average ${load()}`,
 );
 console.log(`mapping only (FHIRPath + conversion, one thread): ${fmt(perSecond)} resources/s\n`);
 
@@ -130,7 +136,7 @@ try {
   await embedded.stop();
 }
 const real = process.env.HLC_BENCH_POSTGRES_URL ?? process.env.HLC_TEST_POSTGRES_URL;
-if (real) await run('PostgreSQL', real, concurrency);
+if (real) await run('PostgreSQL', real, concurrency, prepareStatements);
 else
   console.log(
     'PostgreSQL  skipped: set HLC_BENCH_POSTGRES_URL (or HLC_TEST_POSTGRES_URL="$(bash scripts/startPostgres.sh)")',
