@@ -9,7 +9,9 @@ export default defineConfig({
   test: {
     ...base.test,
     include: [
-      'test/shared/{criteria,delivery,versions,subscriptions,ingest,healthlake,payloadSearch}/**/*.test.ts',
+      'test/shared/{criteria,delivery,versions,subscriptions,ingest,healthlake,payloadSearch,messages}/**/*.test.ts',
+      'test/shared/fhirClient/NodeSha256.test.ts',
+      'test/shared/runtime/delivererConfig.test.ts',
     ],
     exclude: [
       ...(base.test?.exclude ?? ['**/node_modules/**']),

@@ -46,7 +46,7 @@ const runBench = async (): Promise<void> => {
   });
   const total = Number(values.resources);
   const pageSize = Number(values['page-size']);
-  const { startConnector } = await import('../local/start.js');
+  const { startConnector } = await import('../local/connector.js');
   const { seedResources } = await import('../local/standins/healthlake/index.js');
   const { TEST_CREDENTIALS } = await import('../local/standins/aws.js');
 

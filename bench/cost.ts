@@ -26,7 +26,7 @@ import { buildConnectorApp } from '../infra/buildConnectorApp.js';
 import { parseConnectorConfig } from '../infra/config/parseConnectorConfig.js';
 import { SERVICE_NAMES } from '../infra/stacks/HealthLakeConnectorStack.js';
 import { invocationTotals, resetInvocationTotals } from '../local/invocationReports.js';
-import { startConnector, type LocalConnector } from '../local/start.js';
+import { startConnector, type LocalConnector } from '../local/connector.js';
 import { countAwsRequests } from './awsRequestCounter.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');

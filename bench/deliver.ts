@@ -24,7 +24,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDelivererHandler } from '../lambdas/deliverer/createDelivererHandler.js';
 import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
-import { InMemoryDeliveredVersions } from '../shared/delivery/DeliveredVersions.js';
+import { InMemoryDeliveredVersions } from '../shared/versions/DeliveredVersions.js';
 import {
   assumeRoleSource,
   cachedCredentials,

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startConnector } from '../local/start.js';
+import { startConnector } from '../local/connector.js';
 import { FhirApiClient } from '../shared/operator/FhirApiClient.js';
 import { sendResources } from '../shared/operator/sendResources.js';
 

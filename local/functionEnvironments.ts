@@ -1,13 +1,11 @@
-import {
-  AWS_RUNTIME_ENV,
-  BACKFILL_WORKER_CONTRACT,
-  DELIVERER_CONTRACT,
-  envEntries,
-  INGEST_CONTRACT,
-  RECONCILE_WORKER_CONTRACT,
-  SUBSCRIPTION_PROVISIONER_CONTRACT,
-  WRITE_PIPELINE_ENV,
-} from '../shared/config/envContract.js';
+import { AWS_RUNTIME_ENV } from '../shared/config/awsEnv.js';
+import { envEntries } from '../shared/config/envVar.js';
+import { BACKFILL_WORKER_CONTRACT } from '../shared/runtime/backfillWorkerContract.js';
+import { DELIVERER_CONTRACT } from '../shared/runtime/delivererContract.js';
+import { INGEST_CONTRACT } from '../shared/runtime/ingestContract.js';
+import { RECONCILE_WORKER_CONTRACT } from '../shared/runtime/reconcileWorkerContract.js';
+import { SUBSCRIPTION_PROVISIONER_CONTRACT } from '../shared/runtime/subscriptionProvisionerContract.js';
+import { WRITE_PIPELINE_ENV } from '../shared/runtime/writePipelineEnv.js';
 import type { AcceptedToken } from '../shared/ingest/auth/types.js';
 import { LocalConfigError, type LocalConfig } from './config.js';
 import { TEST_CREDENTIALS, type ConnectorResources } from './standins/aws.js';

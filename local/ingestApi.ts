@@ -3,7 +3,8 @@ import type { IngestLambdaHandler } from '../lambdas/ingest/createIngestHandler.
 import { toRawRequest } from '../lambdas/ingest/toRawRequest.js';
 import { forbidden, forResponse } from '../shared/fhir/outcomes.js';
 import { createAuthenticator } from '../shared/ingest/auth/createAuthenticator.js';
-import { TOKEN_SCOPES, type AcceptedToken } from '../shared/ingest/auth/types.js';
+import type { AcceptedToken } from '../shared/ingest/auth/types.js';
+import { TOKEN_SCOPES } from '../shared/http/scopes.js';
 import { LOCAL_ADMIN_PREFIX } from '../shared/operator/localAdmin.js';
 import { startLocalApiGateway, type LocalApiGateway } from './apiGateway.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/backfill/constants.js';
+import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a

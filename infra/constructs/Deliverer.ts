@@ -5,7 +5,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DELIVERER_CONTRACT, envEntries } from '../../shared/config/envContract.js';
+import { envEntries } from '../../shared/config/envVar.js';
+import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import { bindSourceServer, type SourceFhirServer } from './sourceServer.js';
 

@@ -5,13 +5,11 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
 import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
-import {
-  DELIVERER_CONTRACT,
-  envEntries,
-  INGEST_CONTRACT,
-  RECONCILE_WORKER_CONTRACT,
-  WRITE_PIPELINE_ENV,
-} from '../../shared/config/envContract.js';
+import { envEntries } from '../../shared/config/envVar.js';
+import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
+import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
+import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerContract.js';
+import { WRITE_PIPELINE_ENV } from '../../shared/runtime/writePipelineEnv.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { AutoSubscription } from '../constructs/AutoSubscription.js';
@@ -143,7 +141,7 @@ export class HealthLakeConnectorStack extends Stack {
     const logDefaults = { logRetention, logEncryptionKey: this.dataKey } as const;
     const fnDefaults = { ...logDefaults, logLevel: config.logLevel } as const;
     const allowedEndpoints = config.dataStores.map((store) => store.endpoint);
-    // Each function gets exactly its contract's variables (shared/config/envContract.ts); the
+    // Each function gets exactly its contract's variables (shared/runtime/functionContracts.ts); the
     // bind* helpers add the resource names with their grants.
     const retryCount = String(config.delivery.retryCount);
     const pipelineEnvironment = envEntries(WRITE_PIPELINE_ENV, {

@@ -1,19 +1,17 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
-import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
-import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
+import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
+import { createSourceReaderFromEnv } from '../../shared/runtime/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
-import {
-  awsClientConfig,
-  BACKFILL_WORKER_CONTRACT,
-  readEnv,
-  sourceFhirRules,
-} from '../../shared/config/envContract.js';
-import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
-import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { awsClientConfig } from '../../shared/config/awsEnv.js';
+import { readEnv } from '../../shared/config/envVar.js';
+import { BACKFILL_WORKER_CONTRACT } from '../../shared/runtime/backfillWorkerContract.js';
+import { sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
+import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
+import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { createBackfillWorkerHandler, type BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
 
 /**

@@ -5,8 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
-import { startBatchDelivery, type BatchDeliveryDeps } from '../../shared/delivery/deliverBatch.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
+import { type BatchDeliveryDeps } from '../../shared/delivery/batchTypes.js';
+import { startBatchDelivery } from '../../shared/delivery/deliverBatch.js';
 import { createDeliveryTelemetry } from './telemetry.js';
 
 /** What the deliverer handler is built from; local mode, tests and the benchmark pass their own. */

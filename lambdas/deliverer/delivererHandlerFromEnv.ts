@@ -1,18 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  awsClientConfig,
-  DELIVERER_CONTRACT,
-  readEnv,
-  s3ClientConfig,
-  sourceFhirRules,
-} from '../../shared/config/envContract.js';
-import type { SourceReader } from '../../shared/backfill/source/SourceFhirClient.js';
-import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
-import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
-import { delivererConfigOf } from '../../shared/delivery/config.js';
-import { DynamoDeliveredVersions } from '../../shared/delivery/DynamoDeliveredVersions.js';
+import { awsClientConfig, s3ClientConfig } from '../../shared/config/awsEnv.js';
+import { readEnv } from '../../shared/config/envVar.js';
+import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
+import { sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
+import type { SourceReader } from '../../shared/fhirClient/FhirClient.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
+import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
+import { delivererConfigOf } from '../../shared/runtime/delivererConfig.js';
+import { DynamoDeliveredVersions } from '../../shared/versions/DynamoDeliveredVersions.js';
 import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
 import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';

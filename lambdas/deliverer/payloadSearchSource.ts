@@ -1,9 +1,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
-import { createSourceReader } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
-import type { SourceReader } from '../../shared/backfill/source/SourceFhirClient.js';
-import { awsClientConfig, type DELIVERER_CONTRACT, type EnvValues } from '../../shared/config/envContract.js';
+import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
+import { createSourceReader } from '../../shared/runtime/createSourceReaderFromEnv.js';
+import type { SourceReader } from '../../shared/fhirClient/FhirClient.js';
+import { awsClientConfig } from '../../shared/config/awsEnv.js';
+import { type EnvValues } from '../../shared/config/envVar.js';
+import { type DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 
 /** Per-request timeout of a payload search on the source server, ms. */
 const PAYLOAD_SEARCH_TIMEOUT_MS = 10_000;

@@ -1,12 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { DELIVERY_METRICS } from '../../shared/delivery/constants.js';
-import {
-  Disposition,
-  FailureReason,
-  type DeliveryTelemetry,
-  type RecordSettlement,
-} from '../../shared/delivery/types.js';
+import { Disposition, type DeliveryTelemetry, type RecordSettlement } from '../../shared/delivery/types.js';
+import { FailureReason } from '../../shared/messages/failureCause.js';
 
 /** The Powertools surface telemetry uses. */
 export type TelemetryLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error' | 'getLevelName'>;

@@ -6,9 +6,11 @@ import {
   SqsWorkQueue,
   subscriptionLookup,
 } from '../../shared/backfill/index.js';
-import { awsClientConfig, INGEST_CONTRACT, readEnv } from '../../shared/config/envContract.js';
-import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
-import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { awsClientConfig } from '../../shared/config/awsEnv.js';
+import { readEnv } from '../../shared/config/envVar.js';
+import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
+import type { RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
@@ -19,7 +21,7 @@ import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
-import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
+import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
 import {
   handleReconcileRequest,
@@ -29,7 +31,7 @@ import { idListLocation } from '../../shared/reconcile/IdListSink.js';
 import type { ReconcileMessage } from '../../shared/reconcile/types.js';
 import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
-import { handleResetVersion } from '../../shared/versions/handleResetVersion.js';
+import { handleResetVersion } from '../../shared/ingest/routes/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { ENV } from '../../shared/config/constants.js';
 
@@ -43,7 +45,7 @@ const inlineTokenList = (raw: string): AcceptedToken[] | undefined => {
 };
 
 /**
- * The ingest Lambda's dependencies from its environment (`INGEST_CONTRACT`, shared/config/envContract.ts),
+ * The ingest Lambda's dependencies from its environment (`INGEST_CONTRACT`, shared/runtime/functionContracts.ts),
  * read once; every problem is reported at once. Subscription management is wired in;
  * `$trigger-subscription` and `$backfill-job` when BACKFILL_QUEUE_URL is set; `$reconcile` and
  * `$reconcile-job` when RECONCILE_QUEUE_URL is set.

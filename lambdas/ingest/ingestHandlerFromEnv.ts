@@ -1,4 +1,4 @@
-import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { createIngestHandler, type IngestLambdaHandler } from './createIngestHandler.js';
 import { ingestDepsFromEnv } from './ingestDepsFromEnv.js';
 

@@ -10,7 +10,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ReconcileWorkerDeps } from '../../shared/reconcile/createReconcileProcessor.js';
+import type { ReconcileWorkerDeps } from '../../shared/reconcile/PageContext.js';
 import { createReconcileProcessor } from '../../shared/reconcile/createReconcileProcessor.js';
 import { parseReconcileMessage } from '../../shared/reconcile/parseReconcileMessage.js';
 

@@ -1,25 +1,21 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { S3Client } from '@aws-sdk/client-s3';
-import { cachedSecretReader } from '../../shared/backfill/source/cachedSecretReader.js';
-import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
+import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
+import { createSourceReaderFromEnv } from '../../shared/runtime/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
 import { ENV } from '../../shared/config/constants.js';
-import {
-  awsClientConfig,
-  readEnv,
-  RECONCILE_SOURCE_ENV,
-  RECONCILE_WORKER_CONTRACT,
-  s3ClientConfig,
-  sourceFhirRules,
-} from '../../shared/config/envContract.js';
-import { loggerFromEnv, metricsFromEnv } from '../../shared/config/powertoolsFromEnv.js';
-import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { awsClientConfig, s3ClientConfig } from '../../shared/config/awsEnv.js';
+import { readEnv } from '../../shared/config/envVar.js';
+import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerContract.js';
+import { RECONCILE_SOURCE_ENV, sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
+import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
+import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { compileCriteria } from '../../shared/criteria/index.js';
-import { DynamoDeliveredVersionsEraser } from '../../shared/delivery/DynamoDeliveredVersionsEraser.js';
+import { DynamoDeliveredVersionsEraser } from '../../shared/versions/DynamoDeliveredVersionsEraser.js';
 import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { createHealthLakeReader } from '../../shared/healthlake/createHealthLakeReader.js';
-import { writePipelineFromEnv } from '../../shared/ingest/writePipelineFromEnv.js';
+import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
 import { S3IdListSink } from '../../shared/reconcile/IdListSink.js';
 import type { ReconcileMessage } from '../../shared/reconcile/types.js';

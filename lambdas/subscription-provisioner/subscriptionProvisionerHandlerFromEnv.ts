@@ -2,13 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import {
-  awsClientConfig,
-  readEnv,
-  SUBSCRIPTION_PROVISIONER_CONTRACT,
-} from '../../shared/config/envContract.js';
-import { loggerFromEnv } from '../../shared/config/powertoolsFromEnv.js';
-import type { Destroyable, RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { awsClientConfig } from '../../shared/config/awsEnv.js';
+import { readEnv } from '../../shared/config/envVar.js';
+import { SUBSCRIPTION_PROVISIONER_CONTRACT } from '../../shared/runtime/subscriptionProvisionerContract.js';
+import { loggerFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
+import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { DynamoSubscriptionStore } from '../../shared/subscriptions/DynamoSubscriptionStore.js';
 import { parseAllowedEndpoints } from '../../shared/subscriptions/endpoints.js';
 import { ensureAutoManagedSubscription } from '../../shared/subscriptions/ensureAutoManagedSubscription.js';

@@ -1,4 +1,4 @@
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 import { isFhirId, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
 import { jsonShapeProblem } from '../fhir/jsonDepth.js';
 import { INGEST_DEFAULTS } from '../ingest/constants.js';

@@ -6,13 +6,6 @@ export const MAX_SEARCH_URLS = 50;
 export const IDS_PER_MESSAGE = 100;
 /** Not-found ids kept on the job item (the rest are only counted), keeping it far below 400 KB. */
 export const MAX_RECORDED_FAILED_IDS = 100;
-/** Default search page size (`_count`) when the searchUrl sets none. */
-export const DEFAULT_PAGE_SIZE = 100;
-/**
- * Default cap on requests per second to the source server, per backfill worker instance: finite, so
- * a backfill never floods a system of record; 0 (explicitly) means unlimited.
- */
-export const DEFAULT_SOURCE_REQUESTS_PER_SECOND = 10;
 /** Jobs expire from the state table after this many days (TTL). */
 export const JOB_RETENTION_DAYS = 30;
 /** Path segment of the job status endpoint: `[base]/$backfill-job/{jobId}`. */

@@ -1,9 +1,9 @@
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
 import { checkSourceResource } from './checkSourceResource.js';
 import { MAX_RECORDED_FAILED_IDS } from './constants.js';
-import { BackfillError, PermanentSourceError } from './errors.js';
+import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
 import type { JobStore } from './JobStore.js';
-import type { SourceReader } from './source/SourceFhirClient.js';
+import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type {
   BackfillLogger,
   CriteriaCompiler,
@@ -284,7 +284,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       const receives = context.receiveCount ?? 1;
       if (receives < (deps.maxReceives ?? 5)) throw error;
       // Messages of source errors are written without PHI; other errors are named only.
-      const cause = error instanceof BackfillError ? error.message : ((error as Error)?.name ?? 'Error');
+      const cause = error instanceof SourceError ? error.message : ((error as Error)?.name ?? 'Error');
       return failJob(
         message.jobId,
         `Page ${message.pageNumber + 1} of stream ${message.searchIndex + 1} still failing after ${receives} attempts: ${cause}`,

@@ -1,10 +1,4 @@
 export * from './constants.js';
-export {
-  BackfillError,
-  PermanentSourceError,
-  SourceConfigurationError,
-  TransientSourceError,
-} from './errors.js';
 export { DynamoJobStore } from './DynamoJobStore.js';
 export { handleBackfillRequest } from './handleBackfillRequest.js';
 export type { BackfillRouteDeps } from './handleBackfillRequest.js';
@@ -32,19 +26,3 @@ export type {
   WorkMessage,
   WorkQueue,
 } from './types.js';
-export { createSourceAuth, parseSourceAuthKind } from './source/createSourceAuth.js';
-export type { SourceAuthConfig, SourceAuthDeps } from './source/createSourceAuth.js';
-export { createSourceReaderFromEnv } from './source/createSourceReaderFromEnv.js';
-export { oauth2ClientCredentials } from './source/oauth2ClientCredentials.js';
-export type { OAuth2ClientCredentialsOptions } from './source/oauth2ClientCredentials.js';
-export { sigV4Auth } from './source/sigV4Auth.js';
-export { SOURCE_AUTH_KINDS, basicAuth, bearerAuth, noAuth } from './source/SourceAuth.js';
-export type { SourceAuth, SourceAuthKind } from './source/SourceAuth.js';
-export { SourceFhirClient, parseRetryAfter } from './source/SourceFhirClient.js';
-export type {
-  RetryOptions,
-  SearchPage,
-  SourceFhirClientOptions,
-  SourceReader,
-} from './source/SourceFhirClient.js';
-export { TokenBucket } from './source/TokenBucket.js';

@@ -1,5 +1,6 @@
 import type { ActiveSubscription } from '../subscriptions/types.js';
-import type { CompiledCriteria, FhirResource } from '../criteria/types.js';
+import type { CompiledCriteria } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 
 /** Lifecycle of a backfill job. `completed`, `failed` and `cancelled` are final. */
 export const JOB_STATES = {

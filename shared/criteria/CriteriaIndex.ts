@@ -1,4 +1,5 @@
-import type { CompiledCriteria, FhirResource } from './types.js';
+import type { CompiledCriteria } from './types.js';
+import type { FhirResource } from '../fhir/types.js';
 
 /**
  * Compiled criteria of many subscriptions, bucketed by resource type (plus a `'*'` bucket) so a

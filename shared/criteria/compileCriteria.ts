@@ -3,7 +3,8 @@ import { type ValueTest, allOf } from './elementPath.js';
 import { invalidCriteria } from './errors.js';
 import { R4_SEARCH_PARAMETERS } from './r4SearchParameters.generated.js';
 import type { SearchParameterTable } from './searchParameterTable.js';
-import type { CompiledCriteria, FhirResource } from './types.js';
+import type { CompiledCriteria } from './types.js';
+import type { FhirResource } from '../fhir/types.js';
 
 const TYPE_LIST = /^\[(.*)\]$/s;
 

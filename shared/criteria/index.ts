@@ -10,4 +10,4 @@ export {
   type SearchParamEntry,
   type SearchParameterTable,
 } from './searchParameterTable.js';
-export type { CompiledCriteria, FhirResource } from './types.js';
+export type { CompiledCriteria } from './types.js';

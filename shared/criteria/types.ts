@@ -1,9 +1,4 @@
-/** Any FHIR resource as plain JSON. */
-export interface FhirResource {
-  readonly resourceType: string;
-  readonly id?: string;
-  readonly [element: string]: unknown;
-}
+import type { FhirResource } from '../fhir/types.js';
 
 /**
  * A Subscription criteria compiled once into a matcher. Evaluation does no parsing.

@@ -1,6 +1,7 @@
 import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import type { HealthLakeResponse } from '../healthlake/types.js';
-import { FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
+import { type DeliveryOutcome } from './types.js';
+import { FailureReason, type FailureCause } from '../messages/failureCause.js';
 
 /** AWS error types that mean "your credentials are stale", not "you may never do this". */
 const STALE_CREDENTIAL_ERRORS: ReadonlySet<string | undefined> = new Set([

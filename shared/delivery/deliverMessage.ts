@@ -1,11 +1,7 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SourceReader } from '../backfill/source/SourceFhirClient.js';
-import type { HealthLakeApi } from '../healthlake/types.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import { compareVersions } from '../versions/compareVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
-import type { DeliveredVersion } from './DeliveredVersions.js';
 import { deliverPayloadSearch } from './deliverPayloadSearch.js';
 import { PayloadError } from './errors.js';
 import { loadPayload } from './loadPayload.js';
@@ -13,36 +9,8 @@ import { ReplicationError } from '../replication/errors.js';
 import { healthLakeIdOf, ledgerTargetKey, toHealthLakeResource } from './replicationTarget.js';
 import { stripVersionIds } from './stripVersionIds.js';
 import { failure, sendToHealthLake } from './sendToHealthLake.js';
-import { FailureReason, type DeliveryOutcome } from './types.js';
-
-/** What is known about the message's resource when it is delivered. */
-export interface DeliveryContext {
-  /** Delivery attempt, 1-based (SQS ApproximateReceiveCount). */
-  readonly attempt: number;
-  /** The version ledger's latest entry for the resource, if any. */
-  readonly latest?: LedgerEntry;
-  /** The version last delivered to the message's endpoint, if any. */
-  readonly delivered?: DeliveredVersion;
-  /** The longest the HealthLake request may take (the invocation's time left), ms. */
-  readonly requestTimeoutMs?: number;
-}
-
-/** The clients `deliverMessage` uses, narrowed to what it calls. */
-export interface DeliverMessageDeps {
-  /** The HealthLake client for a data store endpoint. */
-  healthLake(endpoint: string): HealthLakeApi;
-  /** Called when HealthLake rejected the credentials as expired/unknown, so they are refreshed. */
-  credentialsRejected?(endpoint: string): void;
-  /** For S3 payload references. */
-  readonly s3?: Pick<S3Client, 'send'>;
-  /**
-   * The source FHIR server payload searches run against (built on first use: its credentials come from
-   * a secret); undefined when none is configured, and a payload-search message is then dead-lettered.
-   */
-  source?(): Promise<SourceReader>;
-  /** Clock (epoch ms). */
-  now(): number;
-}
+import type { DeliveryContext, DeliverMessageDeps, DeliveryOutcome } from './types.js';
+import { FailureReason } from '../messages/failureCause.js';
 
 /**
  * Whether the ledger's latest version supersedes the message for its endpoint: it is newer and was

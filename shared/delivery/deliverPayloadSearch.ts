@@ -1,14 +1,15 @@
-import { SourceConfigurationError } from '../backfill/errors.js';
+import { SourceConfigurationError } from '../fhirClient/errors.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { PayloadSearchError } from '../payloadSearch/errors.js';
 import { runPayloadSearch } from '../payloadSearch/runPayloadSearch.js';
 import { transactionBundle } from '../payloadSearch/transactionBundle.js';
 import { ReplicationError } from '../replication/errors.js';
-import type { DeliveryContext, DeliverMessageDeps } from './deliverMessage.js';
+import type { DeliveryContext, DeliverMessageDeps } from './types.js';
 import { toHealthLakeResource } from './replicationTarget.js';
 import { failure, sendToHealthLake } from './sendToHealthLake.js';
 import { stripVersionIds } from './stripVersionIds.js';
-import { FailureReason, type DeliveryOutcome } from './types.js';
+import { type DeliveryOutcome } from './types.js';
+import { FailureReason } from '../messages/failureCause.js';
 
 /**
  * Delivers an upsert of a Subscription with HAPI's `subscription-payload-search-criteria`: runs the

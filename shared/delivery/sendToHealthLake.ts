@@ -1,7 +1,8 @@
 import { CredentialsError, HealthLakeTransientError } from '../healthlake/errors.js';
 import type { HealthLakeResponse } from '../healthlake/types.js';
 import { classifyResponse, isStaleCredentialResponse } from './classifyResponse.js';
-import { failureCause, FailureReason, type DeliveryOutcome, type FailureCause } from './types.js';
+import { type DeliveryOutcome } from './types.js';
+import { failureCause, FailureReason, type FailureCause } from '../messages/failureCause.js';
 
 /** A failed outcome whose cause the connector raised (not an HTTP answer). */
 export const failure = (

@@ -1,63 +1,10 @@
-import type { DeliveryMessage } from '../messages/deliveryMessage.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SourceReader } from '../fhirClient/FhirClient.js';
+import type { HealthLakeApi } from '../healthlake/types.js';
+import type { DeliveredVersion } from '../versions/DeliveredVersions.js';
+import type { LedgerEntry } from '../versions/VersionLedger.js';
+import type { FailureCause, MessageSummary } from '../messages/failureCause.js';
 import type { ResourceVersion } from '../versions/compareVersions.js';
-
-/** Why a delivery failed, as recorded with a dead-lettered message. Never holds resource content. */
-export interface FailureCause {
-  readonly reason: FailureReason;
-  /** HTTP status HealthLake answered, when it answered. */
-  readonly status?: number;
-  /** First OperationOutcome issue code of the answer. */
-  readonly issueCode?: string;
-  /** Diagnostics of that issue (HealthLake's text, truncated; stored with the dead letter, not logged). */
-  readonly diagnostics?: string;
-  /** `x-amzn-ErrorType` of an AWS-level error, e.g. `ExpiredTokenException`. */
-  readonly errorType?: string;
-  /** Delivery attempt this happened on (SQS ApproximateReceiveCount). */
-  readonly attempt: number;
-  /** When it happened (ISO instant). */
-  readonly at: string;
-  /** Retry hint from `Retry-After`, seconds. */
-  readonly retryAfterSeconds?: number;
-}
-
-export const FailureReason = {
-  httpStatus: 'http-status',
-  timeout: 'timeout',
-  connection: 'connection',
-  credentials: 'credentials',
-  /**
-   * STS refused the AssumeRole, or HealthLake answered 401/403: the customer role, its trust policy or
-   * the ExternalId is wrong for every message. Retried with a long backoff, alarmed.
-   */
-  accessDenied: 'access-denied',
-  invalidMessage: 'invalid-message',
-  endpointNotAllowed: 'endpoint-not-allowed',
-  payloadMissing: 'payload-missing',
-  payloadCorrupt: 'payload-corrupt',
-  payloadUnavailable: 'payload-unavailable',
-  stateUnavailable: 'state-unavailable',
-  /** Not started: too little of the invocation's time was left (reported failed with a short delay). */
-  timeLimit: 'time-limit',
-  /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
-  replication: 'replication',
-  /**
-   * The Subscription's payload search could not be run or delivered: the source refused it (terminal),
-   * kept failing or found nothing yet (transient), returned more than 160 resources (terminal), or no
-   * source server is configured (terminal).
-   */
-  payloadSearch: 'payload-search',
-  error: 'error',
-} as const;
-export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
-
-/** A failure cause raised by the connector (not an HTTP answer): reason, attempt and time, then `extra`. */
-export const failureCause = (
-  reason: FailureReason,
-  attempt: number,
-  /** Epoch ms. */
-  now: number,
-  extra?: Partial<FailureCause>,
-): FailureCause => ({ reason, attempt, at: new Date(now).toISOString(), ...extra });
 
 /** What became of one delivery message. */
 export type DeliveryOutcome =
@@ -99,16 +46,6 @@ export const Disposition = {
 } as const;
 export type Disposition = (typeof Disposition)[keyof typeof Disposition];
 
-/** A summary of a message safe to log: identifiers and versions, no content. */
-export interface MessageSummary {
-  readonly messageId: string;
-  readonly resourceType?: string;
-  readonly id?: string;
-  readonly versionId?: string;
-  readonly operation?: DeliveryMessage['operation'];
-  readonly subscriptionId?: string;
-}
-
 /** The settled result of one SQS record. */
 export interface RecordSettlement {
   readonly summary: MessageSummary;
@@ -126,4 +63,33 @@ export interface DeliveryTelemetry {
   settled(settlement: RecordSettlement): void;
   /** A non-fatal problem (e.g. a visibility change that failed). Message holds no content. */
   warn(message: string, details: Record<string, unknown>): void;
+}
+
+/** What is known about the message's resource when it is delivered. */
+export interface DeliveryContext {
+  /** Delivery attempt, 1-based (SQS ApproximateReceiveCount). */
+  readonly attempt: number;
+  /** The version ledger's latest entry for the resource, if any. */
+  readonly latest?: LedgerEntry;
+  /** The version last delivered to the message's endpoint, if any. */
+  readonly delivered?: DeliveredVersion;
+  /** The longest the HealthLake request may take (the invocation's time left), ms. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** The clients `deliverMessage` uses, narrowed to what it calls. */
+export interface DeliverMessageDeps {
+  /** The HealthLake client for a data store endpoint. */
+  healthLake(endpoint: string): HealthLakeApi;
+  /** Called when HealthLake rejected the credentials as expired/unknown, so they are refreshed. */
+  credentialsRejected?(endpoint: string): void;
+  /** For S3 payload references. */
+  readonly s3?: Pick<S3Client, 'send'>;
+  /**
+   * The source FHIR server payload searches run against (built on first use: its credentials come from
+   * a secret); undefined when none is configured, and a payload-search message is then dead-lettered.
+   */
+  source?(): Promise<SourceReader>;
+  /** Clock (epoch ms). */
+  now(): number;
 }

@@ -4,7 +4,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { CredentialProvider } from './credentials.js';
 import { CredentialsError, HealthLakeTransientError } from './errors.js';
-import { NodeSha256 } from './NodeSha256.js';
+import { NodeSha256 } from '../fhirClient/NodeSha256.js';
 import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 
 export interface HealthLakeClientOptions {

@@ -1,5 +1,5 @@
-import { TokenBucket } from '../backfill/source/TokenBucket.js';
-import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND } from '../payloadSearch/constants.js';
+import { TokenBucket } from '../fhirClient/TokenBucket.js';
+import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND } from './constants.js';
 import { AdaptivePacer } from './AdaptivePacer.js';
 import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 

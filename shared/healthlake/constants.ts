@@ -1,2 +1,12 @@
 /** Role chaining (a Lambda assuming a role) caps sessions at one hour; STS's minimum is 15 minutes. */
 export const SESSION_DURATION_LIMITS = { min: 900, max: 3600 } as const;
+
+/** HealthLake's limit of entries in one batch or transaction Bundle (endpoints-and-quotas page). */
+export const HEALTHLAKE_MAX_BUNDLE_ENTRIES = 160;
+
+/**
+ * Transaction Bundles per second one deliverer instance sends to one data store by default. HealthLake
+ * allows 10 Bundle requests per second per data store (1 on data stores created before 2023-08-21)
+ * and 20 per account; with MaximumConcurrency N, up to N instances send at this rate.
+ */
+export const DEFAULT_BUNDLE_REQUESTS_PER_SECOND = 1;

@@ -1,5 +1,5 @@
-import { SourceFhirClient } from '../backfill/source/SourceFhirClient.js';
-import { sigV4Auth } from '../backfill/source/sigV4Auth.js';
+import { FhirClient } from '../fhirClient/FhirClient.js';
+import { sigV4Auth } from '../fhirClient/sigV4Auth.js';
 import type { CredentialProvider } from './credentials.js';
 import { regionOfEndpoint } from './HealthLakeClient.js';
 
@@ -24,10 +24,10 @@ export interface HealthLakeReaderOptions {
  * const reader = createHealthLakeReader({ endpoint, credentials: roleCredentials({ role, connectorId }).provider, requestsPerSecond: 25 });
  * const page = await reader.searchPage(reader.resolveSearchUrl('Patient?_elements=id,meta'));
  */
-export const createHealthLakeReader = (options: HealthLakeReaderOptions): SourceFhirClient => {
+export const createHealthLakeReader = (options: HealthLakeReaderOptions): FhirClient => {
   const region = options.region ?? regionOfEndpoint(options.endpoint);
   if (!region) throw new Error('No signing region given and none in the HealthLake endpoint host');
-  return new SourceFhirClient({
+  return new FhirClient({
     baseUrl: options.endpoint,
     auth: sigV4Auth({ region, service: 'healthlake', credentials: options.credentials }),
     requestsPerSecond: options.requestsPerSecond,

@@ -1,4 +1,4 @@
-import type { TokenScope } from '../ingest/auth/types.js';
+import type { TokenScope } from './scopes.js';
 
 /**
  * A FHIR REST request after the transport (API Gateway event, local HTTP adapter) has been

@@ -1,6 +1,6 @@
 import { isReplicating } from '../replication/replicateId.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 import { resourceKey } from '../fhir/ids.js';
 import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';

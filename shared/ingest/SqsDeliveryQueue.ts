@@ -3,7 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_INLINE_MESSAGE_BYTES } from '../delivery/deadLetter.js';
+import { MAX_INLINE_MESSAGE_BYTES } from '../messages/deadLetter.js';
 import { deduplicationId, messageGroupId } from '../messages/deliveryMessage.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { INGEST_DEFAULTS } from './constants.js';

@@ -1,4 +1,4 @@
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
 
 /**

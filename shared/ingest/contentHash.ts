@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 
 /**
  * sha256 (hex) of the resource's canonical JSON (keys sorted), ignoring `meta.versionId` and

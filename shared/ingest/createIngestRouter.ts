@@ -19,7 +19,7 @@ import type { IngestLimits, IngestObserver, IngestRouterContext } from './routes
 import { NO_OBSERVER } from './routes/IngestRouterContext.js';
 import { fhirJson, outcomeResponse } from './routes/responses.js';
 import { isScopedRoute, requiredScope, type PluggedRoute } from './routes/routeScope.js';
-import { scopeAllows, TOKEN_SCOPES } from './auth/types.js';
+import { scopeAllows, TOKEN_SCOPES } from '../http/scopes.js';
 import type { WritePipeline } from './types.js';
 import { isKnownResourceType, knownResourceTypes } from './validateFhirResource.js';
 

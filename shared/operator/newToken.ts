@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken } from '../ingest/auth/hashToken.js';
-import { TOKEN_SCOPES, type AcceptedToken, type TokenScope } from '../ingest/auth/types.js';
+import { type AcceptedToken } from '../ingest/auth/types.js';
+import { TOKEN_SCOPES, type TokenScope } from '../http/scopes.js';
 
 /** A new bearer token and the entry to add to the token secret's `tokens` list (its hash, never the token). */
 export interface NewToken {

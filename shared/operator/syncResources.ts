@@ -1,5 +1,5 @@
-import { SourceFhirClient } from '../backfill/source/SourceFhirClient.js';
-import type { FhirResource } from '../criteria/types.js';
+import { FhirClient } from '../fhirClient/FhirClient.js';
+import type { FhirResource } from '../fhir/types.js';
 import { INFRASTRUCTURE_TYPES } from '../reconcile/constants.js';
 import { searchableTypes } from '../reconcile/planStreams.js';
 import type { FhirApiClient } from './FhirApiClient.js';
@@ -108,7 +108,7 @@ const retarget = (item: SendItem): SendItem =>
 
 /** Items read from a FHIR server: every page of each type, or each listed id. */
 const serverItems = async (baseUrl: string, options: SyncOptions): Promise<SendItem[]> => {
-  const source = new SourceFhirClient({ baseUrl });
+  const source = new FhirClient({ baseUrl });
   const resources: FhirResource[] = [];
   if (options.resourceIds?.length) {
     for (const key of options.resourceIds) {

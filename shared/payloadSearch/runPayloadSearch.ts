@@ -1,8 +1,12 @@
-import { PermanentSourceError, SourceConfigurationError, TransientSourceError } from '../backfill/errors.js';
-import type { SourceReader } from '../backfill/source/SourceFhirClient.js';
-import type { FhirResource } from '../criteria/types.js';
+import {
+  PermanentSourceError,
+  SourceConfigurationError,
+  TransientSourceError,
+} from '../fhirClient/errors.js';
+import type { SourceReader } from '../fhirClient/FhirClient.js';
+import type { FhirResource } from '../fhir/types.js';
 import { isFhirId, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
-import { HEALTHLAKE_MAX_BUNDLE_ENTRIES } from './constants.js';
+import { HEALTHLAKE_MAX_BUNDLE_ENTRIES } from '../healthlake/constants.js';
 import { PayloadSearchError } from './errors.js';
 import { substituteMatchedResource } from './substituteMatchedResource.js';
 

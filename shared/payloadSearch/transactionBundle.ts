@@ -1,4 +1,4 @@
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 
 /**
  * A FHIR transaction Bundle that writes each resource with `PUT Type/id` (update-as-create), as HAPI's

@@ -1,6 +1,6 @@
-import { PermanentSourceError } from '../backfill/errors.js';
-import type { SearchPage, SourceReader } from '../backfill/source/SourceFhirClient.js';
-import type { FhirResource } from '../criteria/types.js';
+import { PermanentSourceError } from '../fhirClient/errors.js';
+import type { SearchPage, SourceReader } from '../fhirClient/FhirClient.js';
+import type { FhirResource } from '../fhir/types.js';
 import { LOOKUP_CHUNK } from './constants.js';
 
 /** Ids and version metadata only (FHIR `_elements`; `id` and `meta` are always returned). */

@@ -1,4 +1,4 @@
-import type { FhirResource } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 import { contentHash } from '../ingest/contentHash.js';
 import { compareVersions, type ResourceVersion } from '../versions/compareVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';

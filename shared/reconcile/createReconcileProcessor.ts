@@ -1,48 +1,15 @@
-import { checkSourceResource } from '../backfill/checkSourceResource.js';
-import { BackfillError, PermanentSourceError } from '../backfill/errors.js';
-import type { SourceReader } from '../backfill/source/SourceFhirClient.js';
-import type { BackfillLogger, CriteriaCompiler, SubscriptionLookup, WorkQueue } from '../backfill/types.js';
-import type { FhirResource } from '../criteria/types.js';
-import type { DeliveredVersionsEraser } from '../delivery/DeliveredVersions.js';
-import { resourceKey } from '../fhir/ids.js';
-import { contentHash } from '../ingest/contentHash.js';
-import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
+import { PermanentSourceError, SourceError } from '../fhirClient/errors.js';
+import type { CriteriaCompiler } from '../backfill/types.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
-import type { VersionLedger } from '../versions/VersionLedger.js';
-import { classifyResource, versionOf } from './classifyResource.js';
-import { RECONCILE_DEFAULTS, SAMPLES_PER_OUTCOME } from './constants.js';
+import { RECONCILE_DEFAULTS } from './constants.js';
 import { FhirLookup } from './FhirLookup.js';
-import type { IdListLine, IdListSink } from './IdListSink.js';
+import type { PageContext, ReconcileReader, ReconcileWorkerDeps } from './PageContext.js';
+import { PageResult } from './PageResult.js';
 import { planStreams } from './planStreams.js';
-import type { ReconcileJobStore } from './ReconcileJobStore.js';
-import type { Outcome, ReconcileJob, ReconcileMessage, ReconcileStream, Tally } from './types.js';
+import { findOrphans } from './prune.js';
+import { compareSourceResources } from './repair.js';
+import type { ReconcileJob, ReconcileMessage, ReconcileStream } from './types.js';
 import { FINAL_STATES, OUTCOMES } from './types.js';
-
-/** A FHIR server read by reconcile: searches, reads and its CapabilityStatement. */
-export type ReconcileReader = SourceReader & { capabilityStatement(): Promise<unknown> };
-
-export interface ReconcileWorkerDeps {
-  readonly jobs: ReconcileJobStore;
-  readonly subscriptions: SubscriptionLookup;
-  readonly queue: WorkQueue<ReconcileMessage>;
-  /** The source reader, or a loader called once on first use (credentials come from a secret). */
-  readonly source: ReconcileReader | (() => Promise<ReconcileReader>);
-  /** A reader of the HealthLake data store at `endpoint` (SigV4 with the customer role). */
-  readonly healthLake: (endpoint: string) => SourceReader;
-  readonly ledger: Pick<VersionLedger, 'getLatest' | 'resetTo'>;
-  readonly delivered: DeliveredVersionsEraser;
-  readonly pipeline: WritePipeline;
-  readonly compileCriteria: CriteriaCompiler;
-  readonly idLists?: IdListSink;
-  readonly logger?: BackfillLogger;
-  readonly now?: () => Date;
-  /** `_count` of search pages (default 500). */
-  readonly pageSize?: number;
-  /** `_id` look-ups in flight per page (default 4). */
-  readonly lookupConcurrency?: number;
-  /** On this receive of a message, an error that would be retried fails the job instead (default 5). */
-  readonly maxReceives?: number;
-}
 
 export interface ReconcileOutcome {
   readonly outcome: 'processed' | 'planned' | 'duplicate' | 'stopped' | 'failed';
@@ -52,43 +19,6 @@ export interface ReconcileOutcome {
 }
 
 const NOTHING: ReconcileOutcome = { outcome: 'stopped', compared: 0, jobCompleted: false };
-
-/** Collects a page's counts, id-list lines and samples. */
-class PageResult {
-  public readonly counts: Record<string, Partial<Tally>> = {};
-  public readonly lines: IdListLine[] = [];
-  public compared = 0;
-
-  public add(outcome: Outcome, resourceType: string, id: string): void {
-    const tally = (this.counts[resourceType] ??= {});
-    tally[outcome] = (tally[outcome] ?? 0) + 1;
-    if (outcome !== 'inSync') this.lines.push({ outcome, resourceType, id });
-  }
-
-  public total(outcome: Outcome): number {
-    return Object.values(this.counts).reduce((sum, tally) => sum + (tally[outcome] ?? 0), 0);
-  }
-
-  /** Sample keys for outcomes whose samples on the job are not full yet. */
-  public samples(existing: readonly string[]): string[] {
-    const have = new Map<string, number>();
-    for (const sample of existing) {
-      const outcome = sample.slice(0, sample.indexOf(' '));
-      have.set(outcome, (have.get(outcome) ?? 0) + 1);
-    }
-    const picked: string[] = [];
-    for (const line of this.lines) {
-      const count = have.get(line.outcome) ?? 0;
-      if (count >= SAMPLES_PER_OUTCOME) continue;
-      have.set(line.outcome, count + 1);
-      picked.push(`${line.outcome} ${line.resourceType}/${line.id}`);
-    }
-    return picked;
-  }
-}
-
-const totalOf = (job: ReconcileJob, outcome: Outcome): number =>
-  Object.values(job.counts).reduce((sum, tally) => sum + tally[outcome], 0);
 
 /**
  * Creates the reconcile worker's unit of work: the `plan` message of a job (resolve the types,
@@ -129,6 +59,7 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     );
     return sourcePromise;
   };
+  const context: PageContext = { deps, source: getSource, concurrency };
   const healthLakeOf = (endpoint: string): FhirLookup => {
     let lookup = healthLakeLookups.get(endpoint);
     if (!lookup) {
@@ -210,157 +141,6 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     return cursor.done ? deps.jobs.completeIfDone(jobId, now()) : false;
   };
 
-  /** Repairs missing/stale source resources: reset pinned ledger entries, then accept the writes. */
-  const repair = async (
-    job: ReconcileJob,
-    subscription: ActiveSubscription,
-    resourceType: string,
-    toRepair: readonly { id: string; pinned: boolean; resource: FhirResource }[],
-    elements: boolean,
-    requestId: string,
-    result: PageResult,
-  ): Promise<void> => {
-    if (toRepair.length === 0) return;
-    const source = await getSource();
-    const full = elements
-      ? await source.byIds(
-          resourceType,
-          toRepair.map((item) => item.id),
-          { elements: false, concurrency },
-        )
-      : new Map(toRepair.map((item) => [item.id, item.resource]));
-    const ledgerEntries = await deps.ledger.getLatest(
-      toRepair.map((item) => resourceKey(resourceType, item.id)),
-    );
-    const writes: IncomingWrite[] = [];
-    const resetKeys = new Set<string>();
-    for (const item of toRepair) {
-      const read = full.get(item.id);
-      if (!read) continue; // deleted on the source meanwhile
-      // The checks backfill applies to what it reads. Not the structure validator: its definitions
-      // ship with ingest and backfill only.
-      const check = checkSourceResource(read, {
-        validate: false,
-        expected: { resourceType, id: item.id },
-        ...(deps.now ? { now: deps.now } : {}),
-      });
-      if (!check.ok) {
-        result.add('invalidAtSource', resourceType, item.id);
-        continue;
-      }
-      const resource = check.resource;
-      const key = resourceKey(resourceType, item.id);
-      const version = versionOf(resource);
-      const latest = ledgerEntries.get(key);
-      if (item.pinned && version && latest) {
-        const reset = await deps.ledger.resetTo(
-          key,
-          {
-            ...version,
-            deleted: false,
-            contentHash: contentHash(resource),
-            endpoints: [subscription.endpoint],
-          },
-          latest,
-        );
-        if (reset) {
-          await deps.delivered.forget({ resourceKey: key, endpoint: subscription.endpoint });
-          resetKeys.add(key);
-        }
-      }
-      writes.push({
-        operation: 'upsert',
-        resourceType,
-        id: item.id,
-        resource,
-        source: 'reconcile',
-        requestId,
-        jobId: job.jobId,
-        onlySubscriptionId: job.subscriptionId,
-      });
-    }
-    if (writes.length === 0) return;
-    const results = await deps.pipeline.accept(writes);
-    results.forEach((written, index) => {
-      const write = writes[index] as IncomingWrite;
-      if (written.enqueued === 0) return;
-      result.add('repaired', resourceType, write.id);
-      if (resetKeys.has(resourceKey(resourceType, write.id)))
-        result.add('pinnedReset', resourceType, write.id);
-    });
-  };
-
-  /** Classifies source resources against HealthLake and the ledger; repairs in repair modes. */
-  const compareSourceResources = async (
-    job: ReconcileJob,
-    subscription: ActiveSubscription,
-    resourceType: string,
-    resources: readonly FhirResource[],
-    healthLake: FhirLookup,
-    elements: boolean,
-    requestId: string,
-    result: PageResult,
-  ): Promise<void> => {
-    if (resources.length === 0) return;
-    const ids = resources.map((resource) => resource.id as string);
-    const [copies, ledger] = await Promise.all([
-      healthLake.byIds(resourceType, ids, { elements: !job.contentHash, concurrency }),
-      deps.ledger.getLatest(ids.map((id) => resourceKey(resourceType, id))),
-    ]);
-    const toRepair: { id: string; pinned: boolean; resource: FhirResource }[] = [];
-    for (const resource of resources) {
-      const id = resource.id as string;
-      const { outcome, pinned } = classifyResource(
-        resource,
-        copies.get(id),
-        ledger.get(resourceKey(resourceType, id)),
-        job.contentHash,
-      );
-      result.add(outcome, resourceType, id);
-      if (pinned) result.add('pinned', resourceType, id);
-      if (outcome !== 'inSync') toRepair.push({ id, pinned, resource });
-      result.compared += 1;
-    }
-    if (job.mode !== 'compare') {
-      await repair(job, subscription, resourceType, toRepair, elements, requestId, result);
-    }
-  };
-
-  /** Counts HealthLake resources absent from the source; prunes them in repair-and-prune. */
-  const findOrphans = async (
-    job: ReconcileJob,
-    resourceType: string,
-    copies: readonly FhirResource[],
-    sourceIds: ReadonlySet<string>,
-    requestId: string,
-    result: PageResult,
-  ): Promise<string | undefined> => {
-    const orphans = copies
-      .filter((copy) => !sourceIds.has(copy.id as string))
-      .map((copy) => copy.id as string);
-    for (const id of orphans) result.add('onlyInHealthLake', resourceType, id);
-    if (job.mode !== 'repair-and-prune' || orphans.length === 0) return undefined;
-    const confirmed = job.pruneConfirmation ?? 0;
-    const already = totalOf(job, 'pruned');
-    if (already + result.total('pruned') + orphans.length > confirmed) {
-      return `More resources only in HealthLake than the ${confirmed} confirmed; pruning stopped`;
-    }
-    const writes: IncomingWrite[] = orphans.map((id) => ({
-      operation: 'delete',
-      resourceType,
-      id,
-      source: 'reconcile',
-      requestId,
-      jobId: job.jobId,
-      onlySubscriptionId: job.subscriptionId,
-    }));
-    const results = await deps.pipeline.accept(writes);
-    results.forEach((written, index) => {
-      if (written.enqueued > 0) result.add('pruned', resourceType, (writes[index] as IncomingWrite).id);
-    });
-    return undefined;
-  };
-
   const processPage = async (
     message: Extract<ReconcileMessage, { task: 'page' }>,
   ): Promise<ReconcileOutcome> => {
@@ -421,6 +201,7 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
           ]);
           const matching = [...present.values()].filter((resource) => matcher.matches(resource));
           await compareSourceResources(
+            context,
             job,
             subscription,
             type,
@@ -434,6 +215,7 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
             (copy) => !present.has(copy.id as string) && matcher.matches(copy),
           );
           stopReason ??= await findOrphans(
+            context,
             job,
             type,
             orphanCandidates,
@@ -457,6 +239,7 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
         );
         if (cursor.side === 'source') {
           await compareSourceResources(
+            context,
             job,
             subscription,
             type,
@@ -473,7 +256,15 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
             { elements: true, concurrency },
           );
           result.compared += resources.length;
-          stopReason = await findOrphans(job, type, resources, new Set(present.keys()), requestId, result);
+          stopReason = await findOrphans(
+            context,
+            job,
+            type,
+            resources,
+            new Set(present.keys()),
+            requestId,
+            result,
+          );
         }
       }
     } catch (error) {
@@ -520,7 +311,7 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     } catch (error) {
       const receives = context.receiveCount ?? 1;
       if (receives < (deps.maxReceives ?? 5)) throw error;
-      const cause = error instanceof BackfillError ? error.message : ((error as Error)?.name ?? 'Error');
+      const cause = error instanceof SourceError ? error.message : ((error as Error)?.name ?? 'Error');
       const where =
         message.task === 'plan' ? 'Planning' : `Page ${message.page + 1} of stream ${message.stream + 1}`;
       return failJob(message.jobId, `${where} still failing after ${receives} attempts: ${cause}`);

@@ -1,5 +1,5 @@
 import type { CompiledCriteria } from '../criteria/types.js';
-import { PermanentSourceError } from '../backfill/errors.js';
+import { PermanentSourceError } from '../fhirClient/errors.js';
 import { searchUrlType } from '../backfill/parseTriggerParameters.js';
 import { INFRASTRUCTURE_TYPES, RECONCILE_IDS_PER_MESSAGE } from './constants.js';
 import type { ReconcileJob, ReconcileStream } from './types.js';

@@ -8,13 +8,13 @@ export const STORE_TABLE_ACTIONS = {
   subscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
   /** shared/versions/DynamoVersionLedger.ts */
   versionLedger: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-  /** shared/delivery/DynamoDeliveredVersions.ts */
+  /** shared/versions/DynamoDeliveredVersions.ts */
   deliveredVersions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   /** shared/backfill/DynamoJobStore.ts */
   backfillJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/reconcile/DynamoReconcileJobStore.ts */
   reconcileJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  /** shared/delivery/DynamoDeliveredVersionsEraser.ts: reconcile repair of a pinned resource. */
+  /** shared/versions/DynamoDeliveredVersionsEraser.ts: reconcile repair of a pinned resource. */
   deliveredVersionsEraser: ['dynamodb:DeleteItem'],
   /** shared/versions/DynamoVersionStateReset.ts: `$reset-version` (admin scope) of a resource or a type. */
   versionStateReset: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'],

@@ -1,5 +1,6 @@
 import { compileCriteria, CriteriaIndex } from '../criteria/index.js';
-import type { CompiledCriteria, FhirResource } from '../criteria/types.js';
+import type { CompiledCriteria } from '../criteria/types.js';
+import type { FhirResource } from '../fhir/types.js';
 import { toOutcome } from '../fhir/outcomes.js';
 import { allowedEndpoint } from './endpoints.js';
 import { mergeTargets } from './mergeTargets.js';

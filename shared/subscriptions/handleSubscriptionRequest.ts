@@ -19,7 +19,8 @@ import {
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
 import { preferReturn } from '../http/preferReturn.js';
-import { HEADER_DROPPED_WARNING, parseSubscription, STATUSES } from './parseSubscription.js';
+import { HEADER_DROPPED_WARNING, parseSubscription } from './parseSubscription.js';
+import { STATUSES } from './parseStatus.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
 import type { SubscriptionLogger } from './types.js';

@@ -4,8 +4,19 @@ import type { CompiledCriteria } from '../criteria/types.js';
 import { invalidOutcome, issue, OperationOutcomeError } from '../fhir/outcomes.js';
 import { readChannelExtensions, type ChannelSettings } from './channelExtensions.js';
 import { coerceExtensionValues } from './coerceExtensionValues.js';
-import { allowedEndpoint } from './endpoints.js';
-import { SUBSCRIPTION_STATUS, type SubscriptionStatus } from './types.js';
+import { parseChannel } from './parseChannel.js';
+import { parseStatus } from './parseStatus.js';
+import {
+  checkArrayOfObjects,
+  checkElements,
+  findModifierExtensions,
+  INSTANT,
+  isObject,
+  requireString,
+  ROOT_ELEMENTS,
+  ROOT_PRIMITIVES,
+} from './subscriptionStructure.js';
+import type { SubscriptionStatus } from './types.js';
 
 /** How a submitted Subscription is being written. */
 export interface ParseSubscriptionContext {
@@ -32,8 +43,6 @@ export interface ParseSubscriptionContext {
 
 /** `reason` given to a Subscription submitted without one (R4 requires it; Smile's examples omit it). */
 export const DEFAULT_REASON = 'Replicate matching resources to Amazon HealthLake';
-/** `channel.payload` given to a Subscription submitted without one. */
-export const DEFAULT_PAYLOAD = 'application/fhir+json';
 
 /** A Subscription that passed validation, with the status the server gives it. */
 export interface ParsedSubscription {
@@ -58,120 +67,6 @@ export const HEADER_DROPPED_WARNING = issue(
   'Subscription.channel.header',
   'warning',
 );
-
-/** R4 Subscription elements (plus `_x` primitive extension containers of the primitive ones). */
-const ROOT_ELEMENTS = new Set([
-  'resourceType',
-  'id',
-  'meta',
-  'implicitRules',
-  'language',
-  'text',
-  'contained',
-  'extension',
-  'modifierExtension',
-  'status',
-  'contact',
-  'end',
-  'reason',
-  'criteria',
-  'error',
-  'channel',
-]);
-const ROOT_PRIMITIVES = new Set([
-  'id',
-  'implicitRules',
-  'language',
-  'status',
-  'end',
-  'reason',
-  'criteria',
-  'error',
-]);
-const CHANNEL_ELEMENTS = new Set([
-  'id',
-  'extension',
-  'modifierExtension',
-  'type',
-  'endpoint',
-  'payload',
-  'header',
-]);
-const CHANNEL_PRIMITIVES = new Set(['type', 'endpoint', 'payload', 'header']);
-const CHANNEL_TYPES = new Set(['rest-hook', 'websocket', 'email', 'sms', 'message']);
-/** Every Subscription.status code. */
-export const STATUSES: ReadonlySet<unknown> = new Set<unknown>(Object.values(SUBSCRIPTION_STATUS));
-/** FHIR `instant`: a full date-time with seconds and a zone. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const PAYLOAD_TYPES: ReadonlySet<string | undefined> = new Set(['application/fhir+json', 'application/json']);
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Every `modifierExtension` in the tree: the connector understands none, so each one is refused. */
-const findModifierExtensions = (value: unknown, path: string, found: string[]): void => {
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => findModifierExtensions(item, `${path}[${index}]`, found));
-    return;
-  }
-  if (!isObject(value)) return;
-  for (const [key, child] of Object.entries(value)) {
-    if (key === 'modifierExtension' && child !== undefined && child !== null) {
-      if (!Array.isArray(child) || child.length > 0) found.push(`${path}.modifierExtension`);
-      continue;
-    }
-    findModifierExtensions(child, `${path}.${key}`, found);
-  }
-};
-
-const checkElements = (
-  value: Record<string, unknown>,
-  path: string,
-  elements: ReadonlySet<string>,
-  primitives: ReadonlySet<string>,
-  issues: OperationOutcomeIssue[],
-): void => {
-  for (const key of Object.keys(value)) {
-    const known = key.startsWith('_') ? primitives.has(key.slice(1)) : elements.has(key);
-    if (!known)
-      issues.push(issue('structure', `${path}.${key} is not an element of ${path}`, `${path}.${key}`));
-  }
-};
-
-const requireString = (
-  value: unknown,
-  path: string,
-  issues: OperationOutcomeIssue[],
-  required: boolean,
-): string | undefined => {
-  if (value === undefined) {
-    if (required) issues.push(issue('required', `${path} is required`, path));
-    return undefined;
-  }
-  if (typeof value !== 'string' || value.trim() === '') {
-    issues.push(issue('invalid', `${path} must be a non-empty string`, path));
-    return undefined;
-  }
-  return value;
-};
-
-const checkArrayOfObjects = (value: unknown, path: string, issues: OperationOutcomeIssue[]): void => {
-  if (value === undefined) return;
-  if (!Array.isArray(value) || !value.every(isObject)) {
-    issues.push(issue('invalid', `${path} must be an array of objects`, path));
-  }
-};
-
-/** `application/fhir+json` or `application/json`, optionally with `fhirVersion=4.0` and a charset. */
-const isSupportedPayload = (payload: string): boolean => {
-  const [mime, ...parameters] = payload.split(';').map((part) => part.trim().toLowerCase());
-  if (!PAYLOAD_TYPES.has(mime)) return false;
-  return parameters.every((parameter) => {
-    const [name, value] = parameter.split('=').map((part) => part.trim());
-    if (name === 'fhirversion') return value === '4.0' || value === '4.0.1';
-    return name === 'charset' && value?.replace(/"/g, '') === 'utf-8';
-  });
-};
 
 /**
  * Validates a submitted Subscription and decides its status. Throws an `OperationOutcomeError`
@@ -266,119 +161,9 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
     }
   }
 
-  // status
-  let status: SubscriptionStatus | undefined;
-  const submitted = input.status;
-  if (submitted === undefined) {
-    issues.push(
-      issue('required', 'Subscription.status is required (requested or off)', 'Subscription.status'),
-    );
-  } else if (!STATUSES.has(submitted)) {
-    issues.push(
-      issue(
-        'code-invalid',
-        'Subscription.status must be requested, active, error or off',
-        'Subscription.status',
-      ),
-    );
-  } else if (submitted === 'requested') {
-    status = 'active';
-  } else if (submitted === 'off') {
-    status = 'off';
-  } else if (submitted === context.previousStatus) {
-    status = 'active';
-  } else {
-    issues.push(
-      issue(
-        'business-rule',
-        'Subscription.status must be requested or off; active and error are set by the server',
-        'Subscription.status',
-      ),
-    );
-  }
+  const status = parseStatus(input.status, context.previousStatus, issues);
 
-  // channel
-  let endpoint: string | undefined;
-  const channelFilled: Record<string, unknown> = {};
-  const channel = input.channel;
-  if (channel === undefined) {
-    issues.push(issue('required', 'Subscription.channel is required', 'Subscription.channel'));
-  } else if (!isObject(channel)) {
-    issues.push(issue('invalid', 'Subscription.channel must be an object', 'Subscription.channel'));
-  } else {
-    checkElements(channel, 'Subscription.channel', CHANNEL_ELEMENTS, CHANNEL_PRIMITIVES, issues);
-    const type = requireString(channel.type, 'Subscription.channel.type', issues, true);
-    if (type !== undefined && type !== 'rest-hook') {
-      issues.push(
-        issue(
-          CHANNEL_TYPES.has(type) ? 'not-supported' : 'code-invalid',
-          'Subscription.channel.type must be rest-hook',
-          'Subscription.channel.type',
-        ),
-      );
-    }
-    let rawEndpoint: string | undefined;
-    if (channel.endpoint === undefined && context.primaryEndpoint !== undefined) {
-      rawEndpoint = context.primaryEndpoint;
-      channelFilled.endpoint = rawEndpoint;
-      warnings.push(
-        issue(
-          'required',
-          "Subscription.channel.endpoint is absent; the deployment's primary data store is used",
-          'Subscription.channel.endpoint',
-          'warning',
-        ),
-      );
-    } else {
-      rawEndpoint = requireString(channel.endpoint, 'Subscription.channel.endpoint', issues, true);
-    }
-    if (rawEndpoint !== undefined) {
-      endpoint = allowedEndpoint(rawEndpoint, context.allowedEndpoints);
-      if (endpoint === undefined) {
-        issues.push(
-          issue(
-            'business-rule',
-            'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to (see ALLOWED_HEALTHLAKE_ENDPOINTS)',
-            'Subscription.channel.endpoint',
-          ),
-        );
-      }
-    }
-    let payload = requireString(channel.payload, 'Subscription.channel.payload', issues, false);
-    if (channel.payload === undefined) {
-      payload = DEFAULT_PAYLOAD;
-      channelFilled.payload = payload;
-      warnings.push(
-        issue(
-          'required',
-          `Subscription.channel.payload is absent; ${DEFAULT_PAYLOAD} is used`,
-          'Subscription.channel.payload',
-          'warning',
-        ),
-      );
-    }
-    if (payload !== undefined && !isSupportedPayload(payload)) {
-      issues.push(
-        issue(
-          'not-supported',
-          'Subscription.channel.payload must be application/fhir+json (or application/json)',
-          'Subscription.channel.payload',
-        ),
-      );
-    }
-    if (
-      channel.header !== undefined &&
-      (!Array.isArray(channel.header) || !channel.header.every((header) => typeof header === 'string'))
-    ) {
-      issues.push(
-        issue(
-          'invalid',
-          'Subscription.channel.header must be an array of strings',
-          'Subscription.channel.header',
-        ),
-      );
-    }
-  }
+  const { endpoint, filled: channelFilled } = parseChannel(input.channel, context, issues, warnings);
 
   const { settings, issues: extensionIssues, notes } = readChannelExtensions(input);
   issues.push(...extensionIssues);

@@ -3,7 +3,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { ledgerKey } from '../state/tableLayout.js';
 import { numericVersion } from './compareVersions.js';
-import { nextAssignedVersion, type UnversionedWrite } from './nextAssignedVersion.js';
+import { type UnversionedWrite } from './VersionLedger.js';
+import { nextAssignedVersion } from './nextAssignedVersion.js';
 import { sourceVersionDecision } from './sourceVersionDecision.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
 

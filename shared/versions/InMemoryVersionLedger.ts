@@ -1,4 +1,5 @@
-import { nextAssignedVersion, type UnversionedWrite } from './nextAssignedVersion.js';
+import { type UnversionedWrite } from './VersionLedger.js';
+import { nextAssignedVersion } from './nextAssignedVersion.js';
 import { sourceVersionDecision } from './sourceVersionDecision.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
 

@@ -1,4 +1,4 @@
-import type { InMemoryDeliveredVersions } from '../delivery/DeliveredVersions.js';
+import type { InMemoryDeliveredVersions } from './DeliveredVersions.js';
 import { resourceKey } from '../fhir/ids.js';
 import type { InMemoryVersionLedger } from './InMemoryVersionLedger.js';
 import type { ResetCounts, ResetScope, VersionStateReset } from './VersionStateReset.js';

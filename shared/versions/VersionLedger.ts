@@ -1,5 +1,13 @@
 import type { ResourceVersion } from './compareVersions.js';
-import type { UnversionedWrite } from './nextAssignedVersion.js';
+
+/** A write that carries no version of its own: the ledger assigns one. */
+export interface UnversionedWrite {
+  readonly deleted: boolean;
+  readonly contentHash?: string;
+  readonly lastUpdated: string;
+  /** The endpoints the new version is enqueued for (see `LedgerEntry.endpoints`). */
+  readonly endpoints?: readonly string[];
+}
 
 /** What the ledger knows of a resource: its latest accepted version, and whether that is a delete. */
 export interface LedgerEntry extends ResourceVersion {

@@ -1,13 +1,4 @@
-import type { LedgerEntry, RecordResult } from './VersionLedger.js';
-
-/** A write that carries no version of its own: the ledger assigns one. */
-export interface UnversionedWrite {
-  readonly deleted: boolean;
-  readonly contentHash?: string;
-  readonly lastUpdated: string;
-  /** The endpoints the new version is enqueued for (see `LedgerEntry.endpoints`). */
-  readonly endpoints?: readonly string[];
-}
+import type { LedgerEntry, RecordResult, UnversionedWrite } from './VersionLedger.js';
 
 /**
  * The ledger's decision for an unversioned write, given the latest entry: either the write repeats

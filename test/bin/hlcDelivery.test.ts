@@ -7,7 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { api, waitFor } from '../e2e/e2eHelpers.js';
 
 const capture = (env: NodeJS.ProcessEnv = {}) => {

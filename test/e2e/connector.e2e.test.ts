@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { seedResources } from '../../local/standins/healthlake/index.js';
 import { api, referencesOf, responseLocations, syntheticTransaction, waitFor } from './e2eHelpers.js';
 

@@ -1,4 +1,4 @@
-import type { LocalConnector } from '../../local/start.js';
+import type { LocalConnector } from '../../local/connector.js';
 
 /** Polls `condition` until it returns a truthy value or the deadline passes (then throws `message`). */
 export const waitFor = async <T>(

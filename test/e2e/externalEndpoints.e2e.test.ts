@@ -1,6 +1,6 @@
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { awsClientConfig, startAwsStandins, type AwsStandins } from '../../local/standins/aws.js';
 import { startHealthLakeStandin, type FhirStandin } from '../../local/standins/healthlake/index.js';
 import { api, waitFor } from './e2eHelpers.js';

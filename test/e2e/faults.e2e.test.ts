@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { describeDlqMessage } from '../../shared/operator/describeDlqMessage.js';
 import { peekMessages } from '../../shared/operator/peekMessages.js';
 import { api, waitFor } from './e2eHelpers.js';

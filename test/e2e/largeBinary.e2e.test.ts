@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { api, waitFor } from './e2eHelpers.js';
 
 /** 1.9 MB of attachment data: past Medplum's 1 MiB base64Binary default and SQS's 1 MiB message. */

@@ -1,6 +1,6 @@
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import type { FhirStandin } from '../../local/standins/healthlake/index.js';
 import { SUBSCRIPTION_EXTENSIONS } from '../../shared/config/constants.js';
 import { api, waitFor } from './e2eHelpers.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { seedFromFolder, seedResources } from '../../local/standins/healthlake/index.js';
-import type { FhirResource } from '../../shared/criteria/types.js';
+import type { FhirResource } from '../../shared/fhir/types.js';
 import { contentHash } from '../../shared/ingest/contentHash.js';
 import { hasSynthea, SYNTHEA_DIR, SYNTHEA_SKIP_MESSAGE } from '../helpers/synthea.js';
 import { api, waitFor } from './e2eHelpers.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { startAwsStandins, type AwsStandins } from '../../local/standins/aws.js';
 import { startHealthLakeStandin, type FhirStandin } from '../../local/standins/healthlake/index.js';
 import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';

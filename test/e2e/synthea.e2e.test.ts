@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/start.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { FhirApiClient } from '../../shared/operator/FhirApiClient.js';
 import { sendResources } from '../../shared/operator/sendResources.js';
 import { hasSynthea, SYNTHEA_DIR, SYNTHEA_SKIP_MESSAGE } from '../helpers/synthea.js';

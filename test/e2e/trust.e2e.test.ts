@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
 import { exposureWarning, isLoopbackHost } from '../../local/exposureWarning.js';
-import { readyBanner, startConnector, type LocalConnector } from '../../local/start.js';
+import { readyBanner } from '../../local/banner.js';
+import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { waitFor } from './e2eHelpers.js';
 
 /** One request with a given bearer token (or none). */

@@ -1,6 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { InMemoryDeliveredVersions } from '../../shared/delivery/DeliveredVersions.js';
-import type { BatchDeliveryDeps } from '../../shared/delivery/deliverBatch.js';
+import { InMemoryDeliveredVersions } from '../../shared/versions/DeliveredVersions.js';
+import type { BatchDeliveryDeps } from '../../shared/delivery/batchTypes.js';
 import type { RecordSettlement } from '../../shared/delivery/types.js';
 import { InMemoryVersionLedger } from '../../shared/versions/InMemoryVersionLedger.js';
 import { TEST_ENDPOINT } from './deliveryMessages.js';

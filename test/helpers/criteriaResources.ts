@@ -1,4 +1,4 @@
-import type { FhirResource } from '../../shared/criteria/types.js';
+import type { FhirResource } from '../../shared/fhir/types.js';
 
 /** Small FHIR resources for criteria tests; overrides are merged at the root. */
 export const LOINC = 'http://loinc.org';

@@ -1,4 +1,4 @@
-import type { FhirResource } from '../../shared/criteria/types.js';
+import type { FhirResource } from '../../shared/fhir/types.js';
 import type { FhirRequest } from '../../shared/http/types.js';
 import type { IngestRouterContext } from '../../shared/ingest/routes/IngestRouterContext.js';
 import type { IncomingWrite, WriteResult } from '../../shared/ingest/types.js';

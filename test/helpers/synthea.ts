@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FhirResource } from '../../shared/criteria/types.js';
+import type { FhirResource } from '../../shared/fhir/types.js';
 
 /**
  * The Synthea R4 sample Bundles next to the repository (absent in a user's fresh clone);

@@ -1,4 +1,4 @@
-import type { FhirResource } from '../../shared/criteria/types.js';
+import type { FhirResource } from '../../shared/fhir/types.js';
 
 /** Synthetic resources: valid R4, references between them, a mix like Synthea's. */
 export const generateResources = function* (count: number): Generator<FhirResource & { id: string }> {

@@ -235,7 +235,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
           [ENV.healthLakeRegion]: 'us-east-1',
           [ENV.deliveryDlqUrl]: Match.anyValue(),
           [ENV.stateTable]: Match.anyValue(),
-          // Retry timing from the configuration (defaults here), read by shared/delivery/config.ts.
+          // Retry timing from the configuration (defaults here), read by shared/runtime/delivererConfig.ts.
           [DELIVERER_ENV.retryBaseSeconds]: '2',
           [DELIVERER_ENV.retryMaxSeconds]: '300',
           [DELIVERER_ENV.retryStrategy]: 'exponential',

@@ -11,8 +11,9 @@ import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandle
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
-import { FUNCTION_CONTRACTS, PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envContract.js';
-import type { RuntimeSinks } from '../../shared/config/runtimeSinks.js';
+import { PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envVar.js';
+import { FUNCTION_CONTRACTS } from '../../shared/runtime/functionContracts.js';
+import type { RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { buildTestApp } from './connectorAppFixture.js';
 
 const ACCOUNT = '111111111111';

@@ -11,8 +11,8 @@ import {
   type LocalConfig,
 } from '../../local/config.js';
 import { localFunctionEnvironments } from '../../local/functionEnvironments.js';
-import { createSourceReaderFromEnv } from '../../shared/backfill/source/createSourceReaderFromEnv.js';
-import { json, startFakeHttpServer, type FakeHttpServer } from '../shared/backfill/source/fakeHttpServer.js';
+import { createSourceReaderFromEnv } from '../../shared/runtime/createSourceReaderFromEnv.js';
+import { json, startFakeHttpServer, type FakeHttpServer } from '../shared/fhirClient/fakeHttpServer.js';
 import { hashToken } from '../../shared/ingest/auth/hashToken.js';
 
 const resources = {

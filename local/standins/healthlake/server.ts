@@ -1,30 +1,36 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateResource } from '@medplum/core';
-import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import {
   OperationOutcomeError,
   badRequest,
-  forResponse,
   httpStatusOf,
-  methodNotAllowed,
   notFound,
   notSupported,
   outcome,
-  payloadTooLarge,
   serverError,
   serviceUnavailable,
   tooManyRequests,
   unauthorized,
 } from '../../../shared/fhir/outcomes.js';
-import { isFhirId } from '../../../shared/fhir/ids.js';
 import type { FaultConfig, FaultKind } from './faults.js';
 import { FaultInjector } from './faults.js';
+import { createFhirRoutes } from './fhirRoutes.js';
 import { FhirStore } from './fhirStore.js';
 import type { KnownCredential, RawSignedRequest } from './sigv4Verifier.js';
 import { SIGV4_FAILURES, verifySigV4 } from './sigv4Verifier.js';
+import {
+  bodyVersionId,
+  decodeQuery,
+  HttpError,
+  readBody,
+  safeEqual,
+  send,
+  sendOutcome,
+  tryParseJson,
+} from './standinHttp.js';
 import { StsStandin } from './sts.js';
 
 /** How the FHIR endpoint authenticates callers. */
@@ -113,82 +119,7 @@ export interface FhirStandin {
   stop(): Promise<void>;
 }
 
-const FHIR_JSON = 'application/fhir+json;charset=utf-8';
-/** HealthLake's limit of entries per batch or transaction Bundle (endpoints-and-quotas page). */
-export const MAX_BUNDLE_ENTRIES = 160;
-const ENTRY_URL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 const DEFAULT_ROLE = 'arn:aws:iam::111122223333:role/HealthLakeConnectorAccess';
-
-/** An outcome to answer with, plus the AWS error type header (`x-amzn-ErrorType`) and extra headers. */
-class HttpError extends Error {
-  public constructor(
-    public readonly outcomeValue: OperationOutcome,
-    public readonly errorType?: string,
-    public readonly headers: Record<string, string> = {},
-  ) {
-    super(outcomeValue.issue?.[0]?.diagnostics ?? 'error');
-    this.name = 'HttpError';
-  }
-}
-
-const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      size > limit
-        ? reject(new HttpError(payloadTooLarge('Request body too large')))
-        : resolve(Buffer.concat(chunks)),
-    );
-    request.on('error', reject);
-  });
-
-/** Decoded query parameters, repeated ones in order; `+` stays `+` (SigV4 clients encode spaces as %20). */
-const decodeQuery = (rawQuery: string): Record<string, string[]> => {
-  const query: Record<string, string[]> = {};
-  for (const part of rawQuery.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    try {
-      const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-      const value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
-      (query[key] ??= []).push(value);
-    } catch {
-      throw new HttpError(badRequest('Malformed query string'));
-    }
-  }
-  return query;
-};
-
-const safeEqual = (a: string, b: string): boolean => {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-};
-
-/** The JSON body parsed once (undefined when empty or not JSON); `parseJson` answers 400 for the latter. */
-const tryParseJson = (body: Buffer): { value: unknown } | undefined => {
-  if (body.length === 0) return undefined;
-  try {
-    return { value: JSON.parse(body.toString('utf8')) };
-  } catch {
-    return undefined;
-  }
-};
-
-const parseJson = (parsed: { value: unknown } | undefined): unknown => {
-  if (!parsed) throw new HttpError(badRequest('Request body is not valid JSON'));
-  return parsed.value;
-};
-
-const bodyVersionId = (parsed: { value: unknown } | undefined): string | undefined => {
-  const meta = (parsed?.value as { meta?: { versionId?: unknown } } | null | undefined)?.meta;
-  return typeof meta?.versionId === 'string' ? meta.versionId : undefined;
-};
 
 /**
  * Starts a FHIR R4 server stand-in: HealthLake (SigV4, STS AssumeRole, `not-supported`, fault injection)
@@ -227,35 +158,13 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   const requests: RecordedRequest[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
   let endpoint = '';
-
-  const send = (
-    response: ServerResponse,
-    status: number,
-    body?: unknown,
-    headers: Record<string, string> = {},
-    contentType = FHIR_JSON,
-  ) => {
-    if (response.headersSent || response.destroyed) return;
-    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    response.writeHead(status, {
-      ...headers,
-      ...(payload === undefined
-        ? {}
-        : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
-    });
-    response.end(payload);
-  };
-
-  const sendOutcome = (
-    response: ServerResponse,
-    value: OperationOutcome,
-    errorType?: string,
-    headers: Record<string, string> = {},
-  ) =>
-    send(response, httpStatusOf(value), forResponse(value), {
-      ...headers,
-      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-    });
+  const { dispatch } = createFhirRoutes({
+    store,
+    notSupportedTypes,
+    validate: options.validate === true,
+    deleteMissingStatus,
+    endpoint: () => endpoint,
+  });
 
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -288,217 +197,6 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       );
     }
     return result.credential.accessKeyId;
-  };
-
-  const validate = (resource: Resource) => {
-    if (!options.validate) return;
-    try {
-      // Medplum's 1 MiB base64Binary default is the library's, not FHIR's nor HealthLake's.
-      validateResource(resource, { base64BinaryMaxBytes: Number.MAX_SAFE_INTEGER });
-    } catch (error) {
-      const issues = (error as { outcome?: OperationOutcome }).outcome?.issue;
-      throw new HttpError(
-        issues
-          ? { resourceType: 'OperationOutcome', id: '400', issue: issues }
-          : badRequest('Invalid resource'),
-        'ValidationException',
-      );
-    }
-  };
-
-  const bundleOf = (type: Bundle['type'], entry: BundleEntry[], extra: Partial<Bundle> = {}): Bundle => ({
-    resourceType: 'Bundle',
-    type,
-    ...extra,
-    ...(entry.length > 0 ? { entry } : {}),
-  });
-
-  const resourceHeaders = (resource: Resource): Record<string, string> => {
-    const versionId = resource.meta?.versionId ?? '';
-    return {
-      etag: `W/"${versionId}"`,
-      'last-modified': new Date(resource.meta?.lastUpdated ?? Date.now()).toUTCString(),
-      location: `${endpoint}${resource.resourceType}/${resource.id}/_history/${versionId}`,
-    };
-  };
-
-  /** Dispatches an authenticated, fault-free FHIR request; returns status + body + headers. */
-  const dispatch = (
-    method: string,
-    segments: string[],
-    query: Record<string, string[]>,
-    rawQuery: string,
-    body: Buffer,
-    parsedBody: { value: unknown } | undefined,
-  ): { status: number; body?: unknown; headers?: Record<string, string> } => {
-    const [type, id, history, versionId, ...rest] = segments;
-    if (type === 'metadata' && segments.length === 1 && method === 'GET') {
-      return { status: 200, body: capabilityStatement(store.resourceTypes(), notSupportedTypes) };
-    }
-    if (type === undefined && method === 'POST') return transaction(parseJson(parsedBody));
-    if (type === undefined) throw new HttpError(notFound('No route'));
-    if (rest.length > 0) throw new HttpError(notFound('No route'));
-    if (id !== undefined && id !== '_search' && !isFhirId(id)) throw new HttpError(badRequest('Invalid id'));
-
-    if (id === undefined || id === '_search') {
-      if (method === 'GET' || (method === 'POST' && id === '_search')) {
-        const params =
-          method === 'POST'
-            ? { ...query, ...decodeQuery(body.toString('utf8').replace(/\+/g, '%20')) }
-            : query;
-        return { status: 200, body: searchBundle(type, params, rawQuery) };
-      }
-      if (method === 'POST' && id === undefined) {
-        const resource = parseJson(parsedBody) as Resource;
-        if (resource?.resourceType !== type)
-          throw new HttpError(badRequest('Resource type does not match the URL'));
-        const stored = store.create(resource);
-        return { status: 201, body: stored, headers: resourceHeaders(stored) };
-      }
-      throw new HttpError(methodNotAllowed(`${method} is not allowed on the type endpoint`));
-    }
-
-    if (history === undefined) {
-      if (method === 'GET') {
-        const resource = store.read(type, id);
-        return { status: 200, body: resource, headers: resourceHeaders(resource) };
-      }
-      if (method === 'PUT') {
-        const resource = parseJson(parsedBody) as Resource;
-        if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-          throw new HttpError(badRequest('Request body must be a FHIR resource'));
-        }
-        if (resource.resourceType !== type)
-          throw new HttpError(badRequest('Resource type does not match the URL'));
-        if (resource.id !== id) throw new HttpError(badRequest('Resource id does not match the URL', 'id'));
-        validate(resource);
-        const { created, resource: stored } = store.put({ ...resource, id });
-        return { status: created ? 201 : 200, body: stored, headers: resourceHeaders(stored) };
-      }
-      if (method === 'DELETE') {
-        const deleted = store.delete(type, id);
-        if (!deleted && deleteMissingStatus === 404)
-          throw new HttpError(notFound(`Resource ${type}/${id} is not known`));
-        return { status: 204 };
-      }
-      throw new HttpError(methodNotAllowed(`${method} is not allowed on a resource`));
-    }
-
-    if (history !== '_history' || method !== 'GET') throw new HttpError(notFound('No route'));
-    if (versionId !== undefined) {
-      const resource = store.vread(type, id, versionId);
-      return { status: 200, body: resource, headers: resourceHeaders(resource) };
-    }
-    const versions = store.history(type, id);
-    return {
-      status: 200,
-      body: bundleOf(
-        'history',
-        versions.map((version) => ({
-          fullUrl: `${endpoint}${type}/${id}`,
-          ...(version.resource ? { resource: version.resource } : {}),
-          request: { method: version.resource ? 'PUT' : 'DELETE', url: `${type}/${id}` },
-          response: {
-            status: version.resource ? '200' : '204',
-            etag: `W/"${version.versionId}"`,
-            lastModified: version.lastUpdated,
-          },
-        })),
-        { total: versions.length },
-      ),
-    };
-  };
-
-  /**
-   * A transaction Bundle POSTed to the base: every entry checked first (at most 160 entries, PUT or
-   * DELETE of `Type/id`, supported types, valid resources), then all applied; one failure = none applied.
-   */
-  const transaction = (body: unknown): { status: number; body: Bundle } => {
-    const bundle = body as Bundle | null;
-    if (typeof bundle !== 'object' || bundle === null || bundle.resourceType !== 'Bundle') {
-      throw new HttpError(badRequest('Request body must be a Bundle'));
-    }
-    if (bundle.type !== 'transaction') {
-      throw new HttpError(notSupported('Only transaction Bundles are accepted at the base', 'Bundle.type'));
-    }
-    const entries = bundle.entry ?? [];
-    if (entries.length > MAX_BUNDLE_ENTRIES) {
-      throw new HttpError(
-        badRequest(
-          `Bundle has ${entries.length} entries; at most ${MAX_BUNDLE_ENTRIES} are allowed`,
-          'Bundle.entry',
-        ),
-        'ValidationException',
-      );
-    }
-    const planned = entries.map((entry, index) => {
-      const at = `Bundle.entry[${index}]`;
-      const method = entry.request?.method;
-      const match = ENTRY_URL.exec(entry.request?.url ?? '');
-      if (!match || (method !== 'PUT' && method !== 'DELETE')) {
-        throw new HttpError(badRequest('Each entry must PUT or DELETE Type/id', `${at}.request`));
-      }
-      const [, type = '', id = ''] = match;
-      if (notSupportedTypes.has(type) || !FhirStore.isResourceType(type)) {
-        throw new HttpError(notSupported(`ResourceType ${type} is not supported.`, `${at}.request.url`));
-      }
-      const resource = entry.resource;
-      if (method === 'PUT') {
-        if (resource?.resourceType !== type || resource.id !== id) {
-          throw new HttpError(badRequest('Entry resource does not match its request url', `${at}.resource`));
-        }
-        validate(resource);
-      }
-      return { method, type, id, resource };
-    });
-    const responses: BundleEntry[] = planned.map(({ method, type, id, resource }) => {
-      if (method === 'DELETE') {
-        store.delete(type, id);
-        return { response: { status: '204' } };
-      }
-      const { created, resource: stored } = store.put({ ...(resource as Resource), id });
-      return {
-        response: {
-          status: created ? '201' : '200',
-          location: `${type}/${id}/_history/${stored.meta?.versionId ?? ''}`,
-          etag: `W/"${stored.meta?.versionId ?? ''}"`,
-          lastModified: stored.meta?.lastUpdated,
-        },
-      };
-    });
-    return { status: 200, body: bundleOf('transaction-response', responses) };
-  };
-
-  const searchBundle = (type: string, query: Record<string, string[]>, rawQuery: string): Bundle => {
-    const page = store.search(type, query);
-    // The next link keeps the caller's parameters as sent and replaces only the paging ones.
-    const kept = rawQuery
-      .split('&')
-      .filter((part) => part !== '' && !/^_(cursor|offset)=/.test(part))
-      .join('&');
-    const link: Bundle['link'] = [
-      { relation: 'self', url: `${endpoint}${type}${rawQuery ? `?${rawQuery}` : ''}` },
-    ];
-    if (page.next) {
-      const paging = 'cursor' in page.next ? `_cursor=${page.next.cursor}` : `_offset=${page.next.offset}`;
-      link.push({ relation: 'next', url: `${endpoint}${type}?${kept ? `${kept}&` : ''}${paging}` });
-    }
-    return bundleOf(
-      'searchset',
-      [
-        ...page.resources.map((resource) => ({
-          fullUrl: `${endpoint}${type}/${resource.id}`,
-          resource,
-          search: { mode: 'match' as const },
-        })),
-        ...(page.included ?? []).map((resource) => ({
-          fullUrl: `${endpoint}${resource.resourceType}/${resource.id}`,
-          resource,
-          search: { mode: 'include' as const },
-        })),
-      ],
-      { ...(page.total === undefined ? {} : { total: page.total }), link },
-    );
   };
 
   const retryAfter = (): Record<string, string> => {
@@ -699,28 +397,3 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     },
   };
 };
-
-/**
- * The resource types the stand-in holds (so a `[*]` backfill or reconcile reads only those), except
- * those configured as not supported, with their interactions.
- */
-const capabilityStatement = (types: readonly string[], notSupported: ReadonlySet<string>) => ({
-  resourceType: 'CapabilityStatement',
-  status: 'active',
-  date: '2026-01-01',
-  kind: 'instance',
-  fhirVersion: '4.0.1',
-  format: ['application/fhir+json'],
-  rest: [
-    {
-      mode: 'server',
-      resource: [...types]
-        .filter((type) => !notSupported.has(type))
-        .sort()
-        .map((type) => ({
-          type,
-          interaction: ['read', 'vread', 'update', 'delete', 'search-type'].map((code) => ({ code })),
-        })),
-    },
-  ],
-});

@@ -2,8 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { forbidden, unauthorized } from '../../fhir/outcomes.js';
 import { hashToken } from './hashToken.js';
 import { isAdminPrincipal } from './isAdminPrincipal.js';
+import { TOKEN_SCOPES } from '../../http/scopes.js';
 import {
-  TOKEN_SCOPES,
   type AcceptedToken,
   type AuthInput,
   type AuthMode,

@@ -1,4 +1,5 @@
-import { TOKEN_SCOPES, type AcceptedToken, type TokenScope } from './types.js';
+import type { AcceptedToken } from './types.js';
+import { TOKEN_SCOPES, type TokenScope } from '../../http/scopes.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SCOPES: ReadonlySet<string> = new Set(Object.values(TOKEN_SCOPES));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { FhirResource } from '../../criteria/types.js';
+import type { FhirResource } from '../../fhir/types.js';
 import { resourceKey } from '../../fhir/ids.js';
 import { badRequest, forResponse, payloadTooLarge } from '../../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse } from '../../http/types.js';

@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { FhirResource } from '../../criteria/types.js';
+import type { FhirResource } from '../../fhir/types.js';
 import { isFhirId } from '../../fhir/ids.js';
 import { NON_CLINICAL_TYPES } from '../constants.js';
 import { isKnownResourceType, validateFhirResource } from '../validateFhirResource.js';

@@ -1,5 +1,5 @@
 import type { FhirRequest, FhirResponse } from '../../http/types.js';
-import { TOKEN_SCOPES, type TokenScope } from '../auth/types.js';
+import { TOKEN_SCOPES, type TokenScope } from '../../http/scopes.js';
 import { NON_CLINICAL_TYPES } from '../constants.js';
 import { isKnownResourceType } from '../validateFhirResource.js';
 

@@ -12,7 +12,7 @@ import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
 import { DynamoJobStore } from '../../../shared/backfill/DynamoJobStore.js';
 import { handleBackfillRequest } from '../../../shared/backfill/handleBackfillRequest.js';
-import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import { SqsWorkQueue } from '../../../shared/backfill/SqsWorkQueue.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
 import {
@@ -73,7 +73,7 @@ describe('Backfill over SQS and DynamoDB stand-ins', () => {
       jobs,
       queue,
       subscriptions,
-      source: new SourceFhirClient({
+      source: new FhirClient({
         baseUrl: source.endpoint,
         pageSize: 10,
         retry: { maxAttempts: 3, baseDelayMs: 1 },

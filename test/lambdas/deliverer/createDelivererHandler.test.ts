@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDelivererHandler } from '../../../lambdas/deliverer/createDelivererHandler.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, sqsEvent, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';

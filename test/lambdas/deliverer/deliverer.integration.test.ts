@@ -20,8 +20,8 @@ import {
   type ConnectorResources,
 } from '../../../local/standins/aws.js';
 import { startHealthLakeStandin, type FhirStandin } from '../../../local/standins/healthlake/index.js';
-import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { DynamoDeliveredVersions } from '../../../shared/delivery/DynamoDeliveredVersions.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
+import { DynamoDeliveredVersions } from '../../../shared/versions/DynamoDeliveredVersions.js';
 import { roleCredentials, type HealthLakeCredentials } from '../../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import {

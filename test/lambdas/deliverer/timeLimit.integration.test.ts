@@ -19,10 +19,10 @@ import {
   startAwsStandins,
   type AwsStandins,
 } from '../../../local/standins/aws.js';
-import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
 import type { TimeLimitOptions } from '../../../shared/delivery/timeBudget.js';
-import { FailureReason } from '../../../shared/delivery/types.js';
+import { FailureReason } from '../../../shared/messages/failureCause.js';
 import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import { deduplicationId } from '../../../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';

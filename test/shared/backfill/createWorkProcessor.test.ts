@@ -2,9 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
 import { handleBackfillRequest } from '../../../shared/backfill/handleBackfillRequest.js';
-import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
-import type { SourceReader } from '../../../shared/backfill/source/SourceFhirClient.js';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
+import type { SourceReader } from '../../../shared/fhirClient/FhirClient.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import type { SubscriptionLookup } from '../../../shared/backfill/types.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
@@ -35,7 +35,7 @@ const trigger = (parameter: unknown[]): FhirRequest => ({
 
 describe('Backfill worker against the source FHIR stand-in', () => {
   let source: FhirStandin;
-  let client: SourceFhirClient;
+  let client: FhirClient;
 
   beforeAll(async () => {
     source = await startFhirSourceStandin();
@@ -46,7 +46,7 @@ describe('Backfill worker against the source FHIR stand-in', () => {
       ),
     ];
     seedResources(source.store, resources);
-    client = new SourceFhirClient({
+    client = new FhirClient({
       baseUrl: source.endpoint,
       pageSize: 10,
       retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },

@@ -6,11 +6,11 @@
 import { InMemoryJobStore } from '../../../shared/backfill/InMemoryJobStore.js';
 import { createWorkProcessor } from '../../../shared/backfill/createWorkProcessor.js';
 import type { BackfillWorkerDeps, WorkOutcome } from '../../../shared/backfill/createWorkProcessor.js';
-import type { SourceReader } from '../../../shared/backfill/source/SourceFhirClient.js';
+import type { SourceReader } from '../../../shared/fhirClient/FhirClient.js';
 import { InMemoryWorkQueue } from '../../../shared/backfill/InMemoryWorkQueue.js';
 import type { SubscriptionLookup, WorkMessage } from '../../../shared/backfill/types.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { resourceKey } from '../../../shared/fhir/ids.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import type { IncomingWrite, WritePipeline, WriteResult } from '../../../shared/ingest/types.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CriteriaIndex, compileCriteria } from '../../../shared/criteria/index.js';
-import type { CompiledCriteria, FhirResource } from '../../../shared/criteria/types.js';
+import type { CompiledCriteria } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { makeObservation, makePatient } from '../../helpers/criteriaResources.js';
 
 /** Wraps criteria to count evaluations. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCriteria, parseDateRange } from '../../../shared/criteria/index.js';
 import { rangeTest } from '../../../shared/criteria/dateTest.js';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { makeObservation, makePatient } from '../../helpers/criteriaResources.js';
 
 // effectiveDateTime 2020-03-05T10:00:00Z: the one-second range [10:00:00, 10:00:01).

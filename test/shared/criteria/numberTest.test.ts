@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileCriteria } from '../../../shared/criteria/index.js';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { UCUM, makeObservation } from '../../helpers/criteriaResources.js';
 
 const risk = (probability: unknown): FhirResource => ({

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
 import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { RecordFailedError } from '../../../shared/delivery/errors.js';
 import { badRequest, serverError } from '../../../shared/fhir/outcomes.js';

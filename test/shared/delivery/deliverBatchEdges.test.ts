@@ -1,8 +1,9 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
+import { type BatchDeliveryDeps } from '../../../shared/delivery/batchTypes.js';
+import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { DeliveryError, RecordFailedError } from '../../../shared/delivery/errors.js';
 import { HealthLakeError } from '../../../shared/healthlake/errors.js';
 import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deliverMessage, type DeliverMessageDeps } from '../../../shared/delivery/deliverMessage.js';
+import { deliverMessage } from '../../../shared/delivery/deliverMessage.js';
+import { type DeliverMessageDeps } from '../../../shared/delivery/types.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 

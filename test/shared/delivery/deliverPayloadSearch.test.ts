@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SourceConfigurationError, TransientSourceError } from '../../../shared/backfill/errors.js';
-import type { SearchPageOptions, SourceReader } from '../../../shared/backfill/source/SourceFhirClient.js';
-import type { FhirResource } from '../../../shared/criteria/types.js';
-import type { DeliverMessageDeps } from '../../../shared/delivery/deliverMessage.js';
+import { SourceConfigurationError, TransientSourceError } from '../../../shared/fhirClient/errors.js';
+import type { SearchPageOptions, SourceReader } from '../../../shared/fhirClient/FhirClient.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
+import type { DeliverMessageDeps } from '../../../shared/delivery/types.js';
 import { deliverPayloadSearch } from '../../../shared/delivery/deliverPayloadSearch.js';
 import type { HealthLakeApi } from '../../../shared/healthlake/types.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';

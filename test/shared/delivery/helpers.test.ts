@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterInput, readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
+import { deadLetterInput, readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
 import { retryDelaySeconds } from '../../../shared/delivery/retryDelay.js';
 import { stripVersionIds } from '../../../shared/delivery/stripVersionIds.js';
 

@@ -1,8 +1,9 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
-import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
+import { type BatchDeliveryDeps } from '../../../shared/delivery/batchTypes.js';
+import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import type { IncomingWrite } from '../../../shared/ingest/types.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';

@@ -2,11 +2,13 @@ import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFhirSourceStandin, type FhirStandin } from '../../../local/standins/healthlake/index.js';
-import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
-import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
-import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
-import { deliverMessage, type DeliverMessageDeps } from '../../../shared/delivery/deliverMessage.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
+import { type BatchDeliveryDeps } from '../../../shared/delivery/batchTypes.js';
+import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
+import { deliverMessage } from '../../../shared/delivery/deliverMessage.js';
+import { type DeliverMessageDeps } from '../../../shared/delivery/types.js';
 import { badRequest, notSupported, serverError, tooManyRequests } from '../../../shared/fhir/outcomes.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
@@ -33,7 +35,7 @@ type Bundle = {
 
 describe('Payload search delivery (deliverMessage with subscription-payload-search-criteria)', () => {
   let source: FhirStandin;
-  let reader: SourceFhirClient;
+  let reader: FhirClient;
 
   beforeAll(async () => {
     source = await startFhirSourceStandin();
@@ -45,7 +47,7 @@ describe('Payload search delivery (deliverMessage with subscription-payload-sear
       code: { text: 'x' },
       subject: { reference: 'Patient/p1' },
     });
-    reader = new SourceFhirClient({
+    reader = new FhirClient({
       baseUrl: source.endpoint,
       requestsPerSecond: 0,
       retry: { maxAttempts: 1 },

@@ -1,9 +1,10 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readDeadLetterCause } from '../../../shared/delivery/deadLetter.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
-import { startBatchDelivery, type BatchDeliveryDeps } from '../../../shared/delivery/deliverBatch.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
+import { type BatchDeliveryDeps } from '../../../shared/delivery/batchTypes.js';
+import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { deduplicationId } from '../../../shared/messages/deliveryMessage.js';
 import { replicationTargetKey } from '../../../shared/replication/replicationTargetKey.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';

@@ -3,7 +3,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_INLINE_MESSAGE_BYTES } from '../../../shared/delivery/deadLetter.js';
+import { MAX_INLINE_MESSAGE_BYTES } from '../../../shared/messages/deadLetter.js';
 import { EnqueueError } from '../../../shared/ingest/errors.js';
 import { SqsDeliveryQueue } from '../../../shared/ingest/SqsDeliveryQueue.js';
 import {

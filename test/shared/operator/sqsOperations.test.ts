@@ -12,7 +12,7 @@ import {
   type AwsStandins,
   type ConnectorResources,
 } from '../../../local/standins/aws.js';
-import { deadLetterInput } from '../../../shared/delivery/deadLetter.js';
+import { deadLetterInput } from '../../../shared/messages/deadLetter.js';
 import { describeDlqMessage } from '../../../shared/operator/describeDlqMessage.js';
 import { peekMessages } from '../../../shared/operator/peekMessages.js';
 import { queueStatus } from '../../../shared/operator/queueStatus.js';

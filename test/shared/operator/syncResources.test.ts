@@ -9,7 +9,7 @@ import {
 } from '../../../local/standins/healthlake/index.js';
 import { FhirApiClient } from '../../../shared/operator/FhirApiClient.js';
 import { syncResources } from '../../../shared/operator/syncResources.js';
-import { json, startFakeHttpServer, type FakeHttpServer } from '../backfill/source/fakeHttpServer.js';
+import { json, startFakeHttpServer, type FakeHttpServer } from '../fhirClient/fakeHttpServer.js';
 
 let ingest: FakeHttpServer;
 let source: FhirStandin;

@@ -1,7 +1,7 @@
 import type { Observation } from '@medplum/fhirtypes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFhirSourceStandin, type FhirStandin } from '../../../local/standins/healthlake/index.js';
-import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import { PayloadSearchError } from '../../../shared/payloadSearch/errors.js';
 import { runPayloadSearch } from '../../../shared/payloadSearch/runPayloadSearch.js';
 
@@ -17,7 +17,7 @@ const observation = (id: string, subject = 'Patient/p1'): Observation & { id: st
 
 describe('Function: runPayloadSearch (against the source stand-in)', () => {
   let source: FhirStandin;
-  let client: SourceFhirClient;
+  let client: FhirClient;
 
   beforeAll(async () => {
     source = await startFhirSourceStandin();
@@ -26,7 +26,7 @@ describe('Function: runPayloadSearch (against the source stand-in)', () => {
     // 170 Observations of one subject: a search for them all exceeds a Bundle's 160 entries.
     for (let index = 0; index < 170; index += 1) source.store.put(observation(`many-${index}`, 'Patient/p2'));
     source.store.put({ resourceType: 'Patient', id: 'p2', active: true });
-    client = new SourceFhirClient({
+    client = new FhirClient({
       baseUrl: source.endpoint,
       requestsPerSecond: 0,
       pageSize: 20,

@@ -4,7 +4,7 @@ import {
   startFhirSourceStandin,
   type FhirStandin,
 } from '../../../local/standins/healthlake/index.js';
-import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import { FhirLookup } from '../../../shared/reconcile/FhirLookup.js';
 
 let server: FhirStandin;
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('FhirLookup', () => {
   it('reads ids and meta only where the server supports _elements', async () => {
-    const lookup = new FhirLookup(new SourceFhirClient({ baseUrl: server.endpoint }));
+    const lookup = new FhirLookup(new FhirClient({ baseUrl: server.endpoint }));
     const page = await lookup.page(lookup.firstPageUrl('Patient?', { elements: true, pageSize: 100 }));
     expect(page.resources).toHaveLength(100);
     expect(Object.keys(page.resources[0] ?? {}).sort()).toEqual(['id', 'meta', 'resourceType']);
@@ -38,7 +38,7 @@ describe('FhirLookup', () => {
         return new Response(JSON.stringify({ resourceType: 'OperationOutcome', issue: [] }), { status: 400 });
       return fetch(input, init);
     };
-    const lookup = new FhirLookup(new SourceFhirClient({ baseUrl: server.endpoint, fetch: refusing }));
+    const lookup = new FhirLookup(new FhirClient({ baseUrl: server.endpoint, fetch: refusing }));
     const first = await lookup.page(lookup.firstPageUrl('Patient?', { elements: true, pageSize: 50 }));
     expect(first.resources[0]).toHaveProperty('active', true);
     const ids = Array.from({ length: 150 }, (_, i) => `p${i}`);

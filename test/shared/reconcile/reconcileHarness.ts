@@ -10,17 +10,15 @@ import type { AwsStandins } from '../../../local/standins/aws.js';
 import { awsClientConfig, createConnectorResources, startAwsStandins } from '../../../local/standins/aws.js';
 import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { startFhirSourceStandin, startHealthLakeStandin } from '../../../local/standins/healthlake/index.js';
-import { SourceFhirClient } from '../../../shared/backfill/source/SourceFhirClient.js';
+import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
 import { roleCredentials } from '../../../shared/healthlake/credentials.js';
 import { createHealthLakeReader } from '../../../shared/healthlake/createHealthLakeReader.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
-import {
-  createReconcileProcessor,
-  type ReconcileWorkerDeps,
-} from '../../../shared/reconcile/createReconcileProcessor.js';
+import { type ReconcileWorkerDeps } from '../../../shared/reconcile/PageContext.js';
+import { createReconcileProcessor } from '../../../shared/reconcile/createReconcileProcessor.js';
 import { DynamoReconcileJobStore } from '../../../shared/reconcile/DynamoReconcileJobStore.js';
 import type { IdListLine, IdListSink } from '../../../shared/reconcile/IdListSink.js';
 import type { ReconcileJob, ReconcileMessage } from '../../../shared/reconcile/types.js';
@@ -122,7 +120,7 @@ export const createWorker = (
           : { status: 'active', active: subscription },
     },
     queue: { send: async (messages) => void queue.push(...structuredClone(messages as ReconcileMessage[])) },
-    source: new SourceFhirClient({ baseUrl: harness.source.endpoint }),
+    source: new FhirClient({ baseUrl: harness.source.endpoint }),
     healthLake: (endpoint) =>
       createHealthLakeReader({
         endpoint,

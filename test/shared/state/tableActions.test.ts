@@ -41,7 +41,7 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
   },
   versionLedger: { file: 'shared/versions/DynamoVersionLedger.ts', className: 'DynamoVersionLedger' },
   deliveredVersions: {
-    file: 'shared/delivery/DynamoDeliveredVersions.ts',
+    file: 'shared/versions/DynamoDeliveredVersions.ts',
     className: 'DynamoDeliveredVersions',
   },
   backfillJobs: { file: 'shared/backfill/DynamoJobStore.ts', className: 'DynamoJobStore' },
@@ -50,7 +50,7 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
     className: 'DynamoReconcileJobStore',
   },
   deliveredVersionsEraser: {
-    file: 'shared/delivery/DynamoDeliveredVersionsEraser.ts',
+    file: 'shared/versions/DynamoDeliveredVersionsEraser.ts',
     className: 'DynamoDeliveredVersionsEraser',
   },
   versionStateReset: {
@@ -61,15 +61,15 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
 
 /** The files that wire each function's stores (its handler and ...FromEnv factories). */
 const WIRING_FILES: Record<keyof typeof FUNCTION_TABLE_STORES, readonly string[]> = {
-  ingest: ['lambdas/ingest/ingestDepsFromEnv.ts', 'shared/ingest/writePipelineFromEnv.ts'],
+  ingest: ['lambdas/ingest/ingestDepsFromEnv.ts', 'shared/runtime/writePipelineFromEnv.ts'],
   deliverer: ['lambdas/deliverer/delivererHandlerFromEnv.ts'],
   backfillWorker: [
     'lambdas/backfill-worker/backfillWorkerHandlerFromEnv.ts',
-    'shared/ingest/writePipelineFromEnv.ts',
+    'shared/runtime/writePipelineFromEnv.ts',
   ],
   reconcileWorker: [
     'lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.ts',
-    'shared/ingest/writePipelineFromEnv.ts',
+    'shared/runtime/writePipelineFromEnv.ts',
   ],
   subscriptionProvisioner: ['lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.ts'],
 };

@@ -1,6 +1,6 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import { describe, expect, it, vi } from 'vitest';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { ActiveSubscriptionCache } from '../../../shared/subscriptions/ActiveSubscriptionCache.js';
 import { InMemorySubscriptionStore } from '../../../shared/subscriptions/InMemorySubscriptionStore.js';
 import { parseSubscription } from '../../../shared/subscriptions/parseSubscription.js';

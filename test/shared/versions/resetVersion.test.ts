@@ -7,14 +7,14 @@ import {
   startAwsStandins,
   type AwsStandins,
 } from '../../../local/standins/aws.js';
-import { InMemoryDeliveredVersions } from '../../../shared/delivery/DeliveredVersions.js';
-import { DynamoDeliveredVersions } from '../../../shared/delivery/DynamoDeliveredVersions.js';
+import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
+import { DynamoDeliveredVersions } from '../../../shared/versions/DynamoDeliveredVersions.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
 import { createIngestRouter } from '../../../shared/ingest/createIngestRouter.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
 import { DynamoVersionLedger } from '../../../shared/versions/DynamoVersionLedger.js';
 import { DynamoVersionStateReset } from '../../../shared/versions/DynamoVersionStateReset.js';
-import { handleResetVersion } from '../../../shared/versions/handleResetVersion.js';
+import { handleResetVersion } from '../../../shared/ingest/routes/handleResetVersion.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { InMemoryVersionStateReset } from '../../../shared/versions/InMemoryVersionStateReset.js';
 import { ENDPOINT_A, ENDPOINT_B, FakeMatcher, patient, RecordingQueue } from '../../helpers/ingestFakes.js';

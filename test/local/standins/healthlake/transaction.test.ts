@@ -5,7 +5,7 @@ import {
   startHealthLakeStandin,
   type FhirStandin,
 } from '../../../../local/standins/healthlake/index.js';
-import { MAX_BUNDLE_ENTRIES } from '../../../../local/standins/healthlake/server.js';
+import { MAX_BUNDLE_ENTRIES } from '../../../../local/standins/healthlake/fhirRoutes.js';
 import { HealthLakeClient } from '../../../../shared/healthlake/HealthLakeClient.js';
 import { transactionBundle } from '../../../../shared/payloadSearch/transactionBundle.js';
 

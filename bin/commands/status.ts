@@ -1,0 +1,104 @@
+import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
+import { deployedMetrics } from '../../shared/operator/deployedMetrics.js';
+import { fetchLocalJson, type LocalStatsView } from '../../shared/operator/localAdmin.js';
+import { queueStatus } from '../../shared/operator/queueStatus.js';
+import { sqsClientFor } from '../cliConfig.js';
+import { age, needQueue, type Command } from '../cliIo.js';
+import { deliveryLine, switchDelivery } from './delivery.js';
+
+/** `hlc status`: delivery running or paused, queue depths, oldest message age, delivery counts. */
+export const status: Command = async ({ config, io, json }) => {
+  const sqs = sqsClientFor(config);
+  try {
+    const queues = {
+      delivery: config.deliveryQueueUrl,
+      'delivery-dlq': config.dlqUrl,
+      backfill: config.backfillQueueUrl,
+      'backfill-dlq': config.backfillDlqUrl,
+    };
+    if (!Object.values(queues).some(Boolean)) {
+      needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
+    }
+    const knowsDelivery = config.local || config.deliveryMappingId || config.delivererFunction;
+    const [delivery, depths, stats, cloudWatch] = await Promise.all([
+      knowsDelivery
+        ? switchDelivery(config, 'state').catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          )
+        : Promise.resolve(undefined),
+      queueStatus(sqs, queues),
+      config.local
+        ? fetchLocalJson<LocalStatsView>(config.localUrl, 'stats', config.token)
+        : Promise.resolve(undefined),
+      config.local
+        ? Promise.resolve(undefined)
+        : deployedMetrics(
+            {
+              region: config.region,
+              credentials: sqs.config.credentials,
+              ...(config.cloudWatchEndpoint ? { endpoint: config.cloudWatchEndpoint } : {}),
+            },
+            { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
+            config.connectorId,
+          ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    ]);
+    if (json) {
+      const metrics = cloudWatch instanceof Error ? { error: cloudWatch.message } : cloudWatch;
+      const switchState = delivery instanceof Error ? { error: delivery.message } : delivery;
+      io.out(JSON.stringify({ delivery: switchState, queues: depths, stats, cloudWatch: metrics }, null, 2));
+      return 0;
+    }
+    io.out(
+      delivery === undefined
+        ? 'delivery: state unknown (pass --delivery-mapping-id or --deliverer-function, stack outputs)'
+        : delivery instanceof Error
+          ? `delivery: state unavailable (${delivery.message})`
+          : `delivery: ${deliveryLine(delivery)}`,
+    );
+    io.out('queue            visible  in-flight  delayed');
+    for (const depth of depths) {
+      io.out(
+        `${depth.name.padEnd(16)} ${String(depth.visible).padStart(7)}  ${String(depth.inFlight).padStart(9)}  ${String(depth.delayed).padStart(7)}`,
+      );
+    }
+    if (stats) {
+      io.out(`oldest unfinished delivery message: ${age(stats.oldestMessageAgeSeconds)} (local poller)`);
+      io.out(
+        `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}, delivered ${stats.delivered}, ` +
+          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
+      );
+      io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
+      io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
+    } else if (cloudWatch && !(cloudWatch instanceof Error)) {
+      for (const [name, seconds] of Object.entries(cloudWatch.oldestMessageAgeSeconds)) {
+        io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
+      }
+      io.out(
+        cloudWatch.lastHour === undefined
+          ? 'last hour (CloudWatch): set --connector-id / HLC_CONNECTOR_ID to read the delivery and unmatched-write counts'
+          : `last hour (CloudWatch): ${Object.entries(cloudWatch.lastHour)
+              .map(([name, count]) => `${name} ${count}`)
+              .join(', ')}`,
+      );
+      if (cloudWatch.lastHour !== undefined) {
+        io.out(
+          unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
+        );
+      }
+    } else {
+      io.out(
+        `oldest message age and delivery counts: not available (${cloudWatch?.message ?? 'no CloudWatch'}); see ` +
+          'CloudWatch metric AWS/SQS ApproximateAgeOfOldestMessage of the delivery queue and the connector dashboard ' +
+          '(namespace HealthLakeConnector).',
+      );
+    }
+    return 0;
+  } finally {
+    sqs.destroy();
+  }
+};
+
+/** The count of writes no Subscription matched, and what it means when it is not zero. */
+const unmatchedLine = (count: number, window: string): string =>
+  `writes matching no active Subscription (${window}): ${count}` +
+  (count > 0 ? ' - recorded but never delivered; check the Subscriptions (hlc subscriptions list)' : '');

@@ -1,0 +1,41 @@
+import { exposureWarning } from './exposureWarning.js';
+import type { LocalConnector } from './connector.js';
+
+/** The banner `npm start` prints: where everything listens, the token and a first request. */
+export const readyBanner = (connector: LocalConnector): string => {
+  const lines = [
+    '',
+    `HealthLake connector (local mode) ready in ${(connector.readyMs / 1000).toFixed(1)}s`,
+    '',
+    `  ingest API (FHIR R4)   ${connector.apiUrl}`,
+    `  HealthLake data store  ${connector.healthLakeEndpoint}${connector.healthlake ? '  (stand-in, SigV4 + STS)' : ''}`,
+    ...(connector.healthlake ? [`  STS                    ${connector.healthlake.stsEndpoint}`] : []),
+    ...(connector.sourceFhirBaseUrl
+      ? [
+          `  source FHIR server     ${connector.sourceFhirBaseUrl}${connector.source ? '  (stand-in, no auth)' : ''}`,
+        ]
+      : []),
+    `  SQS / S3               ${connector.sqsEndpoint ?? 'AWS'}`,
+    `  delivery queue         ${connector.resources.deliveryQueueUrl}`,
+    `  dead-letter queue      ${connector.resources.deliveryDlqUrl}`,
+    ...(connector.autoSubscriptionId
+      ? [
+          `  subscription           Subscription/${connector.autoSubscriptionId} (${connector.config.autoSubscriptionCriteria})`,
+        ]
+      : []),
+    '',
+    `  development token      ${connector.token}  (admin: writes, Subscriptions, backfill, /_local/*)`,
+    `  producer token         ${connector.writeToken}  (write only: FHIR writes, transactions, batches)`,
+    ...(exposureWarning(connector.config.host)
+      ? ['', `  WARNING: ${exposureWarning(connector.config.host)}`]
+      : []),
+    '',
+    'Try:',
+    `  export HLC_API_URL=${connector.apiUrl} HLC_TOKEN=${connector.token}`,
+    `  curl -s -X PUT "$HLC_API_URL/Patient/example" -H "Authorization: Bearer $HLC_TOKEN" \\`,
+    `    -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Patient","id":"example","active":true}'`,
+    `  npm run cli -- status`,
+    '',
+  ];
+  return lines.join('\n');
+};

@@ -1,0 +1,128 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
+import { LocalConfigError, type LocalConfig } from './config.js';
+import type { LocalLogger } from './localLogger.js';
+import {
+  clientConfig,
+  createConnectorResources,
+  startAwsStandins,
+  type AwsStandins,
+  type ConnectorResources,
+} from './standins/aws.js';
+import {
+  seedFromFolder,
+  startFhirSourceStandin,
+  startHealthLakeStandin,
+  type FhirStandin,
+} from './standins/healthlake/index.js';
+
+/** Steps that undo what was started, run in reverse order at shutdown. */
+export type Cleanups = (() => Promise<void> | void)[];
+
+/** What the Lambda runtime would find around it: AWS services, HealthLake, the source server. */
+export interface LocalServices {
+  readonly aws?: AwsStandins;
+  readonly endpoints: {
+    readonly sqsEndpoint?: string;
+    readonly s3Endpoint?: string;
+    readonly dynamoEndpoint?: string;
+  };
+  /** Whether an endpoint is one of the embedded stand-ins (they take fixed test credentials). */
+  isStandin(endpoint: string): boolean;
+  readonly resources: ConnectorResources;
+  /** The event source mapping pollers' client (Lambda's service side, not the functions'). */
+  readonly sqs: SQSClient;
+  /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
+  readonly healthlake?: FhirStandin;
+  readonly healthLakeEndpoint: string;
+  readonly stsEndpoint?: string;
+  /** The source FHIR server stand-in, when started. */
+  readonly source?: FhirStandin;
+  readonly sourceFhirBaseUrl?: string;
+}
+
+/**
+ * Starts the stand-ins the configuration does not replace and creates the connector's queues, table
+ * and bucket in them. Every started piece registers its stop in `cleanups`, also when a later step fails.
+ */
+export const startLocalServices = async (
+  config: LocalConfig,
+  log: LocalLogger,
+  cleanups: Cleanups,
+): Promise<LocalServices> => {
+  let healthlakeStarting: Promise<FhirStandin | undefined> = Promise.resolve(undefined);
+  try {
+    // The HealthLake stand-in loads the FHIR definitions (the slowest step): start it first, in parallel.
+    healthlakeStarting = config.healthLakeEndpoint
+      ? Promise.resolve(undefined)
+      : startHealthLakeStandin({
+          host: config.host,
+          port: config.healthLakePort,
+          region: config.region,
+          roleArn: config.roleArn,
+          externalId: config.externalId || null,
+          notSupportedTypes: config.unsupportedTypes,
+          faults: { ...config.faults },
+        });
+    healthlakeStarting.then(
+      (standin) => standin && cleanups.push(() => standin.stop()),
+      () => undefined,
+    );
+    // 1. SQS/S3 and DynamoDB: the stand-ins unless every endpoint points elsewhere.
+    const needAws = !config.sqsEndpoint || !config.s3Endpoint || !config.dynamoEndpoint;
+    const aws = needAws ? await startAwsStandins({ host: config.host }) : undefined;
+    if (aws) cleanups.push(() => aws.stop());
+    const endpoints = {
+      sqsEndpoint: config.sqsEndpoint ?? aws?.sqsEndpoint,
+      s3Endpoint: config.s3Endpoint ?? aws?.s3Endpoint,
+      dynamoEndpoint: config.dynamoEndpoint ?? aws?.dynamoEndpoint,
+    };
+    const isStandin = (endpoint: string) => endpoint === aws?.sqsEndpoint || endpoint === aws?.dynamoEndpoint;
+    const resources = await createConnectorResources({
+      endpoints,
+      names: { prefix: config.resourcePrefix },
+      maxReceiveCount: config.maxReceiveCount,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      region: config.region,
+      isStandin,
+    });
+    const sqs = new SQSClient(clientConfig(endpoints.sqsEndpoint, config.region, isStandin));
+    cleanups.push(() => sqs.destroy());
+
+    // 2. HealthLake + STS: the stand-in unless a data store URL is configured.
+    const healthlake = await healthlakeStarting;
+    const healthLakeEndpoint = normalizeEndpoint(config.healthLakeEndpoint ?? healthlake?.endpoint ?? '');
+    if (!healthLakeEndpoint) throw new LocalConfigError('--healthlake-endpoint is not an http(s) URL');
+    const stsEndpoint = config.stsEndpoint ?? healthlake?.stsEndpoint;
+
+    // 3. Source FHIR server for backfill: configured, or the stand-in (optionally seeded).
+    const source =
+      !config.sourceFhirBaseUrl && config.sourceStandin
+        ? await startFhirSourceStandin({ host: config.host, port: config.sourcePort })
+        : undefined;
+    if (source) cleanups.push(() => source.stop());
+    if (source && config.sourceSeedDir) {
+      const seeded = await seedFromFolder(source.store, config.sourceSeedDir);
+      log.info('Source stand-in seeded', { folder: config.sourceSeedDir, ...seeded });
+    }
+    const sourceFhirBaseUrl = config.sourceFhirBaseUrl ?? source?.endpoint;
+    if (!sourceFhirBaseUrl) log.warn('No source FHIR server: $trigger-subscription jobs will fail to read');
+
+    return {
+      ...(aws ? { aws } : {}),
+      endpoints,
+      isStandin,
+      resources,
+      sqs,
+      ...(healthlake ? { healthlake } : {}),
+      healthLakeEndpoint,
+      ...(stsEndpoint ? { stsEndpoint } : {}),
+      ...(source ? { source } : {}),
+      ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
+    };
+  } catch (error) {
+    // Let a HealthLake stand-in still starting register its stop before the caller cleans up.
+    await healthlakeStarting.catch(() => undefined);
+    throw error;
+  }
+};

@@ -1,0 +1,69 @@
+import type { DeliveryMessage } from './deliveryMessage.js';
+
+/** Why a delivery failed, as recorded with a dead-lettered message. Never holds resource content. */
+export interface FailureCause {
+  readonly reason: FailureReason;
+  /** HTTP status HealthLake answered, when it answered. */
+  readonly status?: number;
+  /** First OperationOutcome issue code of the answer. */
+  readonly issueCode?: string;
+  /** Diagnostics of that issue (HealthLake's text, truncated; stored with the dead letter, not logged). */
+  readonly diagnostics?: string;
+  /** `x-amzn-ErrorType` of an AWS-level error, e.g. `ExpiredTokenException`. */
+  readonly errorType?: string;
+  /** Delivery attempt this happened on (SQS ApproximateReceiveCount). */
+  readonly attempt: number;
+  /** When it happened (ISO instant). */
+  readonly at: string;
+  /** Retry hint from `Retry-After`, seconds. */
+  readonly retryAfterSeconds?: number;
+}
+
+export const FailureReason = {
+  httpStatus: 'http-status',
+  timeout: 'timeout',
+  connection: 'connection',
+  credentials: 'credentials',
+  /**
+   * STS refused the AssumeRole, or HealthLake answered 401/403: the customer role, its trust policy or
+   * the ExternalId is wrong for every message. Retried with a long backoff, alarmed.
+   */
+  accessDenied: 'access-denied',
+  invalidMessage: 'invalid-message',
+  endpointNotAllowed: 'endpoint-not-allowed',
+  payloadMissing: 'payload-missing',
+  payloadCorrupt: 'payload-corrupt',
+  payloadUnavailable: 'payload-unavailable',
+  stateUnavailable: 'state-unavailable',
+  /** Not started: too little of the invocation's time was left (reported failed with a short delay). */
+  timeLimit: 'time-limit',
+  /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
+  replication: 'replication',
+  /**
+   * The Subscription's payload search could not be run or delivered: the source refused it (terminal),
+   * kept failing or found nothing yet (transient), returned more than 160 resources (terminal), or no
+   * source server is configured (terminal).
+   */
+  payloadSearch: 'payload-search',
+  error: 'error',
+} as const;
+export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
+
+/** A failure cause raised by the connector (not an HTTP answer): reason, attempt and time, then `extra`. */
+export const failureCause = (
+  reason: FailureReason,
+  attempt: number,
+  /** Epoch ms. */
+  now: number,
+  extra?: Partial<FailureCause>,
+): FailureCause => ({ reason, attempt, at: new Date(now).toISOString(), ...extra });
+
+/** A summary of a message safe to log: identifiers and versions, no content. */
+export interface MessageSummary {
+  readonly messageId: string;
+  readonly resourceType?: string;
+  readonly id?: string;
+  readonly versionId?: string;
+  readonly operation?: DeliveryMessage['operation'];
+  readonly subscriptionId?: string;
+}
