@@ -6,7 +6,7 @@
 /** The layers of `shared/`, bottom first. A folder may import its own layer and those below. */
 const SHARED_LAYERS = [
   ['fhir', 'http', 'state', 'config'], // FHIR and HTTP basics, the table layout, typed environment
-  ['criteria', 'replication', 'versions', 'fhirClient'], // building blocks
+  ['criteria', 'replication', 'versions', 'fhirClient', 'sqlTarget'], // building blocks
   ['healthlake'], // the HealthLake data plane client
   ['payloadSearch'],
   ['messages', 'subscriptions'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { ensureStructureDefinitions } from '../../../shared/ingest/validateFhirResource.js';
 import { buildRows } from '../../../shared/sqlTarget/buildRows.js';
 import { defaultMapping } from '../../../shared/sqlTarget/defaultMapping.js';

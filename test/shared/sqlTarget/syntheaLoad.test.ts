@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FhirResource } from '../../../shared/criteria/types.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { ensureStructureDefinitions } from '../../../shared/ingest/validateFhirResource.js';
 import { applyChanges } from '../../../shared/sqlTarget/applyChanges.js';
 import { checkSchema } from '../../../shared/sqlTarget/checkSchema.js';
