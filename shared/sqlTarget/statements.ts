@@ -98,17 +98,19 @@ const build = (schema: string, transformer: CompiledTransformer): TransformerSta
   };
 };
 
-const cache = new WeakMap<CompiledTransformer, TransformerStatements>();
+const cache = new WeakMap<CompiledTransformer, Map<string, TransformerStatements>>();
 
-/** The statements of one of the mapping's transformers (built on first use). */
+/** The statements of one of the mapping's transformers in the mapping's schema (built on first use). */
 export const statementsFor = (
   mapping: CompiledMapping,
   transformer: CompiledTransformer,
 ): TransformerStatements => {
-  let statements = cache.get(transformer);
+  const bySchema = cache.get(transformer) ?? new Map<string, TransformerStatements>();
+  cache.set(transformer, bySchema);
+  let statements = bySchema.get(mapping.schema);
   if (!statements) {
     statements = build(mapping.schema, transformer);
-    cache.set(transformer, statements);
+    bySchema.set(mapping.schema, statements);
   }
   return statements;
 };

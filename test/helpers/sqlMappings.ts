@@ -1,3 +1,4 @@
+import type { FhirResource } from '../../shared/fhir/types.js';
 import type { MappingDefinition } from '../../shared/sqlTarget/types.js';
 
 /** An Observation mapping with a column of every SQL type, a child table and a grandchild table. */
@@ -41,7 +42,7 @@ export const OBSERVATION_MAPPING: MappingDefinition = {
 export const observation = (
   id: string,
   options: { status?: string; components?: string[][]; value?: unknown } = {},
-): Record<string, unknown> => ({
+): FhirResource => ({
   resourceType: 'Observation',
   id,
   status: options.status ?? 'final',
