@@ -10,7 +10,7 @@ const SHARED_LAYERS = [
   ['healthlake'], // the HealthLake data plane client
   ['payloadSearch'],
   ['messages', 'subscriptions'],
-  ['delivery', 'ingest'], // the two sides of the queue
+  ['delivery', 'ingest', 'sqlWriter'], // the two sides of the queue, and the SQL target's writer
   ['backfill'],
   ['reconcile'],
   ['operator'], // what the CLI calls
