@@ -2,6 +2,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config/constants.js';
+import {
+  HEALTHLAKE_SOURCE_READ_ACTIONS,
+  healthLakeDataStoreArn,
+  healthLakeKeyReadStatements,
+  type HealthLakeDataStoreRef,
+} from './healthLakeDataStores.js';
 import { bindSecretReader, type SecretReferenceProps } from './secretReference.js';
 
 /** The source FHIR server (system of record) backfill, reconcile and payload search read from. */
@@ -10,8 +16,11 @@ export interface SourceFhirServer {
   readonly auth: 'none' | 'bearer' | 'basic' | 'oauth2' | 'sigv4';
   /** Credentials (bearer token, basic user/password, OAuth2 client) for the server. */
   readonly secret?: SecretReferenceProps;
-  /** For `sigv4` against a HealthLake data store: its ARN, granted read and search. */
-  readonly sigv4DataStoreArn?: string;
+  /**
+   * For `sigv4` against a HealthLake data store: that data store, granted what the source client calls
+   * (read, GET search, capabilities) and, with its key, decrypt through HealthLake.
+   */
+  readonly sigv4DataStore?: HealthLakeDataStoreRef;
   /** For `sigv4`: signing service (worker default: healthlake) and region (required by the worker). */
   readonly sigv4?: { readonly service?: string; readonly region?: string };
   /** `_count` for searches without one (worker default 100). */
@@ -23,7 +32,8 @@ export interface SourceFhirServer {
 /**
  * Lets `fn` read the source FHIR server: writes the SOURCE_FHIR_* variables (SOURCE_FHIR_ENV), grants
  * read access to the credentials secret (naming it in SOURCE_FHIR_SECRET_ID), and, for a SigV4 source
- * that is a HealthLake data store, read and search on that data store. Used by the backfill and
+ * that is a HealthLake data store, read, GET search and capabilities on that data store (and decrypt
+ * with its key, when it has one). Used by the backfill and
  * reconcile workers and by the deliverer (payload search).
  *
  * @example
@@ -46,13 +56,16 @@ export const bindSourceServer = (scope: Construct, fn: lambda.Function, source: 
     const { secretId } = bindSecretReader(scope, 'SourceSecret', source.secret, fn);
     fn.addEnvironment(ENV.sourceFhirSecretId, secretId);
   }
-  if (source.auth === 'sigv4' && source.sigv4DataStoreArn !== undefined) {
+  if (source.auth === 'sigv4' && source.sigv4DataStore !== undefined) {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadSourceDataStore',
-        actions: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
-        resources: [source.sigv4DataStoreArn],
+        actions: [...HEALTHLAKE_SOURCE_READ_ACTIONS],
+        resources: [healthLakeDataStoreArn(scope, source.sigv4DataStore)],
       }),
     );
+    for (const statement of healthLakeKeyReadStatements([source.sigv4DataStore], 'ReadSourceDataStoreKey')) {
+      fn.addToRolePolicy(statement);
+    }
   }
 };
