@@ -30,7 +30,7 @@ describe('Connector configuration', () => {
       endpoint: 'https://healthlake.us-east-1.amazonaws.com/datastore/0123456789abcdef0123456789abcdef/r4/',
       region: 'us-east-1',
       datastoreId: '0123456789abcdef0123456789abcdef',
-      arn: 'arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/0123456789abcdef0123456789abcdef',
+      account: '222222222222',
     });
     expect(config.dataStoreAccount).toBe('222222222222');
     expect(config.autoSubscriptionId).toBe('example-connector');
@@ -58,6 +58,7 @@ describe('Connector configuration', () => {
       retryBaseDelaySeconds: 2,
       retryMaxDelaySeconds: 300,
       retryStrategy: 'exponential',
+      paused: false,
     });
     expect(config.logRetentionDays).toBe(365);
     expect(config.ingest.adminPrincipalArns).toEqual([]);
@@ -67,7 +68,7 @@ describe('Connector configuration', () => {
     expect(config.sourceFhir?.requestsPerSecond).toBe(10);
     expect(config.ingest).toMatchObject({ maxJsonDepth: 100, maxClockSkewSeconds: 300 });
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
-    expect(config.dataStore.arn).toContain(':111111111111:datastore/fhir/');
+    expect(config.dataStore.account).toBe('111111111111');
   });
 
   it('lists every problem of an invalid configuration at once, in plain words', () => {

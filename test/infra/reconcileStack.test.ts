@@ -1,11 +1,18 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { reconcileRoleName } from '../../infra/stacks/HealthLakeConnectorStack.js';
+import { METRIC_NAMES as BACKFILL_METRICS } from '../../lambdas/backfill-worker/createBackfillWorkerHandler.js';
+import { RECONCILE_METRICS } from '../../lambdas/reconcile-worker/createReconcileWorkerHandler.js';
+import {
+  BACKFILL_JOB_METRICS,
+  RECONCILE_JOB_METRICS,
+  reconcileRoleName,
+  SERVICE_NAMES,
+} from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
 import { FUNCTION_TABLE_STORES, tableActionsOf } from '../../shared/state/tableActions.js';
 import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
-import { actionsOf, identityStatements, resourcesOf } from './templateQueries.js';
+import { actionsOf, identityStatements, logicalIdStartingWith, resourcesOf } from './templateQueries.js';
 
 const READS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'];
 
@@ -42,6 +49,14 @@ describe('Reconcile infrastructure', () => {
           ),
         ),
       ).toBe(false);
+      expect(
+        Object.keys(resourcesOf(connector, 'AWS::CloudWatch::Alarm')).filter((id) =>
+          id.includes('Reconcile'),
+        ),
+      ).toEqual([]);
+      expect(
+        Object.keys(connector.toJSON().Outputs as object).filter((name) => name.startsWith('Reconcile')),
+      ).toEqual([]);
     } finally {
       cleanup();
     }
@@ -56,7 +71,7 @@ describe('Reconcile infrastructure', () => {
           Sid: 'ReadHealthLakeDataStoresForReconcile',
           Effect: 'Allow',
           Action: READS,
-          Resource: config.dataStores.map((store) => store.arn)[0],
+          Resource: `arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/${config.dataStore.datastoreId}`,
         },
       ]);
       const role = Object.values(resourcesOf(customer, 'AWS::IAM::Role'))[0];
@@ -128,7 +143,7 @@ describe('Reconcile infrastructure', () => {
     );
     try {
       const decrypt = {
-        Sid: 'ReadWithHealthLakeDataStoreKey',
+        Sid: 'ReadWithHealthLakeDataStoreKeysUsEast1',
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:DescribeKey'],
         Condition: { StringEquals: { 'kms:ViaService': 'healthlake.us-east-1.amazonaws.com' } },
@@ -149,5 +164,70 @@ describe('Reconcile infrastructure', () => {
     } finally {
       for (const { app } of [crossAccount, sameAccount]) rmSync(app.outdir, { recursive: true, force: true });
     }
+  });
+
+  it('when enabled, monitors reconcile like backfill: DLQ depth and age, worker errors and failed jobs alarm; dashboard widgets; outputs', () => {
+    const { connector, cleanup } = build(true);
+    try {
+      const alarms = resourcesOf(connector, 'AWS::CloudWatch::Alarm');
+      const byId = (prefix: string) =>
+        alarms[logicalIdStartingWith(connector, 'AWS::CloudWatch::Alarm', `Monitoring${prefix}`)]?.Properties;
+      const reconcileDlq = {
+        'Fn::GetAtt': [expect.stringMatching(/^ReconcileDeadLetterQueue/), 'QueueName'],
+      };
+      expect(byId('ReconcileDlqNotEmpty')).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
+        Threshold: 1,
+        TreatMissingData: 'ignore',
+      });
+      expect(byId('ReconcileDlqAge')).toMatchObject({
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
+        TreatMissingData: 'ignore',
+      });
+      expect(byId('ReconcileWorkerErrors')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^ReconcileWorker/) } }],
+      });
+      expect(byId('ReconcileJobsFailed')).toMatchObject({
+        MetricName: RECONCILE_METRICS.jobsFailed,
+        Dimensions: [
+          { Name: 'connector', Value: 'example_connector' },
+          { Name: 'service', Value: SERVICE_NAMES.reconcile },
+        ],
+      });
+
+      const [dashboard] = Object.values(resourcesOf(connector, 'AWS::CloudWatch::Dashboard'));
+      const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+      for (const expected of [
+        'Reconcile progress (per 5 min)',
+        RECONCILE_METRICS.compared,
+        'Reconcile queue',
+        'Reconcile DLQ',
+        'reconcile errors',
+      ]) {
+        expect(body).toContain(expected);
+      }
+
+      const outputs = connector.toJSON().Outputs as Record<string, { Value: unknown }>;
+      expect(outputs.ReconcileWorkerLogGroupName?.Value).toEqual({
+        Ref: logicalIdStartingWith(connector, 'AWS::Logs::LogGroup', 'ReconcileWorkerLogGroup'),
+      });
+      expect(outputs.ReconcileQueueUrl?.Value).toEqual({
+        Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileQueue'),
+      });
+      expect(outputs.ReconcileDeadLetterQueueUrl?.Value).toEqual({
+        Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue'),
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('queries the job metric names the workers publish', () => {
+    expect(RECONCILE_JOB_METRICS).toEqual(RECONCILE_METRICS);
+    expect(BACKFILL_JOB_METRICS).toEqual(BACKFILL_METRICS);
   });
 });
