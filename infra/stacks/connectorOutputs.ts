@@ -27,43 +27,37 @@ export interface ConnectorOutputs {
  * HLC_*_QUEUE_URL variables), and the names of the log groups, which CloudFormation generates.
  */
 export const addConnectorOutputs = (scope: Construct, outputs: ConnectorOutputs): void => {
-  new CfnOutput(scope, 'IngestApiUrl', {
-    value: outputs.ingestApiUrl,
-    description: 'FHIR base URL producers send to',
-  });
-  new CfnOutput(scope, 'DelivererRoleArn', {
-    value: outputs.delivererRoleArn,
-    description: 'The principal the customer role trusts',
-  });
-  new CfnOutput(scope, 'DeliveryQueueUrl', {
-    value: outputs.deliveryQueue.queueUrl,
-    description: 'hlc: HLC_DELIVERY_QUEUE_URL',
-  });
-  new CfnOutput(scope, 'DeliveryDeadLetterQueueUrl', {
-    value: outputs.deliveryDeadLetterQueue.queueUrl,
-    description: 'hlc: HLC_DLQ_URL',
-  });
-  new CfnOutput(scope, 'DeliveryDeadLetterQueueArn', {
-    value: outputs.deliveryDeadLetterQueue.queueArn,
-    description: 'aws sqs start-message-move-task --source-arn',
-  });
-  new CfnOutput(scope, 'DeliveryQueueArn', {
-    value: outputs.deliveryQueue.queueArn,
-    description: 'aws sqs start-message-move-task --destination-arn',
-  });
-  new CfnOutput(scope, 'DeliveryEventSourceMappingId', {
-    value: outputs.deliveryEventSourceMappingId,
-    description: 'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
-  });
-  new CfnOutput(scope, 'DelivererFunctionName', { value: outputs.delivererFunctionName });
-  new CfnOutput(scope, 'StateTableName', { value: outputs.stateTableName });
-  new CfnOutput(scope, 'AlarmTopicArn', { value: outputs.alarmTopicArn });
-  new CfnOutput(scope, 'DashboardName', { value: outputs.dashboardName });
-  for (const [name, { queue, deadLetterQueue }] of Object.entries(outputs.pageQueues)) {
-    new CfnOutput(scope, `${name}QueueUrl`, { value: queue.queueUrl });
-    new CfnOutput(scope, `${name}DeadLetterQueueUrl`, { value: deadLetterQueue.queueUrl });
-  }
-  for (const [name, group] of Object.entries(outputs.logGroups)) {
-    if (group !== undefined) new CfnOutput(scope, name, { value: group.logGroupName });
+  const named: [name: string, value: string, description?: string][] = [
+    ['IngestApiUrl', outputs.ingestApiUrl, 'FHIR base URL producers send to'],
+    ['DelivererRoleArn', outputs.delivererRoleArn, 'The principal the customer role trusts'],
+    ['DeliveryQueueUrl', outputs.deliveryQueue.queueUrl, 'hlc: HLC_DELIVERY_QUEUE_URL'],
+    ['DeliveryDeadLetterQueueUrl', outputs.deliveryDeadLetterQueue.queueUrl, 'hlc: HLC_DLQ_URL'],
+    [
+      'DeliveryDeadLetterQueueArn',
+      outputs.deliveryDeadLetterQueue.queueArn,
+      'aws sqs start-message-move-task --source-arn',
+    ],
+    ['DeliveryQueueArn', outputs.deliveryQueue.queueArn, 'aws sqs start-message-move-task --destination-arn'],
+    [
+      'DeliveryEventSourceMappingId',
+      outputs.deliveryEventSourceMappingId,
+      'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
+    ],
+    ['DelivererFunctionName', outputs.delivererFunctionName],
+    ['StateTableName', outputs.stateTableName],
+    ['AlarmTopicArn', outputs.alarmTopicArn],
+    ['DashboardName', outputs.dashboardName],
+    ...Object.entries(outputs.pageQueues).flatMap(
+      ([name, { queue, deadLetterQueue }]): [string, string][] => [
+        [`${name}QueueUrl`, queue.queueUrl],
+        [`${name}DeadLetterQueueUrl`, deadLetterQueue.queueUrl],
+      ],
+    ),
+    ...Object.entries(outputs.logGroups).flatMap(([name, group]): [string, string][] =>
+      group === undefined ? [] : [[name, group.logGroupName]],
+    ),
+  ];
+  for (const [name, value, description] of named) {
+    new CfnOutput(scope, name, { value, ...(description === undefined ? {} : { description }) });
   }
 };

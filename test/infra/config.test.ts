@@ -1,26 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '../../infra/config/errors.js';
 import { loadConnectorConfig } from '../../infra/config/loadConnectorConfig.js';
 import { parseConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
 import { Template } from 'aws-cdk-lib/assertions';
 import { rmSync } from 'node:fs';
 import type { ConnectorConfigInput } from '../../infra/config/schema.js';
-import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
+import { buildTestApp, configProblemsOf, exampleConfigInput, runCdkApp } from './connectorAppFixture.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-
+/** The problems of a configuration the schema must reject. */
 const problemsOf = (raw: unknown): readonly string[] => {
-  try {
-    parseConnectorConfig(raw, 'test');
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
+  const problems = configProblemsOf(raw);
+  if (problems.length === 0) throw new Error('expected the configuration to be rejected');
+  return problems;
 };
 
 describe('Connector configuration', () => {
@@ -153,18 +146,9 @@ describe('Connector configuration', () => {
   });
 
   it('fails the CDK app (cdk synth) with every problem listed and a non-zero exit', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'hlc-synth-'));
-    const result = spawnSync('npx', ['tsx', 'infra/app.ts'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({
-          configFile: 'connector.config.example.json',
-          connector: { delivery: { batchSize: 0 }, logRetentionDays: 4, region: 'nowhere' },
-        }),
-      },
+    const result = runCdkApp({
+      configFile: 'connector.config.example.json',
+      connector: { delivery: { batchSize: 0 }, logRetentionDays: 4, region: 'nowhere' },
     });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('has 3 problems');

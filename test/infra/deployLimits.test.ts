@@ -1,7 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
@@ -18,9 +15,7 @@ import {
   resolvedLength,
   UnboundedValueError,
 } from '../../infra/limits/resolvedLength.js';
-import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
+import { buildTestApp, exampleConfigInput, runCdkApp } from './connectorAppFixture.js';
 
 /** The problems building the app reports, or [] when it builds. */
 const buildProblems = (overrides: Partial<ConnectorConfigInput>): readonly string[] => {
@@ -98,29 +93,14 @@ describe('Limits the schema and the synthesized stack catch before deploy', () =
   });
 
   it('stops cdk synth with the problem listed and a non-zero exit', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'hlc-synth-'));
-    try {
-      const result = spawnSync('npx', ['tsx', 'infra/app.ts'], {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          CDK_OUTDIR: outdir,
-          CDK_CONTEXT_JSON: JSON.stringify({
-            configFile: 'connector.config.example.json',
-            'aws:cdk:bundling-stacks': [],
-            connector: { ingest: { allowedSourceCidrs: ipv6Ranges(200) } },
-          }),
-        },
-      });
-      expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('The connector configuration (as synthesized) has 1 problem');
-      expect(result.stderr).toContain(
-        'ingest.allowedSourceCidrs: the REST API resource policy would be up to',
-      );
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
-    }
+    const result = runCdkApp({
+      configFile: 'connector.config.example.json',
+      'aws:cdk:bundling-stacks': [],
+      connector: { ingest: { allowedSourceCidrs: ipv6Ranges(200) } },
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('The connector configuration (as synthesized) has 1 problem');
+    expect(result.stderr).toContain('ingest.allowedSourceCidrs: the REST API resource policy would be up to');
   });
 });
 

@@ -2,10 +2,8 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '../../infra/config/errors.js';
-import { parseConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
 import { delivererRoleName, reconcileRoleName } from '../../infra/stacks/HealthLakeConnectorStack.js';
-import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
+import { buildTestApp, configProblemsOf, exampleConfigInput } from './connectorAppFixture.js';
 import { identityStatements, resourcesOf } from './templateQueries.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -79,14 +77,7 @@ describe('Partitions', () => {
   });
 
   it('refuses ARNs of another partition than the region’s, one message per ARN', () => {
-    const raw = { ...exampleConfigInput(), ...configIn('aws', 'us-gov-west-1') };
-    let problems: readonly string[] = [];
-    try {
-      parseConnectorConfig(raw, 'test');
-    } catch (error) {
-      if (!(error instanceof InvalidConfigurationError)) throw error;
-      problems = error.problems;
-    }
+    const problems = configProblemsOf({ ...exampleConfigInput(), ...configIn('aws', 'us-gov-west-1') });
     const message =
       'must be an ARN of partition aws-us-gov (arn:aws-us-gov:...), the partition of region us-gov-west-1';
     expect(problems).toEqual([
