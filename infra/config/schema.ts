@@ -103,332 +103,338 @@ const crossAccountAccess = z.strictObject({
 });
 const sameAccountAccess = z.strictObject({ mode: z.literal('sameAccount') });
 
-const connectorObject = z.strictObject({
-  /** Names the deployment: stack names, STS session names, the auto-managed subscription id. */
-  connectorId: z
-    .string({ error: 'is required (letters, digits, "-" and "_", at most 32 characters)' })
-    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, {
-      error: 'must start with a letter and use only letters, digits, "-" and "_" (at most 32 characters)',
-    }),
-  /** Account and region the connector is deployed to (explicit, so synth needs no AWS credentials). */
-  account: z
-    .string({ error: 'is required (12 digits)' })
-    .regex(ACCOUNT_PATTERN, { error: 'must be 12 digits' }),
-  region: z
-    .string({ error: 'is required (e.g. us-east-1)' })
-    .regex(REGION_PATTERN, { error: 'must be an AWS region such as us-east-1' }),
-  healthLake: z
-    .strictObject({
-      endpoint,
-      access: z.discriminatedUnion('mode', [crossAccountAccess, sameAccountAccess], {
-        error: 'must be {"mode":"crossAccount","roleArn":...,"externalId":...} or {"mode":"sameAccount"}',
+export const connectorConfigSchema = z
+  .strictObject({
+    /** Names the deployment: stack names, STS session names, the auto-managed subscription id. */
+    connectorId: z
+      .string({ error: 'is required (letters, digits, "-" and "_", at most 32 characters)' })
+      .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, {
+        error: 'must start with a letter and use only letters, digits, "-" and "_" (at most 32 characters)',
       }),
-      /**
-       * Further data stores a Subscription may target (same account as the main one, any region): an
-       * endpoint, or `{"endpoint", "datastoreKmsKeyArn"}` for a data store with its own key. @default []
-       */
-      additionalAllowedEndpoints: z.array(additionalEndpoint).default([]),
-      /**
-       * Customer-managed KMS key of the main data store, when it has one: the deliverer (same account)
-       * or the customer role is granted kms:DescribeKey, kms:GenerateDataKey and kms:CreateGrant on it.
-       */
-      datastoreKmsKeyArn: kmsKeyArn.optional(),
-    })
-    .refine(
-      (value) =>
-        value.datastoreKmsKeyArn === undefined ||
-        keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.endpoint),
-      { error: KEY_REGION_ERROR, path: ['datastoreKmsKeyArn'] },
-    )
-    .superRefine((value, context) => {
-      // One data store, one key: the same endpoint listed twice must not name two different keys.
-      const keys = new Map<string, string>();
-      const entries = [
-        { endpoint: value.endpoint, datastoreKmsKeyArn: value.datastoreKmsKeyArn },
-        ...value.additionalAllowedEndpoints.map((entry) =>
-          typeof entry === 'string' ? { endpoint: entry, datastoreKmsKeyArn: undefined } : entry,
+    /** Account and region the connector is deployed to (explicit, so synth needs no AWS credentials). */
+    account: z
+      .string({ error: 'is required (12 digits)' })
+      .regex(ACCOUNT_PATTERN, { error: 'must be 12 digits' }),
+    region: z
+      .string({ error: 'is required (e.g. us-east-1)' })
+      .regex(REGION_PATTERN, { error: 'must be an AWS region such as us-east-1' }),
+    healthLake: z
+      .strictObject({
+        endpoint,
+        access: z.discriminatedUnion('mode', [crossAccountAccess, sameAccountAccess], {
+          error: 'must be {"mode":"crossAccount","roleArn":...,"externalId":...} or {"mode":"sameAccount"}',
+        }),
+        /**
+         * Further data stores a Subscription may target (same account as the main one, any region): an
+         * endpoint, or `{"endpoint", "datastoreKmsKeyArn"}` for a data store with its own key. @default []
+         */
+        additionalAllowedEndpoints: z.array(additionalEndpoint).default([]),
+        /**
+         * Customer-managed KMS key of the main data store, when it has one: the deliverer (same account)
+         * or the customer role is granted kms:DescribeKey, kms:GenerateDataKey and kms:CreateGrant on it.
+         */
+        datastoreKmsKeyArn: kmsKeyArn.optional(),
+      })
+      .refine(
+        (value) =>
+          value.datastoreKmsKeyArn === undefined ||
+          keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.endpoint),
+        { error: KEY_REGION_ERROR, path: ['datastoreKmsKeyArn'] },
+      )
+      .superRefine((value, context) => {
+        // One data store, one key: the same endpoint listed twice must not name two different keys.
+        const keys = new Map<string, string>();
+        const entries = [
+          { endpoint: value.endpoint, datastoreKmsKeyArn: value.datastoreKmsKeyArn },
+          ...value.additionalAllowedEndpoints.map((entry) =>
+            typeof entry === 'string' ? { endpoint: entry, datastoreKmsKeyArn: undefined } : entry,
+          ),
+        ];
+        entries.forEach(({ endpoint: url, datastoreKmsKeyArn }, index) => {
+          if (datastoreKmsKeyArn === undefined) return;
+          const known = keys.get(normalizedEndpoint(url));
+          if (known !== undefined && known !== datastoreKmsKeyArn) {
+            context.addIssue({
+              code: 'custom',
+              message: 'names a data store listed before with another key (give each data store one key)',
+              path: ['additionalAllowedEndpoints', index - 1, 'datastoreKmsKeyArn'],
+            });
+          }
+          keys.set(normalizedEndpoint(url), datastoreKmsKeyArn);
+        });
+      }),
+    autoSubscription: z
+      .strictObject({
+        enabled: z.boolean({ error: 'must be true or false' }).default(true),
+        criteria: z.string().min(1, { error: 'must not be empty' }).default('[*]'),
+      })
+      .default({ enabled: true, criteria: '[*]' }),
+    delivery: z
+      .strictObject({
+        /** Retries after the first delivery attempt; the queue's maxReceiveCount (at most 1000) is this + 1. */
+        retryCount: int(1, 999, 'retries; the redrive maxReceiveCount, this + 1, is at most 1000').default(
+          10,
         ),
-      ];
-      entries.forEach(({ endpoint: url, datastoreKmsKeyArn }, index) => {
-        if (datastoreKmsKeyArn === undefined) return;
-        const known = keys.get(normalizedEndpoint(url));
-        if (known !== undefined && known !== datastoreKmsKeyArn) {
-          context.addIssue({
-            code: 'custom',
-            message: 'names a data store listed before with another key (give each data store one key)',
-            path: ['additionalAllowedEndpoints', index - 1, 'datastoreKmsKeyArn'],
-          });
-        }
-        keys.set(normalizedEndpoint(url), datastoreKmsKeyArn);
-      });
-    }),
-  autoSubscription: z
-    .strictObject({
-      enabled: z.boolean({ error: 'must be true or false' }).default(true),
-      criteria: z.string().min(1, { error: 'must not be empty' }).default('[*]'),
-    })
-    .default({ enabled: true, criteria: '[*]' }),
-  delivery: z
-    .strictObject({
-      /** Retries after the first delivery attempt; the queue's maxReceiveCount (at most 1000) is this + 1. */
-      retryCount: int(1, 999, 'retries; the redrive maxReceiveCount, this + 1, is at most 1000').default(10),
-      /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
-      maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
-      /** Deliverer memory, MB (`npm run bench -- cost`: it waits on HealthLake, 512 MB is ample). */
-      memorySizeMb: int(128, 10_240, 'deliverer memory in MB, Lambda allows 128-10240').default(512),
-      /** Messages per deliverer invocation (FIFO queues allow at most 10). */
-      batchSize: int(1, 10, 'FIFO batch size').default(10),
-      /** Deliverer Lambda timeout (Lambda allows 900 s); the queue's visibility timeout is six times this. */
-      timeoutSeconds: int(10, 900, 'deliverer timeout in seconds, Lambda allows at most 900').default(60),
-      /** Delay before the first retry of a transient failure, seconds. @default 2 */
-      retryBaseDelaySeconds: int(0, 43_200, 'first retry delay in seconds').default(2),
-      /** Largest retry delay, seconds (SQS visibility allows 12 hours). @default 300 */
-      retryMaxDelaySeconds: int(0, 43_200, 'largest retry delay in seconds').default(300),
-      /** `exponential` (doubling, with jitter) or `fixed` (the base delay every time). @default exponential */
-      retryStrategy: z
-        .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
-        .default('exponential'),
-      /**
-       * Deploy the delivery switch off (the deliverer's event source mapping disabled): a deploy during
-       * `hlc delivery pause` keeps delivery paused only when this says so. @default false
-       */
-      paused: z.boolean({ error: 'must be true or false' }).default(false),
-    })
-    .default({
-      retryCount: 10,
-      maxConcurrency: 10,
-      memorySizeMb: 512,
-      batchSize: 10,
-      timeoutSeconds: 60,
-      retryBaseDelaySeconds: 2,
-      retryMaxDelaySeconds: 300,
-      retryStrategy: 'exponential',
-      paused: false,
-    })
-    .refine((value) => value.retryMaxDelaySeconds >= value.retryBaseDelaySeconds, {
-      error: 'must be at least retryBaseDelaySeconds (the first retry delay)',
-      path: ['retryMaxDelaySeconds'],
-    }),
-  backfill: z
-    .strictObject({
-      /** Page messages per worker invocation; Lambda takes more than 10 only with a batching window. */
-      batchSize: int(1, 100, 'backfill batch size').default(1),
-      maxBatchingWindowSeconds: int(0, 300, 'seconds to gather a backfill batch, Lambda allows 300').default(
-        0,
-      ),
-      maxConcurrency: int(2, 1000, 'backfill event source MaximumConcurrency').default(2),
-      /** The backfill queue's redrive maxReceiveCount (SQS allows 1-1000). */
-      retryCount: int(1, 1000, 'receives before the backfill dead-letter queue').default(5),
-    })
-    .default({ batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 2, retryCount: 5 })
-    .refine((value) => value.batchSize <= 10 || value.maxBatchingWindowSeconds >= 1, {
-      error: 'more than 10 needs "maxBatchingWindowSeconds" of at least 1 (Lambda SQS event source rule)',
-      path: ['batchSize'],
-    }),
-  /**
-   * Reconcile (`POST [base]/$reconcile`): off by default. Enabling it gives the reconcile worker
-   * HealthLake read access (ReadResource, SearchWithGet on the named data stores, through the
-   * customer role in cross-account mode).
-   */
-  reconcile: z
-    .strictObject({
-      enabled: z.boolean({ error: 'must be true or false' }).default(false),
-      maxConcurrency: int(2, 1000, 'reconcile event source MaximumConcurrency').default(2),
-      /** The reconcile queue's redrive maxReceiveCount (SQS allows 1-1000). */
-      retryCount: int(1, 1000, 'receives before the reconcile dead-letter queue').default(5),
-      /** Per worker instance; HealthLake's read quota is shared with every other reader. */
-      healthLakeRequestsPerSecond: int(0, 10_000, 'HealthLake reads per second, 0 = unlimited').default(25),
-      sourceRequestsPerSecond: int(0, 10_000, 'source reads per second, 0 = unlimited').default(20),
-      pageSize: int(1, 1000, 'resources per reconcile page').default(500),
-    })
-    .default({
-      enabled: false,
-      maxConcurrency: 2,
-      retryCount: 5,
-      healthLakeRequestsPerSecond: 25,
-      sourceRequestsPerSecond: 20,
-      pageSize: 500,
-    }),
-  sourceFhir: z
-    .strictObject({
-      baseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
-      auth: z.enum(['none', 'bearer', 'basic', 'oauth2', 'sigv4'], {
-        error: 'must be one of none, bearer, basic, oauth2, sigv4',
+        /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
+        maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
+        /** Deliverer memory, MB (`npm run bench -- cost`: it waits on HealthLake, 512 MB is ample). */
+        memorySizeMb: int(128, 10_240, 'deliverer memory in MB, Lambda allows 128-10240').default(512),
+        /** Messages per deliverer invocation (FIFO queues allow at most 10). */
+        batchSize: int(1, 10, 'FIFO batch size').default(10),
+        /** Deliverer Lambda timeout (Lambda allows 900 s); the queue's visibility timeout is six times this. */
+        timeoutSeconds: int(10, 900, 'deliverer timeout in seconds, Lambda allows at most 900').default(60),
+        /** Delay before the first retry of a transient failure, seconds. @default 2 */
+        retryBaseDelaySeconds: int(0, 43_200, 'first retry delay in seconds').default(2),
+        /** Largest retry delay, seconds (SQS visibility allows 12 hours). @default 300 */
+        retryMaxDelaySeconds: int(0, 43_200, 'largest retry delay in seconds').default(300),
+        /** `exponential` (doubling, with jitter) or `fixed` (the base delay every time). @default exponential */
+        retryStrategy: z
+          .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
+          .default('exponential'),
+        /**
+         * Deploy the delivery switch off (the deliverer's event source mapping disabled): a deploy during
+         * `hlc delivery pause` keeps delivery paused only when this says so. @default false
+         */
+        paused: z.boolean({ error: 'must be true or false' }).default(false),
+      })
+      .default({
+        retryCount: 10,
+        maxConcurrency: 10,
+        memorySizeMb: 512,
+        batchSize: 10,
+        timeoutSeconds: 60,
+        retryBaseDelaySeconds: 2,
+        retryMaxDelaySeconds: 300,
+        retryStrategy: 'exponential',
+        paused: false,
+      })
+      .refine((value) => value.retryMaxDelaySeconds >= value.retryBaseDelaySeconds, {
+        error: 'must be at least retryBaseDelaySeconds (the first retry delay)',
+        path: ['retryMaxDelaySeconds'],
       }),
-      secret: secretReference.optional(),
-      /** `_count` added to backfill searches that have none. @default 100 (worker default) */
-      pageSize: int(1, 1000, 'resources per source page').optional(),
-      /** Most requests per second sent to the source server. @default 0 = unlimited */
-      requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').default(
-        DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+    backfill: z
+      .strictObject({
+        /** Page messages per worker invocation; Lambda takes more than 10 only with a batching window. */
+        batchSize: int(1, 100, 'backfill batch size').default(1),
+        maxBatchingWindowSeconds: int(
+          0,
+          300,
+          'seconds to gather a backfill batch, Lambda allows 300',
+        ).default(0),
+        maxConcurrency: int(2, 1000, 'backfill event source MaximumConcurrency').default(2),
+        /** The backfill queue's redrive maxReceiveCount (SQS allows 1-1000). */
+        retryCount: int(1, 1000, 'receives before the backfill dead-letter queue').default(5),
+      })
+      .default({ batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 2, retryCount: 5 })
+      .refine((value) => value.batchSize <= 10 || value.maxBatchingWindowSeconds >= 1, {
+        error: 'more than 10 needs "maxBatchingWindowSeconds" of at least 1 (Lambda SQS event source rule)',
+        path: ['batchSize'],
+      }),
+    /**
+     * Reconcile (`POST [base]/$reconcile`): off by default. Enabling it gives the reconcile worker
+     * HealthLake read access (ReadResource, SearchWithGet on the named data stores, through the
+     * customer role in cross-account mode).
+     */
+    reconcile: z
+      .strictObject({
+        enabled: z.boolean({ error: 'must be true or false' }).default(false),
+        maxConcurrency: int(2, 1000, 'reconcile event source MaximumConcurrency').default(2),
+        /** The reconcile queue's redrive maxReceiveCount (SQS allows 1-1000). */
+        retryCount: int(1, 1000, 'receives before the reconcile dead-letter queue').default(5),
+        /** Per worker instance; HealthLake's read quota is shared with every other reader. */
+        healthLakeRequestsPerSecond: int(0, 10_000, 'HealthLake reads per second, 0 = unlimited').default(25),
+        sourceRequestsPerSecond: int(0, 10_000, 'source reads per second, 0 = unlimited').default(20),
+        pageSize: int(1, 1000, 'resources per reconcile page').default(500),
+      })
+      .default({
+        enabled: false,
+        maxConcurrency: 2,
+        retryCount: 5,
+        healthLakeRequestsPerSecond: 25,
+        sourceRequestsPerSecond: 20,
+        pageSize: 500,
+      }),
+    sourceFhir: z
+      .strictObject({
+        baseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
+        auth: z.enum(['none', 'bearer', 'basic', 'oauth2', 'sigv4'], {
+          error: 'must be one of none, bearer, basic, oauth2, sigv4',
+        }),
+        secret: secretReference.optional(),
+        /** `_count` added to backfill searches that have none. @default 100 (worker default) */
+        pageSize: int(1, 1000, 'resources per source page').optional(),
+        /** Most requests per second sent to the source server. @default 0 = unlimited */
+        requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').default(
+          DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+        ),
+        /** For auth "sigv4": signing service and region. @default healthlake, the deployment region */
+        sigv4: z
+          .strictObject({
+            service: z
+              .string()
+              .regex(/^[a-z0-9-]+$/, { error: 'must be an AWS service signing name' })
+              .optional(),
+            region: z
+              .string()
+              .regex(REGION_PATTERN, { error: 'must be an AWS region such as us-east-1' })
+              .optional(),
+          })
+          .optional(),
+        /**
+         * For a HealthLake source (auth "sigv4"): the source data store's customer-managed key, which its
+         * readers may decrypt through HealthLake. @default none
+         */
+        datastoreKmsKeyArn: kmsKeyArn.optional(),
+      })
+      .refine((value) => !['bearer', 'basic', 'oauth2'].includes(value.auth) || value.secret !== undefined, {
+        error: 'auth "bearer", "basic" and "oauth2" need "secret" ({"arn": ...} or {"name": ...})',
+        path: ['secret'],
+      })
+      .refine(
+        (value) =>
+          value.datastoreKmsKeyArn === undefined ||
+          (value.auth === 'sigv4' && keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.baseUrl)),
+        {
+          error:
+            'needs auth "sigv4" and a HealthLake baseUrl, and must be a key in that data store\'s region',
+          path: ['datastoreKmsKeyArn'],
+        },
       ),
-      /** For auth "sigv4": signing service and region. @default healthlake, the deployment region */
-      sigv4: z
-        .strictObject({
-          service: z
-            .string()
-            .regex(/^[a-z0-9-]+$/, { error: 'must be an AWS service signing name' })
-            .optional(),
-          region: z
-            .string()
-            .regex(REGION_PATTERN, { error: 'must be an AWS region such as us-east-1' })
-            .optional(),
-        })
-        .optional(),
-      /**
-       * For a HealthLake source (auth "sigv4"): the source data store's customer-managed key, which its
-       * readers may decrypt through HealthLake. @default none
-       */
-      datastoreKmsKeyArn: kmsKeyArn.optional(),
-    })
-    .refine((value) => !['bearer', 'basic', 'oauth2'].includes(value.auth) || value.secret !== undefined, {
-      error: 'auth "bearer", "basic" and "oauth2" need "secret" ({"arn": ...} or {"name": ...})',
-      path: ['secret'],
-    })
-    .refine(
-      (value) =>
-        value.datastoreKmsKeyArn === undefined ||
-        (value.auth === 'sigv4' && keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.baseUrl)),
-      {
-        error: 'needs auth "sigv4" and a HealthLake baseUrl, and must be a key in that data store\'s region',
-        path: ['datastoreKmsKeyArn'],
-      },
-    ),
-  ingest: z
-    .strictObject({
-      /** "bearer": the ingest Lambda checks a token from a secret; "iam": API Gateway checks SigV4. */
-      authMode: z.enum(['bearer', 'iam'], { error: 'must be "bearer" or "iam"' }).default('bearer'),
-      tokenSecret: secretReference.optional(),
-      /** Stage throttling; API Gateway's default account quota is 10,000 requests/s, burst 5,000. */
-      throttlingRateLimit: int(1, 10_000, 'requests per second, steady state').default(100),
-      /**
-       * Largest request body the ingest Lambda accepts. API Gateway REST takes 10 MB, but a synchronous
-       * Lambda payload (body plus event envelope) is limited to 6 MB. @default 5 MiB
-       */
-      maxRequestBytes: int(1024, 6_000_000, 'bytes per request, below the 6 MB Lambda payload limit').default(
-        5_242_880,
-      ),
-      /** Deepest JSON nesting the ingest API accepts (400 past it); generous for real FHIR. */
-      maxJsonDepth: int(8, 10_000, 'levels of JSON nesting').default(100),
-      /** How far ahead of now a `meta.lastUpdated` may be (422 past it). */
-      maxClockSkewSeconds: int(0, 604_800, 'seconds of clock skew').default(300),
-      throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
-      /** Custom domain the API is published at; default: the execute-api URL from the request. */
-      publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
-      /**
-       * API Gateway execution logs (ERROR or INFO, never request bodies) to a log group the stack
-       * creates with retention and the key. They need the account-level API Gateway CloudWatch role:
-       * set "apiGatewayAccountRole" or have one in the account. @default "off" (access logs only)
-       */
-      executionLogs: z
-        .enum(['off', 'error', 'info'], { error: 'must be "off", "error" or "info"' })
-        .default('off'),
-      /**
-       * Create (and replace) the account-wide AWS::ApiGateway::Account CloudWatch role, which every API
-       * in the account and region shares. @default false
-       */
-      apiGatewayAccountRole: z.boolean({ error: 'must be true or false' }).default(false),
-      /** An AWS WAF web ACL on the stage with a per-source-IP rate-based rule. @default none */
-      waf: z
-        .strictObject({
-          /** Requests one source IP may send per evaluation window before WAF blocks it (WAF: 10 to 2e9). */
-          rateLimit: int(10, 2_000_000_000, 'requests per source IP per evaluation window').default(2_000),
-          /** @default 300 */
-          evaluationWindowSeconds: z
-            .union(
-              WAF_RATE_WINDOWS_SECONDS.map((seconds) => z.literal(seconds)),
-              { error: `must be one of ${WAF_RATE_WINDOWS_SECONDS.join(', ')} (WAF evaluation windows)` },
-            )
-            .default(300),
-        })
-        .optional(),
-      /**
-       * Source IP ranges (CIDR) allowed to call the API, as an API resource policy. As many as fit in the
-       * policy's 8,192 characters (infra/limits/deployLimitProblems.ts measures it). @default any
-       */
-      allowedSourceCidrs: z
-        .array(z.string().regex(CIDR_PATTERN, { error: 'must be an IPv4 or IPv6 range in CIDR notation' }))
-        .min(1, { error: 'must list at least one range (leave it out to allow any source)' })
-        .optional(),
-      /**
-       * IAM mode: the callers (IAM role or user ARNs; a role covers its sessions) granted the admin
-       * scope. Every other SigV4 caller may only write. @default [] (no IAM administrators)
-       */
-      adminPrincipalArns: z
-        .array(
-          z.string().regex(IAM_PRINCIPAL_ARN_PATTERN, {
-            error: 'must be an IAM role or user ARN (arn:{partition}:iam::{account}:role/{name})',
-          }),
-          { error: 'must be a list of IAM ARNs' },
-        )
-        .default([]),
-    })
-    .default({
-      authMode: 'bearer',
-      throttlingRateLimit: 100,
-      throttlingBurstLimit: 200,
-      maxRequestBytes: 5_242_880,
-      maxJsonDepth: 100,
-      maxClockSkewSeconds: 300,
-      executionLogs: 'off',
-      apiGatewayAccountRole: false,
-      adminPrincipalArns: [],
-    })
-    .refine((value) => value.authMode !== 'bearer' || value.tokenSecret !== undefined, {
-      error: 'authMode "bearer" needs "tokenSecret" ({"arn": ...} or {"name": ...})',
-      path: ['tokenSecret'],
-    }),
-  alarms: z
-    .strictObject({
-      email: z.email({ error: 'must be an e-mail address' }).optional(),
-      oldestMessageAgeSeconds: int(60, 1_209_600, 'age of the oldest delivery message').default(900),
-      delivererErrors: int(1, 100_000, 'deliverer errors per 5 minutes').default(1),
-      ingest5xxRatePercent: z
-        .number({ error: 'must be a number of percent' })
-        .gt(0, { error: 'must be more than 0 percent' })
-        .max(100, { error: 'must be at most 100 percent' })
-        .default(5),
-      notSupportedDropRatePercent: z
-        .number({ error: 'must be a number of percent' })
-        .gt(0, { error: 'must be more than 0 percent' })
-        .max(100, { error: 'must be at most 100 percent' })
-        .default(5),
-      /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
-      unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
-      /**
-       * Age of the oldest dead letter that fires each DLQ's age alarm (dead letters expire after the
-       * DLQ's 14-day retention). @default 86400 (one day)
-       */
-      deadLetterAgeSeconds: int(60, 1_209_600, 'age of the oldest dead letter').default(86_400),
-    })
-    .default({
-      oldestMessageAgeSeconds: 900,
-      delivererErrors: 1,
-      ingest5xxRatePercent: 5,
-      notSupportedDropRatePercent: 5,
-      unmatchedWrites: 1,
-      deadLetterAgeSeconds: 86_400,
-    }),
-  subscriptions: z
-    .strictObject({
-      /** Most Subscriptions that may exist; a create past it answers 422. */
-      maxCount: int(1, 10_000, 'Subscriptions').default(100),
-    })
-    .default({ maxCount: 100 }),
-  logRetentionDays: z
-    .number({ error: 'must be a number of days' })
-    .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {
-      error: `must be one of CloudWatch's retention values: ${LOG_RETENTION_DAYS.join(', ')}`,
-    })
-    .default(365),
-  /**
-   * Log level of every connector function (POWERTOOLS_LOG_LEVEL and Lambda's application log filter):
-   * "debug" is the troubleshooting log. @default "info"
-   */
-  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-});
-
-export const connectorConfigSchema = connectorObject
+    ingest: z
+      .strictObject({
+        /** "bearer": the ingest Lambda checks a token from a secret; "iam": API Gateway checks SigV4. */
+        authMode: z.enum(['bearer', 'iam'], { error: 'must be "bearer" or "iam"' }).default('bearer'),
+        tokenSecret: secretReference.optional(),
+        /** Stage throttling; API Gateway's default account quota is 10,000 requests/s, burst 5,000. */
+        throttlingRateLimit: int(1, 10_000, 'requests per second, steady state').default(100),
+        /**
+         * Largest request body the ingest Lambda accepts. API Gateway REST takes 10 MB, but a synchronous
+         * Lambda payload (body plus event envelope) is limited to 6 MB. @default 5 MiB
+         */
+        maxRequestBytes: int(
+          1024,
+          6_000_000,
+          'bytes per request, below the 6 MB Lambda payload limit',
+        ).default(5_242_880),
+        /** Deepest JSON nesting the ingest API accepts (400 past it); generous for real FHIR. */
+        maxJsonDepth: int(8, 10_000, 'levels of JSON nesting').default(100),
+        /** How far ahead of now a `meta.lastUpdated` may be (422 past it). */
+        maxClockSkewSeconds: int(0, 604_800, 'seconds of clock skew').default(300),
+        throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
+        /** Custom domain the API is published at; default: the execute-api URL from the request. */
+        publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+        /**
+         * API Gateway execution logs (ERROR or INFO, never request bodies) to a log group the stack
+         * creates with retention and the key. They need the account-level API Gateway CloudWatch role:
+         * set "apiGatewayAccountRole" or have one in the account. @default "off" (access logs only)
+         */
+        executionLogs: z
+          .enum(['off', 'error', 'info'], { error: 'must be "off", "error" or "info"' })
+          .default('off'),
+        /**
+         * Create (and replace) the account-wide AWS::ApiGateway::Account CloudWatch role, which every API
+         * in the account and region shares. @default false
+         */
+        apiGatewayAccountRole: z.boolean({ error: 'must be true or false' }).default(false),
+        /** An AWS WAF web ACL on the stage with a per-source-IP rate-based rule. @default none */
+        waf: z
+          .strictObject({
+            /** Requests one source IP may send per evaluation window before WAF blocks it (WAF: 10 to 2e9). */
+            rateLimit: int(10, 2_000_000_000, 'requests per source IP per evaluation window').default(2_000),
+            /** @default 300 */
+            evaluationWindowSeconds: z
+              .union(
+                WAF_RATE_WINDOWS_SECONDS.map((seconds) => z.literal(seconds)),
+                { error: `must be one of ${WAF_RATE_WINDOWS_SECONDS.join(', ')} (WAF evaluation windows)` },
+              )
+              .default(300),
+          })
+          .optional(),
+        /**
+         * Source IP ranges (CIDR) allowed to call the API, as an API resource policy. As many as fit in the
+         * policy's 8,192 characters (infra/limits/deployLimitProblems.ts measures it). @default any
+         */
+        allowedSourceCidrs: z
+          .array(z.string().regex(CIDR_PATTERN, { error: 'must be an IPv4 or IPv6 range in CIDR notation' }))
+          .min(1, { error: 'must list at least one range (leave it out to allow any source)' })
+          .optional(),
+        /**
+         * IAM mode: the callers (IAM role or user ARNs; a role covers its sessions) granted the admin
+         * scope. Every other SigV4 caller may only write. @default [] (no IAM administrators)
+         */
+        adminPrincipalArns: z
+          .array(
+            z.string().regex(IAM_PRINCIPAL_ARN_PATTERN, {
+              error: 'must be an IAM role or user ARN (arn:{partition}:iam::{account}:role/{name})',
+            }),
+            { error: 'must be a list of IAM ARNs' },
+          )
+          .default([]),
+      })
+      .default({
+        authMode: 'bearer',
+        throttlingRateLimit: 100,
+        throttlingBurstLimit: 200,
+        maxRequestBytes: 5_242_880,
+        maxJsonDepth: 100,
+        maxClockSkewSeconds: 300,
+        executionLogs: 'off',
+        apiGatewayAccountRole: false,
+        adminPrincipalArns: [],
+      })
+      .refine((value) => value.authMode !== 'bearer' || value.tokenSecret !== undefined, {
+        error: 'authMode "bearer" needs "tokenSecret" ({"arn": ...} or {"name": ...})',
+        path: ['tokenSecret'],
+      }),
+    alarms: z
+      .strictObject({
+        email: z.email({ error: 'must be an e-mail address' }).optional(),
+        oldestMessageAgeSeconds: int(60, 1_209_600, 'age of the oldest delivery message').default(900),
+        delivererErrors: int(1, 100_000, 'deliverer errors per 5 minutes').default(1),
+        ingest5xxRatePercent: z
+          .number({ error: 'must be a number of percent' })
+          .gt(0, { error: 'must be more than 0 percent' })
+          .max(100, { error: 'must be at most 100 percent' })
+          .default(5),
+        notSupportedDropRatePercent: z
+          .number({ error: 'must be a number of percent' })
+          .gt(0, { error: 'must be more than 0 percent' })
+          .max(100, { error: 'must be at most 100 percent' })
+          .default(5),
+        /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
+        unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
+        /**
+         * Age of the oldest dead letter that fires each DLQ's age alarm (dead letters expire after the
+         * DLQ's 14-day retention). @default 86400 (one day)
+         */
+        deadLetterAgeSeconds: int(60, 1_209_600, 'age of the oldest dead letter').default(86_400),
+      })
+      .default({
+        oldestMessageAgeSeconds: 900,
+        delivererErrors: 1,
+        ingest5xxRatePercent: 5,
+        notSupportedDropRatePercent: 5,
+        unmatchedWrites: 1,
+        deadLetterAgeSeconds: 86_400,
+      }),
+    subscriptions: z
+      .strictObject({
+        /** Most Subscriptions that may exist; a create past it answers 422. */
+        maxCount: int(1, 10_000, 'Subscriptions').default(100),
+      })
+      .default({ maxCount: 100 }),
+    logRetentionDays: z
+      .number({ error: 'must be a number of days' })
+      .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {
+        error: `must be one of CloudWatch's retention values: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(365),
+    /**
+     * Log level of every connector function (POWERTOOLS_LOG_LEVEL and Lambda's application log filter):
+     * "debug" is the troubleshooting log. @default "info"
+     */
+    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  })
   // IAM role names are at most 64 characters: the deliverer's is hlc-{connectorId}-deliverer-{region}.
   .refine((value) => `hlc-${value.connectorId}-deliverer-${value.region}`.length <= 64, {
     error: 'with this region, at most 64 - 15 - (region length) characters (it names the deliverer IAM role)',
@@ -453,14 +459,35 @@ export const connectorConfigSchema = connectorObject
 /** `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`, with exactly one trailing slash. */
 export const normalizedEndpoint = (value: string): string => `${value.replace(/\/+$/, '')}/`;
 
+/** The options that hold ARNs (the validated configuration has this shape). */
+interface ArnOptions {
+  readonly healthLake: {
+    readonly access: { readonly mode: string; readonly roleArn?: string };
+    readonly datastoreKmsKeyArn?: string | undefined;
+    readonly additionalAllowedEndpoints: readonly (
+      string | { readonly datastoreKmsKeyArn?: string | undefined }
+    )[];
+  };
+  readonly sourceFhir: {
+    readonly datastoreKmsKeyArn?: string | undefined;
+    readonly secret?:
+      { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
+  };
+  readonly ingest: {
+    readonly tokenSecret?:
+      { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
+    readonly adminPrincipalArns: readonly string[];
+  };
+}
+
 /** Every ARN the configuration names, with its path (for the partition check). */
 const configuredArns = (
-  value: z.output<typeof connectorObject>,
+  value: ArnOptions,
 ): { readonly path: (string | number)[]; readonly arn: string }[] => {
   const arns: { path: (string | number)[]; arn: string | undefined }[] = [
     {
       path: ['healthLake', 'access', 'roleArn'],
-      arn: value.healthLake.access.mode === 'crossAccount' ? value.healthLake.access.roleArn : undefined,
+      arn: value.healthLake.access.roleArn,
     },
     { path: ['healthLake', 'datastoreKmsKeyArn'], arn: value.healthLake.datastoreKmsKeyArn },
     ...value.healthLake.additionalAllowedEndpoints.map((entry, index) => ({
