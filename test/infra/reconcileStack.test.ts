@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { rmSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMES as BACKFILL_METRICS } from '../../lambdas/backfill-worker/createBackfillWorkerHandler.js';
 import { RECONCILE_METRICS } from '../../lambdas/reconcile-worker/createReconcileWorkerHandler.js';
 import {
@@ -30,92 +30,94 @@ const build = (enabled: boolean) => {
   };
 };
 
+// One synthesis per mode, before the tests (a first synthesis on a loaded machine can take half a minute).
+let off: ReturnType<typeof build>;
+let on: ReturnType<typeof build>;
+
+beforeAll(() => {
+  off = build(false);
+  on = build(true);
+});
+
+afterAll(() => {
+  off?.cleanup();
+  on?.cleanup();
+});
+
 const readStatements = (template: Template) =>
   identityStatements(template).filter(({ statement }) => actionsOf(statement).some((a) => READS.includes(a)));
 
 describe('Reconcile infrastructure', () => {
   it('grants no HealthLake read anywhere and creates no reconcile worker while reconcile is off', () => {
-    const { connector, customer, cleanup } = build(false);
-    try {
-      expect(readStatements(customer)).toEqual([]);
-      expect(readStatements(connector).filter(({ policyId }) => policyId.startsWith('Reconcile'))).toEqual(
-        [],
-      );
-      const functions = Object.values(resourcesOf(connector, 'AWS::Lambda::Function'));
-      expect(
-        functions.some((fn) =>
-          Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
-            RECONCILE_ENV.pageSize,
-          ),
-        ),
-      ).toBe(false);
-      expect(
-        Object.keys(resourcesOf(connector, 'AWS::CloudWatch::Alarm')).filter((id) =>
-          id.includes('Reconcile'),
-        ),
-      ).toEqual([]);
-      expect(
-        Object.keys(connector.toJSON().Outputs as object).filter((name) => name.startsWith('Reconcile')),
-      ).toEqual([]);
-    } finally {
-      cleanup();
-    }
-  });
-
-  it('when enabled: the customer role trusts the reconcile role and allows ReadResource and SearchWithGet on the data store only; cdk-nag stays clean', () => {
-    const { config, built, connector, customer, cleanup } = build(true);
-    try {
-      const reads = readStatements(customer).map(({ statement }) => statement);
-      expect(reads).toEqual([
-        {
-          Sid: 'ReadHealthLakeDataStoresForReconcile',
-          Effect: 'Allow',
-          Action: READS,
-          Resource: `arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/${config.dataStore.datastoreId}`,
-        },
-      ]);
-      const role = Object.values(resourcesOf(customer, 'AWS::IAM::Role'))[0];
-      expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).toContain(reconcileRoleName(config));
-
-      const workerRole = Object.values(resourcesOf(connector, 'AWS::IAM::Role')).find(
-        (r) => r.Properties?.RoleName === reconcileRoleName(config),
-      );
-      expect(workerRole).toBeDefined();
-      const worker = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).find((fn) =>
+    const { connector, customer } = off;
+    expect(readStatements(customer)).toEqual([]);
+    expect(readStatements(connector).filter(({ policyId }) => policyId.startsWith('Reconcile'))).toEqual([]);
+    const functions = Object.values(resourcesOf(connector, 'AWS::Lambda::Function'));
+    expect(
+      functions.some((fn) =>
         Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
           RECONCILE_ENV.pageSize,
         ),
-      );
-      const variables = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(variables[RECONCILE_ENV.healthLakeRequestsPerSecond]).toBe('10');
-      expect(variables[RECONCILE_ENV.queueUrl]).toBeDefined();
-      // The worker reaches HealthLake only through the customer role (sts:AssumeRole with the ExternalId).
-      const assume = identityStatements(connector).filter(
-        ({ policyId, statement }) =>
-          policyId.startsWith('Reconcile') && actionsOf(statement).includes('sts:AssumeRole'),
-      );
-      expect(assume).toHaveLength(1);
-      // The ingest function may enqueue reconcile work ($reconcile).
-      const ingest = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).filter((fn) =>
-        Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
-          RECONCILE_ENV.queueUrl,
-        ),
-      );
-      expect(ingest.length).toBe(2);
+      ),
+    ).toBe(false);
+    expect(
+      Object.keys(resourcesOf(connector, 'AWS::CloudWatch::Alarm')).filter((id) => id.includes('Reconcile')),
+    ).toEqual([]);
+    expect(
+      Object.keys(connector.toJSON().Outputs as object).filter((name) => name.startsWith('Reconcile')),
+    ).toEqual([]);
+  });
 
-      for (const pack of built.nagPacks) {
-        for (const stack of [built.connector, built.customerAccess!]) {
-          const report = pack.validateScope(stack);
-          expect(
-            report.violations.map((violation) => ({
-              rule: violation.ruleName,
-              at: violation.violatingResources.map((resource) => resource.constructPath),
-            })),
-          ).toEqual([]);
-        }
+  it('when enabled: the customer role trusts the reconcile role and allows ReadResource and SearchWithGet on the data store only; cdk-nag stays clean', () => {
+    const { config, built, connector, customer } = on;
+    const reads = readStatements(customer).map(({ statement }) => statement);
+    expect(reads).toEqual([
+      {
+        Sid: 'ReadHealthLakeDataStoresForReconcile',
+        Effect: 'Allow',
+        Action: READS,
+        Resource: `arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/${config.dataStore.datastoreId}`,
+      },
+    ]);
+    const role = Object.values(resourcesOf(customer, 'AWS::IAM::Role'))[0];
+    expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).toContain(reconcileRoleName(config));
+
+    const workerRole = Object.values(resourcesOf(connector, 'AWS::IAM::Role')).find(
+      (r) => r.Properties?.RoleName === reconcileRoleName(config),
+    );
+    expect(workerRole).toBeDefined();
+    const worker = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).find((fn) =>
+      Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+        RECONCILE_ENV.pageSize,
+      ),
+    );
+    const variables = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[RECONCILE_ENV.healthLakeRequestsPerSecond]).toBe('10');
+    expect(variables[RECONCILE_ENV.queueUrl]).toBeDefined();
+    // The worker reaches HealthLake only through the customer role (sts:AssumeRole with the ExternalId).
+    const assume = identityStatements(connector).filter(
+      ({ policyId, statement }) =>
+        policyId.startsWith('Reconcile') && actionsOf(statement).includes('sts:AssumeRole'),
+    );
+    expect(assume).toHaveLength(1);
+    // The ingest function may enqueue reconcile work ($reconcile).
+    const ingest = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).filter((fn) =>
+      Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+        RECONCILE_ENV.queueUrl,
+      ),
+    );
+    expect(ingest.length).toBe(2);
+
+    for (const pack of built.nagPacks) {
+      for (const stack of [built.connector, built.customerAccess!]) {
+        const report = pack.validateScope(stack);
+        expect(
+          report.violations.map((violation) => ({
+            rule: violation.ruleName,
+            at: violation.violatingResources.map((resource) => resource.constructPath),
+          })),
+        ).toEqual([]);
       }
-    } finally {
-      cleanup();
     }
   });
 
@@ -167,63 +169,59 @@ describe('Reconcile infrastructure', () => {
   });
 
   it('when enabled, monitors reconcile like backfill: DLQ depth and age, worker errors and failed jobs alarm; dashboard widgets; outputs', () => {
-    const { connector, cleanup } = build(true);
-    try {
-      const alarms = resourcesOf(connector, 'AWS::CloudWatch::Alarm');
-      const byId = (prefix: string) =>
-        alarms[logicalIdStartingWith(connector, 'AWS::CloudWatch::Alarm', `Monitoring${prefix}`)]?.Properties;
-      const reconcileDlq = {
-        'Fn::GetAtt': [expect.stringMatching(/^ReconcileDeadLetterQueue/), 'QueueName'],
-      };
-      expect(byId('ReconcileDlqNotEmpty')).toMatchObject({
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
-        Threshold: 1,
-        TreatMissingData: 'ignore',
-      });
-      expect(byId('ReconcileDlqAge')).toMatchObject({
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
-        TreatMissingData: 'ignore',
-      });
-      expect(byId('ReconcileWorkerErrors')).toMatchObject({
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^ReconcileWorker/) } }],
-      });
-      expect(byId('ReconcileJobsFailed')).toMatchObject({
-        MetricName: RECONCILE_METRICS.jobsFailed,
-        Dimensions: [
-          { Name: 'connector', Value: 'example_connector' },
-          { Name: 'service', Value: SERVICE_NAMES.reconcile },
-        ],
-      });
+    const { connector } = on;
+    const alarms = resourcesOf(connector, 'AWS::CloudWatch::Alarm');
+    const byId = (prefix: string) =>
+      alarms[logicalIdStartingWith(connector, 'AWS::CloudWatch::Alarm', `Monitoring${prefix}`)]?.Properties;
+    const reconcileDlq = {
+      'Fn::GetAtt': [expect.stringMatching(/^ReconcileDeadLetterQueue/), 'QueueName'],
+    };
+    expect(byId('ReconcileDlqNotEmpty')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
+      Threshold: 1,
+      TreatMissingData: 'ignore',
+    });
+    expect(byId('ReconcileDlqAge')).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
+      TreatMissingData: 'ignore',
+    });
+    expect(byId('ReconcileWorkerErrors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^ReconcileWorker/) } }],
+    });
+    expect(byId('ReconcileJobsFailed')).toMatchObject({
+      MetricName: RECONCILE_METRICS.jobsFailed,
+      Dimensions: [
+        { Name: 'connector', Value: 'example_connector' },
+        { Name: 'service', Value: SERVICE_NAMES.reconcile },
+      ],
+    });
 
-      const [dashboard] = Object.values(resourcesOf(connector, 'AWS::CloudWatch::Dashboard'));
-      const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
-      for (const expected of [
-        'Reconcile progress (per 5 min)',
-        RECONCILE_METRICS.compared,
-        'Reconcile queue',
-        'Reconcile DLQ',
-        'reconcile errors',
-      ]) {
-        expect(body).toContain(expected);
-      }
-
-      const outputs = connector.toJSON().Outputs as Record<string, { Value: unknown }>;
-      expect(outputs.ReconcileWorkerLogGroupName?.Value).toEqual({
-        Ref: logicalIdStartingWith(connector, 'AWS::Logs::LogGroup', 'ReconcileWorkerLogGroup'),
-      });
-      expect(outputs.ReconcileQueueUrl?.Value).toEqual({
-        Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileQueue'),
-      });
-      expect(outputs.ReconcileDeadLetterQueueUrl?.Value).toEqual({
-        Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue'),
-      });
-    } finally {
-      cleanup();
+    const [dashboard] = Object.values(resourcesOf(connector, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const expected of [
+      'Reconcile progress (per 5 min)',
+      RECONCILE_METRICS.compared,
+      'Reconcile queue',
+      'Reconcile DLQ',
+      'reconcile errors',
+    ]) {
+      expect(body).toContain(expected);
     }
+
+    const outputs = connector.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ReconcileWorkerLogGroupName?.Value).toEqual({
+      Ref: logicalIdStartingWith(connector, 'AWS::Logs::LogGroup', 'ReconcileWorkerLogGroup'),
+    });
+    expect(outputs.ReconcileQueueUrl?.Value).toEqual({
+      Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileQueue'),
+    });
+    expect(outputs.ReconcileDeadLetterQueueUrl?.Value).toEqual({
+      Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue'),
+    });
   });
 
   it('queries the job metric names the workers publish', () => {
