@@ -17,6 +17,9 @@ import {
 } from '../../infra/limits/resolvedLength.js';
 import { buildTestApp, exampleConfigInput, runCdkApp } from './connectorAppFixture.js';
 
+/** These tests synthesize (or run the CDK app) in the test itself; a loaded machine can take longer than 30 s. */
+const SYNTHESIS_TIMEOUT_MS = 120_000;
+
 /** The problems building the app reports, or [] when it builds. */
 const buildProblems = (overrides: Partial<ConnectorConfigInput>): readonly string[] => {
   let built: ReturnType<typeof buildTestApp> | undefined;
@@ -59,49 +62,63 @@ describe('Limits the schema and the synthesized stack catch before deploy', () =
     ).toBe(30);
   });
 
-  it('refuses 35 additional data stores: they push function environments past Lambda’s 4 KB', () => {
-    const example = exampleConfigInput();
-    const problems = buildProblems({
-      healthLake: { ...example.healthLake, additionalAllowedEndpoints: endpoints(35) },
-    });
-    expect(problems.length).toBeGreaterThan(0);
-    for (const problem of problems) {
-      expect(problem).toMatch(
-        new RegExp(
-          `^healthLake\\.additionalAllowedEndpoints: the environment of the \\S+ function would take up to \\d+ bytes, more than Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES} \\(largest: ALLOWED_HEALTHLAKE_ENDPOINTS, \\d+ bytes\\); list fewer entries in healthLake\\.additionalAllowedEndpoints$`,
+  it(
+    'refuses 35 additional data stores: they push function environments past Lambda’s 4 KB',
+    () => {
+      const example = exampleConfigInput();
+      const problems = buildProblems({
+        healthLake: { ...example.healthLake, additionalAllowedEndpoints: endpoints(35) },
+      });
+      expect(problems.length).toBeGreaterThan(0);
+      for (const problem of problems) {
+        expect(problem).toMatch(
+          new RegExp(
+            `^healthLake\\.additionalAllowedEndpoints: the environment of the \\S+ function would take up to \\d+ bytes, more than Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES} \\(largest: ALLOWED_HEALTHLAKE_ENDPOINTS, \\d+ bytes\\); list fewer entries in healthLake\\.additionalAllowedEndpoints$`,
+          ),
+        );
+      }
+      expect(problems.some((problem) => problem.includes('Deliverer/Function function'))).toBe(true);
+      // Ten fit: the limit is measured, not a guessed count.
+      expect(
+        buildProblems({ healthLake: { ...example.healthLake, additionalAllowedEndpoints: endpoints(10) } }),
+      ).toEqual([]);
+    },
+    SYNTHESIS_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses 200 IPv6 ranges (the REST API policy would pass 8,192 characters) and accepts 200 IPv4 ones',
+    () => {
+      const example = exampleConfigInput();
+      expect(buildProblems({ ingest: { ...example.ingest, allowedSourceCidrs: ipv6Ranges(200) } })).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^ingest\\.allowedSourceCidrs: the REST API resource policy would be up to \\d+ characters, more than API Gateway's ${REST_API_POLICY_MAX_CHARACTERS}; list fewer or wider ranges$`,
+          ),
         ),
+      ]);
+      const ipv4 = Array.from({ length: 200 }, (_, i) => `10.${i}.0.0/16`);
+      expect(buildProblems({ ingest: { ...example.ingest, allowedSourceCidrs: ipv4 } })).toEqual([]);
+    },
+    SYNTHESIS_TIMEOUT_MS,
+  );
+
+  it(
+    'stops cdk synth with the problem listed and a non-zero exit',
+    () => {
+      const result = runCdkApp({
+        configFile: 'connector.config.example.json',
+        'aws:cdk:bundling-stacks': [],
+        connector: { ingest: { allowedSourceCidrs: ipv6Ranges(200) } },
+      });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('The connector configuration (as synthesized) has 1 problem');
+      expect(result.stderr).toContain(
+        'ingest.allowedSourceCidrs: the REST API resource policy would be up to',
       );
-    }
-    expect(problems.some((problem) => problem.includes('Deliverer/Function function'))).toBe(true);
-    // Ten fit: the limit is measured, not a guessed count.
-    expect(
-      buildProblems({ healthLake: { ...example.healthLake, additionalAllowedEndpoints: endpoints(10) } }),
-    ).toEqual([]);
-  });
-
-  it('refuses 200 IPv6 ranges (the REST API policy would pass 8,192 characters) and accepts 200 IPv4 ones', () => {
-    const example = exampleConfigInput();
-    expect(buildProblems({ ingest: { ...example.ingest, allowedSourceCidrs: ipv6Ranges(200) } })).toEqual([
-      expect.stringMatching(
-        new RegExp(
-          `^ingest\\.allowedSourceCidrs: the REST API resource policy would be up to \\d+ characters, more than API Gateway's ${REST_API_POLICY_MAX_CHARACTERS}; list fewer or wider ranges$`,
-        ),
-      ),
-    ]);
-    const ipv4 = Array.from({ length: 200 }, (_, i) => `10.${i}.0.0/16`);
-    expect(buildProblems({ ingest: { ...example.ingest, allowedSourceCidrs: ipv4 } })).toEqual([]);
-  });
-
-  it('stops cdk synth with the problem listed and a non-zero exit', () => {
-    const result = runCdkApp({
-      configFile: 'connector.config.example.json',
-      'aws:cdk:bundling-stacks': [],
-      connector: { ingest: { allowedSourceCidrs: ipv6Ranges(200) } },
-    });
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('The connector configuration (as synthesized) has 1 problem');
-    expect(result.stderr).toContain('ingest.allowedSourceCidrs: the REST API resource policy would be up to');
-  });
+    },
+    SYNTHESIS_TIMEOUT_MS,
+  );
 });
 
 describe('resolvedLength: the longest value CloudFormation can substitute', () => {

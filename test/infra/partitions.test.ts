@@ -7,6 +7,8 @@ import { buildTestApp, configProblemsOf, exampleConfigInput } from './connectorA
 import { identityStatements, resourcesOf } from './templateQueries.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
+/** Each case synthesizes both stacks in the test itself; a loaded machine can take longer than 30 s. */
+const SYNTHESIS_TIMEOUT_MS = 120_000;
 const STORE = '0123456789abcdef0123456789abcdef';
 const SOURCE = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 
@@ -40,41 +42,49 @@ describe('Partitions', () => {
   it.each([
     ['aws-us-gov', 'us-gov-west-1'],
     ['aws-cn', 'cn-north-1'],
-  ])('builds every ARN of both stacks in %s (%s), none with arn:aws:', (partition, region) => {
-    const { app, built, config } = buildTestApp(configIn(partition, region), { bundle: false });
-    try {
-      const customer = built.customerAccess;
-      if (customer === undefined) throw new Error('cross-account');
-      const connectorJson = JSON.stringify(Template.fromStack(built.connector).toJSON());
-      const customerJson = JSON.stringify(Template.fromStack(customer).toJSON());
-      for (const json of [connectorJson, customerJson]) {
-        // (CDK's own constructs may use the AWS::Partition parameter, which resolves right anywhere.)
-        expect(json.match(/.{80}arn:aws:.{40}/g) ?? []).toEqual([]);
+  ])(
+    'builds every ARN of both stacks in %s (%s), none with arn:aws:',
+    (partition, region) => {
+      const { app, built, config } = buildTestApp(configIn(partition, region), { bundle: false });
+      try {
+        const customer = built.customerAccess;
+        if (customer === undefined) throw new Error('cross-account');
+        const connectorJson = JSON.stringify(Template.fromStack(built.connector).toJSON());
+        const customerJson = JSON.stringify(Template.fromStack(customer).toJSON());
+        for (const json of [connectorJson, customerJson]) {
+          // (CDK's own constructs may use the AWS::Partition parameter, which resolves right anywhere.)
+          expect(json.match(/.{80}arn:aws:.{40}/g) ?? []).toEqual([]);
+        }
+        // The data stores, the source, the trusted roles and the alarms' SourceArn, in that partition.
+        expect(customerJson).toContain(
+          `arn:${partition}:healthlake:${region}:222222222222:datastore/fhir/${STORE}`,
+        );
+        expect(customerJson).toContain(
+          `arn:${partition}:iam::111111111111:role/${delivererRoleName(config)}`,
+        );
+        expect(customerJson).toContain(
+          `arn:${partition}:iam::111111111111:role/${reconcileRoleName(config)}`,
+        );
+        expect(customerJson).toContain(`arn:${partition}:iam::111111111111:root`);
+        expect(connectorJson).toContain(
+          `arn:${partition}:healthlake:${region}:111111111111:datastore/fhir/${SOURCE}`,
+        );
+        expect(connectorJson).toContain(`arn:${partition}:cloudwatch:${region}:111111111111:alarm:*`);
+        const assume = identityStatements(Template.fromStack(built.connector)).filter(
+          ({ statement }) => statement.Sid === 'AssumeCustomerHealthLakeRole',
+        );
+        expect(assume.map(({ statement }) => statement.Resource)).toEqual([
+          `arn:${partition}:iam::222222222222:role/integrations/HealthLakeConnector`,
+          `arn:${partition}:iam::222222222222:role/integrations/HealthLakeConnector`,
+        ]);
+        const [role] = Object.values(resourcesOf(Template.fromStack(customer), 'AWS::IAM::Role'));
+        expect(role?.Properties).toMatchObject({ RoleName: 'HealthLakeConnector', Path: '/integrations/' });
+      } finally {
+        rmSync(app.outdir, { recursive: true, force: true });
       }
-      // The data stores, the source, the trusted roles and the alarms' SourceArn, in that partition.
-      expect(customerJson).toContain(
-        `arn:${partition}:healthlake:${region}:222222222222:datastore/fhir/${STORE}`,
-      );
-      expect(customerJson).toContain(`arn:${partition}:iam::111111111111:role/${delivererRoleName(config)}`);
-      expect(customerJson).toContain(`arn:${partition}:iam::111111111111:role/${reconcileRoleName(config)}`);
-      expect(customerJson).toContain(`arn:${partition}:iam::111111111111:root`);
-      expect(connectorJson).toContain(
-        `arn:${partition}:healthlake:${region}:111111111111:datastore/fhir/${SOURCE}`,
-      );
-      expect(connectorJson).toContain(`arn:${partition}:cloudwatch:${region}:111111111111:alarm:*`);
-      const assume = identityStatements(Template.fromStack(built.connector)).filter(
-        ({ statement }) => statement.Sid === 'AssumeCustomerHealthLakeRole',
-      );
-      expect(assume.map(({ statement }) => statement.Resource)).toEqual([
-        `arn:${partition}:iam::222222222222:role/integrations/HealthLakeConnector`,
-        `arn:${partition}:iam::222222222222:role/integrations/HealthLakeConnector`,
-      ]);
-      const [role] = Object.values(resourcesOf(Template.fromStack(customer), 'AWS::IAM::Role'));
-      expect(role?.Properties).toMatchObject({ RoleName: 'HealthLakeConnector', Path: '/integrations/' });
-    } finally {
-      rmSync(app.outdir, { recursive: true, force: true });
-    }
-  });
+    },
+    SYNTHESIS_TIMEOUT_MS,
+  );
 
   it('refuses ARNs of another partition than the region’s, one message per ARN', () => {
     const problems = configProblemsOf({ ...exampleConfigInput(), ...configIn('aws', 'us-gov-west-1') });
