@@ -257,13 +257,18 @@ describe('Connector configuration at its limits', () => {
     },
   };
 
-  it.each(Object.keys(extremes))('synthesizes the %s accepted values without a CDK error', (name) => {
-    const { app, built } = buildTestApp(extremes[name], { bundle: false });
-    try {
-      expect(() => app.synth()).not.toThrow();
-      expect(Template.fromStack(built.connector).toJSON()).toHaveProperty('Resources');
-    } finally {
-      rmSync(app.outdir, { recursive: true, force: true });
-    }
-  });
+  it.each(Object.keys(extremes))(
+    'synthesizes the %s accepted values without a CDK error',
+    (name) => {
+      const { app, built } = buildTestApp(extremes[name], { bundle: false });
+      try {
+        expect(() => app.synth()).not.toThrow();
+        expect(Template.fromStack(built.connector).toJSON()).toHaveProperty('Resources');
+      } finally {
+        rmSync(app.outdir, { recursive: true, force: true });
+      }
+    },
+    // Synthesizes in the test itself: a loaded machine can take longer than 30 s.
+    120_000,
+  );
 });

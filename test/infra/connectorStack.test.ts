@@ -27,6 +27,7 @@ import {
   logicalIdStartingWith,
   resourcesOf,
   type PolicyStatementJson,
+  unacknowledgedNagFindings,
 } from './templateQueries.js';
 
 // One synthesis (4 esbuild bundles) for the whole file: the example configuration, cross-account,
@@ -44,7 +45,8 @@ beforeAll(() => {
   if (built.customerAccess === undefined) throw new Error('cross-account example must have a customer stack');
   customer = Template.fromStack(built.customerAccess);
   keyArn = { 'Fn::GetAtt': [logicalIdStartingWith(template, 'AWS::KMS::Key', 'DataKey'), 'Arn'] };
-});
+  // Four esbuild bundles plus the FHIR definitions script: past 60 s on a loaded machine.
+}, 180_000);
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -667,18 +669,8 @@ describe('Stack: CustomerAccessStack', () => {
 
 describe('cdk-nag (AwsSolutions, HIPAA Security)', () => {
   it('reports zero unacknowledged findings for both stacks', () => {
-    for (const pack of built.nagPacks) {
-      for (const stack of [built.connector, built.customerAccess]) {
-        if (stack === undefined) throw new Error('missing stack');
-        const report = pack.validateScope(stack);
-        expect(
-          report.violations.map((violation) => ({
-            rule: violation.ruleName,
-            at: violation.violatingResources.map((resource) => resource.constructPath),
-          })),
-        ).toEqual([]);
-      }
-    }
+    expect(built.customerAccess).toBeDefined();
+    expect(unacknowledgedNagFindings(built)).toEqual([]);
   });
 
   it('gives every acknowledgment a specific reason on a named construct', () => {
