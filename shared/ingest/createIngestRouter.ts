@@ -178,11 +178,11 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
       }
       if (options.subscriptionRoute) return options.subscriptionRoute(request);
       return outcomeResponse(
-        notSupported('Subscription management is not enabled on this deployment', undefined, 501),
+        notSupported('Subscription management is not enabled on this deployment', undefined, 404),
       );
     }
     if (first.startsWith('$') || second?.startsWith('$') || third?.startsWith('$')) {
-      return outcomeResponse(notSupported('This operation is not supported', undefined, 501));
+      return outcomeResponse(notSupported('This operation is not supported', undefined, 404));
     }
     if (!RESOURCE_TYPE_PATTERN.test(first) || !isKnownResourceType(first)) {
       observe.rejected();
