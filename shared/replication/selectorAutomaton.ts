@@ -9,8 +9,12 @@
  * refused with the reason, never the pattern.
  */
 
-/** Most automaton states a selector may compile to (`x{n,m}` repeats x's states m times). */
-export const MAX_SELECTOR_STATES = 10_000;
+/**
+ * Most automaton states a selector may compile to (`x{n,m}` repeats x's states m times): matching costs
+ * at most this many steps per input character. Real selectors need a few dozen; `.{0,64}` eight times
+ * needs 1,026.
+ */
+export const MAX_SELECTOR_STATES = 2_000;
 
 /** Why a pattern cannot be compiled; the message never quotes the pattern. */
 export class SelectorSyntaxError extends Error {
