@@ -14,7 +14,13 @@ import { IngestMetricsCollector, INGEST_METRICS } from '../../../shared/ingest/I
 import { DynamoVersionLedger } from '../../../shared/versions/DynamoVersionLedger.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import type { VersionLedger } from '../../../shared/versions/VersionLedger.js';
-import { FakeMatcher, patient, RecordingQueue } from '../../helpers/ingestFakes.js';
+import {
+  FakeMatcher,
+  fhirRequest,
+  patient,
+  RecordingQueue,
+  WRITE_CALLER,
+} from '../../helpers/ingestFakes.js';
 
 /**
  * Issue 20 item 5: a write-scope token could pin a resource with `meta.versionId: "999999999999999"`.
@@ -26,7 +32,6 @@ import { FakeMatcher, patient, RecordingQueue } from '../../helpers/ingestFakes.
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 const T0 = '2026-05-01T00:00:00.000Z';
 const T1 = '2026-05-02T00:00:00.000Z';
-const WRITER = { principal: 'producer', scope: 'write' } as const;
 
 let aws: AwsStandins;
 let documentClient: DynamoDBDocumentClient;
@@ -66,16 +71,7 @@ const setup = (ledger: VersionLedger) => {
   // Each test writes its own resource, so the suites can share one table.
   const id = `p${(resources += 1)}`;
   const request = (method: 'PUT' | 'POST', path: string, body: unknown) =>
-    route({
-      method,
-      path,
-      query: {},
-      headers: {},
-      body,
-      requestId: 'r',
-      baseUrl: 'http://x/fhir',
-      caller: WRITER,
-    });
+    route(fhirRequest({ method, path, body, caller: WRITE_CALLER }));
   const put = (versionId: string, lastUpdated?: string) =>
     request(
       'PUT',
