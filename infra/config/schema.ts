@@ -320,6 +320,11 @@ export const connectorConfigSchema = z
         maxJsonDepth: int(8, 10_000, 'levels of JSON nesting').default(100),
         /** How far ahead of now a `meta.lastUpdated` may be (422 past it). */
         maxClockSkewSeconds: int(0, 604_800, 'seconds of clock skew').default(300),
+        /**
+         * How far a numeric `meta.versionId` may jump past the recorded one without a newer
+         * `meta.lastUpdated` of its own (422 past it): a forged version would pin the resource.
+         */
+        maxVersionJump: int(1, 1_000_000_000, 'versions').default(1000),
         throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
         /** Custom domain the API is published at; default: the execute-api URL from the request. */
         publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
@@ -378,6 +383,7 @@ export const connectorConfigSchema = z
         maxRequestBytes: 5_242_880,
         maxJsonDepth: 100,
         maxClockSkewSeconds: 300,
+        maxVersionJump: 1000,
         executionLogs: 'off',
         apiGatewayAccountRole: false,
         adminPrincipalArns: [],
@@ -408,6 +414,10 @@ export const connectorConfigSchema = z
          * DLQ's 14-day retention). @default 86400 (one day)
          */
         deadLetterAgeSeconds: int(60, 1_209_600, 'age of the oldest dead letter').default(86_400),
+         * Stale writes to one recorded version of one resource from which the RepeatedStaleWrites alarm
+         * fires (the resource may be pinned by a forged or restored version).
+         */
+        staleWritesPerResource: int(1, 1000, 'stale writes to one resource version').default(3),
       })
       .default({
         oldestMessageAgeSeconds: 900,
@@ -416,6 +426,7 @@ export const connectorConfigSchema = z
         notSupportedDropRatePercent: 5,
         unmatchedWrites: 1,
         deadLetterAgeSeconds: 86_400,
+        staleWritesPerResource: 3,
       }),
     subscriptions: z
       .strictObject({

@@ -25,6 +25,11 @@ export interface AlarmThresholds {
   readonly unmatchedWrites: number;
   /** Seconds the oldest message of a dead-letter queue may wait before its age alarm fires. */
   readonly deadLetterAgeSeconds: number;
+  /**
+   * Stale writes to one recorded version of a resource from which ingest counts RepeatedStaleWrites
+   * (ingest's INGEST_REPEATED_STALE_WRITES); named in the alarm's description. @default 3
+   */
+  readonly staleWritesPerResource?: number;
 }
 
 /** Powertools service names, i.e. the `service` dimension of each function's EMF metrics. */
@@ -301,6 +306,15 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      // Published without the ResourceType dimension, so the plain service-level metric is the total.
+      repeatedStaleWrites: alarm('RepeatedStaleWrites', {
+        alarmDescription: `A resource keeps receiving stale writes: ${t.staleWritesPerResource ?? 3} or more writes older than the version the ledger holds for it. It is probably pinned by a forged or restored version (a newer versionId than the source's), so its real versions are acknowledged but never delivered. The ingest log line "Resource keeps receiving stale writes" names the resource (type, id, recorded version). Compare with the source: hlc reconcile start <subscription> --mode compare (POST [base]/$reconcile), which reports it as pinned; repair resets it, or reset it yourself with hlc ledger reset <Type>/<id> (POST [base]/<Type>/<id>/$reset-version) and resend the current version.`,
+        metric: connector(s.ingest, INGEST_METRICS.repeatedStaleWrites),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
       accessDenied: alarm('HealthLakeAccessDenied', {
         alarmDescription:
           'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
@@ -364,6 +378,7 @@ export class Monitoring extends Construct {
           connector(s.deliverer, DELIVERY_METRICS.skippedStale),
           connector(s.deliverer, DELIVERY_METRICS.droppedNotSupported),
           partitioned(s.ingest, INGEST_METRICS.staleWrites),
+          connector(s.ingest, INGEST_METRICS.repeatedStaleWrites),
           partitioned(s.ingest, INGEST_METRICS.rejectedRequests),
           connector(s.ingest, INGEST_METRICS.writesUnmatched),
         ],

@@ -252,6 +252,8 @@ export class HealthLakeConnectorStack extends Stack {
               : config.ingest.adminPrincipalArns.join(','),
           maxJsonDepth: String(config.ingest.maxJsonDepth),
           maxClockSkewSeconds: String(config.ingest.maxClockSkewSeconds),
+          maxVersionJump: String(config.ingest.maxVersionJump),
+          repeatedStaleWrites: String(config.alarms.staleWritesPerResource),
           publicBaseUrl: config.ingest.publicBaseUrl,
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
           // A Smile-style Subscription without channel.endpoint delivers to the primary data store.

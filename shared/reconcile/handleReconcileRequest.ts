@@ -12,6 +12,7 @@ import {
   toOutcome,
 } from '../fhir/outcomes.js';
 import { isFhirId } from '../fhir/ids.js';
+import { decodedPathSegment } from '../http/decodePathSegment.js';
 import { FHIR_JSON } from '../http/types.js';
 import type { FhirRequest, FhirResponse } from '../http/types.js';
 import { RECONCILE_JOB_SEGMENT, RECONCILE_OPERATION } from './constants.js';
@@ -65,7 +66,7 @@ export const handleReconcileRequest = async (
         throw new OperationOutcomeError(methodNotAllowed('$reconcile requires POST'));
       return await start(request, deps);
     }
-    const jobId = decodeURIComponent(job[1] ?? '');
+    const jobId = decodedPathSegment(job[1] ?? '');
     if (!isFhirId(jobId)) throw new OperationOutcomeError(notFound('Unknown reconcile job'));
     if (request.method === 'GET') {
       const found = await deps.jobs.get(jobId);

@@ -4,10 +4,10 @@
  * lists against the commands in each store's source.
  */
 export const STORE_TABLE_ACTIONS = {
-  /** shared/subscriptions/DynamoSubscriptionStore.ts */
-  subscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  /** shared/subscriptions/DynamoSubscriptionStore.ts (with its DynamoSubscriptionLimit) */
+  subscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   /** shared/versions/DynamoVersionLedger.ts */
-  versionLedger: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+  versionLedger: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/versions/DynamoDeliveredVersions.ts */
   deliveredVersions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   /** shared/backfill/DynamoJobStore.ts */

@@ -7,6 +7,7 @@
  * | version ledger        | `RES#{Type}/{id}`      | `LATEST`           |
  * | delivered version     | `RES#{Type}/{id}`      | `DELIVERED#{endpoint}` |
  * | subscription          | `SUBSCRIPTION`         | `{id}`             |
+ * | subscription count    | `SUBSCRIPTION#LIMIT`   | `MEMBERS`          |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
  */
@@ -19,5 +20,7 @@ export const deliveredKey = (resourceKey: string, endpoint: string) => ({
 });
 export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
 export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
+/** The item whose member map counts the live Subscriptions (subscriptions.maxCount). */
+export const subscriptionLimitKey = { pk: 'SUBSCRIPTION#LIMIT', sk: 'MEMBERS' } as const;
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const reconcileJobKey = (jobId: string) => ({ pk: `RECONCILE#${jobId}`, sk: 'JOB' });

@@ -59,7 +59,12 @@ describe('Connector configuration', () => {
     expect(config.alarms.unmatchedWrites).toBe(1);
     // Finite by default: a backfill never floods the system of record.
     expect(config.sourceFhir?.requestsPerSecond).toBe(10);
-    expect(config.ingest).toMatchObject({ maxJsonDepth: 100, maxClockSkewSeconds: 300 });
+    expect(config.ingest).toMatchObject({
+      maxJsonDepth: 100,
+      maxClockSkewSeconds: 300,
+      maxVersionJump: 1000,
+    });
+    expect(config.alarms.staleWritesPerResource).toBe(3);
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
     expect(config.dataStore.account).toBe('111111111111');
   });
@@ -74,8 +79,8 @@ describe('Connector configuration', () => {
       },
       delivery: { batchSize: 11, maxConcurrency: 1 },
       sourceFhir: { baseUrl: 'http://insecure.example.org', auth: 'basic' },
-      ingest: { authMode: 'bearer', adminPrincipalArns: ['ops-team'] },
-      alarms: { email: 'not-an-address', unmatchedWrites: 0 },
+      ingest: { authMode: 'bearer', adminPrincipalArns: ['ops-team'], maxVersionJump: 0 },
+      alarms: { email: 'not-an-address', unmatchedWrites: 0, staleWritesPerResource: 1001 },
       subscriptions: { maxCount: 0 },
       logRetentionDays: 2,
       unexpected: true,
@@ -95,13 +100,15 @@ describe('Connector configuration', () => {
         expect.stringMatching(/^ingest\.tokenSecret: authMode "bearer" needs "tokenSecret"/),
         expect.stringMatching(/^ingest\.adminPrincipalArns\.0: must be an IAM role or user ARN/),
         'alarms.email: must be an e-mail address',
+        expect.stringMatching(/^ingest\.maxVersionJump: must be at least 1 \(versions\)/),
         expect.stringMatching(/^alarms\.unmatchedWrites: must be at least 1/),
+        expect.stringMatching(/^alarms\.staleWritesPerResource: must be at most 1000/),
         expect.stringMatching(/^subscriptions\.maxCount: must be at least 1/),
         expect.stringMatching(/^logRetentionDays: must be one of CloudWatch's retention values: 1, 3, 5/),
         'unknown option "unexpected" (check the spelling)',
       ]),
     );
-    expect(problems).toHaveLength(17);
+    expect(problems).toHaveLength(19);
   });
 
   it('keeps the STS session within the one-hour role-chaining limit', () => {

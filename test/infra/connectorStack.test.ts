@@ -389,7 +389,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     }
   });
 
-  it('alarms on the DLQs (depth and age), backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes, access denied, backfill worker errors and failures', () => {
+  it('alarms on the DLQs (depth and age), backlog age, deliverer errors and throttles, 5xx rate, drops, unmatched writes, repeated stale writes, access denied, backfill worker errors and failures', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const topic = { Ref: logicalIdStartingWith(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     const deadLetterAlarms = [
@@ -496,7 +496,19 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect(Object.keys(alarms)).toHaveLength(13);
+    // A resource that keeps getting stale writes (pinned?): the description names the way out.
+    expect(byId('RepeatedStaleWrites')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'RepeatedStaleWrites',
+      Dimensions: [
+        { Name: 'connector', Value: config.connectorId },
+        { Name: 'service', Value: SERVICE_NAMES.ingest },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: expect.stringMatching(/hlc reconcile start.*\$reconcile.*\$reset-version/),
+    });
+    expect(Object.keys(alarms)).toHaveLength(14);
   });
 
   it("queries the service names the stack gives Powertools, so alarms see the handlers' metrics", () => {
