@@ -170,6 +170,8 @@ export class HealthLakeConnectorStack extends Stack {
       baseUrl: config.sourceFhir.baseUrl,
       auth: config.sourceFhir.auth,
       ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+      ...(config.sourceFhir.tls === undefined ? {} : { tlsSecret: config.sourceFhir.tls.secret }),
+      maxResponseBytes: config.sourceFhir.maxResponseBytes,
       ...(config.sourceFhir.auth === 'sigv4'
         ? {
             // Signed with the source data store's region, never the function's (AWS_REGION).
@@ -403,6 +405,10 @@ export class HealthLakeConnectorStack extends Stack {
     new CfnOutput(this, 'IngestApiUrl', {
       value: this.api.api.url,
       description: 'FHIR base URL producers send to',
+    });
+    new CfnOutput(this, 'IngestAuthMode', {
+      value: config.ingest.authMode,
+      description: 'How the ingest API authenticates: bearer (tokens) or iam (SigV4; hlc --iam)',
     });
     new CfnOutput(this, 'DelivererRoleArn', {
       value: delivererFn.serviceRole.roleArn,

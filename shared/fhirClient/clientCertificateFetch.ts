@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:https';
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
+import { SourceConfigurationError } from './errors.js';
 
 /** A client certificate for mutual TLS, and/or the CA bundle the server's certificate must chain to. */
 export interface ClientCertificate {
@@ -9,7 +11,7 @@ export interface ClientCertificate {
   readonly key?: string;
   /** Passphrase of an encrypted `key`. */
   readonly passphrase?: string;
-  /** PEM CA bundle that replaces the public roots for this server (a private CA). */
+  /** PEM CA bundle trusted besides the public roots (a server certificate from a private CA). */
   readonly ca?: string;
 }
 
@@ -35,7 +37,9 @@ export const clientCertificateFetch = (tls: ClientCertificate): typeof fetch => 
     ...(tls.cert === undefined ? {} : { cert: tls.cert }),
     ...(tls.key === undefined ? {} : { key: tls.key }),
     ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
-    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    // Node's `ca` replaces the public roots; the bundle is added to them, so a token endpoint with a
+    // public certificate still verifies.
+    ...(tls.ca === undefined ? {} : { ca: [...rootCertificates, tls.ca] }),
   });
   const tlsFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
@@ -77,4 +81,49 @@ export const clientCertificateFetch = (tls: ClientCertificate): typeof fetch => 
       outgoing.end(body);
     });
   return tlsFetch as typeof fetch;
+};
+
+const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
+
+/**
+ * Reads the source's TLS secret (`{"cert": PEM, "key": PEM, "ca"?: PEM, "passphrase"?}`; `cert` and
+ * `key` together, or a `ca` alone for a server with a private CA). Never echoes the secret.
+ *
+ * @example
+ * const tls = parseClientCertificateSecret(await getSecret(tlsSecretId));
+ */
+export const parseClientCertificateSecret = (raw: string): ClientCertificate => {
+  let secret: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not an object');
+    secret = parsed as Record<string, unknown>;
+  } catch {
+    throw new SourceConfigurationError('Source FHIR TLS secret is not a JSON object');
+  }
+  const pem = (field: string): string | undefined => {
+    const value = secret[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !PEM.test(value)) {
+      throw new SourceConfigurationError(`Source FHIR TLS secret "${field}" is not PEM text`);
+    }
+    return value;
+  };
+  const cert = pem('cert');
+  const key = pem('key');
+  const ca = pem('ca');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new SourceConfigurationError('Source FHIR TLS secret needs both "cert" and "key" (or only "ca")');
+  }
+  if (cert === undefined && ca === undefined) {
+    throw new SourceConfigurationError('Source FHIR TLS secret holds neither "cert" and "key" nor "ca"');
+  }
+  const passphrase = typeof secret.passphrase === 'string' ? secret.passphrase : undefined;
+  return {
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(ca === undefined ? {} : { ca }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+  };
 };
