@@ -129,6 +129,11 @@ export interface DelivererProps {
    * with read access to its secret. @default - none: payload-search deliveries are dead-lettered
    */
   readonly source?: SourceFhirServer;
+  /**
+   * Scripts run after bundling (the validator's definitions, which payload-search results are checked
+   * against as backfill checks what it reads). @default none
+   */
+  readonly bundlingScripts?: readonly string[];
 }
 
 /**
@@ -167,6 +172,7 @@ export class Deliverer extends Construct {
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: { ...props.environment },
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
     });
 
     const access = props.access;

@@ -291,8 +291,10 @@ export class HealthLakeConnectorStack extends Stack {
       memorySize: config.delivery.memorySizeMb,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
-      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does.
+      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does,
+      // and checks what it reads as backfill does (the structure validator needs its definitions).
       source: pagedSourceServer,
+      bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
         healthLakeEndpoint: config.dataStore.endpoint,
