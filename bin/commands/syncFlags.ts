@@ -30,6 +30,8 @@ export const SYNC_OPTIONS = {
   'source-key': { type: 'string' },
   'source-ca': { type: 'string' },
   'max-response-bytes': { type: 'string' },
+  'source-page-size': { type: 'string' },
+  'source-requests-per-second': { type: 'string' },
   // smileutil options that cannot apply: refused with the reason (refusedSmileutilOptions).
   'source-tls-auth': { type: 'string' },
   'target-tls-auth': { type: 'string' },

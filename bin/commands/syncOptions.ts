@@ -131,6 +131,12 @@ export const syncSettings = (
   const clientSecret = text(values['source-client-secret']) ?? text(env.HLC_SOURCE_CLIENT_SECRET);
   const region = text(values['source-region']);
   const maxResponseBytes = positive(values['max-response-bytes'], 'max-response-bytes');
+  const pageSize = positive(values['source-page-size'], 'source-page-size');
+  const rate = values['source-requests-per-second'];
+  const requestsPerSecond = rate === undefined ? undefined : Number(rate);
+  if (requestsPerSecond !== undefined && !(Number.isInteger(requestsPerSecond) && requestsPerSecond >= 0)) {
+    throw new UsageError('--source-requests-per-second must be a whole number (0 = unlimited)');
+  }
   const requestId = text(values['request-id']);
   const token = text(values['target-bearer-token']);
   return {
@@ -171,6 +177,8 @@ export const syncSettings = (
           }),
       ...(Object.keys(tls).length === 0 ? {} : { tls }),
       ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+      ...(pageSize === undefined ? {} : { pageSize }),
+      ...(requestsPerSecond === undefined ? {} : { requestsPerSecond }),
       ...(requestId === undefined ? {} : { requestId }),
     },
   };

@@ -25,6 +25,8 @@ export interface SyncSourceSettings {
   readonly tls?: ClientCertificate;
   readonly maxResponseBytes?: number;
   readonly pageSize?: number;
+  /** Requests per second to the source (default 10, as a backfill worker; 0 = unlimited). */
+  readonly requestsPerSecond?: number;
   /** Sent as `x-request-id` with every request to the source (smileutil `--request-id`). */
   readonly requestId?: string;
 }
@@ -89,5 +91,6 @@ export const syncSourceClientOptions = async (
     ...(fetch ? { fetch } : {}),
     ...(settings.maxResponseBytes === undefined ? {} : { maxResponseBytes: settings.maxResponseBytes }),
     ...(settings.pageSize === undefined ? {} : { pageSize: settings.pageSize }),
+    ...(settings.requestsPerSecond === undefined ? {} : { requestsPerSecond: settings.requestsPerSecond }),
   };
 };
