@@ -84,7 +84,8 @@ export interface DeliveryContext {
  */
 export type SourceResourceCheck = (
   value: unknown,
-) => { readonly ok: true; readonly resource: FhirResource } | { readonly ok: false; readonly failedId: string };
+) =>
+  { readonly ok: true; readonly resource: FhirResource } | { readonly ok: false; readonly failedId: string };
 
 /** Where payload searches run, and what every result must pass before it is written to HealthLake. */
 export interface PayloadSearchSource {

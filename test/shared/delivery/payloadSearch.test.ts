@@ -59,7 +59,11 @@ describe('Payload search delivery (deliverMessage with subscription-payload-sear
 
   const setup = () => {
     const fake = new FakeHealthLake();
-    const deps: DeliverMessageDeps = { healthLake: () => fake, source: async () => ({ reader, check: (value) => checkSourceResource(value) }), now: () => NOW };
+    const deps: DeliverMessageDeps = {
+      healthLake: () => fake,
+      source: async () => ({ reader, check: (value) => checkSourceResource(value) }),
+      now: () => NOW,
+    };
     return { fake, deps };
   };
 
