@@ -1,6 +1,10 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
-import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+} from '../../shared/fhirClient/constants.js';
+import { MAX_RESPONSE_BYTES_RANGE } from '../../shared/runtime/sourceFhirEnv.js';
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -267,6 +271,20 @@ export const connectorConfigSchema = z
         requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').default(
           DEFAULT_SOURCE_REQUESTS_PER_SECOND,
         ),
+        /**
+         * Largest response body read from the source (and, in reconcile, from HealthLake); past it the read
+         * fails permanently with that cause. @default 33554432 (32 MiB)
+         */
+        maxResponseBytes: int(
+          MAX_RESPONSE_BYTES_RANGE.min,
+          MAX_RESPONSE_BYTES_RANGE.max,
+          'bytes per response body, 64 KiB to 1 GiB',
+        ).default(DEFAULT_MAX_RESPONSE_BYTES),
+        /**
+         * Client-certificate (mutual) TLS: a secret holding `{"cert": PEM, "key": PEM, "ca"?: PEM}` (or a
+         * `ca` alone for a server certificate from a private CA). @default none
+         */
+        tls: z.strictObject({ secret: secretReference }).optional(),
         /** For auth "sigv4": signing service and region. @default healthlake, the deployment region */
         sigv4: z
           .strictObject({

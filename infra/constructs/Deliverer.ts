@@ -91,6 +91,11 @@ export interface DelivererProps {
    * @default false
    */
   readonly paused?: boolean;
+  /**
+   * Scripts run after bundling (the validator's definitions, which payload-search results are checked
+   * against as backfill checks what it reads). @default none
+   */
+  readonly bundlingScripts?: readonly string[];
 }
 
 /**
@@ -129,6 +134,7 @@ export class Deliverer extends Construct {
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: { ...props.environment },
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
     });
 
     const access = props.access;

@@ -27,11 +27,16 @@ export interface SourceFhirServer {
   readonly pageSize?: number;
   /** Most requests per second to the source server (worker default 0 = unlimited). */
   readonly requestsPerSecond?: number;
+  /** Largest response body read from the source (worker default 32 MiB). */
+  readonly maxResponseBytes?: number;
+  /** Client certificate, key and CA bundle for mutual TLS (`{"cert","key","ca"}`). */
+  readonly tlsSecret?: SecretReferenceProps;
 }
 
 /**
  * Lets `fn` read the source FHIR server: writes the SOURCE_FHIR_* variables (SOURCE_FHIR_ENV), grants
- * read access to the credentials secret (naming it in SOURCE_FHIR_SECRET_ID), and, for a SigV4 source
+ * read access to the credentials secret (naming it in SOURCE_FHIR_SECRET_ID) and to the TLS secret
+ * (SOURCE_FHIR_TLS_SECRET_ID), and, for a SigV4 source
  * that is a HealthLake data store, read, GET search and capabilities on that data store (and decrypt
  * with its key, when it has one). Used by the backfill and
  * reconcile workers and by the deliverer (payload search).
@@ -48,6 +53,8 @@ export const bindSourceServer = (scope: Construct, fn: lambda.Function, source: 
       source.requestsPerSecond === undefined ? undefined : String(source.requestsPerSecond),
     [ENV.sourceFhirSigV4Service]: source.sigv4?.service,
     [ENV.sourceFhirRegion]: source.sigv4?.region,
+    [ENV.sourceFhirMaxResponseBytes]:
+      source.maxResponseBytes === undefined ? undefined : String(source.maxResponseBytes),
   };
   for (const [name, value] of Object.entries(environment)) {
     if (value !== undefined) fn.addEnvironment(name, value);
@@ -55,6 +62,10 @@ export const bindSourceServer = (scope: Construct, fn: lambda.Function, source: 
   if (source.secret !== undefined) {
     const { secretId } = bindSecretReader(scope, 'SourceSecret', source.secret, fn);
     fn.addEnvironment(ENV.sourceFhirSecretId, secretId);
+  }
+  if (source.tlsSecret !== undefined) {
+    const { secretId } = bindSecretReader(scope, 'SourceTlsSecret', source.tlsSecret, fn);
+    fn.addEnvironment(ENV.sourceFhirTlsSecretId, secretId);
   }
   if (source.auth === 'sigv4' && source.sigv4DataStore !== undefined) {
     fn.addToRolePolicy(

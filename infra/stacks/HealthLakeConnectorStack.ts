@@ -193,6 +193,8 @@ export class HealthLakeConnectorStack extends Stack {
       baseUrl: config.sourceFhir.baseUrl,
       auth: config.sourceFhir.auth,
       ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+      ...(config.sourceFhir.tls === undefined ? {} : { tlsSecret: config.sourceFhir.tls.secret }),
+      maxResponseBytes: config.sourceFhir.maxResponseBytes,
       ...(config.sourceFhir.auth === 'sigv4'
         ? {
             // Signed with the source data store's region, never the function's (AWS_REGION).
@@ -306,8 +308,10 @@ export class HealthLakeConnectorStack extends Stack {
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
       paused: config.delivery.paused,
-      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does.
+      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does,
+      // and checks what it reads as backfill does (the structure validator needs its definitions).
       source: pagedSourceServer,
+      bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
         healthLakeEndpoint: config.dataStore.endpoint,
@@ -445,6 +449,7 @@ export class HealthLakeConnectorStack extends Stack {
 
     addConnectorOutputs(this, {
       ingestApiUrl: this.api.api.url,
+      ingestAuthMode: config.ingest.authMode,
       delivererRoleArn: delivererFn.serviceRole.roleArn,
       deliveryQueue: this.queues.queue,
       deliveryDeadLetterQueue: this.queues.deadLetterQueue,

@@ -6,6 +6,8 @@ import type { Construct } from 'constructs';
 /** What the connector stack outputs (README, step 4, lists every output; a test keeps them equal). */
 export interface ConnectorOutputs {
   readonly ingestApiUrl: string;
+  /** `bearer` or `iam` (SigV4; `hlc --iam`). */
+  readonly ingestAuthMode: string;
   readonly delivererRoleArn: string;
   readonly deliveryQueue: sqs.IQueue;
   readonly deliveryDeadLetterQueue: sqs.IQueue;
@@ -29,6 +31,11 @@ export interface ConnectorOutputs {
 export const addConnectorOutputs = (scope: Construct, outputs: ConnectorOutputs): void => {
   const named: [name: string, value: string, description?: string][] = [
     ['IngestApiUrl', outputs.ingestApiUrl, 'FHIR base URL producers send to'],
+    [
+      'IngestAuthMode',
+      outputs.ingestAuthMode,
+      'How the ingest API authenticates: bearer (tokens) or iam (SigV4; hlc --iam)',
+    ],
     ['DelivererRoleArn', outputs.delivererRoleArn, 'The principal the customer role trusts'],
     ['DeliveryQueueUrl', outputs.deliveryQueue.queueUrl, 'hlc: HLC_DELIVERY_QUEUE_URL'],
     ['DeliveryDeadLetterQueueUrl', outputs.deliveryDeadLetterQueue.queueUrl, 'hlc: HLC_DLQ_URL'],
