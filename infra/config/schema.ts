@@ -432,6 +432,7 @@ export const connectorConfigSchema = z
          * DLQ's 14-day retention). @default 86400 (one day)
          */
         deadLetterAgeSeconds: int(60, 1_209_600, 'age of the oldest dead letter').default(86_400),
+        /**
          * Stale writes to one recorded version of one resource from which the RepeatedStaleWrites alarm
          * fires (the resource may be pinned by a forged or restored version).
          */
