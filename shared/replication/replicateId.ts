@@ -1,17 +1,21 @@
+import { BoundedCache } from '../cache/BoundedCache.js';
 import { compileIdSelector } from './checkIdSelector.js';
 import type { ReplicationSettings } from './types.js';
 
-const selectors = new Map<string, RegExp>();
+/** Selector patterns kept compiled; more than a deployment's subscriptions ever name at once. */
+export const MAX_COMPILED_SELECTORS = 64;
 
-/** Compiled once per pattern (patterns come from a handful of subscriptions). */
-const selectorOf = (pattern: string): RegExp => {
-  let compiled = selectors.get(pattern);
-  if (!compiled) {
-    compiled = compileIdSelector(pattern);
-    selectors.set(pattern, compiled);
-  }
-  return compiled;
-};
+/**
+ * Compiled once per pattern (patterns come from a handful of subscriptions), at most
+ * `MAX_COMPILED_SELECTORS` of them: subscriptions changed over an instance's life do not pile up.
+ */
+const selectors = new BoundedCache<string, RegExp>(MAX_COMPILED_SELECTORS);
+
+const selectorOf = (pattern: string): RegExp =>
+  selectors.getOrCreate(pattern, () => compileIdSelector(pattern));
+
+/** How many compiled selectors the instance holds (at most `MAX_COMPILED_SELECTORS`). */
+export const compiledSelectorCount = (): number => selectors.size;
 
 /**
  * The id a resource has in the target data store: `stripIdPrefix` removed (when the id starts with it
