@@ -46,6 +46,14 @@ export class HealthLakeClientPool {
     return entry.api;
   }
 
+  /**
+   * Data stores with a client: one per endpoint ever asked for. The deliverer asks only for endpoints on
+   * its allow-list (deliverBatch refuses the others first), so this never exceeds the allow-list.
+   */
+  public get size(): number {
+    return this.clients.size;
+  }
+
   /** Closes every client's sockets. */
   public destroy(): void {
     for (const { client } of this.clients.values()) client.destroy();
