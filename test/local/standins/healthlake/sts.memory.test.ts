@@ -2,7 +2,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { MAX_RECORDED_STS_CALLS, StsStandin } from '../../../../local/standins/healthlake/sts.js';
-import { NodeSha256 } from '../../../../shared/healthlake/NodeSha256.js';
+import { NodeSha256 } from '../../../../shared/fhirClient/NodeSha256.js';
 
 // What the STS stand-in holds after days of AssumeRole calls: the credentials still in use and the
 // latest calls, not one entry per call ever made.
