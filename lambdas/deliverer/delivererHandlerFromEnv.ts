@@ -58,6 +58,7 @@ export const delivererHandlerFromEnv = (
     maxSockets: config.maxSockets,
     adaptivePacing: config.adaptivePacing,
     bundleRequestsPerSecond: values.healthLakeBundleRequestsPerSecond,
+    maxRetryAfterSeconds: values.retryMaxSeconds,
   });
   // Payload search (HAPI subscription-payload-search-criteria) reads the source server as backfill does.
   const sourceBaseUrl = values.sourceBaseUrl;

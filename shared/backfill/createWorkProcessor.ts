@@ -1,6 +1,7 @@
+import { BoundedCache } from '../cache/BoundedCache.js';
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
 import { checkSourceResource } from './checkSourceResource.js';
-import { MAX_RECORDED_FAILED_IDS } from './constants.js';
+import { MAX_COMPILED_CRITERIA, MAX_RECORDED_FAILED_IDS } from './constants.js';
 import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
 import type { JobStore } from './JobStore.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
@@ -37,6 +38,8 @@ export interface BackfillWorkerDeps {
    * sits in the DLQ. Keep it at or below the queue's maxReceiveCount (default 5).
    */
   readonly maxReceives?: number;
+  /** Compiled criteria kept by this worker instance (the recently used). @default MAX_COMPILED_CRITERIA (100) */
+  readonly maxCompiledCriteria?: number;
 }
 
 /** What one message did; counts are only non-zero when this invocation committed the page. */
@@ -93,7 +96,10 @@ const mapBounded = async <T, R>(
  * await process(parseWorkMessage(record.body));
  */
 export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
-  const matchers = new Map<string, ReturnType<CriteriaCompiler>>();
+  // Compiled criteria of the subscriptions this worker backfills, the recently used ones only.
+  const matchers = new BoundedCache<string, ReturnType<CriteriaCompiler>>(
+    deps.maxCompiledCriteria ?? MAX_COMPILED_CRITERIA,
+  );
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const chunkSize = deps.acceptChunkSize ?? 100;
   let sourcePromise: Promise<SourceReader> | undefined;
@@ -173,11 +179,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
     }
     const criteria = subscription.active.criteria;
-    let matcher = matchers.get(criteria);
-    if (!matcher) {
-      matcher = deps.compileCriteria(criteria);
-      matchers.set(criteria, matcher);
-    }
+    const matcher = matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
 
     let resources: FhirResource[];
     let nextUrl: string | undefined;

@@ -1,7 +1,9 @@
 import { PermanentSourceError, SourceError } from '../fhirClient/errors.js';
+import { MAX_COMPILED_CRITERIA } from '../backfill/constants.js';
 import type { CriteriaCompiler } from '../backfill/types.js';
+import { BoundedCache } from '../cache/BoundedCache.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
-import { RECONCILE_DEFAULTS } from './constants.js';
+import { MAX_HEALTHLAKE_READERS, RECONCILE_DEFAULTS } from './constants.js';
 import { FhirLookup } from './FhirLookup.js';
 import type { PageContext, ReconcileReader, ReconcileWorkerDeps } from './PageContext.js';
 import { PageResult } from './PageResult.js';
@@ -41,8 +43,13 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const pageSize = deps.pageSize ?? RECONCILE_DEFAULTS.pageSize;
   const concurrency = deps.lookupConcurrency ?? 4;
-  const matchers = new Map<string, ReturnType<CriteriaCompiler>>();
-  const healthLakeLookups = new Map<string, FhirLookup>();
+  // Per worker instance, the recently used ones only: subscriptions and endpoints change over its life.
+  const matchers = new BoundedCache<string, ReturnType<CriteriaCompiler>>(
+    deps.maxCompiledCriteria ?? MAX_COMPILED_CRITERIA,
+  );
+  const healthLakeLookups = new BoundedCache<string, FhirLookup>(
+    deps.maxHealthLakeReaders ?? MAX_HEALTHLAKE_READERS,
+  );
   let sourcePromise: Promise<FhirLookup> | undefined;
   const getSource = (): Promise<FhirLookup> => {
     const source = deps.source;
@@ -60,22 +67,10 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     return sourcePromise;
   };
   const context: PageContext = { deps, source: getSource, concurrency };
-  const healthLakeOf = (endpoint: string): FhirLookup => {
-    let lookup = healthLakeLookups.get(endpoint);
-    if (!lookup) {
-      lookup = new FhirLookup(deps.healthLake(endpoint));
-      healthLakeLookups.set(endpoint, lookup);
-    }
-    return lookup;
-  };
-  const matcherOf = (criteria: string) => {
-    let matcher = matchers.get(criteria);
-    if (!matcher) {
-      matcher = deps.compileCriteria(criteria);
-      matchers.set(criteria, matcher);
-    }
-    return matcher;
-  };
+  const healthLakeOf = (endpoint: string): FhirLookup =>
+    healthLakeLookups.getOrCreate(endpoint, () => new FhirLookup(deps.healthLake(endpoint)));
+  const matcherOf = (criteria: string) =>
+    matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
 
   const failJob = async (jobId: string, reason: string): Promise<ReconcileOutcome> => {
     await deps.jobs.finish(jobId, 'failed', reason, now());

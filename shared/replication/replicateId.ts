@@ -1,24 +1,24 @@
+import { BoundedCache } from '../cache/BoundedCache.js';
 import { compileIdSelector, type IdSelector } from './checkIdSelector.js';
 import { ReplicationError } from './errors.js';
 import type { ReplicationSettings } from './types.js';
 
 /** FHIR ids hold at most 64 characters. */
 const MAX_FHIR_ID_LENGTH = 64;
-/** Compiled selectors kept; patterns come from a handful of subscriptions. */
-const MAX_CACHED_SELECTORS = 256;
+/** Selector patterns kept compiled; more than a deployment's subscriptions ever name at once. */
+export const MAX_COMPILED_SELECTORS = 64;
 
-const selectors = new Map<string, IdSelector>();
+/**
+ * Compiled once per pattern (patterns come from a handful of subscriptions), at most
+ * `MAX_COMPILED_SELECTORS` of them: subscriptions changed over an instance's life do not pile up.
+ */
+const selectors = new BoundedCache<string, IdSelector>(MAX_COMPILED_SELECTORS);
 
-/** Compiled once per pattern. */
-const selectorOf = (pattern: string): IdSelector => {
-  let compiled = selectors.get(pattern);
-  if (!compiled) {
-    compiled = compileIdSelector(pattern);
-    if (selectors.size >= MAX_CACHED_SELECTORS) selectors.clear();
-    selectors.set(pattern, compiled);
-  }
-  return compiled;
-};
+const selectorOf = (pattern: string): IdSelector =>
+  selectors.getOrCreate(pattern, () => compileIdSelector(pattern));
+
+/** How many compiled selectors the instance holds (at most `MAX_COMPILED_SELECTORS`). */
+export const compiledSelectorCount = (): number => selectors.size;
 
 /**
  * The id a resource has in the target data store: `stripIdPrefix` removed (when the id starts with it

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
+import { MAX_COMPILED_CRITERIA } from '../../../shared/backfill/constants.js';
+import { SUBSCRIPTION_DEFAULTS } from '../../../shared/subscriptions/constants.js';
 import { handleBackfillRequest } from '../../../shared/backfill/handleBackfillRequest.js';
 import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import type { SourceReader } from '../../../shared/fhirClient/FhirClient.js';
@@ -318,6 +320,45 @@ describe('Backfill worker against the source FHIR stand-in', () => {
 });
 
 describe('Backfill worker on an in-memory source', () => {
+  it('keeps a bounded number of compiled criteria, the recently used, over the subscriptions it meets', async () => {
+    // One worker instance living through changes of its subscription's criteria.
+    const entry = { status: 'active', criteria: '[Patient]' };
+    const lookup = fakeSubscriptions({ [SUBSCRIPTION]: entry });
+    const compiled: string[] = [];
+    const { pipeline } = createPipeline([activeSubscription(SUBSCRIPTION, '[Patient]')]);
+    const harness = createHarness({
+      subscriptions: lookup,
+      source: listSource([patient('a')], 1),
+      pipeline,
+      compileCriteria: (criteria) => {
+        compiled.push(criteria);
+        return compileCriteria(criteria);
+      },
+      maxCompiledCriteria: 3,
+    });
+    const backfillWith = async (index: number) => {
+      entry.criteria = `Patient?identifier=urn:soak|${index}`;
+      await handleBackfillRequest(trigger([{ name: 'searchUrl', valueString: 'Patient?x=1' }]), {
+        jobs: harness.jobs,
+        subscriptions: lookup,
+        queue: harness.queue,
+      });
+      await harness.drain();
+    };
+    for (let index = 0; index < 10; index += 1) await backfillWith(index);
+    expect(new Set(compiled).size).toBe(10);
+    // The three most recent are still compiled; an older one made room and is compiled again.
+    const before = compiled.length;
+    for (const index of [9, 8, 7]) await backfillWith(index);
+    expect(compiled.length).toBe(before);
+    await backfillWith(6);
+    expect(compiled.length).toBe(before + 1);
+  });
+
+  it("keeps at most MAX_COMPILED_CRITERIA by default: a deployment's subscription limit", () => {
+    expect(MAX_COMPILED_CRITERIA).toBe(SUBSCRIPTION_DEFAULTS.maxSubscriptions);
+  });
+
   it('accepts a page in chunks and sums their results', async () => {
     const resources = Array.from({ length: 25 }, (_, i) => patient(`c${i}`));
     const { pipeline, healthLake } = createPipeline([activeSubscription(SUBSCRIPTION, '[Patient]')]);

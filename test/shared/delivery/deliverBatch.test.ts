@@ -6,8 +6,10 @@ import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { RecordFailedError } from '../../../shared/delivery/errors.js';
 import { badRequest, serverError } from '../../../shared/fhir/outcomes.js';
 import { DIAGNOSTICS_WITHHELD } from '../../../shared/healthlake/allowListedIssue.js';
+import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { batchDeliverySetup, DLQ } from '../../helpers/batchDelivery.js';
+import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
 const sqs = mockClient(SQSClient);
 
@@ -353,5 +355,53 @@ describe('Function: startBatchDelivery', () => {
       reason: 'endpoint-not-allowed',
       diagnostics: problem,
     });
+  });
+});
+
+describe('Function: startBatchDelivery (clients per data store)', () => {
+  beforeEach(() => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+  afterEach(() => {
+    sqs.reset();
+  });
+
+  it('asks the pool for allow-listed endpoints only, so it holds at most one client per allowed data store', async () => {
+    const pool = new HealthLakeClientPool({
+      credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }),
+      region: 'us-east-1',
+    });
+    const asked: string[] = [];
+    const { deps } = setup({
+      healthLake: (endpoint) => {
+        asked.push(endpoint);
+        pool.get(endpoint);
+        return new FakeHealthLake();
+      },
+    });
+    // 100 messages naming 100 data stores, one of them allowed.
+    const records = Array.from({ length: 100 }, (_, index) =>
+      sqsRecord(
+        deliveryMessage({
+          id: `p${index}`,
+          subscription: {
+            endpoint:
+              index === 0
+                ? TEST_ENDPOINT
+                : `https://healthlake.us-east-1.amazonaws.com/datastore/other${index}/r4/`,
+          },
+        }),
+      ),
+    );
+    for (let start = 0; start < records.length; start += 10) {
+      const batch = records.slice(start, start + 10);
+      const delivery = startBatchDelivery(batch, deps);
+      for (const record of batch) await delivery.settle(record).catch(() => undefined);
+      await delivery.done;
+    }
+    expect(asked).toEqual([TEST_ENDPOINT]);
+    expect(pool.size).toBe(1);
+    pool.destroy();
   });
 });

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedResources } from '../../../local/standins/healthlake/index.js';
+import { compileCriteria } from '../../../shared/criteria/index.js';
+import { MAX_HEALTHLAKE_READERS } from '../../../shared/reconcile/constants.js';
+import { createReconcileProcessor } from '../../../shared/reconcile/createReconcileProcessor.js';
 import { totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
+import type { ActiveSubscription } from '../../../shared/subscriptions/types.js';
 import { createJob, createWorker, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
 
 let harness: ReconcileHarness;
@@ -210,5 +214,52 @@ describe('createReconcileProcessor', () => {
     const jobId = await createJob(harness, inactive);
     await inactive.drain();
     expect((await harness.jobs.get(jobId))?.reason).toMatch(/no longer active/);
+  });
+});
+
+describe('createReconcileProcessor (what a worker instance keeps)', () => {
+  it('keeps a bounded number of compiled criteria and HealthLake readers, the recently used', async () => {
+    seedBoth([patient('p1')]);
+    const compiled: string[] = [];
+    const readers: string[] = [];
+    let current: ActiveSubscription = worker.subscription;
+    const process = createReconcileProcessor({
+      ...worker.deps,
+      subscriptions: { getSubscription: async () => ({ status: 'active', active: current }) },
+      compileCriteria: (criteria) => {
+        compiled.push(criteria);
+        return compileCriteria(criteria);
+      },
+      healthLake: (endpoint) => {
+        readers.push(endpoint);
+        return worker.deps.healthLake(endpoint);
+      },
+      maxCompiledCriteria: 2,
+      maxHealthLakeReaders: 2,
+    });
+    /** A compare of Patients for the subscription as it now is (an unknown endpoint fails the job). */
+    const compareWith = async (criteria: string, endpoint: string) => {
+      current = { ...worker.subscription, criteria, endpoint };
+      await createJob(harness, worker, {
+        scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+      });
+      while (worker.queue.length > 0) await process(worker.queue.shift()!);
+    };
+    const endpoint = harness.healthLake.endpoint;
+    const other = (index: number) => endpoint.replace('/datastore/', `/datastore/other-${index}-`);
+    for (let index = 0; index < 5; index += 1)
+      await compareWith(`Patient?identifier=urn:t|${index}`, other(index));
+    expect(compiled).toHaveLength(5);
+    expect(readers).toHaveLength(5);
+    // The two most recent are kept; an older one made room and is made again.
+    await compareWith('Patient?identifier=urn:t|4', other(4));
+    await compareWith('Patient?identifier=urn:t|3', other(3));
+    expect([compiled.length, readers.length]).toEqual([5, 5]);
+    await compareWith('Patient?identifier=urn:t|0', other(0));
+    expect([compiled.length, readers.length]).toEqual([6, 6]);
+  });
+
+  it('keeps at most MAX_HEALTHLAKE_READERS by default', () => {
+    expect(MAX_HEALTHLAKE_READERS).toBe(16);
   });
 });
