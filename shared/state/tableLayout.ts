@@ -9,6 +9,7 @@
  * | subscription          | `SUBSCRIPTION`         | `{id}`             |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
+ * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -21,3 +22,9 @@ export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
 export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const reconcileJobKey = (jobId: string) => ({ pk: `RECONCILE#${jobId}`, sk: 'JOB' });
+/** An only-in-HealthLake id (`Type/id`, HealthLake's id) a compare job listed, for a later prune. */
+export const RECONCILE_ORPHAN_PREFIX = 'ORPHAN#';
+export const reconcileOrphanKey = (jobId: string, key: string) => ({
+  pk: `RECONCILE#${jobId}`,
+  sk: `${RECONCILE_ORPHAN_PREFIX}${key}`,
+});
