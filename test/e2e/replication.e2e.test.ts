@@ -5,33 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { startAwsStandins, type AwsStandins } from '../../local/standins/aws.js';
 import { startHealthLakeStandin, type FhirStandin } from '../../local/standins/healthlake/index.js';
-import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';
 import { FhirApiClient } from '../../shared/operator/FhirApiClient.js';
 import { sendResources } from '../../shared/operator/sendResources.js';
 import { hasSynthea, SYNTHEA_DIR, SYNTHEA_SKIP_MESSAGE } from '../helpers/synthea.js';
-import { api, referencesOf, waitFor } from './e2eHelpers.js';
-
-/** A replicating Subscription (Smile CDR style: replicate-id-prefix, numeric-id selector). */
-const replicating = (id: string, prefix: string, selector?: string) => ({
-  resourceType: 'Subscription',
-  id,
-  status: 'requested',
-  reason: 'Replicate one source into the shared data store',
-  criteria: '[*]',
-  channel: {
-    type: 'rest-hook',
-    payload: 'application/fhir+json',
-    extension: [
-      { url: SMILE_EXTENSIONS.replicateMode, valueBoolean: true },
-      { url: SMILE_EXTENSIONS.replicateIdPrefix, valueString: prefix },
-      ...(selector ? [{ url: SMILE_EXTENSIONS.replicateIdPrefixSelector, valueString: selector }] : []),
-      {
-        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages',
-        valueBoolean: true,
-      },
-    ],
-  },
-});
+import { api, referencesOf, replicatingSubscription as replicating, waitFor } from './e2eHelpers.js';
 
 /** One source's data: numeric ids, the same in both sources, with references between them. */
 const sourceData = (system: string) => [
