@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnector, type LocalConnector } from '../../local/connector.js';
-import { startAwsStandins, type AwsStandins } from '../../local/standins/aws.js';
-import {
-  seedResources,
-  startHealthLakeStandin,
-  type FhirStandin,
-} from '../../local/standins/healthlake/index.js';
+import type { LocalConnector } from '../../local/connector.js';
+import { seedResources, type FhirStandin } from '../../local/standins/healthlake/index.js';
 import type { FhirResource } from '../../shared/fhir/types.js';
 import { api, replicatingSubscription, reportTotal, runReconcile, waitFor } from './e2eHelpers.js';
+import { startConnectorsOnOneHealthLake, type SharedHealthLake } from './sharedHealthLake.js';
 
 const TYPES = ['Organization', 'Patient', 'Observation'];
 
@@ -36,52 +32,22 @@ const versionsOf = (healthlake: FhirStandin, keep: (id: string) => boolean): Map
 };
 
 describe('Local mode: reconcile of one connector on a HealthLake data store shared with another', () => {
-  let aws: AwsStandins;
+  let shared: SharedHealthLake;
   let healthlake: FhirStandin;
-  const connectors: LocalConnector[] = [];
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    aws = await startAwsStandins();
-    healthlake = await startHealthLakeStandin({});
-    process.env.AWS_ACCESS_KEY_ID = healthlake.baseCredentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = healthlake.baseCredentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    for (const name of ['shared-1', 'shared-2']) {
-      connectors.push(
-        await startConnector({
-          apiPort: 0,
-          logLevel: 'silent',
-          progress: 'off',
-          resourcePrefix: name,
-          autoSubscription: false,
-          healthLakeEndpoint: healthlake.endpoint,
-          stsEndpoint: healthlake.stsEndpoint,
-          roleArn: healthlake.roleArn,
-          ...(healthlake.externalId ? { externalId: healthlake.externalId } : {}),
-          sqsEndpoint: aws.sqsEndpoint,
-          s3Endpoint: aws.s3Endpoint,
-          dynamoEndpoint: aws.dynamoEndpoint,
-          retryBaseSeconds: 0,
-          retryMaxSeconds: 1,
-          env: {
-            RECONCILE_SOURCE_REQUESTS_PER_SECOND: '0',
-            RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND: '0',
-          },
-        }),
-      );
-    }
+    shared = await startConnectorsOnOneHealthLake(['shared-1', 'shared-2'], {
+      env: { RECONCILE_SOURCE_REQUESTS_PER_SECOND: '0', RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND: '0' },
+    });
+    healthlake = shared.healthlake;
   }, 60_000);
 
   afterAll(async () => {
-    for (const connector of connectors) await connector.stop();
-    await healthlake?.stop();
-    await aws?.stop();
-    process.env = savedEnv;
+    await shared?.stop();
   });
 
   it('compare, repair-and-prune and a second compare on connector 1 leave connector 2 untouched and end in sync', async () => {
-    const [one, two] = connectors as [LocalConnector, LocalConnector];
+    const [one, two] = shared.connectors as [LocalConnector, LocalConnector];
     const setups = [
       [one, 'CDR1-', '[a-zA-Z]+/[0-9]+', 'A'],
       [two, 'CDR2-', undefined, 'B'],
