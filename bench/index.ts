@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name> [args]`: runs bench/<name>.ts, which prints its own figures.
- * Benchmarks: deliver, ingest, match, backfill, e2e.
+ * Benchmarks: deliver, ingest, match, backfill, e2e, sql.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -55,6 +55,11 @@ export const OPTIONS = {
   synthea: { type: 'boolean' },
   name: { type: 'string' },
   scope: { type: 'string' },
+  mapping: { type: 'string' },
+  schema: { type: 'string' },
+  'foreign-keys': { type: 'boolean' },
+  apply: { type: 'boolean' },
+  'sql-url': { type: 'string' },
 } as const;
 
 export type Values = ReturnType<

@@ -8,6 +8,7 @@ import { dlq } from './commands/dlq.js';
 import { ledger } from './commands/ledger.js';
 import { reconcile } from './commands/reconcile.js';
 import { sendOrSync } from './commands/sendResources.js';
+import { sql } from './commands/sql.js';
 import { status } from './commands/status.js';
 import { subscriptions } from './commands/subscriptions.js';
 import { token } from './commands/token.js';
@@ -27,6 +28,7 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly needsQ
   ledger: { run: ledger },
   send: { run: (context) => sendOrSync('send', context) },
   sync: { run: (context) => sendOrSync('sync', context) },
+  sql: { run: sql },
 };
 
 /**

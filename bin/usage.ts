@@ -36,6 +36,12 @@ commands
                                       FHIR JSON, NDJSON and Bundles to the ingest API
   token create --name <name> [--scope write|admin]
                                       a new bearer token and its entry for the token secret (the hash only)
+  sql schema [--mapping <file>] [--schema <name>] [--foreign-keys] [--apply --sql-url <postgres://...>]
+                                      the DDL the SQL transformers need (default transformers without
+                                      --mapping); --apply runs it, then checks the schema
+  sql check [--mapping <file>] [--schema <name>] --sql-url <postgres://...>
+                                      every table, column and key an existing schema lacks
+  sql mapping                         the default transformers as YAML, to start a mapping of one's own
 
 options (flag / environment)
   --api / HLC_API_URL                 ingest API base URL (default http://127.0.0.1:8080)
@@ -54,6 +60,7 @@ options (flag / environment)
                                       Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
   --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
+  --sql-url / HLC_SQL_URL             PostgreSQL of the SQL target (password in the URL or PGPASSWORD)
   --json                              machine-readable output`;
 
 /** A usage error: exit code 2 and the usage text. */
