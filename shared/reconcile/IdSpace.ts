@@ -38,8 +38,12 @@ export class IdSpace {
     return this.settings !== undefined;
   }
 
-  /** The id a source resource has in HealthLake; undefined when it would not be a valid FHIR id. */
+  /**
+   * The id a source resource has in HealthLake; undefined when it, or its replicated form, is not a
+   * valid FHIR id (ids from either server go into `_id=` searches only once checked).
+   */
   public toHealthLake(resourceType: string, id: string): string | undefined {
+    if (!isFhirId(id)) return undefined;
     if (!this.settings) return id;
     try {
       const replicated = replicateId(resourceType, id, this.settings);
@@ -62,9 +66,11 @@ export class IdSpace {
 
   /**
    * The source ids the deliverer writes to `healthLakeId` (two at most, with a strip prefix: `X-7` and
-   * `7` both become `CDR1-7`), the stripped form first; empty when the id is outside the id space.
+   * `7` both become `CDR1-7`), the stripped form first; empty when the id is outside the id space (or
+   * not a FHIR id at all).
    */
   public toSource(resourceType: string, healthLakeId: string): string[] {
+    if (!isFhirId(healthLakeId)) return [];
     if (!this.settings) return [healthLakeId];
     const { idPrefix, stripIdPrefix } = this.settings;
     let base = healthLakeId;

@@ -57,4 +57,14 @@ describe('IdSpace', () => {
     ).toBeUndefined();
     expect(() => new IdSpace({ idPrefix: 'A-', idPrefixSelector: '(a+)+' })).toThrow(/refused/);
   });
+
+  it('never maps an id that is not a FHIR id (it would reach an _id= search), with or without replication', () => {
+    for (const ids of [new IdSpace(undefined), new IdSpace({ idPrefix: 'CDR1-' })]) {
+      for (const hostile of ['a,b', '1&_elements=x', '../x', 'a'.repeat(65), '']) {
+        expect(ids.toHealthLake('Patient', hostile)).toBeUndefined();
+        expect(ids.toSource('Patient', hostile)).toEqual([]);
+      }
+    }
+    expect(new IdSpace({ idPrefix: 'CDR1-' }).toSource('Patient', 'CDR1-a,b')).toEqual([]);
+  });
 });
