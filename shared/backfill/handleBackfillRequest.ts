@@ -187,7 +187,7 @@ const triggerSubscription = async (
     subscriptionId,
     state: 'queued',
     createdAt: now,
-    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 },
+    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 },
     streams,
     streamsDone: 0,
     failedIds: [],

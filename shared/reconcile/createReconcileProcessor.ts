@@ -1,10 +1,12 @@
 import { PermanentSourceError, SourceError } from '../fhirClient/errors.js';
 import { MAX_COMPILED_CRITERIA } from '../backfill/constants.js';
+import { ReplicationError } from '../replication/errors.js';
 import type { CriteriaCompiler } from '../backfill/types.js';
 import { BoundedCache } from '../cache/BoundedCache.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
 import { MAX_HEALTHLAKE_READERS, RECONCILE_DEFAULTS } from './constants.js';
 import { FhirLookup } from './FhirLookup.js';
+import { IdSpace } from './IdSpace.js';
 import type { PageContext, ReconcileReader, ReconcileWorkerDeps } from './PageContext.js';
 import { PageResult } from './PageResult.js';
 import { planStreams } from './planStreams.js';
@@ -169,6 +171,13 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     const subscription = await activeSubscription(job);
     if (!subscription) return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
     const matcher = matcherOf(subscription.criteria);
+    let ids: IdSpace;
+    try {
+      ids = new IdSpace(subscription.replication);
+    } catch (error) {
+      if (error instanceof ReplicationError) return failJob(jobId, error.message);
+      throw error;
+    }
     // Ids and metadata suffice unless the criteria or a content comparison read the content.
     const elements = !job.contentHash && !subscription.criteria.includes('?');
     const source = await getSource();
@@ -189,11 +198,11 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
           const [type, id] = key.split('/') as [string, string];
           byType.set(type, [...(byType.get(type) ?? []), id]);
         }
-        for (const [type, ids] of byType) {
-          const [present, copies] = await Promise.all([
-            source.byIds(type, ids, { elements, concurrency }),
-            healthLake.byIds(type, ids, { elements: !job.contentHash && elements, concurrency }),
-          ]);
+        for (const [type, sourceIds] of byType) {
+          // `resourceId`s name source ids; HealthLake holds them under their replicated ids.
+          const absent = (present: ReadonlyMap<string, unknown>) =>
+            sourceIds.filter((id) => !present.has(id)).map((id) => ids.toHealthLake(type, id));
+          const present = await source.byIds(type, sourceIds, { elements, concurrency });
           const matching = [...present.values()].filter((resource) => matcher.matches(resource));
           await compareSourceResources(
             context,
@@ -202,19 +211,28 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
             type,
             matching,
             healthLake,
+            ids,
             elements,
             requestId,
             result,
           );
-          const orphanCandidates = [...copies.values()].filter(
-            (copy) => !present.has(copy.id as string) && matcher.matches(copy),
-          );
-          stopReason ??= await findOrphans(
+          const lookFor = absent(present).filter((id): id is string => id !== undefined);
+          const copies =
+            lookFor.length === 0
+              ? new Map()
+              : await healthLake.byIds(type, lookFor, {
+                  elements: !job.contentHash && elements,
+                  concurrency,
+                });
+          const orphanCandidates = [...copies.values()].filter((copy) => matcher.matches(copy));
+          if (stopReason) continue;
+          stopReason = await findOrphans(
             context,
             job,
             type,
             orphanCandidates,
-            new Set(present.keys()),
+            ids,
+            { stream: streamIndex, page, resourceType: type },
             requestId,
             result,
           );
@@ -240,23 +258,19 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
             type,
             resources,
             healthLake,
+            ids,
             elements,
             requestId,
             result,
           );
         } else {
-          const present = await source.byIds(
-            type,
-            resources.map((resource) => resource.id as string),
-            { elements: true, concurrency },
-          );
-          result.compared += resources.length;
           stopReason = await findOrphans(
             context,
             job,
             type,
             resources,
-            new Set(present.keys()),
+            ids,
+            { stream: streamIndex, page, resourceType: type },
             requestId,
             result,
           );

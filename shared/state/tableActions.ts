@@ -13,7 +13,7 @@ export const STORE_TABLE_ACTIONS = {
   /** shared/backfill/DynamoJobStore.ts */
   backfillJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/reconcile/DynamoReconcileJobStore.ts */
-  reconcileJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  reconcileJobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/versions/DynamoDeliveredVersionsEraser.ts: reconcile repair of a pinned resource. */
   deliveredVersionsEraser: ['dynamodb:DeleteItem'],
   /** shared/versions/DynamoVersionStateReset.ts: `$reset-version` (admin scope) of a resource or a type. */

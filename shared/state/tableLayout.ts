@@ -10,6 +10,7 @@
  * | subscription count    | `SUBSCRIPTION#LIMIT`   | `MEMBERS`          |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
+ * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -24,3 +25,9 @@ export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk
 export const subscriptionLimitKey = { pk: 'SUBSCRIPTION#LIMIT', sk: 'MEMBERS' } as const;
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const reconcileJobKey = (jobId: string) => ({ pk: `RECONCILE#${jobId}`, sk: 'JOB' });
+/** An only-in-HealthLake id (`Type/id`, HealthLake's id) a compare job listed, for a later prune. */
+export const RECONCILE_ORPHAN_PREFIX = 'ORPHAN#';
+export const reconcileOrphanKey = (jobId: string, key: string) => ({
+  pk: `RECONCILE#${jobId}`,
+  sk: `${RECONCILE_ORPHAN_PREFIX}${key}`,
+});
