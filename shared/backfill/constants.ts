@@ -26,3 +26,8 @@ export const DEFAULT_BACKFILL_TYPE_ORDER: readonly string[] = [
  * hostile jump of the counter) goes straight to history `_since`.
  */
 export const MAX_EVENTS_PER_CATCH_UP = 1000;
+/**
+ * Compiled criteria a worker instance keeps (the recently used ones): a deployment's subscription limit
+ * (MAX_SUBSCRIPTIONS, default 100), so subscriptions changed over the instance's life do not pile up.
+ */
+export const MAX_COMPILED_CRITERIA = 100;

@@ -1,14 +1,16 @@
+import { BoundedCache } from '../cache/BoundedCache.js';
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
 import { checkSourceResource, type SourceCheck } from './checkSourceResource.js';
 import { mapBounded } from './mapBounded.js';
 import {
+  invalid,
   readCurrent,
   readEventsPage,
   readHistoryPage,
   type PageContext,
   type ResourceCheck,
 } from './notificationPages.js';
-import { MAX_RECORDED_FAILED_IDS } from './constants.js';
+import { MAX_COMPILED_CRITERIA, MAX_RECORDED_FAILED_IDS } from './constants.js';
 import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
 import type { JobStore } from './JobStore.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
@@ -16,13 +18,14 @@ import type {
   BackfillJob,
   BackfillLogger,
   CriteriaCompiler,
+  FailedId,
   JobCounts,
   PageRead,
   WorkMessage,
   WorkQueue,
   SubscriptionLookup,
 } from './types.js';
-import { FINAL_JOB_STATES } from './types.js';
+import { FAILED_ID_REASONS, FINAL_JOB_STATES } from './types.js';
 
 export interface BackfillWorkerDeps {
   readonly jobs: JobStore;
@@ -48,6 +51,8 @@ export interface BackfillWorkerDeps {
   readonly maxReceives?: number;
   /** Called once when a notification job completes (the source subscription counts its gaps repaired). */
   readonly onNotificationJobCompleted?: (job: BackfillJob) => Promise<void>;
+  /** Compiled criteria kept by this worker instance (the recently used). @default MAX_COMPILED_CRITERIA (100) */
+  readonly maxCompiledCriteria?: number;
 }
 
 /** What one message did; counts are only non-zero when this invocation committed the page. */
@@ -65,7 +70,7 @@ export interface WorkOutcome {
   readonly jobCompleted: boolean;
 }
 
-const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 };
+const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 };
 
 /**
  * Creates the backfill worker's unit of work: one page of one stream of a job.
@@ -86,7 +91,10 @@ const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 
  * await process(parseWorkMessage(record.body));
  */
 export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
-  const matchers = new Map<string, ReturnType<CriteriaCompiler>>();
+  // Compiled criteria of the subscriptions this worker backfills, the recently used ones only.
+  const matchers = new BoundedCache<string, ReturnType<CriteriaCompiler>>(
+    deps.maxCompiledCriteria ?? MAX_COMPILED_CRITERIA,
+  );
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const chunkSize = deps.acceptChunkSize ?? 100;
   let sourcePromise: Promise<SourceReader> | undefined;
@@ -144,12 +152,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     const subscription = await deps.subscriptions.getSubscription(job.subscriptionId ?? '');
     if (subscription?.status !== 'active' || !subscription.active) return null;
     const criteria = subscription.active.criteria;
-    let matcher = matchers.get(criteria);
-    if (!matcher) {
-      matcher = deps.compileCriteria(criteria);
-      matchers.set(criteria, matcher);
-    }
-    return matcher;
+    return matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
   };
 
   /** One page from the source, as the message's task reads it. */
@@ -194,7 +197,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
         return {
           upserts: checks.flatMap((item) => (item.ok ? [item.resource] : [])),
           deletes: [],
-          failedIds: checks.flatMap((item) => (item.ok ? [] : [item.failedId])),
+          failedIds: checks.flatMap((item) => (item.ok ? [] : [invalid(item.failedId)])),
           read: checks.length,
           ...(result.nextUrl === undefined ? {} : { nextUrl: result.nextUrl }),
         };
@@ -216,7 +219,15 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     return {
       upserts: checks.flatMap((item) => (item.ok ? [item.resource] : [])),
       deletes: [],
-      failedIds: checks.flatMap((item) => (item.ok ? [] : [item.failedId])),
+      failedIds: checks.flatMap((item) =>
+        item.ok
+          ? []
+          : [
+              item.found
+                ? invalid(item.failedId)
+                : { key: item.failedId, reason: FAILED_ID_REASONS.notFound },
+            ],
+      ),
       read: checks.filter((item) => item.found).length,
     };
   };
@@ -321,13 +332,29 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     let enqueued = 0;
     let skipped = 0;
     let matchedWrites = 0;
+    const conflicts: FailedId[] = [];
     for (let start = 0; start < writes.length; start += chunkSize) {
-      const results = await deps.pipeline.accept(writes.slice(start, start + chunkSize));
-      for (const result of results) {
+      const chunk = writes.slice(start, start + chunkSize);
+      const results = await deps.pipeline.accept(chunk);
+      results.forEach((result, index) => {
         enqueued += result.enqueued;
         if (result.status === 'stale') skipped += 1;
         if (result.matched > 0) matchedWrites += 1;
-      }
+        if (result.status === 'conflict') {
+          // The ledger holds this versionId with other content: refused, never delivered. A failure.
+          const write = chunk[index] as IncomingWrite;
+          conflicts.push({
+            key: `${write.resourceType}/${write.id}`,
+            reason: FAILED_ID_REASONS.versionConflict,
+          });
+          deps.logger?.warn('Backfill source copy conflicts with the recorded version; not delivered', {
+            jobId,
+            resourceType: write.resourceType,
+            id: write.id,
+            versionId: result.versionId,
+          });
+        }
+      });
     }
     const nextUrl = read.nextUrl;
     const counts: JobCounts = {
@@ -336,15 +363,19 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       matched: matcher ? upserts.length : matchedWrites,
       enqueued,
       skipped,
-      failed: read.failedIds.length,
+      failed: read.failedIds.length + conflicts.length,
+      conflicts: conflicts.length,
     };
+    const failedIds: FailedId[] = [...read.failedIds, ...conflicts].sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    );
     const room = Math.max(0, MAX_RECORDED_FAILED_IDS - job.failedIds.length);
     const committed = await deps.jobs.commitPage(jobId, {
       stream,
       page,
       nextUrl,
       counts,
-      failedIds: [...read.failedIds].sort().slice(0, room),
+      failedIds: failedIds.slice(0, room),
     });
     if (!committed) {
       // A concurrent duplicate committed first; its counts stand.

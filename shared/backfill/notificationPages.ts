@@ -12,7 +12,7 @@ import {
 } from '../notifications/parseResourceReference.js';
 import type { EventRange, ResourceRef } from '../notifications/types.js';
 import type { SourceCheck } from './checkSourceResource.js';
-import type { PageRead } from './types.js';
+import { FAILED_ID_REASONS, type FailedId, type PageRead } from './types.js';
 
 /** Checks a resource as ingest would (checkSourceResource). */
 export type ResourceCheck = (
@@ -26,6 +26,9 @@ export interface PageContext {
   readonly check: ResourceCheck;
   readonly concurrency: number;
 }
+
+/** A `Type/id` (or placeholder) whose resource failed ingest's checks. */
+export const invalid = (key: string): FailedId => ({ key, reason: FAILED_ID_REASONS.invalid });
 
 const keyOf = (ref: ResourceRef): string => resourceKey(ref.resourceType, ref.id);
 
@@ -50,7 +53,7 @@ export const readCurrent = async (refs: readonly ResourceRef[], context: PageCon
   const unique = [...new Map(refs.map((ref) => [keyOf(ref), ref] as const)).values()];
   const upserts: FhirResource[] = [];
   const deletes: ResourceRef[] = [];
-  const failedIds: string[] = [];
+  const failedIds: FailedId[] = [];
   await mapBounded(unique, context.concurrency, async (ref) => {
     const value = await context.source.read(ref.resourceType, ref.id);
     if (value === undefined) {
@@ -59,7 +62,7 @@ export const readCurrent = async (refs: readonly ResourceRef[], context: PageCon
     }
     const checked = context.check(value, { resourceType: ref.resourceType, id: ref.id });
     if (checked.ok) upserts.push(checked.resource);
-    else failedIds.push(checked.failedId);
+    else failedIds.push(invalid(checked.failedId));
   });
   return { upserts, deletes, failedIds, read: unique.length };
 };
@@ -142,11 +145,11 @@ export const readHistoryPage = async (
   const rules = sourceRules(context.source);
   const upserts: FhirResource[] = [];
   const reread: ResourceRef[] = [];
-  const failedIds: string[] = [];
+  const failedIds: FailedId[] = [];
   for (const entry of (body.entry ?? []) as HistoryEntry[]) {
     const ref = entryRef(entry, rules);
     if (!ref || ref.resourceType !== resourceType) {
-      failedIds.push(`(${resourceType} history entry naming no ${resourceType})`);
+      failedIds.push(invalid(`(${resourceType} history entry naming no ${resourceType})`));
       continue;
     }
     const versioned = (entry.resource as { meta?: { versionId?: unknown } } | undefined)?.meta?.versionId;
@@ -156,7 +159,7 @@ export const readHistoryPage = async (
     }
     const checked = context.check(entry.resource, ref);
     if (checked.ok) upserts.push(checked.resource);
-    else failedIds.push(checked.failedId);
+    else failedIds.push(invalid(checked.failedId));
   }
   const current = await readCurrent(reread, context);
   const next = body.link?.find((link) => link.relation === 'next')?.url;

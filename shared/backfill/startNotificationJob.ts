@@ -87,7 +87,7 @@ export const startNotificationJob = async (
     },
     state: 'queued',
     createdAt: (deps.now ?? (() => new Date()))().toISOString(),
-    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 },
+    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 },
     streams,
     streamsDone: 0,
     failedIds: [],

@@ -32,7 +32,11 @@ export interface WritePipelineFromEnv {
  */
 export const writePipelineFromEnv = (
   values: EnvValues<typeof WRITE_PIPELINE_ENV>,
-  options: { logger?: SubscriptionLogger } = {},
+  options: {
+    logger?: SubscriptionLogger;
+    /** Ingest's INGEST_MAX_VERSION_JUMP (the pipeline's default elsewhere: only ingest writes are held to it). */
+    maxVersionJump?: number;
+  } = {},
 ): WritePipelineFromEnv => {
   const tableName = values.stateTable;
   const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
@@ -61,6 +65,7 @@ export const writePipelineFromEnv = (
     ledger: new DynamoVersionLedger({ client: document, tableName }),
     matcher: cache,
     queue,
+    ...(options.maxVersionJump === undefined ? {} : { maxVersionJump: options.maxVersionJump }),
   });
   return {
     pipeline,

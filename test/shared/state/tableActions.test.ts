@@ -11,12 +11,15 @@ import {
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const source = (path: string): string => readFileSync(resolve(repoRoot, path), 'utf8');
 
-/** A store's source with the shared command builders it imports (shared/state/jobUpdates.ts, queryPartition.ts). */
+/**
+ * A store's source with the shared command builders (shared/state/jobUpdates.ts, queryPartition.ts)
+ * and the sibling DynamoDB helpers (DynamoSubscriptionLimit.ts) it imports.
+ */
 const commandSource = (path: string): string => {
   const text = source(path);
-  const builders = [...text.matchAll(/from '(\.\.\/state\/(?:\w+Updates|queryPartition))\.js'/g)].map(
-    (match) => source(join(dirname(path), `${match[1] as string}.ts`)),
-  );
+  const builders = [
+    ...text.matchAll(/from '(\.\.\/state\/(?:\w+Updates|queryPartition)|\.\/Dynamo\w+)\.js'/g),
+  ].map((match) => source(join(dirname(path), `${match[1] as string}.ts`)));
   return [text, ...builders].join('\n');
 };
 
