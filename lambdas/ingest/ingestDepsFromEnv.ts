@@ -120,7 +120,10 @@ export const ingestDepsFromEnv = (
         ...notifications,
         pipeline,
         onWritten: (write, result) => collector.written(write, result),
-        observer: { missed: (count) => collector.missed(count) },
+        observer: {
+          missed: (count) => collector.missed(count),
+          notification: (disposition) => collector.notification(disposition),
+        },
         validateResources: values.validateResources,
         maxClockSkewSeconds: values.maxClockSkewSeconds,
       }),
