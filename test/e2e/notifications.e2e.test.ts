@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../bin/runCli.js';
 import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { BackportNotifier } from '../../local/standins/backportNotifier.js';
 import type { FhirStore } from '../../local/standins/healthlake/fhirStore.js';
@@ -193,6 +194,20 @@ describe('Backport notifications end to end in local mode: a missed event and a 
       expect(status['lastEventNumber']).toBe(9);
       expect(admissions.sent.every((sent) => sent.status === 200)).toBe(true);
       expect(connector.stats.missedNotifications).toBeGreaterThanOrEqual(2);
+
+      // hlc status prints the per-source line an operator reads (the admin token, as the CLI is given).
+      const out: string[] = [];
+      const code = await runCli(['status', '--api', connector.apiUrl], {
+        out: (line) => out.push(line),
+        err: () => undefined,
+        isTTY: false,
+        env: { HLC_TOKEN: connector.token },
+      });
+      expect(code).toBe(0);
+      const line = out.find((text) => text.startsWith('source Subscription admissions:'));
+      expect(line).toMatch(/^source Subscription admissions: active, last event 9 \(/);
+      expect(line).toContain('gaps found 2 (3 events), repaired 2, heartbeats missed ');
+      expect(out.some((text) => text.startsWith('source Subscription labs:'))).toBe(true);
     },
   );
 
