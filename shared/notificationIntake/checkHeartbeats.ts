@@ -1,8 +1,7 @@
 import { decideHeartbeatCheck } from '../notifications/decideHeartbeatCheck.js';
 import type { SourceSubscriptionStore } from '../notifications/SourceSubscriptionStore.js';
-import { updateSourceState } from '../notifications/updateSourceState.js';
 import { applyDecision, type Applied, type ApplyDeps } from './applyDecision.js';
-import { ensureSourceState, withConfig } from './ensureSourceState.js';
+import { bookkeepingOptions, decideForSource } from './decideForSource.js';
 import { missedCount } from './missedCount.js';
 import type { NotificationObserver, NotificationSource } from './types.js';
 
@@ -41,26 +40,20 @@ export const checkHeartbeats = async (deps: HeartbeatCheckDeps): Promise<Overdue
   let failure: unknown;
   for (const source of deps.sources.values()) {
     try {
-      await ensureSourceState(deps.states, source, now);
-      let applied: Applied = { written: 0, reconcileJobs: [] };
-      const decision = await updateSourceState(
+      const { decision, applied } = await decideForSource(
         deps.states,
-        source.subscription,
+        source,
+        now,
         (state) =>
-          decideHeartbeatCheck(withConfig(state, source), {
+          decideHeartbeatCheck(state, {
             now,
             ...(deps.toleranceSeconds === undefined ? {} : { toleranceSeconds: deps.toleranceSeconds }),
-            ...(deps.catchUpMarginSeconds === undefined
-              ? {}
-              : { catchUpMarginSeconds: deps.catchUpMarginSeconds }),
-            ...(deps.gapGraceSeconds === undefined ? {} : { gapGraceSeconds: deps.gapGraceSeconds }),
+            ...bookkeepingOptions(deps),
           }),
-        {
-          apply: async (candidate) => {
-            if (candidate.changed)
-              applied = await applyDecision(candidate, source, deps, { requestId: `heartbeat-check:${now}` });
-          },
-        },
+        async (candidate) =>
+          candidate.changed
+            ? applyDecision(candidate, source, deps, { requestId: `heartbeat-check:${now}` })
+            : { written: 0, reconcileJobs: [] },
       );
       if (!decision?.changed) continue;
       deps.observer?.missed?.(missedCount(decision));

@@ -11,10 +11,9 @@ import { parseNotificationBundle } from '../notifications/parseNotificationBundl
 import type { ReferenceRules } from '../notifications/parseResourceReference.js';
 import type { SourceSubscriptionStore } from '../notifications/SourceSubscriptionStore.js';
 import type { BackportNotification, NotificationDecision } from '../notifications/types.js';
-import { updateSourceState } from '../notifications/updateSourceState.js';
 import { applyDecision, type Applied, type ApplyDeps } from './applyDecision.js';
 import { NOTIFICATION_OPERATION } from './constants.js';
-import { ensureSourceState, withConfig } from './ensureSourceState.js';
+import { bookkeepingOptions, decideForSource } from './decideForSource.js';
 import { missedCount } from './missedCount.js';
 import type { NotificationObserver, NotificationSource } from './types.js';
 
@@ -112,24 +111,12 @@ export const handleNotificationRequest = async (
   if (issues.length > 0) return outcomeResponse(invalidOutcome(issues));
 
   const now = clock.toISOString();
-  await ensureSourceState(deps.states, source, now);
-  let applied: Applied = { written: 0, reconcileJobs: [] };
-  const decision = await updateSourceState(
+  const { decision, applied } = await decideForSource(
     deps.states,
-    source.subscription,
-    (state) =>
-      decideNotification(withConfig(state, source), notification, {
-        now,
-        ...(deps.catchUpMarginSeconds === undefined
-          ? {}
-          : { catchUpMarginSeconds: deps.catchUpMarginSeconds }),
-        ...(deps.gapGraceSeconds === undefined ? {} : { gapGraceSeconds: deps.gapGraceSeconds }),
-      }),
-    {
-      apply: async (candidate) => {
-        applied = await applyDecision(candidate, source, deps, { requestId: request.requestId, checked });
-      },
-    },
+    source,
+    now,
+    (state) => decideNotification(state, notification, { now, ...bookkeepingOptions(deps) }),
+    (candidate) => applyDecision(candidate, source, deps, { requestId: request.requestId, checked }),
   );
   if (!decision) throw new Error('Source subscription state vanished');
   deps.observer?.notification?.(decision.disposition);

@@ -33,25 +33,33 @@ describe('Notification jobs (catch-ups and id-only reads) against the source FHI
     }
   });
 
-  const run = async (spec: Parameters<typeof startNotificationJob>[1]) => {
+  /** Starts a notification job and drains it through the worker; every write is recorded. */
+  const run = async (spec: Parameters<typeof startNotificationJob>[1], maxReceives?: number) => {
     const jobs = new InMemoryJobStore();
     const queue = new InMemoryWorkQueue();
     const { pipeline, healthLake } = createPipeline([activeSubscription('all', '[*]')]);
     const completed: BackfillJob[] = [];
+    const writes: string[] = [];
     const harness = createHarness({
       jobs,
       queue,
       source: client,
-      pipeline,
+      pipeline: {
+        accept: async (batch) => {
+          writes.push(...batch.map((write) => `${write.operation} ${write.resourceType}/${write.id}`));
+          return pipeline.accept(batch);
+        },
+      },
       subscriptions: fakeSubscriptions({}),
       compileCriteria,
+      ...(maxReceives === undefined ? {} : { maxReceives }),
       onNotificationJobCompleted: async (job) => {
         completed.push(job);
       },
     });
     const jobId = await startNotificationJob({ jobs, queue }, spec);
-    await harness.drain();
-    return { job: (await jobs.get(jobId))!, healthLake, completed };
+    const drained = await harness.drain({ maxReceives: 10 });
+    return { job: (await jobs.get(jobId))!, healthLake, completed, writes, drained };
   };
 
   it('catches up a type history _since over several pages, following the source next links', async () => {
@@ -75,33 +83,12 @@ describe('Notification jobs (catch-ups and id-only reads) against the source FHI
   it('replicates a delete found in history after the versions before it', async () => {
     seedResources(source.store, [patient('gone'), patient('kept')]);
     source.store.delete('Patient', 'gone');
-    const { pipeline } = createPipeline([activeSubscription('all', '[*]')]);
-    const writes: string[] = [];
-    const jobs = new InMemoryJobStore();
-    const queue = new InMemoryWorkQueue();
-    const harness = createHarness({
-      jobs,
-      queue,
-      source: client,
-      pipeline: {
-        accept: async (batch) => {
-          writes.push(...batch.map((write) => `${write.operation} ${write.resourceType}/${write.id}`));
-          return pipeline.accept(batch);
-        },
-      },
-      subscriptions: fakeSubscriptions({}),
-      compileCriteria,
+    const { writes } = await run({
+      sourceSubscriptionId: 'admissions',
+      reasons: ['heartbeat-overdue'],
+      catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [], events: false },
+      gaps: 0,
     });
-    await startNotificationJob(
-      { jobs, queue },
-      {
-        sourceSubscriptionId: 'admissions',
-        reasons: ['heartbeat-overdue'],
-        catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [], events: false },
-        gaps: 0,
-      },
-    );
-    await harness.drain();
     expect(writes).toContain('delete Patient/gone');
     expect(writes).toContain('upsert Patient/kept');
     // The delete is read as the source has it now, after the page's versioned upserts: it is the last word.
@@ -110,7 +97,7 @@ describe('Notification jobs (catch-ups and id-only reads) against the source FHI
 
   it('reads id-only foci as the source has them now: present replicated, gone deleted', async () => {
     seedResources(source.store, [patient('here')]);
-    const { job, healthLake } = await run({
+    const { job, healthLake, writes } = await run({
       sourceSubscriptionId: 'admissions',
       reasons: ['read'],
       reads: [
@@ -122,34 +109,21 @@ describe('Notification jobs (catch-ups and id-only reads) against the source FHI
     expect(job.state).toBe('completed');
     expect(job.counts).toMatchObject({ read: 2, failed: 0 });
     expect(healthLake.current.has('Patient/here')).toBe(true);
+    expect(writes.sort()).toEqual(['delete Patient/nowhere', 'upsert Patient/here']);
   });
 
   it('retries a read the source fails, then fails the job with its cause and no content', async () => {
     source.faults.failNext({ method: 'GET', urlIncludes: 'Patient/p1' }, 'unavailable', 100);
-    const jobs = new InMemoryJobStore();
-    const queue = new InMemoryWorkQueue();
-    const { pipeline } = createPipeline([activeSubscription('all', '[*]')]);
-    const harness = createHarness({
-      jobs,
-      queue,
-      source: client,
-      pipeline,
-      subscriptions: fakeSubscriptions({}),
-      compileCriteria,
-      maxReceives: 3,
-    });
-    const jobId = await startNotificationJob(
-      { jobs, queue },
+    const { job, drained } = await run(
       {
         sourceSubscriptionId: 'admissions',
         reasons: ['read'],
         reads: [{ resourceType: 'Patient', id: 'p1' }],
         gaps: 0,
       },
+      3,
     );
-    const drained = await harness.drain({ maxReceives: 10 });
     expect(drained.redelivered).toBe(2);
-    const job = (await jobs.get(jobId))!;
     expect(job.state).toBe('failed');
     expect(job.reason).toMatch(/HTTP 503/);
     expect(job.reason).not.toMatch(/Test/); // no resource content in the cause
