@@ -126,9 +126,10 @@ const entryRef = (entry: HistoryEntry, rules: ReferenceRules): ResourceRef | und
 };
 
 /**
- * A page of `Type/_history?_since=`: versioned resources are replicated as they stand (the version
- * ledger orders them); a delete, or a version without `meta.versionId`, is read as the source has it
- * now, so an older entry can never undo a newer one whatever order the pages come in.
+ * A page of `Type/_history?_since=`: the resources it names are read as the source has them now
+ * (present: replicated, gone: deleted). Pages come newest first, so applying the versions they carry
+ * would let an older version on a later page undo a newer delete; the current state is right
+ * whatever order pages, retries and live notifications come in.
  */
 export const readHistoryPage = async (
   url: string,
@@ -143,32 +144,21 @@ export const readHistoryPage = async (
     throw new PermanentSourceError(`${resourceType} history did not answer a Bundle`);
   }
   const rules = sourceRules(context.source);
-  const upserts: FhirResource[] = [];
-  const reread: ResourceRef[] = [];
+  const named: ResourceRef[] = [];
   const failedIds: FailedId[] = [];
   for (const entry of (body.entry ?? []) as HistoryEntry[]) {
     const ref = entryRef(entry, rules);
-    if (!ref || ref.resourceType !== resourceType) {
-      failedIds.push(invalid(`(${resourceType} history entry naming no ${resourceType})`));
-      continue;
-    }
-    const versioned = (entry.resource as { meta?: { versionId?: unknown } } | undefined)?.meta?.versionId;
-    if (entry.request?.method === 'DELETE' || entry.resource === undefined || versioned === undefined) {
-      reread.push(ref);
-      continue;
-    }
-    const checked = context.check(entry.resource, ref);
-    if (checked.ok) upserts.push(checked.resource);
-    else failedIds.push(invalid(checked.failedId));
+    if (ref?.resourceType === resourceType) named.push(ref);
+    else failedIds.push(invalid(`(${resourceType} history entry naming no ${resourceType})`));
   }
-  const current = await readCurrent(reread, context);
+  const current = await readCurrent(named, context);
   const next = body.link?.find((link) => link.relation === 'next')?.url;
   const nextUrl = typeof next === 'string' && next !== '' ? source.resolveUrl(next) : undefined;
   return {
-    upserts: [...upserts, ...current.upserts],
+    upserts: current.upserts,
     deletes: current.deletes,
     failedIds: [...failedIds, ...current.failedIds],
-    read: upserts.length + failedIds.length + current.read,
+    read: failedIds.length + current.read,
     ...(nextUrl === undefined ? {} : { nextUrl }),
   };
 };

@@ -3,6 +3,7 @@ import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
 import { InMemoryJobStore } from '../../../shared/backfill/InMemoryJobStore.js';
 import { InMemoryWorkQueue } from '../../../shared/backfill/InMemoryWorkQueue.js';
+import { jobStatusResource } from '../../../shared/backfill/jobStatusResource.js';
 import { startNotificationJob } from '../../../shared/backfill/startNotificationJob.js';
 import type { BackfillJob } from '../../../shared/backfill/types.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
@@ -11,135 +12,153 @@ import { activeSubscription, createHarness, createPipeline, fakeSubscriptions, p
 
 const SINCE = '2000-01-01T00:00:00Z';
 
-describe('Notification jobs (catch-ups and id-only reads) against the source FHIR stand-in', () => {
-  let source: FhirStandin;
-  let client: FhirClient;
+// Each test reads a few hundred resources one by one over HTTP: generous timeouts for a loaded machine.
+describe(
+  'Notification jobs (catch-ups and id-only reads) against the source FHIR stand-in',
+  { timeout: 120_000 },
+  () => {
+    let source: FhirStandin;
+    let client: FhirClient;
 
-  beforeAll(async () => {
-    source = await startFhirSourceStandin();
-    client = new FhirClient({
-      baseUrl: source.endpoint,
-      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-      timeoutMs: 2_000,
+    beforeAll(async () => {
+      source = await startFhirSourceStandin();
+      client = new FhirClient({
+        baseUrl: source.endpoint,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+        timeoutMs: 2_000,
+      });
     });
-  });
-  afterAll(async () => {
-    await source.stop();
-  });
-  beforeEach(() => {
-    source.faults.reset();
-    for (const id of source.store.search('Patient', { _count: ['1000'] }).resources.map((r) => r.id)) {
-      source.store.delete('Patient', id ?? '');
-    }
-  });
+    afterAll(async () => {
+      await source.stop();
+    });
+    beforeEach(() => {
+      source.faults.reset();
+      for (const id of source.store.search('Patient', { _count: ['1000'] }).resources.map((r) => r.id)) {
+        source.store.delete('Patient', id ?? '');
+      }
+    });
 
-  /** Starts a notification job and drains it through the worker; every write is recorded. */
-  const run = async (spec: Parameters<typeof startNotificationJob>[1], maxReceives?: number) => {
-    const jobs = new InMemoryJobStore();
-    const queue = new InMemoryWorkQueue();
-    const { pipeline, healthLake } = createPipeline([activeSubscription('all', '[*]')]);
-    const completed: BackfillJob[] = [];
-    const writes: string[] = [];
-    const harness = createHarness({
-      jobs,
-      queue,
-      source: client,
-      pipeline: {
-        accept: async (batch) => {
-          writes.push(...batch.map((write) => `${write.operation} ${write.resourceType}/${write.id}`));
-          return pipeline.accept(batch);
+    /** Starts a notification job and drains it through the worker; every write is recorded. */
+    const run = async (spec: Parameters<typeof startNotificationJob>[1], maxReceives?: number) => {
+      const jobs = new InMemoryJobStore();
+      const queue = new InMemoryWorkQueue();
+      const { pipeline, healthLake } = createPipeline([activeSubscription('all', '[*]')]);
+      const completed: BackfillJob[] = [];
+      const writes: string[] = [];
+      const harness = createHarness({
+        jobs,
+        queue,
+        source: client,
+        pipeline: {
+          accept: async (batch) => {
+            writes.push(...batch.map((write) => `${write.operation} ${write.resourceType}/${write.id}`));
+            return pipeline.accept(batch);
+          },
         },
-      },
-      subscriptions: fakeSubscriptions({}),
-      compileCriteria,
-      ...(maxReceives === undefined ? {} : { maxReceives }),
-      onNotificationJobCompleted: async (job) => {
-        completed.push(job);
-      },
-    });
-    const jobId = await startNotificationJob({ jobs, queue }, spec);
-    const drained = await harness.drain({ maxReceives: 10 });
-    return { job: (await jobs.get(jobId))!, healthLake, completed, writes, drained };
-  };
+        subscriptions: fakeSubscriptions({}),
+        compileCriteria,
+        ...(maxReceives === undefined ? {} : { maxReceives }),
+        onNotificationJobCompleted: async (job) => {
+          completed.push(job);
+        },
+      });
+      const jobId = await startNotificationJob({ jobs, queue }, spec);
+      const drained = await harness.drain({ maxReceives: 10 });
+      return { job: (await jobs.get(jobId))!, healthLake, completed, writes, drained };
+    };
 
-  it('catches up a type history _since over several pages, following the source next links', async () => {
-    seedResources(
-      source.store,
-      Array.from({ length: 130 }, (_, i) => patient(`hp${i}`)),
-    );
-    const { job, healthLake, completed } = await run({
-      sourceSubscriptionId: 'admissions',
-      reasons: ['event-gap'],
-      catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [{ from: 3, to: 3 }], events: false },
-      gaps: 1,
+    it('catches up a type history _since over several pages, following the source next links', async () => {
+      seedResources(
+        source.store,
+        Array.from({ length: 130 }, (_, i) => patient(`hp${i}`)),
+      );
+      const { job, healthLake, completed } = await run({
+        sourceSubscriptionId: 'admissions',
+        reasons: ['event-gap'],
+        catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [{ from: 3, to: 3 }], events: false },
+        gaps: 1,
+      });
+      expect(job.state).toBe('completed');
+      expect(job.counts).toMatchObject({ read: 130, failed: 0 });
+      expect(job.streams[0]?.page).toBeGreaterThanOrEqual(1); // a second page, from the source's own link
+      expect([...healthLake.current.keys()].filter((key) => key.startsWith('Patient/hp'))).toHaveLength(130);
+      expect(completed.map((done) => done.notification?.gaps)).toEqual([1]);
+      // Visible as any backfill job ($backfill-job/{id}): which source Subscription, why, from when.
+      expect(jobStatusResource(job).parameter).toContainEqual({
+        name: 'notification',
+        part: [
+          { name: 'sourceSubscription', valueString: 'admissions' },
+          { name: 'reason', valueCode: 'event-gap' },
+          { name: 'since', valueInstant: SINCE },
+          { name: 'gaps', valueUnsignedInt: 1 },
+        ],
+      });
+      expect(jobStatusResource(job).parameter).not.toContainEqual(
+        expect.objectContaining({ name: 'subscription' }),
+      );
     });
-    expect(job.state).toBe('completed');
-    expect(job.counts).toMatchObject({ read: 130, failed: 0 });
-    expect(job.streams[0]?.page).toBeGreaterThanOrEqual(1); // a second page, from the source's own link
-    expect([...healthLake.current.keys()].filter((key) => key.startsWith('Patient/hp'))).toHaveLength(130);
-    expect(completed.map((done) => done.notification?.gaps)).toEqual([1]);
-  });
 
-  it('replicates a delete found in history after the versions before it', async () => {
-    seedResources(source.store, [patient('gone'), patient('kept')]);
-    source.store.delete('Patient', 'gone');
-    const { writes } = await run({
-      sourceSubscriptionId: 'admissions',
-      reasons: ['heartbeat-overdue'],
-      catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [], events: false },
-      gaps: 0,
+    it('replicates a delete found in history, never an older version of the deleted resource (pages come newest first)', async () => {
+      seedResources(source.store, [patient('gone'), patient('kept')]);
+      source.store.delete('Patient', 'gone');
+      const { writes } = await run({
+        sourceSubscriptionId: 'admissions',
+        reasons: ['heartbeat-overdue'],
+        catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [], events: false },
+        gaps: 0,
+      });
+      expect(writes).toContain('delete Patient/gone');
+      expect(writes).toContain('upsert Patient/kept');
+      // History is read as the source has each resource now: the older version on the page is not applied.
+      expect(writes).not.toContain('upsert Patient/gone');
     });
-    expect(writes).toContain('delete Patient/gone');
-    expect(writes).toContain('upsert Patient/kept');
-    // The delete is read as the source has it now, after the page's versioned upserts: it is the last word.
-    expect(writes.filter((write) => write.endsWith(' Patient/gone')).at(-1)).toBe('delete Patient/gone');
-  });
 
-  it('reads id-only foci as the source has them now: present replicated, gone deleted', async () => {
-    seedResources(source.store, [patient('here')]);
-    const { job, healthLake, writes } = await run({
-      sourceSubscriptionId: 'admissions',
-      reasons: ['read'],
-      reads: [
-        { resourceType: 'Patient', id: 'here' },
-        { resourceType: 'Patient', id: 'nowhere' },
-      ],
-      gaps: 0,
-    });
-    expect(job.state).toBe('completed');
-    expect(job.counts).toMatchObject({ read: 2, failed: 0 });
-    expect(healthLake.current.has('Patient/here')).toBe(true);
-    expect(writes.sort()).toEqual(['delete Patient/nowhere', 'upsert Patient/here']);
-  });
-
-  it('retries a read the source fails, then fails the job with its cause and no content', async () => {
-    source.faults.failNext({ method: 'GET', urlIncludes: 'Patient/p1' }, 'unavailable', 100);
-    const { job, drained } = await run(
-      {
+    it('reads id-only foci as the source has them now: present replicated, gone deleted', async () => {
+      seedResources(source.store, [patient('here')]);
+      const { job, healthLake, writes } = await run({
         sourceSubscriptionId: 'admissions',
         reasons: ['read'],
-        reads: [{ resourceType: 'Patient', id: 'p1' }],
+        reads: [
+          { resourceType: 'Patient', id: 'here' },
+          { resourceType: 'Patient', id: 'nowhere' },
+        ],
         gaps: 0,
-      },
-      3,
-    );
-    expect(drained.redelivered).toBe(2);
-    expect(job.state).toBe('failed');
-    expect(job.reason).toMatch(/HTTP 503/);
-    expect(job.reason).not.toMatch(/Test/); // no resource content in the cause
-  });
-
-  it('asks $events first and runs the history stream only when the source cannot answer', async () => {
-    seedResources(source.store, [patient('ev1')]);
-    const { job, healthLake } = await run({
-      sourceSubscriptionId: 'admissions',
-      reasons: ['event-gap'],
-      catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [{ from: 5, to: 6 }], events: true },
-      gaps: 1,
+      });
+      expect(job.state).toBe('completed');
+      expect(job.counts).toMatchObject({ read: 2, failed: 0 });
+      expect(healthLake.current.has('Patient/here')).toBe(true);
+      expect(writes.sort()).toEqual(['delete Patient/nowhere', 'upsert Patient/here']);
     });
-    // The stand-in has no $events (404): the standby history stream ran and found the resource.
-    expect(job.streams.map((stream) => stream.kind)).toEqual(['events', 'history']);
-    expect(job.state).toBe('completed');
-    expect(healthLake.current.has('Patient/ev1')).toBe(true);
-  });
-});
+
+    it('retries a read the source fails, then fails the job with its cause and no content', async () => {
+      source.faults.failNext({ method: 'GET', urlIncludes: 'Patient/p1' }, 'unavailable', 100);
+      const { job, drained } = await run(
+        {
+          sourceSubscriptionId: 'admissions',
+          reasons: ['read'],
+          reads: [{ resourceType: 'Patient', id: 'p1' }],
+          gaps: 0,
+        },
+        3,
+      );
+      expect(drained.redelivered).toBe(2);
+      expect(job.state).toBe('failed');
+      expect(job.reason).toMatch(/HTTP 503/);
+      expect(job.reason).not.toMatch(/Test/); // no resource content in the cause
+    });
+
+    it('asks $events first and runs the history stream only when the source cannot answer', async () => {
+      seedResources(source.store, [patient('ev1')]);
+      const { job, healthLake } = await run({
+        sourceSubscriptionId: 'admissions',
+        reasons: ['event-gap'],
+        catchUp: { since: SINCE, resourceTypes: ['Patient'], missing: [{ from: 5, to: 6 }], events: true },
+        gaps: 1,
+      });
+      // The stand-in has no $events (404): the standby history stream ran and found the resource.
+      expect(job.streams.map((stream) => stream.kind)).toEqual(['events', 'history']);
+      expect(job.state).toBe('completed');
+      expect(healthLake.current.has('Patient/ev1')).toBe(true);
+    });
+  },
+);
