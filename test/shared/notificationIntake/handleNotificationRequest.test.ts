@@ -16,7 +16,14 @@ import { T0, backportFixture, fixtureRules } from '../../helpers/backportNotific
 const SOURCE = { subscription: 'admission', resourceTypes: ['Encounter', 'Patient'], events: false };
 
 /** The route over in-memory stores, recording every write the pipeline accepted. */
-const setup = (options: { failPipeline?: boolean; grace?: number } = {}) => {
+const setup = (
+  options: {
+    failPipeline?: boolean;
+    grace?: number;
+    source?: typeof SOURCE;
+    reconcile?: NotificationRouteDeps['reconcile'];
+  } = {},
+) => {
   const states = new InMemorySourceSubscriptionStore();
   const jobs = new InMemoryJobStore();
   const queue = new InMemoryWorkQueue();
@@ -38,7 +45,8 @@ const setup = (options: { failPipeline?: boolean; grace?: number } = {}) => {
     },
   };
   const deps: NotificationRouteDeps = {
-    sources: new Map([[SOURCE.subscription, SOURCE]]),
+    sources: new Map([[SOURCE.subscription, options.source ?? SOURCE]]),
+    ...(options.reconcile ? { reconcile: options.reconcile } : {}),
     rules: fixtureRules,
     states,
     jobs: { jobs, queue },
@@ -191,6 +199,27 @@ describe('POST $subscription-notification: repeats, late arrivals and gaps', () 
     // The bookkeeping of the gap itself is as repeat-safe as the rest: sending 3 again finds nothing new.
     await post(numbered('full-resource', 3));
     expect(missed).toEqual([1]);
+  });
+});
+
+describe('POST $subscription-notification: a catch-up without the topic types', () => {
+  it('starts reconcile compares _since the last good point when the topic has no resource types', async () => {
+    const calls: string[] = [];
+    const { post, queue, tick } = setup({
+      source: { ...SOURCE, resourceTypes: [] },
+      reconcile: async (since) => {
+        calls.push(since);
+        return ['reconcile-1'];
+      },
+    });
+    await post(numbered('full-resource', 1));
+    tick(10);
+    const answer = await post(numbered('full-resource', 3));
+    expect(answer.status).toBe(200);
+    expect(calls).toHaveLength(1);
+    expect(Date.parse(calls[0]!)).toBeLessThanOrEqual(Date.parse(T0));
+    expect(JSON.stringify(answer.body)).toContain('reconcile jobs reconcile-1');
+    expect(queue.messages).toEqual([]); // no history stream without types
   });
 });
 
