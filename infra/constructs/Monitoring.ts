@@ -38,7 +38,10 @@ export interface AlarmThresholds {
 export interface ServiceNames {
   readonly ingest: string;
   readonly deliverer: string;
-  /** The heartbeat check of backport notifications (also publishes MissedNotifications). */
+  /**
+   * The heartbeat check of backport notifications (also publishes MissedNotifications). Set only when
+   * the connector follows source Subscriptions: the MissedNotifications alarm exists only then.
+   */
   readonly notificationCheck?: string;
 }
 
@@ -325,25 +328,6 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
-      // Ingest finds skipped event numbers, error statuses and restarted counters; the heartbeat check
-      // finds silent sources. Published without the ResourceType dimension: the service-level series is whole.
-      missedNotifications: alarm('MissedNotifications', {
-        alarmDescription:
-          'Backport notifications were lost: a source Subscription skipped event numbers, went silent past its heartbeat, reported status error or restarted its counter. The connector has started a catch-up (a backfill job: GET [base]/$backfill-job/{id}); hlc status shows each source Subscription with its gaps found and repaired.',
-        metric: new cloudwatch.MathExpression({
-          expression: 'FILL(ingest, 0) + FILL(check, 0)',
-          usingMetrics: {
-            ingest: connector(s.ingest, INGEST_METRICS.missedNotifications),
-            check: connector(s.notificationCheck ?? 'notification-check', INGEST_METRICS.missedNotifications),
-          },
-          period: fiveMinutes,
-          label: 'Missed notifications',
-        }),
-        threshold: t.missedNotifications ?? 1,
-        comparisonOperator: atLeast,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-      }),
       accessDenied: alarm('HealthLakeAccessDenied', {
         alarmDescription:
           'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
@@ -353,6 +337,30 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      // Only for a connector that follows source Subscriptions (notifications.sources).
+      ...(props.services.notificationCheck === undefined
+        ? {}
+        : {
+            // Ingest finds skipped numbers, error statuses and restarted counters; the heartbeat
+            // check finds silent sources. Published without ResourceType: the series is whole.
+            missedNotifications: alarm('MissedNotifications', {
+              alarmDescription:
+                'Backport notifications were lost: a source Subscription skipped event numbers, went silent past its heartbeat, reported status error or restarted its counter. The connector has started a catch-up (a backfill job: GET [base]/$backfill-job/{id}); hlc status shows each source Subscription with its gaps found and repaired.',
+              metric: new cloudwatch.MathExpression({
+                expression: 'FILL(ingest, 0) + FILL(check, 0)',
+                usingMetrics: {
+                  ingest: connector(s.ingest, INGEST_METRICS.missedNotifications),
+                  check: connector(props.services.notificationCheck, INGEST_METRICS.missedNotifications),
+                },
+                period: fiveMinutes,
+                label: 'Missed notifications',
+              }),
+              threshold: t.missedNotifications ?? 1,
+              comparisonOperator: atLeast,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+          }),
     };
 
     // --- dashboard ----------------------------------------------------------------------------------

@@ -476,7 +476,12 @@ export class HealthLakeConnectorStack extends Stack {
               },
             ]),
       ],
-      services,
+      // The MissedNotifications alarm only where source Subscriptions are followed.
+      services: {
+        ingest: services.ingest,
+        deliverer: services.deliverer,
+        ...(this.notificationCheck ? { notificationCheck: services.notificationCheck } : {}),
+      },
       thresholds: config.alarms,
       dataStore: {
         datastoreId: config.dataStore.datastoreId,
