@@ -7,7 +7,9 @@ import { jobStatusResource } from '../../../shared/backfill/jobStatusResource.js
 import { startNotificationJob } from '../../../shared/backfill/startNotificationJob.js';
 import type { BackfillJob } from '../../../shared/backfill/types.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
-import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
+import { FhirClient, type SourceReader } from '../../../shared/fhirClient/FhirClient.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
+import { backportFixture } from '../../helpers/backportNotifications.js';
 import { activeSubscription, createHarness, createPipeline, fakeSubscriptions, patient } from './harness.js';
 
 const SINCE = '2000-01-01T00:00:00Z';
@@ -162,3 +164,92 @@ describe(
     });
   },
 );
+
+describe('Notification jobs: $events on a source that serves it', () => {
+  const BASE = 'https://example.org/fhir/';
+  const ENCOUNTER = '86009987-eabe-42bf-8c02-b112b18cb616';
+
+  /** The IG's id-only example as `$events` answers it (`query-event`), holding the given numbers. */
+  const eventsAnswer = (numbers: readonly number[]) => {
+    const bundle = backportFixture('id-only') as {
+      entry: { resource: { parameter: { name: string; valueCode?: string; part?: unknown[] }[] } }[];
+    };
+    const parameters = bundle.entry[0]!.resource.parameter;
+    const template = parameters.find((parameter) => parameter.name === 'notification-event')!;
+    const others = parameters.filter((parameter) => parameter.name !== 'notification-event');
+    for (const parameter of others) if (parameter.name === 'type') parameter.valueCode = 'query-event';
+    bundle.entry[0]!.resource.parameter = [
+      ...others,
+      ...numbers.map((n) => ({
+        ...template,
+        part: (template.part as { name: string }[]).map((part) =>
+          part.name === 'event-number' ? { name: 'event-number', valueString: String(n) } : part,
+        ),
+      })),
+    ];
+    return bundle;
+  };
+
+  /** A source serving `$events` with `numbers`, an empty Encounter history, and the Encounter itself. */
+  const fakeSource = (numbers: readonly number[]) => {
+    const requested: string[] = [];
+    const source: SourceReader = {
+      resolveSearchUrl: (url) => `${BASE}${url}`,
+      searchPage: async () => ({ resources: [] }),
+      read: async (resourceType, id) => {
+        requested.push(`read ${resourceType}/${id}`);
+        return { resourceType, id, status: 'finished', class: { code: 'AMB' } } as FhirResource;
+      },
+      resolveUrl: (relative) => new URL(relative, BASE).href,
+      getJson: async (url) => {
+        requested.push(`get ${url.slice(BASE.length)}`);
+        return url.includes('$events')
+          ? eventsAnswer(numbers)
+          : { resourceType: 'Bundle', type: 'history', entry: [] };
+      },
+    };
+    return { source, requested };
+  };
+
+  const runWith = async (numbers: readonly number[]) => {
+    const jobs = new InMemoryJobStore();
+    const queue = new InMemoryWorkQueue();
+    const { pipeline, healthLake } = createPipeline([activeSubscription('all', '[*]')]);
+    const { source, requested } = fakeSource(numbers);
+    const harness = createHarness({
+      jobs,
+      queue,
+      source,
+      pipeline,
+      subscriptions: fakeSubscriptions({}),
+      compileCriteria,
+    });
+    const jobId = await startNotificationJob(
+      { jobs, queue },
+      {
+        sourceSubscriptionId: 'admission',
+        reasons: ['event-gap'],
+        catchUp: { since: SINCE, resourceTypes: ['Encounter'], missing: [{ from: 5, to: 6 }], events: true },
+        gaps: 1,
+      },
+    );
+    await harness.drain();
+    return { job: (await jobs.get(jobId))!, requested, healthLake };
+  };
+
+  it('reads what the missed events name and leaves history alone when $events holds every missed number', async () => {
+    const { job, requested, healthLake } = await runWith([5, 6]);
+    expect(job.state).toBe('completed');
+    expect(requested).toEqual([
+      'get Subscription/admission/$events?eventsSinceNumber=5&eventsUntilNumber=6',
+      `read Encounter/${ENCOUNTER}`,
+    ]);
+    expect(healthLake.current.has(`Encounter/${ENCOUNTER}`)).toBe(true);
+  });
+
+  it('runs the history stream when $events leaves a missed number out', async () => {
+    const { job, requested } = await runWith([5]);
+    expect(job.state).toBe('completed');
+    expect(requested).toContain(`get Encounter/_history?_since=${encodeURIComponent(SINCE)}`);
+  });
+});
