@@ -5,17 +5,8 @@ import { sendConditional } from '../state/sendConditional.js';
 import { SOURCE_SUBSCRIPTION_PARTITION, sourceSubscriptionKey } from '../state/tableLayout.js';
 import type { SourceSubscriptionStore } from './SourceSubscriptionStore.js';
 import { compact } from './stateUpdates.js';
-import type { SourceSubscriptionCounts, SourceSubscriptionState } from './types.js';
-
-/** The counters, stored as top-level numbers so one update can add to them. */
-const COUNT_NAMES = [
-  'gapsFound',
-  'eventsMissed',
-  'gapsRepaired',
-  'heartbeatsMissed',
-  'errorStatuses',
-  'counterResets',
-] as const satisfies readonly (keyof SourceSubscriptionCounts)[];
+import { SOURCE_SUBSCRIPTION_COUNT_NAMES as COUNT_NAMES } from './types.js';
+import type { SourceSubscriptionState } from './types.js';
 
 type Item = Record<string, unknown> & { pk: string; sk: string };
 

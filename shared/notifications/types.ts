@@ -100,6 +100,16 @@ export interface SourceSubscriptionCounts {
   readonly counterResets: number;
 }
 
+/** Every counter of SourceSubscriptionCounts (stored as top-level numbers; shown by `hlc status`). */
+export const SOURCE_SUBSCRIPTION_COUNT_NAMES = [
+  'gapsFound',
+  'eventsMissed',
+  'gapsRepaired',
+  'heartbeatsMissed',
+  'errorStatuses',
+  'counterResets',
+] as const satisfies readonly (keyof SourceSubscriptionCounts)[];
+
 /**
  * What the connector remembers of one source Subscription: enough to notice a lost notification
  * and to know from when to catch up. `revision` makes every change a conditional write.

@@ -1,3 +1,4 @@
+import { SOURCE_SUBSCRIPTION_COUNT_NAMES } from '../notifications/types.js';
 import type { FhirApiClient } from './FhirApiClient.js';
 
 /** What `GET [base]/$notification-status` says of one source Subscription (hlc status prints it). */
@@ -18,16 +19,7 @@ export interface NotificationSourceStatus {
   readonly counterResets?: number;
 }
 
-const COUNTS = [
-  'lastEventNumber',
-  'pendingEvents',
-  'gapsFound',
-  'eventsMissed',
-  'gapsRepaired',
-  'heartbeatsMissed',
-  'errorStatuses',
-  'counterResets',
-] as const;
+const COUNTS = ['lastEventNumber', 'pendingEvents', ...SOURCE_SUBSCRIPTION_COUNT_NAMES] as const;
 const INSTANTS = ['lastEventAt', 'lastNotificationAt', 'lastHeartbeatAt'] as const;
 
 type Part = { name?: unknown; [value: string]: unknown };
