@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirResource } from '../fhir/types.js';
-import { invalidOutcome, methodNotAllowed, outcome } from '../fhir/outcomes.js';
+import { badRequest, invalidOutcome, methodNotAllowed, outcome } from '../fhir/outcomes.js';
 import type { FhirRequest, FhirResponse } from '../http/types.js';
 import { inspectResource } from '../ingest/routes/inspectResource.js';
 import { outcomeResponse } from '../ingest/routes/responses.js';
@@ -74,7 +74,7 @@ const describe = (
 /**
  * `POST [base]/$subscription-notification`: the endpoint a source's topic-based Subscription
  * (Subscriptions Backport IG, R4) posts its notifications to. In order, each step changing nothing
- * when it refuses: the Bundle must be a backport notification (400, every problem located); its
+ * when it refuses: the Bundle must be a pushed backport notification (400, every problem located); its
  * source Subscription one the connector follows (404); every carried resource must pass ingest's
  * checks (400). Then the source Subscription's state is updated (conditionally, see
  * updateSourceState) after the decision was carried out, so a failure (5xx) leaves the state as it
@@ -93,6 +93,15 @@ export const handleNotificationRequest = async (
   const parsed = parseNotificationBundle(request.body, deps.rules);
   if (!parsed.ok) return outcomeResponse(invalidOutcome([...parsed.issues]));
   const notification = parsed.notification;
+  if (notification.type === 'query-status' || notification.type === 'query-event') {
+    // Answers of the source's $status and $events, which the catch-ups read themselves; never pushed.
+    return outcomeResponse(
+      badRequest(
+        `A ${notification.type} Bundle answers $status or $events; this endpoint takes handshake, heartbeat and event-notification`,
+        "Bundle.entry[0].resource.parameter.where(name = 'type')",
+      ),
+    );
+  }
   const source = deps.sources.get(notification.subscriptionId);
   if (!source) {
     return outcomeResponse(

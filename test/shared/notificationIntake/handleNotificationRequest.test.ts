@@ -238,6 +238,16 @@ describe('POST $subscription-notification: refusals change nothing', () => {
     await expectNothingChanged(context);
   });
 
+  it('refuses a $status or $events answer (query-status, query-event), which no source pushes', async () => {
+    const context = setup();
+    const answer = await context.post(backportFixture('error')); // the IG's query-status example
+    expect(answer.status).toBe(400);
+    expect(issuesOf(answer.body)).toEqual([
+      ['invalid', "Bundle.entry[0].resource.parameter.where(name = 'type')"],
+    ]);
+    await expectNothingChanged(context);
+  });
+
   it('refuses a notification of a source Subscription the connector does not follow with 404', async () => {
     const context = setup();
     const stranger = numbered('full-resource', 1) as {
