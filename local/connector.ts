@@ -4,6 +4,7 @@ import type { EventSourceMapping } from './eventSourceMapping.js';
 import { startLocalFunctions } from './functions.js';
 import { createLocalLogger, type LocalLogger } from './localLogger.js';
 import { LocalStats } from './LocalStats.js';
+import { checkLocalPorts } from './portCheck.js';
 import type { Progress } from './progress.js';
 import { startLocalServices, type Cleanups } from './services.js';
 import type { AwsStandins, ConnectorResources } from './standins/aws.js';
@@ -96,6 +97,8 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
   };
 
   try {
+    // A taken port fails here, naming its option, before any stand-in or the auto Subscription starts.
+    await checkLocalPorts(config);
     const services = await startLocalServices(config, log, cleanups);
     const functions = await startLocalFunctions({
       config,

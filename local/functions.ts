@@ -21,6 +21,7 @@ import { localCredentials, localFunctionEnvironments } from './functionEnvironme
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
+import { listenError } from './portCheck.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
 import type { Cleanups, LocalServices } from './services.js';
 import { TEST_CREDENTIALS } from './standins/aws.js';
@@ -215,6 +216,8 @@ export const startLocalFunctions = async (options: {
       else if (request !== 'GET delivery') return undefined;
       return { state: delivery.state, mappingId: 'local' };
     },
+  }).catch((error: unknown) => {
+    throw listenError(error, 'apiPort', config.host, config.apiPort);
   });
   cleanups.push(() => api.stop());
   const { aws } = services;

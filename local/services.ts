@@ -2,6 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
 import { LocalConfigError, type LocalConfig } from './config.js';
 import type { LocalLogger } from './localLogger.js';
+import { listenError } from './portCheck.js';
 import {
   clientConfig,
   createConnectorResources,
@@ -63,6 +64,8 @@ export const startLocalServices = async (
           externalId: config.externalId || null,
           notSupportedTypes: config.unsupportedTypes,
           faults: { ...config.faults },
+        }).catch((error: unknown) => {
+          throw listenError(error, 'healthLakePort', config.host, config.healthLakePort);
         });
     healthlakeStarting.then(
       (standin) => standin && cleanups.push(() => standin.stop()),
@@ -98,7 +101,11 @@ export const startLocalServices = async (
     // 3. Source FHIR server for backfill: configured, or the stand-in (optionally seeded).
     const source =
       !config.sourceFhirBaseUrl && config.sourceStandin
-        ? await startFhirSourceStandin({ host: config.host, port: config.sourcePort })
+        ? await startFhirSourceStandin({ host: config.host, port: config.sourcePort }).catch(
+            (error: unknown) => {
+              throw listenError(error, 'sourcePort', config.host, config.sourcePort);
+            },
+          )
         : undefined;
     if (source) cleanups.push(() => source.stop());
     if (source && config.sourceSeedDir) {
