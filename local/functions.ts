@@ -18,6 +18,7 @@ import { customResourceCreate } from './customResourceEvent.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
 import { exposureWarning } from './exposureWarning.js';
 import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
+import { healthLakeAdmin } from './healthLakeAdmin.js';
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
@@ -209,7 +210,15 @@ export const startLocalFunctions = async (options: {
     admin: async (name, method) => {
       const request = `${method} ${name}`;
       if (request === 'GET config') return served.view;
-      if (request === 'GET stats') return stats.view();
+      // What reached the HealthLake stand-in (`hlc local healthlake list|get`).
+      if (method === 'GET' && (name === 'healthlake' || name.startsWith('healthlake/'))) {
+        return healthLakeAdmin(healthlake, name.split('/').slice(1).filter(Boolean));
+      }
+      if (request === 'GET stats') {
+        // The queue stand-in shows messages no poller holds (delivery paused, backlog, delayed retries).
+        const queued = services.aws?.oldestSentMs(resources.deliveryQueueUrl);
+        return stats.view(undefined, queued);
+      }
       // The delivery switch (`hlc delivery pause|resume`): the poller stops, messages wait in the queue.
       if (request === 'POST delivery/pause') await delivery.pause();
       else if (request === 'POST delivery/resume') await delivery.start();

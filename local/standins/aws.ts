@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,6 +13,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { TABLE_KEYS } from '../../shared/state/tableLayout.js';
+import { createFauxqsStores } from './fauxqsStores.js';
 
 /** Static credentials the emulators accept (they do not verify signatures). */
 export const TEST_CREDENTIALS = {
@@ -31,11 +34,17 @@ export interface AwsStandins {
   readonly sqsEndpoint: string;
   readonly s3Endpoint: string;
   readonly dynamoEndpoint: string;
+  /**
+   * When the oldest message of a queue (by URL; ready, delayed or in flight) was sent, epoch ms, read
+   * in process without receiving it; undefined when the queue is empty or unknown.
+   */
+  oldestSentMs(queueUrl: string): number | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * Starts fauxqs (SQS + S3) and an in-memory dynalite (DynamoDB) on random loopback ports.
+ * Starts fauxqs (SQS + S3) and dynalite (DynamoDB) on random loopback ports: in memory, or with
+ * `dataDir` persistent in `{dataDir}/sqs-s3` (fauxqs's SQLite) and `{dataDir}/dynamodb` (LevelDB).
  * fauxqs is built with `buildApp` rather than `startFauxqs` because the latter always binds 0.0.0.0;
  * without a configured host its queue URLs echo the request host (`http://127.0.0.1:{port}/000000000000/{name}`),
  * so they are directly usable.
@@ -45,12 +54,31 @@ export interface AwsStandins {
  * const sqs = new SQSClient(awsClientConfig(aws.sqsEndpoint));
  * await aws.stop();
  */
-export const startAwsStandins = async (options: { host?: string } = {}): Promise<AwsStandins> => {
+export const startAwsStandins = async (
+  options: { host?: string; dataDir?: string } = {},
+): Promise<AwsStandins> => {
   const host = options.host ?? '127.0.0.1';
-  const fauxqs = buildApp({ logger: false });
+  const folder = (name: string) => {
+    if (!options.dataDir) return undefined;
+    const path = join(options.dataDir, name);
+    mkdirSync(path, { recursive: true });
+    return path;
+  };
+  const queues = await createFauxqsStores(folder('sqs-s3'));
+  const fauxqs = buildApp({
+    logger: false,
+    stores: queues.stores as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'],
+  });
+  fauxqs.addHook('onClose', () => queues.close());
   await fauxqs.listen({ port: 0, host });
   const fauxqsPort = (fauxqs.server.address() as AddressInfo).port;
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoPath = folder('dynamodb');
+  const dynamo = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(dynamoPath ? { path: dynamoPath } : {}),
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       dynamo.once('error', reject);
@@ -67,6 +95,7 @@ export const startAwsStandins = async (options: { host?: string } = {}): Promise
     sqsEndpoint: fauxqsEndpoint,
     s3Endpoint: fauxqsEndpoint,
     dynamoEndpoint: `http://${host}:${dynamoPort}`,
+    oldestSentMs: (queueUrl) => queues.oldestSentMs(queueUrl.slice(queueUrl.lastIndexOf('/') + 1)),
     stop: async () => {
       if (stopped) return;
       stopped = true;
