@@ -9,7 +9,14 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { TABLE_KEYS } from '../../shared/state/tableLayout.js';
@@ -180,16 +187,30 @@ export const createConnectorResources = async (options: {
   const dynamo = new DynamoDBClient(clientConfig(options.endpoints.dynamoEndpoint, region, isStandin));
   try {
     const createQueue = async (name: string, attributes: Record<string, string>) => {
-      const { QueueUrl } = await sqs.send(
-        new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-      );
+      const { QueueUrl } = await sqs
+        .send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
+        .catch(async (error: unknown) => {
+          // A queue kept by a data folder, created with other settings (--visibility-timeout,
+          // --max-receive-count): take it and apply this start's settings.
+          // fauxqs names it AWS.SimpleQueueService.QueueNameExists, the SDK's class QueueNameExists.
+          if (!(error instanceof QueueNameExists || (error as Error).name?.endsWith('.QueueNameExists'))) {
+            throw error;
+          }
+          const existing = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+          const { FifoQueue: _fifo, ContentBasedDeduplication: _dedup, ...settable } = attributes;
+          await sqs.send(
+            new SetQueueAttributesCommand({ QueueUrl: existing.QueueUrl, Attributes: settable }),
+          );
+          return existing;
+        });
       if (!QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+      const url = standinQueueUrl(QueueUrl, options.endpoints.sqsEndpoint, isStandin);
       const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
       );
       const arn = Attributes?.QueueArn;
       if (!arn) throw new Error(`GetQueueAttributes returned no ARN for ${name}`);
-      return { url: QueueUrl, arn };
+      return { url, arn };
     };
     const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'false' };
     const deliveryDlq = await createQueue(`${prefix}-delivery-dlq.fifo`, {
@@ -271,6 +292,22 @@ export const createConnectorResources = async (options: {
     s3.destroy();
     dynamo.destroy();
   }
+};
+
+/**
+ * A queue restored from a data folder keeps the URL it was created with, whose port is the SQS
+ * stand-in's of that earlier start; fauxqs finds queues by name whatever the host, so the URL is
+ * served where the stand-in listens now. Other endpoints' URLs are kept as given.
+ */
+const standinQueueUrl = (
+  queueUrl: string,
+  endpoint: string | undefined,
+  isStandin: (endpoint: string) => boolean,
+): string => {
+  if (!endpoint || !isStandin(endpoint)) return queueUrl;
+  const given = new URL(queueUrl);
+  const current = new URL(endpoint);
+  return given.port === current.port ? queueUrl : `${current.origin}${given.pathname}`;
 };
 
 const waitForTableActive = async (dynamo: DynamoDBClient, table: string): Promise<void> => {
