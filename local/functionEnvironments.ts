@@ -135,6 +135,7 @@ export const localFunctionEnvironments = (
         retryBaseSeconds: String(config.retryBaseSeconds),
         retryMaxSeconds: String(config.retryMaxSeconds),
         retryStrategy: config.retryStrategy,
+        healthLakeMaxBundleEntries: String(config.healthLakeMaxBundleEntries),
         ...(tuning.healthLakeTimeoutMs === undefined
           ? {}
           : {

@@ -62,6 +62,7 @@ export const startLocalServices = async (
           roleArn: config.roleArn,
           externalId: config.externalId || null,
           notSupportedTypes: config.unsupportedTypes,
+          maxBundleEntries: config.healthLakeMaxBundleEntries,
           faults: { ...config.faults },
         });
     healthlakeStarting.then(

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
+import {
+  HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+} from '../../shared/healthlake/constants.js';
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -105,6 +109,15 @@ export const connectorConfigSchema = z
           .string()
           .regex(KMS_KEY_ARN_PATTERN, { error: 'must be a KMS key ARN (arn:aws:kms:...:key/{uuid})' })
           .optional(),
+        /**
+         * Most entries in one Bundle the connector sends to HealthLake (payload search's transaction).
+         * AWS's general reference says 160; a newer quota page is reported to say 500. @default 160
+         */
+        maxBundleEntries: int(
+          1,
+          MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+          "entries per Bundle, HealthLake's quota (160 in AWS's general reference)",
+        ).default(HEALTHLAKE_MAX_BUNDLE_ENTRIES),
       })
       .refine(
         (value) =>

@@ -300,6 +300,7 @@ export class HealthLakeConnectorStack extends Stack {
         retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
         retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
         retryStrategy: config.delivery.retryStrategy,
+        healthLakeMaxBundleEntries: String(config.healthLake.maxBundleEntries),
       }),
       ...fnDefaults,
     });

@@ -86,6 +86,7 @@ export const delivererHandlerFromEnv = (
     healthLake: (endpoint) => healthLake.get(endpoint),
     credentialsRejected: () => credentials.refresh(),
     ...(sourceReader === undefined ? {} : { source: sourceReader }),
+    maxBundleEntries: values.healthLakeMaxBundleEntries,
     now: Date.now,
     config: config.batch,
     logger: sinks.logger ?? loggerFromEnv(DELIVERER_SERVICE, env),

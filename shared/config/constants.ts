@@ -56,6 +56,8 @@ export const ENV = {
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
   /** Comma-separated type order of a backfill of everything (default: supporting types first). */
   backfillTypeOrder: 'BACKFILL_TYPE_ORDER',
+  /** Most entries in one Bundle the connector sends to HealthLake (healthLake.maxBundleEntries; default 160). */
+  healthLakeMaxBundleEntries: 'HEALTHLAKE_MAX_BUNDLE_ENTRIES',
   /** Most transaction Bundles per second one deliverer instance sends to one data store (payload search). */
   healthLakeBundleRequestsPerSecond: 'HEALTHLAKE_BUNDLE_REQUESTS_PER_SECOND',
   /** Base URL the ingest API is served at (for Location headers). */

@@ -15,7 +15,7 @@ import { FailureReason } from '../messages/failureCause.js';
  * Delivers an upsert of a Subscription with HAPI's `subscription-payload-search-criteria`: runs the
  * search on the source server for the matched resource (runPayloadSearch), applies the subscription's
  * replication and strip-version-ids settings to every result, and POSTs them to the data store as one
- * transaction Bundle of PUTs (at most 160 entries), paced by the client's Bundle rate. HealthLake's
+ * transaction Bundle of PUTs (at most `deps.maxBundleEntries`, default 160), paced by the client's Bundle rate. HealthLake's
  * answer is classified like a PUT's, except that `not-supported` is terminal (the whole Bundle failed).
  * Search failures are transient or terminal as runPayloadSearch says; no configured source is terminal.
  *
@@ -46,6 +46,7 @@ export const deliverPayloadSearch = async (
     const resources = await runPayloadSearch(criteria, message.resourceType, message.id, source, {
       deadline: searchDeadline,
       now: deps.now,
+      ...(deps.maxBundleEntries === undefined ? {} : { maxEntries: deps.maxBundleEntries }),
     });
     const rewritten = resources.map((resource) => {
       let result = toHealthLakeResource(message, resource as Record<string, unknown>);

@@ -90,6 +90,8 @@ export interface DeliverMessageDeps {
    * a secret); undefined when none is configured, and a payload-search message is then dead-lettered.
    */
   source?(): Promise<SourceReader>;
+  /** Most entries in one Bundle sent to HealthLake (healthLake.maxBundleEntries). @default 160 */
+  readonly maxBundleEntries?: number;
   /** Clock (epoch ms). */
   now(): number;
 }

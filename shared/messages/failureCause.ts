@@ -41,7 +41,7 @@ export const FailureReason = {
   replication: 'replication',
   /**
    * The Subscription's payload search could not be run or delivered: the source refused it (terminal),
-   * kept failing or found nothing yet (transient), returned more than 160 resources (terminal), or no
+   * kept failing or found nothing yet (transient), returned more than healthLake.maxBundleEntries resources (terminal), or no
    * source server is configured (terminal).
    */
   payloadSearch: 'payload-search',

@@ -3,7 +3,12 @@ import { AWS_RUNTIME_ENV, endpointVar } from '../config/awsEnv.js';
 import { boolVar, choiceVar, intVar, optionalVar, requiredVar } from '../config/envVar.js';
 import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
 import { RETRY_STRATEGIES } from '../delivery/retryDelay.js';
-import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND, SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
+import {
+  DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
+  HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+  SESSION_DURATION_LIMITS,
+} from '../healthlake/constants.js';
 import { DELIVERER_SOURCE_ENV } from './sourceFhirEnv.js';
 
 /** The deliverer Lambda (lambdas/deliverer). */
@@ -114,6 +119,13 @@ export const DELIVERER_CONTRACT = {
     'Transaction Bundles per second per data store per instance (payload search; HealthLake allows 10/s per data store, 1/s on older ones; 0 = unlimited).',
     DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
     { min: 0, max: 20 },
+  ),
+  healthLakeMaxBundleEntries: intVar(
+    ENV.healthLakeMaxBundleEntries,
+    'Most entries in one Bundle sent to HealthLake (healthLake.maxBundleEntries): payload search results above it are dead-lettered.',
+    HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+    { min: 1, max: MAX_CONFIGURABLE_BUNDLE_ENTRIES },
+    'stack',
   ),
   secretsManagerEndpoint: endpointVar('secretsManager'),
   ...DELIVERER_SOURCE_ENV,
