@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../shared/delivery/constants.js';
 import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
 import {
   HEALTHLAKE_MAX_BUNDLE_ENTRIES,
@@ -136,9 +137,12 @@ export const connectorConfigSchema = z
       .default({ enabled: true, criteria: '[*]' }),
     delivery: z
       .strictObject({
-        /** Retries after the first delivery attempt; the queue's maxReceiveCount (at most 1000) is this + 1. */
+        /**
+         * Retries after the first delivery attempt, and the most a Subscription's delivery-retry-count
+         * gets; the queue's maxReceiveCount (at most 1000) is this + 1. @default 20 (seed 003 asks for 20)
+         */
         retryCount: int(1, 999, 'retries; the redrive maxReceiveCount, this + 1, is at most 1000').default(
-          10,
+          DEFAULT_DELIVERY_RETRY_COUNT,
         ),
         /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
         maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
@@ -158,7 +162,7 @@ export const connectorConfigSchema = z
           .default('exponential'),
       })
       .default({
-        retryCount: 10,
+        retryCount: DEFAULT_DELIVERY_RETRY_COUNT,
         maxConcurrency: 10,
         memorySizeMb: 512,
         batchSize: 10,

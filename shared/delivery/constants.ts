@@ -55,5 +55,9 @@ export const DELIVERY_METRICS = {
  */
 export const ACCESS_DENIED_BACKOFF = { baseSeconds: 60, maxSeconds: 900 } as const;
 
-/** Default retry count (subscription-delivery-retry-count) when neither message nor env sets one. */
-export const DEFAULT_DELIVERY_RETRY_COUNT = 4;
+/**
+ * The deployment's default retry count (`delivery.retryCount`, DELIVERY_RETRY_COUNT): retries after the
+ * first attempt, and the most a Subscription's subscription-delivery-retry-count gets. 20, so that seed
+ * 003's Smile HealthLake Subscription (20 retries) is honoured as written.
+ */
+export const DEFAULT_DELIVERY_RETRY_COUNT = 20;

@@ -147,7 +147,9 @@ const retryOrGiveUp = async (
     deps.config.defaultMaxAttempts,
   );
   if (item.attempt >= maxAttempts) {
-    return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
+    // The cause records the limit with the attempts made (`attempt`), so a dead letter says both.
+    const exhausted = { ...outcome, cause: { ...outcome.cause, maxAttempts } };
+    return deadLetter(groupId, item, exhausted, DeadLetterKind.retriesExhausted, deps);
   }
   const backoff =
     outcome.cause.reason === FailureReason.accessDenied

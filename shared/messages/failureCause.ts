@@ -13,6 +13,11 @@ export interface FailureCause {
   readonly errorType?: string;
   /** Delivery attempt this happened on (SQS ApproximateReceiveCount). */
   readonly attempt: number;
+  /**
+   * The most attempts the message was allowed (first attempt plus retries), set when it is dead-lettered
+   * because they ran out: the cause then says how many attempts were made of how many.
+   */
+  readonly maxAttempts?: number;
   /** When it happened (ISO instant). */
   readonly at: string;
   /** Retry hint from `Retry-After`, seconds. */

@@ -1,7 +1,7 @@
 import { ENV } from '../config/constants.js';
 import { AWS_RUNTIME_ENV, endpointVar } from '../config/awsEnv.js';
 import { boolVar, choiceVar, intVar, optionalVar, requiredVar } from '../config/envVar.js';
-import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
+import { ACCESS_DENIED_BACKOFF, DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from '../delivery/constants.js';
 import { RETRY_STRATEGIES } from '../delivery/retryDelay.js';
 import {
   DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
@@ -47,8 +47,8 @@ export const DELIVERER_CONTRACT = {
   ),
   deliveryRetryCount: intVar(
     ENV.deliveryRetryCount,
-    'Default delivery retries before the DLQ.',
-    4,
+    'Default delivery retries before the DLQ (delivery.retryCount).',
+    DEFAULT_DELIVERY_RETRY_COUNT,
     { min: 0, max: 999 },
     'stack',
   ),

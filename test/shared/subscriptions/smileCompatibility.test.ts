@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { OperationOutcome, Subscription } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { SMILE_EXTENSIONS, SUBSCRIPTION_EXTENSIONS } from '../../../shared/config/constants.js';
+import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../../shared/delivery/constants.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
 import { ActiveSubscriptionCache } from '../../../shared/subscriptions/ActiveSubscriptionCache.js';
 import { handleSubscriptionRequest } from '../../../shared/subscriptions/handleSubscriptionRequest.js';
@@ -69,6 +70,21 @@ describe("Smile CDR compatibility: seed 003's manual Subscription", () => {
       deliverLatestVersion: true,
       deliveryRetryCount: 20,
     });
+  });
+
+  it("gets the 20 retries it asks for under the deployment's default retry cap, without a warning", async () => {
+    const store = new InMemorySubscriptionStore();
+    const response = await handleSubscriptionRequest(put(JSON.parse(SEED_003), 'return=OperationOutcome'), {
+      store,
+      allowedEndpoints: [DATASTORE_A],
+      maxDeliveryRetryCount: DEFAULT_DELIVERY_RETRY_COUNT,
+    });
+    expect(response.status).toBe(201);
+    const issues = (response.body as OperationOutcome).issue ?? [];
+    expect(issues.some((entry) => /above this deployment's limit/.test(entry.diagnostics ?? ''))).toBe(false);
+    const cache = new ActiveSubscriptionCache({ store, allowedEndpoints: [DATASTORE_A] });
+    const [target] = await cache.match({ resourceType: 'Patient', id: '1' }, 'delete');
+    expect(target?.deliveryRetryCount).toBe(20);
   });
 
   it('answers with the active resource and a Warning header by default', async () => {
