@@ -1,4 +1,6 @@
 import { SUBSCRIPTION_EXTENSIONS } from '../config/constants.js';
+import { readChannelExtensions } from '../subscriptions/channelExtensions.js';
+import { missingRecommended } from '../subscriptions/recommendedExtensions.js';
 import type { ApiResponse, FhirApiClient } from './FhirApiClient.js';
 
 /** Options of `hlc subscriptions create`. */
@@ -76,7 +78,10 @@ export const subscriptionsOf = (body: unknown): Record<string, unknown>[] => {
     .filter((entry): entry is Record<string, unknown> => entry?.resourceType === 'Subscription');
 };
 
-/** One line per subscription: id, status, criteria, endpoint, error (no PHI lives in a Subscription). */
+/**
+ * One line per subscription: id, status, criteria, endpoint, error, and a warning naming each of the
+ * delete and latest-version extensions it lacks and what that costs (no PHI lives in a Subscription).
+ */
 export const formatSubscription = (subscription: Record<string, unknown>): string => {
   const channel = (subscription.channel ?? {}) as { endpoint?: string };
   const parts = [
@@ -86,5 +91,11 @@ export const formatSubscription = (subscription: Record<string, unknown>): strin
     channel.endpoint ?? '',
   ];
   if (subscription.error) parts.push(`error: ${String(subscription.error)}`);
+  const missing = missingRecommended(readChannelExtensions(subscription).settings);
+  if (missing.length > 0) {
+    parts.push(
+      `warning: without ${missing.map((extension) => `${extension.name} (${extension.short})`).join(', ')}`,
+    );
+  }
   return parts.join('  ');
 };

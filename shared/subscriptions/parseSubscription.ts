@@ -6,6 +6,7 @@ import { readChannelExtensions, type ChannelSettings } from './channelExtensions
 import { coerceExtensionValues } from './coerceExtensionValues.js';
 import { parseChannel } from './parseChannel.js';
 import { parseStatus } from './parseStatus.js';
+import { missingExtensionWarnings } from './recommendedExtensions.js';
 import {
   checkArrayOfObjects,
   checkElements,
@@ -167,7 +168,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
 
   const { settings, issues: extensionIssues, notes } = readChannelExtensions(input);
   issues.push(...extensionIssues);
-  warnings.push(...notes);
+  warnings.push(...notes, ...missingExtensionWarnings(settings));
   const limit = context.maxDeliveryRetryCount;
   if (
     settings.deliveryRetryCount !== undefined &&

@@ -152,6 +152,27 @@ describe('CLI: hlc', () => {
                   channel: { endpoint: 'http://h/r4/' },
                 },
               },
+              {
+                resource: {
+                  resourceType: 'Subscription',
+                  id: 'sub-full',
+                  status: 'active',
+                  criteria: '[Patient]',
+                  channel: {
+                    endpoint: 'http://h/r4/',
+                    extension: [
+                      {
+                        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages',
+                        valueBoolean: true,
+                      },
+                      {
+                        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-resthook-deliver-latest-version',
+                        valueBoolean: true,
+                      },
+                    ],
+                  },
+                },
+              },
             ],
           });
         }
@@ -280,6 +301,12 @@ describe('CLI: hlc', () => {
     const list = capture();
     expect(await runCli(['subscriptions', 'list', '--api', api], list.io)).toBe(0);
     expect(list.text()).toContain('sub-1  active  [*]');
+    // A Subscription without the delete and latest-version extensions is flagged, with what it costs.
+    const [withoutThem, withThem] = list.out.filter((line) => line.startsWith('sub-'));
+    expect(withoutThem).toContain(
+      'warning: without subscription-send-delete-messages (deletes not replicated), subscription-resthook-deliver-latest-version (every version written, not only the latest)',
+    );
+    expect(withThem).toBe('sub-full  active  [Patient]  http://h/r4/');
   });
 
   it('creates a payload search subscription with --payload-search on Subscription.extension', async () => {
