@@ -32,6 +32,11 @@ export interface LocalEnvironmentInput {
   readonly healthLakeEndpoint: string;
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
+  /**
+   * Whether `sourceFhirBaseUrl` is a real source (configured or the stand-in), not a placeholder: only
+   * then does ingest accept criteria only the source can evaluate. @default true
+   */
+  readonly sourceConfigured?: boolean;
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
@@ -112,6 +117,7 @@ export const localFunctionEnvironments = (
         connectorId: config.connectorId,
         autoSubscriptionEnabled: String(config.autoSubscription),
         healthLakeEndpoint: input.healthLakeEndpoint,
+        sourceBaseUrl: input.sourceConfigured === false ? undefined : input.sourceFhirBaseUrl,
       }),
     },
     deliverer: {

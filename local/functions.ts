@@ -90,6 +90,7 @@ export const startLocalFunctions = async (options: {
     credentials: localCredentials({ healthlake, stsEndpoint, endpoints, isStandin: services.isStandin }),
     healthLakeEndpoint,
     sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
+    sourceConfigured: sourceFhirBaseUrl !== undefined,
     tokens,
     tuning: {
       ...(tuning.healthLakeTimeoutMs === undefined

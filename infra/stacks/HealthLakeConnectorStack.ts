@@ -233,6 +233,8 @@ export class HealthLakeConnectorStack extends Stack {
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
           // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
           healthLakeEndpoint: config.dataStore.endpoint,
+          // Criteria only the source can evaluate (chains, _has, ...) are accepted; the deliverer checks them.
+          sourceBaseUrl: config.sourceFhir.baseUrl,
         }),
       },
       ...fnDefaults,

@@ -11,7 +11,7 @@ import { readEnv } from '../../shared/config/envVar.js';
 import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import type { RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
+import { criteriaCompiler } from '../../shared/criteria/index.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
 import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
@@ -68,7 +68,10 @@ export const ingestDepsFromEnv = (
   const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
   const collector = new IngestMetricsCollector();
 
-  const write = writePipelineFromEnv(values, { logger });
+  // With a source server, criteria only it can evaluate are accepted, matched and confirmed there.
+  const sourceEvaluation = values.sourceBaseUrl !== undefined;
+  const compileCriteria = criteriaCompiler({ sourceEvaluation });
+  const write = writePipelineFromEnv(values, { logger, sourceEvaluation });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
@@ -121,6 +124,7 @@ export const ingestDepsFromEnv = (
           ? {}
           : { maxDeliveryRetryCount: values.deliveryRetryCount }),
         logger,
+        sourceEvaluation,
         onChange: () => cache.invalidate(),
         maxSubscriptions: values.maxSubscriptions,
         ...(deploymentOwnedId ? { deploymentOwnedId } : {}),

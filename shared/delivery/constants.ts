@@ -41,6 +41,8 @@ export const DELIVERY_METRICS = {
   deleted: 'Deleted',
   droppedNotSupported: 'DroppedNotSupported',
   skippedStale: 'SkippedStale',
+  /** Not sent by the Subscription's choice: its source-evaluated criteria did not match, or its transform returned nothing. */
+  filtered: 'Filtered',
   retried: 'Retried',
   deadLettered: 'DeadLettered',
   deliveryLatency: 'DeliveryLatency',

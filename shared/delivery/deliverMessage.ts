@@ -2,6 +2,7 @@ import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import { compareVersions } from '../versions/compareVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
+import { checkSourceCriteria } from './checkSourceCriteria.js';
 import { deliverPayloadSearch } from './deliverPayloadSearch.js';
 import { PayloadError } from './errors.js';
 import { loadPayload } from './loadPayload.js';
@@ -29,7 +30,9 @@ const supersededByLedger = (message: DeliveryMessage, latest: LedgerEntry): bool
  * Delivers one validated message to HealthLake and says what happened; never throws for an expected
  * failure. Skips a version older than the ledger's latest when the subscription delivers the latest
  * version only and that latest was enqueued for this endpoint too, and a version older than the one
- * already delivered to this endpoint (always), so an older version never overwrites a newer one.
+ * already delivered to this endpoint (always), so an older version never overwrites a newer one. With
+ * `sourceCriteria`, an upsert is delivered only if the source server finds it for them
+ * (checkSourceCriteria); otherwise it is `filtered`.
  *
  * @example
  * const outcome = await deliverMessage(message, { attempt: 1, latest, delivered }, deps);
@@ -37,9 +40,10 @@ const supersededByLedger = (message: DeliveryMessage, latest: LedgerEntry): bool
  */
 export const deliverMessage = async (
   message: DeliveryMessage,
-  context: DeliveryContext,
+  given: DeliveryContext,
   deps: DeliverMessageDeps,
 ): Promise<DeliveryOutcome> => {
+  let context = given;
   const { attempt } = context;
   if (message.subscription.deliverLatestVersion && context.latest) {
     if (supersededByLedger(message, context.latest)) {
@@ -48,6 +52,18 @@ export const deliverMessage = async (
   }
   if (context.delivered && compareVersions(message, context.delivered) < 0) {
     return { kind: 'stale-skipped', newer: context.delivered, against: 'delivered' };
+  }
+
+  if (message.operation === 'upsert' && message.subscription.sourceCriteria !== undefined) {
+    const started = deps.now();
+    const decision = await checkSourceCriteria(message, context, deps);
+    if (decision !== 'matched') return decision;
+    // The write gets what the source's search left of the time.
+    if (context.requestTimeoutMs !== undefined) {
+      const left = context.requestTimeoutMs - (deps.now() - started);
+      if (left <= 0) return failure('transient-failure', FailureReason.timeLimit, attempt, deps.now());
+      context = { ...context, requestTimeoutMs: left };
+    }
   }
 
   if (message.operation === 'upsert' && message.subscription.payloadSearchCriteria !== undefined) {

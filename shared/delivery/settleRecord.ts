@@ -123,6 +123,7 @@ export const settleRecord = async (
       };
     }
     case 'not-supported-dropped':
+    case 'filtered':
     case 'stale-skipped':
       return { summary, outcome, attempt, disposition: Disposition.done };
     case 'terminal-failure':

@@ -14,6 +14,11 @@ export type DeliveryOutcome =
   | { readonly kind: 'deleted'; readonly status: number; readonly healthLakeLatencyMs: number }
   /** HealthLake does not support the resource type (400 `not-supported`): dropped, by design. */
   | { readonly kind: 'not-supported-dropped'; readonly status: number; readonly healthLakeLatencyMs: number }
+  /**
+   * Not sent, by the Subscription's choice: the source server found the resource does not match the
+   * criteria it evaluates, or the Subscription's transform returned nothing. Counted (`Filtered`).
+   */
+  | { readonly kind: 'filtered'; readonly by: 'source-criteria' | 'transform' }
   /** A newer version is known (ledger) or already delivered to this endpoint: not sent. */
   | {
       readonly kind: 'stale-skipped';

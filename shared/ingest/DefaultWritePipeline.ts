@@ -224,6 +224,9 @@ const toMessage = (
     ...(subscription.deliveryRetryCount === undefined
       ? {}
       : { maxAttempts: Math.min(1000, Math.max(1, subscription.deliveryRetryCount + 1)) }),
+    ...(subscription.sourceCriteria === undefined
+      ? {}
+      : { sourceCriteria: [...subscription.sourceCriteria] }),
   },
   trace: {
     ingestedAt,

@@ -50,6 +50,13 @@ export const FailureReason = {
    * source server is configured (terminal).
    */
   payloadSearch: 'payload-search',
+  /**
+   * The search on the source server that decides criteria it alone can evaluate (chains, `_has`, ...)
+   * failed: retried (a failing search is never taken as "no match"), then dead-lettered.
+   */
+  sourceCriteria: 'source-criteria',
+  /** The Subscription's transform failed, timed out or returned something unusable. */
+  transform: 'transform',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];

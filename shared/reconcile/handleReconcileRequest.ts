@@ -8,6 +8,7 @@ import {
   httpStatusOf,
   methodNotAllowed,
   notFound,
+  outcome,
   serviceUnavailable,
   toOutcome,
 } from '../fhir/outcomes.js';
@@ -124,7 +125,17 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
     throw new OperationOutcomeError(
       conflict(`Subscription ${input.subscriptionId} does not send deletes, so nothing could be pruned`),
     );
-  const { resourceTypes } = deps.compileCriteria(found.active.criteria);
+  const { resourceTypes, sourceQuery } = deps.compileCriteria(found.active.criteria);
+  if (sourceQuery !== undefined) {
+    // Reconcile decides membership in memory, page by page; a search per resource would be its own job.
+    throw new OperationOutcomeError(
+      outcome(
+        'not-supported',
+        `Subscription ${input.subscriptionId} has criteria only the source server can evaluate (chains, _has, ...): reconcile cannot decide which resources belong in HealthLake; use $trigger-subscription`,
+        { status: 422, expression: 'Subscription.criteria' },
+      ),
+    );
+  }
   const covered = (type: string) =>
     resourceTypes === '*' ? type !== 'Subscription' : resourceTypes.has(type);
   const uncovered = [

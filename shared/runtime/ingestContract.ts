@@ -93,6 +93,10 @@ export const INGEST_CONTRACT = {
     ENV.healthLakeEndpoint,
     'The primary data store: where a Subscription without channel.endpoint delivers (Smile CDR style).',
   ),
+  sourceBaseUrl: optionalVar(
+    ENV.sourceFhirBaseUrl,
+    'The source FHIR server (backfill and the deliverer read it): set = Subscription criteria only it can evaluate (chains, _has, _text, ...) are accepted, and the deliverer checks them there; unset = they are refused.',
+  ),
   backfillTypeOrder: listVar(
     ENV.backfillTypeOrder,
     'Type order of a backfill of everything (unset = supporting types first: Organization, Location, Practitioner, PractitionerRole, Patient).',

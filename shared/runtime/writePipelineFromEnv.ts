@@ -32,7 +32,11 @@ export interface WritePipelineFromEnv {
  */
 export const writePipelineFromEnv = (
   values: EnvValues<typeof WRITE_PIPELINE_ENV>,
-  options: { logger?: SubscriptionLogger } = {},
+  options: {
+    logger?: SubscriptionLogger;
+    /** The function has a source server: criteria only it can evaluate are matched (and confirmed there). */
+    sourceEvaluation?: boolean;
+  } = {},
 ): WritePipelineFromEnv => {
   const tableName = values.stateTable;
   const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
@@ -52,6 +56,7 @@ export const writePipelineFromEnv = (
   const cache = new ActiveSubscriptionCache({
     store: subscriptions,
     allowedEndpoints: values.allowedEndpoints,
+    sourceEvaluation: options.sourceEvaluation === true,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(values.deliveryRetryCount === undefined
       ? {}

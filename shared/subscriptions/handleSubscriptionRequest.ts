@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SUBSCRIPTION_DEFAULTS } from './constants.js';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { criteriaCompiler, MAX_SOURCE_EVALUATED_SUBSCRIPTIONS } from '../criteria/compileCriteria.js';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
 import {
@@ -32,8 +33,13 @@ export interface SubscriptionRouteDeps {
   readonly logger?: SubscriptionLogger;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** @default shared/criteria compileCriteria */
+  /** @default shared/criteria compileCriteria, with `sourceEvaluation` */
   readonly compile?: (criteria: string) => CompiledCriteria;
+  /**
+   * A source FHIR server is configured: criteria only it can evaluate (chains, `_has`, ...) are accepted
+   * and checked there by the deliverer; without one they are refused. @default false
+   */
+  readonly sourceEvaluation?: boolean;
   /** Server-assigned ids on POST. @default randomUUID */
   readonly newId?: () => string;
   /** Called after every change (e.g. `cache.invalidate()` when the cache lives in the same process). */
@@ -75,6 +81,10 @@ const parseIfMatch = (header: string | undefined): string | undefined => {
   return match[1];
 };
 
+/** The criteria compiler of the deployment: source evaluation on when a source server is configured. */
+const compilerOf = (deps: SubscriptionRouteDeps): ((criteria: string) => CompiledCriteria) =>
+  deps.compile ?? criteriaCompiler({ sourceEvaluation: deps.sourceEvaluation === true });
+
 /** The parse context fields every create/update shares. */
 const parseOptions = (deps: SubscriptionRouteDeps) => {
   const primaryEndpoint = deps.primaryEndpoint ?? deps.allowedEndpoints[0];
@@ -85,7 +95,7 @@ const parseOptions = (deps: SubscriptionRouteDeps) => {
     ...(deps.maxDeliveryRetryCount === undefined
       ? {}
       : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
-    ...(deps.compile ? { compile: deps.compile } : {}),
+    compile: compilerOf(deps),
   };
 };
 
@@ -171,6 +181,7 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
   const id = (deps.newId ?? randomUUID)();
   await requireRoom(deps);
   const parsed = parseSubscription(request.body, { interaction: 'create', id, ...parseOptions(deps) });
+  await requireSourceRoom(id, parsed.compiled, deps);
   const saved = await deps.store.save(parsed.resource, { condition: { kind: 'absent' }, now: now(deps) });
   return written(request, deps, saved.resource, 201, 'created', parsed.warnings);
 };
@@ -191,6 +202,7 @@ const update = async (
     ...parseOptions(deps),
     ...(previous ? { previousStatus: previous.status } : {}),
   });
+  await requireSourceRoom(id, parsed.compiled, deps);
   const condition: SaveCondition | undefined =
     ifMatch === undefined ? undefined : { kind: 'version', versionId: ifMatch };
   const saved = await deps.store.save(parsed.resource, {
@@ -222,6 +234,37 @@ const requireRoom = async (deps: SubscriptionRouteDeps): Promise<void> => {
       'business-rule',
       `This deployment already has ${count} Subscriptions, the most allowed (subscriptions.maxCount, ${max}): delete one, or raise the limit`,
       { status: 422 },
+    ),
+  );
+};
+
+/**
+ * 422 when `MAX_SOURCE_EVALUATED_SUBSCRIPTIONS` other active Subscriptions already have criteria the
+ * source evaluates: a delivery message carries the criteria of every one a write may match.
+ */
+const requireSourceRoom = async (
+  id: string,
+  compiled: CompiledCriteria,
+  deps: SubscriptionRouteDeps,
+): Promise<void> => {
+  if (compiled.sourceQuery === undefined) return;
+  const compile = compilerOf(deps);
+  const needsSource = (criteria: unknown): boolean => {
+    try {
+      return typeof criteria === 'string' && compile(criteria).sourceQuery !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  const others = (await deps.store.list()).filter(
+    (stored) => stored.id !== id && stored.status === 'active' && needsSource(stored.criteria),
+  ).length;
+  if (others < MAX_SOURCE_EVALUATED_SUBSCRIPTIONS) return;
+  throw new OperationOutcomeError(
+    outcome(
+      'business-rule',
+      `This deployment already has ${others} active Subscriptions whose criteria the source server evaluates, the most allowed (${MAX_SOURCE_EVALUATED_SUBSCRIPTIONS})`,
+      { status: 422, expression: 'Subscription.criteria' },
     ),
   );
 };

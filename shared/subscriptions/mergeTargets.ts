@@ -13,7 +13,9 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * - `deliverLatestVersion`, `sendDeleteMessages`: true if any member asks for it;
  * - `stripVersionIds`: true only if every member asks for it (keeping ids loses nothing);
  * - `deliveryRetryCount`: the largest, where an unset member counts as `defaultRetryCount`; unset
- *   when a member is unset and no default is known (the queue's redrive limit then applies).
+ *   when a member is unset and no default is known (the queue's redrive limit then applies);
+ * - `sourceCriteria`: every member's, when all of them need the source to confirm; none when one
+ *   matched outright (the write goes to the data store anyway).
  * Targets come out sorted by endpoint.
  *
  * @example
@@ -38,6 +40,10 @@ export const mergeTargets = (
     const deliveryRetryCount = retries.every((value): value is number => value !== undefined)
       ? Math.max(...retries)
       : undefined;
+    // The source confirms the write unless a member matched outright; then the write goes regardless.
+    const sourceCriteria = members.every((member) => member.sourceCriteria !== undefined)
+      ? [...new Set(members.flatMap((member) => member.sourceCriteria ?? []))].sort(byString)
+      : undefined;
     return {
       id: first.id,
       criteria: first.criteria,
@@ -50,6 +56,7 @@ export const mergeTargets = (
       deliverLatestVersion: members.some((member) => member.deliverLatestVersion),
       stripVersionIds: members.every((member) => member.stripVersionIds),
       ...(deliveryRetryCount === undefined ? {} : { deliveryRetryCount }),
+      ...(sourceCriteria === undefined ? {} : { sourceCriteria }),
       subscriptionIds: members.map((member) => member.id),
     };
   });

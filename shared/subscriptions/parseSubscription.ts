@@ -209,6 +209,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   if (issues.length > 0 || status === undefined || endpoint === undefined || compiled === undefined) {
     throw new OperationOutcomeError(invalidOutcome(issues));
   }
+  warnings.push(...criteriaNotes(compiled));
 
   // R4: `end` is when the server turns the subscription off (an `off` one stays off).
   const ended = endMs !== undefined && endMs <= (context.now ?? new Date()).getTime();
@@ -229,6 +230,31 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   if (headerDropped) warnings.push(HEADER_DROPPED_WARNING);
   return { resource, compiled, settings, endpoint, warnings };
 };
+
+/**
+ * What the response says about the criteria: each result parameter ignored (a warning), and the
+ * parameters left to the source server (information: a search there per matching write). Names only.
+ */
+const criteriaNotes = (compiled: CompiledCriteria): OperationOutcomeIssue[] => [
+  ...(compiled.ignoredParameters ?? []).map((name) =>
+    issue(
+      'informational',
+      `${name} is a result parameter: it selects no resources, so it is ignored`,
+      'Subscription.criteria',
+      'warning',
+    ),
+  ),
+  ...(compiled.sourceParameters?.length
+    ? [
+        issue(
+          'informational',
+          `${compiled.sourceParameters.join(', ')} cannot be evaluated on the resource alone: before a write that matches the rest of the criteria is delivered, the deliverer searches the source FHIR server for it (Type?_id={id}&criteria) and delivers it only if the source finds it`,
+          'Subscription.criteria',
+          'information',
+        ),
+      ]
+    : []),
+];
 
 /** The channel without `header` / `_header` (values never kept), and whether there were any. */
 export const withoutHeaders = (

@@ -24,6 +24,14 @@ export interface ActiveSubscription {
   readonly replication?: ReplicationSettings;
   /** HAPI subscription-payload-search-criteria: deliver this search's results as one transaction. */
   readonly payloadSearchCriteria?: string;
+  /**
+   * Set when the criteria hold parameters only the source server can evaluate (chains, `_has`, ...): a
+   * write that matches the rest is delivered only if a search `Type?_id={id}&{query}` on the source finds
+   * it for one of these criteria (`Type?query`, result parameters removed). Matching in memory counts the
+   * write as a candidate; the deliverer decides. A merged target carries the criteria of every member,
+   * unless one member matched in memory outright (then none).
+   */
+  readonly sourceCriteria?: readonly string[];
 }
 
 /** Subscription.status values (R4). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCriteria } from '../../../shared/criteria/index.js';
+import { compileCriteria, criteriaCompiler } from '../../../shared/criteria/index.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
 import { createIngestRouter } from '../../../shared/ingest/createIngestRouter.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
@@ -94,6 +94,18 @@ describe('handleReconcileRequest', () => {
     expect((await handleReconcileRequest(request('DELETE', `$reconcile-job/${jobId}`), deps))?.status).toBe(
       200,
     );
+  });
+
+  it('refuses (422) a Subscription whose criteria only the source can evaluate, enqueuing nothing', async () => {
+    setup({ 'sub-1': { status: 'active', criteria: 'Observation?subject.identifier=http://h|1' } });
+    deps = { ...deps, compileCriteria: criteriaCompiler({ sourceEvaluation: true }) };
+    const refused = await handleReconcileRequest(
+      request('POST', '$reconcile', parameters(subscription)),
+      deps,
+    );
+    expect(refused?.status).toBe(422);
+    expect(issue(refused?.body).diagnostics).toContain('use $trigger-subscription');
+    expect(sent).toEqual([]);
   });
 
   it('is admin-only behind the ingest router: a write-scoped token gets 403 on POST $reconcile and nothing is enqueued', async () => {
