@@ -72,6 +72,20 @@ const sourceSecret = (config: LocalConfig): string | undefined => {
 };
 
 /**
+ * `--healthlake-modules` as the stack writes `healthLake.moduleEndpoints`: `moduleId=URL` entries, with
+ * `primary` standing for the data store local mode delivers to (the stand-in's URL is known only at start).
+ */
+const moduleEndpoints = (config: LocalConfig, primary: string): string | undefined => {
+  const entries = config.healthLakeModules.map((entry) => {
+    const [id, target] = entry.split('=');
+    if (!id || !target)
+      throw new LocalConfigError('--healthlake-modules entries are moduleId=URL or moduleId=primary');
+    return `${id}=${target === 'primary' ? primary : target}`;
+  });
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
+/**
  * Each function's environment as the CDK stack writes it (the same contract keys), with what Lambda's
  * runtime would add (region, credentials) and the SDK endpoint variables pointed at the stand-ins.
  * Local-only values: the token hash and source credentials inline instead of secrets, and the tuning.
@@ -118,6 +132,7 @@ export const localFunctionEnvironments = (
         autoSubscriptionEnabled: String(config.autoSubscription),
         healthLakeEndpoint: input.healthLakeEndpoint,
         sourceBaseUrl: input.sourceConfigured === false ? undefined : input.sourceFhirBaseUrl,
+        moduleEndpoints: moduleEndpoints(config, input.healthLakeEndpoint),
       }),
     },
     deliverer: {

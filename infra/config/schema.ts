@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../shared/delivery/constants.js';
 import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
+import { MODULE_ID_PATTERN } from '../../shared/subscriptions/moduleEndpoints.js';
 import {
   HEALTHLAKE_MAX_BUNDLE_ENTRIES,
   MAX_CONFIGURABLE_BUNDLE_ENTRIES,
@@ -38,6 +39,9 @@ const CIDR_PATTERN =
   /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(?:3[0-2]|[12]?\d)|[0-9a-fA-F:]*:[0-9a-fA-F:]*\/(?:12[0-8]|1[01]\d|[1-9]?\d))$/;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+
+/** An endpoint with its one trailing slash, so `.../r4` and `.../r4/` compare equal. */
+const withSlash = (url: string): string => url.replace(/\/?$/, '/');
 
 const endpoint = z.string().regex(HEALTHLAKE_ENDPOINT_PATTERN, {
   error: 'must look like https://healthlake.{region}.amazonaws.com/datastore/{32 hex characters}/r4/',
@@ -119,7 +123,31 @@ export const connectorConfigSchema = z
           MAX_CONFIGURABLE_BUNDLE_ENTRIES,
           "entries per Bundle, HealthLake's quota (160 in AWS's general reference)",
         ).default(HEALTHLAKE_MAX_BUNDLE_ENTRIES),
+        /**
+         * Smile HealthLake module id -> data store (one of the endpoints above): a Subscription with
+         * Smile's awshealthlake-sender-module-id and no channel.endpoint goes to its module's data store;
+         * once any is listed, an unknown module id is refused. @default {}
+         */
+        moduleEndpoints: z
+          .record(
+            z.string().regex(MODULE_ID_PATTERN, {
+              error: 'module ids are 1-64 letters, digits, "_", "." or "-" (a Smile CDR module id)',
+            }),
+            endpoint,
+          )
+          .default({}),
       })
+      .refine(
+        (value) => {
+          const allowed = new Set([value.endpoint, ...value.additionalAllowedEndpoints].map(withSlash));
+          return Object.values(value.moduleEndpoints).every((target) => allowed.has(withSlash(target)));
+        },
+        {
+          error:
+            'each module must map to healthLake.endpoint or one of healthLake.additionalAllowedEndpoints',
+          path: ['moduleEndpoints'],
+        },
+      )
       .refine(
         (value) =>
           value.datastoreKmsKeyArn === undefined ||

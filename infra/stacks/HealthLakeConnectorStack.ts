@@ -87,6 +87,14 @@ export const SERVICE_NAMES = {
  * worker, state table, payload bucket, auto-managed Subscription, dashboard and alarms. All data at rest
  * is encrypted with one customer-managed key (rotation on) created here.
  */
+/** `healthLake.moduleEndpoints` as HEALTHLAKE_MODULE_ENDPOINTS (`id=endpoint,...`); unset when empty. */
+const moduleEndpointsVariable = (moduleEndpoints: Readonly<Record<string, string>>): string | undefined => {
+  const entries = Object.entries(moduleEndpoints).map(
+    ([id, endpoint]) => `${id}=${endpoint.replace(/\/?$/, '/')}`,
+  );
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
 export class HealthLakeConnectorStack extends Stack {
   public readonly dataKey: kms.Key;
   public readonly state: ConnectorState;
@@ -235,6 +243,8 @@ export class HealthLakeConnectorStack extends Stack {
           healthLakeEndpoint: config.dataStore.endpoint,
           // Criteria only the source can evaluate (chains, _has, ...) are accepted; the deliverer checks them.
           sourceBaseUrl: config.sourceFhir.baseUrl,
+          // Smile's awshealthlake-sender-module-id routes an endpoint-less Subscription to its module's store.
+          moduleEndpoints: moduleEndpointsVariable(config.healthLake.moduleEndpoints),
         }),
       },
       ...fnDefaults,

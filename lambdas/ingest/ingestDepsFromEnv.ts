@@ -34,6 +34,7 @@ import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStat
 import { handleResetVersion } from '../../shared/ingest/routes/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { ENV } from '../../shared/config/constants.js';
+import { moduleEndpointProblems } from '../../shared/subscriptions/moduleEndpoints.js';
 
 /** The token list given inline (local mode), in the secret's format; invalid JSON fails the start-up. */
 const inlineTokenList = (raw: string): AcceptedToken[] | undefined => {
@@ -62,7 +63,7 @@ export const ingestDepsFromEnv = (
     if (read.tokenHashes && inlineTokenList(read.tokenHashes) === undefined) {
       return [`${INGEST_ENV.tokenHashes} must be a token list in the token secret's JSON format`];
     }
-    return [];
+    return moduleEndpointProblems(read.moduleEndpoints, read.allowedEndpoints);
   });
   const logger = sinks.logger ?? loggerFromEnv('ingest', env);
   const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
@@ -120,6 +121,8 @@ export const ingestDepsFromEnv = (
         // A Subscription without channel.endpoint goes to the primary data store (Smile CDR style);
         // one asking for more retries than the deployment's limit gets a warning.
         ...(values.healthLakeEndpoint ? { primaryEndpoint: values.healthLakeEndpoint } : {}),
+        // Smile's awshealthlake-sender-module-id routes to the data store its module stands for.
+        moduleEndpoints: values.moduleEndpoints,
         ...(values.deliveryRetryCount === undefined
           ? {}
           : { maxDeliveryRetryCount: values.deliveryRetryCount }),

@@ -17,6 +17,11 @@ export const ENV = {
   payloadBucket: 'PAYLOAD_BUCKET_NAME',
   /** HealthLake data store endpoint, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`. */
   healthLakeEndpoint: 'HEALTHLAKE_ENDPOINT',
+  /**
+   * `moduleId=endpoint` entries, comma-separated (healthLake.moduleEndpoints): Smile's
+   * awshealthlake-sender-module-id routes an endpoint-less Subscription to that data store.
+   */
+  healthLakeModuleEndpoints: 'HEALTHLAKE_MODULE_ENDPOINTS',
   /** Comma-separated data store endpoints a Subscription may target (the allow-list). */
   allowedEndpoints: 'ALLOWED_HEALTHLAKE_ENDPOINTS',
   /** Customer role to assume for HealthLake; empty = same-account mode (function's own credentials). */

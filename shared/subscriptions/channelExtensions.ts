@@ -61,7 +61,7 @@ export const RECOGNISED_EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ],
   [
     SMILE_EXTENSIONS.healthLakeSenderModuleId,
-    "awshealthlake-sender-module-id is recognised: it names Smile CDR's HealthLake module, which this connector replaces",
+    "awshealthlake-sender-module-id is recognised: it names Smile CDR's HealthLake module, which this connector replaces; healthLake.moduleEndpoints maps module ids to data stores",
   ],
 ]);
 

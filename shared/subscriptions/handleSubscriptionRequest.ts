@@ -24,6 +24,7 @@ import { HEADER_DROPPED_WARNING, parseSubscription } from './parseSubscription.j
 import { STATUSES } from './parseStatus.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
+import type { ModuleEndpoints } from './moduleEndpoints.js';
 import type { SubscriptionLogger } from './types.js';
 
 export interface SubscriptionRouteDeps {
@@ -53,6 +54,8 @@ export interface SubscriptionRouteDeps {
    * PUT and DELETE on it answer 403 (the provisioner and local mode write it through the store).
    */
   readonly deploymentOwnedId?: string;
+  /** Smile HealthLake module id -> data store (healthLake.moduleEndpoints): routes by the module id. */
+  readonly moduleEndpoints?: ModuleEndpoints;
   /** Most Subscriptions that may exist; a create past it answers 422. @default SUBSCRIPTION_DEFAULTS.maxSubscriptions */
   readonly maxSubscriptions?: number;
 }
@@ -95,6 +98,7 @@ const parseOptions = (deps: SubscriptionRouteDeps) => {
     ...(deps.maxDeliveryRetryCount === undefined
       ? {}
       : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
+    ...(deps.moduleEndpoints === undefined ? {} : { moduleEndpoints: deps.moduleEndpoints }),
     compile: compilerOf(deps),
   };
 };

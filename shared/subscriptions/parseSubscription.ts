@@ -6,6 +6,7 @@ import { readChannelExtensions, type ChannelSettings } from './channelExtensions
 import { coerceExtensionValues } from './coerceExtensionValues.js';
 import { parseChannel } from './parseChannel.js';
 import { parseStatus } from './parseStatus.js';
+import { routeByModule, type ModuleEndpoints } from './moduleEndpoints.js';
 import { missingExtensionWarnings } from './recommendedExtensions.js';
 import {
   checkArrayOfObjects,
@@ -40,6 +41,8 @@ export interface ParseSubscriptionContext {
   readonly primaryEndpoint?: string;
   /** The deployment's delivery retry limit: a larger `delivery-retry-count` is capped, with a warning. */
   readonly maxDeliveryRetryCount?: number;
+  /** Smile HealthLake module id -> data store (healthLake.moduleEndpoints): routing by module id. */
+  readonly moduleEndpoints?: ModuleEndpoints;
 }
 
 /** `reason` given to a Subscription submitted without one (R4 requires it; Smile's examples omit it). */
@@ -164,7 +167,15 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
 
   const status = parseStatus(input.status, context.previousStatus, issues);
 
-  const { endpoint, filled: channelFilled } = parseChannel(input.channel, context, issues, warnings);
+  const routing = routeByModule(input, context.moduleEndpoints ?? new Map(), context.allowedEndpoints);
+  issues.push(...routing.issues);
+  warnings.push(...routing.notes);
+  const { endpoint, filled: channelFilled } = parseChannel(
+    input.channel,
+    { ...context, ...(routing.endpoint === undefined ? {} : { moduleEndpoint: routing.endpoint }) },
+    issues,
+    warnings,
+  );
 
   const { settings, issues: extensionIssues, notes } = readChannelExtensions(input);
   issues.push(...extensionIssues);
