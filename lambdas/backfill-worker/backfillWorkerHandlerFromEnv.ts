@@ -30,7 +30,7 @@ export const backfillWorkerHandlerFromEnv = (
   const logger = sinks.logger ?? loggerFromEnv('backfill-worker', env);
   const metrics = sinks.metrics ?? metricsFromEnv('backfill-worker', env);
   // Backfill always has a source: criteria only it can evaluate are matched, and confirmed there.
-  const write = writePipelineFromEnv(values, { logger, sourceEvaluation: true });
+  const write = writePipelineFromEnv(values, { logger, sourceEvaluation: true, troubleshooting: logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);
   const handler = createBackfillWorkerHandler({

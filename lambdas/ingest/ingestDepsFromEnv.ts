@@ -31,6 +31,7 @@ import { idListLocation } from '../../shared/reconcile/IdListSink.js';
 import type { ReconcileMessage } from '../../shared/reconcile/types.js';
 import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
+import { handleExplainSubscriptions } from '../../shared/ingest/routes/handleExplainSubscriptions.js';
 import { handleResetVersion } from '../../shared/ingest/routes/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { ENV } from '../../shared/config/constants.js';
@@ -72,11 +73,20 @@ export const ingestDepsFromEnv = (
   // With a source server, criteria only it can evaluate are accepted, matched and confirmed there.
   const sourceEvaluation = values.sourceBaseUrl !== undefined;
   const compileCriteria = criteriaCompiler({ sourceEvaluation });
-  const write = writePipelineFromEnv(values, { logger, sourceEvaluation });
+  const write = writePipelineFromEnv(values, { logger, sourceEvaluation, troubleshooting: logger });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
-  const routes: OptionalRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
+  const routes: OptionalRoute[] = [
+    (request) => handleResetVersion(request, { reset, logger }),
+    // $explain-subscriptions: which active Subscriptions a resource matches and why not, writing nothing.
+    (request) =>
+      handleExplainSubscriptions(request, {
+        explain: (resource, operation, options) => cache.explain(resource, operation, options),
+        logger,
+        validateResources: values.validateResources,
+      }),
+  ];
   const deploymentOwnedId =
     values.autoSubscriptionEnabled && values.connectorId
       ? autoManagedSubscriptionId(values.connectorId)

@@ -10,6 +10,7 @@ import { DynamoSubscriptionStore } from '../subscriptions/DynamoSubscriptionStor
 import type { SubscriptionLogger } from '../subscriptions/types.js';
 import { DynamoVersionLedger } from '../versions/DynamoVersionLedger.js';
 import { DefaultWritePipeline } from '../ingest/DefaultWritePipeline.js';
+import type { TroubleshootingLogger } from '../ingest/IngestLogger.js';
 import { SqsDeliveryQueue } from '../ingest/SqsDeliveryQueue.js';
 
 /** The write path as both the ingest Lambda and the backfill worker build it from their environment. */
@@ -36,6 +37,8 @@ export const writePipelineFromEnv = (
     logger?: SubscriptionLogger;
     /** The function has a source server: criteria only it can evaluate are matched (and confirmed there). */
     sourceEvaluation?: boolean;
+    /** The troubleshooting log (at `debug`): each write's matched and unmatched Subscriptions. */
+    troubleshooting?: TroubleshootingLogger;
   } = {},
 ): WritePipelineFromEnv => {
   const tableName = values.stateTable;
@@ -66,6 +69,7 @@ export const writePipelineFromEnv = (
     ledger: new DynamoVersionLedger({ client: document, tableName }),
     matcher: cache,
     queue,
+    ...(options.troubleshooting ? { troubleshooting: options.troubleshooting } : {}),
   });
   return {
     pipeline,

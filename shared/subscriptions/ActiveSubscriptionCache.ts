@@ -6,7 +6,7 @@ import { allowedEndpoint } from './endpoints.js';
 import { mergeTargets } from './mergeTargets.js';
 import type { SubscriptionStore } from './SubscriptionStore.js';
 import { toActiveSubscription } from './toActiveSubscription.js';
-import type { ActiveSubscription, DeliveryTarget, SubscriptionLogger } from './types.js';
+import type { ActiveSubscription, DeliveryTarget, SubscriptionLogger, SubscriptionVerdict } from './types.js';
 
 /** Default time a loaded set is used before the store is read again. */
 export const DEFAULT_SUBSCRIPTION_CACHE_TTL_MS = 5_000;
@@ -129,6 +129,48 @@ export class ActiveSubscriptionCache {
       matched.push(entry.subscription);
     }
     return mergeTargets(matched, this.options.defaultDeliveryRetryCount);
+  }
+
+  /**
+   * Each active Subscription's verdict on a write, in id order, without matching anything for delivery:
+   * by default those whose criteria name the resource's type (the troubleshooting log's candidates);
+   * with `allTypes`, every one (`$explain-subscriptions`).
+   */
+  public async explain(
+    resource: FhirResource,
+    operation: 'upsert' | 'delete',
+    options: { readonly allTypes?: boolean } = {},
+  ): Promise<SubscriptionVerdict[]> {
+    const snapshot = await this.current();
+    const now = this.now();
+    const verdicts: SubscriptionVerdict[] = [];
+    for (const [id, { subscription, endMs }] of snapshot.entries) {
+      const compiled = snapshot.upserts.get(id);
+      if (!compiled) continue;
+      const types = compiled.resourceTypes;
+      const ofType =
+        types === '*' ? resource.resourceType !== 'Subscription' : types.has(resource.resourceType);
+      if (!ofType && options.allTypes !== true) continue;
+      const failed = !ofType
+        ? 'resourceType'
+        : endMs !== undefined && endMs <= now
+          ? 'end'
+          : operation === 'delete'
+            ? subscription.sendDeleteMessages
+              ? undefined
+              : 'subscription-send-delete-messages'
+            : compiled.firstFailure?.(resource);
+      const decidedBySource = operation === 'upsert' && !failed ? compiled.sourceParameters : undefined;
+      verdicts.push({
+        subscriptionId: id,
+        criteria: subscription.criteria,
+        endpoint: subscription.endpoint,
+        matched: failed === undefined,
+        ...(failed === undefined ? {} : { failed }),
+        ...(decidedBySource === undefined ? {} : { decidedBySource }),
+      });
+    }
+    return verdicts;
   }
 
   /** The active (loaded and not expired) subscriptions, in id order. */

@@ -54,6 +54,25 @@ export interface DeliveryTarget extends ActiveSubscription {
   readonly subscriptionIds: readonly string[];
 }
 
+/**
+ * Why an active Subscription does or does not match a resource: for the troubleshooting log and
+ * `$explain-subscriptions`. Names only, never values.
+ */
+export interface SubscriptionVerdict {
+  readonly subscriptionId: string;
+  readonly criteria: string;
+  readonly endpoint: string;
+  /** True: the write goes to its endpoint (or, with `decidedBySource`, is sent for the source to decide). */
+  readonly matched: boolean;
+  /**
+   * Why not: the first criterion the resource fails (a parameter as written, or `resourceType`), `end`
+   * (the Subscription has ended), or `subscription-send-delete-messages` (a delete it does not send).
+   */
+  readonly failed?: string;
+  /** Parameters only the source evaluates; `matched` then means "matches the rest". */
+  readonly decidedBySource?: readonly string[];
+}
+
 /** The narrow logger the subscriptions module writes to (Powertools Logger fits it). */
 export interface SubscriptionLogger {
   info(message: string, ...attributes: Record<string, unknown>[]): void;
