@@ -37,6 +37,8 @@ export interface LocalEnvironmentInput {
    * then does ingest accept criteria only the source can evaluate. @default true
    */
   readonly sourceConfigured?: boolean;
+  /** The Lambda stand-in serving the delivery transforms, and `name=functionArn` entries of them. */
+  readonly transforms?: { readonly endpoint: string; readonly functions: readonly string[] };
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
@@ -133,6 +135,7 @@ export const localFunctionEnvironments = (
         healthLakeEndpoint: input.healthLakeEndpoint,
         sourceBaseUrl: input.sourceConfigured === false ? undefined : input.sourceFhirBaseUrl,
         moduleEndpoints: moduleEndpoints(config, input.healthLakeEndpoint),
+        transforms: input.transforms?.functions.join(','),
       }),
     },
     deliverer: {
@@ -166,6 +169,8 @@ export const localFunctionEnvironments = (
         ...(tuning.adaptivePacing === undefined ? {} : { adaptivePacing: String(tuning.adaptivePacing) }),
         // Payload search reads the same source server as backfill (the stack writes the same).
         ...source,
+        lambdaEndpoint: input.transforms?.endpoint,
+        transforms: input.transforms?.functions.join(','),
       }),
     },
     backfillWorker: {

@@ -3,6 +3,10 @@ import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../shared/delivery/constants.js
 import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
 import { MODULE_ID_PATTERN } from '../../shared/subscriptions/moduleEndpoints.js';
 import {
+  LAMBDA_FUNCTION_ARN_PATTERN,
+  TRANSFORM_NAME_PATTERN,
+} from '../../shared/subscriptions/transforms.js';
+import {
   HEALTHLAKE_MAX_BUNDLE_ENTRIES,
   MAX_CONFIGURABLE_BUNDLE_ENTRIES,
 } from '../../shared/healthlake/constants.js';
@@ -188,6 +192,23 @@ export const connectorConfigSchema = z
         retryStrategy: z
           .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
           .default('exponential'),
+        /**
+         * Delivery transforms a Subscription may name (the subscription-transform extension): name ->
+         * the Lambda function that runs it. The deliverer may invoke exactly these functions. @default {}
+         */
+        transforms: z
+          .record(
+            z.string().regex(TRANSFORM_NAME_PATTERN, {
+              error: 'transform names are 1-64 letters, digits, "_" or "-"',
+            }),
+            z.string().regex(LAMBDA_FUNCTION_ARN_PATTERN, {
+              error:
+                'must be a Lambda function ARN (arn:aws:lambda:{region}:{account}:function:{name}[:{alias}])',
+            }),
+          )
+          .default({}),
+        /** The longest one transform may take (it gets at most half of what the invocation has left). @default 5 */
+        transformTimeoutSeconds: int(1, 60, 'seconds one transform may take').default(5),
       })
       .default({
         retryCount: DEFAULT_DELIVERY_RETRY_COUNT,
@@ -198,6 +219,8 @@ export const connectorConfigSchema = z
         retryBaseDelaySeconds: 2,
         retryMaxDelaySeconds: 300,
         retryStrategy: 'exponential',
+        transforms: {},
+        transformTimeoutSeconds: 5,
       }),
     backfill: z
       .strictObject({

@@ -129,6 +129,13 @@ export interface DelivererProps {
    * with read access to its secret. @default - none: payload-search deliveries are dead-lettered
    */
   readonly source?: SourceFhirServer;
+  /**
+   * The Lambda functions of the allow-listed transforms (delivery.transforms): the deliverer may invoke
+   * exactly these, and ships the structure validator its output is checked with. @default none
+   */
+  readonly transformFunctionArns?: readonly string[];
+  /** Scripts generating run-time files into the bundle (the validator's definitions). @default none */
+  readonly bundlingScripts?: readonly string[];
 }
 
 /**
@@ -166,8 +173,19 @@ export class Deliverer extends Construct {
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
       environment: { ...props.environment },
     });
+    const transformArns = props.transformFunctionArns ?? [];
+    if (transformArns.length > 0) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeDeliveryTransforms',
+          actions: ['lambda:InvokeFunction'],
+          resources: [...new Set(transformArns)],
+        }),
+      );
+    }
 
     const access = props.access;
     if (access.mode === 'crossAccount') {

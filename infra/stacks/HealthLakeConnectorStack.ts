@@ -95,6 +95,12 @@ const moduleEndpointsVariable = (moduleEndpoints: Readonly<Record<string, string
   return entries.length === 0 ? undefined : entries.join(',');
 };
 
+/** `delivery.transforms` as DELIVERY_TRANSFORMS (`name=functionArn,...`); unset when empty. */
+const transformsVariable = (transforms: Readonly<Record<string, string>>): string | undefined => {
+  const entries = Object.entries(transforms).map(([name, arn]) => `${name}=${arn}`);
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
 export class HealthLakeConnectorStack extends Stack {
   public readonly dataKey: kms.Key;
   public readonly state: ConnectorState;
@@ -245,6 +251,8 @@ export class HealthLakeConnectorStack extends Stack {
           sourceBaseUrl: config.sourceFhir.baseUrl,
           // Smile's awshealthlake-sender-module-id routes an endpoint-less Subscription to its module's store.
           moduleEndpoints: moduleEndpointsVariable(config.healthLake.moduleEndpoints),
+          // A Subscription may name only an allow-listed transform.
+          transforms: transformsVariable(config.delivery.transforms),
         }),
       },
       ...fnDefaults,
@@ -303,6 +311,12 @@ export class HealthLakeConnectorStack extends Stack {
       roleName: delivererRoleName(config),
       // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does.
       source: pagedSourceServer,
+      // Transforms: the deliverer may invoke exactly the allow-listed functions, and checks their output
+      // with the structure validator (its definitions ship only when there are transforms).
+      transformFunctionArns: Object.values(config.delivery.transforms),
+      ...(Object.keys(config.delivery.transforms).length > 0
+        ? { bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT] }
+        : {}),
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
         healthLakeEndpoint: config.dataStore.endpoint,
@@ -313,6 +327,8 @@ export class HealthLakeConnectorStack extends Stack {
         retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
         retryStrategy: config.delivery.retryStrategy,
         healthLakeMaxBundleEntries: String(config.healthLake.maxBundleEntries),
+        transforms: transformsVariable(config.delivery.transforms),
+        transformTimeoutMs: String(config.delivery.transformTimeoutSeconds * 1000),
       }),
       ...fnDefaults,
     });

@@ -133,6 +133,8 @@ export const ingestDepsFromEnv = (
         ...(values.healthLakeEndpoint ? { primaryEndpoint: values.healthLakeEndpoint } : {}),
         // Smile's awshealthlake-sender-module-id routes to the data store its module stands for.
         moduleEndpoints: values.moduleEndpoints,
+        // A Subscription may name only an allow-listed transform (delivery.transforms).
+        transforms: new Set(values.transforms.keys()),
         ...(values.deliveryRetryCount === undefined
           ? {}
           : { maxDeliveryRetryCount: values.deliveryRetryCount }),

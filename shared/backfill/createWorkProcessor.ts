@@ -1,5 +1,5 @@
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
-import { checkSourceResource } from './checkSourceResource.js';
+import { checkSourceResource } from '../ingest/checkSourceResource.js';
 import { MAX_RECORDED_FAILED_IDS } from './constants.js';
 import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
 import type { JobStore } from './JobStore.js';

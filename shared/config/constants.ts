@@ -22,6 +22,10 @@ export const ENV = {
    * awshealthlake-sender-module-id routes an endpoint-less Subscription to that data store.
    */
   healthLakeModuleEndpoints: 'HEALTHLAKE_MODULE_ENDPOINTS',
+  /** `name=functionArn` entries, comma-separated (delivery.transforms): the allow-listed transforms. */
+  deliveryTransforms: 'DELIVERY_TRANSFORMS',
+  /** The longest a transform may take, ms (delivery.transformTimeoutSeconds). */
+  deliveryTransformTimeoutMs: 'DELIVERY_TRANSFORM_TIMEOUT_MS',
   /** Comma-separated data store endpoints a Subscription may target (the allow-list). */
   allowedEndpoints: 'ALLOWED_HEALTHLAKE_ENDPOINTS',
   /** Customer role to assume for HealthLake; empty = same-account mode (function's own credentials). */
@@ -90,6 +94,16 @@ export const SMILE_EXTENSIONS = {
   replicateStripReferenceBaseUrl: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-reference-base-url`,
   deliveryClass: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-delivery-class`,
   healthLakeSenderModuleId: `${SMILE_EXTENSION_PREFIX}subscription-channel-awshealthlake-sender-module-id`,
+} as const;
+
+/**
+ * The connector's own Subscription extensions. `subscription-transform` (valueString, on
+ * `Subscription.extension` or `channel.extension`) names an allow-listed delivery transform
+ * (`delivery.transforms`), the place of Smile CDR's custom deliverer class.
+ */
+export const CONNECTOR_EXTENSION_PREFIX = 'urn:healthlake-connector:StructureDefinition:';
+export const CONNECTOR_EXTENSIONS = {
+  transform: `${CONNECTOR_EXTENSION_PREFIX}subscription-transform`,
 } as const;
 
 /** The largest SQS message body, in bytes (1 MiB). Larger payloads go to S3. */

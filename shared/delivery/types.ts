@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type { HealthLakeApi } from '../healthlake/types.js';
+import type { TransformInvoker } from './transformInvoker.js';
 import type { DeliveredVersion } from '../versions/DeliveredVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
 import type { FailureCause, MessageSummary } from '../messages/failureCause.js';
@@ -95,6 +96,10 @@ export interface DeliverMessageDeps {
    * a secret); undefined when none is configured, and a payload-search message is then dead-lettered.
    */
   source?(): Promise<SourceReader>;
+  /** Runs a Subscription's transform (delivery.transforms); undefined when none is configured. */
+  readonly transform?: TransformInvoker;
+  /** The longest a transform may take, ms. @default DEFAULT_TRANSFORM_TIMEOUT_MS (5 s) */
+  readonly transformTimeoutMs?: number;
   /** Most entries in one Bundle sent to HealthLake (healthLake.maxBundleEntries). @default 160 */
   readonly maxBundleEntries?: number;
   /** Clock (epoch ms). */

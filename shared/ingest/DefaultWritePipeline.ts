@@ -187,6 +187,7 @@ export class DefaultWritePipeline implements WritePipeline {
         subscription.endpoint,
         subscription.replication,
         subscription.payloadSearchCriteria,
+        subscription.transform,
       );
       if (seen.has(key)) return false;
       seen.add(key);
@@ -225,7 +226,7 @@ const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResou
  */
 const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
   targets.map((target) =>
-    replicationTargetKey(target.endpoint, target.replication, target.payloadSearchCriteria),
+    replicationTargetKey(target.endpoint, target.replication, target.payloadSearchCriteria, target.transform),
   );
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
@@ -261,6 +262,7 @@ const toMessage = (
     ...(subscription.sourceCriteria === undefined
       ? {}
       : { sourceCriteria: [...subscription.sourceCriteria] }),
+    ...(subscription.transform === undefined ? {} : { transform: subscription.transform }),
   },
   trace: {
     ingestedAt,

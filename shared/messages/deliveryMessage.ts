@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
 import { MAX_SOURCE_EVALUATED_SUBSCRIPTIONS, MAX_SOURCE_QUERY_LENGTH } from '../criteria/compileCriteria.js';
 import { MAX_PAYLOAD_SEARCH_CRITERIA_LENGTH } from '../payloadSearch/constants.js';
+import { TRANSFORM_NAME_PATTERN } from '../subscriptions/transforms.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 
 /**
@@ -67,6 +68,8 @@ export const DeliveryMessage = z
        * Criteria (`Type?query`) the source server evaluates: the deliverer delivers an upsert only if a
        * search `Type?_id={id}&{query}` there finds it for one of them (optional).
        */
+      /** The connector's subscription-transform: the deliverer writes what this transform returns (optional). */
+      transform: z.optional(z.string().check(z.regex(TRANSFORM_NAME_PATTERN, 'not a transform name'))),
       sourceCriteria: z.optional(
         z
           .array(z.string().check(z.regex(SOURCE_CRITERIA, 'not Type?query')))
@@ -142,7 +145,7 @@ export const deduplicationId = (
 ): string =>
   createHash('sha256')
     .update(
-      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication, message.subscription.payloadSearchCriteria)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
+      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication, message.subscription.payloadSearchCriteria, message.subscription.transform)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
         (message.trace?.source === 'reconcile' ? `\nreconcile:${message.trace.jobId ?? ''}` : ''),
     )
     .digest('hex');

@@ -9,7 +9,9 @@ import {
   MAX_CONFIGURABLE_BUNDLE_ENTRIES,
   SESSION_DURATION_LIMITS,
 } from '../healthlake/constants.js';
+import { DEFAULT_TRANSFORM_TIMEOUT_MS } from '../delivery/transformInvoker.js';
 import { DELIVERER_SOURCE_ENV } from './sourceFhirEnv.js';
+import { transformsVar } from './transformsVar.js';
 
 /** The deliverer Lambda (lambdas/deliverer). */
 export const DELIVERER_CONTRACT = {
@@ -125,6 +127,15 @@ export const DELIVERER_CONTRACT = {
     'Most entries in one Bundle sent to HealthLake (healthLake.maxBundleEntries): payload search results above it are dead-lettered.',
     HEALTHLAKE_MAX_BUNDLE_ENTRIES,
     { min: 1, max: MAX_CONFIGURABLE_BUNDLE_ENTRIES },
+    'stack',
+  ),
+  lambdaEndpoint: endpointVar('lambda'),
+  transforms: transformsVar,
+  transformTimeoutMs: intVar(
+    ENV.deliveryTransformTimeoutMs,
+    'The longest one transform may take, ms (delivery.transformTimeoutSeconds), and at most half of what the invocation has left.',
+    DEFAULT_TRANSFORM_TIMEOUT_MS,
+    { min: 100, max: 60_000 },
     'stack',
   ),
   secretsManagerEndpoint: endpointVar('secretsManager'),

@@ -14,6 +14,7 @@ import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
 import { RECONCILE_ENV } from '../reconcile/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { parseModuleEndpoints } from '../subscriptions/moduleEndpoints.js';
+import { transformsVar } from './transformsVar.js';
 import { WRITE_PIPELINE_ENV } from './writePipelineEnv.js';
 
 /** The ingest Lambda (lambdas/ingest). */
@@ -110,6 +111,7 @@ export const INGEST_CONTRACT = {
     parse: (raw: string | undefined) =>
       isUnset(raw) ? new Map<string, string>() : parseModuleEndpoints(raw),
   } satisfies EnvVar<ReadonlyMap<string, string>>,
+  transforms: transformsVar,
   sourceBaseUrl: optionalVar(
     ENV.sourceFhirBaseUrl,
     'The source FHIR server (backfill and the deliverer read it): set = Subscription criteria only it can evaluate (chains, _has, _text, ...) are accepted, and the deliverer checks them there; unset = they are refused.',

@@ -56,6 +56,8 @@ export interface SubscriptionRouteDeps {
   readonly deploymentOwnedId?: string;
   /** Smile HealthLake module id -> data store (healthLake.moduleEndpoints): routes by the module id. */
   readonly moduleEndpoints?: ModuleEndpoints;
+  /** The transforms a Subscription may name (delivery.transforms). @default none */
+  readonly transforms?: ReadonlySet<string>;
   /** Most Subscriptions that may exist; a create past it answers 422. @default SUBSCRIPTION_DEFAULTS.maxSubscriptions */
   readonly maxSubscriptions?: number;
 }
@@ -99,6 +101,7 @@ const parseOptions = (deps: SubscriptionRouteDeps) => {
       ? {}
       : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
     ...(deps.moduleEndpoints === undefined ? {} : { moduleEndpoints: deps.moduleEndpoints }),
+    ...(deps.transforms === undefined ? {} : { transforms: deps.transforms }),
     compile: compilerOf(deps),
   };
 };

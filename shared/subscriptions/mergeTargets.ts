@@ -7,7 +7,7 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * Collapses matching subscriptions into one delivery target per distinct endpoint, so overlapping
  * subscriptions never send the same version to the same data store twice. Subscriptions whose Smile
  * replication settings differ write different copies (ids) and stay separate targets; so do subscriptions
- * with different payload search criteria (each delivers its own search results). Deterministic merge:
+ * with different payload search criteria (each delivers its own search results) or transforms. Deterministic merge:
  * - `id`/`criteria`: the first subscription in id order (the delivery message names one);
  *   `subscriptionIds`: all of them, sorted;
  * - `deliverLatestVersion`, `sendDeleteMessages`: true if any member asks for it;
@@ -28,7 +28,12 @@ export const mergeTargets = (
   const groups = new Map<string, ActiveSubscription[]>();
   for (const match of matches) {
     // Subscriptions with different replication settings write different copies: separate targets.
-    const key = replicationTargetKey(match.endpoint, match.replication, match.payloadSearchCriteria);
+    const key = replicationTargetKey(
+      match.endpoint,
+      match.replication,
+      match.payloadSearchCriteria,
+      match.transform,
+    );
     const group = groups.get(key);
     if (group) group.push(match);
     else groups.set(key, [match]);
@@ -52,6 +57,7 @@ export const mergeTargets = (
       ...(first.payloadSearchCriteria === undefined
         ? {}
         : { payloadSearchCriteria: first.payloadSearchCriteria }),
+      ...(first.transform === undefined ? {} : { transform: first.transform }),
       sendDeleteMessages: members.some((member) => member.sendDeleteMessages),
       deliverLatestVersion: members.some((member) => member.deliverLatestVersion),
       stripVersionIds: members.every((member) => member.stripVersionIds),

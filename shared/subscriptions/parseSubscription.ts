@@ -43,6 +43,8 @@ export interface ParseSubscriptionContext {
   readonly maxDeliveryRetryCount?: number;
   /** Smile HealthLake module id -> data store (healthLake.moduleEndpoints): routing by module id. */
   readonly moduleEndpoints?: ModuleEndpoints;
+  /** The transforms the deployment allows (delivery.transforms); a Subscription may name only these. */
+  readonly transforms?: ReadonlySet<string>;
 }
 
 /** `reason` given to a Subscription submitted without one (R4 requires it; Smile's examples omit it). */
@@ -180,6 +182,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   const { settings, issues: extensionIssues, notes } = readChannelExtensions(input);
   issues.push(...extensionIssues);
   warnings.push(...notes, ...missingExtensionWarnings(settings));
+  issues.push(...transformIssues(settings, context.transforms ?? new Set()));
   const limit = context.maxDeliveryRetryCount;
   if (
     settings.deliveryRetryCount !== undefined &&
@@ -240,6 +243,36 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   } as unknown as Subscription & { id: string; status: SubscriptionStatus };
   if (headerDropped) warnings.push(HEADER_DROPPED_WARNING);
   return { resource, compiled, settings, endpoint, warnings };
+};
+
+/** A transform must be allow-listed, and cannot replace payload search's Bundle (which holds many resources). */
+const transformIssues = (
+  settings: ChannelSettings,
+  allowed: ReadonlySet<string>,
+): OperationOutcomeIssue[] => {
+  if (settings.transform === undefined) return [];
+  const issues: OperationOutcomeIssue[] = [];
+  if (!allowed.has(settings.transform)) {
+    issues.push(
+      issue(
+        'business-rule',
+        allowed.size === 0
+          ? 'subscription-transform names a transform, and this deployment allows none (delivery.transforms)'
+          : `subscription-transform names a transform this deployment does not allow (delivery.transforms lists ${[...allowed].join(', ')})`,
+        'Subscription.extension',
+      ),
+    );
+  }
+  if (settings.payloadSearchCriteria !== undefined) {
+    issues.push(
+      issue(
+        'not-supported',
+        'subscription-transform cannot be combined with subscription-payload-search-criteria',
+        'Subscription.extension',
+      ),
+    );
+  }
+  return issues;
 };
 
 /**

@@ -24,6 +24,8 @@ export interface ActiveSubscription {
   readonly replication?: ReplicationSettings;
   /** HAPI subscription-payload-search-criteria: deliver this search's results as one transaction. */
   readonly payloadSearchCriteria?: string;
+  /** The connector's subscription-transform: the allow-listed transform each resource goes through. */
+  readonly transform?: string;
   /**
    * Set when the criteria hold parameters only the source server can evaluate (chains, `_has`, ...): a
    * write that matches the rest is delivered only if a search `Type?_id={id}&{query}` on the source finds

@@ -59,6 +59,8 @@ describe('Connector configuration', () => {
       retryBaseDelaySeconds: 2,
       retryMaxDelaySeconds: 300,
       retryStrategy: 'exponential',
+      transforms: {},
+      transformTimeoutSeconds: 5,
     });
     expect(config.logRetentionDays).toBe(365);
     expect(config.ingest.adminPrincipalArns).toEqual([]);
