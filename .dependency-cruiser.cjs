@@ -5,12 +5,12 @@
 
 /** The layers of `shared/`, bottom first. A folder may import its own layer and those below. */
 const SHARED_LAYERS = [
-  ['fhir', 'http', 'state', 'config'], // FHIR and HTTP basics, the table layout, typed environment
-  ['criteria', 'replication', 'versions', 'fhirClient'], // building blocks
+  ['fhir', 'http', 'state', 'config', 'cache'], // FHIR and HTTP basics, the table layout, typed environment, bounded caches
+  ['criteria', 'replication', 'versions', 'fhirClient', 'sqlTarget'], // building blocks
   ['healthlake'], // the HealthLake data plane client
   ['payloadSearch'],
   ['messages', 'subscriptions'],
-  ['delivery', 'ingest'], // the two sides of the queue
+  ['delivery', 'ingest', 'sqlWriter'], // the two sides of the queue, and the SQL target's writer
   ['backfill'],
   ['reconcile'],
   ['operator'], // what the CLI calls

@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     restoreMocks: true,
+    // What the code under test logs is shown for failing tests only: a passing run stays readable.
+    silent: 'passed-only',
   },
 });

@@ -35,7 +35,8 @@ export const createLocalLogger = (
   component = 'connector',
 ): LocalLogger => {
   const threshold = LEVELS[options.logLevel];
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // console.error, not process.stderr: a test runner then shows these lines only for failing tests.
+  const write = options.write ?? ((line: string) => console.error(line));
   const log = (level: Level, message: string, attributes?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
     options.beforeWrite?.();

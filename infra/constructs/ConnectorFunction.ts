@@ -3,10 +3,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
-  NodejsFunction,
-  OutputFormat,
   type ICommandHooks,
+  LogLevel,
+  NodejsFunction,
   type NodejsFunctionProps,
+  OutputFormat,
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -167,6 +168,8 @@ export class ConnectorFunction extends NodejsFunction {
       bundling: {
         ...CONNECTOR_BUNDLING,
         format: OutputFormat.CJS,
+        // esbuild's size table and size warnings are not for people running synth or the tests.
+        logLevel: LogLevel.ERROR,
         ...(assetFiles.length === 0 && bundlingScripts.length === 0
           ? {}
           : { commandHooks: afterBundlingHooks(assetFiles, bundlingScripts) }),

@@ -73,7 +73,12 @@ export const ingestDepsFromEnv = (
   // With a source server, criteria only it can evaluate are accepted, matched and confirmed there.
   const sourceEvaluation = values.sourceBaseUrl !== undefined;
   const compileCriteria = criteriaCompiler({ sourceEvaluation });
-  const write = writePipelineFromEnv(values, { logger, sourceEvaluation, troubleshooting: logger });
+  const write = writePipelineFromEnv(values, {
+    logger,
+    sourceEvaluation,
+    troubleshooting: logger,
+    maxVersionJump: values.maxVersionJump,
+  });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
@@ -123,6 +128,7 @@ export const ingestDepsFromEnv = (
       maxBundleEntries: values.maxBundleEntries,
       validateResources: values.validateResources,
       maxClockSkewSeconds: values.maxClockSkewSeconds,
+      repeatedStaleWrites: values.repeatedStaleWrites,
     },
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {

@@ -47,7 +47,7 @@ export const checkSourceCriteria = async (
   const deadline =
     context.requestTimeoutMs === undefined ? undefined : deps.now() + context.requestTimeoutMs / 2;
   try {
-    const source = await deps.source();
+    const { reader: source } = await deps.source();
     for (const entry of criteria) {
       const remaining = deadline === undefined ? undefined : deadline - deps.now();
       if (remaining !== undefined && remaining <= 0) {

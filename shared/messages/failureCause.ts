@@ -57,6 +57,11 @@ export const FailureReason = {
   sourceCriteria: 'source-criteria',
   /** The Subscription's transform failed, timed out or returned something unusable. */
   transform: 'transform',
+  /**
+   * A SQL target refused or could not take the write: a value that does not fit its column or a
+   * constraint (terminal; the cause names table, column and resource), or a database that is down.
+   */
+  sqlWrite: 'sql-write',
   error: 'error',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];

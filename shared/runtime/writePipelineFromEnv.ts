@@ -39,6 +39,8 @@ export const writePipelineFromEnv = (
     sourceEvaluation?: boolean;
     /** The troubleshooting log (at `debug`): each write's matched and unmatched Subscriptions. */
     troubleshooting?: TroubleshootingLogger;
+    /** Ingest's INGEST_MAX_VERSION_JUMP (the pipeline's default elsewhere: only ingest writes are held to it). */
+    maxVersionJump?: number;
   } = {},
 ): WritePipelineFromEnv => {
   const tableName = values.stateTable;
@@ -70,6 +72,7 @@ export const writePipelineFromEnv = (
     matcher: cache,
     queue,
     ...(options.troubleshooting ? { troubleshooting: options.troubleshooting } : {}),
+    ...(options.maxVersionJump === undefined ? {} : { maxVersionJump: options.maxVersionJump }),
   });
   return {
     pipeline,

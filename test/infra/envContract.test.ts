@@ -56,11 +56,35 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
   'basic source': {
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'basic', secret: SECRET },
   },
+  'reconcile on, basic source over mutual TLS, with a response cap': {
+    reconcile: { enabled: true },
+    sourceFhir: {
+      baseUrl: 'https://fhir.example.org/fhir/',
+      auth: 'basic',
+      secret: SECRET,
+      tls: { secret: { name: 'hlc/source-tls' } },
+      maxResponseBytes: 1_048_576,
+    },
+  },
   'oauth2 source, same account': {
     healthLake: sameAccount,
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'oauth2', secret: SECRET },
   },
   'reconcile on (cross-account, bearer source)': { reconcile: { enabled: true } },
+  'Smile migration: two HealthLake modules, transforms, a larger Bundle quota': {
+    healthLake: {
+      ...sameAccount,
+      additionalAllowedEndpoints: [
+        `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+      ],
+      maxBundleEntries: 500,
+      moduleEndpoints: {
+        cdr_a: sameAccount.endpoint,
+        cdr_b: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+      },
+    },
+    delivery: { transforms: { mask: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:mask-phone` } },
+  },
   'reconcile on, same account, sigv4 source with options': {
     reconcile: { enabled: true, pageSize: 200 },
     healthLake: sameAccount,

@@ -6,6 +6,7 @@ import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 import { json, startFakeHttpServer, type FakeHttpServer } from '../fhirClient/fakeHttpServer.js';
+import { checkSourceResource } from '../../../shared/ingest/checkSourceResource.js';
 
 const CHAINED = 'Observation?subject.identifier=http://hospital|123';
 const OTHER = 'Observation?subject:Patient.name=peter';
@@ -55,7 +56,7 @@ describe('Function: checkSourceCriteria (criteria the source server evaluates)',
 
   const deps = (healthLake = new FakeHealthLake()): DeliverMessageDeps => ({
     healthLake: () => healthLake,
-    source: async () => source,
+    source: async () => ({ reader: source, check: checkSourceResource }),
     now: Date.now,
   });
 
@@ -128,7 +129,7 @@ describe('Function: checkSourceCriteria (criteria the source server evaluates)',
     const outcome = await checkSourceCriteria(
       message(),
       { attempt: 1 },
-      { ...deps(), source: async () => down },
+      { ...deps(), source: async () => ({ reader: down, check: checkSourceResource }) },
     );
     expect(outcome).toMatchObject({ kind: 'transient-failure', cause: { reason: 'source-criteria' } });
   });
@@ -181,7 +182,7 @@ describe('Function: checkSourceCriteria (criteria the source server evaluates)',
       ...deps(healthLake),
       source: async () => {
         now += 700;
-        return source;
+        return { reader: source, check: checkSourceResource };
       },
       now: () => now,
     };
