@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { SMILE_EXTENSIONS } from '../config/constants.js';
+import { parseNamedEntries } from '../config/parseNamedEntries.js';
 import { issue } from '../fhir/outcomes.js';
 import { normalizeEndpoint } from './endpoints.js';
 
@@ -16,26 +17,14 @@ export type ModuleEndpoints = ReadonlyMap<string, string>;
  * @example
  * parseModuleEndpoints('cdr_a=https://healthlake.us-east-1.amazonaws.com/datastore/abc/r4/')
  */
-export const parseModuleEndpoints = (raw: string): Map<string, string> => {
-  const map = new Map<string, string>();
-  raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .forEach((entry, index) => {
-      const equals = entry.indexOf('=');
-      const id = entry.slice(0, Math.max(0, equals));
-      const endpoint = normalizeEndpoint(entry.slice(equals + 1));
-      if (equals <= 0 || !MODULE_ID_PATTERN.test(id) || endpoint === undefined) {
-        throw new Error(
-          `Module endpoint #${index + 1} must be moduleId=https://... (a module id and a data store URL)`,
-        );
-      }
-      if (map.has(id)) throw new Error(`Module endpoint #${index + 1} repeats a module id`);
-      map.set(id, endpoint);
-    });
-  return map;
-};
+export const parseModuleEndpoints = (raw: string): Map<string, string> =>
+  parseNamedEntries(raw, {
+    namePattern: MODULE_ID_PATTERN,
+    value: normalizeEndpoint,
+    entry: 'Module endpoint',
+    shape: 'moduleId=https://... (a module id and a data store URL)',
+    name: 'module id',
+  });
 
 /** A module mapped to a data store outside the allow-list: what is wrong, for a start-up error. */
 export const moduleEndpointProblems = (

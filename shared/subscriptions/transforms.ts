@@ -1,3 +1,5 @@
+import { parseNamedEntries } from '../config/parseNamedEntries.js';
+
 /**
  * Delivery transforms (seed 001's custom deliverer class, as a function): allow-listed in the
  * configuration by name, named by a Subscription with the `subscription-transform` extension.
@@ -20,23 +22,11 @@ export type TransformFunctions = ReadonlyMap<string, string>;
  * @example
  * parseTransforms('mask=arn:aws:lambda:us-east-1:111111111111:function:mask-phone')
  */
-export const parseTransforms = (raw: string): Map<string, string> => {
-  const map = new Map<string, string>();
-  raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .forEach((entry, index) => {
-      const equals = entry.indexOf('=');
-      const name = entry.slice(0, Math.max(0, equals));
-      const arn = entry.slice(equals + 1);
-      if (equals <= 0 || !TRANSFORM_NAME_PATTERN.test(name) || !LAMBDA_FUNCTION_ARN_PATTERN.test(arn)) {
-        throw new Error(
-          `Transform #${index + 1} must be name=arn:aws:lambda:{region}:{account}:function:{name}`,
-        );
-      }
-      if (map.has(name)) throw new Error(`Transform #${index + 1} repeats a name`);
-      map.set(name, arn);
-    });
-  return map;
-};
+export const parseTransforms = (raw: string): Map<string, string> =>
+  parseNamedEntries(raw, {
+    namePattern: TRANSFORM_NAME_PATTERN,
+    value: (arn) => (LAMBDA_FUNCTION_ARN_PATTERN.test(arn) ? arn : undefined),
+    entry: 'Transform',
+    shape: 'name=arn:aws:lambda:{region}:{account}:function:{name}',
+    name: 'name',
+  });
