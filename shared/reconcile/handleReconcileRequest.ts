@@ -117,6 +117,16 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
       ),
     );
   }
+  if (found.active.transform !== undefined) {
+    // A repair would rewrite every transformed copy with the source's, a prune could not tell them apart.
+    throw new OperationOutcomeError(
+      outcome(
+        'not-supported',
+        `Subscription ${input.subscriptionId} has a transform (subscription-transform): HealthLake holds what the transform returned, so reconcile cannot compare it with the source; use $trigger-subscription`,
+        { status: 422, expression: 'Subscription.extension' },
+      ),
+    );
+  }
   const covered = (type: string) =>
     resourceTypes === '*' ? type !== 'Subscription' : resourceTypes.has(type);
   const uncovered = [

@@ -40,7 +40,13 @@ const subscription = { name: 'subscription', valueString: 'sub-1' };
 const setup = (
   entries: Record<
     string,
-    { status: string; criteria?: string; sendDeletes?: boolean; replication?: { idPrefix: string } }
+    {
+      status: string;
+      criteria?: string;
+      sendDeletes?: boolean;
+      replication?: { idPrefix: string };
+      transform?: string;
+    }
   >,
 ) => {
   sent = [];
@@ -58,6 +64,7 @@ const setup = (
             ...activeSubscription(id, entry.criteria ?? '[*]'),
             sendDeleteMessages: entry.sendDeletes ?? true,
             ...(entry.replication ? { replication: entry.replication } : {}),
+            ...(entry.transform ? { transform: entry.transform } : {}),
           },
         };
       },
@@ -111,6 +118,17 @@ describe('handleReconcileRequest', () => {
     );
     expect(refused?.status).toBe(422);
     expect(issue(refused?.body).diagnostics).toContain('use $trigger-subscription');
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses (422) a Subscription with a transform: HealthLake holds what the transform returned, never the source copy', async () => {
+    setup({ 'sub-1': { status: 'active', transform: 'mask' } });
+    const refused = await handleReconcileRequest(
+      request('POST', '$reconcile', parameters(subscription)),
+      deps,
+    );
+    expect(refused?.status).toBe(422);
+    expect(issue(refused?.body).diagnostics).toContain('transform');
     expect(sent).toEqual([]);
   });
 
