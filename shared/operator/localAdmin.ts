@@ -45,6 +45,8 @@ export interface LocalStatsView {
    * not match criteria it evaluates, or the Subscription's transform returned nothing.
    */
   readonly filtered?: number;
+  /** Signs of lost backport notifications since start. */
+  readonly missedNotifications?: number;
   /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */

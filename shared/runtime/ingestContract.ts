@@ -15,6 +15,7 @@ import { RECONCILE_ENV } from '../reconcile/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
 import { parseModuleEndpoints } from '../subscriptions/moduleEndpoints.js';
 import { transformsVar } from './transformsVar.js';
+import { NOTIFICATION_ENV_VARS } from './notificationEnv.js';
 import { WRITE_PIPELINE_ENV } from './writePipelineEnv.js';
 
 /** The ingest Lambda (lambdas/ingest). */
@@ -135,4 +136,5 @@ export const INGEST_CONTRACT = {
     'Type order of a backfill of everything (unset = supporting types first: Organization, Location, Practitioner, PractitionerRole, Patient).',
     'tuning',
   ),
+  ...NOTIFICATION_ENV_VARS,
 } as const;
