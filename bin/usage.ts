@@ -15,6 +15,8 @@ commands
   subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
                        [--retry-count N] [--strip-version-ids] [--payload-search <Type?params>]
   subscriptions delete <id>
+  subscriptions explain <file>        which active Subscriptions a resource (a JSON file) would match, and
+                                      for each that would not, the first criterion it fails; writes nothing
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
   backfill watch <jobId> [--interval s] [--timeout s]
   backfill cancel <jobId>

@@ -48,6 +48,11 @@ export interface LocalStatsView {
   readonly backfillPages: number;
   /** Writes accepted that matched no active Subscription: recorded, never delivered. */
   readonly writesUnmatched: number;
+  /**
+   * Delivery messages not sent by the Subscription's choice: the source server found the resource does
+   * not match criteria it evaluates, or the Subscription's transform returned nothing.
+   */
+  readonly filtered?: number;
   /** Signs of lost backport notifications since start. */
   readonly missedNotifications?: number;
   /**
