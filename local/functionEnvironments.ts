@@ -4,6 +4,7 @@ import { BACKFILL_WORKER_CONTRACT } from '../shared/runtime/backfillWorkerContra
 import { DELIVERER_CONTRACT } from '../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../shared/runtime/ingestContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../shared/runtime/reconcileWorkerContract.js';
+import { SQL_WRITER_CONTRACT } from '../shared/runtime/sqlWriterContract.js';
 import { SUBSCRIPTION_PROVISIONER_CONTRACT } from '../shared/runtime/subscriptionProvisionerContract.js';
 import { WRITE_PIPELINE_ENV } from '../shared/runtime/writePipelineEnv.js';
 import type { AcceptedToken } from '../shared/ingest/auth/types.js';
@@ -32,6 +33,8 @@ export interface LocalEnvironmentInput {
   readonly healthLakeEndpoint: string;
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
+  /** The SQL target when on: its database URL (embedded or `--sql-url`). */
+  readonly sql?: { readonly url: string; readonly embedded: boolean };
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
@@ -48,7 +51,7 @@ export interface LocalEnvironmentInput {
 }
 
 export type FunctionName =
-  'ingest' | 'deliverer' | 'backfillWorker' | 'reconcileWorker' | 'subscriptionProvisioner';
+  'ingest' | 'deliverer' | 'backfillWorker' | 'reconcileWorker' | 'subscriptionProvisioner' | 'sqlWriter';
 
 /** The source credentials as the deployed worker's secret holds them (createSourceAuth's JSON). */
 const sourceSecret = (config: LocalConfig): string | undefined => {
@@ -73,7 +76,7 @@ const sourceSecret = (config: LocalConfig): string | undefined => {
  */
 export const localFunctionEnvironments = (
   input: LocalEnvironmentInput,
-): Record<FunctionName, NodeJS.ProcessEnv> => {
+): Record<Exclude<FunctionName, 'sqlWriter'>, NodeJS.ProcessEnv> & { sqlWriter?: NodeJS.ProcessEnv } => {
   const { config, resources, endpoints, credentials, tuning = {} } = input;
   const runtime = envEntries(AWS_RUNTIME_ENV, {
     awsRegion: config.region,
@@ -91,6 +94,7 @@ export const localFunctionEnvironments = (
     allowedEndpoints: input.healthLakeEndpoint,
     payloadBucket: resources.payloadBucket,
     deliveryRetryCount: retryCount,
+    ...(input.sql ? { sqlQueueUrl: resources.sqlQueueUrl, sqlTargetNames: config.sqlTarget } : {}),
   });
   const roleArn = config.roleArn || undefined;
   const externalId = roleArn && config.externalId ? config.externalId : undefined;
@@ -170,6 +174,35 @@ export const localFunctionEnvironments = (
         ...source,
       }),
     },
+    ...(input.sql
+      ? {
+          sqlWriter: {
+            ...runtime,
+            ...envEntries(SQL_WRITER_CONTRACT, {
+              sqsEndpoint: endpoints.sqs,
+              s3Endpoint: endpoints.s3,
+              connectorId: config.connectorId,
+              sqlQueueUrl: resources.sqlQueueUrl,
+              sqlDlqUrl: resources.sqlDlqUrl,
+              targetName: config.sqlTarget,
+              url: input.sql.url,
+              // Local mode: the URL holds what is needed; the embedded database listens on loopback, a
+              // --sql-url server is asked for TLS the way its URL (sslmode) says.
+              auth: 'none',
+              tls: 'off',
+              mappingFile: config.sqlMapping,
+              schema: config.sqlSchema,
+              applySchema: String(config.sqlApplySchema),
+              // PGlite is one session: one connection, so two transactions never interleave.
+              maxConnections: input.sql.embedded ? '1' : undefined,
+              deliveryRetryCount: retryCount,
+              retryBaseSeconds: String(config.retryBaseSeconds),
+              retryMaxSeconds: String(config.retryMaxSeconds),
+              retryStrategy: config.retryStrategy,
+            }),
+          },
+        }
+      : {}),
     subscriptionProvisioner: {
       ...runtime,
       ...envEntries(SUBSCRIPTION_PROVISIONER_CONTRACT, {

@@ -4,6 +4,7 @@ import { backfillWorkerHandlerFromEnv } from '../lambdas/backfill-worker/backfil
 import { delivererHandlerFromEnv } from '../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../lambdas/ingest/ingestHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { sqlWriterHandlerFromEnv } from '../lambdas/sql-writer/sqlWriterHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { TOKEN_SCOPES } from '../shared/http/scopes.js';
@@ -49,6 +50,8 @@ export interface LocalFunctions {
   readonly delivery: EventSourceMapping;
   readonly backfill: EventSourceMapping;
   readonly reconcile: EventSourceMapping;
+  /** The SQL writer's poller on the SQL queue, when the SQL target is on. */
+  readonly sqlDelivery?: EventSourceMapping;
   /** What `/_local/config` serves. */
   readonly view: LocalConfigView;
 }
@@ -91,6 +94,9 @@ export const startLocalFunctions = async (options: {
     healthLakeEndpoint,
     sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
     tokens,
+    ...(services.sql
+      ? { sql: { url: services.sql.url, embedded: services.sql.embedded !== undefined } }
+      : {}),
     tuning: {
       ...(tuning.healthLakeTimeoutMs === undefined
         ? {}
@@ -158,6 +164,29 @@ export const startLocalFunctions = async (options: {
     functionName: 'healthlake-connector-deliverer',
     onError: (error) => log.warn('Deliverer poller error', { error }),
   });
+
+  // The SQL writer behind its own poller on the SQL queue, its target made ready (schema created or
+  // checked) before the API accepts writes, so a schema problem is reported at start.
+  let sqlDelivery: EventSourceMapping | undefined;
+  if (environments.sqlWriter) {
+    const sqlWriter = sqlWriterHandlerFromEnv(environments.sqlWriter, sinks('sql'));
+    cleanups.push(() => sqlWriter.destroy());
+    const problems = await sqlWriter.ready();
+    if (problems.length > 0)
+      log.warn('The SQL target schema lacks what the mapping writes (see `npm run cli -- sql schema`)', {
+        problems: problems.length,
+      });
+    sqlDelivery = new EventSourceMapping({
+      sqs: services.sqs,
+      queueUrl: resources.sqlQueueUrl,
+      queueArn: resources.sqlQueueArn,
+      handler: sqlWriter,
+      batchSize: 10,
+      concurrency: services.sql?.embedded ? 1 : 2,
+      functionName: 'healthlake-connector-sql-writer',
+      onError: (error) => log.warn('SQL writer poller error', { error }),
+    });
+  }
 
   // The backfill worker behind its own poller.
   const backfillWorker = backfillWorkerHandlerFromEnv(environments.backfillWorker, sinks('backfill'));
@@ -229,6 +258,7 @@ export const startLocalFunctions = async (options: {
     backfillDlqUrl: resources.backfillDlqUrl,
     reconcileQueueUrl: resources.reconcileQueueUrl,
     reconcileDlqUrl: resources.reconcileDlqUrl,
+    ...(sqlDelivery ? { sqlQueueUrl: resources.sqlQueueUrl, sqlDlqUrl: resources.sqlDlqUrl } : {}),
     healthLakeEndpoint,
     ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
     ...(autoSubscriptionId ? { autoSubscriptionId } : {}),
@@ -238,10 +268,12 @@ export const startLocalFunctions = async (options: {
   await delivery.start();
   await backfill.start();
   await reconcile.start();
+  await sqlDelivery?.start();
   cleanups.push(
     () => delivery.stop(),
     () => backfill.stop(),
     () => reconcile.stop(),
+    () => sqlDelivery?.stop(),
   );
   return {
     apiUrl: api.url,
@@ -251,6 +283,7 @@ export const startLocalFunctions = async (options: {
     delivery,
     backfill,
     reconcile,
+    ...(sqlDelivery ? { sqlDelivery } : {}),
     view,
   };
 };

@@ -17,6 +17,9 @@ export interface LocalConfigView {
   readonly backfillDlqUrl?: string;
   readonly reconcileQueueUrl?: string;
   readonly reconcileDlqUrl?: string;
+  /** The SQL target's queue and DLQ, when it is on. */
+  readonly sqlQueueUrl?: string;
+  readonly sqlDlqUrl?: string;
   readonly healthLakeEndpoint: string;
   readonly sourceFhirBaseUrl?: string;
   readonly autoSubscriptionId?: string;

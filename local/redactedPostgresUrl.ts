@@ -1,0 +1,16 @@
+/**
+ * A `postgres://` URL with its password, if any, replaced by `***` (for the banner and logs). Text that
+ * is not a URL is not echoed.
+ *
+ * @example
+ * redactedPostgresUrl('postgres://app:secret@db:5432/fhir'); // 'postgres://app:***@db:5432/fhir'
+ */
+export const redactedPostgresUrl = (value: string): string => {
+  try {
+    const url = new URL(value);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '(not a URL)';
+  }
+};
