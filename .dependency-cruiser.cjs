@@ -5,7 +5,7 @@
 
 /** The layers of `shared/`, bottom first. A folder may import its own layer and those below. */
 const SHARED_LAYERS = [
-  ['fhir', 'http', 'state', 'config'], // FHIR and HTTP basics, the table layout, typed environment
+  ['fhir', 'http', 'state', 'config', 'cache'], // FHIR and HTTP basics, the table layout, typed environment, bounded caches
   ['criteria', 'replication', 'versions', 'fhirClient', 'sqlTarget'], // building blocks
   ['healthlake'], // the HealthLake data plane client
   ['payloadSearch'],

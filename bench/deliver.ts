@@ -12,18 +12,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { Console } from 'node:console';
-import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDelivererHandler } from '../lambdas/deliverer/createDelivererHandler.js';
-import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { InMemoryDeliveredVersions } from '../shared/versions/DeliveredVersions.js';
 import {
   assumeRoleSource,
@@ -32,8 +27,9 @@ import {
 } from '../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../shared/healthlake/HealthLakeClientPool.js';
 import { parseAllowedEndpoints } from '../shared/subscriptions/endpoints.js';
-import { DELIVERY_MESSAGE_SCHEMA, type DeliveryMessage } from '../shared/messages/deliveryMessage.js';
 import { InMemoryVersionLedger } from '../shared/versions/InMemoryVersionLedger.js';
+import { deliveryRecord, observation, observationMessage } from './lib/deliveryEvents.js';
+import { silentPowertools } from './lib/silentPowertools.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,87 +85,11 @@ const startPeer = async (code: string): Promise<Peer> => {
   return { info: JSON.parse(first) as Peer['info'], child };
 };
 
-/** A realistic ~1.5 KB Observation (vital signs panel entry). */
-const observation = (id: string, versionId: string): Record<string, unknown> => ({
-  resourceType: 'Observation',
-  id,
-  meta: { versionId, lastUpdated: '2026-01-01T00:00:00.000Z' },
-  status: 'final',
-  category: [
-    {
-      coding: [
-        {
-          system: 'http://terminology.hl7.org/CodeSystem/observation-category',
-          code: 'vital-signs',
-          display: 'vital-signs',
-        },
-      ],
-    },
-  ],
-  code: {
-    coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }],
-    text: 'Heart rate',
-  },
-  subject: { reference: 'Patient/bench-patient-0001' },
-  encounter: { reference: 'Encounter/bench-encounter-0001' },
-  effectiveDateTime: '2025-12-31T10:11:12+00:00',
-  issued: '2025-12-31T10:11:12.345+00:00',
-  valueQuantity: { value: 72.5, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-  interpretation: [
-    {
-      coding: [
-        {
-          system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
-          code: 'N',
-          display: 'Normal',
-        },
-      ],
-    },
-  ],
-  note: [{ text: 'Measured at rest after five minutes seated; device calibrated the same morning.' }],
-  referenceRange: [
-    {
-      low: { value: 60, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-      high: { value: 100, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-      text: 'Normal adult resting heart rate',
-    },
-  ],
-});
-
 const events = (endpoint: string, count: number, offset: number): SQSEvent[] =>
   Array.from({ length: count }, (_, b) => ({
     Records: Array.from({ length: 10 }, (_, r): SQSRecord => {
       const id = `bench-${offset + b}-${r}`;
-      const message: DeliveryMessage = {
-        schema: DELIVERY_MESSAGE_SCHEMA,
-        operation: 'upsert',
-        resourceType: 'Observation',
-        id,
-        versionId: '1',
-        lastUpdated: '2026-01-01T00:00:00.000Z',
-        subscription: { id: 'bench', endpoint, stripVersionIds: false, deliverLatestVersion: true },
-        trace: { ingestedAt: new Date().toISOString(), requestId: `req-${id}`, source: 'ingest' },
-        payload: { kind: 'inline', resource: observation(id, '1') },
-      };
-      return {
-        messageId: `m-${id}`,
-        receiptHandle: `rh-${id}`,
-        body: JSON.stringify(message),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'bench',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-          MessageGroupId: `Observation/${id}`,
-          MessageDeduplicationId: id,
-          SequenceNumber: String(offset + b),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench.fifo',
-        awsRegion: 'us-east-1',
-      };
+      return deliveryRecord(observationMessage(endpoint, id, '1'), offset + b);
     }),
   }));
 
@@ -199,15 +119,8 @@ const run = async (
   region: string,
   stsCalls: () => number,
 ): Promise<Result> => {
-  const devNull = new Console({
-    stdout: createWriteStream('/dev/null'),
-    stderr: createWriteStream('/dev/null'),
-  });
-  const logger = new Logger({ serviceName: 'deliverer-bench', logLevel: 'INFO' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'deliverer-bench' });
   // EMF lines and logs are produced (their CPU counts) but not printed over the table.
-  (logger as unknown as { console: Console }).console = devNull;
-  (metrics as unknown as { console: Console }).console = devNull;
+  const { logger, metrics } = silentPowertools('deliverer-bench');
   const pool = new HealthLakeClientPool({ credentials: credentials.provider, region, maxSockets: 64 });
   const handler = createDelivererHandler({
     sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- <name> [args]`: runs bench/<name>.ts, which prints its own figures.
- * Benchmarks: deliver, ingest, match, backfill, e2e, sql.
+ * Benchmarks: deliver, ingest, match, backfill, e2e, sql, idSelector, soak (memory under sustained load),
+ * and more. Helpers shared by benchmarks live in bench/lib/ (not benchmarks themselves).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

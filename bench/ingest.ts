@@ -28,6 +28,13 @@ import { ensureStructureDefinitions } from '../shared/ingest/validateFhirResourc
 import { ActiveSubscriptionCache, InMemorySubscriptionStore } from '../shared/subscriptions/index.js';
 import { DynamoVersionLedger } from '../shared/versions/DynamoVersionLedger.js';
 import { InMemoryVersionLedger } from '../shared/versions/InMemoryVersionLedger.js';
+import {
+  BENCH_ENDPOINTS,
+  benchObservation,
+  benchPatient,
+  proxyEvent,
+  saveBenchSubscriptions,
+} from './lib/ingestEvents.js';
 
 const CHILD_FLAG = 'INGEST_BENCH_STANDINS_CHILD';
 
@@ -87,32 +94,9 @@ async function run(
     ...tuning(),
     ...(tuned ? { md5: false } : {}),
   });
-  const allowed = ['aaaa', 'bbbb', 'cccc', 'dddd'].map(
-    (id) => `https://healthlake.us-east-1.amazonaws.com/datastore/${id.repeat(8)}/r4/`,
-  );
+  const allowed = BENCH_ENDPOINTS;
   const store = new InMemorySubscriptionStore();
-  for (let index = 0; index < 100; index += 1) {
-    const criteria =
-      index < 60
-        ? `Observation?code=http://loinc.org|${1000 + index}-${index % 10}&status=final`
-        : index < 80
-          ? '[Patient,Condition,Encounter]'
-          : index < 95
-            ? 'Patient?gender=female'
-            : '[*]';
-    await store.save({
-      resourceType: 'Subscription',
-      id: `bench-${index}`,
-      status: 'active',
-      reason: 'bench',
-      criteria,
-      channel: {
-        type: 'rest-hook',
-        endpoint: allowed[index % allowed.length] as string,
-        payload: 'application/fhir+json',
-      },
-    });
-  }
+  await saveBenchSubscriptions(store, allowed);
   const cache = new ActiveSubscriptionCache({ store, allowedEndpoints: allowed, ttlMs: 3_600_000 });
   if ((await cache.active()).length !== 100) throw new Error('expected 100 active subscriptions');
   const pipeline = new DefaultWritePipeline({
@@ -148,26 +132,7 @@ async function run(
     functionName: 'ingest',
     getRemainingTimeInMillis: () => 30_000,
   } as Context;
-  const event = (method: string, proxy: string, body: unknown): APIGatewayProxyEvent =>
-    ({
-      resource: proxy ? '/{proxy+}' : '/',
-      path: `/fhir/${proxy}`,
-      httpMethod: method,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/fhir+json',
-        Host: 'bench',
-        Prefer: 'return=minimal',
-      },
-      multiValueHeaders: {},
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      pathParameters: proxy ? { proxy } : null,
-      stageVariables: null,
-      body: JSON.stringify(body),
-      isBase64Encoded: false,
-      requestContext: { requestId: 'bench', identity: {} },
-    }) as unknown as APIGatewayProxyEvent;
+  const event = (method: string, proxy: string, body: unknown) => proxyEvent(token, method, proxy, body);
 
   const measure = async (
     label: string,
@@ -206,25 +171,9 @@ async function run(
   };
 
   const patientWrite = (prefix: string) => (i: number) =>
-    event('PUT', `Patient/${prefix}-${i}`, {
-      resourceType: 'Patient',
-      id: `${prefix}-${i}`,
-      meta: { versionId: '1', lastUpdated: '2025-01-01T00:00:00.000Z' },
-      active: true,
-      gender: i % 2 ? 'female' : 'male',
-      birthDate: '1980-02-03',
-      name: [{ family: 'Bench', given: ['Marker'] }],
-    });
+    event('PUT', `Patient/${prefix}-${i}`, benchPatient(`${prefix}-${i}`, '1', i));
   const observationWrite = (prefix: string) => (i: number) =>
-    event('PUT', `Observation/${prefix}-${i}`, {
-      resourceType: 'Observation',
-      id: `${prefix}-${i}`,
-      meta: { versionId: '3', lastUpdated: '2025-01-01T00:00:00.000Z' },
-      status: 'final',
-      code: { coding: [{ system: 'http://loinc.org', code: `${1000 + (i % 60)}-${i % 10}` }] },
-      subject: { reference: 'Patient/p1' },
-      valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-    });
+    event('PUT', `Observation/${prefix}-${i}`, benchObservation(`${prefix}-${i}`, '3', i));
   const transaction = (i: number) =>
     event('POST', '', {
       resourceType: 'Bundle',

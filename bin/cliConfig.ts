@@ -1,11 +1,20 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { sigV4Auth } from '../shared/fhirClient/sigV4Auth.js';
+import { FhirApiClient } from '../shared/operator/FhirApiClient.js';
 import { fetchLocalJson, type LocalConfigView } from '../shared/operator/localAdmin.js';
 
 /** Resolved CLI configuration: flags win over environment variables, which win over local discovery. */
 export interface CliConfig {
   readonly apiUrl: string;
   readonly token?: string;
+  /**
+   * How the ingest API is called: `bearer` (the token) or `iam` (SigV4, service `execute-api`, with
+   * credentials from the SDK's default chain), for a stack deployed with `ingest.authMode: "iam"`.
+   */
+  readonly auth: ApiAuthMode;
   readonly region: string;
   readonly sqsEndpoint?: string;
   readonly deliveryQueueUrl?: string;
@@ -27,10 +36,14 @@ export interface CliConfig {
   readonly local?: LocalConfigView;
 }
 
+export const API_AUTH_MODES = ['bearer', 'iam'] as const;
+export type ApiAuthMode = (typeof API_AUTH_MODES)[number];
+
 /** Global flags every command accepts. */
 export const GLOBAL_OPTIONS = {
   api: { type: 'string' },
   token: { type: 'string' },
+  iam: { type: 'boolean' },
   region: { type: 'string' },
   'endpoint-url': { type: 'string' },
   'delivery-queue-url': { type: 'string' },
@@ -58,8 +71,8 @@ const text = (value: string | boolean | undefined): string | undefined =>
  * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
  * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
- * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA). Missing queue URLs are discovered from a running local
- * connector's `/_local/config` (`discover`).
+ * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA), HLC_AUTH (`bearer` or `iam`; `--iam`). Missing queue
+ * URLs are discovered from a running local connector's `/_local/config` (`discover`).
  */
 export const resolveCliConfig = async (
   flags: Flags,
@@ -75,6 +88,7 @@ export const resolveCliConfig = async (
     backfillDlqUrl: text(flags['backfill-dlq-url']) ?? text(env.HLC_BACKFILL_DLQ_URL),
   };
   const token = text(flags.token) ?? text(env.HLC_TOKEN);
+  const auth = flags.iam === true ? 'iam' : apiAuthMode(text(env.HLC_AUTH));
   const local =
     options.discover && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
       ? await fetchLocalJson<LocalConfigView>(localUrl, 'config', token)
@@ -100,6 +114,7 @@ export const resolveCliConfig = async (
   return {
     apiUrl,
     localUrl,
+    auth,
     region:
       text(flags.region) ??
       text(env.AWS_REGION) ??
@@ -137,3 +152,54 @@ export const lambdaClientFor = (config: CliConfig): LambdaClient =>
     region: config.region,
     ...(config.lambdaEndpoint ? { endpoint: config.lambdaEndpoint } : {}),
   });
+
+const apiAuthMode = (value: string | undefined): ApiAuthMode => {
+  const mode = (value ?? 'bearer').toLowerCase();
+  if (!(API_AUTH_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`HLC_AUTH must be ${API_AUTH_MODES.join(' or ')}`);
+  }
+  return mode as ApiAuthMode;
+};
+
+/** `{api id}.execute-api.{region}.amazonaws.com`: the region an IAM-mode API signs with. */
+const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com$/;
+
+/**
+ * The ingest API client for the resolved configuration (with `overrides` from a command's own flags,
+ * e.g. smileutil's `--target`): a bearer token, or in IAM mode SigV4 (service `execute-api`, the region
+ * of an execute-api host or the configured one) with credentials from the SDK's default chain.
+ *
+ * @example
+ * const api = apiClientFor(config, { headers: { 'x-request-id': 'nightly-sync' } });
+ */
+export const apiClientFor = (
+  config: CliConfig,
+  overrides: {
+    readonly apiUrl?: string;
+    readonly token?: string;
+    readonly headers?: Record<string, string>;
+  } = {},
+  credentials: () => AwsCredentialIdentityProvider = () => fromNodeProviderChain(),
+): FhirApiClient => {
+  const baseUrl = overrides.apiUrl ?? config.apiUrl;
+  const token = overrides.token ?? config.token;
+  if (config.auth === 'bearer') {
+    return new FhirApiClient({
+      baseUrl,
+      ...(token ? { token } : {}),
+      ...(overrides.headers ? { headers: overrides.headers } : {}),
+    });
+  }
+  let host = '';
+  try {
+    host = new URL(baseUrl).hostname;
+  } catch {
+    // FhirApiClient reports the invalid URL.
+  }
+  const region = EXECUTE_API_HOST.exec(host)?.[1] ?? config.region;
+  return new FhirApiClient({
+    baseUrl,
+    auth: sigV4Auth({ region, service: 'execute-api', credentials: credentials() }),
+    ...(overrides.headers ? { headers: overrides.headers } : {}),
+  });
+};

@@ -2,6 +2,7 @@ import type { parseArgs } from 'node:util';
 import { outcomeDiagnostics, type FhirApiClient } from '../shared/operator/FhirApiClient.js';
 import type { CliConfig } from './cliConfig.js';
 import { GLOBAL_OPTIONS } from './cliConfig.js';
+import { SYNC_OPTIONS } from './commands/syncFlags.js';
 import { UsageError } from './usage.js';
 
 /** Where the CLI writes; tests pass a capturing implementation. */
@@ -43,7 +44,6 @@ export const OPTIONS = {
   interval: { type: 'string' },
   timeout: { type: 'string' },
   parallel: { type: 'string', short: 'p' },
-  mode: { type: 'string' },
   type: { type: 'string', multiple: true },
   since: { type: 'string' },
   until: { type: 'string' },
@@ -60,6 +60,7 @@ export const OPTIONS = {
   'foreign-keys': { type: 'boolean' },
   apply: { type: 'boolean' },
   'sql-url': { type: 'string' },
+  ...SYNC_OPTIONS,
 } as const;
 
 export type Values = ReturnType<

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { FhirApiClient } from '../shared/operator/FhirApiClient.js';
-import { resolveCliConfig } from './cliConfig.js';
+import { apiClientFor, resolveCliConfig } from './cliConfig.js';
 import { OPTIONS, type CliIo, type Command } from './cliIo.js';
 import { backfill } from './commands/backfill.js';
 import { delivery } from './commands/delivery.js';
@@ -56,8 +55,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
     const entry = COMMANDS[command];
     if (!entry) throw new UsageError(`unknown command "${command}"`);
     const config = await resolveCliConfig(values, io.env, { discover: entry.needsQueues === true });
-    const api = () =>
-      new FhirApiClient({ baseUrl: config.apiUrl, ...(config.token ? { token: config.token } : {}) });
+    const api = () => apiClientFor(config);
     return await entry.run({ sub, rest, values, config, io, json: values.json === true, api });
   } catch (error) {
     if (error instanceof UsageError) {

@@ -27,11 +27,21 @@ commands
   reconcile report <jobId>            the report as a table (per type: in sync, missing, stale, only in
                                       HealthLake, pinned, repaired, pin reset, pruned) and sample ids
   reconcile cancel <jobId>
-  sync <server URL | files or folders...> [--type T[,T]]... | [--resource-id Type/id]...
-       [--prefix-numeric-ids PFX] [--parallel N] [--retries N] [--synthea]
-                                      copy into the ingest API: types in order (each completes first),
-                                      numeric ids prefixed with their references; --synthea loads the
-                                      hospital/practitioner Bundles first and resolves ifNoneExist entries
+  sync <server URL | search URL | files, folders or file: URLs...> [--type T[,T]]... | [--resource-id Type/id]...
+       [--prefix-numeric-ids PFX] [--parallel N] [--retries N] [--synthea] [--upload-bundles-as-transactions]
+       [--source-bearer-token T | --source-basic-auth user:pass | --source-token-url U --source-client-id C
+        [--source-client-secret S] [--source-scope S] | --source-auth sigv4 --source-region R
+        [--source-sigv4-service S] | --source-auth K --source-secret-file F]
+       [--source-cert F --source-key F] [--source-ca F] [--max-response-bytes N]
+       [--source-page-size N] [--source-requests-per-second N]
+                                      copy into the ingest API, streamed page by page: types in order (each
+                                      completes first), numeric ids prefixed with their references;
+                                      --synthea loads the hospital/practitioner Bundles first and resolves
+                                      ifNoneExist entries. Secrets also from HLC_SOURCE_TOKEN,
+                                      HLC_SOURCE_BASIC_AUTH, HLC_SOURCE_CLIENT_SECRET, HLC_SOURCE_KEY_PASSPHRASE.
+                                      smileutil spellings: -s/--source, -t/--target, -v/--fhir-version R4,
+                                      -m/--mode COPY|SYNTHEA, -r/--resource-types, --resource-ids,
+                                      --thread-count, --target-bearer-token, --target-retry-count, --request-id
   send <files or folders...> [--parallel N]
                                       FHIR JSON, NDJSON and Bundles to the ingest API
   token create --name <name> [--scope write|admin]
@@ -47,6 +57,8 @@ options (flag / environment)
   --api / HLC_API_URL                 ingest API base URL (default http://127.0.0.1:8080)
   --token / HLC_TOKEN                 bearer token of the ingest API (admin scope for subscriptions, backfill
                                       and local mode's /_local/*; write scope is enough for send)
+  --iam / HLC_AUTH=iam                an API in IAM mode (stack output IngestAuthMode = iam): SigV4-sign every
+                                      request (execute-api) with the SDK's default credential chain
   --region / AWS_REGION               AWS region (default us-east-1)
   --endpoint-url / HLC_SQS_ENDPOINT   SQS endpoint (or AWS_ENDPOINT_URL_SQS)
   --delivery-queue-url / HLC_DELIVERY_QUEUE_URL, --dlq-url / HLC_DLQ_URL,

@@ -1,6 +1,8 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { InvalidConfigurationError } from './config/errors.js';
 import type { ConnectorConfig } from './config/parseConnectorConfig.js';
+import { deployLimitProblems } from './limits/deployLimitProblems.js';
 import { CustomerAccessStack } from './stacks/CustomerAccessStack.js';
 import {
   delivererRoleName,
@@ -17,7 +19,7 @@ export interface ConnectorApp {
   readonly nagPacks: readonly (AwsSolutionsChecks | HIPAASecurityChecks)[];
 }
 
-/** `arn:aws:iam::{account}:role/{path/}{name}` split into the Role construct's `roleName` and `path`. */
+/** `arn:{partition}:iam::{account}:role/{path/}{name}` split into the Role construct's `roleName` and `path`. */
 const roleNameAndPath = (roleArn: string): { roleName: string; rolePath?: string } => {
   const resource = roleArn.slice(roleArn.indexOf(':role/') + ':role/'.length);
   const slash = resource.lastIndexOf('/');
@@ -31,7 +33,8 @@ const stackSafe = (value: string): string => value.replaceAll('_', '-');
 
 /**
  * Instantiates the stacks for one validated configuration and registers the cdk-nag packs
- * (AwsSolutions, HIPAA Security) as CDK policy-validation plugins.
+ * (AwsSolutions, HIPAA Security) as CDK policy-validation plugins. Throws InvalidConfigurationError,
+ * one line per problem, when the synthesized stack would pass a limit AWS checks only at deploy time.
  */
 export const buildConnectorApp = (
   app: App,
@@ -56,19 +59,16 @@ export const buildConnectorApp = (
       {
         env: { account: config.dataStoreAccount, region: config.dataStore.region },
         connectorAccount: config.account,
-        delivererRoleArn: `arn:aws:iam::${config.account}:role/${delivererRoleName(config)}`,
-        ...(config.reconcile.enabled
-          ? { reconcileRoleArn: `arn:aws:iam::${config.account}:role/${reconcileRoleName(config)}` }
-          : {}),
+        delivererRoleName: delivererRoleName(config),
+        ...(config.reconcile.enabled ? { reconcileRoleName: reconcileRoleName(config) } : {}),
         externalId: access.externalId,
-        dataStoreArns: config.dataStores.map((store) => store.arn),
+        dataStores: config.dataStores,
         ...roleNameAndPath(access.roleArn),
-        ...(config.healthLake.datastoreKmsKeyArn === undefined
-          ? {}
-          : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
       },
     );
   }
+  const limitProblems = deployLimitProblems(connector);
+  if (limitProblems.length > 0) throw new InvalidConfigurationError('as synthesized', limitProblems);
   const nagPacks = [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app)] as const;
   Validations.of(app).addPlugins(...nagPacks);
   return { connector, nagPacks, ...(customerAccess === undefined ? {} : { customerAccess }) };

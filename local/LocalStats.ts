@@ -1,6 +1,14 @@
 import { DELIVERY_METRICS } from '../shared/delivery/constants.js';
 import type { LocalStatsView } from '../shared/operator/localAdmin.js';
 
+/** Minutes of delivery counts kept: the ones `view` shows. */
+const MINUTES_SHOWN = 5;
+/**
+ * Messages tracked as in flight at most: one whose batch never reports back (an invocation that crashed,
+ * a message SQS's own redrive moved away) is forgotten once this many newer ones arrived.
+ */
+export const MAX_TRACKED_IN_FLIGHT = 10_000;
+
 /**
  * Pipeline counters of a local connector since it started: what the progress line shows and what
  * `GET /_local/stats` serves to `hlc status`. Counts only: no identifiers, no content.
@@ -19,10 +27,15 @@ export class LocalStats {
   public retried = 0;
   public deadLettered = 0;
   public backfillPages = 0;
-  public readonly startedAt = new Date();
+  public readonly startedAt: Date;
+  /** Settled messages per minute (epoch minute), the last `MINUTES_SHOWN` minutes only. */
   private readonly perMinute = new Map<number, number>();
   /** SentTimestamp (ms) of delivery messages received by the poller and not yet settled, by message id. */
   private readonly inFlight = new Map<string, number>();
+
+  public constructor(private readonly now: () => number = Date.now) {
+    this.startedAt = new Date(now());
+  }
 
   /** A delivery message reached a final outcome other than the DLQ (delivered, deleted, dropped, stale). */
   public settledDone(
@@ -33,8 +46,9 @@ export class LocalStats {
     else if (kind === 'deleted') this.deleted += count;
     else if (kind === 'not-supported-dropped') this.notSupported += count;
     else this.staleSkipped += count;
-    const minute = Math.floor(Date.now() / 60_000);
+    const minute = Math.floor(this.now() / 60_000);
     this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + count);
+    for (const past of this.perMinute.keys()) if (past <= minute - MINUTES_SHOWN) this.perMinute.delete(past);
   }
 
   /** Counts one of the deliverer's metrics (per record or summed per batch). */
@@ -48,7 +62,10 @@ export class LocalStats {
   };
 
   public received(messageId: string, sentTimestampMs: number): void {
-    if (!this.inFlight.has(messageId)) this.inFlight.set(messageId, sentTimestampMs);
+    if (this.inFlight.has(messageId)) return;
+    // Map order is insertion order: the first key is the longest in flight.
+    if (this.inFlight.size >= MAX_TRACKED_IN_FLIGHT) this.inFlight.delete(this.inFlight.keys().next().value!);
+    this.inFlight.set(messageId, sentTimestampMs);
   }
 
   public finished(messageId: string): void {
@@ -60,13 +77,18 @@ export class LocalStats {
     return this.delivered + this.deleted + this.notSupported + this.staleSkipped + this.deadLettered;
   }
 
-  public oldestInFlightSeconds(now = Date.now()): number | undefined {
+  /** Entries held: minutes of counts (at most `MINUTES_SHOWN`) and messages in flight (at most `MAX_TRACKED_IN_FLIGHT`). */
+  public get retained(): { readonly minutes: number; readonly inFlight: number } {
+    return { minutes: this.perMinute.size, inFlight: this.inFlight.size };
+  }
+
+  public oldestInFlightSeconds(now = this.now()): number | undefined {
     let oldest: number | undefined;
     for (const sent of this.inFlight.values()) if (oldest === undefined || sent < oldest) oldest = sent;
     return oldest === undefined ? undefined : Math.max(0, (now - oldest) / 1000);
   }
 
-  public view(now = Date.now()): LocalStatsView {
+  public view(now = this.now()): LocalStatsView {
     const minute = Math.floor(now / 60_000);
     const deliveredPerMinute = [4, 3, 2, 1, 0].map((back) => this.perMinute.get(minute - back) ?? 0);
     const oldest = this.oldestInFlightSeconds(now);

@@ -39,6 +39,12 @@ export interface LocalConfig {
   readonly sourceToken?: string;
   readonly sourceUsername?: string;
   readonly sourcePassword?: string;
+  /** Client-certificate TLS to the source: PEM files of the certificate, its key and a CA bundle. */
+  readonly sourceCert?: string;
+  readonly sourceKey?: string;
+  readonly sourceCa?: string;
+  /** Largest source response body read, bytes (unset = the contract's 32 MiB). */
+  readonly sourceMaxResponseBytes?: number;
   /** Start the source FHIR server stand-in (implied by `sourceSeedDir`). */
   readonly sourceStandin: boolean;
   /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
@@ -197,6 +203,30 @@ export const LOCAL_OPTIONS = {
     env: 'HLC_SOURCE_PASSWORD',
     kind: 'string',
     doc: 'password for --source-auth basic',
+  },
+  sourceCert: {
+    flag: 'source-cert',
+    env: 'HLC_SOURCE_CERT',
+    kind: 'string',
+    doc: 'PEM client certificate for mutual TLS to the source server (with --source-key)',
+  },
+  sourceKey: {
+    flag: 'source-key',
+    env: 'HLC_SOURCE_KEY',
+    kind: 'string',
+    doc: 'PEM private key of --source-cert',
+  },
+  sourceCa: {
+    flag: 'source-ca',
+    env: 'HLC_SOURCE_CA',
+    kind: 'string',
+    doc: "PEM CA bundle the source server's certificate chains to (besides the public roots)",
+  },
+  sourceMaxResponseBytes: {
+    flag: 'source-max-response-bytes',
+    env: 'HLC_SOURCE_MAX_RESPONSE_BYTES',
+    kind: 'int',
+    doc: 'largest source (and reconcile HealthLake) response body read, bytes (default 32 MiB)',
   },
   sourceStandin: {
     flag: 'source-standin',
@@ -512,6 +542,12 @@ export const loadLocalConfig = (
     ...(optional('sourceToken') ? { sourceToken: optional('sourceToken') } : {}),
     ...(optional('sourceUsername') ? { sourceUsername: optional('sourceUsername') } : {}),
     ...(optional('sourcePassword') ? { sourcePassword: optional('sourcePassword') } : {}),
+    ...(optional('sourceCert') ? { sourceCert: optional('sourceCert') } : {}),
+    ...(optional('sourceKey') ? { sourceKey: optional('sourceKey') } : {}),
+    ...(optional('sourceCa') ? { sourceCa: optional('sourceCa') } : {}),
+    ...(values.sourceMaxResponseBytes === undefined
+      ? {}
+      : { sourceMaxResponseBytes: values.sourceMaxResponseBytes as number }),
   };
 };
 

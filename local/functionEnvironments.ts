@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { AWS_RUNTIME_ENV } from '../shared/config/awsEnv.js';
 import { envEntries } from '../shared/config/envVar.js';
 import { BACKFILL_WORKER_CONTRACT } from '../shared/runtime/backfillWorkerContract.js';
@@ -69,6 +70,26 @@ const sourceSecret = (config: LocalConfig): string | undefined => {
   }
 };
 
+/** The TLS secret's JSON (`{cert, key, ca}`) from the PEM files given, as the deployed secret holds it. */
+const sourceTlsSecret = (config: LocalConfig): string | undefined => {
+  if (!config.sourceCert && !config.sourceKey && !config.sourceCa) return undefined;
+  if (!config.sourceCert !== !config.sourceKey) {
+    throw new LocalConfigError('client-certificate TLS needs both --source-cert and --source-key');
+  }
+  const pem = (path: string | undefined, flag: string) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      throw new LocalConfigError(`--${flag}: cannot read the file`);
+    }
+  };
+  const cert = pem(config.sourceCert, 'source-cert');
+  const key = pem(config.sourceKey, 'source-key');
+  const ca = pem(config.sourceCa, 'source-ca');
+  return JSON.stringify({ ...(cert ? { cert, key } : {}), ...(ca ? { ca } : {}) });
+};
+
 /**
  * Each function's environment as the CDK stack writes it (the same contract keys), with what Lambda's
  * runtime would add (region, credentials) and the SDK endpoint variables pointed at the stand-ins.
@@ -102,6 +123,9 @@ export const localFunctionEnvironments = (
     sourceBaseUrl: input.sourceFhirBaseUrl,
     sourceAuth: config.sourceAuth,
     sourceSecret: sourceSecret(config),
+    sourceTlsSecret: sourceTlsSecret(config),
+    sourceMaxResponseBytes:
+      config.sourceMaxResponseBytes === undefined ? undefined : String(config.sourceMaxResponseBytes),
   };
   const reconcileTuning = input.reconcileTuning ?? {};
   return {

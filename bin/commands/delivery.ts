@@ -7,6 +7,7 @@ import {
 } from '../../shared/operator/deliverySwitch.js';
 import { lambdaClientFor, type CliConfig } from '../cliConfig.js';
 import { print, type Command } from '../cliIo.js';
+import { deliveryWarnings } from '../deliveryWarnings.js';
 import { UsageError } from '../usage.js';
 
 /** Local mode (discovered, no mapping named) switches its poller; otherwise Lambda's event source mapping. */
@@ -49,10 +50,17 @@ export const delivery: Command = async (context) => {
     throw new UsageError('delivery needs a subcommand: pause | resume | status');
   }
   const result = await switchDelivery(context.config, sub === 'status' ? 'state' : sub);
-  print(context, result, () => {
+  const warnings = deliveryWarnings({ ...result, now: new Date() });
+  print(context, warnings.length === 0 ? result : { ...result, warnings }, () => {
     io.out(`delivery ${deliveryLine(result)}`);
+    for (const warning of warnings) io.out(`warning: ${warning}`);
     if (sub === 'pause') {
       io.out('writes are still accepted and wait in the delivery queue; resume with: hlc delivery resume');
+      if (result.mappingId !== 'local') {
+        io.out(
+          'a deploy that updates the event source mapping resumes delivery unless delivery.paused is true in the configuration',
+        );
+      }
     }
   });
   return 0;

@@ -1,9 +1,12 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
-import { deployedMetrics } from '../../shared/operator/deployedMetrics.js';
+import { deployedMetrics, type DeployedMetrics } from '../../shared/operator/deployedMetrics.js';
+import type { DeliveryState } from '../../shared/operator/deliverySwitch.js';
 import { fetchLocalJson, type LocalStatsView } from '../../shared/operator/localAdmin.js';
 import { queueStatus } from '../../shared/operator/queueStatus.js';
 import { sqsClientFor } from '../cliConfig.js';
 import { age, needQueue, type Command } from '../cliIo.js';
+import { deliveryWarnings } from '../deliveryWarnings.js';
 import { deliveryLine, switchDelivery } from './delivery.js';
 
 /** `hlc status`: delivery running or paused, queue depths, oldest message age, delivery counts. */
@@ -42,10 +45,25 @@ export const status: Command = async ({ config, io, json }) => {
             config.connectorId,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
+    const warnings =
+      delivery === undefined || delivery instanceof Error
+        ? []
+        : deliveryWarnings({
+            ...delivery,
+            now: new Date(),
+            ...(await retentionIfPaused(sqs, delivery, config.deliveryQueueUrl)),
+            ...oldestDeliveryAge(stats, cloudWatch),
+          });
     if (json) {
       const metrics = cloudWatch instanceof Error ? { error: cloudWatch.message } : cloudWatch;
       const switchState = delivery instanceof Error ? { error: delivery.message } : delivery;
-      io.out(JSON.stringify({ delivery: switchState, queues: depths, stats, cloudWatch: metrics }, null, 2));
+      io.out(
+        JSON.stringify(
+          { delivery: switchState, warnings, queues: depths, stats, cloudWatch: metrics },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     io.out(
@@ -55,6 +73,7 @@ export const status: Command = async ({ config, io, json }) => {
           ? `delivery: state unavailable (${delivery.message})`
           : `delivery: ${deliveryLine(delivery)}`,
     );
+    for (const warning of warnings) io.out(`warning: ${warning}`);
     io.out('queue            visible  in-flight  delayed');
     for (const depth of depths) {
       io.out(
@@ -96,6 +115,32 @@ export const status: Command = async ({ config, io, json }) => {
   } finally {
     sqs.destroy();
   }
+};
+
+/** The delivery queue's retention, read only while delivery is paused (a pause must end before it). */
+const retentionIfPaused = async (
+  sqs: SQSClient,
+  delivery: DeliveryState,
+  queueUrl: string | undefined,
+): Promise<{ retentionSeconds?: number }> => {
+  if (!queueUrl || !['Disabled', 'Disabling'].includes(delivery.state)) return {};
+  // Best effort: without it, status still shows everything else (the queue depths need the same access).
+  const { Attributes = {} } = await sqs
+    .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MessageRetentionPeriod'] }))
+    .catch(() => ({ Attributes: undefined }));
+  const seconds = Number(Attributes.MessageRetentionPeriod);
+  return Number.isFinite(seconds) && seconds > 0 ? { retentionSeconds: seconds } : {};
+};
+
+/** The oldest delivery message's age, from local mode's poller or CloudWatch, when known. */
+const oldestDeliveryAge = (
+  stats: LocalStatsView | undefined,
+  cloudWatch: DeployedMetrics | Error | undefined,
+): { oldestMessageAgeSeconds?: number } => {
+  const seconds =
+    stats?.oldestMessageAgeSeconds ??
+    (cloudWatch instanceof Error ? undefined : cloudWatch?.oldestMessageAgeSeconds.delivery);
+  return seconds === undefined ? {} : { oldestMessageAgeSeconds: seconds };
 };
 
 /** The count of writes no Subscription matched, and what it means when it is not zero. */

@@ -1,15 +1,25 @@
 import type { z } from 'zod';
 import { InvalidConfigurationError } from './errors.js';
-import { connectorConfigSchema, HEALTHLAKE_ENDPOINT_PATTERN, type ConnectorConfigValues } from './schema.js';
+import {
+  connectorConfigSchema,
+  HEALTHLAKE_ENDPOINT_PATTERN,
+  normalizedEndpoint,
+  type ConnectorConfigValues,
+} from './schema.js';
 
-/** A HealthLake data store named by an endpoint URL. */
+/**
+ * A HealthLake data store named by an endpoint URL. Its ARN is built in the stack, with the stack's
+ * partition (infra/constructs/healthLakeDataStores.ts).
+ */
 export interface DataStore {
   /** Normalised endpoint, with exactly one trailing `/`. */
   readonly endpoint: string;
   readonly region: string;
   readonly datastoreId: string;
-  /** `arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}`. */
-  readonly arn: string;
+  /** The account owning it. */
+  readonly account: string;
+  /** Its customer-managed KMS key, when it has one. */
+  readonly kmsKeyArn?: string;
 }
 
 /** The validated configuration plus the values derived from it, which every stack reads. */
@@ -36,8 +46,15 @@ const issueText = (issue: z.core.$ZodIssue): string => {
   return `${path}: ${issue.message}`;
 };
 
-/** The data store an endpoint URL names (in `account`), or undefined if it is not a HealthLake endpoint. */
-export const healthLakeDataStoreOf = (endpoint: string, account: string): DataStore | undefined => {
+/**
+ * The data store an endpoint URL names (in `account`, with its key if given), or undefined if it is not
+ * a HealthLake endpoint.
+ */
+export const healthLakeDataStoreOf = (
+  endpoint: string,
+  account: string,
+  kmsKeyArn?: string,
+): DataStore | undefined => {
   const match = HEALTHLAKE_ENDPOINT_PATTERN.exec(endpoint);
   if (match === null || match[1] === undefined || match[2] === undefined) return undefined;
   const [, region, datastoreId] = match;
@@ -45,7 +62,8 @@ export const healthLakeDataStoreOf = (endpoint: string, account: string): DataSt
     endpoint: `https://healthlake.${region}.amazonaws.com/datastore/${datastoreId}/r4/`,
     region,
     datastoreId,
-    arn: `arn:aws:healthlake:${region}:${account}:datastore/fhir/${datastoreId}`,
+    account,
+    ...(kmsKeyArn === undefined ? {} : { kmsKeyArn }),
   };
 };
 
@@ -67,9 +85,21 @@ export const parseConnectorConfig = (raw: unknown, source = 'configuration'): Co
     access.mode === 'crossAccount'
       ? (/::(\d{12}):/.exec(access.roleArn)?.[1] ?? values.account)
       : values.account;
-  const endpoints = [values.healthLake.endpoint, ...values.healthLake.additionalAllowedEndpoints];
+  const endpoints = [
+    { endpoint: values.healthLake.endpoint, datastoreKmsKeyArn: values.healthLake.datastoreKmsKeyArn },
+    ...values.healthLake.additionalAllowedEndpoints.map((entry) =>
+      typeof entry === 'string' ? { endpoint: entry, datastoreKmsKeyArn: undefined } : entry,
+    ),
+  ];
+  // Each data store once (its first listing), with the key any of its listings names.
+  const keyOf = (endpoint: string): string | undefined =>
+    endpoints.find(
+      (entry) =>
+        normalizedEndpoint(entry.endpoint) === normalizedEndpoint(endpoint) &&
+        entry.datastoreKmsKeyArn !== undefined,
+    )?.datastoreKmsKeyArn;
   const dataStores = endpoints
-    .map((endpoint) => healthLakeDataStoreOf(endpoint, dataStoreAccount))
+    .map((entry) => healthLakeDataStoreOf(entry.endpoint, dataStoreAccount, keyOf(entry.endpoint)))
     .filter((store): store is DataStore => store !== undefined)
     .filter((store, index, all) => all.findIndex((other) => other.endpoint === store.endpoint) === index);
   const [dataStore] = dataStores;

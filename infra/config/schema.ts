@@ -1,5 +1,10 @@
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
-import { DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../../shared/fhirClient/constants.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+} from '../../shared/fhirClient/constants.js';
+import { MAX_RESPONSE_BYTES_RANGE } from '../../shared/runtime/sourceFhirEnv.js';
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -37,6 +42,36 @@ const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-
 const endpoint = z.string().regex(HEALTHLAKE_ENDPOINT_PATTERN, {
   error: 'must look like https://healthlake.{region}.amazonaws.com/datastore/{32 hex characters}/r4/',
 });
+const kmsKeyArn = z
+  .string()
+  .regex(KMS_KEY_ARN_PATTERN, { error: 'must be a KMS key ARN (arn:{partition}:kms:...:key/{uuid})' });
+
+/** The region of a HealthLake endpoint (undefined when it is not one). */
+export const endpointRegion = (value: string): string | undefined =>
+  HEALTHLAKE_ENDPOINT_PATTERN.exec(value)?.[1];
+/** The region of a KMS key ARN. */
+const keyRegion = (arn: string): string | undefined => arn.split(':')[3];
+const KEY_REGION_ERROR =
+  "must be a key in the data store's region (HealthLake uses keys of its own region only)";
+
+/** A further data store: its endpoint, or the endpoint with the data store's customer-managed key. */
+const additionalEndpoint = z.union(
+  [
+    endpoint,
+    z
+      .strictObject({ endpoint, datastoreKmsKeyArn: kmsKeyArn.optional() })
+      .refine(
+        (value) =>
+          value.datastoreKmsKeyArn === undefined ||
+          keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.endpoint),
+        { error: KEY_REGION_ERROR, path: ['datastoreKmsKeyArn'] },
+      ),
+  ],
+  {
+    error:
+      'must be a data store endpoint, or {"endpoint": ..., "datastoreKmsKeyArn": ...} for one with a customer-managed key',
+  },
+);
 const int = (min: number, max: number, what: string) =>
   z
     .number({ error: `must be a whole number (${what})` })
@@ -50,10 +85,7 @@ const secretReference = z
       .string()
       .regex(/^[\w/+=.@-]{1,512}$/, { error: 'must be a Secrets Manager secret name' })
       .optional(),
-    kmsKeyArn: z
-      .string()
-      .regex(KMS_KEY_ARN_PATTERN, { error: 'must be a KMS key ARN (arn:aws:kms:...:key/{uuid})' })
-      .optional(),
+    kmsKeyArn: kmsKeyArn.optional(),
   })
   .refine((value) => (value.arn === undefined) !== (value.name === undefined), {
     error: 'give exactly one of "arn" or "name"',
@@ -62,7 +94,8 @@ const secretReference = z
 const crossAccountAccess = z.strictObject({
   mode: z.literal('crossAccount'),
   roleArn: z.string().regex(ROLE_ARN_PATTERN, {
-    error: 'must be an IAM role ARN (arn:aws:iam::{account}:role/{path/}{name of at most 64 characters})',
+    error:
+      'must be an IAM role ARN (arn:{partition}:iam::{account}:role/{path/}{name of at most 64 characters})',
   }),
   externalId: z
     .string()
@@ -95,26 +128,45 @@ export const connectorConfigSchema = z
         access: z.discriminatedUnion('mode', [crossAccountAccess, sameAccountAccess], {
           error: 'must be {"mode":"crossAccount","roleArn":...,"externalId":...} or {"mode":"sameAccount"}',
         }),
-        /** Further data stores a Subscription may target (same account as the main one). @default [] */
-        additionalAllowedEndpoints: z.array(endpoint).default([]),
         /**
-         * Customer-managed KMS key of the data store(s), when they have one: the deliverer (same account)
+         * Further data stores a Subscription may target (same account as the main one, any region): an
+         * endpoint, or `{"endpoint", "datastoreKmsKeyArn"}` for a data store with its own key. @default []
+         */
+        additionalAllowedEndpoints: z.array(additionalEndpoint).default([]),
+        /**
+         * Customer-managed KMS key of the main data store, when it has one: the deliverer (same account)
          * or the customer role is granted kms:DescribeKey, kms:GenerateDataKey and kms:CreateGrant on it.
          */
-        datastoreKmsKeyArn: z
-          .string()
-          .regex(KMS_KEY_ARN_PATTERN, { error: 'must be a KMS key ARN (arn:aws:kms:...:key/{uuid})' })
-          .optional(),
+        datastoreKmsKeyArn: kmsKeyArn.optional(),
       })
       .refine(
         (value) =>
           value.datastoreKmsKeyArn === undefined ||
-          value.datastoreKmsKeyArn.split(':')[3] === HEALTHLAKE_ENDPOINT_PATTERN.exec(value.endpoint)?.[1],
-        {
-          error: "must be a key in the data store's region (HealthLake uses keys of its own region only)",
-          path: ['datastoreKmsKeyArn'],
-        },
-      ),
+          keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.endpoint),
+        { error: KEY_REGION_ERROR, path: ['datastoreKmsKeyArn'] },
+      )
+      .superRefine((value, context) => {
+        // One data store, one key: the same endpoint listed twice must not name two different keys.
+        const keys = new Map<string, string>();
+        const entries = [
+          { endpoint: value.endpoint, datastoreKmsKeyArn: value.datastoreKmsKeyArn },
+          ...value.additionalAllowedEndpoints.map((entry) =>
+            typeof entry === 'string' ? { endpoint: entry, datastoreKmsKeyArn: undefined } : entry,
+          ),
+        ];
+        entries.forEach(({ endpoint: url, datastoreKmsKeyArn }, index) => {
+          if (datastoreKmsKeyArn === undefined) return;
+          const known = keys.get(normalizedEndpoint(url));
+          if (known !== undefined && known !== datastoreKmsKeyArn) {
+            context.addIssue({
+              code: 'custom',
+              message: 'names a data store listed before with another key (give each data store one key)',
+              path: ['additionalAllowedEndpoints', index - 1, 'datastoreKmsKeyArn'],
+            });
+          }
+          keys.set(normalizedEndpoint(url), datastoreKmsKeyArn);
+        });
+      }),
     autoSubscription: z
       .strictObject({
         enabled: z.boolean({ error: 'must be true or false' }).default(true),
@@ -143,6 +195,11 @@ export const connectorConfigSchema = z
         retryStrategy: z
           .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
           .default('exponential'),
+        /**
+         * Deploy the delivery switch off (the deliverer's event source mapping disabled): a deploy during
+         * `hlc delivery pause` keeps delivery paused only when this says so. @default false
+         */
+        paused: z.boolean({ error: 'must be true or false' }).default(false),
       })
       .default({
         retryCount: 10,
@@ -153,6 +210,11 @@ export const connectorConfigSchema = z
         retryBaseDelaySeconds: 2,
         retryMaxDelaySeconds: 300,
         retryStrategy: 'exponential',
+        paused: false,
+      })
+      .refine((value) => value.retryMaxDelaySeconds >= value.retryBaseDelaySeconds, {
+        error: 'must be at least retryBaseDelaySeconds (the first retry delay)',
+        path: ['retryMaxDelaySeconds'],
       }),
     backfill: z
       .strictObject({
@@ -209,6 +271,20 @@ export const connectorConfigSchema = z
         requestsPerSecond: int(0, 10_000, 'requests per second to the source server, 0 = unlimited').default(
           DEFAULT_SOURCE_REQUESTS_PER_SECOND,
         ),
+        /**
+         * Largest response body read from the source (and, in reconcile, from HealthLake); past it the read
+         * fails permanently with that cause. @default 33554432 (32 MiB)
+         */
+        maxResponseBytes: int(
+          MAX_RESPONSE_BYTES_RANGE.min,
+          MAX_RESPONSE_BYTES_RANGE.max,
+          'bytes per response body, 64 KiB to 1 GiB',
+        ).default(DEFAULT_MAX_RESPONSE_BYTES),
+        /**
+         * Client-certificate (mutual) TLS: a secret holding `{"cert": PEM, "key": PEM, "ca"?: PEM}` (or a
+         * `ca` alone for a server certificate from a private CA). @default none
+         */
+        tls: z.strictObject({ secret: secretReference }).optional(),
         /** For auth "sigv4": signing service and region. @default healthlake, the deployment region */
         sigv4: z
           .strictObject({
@@ -222,11 +298,26 @@ export const connectorConfigSchema = z
               .optional(),
           })
           .optional(),
+        /**
+         * For a HealthLake source (auth "sigv4"): the source data store's customer-managed key, which its
+         * readers may decrypt through HealthLake. @default none
+         */
+        datastoreKmsKeyArn: kmsKeyArn.optional(),
       })
       .refine((value) => !['bearer', 'basic', 'oauth2'].includes(value.auth) || value.secret !== undefined, {
         error: 'auth "bearer", "basic" and "oauth2" need "secret" ({"arn": ...} or {"name": ...})',
         path: ['secret'],
-      }),
+      })
+      .refine(
+        (value) =>
+          value.datastoreKmsKeyArn === undefined ||
+          (value.auth === 'sigv4' && keyRegion(value.datastoreKmsKeyArn) === endpointRegion(value.baseUrl)),
+        {
+          error:
+            'needs auth "sigv4" and a HealthLake baseUrl, and must be a key in that data store\'s region',
+          path: ['datastoreKmsKeyArn'],
+        },
+      ),
     ingest: z
       .strictObject({
         /** "bearer": the ingest Lambda checks a token from a secret; "iam": API Gateway checks SigV4. */
@@ -247,6 +338,11 @@ export const connectorConfigSchema = z
         maxJsonDepth: int(8, 10_000, 'levels of JSON nesting').default(100),
         /** How far ahead of now a `meta.lastUpdated` may be (422 past it). */
         maxClockSkewSeconds: int(0, 604_800, 'seconds of clock skew').default(300),
+        /**
+         * How far a numeric `meta.versionId` may jump past the recorded one without a newer
+         * `meta.lastUpdated` of its own (422 past it): a forged version would pin the resource.
+         */
+        maxVersionJump: int(1, 1_000_000_000, 'versions').default(1000),
         throttlingBurstLimit: int(1, 5_000, 'requests, burst').default(200),
         /** Custom domain the API is published at; default: the execute-api URL from the request. */
         publicBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
@@ -277,11 +373,13 @@ export const connectorConfigSchema = z
               .default(300),
           })
           .optional(),
-        /** Source IP ranges (CIDR) allowed to call the API, as an API resource policy. @default any */
+        /**
+         * Source IP ranges (CIDR) allowed to call the API, as an API resource policy. As many as fit in the
+         * policy's 8,192 characters (infra/limits/deployLimitProblems.ts measures it). @default any
+         */
         allowedSourceCidrs: z
           .array(z.string().regex(CIDR_PATTERN, { error: 'must be an IPv4 or IPv6 range in CIDR notation' }))
           .min(1, { error: 'must list at least one range (leave it out to allow any source)' })
-          .max(200, { error: 'must list at most 200 ranges (the resource policy is limited to 8 KB)' })
           .optional(),
         /**
          * IAM mode: the callers (IAM role or user ARNs; a role covers its sessions) granted the admin
@@ -290,7 +388,7 @@ export const connectorConfigSchema = z
         adminPrincipalArns: z
           .array(
             z.string().regex(IAM_PRINCIPAL_ARN_PATTERN, {
-              error: 'must be an IAM role or user ARN (arn:aws:iam::{account}:role/{name})',
+              error: 'must be an IAM role or user ARN (arn:{partition}:iam::{account}:role/{name})',
             }),
             { error: 'must be a list of IAM ARNs' },
           )
@@ -303,6 +401,7 @@ export const connectorConfigSchema = z
         maxRequestBytes: 5_242_880,
         maxJsonDepth: 100,
         maxClockSkewSeconds: 300,
+        maxVersionJump: 1000,
         executionLogs: 'off',
         apiGatewayAccountRole: false,
         adminPrincipalArns: [],
@@ -328,6 +427,16 @@ export const connectorConfigSchema = z
           .default(5),
         /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
         unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
+        /**
+         * Age of the oldest dead letter that fires each DLQ's age alarm (dead letters expire after the
+         * DLQ's 14-day retention). @default 86400 (one day)
+         */
+        deadLetterAgeSeconds: int(60, 1_209_600, 'age of the oldest dead letter').default(86_400),
+        /**
+         * Stale writes to one recorded version of one resource from which the RepeatedStaleWrites alarm
+         * fires (the resource may be pinned by a forged or restored version).
+         */
+        staleWritesPerResource: int(1, 1000, 'stale writes to one resource version').default(3),
       })
       .default({
         oldestMessageAgeSeconds: 900,
@@ -335,6 +444,8 @@ export const connectorConfigSchema = z
         ingest5xxRatePercent: 5,
         notSupportedDropRatePercent: 5,
         unmatchedWrites: 1,
+        deadLetterAgeSeconds: 86_400,
+        staleWritesPerResource: 3,
       }),
     subscriptions: z
       .strictObject({
@@ -358,7 +469,73 @@ export const connectorConfigSchema = z
   .refine((value) => `hlc-${value.connectorId}-deliverer-${value.region}`.length <= 64, {
     error: 'with this region, at most 64 - 15 - (region length) characters (it names the deliverer IAM role)',
     path: ['connectorId'],
+  })
+  .superRefine((value, context) => {
+    // Every ARN names a resource of the connector's partition: the stack builds its own ARNs with it.
+    const partition = RegionInfo.get(value.region).partition;
+    if (partition === undefined) return;
+    for (const { path, arn } of configuredArns(value)) {
+      const given = arn.split(':')[1];
+      if (given !== partition) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be an ARN of partition ${partition} (arn:${partition}:...), the partition of region ${value.region}`,
+          path,
+        });
+      }
+    }
   });
+
+/** `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`, with exactly one trailing slash. */
+export const normalizedEndpoint = (value: string): string => `${value.replace(/\/+$/, '')}/`;
+
+/** The options that hold ARNs (the validated configuration has this shape). */
+interface ArnOptions {
+  readonly healthLake: {
+    readonly access: { readonly mode: string; readonly roleArn?: string };
+    readonly datastoreKmsKeyArn?: string | undefined;
+    readonly additionalAllowedEndpoints: readonly (
+      string | { readonly datastoreKmsKeyArn?: string | undefined }
+    )[];
+  };
+  readonly sourceFhir: {
+    readonly datastoreKmsKeyArn?: string | undefined;
+    readonly secret?:
+      { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
+  };
+  readonly ingest: {
+    readonly tokenSecret?:
+      { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
+    readonly adminPrincipalArns: readonly string[];
+  };
+}
+
+/** Every ARN the configuration names, with its path (for the partition check). */
+const configuredArns = (
+  value: ArnOptions,
+): { readonly path: (string | number)[]; readonly arn: string }[] => {
+  const arns: { path: (string | number)[]; arn: string | undefined }[] = [
+    {
+      path: ['healthLake', 'access', 'roleArn'],
+      arn: value.healthLake.access.roleArn,
+    },
+    { path: ['healthLake', 'datastoreKmsKeyArn'], arn: value.healthLake.datastoreKmsKeyArn },
+    ...value.healthLake.additionalAllowedEndpoints.map((entry, index) => ({
+      path: ['healthLake', 'additionalAllowedEndpoints', index, 'datastoreKmsKeyArn'],
+      arn: typeof entry === 'string' ? undefined : entry.datastoreKmsKeyArn,
+    })),
+    { path: ['sourceFhir', 'datastoreKmsKeyArn'], arn: value.sourceFhir.datastoreKmsKeyArn },
+    { path: ['sourceFhir', 'secret', 'arn'], arn: value.sourceFhir.secret?.arn },
+    { path: ['sourceFhir', 'secret', 'kmsKeyArn'], arn: value.sourceFhir.secret?.kmsKeyArn },
+    { path: ['ingest', 'tokenSecret', 'arn'], arn: value.ingest.tokenSecret?.arn },
+    { path: ['ingest', 'tokenSecret', 'kmsKeyArn'], arn: value.ingest.tokenSecret?.kmsKeyArn },
+    ...value.ingest.adminPrincipalArns.map((arn, index) => ({
+      path: ['ingest', 'adminPrincipalArns', index],
+      arn,
+    })),
+  ];
+  return arns.filter((entry): entry is { path: (string | number)[]; arn: string } => entry.arn !== undefined);
+};
 
 /** The configuration as written (defaults optional). */
 export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;

@@ -47,7 +47,8 @@ export class AutoSubscription extends Construct {
       entry: props.entry,
       serviceName: props.serviceName,
       description: 'Creates or updates the auto-managed Subscription at deploy time',
-      timeout: Duration.seconds(30),
+      // Room for 30 s of AccessDenied retries (a role as new as the deploy) before the work itself.
+      timeout: Duration.seconds(90),
       memorySize: 256,
       environment: envEntries(SUBSCRIPTION_PROVISIONER_CONTRACT, { connectorId: props.connectorId }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),

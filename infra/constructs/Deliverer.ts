@@ -1,61 +1,22 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { envEntries } from '../../shared/config/envVar.js';
+import { DELIVERY_DEPLOYED_STATE_TAG } from '../../shared/operator/deliverySwitch.js';
 import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
+import {
+  HEALTHLAKE_WRITE_ACTIONS,
+  healthLakeDataStoreArn,
+  healthLakeKeyWriteStatements,
+  type HealthLakeDataStoreRef,
+} from './healthLakeDataStores.js';
 import { bindSourceServer, type SourceFhirServer } from './sourceServer.js';
-
-/** The HealthLake data-plane actions the connector needs: writes only, never reads or searches. */
-export const HEALTHLAKE_WRITE_ACTIONS = [
-  'healthlake:CreateResource',
-  'healthlake:UpdateResource',
-  'healthlake:DeleteResource',
-] as const;
-
-/** The data-plane reads reconcile needs (Service Authorization Reference: both on `datastore`). */
-export const HEALTHLAKE_READ_ACTIONS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'] as const;
-
-/**
- * What a HealthLake writer needs on a data store's customer-managed key, per the HealthLake developer
- * guide (Encryption at rest): kms:DescribeKey (every operation), kms:GenerateDataKey (writes) and
- * kms:CreateGrant; kms:Decrypt only serves reads and searches, which the deliverer never makes. Both
- * only through HealthLake in the data store's region, and grants only for AWS resources.
- * https://docs.aws.amazon.com/healthlake/latest/devguide/encryption-at-rest.html
- */
-export const healthLakeKeyStatements = (keyArn: string, dataStoreRegion: string): iam.PolicyStatement[] => {
-  const viaHealthLake = { 'kms:ViaService': `healthlake.${dataStoreRegion}.amazonaws.com` };
-  return [
-    new iam.PolicyStatement({
-      sid: 'UseHealthLakeDataStoreKey',
-      actions: ['kms:DescribeKey', 'kms:GenerateDataKey'],
-      resources: [keyArn],
-      conditions: { StringEquals: viaHealthLake },
-    }),
-    new iam.PolicyStatement({
-      sid: 'GrantHealthLakeDataStoreKey',
-      actions: ['kms:CreateGrant'],
-      resources: [keyArn],
-      conditions: { StringEquals: viaHealthLake, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    }),
-  ];
-};
-
-/**
- * What a HealthLake reader (reconcile) needs on the data store's customer-managed key, per the same
- * guide: kms:DescribeKey and kms:Decrypt, only through HealthLake in the data store's region.
- */
-export const healthLakeKeyReadStatement = (keyArn: string, dataStoreRegion: string): iam.PolicyStatement =>
-  new iam.PolicyStatement({
-    sid: 'ReadWithHealthLakeDataStoreKey',
-    actions: ['kms:DescribeKey', 'kms:Decrypt'],
-    resources: [keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `healthlake.${dataStoreRegion}.amazonaws.com` } },
-  });
 
 /** How the deliverer reaches HealthLake. */
 export type HealthLakeAccess =
@@ -70,12 +31,8 @@ export type HealthLakeAccess =
   | {
       /** Use the function's own credentials on data stores in this account. */
       readonly mode: 'sameAccount';
-      /** `arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}` of every allowed data store. */
-      readonly dataStoreArns: readonly string[];
-      /** The data stores' customer-managed key, if any. */
-      readonly dataStoreKmsKeyArn?: string;
-      /** Region of the data stores (the key is used through HealthLake there). */
-      readonly dataStoreRegion: string;
+      /** Every allowed data store, each with its customer-managed key if it has one. */
+      readonly dataStores: readonly HealthLakeDataStoreRef[];
     };
 
 type CustomerRoleAccess = Extract<HealthLakeAccess, { mode: 'crossAccount' }>;
@@ -129,6 +86,16 @@ export interface DelivererProps {
    * with read access to its secret. @default - none: payload-search deliveries are dead-lettered
    */
   readonly source?: SourceFhirServer;
+  /**
+   * Deploy the event source mapping disabled (`delivery.paused`): writes wait in the queue.
+   * @default false
+   */
+  readonly paused?: boolean;
+  /**
+   * Scripts run after bundling (the validator's definitions, which payload-search results are checked
+   * against as backfill checks what it reads). @default none
+   */
+  readonly bundlingScripts?: readonly string[];
 }
 
 /**
@@ -151,7 +118,7 @@ export class Deliverer extends Construct {
     if (!Number.isInteger(props.maxConcurrency) || props.maxConcurrency < 2 || props.maxConcurrency > 1000) {
       problems.push(`maxConcurrency must be 2-1000, got ${props.maxConcurrency}`);
     }
-    if (props.access.mode === 'sameAccount' && props.access.dataStoreArns.length === 0) {
+    if (props.access.mode === 'sameAccount' && props.access.dataStores.length === 0) {
       problems.push('same-account access needs at least one data store ARN');
     }
     if (problems.length > 0) throw new Error(`Deliverer ${id}: ${problems.join('; ')}`);
@@ -167,6 +134,7 @@ export class Deliverer extends Construct {
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
       environment: { ...props.environment },
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
     });
 
     const access = props.access;
@@ -180,23 +148,30 @@ export class Deliverer extends Construct {
         new iam.PolicyStatement({
           sid: 'WriteHealthLakeDataStores',
           actions: [...HEALTHLAKE_WRITE_ACTIONS],
-          resources: [...access.dataStoreArns],
+          resources: access.dataStores.map((store) => healthLakeDataStoreArn(this, store)),
         }),
       );
-      if (access.dataStoreKmsKeyArn !== undefined) {
-        for (const statement of healthLakeKeyStatements(access.dataStoreKmsKeyArn, access.dataStoreRegion)) {
-          this.function.addToRolePolicy(statement);
-        }
+      for (const statement of healthLakeKeyWriteStatements(access.dataStores)) {
+        this.function.addToRolePolicy(statement);
       }
     }
 
     if (props.source !== undefined) bindSourceServer(this, this.function, props.source);
 
+    const paused = props.paused ?? false;
     this.eventSource = new sources.SqsEventSource(props.queue, {
       batchSize: props.batchSize,
       maxConcurrency: props.maxConcurrency,
       reportBatchItemFailures: true,
+      enabled: !paused,
     });
     this.function.addEventSource(this.eventSource);
+    // The deployed switch position, so `hlc status` can tell a hand-made pause or resume (which the
+    // next deploy that updates the mapping undoes) from the configured one.
+    const mapping = this.function.node
+      .findAll()
+      .find((child) => child instanceof lambda.CfnEventSourceMapping);
+    if (mapping === undefined) throw new Error(`Deliverer ${id}: no event source mapping was created`);
+    Tags.of(mapping).add(DELIVERY_DEPLOYED_STATE_TAG, paused ? 'paused' : 'running');
   }
 }

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/config/constants.js';
+import { ENV, SQS_MAX_MESSAGE_BYTES } from '../../shared/config/constants.js';
 
 export interface DeliveryQueuesProps {
   /** Receives before a message moves to the DLQ (the redrive policy's maxReceiveCount), 1-1000. */
@@ -26,7 +26,7 @@ export interface DeliveryQueuesProps {
 
 /**
  * The FIFO delivery queue (ordered per `Type/id` message group) and its FIFO dead-letter queue:
- * KMS-encrypted with a customer-managed key, HTTPS-only, high-throughput FIFO mode.
+ * KMS-encrypted with a customer-managed key, HTTPS-only, high-throughput FIFO mode, 1 MiB messages.
  */
 export class DeliveryQueues extends Construct {
   public readonly queue: sqs.Queue;
@@ -62,6 +62,9 @@ export class DeliveryQueues extends Construct {
       enforceSSL: true,
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      // Pinned, not left to SQS's default: the inline threshold (shared/delivery/deadLetter.ts) leaves
+      // room for the dead-letter cause within exactly this size, on both queues.
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     } as const;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...common,

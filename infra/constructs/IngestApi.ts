@@ -42,7 +42,8 @@ export interface IngestApiProps {
   readonly logEncryptionKey?: kms.IKey;
   /**
    * API Gateway execution logs. When on, the stack creates their log group
-   * (`API-Gateway-Execution-Logs_{api id}/{stage}`) with the retention and key above, and the account
+   * (`API-Gateway-Execution-Logs_{api id}/{stage}`, deleted with the stack or when they are turned off)
+   * with the retention and key above, and the account
    * needs the API Gateway CloudWatch role (`accountCloudWatchRole`, or one set outside the stack).
    * @default 'off' (the access logs record every request)
    */
@@ -161,10 +162,12 @@ export class IngestApi extends Construct {
 
     if (executionLogs !== 'off') {
       // Created here, before the stage, so it has retention and the key (API Gateway would otherwise
-      // create it on first use, unencrypted and never expiring).
+      // create it on first use, unencrypted and never expiring). API Gateway fixes its name, so a
+      // retained group would block turning execution logs off and on again: the stack deletes it.
       this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
         logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
         retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.DESTROY,
         ...(props.logEncryptionKey === undefined ? {} : { encryptionKey: props.logEncryptionKey }),
       });
       this.api.deploymentStage.node.addDependency(this.executionLogGroup);

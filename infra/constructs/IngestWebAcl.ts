@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,8 +23,9 @@ export interface IngestWebAclProps {
 /**
  * A regional AWS WAF web ACL on the ingest stage: allows by default and blocks a source IP that sends
  * more than `rateLimit` requests per evaluation window (answered 403 by WAF, before API Gateway
- * throttling and the Lambda). Blocked requests are logged to `aws-waf-logs-{prefix}` (retention, key,
- * the Authorization header redacted); allowed ones are in the API's access log already.
+ * throttling and the Lambda). Blocked requests are logged to `aws-waf-logs-{prefix}-{stack uuid}`
+ * (retention, key, the Authorization header redacted; deleted with the stack); allowed ones are in the
+ * API's access log already.
  */
 export class IngestWebAcl extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
@@ -66,11 +67,16 @@ export class IngestWebAcl extends Construct {
       resourceArn: props.stage.stageArn,
       webAclArn: this.webAcl.attrArn,
     });
-    // WAF requires the `aws-waf-logs-` prefix and the ARN without the `:*` suffix.
-    const logGroupName = `aws-waf-logs-${props.metricPrefix}`;
+    // WAF requires the `aws-waf-logs-` prefix (so CloudFormation cannot generate the name) and the ARN
+    // without the `:*` suffix. A fixed name that outlived its stack would block the next create (after
+    // `cdk destroy`, or turning `ingest.waf` off and on): the name ends with the stack's own id, and the
+    // stack deletes the group with itself.
+    const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    const logGroupName = `aws-waf-logs-${props.metricPrefix}-${stackUuid}`;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName,
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
       ...(props.logEncryptionKey === undefined ? {} : { encryptionKey: props.logEncryptionKey }),
     });
     const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {

@@ -4,12 +4,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
+import { createAlarmTopic } from './alarmTopic.js';
 
 /** Alarm thresholds (the configuration's `alarms` section). */
 export interface AlarmThresholds {
@@ -23,13 +23,36 @@ export interface AlarmThresholds {
   readonly notSupportedDropRatePercent: number;
   /** Writes matching no active Subscription per 5 minutes that fire the alarm. */
   readonly unmatchedWrites: number;
+  /** Seconds the oldest message of a dead-letter queue may wait before its age alarm fires. */
+  readonly deadLetterAgeSeconds: number;
+  /**
+   * Stale writes to one recorded version of a resource from which ingest counts RepeatedStaleWrites
+   * (ingest's INGEST_REPEATED_STALE_WRITES); named in the alarm's description. @default 3
+   */
+  readonly staleWritesPerResource?: number;
 }
 
 /** Powertools service names, i.e. the `service` dimension of each function's EMF metrics. */
 export interface ServiceNames {
   readonly ingest: string;
   readonly deliverer: string;
-  readonly backfill: string;
+}
+
+/** A page-work queue with its DLQ and worker (backfill, reconcile): monitored alike. */
+export interface PageWorkerMonitoring {
+  /** Names its alarms and widgets (`Backfill`, `Reconcile`). */
+  readonly name: string;
+  readonly worker: lambda.IFunction;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** The worker's Powertools service name (the `service` dimension of its metrics). */
+  readonly service: string;
+  /** Its count of failed jobs (e.g. `BackfillJobsFailed`), which fires an alarm. */
+  readonly jobsFailedMetric: string;
+  /** What to do about a failed job, for the alarm description. */
+  readonly jobsFailedAdvice: string;
+  /** Its progress counts, drawn on the dashboard. */
+  readonly progressMetrics: readonly string[];
 }
 
 export interface MonitoringProps {
@@ -41,11 +64,10 @@ export interface MonitoringProps {
   readonly api: apigateway.RestApi;
   readonly ingestFunction: lambda.IFunction;
   readonly delivererFunction: lambda.IFunction;
-  readonly backfillFunction: lambda.IFunction;
   readonly deliveryQueue: sqs.IQueue;
   readonly deliveryDeadLetterQueue: sqs.IQueue;
-  readonly backfillQueue: sqs.IQueue;
-  readonly backfillDeadLetterQueue: sqs.IQueue;
+  /** Backfill, and reconcile when it is enabled. */
+  readonly pageWorkers: readonly PageWorkerMonitoring[];
   readonly services: ServiceNames;
   readonly thresholds: AlarmThresholds;
   /** HealthLake data store whose `AWS/HealthLake` metrics the dashboard shows. */
@@ -62,9 +84,12 @@ export interface MonitoringProps {
 }
 
 /**
- * The on-call view: a dashboard (flow, queues, errors and throttles, latency percentiles, backfill,
- * HealthLake's own metrics) and alarms to an encrypted SNS topic. Alarms treat missing data as not
- * breaching: SQS, Lambda and API Gateway publish nothing when idle, and idle is healthy.
+ * The on-call view: a dashboard (flow, queues, errors and throttles, latency percentiles, backfill and
+ * reconcile, HealthLake's own metrics) and alarms to an encrypted SNS topic. Alarms treat missing data
+ * as not breaching: SQS, Lambda and API Gateway publish nothing when idle, and idle is healthy. The
+ * dead-letter alarms are the exception: SQS stops publishing the metrics of a queue nobody touches
+ * (after about 6 hours), and a DLQ still holding messages must stay in alarm, so they ignore missing
+ * data (keep their state), and each DLQ also alarms on the age of its oldest message.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -77,6 +102,7 @@ export class Monitoring extends Construct {
     const problems: string[] = [];
     if (t.oldestMessageAgeSeconds < 60) problems.push('oldestMessageAgeSeconds must be at least 60');
     if (t.delivererErrors < 1) problems.push('delivererErrors must be at least 1');
+    if (t.deadLetterAgeSeconds < 60) problems.push('deadLetterAgeSeconds must be at least 60');
     if (!(Number.isInteger(t.unmatchedWrites) && t.unmatchedWrites >= 1)) {
       problems.push('unmatchedWrites must be a whole number of at least 1');
     }
@@ -88,14 +114,10 @@ export class Monitoring extends Construct {
     }
     if (problems.length > 0) throw new Error(`Monitoring ${id}: ${problems.join('; ')}`);
 
-    this.topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'HealthLake connector alarms',
-      masterKey: props.topicEncryptionKey,
-      enforceSSL: true,
+    this.topic = createAlarmTopic(this, 'AlarmTopic', {
+      encryptionKey: props.topicEncryptionKey,
+      ...(props.alarmEmail === undefined ? {} : { email: props.alarmEmail }),
     });
-    if (props.alarmEmail !== undefined) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
-    }
 
     const fiveMinutes = Duration.minutes(5);
     const oneMinute = Duration.minutes(1);
@@ -140,6 +162,30 @@ export class Monitoring extends Construct {
       });
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
     const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    /** A DLQ's depth and oldest-message-age alarms, `{prefix}DlqNotEmpty` and `{prefix}DlqAge`. */
+    const deadLetterAlarms = (prefix: string, queue: sqs.IQueue, holds: string) => ({
+      depth: alarm(`${prefix}DlqNotEmpty`, {
+        alarmDescription: holds,
+        metric: dlqDepth(queue),
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        // Keep the state while SQS publishes nothing: an untouched DLQ stops publishing after about
+        // 6 hours, messages or not, and must not go OK while they remain.
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+      age: alarm(`${prefix}DlqAge`, {
+        alarmDescription: `A message has waited more than ${t.deadLetterAgeSeconds} s in the ${prefix.toLowerCase()} DLQ; dead letters expire after the queue's 14-day retention. ${holds}`,
+        metric: queue.metricApproximateAgeOfOldestMessage({
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: oneMinute,
+        }),
+        threshold: t.deadLetterAgeSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+    });
 
     const dropRate = new cloudwatch.MathExpression({
       expression: '100 * FILL(dropped, 0) / (FILL(delivered, 0) + FILL(deleted, 0) + FILL(dropped, 0))',
@@ -160,25 +206,52 @@ export class Monitoring extends Construct {
       label: 'Ingest 5xx (% of requests)',
     });
 
+    const deliveryDeadLetters = deadLetterAlarms(
+      'Delivery',
+      props.deliveryDeadLetterQueue,
+      'A delivery gave up and is in the delivery DLQ (its cause is in the message). Fix the cause, then redrive.',
+    );
+    const pageWorkerAlarms = Object.fromEntries(
+      props.pageWorkers.flatMap((page) => {
+        const key = page.name.charAt(0).toLowerCase() + page.name.slice(1);
+        const deadLetters = deadLetterAlarms(
+          page.name,
+          page.deadLetterQueue,
+          `A ${page.name.toLowerCase()} page failed repeatedly and is in the ${page.name.toLowerCase()} DLQ.`,
+        );
+        return [
+          [`${key}DeadLetters`, deadLetters.depth],
+          [`${key}DeadLetterAge`, deadLetters.age],
+          [
+            `${key}WorkerErrors`,
+            alarm(`${page.name}WorkerErrors`, {
+              alarmDescription: `The ${page.name.toLowerCase()} worker failed (crash or timeout), not a reported page failure: its pages are retried and then dead-lettered.`,
+              metric: page.worker.metricErrors({ period: fiveMinutes }),
+              threshold: 1,
+              comparisonOperator: atLeast,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+          ],
+          [
+            `${key}JobsFailed`,
+            alarm(`${page.name}JobsFailed`, {
+              alarmDescription: `A ${page.name.toLowerCase()} job failed; ${page.jobsFailedAdvice}`,
+              metric: connector(page.service, page.jobsFailedMetric),
+              threshold: 1,
+              comparisonOperator: atLeast,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+          ],
+        ] as const;
+      }),
+    );
+
     this.alarms = {
-      deliveryDeadLetters: alarm('DeliveryDlqNotEmpty', {
-        alarmDescription:
-          'A delivery gave up and is in the delivery DLQ (its cause is in the message). Fix the cause, then redrive.',
-        metric: dlqDepth(props.deliveryDeadLetterQueue),
-        threshold: 1,
-        comparisonOperator: atLeast,
-        evaluationPeriods: 1,
-        // An idle, empty queue stops publishing; a queue holding messages keeps publishing.
-        treatMissingData: notBreaching,
-      }),
-      backfillDeadLetters: alarm('BackfillDlqNotEmpty', {
-        alarmDescription: 'A backfill page failed repeatedly and is in the backfill DLQ.',
-        metric: dlqDepth(props.backfillDeadLetterQueue),
-        threshold: 1,
-        comparisonOperator: atLeast,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-      }),
+      deliveryDeadLetters: deliveryDeadLetters.depth,
+      deliveryDeadLetterAge: deliveryDeadLetters.age,
+      ...pageWorkerAlarms,
       oldestMessageAge: alarm('DeliveryBacklogAge', {
         alarmDescription: `The oldest delivery message is older than ${t.oldestMessageAgeSeconds} s: HealthLake is falling behind (throttling, errors, or MaximumConcurrency too low).`,
         metric: props.deliveryQueue.metricApproximateAgeOfOldestMessage({
@@ -233,18 +306,19 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
-      accessDenied: alarm('HealthLakeAccessDenied', {
-        alarmDescription:
-          'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
-        metric: connector(s.deliverer, DELIVERY_METRICS.accessDenied),
+      // Published without the ResourceType dimension, so the plain service-level metric is the total.
+      repeatedStaleWrites: alarm('RepeatedStaleWrites', {
+        alarmDescription: `A resource keeps receiving stale writes: ${t.staleWritesPerResource ?? 3} or more writes older than the version the ledger holds for it. It is probably pinned by a forged or restored version (a newer versionId than the source's), so its real versions are acknowledged but never delivered. The ingest log line "Resource keeps receiving stale writes" names the resource (type, id, recorded version). Compare with the source: hlc reconcile start <subscription> --mode compare (POST [base]/$reconcile), which reports it as pinned; repair resets it, or reset it yourself with hlc ledger reset <Type>/<id> (POST [base]/<Type>/<id>/$reset-version) and resend the current version.`,
+        metric: connector(s.ingest, INGEST_METRICS.repeatedStaleWrites),
         threshold: 1,
         comparisonOperator: atLeast,
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
-      backfillJobsFailed: alarm('BackfillJobsFailed', {
-        alarmDescription: 'A backfill job failed; read its status with GET on the job and resume it.',
-        metric: connector(s.backfill, 'BackfillJobsFailed'),
+      accessDenied: alarm('HealthLakeAccessDenied', {
+        alarmDescription:
+          'HealthLake access denied: STS refused the customer role or HealthLake answered 401/403. Check the role, its trust policy, the ExternalId and the data store key policy. Messages wait (long backoff) and go to the DLQ only when their retries run out.',
+        metric: connector(s.deliverer, DELIVERY_METRICS.accessDenied),
         threshold: 1,
         comparisonOperator: atLeast,
         evaluationPeriods: 1,
@@ -260,7 +334,7 @@ export class Monitoring extends Construct {
     const lambdas = [
       ['ingest', props.ingestFunction],
       ['deliverer', props.delivererFunction],
-      ['backfill', props.backfillFunction],
+      ...props.pageWorkers.map((page) => [page.name.toLowerCase(), page.worker] as const),
     ] as const;
     const healthLakeSearch = (metricName: string) =>
       new cloudwatch.MathExpression({
@@ -304,6 +378,7 @@ export class Monitoring extends Construct {
           connector(s.deliverer, DELIVERY_METRICS.skippedStale),
           connector(s.deliverer, DELIVERY_METRICS.droppedNotSupported),
           partitioned(s.ingest, INGEST_METRICS.staleWrites),
+          connector(s.ingest, INGEST_METRICS.repeatedStaleWrites),
           partitioned(s.ingest, INGEST_METRICS.rejectedRequests),
           connector(s.ingest, INGEST_METRICS.writesUnmatched),
         ],
@@ -325,7 +400,9 @@ export class Monitoring extends Construct {
       ]),
       graph('Dead-letter queues', [
         dlqDepth(props.deliveryDeadLetterQueue).with({ label: 'Delivery DLQ' }),
-        dlqDepth(props.backfillDeadLetterQueue).with({ label: 'Backfill DLQ' }),
+        ...props.pageWorkers.map((page) =>
+          dlqDepth(page.deadLetterQueue).with({ label: `${page.name} DLQ` }),
+        ),
       ]),
     );
     this.dashboard.addWidgets(
@@ -364,27 +441,25 @@ export class Monitoring extends Construct {
         ),
       ),
     );
-    this.dashboard.addWidgets(
-      graph(
-        'Backfill progress (per 5 min)',
-        [
-          connector(s.backfill, 'BackfillRead'),
-          connector(s.backfill, 'BackfillEnqueued'),
-          connector(s.backfill, 'BackfillSkipped'),
-        ],
-        [connector(s.backfill, 'BackfillJobsFailed')],
-        12,
-      ),
-      graph(
-        'Backfill queue',
-        [
-          props.backfillQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute }),
-          props.backfillQueue.metricApproximateAgeOfOldestMessage({ period: oneMinute }),
-        ],
-        [],
-        12,
-      ),
-    );
+    for (const page of props.pageWorkers) {
+      this.dashboard.addWidgets(
+        graph(
+          `${page.name} progress (per 5 min)`,
+          page.progressMetrics.map((metricName) => connector(page.service, metricName)),
+          [connector(page.service, page.jobsFailedMetric)],
+          12,
+        ),
+        graph(
+          `${page.name} queue`,
+          [
+            page.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute }),
+            page.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute }),
+          ],
+          [dlqDepth(page.deadLetterQueue).with({ label: `${page.name} DLQ` })],
+          12,
+        ),
+      );
+    }
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: `AWS/HealthLake calls by operation (data store ${props.dataStore.datastoreId})`,

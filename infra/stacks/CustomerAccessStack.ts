@@ -4,27 +4,27 @@ import type { Construct } from 'constructs';
 import {
   HEALTHLAKE_READ_ACTIONS,
   HEALTHLAKE_WRITE_ACTIONS,
-  healthLakeKeyReadStatement,
-  healthLakeKeyStatements,
-} from '../constructs/Deliverer.js';
+  healthLakeDataStoreArn,
+  healthLakeKeyReadStatements,
+  healthLakeKeyWriteStatements,
+  type HealthLakeDataStoreRef,
+} from '../constructs/healthLakeDataStores.js';
 import { NoBootstrapSynthesizer } from './NoBootstrapSynthesizer.js';
 
 export interface CustomerAccessStackProps extends StackProps {
   /** Account the connector runs in (trusted, with the conditions below). */
   readonly connectorAccount: string;
-  /** The deliverer's role: the only principal of that account allowed to assume this role. */
-  readonly delivererRoleArn: string;
+  /** Name of the deliverer's role: the only principal of that account allowed to assume this role. */
+  readonly delivererRoleName: string;
   /**
-   * The reconcile worker's role, when the connector's configuration enables reconcile: it may assume
-   * this role too, which then also allows HealthLake reads (ReadResource, SearchWithGet).
+   * Name of the reconcile worker's role, when the connector's configuration enables reconcile: it may
+   * assume this role too, which then also allows HealthLake reads (ReadResource, SearchWithGet).
    */
-  readonly reconcileRoleArn?: string;
+  readonly reconcileRoleName?: string;
   /** ExternalId the connector must present (sts:ExternalId condition). */
   readonly externalId: string;
-  /** Data stores (`arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}`) the role may write. */
-  readonly dataStoreArns: readonly string[];
-  /** The data stores' customer-managed KMS key, if any. */
-  readonly dataStoreKmsKeyArn?: string;
+  /** Data stores the role may write, each with its customer-managed KMS key if it has one. */
+  readonly dataStores: readonly HealthLakeDataStoreRef[];
   /** Name of the role (the connector configuration's roleArn ends with it). */
   readonly roleName: string;
   /** IAM path of the role, e.g. `/integrations/`. @default '/' */
@@ -48,8 +48,20 @@ export class CustomerAccessStack extends Stack {
       synthesizer: new NoBootstrapSynthesizer(),
       ...props,
     });
-    if (props.dataStoreArns.length === 0)
-      throw new Error(`${id}: dataStoreArns must name at least one data store`);
+    if (props.dataStores.length === 0) throw new Error(`${id}: dataStores must name at least one data store`);
+    // The connector's roles, in this stack's partition (the connector's, as the configuration checks).
+    const connectorRoleArn = (roleName: string) =>
+      this.formatArn({
+        service: 'iam',
+        region: '',
+        account: props.connectorAccount,
+        resource: 'role',
+        resourceName: roleName,
+      });
+    const delivererRoleArn = connectorRoleArn(props.delivererRoleName);
+    const reconcileRoleArn =
+      props.reconcileRoleName === undefined ? undefined : connectorRoleArn(props.reconcileRoleName);
+    const dataStoreArns = props.dataStores.map((store) => healthLakeDataStoreArn(this, store));
 
     this.role = new iam.Role(this, 'HealthLakeAccessRole', {
       roleName: props.roleName,
@@ -62,9 +74,7 @@ export class CustomerAccessStack extends Stack {
         StringEquals: { 'sts:ExternalId': props.externalId },
         ArnEquals: {
           'aws:PrincipalArn':
-            props.reconcileRoleArn === undefined
-              ? props.delivererRoleArn
-              : [props.delivererRoleArn, props.reconcileRoleArn],
+            reconcileRoleArn === undefined ? delivererRoleArn : [delivererRoleArn, reconcileRoleArn],
         },
       }),
     });
@@ -73,25 +83,22 @@ export class CustomerAccessStack extends Stack {
       new iam.PolicyStatement({
         sid: 'WriteHealthLakeDataStores',
         actions: [...HEALTHLAKE_WRITE_ACTIONS],
-        resources: [...props.dataStoreArns],
+        resources: dataStoreArns,
       }),
     ];
-    if (props.reconcileRoleArn !== undefined) {
+    if (reconcileRoleArn !== undefined) {
       statements.push(
         new iam.PolicyStatement({
           sid: 'ReadHealthLakeDataStoresForReconcile',
           actions: [...HEALTHLAKE_READ_ACTIONS],
-          resources: [...props.dataStoreArns],
+          resources: dataStoreArns,
         }),
       );
     }
-    if (props.dataStoreKmsKeyArn !== undefined) {
-      // The key policy must also allow these to this role (or delegate to the account's IAM).
-      statements.push(...healthLakeKeyStatements(props.dataStoreKmsKeyArn, this.region));
-      if (props.reconcileRoleArn !== undefined) {
-        statements.push(healthLakeKeyReadStatement(props.dataStoreKmsKeyArn, this.region));
-      }
-    }
+    // Each data store's own key, through HealthLake in its own region. The key policies must also allow
+    // these to this role (or delegate to the account's IAM).
+    statements.push(...healthLakeKeyWriteStatements(props.dataStores));
+    if (reconcileRoleArn !== undefined) statements.push(...healthLakeKeyReadStatements(props.dataStores));
     new iam.ManagedPolicy(this, 'HealthLakeWritePolicy', {
       description: 'HealthLake data-plane writes for the outbound connector, on the named data stores only',
       statements,

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,15 +20,19 @@ import {
   assumeCustomerRoleStatement,
   customerRoleEnvironment,
   Deliverer,
-  HEALTHLAKE_READ_ACTIONS,
-  healthLakeKeyReadStatement,
   type HealthLakeAccess,
 } from '../constructs/Deliverer.js';
+import {
+  HEALTHLAKE_READ_ACTIONS,
+  healthLakeDataStoreArn,
+  healthLakeKeyReadStatements,
+} from '../constructs/healthLakeDataStores.js';
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
 import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
 import { PayloadBucket } from '../constructs/PayloadBucket.js';
 import { bindSecretReader } from '../constructs/secretReference.js';
+import { addConnectorOutputs } from './connectorOutputs.js';
 
 /** Handler files of the connector's functions (each exports `handler`). */
 export interface ConnectorEntryPoints {
@@ -80,7 +84,22 @@ export const SERVICE_NAMES = {
   backfill: 'backfill-worker',
   reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
-} as const satisfies ServiceNames & { provisioner: string; reconcile: string };
+} as const satisfies ServiceNames & { backfill: string; provisioner: string; reconcile: string };
+
+/**
+ * Job metrics of the page workers, as the handlers publish them (`METRIC_NAMES` of
+ * lambdas/backfill-worker, `RECONCILE_METRICS` of lambdas/reconcile-worker; a stack test compares them).
+ */
+export const BACKFILL_JOB_METRICS = {
+  read: 'BackfillRead',
+  enqueued: 'BackfillEnqueued',
+  skipped: 'BackfillSkipped',
+  jobsFailed: 'BackfillJobsFailed',
+} as const;
+export const RECONCILE_JOB_METRICS = {
+  compared: 'ReconcileCompared',
+  jobsFailed: 'ReconcileJobsFailed',
+} as const;
 
 /**
  * The connector: ingest API and Lambda, FIFO delivery queue + DLQ, deliverer, backfill queue and
@@ -162,7 +181,11 @@ export class HealthLakeConnectorStack extends Stack {
 
     const sourceDataStore =
       config.sourceFhir.auth === 'sigv4'
-        ? healthLakeDataStoreOf(config.sourceFhir.baseUrl, config.account)
+        ? healthLakeDataStoreOf(
+            config.sourceFhir.baseUrl,
+            config.account,
+            config.sourceFhir.datastoreKmsKeyArn,
+          )
         : undefined;
 
     // The source server as both workers reach it (backfill adds its page size and request rate).
@@ -170,6 +193,8 @@ export class HealthLakeConnectorStack extends Stack {
       baseUrl: config.sourceFhir.baseUrl,
       auth: config.sourceFhir.auth,
       ...(config.sourceFhir.secret === undefined ? {} : { secret: config.sourceFhir.secret }),
+      ...(config.sourceFhir.tls === undefined ? {} : { tlsSecret: config.sourceFhir.tls.secret }),
+      maxResponseBytes: config.sourceFhir.maxResponseBytes,
       ...(config.sourceFhir.auth === 'sigv4'
         ? {
             // Signed with the source data store's region, never the function's (AWS_REGION).
@@ -179,7 +204,7 @@ export class HealthLakeConnectorStack extends Stack {
             },
           }
         : {}),
-      ...(sourceDataStore === undefined ? {} : { sigv4DataStoreArn: sourceDataStore.arn }),
+      ...(sourceDataStore === undefined ? {} : { sigv4DataStore: sourceDataStore }),
     };
 
     // Backfill and payload search (deliverer) page through searches at the configured size and rate.
@@ -229,6 +254,8 @@ export class HealthLakeConnectorStack extends Stack {
               : config.ingest.adminPrincipalArns.join(','),
           maxJsonDepth: String(config.ingest.maxJsonDepth),
           maxClockSkewSeconds: String(config.ingest.maxClockSkewSeconds),
+          maxVersionJump: String(config.ingest.maxVersionJump),
+          repeatedStaleWrites: String(config.alarms.staleWritesPerResource),
           publicBaseUrl: config.ingest.publicBaseUrl,
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
           // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
@@ -269,16 +296,7 @@ export class HealthLakeConnectorStack extends Stack {
     // --- delivery ---------------------------------------------------------------------------------
     const access = config.healthLake.access;
     const healthLakeAccess: HealthLakeAccess =
-      access.mode === 'crossAccount'
-        ? access
-        : {
-            mode: 'sameAccount',
-            dataStoreArns: config.dataStores.map((store) => store.arn),
-            dataStoreRegion: config.dataStore.region,
-            ...(config.healthLake.datastoreKmsKeyArn === undefined
-              ? {}
-              : { dataStoreKmsKeyArn: config.healthLake.datastoreKmsKeyArn }),
-          };
+      access.mode === 'crossAccount' ? access : { mode: 'sameAccount', dataStores: config.dataStores };
     this.deliverer = new Deliverer(this, 'Deliverer', {
       entry: entries.deliverer,
       serviceName: services.deliverer,
@@ -289,8 +307,11 @@ export class HealthLakeConnectorStack extends Stack {
       memorySize: config.delivery.memorySizeMb,
       timeout: deliveryTimeout,
       roleName: delivererRoleName(config),
-      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does.
+      paused: config.delivery.paused,
+      // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does,
+      // and checks what it reads as backfill does (the structure validator needs its definitions).
       source: pagedSourceServer,
+      bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
         healthLakeEndpoint: config.dataStore.endpoint,
@@ -349,13 +370,11 @@ export class HealthLakeConnectorStack extends Stack {
           new iam.PolicyStatement({
             sid: 'ReadHealthLakeDataStores',
             actions: [...HEALTHLAKE_READ_ACTIONS],
-            resources: config.dataStores.map((store) => store.arn),
+            resources: config.dataStores.map((store) => healthLakeDataStoreArn(this, store)),
           }),
         );
-        if (config.healthLake.datastoreKmsKeyArn !== undefined) {
-          worker.addToRolePolicy(
-            healthLakeKeyReadStatement(config.healthLake.datastoreKmsKeyArn, config.dataStore.region),
-          );
+        for (const statement of healthLakeKeyReadStatements(config.dataStores)) {
+          worker.addToRolePolicy(statement);
         }
       }
       this.reconcile = reconcile;
@@ -382,11 +401,39 @@ export class HealthLakeConnectorStack extends Stack {
       api: this.api.api,
       ingestFunction: this.ingest,
       delivererFunction: delivererFn,
-      backfillFunction: this.backfill.worker,
       deliveryQueue: this.queues.queue,
       deliveryDeadLetterQueue: this.queues.deadLetterQueue,
-      backfillQueue: this.backfill.queue,
-      backfillDeadLetterQueue: this.backfill.deadLetterQueue,
+      pageWorkers: [
+        {
+          name: 'Backfill',
+          worker: this.backfill.worker,
+          queue: this.backfill.queue,
+          deadLetterQueue: this.backfill.deadLetterQueue,
+          service: services.backfill,
+          jobsFailedMetric: BACKFILL_JOB_METRICS.jobsFailed,
+          jobsFailedAdvice: 'read its status with GET on the job and resume it.',
+          progressMetrics: [
+            BACKFILL_JOB_METRICS.read,
+            BACKFILL_JOB_METRICS.enqueued,
+            BACKFILL_JOB_METRICS.skipped,
+          ],
+        },
+        ...(this.reconcile === undefined
+          ? []
+          : [
+              {
+                name: 'Reconcile',
+                worker: this.reconcile.worker,
+                queue: this.reconcile.queue,
+                deadLetterQueue: this.reconcile.deadLetterQueue,
+                service: services.reconcile,
+                jobsFailedMetric: RECONCILE_JOB_METRICS.jobsFailed,
+                jobsFailedAdvice:
+                  'read its report with hlc reconcile report <jobId>, fix the cause and start it again.',
+                progressMetrics: [RECONCILE_JOB_METRICS.compared],
+              },
+            ]),
+      ],
       services,
       thresholds: config.alarms,
       dataStore: {
@@ -400,36 +447,31 @@ export class HealthLakeConnectorStack extends Stack {
       ...(config.alarms.email === undefined ? {} : { alarmEmail: config.alarms.email }),
     });
 
-    new CfnOutput(this, 'IngestApiUrl', {
-      value: this.api.api.url,
-      description: 'FHIR base URL producers send to',
+    addConnectorOutputs(this, {
+      ingestApiUrl: this.api.api.url,
+      ingestAuthMode: config.ingest.authMode,
+      delivererRoleArn: delivererFn.serviceRole.roleArn,
+      deliveryQueue: this.queues.queue,
+      deliveryDeadLetterQueue: this.queues.deadLetterQueue,
+      deliveryEventSourceMappingId: this.deliverer.eventSource.eventSourceMappingId,
+      delivererFunctionName: delivererFn.functionName,
+      stateTableName: this.state.table.tableName,
+      alarmTopicArn: this.monitoring.topic.topicArn,
+      dashboardName: this.monitoring.dashboard.dashboardName,
+      pageQueues: {
+        Backfill: this.backfill,
+        ...(this.reconcile === undefined ? {} : { Reconcile: this.reconcile }),
+      },
+      logGroups: {
+        IngestLogGroupName: this.ingest.functionLogGroup,
+        DelivererLogGroupName: delivererFn.functionLogGroup,
+        BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
+        ReconcileWorkerLogGroupName: this.reconcile?.worker.functionLogGroup,
+        SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
+        ApiAccessLogGroupName: this.api.accessLogGroup,
+        ApiExecutionLogGroupName: this.api.executionLogGroup,
+        WafLogGroupName: this.api.webAcl?.logGroup,
+      },
     });
-    new CfnOutput(this, 'DelivererRoleArn', {
-      value: delivererFn.serviceRole.roleArn,
-      description: 'The principal the customer role trusts',
-    });
-    new CfnOutput(this, 'DeliveryDeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'DeliveryEventSourceMappingId', {
-      value: this.deliverer.eventSource.eventSourceMappingId,
-      description: 'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
-    });
-    new CfnOutput(this, 'DelivererFunctionName', { value: delivererFn.functionName });
-    new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
-    // Log group names are generated (fixed names would block a redeploy after `cdk destroy`, which
-    // keeps the groups): the outputs name them.
-    const logGroups: Record<string, logs.ILogGroup | undefined> = {
-      IngestLogGroupName: this.ingest.functionLogGroup,
-      DelivererLogGroupName: delivererFn.functionLogGroup,
-      BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
-      SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
-      ApiAccessLogGroupName: this.api.accessLogGroup,
-      ApiExecutionLogGroupName: this.api.executionLogGroup,
-      WafLogGroupName: this.api.webAcl?.logGroup,
-    };
-    for (const [name, group] of Object.entries(logGroups)) {
-      if (group !== undefined) new CfnOutput(this, name, { value: group.logGroupName });
-    }
   }
 }

@@ -5,7 +5,7 @@ import { awsClientConfig, s3ClientConfig } from '../../shared/config/awsEnv.js';
 import { readEnv } from '../../shared/config/envVar.js';
 import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
-import type { SourceReader } from '../../shared/fhirClient/FhirClient.js';
+import type { PayloadSearchSource } from '../../shared/delivery/types.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
 import { delivererConfigOf } from '../../shared/runtime/delivererConfig.js';
@@ -58,6 +58,7 @@ export const delivererHandlerFromEnv = (
     maxSockets: config.maxSockets,
     adaptivePacing: config.adaptivePacing,
     bundleRequestsPerSecond: values.healthLakeBundleRequestsPerSecond,
+    maxRetryAfterSeconds: values.retryMaxSeconds,
   });
   // Payload search (HAPI subscription-payload-search-criteria) reads the source server as backfill does.
   const sourceBaseUrl = values.sourceBaseUrl;
@@ -66,7 +67,7 @@ export const delivererHandlerFromEnv = (
   const sourceReader =
     sourceBaseUrl === undefined
       ? undefined
-      : (): Promise<SourceReader> => {
+      : (): Promise<PayloadSearchSource> => {
           // Loaded on the first payload search: no cold-start cost for deliverers without one.
           source ??= import('./payloadSearchSource.js')
             .then((loaded) =>
@@ -76,7 +77,7 @@ export const delivererHandlerFromEnv = (
               source = undefined; // a secret that could not be read is read again next time
               throw error;
             });
-          return source.then(({ reader }) => reader);
+          return source.then(({ reader, check }) => ({ reader, check }));
         };
   const handler = createDelivererHandler({
     sqs,

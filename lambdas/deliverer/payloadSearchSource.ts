@@ -2,7 +2,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
 import { createSourceReader } from '../../shared/runtime/createSourceReaderFromEnv.js';
-import type { SourceReader } from '../../shared/fhirClient/FhirClient.js';
+import { checkSourceResource } from '../../shared/backfill/checkSourceResource.js';
+import type { PayloadSearchSource } from '../../shared/delivery/types.js';
 import { awsClientConfig } from '../../shared/config/awsEnv.js';
 import { type EnvValues } from '../../shared/config/envVar.js';
 import { type DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
@@ -11,14 +12,15 @@ import { type DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.
 const PAYLOAD_SEARCH_TIMEOUT_MS = 10_000;
 
 /**
- * The source reader payload searches run on, built as backfill builds its own. Its own module, loaded on
- * the first payload search, so a deliverer without any keeps the Secrets Manager client and the source
- * client out of its cold start.
+ * The source reader payload searches run on, built as backfill builds its own, and the checks backfill
+ * applies to what it reads (checkSourceResource, with the structure validator). Its own module, loaded
+ * on the first payload search, so a deliverer without any keeps the Secrets Manager client, the source
+ * client and the validator out of its cold start.
  */
 export const payloadSearchSource = async (
   values: EnvValues<typeof DELIVERER_CONTRACT> & { readonly sourceBaseUrl: string },
   credentials: AwsCredentialIdentityProvider,
-): Promise<{ readonly reader: SourceReader; readonly destroy: () => void }> => {
+): Promise<PayloadSearchSource & { readonly destroy: () => void }> => {
   const secrets = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   try {
     const reader = await createSourceReader(
@@ -27,7 +29,7 @@ export const payloadSearchSource = async (
       // SQS redelivery (with the subscription's backoff) is the retry; one try within the time limit.
       { retry: { maxAttempts: 1 }, timeoutMs: PAYLOAD_SEARCH_TIMEOUT_MS },
     );
-    return { reader, destroy: () => secrets.destroy() };
+    return { reader, check: (value) => checkSourceResource(value), destroy: () => secrets.destroy() };
   } catch (error) {
     secrets.destroy();
     throw error;

@@ -68,7 +68,7 @@ export const ingestDepsFromEnv = (
   const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
   const collector = new IngestMetricsCollector();
 
-  const write = writePipelineFromEnv(values, { logger });
+  const write = writePipelineFromEnv(values, { logger, maxVersionJump: values.maxVersionJump });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
@@ -109,6 +109,7 @@ export const ingestDepsFromEnv = (
       maxBundleEntries: values.maxBundleEntries,
       validateResources: values.validateResources,
       maxClockSkewSeconds: values.maxClockSkewSeconds,
+      repeatedStaleWrites: values.repeatedStaleWrites,
     },
     subscriptionRoute: (request) =>
       handleSubscriptionRequest(request, {

@@ -85,6 +85,8 @@ export const reconcileWorkerHandlerFromEnv = (
         credentials: credentials.provider,
         ...(values.healthLakeRegion ? { region: values.healthLakeRegion } : {}),
         requestsPerSecond: values.healthLakeRequestsPerSecond,
+        // HealthLake's answers get the same cap as the source's (sourceFhir.maxResponseBytes).
+        maxResponseBytes: values.sourceMaxResponseBytes,
       }),
     ledger: new DynamoVersionLedger({ client: document, tableName }),
     delivered: new DynamoDeliveredVersionsEraser(document, tableName),

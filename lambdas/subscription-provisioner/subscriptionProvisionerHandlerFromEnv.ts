@@ -11,6 +11,7 @@ import { DynamoSubscriptionStore } from '../../shared/subscriptions/DynamoSubscr
 import { parseAllowedEndpoints } from '../../shared/subscriptions/endpoints.js';
 import { ensureAutoManagedSubscription } from '../../shared/subscriptions/ensureAutoManagedSubscription.js';
 import { revalidateSubscriptions } from '../../shared/subscriptions/revalidateSubscriptions.js';
+import { retryAccessDenied, type AccessDeniedRetry } from './retryAccessDenied.js';
 
 /** What the CDK `Provider` framework expects back from an onEvent handler. */
 export interface ProviderResponse {
@@ -32,10 +33,12 @@ const text = (properties: Record<string, unknown>, name: string): string => {
  * auto-managed Subscription, then re-checks every stored Subscription against the deployed
  * allow-list (one whose data store is no longer allowed goes to `error`, with the reason). Delete leaves the Subscription in place: the table is retained with
  * the stack's data, and turning the option off must not silently stop replication mid-flight.
+ * AccessDenied is retried for about 30 s (`retry`): the function's role is as new as the deploy.
  */
 export const subscriptionProvisionerHandlerFromEnv = (
   env: NodeJS.ProcessEnv = process.env,
   sinks: RuntimeSinks = {},
+  retry: AccessDeniedRetry = {},
 ): Destroyable<ProvisionerHandler> => {
   const values = readEnv(SUBSCRIPTION_PROVISIONER_CONTRACT, env, 'subscription provisioner');
   const logger = sinks.logger ?? loggerFromEnv('healthlake-connector-subscription-provisioner', env);
@@ -44,7 +47,17 @@ export const subscriptionProvisionerHandlerFromEnv = (
     client: DynamoDBDocumentClient.from(dynamo),
     tableName: values.stateTable,
   });
-  const handler: ProvisionerHandler = (event) => provision(event, store, logger);
+  const handler: ProvisionerHandler = (event) =>
+    retryAccessDenied(() => provision(event, store, logger), {
+      onRetry: (attempt, errorName, delayMs) =>
+        logger.warn('Access denied; retrying while IAM propagates the new role', {
+          attempt,
+          errorName,
+          delayMs,
+          requestType: event.RequestType,
+        }),
+      ...retry,
+    });
   return Object.assign(handler, { destroy: () => dynamo.destroy() });
 };
 

@@ -5,7 +5,7 @@ import { jobKey } from '../state/tableLayout.js';
 import { finishJobCommand, markNextEnqueuedCommand, streamName } from '../state/jobUpdates.js';
 import { JOB_RETENTION_DAYS } from './constants.js';
 import type { JobStore } from './JobStore.js';
-import type { BackfillJob, JobState, PageCommit, StreamCursor } from './types.js';
+import type { BackfillJob, FailedId, JobState, PageCommit, StreamCursor } from './types.js';
 
 /** Stored shape of a job item (`pk = JOB#{jobId}`, `sk = JOB`). Streams are a map `s{n}` -> cursor. */
 interface JobItem {
@@ -21,10 +21,13 @@ interface JobItem {
   enqueuedCount: number;
   skippedCount: number;
   failedCount: number;
+  /** Absent on items written before conflicts were counted. */
+  conflictCount?: number;
   streamCount: number;
   streamsDone: number;
   streams: Record<string, StreamCursor>;
-  failedIds: string[];
+  /** `{ key, reason }` maps; plain `Type/id` strings on items written before reasons were kept. */
+  failedIds: (FailedId | string)[];
   expiresAt: number;
 }
 
@@ -42,6 +45,7 @@ const toJob = (item: JobItem): BackfillJob => ({
     enqueued: item.enqueuedCount,
     skipped: item.skippedCount,
     failed: item.failedCount,
+    conflicts: item.conflictCount ?? 0,
   },
   streams: Array.from({ length: item.streamCount }, (_, index) => {
     const cursor = item.streams[streamName(index)];
@@ -49,7 +53,7 @@ const toJob = (item: JobItem): BackfillJob => ({
     return cursor;
   }),
   streamsDone: item.streamsDone,
-  failedIds: item.failedIds ?? [],
+  failedIds: (item.failedIds ?? []).map((entry) => (typeof entry === 'string' ? { key: entry } : entry)),
 });
 
 /**
@@ -81,6 +85,7 @@ export class DynamoJobStore implements JobStore {
       enqueuedCount: job.counts.enqueued,
       skippedCount: job.counts.skipped,
       failedCount: job.counts.failed,
+      conflictCount: job.counts.conflicts,
       streamCount: job.streams.length,
       streamsDone: job.streamsDone,
       // JSON round trip drops undefined optional fields, which the marshaller rejects.
@@ -90,7 +95,7 @@ export class DynamoJobStore implements JobStore {
           JSON.parse(JSON.stringify(cursor)) as StreamCursor,
         ]),
       ),
-      failedIds: [...job.failedIds],
+      failedIds: job.failedIds.map((failed) => ({ ...failed })),
       expiresAt: Math.floor(Date.parse(job.createdAt) / 1000) + JOB_RETENTION_DAYS * 86_400,
     };
     await this.client.send(
@@ -138,7 +143,7 @@ export class DynamoJobStore implements JobStore {
     const expression =
       `SET ${sets.join(', ')}` +
       ' ADD readCount :read, matchedCount :matched, enqueuedCount :enqueued, skippedCount :skipped,' +
-      ' failedCount :failed, streamsDone :streamDone' +
+      ' failedCount :failed, conflictCount :conflicts, streamsDone :streamDone' +
       (done ? ' REMOVE #streams.#s.nextUrl' : '');
     return this.conditional(
       new UpdateCommand({
@@ -159,12 +164,15 @@ export class DynamoJobStore implements JobStore {
           ':previous': commit.page - 1,
           ':done': done,
           ...(done ? {} : { ':next': commit.nextUrl }),
-          ...(commit.failedIds.length > 0 ? { ':empty': [], ':ids': [...commit.failedIds] } : {}),
+          ...(commit.failedIds.length > 0
+            ? { ':empty': [], ':ids': commit.failedIds.map((failed) => ({ ...failed })) }
+            : {}),
           ':read': commit.counts.read,
           ':matched': commit.counts.matched,
           ':enqueued': commit.counts.enqueued,
           ':skipped': commit.counts.skipped,
           ':failed': commit.counts.failed,
+          ':conflicts': commit.counts.conflicts,
           ':streamDone': done ? 1 : 0,
           ':zero': 0,
         },

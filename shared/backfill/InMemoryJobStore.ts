@@ -8,6 +8,7 @@ const addCounts = (a: JobCounts, b: JobCounts): JobCounts => ({
   enqueued: a.enqueued + b.enqueued,
   skipped: a.skipped + b.skipped,
   failed: a.failed + b.failed,
+  conflicts: a.conflicts + b.conflicts,
 });
 
 /** JobStore in memory, with the same conditional semantics as the DynamoDB one (tests, local tools). */

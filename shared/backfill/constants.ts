@@ -21,3 +21,8 @@ export const DEFAULT_BACKFILL_TYPE_ORDER: readonly string[] = [
   'PractitionerRole',
   'Patient',
 ];
+/**
+ * Compiled criteria a worker instance keeps (the recently used ones): a deployment's subscription limit
+ * (MAX_SUBSCRIPTIONS, default 100), so subscriptions changed over the instance's life do not pile up.
+ */
+export const MAX_COMPILED_CRITERIA = 100;

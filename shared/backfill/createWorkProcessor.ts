@@ -1,19 +1,21 @@
+import { BoundedCache } from '../cache/BoundedCache.js';
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
 import { checkSourceResource } from './checkSourceResource.js';
-import { MAX_RECORDED_FAILED_IDS } from './constants.js';
+import { MAX_COMPILED_CRITERIA, MAX_RECORDED_FAILED_IDS } from './constants.js';
 import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
 import type { JobStore } from './JobStore.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type {
   BackfillLogger,
   CriteriaCompiler,
+  FailedId,
   FhirResource,
   JobCounts,
   WorkMessage,
   WorkQueue,
   SubscriptionLookup,
 } from './types.js';
-import { FINAL_JOB_STATES } from './types.js';
+import { FAILED_ID_REASONS, FINAL_JOB_STATES } from './types.js';
 
 export interface BackfillWorkerDeps {
   readonly jobs: JobStore;
@@ -37,6 +39,8 @@ export interface BackfillWorkerDeps {
    * sits in the DLQ. Keep it at or below the queue's maxReceiveCount (default 5).
    */
   readonly maxReceives?: number;
+  /** Compiled criteria kept by this worker instance (the recently used). @default MAX_COMPILED_CRITERIA (100) */
+  readonly maxCompiledCriteria?: number;
 }
 
 /** What one message did; counts are only non-zero when this invocation committed the page. */
@@ -54,7 +58,7 @@ export interface WorkOutcome {
   readonly jobCompleted: boolean;
 }
 
-const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 };
+const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 };
 
 const mapBounded = async <T, R>(
   items: readonly T[],
@@ -93,7 +97,10 @@ const mapBounded = async <T, R>(
  * await process(parseWorkMessage(record.body));
  */
 export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
-  const matchers = new Map<string, ReturnType<CriteriaCompiler>>();
+  // Compiled criteria of the subscriptions this worker backfills, the recently used ones only.
+  const matchers = new BoundedCache<string, ReturnType<CriteriaCompiler>>(
+    deps.maxCompiledCriteria ?? MAX_COMPILED_CRITERIA,
+  );
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const chunkSize = deps.acceptChunkSize ?? 100;
   let sourcePromise: Promise<SourceReader> | undefined;
@@ -173,16 +180,13 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
     }
     const criteria = subscription.active.criteria;
-    let matcher = matchers.get(criteria);
-    if (!matcher) {
-      matcher = deps.compileCriteria(criteria);
-      matchers.set(criteria, matcher);
-    }
+    const matcher = matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
 
     let resources: FhirResource[];
     let nextUrl: string | undefined;
     const notFound: string[] = [];
     const invalid: string[] = [];
+    const conflicts: string[] = [];
     const checked = (value: unknown, expected?: { resourceType: string; id: string }) => {
       const check = checkSourceResource(value, {
         ...(deps.validateResources === undefined ? {} : { validate: deps.validateResources }),
@@ -242,25 +246,42 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
         onlySubscriptionId: job.subscriptionId,
       }));
       const results = await deps.pipeline.accept(writes);
-      for (const result of results) {
+      results.forEach((result, index) => {
         enqueued += result.enqueued;
         if (result.status === 'stale') skipped += 1;
-      }
+        if (result.status === 'conflict') {
+          // The ledger holds this versionId with other content: refused, never delivered. A failure.
+          const write = writes[index] as IncomingWrite;
+          conflicts.push(`${write.resourceType}/${write.id}`);
+          deps.logger?.warn('Backfill source copy conflicts with the recorded version; not delivered', {
+            jobId,
+            resourceType: write.resourceType,
+            id: write.id,
+            versionId: result.versionId,
+          });
+        }
+      });
     }
     const counts: JobCounts = {
       read: resources.length + invalid.length,
       matched: matched.length,
       enqueued,
       skipped,
-      failed: notFound.length + invalid.length,
+      failed: notFound.length + invalid.length + conflicts.length,
+      conflicts: conflicts.length,
     };
+    const failedIds: FailedId[] = [
+      ...notFound.map((key) => ({ key, reason: FAILED_ID_REASONS.notFound })),
+      ...invalid.map((key) => ({ key, reason: FAILED_ID_REASONS.invalid })),
+      ...conflicts.map((key) => ({ key, reason: FAILED_ID_REASONS.versionConflict })),
+    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const room = Math.max(0, MAX_RECORDED_FAILED_IDS - job.failedIds.length);
     const committed = await deps.jobs.commitPage(jobId, {
       stream,
       page,
       nextUrl,
       counts,
-      failedIds: [...notFound, ...invalid].sort().slice(0, room),
+      failedIds: failedIds.slice(0, room),
     });
     if (!committed) {
       // A concurrent duplicate committed first; its counts stand.

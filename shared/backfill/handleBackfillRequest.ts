@@ -1,5 +1,6 @@
 import { coversEveryType, everythingSearchUrls, withSince } from './everythingSearchUrls.js';
 import { randomUUID } from 'node:crypto';
+import { decodedPathSegment } from '../http/decodePathSegment.js';
 import { FHIR_JSON } from '../http/types.js';
 import type { FhirRequest, FhirResponse } from '../http/types.js';
 import {
@@ -86,9 +87,9 @@ export const handleBackfillRequest = async (
     if (trigger) {
       if (request.method !== 'POST')
         throw new OperationOutcomeError(methodNotAllowed('$trigger-subscription requires POST'));
-      return await triggerSubscription(request, decodeURIComponent(trigger[1] ?? ''), deps);
+      return await triggerSubscription(request, decodedPathSegment(trigger[1] ?? ''), deps);
     }
-    const jobId = decodeURIComponent(job?.[1] ?? '');
+    const jobId = decodedPathSegment(job?.[1] ?? '');
     const cancel = job?.[2] !== undefined;
     if (!isFhirId(jobId)) throw new OperationOutcomeError(notFound('Unknown backfill job'));
     if (cancel ? request.method === 'POST' : request.method === 'DELETE') return await cancelJob(jobId, deps);
@@ -186,7 +187,7 @@ const triggerSubscription = async (
     subscriptionId,
     state: 'queued',
     createdAt: now,
-    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 },
+    counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 },
     streams,
     streamsDone: 0,
     failedIds: [],

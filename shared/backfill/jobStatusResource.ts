@@ -3,9 +3,10 @@ import type { BackfillJob, ParametersParameter, ParametersResource } from './typ
 
 /**
  * A job's status as a `Parameters` resource: `jobId`, `subscription`, `state`, `createdAt`,
- * `startedAt`, `endedAt`, `reason`, counts (`read`, `matched`, `enqueued`, `skipped`, `failed`),
- * one `stream` part per searchUrl (with its resource type) / resourceId batch (its position), and
- * `failedId` (0..*).
+ * `startedAt`, `endedAt`, `reason`, counts (`read`, `matched`, `enqueued`, `skipped`, `failed`, and
+ * of `failed` the same-version `conflicts`), one `stream` part per searchUrl (with its resource type) /
+ * resourceId batch (its position), and `failedId` (0..*, parts `resource`: `Type/id`, and `reason`:
+ * `not-found`, `invalid` or `version-conflict`).
  */
 export const jobStatusResource = (job: BackfillJob): ParametersResource => {
   const parameter: ParametersParameter[] = [
@@ -23,6 +24,7 @@ export const jobStatusResource = (job: BackfillJob): ParametersResource => {
     { name: 'enqueued', valueUnsignedInt: job.counts.enqueued },
     { name: 'skipped', valueUnsignedInt: job.counts.skipped },
     { name: 'failed', valueUnsignedInt: job.counts.failed },
+    { name: 'conflicts', valueUnsignedInt: job.counts.conflicts },
     { name: 'streamsDone', valueUnsignedInt: job.streamsDone },
     { name: 'streamCount', valueUnsignedInt: job.streams.length },
   );
@@ -45,6 +47,14 @@ export const jobStatusResource = (job: BackfillJob): ParametersResource => {
     );
     parameter.push({ name: 'stream', part });
   });
-  for (const key of job.failedIds) parameter.push({ name: 'failedId', valueString: key });
+  for (const failed of job.failedIds) {
+    parameter.push({
+      name: 'failedId',
+      part: [
+        { name: 'resource', valueString: failed.key },
+        ...(failed.reason ? [{ name: 'reason', valueCode: failed.reason }] : []),
+      ],
+    });
+  }
   return { resourceType: 'Parameters', parameter };
 };

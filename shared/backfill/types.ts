@@ -47,8 +47,31 @@ export interface JobCounts {
   readonly enqueued: number;
   /** Matched resources the ledger already held in a newer version (stale: not delivered). */
   readonly skipped: number;
-  /** Ids not found on the source (404/410). */
+  /**
+   * Ids not delivered for a reason of their own: not found on the source (404/410), failing the
+   * source checks, or a same-version conflict (see `conflicts`).
+   */
   readonly failed: number;
+  /**
+   * Of `failed`: source copies carrying the versionId the ledger already holds, with other content.
+   * The write path refuses them (never delivered); `$reconcile` repair resolves them.
+   */
+  readonly conflicts: number;
+}
+
+/** Why an id counts as failed. */
+export const FAILED_ID_REASONS = {
+  notFound: 'not-found',
+  invalid: 'invalid',
+  versionConflict: 'version-conflict',
+} as const;
+export type FailedIdReason = (typeof FAILED_ID_REASONS)[keyof typeof FAILED_ID_REASONS];
+
+/** A failed `Type/id` (or a placeholder when the id itself is malformed) and why; never content. */
+export interface FailedId {
+  readonly key: string;
+  /** Absent on jobs recorded before reasons were kept. */
+  readonly reason?: FailedIdReason;
 }
 
 export interface BackfillJob {
@@ -63,8 +86,8 @@ export interface BackfillJob {
   readonly counts: JobCounts;
   readonly streams: readonly StreamCursor[];
   readonly streamsDone: number;
-  /** Up to {@link MAX_RECORDED_FAILED_IDS} `Type/id` keys that were not found on the source. */
-  readonly failedIds: readonly string[];
+  /** Up to {@link MAX_RECORDED_FAILED_IDS} failed ids with their reasons. */
+  readonly failedIds: readonly FailedId[];
 }
 
 /** One unit of work: one SQS message to the backfill worker. */
@@ -96,7 +119,7 @@ export interface PageCommit {
   readonly page: number;
   readonly nextUrl?: string;
   readonly counts: JobCounts;
-  readonly failedIds: readonly string[];
+  readonly failedIds: readonly FailedId[];
 }
 
 /** Narrow view of the subscription store the backfill needs. */

@@ -52,6 +52,12 @@ export const ENV = {
   sourceFhirSigV4Service: 'SOURCE_FHIR_SIGV4_SERVICE',
   /** SigV4 source auth: signing region (required; the stack writes it from the configuration). */
   sourceFhirRegion: 'SOURCE_FHIR_REGION',
+  /** Largest response body read from the source server (and, in reconcile, HealthLake), bytes. */
+  sourceFhirMaxResponseBytes: 'SOURCE_FHIR_MAX_RESPONSE_BYTES',
+  /** Secrets Manager secret id holding the client certificate, key and CA bundle (`{cert, key, ca}`). */
+  sourceFhirTlsSecretId: 'SOURCE_FHIR_TLS_SECRET_ID',
+  /** Local mode only: the TLS secret's JSON itself; the stack never sets it. */
+  sourceFhirTlsSecret: 'SOURCE_FHIR_TLS_SECRET',
   /** Ingest authentication: SSM parameter / secret holding hashed bearer tokens. */
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
   /** Comma-separated type order of a backfill of everything (default: supporting types first). */

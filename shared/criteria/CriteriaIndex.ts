@@ -46,6 +46,11 @@ export class CriteriaIndex {
     return this.byId.size;
   }
 
+  /** Buckets held: the types (and `'*'`) some subscription can match; a bucket goes with its last one. */
+  public get bucketCount(): number {
+    return this.byType.size;
+  }
+
   public get(subscriptionId: string): CompiledCriteria | undefined {
     return this.byId.get(subscriptionId);
   }

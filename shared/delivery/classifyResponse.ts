@@ -1,4 +1,4 @@
-import { scrubQuotedValues } from '../fhir/scrubQuotedValues.js';
+import { allowListedIssue } from '../healthlake/allowListedIssue.js';
 import type { HealthLakeResponse } from '../healthlake/types.js';
 import { type DeliveryOutcome } from './types.js';
 import { FailureReason, type FailureCause } from '../messages/failureCause.js';
@@ -23,17 +23,21 @@ export const isStaleCredentialResponse = (response: HealthLakeResponse): boolean
 export const isAccessDeniedResponse = (response: HealthLakeResponse): boolean =>
   (response.status === 401 || response.status === 403) && !isStaleCredentialResponse(response);
 
+/** An AWS error type name (`ThrottlingException`); anything else in the header is not kept. */
+const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9]{0,127}$/;
+
 const causeOf = (response: HealthLakeResponse, attempt: number, now: number): FailureCause => {
-  const issue = response.outcome?.issue?.[0];
+  // HealthLake's diagnostics may echo the resource (a shared data store's content too): only the
+  // allow-listed form of its first issue reaches a log or the dead-letter cause.
+  const issue = allowListedIssue(response.outcome?.issue?.[0]);
   return {
     reason: isAccessDeniedResponse(response) ? FailureReason.accessDenied : FailureReason.httpStatus,
     status: response.status,
     attempt,
     at: new Date(now).toISOString(),
-    ...(issue?.code ? { issueCode: issue.code } : {}),
-    // HealthLake may echo the resource's values in diagnostics: scrubbed before a log or DLQ cause.
-    ...(issue?.diagnostics ? { diagnostics: scrubQuotedValues(issue.diagnostics) } : {}),
-    ...(response.errorType ? { errorType: response.errorType } : {}),
+    ...(issue.code ? { issueCode: issue.code } : {}),
+    ...(issue.diagnostics ? { diagnostics: issue.diagnostics } : {}),
+    ...(response.errorType && ERROR_TYPE.test(response.errorType) ? { errorType: response.errorType } : {}),
     ...(response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds }),
   };
 };

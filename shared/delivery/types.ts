@@ -1,3 +1,4 @@
+import type { FhirResource } from '../fhir/types.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type { HealthLakeApi } from '../healthlake/types.js';
@@ -77,6 +78,21 @@ export interface DeliveryContext {
   readonly requestTimeoutMs?: number;
 }
 
+/**
+ * Checks one resource read from the source as ingest would (backfill's checkSourceResource: replicated R4
+ * type, FHIR id, JSON shape and prototype keys, clock skew, structure); `failedId` quotes nothing else.
+ */
+export type SourceResourceCheck = (
+  value: unknown,
+) =>
+  { readonly ok: true; readonly resource: FhirResource } | { readonly ok: false; readonly failedId: string };
+
+/** Where payload searches run, and what every result must pass before it is written to HealthLake. */
+export interface PayloadSearchSource {
+  readonly reader: SourceReader;
+  readonly check: SourceResourceCheck;
+}
+
 /** The clients `deliverMessage` uses, narrowed to what it calls. */
 export interface DeliverMessageDeps {
   /** The HealthLake client for a data store endpoint. */
@@ -86,10 +102,11 @@ export interface DeliverMessageDeps {
   /** For S3 payload references. */
   readonly s3?: Pick<S3Client, 'send'>;
   /**
-   * The source FHIR server payload searches run against (built on first use: its credentials come from
-   * a secret); undefined when none is configured, and a payload-search message is then dead-lettered.
+   * The source FHIR server payload searches run against, and the checks each result must pass (built on
+   * first use: its credentials come from a secret); undefined when none is configured, and a
+   * payload-search message is then dead-lettered.
    */
-  source?(): Promise<SourceReader>;
+  source?(): Promise<PayloadSearchSource>;
   /** Clock (epoch ms). */
   now(): number;
 }

@@ -1,6 +1,12 @@
+import { parseJson } from '../fhir/parseJson.js';
 import type { FhirResource } from '../fhir/types.js';
-import { DEFAULT_PAGE_SIZE, DEFAULT_SOURCE_REQUESTS_PER_SECOND } from './constants.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+} from './constants.js';
 import { PermanentSourceError, SourceConfigurationError, TransientSourceError } from './errors.js';
+import { readCappedBody } from './readCappedBody.js';
 import type { SourceAuth } from './SourceAuth.js';
 import { noAuth } from './SourceAuth.js';
 import { TokenBucket } from './TokenBucket.js';
@@ -55,6 +61,11 @@ export interface FhirClientOptions {
   readonly requestsPerSecond?: number;
   /** Per-request timeout (default 30 s). */
   readonly timeoutMs?: number;
+  /**
+   * Largest response body read, bytes (default `DEFAULT_MAX_RESPONSE_BYTES`, 32 MiB): a larger answer is
+   * cut off while it streams and fails permanently (PermanentSourceError naming the cap).
+   */
+  readonly maxResponseBytes?: number;
   readonly retry?: RetryOptions;
   readonly fetch?: typeof fetch;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -87,6 +98,7 @@ export class FhirClient implements SourceReader {
   private readonly pageSize: number;
   private readonly bucket: TokenBucket;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -111,6 +123,7 @@ export class FhirClient implements SourceReader {
       ratePerSecond: options.requestsPerSecond ?? DEFAULT_SOURCE_REQUESTS_PER_SECOND,
     });
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 5);
     this.baseDelayMs = options.retry?.baseDelayMs ?? 200;
     this.maxDelayMs = options.retry?.maxDelayMs ?? 20_000;
@@ -235,8 +248,17 @@ export class FhirClient implements SourceReader {
       if (response) {
         const status = response.status;
         if (status >= 200 && status < 300) {
+          // Read while it streams, up to the cap: a page of hundreds of MiB never sits in memory.
+          const body = await readCappedBody(response, this.maxResponseBytes);
+          if (body.tooLarge) {
+            throw new PermanentSourceError(
+              `Source answered more than ${this.maxResponseBytes} bytes to a ${context.search ? 'search' : 'read'}, the response cap (maxResponseBytes): lower the page size or raise the cap`,
+              status,
+            );
+          }
           try {
-            return await response.json();
+            if (body.error) throw body.error;
+            return parseJson(body.text, 'The source answer');
           } catch (error) {
             failure = error; // a body cut off mid-stream is transient
           }

@@ -1,7 +1,7 @@
 /** Adds credentials to a request to the source FHIR server. */
 export interface SourceAuth {
-  /** Headers to add to a request (`Authorization`, SigV4 headers, ...). */
-  headers(request: { method: string; url: URL }): Promise<Record<string, string>>;
+  /** Headers to add to a request (`Authorization`, SigV4 headers, ...); `body` is signed where the scheme signs it. */
+  headers(request: { method: string; url: URL; body?: string }): Promise<Record<string, string>>;
   /** Forget cached credentials (called once after a 401, before one retry). */
   invalidate?(): void;
 }

@@ -5,7 +5,8 @@ import type { SourceAuth } from './SourceAuth.js';
 
 /**
  * SigV4-signs requests to an AWS-hosted source (HealthLake: service `healthlake`) with the function's
- * own credentials. The provider is expected to cache and refresh (SDK providers are memoized).
+ * own credentials, or the operator CLI's requests to an IAM-mode ingest API (service `execute-api`),
+ * body included. The provider is expected to cache and refresh (SDK providers are memoized).
  *
  * @example
  * sigV4Auth({ region: 'us-east-1', service: 'healthlake', credentials: new SQSClient({}).config.credentials })
@@ -22,7 +23,7 @@ export const sigV4Auth = (options: {
     sha256: NodeSha256,
   });
   return {
-    headers: async ({ method, url }) => {
+    headers: async ({ method, url, body }) => {
       const query: Record<string, string | string[]> = {};
       for (const [key, value] of url.searchParams) {
         const existing = query[key];
@@ -36,6 +37,7 @@ export const sigV4Auth = (options: {
         path: url.pathname,
         query,
         headers: { host: url.host, accept: 'application/fhir+json' },
+        ...(body === undefined ? {} : { body }),
       });
       const { host: _host, ...headers } = signed.headers;
       return headers;

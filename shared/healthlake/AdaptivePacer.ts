@@ -1,3 +1,5 @@
+import { SlidingWindow } from './SlidingWindow.js';
+
 /** How the pacer reacts; the defaults suit HealthLake's per-second write quota. */
 export interface AdaptivePacerOptions {
   /** Rate kept after a throttle, as a fraction of the rate sent in the last second. @default 0.7 */
@@ -42,8 +44,9 @@ export class AdaptivePacer {
   // Stryker disable next-line UnaryOperator: read only after a counted throttle has set it
   private lastThrottle = -Infinity;
   private lastGrowth = 0;
-  private readonly sent: number[] = [];
-  private readonly throttles: number[] = [];
+  /** Start times of the last second's writes; older ones are dropped as writes go on, paced or not. */
+  private readonly sent = new SlidingWindow(WINDOW_MS);
+  private readonly throttles = new SlidingWindow(WINDOW_MS);
   private readonly decrease: number;
   private readonly growthPerSecond: number;
   private readonly decreaseWindowMs: number;
@@ -76,15 +79,20 @@ export class AdaptivePacer {
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = Number.isFinite(this.rate) ? slot + 1000 / this.rate : slot;
     if (slot > now) await sleep(slot - now);
-    this.sent.push(this.now());
+    this.sent.add(this.now());
+  }
+
+  /** Write and throttle times held in memory (at most about twice one second's worth). */
+  public get retainedTimes(): number {
+    return this.sent.retained + this.throttles.retained;
   }
 
   /** Feeds the answer back: a throttle slows the writes down, a success lets them speed up. */
   public record(throttled: boolean): void {
     const now = this.now();
     if (throttled) {
-      this.throttles.push(now);
-      const refused = this.inLastSecond(this.throttles, now);
+      this.throttles.add(now);
+      const refused = this.throttles.count(now);
       const sent = this.sentRate(now);
       if (refused < this.minThrottles || refused < this.minThrottleShare * sent) return;
       this.lastThrottle = now;
@@ -115,15 +123,6 @@ export class AdaptivePacer {
 
   /** Writes started in the last second. */
   private sentRate(now: number): number {
-    return (this.inLastSecond(this.sent, now) * 1000) / WINDOW_MS;
-  }
-
-  /** How many of `times` (ascending) fall in the last second; drops the older ones. */
-  private inLastSecond(times: number[], now: number): number {
-    let expired = 0;
-    // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end, times[expired] is undefined and the comparison fails
-    while (expired < times.length && times[expired]! <= now - WINDOW_MS) expired += 1;
-    times.splice(0, expired);
-    return times.length;
+    return (this.sent.count(now) * 1000) / WINDOW_MS;
   }
 }

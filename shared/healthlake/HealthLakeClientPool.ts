@@ -9,6 +9,8 @@ export type HealthLakeClientPoolOptions = Omit<HealthLakeClientOptions, 'endpoin
   readonly adaptivePacing?: boolean;
   /** Transaction Bundles per second per data store from this instance (payload search). @default 1 */
   readonly bundleRequestsPerSecond?: number;
+  /** Longest a `Retry-After` holds a data store's writes, seconds (the retry maximum). @default 300 */
+  readonly maxRetryAfterSeconds?: number;
 };
 
 /**
@@ -25,17 +27,31 @@ export class HealthLakeClientPool {
   public get(endpoint: string): HealthLakeApi {
     let entry = this.clients.get(endpoint);
     if (!entry) {
-      const { adaptivePacing = true, bundleRequestsPerSecond, ...clientOptions } = this.options;
+      const {
+        adaptivePacing = true,
+        bundleRequestsPerSecond,
+        maxRetryAfterSeconds,
+        ...clientOptions
+      } = this.options;
       const client = new HealthLakeClient({ ...clientOptions, endpoint });
       // Always wrapped: the Bundle rate applies even when PUT/DELETE pacing is off.
       const api = new PacedHealthLake(client, undefined, undefined, {
         adaptive: adaptivePacing,
         ...(bundleRequestsPerSecond === undefined ? {} : { bundleRequestsPerSecond }),
+        ...(maxRetryAfterSeconds === undefined ? {} : { maxRetryAfterSeconds }),
       });
       entry = { client, api };
       this.clients.set(endpoint, entry);
     }
     return entry.api;
+  }
+
+  /**
+   * Data stores with a client: one per endpoint ever asked for. The deliverer asks only for endpoints on
+   * its allow-list (deliverBatch refuses the others first), so this never exceeds the allow-list.
+   */
+  public get size(): number {
+    return this.clients.size;
   }
 
   /** Closes every client's sockets. */

@@ -1,5 +1,5 @@
 import { TokenBucket } from '../fhirClient/TokenBucket.js';
-import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND } from './constants.js';
+import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND, DEFAULT_MAX_RETRY_AFTER_SECONDS } from './constants.js';
 import { AdaptivePacer } from './AdaptivePacer.js';
 import type { HealthLakeApi, HealthLakeResponse, RequestOptions } from './types.js';
 
@@ -15,15 +15,21 @@ export interface PacedHealthLakeOptions {
   readonly bundleRequestsPerSecond?: number;
   /** Paces transaction Bundles after a 429 (HealthLake's Bundle quota is separate from its write quota). */
   readonly bundlePacer?: AdaptivePacer;
+  /**
+   * Longest a `Retry-After` holds the writes, seconds (the deliverer's retry maximum): a server asking
+   * for a day must not park the instance for a day. @default DEFAULT_MAX_RETRY_AFTER_SECONDS (300)
+   */
+  readonly maxRetryAfterSeconds?: number;
 }
 
 /**
  * One data store's writes from this instance, paced once HealthLake throttles them (AdaptivePacer): a
  * 429 lowers the send rate, successes raise it again, a `Retry-After` holds every write back until it
- * has passed. Why: above the quota, retried 429s use capacity and hold back their FIFO groups
- * (`npm run bench -- quota` compares both). Transaction Bundles (payload search) have their own quota
- * (10 Bundle requests per second per data store, 1 on older data stores): they are held to
- * `bundleRequestsPerSecond` and paced by their own AdaptivePacer after a 429.
+ * has passed (at most `maxRetryAfterSeconds`, and never past the time limit of the request it answered,
+ * so the invocation's later writes still end in time). Why: above the quota, retried 429s use capacity
+ * and hold back their FIFO groups (`npm run bench -- quota` compares both). Transaction Bundles (payload
+ * search) have their own quota (10 Bundle requests per second per data store, 1 on older data stores):
+ * they are held to `bundleRequestsPerSecond` and paced by their own AdaptivePacer after a 429.
  *
  * @example
  * const paced = new PacedHealthLake(new HealthLakeClient({ endpoint, credentials }));
@@ -34,6 +40,7 @@ export class PacedHealthLake implements HealthLakeApi {
   public readonly adaptive: boolean;
   private readonly bundleBucket: TokenBucket;
   private readonly bundlePacer: AdaptivePacer;
+  private readonly maxHoldMs: number;
 
   public constructor(
     private readonly client: HealthLakeApi,
@@ -42,6 +49,7 @@ export class PacedHealthLake implements HealthLakeApi {
     options: PacedHealthLakeOptions = {},
   ) {
     this.adaptive = options.adaptive ?? true;
+    this.maxHoldMs = (options.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000;
     this.bundleBucket = new TokenBucket({
       ratePerSecond: options.bundleRequestsPerSecond ?? DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
       now,
@@ -88,7 +96,11 @@ export class PacedHealthLake implements HealthLakeApi {
     const throttled = response.status === THROTTLED;
     pacer.record(throttled);
     if (throttled && response.retryAfterSeconds !== undefined) {
-      pacer.holdUntil(this.now() + response.retryAfterSeconds * 1000);
+      const now = this.now();
+      // What was left of this request's time limit: the writes after it belong to the same invocation.
+      const remainingMs = options?.timeoutMs === undefined ? Infinity : options.timeoutMs - (now - started);
+      const holdMs = Math.min(response.retryAfterSeconds * 1000, this.maxHoldMs, remainingMs);
+      if (holdMs > 0) pacer.holdUntil(now + holdMs);
     }
     return response;
   }

@@ -10,3 +10,9 @@ export const HEALTHLAKE_MAX_BUNDLE_ENTRIES = 160;
  * and 20 per account; with MaximumConcurrency N, up to N instances send at this rate.
  */
 export const DEFAULT_BUNDLE_REQUESTS_PER_SECOND = 1;
+
+/**
+ * Longest a `Retry-After` holds a data store's writes, seconds, when no retry maximum is given: the
+ * deliverer's default largest retry delay (DELIVERY_RETRY_MAX_SECONDS).
+ */
+export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 300;

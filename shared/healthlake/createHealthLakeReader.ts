@@ -12,13 +12,16 @@ export interface HealthLakeReaderOptions {
   readonly region?: string;
   /** Reads per second (0 = unlimited). HealthLake's read quota is shared with every other reader. */
   readonly requestsPerSecond: number;
+  /** Largest response body read, bytes. @default DEFAULT_MAX_RESPONSE_BYTES (32 MiB) */
+  readonly maxResponseBytes?: number;
   readonly fetch?: typeof fetch;
 }
 
 /**
  * The read side of the HealthLake data plane (search and read, `healthlake:SearchWithGet` and
  * `healthlake:ReadResource`): SigV4 with service `healthlake` and the customer role's credentials,
- * with the source client's rate limit, retries on 429/5xx and same-origin checks on next links.
+ * with the source client's rate limit, retries on 429/5xx, same-origin checks on next links and its
+ * response byte cap.
  *
  * @example
  * const reader = createHealthLakeReader({ endpoint, credentials: roleCredentials({ role, connectorId }).provider, requestsPerSecond: 25 });
@@ -31,6 +34,7 @@ export const createHealthLakeReader = (options: HealthLakeReaderOptions): FhirCl
     baseUrl: options.endpoint,
     auth: sigV4Auth({ region, service: 'healthlake', credentials: options.credentials }),
     requestsPerSecond: options.requestsPerSecond,
+    ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 };

@@ -20,6 +20,12 @@ export interface DefaultWritePipelineDeps {
   readonly now?: () => Date;
   /** Distinct resources recorded concurrently (default 16); writes to one resource stay in order. */
   readonly recordConcurrency?: number;
+  /**
+   * Largest jump of a numeric `meta.versionId` an ingest write may make past the recorded one without
+   * a newer `meta.lastUpdated` of its own (default 1000); a larger one is refused (`refused`). Backfill
+   * and reconcile copy the source server's own versions and are not held to it.
+   */
+  readonly maxVersionJump?: number;
 }
 
 interface Recorded {
@@ -49,8 +55,11 @@ interface Recorded {
 export class DefaultWritePipeline implements WritePipeline {
   private readonly deps: DefaultWritePipelineDeps;
 
+  private readonly maxVersionJump: number;
+
   public constructor(deps: DefaultWritePipelineDeps) {
     this.deps = deps;
+    this.maxVersionJump = deps.maxVersionJump ?? INGEST_DEFAULTS.maxVersionJump;
   }
 
   public async accept(writes: readonly IncomingWrite[]): Promise<WriteResult[]> {
@@ -61,7 +70,8 @@ export class DefaultWritePipeline implements WritePipeline {
     const results: WriteResult[] = [];
     for (const recordedWrite of recorded) {
       const { write, result, resource, conflict } = recordedWrite;
-      const targets = result.status === 'stale' || conflict ? [] : recordedWrite.targets;
+      const delivered = result.status !== 'stale' && result.status !== 'refused' && !conflict;
+      const targets = delivered ? recordedWrite.targets : [];
       for (const subscription of targets) {
         messages.push(toMessage(write, result.latest, resource, subscription, ingestedAt));
       }
@@ -72,6 +82,8 @@ export class DefaultWritePipeline implements WritePipeline {
         ...(resource ? { resource } : {}),
         matched: targets.length,
         enqueued: targets.length,
+        ...(result.staleWrites === undefined ? {} : { staleWrites: result.staleWrites }),
+        ...(result.status === 'refused' ? { maxVersionJump: this.maxVersionJump } : {}),
       });
     }
     await this.deps.queue.enqueue(messages);
@@ -118,10 +130,9 @@ export class DefaultWritePipeline implements WritePipeline {
     const meta = (resource.meta ?? {}) as { versionId?: unknown; lastUpdated?: unknown };
     const hash = contentHash(resource);
     if (typeof meta.versionId === 'string' && meta.versionId !== '') {
-      const lastUpdated =
-        typeof meta.lastUpdated === 'string' && !Number.isNaN(Date.parse(meta.lastUpdated))
-          ? meta.lastUpdated
-          : now;
+      const ownLastUpdated =
+        typeof meta.lastUpdated === 'string' && !Number.isNaN(Date.parse(meta.lastUpdated));
+      const lastUpdated = ownLastUpdated ? (meta.lastUpdated as string) : now;
       const versioned = withVersion(resource, meta.versionId, lastUpdated);
       const targets = await this.targets(write, versioned);
       const entry: LedgerEntry = {
@@ -131,7 +142,13 @@ export class DefaultWritePipeline implements WritePipeline {
         contentHash: hash,
         endpoints: endpointsOf(targets),
       };
-      const result = await ledger.recordSourceVersion(key, entry);
+      // A write-scope caller's version is checked for implausible jumps and its stale writes counted;
+      // backfill and reconcile copy the source server's own versions.
+      const guard =
+        write.source === 'ingest'
+          ? { maxVersionJump: this.maxVersionJump, ownLastUpdated, countStale: true }
+          : undefined;
+      const result = await ledger.recordSourceVersion(key, entry, guard);
       // A `current` version must be a retry: the same id with other content would otherwise share the
       // retry's FIFO deduplication id and vanish. Ledger entries older than content hashes carry none.
       const conflict =

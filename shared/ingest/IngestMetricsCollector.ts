@@ -10,6 +10,12 @@ export const INGEST_METRICS = {
   rejectedRequests: 'RejectedRequests',
   staleWrites: 'StaleWrites',
   /**
+   * Stale writes to a resource past `INGEST_REPEATED_STALE_WRITES` against one recorded version: a
+   * resource that may be pinned. Without the ResourceType dimension, like WritesUnmatched, so one plain
+   * metric carries the total its alarm watches.
+   */
+  repeatedStaleWrites: 'RepeatedStaleWrites',
+  /**
    * Accepted writes that matched no active Subscription (recorded, never delivered). Published without
    * the ResourceType dimension, so one plain metric carries the total the `WritesUnmatched` alarm watches.
    */
@@ -35,6 +41,10 @@ export class IngestMetricsCollector implements IngestObserver {
     if (result.matched > 0) this.add(write.resourceType, INGEST_METRICS.matched, result.matched);
     if (result.enqueued > 0) this.add(write.resourceType, INGEST_METRICS.enqueued, result.enqueued);
     if (isUnmatched(result)) this.add('', INGEST_METRICS.writesUnmatched, 1);
+  }
+
+  public repeatedStale(): void {
+    this.add('', INGEST_METRICS.repeatedStaleWrites, 1);
   }
 
   private add(resourceType: string, name: IngestMetricName, value: number): void {

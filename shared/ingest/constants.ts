@@ -28,6 +28,10 @@ export const INGEST_ENV = {
   adminPrincipalArns: 'INGEST_ADMIN_PRINCIPAL_ARNS',
   /** Most Subscriptions that may exist (default 100). */
   maxSubscriptions: 'MAX_SUBSCRIPTIONS',
+  /** Largest versionId jump past the recorded one without a newer lastUpdated (default 1000). */
+  maxVersionJump: 'INGEST_MAX_VERSION_JUMP',
+  /** Stale writes to one recorded version that count as a resource kept stale (default 3). */
+  repeatedStaleWrites: 'INGEST_REPEATED_STALE_WRITES',
 } as const;
 
 export const INGEST_DEFAULTS = {
@@ -36,6 +40,13 @@ export const INGEST_DEFAULTS = {
   /** Generous for real FHIR: deep Questionnaire items and nested extensions stay far below it. */
   maxJsonDepth: 100,
   maxClockSkewSeconds: 300,
+  /**
+   * A numeric versionId may jump this far past the recorded one (versions the connector never saw);
+   * further only with a newer meta.lastUpdated of its own.
+   */
+  maxVersionJump: 1000,
+  /** The third stale write to the same recorded version is reported (RepeatedStaleWrites). */
+  repeatedStaleWrites: 3,
   tokenCacheSeconds: 120,
   /** SendMessageBatch: at most 10 entries and 1 MiB (sum of bodies, the same as one message) per call. */
   sqsBatchEntries: 10,

@@ -27,7 +27,7 @@ export type { OptionalRoute, PluggedRoute, ScopedRoute } from './routes/routeSco
 
 export interface IngestRouterOptions {
   readonly pipeline: WritePipeline;
-  /** @default maxBundleEntries 1000, validateResources true, maxClockSkewSeconds 300 */
+  /** @default maxBundleEntries 1000, validateResources true, maxClockSkewSeconds 300, repeatedStaleWrites 3 */
   readonly limits?: Partial<IngestLimits>;
   /** The clock `meta.lastUpdated` is checked against. @default () => new Date() */
   readonly now?: () => Date;
@@ -76,6 +76,7 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
     maxBundleEntries: options.limits?.maxBundleEntries ?? INGEST_DEFAULTS.maxBundleEntries,
     validateResources: options.limits?.validateResources ?? true,
     maxClockSkewSeconds: options.limits?.maxClockSkewSeconds ?? INGEST_DEFAULTS.maxClockSkewSeconds,
+    repeatedStaleWrites: options.limits?.repeatedStaleWrites ?? INGEST_DEFAULTS.repeatedStaleWrites,
   };
   const context: IngestRouterContext = {
     limits,
@@ -100,8 +101,27 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
       results.forEach((result, index) => {
         const write = writes[index];
         if (!write) return;
-        if (result.status === 'conflict') observe.rejected();
+        if (result.status === 'conflict' || result.status === 'refused') observe.rejected();
         else observe.written(write, result);
+        if (result.status === 'refused') {
+          logger.warn('Write refused: implausible versionId jump', {
+            requestId: request.requestId,
+            resourceType: write.resourceType,
+            id: write.id,
+            recordedVersionId: result.versionId,
+          });
+        }
+        if (result.status === 'stale' && (result.staleWrites ?? 0) >= limits.repeatedStaleWrites) {
+          // Ids and versions only: the operator compares with $reconcile and resets with $reset-version.
+          logger.warn('Resource keeps receiving stale writes: pinned by a newer recorded version?', {
+            requestId: request.requestId,
+            resourceType: write.resourceType,
+            id: write.id,
+            recordedVersionId: result.versionId,
+            staleWrites: result.staleWrites,
+          });
+          observe.repeatedStale?.(write);
+        }
         logger.debug('Write accepted', {
           resourceType: write.resourceType,
           id: write.id,
@@ -178,11 +198,11 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
       }
       if (options.subscriptionRoute) return options.subscriptionRoute(request);
       return outcomeResponse(
-        notSupported('Subscription management is not enabled on this deployment', undefined, 501),
+        notSupported('Subscription management is not enabled on this deployment', undefined, 404),
       );
     }
     if (first.startsWith('$') || second?.startsWith('$') || third?.startsWith('$')) {
-      return outcomeResponse(notSupported('This operation is not supported', undefined, 501));
+      return outcomeResponse(notSupported('This operation is not supported', undefined, 404));
     }
     if (!RESOURCE_TYPE_PATTERN.test(first) || !isKnownResourceType(first)) {
       observe.rejected();

@@ -84,6 +84,11 @@ export class ResourceDefinitions {
     return this.source.index.concrete;
   }
 
+  /** Types whose definition is loaded: R4 types only, whatever names the requests carry. */
+  public get loadedCount(): number {
+    return this.loaded.size;
+  }
+
   public isResourceType(type: string): boolean {
     return this.concrete.has(type);
   }

@@ -23,7 +23,8 @@ export interface WriteResult {
   /**
    * recorded = new latest; current = same version as the latest (retry); stale = older, not
    * delivered; conflict = the recorded version's id with different content: refused (409), nothing
-   * recorded or enqueued.
+   * recorded or enqueued; refused = a versionId jumping implausibly far past the recorded one (422),
+   * nothing recorded or enqueued.
    */
   readonly status: RecordStatus | 'conflict';
   readonly versionId: string;
@@ -36,6 +37,10 @@ export interface WriteResult {
    */
   readonly matched: number;
   readonly enqueued: number;
+  /** A stale ingest write: the stale writes the recorded version has had, this one included. */
+  readonly staleWrites?: number;
+  /** A refused write: the largest versionId jump accepted without a newer lastUpdated. */
+  readonly maxVersionJump?: number;
 }
 
 export interface WritePipeline {

@@ -1,10 +1,18 @@
 import {
   GetEventSourceMappingCommand,
   ListEventSourceMappingsCommand,
+  ListTagsCommand,
   UpdateEventSourceMappingCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { LOCAL_ADMIN_PREFIX } from './localAdmin.js';
+
+/**
+ * Tag on the deliverer's event source mapping holding the switch position the stack deployed
+ * (`running`, or `paused` with the configuration's `delivery.paused`). A deploy that updates the mapping
+ * sets it back to that position, whatever `hlc delivery pause|resume` did since.
+ */
+export const DELIVERY_DEPLOYED_STATE_TAG = 'healthlake-connector:delivery';
 
 /**
  * The delivery switch: the deliverer's event source mapping, enabled or disabled. While it is
@@ -16,6 +24,12 @@ export interface DeliveryState {
   readonly state: string;
   /** The mapping's UUID (`local` in local mode). */
   readonly mappingId: string;
+  /** When the mapping last changed (a pause, a resume or a deploy), ISO 8601; deployed mappings only. */
+  readonly lastModified?: string;
+  /** The position the stack deployed (tag DELIVERY_DEPLOYED_STATE_TAG), when it can be read. */
+  readonly deployedState?: 'running' | 'paused';
+  /** Why the deployed position could not be read (e.g. no lambda:ListTags). */
+  readonly deployedStateUnknown?: string;
 }
 
 /** Where the delivery mapping is: its UUID (stack output) or the deliverer's function name. */
@@ -61,10 +75,24 @@ export const findDeliveryMapping = async (lambda: LambdaApi, ref: DeliveryMappin
   return only.UUID;
 };
 
-/** The mapping's current state. */
+/** The mapping's current state, when it last changed, and the position the stack deployed. */
 export const deliveryState = async (lambda: LambdaApi, mappingId: string): Promise<DeliveryState> => {
   const mapping = await lambda.send(new GetEventSourceMappingCommand({ UUID: mappingId }));
-  return { state: mapping.State ?? 'unknown', mappingId };
+  const state: DeliveryState = {
+    state: mapping.State ?? 'unknown',
+    mappingId,
+    ...(mapping.LastModified ? { lastModified: new Date(mapping.LastModified).toISOString() } : {}),
+  };
+  if (!mapping.EventSourceMappingArn) return state;
+  try {
+    const { Tags = {} } = await lambda.send(new ListTagsCommand({ Resource: mapping.EventSourceMappingArn }));
+    const deployed = Tags[DELIVERY_DEPLOYED_STATE_TAG];
+    return deployed === 'running' || deployed === 'paused'
+      ? { ...state, deployedState: deployed }
+      : { ...state, deployedStateUnknown: `no ${DELIVERY_DEPLOYED_STATE_TAG} tag on the mapping` };
+  } catch (error) {
+    return { ...state, deployedStateUnknown: `lambda:ListTags failed: ${(error as Error).name}` };
+  }
 };
 
 /**

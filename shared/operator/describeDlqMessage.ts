@@ -82,7 +82,8 @@ export const describeDlqMessage = (message: Message, options: { showContent?: bo
       recorded.status === undefined ? undefined : `HTTP ${recorded.status}`,
       recorded.issueCode,
       recorded.errorType,
-      // Diagnostics are scrubbed when recorded, yet may still echo content: shown only on request.
+      // Recorded diagnostics are allow-listed (allowListedIssue), but dead letters recorded before that
+      // may hold a server's echo of the resource: shown only on request.
       recorded.diagnostics === undefined || options.showContent
         ? recorded.diagnostics
         : 'diagnostics hidden (--show-content)',

@@ -19,6 +19,22 @@ export interface ReconcileRequest {
 export const REPORT_COLUMNS = OUTCOMES;
 export type ReportColumn = Outcome;
 
+/** Column headings of the text report. */
+const COLUMN_LABELS: Record<ReportColumn, string> = {
+  inSync: 'in sync',
+  missing: 'missing',
+  stale: 'stale',
+  onlyInHealthLake: 'only in HL',
+  pinned: 'pinned',
+  repaired: 'repaired',
+  pinnedReset: 'pin reset',
+  pruned: 'pruned',
+  invalidAtSource: 'invalid',
+  versionConflict: 'conflict',
+  unconfirmed: 'unconfirmed',
+  outOfScope: 'out of scope',
+};
+
 /** A reconcile job's report as the CLI shows it. */
 export interface ReconcileView {
   readonly jobId: string;
@@ -120,17 +136,7 @@ export const cancelReconcileJob = (client: FhirApiClient, jobRef: string): Promi
 
 /** The report as a text table: one row per type and a total, then sample ids. */
 export const formatReconcileReport = (view: ReconcileView): string[] => {
-  const headers = [
-    'type',
-    'in sync',
-    'missing',
-    'stale',
-    'only in HL',
-    'pinned',
-    'repaired',
-    'pin reset',
-    'pruned',
-  ];
+  const headers = ['type', ...REPORT_COLUMNS.map((column) => COLUMN_LABELS[column])];
   const rows = [
     ...view.byType.map((row) => [row.resourceType, ...REPORT_COLUMNS.map((column) => String(row[column]))]),
     ['total', ...REPORT_COLUMNS.map((column) => String(view.total[column]))],

@@ -1,19 +1,35 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { outcomeDiagnostics, type FhirApiClient } from './FhirApiClient.js';
 import { parseJson } from '../fhir/parseJson.js';
+import { resourcePath } from './resourcePath.js';
 
 /** One HTTP request `hlc send` makes. */
 export interface SendItem {
   /** `file` or `file:line` or `file#entry`, for failure lines (no content). */
   readonly source: string;
   readonly method: 'PUT' | 'POST';
-  /** Relative to the FHIR base ('' for a Bundle). */
+  /** Relative to the FHIR base ('' for a Bundle), built by resourcePath from a checked type and id. */
   readonly path: string;
   readonly body: Record<string, unknown>;
   /** Resources this request writes (entries of a Bundle). */
   readonly resources: number;
 }
+
+/** Something read that cannot be sent (no R4 type, a bad id, not JSON): counted as failed, never sent. */
+export interface RefusedItem {
+  readonly source: string;
+  /** Why, without quoting the data. */
+  readonly problem: string;
+  readonly resources: number;
+}
+
+/** What a source yields: a request, or a refusal that counts as a failed resource. */
+export type SendWork = SendItem | RefusedItem;
+
+export const isRefused = (work: SendWork): work is RefusedItem => 'problem' in work;
 
 export interface SendFailure {
   readonly source: string;
@@ -49,44 +65,75 @@ export const listFhirFiles = async (paths: readonly string[]): Promise<string[]>
   return files;
 };
 
+/** How files are read into requests. */
+export interface ReadOptions {
+  /**
+   * smileutil `--upload-bundles-as-transactions`: a Bundle of another type is sent whole as a
+   * transaction (its `type` set to `transaction`, nothing else changed) instead of entry by entry.
+   */
+  readonly bundlesAsTransactions?: boolean;
+}
+
 /**
  * The request for one parsed resource: a transaction/batch Bundle is POSTed to the base as it is;
  * another Bundle (collection, searchset) becomes one request per entry resource; a resource with an
- * id is PUT to `Type/id`, one without is POSTed to `Type`.
+ * id is PUT to `Type/id`, one without is POSTed to `Type`. A resource without an R4 type or with an id
+ * that is not a FHIR id is refused: its path is never built.
  */
-const requestsFor = (resource: unknown, source: string): SendItem[] => {
+export const requestsFor = (resource: unknown, source: string, options: ReadOptions = {}): SendWork[] => {
   if (!isRecord(resource) || typeof resource.resourceType !== 'string') {
-    throw new Error(`${source}: not a FHIR resource (no resourceType)`);
+    return [{ source, problem: 'not a FHIR resource (no resourceType)', resources: 1 }];
   }
   if (resource.resourceType === 'Bundle') {
     const entries = Array.isArray(resource.entry) ? resource.entry : [];
+    if (options.bundlesAsTransactions && resource.type !== 'batch') resource.type = 'transaction';
     if (resource.type === 'transaction' || resource.type === 'batch') {
       return [{ source, method: 'POST', path: '', body: resource, resources: entries.length }];
     }
     return entries.flatMap((entry, index) =>
       isRecord(entry) && entry.resource !== undefined
-        ? requestsFor(entry.resource, `${source}#${index}`)
+        ? requestsFor(entry.resource, `${source}#${index}`, options)
         : [],
     );
   }
-  const type = resource.resourceType;
-  return typeof resource.id === 'string' && resource.id !== ''
-    ? [{ source, method: 'PUT', path: `${type}/${resource.id}`, body: resource, resources: 1 }]
-    : [{ source, method: 'POST', path: type, body: resource, resources: 1 }];
+  const create = resource.id === undefined || resource.id === '';
+  const target = create
+    ? resourcePath(resource.resourceType)
+    : resourcePath(resource.resourceType, resource.id);
+  if ('problem' in target) return [{ source, problem: target.problem, resources: 1 }];
+  return [{ source, method: create ? 'POST' : 'PUT', path: target.path, body: resource, resources: 1 }];
 };
 
-/** Reads one file into requests: JSON (a resource or Bundle) or NDJSON (one resource per line). */
-export const readRequests = async (file: string): Promise<SendItem[]> => {
-  const text = await readFile(file, 'utf8');
+/**
+ * Reads one file into requests, one at a time: JSON (a resource or Bundle) whole, NDJSON line by line,
+ * so a large export never sits in memory. A line or file that is not JSON is refused, not fatal.
+ */
+export async function* readFileRequests(file: string, options: ReadOptions = {}): AsyncGenerator<SendWork> {
   const name = basename(file);
-  if (extname(file).toLowerCase() !== '.json') {
-    return text.split('\n').flatMap((line, index) => {
-      if (line.trim() === '') return [];
-      const source = `${name}:${index + 1}`;
-      return requestsFor(parseJson(line, source), source);
-    });
+  const parse = (text: string, source: string): SendWork[] => {
+    try {
+      return requestsFor(parseJson(text, source), source, options);
+    } catch (error) {
+      return [{ source, problem: (error as Error).message, resources: 1 }];
+    }
+  };
+  if (extname(file).toLowerCase() === '.json') {
+    yield* parse(await readFile(file, 'utf8'), name);
+    return;
   }
-  return requestsFor(parseJson(text, name), name);
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number += 1;
+    if (line.trim() !== '') yield* parse(line, `${name}:${number}`);
+  }
+}
+
+/** Reads one file into requests (see readFileRequests). */
+export const readRequests = async (file: string, options: ReadOptions = {}): Promise<SendWork[]> => {
+  const items: SendWork[] = [];
+  for await (const item of readFileRequests(file, options)) items.push(item);
+  return items;
 };
 
 /** Entry-level failures in a batch/transaction response (transactions fail as a whole). */
@@ -116,30 +163,38 @@ export const sendResources = async (
   paths: readonly string[],
   options: SendOptions = {},
 ): Promise<SendSummary> => {
-  const items: SendItem[] = [];
-  for (const file of await listFhirFiles(paths)) items.push(...(await readRequests(file)));
-  return sendItems(client, items, options);
+  const files = await listFhirFiles(paths);
+  async function* items(): AsyncGenerator<SendWork> {
+    for (const file of files) yield* readFileRequests(file);
+  }
+  return sendItems(client, items(), options);
 };
 
 export interface SendOptions {
   readonly parallel?: number;
   readonly retries?: number;
-  readonly onProgress?: (done: number, total: number) => void;
+  /** Requests done, and the total when it is known in advance (an array of items). */
+  readonly onProgress?: (done: number, total?: number) => void;
 }
 
-/** Sends prepared requests with at most `parallel` in flight and retries (see sendResources). */
+/**
+ * Sends prepared requests with at most `parallel` in flight and retries (see sendResources). `items`
+ * may be produced lazily (an async iterable): each is read only when a sender is free, so a source of
+ * any size is held one page at a time. Refused items count as failed and are never sent.
+ */
 export const sendItems = async (
   client: FhirApiClient,
-  items: readonly SendItem[],
+  items: Iterable<SendWork> | AsyncIterable<SendWork>,
   options: SendOptions = {},
 ): Promise<SendSummary> => {
   const started = Date.now();
+  const total = Array.isArray(items) ? items.length : undefined;
   const byStatus: Record<string, number> = {};
   const failures: SendFailure[] = [];
+  let requests = 0;
   let resources = 0;
   let succeeded = 0;
   let failed = 0;
-  let next = 0;
   let done = 0;
   const retries = options.retries ?? 3;
   const send = async (item: SendItem) => {
@@ -159,40 +214,44 @@ export const sendItems = async (
       if (status !== 0 && (!RETRYABLE.has(status) || attempt >= retries)) break;
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }
+    requests += 1;
     byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
     const entryFailures = status >= 200 && status < 300 ? bundleEntryFailures(item, body) : [];
+    resources += item.resources;
     if (status >= 200 && status < 300) {
-      resources += item.resources;
       succeeded += item.resources - entryFailures.length;
       failed += entryFailures.length;
       failures.push(...entryFailures);
     } else {
-      resources += item.resources;
       failed += item.resources;
       if (status !== 0) {
         const diagnostics = outcomeDiagnostics(body);
         failures.push({ source: item.source, status, ...(diagnostics ? { diagnostics } : {}) });
       }
     }
-    done += 1;
-    options.onProgress?.(done, items.length);
   };
+  const refuse = (item: RefusedItem) => {
+    byStatus.refused = (byStatus.refused ?? 0) + 1;
+    resources += item.resources;
+    failed += item.resources;
+    failures.push({ source: item.source, status: 0, diagnostics: item.problem });
+  };
+  const iterator =
+    Symbol.asyncIterator in items
+      ? (items as AsyncIterable<SendWork>)[Symbol.asyncIterator]()
+      : (items as Iterable<SendWork>)[Symbol.iterator]();
   const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as SendItem;
-      next += 1;
-      await send(item);
+    for (;;) {
+      // Async generators queue concurrent next() calls, so each item goes to exactly one worker.
+      const next = await iterator.next();
+      if (next.done) return;
+      if (isRefused(next.value)) refuse(next.value);
+      else await send(next.value);
+      done += 1;
+      options.onProgress?.(done, total);
     }
   };
-  const parallel = Math.max(1, Math.min(options.parallel ?? 4, items.length || 1));
+  const parallel = Math.max(1, Math.min(options.parallel ?? 4, total === undefined ? Infinity : total || 1));
   await Promise.all(Array.from({ length: parallel }, worker));
-  return {
-    requests: items.length,
-    resources,
-    succeeded,
-    failed,
-    byStatus,
-    failures,
-    elapsedMs: Date.now() - started,
-  };
+  return { requests, resources, succeeded, failed, byStatus, failures, elapsedMs: Date.now() - started };
 };

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sendConditional } from '../state/sendConditional.js';
-import { reconcileJobKey } from '../state/tableLayout.js';
+import { RECONCILE_ORPHAN_PREFIX, reconcileJobKey, reconcileOrphanKey } from '../state/tableLayout.js';
 import { finishJobCommand, markNextEnqueuedCommand, streamName } from '../state/jobUpdates.js';
 import { RECONCILE_RETENTION_DAYS } from './constants.js';
 import type { ReconcileJobStore } from './ReconcileJobStore.js';
@@ -19,6 +19,15 @@ import { OUTCOMES, emptyTally } from './types.js';
 /** Count attributes are top-level (`n|{Type}|{outcome}`): ADD creates them, no map to initialise. */
 const COUNT_PREFIX = 'n|';
 const countAttribute = (type: string, outcome: Outcome) => `${COUNT_PREFIX}${type}|${outcome}`;
+/** Deletes reserved per prune batch (`prune|{batch}`), top-level like the counts; their sum is PRUNE_TOTAL. */
+const reservationAttribute = (batch: string) => `prune|${batch}`;
+const PRUNE_TOTAL = 'pruneReserved';
+/** BatchGetItem's limit of keys per request. */
+const BATCH_GET_LIMIT = 100;
+/** Orphan items written at once. */
+const PUT_CONCURRENCY = 8;
+/** Rounds of UnprocessedKeys retried before a look-up fails (SQS redelivers the page). */
+const MAX_BATCH_ROUNDS = 10;
 
 type Item = Record<string, unknown>;
 
@@ -41,6 +50,7 @@ const toJob = (item: Item): ReconcileJob => {
     scope: JSON.parse(String(item.scope)) as ReconcileScope,
     ...(typeof item.pruneConfirmation === 'number' ? { pruneConfirmation: item.pruneConfirmation } : {}),
     ...(typeof item.compareJobId === 'string' ? { compareJobId: item.compareJobId } : {}),
+    ...(typeof item.target === 'string' ? { target: item.target } : {}),
     state: item.state as JobState,
     createdAt: String(item.createdAt),
     ...(typeof item.startedAt === 'string' ? { startedAt: item.startedAt } : {}),
@@ -92,6 +102,7 @@ export class DynamoReconcileJobStore implements ReconcileJobStore {
           scope: JSON.stringify(job.scope),
           pruneConfirmation: job.pruneConfirmation,
           compareJobId: job.compareJobId,
+          target: job.target,
           state: job.state,
           createdAt: job.createdAt,
           planned: false,
@@ -218,6 +229,87 @@ export class DynamoReconcileJobStore implements ReconcileJobStore {
   ): Promise<ReconcileJob | undefined> {
     await this.conditional(finishJobCommand(this.tableName, reconcileJobKey(jobId), state, reason, at));
     return this.get(jobId);
+  }
+
+  public async recordOrphans(jobId: string, keys: readonly string[]): Promise<void> {
+    const expiresAt = Math.floor(Date.now() / 1000) + RECONCILE_RETENTION_DAYS * 86_400;
+    const pending = [...new Set(keys)];
+    const worker = async () => {
+      for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...reconcileOrphanKey(jobId, key), expiresAt },
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, pending.length) }, worker));
+  }
+
+  public async listedOrphans(jobId: string, keys: readonly string[]): Promise<Set<string>> {
+    const listed = new Set<string>();
+    const unique = [...new Set(keys)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] = unique
+        .slice(start, start + BATCH_GET_LIMIT)
+        .map((key) => reconcileOrphanKey(jobId, key));
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= MAX_BATCH_ROUNDS) throw new Error('Orphan look-up still throttled; retry the page');
+        const result = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk' },
+            },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? [])
+          listed.add(String(item.sk).slice(RECONCILE_ORPHAN_PREFIX.length));
+        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return listed;
+  }
+
+  public async reservePrunes(jobId: string, batch: string, count: number, limit: number): Promise<boolean> {
+    if (count > limit) return false;
+    const names = { '#batch': reservationAttribute(batch), '#total': PRUNE_TOTAL };
+    // First reservation of this batch: only while the job's total stays within the limit.
+    const first = await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: reconcileJobKey(jobId),
+        UpdateExpression: 'SET #batch = :count ADD #total :count',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(#batch) AND (attribute_not_exists(#total) OR #total <= :max)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':count': count, ':max': limit - count },
+      }),
+    );
+    if (first) return true;
+    // A redone batch: its earlier reservation covers it, or it reserves only the difference.
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: reconcileJobKey(jobId), ConsistentRead: true }),
+    );
+    const reserved = Item?.[reservationAttribute(batch)];
+    if (typeof reserved !== 'number') return false;
+    if (count <= reserved) return true;
+    const extra = count - reserved;
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: reconcileJobKey(jobId),
+        UpdateExpression: 'SET #batch = :count ADD #total :extra',
+        ConditionExpression: '#batch = :reserved AND #total <= :max',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: {
+          ':count': count,
+          ':extra': extra,
+          ':reserved': reserved,
+          ':max': limit - extra,
+        },
+      }),
+    );
   }
 
   private conditional(command: UpdateCommand): Promise<boolean> {

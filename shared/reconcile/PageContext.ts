@@ -32,6 +32,10 @@ export interface ReconcileWorkerDeps {
   readonly lookupConcurrency?: number;
   /** On this receive of a message, an error that would be retried fails the job instead (default 5). */
   readonly maxReceives?: number;
+  /** Compiled criteria kept by this worker instance (the recently used). @default MAX_COMPILED_CRITERIA (100) */
+  readonly maxCompiledCriteria?: number;
+  /** HealthLake readers (one per endpoint) kept by this worker instance. @default MAX_HEALTHLAKE_READERS (16) */
+  readonly maxHealthLakeReaders?: number;
 }
 
 /** What the steps of one page share: the worker's dependencies and its source, read once. */

@@ -1,6 +1,6 @@
 import { SAMPLES_PER_OUTCOME } from './constants.js';
 import type { IdListLine } from './IdListSink.js';
-import type { Outcome, ReconcileJob, Tally } from './types.js';
+import { COUNT_ONLY_OUTCOMES, type Outcome, type ReconcileJob, type Tally } from './types.js';
 
 /** Collects a page's counts, id-list lines and samples. */
 export class PageResult {
@@ -11,7 +11,7 @@ export class PageResult {
   public add(outcome: Outcome, resourceType: string, id: string): void {
     const tally = (this.counts[resourceType] ??= {});
     tally[outcome] = (tally[outcome] ?? 0) + 1;
-    if (outcome !== 'inSync') this.lines.push({ outcome, resourceType, id });
+    if (!COUNT_ONLY_OUTCOMES.has(outcome)) this.lines.push({ outcome, resourceType, id });
   }
 
   public total(outcome: Outcome): number {

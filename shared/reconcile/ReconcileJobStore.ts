@@ -16,6 +16,19 @@ export interface ReconcileJobStore {
   markNextEnqueued(jobId: string, stream: number, page: number): Promise<void>;
   /** running -> completed when every stream is done. True when this call completed it. */
   completeIfDone(jobId: string, at: string): Promise<boolean>;
+  /**
+   * A compare job's only-in-HealthLake ids (`Type/id`, HealthLake's ids), kept for a prune that
+   * confirms it. Idempotent: a redone page lists its ids again.
+   */
+  recordOrphans(jobId: string, keys: readonly string[]): Promise<void>;
+  /** Which of `keys` the compare job `jobId` listed. */
+  listedOrphans(jobId: string, keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Reserves `count` deletes for one batch (`batch` names it: a redone batch re-uses its reservation)
+   * in the job's prune counter, with a conditional update, only while the job's total stays at most
+   * `limit`. False when it would not: nothing was reserved and nothing may be deleted.
+   */
+  reservePrunes(jobId: string, batch: string, count: number, limit: number): Promise<boolean>;
   /** queued|running -> failed|cancelled. The job afterwards (unchanged when final), undefined when unknown. */
   finish(
     jobId: string,

@@ -15,6 +15,9 @@ export const SAMPLES_PER_OUTCOME = 10;
 /** Jobs expire from the state table after this many days (TTL). */
 export const RECONCILE_RETENTION_DAYS = 30;
 
+/** HealthLake readers (one per data store endpoint) a reconcile worker instance keeps. */
+export const MAX_HEALTHLAKE_READERS = 16;
+
 /**
  * Types left out of the default scope: conformance, terminology and infrastructure resources a
  * server holds for itself rather than as data (as smileutil synchronize-fhir-servers does).

@@ -1,8 +1,12 @@
 import { PermanentSourceError, SourceError } from '../fhirClient/errors.js';
+import { MAX_COMPILED_CRITERIA } from '../backfill/constants.js';
+import { ReplicationError } from '../replication/errors.js';
 import type { CriteriaCompiler } from '../backfill/types.js';
+import { BoundedCache } from '../cache/BoundedCache.js';
 import type { ActiveSubscription } from '../subscriptions/types.js';
-import { RECONCILE_DEFAULTS } from './constants.js';
+import { MAX_HEALTHLAKE_READERS, RECONCILE_DEFAULTS } from './constants.js';
 import { FhirLookup } from './FhirLookup.js';
+import { IdSpace } from './IdSpace.js';
 import type { PageContext, ReconcileReader, ReconcileWorkerDeps } from './PageContext.js';
 import { PageResult } from './PageResult.js';
 import { planStreams } from './planStreams.js';
@@ -41,8 +45,13 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const pageSize = deps.pageSize ?? RECONCILE_DEFAULTS.pageSize;
   const concurrency = deps.lookupConcurrency ?? 4;
-  const matchers = new Map<string, ReturnType<CriteriaCompiler>>();
-  const healthLakeLookups = new Map<string, FhirLookup>();
+  // Per worker instance, the recently used ones only: subscriptions and endpoints change over its life.
+  const matchers = new BoundedCache<string, ReturnType<CriteriaCompiler>>(
+    deps.maxCompiledCriteria ?? MAX_COMPILED_CRITERIA,
+  );
+  const healthLakeLookups = new BoundedCache<string, FhirLookup>(
+    deps.maxHealthLakeReaders ?? MAX_HEALTHLAKE_READERS,
+  );
   let sourcePromise: Promise<FhirLookup> | undefined;
   const getSource = (): Promise<FhirLookup> => {
     const source = deps.source;
@@ -60,22 +69,10 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     return sourcePromise;
   };
   const context: PageContext = { deps, source: getSource, concurrency };
-  const healthLakeOf = (endpoint: string): FhirLookup => {
-    let lookup = healthLakeLookups.get(endpoint);
-    if (!lookup) {
-      lookup = new FhirLookup(deps.healthLake(endpoint));
-      healthLakeLookups.set(endpoint, lookup);
-    }
-    return lookup;
-  };
-  const matcherOf = (criteria: string) => {
-    let matcher = matchers.get(criteria);
-    if (!matcher) {
-      matcher = deps.compileCriteria(criteria);
-      matchers.set(criteria, matcher);
-    }
-    return matcher;
-  };
+  const healthLakeOf = (endpoint: string): FhirLookup =>
+    healthLakeLookups.getOrCreate(endpoint, () => new FhirLookup(deps.healthLake(endpoint)));
+  const matcherOf = (criteria: string) =>
+    matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
 
   const failJob = async (jobId: string, reason: string): Promise<ReconcileOutcome> => {
     await deps.jobs.finish(jobId, 'failed', reason, now());
@@ -174,6 +171,13 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
     const subscription = await activeSubscription(job);
     if (!subscription) return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
     const matcher = matcherOf(subscription.criteria);
+    let ids: IdSpace;
+    try {
+      ids = new IdSpace(subscription.replication);
+    } catch (error) {
+      if (error instanceof ReplicationError) return failJob(jobId, error.message);
+      throw error;
+    }
     // Ids and metadata suffice unless the criteria or a content comparison read the content.
     const elements = !job.contentHash && !subscription.criteria.includes('?');
     const source = await getSource();
@@ -194,11 +198,11 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
           const [type, id] = key.split('/') as [string, string];
           byType.set(type, [...(byType.get(type) ?? []), id]);
         }
-        for (const [type, ids] of byType) {
-          const [present, copies] = await Promise.all([
-            source.byIds(type, ids, { elements, concurrency }),
-            healthLake.byIds(type, ids, { elements: !job.contentHash && elements, concurrency }),
-          ]);
+        for (const [type, sourceIds] of byType) {
+          // `resourceId`s name source ids; HealthLake holds them under their replicated ids.
+          const absent = (present: ReadonlyMap<string, unknown>) =>
+            sourceIds.filter((id) => !present.has(id)).map((id) => ids.toHealthLake(type, id));
+          const present = await source.byIds(type, sourceIds, { elements, concurrency });
           const matching = [...present.values()].filter((resource) => matcher.matches(resource));
           await compareSourceResources(
             context,
@@ -207,19 +211,28 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
             type,
             matching,
             healthLake,
+            ids,
             elements,
             requestId,
             result,
           );
-          const orphanCandidates = [...copies.values()].filter(
-            (copy) => !present.has(copy.id as string) && matcher.matches(copy),
-          );
-          stopReason ??= await findOrphans(
+          const lookFor = absent(present).filter((id): id is string => id !== undefined);
+          const copies =
+            lookFor.length === 0
+              ? new Map()
+              : await healthLake.byIds(type, lookFor, {
+                  elements: !job.contentHash && elements,
+                  concurrency,
+                });
+          const orphanCandidates = [...copies.values()].filter((copy) => matcher.matches(copy));
+          if (stopReason) continue;
+          stopReason = await findOrphans(
             context,
             job,
             type,
             orphanCandidates,
-            new Set(present.keys()),
+            ids,
+            { stream: streamIndex, page, resourceType: type },
             requestId,
             result,
           );
@@ -245,23 +258,19 @@ export const createReconcileProcessor = (deps: ReconcileWorkerDeps) => {
             type,
             resources,
             healthLake,
+            ids,
             elements,
             requestId,
             result,
           );
         } else {
-          const present = await source.byIds(
-            type,
-            resources.map((resource) => resource.id as string),
-            { elements: true, concurrency },
-          );
-          result.compared += resources.length;
           stopReason = await findOrphans(
             context,
             job,
             type,
             resources,
-            new Set(present.keys()),
+            ids,
+            { stream: streamIndex, page, resourceType: type },
             requestId,
             result,
           );

@@ -12,12 +12,15 @@ import {
   toOutcome,
 } from '../fhir/outcomes.js';
 import { isFhirId } from '../fhir/ids.js';
+import { decodedPathSegment } from '../http/decodePathSegment.js';
 import { FHIR_JSON } from '../http/types.js';
 import type { FhirRequest, FhirResponse } from '../http/types.js';
 import { RECONCILE_JOB_SEGMENT, RECONCILE_OPERATION } from './constants.js';
-import { parseReconcileParameters, type ReconcileInput } from './parseReconcileParameters.js';
+import { replicationTargetKey } from '../replication/replicationTargetKey.js';
+import { checkPruneConfirmation } from './checkPruneConfirmation.js';
+import { parseReconcileParameters } from './parseReconcileParameters.js';
 import type { ReconcileJobStore } from './ReconcileJobStore.js';
-import { reconcileStatusResource, totalTally } from './reconcileStatusResource.js';
+import { reconcileStatusResource } from './reconcileStatusResource.js';
 import type { ReconcileJob, ReconcileMessage } from './types.js';
 
 export interface ReconcileRouteDeps {
@@ -45,7 +48,7 @@ const respond = (status: number, body: unknown, headers: Record<string, string> 
  * routes are):
  * - `POST $reconcile` (Parameters, see parseReconcileParameters) -> 202 + Parameters(jobId, status),
  *   `Content-Location` `[base]/$reconcile-job/{jobId}`; 400 bad input, 404 unknown subscription or
- *   compare job, 409 inactive subscription or an unusable prune confirmation.
+ *   compare job, 409 inactive subscription or an unusable prune confirmation (checkPruneConfirmation).
  * - `GET $reconcile-job/{jobId}` -> 200 report Parameters; `DELETE` -> 200 cancelled; 409 when final.
  * Returns `undefined` for any other path.
  *
@@ -65,7 +68,7 @@ export const handleReconcileRequest = async (
         throw new OperationOutcomeError(methodNotAllowed('$reconcile requires POST'));
       return await start(request, deps);
     }
-    const jobId = decodeURIComponent(job[1] ?? '');
+    const jobId = decodedPathSegment(job[1] ?? '');
     if (!isFhirId(jobId)) throw new OperationOutcomeError(notFound('Unknown reconcile job'));
     if (request.method === 'GET') {
       const found = await deps.jobs.get(jobId);
@@ -86,28 +89,6 @@ export const handleReconcileRequest = async (
     const value = toOutcome(error);
     return respond(httpStatusOf(value), forResponse(value));
   }
-};
-
-/** repair-and-prune must name a completed compare of the same subscription whose count it repeats. */
-const checkPruneConfirmation = async (input: ReconcileInput, deps: ReconcileRouteDeps): Promise<void> => {
-  if (input.mode !== 'repair-and-prune') return;
-  const compare = await deps.jobs.get(input.compareJobId as string);
-  if (!compare) throw new OperationOutcomeError(notFound(`Unknown compare job ${input.compareJobId}`));
-  if (
-    compare.mode !== 'compare' ||
-    compare.state !== 'completed' ||
-    compare.subscriptionId !== input.subscriptionId
-  )
-    throw new OperationOutcomeError(
-      conflict('compareJob must be a completed compare job of the same subscription'),
-    );
-  const reported = totalTally(compare).onlyInHealthLake;
-  if (reported !== input.pruneConfirmation)
-    throw new OperationOutcomeError(
-      conflict(
-        `pruneConfirmation does not match the only-in-HealthLake count of compare job ${compare.jobId}; nothing was started`,
-      ),
-    );
 };
 
 const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<FhirResponse> => {
@@ -140,7 +121,12 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
       ),
     );
   }
-  await checkPruneConfirmation(input, deps);
+  const target = replicationTargetKey(
+    found.active.endpoint,
+    found.active.replication,
+    found.active.payloadSearchCriteria,
+  );
+  await checkPruneConfirmation(input, target, deps.jobs);
 
   const jobId = (deps.newJobId ?? randomUUID)();
   const now = (deps.now ?? (() => new Date()))().toISOString();
@@ -152,6 +138,7 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
     scope: input.scope,
     ...(input.pruneConfirmation === undefined ? {} : { pruneConfirmation: input.pruneConfirmation }),
     ...(input.compareJobId === undefined ? {} : { compareJobId: input.compareJobId }),
+    target,
     state: 'queued',
     createdAt: now,
     planned: false,

@@ -14,8 +14,9 @@ export const totalTally = (job: Pick<ReconcileJob, 'counts'>): Tally => {
 
 /**
  * A reconcile job's report as a `Parameters` resource: `jobId`, `subscription`, `mode`, `state`,
- * times, `reason`, `streamsDone`/`streamCount`, `total` (parts: inSync, missing, stale,
- * onlyInHealthLake, pinned, repaired, pinnedReset, pruned), one `type` part per resource type
+ * times, `reason`, `streamsDone`/`streamCount`, `total` (one part per outcome of OUTCOMES: inSync,
+ * missing, stale, onlyInHealthLake, pinned, repaired, pinnedReset, pruned, invalidAtSource,
+ * versionConflict, unconfirmed, outOfScope), one `type` part per resource type
  * (`resourceType` + the same counts), `sample` (0..*, `outcome` + `resource` reference; ids only,
  * never content) and `idLists` (where the full NDJSON id lists are).
  */

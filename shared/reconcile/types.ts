@@ -9,8 +9,10 @@ export const RECONCILE_MODES = {
 export type ReconcileMode = (typeof RECONCILE_MODES)[keyof typeof RECONCILE_MODES];
 
 /**
- * What one resource turned out to be. `pinned` (the ledger holds a newer version than the source)
- * is counted besides `missing`/`stale`; `repaired`, `pinnedReset` and `pruned` count the actions.
+ * What one resource turned out to be. `pinned` (the ledger holds a newer version than the source) and
+ * `versionConflict` are counted besides `inSync`/`missing`/`stale`; `repaired`, `pinnedReset` and
+ * `pruned` count the actions. Ids are the source's, except for `onlyInHealthLake`, `unconfirmed` and
+ * `pruned`, which are HealthLake's (they differ under a replication id prefix).
  */
 export const OUTCOMES = [
   'inSync',
@@ -21,8 +23,27 @@ export const OUTCOMES = [
   'repaired',
   'pinnedReset',
   'pruned',
-  /** Missing or stale, but the source's copy fails ingest's checks (shape, type, id, clock): not repaired. */
+  /**
+   * Missing or stale, but the source's copy fails ingest's checks (shape, type, id, clock), or its id
+   * would not be a valid FHIR id once replicated: not repaired.
+   */
   'invalidAtSource',
+  /**
+   * The source holds the versionId the ledger recorded, with other content (ingest refuses such a write
+   * with 409, backfill counts it as failed). Seen when the content is read; repair resets the ledger
+   * entry to the source's content (`pinnedReset`) and re-delivers it.
+   */
+  'versionConflict',
+  /**
+   * repair-and-prune: only in HealthLake, but the confirmed compare did not list it (it appeared
+   * later): left alone.
+   */
+  'unconfirmed',
+  /**
+   * HealthLake ids outside the Subscription's id space (another replication prefix, or not matched by
+   * its selector): left alone, counted only (no id list, no samples).
+   */
+  'outOfScope',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export type Tally = Record<Outcome, number>;
@@ -37,7 +58,13 @@ export const emptyTally = (): Tally => ({
   pinnedReset: 0,
   pruned: 0,
   invalidAtSource: 0,
+  versionConflict: 0,
+  unconfirmed: 0,
+  outOfScope: 0,
 });
+
+/** Outcomes only counted: no id-list line, no sample. */
+export const COUNT_ONLY_OUTCOMES: ReadonlySet<Outcome> = new Set(['inSync', 'outOfScope']);
 
 /** What the job covers, as requested. */
 export interface ReconcileScope {
@@ -85,6 +112,11 @@ export interface ReconcileJob {
   /** repair-and-prune: the only-in-HealthLake count of `compareJobId`, confirmed by the caller. */
   readonly pruneConfirmation?: number;
   readonly compareJobId?: string;
+  /**
+   * The Subscription's delivery target when the job was created (endpoint plus replication settings,
+   * `replicationTargetKey`): a prune is refused when it no longer equals its compare's.
+   */
+  readonly target?: string;
   readonly state: JobState;
   readonly createdAt: string;
   readonly startedAt?: string;

@@ -32,7 +32,7 @@ export const replicateReference = (
   const match = RELATIVE_REFERENCE.exec(relative);
   if (!match) return relative;
   const [, type = '', id = '', history = ''] = match;
-  const replicated = replicateId(type, id, settings);
+  const replicated = replicateId(type, id, settings, path);
   if (replicated === id) return relative;
   if (!FHIR_ID_PATTERN.test(replicated)) {
     throw new ReplicationError(

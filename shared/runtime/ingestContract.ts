@@ -67,6 +67,20 @@ export const INGEST_CONTRACT = {
     { min: 0, max: 7 * 24 * 3600 },
     'stack',
   ),
+  maxVersionJump: intVar(
+    INGEST_ENV.maxVersionJump,
+    'Largest numeric meta.versionId jump past the recorded version without a newer meta.lastUpdated; further answers 422.',
+    INGEST_DEFAULTS.maxVersionJump,
+    { min: 1, max: 1_000_000_000 },
+    'stack',
+  ),
+  repeatedStaleWrites: intVar(
+    INGEST_ENV.repeatedStaleWrites,
+    'Stale writes to one recorded version of a resource from which each further one counts in RepeatedStaleWrites.',
+    INGEST_DEFAULTS.repeatedStaleWrites,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
   publicBaseUrl: optionalVar(ENV.publicBaseUrl, 'Base URL of Location headers (unset = from the request).'),
   adminPrincipalArns: listVar(
     INGEST_ENV.adminPrincipalArns,

@@ -1,6 +1,13 @@
 import { ENV } from '../config/constants.js';
 import { choiceVar, intVar, optionalVar, requiredVar, type EnvValues } from '../config/envVar.js';
-import { DEFAULT_PAGE_SIZE, DEFAULT_SOURCE_REQUESTS_PER_SECOND } from '../fhirClient/constants.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_SOURCE_REQUESTS_PER_SECOND,
+} from '../fhirClient/constants.js';
+
+/** Bounds of SOURCE_FHIR_MAX_RESPONSE_BYTES (and `sourceFhir.maxResponseBytes`): 64 KiB to 1 GiB. */
+export const MAX_RESPONSE_BYTES_RANGE = { min: 65_536, max: 1_073_741_824 } as const;
 
 /** The backfill source server (shared/runtime/createSourceReaderFromEnv.ts). */
 export const SOURCE_FHIR_ENV = {
@@ -36,6 +43,22 @@ export const SOURCE_FHIR_ENV = {
   sourceRegion: optionalVar(
     ENV.sourceFhirRegion,
     "SigV4 signing region (required for sigv4; the stack writes the source's, never the function's own).",
+  ),
+  sourceMaxResponseBytes: intVar(
+    ENV.sourceFhirMaxResponseBytes,
+    'Largest response body read from the source (and, in reconcile, HealthLake); past it the read fails permanently.',
+    DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_RESPONSE_BYTES_RANGE,
+    'stack',
+  ),
+  sourceTlsSecretId: optionalVar(
+    ENV.sourceFhirTlsSecretId,
+    'Secrets Manager secret with the client certificate, key and CA bundle for mutual TLS ({"cert","key","ca"}).',
+  ),
+  sourceTlsSecret: optionalVar(
+    ENV.sourceFhirTlsSecret,
+    'Local mode only: the TLS secret value itself (same JSON as the secret) instead of a secret id.',
+    'local',
   ),
 } as const;
 

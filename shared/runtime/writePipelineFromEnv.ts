@@ -38,7 +38,11 @@ export interface WritePipelineFromEnv {
  */
 export const writePipelineFromEnv = (
   values: EnvValues<typeof WRITE_PIPELINE_ENV>,
-  options: { logger?: SubscriptionLogger } = {},
+  options: {
+    logger?: SubscriptionLogger;
+    /** Ingest's INGEST_MAX_VERSION_JUMP (the pipeline's default elsewhere: only ingest writes are held to it). */
+    maxVersionJump?: number;
+  } = {},
 ): WritePipelineFromEnv => {
   const problems = writePipelineRules(values);
   if (problems.length > 0)
@@ -78,6 +82,7 @@ export const writePipelineFromEnv = (
     ledger: new DynamoVersionLedger({ client: document, tableName }),
     matcher: cache,
     queue,
+    ...(options.maxVersionJump === undefined ? {} : { maxVersionJump: options.maxVersionJump }),
   });
   return {
     pipeline,

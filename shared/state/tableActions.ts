@@ -4,16 +4,16 @@
  * lists against the commands in each store's source.
  */
 export const STORE_TABLE_ACTIONS = {
-  /** shared/subscriptions/DynamoSubscriptionStore.ts */
-  subscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  /** shared/subscriptions/DynamoSubscriptionStore.ts (with its DynamoSubscriptionLimit) */
+  subscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   /** shared/versions/DynamoVersionLedger.ts */
-  versionLedger: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+  versionLedger: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/versions/DynamoDeliveredVersions.ts */
   deliveredVersions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   /** shared/backfill/DynamoJobStore.ts */
   backfillJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/reconcile/DynamoReconcileJobStore.ts */
-  reconcileJobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  reconcileJobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** shared/versions/DynamoDeliveredVersionsEraser.ts: reconcile repair of a pinned resource. */
   deliveredVersionsEraser: ['dynamodb:DeleteItem'],
   /** shared/versions/DynamoVersionStateReset.ts: `$reset-version` (admin scope) of a resource or a type. */

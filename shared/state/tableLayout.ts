@@ -7,8 +7,10 @@
  * | version ledger        | `RES#{Type}/{id}`      | `LATEST`           |
  * | delivered version     | `RES#{Type}/{id}`      | `DELIVERED#{endpoint}` |
  * | subscription          | `SUBSCRIPTION`         | `{id}`             |
+ * | subscription count    | `SUBSCRIPTION#LIMIT`   | `MEMBERS`          |
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
+ * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -19,5 +21,13 @@ export const deliveredKey = (resourceKey: string, endpoint: string) => ({
 });
 export const SUBSCRIPTION_PARTITION = 'SUBSCRIPTION';
 export const subscriptionKey = (id: string) => ({ pk: SUBSCRIPTION_PARTITION, sk: id });
+/** The item whose member map counts the live Subscriptions (subscriptions.maxCount). */
+export const subscriptionLimitKey = { pk: 'SUBSCRIPTION#LIMIT', sk: 'MEMBERS' } as const;
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const reconcileJobKey = (jobId: string) => ({ pk: `RECONCILE#${jobId}`, sk: 'JOB' });
+/** An only-in-HealthLake id (`Type/id`, HealthLake's id) a compare job listed, for a later prune. */
+export const RECONCILE_ORPHAN_PREFIX = 'ORPHAN#';
+export const reconcileOrphanKey = (jobId: string, key: string) => ({
+  pk: `RECONCILE#${jobId}`,
+  sk: `${RECONCILE_ORPHAN_PREFIX}${key}`,
+});

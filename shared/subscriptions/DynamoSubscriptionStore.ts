@@ -3,6 +3,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import { conflict, OperationOutcomeError, payloadTooLarge, preconditionFailed } from '../fhir/outcomes.js';
 import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { SUBSCRIPTION_PARTITION, subscriptionKey } from '../state/tableLayout.js';
+import { DynamoSubscriptionLimit } from './DynamoSubscriptionLimit.js';
 import { planDelete, planSave } from './storeVersions.js';
 import type {
   DeleteResult,
@@ -44,6 +45,7 @@ const toRecord = (item: SubscriptionItem): SubscriptionRecord => ({
  * id under partition `SUBSCRIPTION`. Writes are conditional on the version read (or on absence), so
  * two concurrent updates never both win; an unconditional save that loses the race re-reads and
  * retries. Reads are strongly consistent so the ingest path sees a change at its next refresh.
+ * `maxSubscriptions` holds under concurrent creates (DynamoSubscriptionLimit).
  *
  * @example
  * const store = new DynamoSubscriptionStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
@@ -51,10 +53,12 @@ const toRecord = (item: SubscriptionItem): SubscriptionRecord => ({
 export class DynamoSubscriptionStore implements SubscriptionStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly limit: DynamoSubscriptionLimit;
 
   public constructor(options: { client: DynamoDBDocumentClient; tableName: string }) {
     this.client = options.client;
     this.tableName = options.tableName;
+    this.limit = new DynamoSubscriptionLimit(options.client, options.tableName);
   }
 
   public async get(id: string): Promise<SubscriptionRecord | undefined> {
@@ -107,6 +111,12 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
         status: plan.resource.status,
         resource: json,
       };
+      // A new Subscription takes its place under subscriptions.maxCount before it is written.
+      if (plan.created) {
+        await this.limit.reserve(resource.id, options.maxSubscriptions, Date.now(), async () =>
+          (await this.list()).map((stored) => stored.id),
+        );
+      }
       if (await this.putIfVersion(item, current?.versionId)) {
         return { resource: plan.resource, created: plan.created, changed: true };
       }
@@ -134,7 +144,10 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
         lastUpdated: tombstone.lastUpdated,
         deleted: true,
       };
-      if (await this.putIfVersion(item, current?.versionId)) return 'deleted';
+      if (await this.putIfVersion(item, current?.versionId)) {
+        await this.limit.release(id);
+        return 'deleted';
+      }
       if (attempt >= MAX_ATTEMPTS) {
         throw new OperationOutcomeError(conflict(`Subscription/${id} is being changed concurrently`));
       }

@@ -1,5 +1,6 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import { planDelete, planSave } from './storeVersions.js';
+import { subscriptionLimitReached } from './subscriptionLimit.js';
 import type {
   DeleteResult,
   SaveOptions,
@@ -39,6 +40,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
   ): Promise<SaveResult> {
     const current = this.records.get(resource.id);
     const plan = planSave(current, structuredClone(resource), options);
+    const max = options.maxSubscriptions;
+    if (plan.write && plan.created && max !== undefined) {
+      const count = [...this.records.values()].filter((record) => !record.deleted).length;
+      if (count >= max) throw subscriptionLimitReached(count, max);
+    }
     if (plan.write) {
       this.records.set(resource.id, {
         id: resource.id,

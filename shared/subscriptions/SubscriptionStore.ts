@@ -30,6 +30,11 @@ export interface SaveOptions {
   readonly condition?: SaveCondition;
   /** Clock for meta.lastUpdated (default: now). */
   readonly now?: Date;
+  /**
+   * A create (the id has no current version) is refused with 422 when this many Subscriptions exist,
+   * atomically: concurrent creates never pass it. Updates are never refused. @default no limit
+   */
+  readonly maxSubscriptions?: number;
 }
 
 export interface SaveResult {

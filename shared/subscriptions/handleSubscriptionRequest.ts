@@ -14,7 +14,6 @@ import {
   notFound,
   notSupported,
   OperationOutcomeError,
-  outcome,
   toOutcome,
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
@@ -163,15 +162,22 @@ export const handleSubscriptionRequest = async (
 
 const now = (deps: SubscriptionRouteDeps) => (deps.now ?? (() => new Date()))();
 
+/** The bound a create is held to (the store refuses past it with 422, atomically). */
+const maxSubscriptions = (deps: SubscriptionRouteDeps): number =>
+  deps.maxSubscriptions ?? SUBSCRIPTION_DEFAULTS.maxSubscriptions;
+
 const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promise<FhirResponse> => {
   if (request.headers['if-none-exist'] !== undefined) {
     // Ignoring it would silently create duplicates the client asked us to avoid.
     return fail(notSupported('Conditional create (If-None-Exist) is not supported; use PUT with an id'));
   }
   const id = (deps.newId ?? randomUUID)();
-  await requireRoom(deps);
   const parsed = parseSubscription(request.body, { interaction: 'create', id, ...parseOptions(deps) });
-  const saved = await deps.store.save(parsed.resource, { condition: { kind: 'absent' }, now: now(deps) });
+  const saved = await deps.store.save(parsed.resource, {
+    condition: { kind: 'absent' },
+    now: now(deps),
+    maxSubscriptions: maxSubscriptions(deps),
+  });
   return written(request, deps, saved.resource, 201, 'created', parsed.warnings);
 };
 
@@ -184,7 +190,6 @@ const update = async (
   const current = await deps.store.get(id);
   const previous =
     current?.resource && !current.deleted ? presentSubscription(current.resource, now(deps)) : undefined;
-  if (!previous) await requireRoom(deps);
   const parsed = parseSubscription(request.body, {
     interaction: 'update',
     id,
@@ -196,6 +201,7 @@ const update = async (
   const saved = await deps.store.save(parsed.resource, {
     ...(condition ? { condition } : {}),
     now: now(deps),
+    maxSubscriptions: maxSubscriptions(deps),
   });
   if (!saved.changed) return written(request, deps, saved.resource, 200, 'unchanged', parsed.warnings);
   return written(
@@ -205,24 +211,6 @@ const update = async (
     saved.created ? 201 : 200,
     saved.created ? 'created' : 'updated',
     parsed.warnings,
-  );
-};
-
-/**
- * 422 when `maxSubscriptions` already exist. Every active Subscription is evaluated on every write,
- * so an unbounded number would make ingest slower and costlier for everyone. The count and the save
- * are not atomic: concurrent creates can pass the bound by at most their number.
- */
-const requireRoom = async (deps: SubscriptionRouteDeps): Promise<void> => {
-  const max = deps.maxSubscriptions ?? SUBSCRIPTION_DEFAULTS.maxSubscriptions;
-  const count = (await deps.store.list()).length;
-  if (count < max) return;
-  throw new OperationOutcomeError(
-    outcome(
-      'business-rule',
-      `This deployment already has ${count} Subscriptions, the most allowed (subscriptions.maxCount, ${max}): delete one, or raise the limit`,
-      { status: 422 },
-    ),
   );
 };
 

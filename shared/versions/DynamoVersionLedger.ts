@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
 import { ledgerKey } from '../state/tableLayout.js';
@@ -6,7 +6,7 @@ import { numericVersion } from './compareVersions.js';
 import { type UnversionedWrite } from './VersionLedger.js';
 import { nextAssignedVersion } from './nextAssignedVersion.js';
 import { sourceVersionDecision } from './sourceVersionDecision.js';
-import type { LedgerEntry, RecordResult, VersionLedger } from './VersionLedger.js';
+import type { LedgerEntry, RecordResult, SourceVersionGuard, VersionLedger } from './VersionLedger.js';
 
 /** The narrow DocumentClient surface the ledger uses (a real `DynamoDBDocumentClient` satisfies it). */
 export type LedgerDocumentClient = Pick<DynamoDBDocumentClient, 'send'>;
@@ -93,14 +93,28 @@ export class DynamoVersionLedger implements VersionLedger {
     return found;
   }
 
-  public async recordSourceVersion(key: string, entry: LedgerEntry): Promise<RecordResult> {
+  public async recordSourceVersion(
+    key: string,
+    entry: LedgerEntry,
+    guard?: SourceVersionGuard,
+  ): Promise<RecordResult> {
+    const result = await this.decideSourceVersion(key, entry, guard);
+    return result.status === 'stale' && guard?.countStale ? this.countStale(key, result) : result;
+  }
+
+  private async decideSourceVersion(
+    key: string,
+    entry: LedgerEntry,
+    guard: SourceVersionGuard | undefined,
+  ): Promise<RecordResult> {
     const numeric = numericVersion(entry.versionId);
     const ms = Date.parse(entry.lastUpdated);
     if (numeric !== undefined || !Number.isNaN(ms)) {
-      // One round trip in the common case: write when newer, learn the stored item when not.
+      // One round trip in the common case: write when newer (and, with a guard, not an implausible
+      // jump), learn the stored item when not.
       const condition =
         numeric !== undefined
-          ? { expression: 'attribute_not_exists(pk) OR versionNum < :n', values: { ':n': numeric } }
+          ? numericCondition(numeric, ms, guard)
           : {
               expression: 'attribute_not_exists(pk) OR (versionId <> :v AND lastUpdatedMs < :ms)',
               values: { ':v': entry.versionId, ':ms': ms },
@@ -108,12 +122,38 @@ export class DynamoVersionLedger implements VersionLedger {
       const outcome = await this.conditionalPut(key, entry, condition.expression, condition.values);
       if (outcome.written) return { status: 'recorded', latest: entry };
       const latest = outcome.latest;
-      if (!latest) return this.recordSourceVersion(key, entry); // deleted meanwhile (never, in practice)
-      // Stale, a retry, or (mixed numeric/opaque ids, equal instants) newer by compareVersions: the
-      // compare-and-set loop decides from the stored item before it writes.
-      return this.recordByCompareAndSet(key, entry, latest);
+      if (!latest) return this.decideSourceVersion(key, entry, guard); // deleted meanwhile (never, in practice)
+      // Stale, a retry, refused, or (mixed numeric/opaque ids, equal instants) newer by compareVersions:
+      // the compare-and-set loop decides from the stored item before it writes.
+      return this.recordByCompareAndSet(key, entry, latest, guard);
     }
-    return this.recordByCompareAndSet(key, entry, await this.read(key));
+    return this.recordByCompareAndSet(key, entry, await this.read(key), guard);
+  }
+
+  /** Counts one more stale write against the stored version, if it is still `result.latest`. */
+  private async countStale(key: string, result: RecordResult): Promise<RecordResult> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ledgerKey(key),
+          UpdateExpression: 'ADD staleWrites :one',
+          ConditionExpression: 'versionId = :v AND lastUpdated = :lu',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':v': result.latest.versionId,
+            ':lu': result.latest.lastUpdated,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const count = Number(Attributes?.staleWrites);
+      return Number.isFinite(count) ? { ...result, staleWrites: count } : result;
+    } catch (error) {
+      // A newer version was recorded meanwhile: its count starts afresh, this write is not counted.
+      if (isConditionalCheckFailed(error)) return result;
+      throw error;
+    }
   }
 
   public async assignNextVersion(key: string, write: UnversionedWrite): Promise<RecordResult> {
@@ -140,11 +180,12 @@ export class DynamoVersionLedger implements VersionLedger {
     key: string,
     entry: LedgerEntry,
     initial: LedgerEntry | undefined,
+    guard: SourceVersionGuard | undefined,
   ): Promise<RecordResult> {
     let latest = initial;
     for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
       if (attempt > 0) await this.pause(attempt);
-      const decided = sourceVersionDecision(latest, entry);
+      const decided = sourceVersionDecision(latest, entry, guard);
       if (decided) return decided;
       const outcome = await this.conditionalPut(key, entry, ...this.unchangedSince(latest));
       if (outcome.written) return { status: 'recorded', latest: entry };
@@ -209,6 +250,25 @@ export class DynamoVersionLedger implements VersionLedger {
     return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
   }
 }
+
+/**
+ * The put condition of a numeric source version: newer than the stored numeric version and, with a
+ * guard, at most `maxVersionJump` past it unless the write's own `lastUpdated` is newer.
+ */
+const numericCondition = (
+  numeric: number,
+  ms: number,
+  guard: SourceVersionGuard | undefined,
+): { expression: string; values: Record<string, unknown> } => {
+  if (!guard) {
+    return { expression: 'attribute_not_exists(pk) OR versionNum < :n', values: { ':n': numeric } };
+  }
+  const newer = guard.ownLastUpdated && !Number.isNaN(ms);
+  return {
+    expression: `attribute_not_exists(pk) OR (versionNum < :n AND (versionNum >= :floor${newer ? ' OR lastUpdatedMs < :ms' : ''}))`,
+    values: { ':n': numeric, ':floor': numeric - guard.maxVersionJump, ...(newer ? { ':ms': ms } : {}) },
+  };
+};
 
 const toEntry = (item: Record<string, unknown>): LedgerEntry => {
   const entry = item as unknown as LedgerItem;

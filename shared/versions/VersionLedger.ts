@@ -28,12 +28,38 @@ export type RecordStatus =
   /** The very same version was recorded before (a retried request): deliver again, harmlessly. */
   | 'current'
   /** An older version than the one recorded: never deliver it. */
-  | 'stale';
+  | 'stale'
+  /**
+   * Refused by a `SourceVersionGuard`: a numeric versionId more than `maxVersionJump` past the recorded
+   * one without a newer `lastUpdated` of its own (a forged version that would pin the resource).
+   * Nothing is recorded.
+   */
+  | 'refused';
 
 export interface RecordResult {
   readonly status: RecordStatus;
   /** The ledger's latest entry after the call (the write's own when recorded or current). */
   readonly latest: LedgerEntry;
+  /**
+   * For a stale write counted under `SourceVersionGuard.countStale`: how many stale writes the recorded
+   * version has had, this one included (a resource that keeps getting them may be pinned).
+   */
+  readonly staleWrites?: number;
+}
+
+/**
+ * Checks the write path applies to versions a write-scope caller sends (ingest), not to the source
+ * server's own (backfill, reconcile). A source versionId may jump ahead of the recorded one (versions
+ * the connector never saw), but a jump of more than `maxVersionJump` needs a `meta.lastUpdated` of the
+ * write's own that is newer than the recorded one: real sources advance both together.
+ */
+export interface SourceVersionGuard {
+  /** Largest accepted jump of a numeric versionId past the recorded numeric versionId. */
+  readonly maxVersionJump: number;
+  /** Whether the write carried its own `meta.lastUpdated` (not the connector's clock). */
+  readonly ownLastUpdated: boolean;
+  /** Count stale writes per recorded version (`RecordResult.staleWrites`). */
+  readonly countStale: boolean;
 }
 
 /**
@@ -46,9 +72,10 @@ export interface VersionLedger {
   getLatest(keys: readonly string[]): Promise<Map<string, LedgerEntry>>;
   /**
    * Records a version the source assigned (`meta.versionId`), if it is not older than the latest.
-   * A `current` result returns the stored entry (its endpoints included), unchanged.
+   * A `current` result returns the stored entry (its endpoints included), unchanged. With a `guard`,
+   * an implausible jump is `refused` and stale writes are counted.
    */
-  recordSourceVersion(key: string, entry: LedgerEntry): Promise<RecordResult>;
+  recordSourceVersion(key: string, entry: LedgerEntry, guard?: SourceVersionGuard): Promise<RecordResult>;
   /**
    * Assigns the next version (latest + 1, or 1) to a write that carries none. A write whose content
    * hash equals the latest's (a retried request) gets that version back with status `current`.

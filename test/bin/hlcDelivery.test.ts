@@ -2,12 +2,15 @@ import {
   GetEventSourceMappingCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
+  ListTagsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
 import { startConnector, type LocalConnector } from '../../local/connector.js';
+import { DELIVERY_DEPLOYED_STATE_TAG } from '../../shared/operator/deliverySwitch.js';
 import { api, waitFor } from '../e2e/e2eHelpers.js';
 
 const capture = (env: NodeJS.ProcessEnv = {}) => {
@@ -146,5 +149,83 @@ describe('CLI: hlc delivery pause|resume against the Lambda API', () => {
     ).toBe(1);
     expect(result.err.join('\n')).toMatch(/Found 2 event source mappings of f; pass --delivery-mapping-id/);
     expect(lambda.commandCalls(UpdateEventSourceMappingCommand)).toHaveLength(0);
+  });
+
+  describe('the deployed switch position (tag) against the live one', () => {
+    // Created when these tests start (not when the file is collected): local mode above uses real SQS.
+    let sqs: AwsClientStub<SQSClient>;
+    const MAPPING_ARN = 'arn:aws:lambda:eu-west-2:111111111111:event-source-mapping:uuid-3';
+    const DAY_MS = 86_400_000;
+    const mapping = (state: string, deployed: string, changedDaysAgo: number) => {
+      lambda.on(GetEventSourceMappingCommand).resolves({
+        UUID: 'uuid-3',
+        State: state,
+        EventSourceMappingArn: MAPPING_ARN,
+        LastModified: new Date(Date.now() - changedDaysAgo * DAY_MS),
+      });
+      lambda.on(ListTagsCommand, { Resource: MAPPING_ARN }).resolves({
+        Tags: { [DELIVERY_DEPLOYED_STATE_TAG]: deployed },
+      });
+    };
+    const deployedEnv = {
+      ...env,
+      HLC_DELIVERY_MAPPING_ID: 'uuid-3',
+      // No CloudWatch here: a closed local port answers at once.
+      HLC_CLOUDWATCH_ENDPOINT: 'http://127.0.0.1:9/',
+    };
+
+    beforeAll(() => {
+      sqs = mockClient(SQSClient);
+    });
+
+    afterAll(() => {
+      sqs.restore();
+    });
+
+    it('warns that a deploy would resume a pause made by hand, and that the pause nears the queue retention', async () => {
+      mapping('Disabled', 'running', 8);
+      sqs.on(GetQueueAttributesCommand).resolves({
+        Attributes: { MessageRetentionPeriod: '1209600', ApproximateNumberOfMessages: '42' },
+      });
+      const result = capture(deployedEnv);
+      expect(await runCli(['status'], result.io)).toBe(0);
+      const text = result.text();
+      expect(text).toMatch(/^delivery: paused \(event source mapping uuid-3: Disabled\)$/m);
+      expect(text).toMatch(
+        /^warning: delivery was paused by hand, but the stack deployed it running: a deploy that updates the deliverer's event source mapping resumes delivery\. To keep it paused across deploys, set delivery\.paused to true/m,
+      );
+      expect(text).toMatch(
+        /^warning: delivery has been paused 8\.0 days and queued writes have waited up to 8\.0 days of the delivery queue's 14\.0 days retention: resume within 6\.0 days/m,
+      );
+      expect(lambda.commandCalls(ListTagsCommand)[0]?.args[0].input).toEqual({ Resource: MAPPING_ARN });
+      expect(
+        sqs
+          .commandCalls(GetQueueAttributesCommand)
+          .some((call) => call.args[0].input.AttributeNames?.includes('MessageRetentionPeriod')),
+      ).toBe(true);
+
+      const json = capture(deployedEnv);
+      expect(await runCli(['status', '--json'], json.io)).toBe(0);
+      const parsed = JSON.parse(json.text()) as { delivery: Record<string, unknown>; warnings: string[] };
+      expect(parsed.delivery).toMatchObject({ state: 'Disabled', deployedState: 'running' });
+      expect(parsed.warnings).toHaveLength(2);
+    });
+
+    it('says nothing when the live position is the deployed one and the pause is young', async () => {
+      mapping('Disabled', 'paused', 1);
+      sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { MessageRetentionPeriod: '1209600' } });
+      const result = capture(deployedEnv);
+      expect(await runCli(['status'], result.io)).toBe(0);
+      expect(result.text()).not.toContain('warning:');
+    });
+
+    it('warns on delivery status that a deploy would pause again what was resumed by hand', async () => {
+      mapping('Enabled', 'paused', 0);
+      const result = capture(deployedEnv);
+      expect(await runCli(['delivery', 'status'], result.io)).toBe(0);
+      expect(result.text()).toMatch(
+        /^warning: delivery was resumed by hand, but the stack deployed it paused \(delivery\.paused is true\)/m,
+      );
+    });
   });
 });

@@ -1,4 +1,5 @@
 import type { LocalConnector } from '../../local/connector.js';
+import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';
 
 /** Polls `condition` until it returns a truthy value or the deadline passes (then throws `message`). */
 export const waitFor = async <T>(
@@ -99,3 +100,71 @@ export const responseLocations = (body: unknown): string[] =>
     const [type, id] = location.replace(/^.*?\/?([A-Z][A-Za-z]+\/[^/]+)(\/_history\/.*)?$/, '$1').split('/');
     return `${type}/${id}`;
   });
+
+/** A replicating Subscription (Smile CDR style: replicate-id-prefix, optional selector), sending deletes. */
+export const replicatingSubscription = (id: string, prefix: string, selector?: string) => ({
+  resourceType: 'Subscription',
+  id,
+  status: 'requested',
+  reason: 'Replicate one source into the shared data store',
+  criteria: '[*]',
+  channel: {
+    type: 'rest-hook',
+    payload: 'application/fhir+json',
+    extension: [
+      { url: SMILE_EXTENSIONS.replicateMode, valueBoolean: true },
+      { url: SMILE_EXTENSIONS.replicateIdPrefix, valueString: prefix },
+      ...(selector ? [{ url: SMILE_EXTENSIONS.replicateIdPrefixSelector, valueString: selector }] : []),
+      {
+        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages',
+        valueBoolean: true,
+      },
+    ],
+  },
+});
+
+/** A `Parameters.parameter` of a reconcile report. */
+export interface ReportParameter {
+  name: string;
+  valueCode?: string;
+  valueString?: string;
+  valueUnsignedInt?: number;
+  part?: ReportParameter[];
+  valueReference?: { reference: string };
+}
+export interface ReconcileReport {
+  parameter: ReportParameter[];
+}
+
+export const reportValue = (report: ReconcileReport, name: string) =>
+  report.parameter.find((p) => p.name === name);
+
+/** The report's `total` counts by outcome. */
+export const reportTotal = (report: ReconcileReport): Record<string, number> =>
+  Object.fromEntries(
+    (reportValue(report, 'total')?.part ?? []).map((p) => [p.name, p.valueUnsignedInt ?? 0]),
+  );
+
+/** Starts `$reconcile` and waits for the job to complete (throws when it fails or is cancelled). */
+export const runReconcile = async (
+  connector: Pick<LocalConnector, 'apiUrl' | 'token'>,
+  parameter: readonly object[],
+  timeoutMs = 120_000,
+): Promise<{ jobId: string; report: ReconcileReport }> => {
+  const started = await api(connector, 'POST', '$reconcile', { resourceType: 'Parameters', parameter });
+  if (started.status !== 202)
+    throw new Error(`$reconcile answered ${started.status}: ${JSON.stringify(started.body)}`);
+  const jobId = reportValue(started.body as ReconcileReport, 'jobId')?.valueString as string;
+  const report = await waitFor(
+    async () => {
+      const status = await api(connector, 'GET', `$reconcile-job/${jobId}`);
+      const body = status.body as ReconcileReport;
+      const state = reportValue(body, 'state')?.valueCode;
+      if (state === 'failed' || state === 'cancelled')
+        throw new Error(`job ${state}: ${reportValue(body, 'reason')?.valueString}`);
+      return state === 'completed' ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 200, message: `reconcile job ${jobId} to complete` },
+  );
+  return { jobId, report };
+};

@@ -4,26 +4,15 @@ import { seedFromFolder, seedResources } from '../../local/standins/healthlake/i
 import type { FhirResource } from '../../shared/fhir/types.js';
 import { contentHash } from '../../shared/ingest/contentHash.js';
 import { hasSynthea, SYNTHEA_DIR, SYNTHEA_SKIP_MESSAGE } from '../helpers/synthea.js';
-import { api, waitFor } from './e2eHelpers.js';
+import { api, reportTotal, runReconcile, waitFor, type ReconcileReport } from './e2eHelpers.js';
 import { runCli, type CliIo } from '../../bin/runCli.js';
 
 const synthea = hasSynthea();
 if (!synthea)
   console.warn(`${SYNTHEA_SKIP_MESSAGE}; test/e2e/reconcile.e2e.test.ts uses generated resources`);
 
-type Parameter = {
-  name: string;
-  valueCode?: string;
-  valueString?: string;
-  valueUnsignedInt?: number;
-  part?: Parameter[];
-  valueReference?: { reference: string };
-};
-type Report = { parameter: Parameter[] };
-
-const value = (report: Report, name: string) => report.parameter.find((p) => p.name === name);
-const total = (report: Report): Record<string, number> =>
-  Object.fromEntries((value(report, 'total')?.part ?? []).map((p) => [p.name, p.valueUnsignedInt ?? 0]));
+type Report = ReconcileReport;
+const total = reportTotal;
 const samples = (report: Report, outcome: string): string[] =>
   report.parameter
     .filter((p) => p.name === 'sample' && p.part?.[0]?.valueCode === outcome)
@@ -99,24 +88,7 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
     return { io, out, err };
   };
 
-  const runJob = async (
-    parameter: Parameter[] | Record<string, unknown>[],
-  ): Promise<{ jobId: string; report: Report }> => {
-    const started = await api(connector, 'POST', '$reconcile', { resourceType: 'Parameters', parameter });
-    expect(started.status).toBe(202);
-    const jobId = value(started.body as Report, 'jobId')!.valueString!;
-    const report = await waitFor(
-      async () => {
-        const status = await api(connector, 'GET', `$reconcile-job/${jobId}`);
-        const state = value(status.body as Report, 'state')?.valueCode;
-        if (state === 'failed' || state === 'cancelled')
-          throw new Error(`job ${state}: ${value(status.body as Report, 'reason')?.valueString}`);
-        return state === 'completed' ? (status.body as Report) : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 200, message: `reconcile job ${jobId} to complete` },
-    );
-    return { jobId, report };
-  };
+  const runJob = (parameter: readonly object[]) => runReconcile(connector, parameter);
 
   it(
     'reports exactly the deleted, forged and orphaned resources, and repair-and-prune restores equality',
@@ -187,6 +159,9 @@ describe('Reconcile end to end in local mode: compare, then repair-and-prune', (
         pinnedReset: 0,
         pruned: 0,
         invalidAtSource: 0,
+        versionConflict: 0,
+        unconfirmed: 0,
+        outOfScope: 0,
       });
       expect(samples(compare.report, 'missing')).toEqual([...deleted].sort());
       expect(samples(compare.report, 'stale')).toEqual([`Condition/${forgedId}`]);

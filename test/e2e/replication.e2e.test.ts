@@ -3,35 +3,12 @@ import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnector, type LocalConnector } from '../../local/connector.js';
-import { startAwsStandins, type AwsStandins } from '../../local/standins/aws.js';
-import { startHealthLakeStandin, type FhirStandin } from '../../local/standins/healthlake/index.js';
-import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';
+import type { FhirStandin } from '../../local/standins/healthlake/index.js';
 import { FhirApiClient } from '../../shared/operator/FhirApiClient.js';
 import { sendResources } from '../../shared/operator/sendResources.js';
 import { hasSynthea, SYNTHEA_DIR, SYNTHEA_SKIP_MESSAGE } from '../helpers/synthea.js';
-import { api, referencesOf, waitFor } from './e2eHelpers.js';
-
-/** A replicating Subscription (Smile CDR style: replicate-id-prefix, numeric-id selector). */
-const replicating = (id: string, prefix: string, selector?: string) => ({
-  resourceType: 'Subscription',
-  id,
-  status: 'requested',
-  reason: 'Replicate one source into the shared data store',
-  criteria: '[*]',
-  channel: {
-    type: 'rest-hook',
-    payload: 'application/fhir+json',
-    extension: [
-      { url: SMILE_EXTENSIONS.replicateMode, valueBoolean: true },
-      { url: SMILE_EXTENSIONS.replicateIdPrefix, valueString: prefix },
-      ...(selector ? [{ url: SMILE_EXTENSIONS.replicateIdPrefixSelector, valueString: selector }] : []),
-      {
-        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages',
-        valueBoolean: true,
-      },
-    ],
-  },
-});
+import { api, referencesOf, replicatingSubscription as replicating, waitFor } from './e2eHelpers.js';
+import { startConnectorsOnOneHealthLake, type SharedHealthLake } from './sharedHealthLake.js';
 
 /** One source's data: numeric ids, the same in both sources, with references between them. */
 const sourceData = (system: string) => [
@@ -75,48 +52,20 @@ const unresolved = (healthlake: FhirStandin): string[] => {
 };
 
 describe('Local mode: two sources with overlapping ids replicate into one HealthLake under two prefixes', () => {
-  let aws: AwsStandins;
+  let shared: SharedHealthLake;
   let healthlake: FhirStandin;
-  const connectors: LocalConnector[] = [];
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    aws = await startAwsStandins();
-    healthlake = await startHealthLakeStandin({});
-    process.env.AWS_ACCESS_KEY_ID = healthlake.baseCredentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = healthlake.baseCredentials.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    for (const name of ['source-a', 'source-b']) {
-      connectors.push(
-        await startConnector({
-          apiPort: 0,
-          logLevel: 'silent',
-          progress: 'off',
-          resourcePrefix: name,
-          autoSubscription: false,
-          healthLakeEndpoint: healthlake.endpoint,
-          stsEndpoint: healthlake.stsEndpoint,
-          roleArn: healthlake.roleArn,
-          ...(healthlake.externalId ? { externalId: healthlake.externalId } : {}),
-          sqsEndpoint: aws.sqsEndpoint,
-          s3Endpoint: aws.s3Endpoint,
-          dynamoEndpoint: aws.dynamoEndpoint,
-          retryBaseSeconds: 0,
-          retryMaxSeconds: 1,
-        }),
-      );
-    }
+    shared = await startConnectorsOnOneHealthLake(['source-a', 'source-b']);
+    healthlake = shared.healthlake;
   }, 60_000);
 
   afterAll(async () => {
-    for (const connector of connectors) await connector.stop();
-    await healthlake?.stop();
-    await aws?.stop();
-    process.env = savedEnv;
+    await shared?.stop();
   });
 
   it('lands both copies without collision, every reference resolving, and deletes the prefixed id', async () => {
-    const [a, b] = connectors as [LocalConnector, LocalConnector];
+    const [a, b] = shared.connectors as [LocalConnector, LocalConnector];
     for (const [connector, prefix] of [
       [a, 'CDR1-'],
       [b, 'CDR2-'],

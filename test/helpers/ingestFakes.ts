@@ -138,6 +138,7 @@ export const fakeRouterContext = (
       maxBundleEntries: options.maxBundleEntries ?? 1000,
       validateResources: options.validateResources ?? true,
       maxClockSkewSeconds: 300,
+      repeatedStaleWrites: 3,
     },
     observe: { rejected: () => (observed.rejected += 1), written: () => undefined },
     now: () => now,

@@ -1,26 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '../../infra/config/errors.js';
 import { loadConnectorConfig } from '../../infra/config/loadConnectorConfig.js';
 import { parseConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
 import { Template } from 'aws-cdk-lib/assertions';
 import { rmSync } from 'node:fs';
 import type { ConnectorConfigInput } from '../../infra/config/schema.js';
-import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
+import { buildTestApp, configProblemsOf, exampleConfigInput, runCdkApp } from './connectorAppFixture.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-
+/** The problems of a configuration the schema must reject. */
 const problemsOf = (raw: unknown): readonly string[] => {
-  try {
-    parseConnectorConfig(raw, 'test');
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
+  const problems = configProblemsOf(raw);
+  if (problems.length === 0) throw new Error('expected the configuration to be rejected');
+  return problems;
 };
 
 describe('Connector configuration', () => {
@@ -30,7 +23,7 @@ describe('Connector configuration', () => {
       endpoint: 'https://healthlake.us-east-1.amazonaws.com/datastore/0123456789abcdef0123456789abcdef/r4/',
       region: 'us-east-1',
       datastoreId: '0123456789abcdef0123456789abcdef',
-      arn: 'arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/0123456789abcdef0123456789abcdef',
+      account: '222222222222',
     });
     expect(config.dataStoreAccount).toBe('222222222222');
     expect(config.autoSubscriptionId).toBe('example-connector');
@@ -58,6 +51,7 @@ describe('Connector configuration', () => {
       retryBaseDelaySeconds: 2,
       retryMaxDelaySeconds: 300,
       retryStrategy: 'exponential',
+      paused: false,
     });
     expect(config.logRetentionDays).toBe(365);
     expect(config.ingest.adminPrincipalArns).toEqual([]);
@@ -65,9 +59,14 @@ describe('Connector configuration', () => {
     expect(config.alarms.unmatchedWrites).toBe(1);
     // Finite by default: a backfill never floods the system of record.
     expect(config.sourceFhir?.requestsPerSecond).toBe(10);
-    expect(config.ingest).toMatchObject({ maxJsonDepth: 100, maxClockSkewSeconds: 300 });
+    expect(config.ingest).toMatchObject({
+      maxJsonDepth: 100,
+      maxClockSkewSeconds: 300,
+      maxVersionJump: 1000,
+    });
+    expect(config.alarms.staleWritesPerResource).toBe(3);
     expect(config.dataStore.endpoint.endsWith('/r4/')).toBe(true);
-    expect(config.dataStore.arn).toContain(':111111111111:datastore/fhir/');
+    expect(config.dataStore.account).toBe('111111111111');
   });
 
   it('lists every problem of an invalid configuration at once, in plain words', () => {
@@ -80,8 +79,8 @@ describe('Connector configuration', () => {
       },
       delivery: { batchSize: 11, maxConcurrency: 1 },
       sourceFhir: { baseUrl: 'http://insecure.example.org', auth: 'basic' },
-      ingest: { authMode: 'bearer', adminPrincipalArns: ['ops-team'] },
-      alarms: { email: 'not-an-address', unmatchedWrites: 0 },
+      ingest: { authMode: 'bearer', adminPrincipalArns: ['ops-team'], maxVersionJump: 0 },
+      alarms: { email: 'not-an-address', unmatchedWrites: 0, staleWritesPerResource: 1001 },
       subscriptions: { maxCount: 0 },
       logRetentionDays: 2,
       unexpected: true,
@@ -101,13 +100,15 @@ describe('Connector configuration', () => {
         expect.stringMatching(/^ingest\.tokenSecret: authMode "bearer" needs "tokenSecret"/),
         expect.stringMatching(/^ingest\.adminPrincipalArns\.0: must be an IAM role or user ARN/),
         'alarms.email: must be an e-mail address',
+        expect.stringMatching(/^ingest\.maxVersionJump: must be at least 1 \(versions\)/),
         expect.stringMatching(/^alarms\.unmatchedWrites: must be at least 1/),
+        expect.stringMatching(/^alarms\.staleWritesPerResource: must be at most 1000/),
         expect.stringMatching(/^subscriptions\.maxCount: must be at least 1/),
         expect.stringMatching(/^logRetentionDays: must be one of CloudWatch's retention values: 1, 3, 5/),
         'unknown option "unexpected" (check the spelling)',
       ]),
     );
-    expect(problems).toHaveLength(17);
+    expect(problems).toHaveLength(19);
   });
 
   it('keeps the STS session within the one-hour role-chaining limit', () => {
@@ -152,18 +153,9 @@ describe('Connector configuration', () => {
   });
 
   it('fails the CDK app (cdk synth) with every problem listed and a non-zero exit', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'hlc-synth-'));
-    const result = spawnSync('npx', ['tsx', 'infra/app.ts'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({
-          configFile: 'connector.config.example.json',
-          connector: { delivery: { batchSize: 0 }, logRetentionDays: 4, region: 'nowhere' },
-        }),
-      },
+    const result = runCdkApp({
+      configFile: 'connector.config.example.json',
+      connector: { delivery: { batchSize: 0 }, logRetentionDays: 4, region: 'nowhere' },
     });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('has 3 problems');
@@ -272,13 +264,18 @@ describe('Connector configuration at its limits', () => {
     },
   };
 
-  it.each(Object.keys(extremes))('synthesizes the %s accepted values without a CDK error', (name) => {
-    const { app, built } = buildTestApp(extremes[name], { bundle: false });
-    try {
-      expect(() => app.synth()).not.toThrow();
-      expect(Template.fromStack(built.connector).toJSON()).toHaveProperty('Resources');
-    } finally {
-      rmSync(app.outdir, { recursive: true, force: true });
-    }
-  });
+  it.each(Object.keys(extremes))(
+    'synthesizes the %s accepted values without a CDK error',
+    (name) => {
+      const { app, built } = buildTestApp(extremes[name], { bundle: false });
+      try {
+        expect(() => app.synth()).not.toThrow();
+        expect(Template.fromStack(built.connector).toJSON()).toHaveProperty('Resources');
+      } finally {
+        rmSync(app.outdir, { recursive: true, force: true });
+      }
+    },
+    // Synthesizes in the test itself: a loaded machine can take longer than 30 s.
+    120_000,
+  );
 });

@@ -1,7 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildConnectorApp, type ConnectorApp } from '../../infra/buildConnectorApp.js';
+import { InvalidConfigurationError } from '../../infra/config/errors.js';
 import { parseConnectorConfig, type ConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
 import type { ConnectorConfigInput } from '../../infra/config/schema.js';
 import {
@@ -65,4 +68,32 @@ export const buildTestApp = (
   });
   const built = buildConnectorApp(app, config, { entryPoints: entryPointsForTests() });
   return { app, built, config };
+};
+
+/** The problems the configuration schema lists for `raw`, or [] when it accepts it. */
+export const configProblemsOf = (raw: unknown): readonly string[] => {
+  try {
+    parseConnectorConfig(raw, 'test');
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+/**
+ * Runs the CDK app (`infra/app.ts`, what `cdk synth` runs) with `context`, in a process of its own and
+ * into a throw-away output directory; returns its exit status and output.
+ */
+export const runCdkApp = (context: Record<string, unknown>): SpawnSyncReturns<string> => {
+  const outdir = mkdtempSync(join(tmpdir(), 'hlc-synth-'));
+  try {
+    return spawnSync('npx', ['tsx', 'infra/app.ts'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+    });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 };

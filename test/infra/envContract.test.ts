@@ -56,6 +56,16 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
   'basic source': {
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'basic', secret: SECRET },
   },
+  'reconcile on, basic source over mutual TLS, with a response cap': {
+    reconcile: { enabled: true },
+    sourceFhir: {
+      baseUrl: 'https://fhir.example.org/fhir/',
+      auth: 'basic',
+      secret: SECRET,
+      tls: { secret: { name: 'hlc/source-tls' } },
+      maxResponseBytes: 1_048_576,
+    },
+  },
   'oauth2 source, same account': {
     healthLake: sameAccount,
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'oauth2', secret: SECRET },

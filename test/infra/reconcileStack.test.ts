@@ -1,11 +1,24 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { rmSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { reconcileRoleName } from '../../infra/stacks/HealthLakeConnectorStack.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_NAMES as BACKFILL_METRICS } from '../../lambdas/backfill-worker/createBackfillWorkerHandler.js';
+import { RECONCILE_METRICS } from '../../lambdas/reconcile-worker/createReconcileWorkerHandler.js';
+import {
+  BACKFILL_JOB_METRICS,
+  RECONCILE_JOB_METRICS,
+  reconcileRoleName,
+  SERVICE_NAMES,
+} from '../../infra/stacks/HealthLakeConnectorStack.js';
 import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
 import { FUNCTION_TABLE_STORES, tableActionsOf } from '../../shared/state/tableActions.js';
 import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
-import { actionsOf, identityStatements, resourcesOf } from './templateQueries.js';
+import {
+  actionsOf,
+  identityStatements,
+  logicalIdStartingWith,
+  resourcesOf,
+  unacknowledgedNagFindings,
+} from './templateQueries.js';
 
 const READS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'];
 
@@ -23,85 +36,85 @@ const build = (enabled: boolean) => {
   };
 };
 
+// One synthesis per mode, before the tests (a first synthesis on a loaded machine can take half a minute).
+let off: ReturnType<typeof build>;
+let on: ReturnType<typeof build>;
+
+beforeAll(() => {
+  off = build(false);
+  on = build(true);
+});
+
+afterAll(() => {
+  off?.cleanup();
+  on?.cleanup();
+});
+
 const readStatements = (template: Template) =>
   identityStatements(template).filter(({ statement }) => actionsOf(statement).some((a) => READS.includes(a)));
 
 describe('Reconcile infrastructure', () => {
   it('grants no HealthLake read anywhere and creates no reconcile worker while reconcile is off', () => {
-    const { connector, customer, cleanup } = build(false);
-    try {
-      expect(readStatements(customer)).toEqual([]);
-      expect(readStatements(connector).filter(({ policyId }) => policyId.startsWith('Reconcile'))).toEqual(
-        [],
-      );
-      const functions = Object.values(resourcesOf(connector, 'AWS::Lambda::Function'));
-      expect(
-        functions.some((fn) =>
-          Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
-            RECONCILE_ENV.pageSize,
-          ),
-        ),
-      ).toBe(false);
-    } finally {
-      cleanup();
-    }
-  });
-
-  it('when enabled: the customer role trusts the reconcile role and allows ReadResource and SearchWithGet on the data store only; cdk-nag stays clean', () => {
-    const { config, built, connector, customer, cleanup } = build(true);
-    try {
-      const reads = readStatements(customer).map(({ statement }) => statement);
-      expect(reads).toEqual([
-        {
-          Sid: 'ReadHealthLakeDataStoresForReconcile',
-          Effect: 'Allow',
-          Action: READS,
-          Resource: config.dataStores.map((store) => store.arn)[0],
-        },
-      ]);
-      const role = Object.values(resourcesOf(customer, 'AWS::IAM::Role'))[0];
-      expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).toContain(reconcileRoleName(config));
-
-      const workerRole = Object.values(resourcesOf(connector, 'AWS::IAM::Role')).find(
-        (r) => r.Properties?.RoleName === reconcileRoleName(config),
-      );
-      expect(workerRole).toBeDefined();
-      const worker = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).find((fn) =>
+    const { connector, customer } = off;
+    expect(readStatements(customer)).toEqual([]);
+    expect(readStatements(connector).filter(({ policyId }) => policyId.startsWith('Reconcile'))).toEqual([]);
+    const functions = Object.values(resourcesOf(connector, 'AWS::Lambda::Function'));
+    expect(
+      functions.some((fn) =>
         Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
           RECONCILE_ENV.pageSize,
         ),
-      );
-      const variables = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(variables[RECONCILE_ENV.healthLakeRequestsPerSecond]).toBe('10');
-      expect(variables[RECONCILE_ENV.queueUrl]).toBeDefined();
-      // The worker reaches HealthLake only through the customer role (sts:AssumeRole with the ExternalId).
-      const assume = identityStatements(connector).filter(
-        ({ policyId, statement }) =>
-          policyId.startsWith('Reconcile') && actionsOf(statement).includes('sts:AssumeRole'),
-      );
-      expect(assume).toHaveLength(1);
-      // The ingest function may enqueue reconcile work ($reconcile).
-      const ingest = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).filter((fn) =>
-        Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
-          RECONCILE_ENV.queueUrl,
-        ),
-      );
-      expect(ingest.length).toBe(2);
+      ),
+    ).toBe(false);
+    expect(
+      Object.keys(resourcesOf(connector, 'AWS::CloudWatch::Alarm')).filter((id) => id.includes('Reconcile')),
+    ).toEqual([]);
+    expect(
+      Object.keys(connector.toJSON().Outputs as object).filter((name) => name.startsWith('Reconcile')),
+    ).toEqual([]);
+  });
 
-      for (const pack of built.nagPacks) {
-        for (const stack of [built.connector, built.customerAccess!]) {
-          const report = pack.validateScope(stack);
-          expect(
-            report.violations.map((violation) => ({
-              rule: violation.ruleName,
-              at: violation.violatingResources.map((resource) => resource.constructPath),
-            })),
-          ).toEqual([]);
-        }
-      }
-    } finally {
-      cleanup();
-    }
+  it('when enabled: the customer role trusts the reconcile role and allows ReadResource and SearchWithGet on the data store only; cdk-nag stays clean', () => {
+    const { config, built, connector, customer } = on;
+    const reads = readStatements(customer).map(({ statement }) => statement);
+    expect(reads).toEqual([
+      {
+        Sid: 'ReadHealthLakeDataStoresForReconcile',
+        Effect: 'Allow',
+        Action: READS,
+        Resource: `arn:aws:healthlake:us-east-1:222222222222:datastore/fhir/${config.dataStore.datastoreId}`,
+      },
+    ]);
+    const role = Object.values(resourcesOf(customer, 'AWS::IAM::Role'))[0];
+    expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).toContain(reconcileRoleName(config));
+
+    const workerRole = Object.values(resourcesOf(connector, 'AWS::IAM::Role')).find(
+      (r) => r.Properties?.RoleName === reconcileRoleName(config),
+    );
+    expect(workerRole).toBeDefined();
+    const worker = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).find((fn) =>
+      Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+        RECONCILE_ENV.pageSize,
+      ),
+    );
+    const variables = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[RECONCILE_ENV.healthLakeRequestsPerSecond]).toBe('10');
+    expect(variables[RECONCILE_ENV.queueUrl]).toBeDefined();
+    // The worker reaches HealthLake only through the customer role (sts:AssumeRole with the ExternalId).
+    const assume = identityStatements(connector).filter(
+      ({ policyId, statement }) =>
+        policyId.startsWith('Reconcile') && actionsOf(statement).includes('sts:AssumeRole'),
+    );
+    expect(assume).toHaveLength(1);
+    // The ingest function may enqueue reconcile work ($reconcile).
+    const ingest = Object.values(resourcesOf(connector, 'AWS::Lambda::Function')).filter((fn) =>
+      Object.keys((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}).includes(
+        RECONCILE_ENV.queueUrl,
+      ),
+    );
+    expect(ingest.length).toBe(2);
+
+    expect(unacknowledgedNagFindings(built)).toEqual([]);
   });
 
   it('with a data store key: reads may decrypt through HealthLake; the worker gets only its stores’ table actions', () => {
@@ -128,7 +141,7 @@ describe('Reconcile infrastructure', () => {
     );
     try {
       const decrypt = {
-        Sid: 'ReadWithHealthLakeDataStoreKey',
+        Sid: 'ReadWithHealthLakeDataStoreKeysUsEast1',
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:DescribeKey'],
         Condition: { StringEquals: { 'kms:ViaService': 'healthlake.us-east-1.amazonaws.com' } },
@@ -149,5 +162,66 @@ describe('Reconcile infrastructure', () => {
     } finally {
       for (const { app } of [crossAccount, sameAccount]) rmSync(app.outdir, { recursive: true, force: true });
     }
+  });
+
+  it('when enabled, monitors reconcile like backfill: DLQ depth and age, worker errors and failed jobs alarm; dashboard widgets; outputs', () => {
+    const { connector } = on;
+    const alarms = resourcesOf(connector, 'AWS::CloudWatch::Alarm');
+    const byId = (prefix: string) =>
+      alarms[logicalIdStartingWith(connector, 'AWS::CloudWatch::Alarm', `Monitoring${prefix}`)]?.Properties;
+    const reconcileDlq = {
+      'Fn::GetAtt': [expect.stringMatching(/^ReconcileDeadLetterQueue/), 'QueueName'],
+    };
+    expect(byId('ReconcileDlqNotEmpty')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
+      Threshold: 1,
+      TreatMissingData: 'ignore',
+    });
+    expect(byId('ReconcileDlqAge')).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: reconcileDlq }],
+      TreatMissingData: 'ignore',
+    });
+    expect(byId('ReconcileWorkerErrors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^ReconcileWorker/) } }],
+    });
+    expect(byId('ReconcileJobsFailed')).toMatchObject({
+      MetricName: RECONCILE_METRICS.jobsFailed,
+      Dimensions: [
+        { Name: 'connector', Value: 'example_connector' },
+        { Name: 'service', Value: SERVICE_NAMES.reconcile },
+      ],
+    });
+
+    const [dashboard] = Object.values(resourcesOf(connector, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const expected of [
+      'Reconcile progress (per 5 min)',
+      RECONCILE_METRICS.compared,
+      'Reconcile queue',
+      'Reconcile DLQ',
+      'reconcile errors',
+    ]) {
+      expect(body).toContain(expected);
+    }
+
+    const outputs = connector.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ReconcileWorkerLogGroupName?.Value).toEqual({
+      Ref: logicalIdStartingWith(connector, 'AWS::Logs::LogGroup', 'ReconcileWorkerLogGroup'),
+    });
+    expect(outputs.ReconcileQueueUrl?.Value).toEqual({
+      Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileQueue'),
+    });
+    expect(outputs.ReconcileDeadLetterQueueUrl?.Value).toEqual({
+      Ref: logicalIdStartingWith(connector, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue'),
+    });
+  });
+
+  it('queries the job metric names the workers publish', () => {
+    expect(RECONCILE_JOB_METRICS).toEqual(RECONCILE_METRICS);
+    expect(BACKFILL_JOB_METRICS).toEqual(BACKFILL_METRICS);
   });
 });

@@ -101,14 +101,15 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
     });
   });
 
-  it('lets the backfill worker and the deliverer (payload search) read and search a HealthLake source it signs for, and nothing else', () => {
+  it('lets the backfill worker and the deliverer (payload search) read, GET-search and read the capabilities of a HealthLake source it signs for, and nothing else', () => {
     const reads = identityStatements(template).filter(
       ({ statement }) => statement.Sid === 'ReadSourceDataStore',
     );
     const statement = {
       Sid: 'ReadSourceDataStore',
       Effect: 'Allow',
-      Action: ['healthlake:ReadResource', 'healthlake:SearchWithGet', 'healthlake:SearchWithPost'],
+      // GetCapabilities: `GET [base]/metadata` plans `[*]` backfills; the client never searches with POST.
+      Action: ['healthlake:GetCapabilities', 'healthlake:ReadResource', 'healthlake:SearchWithGet'],
       Resource: `arn:aws:healthlake:ap-southeast-2:111111111111:datastore/fhir/${SOURCE}`,
     };
     expect(reads.map((read) => read.statement)).toEqual([statement, statement]);

@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { ConnectorApp } from '../../infra/buildConnectorApp.js';
 import type { IConstruct } from 'constructs';
 import { Validations } from 'aws-cdk-lib';
 
@@ -73,3 +74,18 @@ export const expectResource = (template: Template, type: string, resource: unkno
 /** `template.resourceCountIs`, named so linters see an assertion. */
 export const expectResourceCount = (template: Template, type: string, count: number): void =>
   template.resourceCountIs(type, count);
+
+/** Every cdk-nag finding (AwsSolutions, HIPAA) no acknowledgment covers, in both stacks of an app. */
+export const unacknowledgedNagFindings = (
+  built: ConnectorApp,
+): { readonly rule: string; readonly at: readonly (string | undefined)[] }[] =>
+  built.nagPacks.flatMap((pack) =>
+    [built.connector, built.customerAccess].flatMap((stack) =>
+      stack === undefined
+        ? []
+        : pack.validateScope(stack).violations.map((violation) => ({
+            rule: violation.ruleName,
+            at: violation.violatingResources.map((resource) => resource.constructPath),
+          })),
+    ),
+  );

@@ -21,6 +21,14 @@ describe('invocation reports (local Lambda runtime)', () => {
     expect(totals.get('fn-b')?.billedMs).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps one entry per function name, however many invocations it times', async () => {
+    // Local mode names a handful of functions (the API adapter and the pollers).
+    const names = ['ingest', 'deliverer', 'backfill-worker'];
+    for (let call = 0; call < 3_000; call += 1) await timeInvocation(names[call % 3]!, async () => call);
+    expect(invocationTotals().size).toBe(3);
+    expect(invocationTotals().get('deliverer')?.invocations).toBe(1_000);
+  });
+
   it('starts again from nothing after a reset', async () => {
     await timeInvocation('fn-a', async () => undefined);
     resetInvocationTotals();

@@ -28,9 +28,21 @@ interface Entry {
 
 interface TypeTable {
   entries: Map<string, Entry>;
-  /** Ids in creation order; a re-created id is appended again and its old slot becomes stale. */
+  /** Ids in order of first creation; a re-created id keeps its slot, so this grows with ids, not writes. */
   order: string[];
   live: number;
+}
+
+/** Versions kept per resource when not configured: HealthLake keeps all; a stand-in that runs for days cannot. */
+export const DEFAULT_MAX_VERSIONS_PER_RESOURCE = 100;
+
+export interface FhirStoreOptions {
+  /**
+   * Newest versions kept in each resource's history (deletions included); older ones are forgotten
+   * (a vread of one answers 404), so the store grows with the resources it holds, not with the writes.
+   * @default DEFAULT_MAX_VERSIONS_PER_RESOURCE (100)
+   */
+  readonly maxVersionsPerResource?: number;
 }
 
 export interface SearchPage {
@@ -80,8 +92,9 @@ const nonNegativeInt = (value: string | undefined, name: string): number | undef
 };
 
 /**
- * An in-memory FHIR R4 resource store with full version history, Medplum's search semantics
- * (`parseSearchRequest` + `matchesSearchRequest`) and stable cursor paging in creation order.
+ * An in-memory FHIR R4 resource store with version history (the newest `maxVersionsPerResource` of
+ * each resource), Medplum's search semantics (`parseSearchRequest` + `matchesSearchRequest`) and
+ * stable cursor paging in order of first creation.
  *
  * Medplum's `MemoryRepository` was the first choice; it is not used because its `readHistory`
  * reverses the stored history in place, deletes leave no history entry, and `search` deep-clones
@@ -92,9 +105,11 @@ const nonNegativeInt = (value: string | undefined, name: string): number | undef
  */
 export class FhirStore {
   private readonly tables = new Map<string, TypeTable>();
+  private readonly maxVersions: number;
 
-  public constructor() {
+  public constructor(options: FhirStoreOptions = {}) {
     ensureFhirDefinitions();
+    this.maxVersions = Math.max(1, options.maxVersionsPerResource ?? DEFAULT_MAX_VERSIONS_PER_RESOURCE);
   }
 
   /** Whether `type` is an R4 resource type. */
@@ -119,8 +134,10 @@ export class FhirStore {
       table.entries.set(resource.id, entry);
     }
     if (created) {
-      entry.position = table.order.length;
-      table.order.push(resource.id);
+      if (entry.position < 0) {
+        entry.position = table.order.length;
+        table.order.push(resource.id);
+      }
       table.live += 1;
     }
     const versionId = options.versionId ?? this.nextVersion(entry);
@@ -128,7 +145,7 @@ export class FhirStore {
     const stored = structuredClone(resource) as Resource;
     stored.meta = { ...stored.meta, versionId, lastUpdated };
     entry.current = stored;
-    entry.history.push({ versionId, lastUpdated, resource: stored });
+    this.addVersion(entry, { versionId, lastUpdated, resource: stored });
     return { created, resource: stored };
   }
 
@@ -143,7 +160,11 @@ export class FhirStore {
     const entry = table?.entries.get(id);
     if (!table || !entry?.current) return false;
     entry.current = undefined;
-    entry.history.push({ versionId: this.nextVersion(entry), lastUpdated: nowIso(), resource: undefined });
+    this.addVersion(entry, {
+      versionId: this.nextVersion(entry),
+      lastUpdated: nowIso(),
+      resource: undefined,
+    });
     table.live -= 1;
     return true;
   }
@@ -176,6 +197,19 @@ export class FhirStore {
   public current<T = Resource>(resourceType: string, id: string): T | undefined {
     const current = this.tables.get(resourceType)?.entries.get(id)?.current;
     return current === undefined ? undefined : (structuredClone(current) as T);
+  }
+
+  /** What the store holds: resources (deleted ones included), versions kept, and creation-order slots. */
+  public get footprint(): { readonly resources: number; readonly versions: number; readonly slots: number } {
+    let resources = 0;
+    let versions = 0;
+    let slots = 0;
+    for (const table of this.tables.values()) {
+      resources += table.entries.size;
+      slots += table.order.length;
+      for (const entry of table.entries.values()) versions += entry.history.length;
+    }
+    return { resources, versions, slots };
   }
 
   /** Number of live (not deleted) resources, of one type or all. */
@@ -386,6 +420,13 @@ export class FhirStore {
       this.tables.set(resourceType, table);
     }
     return table;
+  }
+
+  /** Appends a version to the history, forgetting the oldest past `maxVersions`. */
+  private addVersion(entry: Entry, version: StoredVersion): void {
+    entry.history.push(version);
+    if (entry.history.length > this.maxVersions)
+      entry.history.splice(0, entry.history.length - this.maxVersions);
   }
 
   private nextVersion(entry: Entry): string {

@@ -69,11 +69,19 @@ export interface FhirStandinOptions {
   validate?: boolean;
   /** Largest accepted request body in bytes. Default 5 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Requests kept in `requests` (the newest); a stand-in that runs for days forgets the older ones.
+   * Default `DEFAULT_MAX_RECORDED_REQUESTS` (100,000: about 25 MiB).
+   */
+  maxRecordedRequests?: number;
   /** Store to serve (e.g. one already seeded); a new empty one by default. */
   store?: FhirStore;
   host?: string;
   port?: number;
 }
+
+/** Requests a stand-in keeps in `requests` when not configured. */
+export const DEFAULT_MAX_RECORDED_REQUESTS = 100_000;
 
 /** One request the FHIR endpoint received, in arrival order. No resource content. */
 export interface RecordedRequest {
@@ -109,6 +117,7 @@ export interface FhirStandin {
   readonly store: FhirStore;
   readonly sts: StsStandin;
   readonly faults: FaultInjector;
+  /** The newest requests received (`maxRecordedRequests`, up to a tenth more between trims), oldest first. */
   readonly requests: RecordedRequest[];
   /** Resource types answered with `not-supported`; mutable at runtime. */
   readonly notSupportedTypes: Set<string>;
@@ -156,6 +165,9 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     credentialLifetimeSeconds: options.credentialLifetimeSeconds,
   });
   const requests: RecordedRequest[] = [];
+  const maxRecorded = Math.max(1, options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS);
+  const trimSlack = Math.ceil(maxRecorded / 10);
+  let received = 0;
   const pendingTimers = new Set<NodeJS.Timeout>();
   let endpoint = '';
   const { dispatch } = createFhirRoutes({
@@ -305,7 +317,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     }
 
     const record: RecordedRequest = {
-      seq: requests.length + 1,
+      seq: ++received,
       time: new Date(started).toISOString(),
       method,
       path,
@@ -320,6 +332,8 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       durationMs: 0,
     };
     requests.push(record);
+    // Trimmed a tenth at a time, so a full record costs one copy per tenth of it, not one per request.
+    if (requests.length >= maxRecorded + trimSlack) requests.splice(0, requests.length - maxRecorded);
     try {
       const body = await readBody(request, maxBodyBytes);
       const parsedBody = tryParseJson(body);

@@ -69,8 +69,15 @@ const errorResponse = (status: number, code: string, message: string): StsRespon
  * DurationSeconds range and the 1-hour role-chaining limit, and issues temporary credentials that
  * the HealthLake stand-in accepts until they expire.
  */
+/** AssumeRole calls the stand-in remembers (for tests and `hlc`); older ones are forgotten. */
+export const MAX_RECORDED_STS_CALLS = 1_000;
+/** How long past its expiry an issued credential is still known (answered `ExpiredToken`, not unknown). */
+const KEEP_EXPIRED_MS = 3_600_000;
+
 export class StsStandin {
+  /** Issued credentials, until an hour past their expiry (a late request still hears `ExpiredToken`). */
   private readonly issued = new Map<string, KnownCredential>();
+  /** The latest `MAX_RECORDED_STS_CALLS` AssumeRole calls, oldest first. */
   public readonly calls: AssumeRoleCall[] = [];
   public credentialLifetimeSeconds: number | undefined;
 
@@ -78,7 +85,7 @@ export class StsStandin {
     this.credentialLifetimeSeconds = options.credentialLifetimeSeconds;
   }
 
-  /** Successful AssumeRole calls so far. */
+  /** Successful AssumeRole calls among the recorded ones (all of them, up to `MAX_RECORDED_STS_CALLS`). */
   public get assumeRoleCount(): number {
     return this.calls.filter((call) => call.status === 200).length;
   }
@@ -102,7 +109,7 @@ export class StsStandin {
     const params = new URLSearchParams(
       request.method === 'POST' ? request.body.toString('utf8') : request.rawQuery,
     );
-    const record = (status: number, errorCode?: string, issuedAccessKeyId?: string) =>
+    const record = (status: number, errorCode?: string, issuedAccessKeyId?: string) => {
       this.calls.push({
         time: new Date(this.now()).toISOString(),
         status,
@@ -110,6 +117,9 @@ export class StsStandin {
         errorCode,
         issuedAccessKeyId,
       });
+      if (this.calls.length > MAX_RECORDED_STS_CALLS)
+        this.calls.splice(0, this.calls.length - MAX_RECORDED_STS_CALLS);
+    };
     const reject = (status: number, code: string, message: string) => {
       record(status, code);
       return errorResponse(status, code, message);
@@ -180,6 +190,10 @@ export class StsStandin {
       sessionToken: `FwoGZXIvYXdzE${randomBytes(96).toString('base64')}`,
       expiresAt,
     };
+    for (const [accessKeyId, known] of this.issued) {
+      if (known.expiresAt !== undefined && known.expiresAt < this.now() - KEEP_EXPIRED_MS)
+        this.issued.delete(accessKeyId);
+    }
     this.issued.set(credential.accessKeyId, credential);
     record(200, undefined, credential.accessKeyId);
     const roleName = roleArn.split('/').pop() ?? 'role';

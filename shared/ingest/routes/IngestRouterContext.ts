@@ -7,6 +7,8 @@ export interface IngestLimits {
   readonly validateResources: boolean;
   /** Seconds a `meta.lastUpdated` may lie ahead of `now()` before the write is refused (422). */
   readonly maxClockSkewSeconds: number;
+  /** Stale writes to one recorded version from which each further one is reported (`repeatedStale`). */
+  readonly repeatedStaleWrites: number;
 }
 
 /** Counters the routes report (the Lambda maps them to CloudWatch metrics by resource type). */
@@ -15,6 +17,11 @@ export interface IngestObserver {
   rejected(): void;
   /** A write went through the pipeline (recorded, current or stale). */
   written(write: IncomingWrite, result: WriteResult): void;
+  /**
+   * A stale write to a resource that already had `repeatedStaleWrites - 1` of them against the same
+   * recorded version: the resource may be pinned by a forged or restored version.
+   */
+  repeatedStale?(write: IncomingWrite): void;
 }
 
 export const NO_OBSERVER: IngestObserver = { rejected: () => undefined, written: () => undefined };

@@ -14,6 +14,7 @@ import {
   historyPath,
   outcomeResponse,
   preferReturn,
+  refusedVersionOutcome,
   staleOutcome,
   unmatchedOutcome,
 } from './responses.js';
@@ -285,6 +286,14 @@ const responseEntry = (
       response: {
         status: '409 Conflict',
         outcome: forResponse(conflictOutcome(plan.resourceType, plan.id, result)),
+      },
+    };
+  }
+  if (result.status === 'refused') {
+    return {
+      response: {
+        status: '422 Unprocessable Entity',
+        outcome: forResponse(refusedVersionOutcome(plan.resourceType, plan.id, result)),
       },
     };
   }

@@ -64,6 +64,23 @@ export const conflictOutcome = (resourceType: string, id: string, result: WriteR
     { expression: `${resourceType}.meta.versionId`, status: 409 },
   );
 
+/**
+ * The outcome of a write whose numeric versionId jumps implausibly far past the recorded one (422):
+ * a forged version that would make every later real version stale. Nothing was recorded.
+ */
+export const refusedVersionOutcome = (
+  resourceType: string,
+  id: string,
+  result: WriteResult,
+): OperationOutcome => {
+  const sent = (result.resource?.meta as { versionId?: string } | undefined)?.versionId;
+  return outcome(
+    'business-rule',
+    `meta.versionId${sent === undefined ? '' : ` ${sent}`} of ${resourceType}/${id} is more than ${result.maxVersionJump ?? 'the allowed number of'} versions past the recorded version ${result.versionId}, and its meta.lastUpdated is absent or not newer than the recorded version's: refused as implausible, nothing recorded (ingest.maxVersionJump). Send the version with its meta.lastUpdated, or ask an operator to reset the version ($reset-version)`,
+    { expression: `${resourceType}.meta.versionId`, status: 422 },
+  );
+};
+
 export const successOutcome = (diagnostics: string): OperationOutcome =>
   outcome('informational', diagnostics, { severity: 'information' });
 
@@ -92,6 +109,9 @@ export const writeResponse = (
   const prefer = preferReturn(request);
   if (result.status === 'conflict') {
     return outcomeResponse(conflictOutcome(write.resourceType, write.id, result));
+  }
+  if (result.status === 'refused') {
+    return outcomeResponse(refusedVersionOutcome(write.resourceType, write.id, result));
   }
   if (result.status === 'stale') {
     return fhirJson(200, staleOutcome(write.resourceType, write.id, result, write.sentVersion), headers);

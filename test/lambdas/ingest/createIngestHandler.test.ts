@@ -136,4 +136,37 @@ describe('Function: createIngestHandler', () => {
       { dimensions: [], metrics: [['WritesUnmatched', 1]] },
     ]);
   });
+
+  it('keeps no counts between requests: what it collects for one is published and forgotten', async () => {
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'ingest' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    const collector = new IngestMetricsCollector();
+    const handler = createIngestHandler({
+      route: createIngestRouter({
+        pipeline: new DefaultWritePipeline({
+          ledger: new InMemoryVersionLedger(),
+          matcher: new FakeMatcher(),
+          queue: { enqueue: async () => undefined },
+        }),
+        observer: collector,
+      }),
+      authenticator: createAuthenticator({ modes: ['iam'] }),
+      collector,
+      metrics,
+    });
+    const types = ['Patient', 'Practitioner', 'Organization', 'Location'];
+    for (let index = 0; index < 400; index += 1) {
+      const resourceType = types[index % types.length]!;
+      const path = `${resourceType}/r${index}`;
+      const written = event({
+        path: `/fhir/${path}`,
+        pathParameters: { proxy: path },
+        body: JSON.stringify({ resourceType, id: `r${index}` }),
+        isBase64Encoded: false,
+        ...(index % 10 === 9 ? { requestContext: { requestId: 'r', identity: {} } } : {}),
+      } as never);
+      expect((await handler(written, context)).statusCode).toBe(index % 10 === 9 ? 403 : 200);
+      expect(collector.counts.size).toBe(0);
+    }
+  });
 });

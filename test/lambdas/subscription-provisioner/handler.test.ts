@@ -1,8 +1,10 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { handler as provisionerHandler } from '../../../lambdas/subscription-provisioner/handler.js';
+import { subscriptionProvisionerHandlerFromEnv } from '../../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { ENV } from '../../../shared/config/constants.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -129,5 +131,87 @@ describe('Lambda: subscription-provisioner', () => {
       handler(event('Update', { Criteria: 'Observation?code:below=http://loinc.org|1' })),
     ).rejects.toThrow();
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
+
+describe('Lambda: subscription-provisioner with a role as new as the deploy', () => {
+  /** AccessDenied as DynamoDB answers it while IAM has not yet propagated the role's policy. */
+  const accessDenied = () =>
+    Object.assign(new Error('User is not authorized to perform: dynamodb:GetItem'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+  /** A fake clock: sleeping moves it forward, nothing really waits. */
+  const fakeClock = () => {
+    const clock = { now: 0, sleeps: [] as number[] };
+    return {
+      clock,
+      retry: {
+        now: () => clock.now,
+        sleep: async (ms: number) => {
+          clock.sleeps.push(ms);
+          clock.now += ms;
+        },
+      },
+    };
+  };
+  const build = (retry: ReturnType<typeof fakeClock>['retry']) =>
+    subscriptionProvisionerHandlerFromEnv(
+      { [ENV.stateTable]: 'state-table', AWS_REGION: 'us-east-1' },
+      { logger: new Logger({ logLevel: 'SILENT' }) },
+      retry,
+    );
+
+  it('retries AccessDenied with growing waits and creates the Subscription once IAM has caught up', async () => {
+    const { clock, retry } = fakeClock();
+    dynamo
+      .on(GetCommand)
+      .rejectsOnce(accessDenied())
+      .rejectsOnce(accessDenied())
+      .rejectsOnce(accessDenied())
+      .resolves({});
+    dynamo.on(PutCommand).resolves({});
+    const provision = build(retry);
+    try {
+      await expect(provision(event('Create'))).resolves.toMatchObject({
+        PhysicalResourceId: 'Subscription/example-connector',
+      });
+    } finally {
+      provision.destroy();
+    }
+    expect(clock.sleeps).toEqual([1_000, 2_000, 4_000]);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+  });
+
+  it('gives up after about 30 s of AccessDenied and fails the deployment with that error', async () => {
+    const { clock, retry } = fakeClock();
+    dynamo.on(GetCommand).rejects(accessDenied());
+    const provision = build(retry);
+    try {
+      await expect(provision(event('Create'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    } finally {
+      provision.destroy();
+    }
+    // 1 + 2 + 4 + 8 + 8 + 7 (the rest of the window): never past 30 s, never a real wait.
+    expect(clock.sleeps).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 7_000]);
+    expect(clock.now).toBe(30_000);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('does not retry other errors', async () => {
+    const { clock, retry } = fakeClock();
+    dynamo
+      .on(GetCommand)
+      .rejects(
+        Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }),
+      );
+    const provision = build(retry);
+    try {
+      await expect(provision(event('Create'))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      provision.destroy();
+    }
+    expect(clock.sleeps).toEqual([]);
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(1);
   });
 });

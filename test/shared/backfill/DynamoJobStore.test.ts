@@ -13,7 +13,7 @@ const newJob = (jobId: string): BackfillJob => ({
   subscriptionId: 'sub-1',
   state: 'queued',
   createdAt: '2026-01-01T00:00:00.000Z',
-  counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 },
+  counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 },
   streams: [
     { kind: 'search', searchUrl: 'Patient?active=true', page: -1, nextEnqueued: true, done: false },
     { kind: 'ids', idCount: 2, page: -1, nextEnqueued: true, done: false },
@@ -22,7 +22,14 @@ const newJob = (jobId: string): BackfillJob => ({
   failedIds: [],
 });
 
-const counts = (read: number) => ({ read, matched: read, enqueued: read, skipped: 0, failed: 0 });
+const counts = (read: number) => ({
+  read,
+  matched: read,
+  enqueued: read,
+  skipped: 0,
+  failed: 0,
+  conflicts: 0,
+});
 
 let aws: AwsStandins;
 let dynamo: DynamoDBClient;
@@ -129,8 +136,11 @@ describe.each([
     await jobs.commitPage('j-done', {
       stream: 1,
       page: 0,
-      counts: { ...counts(1), failed: 1 },
-      failedIds: ['Patient/x'],
+      counts: { ...counts(1), failed: 2, conflicts: 1 },
+      failedIds: [
+        { key: 'Patient/x', reason: 'not-found' },
+        { key: 'Patient/y', reason: 'version-conflict' },
+      ],
     });
     expect(await jobs.completeIfDone('j-done', '2026-01-01T00:00:03.000Z')).toBe(true);
     expect(await jobs.completeIfDone('j-done', '2026-01-01T00:00:04.000Z')).toBe(false);
@@ -139,9 +149,12 @@ describe.each([
       state: 'completed',
       endedAt: '2026-01-01T00:00:03.000Z',
       streamsDone: 2,
-      failedIds: ['Patient/x'],
+      failedIds: [
+        { key: 'Patient/x', reason: 'not-found' },
+        { key: 'Patient/y', reason: 'version-conflict' },
+      ],
     });
-    expect(job?.counts).toEqual({ read: 4, matched: 4, enqueued: 4, skipped: 0, failed: 1 });
+    expect(job?.counts).toEqual({ read: 4, matched: 4, enqueued: 4, skipped: 0, failed: 2, conflicts: 1 });
     expect(job?.streams[0]?.nextUrl).toBeUndefined();
   });
 

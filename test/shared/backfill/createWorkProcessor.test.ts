@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FhirStandin } from '../../../local/standins/healthlake/index.js';
 import { seedResources, startFhirSourceStandin } from '../../../local/standins/healthlake/index.js';
+import { MAX_COMPILED_CRITERIA } from '../../../shared/backfill/constants.js';
+import { SUBSCRIPTION_DEFAULTS } from '../../../shared/subscriptions/constants.js';
 import { handleBackfillRequest } from '../../../shared/backfill/handleBackfillRequest.js';
 import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
 import type { SourceReader } from '../../../shared/fhirClient/FhirClient.js';
@@ -101,6 +103,7 @@ describe('Backfill worker against the source FHIR stand-in', () => {
       enqueued: PATIENTS,
       skipped: 0,
       failed: 0,
+      conflicts: 0,
     });
     expect(job?.streams[0]).toMatchObject({ page: 4, done: true });
     expect(healthLake.current.size).toBe(PATIENTS);
@@ -168,7 +171,10 @@ describe('Backfill worker against the source FHIR stand-in', () => {
     expect(job?.state).toBe('completed');
     expect(job?.streams).toHaveLength(2);
     expect(job?.counts).toMatchObject({ read: 6, matched: 6, enqueued: 6, failed: 2 });
-    expect([...(job?.failedIds ?? [])].sort()).toEqual(['Observation/missing', 'Patient/nope-1']);
+    expect(job?.failedIds).toEqual([
+      { key: 'Observation/missing', reason: 'not-found' },
+      { key: 'Patient/nope-1', reason: 'not-found' },
+    ]);
     expect(healthLake.current.has('Patient/p6')).toBe(true);
   });
 
@@ -318,6 +324,45 @@ describe('Backfill worker against the source FHIR stand-in', () => {
 });
 
 describe('Backfill worker on an in-memory source', () => {
+  it('keeps a bounded number of compiled criteria, the recently used, over the subscriptions it meets', async () => {
+    // One worker instance living through changes of its subscription's criteria.
+    const entry = { status: 'active', criteria: '[Patient]' };
+    const lookup = fakeSubscriptions({ [SUBSCRIPTION]: entry });
+    const compiled: string[] = [];
+    const { pipeline } = createPipeline([activeSubscription(SUBSCRIPTION, '[Patient]')]);
+    const harness = createHarness({
+      subscriptions: lookup,
+      source: listSource([patient('a')], 1),
+      pipeline,
+      compileCriteria: (criteria) => {
+        compiled.push(criteria);
+        return compileCriteria(criteria);
+      },
+      maxCompiledCriteria: 3,
+    });
+    const backfillWith = async (index: number) => {
+      entry.criteria = `Patient?identifier=urn:soak|${index}`;
+      await handleBackfillRequest(trigger([{ name: 'searchUrl', valueString: 'Patient?x=1' }]), {
+        jobs: harness.jobs,
+        subscriptions: lookup,
+        queue: harness.queue,
+      });
+      await harness.drain();
+    };
+    for (let index = 0; index < 10; index += 1) await backfillWith(index);
+    expect(new Set(compiled).size).toBe(10);
+    // The three most recent are still compiled; an older one made room and is compiled again.
+    const before = compiled.length;
+    for (const index of [9, 8, 7]) await backfillWith(index);
+    expect(compiled.length).toBe(before);
+    await backfillWith(6);
+    expect(compiled.length).toBe(before + 1);
+  });
+
+  it("keeps at most MAX_COMPILED_CRITERIA by default: a deployment's subscription limit", () => {
+    expect(MAX_COMPILED_CRITERIA).toBe(SUBSCRIPTION_DEFAULTS.maxSubscriptions);
+  });
+
   it('accepts a page in chunks and sums their results', async () => {
     const resources = Array.from({ length: 25 }, (_, i) => patient(`c${i}`));
     const { pipeline, healthLake } = createPipeline([activeSubscription(SUBSCRIPTION, '[Patient]')]);
@@ -405,7 +450,8 @@ describe('Backfill worker on an in-memory source', () => {
     const job = await harness.jobs.get(jobId);
     expect(job?.state).toBe('completed');
     expect(job?.counts).toMatchObject({ read: 9, failed: 7 });
-    expect([...(job?.failedIds ?? [])].sort()).toEqual([
+    expect(job?.failedIds.every((failed) => failed.reason === 'invalid')).toBe(true);
+    expect(job?.failedIds.map((failed) => failed.key).sort()).toEqual([
       '(resource without a valid type)',
       'NotAType/x',
       'Patient/(invalid id)',
@@ -415,5 +461,58 @@ describe('Backfill worker on an in-memory source', () => {
       'Patient/wrong-type',
     ]);
     expect([...healthLake.current.keys()]).toEqual(['Patient/good']);
+  });
+
+  it('counts a source copy with the recorded versionId but other content as a failed id with its reason, and says so', async () => {
+    const meta = { versionId: '3', lastUpdated: '2026-01-01T00:00:00.000Z' };
+    const { pipeline, healthLake, messages } = createPipeline([activeSubscription(SUBSCRIPTION, '[*]')]);
+    // A write-scope caller got version 3 in first, with other content.
+    const [forged] = await pipeline.accept([
+      {
+        operation: 'upsert',
+        resourceType: 'Patient',
+        id: 'p1',
+        resource: { ...patient('p1', 'Forged'), meta },
+        source: 'ingest',
+        requestId: 'forged',
+      },
+    ]);
+    expect(forged?.status).toBe('recorded');
+    const source = listSource([{ ...patient('p1', 'Real'), meta } as FhirResource, patient('p2')], 10);
+    const subscriptions = fakeSubscriptions({ [SUBSCRIPTION]: { status: 'active' } });
+    const harness = createHarness({ subscriptions, source, pipeline, compileCriteria });
+    const routes = { jobs: harness.jobs, subscriptions, queue: harness.queue };
+    const started = await handleBackfillRequest(
+      trigger([{ name: 'searchUrl', valueString: 'Patient?x=1' }]),
+      routes,
+    );
+    const jobId = started?.headers?.['content-location']?.split('/').pop() as string;
+    await harness.drain();
+
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('completed');
+    expect(job?.counts).toMatchObject({ read: 2, matched: 2, enqueued: 1, failed: 1, conflicts: 1 });
+    expect(job?.failedIds).toEqual([{ key: 'Patient/p1', reason: 'version-conflict' }]);
+    expect(messages.filter((m) => m.trace.source === 'backfill').map((m) => m.id)).toEqual(['p2']);
+    expect(healthLake.current.get('Patient/p1')?.versionId).toBe('3');
+
+    // The status the operator reads says so, with the id and its reason only (no content).
+    const status = await handleBackfillRequest(
+      { ...trigger([]), method: 'GET', path: `$backfill-job/${jobId}`, body: undefined },
+      routes,
+    );
+    const parameter = (status?.body as { parameter: { name: string; valueUnsignedInt?: number }[] })
+      .parameter;
+    expect(parameter.find((p) => p.name === 'conflicts')?.valueUnsignedInt).toBe(1);
+    expect(parameter.filter((p) => p.name === 'failedId')).toEqual([
+      {
+        name: 'failedId',
+        part: [
+          { name: 'resource', valueString: 'Patient/p1' },
+          { name: 'reason', valueCode: 'version-conflict' },
+        ],
+      },
+    ]);
+    expect(JSON.stringify(status?.body)).not.toMatch(/Forged|Real/);
   });
 });

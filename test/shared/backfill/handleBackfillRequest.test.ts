@@ -299,7 +299,7 @@ describe('handleBackfillRequest: job status and cancel', () => {
     await jobs.commitPage('job-1', {
       stream: 0,
       page: 0,
-      counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0 },
+      counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 },
       failedIds: [],
     });
     await jobs.completeIfDone('job-1', '2026-02-01T10:00:01.000Z');

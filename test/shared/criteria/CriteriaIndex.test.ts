@@ -74,3 +74,21 @@ describe('Class: CriteriaIndex', () => {
     expect(index.get('s1')).toBeUndefined();
   });
 });
+
+describe('Class: CriteriaIndex (memory)', () => {
+  it('holds only the subscriptions it has now: replacing and removing many leaves no empty buckets', () => {
+    const index = new CriteriaIndex();
+    const types = ['Patient', 'Observation', 'Encounter', 'Condition', 'Procedure'];
+    // 5,000 subscriptions come and go, each replaced once with other criteria before it is removed.
+    for (let n = 0; n < 5_000; n += 1) {
+      const id = `sub-${n}`;
+      index.set(id, compileCriteria(`[${types[n % 5]},${types[(n + 1) % 5]}]`));
+      index.set(id, compileCriteria(n % 7 ? `${types[(n + 2) % 5]}?_id=x${n}` : '[*]'));
+      if (n >= 3) index.delete(`sub-${n - 3}`);
+    }
+    expect(index.size).toBe(3);
+    expect(index.bucketCount).toBeLessThanOrEqual(3);
+    for (let n = 4_997; n < 5_000; n += 1) index.delete(`sub-${n}`);
+    expect([index.size, index.bucketCount]).toEqual([0, 0]);
+  });
+});

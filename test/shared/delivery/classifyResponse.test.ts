@@ -1,21 +1,24 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { classifyResponse, isStaleCredentialResponse } from '../../../shared/delivery/classifyResponse.js';
+import { DIAGNOSTICS_WITHHELD } from '../../../shared/healthlake/allowListedIssue.js';
 
 describe('Function: classifyResponse (HealthLake diagnostics)', () => {
-  it('scrubs values HealthLake quotes in diagnostics before they reach the DLQ cause and logs', () => {
+  it('keeps only the allow-listed form of the diagnostics in the cause, never a value', () => {
     const outcome = classifyResponse(
       'upsert',
       {
         status: 422,
         latencyMs: 5,
+        errorType: 'Bad header with 123-45-6789',
         outcome: {
           resourceType: 'OperationOutcome',
           issue: [
             {
               severity: 'error',
               code: 'processing',
-              diagnostics: `Invalid value "Jane Q. Smith" for Patient.name; identifier '123-45-6789' rejected`,
+              diagnostics: `Invalid value "Jane Q. Smith" for Patient.name; identifier 123-45-6789 rejected`,
+              expression: ['Patient.name[0]'],
             },
           ],
         },
@@ -23,11 +26,11 @@ describe('Function: classifyResponse (HealthLake diagnostics)', () => {
       1,
       Date.parse('2026-01-01T00:00:00Z'),
     );
-    expect(outcome.kind).toBe('terminal-failure');
-    const diagnostics = (outcome as { cause: { diagnostics?: string } }).cause.diagnostics;
-    expect(diagnostics).toBe(
-      'Invalid value (value omitted) for Patient.name; identifier (value omitted) rejected',
-    );
+    expect(outcome).toMatchObject({
+      kind: 'terminal-failure',
+      cause: { issueCode: 'processing', diagnostics: `${DIAGNOSTICS_WITHHELD} at Patient.name[0]` },
+    });
+    expect(JSON.stringify(outcome)).not.toMatch(/Smith|123-45-6789/);
   });
 });
 

@@ -5,8 +5,11 @@ import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
 import { startBatchDelivery } from '../../../shared/delivery/deliverBatch.js';
 import { RecordFailedError } from '../../../shared/delivery/errors.js';
 import { badRequest, serverError } from '../../../shared/fhir/outcomes.js';
+import { DIAGNOSTICS_WITHHELD } from '../../../shared/healthlake/allowListedIssue.js';
+import { HealthLakeClientPool } from '../../../shared/healthlake/HealthLakeClientPool.js';
 import { deliveryMessage, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { batchDeliverySetup, DLQ } from '../../helpers/batchDelivery.js';
+import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
 const sqs = mockClient(SQSClient);
 
@@ -65,7 +68,7 @@ describe('Function: startBatchDelivery', () => {
       reason: 'http-status',
       status: 422,
       issueCode: 'invalid',
-      diagnostics: 'Patient.gender: bad code',
+      diagnostics: DIAGNOSTICS_WITHHELD,
       attempt: 1,
       messageId: record.messageId,
       resourceType: 'Patient',
@@ -73,6 +76,47 @@ describe('Function: startBatchDelivery', () => {
       versionId: '2',
       subscriptionId: 'sub-1',
     });
+  });
+
+  it('dead-letters with the allow-listed diagnostics only: what HealthLake echoes never reaches the cause', async () => {
+    const echoes = [
+      'HAPI-0450: Failed to parse JSON: {"name":[{"family":"Smith","given":["Jane"]}]}',
+      'Identifier 123-45-6789 already exists',
+      "Family name O'Brien rejected",
+    ];
+    const { deps, fake } = setup();
+    let answer = 0;
+    fake.responder = () => ({
+      status: 400,
+      latencyMs: 1,
+      errorType: 'Smith 123-45-6789',
+      outcome: {
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            severity: 'error',
+            code: 'invalid',
+            diagnostics: echoes[answer++ % echoes.length],
+            expression: ['Patient.identifier[0].value', "Patient.name.where(family='Smith')"],
+          },
+        ],
+      },
+    });
+    const records = ['a', 'b', 'c'].map((id) => sqsRecord(deliveryMessage({ id }), { receiveCount: 1 }));
+    const batch = startBatchDelivery(records, deps);
+    for (const record of records) {
+      await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    }
+    expect(dlqSends()).toHaveLength(3);
+    for (const sent of dlqSends()) {
+      const attributes = JSON.stringify(sent?.MessageAttributes);
+      expect(attributes).not.toMatch(/Smith|Jane|123-45-6789|O'Brien|HAPI/);
+      expect(readDeadLetterCause(sent?.MessageAttributes)).toMatchObject({
+        issueCode: 'invalid',
+        diagnostics: `${DIAGNOSTICS_WITHHELD} at Patient.identifier[0].value`,
+      });
+      expect(readDeadLetterCause(sent?.MessageAttributes)).not.toHaveProperty('errorType');
+    }
   });
 
   it('sends an invalid message to the DLQ with the validation problems, without failing the batch', async () => {
@@ -311,5 +355,53 @@ describe('Function: startBatchDelivery', () => {
       reason: 'endpoint-not-allowed',
       diagnostics: problem,
     });
+  });
+});
+
+describe('Function: startBatchDelivery (clients per data store)', () => {
+  beforeEach(() => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+  afterEach(() => {
+    sqs.reset();
+  });
+
+  it('asks the pool for allow-listed endpoints only, so it holds at most one client per allowed data store', async () => {
+    const pool = new HealthLakeClientPool({
+      credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }),
+      region: 'us-east-1',
+    });
+    const asked: string[] = [];
+    const { deps } = setup({
+      healthLake: (endpoint) => {
+        asked.push(endpoint);
+        pool.get(endpoint);
+        return new FakeHealthLake();
+      },
+    });
+    // 100 messages naming 100 data stores, one of them allowed.
+    const records = Array.from({ length: 100 }, (_, index) =>
+      sqsRecord(
+        deliveryMessage({
+          id: `p${index}`,
+          subscription: {
+            endpoint:
+              index === 0
+                ? TEST_ENDPOINT
+                : `https://healthlake.us-east-1.amazonaws.com/datastore/other${index}/r4/`,
+          },
+        }),
+      ),
+    );
+    for (let start = 0; start < records.length; start += 10) {
+      const batch = records.slice(start, start + 10);
+      const delivery = startBatchDelivery(batch, deps);
+      for (const record of batch) await delivery.settle(record).catch(() => undefined);
+      await delivery.done;
+    }
+    expect(asked).toEqual([TEST_ENDPOINT]);
+    expect(pool.size).toBe(1);
+    pool.destroy();
   });
 });

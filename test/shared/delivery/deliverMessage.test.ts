@@ -8,6 +8,7 @@ import { badRequest, notSupported, serverError } from '../../../shared/fhir/outc
 import { CredentialsError, HealthLakeTransientError } from '../../../shared/healthlake/errors.js';
 import { deliveryMessage, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
+import { DIAGNOSTICS_WITHHELD } from '../../../shared/healthlake/allowListedIssue.js';
 
 const s3 = mockClient(S3Client);
 const NOW = Date.parse('2026-01-01T00:00:10.000Z');
@@ -84,12 +85,21 @@ describe('Function: deliverMessage', () => {
     });
   });
 
-  it('treats other 4xx as terminal, keeping issue code and diagnostics', async () => {
+  it('treats other 4xx as terminal, keeping the issue code and the allow-listed diagnostics', async () => {
     const { fake, deps } = setup();
-    fake.responder = () => ({ status: 400, latencyMs: 1, outcome: badRequest('Patient.birthDate: invalid') });
+    fake.responder = () => ({
+      status: 400,
+      latencyMs: 1,
+      outcome: badRequest('Patient.birthDate: invalid', 'Patient.birthDate'),
+    });
     expect(await deliverMessage(deliveryMessage(), { attempt: 2 }, deps)).toMatchObject({
       kind: 'terminal-failure',
-      cause: { status: 400, issueCode: 'invalid', diagnostics: 'Patient.birthDate: invalid', attempt: 2 },
+      cause: {
+        status: 400,
+        issueCode: 'invalid',
+        diagnostics: `${DIAGNOSTICS_WITHHELD} at Patient.birthDate`,
+        attempt: 2,
+      },
     });
   });
 

@@ -4,6 +4,7 @@ import type { SearchPageOptions, SourceReader } from '../../../shared/fhirClient
 import type { FhirResource } from '../../../shared/fhir/types.js';
 import type { DeliverMessageDeps } from '../../../shared/delivery/types.js';
 import { deliverPayloadSearch } from '../../../shared/delivery/deliverPayloadSearch.js';
+import { checkSourceResource } from '../../../shared/backfill/checkSourceResource.js';
 import type { HealthLakeApi } from '../../../shared/healthlake/types.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
@@ -65,7 +66,11 @@ const deps = (
   now: () => number,
 ): DeliverMessageDeps => ({
   healthLake: () => fake,
-  source: typeof source === 'function' ? source : async () => source,
+  source: async () => ({
+    reader: typeof source === 'function' ? await source() : source,
+    // The domain's own checks; the structure validator is the deliverer's (hostileSourceResults test).
+    check: (value) => checkSourceResource(value, { validate: false }),
+  }),
   now,
 });
 

@@ -1,3 +1,4 @@
+import { checkSourceResource } from '../../../shared/backfill/checkSourceResource.js';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -58,7 +59,11 @@ describe('Payload search delivery (deliverMessage with subscription-payload-sear
 
   const setup = () => {
     const fake = new FakeHealthLake();
-    const deps: DeliverMessageDeps = { healthLake: () => fake, source: async () => reader, now: () => NOW };
+    const deps: DeliverMessageDeps = {
+      healthLake: () => fake,
+      source: async () => ({ reader, check: (value) => checkSourceResource(value) }),
+      now: () => NOW,
+    };
     return { fake, deps };
   };
 
@@ -171,7 +176,7 @@ describe('Payload search delivery (deliverMessage with subscription-payload-sear
       delivered = new InMemoryDeliveredVersions(),
     ): BatchDeliveryDeps => ({
       healthLake: () => fake,
-      source: async () => reader,
+      source: async () => ({ reader, check: (value) => checkSourceResource(value) }),
       now: Date.now,
       ledger: new InMemoryVersionLedger(),
       delivered,

@@ -113,6 +113,73 @@ describe('Deliverer: Smile CDR replication extensions', () => {
     });
   });
 
+  it('runs the selectors that froze the connector in one pass, delivering as Smile would', async () => {
+    // The first four took seconds to minutes per delivery on a backtracking engine (issue 20, item 4).
+    const selectors = [
+      '.{0,64}'.repeat(7) + '!',
+      '.{0,64}'.repeat(8) + '!',
+      '.*.*.*!',
+      '(a|aa)+b',
+      '.{0,64}'.repeat(7),
+    ];
+    const { deps, fake } = setup();
+    const id = 'a'.repeat(60);
+    const subject = `Patient/${'a'.repeat(62)}`;
+    const records = selectors.map((selector, index) =>
+      sqsRecord(
+        deliveryMessage({
+          resourceType: 'Observation',
+          id: `${id}${index}`,
+          payload: {
+            kind: 'inline',
+            resource: { ...observation(`${id}${index}`), subject: { reference: subject } },
+          },
+          subscription: { id: `sub-${index}`, replication: { idPrefix: 'P-', idPrefixSelector: selector } },
+        }),
+        { groupId: `g${index}` },
+      ),
+    );
+    const batch = startBatchDelivery(records, deps);
+    for (const record of records) {
+      await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'done' });
+    }
+    // Only the last selector matches: it prefixes the id and both references.
+    const written = fake.calls.map((call) => {
+      const body = call.body as { subject: { reference: string }; performer: { reference: string }[] };
+      return [call.id, body.subject.reference, body.performer[0]?.reference];
+    });
+    expect(written).toEqual([
+      [`${id}0`, subject, 'Practitioner/abc'],
+      [`${id}1`, subject, 'Practitioner/abc'],
+      [`${id}2`, subject, 'Practitioner/abc'],
+      [`${id}3`, subject, 'Practitioner/abc'],
+      [`P-${id}4`, `Patient/P-${'a'.repeat(62)}`, 'Practitioner/P-abc'],
+    ]);
+  });
+
+  it('never runs the selector on a reference id longer than 64 characters: dead-lettered, naming the path', async () => {
+    const { deps, fake } = setup();
+    const long = `${'a'.repeat(4000)}`;
+    const resource = { ...observation('3'), subject: { reference: `Patient/${long}` } };
+    const message = deliveryMessage({
+      resourceType: 'Observation',
+      id: '3',
+      payload: { kind: 'inline', resource },
+      subscription: { replication: { idPrefix: 'P-', idPrefixSelector: '.*.*.*!' } },
+    });
+    const record = sqsRecord(message);
+    const batch = startBatchDelivery([record], deps);
+    await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    expect(fake.calls).toEqual([]);
+    const [sent] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    const cause = readDeadLetterCause(sent?.MessageAttributes);
+    expect(cause).toMatchObject({ kind: 'terminal', reason: 'replication' });
+    expect(cause?.diagnostics).toBe(
+      'Observation.subject.reference: the id is 4000 characters, so it is not a FHIR id (at most 64); replicate-id-prefix-selector is not run on it',
+    );
+    expect(JSON.stringify(sent?.MessageAttributes)).not.toContain('aaaa');
+  });
+
   it('dead-letters a reference that would exceed 64 characters, naming its path', async () => {
     const { deps } = setup();
     const long = '2'.repeat(62);

@@ -18,13 +18,18 @@ describe('Function: parseJson', () => {
 });
 
 describe('Function: readRequests (hlc send)', () => {
-  it('reports a malformed NDJSON line by file and line number, without its content', async () => {
+  it('refuses a malformed NDJSON line by file and line number, without its content, and reads the rest', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'hlc-send-'));
     const file = join(folder, 'patients.ndjson');
     await writeFile(file, '{"resourceType":"Patient","id":"a"}\n\n{"resourceType":"Patient","name":Smith}\n');
-    const error = await readRequests(file).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(SyntaxError);
-    expect((error as Error).message).toBe('patients.ndjson:3 is not valid JSON');
-    expect((error as Error).message).not.toContain('Smith');
+    const items = await readRequests(file);
+    expect(items).toHaveLength(2);
+    expect(items[0]).toMatchObject({ method: 'PUT', path: 'Patient/a' });
+    expect(items[1]).toEqual({
+      source: 'patients.ndjson:3',
+      problem: 'patients.ndjson:3 is not valid JSON',
+      resources: 1,
+    });
+    expect(JSON.stringify(items[1])).not.toContain('Smith');
   });
 });

@@ -39,3 +39,33 @@ describe('Class: PacedHealthLake (transaction Bundles)', () => {
     expect(bundlePacer.currentRate).toBeLessThan(Infinity);
   });
 });
+
+describe('Class: PacedHealthLake (Retry-After)', () => {
+  /** The hold each answer puts on the pacer, ms from the (fixed) clock. */
+  const holdsAfter = async (
+    retryAfterSeconds: number,
+    request: { timeoutMs?: number } | undefined,
+    options: { maxRetryAfterSeconds?: number } = {},
+  ) => {
+    const fake = new FakeHealthLake();
+    fake.responder = () => ({ status: 429, latencyMs: 1, retryAfterSeconds });
+    const pacer = new AdaptivePacer();
+    const holds: number[] = [];
+    pacer.holdUntil = (time) => void holds.push(time - 1_000_000);
+    const paced = new PacedHealthLake(fake, pacer, () => 1_000_000, options);
+    await paced.put('Patient', 'p1', '{}', request);
+    return holds;
+  };
+
+  it('holds the writes as long as HealthLake asks, up to the retry maximum', async () => {
+    expect(await holdsAfter(2, undefined)).toEqual([2_000]);
+    expect(await holdsAfter(86_400, undefined)).toEqual([300_000]);
+    expect(await holdsAfter(86_400, undefined, { maxRetryAfterSeconds: 5 })).toEqual([5_000]);
+  });
+
+  it('never holds them past the time limit of the request that was throttled', async () => {
+    expect(await holdsAfter(86_400, { timeoutMs: 2_500 })).toEqual([2_500]);
+    expect(await holdsAfter(1, { timeoutMs: 2_500 })).toEqual([1_000]);
+    expect(await holdsAfter(86_400, { timeoutMs: 2_500 }, { maxRetryAfterSeconds: 0 })).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthenticator } from '../../../shared/ingest/auth/createAuthenticator.js';
 import { hashToken } from '../../../shared/ingest/auth/hashToken.js';
 import { isAdminPrincipal } from '../../../shared/ingest/auth/isAdminPrincipal.js';
@@ -123,6 +123,37 @@ describe('Function: powertoolsTokenSource', () => {
     ]);
     await source();
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('holds one list, under the one configured name: a rotated list replaces the old after maxAge', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-01-01T00:00:00Z') });
+    try {
+      let rotation = 0;
+      secrets.on(GetSecretValueCommand).callsFake(async () => {
+        rotation += 1;
+        return {
+          SecretString: JSON.stringify({
+            tokens: [{ name: `r${rotation}`, sha256: hashToken(`t${rotation}`) }],
+          }),
+        };
+      });
+      const source = powertoolsTokenSource({
+        store: 'secretsmanager',
+        name: 'ingest-tokens',
+        maxAgeSeconds: 60,
+        secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
+      });
+      // Two days of an instance whose token list is rotated every 20 minutes.
+      for (let step = 1; step <= 144; step += 1) {
+        expect(await source()).toEqual([{ name: `r${step}`, scope: 'write', sha256: hashToken(`t${step}`) }]);
+        vi.advanceTimersByTime(20 * 60_000);
+      }
+      const calls = secrets.commandCalls(GetSecretValueCommand);
+      expect(calls).toHaveLength(144);
+      expect(new Set(calls.map((call) => call.args[0].input.SecretId))).toEqual(new Set(['ingest-tokens']));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -36,6 +36,17 @@ describe('ResourceDefinitions (lazy loading)', () => {
     expect(definitions.isResourceType('constructor')).toBe(false);
   });
 
+  it('loads R4 types only, whatever type names requests carry', () => {
+    const definitions = new ResourceDefinitions(bundleDir);
+    const before = definitions.loadedCount;
+    for (let index = 0; index < 1_000; index += 1) {
+      definitions.loadTypesIn({ resourceType: `Made${index}`, contained: [{ resourceType: `Up${index}` }] });
+    }
+    definitions.loadTypesIn(patient());
+    expect(definitions.loadedCount).toBe(before + 1);
+    expect(definitions.loadedCount).toBeLessThanOrEqual(definitions.resourceTypes.length + 2);
+  });
+
   it('walks any nesting depth without recursion', () => {
     let deep: Record<string, unknown> = { resourceType: 'Observation' };
     for (let level = 0; level < 50_000; level++) deep = { extension: [deep] };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import {
+  DeliveryMessage,
   InvalidDeliveryMessageError,
   parseDeliveryMessage,
 } from '../../../shared/messages/deliveryMessage.js';
@@ -105,5 +107,47 @@ describe('parseDeliveryMessage', () => {
     const problems = problemsOf({ ...deliveryMessage(), id: 'SECRET/VALUE', versionId: '' });
     expect(problems).toContain('id:');
     expect(problems).not.toContain('SECRET');
+  });
+});
+
+describe('DeliveryMessage compiled (z.compile, as parseDeliveryMessage uses it)', () => {
+  it('parses and refuses exactly as the schema does: same data, same issues', () => {
+    const compiled = z.compile(DeliveryMessage);
+    const replication = {
+      idPrefix: 'CDR1-',
+      idPrefixSelector: '[a-zA-Z]+/[0-9]+',
+      stripReferenceBaseUrl: 'https://x',
+    };
+    const bodies: unknown[] = [
+      deliveryMessage(),
+      { ...deliveryMessage(), payload: S3_PAYLOAD },
+      deliveryMessage({ operation: 'delete', subscription: { maxAttempts: 4 } }),
+      deliveryMessage({
+        subscription: { replication, payloadSearchCriteria: 'Observation?subject=${matched_resource_id}' },
+      }),
+      deliveryMessage({ trace: { source: 'reconcile', jobId: 'job-1' } }),
+      {
+        ...deliveryMessage(),
+        extra: 'dropped',
+        subscription: { ...deliveryMessage().subscription, extra: 1 },
+      },
+      { ...deliveryMessage(), id: 'a/b', versionId: '' },
+      { ...deliveryMessage(), payload: { ...S3_PAYLOAD, bytes: 0 } },
+      { ...deliveryMessage({ operation: 'delete' }), payload: S3_PAYLOAD },
+      deliveryMessage({ subscription: { endpoint: 'not a url', maxAttempts: 1.5 } }),
+      { ...deliveryMessage(), lastUpdated: '2026-01-01T00:00:00' },
+      null,
+      [],
+      'text',
+    ];
+    for (const body of bodies) {
+      const expected = DeliveryMessage.safeParse(body);
+      const actual = compiled.safeParse(body);
+      expect({ success: actual.success, data: actual.data, issues: actual.error?.issues }).toEqual({
+        success: expected.success,
+        data: expected.data,
+        issues: expected.error?.issues,
+      });
+    }
   });
 });

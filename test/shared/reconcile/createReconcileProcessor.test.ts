@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedResources } from '../../../local/standins/healthlake/index.js';
+import { compileCriteria } from '../../../shared/criteria/index.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
+import { MAX_HEALTHLAKE_READERS } from '../../../shared/reconcile/constants.js';
+import { createReconcileProcessor } from '../../../shared/reconcile/createReconcileProcessor.js';
 import { totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
+import { replicateResource } from '../../../shared/replication/replicateResource.js';
+import type { ActiveSubscription } from '../../../shared/subscriptions/types.js';
 import { createJob, createWorker, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
 
 let harness: ReconcileHarness;
@@ -157,34 +163,65 @@ describe('createReconcileProcessor', () => {
     expect(harness.healthLake.current('Patient', 'future')).toBeUndefined();
   });
 
-  it('prunes only-in-HealthLake resources as deletes, and fails without deleting when there are more than confirmed', async () => {
+  it('prunes, as deletes, only the ids its confirmed compare listed that are still only in HealthLake', async () => {
     seedBoth([patient('p1')]);
     harness.healthLake.store.put(patient('orphan-1'));
     harness.healthLake.store.put(patient('orphan-2'));
-    const refused = await createJob(harness, worker, {
-      mode: 'repair-and-prune',
-      pruneConfirmation: 1,
-      compareJobId: 'c',
-    });
+    const compareId = await createJob(harness, worker);
     await worker.drain();
-    const failed = (await harness.jobs.get(refused))!;
-    expect(failed.state).toBe('failed');
-    expect(failed.reason).toMatch(/more resources only in HealthLake than the 1 confirmed/i);
-    expect(harness.healthLake.count('Patient')).toBe(3);
+    expect((await harness.jobs.get(compareId))?.counts.Patient).toMatchObject({ onlyInHealthLake: 2 });
 
+    // After the compare: orphan-2 reappears on the source, orphan-3 appears in HealthLake only.
+    harness.source.store.put(patient('orphan-2'));
+    harness.healthLake.store.put(patient('orphan-3'));
     const jobId = await createJob(harness, worker, {
       mode: 'repair-and-prune',
       pruneConfirmation: 2,
-      compareJobId: 'c',
+      compareJobId: compareId,
     });
     await worker.drain();
     const job = (await harness.jobs.get(jobId))!;
-    expect(job.counts.Patient).toMatchObject({ inSync: 1, onlyInHealthLake: 2, pruned: 2 });
-    expect(harness.healthLake.count('Patient')).toBe(1);
+    expect(job.state).toBe('completed');
+    expect(job.counts.Patient).toMatchObject({
+      inSync: 1,
+      stale: 1, // orphan-2, written on the source after HealthLake's copy
+      repaired: 1,
+      onlyInHealthLake: 2,
+      pruned: 1,
+      unconfirmed: 1,
+    });
     expect(worker.deliveries.map((m) => `${m.operation} ${m.resourceType}/${m.id}`).sort()).toEqual([
       'delete Patient/orphan-1',
-      'delete Patient/orphan-2',
+      'upsert Patient/orphan-2',
     ]);
+    expect(harness.healthLake.current('Patient', 'orphan-2')).toBeDefined();
+    expect(harness.healthLake.current('Patient', 'orphan-3')).toBeDefined();
+    expect(worker.lines.filter((line) => line.outcome === 'unconfirmed').map((line) => line.id)).toEqual([
+      'orphan-3',
+    ]);
+  });
+
+  it('never deletes more than confirmed in total when pages of two streams prune at the same time', async () => {
+    seedBoth([patient('p1'), observation('o1')]);
+    for (const id of ['orphan-1', 'orphan-2']) harness.healthLake.store.put(patient(id));
+    for (const id of ['orphan-3', 'orphan-4']) harness.healthLake.store.put(observation(id));
+    const compareId = await createJob(harness, worker);
+    await worker.drain();
+    // One more listed than confirmed (as a compare page redone after new orphans appeared could list).
+    const jobId = await createJob(harness, worker, {
+      mode: 'repair-and-prune',
+      pruneConfirmation: 3,
+      compareJobId: compareId,
+    });
+    await worker.process(worker.queue.shift()!); // plan
+    const pages = worker.queue.splice(0);
+    await Promise.all(pages.map((message) => worker.process(message)));
+    const job = (await harness.jobs.get(jobId))!;
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(/more resources only in HealthLake than the 3 confirmed/i);
+    const deleted = worker.deliveries.filter((m) => m.operation === 'delete');
+    expect(deleted).toHaveLength(2);
+    expect(harness.healthLake.count('Patient') + harness.healthLake.count('Observation')).toBe(4);
   });
 
   it('checks resource ids both ways and compares content in content-hash mode', async () => {
@@ -210,5 +247,162 @@ describe('createReconcileProcessor', () => {
     const jobId = await createJob(harness, inactive);
     await inactive.drain();
     expect((await harness.jobs.get(jobId))?.reason).toMatch(/no longer active/);
+  });
+
+  it('reports a same-version conflict (content read) and repair resets the ledger entry to the source copy', async () => {
+    const meta = { versionId: '3', lastUpdated: '2026-01-01T00:00:00.000Z' };
+    harness.source.store.put(patient('p1', true), meta);
+    // A write-scope caller got version 3 in first with other content; it reached HealthLake.
+    await worker.deps.pipeline.accept([
+      {
+        operation: 'upsert',
+        resourceType: 'Patient',
+        id: 'p1',
+        resource: { ...patient('p1', false), meta },
+        source: 'ingest',
+        requestId: 'forged',
+      },
+    ]);
+    worker.deliveries.length = 0;
+    const scope = { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] };
+    const compareId = await createJob(harness, worker, { contentHash: true, scope });
+    await worker.drain();
+    const compare = (await harness.jobs.get(compareId))!;
+    expect(compare.counts.Patient).toMatchObject({ stale: 1, versionConflict: 1, inSync: 0 });
+    expect(compare.samples).toContain('versionConflict Patient/p1');
+
+    const repairId = await createJob(harness, worker, { mode: 'repair', contentHash: true, scope });
+    await worker.drain();
+    const repaired = (await harness.jobs.get(repairId))!;
+    expect(repaired.counts.Patient).toMatchObject({ versionConflict: 1, repaired: 1, pinnedReset: 1 });
+    expect(harness.healthLake.current<{ active: boolean }>('Patient', 'p1')?.active).toBe(true);
+
+    const again = await createJob(harness, worker, { contentHash: true, scope });
+    await worker.drain();
+    expect((await harness.jobs.get(again))!.counts.Patient).toMatchObject({
+      inSync: 1,
+      stale: 0,
+      versionConflict: 0,
+    });
+  });
+
+  it('maps ids through replication settings on a shared data store: other owners are out of scope, and after repair-and-prune a second compare is in sync', async () => {
+    const replication = { idPrefix: 'CDR1-', idPrefixSelector: '[a-zA-Z]+/[0-9]+' };
+    const replicated = createWorker(harness, { replication });
+    const sourceData = [
+      patient('1'),
+      patient('2'),
+      patient('3'),
+      { ...observation('1'), subject: { reference: 'Patient/1' } },
+    ];
+    seedResources(harness.source.store, sourceData);
+    // Connector 1's copies, as its deliverer wrote them (Patient/2 lost), and an orphan of its own.
+    for (const resource of sourceData.filter((r) => r.id !== '2'))
+      harness.healthLake.store.put(replicateResource(resource, replication) as never);
+    harness.healthLake.store.put(patient('CDR1-99'));
+    // Not connector 1's: another connector's prefix, an unprefixed id, an id its selector never prefixes.
+    const others = [
+      patient('CDR2-1'),
+      patient('CDR2-7'),
+      { ...observation('CDR2-1'), subject: { reference: 'Patient/CDR2-1' } },
+      patient('legacy'),
+      patient('CDR1-abc'),
+    ];
+    for (const resource of others) harness.healthLake.store.put(resource);
+    const versions = () =>
+      others.map(
+        (r) =>
+          (harness.healthLake.current<FhirResource>(r.resourceType, r.id)?.meta as { versionId?: string })
+            ?.versionId,
+      );
+    const before = versions();
+
+    const compareId = await createJob(harness, replicated, { contentHash: true });
+    await replicated.drain();
+    const compare = (await harness.jobs.get(compareId))!;
+    expect(compare.state).toBe('completed');
+    expect(compare.counts.Patient).toMatchObject({
+      inSync: 2,
+      missing: 1,
+      stale: 0,
+      onlyInHealthLake: 1,
+      outOfScope: 4,
+    });
+    expect(compare.counts.Observation).toMatchObject({ inSync: 1, onlyInHealthLake: 0, outOfScope: 1 });
+    expect([...compare.samples].sort()).toEqual(['missing Patient/2', 'onlyInHealthLake Patient/CDR1-99']);
+
+    const pruneId = await createJob(harness, replicated, {
+      mode: 'repair-and-prune',
+      pruneConfirmation: 1,
+      compareJobId: compareId,
+    });
+    await replicated.drain();
+    expect((await harness.jobs.get(pruneId))!.counts.Patient).toMatchObject({ repaired: 1, pruned: 1 });
+    // The delete went through the pipeline under the source id, and the deliverer's mapping hit CDR1-99.
+    expect(replicated.deliveries.map((m) => `${m.operation} ${m.resourceType}/${m.id}`).sort()).toEqual([
+      'delete Patient/99',
+      'upsert Patient/2',
+    ]);
+    expect(harness.healthLake.current('Patient', 'CDR1-99')).toBeUndefined();
+    expect(harness.healthLake.current('Patient', 'CDR1-2')).toBeDefined();
+    expect(versions()).toEqual(before);
+
+    const againId = await createJob(harness, replicated, { contentHash: true });
+    await replicated.drain();
+    const again = (await harness.jobs.get(againId))!;
+    expect(totalTally(again)).toMatchObject({
+      inSync: 4,
+      missing: 0,
+      stale: 0,
+      onlyInHealthLake: 0,
+      outOfScope: 5,
+    });
+  });
+});
+
+describe('createReconcileProcessor (what a worker instance keeps)', () => {
+  it('keeps a bounded number of compiled criteria and HealthLake readers, the recently used', async () => {
+    seedBoth([patient('p1')]);
+    const compiled: string[] = [];
+    const readers: string[] = [];
+    let current: ActiveSubscription = worker.subscription;
+    const process = createReconcileProcessor({
+      ...worker.deps,
+      subscriptions: { getSubscription: async () => ({ status: 'active', active: current }) },
+      compileCriteria: (criteria) => {
+        compiled.push(criteria);
+        return compileCriteria(criteria);
+      },
+      healthLake: (endpoint) => {
+        readers.push(endpoint);
+        return worker.deps.healthLake(endpoint);
+      },
+      maxCompiledCriteria: 2,
+      maxHealthLakeReaders: 2,
+    });
+    /** A compare of Patients for the subscription as it now is (an unknown endpoint fails the job). */
+    const compareWith = async (criteria: string, endpoint: string) => {
+      current = { ...worker.subscription, criteria, endpoint };
+      await createJob(harness, worker, {
+        scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+      });
+      while (worker.queue.length > 0) await process(worker.queue.shift()!);
+    };
+    const endpoint = harness.healthLake.endpoint;
+    const other = (index: number) => endpoint.replace('/datastore/', `/datastore/other-${index}-`);
+    for (let index = 0; index < 5; index += 1)
+      await compareWith(`Patient?identifier=urn:t|${index}`, other(index));
+    expect(compiled).toHaveLength(5);
+    expect(readers).toHaveLength(5);
+    // The two most recent are kept; an older one made room and is made again.
+    await compareWith('Patient?identifier=urn:t|4', other(4));
+    await compareWith('Patient?identifier=urn:t|3', other(3));
+    expect([compiled.length, readers.length]).toEqual([5, 5]);
+    await compareWith('Patient?identifier=urn:t|0', other(0));
+    expect([compiled.length, readers.length]).toEqual([6, 6]);
+  });
+
+  it('keeps at most MAX_HEALTHLAKE_READERS by default', () => {
+    expect(MAX_HEALTHLAKE_READERS).toBe(16);
   });
 });

@@ -37,7 +37,12 @@ const request = (method: FhirRequest['method'], path: string, body?: unknown): F
 const parameters = (...parameter: Record<string, unknown>[]) => ({ resourceType: 'Parameters', parameter });
 const subscription = { name: 'subscription', valueString: 'sub-1' };
 
-const setup = (entries: Record<string, { status: string; criteria?: string; sendDeletes?: boolean }>) => {
+const setup = (
+  entries: Record<
+    string,
+    { status: string; criteria?: string; sendDeletes?: boolean; replication?: { idPrefix: string } }
+  >,
+) => {
   sent = [];
   let next = 0;
   deps = {
@@ -52,6 +57,7 @@ const setup = (entries: Record<string, { status: string; criteria?: string; send
           active: {
             ...activeSubscription(id, entry.criteria ?? '[*]'),
             sendDeleteMessages: entry.sendDeletes ?? true,
+            ...(entry.replication ? { replication: entry.replication } : {}),
           },
         };
       },
@@ -232,5 +238,81 @@ describe('handleReconcileRequest', () => {
 
     setup({ 'sub-1': { status: 'active', sendDeletes: false } });
     expect((await prune(4))?.status).toBe(409);
+  });
+
+  it('refuses a prune whose scope or target differs from its compare (409 saying what differs and the expected count), and starts nothing', async () => {
+    setup({ 'sub-1': { status: 'active', replication: { idPrefix: 'CDR1-' } } });
+    const post = (...parameter: Record<string, unknown>[]) =>
+      handleReconcileRequest(request('POST', '$reconcile', parameters(subscription, ...parameter)), deps);
+    const started = await post(
+      { name: 'resourceType', valueCode: 'Observation' },
+      { name: 'since', valueDateTime: '2026-01-01' },
+    );
+    const compareId = started?.headers?.['content-location']?.split('/').pop() as string;
+    expect((await harness.jobs.get(compareId))?.target).toMatch(/CDR1-/);
+    await harness.jobs.plan(
+      compareId,
+      [
+        {
+          side: 'healthlake',
+          resourceType: 'Observation',
+          query: 'Observation?',
+          page: -1,
+          nextEnqueued: true,
+          done: false,
+        },
+      ],
+      new Date().toISOString(),
+    );
+    await harness.jobs.commitPage(compareId, {
+      stream: 0,
+      page: 0,
+      counts: { Observation: { onlyInHealthLake: 1 } },
+      samples: [],
+    });
+    await harness.jobs.completeIfDone(compareId, new Date().toISOString());
+    sent = [];
+    const prune = (...scope: Record<string, unknown>[]) =>
+      post(
+        { name: 'mode', valueCode: 'repair-and-prune' },
+        { name: 'pruneConfirmation', valueUnsignedInt: 1 },
+        { name: 'compareJob', valueString: compareId },
+        ...scope,
+      );
+
+    const otherType = await prune(
+      { name: 'resourceType', valueCode: 'Patient' },
+      { name: 'since', valueDateTime: '2026-01-01' },
+    );
+    expect(otherType?.status).toBe(409);
+    expect(issue(otherType?.body).diagnostics).toMatch(
+      /resourceType \(compare: Observation; prune: Patient\).*reported 1 only in HealthLake/,
+    );
+    const noWindow = await prune({ name: 'resourceType', valueCode: 'Observation' });
+    expect(issue(noWindow?.body).diagnostics).toMatch(/since \(compare: 2026-01-01; prune: none\)/);
+    const searches = await prune(
+      { name: 'searchUrl', valueString: 'Observation?code=secret-123' },
+      { name: 'since', valueDateTime: '2026-01-01' },
+      { name: 'resourceType', valueCode: 'Observation' },
+    );
+    expect(issue(searches?.body).diagnostics).toMatch(/searchUrl \(compare: 0; prune: 1/);
+    expect(issue(searches?.body).diagnostics).not.toMatch(/secret/);
+    expect(sent).toEqual([]);
+
+    setup({ 'sub-1': { status: 'active', replication: { idPrefix: 'CDR9-' } } });
+    const retargeted = await prune(
+      { name: 'resourceType', valueCode: 'Observation' },
+      { name: 'since', valueDateTime: '2026-01-01' },
+    );
+    expect(retargeted?.status).toBe(409);
+    expect(issue(retargeted?.body).diagnostics).toMatch(/replication settings changed/);
+
+    setup({ 'sub-1': { status: 'active', replication: { idPrefix: 'CDR1-' } } });
+    const same = await prune(
+      { name: 'since', valueDateTime: '2026-01-01' },
+      { name: 'resourceType', valueCode: 'Observation' },
+    );
+    expect(same?.status).toBe(202);
+    expect(sent).toHaveLength(1);
   });
 });

@@ -16,7 +16,9 @@ import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVer
 import { roleCredentials } from '../../../shared/healthlake/credentials.js';
 import { createHealthLakeReader } from '../../../shared/healthlake/createHealthLakeReader.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
+import { healthLakeIdOf, toHealthLakeResource } from '../../../shared/delivery/replicationTarget.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
+import type { ReplicationSettings } from '../../../shared/replication/types.js';
 import { type ReconcileWorkerDeps } from '../../../shared/reconcile/PageContext.js';
 import { createReconcileProcessor } from '../../../shared/reconcile/createReconcileProcessor.js';
 import { DynamoReconcileJobStore } from '../../../shared/reconcile/DynamoReconcileJobStore.js';
@@ -63,7 +65,14 @@ export const startReconcileHarness = async (): Promise<ReconcileHarness> => {
 /** A worker over the harness for one subscription; `drain` runs its queue like SQS would. */
 export const createWorker = (
   harness: ReconcileHarness,
-  options: { criteria?: string; sendDeleteMessages?: boolean; status?: string; pageSize?: number } = {},
+  options: {
+    criteria?: string;
+    sendDeleteMessages?: boolean;
+    status?: string;
+    pageSize?: number;
+    /** Smile replication settings of the subscription (the delivery below applies them, as the deliverer does). */
+    replication?: ReplicationSettings;
+  } = {},
 ) => {
   const subscription: ActiveSubscription = {
     id: 'sub-1',
@@ -72,6 +81,7 @@ export const createWorker = (
     sendDeleteMessages: options.sendDeleteMessages ?? true,
     deliverLatestVersion: true,
     stripVersionIds: false,
+    ...(options.replication ? { replication: options.replication } : {}),
   };
   const criteria = compileCriteria(subscription.criteria);
   const ledger = new InMemoryVersionLedger();
@@ -84,9 +94,11 @@ export const createWorker = (
     queue: {
       enqueue: async (batch) => {
         deliveries.push(...batch);
+        // Written at the id HealthLake holds, ids and references rewritten, as deliverMessage does.
         for (const message of batch) {
-          if (message.operation === 'delete') store.delete(message.resourceType, message.id);
-          else if (message.payload?.kind === 'inline') store.put(message.payload.resource as never);
+          if (message.operation === 'delete') store.delete(message.resourceType, healthLakeIdOf(message));
+          else if (message.payload?.kind === 'inline')
+            store.put(toHealthLakeResource(message, message.payload.resource) as never);
         }
       },
     },

@@ -11,10 +11,13 @@ import {
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const source = (path: string): string => readFileSync(resolve(repoRoot, path), 'utf8');
 
-/** A store's source with the shared command builders it imports (shared/state/jobUpdates.ts). */
+/**
+ * A store's source with the shared command builders (shared/state/jobUpdates.ts) and the sibling
+ * DynamoDB helpers (DynamoSubscriptionLimit.ts) it imports.
+ */
 const commandSource = (path: string): string => {
   const text = source(path);
-  const builders = [...text.matchAll(/from '(\.\.\/state\/\w+Updates)\.js'/g)].map((match) =>
+  const builders = [...text.matchAll(/from '(\.\.\/state\/\w+Updates|\.\/Dynamo\w+)\.js'/g)].map((match) =>
     source(join(dirname(path), `${match[1] as string}.ts`)),
   );
   return [text, ...builders].join('\n');

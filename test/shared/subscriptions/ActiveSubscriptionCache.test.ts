@@ -302,3 +302,22 @@ describe('Class: ActiveSubscriptionCache', () => {
     });
   });
 });
+
+describe('Class: ActiveSubscriptionCache (memory)', () => {
+  it('holds the subscriptions stored now, however many came and went over its life', async () => {
+    const { store, time, cache } = await setup({ ttlMs: 1_000 });
+    // A month of churn: every hour one subscription is replaced by a new one.
+    for (let hour = 0; hour < 30 * 24; hour += 1) {
+      await save(store, `sub-${hour}`, { criteria: hour % 2 ? '[Patient]' : 'Observation?status=final' });
+      if (hour >= 3) await store.delete(`sub-${hour - 3}`);
+      time.advance(3_600_000);
+      await cache.match(patient, 'upsert');
+    }
+    expect((await cache.active()).map((subscription) => subscription.id).sort()).toEqual([
+      'sub-717',
+      'sub-718',
+      'sub-719',
+    ]);
+    expect(ids(await cache.match(patient, 'upsert')).sort()).toEqual(['sub-717', 'sub-719']);
+  });
+});

@@ -122,5 +122,39 @@ export const describeSubscriptionStore = (name: string, getStore: () => Subscrip
       expect(versions).toEqual([2, 3, 4, 5, 6]);
       expect((await store.get(id))?.versionId).toBe('6');
     });
+
+    it('refuses a create past maxSubscriptions with 422, never an update, and frees a place on delete', async () => {
+      const store = getStore();
+      const count = (await store.list()).length;
+      const [first, second] = [freshId(), freshId()];
+      await store.save(stored(first), { maxSubscriptions: count + 1 });
+      expect(await statusOf(store.save(stored(second), { maxSubscriptions: count + 1 }))).toBe(422);
+      expect(await store.get(second)).toBeUndefined();
+      const updated = await store.save(stored(first, { reason: 'changed' }), { maxSubscriptions: count + 1 });
+      expect(updated).toMatchObject({ created: false, changed: true });
+      await store.delete(first);
+      expect(await store.save(stored(second), { maxSubscriptions: count + 1 })).toMatchObject({
+        created: true,
+      });
+      await store.delete(second);
+    });
+
+    it('holds maxSubscriptions when creates race: one place each, one place for one id', async () => {
+      const store = getStore();
+      const count = (await store.list()).length;
+      const ids = Array.from({ length: 8 }, () => freshId());
+      const results = await Promise.allSettled(
+        [...ids, ids[0] as string].map((id) => store.save(stored(id), { maxSubscriptions: count + 3 })),
+      );
+      const live = (await store.list()).filter((resource) => ids.includes(resource.id));
+      expect(live.length).toBe(3);
+      expect((await store.list()).length).toBe(count + 3);
+      expect(results.filter((result) => result.status === 'fulfilled').length).toBeGreaterThanOrEqual(3);
+      const refusals = results.flatMap((result) =>
+        result.status === 'rejected' ? [Number(result.reason.outcome.id)] : [],
+      );
+      expect(refusals.every((status) => status === 422)).toBe(true);
+      for (const resource of live) await store.delete(resource.id);
+    });
   });
 };
