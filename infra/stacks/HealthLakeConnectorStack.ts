@@ -9,6 +9,9 @@ import { envEntries } from '../../shared/config/envVar.js';
 import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerContract.js';
+import { SQL_WRITER_CONTRACT } from '../../shared/runtime/sqlWriterContract.js';
+import { SQL_WRITER_SERVICE } from '../../shared/sqlWriter/constants.js';
+import { sqlEndpoint } from '../../shared/subscriptions/sqlEndpoint.js';
 import { WRITE_PIPELINE_ENV } from '../../shared/runtime/writePipelineEnv.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
@@ -32,6 +35,7 @@ import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
 import { PayloadBucket } from '../constructs/PayloadBucket.js';
 import { bindSecretReader } from '../constructs/secretReference.js';
+import { SqlWriter } from '../constructs/SqlWriter.js';
 import { addConnectorOutputs } from './connectorOutputs.js';
 
 /** Handler files of the connector's functions (each exports `handler`). */
@@ -41,6 +45,8 @@ export interface ConnectorEntryPoints {
   readonly backfillWorker: string;
   readonly reconcileWorker: string;
   readonly subscriptionProvisioner: string;
+  /** The SQL writer, deployed when a SQL target is configured. */
+  readonly sqlWriter: string;
 }
 
 /** The repository's handler files. */
@@ -50,6 +56,7 @@ export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
   backfillWorker: 'lambdas/backfill-worker/handler.ts',
   reconcileWorker: 'lambdas/reconcile-worker/handler.ts',
   subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
+  sqlWriter: 'lambdas/sql-writer/handler.ts',
 };
 
 export interface HealthLakeConnectorStackProps extends StackProps {
@@ -84,7 +91,13 @@ export const SERVICE_NAMES = {
   backfill: 'backfill-worker',
   reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
-} as const satisfies ServiceNames & { backfill: string; provisioner: string; reconcile: string };
+  sqlWriter: SQL_WRITER_SERVICE,
+} as const satisfies ServiceNames & {
+  backfill: string;
+  provisioner: string;
+  reconcile: string;
+  sqlWriter: string;
+};
 
 /**
  * Job metrics of the page workers, as the handlers publish them (`METRIC_NAMES` of
@@ -118,6 +131,8 @@ export class HealthLakeConnectorStack extends Stack {
   /** The reconcile queue and worker, when configuration enables reconcile. */
   public readonly reconcile?: Backfill;
   public readonly autoSubscription?: AutoSubscription;
+  /** The SQL target's queues and writer, when a SQL target is configured. */
+  public readonly sqlWriter?: SqlWriter;
   public readonly monitoring: Monitoring;
 
   public constructor(scope: Construct, id: string, props: HealthLakeConnectorStackProps) {
@@ -163,10 +178,39 @@ export class HealthLakeConnectorStack extends Stack {
     // Each function gets exactly its contract's variables (shared/runtime/functionContracts.ts); the
     // bind* helpers add the resource names with their grants.
     const retryCount = String(config.delivery.retryCount);
+    const retryTiming = {
+      deliveryRetryCount: retryCount,
+      retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
+      retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
+      retryStrategy: config.delivery.retryStrategy,
+    } as const;
+
+    // --- SQL target (seed 000's relational export): its queues and writer, in the database's VPC -----
+    const sqlTarget = config.sqlTarget;
+    if (sqlTarget !== undefined) {
+      this.sqlWriter = new SqlWriter(this, 'SqlWriter', {
+        entry: entries.sqlWriter,
+        serviceName: services.sqlWriter,
+        target: sqlTarget,
+        maxReceiveCount: config.delivery.retryCount + 1,
+        encryptionKey: this.dataKey,
+        bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
+        environment: {
+          ...envEntries(SQL_WRITER_CONTRACT, { connectorId: config.connectorId, ...retryTiming }),
+        },
+        ...fnDefaults,
+      });
+    }
     const pipelineEnvironment = envEntries(WRITE_PIPELINE_ENV, {
       connectorId: config.connectorId,
       allowedEndpoints: allowedEndpoints.join(','),
       deliveryRetryCount: retryCount,
+      ...(this.sqlWriter === undefined || sqlTarget === undefined
+        ? {}
+        : {
+            sqlQueueUrl: this.sqlWriter.queues.queue.queueUrl,
+            sqlTargetNames: sqlTarget.name,
+          }),
     });
 
     this.state = new ConnectorState(this, 'State', { encryptionKey: this.dataKey });
@@ -232,6 +276,7 @@ export class HealthLakeConnectorStack extends Stack {
     });
     this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);
     this.queues.bindSender(this.backfill.worker);
+    this.sqlWriter?.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
     // --- ingest -----------------------------------------------------------------------------------
@@ -266,6 +311,7 @@ export class HealthLakeConnectorStack extends Stack {
     });
     this.state.bindStores(this.ingest, FUNCTION_TABLE_STORES.ingest);
     this.queues.bindSender(this.ingest);
+    this.sqlWriter?.bindSender(this.ingest);
     this.payloads.bindWriter(this.ingest);
     this.backfill.bindSender(this.ingest);
     if (config.ingest.authMode === 'bearer' && config.ingest.tokenSecret !== undefined) {
@@ -317,10 +363,7 @@ export class HealthLakeConnectorStack extends Stack {
         healthLakeEndpoint: config.dataStore.endpoint,
         allowedEndpoints: allowedEndpoints.join(','),
         healthLakeRegion: config.dataStore.region,
-        deliveryRetryCount: retryCount,
-        retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
-        retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
-        retryStrategy: config.delivery.retryStrategy,
+        ...retryTiming,
       }),
       ...fnDefaults,
     });
@@ -329,6 +372,8 @@ export class HealthLakeConnectorStack extends Stack {
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+    // The SQL writer reads payloads too large for a message from the bucket, as the deliverer does.
+    if (this.sqlWriter !== undefined) this.payloads.bindReader(this.sqlWriter.function);
 
     // --- reconcile (only when enabled: it is what gives the connector HealthLake read access) -------
     if (config.reconcile.enabled) {
@@ -358,6 +403,7 @@ export class HealthLakeConnectorStack extends Stack {
       const worker = reconcile.worker;
       this.state.bindStores(worker, FUNCTION_TABLE_STORES.reconcileWorker);
       this.queues.bindSender(worker);
+      this.sqlWriter?.bindSender(worker);
       this.payloads.bindWriter(worker);
       reconcile.bindSender(this.ingest);
       if (access.mode === 'crossAccount') {
@@ -434,6 +480,17 @@ export class HealthLakeConnectorStack extends Stack {
               },
             ]),
       ],
+      ...(this.sqlWriter === undefined || sqlTarget === undefined
+        ? {}
+        : {
+            sqlWriter: {
+              endpoint: sqlEndpoint(sqlTarget.name),
+              worker: this.sqlWriter.function,
+              queue: this.sqlWriter.queues.queue,
+              deadLetterQueue: this.sqlWriter.queues.deadLetterQueue,
+              service: services.sqlWriter,
+            },
+          }),
       services,
       thresholds: config.alarms,
       dataStore: {
@@ -461,6 +518,7 @@ export class HealthLakeConnectorStack extends Stack {
       pageQueues: {
         Backfill: this.backfill,
         ...(this.reconcile === undefined ? {} : { Reconcile: this.reconcile }),
+        ...(this.sqlWriter === undefined ? {} : { Sql: this.sqlWriter.queues }),
       },
       logGroups: {
         IngestLogGroupName: this.ingest.functionLogGroup,
@@ -468,6 +526,7 @@ export class HealthLakeConnectorStack extends Stack {
         BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
         ReconcileWorkerLogGroupName: this.reconcile?.worker.functionLogGroup,
         SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
+        SqlWriterLogGroupName: this.sqlWriter?.function.functionLogGroup,
         ApiAccessLogGroupName: this.api.accessLogGroup,
         ApiExecutionLogGroupName: this.api.executionLogGroup,
         WafLogGroupName: this.api.webAcl?.logGroup,

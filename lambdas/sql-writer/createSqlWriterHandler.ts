@@ -6,7 +6,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
-import { SQL_WRITER_METRICS } from '../../shared/sqlWriter/constants.js';
+import { SQL_WRITER_METRICS, SQL_WRITER_SERVICE } from '../../shared/sqlWriter/constants.js';
 import {
   settleSqlBatch,
   type SqlBatchDeps,
@@ -14,9 +14,6 @@ import {
 } from '../../shared/sqlWriter/settleSqlBatch.js';
 import type { SqlWriterTarget } from '../../shared/sqlWriter/writeSqlBatch.js';
 import { recordSqlOutcomes } from './telemetry.js';
-
-/** Service name when POWERTOOLS_SERVICE_NAME is not set. */
-export const SQL_WRITER_SERVICE = 'healthlake-connector-sql-writer';
 
 /** What the SQL writer handler is built from; local mode and tests pass their own. */
 export interface SqlWriterHandlerDeps extends Omit<SqlBatchDeps, 'warn' | 'targets'> {

@@ -12,11 +12,8 @@ import { compileMapping } from '../../shared/sqlTarget/compileMapping.js';
 import { DEFAULT_MAPPING } from '../../shared/sqlTarget/defaultMapping.js';
 import { generateDdl } from '../../shared/sqlTarget/generateDdl.js';
 import { loadMappingFile } from '../../shared/sqlTarget/loadMappingFile.js';
-import {
-  createSqlWriterHandler,
-  SQL_WRITER_SERVICE,
-  type SqlWriterHandler,
-} from './createSqlWriterHandler.js';
+import { SQL_WRITER_SERVICE } from '../../shared/sqlWriter/constants.js';
+import { createSqlWriterHandler, type SqlWriterHandler } from './createSqlWriterHandler.js';
 import { sqlClientFromEnv } from './sqlClientFromEnv.js';
 
 /**

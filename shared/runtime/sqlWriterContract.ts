@@ -82,7 +82,11 @@ export const SQL_WRITER_CONTRACT = {
     'verify-full',
     'stack',
   ),
-  iamRegion: optionalVar(SQL_WRITER_ENV.iamRegion, 'Signing region of IAM auth tokens (unset = AWS_REGION).'),
+  iamRegion: optionalVar(
+    SQL_WRITER_ENV.iamRegion,
+    "Signing region of IAM auth tokens (unset = AWS_REGION: the database is in the function's VPC, so its region).",
+    'tuning',
+  ),
   mappingFile: optionalVar(
     SQL_WRITER_ENV.mappingFile,
     'Mapping file (JSON or YAML) shipped with the function; unset = the default transformers.',

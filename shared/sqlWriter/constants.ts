@@ -30,6 +30,9 @@ export const SQL_WRITER_ENV = {
   prepareStatements: 'SQL_PREPARE_STATEMENTS',
 } as const;
 
+/** The SQL writer's Powertools service name (the `service` dimension its alarms and dashboard select). */
+export const SQL_WRITER_SERVICE = 'healthlake-connector-sql-writer';
+
 /** Metric names of the SQL writer (namespace and `service` dimension as every connector function). */
 export const SQL_WRITER_METRICS = {
   written: 'SqlResourcesWritten',

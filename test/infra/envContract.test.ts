@@ -10,6 +10,7 @@ import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/back
 import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { sqlWriterHandlerFromEnv } from '../../lambdas/sql-writer/sqlWriterHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envVar.js';
 import { FUNCTION_CONTRACTS } from '../../shared/runtime/functionContracts.js';
@@ -25,6 +26,12 @@ const sameAccount = {
   endpoint: `https://healthlake.${REGION}.amazonaws.com/datastore/${STORE}/r4/`,
   access: { mode: 'sameAccount' },
 } as const;
+
+const SQL_VPC = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: ['subnet-0123456789abcdef0'],
+  securityGroupIds: ['sg-0123456789abcdef0'],
+};
 
 const sigv4Source = {
   baseUrl: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
@@ -71,6 +78,30 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'oauth2', secret: SECRET },
   },
   'reconcile on (cross-account, bearer source)': { reconcile: { enabled: true } },
+  'SQL target with a secret, reconcile on': {
+    reconcile: { enabled: true },
+    sqlTarget: {
+      url: 'postgres://hlc_writer@db.example.internal:5432/fhir',
+      secret: SECRET,
+      vpc: SQL_VPC,
+      schema: 'fhir',
+      applySchema: true,
+    },
+  },
+  'SQL target with IAM auth and a mapping file': {
+    sqlTarget: {
+      name: 'analytics',
+      url: 'postgres://hlc_iam@db.example.internal:5432/fhir',
+      auth: 'iam',
+      iamResourceId: 'db-ABCDEFGHIJKLMNOP',
+      tls: 'require',
+      // Not bundled here (bundle: false): only its variable is checked.
+      mappingFile: 'config/sql-mapping.yaml',
+      prepareStatements: true,
+      maxConnections: 4,
+      vpc: SQL_VPC,
+    },
+  },
   'reconcile on, same account, sigv4 source with options': {
     reconcile: { enabled: true, pageSize: 200 },
     healthLake: sameAccount,
@@ -94,6 +125,7 @@ const FUNCTIONS: Record<
     of: (stack) => stack.autoSubscription?.function,
     fromEnv: subscriptionProvisionerHandlerFromEnv,
   },
+  sqlWriter: { of: (stack) => stack.sqlWriter?.function, fromEnv: sqlWriterHandlerFromEnv },
 };
 
 /** What Lambda's runtime adds to every function's environment. */
