@@ -169,7 +169,8 @@ export const startLocalFunctions = async (options: {
   // checked) before the API accepts writes, so a schema problem is reported at start.
   let sqlDelivery: EventSourceMapping | undefined;
   if (environments.sqlWriter) {
-    const sqlWriter = sqlWriterHandlerFromEnv(environments.sqlWriter, sinks('sql'));
+    stats.enableSql();
+    const sqlWriter = sqlWriterHandlerFromEnv(environments.sqlWriter, sinks('sql', stats.countSqlMetric));
     cleanups.push(() => sqlWriter.destroy());
     const problems = await sqlWriter.ready();
     if (problems.length > 0)

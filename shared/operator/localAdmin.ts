@@ -45,6 +45,14 @@ export interface LocalStatsView {
   readonly writesUnmatched: number;
   /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
   readonly oldestMessageAgeSeconds?: number;
+  /** The SQL writer's outcomes since start, when a SQL target is on (written and deleted resources). */
+  readonly sql?: {
+    readonly written: number;
+    readonly deleted: number;
+    readonly unchanged: number;
+    readonly retried: number;
+    readonly deadLettered: number;
+  };
   /** Deliveries per minute over the last minutes, newest last. */
   readonly deliveredPerMinute: readonly number[];
 }

@@ -77,6 +77,8 @@ describe('CLI: hlc', () => {
             deliveryQueueUrl: resources.deliveryQueueUrl,
             deliveryDlqUrl: resources.deliveryDlqUrl,
             backfillQueueUrl: resources.backfillQueueUrl,
+            sqlQueueUrl: resources.sqlQueueUrl,
+            sqlDlqUrl: resources.sqlDlqUrl,
             healthLakeEndpoint: 'http://127.0.0.1:1/r4/',
           });
         }
@@ -91,6 +93,7 @@ describe('CLI: hlc', () => {
             deadLettered: 0,
             backfillPages: 0,
             writesUnmatched: 2,
+            sql: { written: 4, deleted: 1, unchanged: 0, retried: 2, deadLettered: 1 },
             deliveredPerMinute: [6],
           });
         }
@@ -232,6 +235,12 @@ describe('CLI: hlc', () => {
     const run = capture({ HLC_TOKEN: 'tok-admin' });
     expect(await runCli(['status', '--api', api], run.io)).toBe(0);
     expect(run.text()).toMatch(/delivery\s+1\s+0\s+0/);
+    // The SQL target's queue, its DLQ and the writer's outcomes (local mode's counters).
+    expect(run.text()).toMatch(/\nsql\s+0\s+0\s+0/);
+    expect(run.text()).toMatch(/\nsql-dlq\s+0\s+0\s+0/);
+    expect(run.text()).toContain(
+      'SQL target (since start): written 4, deleted 1, unchanged 0, retried 2, dead-lettered 1 - read their causes',
+    );
     expect(run.text()).toContain('ingested 7, delivered 6, retried 1');
     expect(run.text()).toContain(
       'writes matching no active Subscription (since start): 2 - recorded but never delivered',
