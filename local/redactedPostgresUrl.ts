@@ -1,6 +1,6 @@
 /**
  * A `postgres://` URL with its password, if any, replaced by `***` (for the banner and logs). Text that
- * is not a URL is not echoed.
+ * is not a postgres:// URL is not echoed (`user:password@host` parses as a URL of scheme `user:`).
  *
  * @example
  * redactedPostgresUrl('postgres://app:secret@db:5432/fhir'); // 'postgres://app:***@db:5432/fhir'
@@ -8,9 +8,10 @@
 export const redactedPostgresUrl = (value: string): string => {
   try {
     const url = new URL(value);
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return '(not a postgres:// URL)';
     if (url.password !== '') url.password = '***';
     return url.toString();
   } catch {
-    return '(not a URL)';
+    return '(not a postgres:// URL)';
   }
 };
