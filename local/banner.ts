@@ -46,7 +46,7 @@ export const readyBanner = (connector: LocalConnector): string => {
           '',
           `Relational export (${connector.sql.endpoint}): subscribe, write, then query with psql:`,
           `  curl -s -X PUT "$HLC_API_URL/Subscription/sql-export" -H "Authorization: Bearer $HLC_TOKEN" \\`,
-          `    -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Subscription","id":"sql-export","status":"requested","reason":"SQL","criteria":"[*]","channel":{"type":"rest-hook","endpoint":"${connector.sql.endpoint}","payload":"application/fhir+json"}}'`,
+          `    -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Subscription","id":"sql-export","status":"requested","reason":"SQL","criteria":"[*]","channel":{"type":"rest-hook","endpoint":"${connector.sql.endpoint}","payload":"application/fhir+json","extension":[{"url":"http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages","valueBoolean":true}]}}'`,
           `  psql "${redactedPostgresUrl(connector.sql.url)}" -c 'SELECT id, gender, birth_date FROM patient'`,
         ]
       : []),
