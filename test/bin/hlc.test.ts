@@ -379,6 +379,8 @@ describe('CLI: hlc', () => {
       const run = capture({
         HLC_DELIVERY_QUEUE_URL: resources.deliveryQueueUrl,
         HLC_DLQ_URL: resources.deliveryDlqUrl,
+        HLC_SQL_QUEUE_URL: resources.sqlQueueUrl,
+        HLC_SQL_DLQ_URL: resources.sqlDlqUrl,
         HLC_SQS_ENDPOINT: aws.sqsEndpoint,
         HLC_CLOUDWATCH_ENDPOINT: `http://127.0.0.1:${(cloudWatch.address() as AddressInfo).port}/`,
         HLC_CONNECTOR_ID: 'clinic-a',
@@ -386,6 +388,9 @@ describe('CLI: hlc', () => {
       expect(await runCli(['status', '--api', 'http://127.0.0.1:1'], run.io)).toBe(0);
       expect(run.text()).toContain('oldest message in delivery: 95s (CloudWatch');
       expect(run.text()).toContain('Delivered 7');
+      // The SQL target's queue age and the SQL writer's counts, when its queues are named.
+      expect(run.text()).toContain('oldest message in sql: 95s (CloudWatch');
+      expect(run.text()).toContain('SqlWritesDeadLettered 7');
       expect(run.text()).toContain('writes matching no active Subscription (last hour, CloudWatch): 7');
       expect(
         calls.some(
