@@ -49,6 +49,11 @@ export interface LocalConfig {
   readonly sourceStandin: boolean;
   /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
   readonly sourceSeedDir?: string;
+  /**
+   * Folder that keeps the stand-ins' state across restarts (queues and their messages, the state table,
+   * the payload bucket, the HealthLake and source stand-ins' resources); unset = in memory, lost at stop.
+   */
+  readonly dataDir?: string;
   /** Resource types the HealthLake stand-in answers `400 not-supported` for. */
   readonly unsupportedTypes: readonly string[];
   /** Fault injection rates (0..1) of the HealthLake stand-in, and the seed that makes them reproducible. */
@@ -95,6 +100,14 @@ export interface LocalConfig {
   readonly logFormat: 'pretty' | 'json';
   /** `auto`: a live line on a TTY, a periodic line otherwise. */
   readonly progress: 'auto' | 'live' | 'lines' | 'off';
+  /** The source Subscriptions whose backport notifications the connector receives (JSON list). */
+  readonly notificationSources?: string;
+  /** Seconds between heartbeat checks (the deployed check runs every `notifications.checkIntervalMinutes`). */
+  readonly notificationCheckSeconds: number;
+  /** Seconds past a heartbeat period before it is missed (unset = one period, at least 30). */
+  readonly notificationHeartbeatToleranceSeconds?: number;
+  /** Seconds a skipped event number may still arrive before it is a gap (unset = 30). */
+  readonly notificationGapGraceSeconds?: number;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'list' | 'rate';
@@ -240,6 +253,12 @@ export const LOCAL_OPTIONS = {
     kind: 'string',
     doc: 'folder of Bundles/NDJSON to seed the source stand-in with',
   },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'HLC_DATA_DIR',
+    kind: 'string',
+    doc: "folder keeping the stand-ins' state across restarts (default none: in memory, lost at Ctrl-C)",
+  },
   unsupportedTypes: {
     flag: 'unsupported-types',
     env: 'HLC_UNSUPPORTED_TYPES',
@@ -379,6 +398,30 @@ export const LOCAL_OPTIONS = {
     doc: 'auto | live | lines | off (default auto)',
     choices: ['auto', 'live', 'lines', 'off'],
   },
+  notificationSources: {
+    flag: 'notification-sources',
+    env: 'HLC_NOTIFICATION_SOURCES',
+    kind: 'string',
+    doc: 'JSON list of source Subscriptions sending backport notifications (default none)',
+  },
+  notificationCheckSeconds: {
+    flag: 'notification-check-seconds',
+    env: 'HLC_NOTIFICATION_CHECK_SECONDS',
+    kind: 'int',
+    doc: 'seconds between heartbeat checks (default 60)',
+  },
+  notificationHeartbeatToleranceSeconds: {
+    flag: 'notification-heartbeat-tolerance',
+    env: 'HLC_NOTIFICATION_HEARTBEAT_TOLERANCE',
+    kind: 'int',
+    doc: 'seconds past a heartbeat period before it is missed (default one period, at least 30)',
+  },
+  notificationGapGraceSeconds: {
+    flag: 'notification-gap-grace',
+    env: 'HLC_NOTIFICATION_GAP_GRACE',
+    kind: 'int',
+    doc: 'seconds a skipped event number may still arrive before it is a gap (default 30)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type LocalOptionName = keyof typeof LOCAL_OPTIONS;
@@ -412,6 +455,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   logLevel: 'info',
   logFormat: 'pretty',
   progress: 'auto',
+  notificationCheckSeconds: 60,
 };
 
 /** Thrown for a malformed option; names the flag and the variable, never echoes other values. */
@@ -531,6 +575,14 @@ export const loadLocalConfig = (
     logLevel: pick('logLevel', base.logLevel),
     logFormat: pick('logFormat', base.logFormat),
     progress: pick('progress', base.progress),
+    notificationCheckSeconds: Math.max(1, pick('notificationCheckSeconds', base.notificationCheckSeconds)),
+    ...(optional('notificationSources') ? { notificationSources: optional('notificationSources') } : {}),
+    ...(values.notificationHeartbeatToleranceSeconds === undefined
+      ? {}
+      : { notificationHeartbeatToleranceSeconds: values.notificationHeartbeatToleranceSeconds as number }),
+    ...(values.notificationGapGraceSeconds === undefined
+      ? {}
+      : { notificationGapGraceSeconds: values.notificationGapGraceSeconds as number }),
     ...(optional('healthLakeEndpoint') ? { healthLakeEndpoint: optional('healthLakeEndpoint') } : {}),
     ...(stsEndpoint ? { stsEndpoint } : {}),
     ...(optional('sqsEndpoint') ? { sqsEndpoint: optional('sqsEndpoint') } : {}),
@@ -538,6 +590,7 @@ export const loadLocalConfig = (
     ...(optional('dynamoEndpoint') ? { dynamoEndpoint: optional('dynamoEndpoint') } : {}),
     ...(optional('sourceFhirBaseUrl') ? { sourceFhirBaseUrl: optional('sourceFhirBaseUrl') } : {}),
     ...(sourceSeedDir ? { sourceSeedDir } : {}),
+    ...(optional('dataDir') ? { dataDir: optional('dataDir') } : {}),
     ...(optional('token') ? { token: optional('token') } : {}),
     ...(optional('sourceToken') ? { sourceToken: optional('sourceToken') } : {}),
     ...(optional('sourceUsername') ? { sourceUsername: optional('sourceUsername') } : {}),

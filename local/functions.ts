@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { backfillWorkerHandlerFromEnv } from '../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
 import { delivererHandlerFromEnv } from '../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../lambdas/ingest/ingestHandlerFromEnv.js';
+import { notificationCheckHandlerFromEnv } from '../lambdas/notification-check/notificationCheckHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { sqlWriterHandlerFromEnv } from '../lambdas/sql-writer/sqlWriterHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
@@ -18,10 +19,14 @@ import type { LocalConfig } from './config.js';
 import { customResourceCreate } from './customResourceEvent.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
 import { exposureWarning } from './exposureWarning.js';
+import { localLambdaContext } from './lambdaContext.js';
+import { scheduledEvent } from './scheduledEvent.js';
 import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
+import { healthLakeAdmin } from './healthLakeAdmin.js';
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
+import { listenError } from './portCheck.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
 import type { Cleanups, LocalServices } from './services.js';
 import { TEST_CREDENTIALS } from './standins/aws.js';
@@ -226,9 +231,40 @@ export const startLocalFunctions = async (options: {
       if (name === INGEST_METRICS.ingested) stats.ingested += value;
       else if (name === INGEST_METRICS.rejectedRequests) stats.ingestErrors += value;
       else if (name === INGEST_METRICS.writesUnmatched) stats.writesUnmatched += value;
+      else if (name === INGEST_METRICS.missedNotifications) stats.missedNotifications += value;
     }),
   );
   cleanups.push(() => ingest.destroy());
+
+  // The heartbeat check of backport notifications: a timer where the stack has an EventBridge schedule.
+  if (config.notificationSources) {
+    const check = notificationCheckHandlerFromEnv(
+      environments.notificationCheck,
+      sinks('notifications', (name, value) => {
+        if (name === INGEST_METRICS.missedNotifications) stats.missedNotifications += value;
+      }),
+    );
+    let running: Promise<unknown> | undefined;
+    const timer = setInterval(() => {
+      // One check at a time, as a scheduled Lambda that outlasts its rate would run (it never overlaps here).
+      running ??= check(
+        scheduledEvent(config.region),
+        localLambdaContext({
+          functionName: 'healthlake-connector-notification-check',
+          requestId: randomUUID(),
+          timeoutMs: 60_000,
+          region: config.region,
+        }),
+      )
+        .catch((error: unknown) => log.warn('Heartbeat check failed', { error }))
+        .finally(() => (running = undefined));
+    }, config.notificationCheckSeconds * 1000);
+    cleanups.push(async () => {
+      clearInterval(timer);
+      await running;
+      check.destroy();
+    });
+  }
   const served: { view?: LocalConfigView } = {};
   const api = await startIngestApi({
     host: config.host,
@@ -238,13 +274,23 @@ export const startLocalFunctions = async (options: {
     admin: async (name, method) => {
       const request = `${method} ${name}`;
       if (request === 'GET config') return served.view;
-      if (request === 'GET stats') return stats.view();
+      // What reached the HealthLake stand-in (`hlc local healthlake list|get`).
+      if (method === 'GET' && (name === 'healthlake' || name.startsWith('healthlake/'))) {
+        return healthLakeAdmin(healthlake, name.split('/').slice(1).filter(Boolean));
+      }
+      if (request === 'GET stats') {
+        // The queue stand-in shows messages no poller holds (delivery paused, backlog, delayed retries).
+        const queued = services.aws?.oldestSentMs(resources.deliveryQueueUrl);
+        return stats.view(undefined, queued);
+      }
       // The delivery switch (`hlc delivery pause|resume`): the poller stops, messages wait in the queue.
       if (request === 'POST delivery/pause') await delivery.pause();
       else if (request === 'POST delivery/resume') await delivery.start();
       else if (request !== 'GET delivery') return undefined;
       return { state: delivery.state, mappingId: 'local' };
     },
+  }).catch((error: unknown) => {
+    throw listenError(error, 'apiPort', config.host, config.apiPort);
   });
   cleanups.push(() => api.stop());
   const { aws } = services;

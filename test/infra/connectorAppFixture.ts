@@ -39,6 +39,7 @@ export const entryPointsForTests = (): ConnectorEntryPoints => {
     reconcileWorker: pick(DEFAULT_ENTRY_POINTS.reconcileWorker),
     subscriptionProvisioner: pick(DEFAULT_ENTRY_POINTS.subscriptionProvisioner),
     sqlWriter: pick(DEFAULT_ENTRY_POINTS.sqlWriter),
+    notificationCheck: pick(DEFAULT_ENTRY_POINTS.notificationCheck),
   };
 };
 
