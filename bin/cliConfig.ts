@@ -21,6 +21,9 @@ export interface CliConfig {
   readonly dlqUrl?: string;
   readonly backfillQueueUrl?: string;
   readonly backfillDlqUrl?: string;
+  /** The SQL target's queue and DLQ (stack outputs SqlQueueUrl, SqlDeadLetterQueueUrl; local discovery). */
+  readonly sqlQueueUrl?: string;
+  readonly sqlDlqUrl?: string;
   /** Connector id: the `connector` dimension of its CloudWatch metrics (deployed stacks). */
   readonly connectorId?: string;
   /** CloudWatch endpoint override (compatible services, tests). */
@@ -50,6 +53,8 @@ export const GLOBAL_OPTIONS = {
   'dlq-url': { type: 'string' },
   'backfill-queue-url': { type: 'string' },
   'backfill-dlq-url': { type: 'string' },
+  'sql-queue-url': { type: 'string' },
+  'sql-dlq-url': { type: 'string' },
   'local-url': { type: 'string' },
   'cloudwatch-endpoint': { type: 'string' },
   'delivery-mapping-id': { type: 'string' },
@@ -70,7 +75,7 @@ const text = (value: string | boolean | undefined): string | undefined =>
 /**
  * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
- * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
+ * HLC_BACKFILL_DLQ_URL, HLC_SQL_QUEUE_URL, HLC_SQL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
  * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA), HLC_AUTH (`bearer` or `iam`; `--iam`). Missing queue
  * URLs are discovered from a running local connector's `/_local/config` (`discover`).
  */
@@ -86,6 +91,8 @@ export const resolveCliConfig = async (
     dlqUrl: text(flags['dlq-url']) ?? text(env.HLC_DLQ_URL),
     backfillQueueUrl: text(flags['backfill-queue-url']) ?? text(env.HLC_BACKFILL_QUEUE_URL),
     backfillDlqUrl: text(flags['backfill-dlq-url']) ?? text(env.HLC_BACKFILL_DLQ_URL),
+    sqlQueueUrl: text(flags['sql-queue-url']) ?? text(env.HLC_SQL_QUEUE_URL),
+    sqlDlqUrl: text(flags['sql-dlq-url']) ?? text(env.HLC_SQL_DLQ_URL),
   };
   const token = text(flags.token) ?? text(env.HLC_TOKEN);
   const auth = flags.iam === true ? 'iam' : apiAuthMode(text(env.HLC_AUTH));
@@ -111,6 +118,8 @@ export const resolveCliConfig = async (
   const dlqUrl = explicit.dlqUrl ?? local?.deliveryDlqUrl;
   const backfillQueueUrl = explicit.backfillQueueUrl ?? local?.backfillQueueUrl;
   const backfillDlqUrl = explicit.backfillDlqUrl ?? local?.backfillDlqUrl;
+  const sqlQueueUrl = explicit.sqlQueueUrl ?? local?.sqlQueueUrl;
+  const sqlDlqUrl = explicit.sqlDlqUrl ?? local?.sqlDlqUrl;
   return {
     apiUrl,
     localUrl,
@@ -132,6 +141,8 @@ export const resolveCliConfig = async (
     ...(dlqUrl ? { dlqUrl } : {}),
     ...(backfillQueueUrl ? { backfillQueueUrl } : {}),
     ...(backfillDlqUrl ? { backfillDlqUrl } : {}),
+    ...(sqlQueueUrl ? { sqlQueueUrl } : {}),
+    ...(sqlDlqUrl ? { sqlDlqUrl } : {}),
     ...(local ? { local } : {}),
   };
 };

@@ -68,7 +68,8 @@ options (flag / environment)
   --region / AWS_REGION               AWS region (default us-east-1)
   --endpoint-url / HLC_SQS_ENDPOINT   SQS endpoint (or AWS_ENDPOINT_URL_SQS)
   --delivery-queue-url / HLC_DELIVERY_QUEUE_URL, --dlq-url / HLC_DLQ_URL,
-  --backfill-queue-url / HLC_BACKFILL_QUEUE_URL, --backfill-dlq-url / HLC_BACKFILL_DLQ_URL
+  --backfill-queue-url / HLC_BACKFILL_QUEUE_URL, --backfill-dlq-url / HLC_BACKFILL_DLQ_URL,
+  --sql-queue-url / HLC_SQL_QUEUE_URL, --sql-dlq-url / HLC_SQL_DLQ_URL
                                       queue URLs (stack outputs when deployed; discovered from local mode)
   --cloudwatch-endpoint / HLC_CLOUDWATCH_ENDPOINT
                                       CloudWatch endpoint (deployed stacks: oldest message age, counts)

@@ -1,5 +1,6 @@
 import { DELIVERY_METRICS } from '../shared/delivery/constants.js';
 import type { LocalStatsView } from '../shared/operator/localAdmin.js';
+import { SQL_WRITER_METRICS } from '../shared/sqlWriter/constants.js';
 
 /** Minutes of delivery counts kept: the ones `view` shows. */
 const MINUTES_SHOWN = 5;
@@ -31,6 +32,9 @@ export class LocalStats {
   public retried = 0;
   public deadLettered = 0;
   public backfillPages = 0;
+  /** The SQL writer's outcomes (SQL_WRITER_METRICS), when a SQL target is on. */
+  public readonly sql = { written: 0, deleted: 0, unchanged: 0, retried: 0, deadLettered: 0 };
+  private sqlOn = false;
   public readonly startedAt: Date;
   /** Settled messages per minute (epoch minute), the last `MINUTES_SHOWN` minutes only. */
   private readonly perMinute = new Map<number, number>();
@@ -66,6 +70,21 @@ export class LocalStats {
     else if (name === DELIVERY_METRICS.retried) this.retried += value;
     else if (name === DELIVERY_METRICS.deadLettered) this.deadLettered += value;
   };
+
+  /** Counts one of the SQL writer's metrics (summed per batch). */
+  public readonly countSqlMetric = (name: string, value: number): void => {
+    this.sqlOn = true;
+    if (name === SQL_WRITER_METRICS.written) this.sql.written += value;
+    else if (name === SQL_WRITER_METRICS.deleted) this.sql.deleted += value;
+    else if (name === SQL_WRITER_METRICS.unchanged) this.sql.unchanged += value;
+    else if (name === SQL_WRITER_METRICS.retried) this.sql.retried += value;
+    else if (name === SQL_WRITER_METRICS.deadLettered) this.sql.deadLettered += value;
+  };
+
+  /** Whether a SQL writer runs (it reports its counts here). */
+  public enableSql(): void {
+    this.sqlOn = true;
+  }
 
   public received(messageId: string, sentTimestampMs: number): void {
     if (this.inFlight.has(messageId)) return;
@@ -126,6 +145,7 @@ export class LocalStats {
       filtered: this.filtered,
       missedNotifications: this.missedNotifications,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
+      ...(this.sqlOn ? { sql: { ...this.sql } } : {}),
       deliveredPerMinute,
     };
   }
@@ -138,7 +158,10 @@ export class LocalStats {
       (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
       (this.writesUnmatched > 0 ? `  unmatched ${this.writesUnmatched}` : '') +
       (this.filtered > 0 ? `  filtered ${this.filtered}` : '') +
-      (this.backfillPages > 0 ? `  backfill-pages ${this.backfillPages}` : '')
+      (this.backfillPages > 0 ? `  backfill-pages ${this.backfillPages}` : '') +
+      (this.sqlOn
+        ? `  sql ${this.sql.written + this.sql.deleted} (DLQ ${this.sql.deadLettered}, retried ${this.sql.retried})`
+        : '')
     );
   }
 }

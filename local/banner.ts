@@ -1,4 +1,5 @@
 import { exposureWarning } from './exposureWarning.js';
+import { redactedPostgresUrl } from './redactedPostgresUrl.js';
 import type { LocalConnector } from './connector.js';
 
 /** The banner `npm start` prints: where everything listens, the token and a first request. */
@@ -13,6 +14,11 @@ export const readyBanner = (connector: LocalConnector): string => {
     ...(connector.sourceFhirBaseUrl
       ? [
           `  source FHIR server     ${connector.sourceFhirBaseUrl}${connector.source ? '  (stand-in, no auth)' : ''}`,
+        ]
+      : []),
+    ...(connector.sql
+      ? [
+          `  SQL target             ${connector.sql.endpoint}  ${redactedPostgresUrl(connector.sql.url)}${connector.sql.embedded ? '  (embedded PGlite: psql connects here)' : ''}`,
         ]
       : []),
     `  SQS / S3               ${connector.sqsEndpoint ?? 'AWS'}`,
@@ -38,6 +44,15 @@ export const readyBanner = (connector: LocalConnector): string => {
     `  curl -s -X PUT "$HLC_API_URL/Patient/example" -H "Authorization: Bearer $HLC_TOKEN" \\`,
     `    -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Patient","id":"example","active":true}'`,
     `  npm run cli -- status`,
+    ...(connector.sql
+      ? [
+          '',
+          `Relational export (${connector.sql.endpoint}): subscribe, write, then query with psql:`,
+          `  curl -s -X PUT "$HLC_API_URL/Subscription/sql-export" -H "Authorization: Bearer $HLC_TOKEN" \\`,
+          `    -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Subscription","id":"sql-export","status":"requested","reason":"SQL","criteria":"[*]","channel":{"type":"rest-hook","endpoint":"${connector.sql.endpoint}","payload":"application/fhir+json","extension":[{"url":"http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages","valueBoolean":true}]}}'`,
+          `  psql "${redactedPostgresUrl(connector.sql.url)}" -c 'SELECT id, gender, birth_date FROM patient'`,
+        ]
+      : []),
     '',
   ];
   return lines.join('\n');

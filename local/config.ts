@@ -88,6 +88,21 @@ export interface LocalConfig {
   readonly visibilityTimeoutSeconds: number;
   /** Concurrent deliverer invocations (the event source mapping's MaximumConcurrency). */
   readonly deliveryConcurrency: number;
+  /**
+   * The SQL target (seed 000's relational export): `embedded` starts PGlite (its URL in the banner, for
+   * psql or any client), `off` none; `sqlUrl` uses a real PostgreSQL instead of the embedded one.
+   */
+  readonly sql: 'embedded' | 'off';
+  /** A real PostgreSQL (`postgres://user:password@host:port/database`) for the SQL target. */
+  readonly sqlUrl?: string;
+  /** Name of the SQL target: Subscriptions deliver to it with `channel.endpoint` `sql://<name>`. */
+  readonly sqlTarget: string;
+  /** PostgreSQL schema of its tables (default: the mapping's, `public`). */
+  readonly sqlSchema?: string;
+  /** Mapping file (JSON or YAML); default: the built-in transformers. */
+  readonly sqlMapping?: string;
+  /** Create the mapping's tables at start (CREATE ... IF NOT EXISTS). */
+  readonly sqlApplySchema: boolean;
   /** Fixed development token (random when unset). */
   readonly token?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -352,6 +367,43 @@ export const LOCAL_OPTIONS = {
     kind: 'int',
     doc: 'concurrent deliverer invocations (default 8)',
   },
+  sql: {
+    flag: 'sql',
+    env: 'HLC_SQL',
+    kind: 'string',
+    doc: 'SQL target database: embedded (PGlite) | off (default embedded; --sql-url for a real server)',
+    choices: ['embedded', 'off'],
+  },
+  sqlUrl: {
+    flag: 'sql-url',
+    env: 'HLC_SQL_URL',
+    kind: 'string',
+    doc: 'a real PostgreSQL for the SQL target (postgres://user:password@host:port/database)',
+  },
+  sqlTarget: {
+    flag: 'sql-target',
+    env: 'HLC_SQL_TARGET',
+    kind: 'string',
+    doc: 'name of the SQL target, Subscription endpoint sql://<name> (default warehouse)',
+  },
+  sqlSchema: {
+    flag: 'sql-schema',
+    env: 'HLC_SQL_SCHEMA',
+    kind: 'string',
+    doc: 'PostgreSQL schema of the SQL tables (default public)',
+  },
+  sqlMapping: {
+    flag: 'sql-mapping',
+    env: 'HLC_SQL_MAPPING',
+    kind: 'string',
+    doc: 'SQL mapping file, JSON or YAML (default: the built-in transformers)',
+  },
+  sqlApplySchema: {
+    flag: 'sql-apply-schema',
+    env: 'HLC_SQL_APPLY_SCHEMA',
+    kind: 'bool',
+    doc: "create the mapping's tables at start if missing (default true)",
+  },
   token: { flag: 'token', env: 'HLC_TOKEN', kind: 'string', doc: 'fixed development token (default random)' },
   logLevel: {
     flag: 'log-level',
@@ -428,6 +480,9 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   retryStrategy: 'exponential',
   visibilityTimeoutSeconds: 30,
   deliveryConcurrency: 8,
+  sql: 'embedded',
+  sqlTarget: 'warehouse',
+  sqlApplySchema: true,
   logLevel: 'info',
   logFormat: 'pretty',
   progress: 'auto',
@@ -545,6 +600,12 @@ export const loadLocalConfig = (
     retryStrategy: pick('retryStrategy', base.retryStrategy),
     visibilityTimeoutSeconds: pick('visibilityTimeoutSeconds', base.visibilityTimeoutSeconds),
     deliveryConcurrency: pick('deliveryConcurrency', base.deliveryConcurrency),
+    sql: pick('sql', base.sql),
+    sqlTarget: pick('sqlTarget', base.sqlTarget),
+    sqlApplySchema: pick('sqlApplySchema', base.sqlApplySchema),
+    ...(optional('sqlUrl') ? { sqlUrl: optional('sqlUrl') } : {}),
+    ...(optional('sqlSchema') ? { sqlSchema: optional('sqlSchema') } : {}),
+    ...(optional('sqlMapping') ? { sqlMapping: optional('sqlMapping') } : {}),
     logLevel: pick('logLevel', base.logLevel),
     logFormat: pick('logFormat', base.logFormat),
     progress: pick('progress', base.progress),

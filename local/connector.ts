@@ -11,8 +11,13 @@ import { startLocalServices, type Cleanups } from './services.js';
 import type { AwsStandins, ConnectorResources } from './standins/aws.js';
 import type { FhirStandin } from './standins/healthlake/index.js';
 import type { LocalConfigView } from '../shared/operator/localAdmin.js';
+import { sqlEndpoint } from '../shared/subscriptions/sqlEndpoint.js';
 
-/** Options of `startConnector`: any LocalConfig field, plus where flags/env come from. */
+/**
+ * Options of `startConnector`: any LocalConfig field, plus where flags/env come from. Called with
+ * neither `argv` nor `env` (tests, benchmarks), the SQL target is off unless `sql` or `sqlUrl` is
+ * given; `npm start` passes both, so there it is on (embedded) by default.
+ */
 export interface StartConnectorOptions extends Partial<Omit<LocalConfig, 'faults'>> {
   readonly faults?: Partial<LocalConfig['faults']>;
   /** Command-line flags to read (default none). */
@@ -40,6 +45,18 @@ export interface LocalConnector {
   readonly healthLakeEndpoint: string;
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
   readonly healthlake?: FhirStandin;
+  /**
+   * The SQL target, when on: its name (Subscriptions deliver to `sql://<name>`), its database's URL
+   * (the embedded PGlite's, or `--sql-url`) and whether it is the embedded one.
+   */
+  readonly sql?: {
+    readonly name: string;
+    readonly endpoint: string;
+    readonly url: string;
+    readonly embedded: boolean;
+  };
+  /** The SQL writer's poller on the SQL queue, when the SQL target is on. */
+  readonly sqlDelivery?: EventSourceMapping;
   /** The source FHIR server stand-in, when started. */
   readonly source?: FhirStandin;
   readonly sourceFhirBaseUrl?: string;
@@ -76,7 +93,13 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
   const started = Date.now();
   const { argv, env, healthLakeTimeoutMs, adaptivePacing, logWrite, faults, ...overrides } = options;
   const base = loadLocalConfig(argv ?? [], env ?? {});
-  const given: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
+  const programmatic = argv === undefined && env === undefined ? { sql: 'off' as const } : {};
+  const given: LocalConfig = {
+    ...base,
+    ...programmatic,
+    ...overrides,
+    faults: { ...base.faults, ...faults },
+  };
   // A data folder remembers the stand-ins' data store id and ports: their URLs must not change.
   const remembered = given.dataDir ? openDataDir(given.dataDir) : undefined;
   const config = remembered ? withRememberedPorts(given, remembered) : given;
@@ -124,6 +147,17 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       writeToken: functions.writeToken,
       healthLakeEndpoint: services.healthLakeEndpoint,
       ...(healthlake ? { healthlake } : {}),
+      ...(services.sql && functions.sqlDelivery
+        ? {
+            sql: {
+              name: config.sqlTarget,
+              endpoint: sqlEndpoint(config.sqlTarget),
+              url: services.sql.url,
+              embedded: services.sql.embedded !== undefined,
+            },
+            sqlDelivery: functions.sqlDelivery,
+          }
+        : {}),
       ...(source ? { source } : {}),
       ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
       ...(aws ? { aws } : {}),

@@ -6,6 +6,7 @@ import { DELIVERER_CONTRACT } from '../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../shared/runtime/ingestContract.js';
 import { NOTIFICATION_CHECK_CONTRACT } from '../shared/runtime/notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../shared/runtime/reconcileWorkerContract.js';
+import { SQL_WRITER_CONTRACT } from '../shared/runtime/sqlWriterContract.js';
 import { SUBSCRIPTION_PROVISIONER_CONTRACT } from '../shared/runtime/subscriptionProvisionerContract.js';
 import { WRITE_PIPELINE_ENV } from '../shared/runtime/writePipelineEnv.js';
 import type { AcceptedToken } from '../shared/ingest/auth/types.js';
@@ -41,6 +42,8 @@ export interface LocalEnvironmentInput {
   readonly sourceConfigured?: boolean;
   /** The Lambda stand-in serving the delivery transforms, and `name=functionArn` entries of them. */
   readonly transforms?: { readonly endpoint: string; readonly functions: readonly string[] };
+  /** The SQL target when on: its database URL (embedded or `--sql-url`). */
+  readonly sql?: { readonly url: string; readonly embedded: boolean };
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
@@ -62,7 +65,8 @@ export type FunctionName =
   | 'backfillWorker'
   | 'reconcileWorker'
   | 'subscriptionProvisioner'
-  | 'notificationCheck';
+  | 'notificationCheck'
+  | 'sqlWriter';
 
 /** The source credentials as the deployed worker's secret holds them (createSourceAuth's JSON). */
 const sourceSecret = (config: LocalConfig): string | undefined => {
@@ -121,7 +125,7 @@ const moduleEndpoints = (config: LocalConfig, primary: string): string | undefin
  */
 export const localFunctionEnvironments = (
   input: LocalEnvironmentInput,
-): Record<FunctionName, NodeJS.ProcessEnv> => {
+): Record<Exclude<FunctionName, 'sqlWriter'>, NodeJS.ProcessEnv> & { sqlWriter?: NodeJS.ProcessEnv } => {
   const { config, resources, endpoints, credentials, tuning = {} } = input;
   const runtime = envEntries(AWS_RUNTIME_ENV, {
     awsRegion: config.region,
@@ -139,6 +143,7 @@ export const localFunctionEnvironments = (
     allowedEndpoints: input.healthLakeEndpoint,
     payloadBucket: resources.payloadBucket,
     deliveryRetryCount: retryCount,
+    ...(input.sql ? { sqlQueueUrl: resources.sqlQueueUrl, sqlTargetNames: config.sqlTarget } : {}),
   });
   const roleArn = config.roleArn || undefined;
   const externalId = roleArn && config.externalId ? config.externalId : undefined;
@@ -241,6 +246,35 @@ export const localFunctionEnvironments = (
         ...source,
       }),
     },
+    ...(input.sql
+      ? {
+          sqlWriter: {
+            ...runtime,
+            ...envEntries(SQL_WRITER_CONTRACT, {
+              sqsEndpoint: endpoints.sqs,
+              s3Endpoint: endpoints.s3,
+              connectorId: config.connectorId,
+              sqlQueueUrl: resources.sqlQueueUrl,
+              sqlDlqUrl: resources.sqlDlqUrl,
+              targetName: config.sqlTarget,
+              url: input.sql.url,
+              // Local mode: the URL holds what is needed; the embedded database listens on loopback, a
+              // --sql-url server is asked for TLS the way its URL (sslmode) says.
+              auth: 'none',
+              tls: 'off',
+              mappingFile: config.sqlMapping,
+              schema: config.sqlSchema,
+              applySchema: String(config.sqlApplySchema),
+              // PGlite is one session: one connection, so two transactions never interleave.
+              maxConnections: input.sql.embedded ? '1' : undefined,
+              deliveryRetryCount: retryCount,
+              retryBaseSeconds: String(config.retryBaseSeconds),
+              retryMaxSeconds: String(config.retryMaxSeconds),
+              retryStrategy: config.retryStrategy,
+            }),
+          },
+        }
+      : {}),
     subscriptionProvisioner: {
       ...runtime,
       ...envEntries(SUBSCRIPTION_PROVISIONER_CONTRACT, {

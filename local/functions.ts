@@ -5,6 +5,7 @@ import { delivererHandlerFromEnv } from '../lambdas/deliverer/delivererHandlerFr
 import { ingestHandlerFromEnv } from '../lambdas/ingest/ingestHandlerFromEnv.js';
 import { notificationCheckHandlerFromEnv } from '../lambdas/notification-check/notificationCheckHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { sqlWriterHandlerFromEnv } from '../lambdas/sql-writer/sqlWriterHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
 import { TOKEN_SCOPES } from '../shared/http/scopes.js';
@@ -69,6 +70,8 @@ export interface LocalFunctions {
   readonly delivery: EventSourceMapping;
   readonly backfill: EventSourceMapping;
   readonly reconcile: EventSourceMapping;
+  /** The SQL writer's poller on the SQL queue, when the SQL target is on. */
+  readonly sqlDelivery?: EventSourceMapping;
   /** What `/_local/config` serves. */
   readonly view: LocalConfigView;
 }
@@ -133,6 +136,9 @@ export const startLocalFunctions = async (options: {
     sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
     sourceConfigured: sourceFhirBaseUrl !== undefined,
     tokens,
+    ...(services.sql
+      ? { sql: { url: services.sql.url, embedded: services.sql.embedded !== undefined } }
+      : {}),
     tuning: {
       ...(tuning.healthLakeTimeoutMs === undefined
         ? {}
@@ -200,6 +206,30 @@ export const startLocalFunctions = async (options: {
     functionName: 'healthlake-connector-deliverer',
     onError: (error) => log.warn('Deliverer poller error', { error }),
   });
+
+  // The SQL writer behind its own poller on the SQL queue, its target made ready (schema created or
+  // checked) before the API accepts writes, so a schema problem is reported at start.
+  let sqlDelivery: EventSourceMapping | undefined;
+  if (environments.sqlWriter) {
+    stats.enableSql();
+    const sqlWriter = sqlWriterHandlerFromEnv(environments.sqlWriter, sinks('sql', stats.countSqlMetric));
+    cleanups.push(() => sqlWriter.destroy());
+    const problems = await sqlWriter.ready();
+    if (problems.length > 0)
+      log.warn('The SQL target schema lacks what the mapping writes (see `npm run cli -- sql schema`)', {
+        problems: problems.length,
+      });
+    sqlDelivery = new EventSourceMapping({
+      sqs: services.sqs,
+      queueUrl: resources.sqlQueueUrl,
+      queueArn: resources.sqlQueueArn,
+      handler: sqlWriter,
+      batchSize: 10,
+      concurrency: services.sql?.embedded ? 1 : 2,
+      functionName: 'healthlake-connector-sql-writer',
+      onError: (error) => log.warn('SQL writer poller error', { error }),
+    });
+  }
 
   // The backfill worker behind its own poller.
   const backfillWorker = backfillWorkerHandlerFromEnv(environments.backfillWorker, sinks('backfill'));
@@ -312,6 +342,7 @@ export const startLocalFunctions = async (options: {
     backfillDlqUrl: resources.backfillDlqUrl,
     reconcileQueueUrl: resources.reconcileQueueUrl,
     reconcileDlqUrl: resources.reconcileDlqUrl,
+    ...(sqlDelivery ? { sqlQueueUrl: resources.sqlQueueUrl, sqlDlqUrl: resources.sqlDlqUrl } : {}),
     healthLakeEndpoint,
     ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
     ...(autoSubscriptionId ? { autoSubscriptionId } : {}),
@@ -321,10 +352,12 @@ export const startLocalFunctions = async (options: {
   await delivery.start();
   await backfill.start();
   await reconcile.start();
+  await sqlDelivery?.start();
   cleanups.push(
     () => delivery.stop(),
     () => backfill.stop(),
     () => reconcile.stop(),
+    () => sqlDelivery?.stop(),
   );
   return {
     apiUrl: api.url,
@@ -334,6 +367,7 @@ export const startLocalFunctions = async (options: {
     delivery,
     backfill,
     reconcile,
+    ...(sqlDelivery ? { sqlDelivery } : {}),
     view,
   };
 };

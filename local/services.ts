@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
+import { SQL_TARGET_NAME_PATTERN } from '../shared/subscriptions/sqlEndpoint.js';
 import { LocalConfigError, type LocalConfig } from './config.js';
 import { rememberStandins, type RememberedStandins } from './dataDir.js';
 import type { LocalLogger } from './localLogger.js';
@@ -12,6 +13,7 @@ import {
   type AwsStandins,
   type ConnectorResources,
 } from './standins/aws.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './standins/pglite.js';
 import {
   seedFromFolder,
   startFhirSourceStandin,
@@ -43,7 +45,26 @@ export interface LocalServices {
   /** The source FHIR server stand-in, when started. */
   readonly source?: FhirStandin;
   readonly sourceFhirBaseUrl?: string;
+  /** The SQL target's database, unless `sql` is off: `--sql-url`, or the embedded PGlite. */
+  readonly sql?: { readonly url: string; readonly embedded?: EmbeddedPostgres };
 }
+
+/** The SQL target's database: a configured server, the embedded PGlite, or none. */
+const startSqlDatabase = async (config: LocalConfig, cleanups: Cleanups): Promise<LocalServices['sql']> => {
+  if (config.sql === 'off' && config.sqlUrl === undefined) return undefined;
+  if (!SQL_TARGET_NAME_PATTERN.test(config.sqlTarget))
+    throw new LocalConfigError(
+      '--sql-target / HLC_SQL_TARGET must be lower case letters, digits and "-", a letter first',
+    );
+  if (config.sqlUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(config.sqlUrl))
+      throw new LocalConfigError('--sql-url / HLC_SQL_URL must be a postgres:// URL');
+    return { url: config.sqlUrl };
+  }
+  const embedded = await startEmbeddedPostgres({ host: config.host });
+  cleanups.push(() => embedded.stop());
+  return { url: embedded.url, embedded };
+};
 
 /**
  * Starts the stand-ins the configuration does not replace and creates the connector's queues, table
@@ -65,6 +86,7 @@ export const startLocalServices = async (
       log.info('Stand-in data restored', { standin: name, versions: journaled.restored });
     return { store: journaled.store };
   };
+  let sqlStarting: Promise<LocalServices['sql']> = Promise.resolve(undefined);
   try {
     // The HealthLake stand-in loads the FHIR definitions (the slowest step): start it first, in parallel.
     healthlakeStarting = config.healthLakeEndpoint
@@ -87,6 +109,9 @@ export const startLocalServices = async (
       (standin) => standin && cleanups.push(() => standin.stop()),
       () => undefined,
     );
+    // PGlite takes seconds to load too: in parallel as well.
+    sqlStarting = startSqlDatabase(config, cleanups);
+    sqlStarting.catch(() => undefined);
     // 1. SQS/S3 and DynamoDB: the stand-ins unless every endpoint points elsewhere.
     const needAws = !config.sqsEndpoint || !config.s3Endpoint || !config.dynamoEndpoint;
     const aws = needAws
@@ -144,6 +169,7 @@ export const startLocalServices = async (
       });
     }
     if (!sourceFhirBaseUrl) log.warn('No source FHIR server: $trigger-subscription jobs will fail to read');
+    const sql = await sqlStarting;
 
     return {
       ...(aws ? { aws } : {}),
@@ -156,10 +182,12 @@ export const startLocalServices = async (
       ...(stsEndpoint ? { stsEndpoint } : {}),
       ...(source ? { source } : {}),
       ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),
+      ...(sql ? { sql } : {}),
     };
   } catch (error) {
-    // Let a HealthLake stand-in still starting register its stop before the caller cleans up.
+    // Let a HealthLake stand-in or database still starting register its stop before the caller cleans up.
     await healthlakeStarting.catch(() => undefined);
+    await sqlStarting.catch(() => undefined);
     throw error;
   }
 };

@@ -23,6 +23,8 @@ export const status: Command = async ({ config, io, json }) => {
       'delivery-dlq': config.dlqUrl,
       backfill: config.backfillQueueUrl,
       'backfill-dlq': config.backfillDlqUrl,
+      sql: config.sqlQueueUrl,
+      'sql-dlq': config.sqlDlqUrl,
     };
     if (!Object.values(queues).some(Boolean)) {
       needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
@@ -46,7 +48,12 @@ export const status: Command = async ({ config, io, json }) => {
               credentials: sqs.config.credentials,
               ...(config.cloudWatchEndpoint ? { endpoint: config.cloudWatchEndpoint } : {}),
             },
-            { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
+            {
+              delivery: config.deliveryQueueUrl,
+              'delivery-dlq': config.dlqUrl,
+              sql: config.sqlQueueUrl,
+              'sql-dlq': config.sqlDlqUrl,
+            },
             config.connectorId,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
       notificationSourcesOf(config),
@@ -108,6 +115,7 @@ export const status: Command = async ({ config, io, json }) => {
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
       io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
+      if (stats.sql) io.out(sqlLine(stats.sql, 'since start'));
     } else if (cloudWatch && !(cloudWatch instanceof Error)) {
       for (const [name, seconds] of Object.entries(cloudWatch.oldestMessageAgeSeconds)) {
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
@@ -167,6 +175,12 @@ const oldestDeliveryAge = (
     (cloudWatch instanceof Error ? undefined : cloudWatch?.oldestMessageAgeSeconds.delivery);
   return seconds === undefined ? {} : { oldestMessageAgeSeconds: seconds };
 };
+
+/** The SQL writer's outcomes, and what to do about dead letters. */
+const sqlLine = (sql: NonNullable<LocalStatsView['sql']>, window: string): string =>
+  `SQL target (${window}): written ${sql.written}, deleted ${sql.deleted}, unchanged ${sql.unchanged}, ` +
+  `retried ${sql.retried}, dead-lettered ${sql.deadLettered}` +
+  (sql.deadLettered > 0 ? ' - read their causes with hlc dlq list --dlq-url <the sql-dlq URL>' : '');
 
 /** The count of writes no Subscription matched, and what it means when it is not zero. */
 const unmatchedLine = (count: number, window: string): string =>

@@ -17,6 +17,8 @@ import {
   DEFAULT_SOURCE_REQUESTS_PER_SECOND,
 } from '../../shared/fhirClient/constants.js';
 import { MAX_RESPONSE_BYTES_RANGE } from '../../shared/runtime/sourceFhirEnv.js';
+import { SQL_IDENTIFIER_PATTERN } from '../../shared/sqlTarget/constants.js';
+import { SQL_TARGET_NAME_PATTERN } from '../../shared/subscriptions/sqlEndpoint.js';
 
 const R4_TYPES: ReadonlySet<string> = new Set(R4_SEARCH_PARAMETERS.resourceTypes);
 
@@ -106,6 +108,117 @@ const secretReference = z
   })
   .refine((value) => (value.arn === undefined) !== (value.name === undefined), {
     error: 'give exactly one of "arn" or "name"',
+  });
+
+/** `postgres://user@host:port/database`: a host and a database, and never a password (auth gives it). */
+const postgresUrl = z
+  .string({ error: 'must be a postgres://user@host:port/database URL' })
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (
+          ['postgres:', 'postgresql:'].includes(url.protocol) &&
+          url.hostname !== '' &&
+          url.username !== '' &&
+          /^\/[^/]+$/.test(url.pathname) &&
+          url.search === ''
+        );
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a postgres://user@host:port/database URL (user and database named, no query)' },
+  )
+  .refine(
+    (value) => {
+      try {
+        return new URL(value).password === '';
+      } catch {
+        return true;
+      }
+    },
+    { error: 'must not hold a password: give it in "secret" (or use "auth": "iam")' },
+  );
+
+/**
+ * The SQL target (seed 000's relational export): an existing PostgreSQL (RDS, Aurora or any) the SQL
+ * writer reaches from inside the VPC, with a Secrets Manager secret or RDS IAM authentication.
+ */
+const sqlTarget = z
+  .strictObject({
+    /** Subscriptions deliver to it with `channel.endpoint` `sql://<name>`. @default "warehouse" */
+    name: z
+      .string()
+      .regex(SQL_TARGET_NAME_PATTERN, {
+        error: 'must be lower case letters, digits and "-", a letter first, at most 63 characters',
+      })
+      .default('warehouse'),
+    url: postgresUrl,
+    /** `secret`: the password of a Secrets Manager secret (RDS's JSON); `iam`: an RDS IAM token. */
+    auth: z.enum(['secret', 'iam'], { error: 'must be "secret" or "iam"' }).default('secret'),
+    secret: secretReference.optional(),
+    /** For auth "iam": the DbiResourceId (db-..., cluster-...) or RDS Proxy id (prx-...) rds-db:connect names. */
+    iamResourceId: z
+      .string()
+      .regex(/^(db|cluster|prx)-[A-Za-z0-9]{1,64}$/, {
+        error: 'must be an RDS resource id (db-..., cluster-... or prx-...)',
+      })
+      .optional(),
+    /** TLS: verify-full checks the certificate (Lambda's RDS CA bundle) and host name. @default verify-full */
+    tls: z
+      .enum(['verify-full', 'require'], { error: 'must be "verify-full" or "require"' })
+      .default('verify-full'),
+    /** The VPC the writer runs in to reach the database (it needs routes to SQS, S3 and Secrets Manager). */
+    vpc: z.strictObject(
+      {
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'must be a VPC id (vpc-...)' }),
+        subnetIds: z
+          .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: 'must be a subnet id (subnet-...)' }))
+          .min(1, { error: 'must list at least one private subnet' })
+          .max(16, { error: 'must list at most 16 subnets (Lambda)' }),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: 'must be a security group id (sg-...)' }))
+          .min(1, { error: 'must list at least one security group' })
+          .max(5, { error: 'must list at most 5 security groups (Lambda)' }),
+      },
+      { error: 'is required: {"vpcId", "subnetIds", "securityGroupIds"} of the database\'s network' },
+    ),
+    /** PostgreSQL schema of the tables. @default the mapping's ("public") */
+    schema: z
+      .string()
+      .regex(SQL_IDENTIFIER_PATTERN, { error: 'must be a lower case SQL identifier' })
+      .optional(),
+    /** A mapping file (JSON or YAML, path from the project root) bundled with the writer. @default the built-in transformers */
+    mappingFile: z
+      .string()
+      .regex(/^(?!\/)(?!.*\.\.)[\w./-]{1,200}\.(json|ya?ml)$/, {
+        error: 'must be a relative path to a .json, .yaml or .yml file inside the project',
+      })
+      .optional(),
+    /** Run the mapping's DDL (CREATE ... IF NOT EXISTS) at cold start; else only check. @default false */
+    applySchema: z.boolean({ error: 'must be true or false' }).default(false),
+    /** Event source MaximumConcurrency: parallel writers, each with its own pool. @default 2 */
+    maxConcurrency: int(2, 1000, 'SQL writer event source MaximumConcurrency').default(2),
+    /** Connections per writer instance. @default 2 */
+    maxConnections: int(1, 20, 'connections per SQL writer instance').default(2),
+    /** Name and reuse prepared statements (off behind RDS Proxy or pgbouncer). @default false */
+    prepareStatements: z.boolean({ error: 'must be true or false' }).default(false),
+    /** Messages per invocation (FIFO queues allow at most 10). @default 10 */
+    batchSize: int(1, 10, 'FIFO batch size').default(10),
+    /** Writer timeout; the SQL queue's visibility timeout is six times it. @default 60 */
+    timeoutSeconds: int(10, 900, 'SQL writer timeout in seconds, Lambda allows at most 900').default(60),
+    /** Writer memory, MB (FHIRPath mapping is CPU work, which scales with memory). @default 1024 */
+    memorySizeMb: int(128, 10_240, 'SQL writer memory in MB, Lambda allows 128-10240').default(1024),
+  })
+  .refine((value) => value.auth !== 'secret' || value.secret !== undefined, {
+    error: 'auth "secret" needs "secret" ({"arn": ...} or {"name": ...}) holding {"password": ...}',
+    path: ['secret'],
+  })
+  .refine((value) => value.auth !== 'iam' || value.iamResourceId !== undefined, {
+    error:
+      'auth "iam" needs "iamResourceId" (the database\'s DbiResourceId, cluster resource id or proxy id)',
+    path: ['iamResourceId'],
   });
 
 const crossAccountAccess = z.strictObject({
@@ -581,6 +694,11 @@ export const connectorConfigSchema = z
         maxCount: int(1, 10_000, 'Subscriptions').default(100),
       })
       .default({ maxCount: 100 }),
+    /**
+     * The SQL target Subscriptions may deliver to as `sql://<name>`: its own FIFO queue, DLQ and SQL
+     * writer Lambda in the database's VPC. @default none
+     */
+    sqlTarget: sqlTarget.optional(),
     logRetentionDays: z
       .number({ error: 'must be a number of days' })
       .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {
@@ -631,6 +749,12 @@ interface ArnOptions {
     readonly secret?:
       { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
   };
+  readonly sqlTarget?:
+    | {
+        readonly secret?:
+          { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
+      }
+    | undefined;
   readonly ingest: {
     readonly tokenSecret?:
       { readonly arn?: string | undefined; readonly kmsKeyArn?: string | undefined } | undefined;
@@ -657,6 +781,8 @@ const configuredArns = (
     { path: ['sourceFhir', 'secret', 'kmsKeyArn'], arn: value.sourceFhir.secret?.kmsKeyArn },
     { path: ['ingest', 'tokenSecret', 'arn'], arn: value.ingest.tokenSecret?.arn },
     { path: ['ingest', 'tokenSecret', 'kmsKeyArn'], arn: value.ingest.tokenSecret?.kmsKeyArn },
+    { path: ['sqlTarget', 'secret', 'arn'], arn: value.sqlTarget?.secret?.arn },
+    { path: ['sqlTarget', 'secret', 'kmsKeyArn'], arn: value.sqlTarget?.secret?.kmsKeyArn },
     ...value.ingest.adminPrincipalArns.map((arn, index) => ({
       path: ['ingest', 'adminPrincipalArns', index],
       arn,

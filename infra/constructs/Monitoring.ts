@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
+import { SQL_WRITER_METRICS } from '../../shared/sqlWriter/constants.js';
 import { createAlarmTopic } from './alarmTopic.js';
 
 /** Alarm thresholds (the configuration's `alarms` section). */
@@ -62,6 +63,17 @@ export interface PageWorkerMonitoring {
   readonly progressMetrics: readonly string[];
 }
 
+/** The SQL target's writer, queue and DLQ (seed 000's relational export). */
+export interface SqlWriterMonitoring {
+  /** Its `sql://<name>` endpoint, named in alarm descriptions. */
+  readonly endpoint: string;
+  readonly worker: lambda.IFunction;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** The writer's Powertools service name (the `service` dimension of its metrics). */
+  readonly service: string;
+}
+
 export interface MonitoringProps {
   /**
    * The connector id: the `connector` dimension every function metric carries. Alarms and widgets
@@ -75,6 +87,8 @@ export interface MonitoringProps {
   readonly deliveryDeadLetterQueue: sqs.IQueue;
   /** Backfill, and reconcile when it is enabled. */
   readonly pageWorkers: readonly PageWorkerMonitoring[];
+  /** The SQL writer, when a SQL target is configured. @default none */
+  readonly sqlWriter?: SqlWriterMonitoring;
   readonly services: ServiceNames;
   readonly thresholds: AlarmThresholds;
   /** HealthLake data store whose `AWS/HealthLake` metrics the dashboard shows. */
@@ -261,7 +275,53 @@ export class Monitoring extends Construct {
       }),
     );
 
+    const sql = props.sqlWriter;
+    const sqlDeadLetters =
+      sql === undefined
+        ? undefined
+        : deadLetterAlarms(
+            'Sql',
+            sql.deadLetterQueue,
+            `A write to the SQL target ${sql.endpoint} failed for good and is in the SQL DLQ; its cause names the table, column and resource (a value that does not fit, a constraint). Fix the mapping or the schema, then redrive.`,
+          );
+    const sqlAlarms: Record<string, cloudwatch.Alarm> =
+      sql === undefined || sqlDeadLetters === undefined
+        ? {}
+        : {
+            sqlDeadLetters: sqlDeadLetters.depth,
+            sqlDeadLetterAge: sqlDeadLetters.age,
+            sqlBacklogAge: alarm('SqlBacklogAge', {
+              alarmDescription: `The oldest message of the SQL queue is older than ${t.oldestMessageAgeSeconds} s: the SQL target ${sql.endpoint} is falling behind or unreachable (database down, network, credentials: see the SQL writer's log and SqlWritesRetried).`,
+              metric: sql.queue.metricApproximateAgeOfOldestMessage({
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: oneMinute,
+              }),
+              threshold: t.oldestMessageAgeSeconds,
+              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluationPeriods: 3,
+              treatMissingData: notBreaching,
+            }),
+            sqlWriterErrors: alarm('SqlWriterErrors', {
+              alarmDescription:
+                'The SQL writer function failed (crash, timeout, or the database unreachable at start), not a reported record failure: its records are retried and then dead-lettered.',
+              metric: sql.worker.metricErrors({ period: fiveMinutes }),
+              threshold: 1,
+              comparisonOperator: atLeast,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+            sqlSchemaProblems: alarm('SqlSchemaProblems', {
+              alarmDescription: `The SQL target's schema lacks what the mapping writes (a table or column missing or of another type): writes that touch it fail and retry. The SQL writer's log lists every problem; hlc sql schema prints the DDL.`,
+              metric: connector(sql.service, SQL_WRITER_METRICS.schemaProblems),
+              threshold: 1,
+              comparisonOperator: atLeast,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+          };
+
     this.alarms = {
+      ...sqlAlarms,
       deliveryDeadLetters: deliveryDeadLetters.depth,
       deliveryDeadLetterAge: deliveryDeadLetters.age,
       ...pageWorkerAlarms,
@@ -372,6 +432,7 @@ export class Monitoring extends Construct {
       ['ingest', props.ingestFunction],
       ['deliverer', props.delivererFunction],
       ...props.pageWorkers.map((page) => [page.name.toLowerCase(), page.worker] as const),
+      ...(sql === undefined ? [] : [['sql writer', sql.worker] as const]),
     ] as const;
     const healthLakeSearch = (metricName: string) =>
       new cloudwatch.MathExpression({
@@ -440,6 +501,7 @@ export class Monitoring extends Construct {
         ...props.pageWorkers.map((page) =>
           dlqDepth(page.deadLetterQueue).with({ label: `${page.name} DLQ` }),
         ),
+        ...(sql === undefined ? [] : [dlqDepth(sql.deadLetterQueue).with({ label: 'SQL DLQ' })]),
       ]),
     );
     this.dashboard.addWidgets(
@@ -493,6 +555,34 @@ export class Monitoring extends Construct {
             page.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute }),
           ],
           [dlqDepth(page.deadLetterQueue).with({ label: `${page.name} DLQ` })],
+          12,
+        ),
+      );
+    }
+    if (sql !== undefined) {
+      this.dashboard.addWidgets(
+        graph(
+          `SQL target ${sql.endpoint} (per 5 min)`,
+          [
+            connector(sql.service, SQL_WRITER_METRICS.written),
+            connector(sql.service, SQL_WRITER_METRICS.deleted),
+            connector(sql.service, SQL_WRITER_METRICS.unchanged),
+            connector(sql.service, SQL_WRITER_METRICS.unmapped),
+          ],
+          [
+            connector(sql.service, SQL_WRITER_METRICS.retried),
+            connector(sql.service, SQL_WRITER_METRICS.deadLettered),
+          ],
+          12,
+        ),
+        graph(
+          'SQL queue',
+          [
+            sql.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute }),
+            sql.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute }),
+            sql.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute }),
+          ],
+          [dlqDepth(sql.deadLetterQueue).with({ label: 'SQL DLQ' })],
           12,
         ),
       );

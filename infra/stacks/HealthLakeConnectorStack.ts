@@ -10,6 +10,9 @@ import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
 import { NOTIFICATION_CHECK_CONTRACT } from '../../shared/runtime/notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerContract.js';
+import { SQL_WRITER_CONTRACT } from '../../shared/runtime/sqlWriterContract.js';
+import { SQL_WRITER_SERVICE } from '../../shared/sqlWriter/constants.js';
+import { sqlEndpoint } from '../../shared/subscriptions/sqlEndpoint.js';
 import { WRITE_PIPELINE_ENV } from '../../shared/runtime/writePipelineEnv.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
 import { healthLakeDataStoreOf, type ConnectorConfig } from '../config/parseConnectorConfig.js';
@@ -34,6 +37,7 @@ import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
 import { NotificationCheck } from '../constructs/NotificationCheck.js';
 import { PayloadBucket } from '../constructs/PayloadBucket.js';
 import { bindSecretReader } from '../constructs/secretReference.js';
+import { SqlWriter } from '../constructs/SqlWriter.js';
 import { addConnectorOutputs } from './connectorOutputs.js';
 
 /** Handler files of the connector's functions (each exports `handler`). */
@@ -43,6 +47,8 @@ export interface ConnectorEntryPoints {
   readonly backfillWorker: string;
   readonly reconcileWorker: string;
   readonly subscriptionProvisioner: string;
+  /** The SQL writer, deployed when a SQL target is configured. */
+  readonly sqlWriter: string;
   readonly notificationCheck: string;
 }
 
@@ -53,6 +59,7 @@ export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
   backfillWorker: 'lambdas/backfill-worker/handler.ts',
   reconcileWorker: 'lambdas/reconcile-worker/handler.ts',
   subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
+  sqlWriter: 'lambdas/sql-writer/handler.ts',
   notificationCheck: 'lambdas/notification-check/handler.ts',
 };
 
@@ -89,7 +96,13 @@ export const SERVICE_NAMES = {
   reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
   notificationCheck: 'notification-check',
-} as const satisfies ServiceNames & { backfill: string; provisioner: string; reconcile: string };
+  sqlWriter: SQL_WRITER_SERVICE,
+} as const satisfies ServiceNames & {
+  backfill: string;
+  provisioner: string;
+  reconcile: string;
+  sqlWriter: string;
+};
 
 /**
  * Job metrics of the page workers, as the handlers publish them (`METRIC_NAMES` of
@@ -137,6 +150,8 @@ export class HealthLakeConnectorStack extends Stack {
   /** The reconcile queue and worker, when configuration enables reconcile. */
   public readonly reconcile?: Backfill;
   public readonly autoSubscription?: AutoSubscription;
+  /** The SQL target's queues and writer, when a SQL target is configured. */
+  public readonly sqlWriter?: SqlWriter;
   /** The heartbeat check, when configuration lists source Subscriptions (notifications.sources). */
   public readonly notificationCheck?: NotificationCheck;
   public readonly monitoring: Monitoring;
@@ -184,10 +199,39 @@ export class HealthLakeConnectorStack extends Stack {
     // Each function gets exactly its contract's variables (shared/runtime/functionContracts.ts); the
     // bind* helpers add the resource names with their grants.
     const retryCount = String(config.delivery.retryCount);
+    const retryTiming = {
+      deliveryRetryCount: retryCount,
+      retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
+      retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
+      retryStrategy: config.delivery.retryStrategy,
+    } as const;
+
+    // --- SQL target (seed 000's relational export): its queues and writer, in the database's VPC -----
+    const sqlTarget = config.sqlTarget;
+    if (sqlTarget !== undefined) {
+      this.sqlWriter = new SqlWriter(this, 'SqlWriter', {
+        entry: entries.sqlWriter,
+        serviceName: services.sqlWriter,
+        target: sqlTarget,
+        maxReceiveCount: config.delivery.retryCount + 1,
+        encryptionKey: this.dataKey,
+        bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
+        environment: {
+          ...envEntries(SQL_WRITER_CONTRACT, { connectorId: config.connectorId, ...retryTiming }),
+        },
+        ...fnDefaults,
+      });
+    }
     const pipelineEnvironment = envEntries(WRITE_PIPELINE_ENV, {
       connectorId: config.connectorId,
       allowedEndpoints: allowedEndpoints.join(','),
       deliveryRetryCount: retryCount,
+      ...(this.sqlWriter === undefined || sqlTarget === undefined
+        ? {}
+        : {
+            sqlQueueUrl: this.sqlWriter.queues.queue.queueUrl,
+            sqlTargetNames: sqlTarget.name,
+          }),
     });
 
     this.state = new ConnectorState(this, 'State', { encryptionKey: this.dataKey });
@@ -253,6 +297,7 @@ export class HealthLakeConnectorStack extends Stack {
     });
     this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);
     this.queues.bindSender(this.backfill.worker);
+    this.sqlWriter?.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
     // Backport notifications in: the same settings for the ingest endpoint and the heartbeat check.
@@ -310,6 +355,7 @@ export class HealthLakeConnectorStack extends Stack {
     });
     this.state.bindStores(this.ingest, FUNCTION_TABLE_STORES.ingest);
     this.queues.bindSender(this.ingest);
+    this.sqlWriter?.bindSender(this.ingest);
     this.payloads.bindWriter(this.ingest);
     this.backfill.bindSender(this.ingest);
     if (config.ingest.authMode === 'bearer' && config.ingest.tokenSecret !== undefined) {
@@ -364,10 +410,7 @@ export class HealthLakeConnectorStack extends Stack {
         healthLakeEndpoint: config.dataStore.endpoint,
         allowedEndpoints: allowedEndpoints.join(','),
         healthLakeRegion: config.dataStore.region,
-        deliveryRetryCount: retryCount,
-        retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
-        retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
-        retryStrategy: config.delivery.retryStrategy,
+        ...retryTiming,
         healthLakeMaxBundleEntries: String(config.healthLake.maxBundleEntries),
         transforms: transformsVariable(config.delivery.transforms),
         transformTimeoutMs: String(config.delivery.transformTimeoutSeconds * 1000),
@@ -379,6 +422,8 @@ export class HealthLakeConnectorStack extends Stack {
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+    // The SQL writer reads payloads too large for a message from the bucket, as the deliverer does.
+    if (this.sqlWriter !== undefined) this.payloads.bindReader(this.sqlWriter.function);
 
     // --- reconcile (only when enabled: it is what gives the connector HealthLake read access) -------
     if (config.reconcile.enabled) {
@@ -408,6 +453,7 @@ export class HealthLakeConnectorStack extends Stack {
       const worker = reconcile.worker;
       this.state.bindStores(worker, FUNCTION_TABLE_STORES.reconcileWorker);
       this.queues.bindSender(worker);
+      this.sqlWriter?.bindSender(worker);
       this.payloads.bindWriter(worker);
       reconcile.bindSender(this.ingest);
       if (access.mode === 'crossAccount') {
@@ -502,6 +548,17 @@ export class HealthLakeConnectorStack extends Stack {
               },
             ]),
       ],
+      ...(this.sqlWriter === undefined || sqlTarget === undefined
+        ? {}
+        : {
+            sqlWriter: {
+              endpoint: sqlEndpoint(sqlTarget.name),
+              worker: this.sqlWriter.function,
+              queue: this.sqlWriter.queues.queue,
+              deadLetterQueue: this.sqlWriter.queues.deadLetterQueue,
+              service: services.sqlWriter,
+            },
+          }),
       // The MissedNotifications alarm only where source Subscriptions are followed.
       services: {
         ingest: services.ingest,
@@ -534,6 +591,7 @@ export class HealthLakeConnectorStack extends Stack {
       pageQueues: {
         Backfill: this.backfill,
         ...(this.reconcile === undefined ? {} : { Reconcile: this.reconcile }),
+        ...(this.sqlWriter === undefined ? {} : { Sql: this.sqlWriter.queues }),
       },
       logGroups: {
         IngestLogGroupName: this.ingest.functionLogGroup,
@@ -542,6 +600,7 @@ export class HealthLakeConnectorStack extends Stack {
         ReconcileWorkerLogGroupName: this.reconcile?.worker.functionLogGroup,
         NotificationCheckLogGroupName: this.notificationCheck?.function.functionLogGroup,
         SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
+        SqlWriterLogGroupName: this.sqlWriter?.function.functionLogGroup,
         ApiAccessLogGroupName: this.api.accessLogGroup,
         ApiExecutionLogGroupName: this.api.executionLogGroup,
         WafLogGroupName: this.api.webAcl?.logGroup,

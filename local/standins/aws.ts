@@ -131,6 +131,10 @@ export interface ConnectorResources {
   backfillDlqUrl: string;
   reconcileQueueUrl: string;
   reconcileDlqUrl: string;
+  /** The SQL target's FIFO queue and FIFO DLQ (the SQL writer's, as the delivery queue is the deliverer's). */
+  sqlQueueUrl: string;
+  sqlQueueArn: string;
+  sqlDlqUrl: string;
   payloadBucket: string;
   stateTable: string;
   /** Whether the DynamoDB endpoint accepted the TTL setting (dynalite does not implement it). */
@@ -222,6 +226,15 @@ export const createConnectorResources = async (options: {
       VisibilityTimeout: visibility,
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount }),
     });
+    const sqlDlq = await createQueue(`${prefix}-sql-dlq.fifo`, {
+      ...fifo,
+      MessageRetentionPeriod: '1209600',
+    });
+    const sqlQueue = await createQueue(`${prefix}-sql.fifo`, {
+      ...fifo,
+      VisibilityTimeout: visibility,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqlDlq.arn, maxReceiveCount }),
+    });
     const backfillDlq = await createQueue(`${prefix}-backfill-dlq`, { MessageRetentionPeriod: '1209600' });
     const backfill = await createQueue(`${prefix}-backfill`, {
       VisibilityTimeout: visibility,
@@ -283,6 +296,9 @@ export const createConnectorResources = async (options: {
       backfillDlqUrl: backfillDlq.url,
       reconcileQueueUrl: reconcile.url,
       reconcileDlqUrl: reconcileDlq.url,
+      sqlQueueUrl: sqlQueue.url,
+      sqlQueueArn: sqlQueue.arn,
+      sqlDlqUrl: sqlDlq.url,
       payloadBucket,
       stateTable,
       ttlEnabled,

@@ -195,4 +195,6 @@ export const PLATFORM_VARIABLES = [
   'POWERTOOLS_SERVICE_NAME',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_LOG_LEVEL',
+  // Node loads these CA certificates at start (the SQL writer: Lambda's RDS CA bundle).
+  'NODE_EXTRA_CA_CERTS',
 ];

@@ -1,5 +1,6 @@
 import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
 import { INGEST_METRICS } from '../ingest/IngestMetricsCollector.js';
+import { SQL_WRITER_METRICS, SQL_WRITER_SERVICE } from '../sqlWriter/constants.js';
 import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
 
 /** What `hlc status` reads from CloudWatch for a deployed stack. */
@@ -7,7 +8,7 @@ export interface DeployedMetrics {
   /** Latest `ApproximateAgeOfOldestMessage` (Maximum, 1-minute periods, last 15 minutes) per queue. */
   readonly oldestMessageAgeSeconds: Readonly<Record<string, number | undefined>>;
   /**
-   * Deliverer counts and the ingest `WritesUnmatched` count over the last hour (namespace
+   * Deliverer counts (and the SQL writer's, with a `sql` queue) and the ingest `WritesUnmatched` count over the last hour (namespace
    * HealthLakeConnector, connector and service dimensions); absent when no connector id was given.
    */
   readonly lastHour?: Readonly<Record<string, number>>;
@@ -25,6 +26,13 @@ const COUNTS = [
   [DELIVERER_SERVICE, DELIVERY_METRICS.droppedNotSupported],
   [DELIVERER_SERVICE, DELIVERY_METRICS.filtered],
   [INGEST_SERVICE, INGEST_METRICS.writesUnmatched],
+] as const;
+/** The SQL writer's counts, read when a SQL queue is named (a SQL target is configured). */
+const SQL_COUNTS = [
+  [SQL_WRITER_SERVICE, SQL_WRITER_METRICS.written],
+  [SQL_WRITER_SERVICE, SQL_WRITER_METRICS.deleted],
+  [SQL_WRITER_SERVICE, SQL_WRITER_METRICS.retried],
+  [SQL_WRITER_SERVICE, SQL_WRITER_METRICS.deadLettered],
 ] as const;
 
 const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').pop() ?? url;
@@ -56,7 +64,7 @@ export const deployedMetrics = async (
   // GetMetricStatistics matches the exact dimension set, which includes the connector id.
   if (connectorId === undefined) return { oldestMessageAgeSeconds };
   const counts = await Promise.all(
-    COUNTS.map(async ([service, metricName]) => {
+    [...COUNTS, ...(queues.sql ? SQL_COUNTS : [])].map(async ([service, metricName]) => {
       const points = await getMetricStatistics(options, {
         namespace: METRICS_NAMESPACE,
         metricName,

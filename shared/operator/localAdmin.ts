@@ -25,6 +25,9 @@ export interface LocalConfigView {
   readonly backfillDlqUrl?: string;
   readonly reconcileQueueUrl?: string;
   readonly reconcileDlqUrl?: string;
+  /** The SQL target's queue and DLQ, when it is on. */
+  readonly sqlQueueUrl?: string;
+  readonly sqlDlqUrl?: string;
   readonly healthLakeEndpoint: string;
   readonly sourceFhirBaseUrl?: string;
   readonly autoSubscriptionId?: string;
@@ -60,6 +63,14 @@ export interface LocalStatsView {
    * from the embedded SQS stand-in) or held by the poller; absent when there is none.
    */
   readonly oldestMessageAgeSeconds?: number;
+  /** The SQL writer's outcomes since start, when a SQL target is on (written and deleted resources). */
+  readonly sql?: {
+    readonly written: number;
+    readonly deleted: number;
+    readonly unchanged: number;
+    readonly retried: number;
+    readonly deadLettered: number;
+  };
   /** Deliveries per minute over the last minutes, newest last. */
   readonly deliveredPerMinute: readonly number[];
 }

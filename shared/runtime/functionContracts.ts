@@ -23,6 +23,7 @@ import { DELIVERER_CONTRACT } from './delivererContract.js';
 import { INGEST_CONTRACT } from './ingestContract.js';
 import { NOTIFICATION_CHECK_CONTRACT } from './notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from './reconcileWorkerContract.js';
+import { SQL_WRITER_CONTRACT } from './sqlWriterContract.js';
 import { SUBSCRIPTION_PROVISIONER_CONTRACT } from './subscriptionProvisionerContract.js';
 
 /** Every function's contract, by the name the contract test and local mode use. */
@@ -32,5 +33,6 @@ export const FUNCTION_CONTRACTS = {
   backfillWorker: BACKFILL_WORKER_CONTRACT,
   reconcileWorker: RECONCILE_WORKER_CONTRACT,
   subscriptionProvisioner: SUBSCRIPTION_PROVISIONER_CONTRACT,
+  sqlWriter: SQL_WRITER_CONTRACT,
   notificationCheck: NOTIFICATION_CHECK_CONTRACT,
 } as const;

@@ -11,6 +11,8 @@ import {
 } from '../config/envVar.js';
 import { INGEST_ENV } from '../ingest/constants.js';
 import { parseAllowedEndpoints } from '../subscriptions/endpoints.js';
+import { SQL_TARGET_NAME_PATTERN } from '../subscriptions/sqlEndpoint.js';
+import { SQL_WRITER_ENV } from '../sqlWriter/constants.js';
 
 /** Comma-separated data store endpoints, normalised (empty list when unset unless required). */
 export const endpointListVar = (
@@ -28,6 +30,23 @@ export const endpointListVar = (
       return [];
     }
     return parseAllowedEndpoints(raw);
+  },
+});
+
+/** Comma-separated SQL target names (`sql://<name>` endpoints a Subscription may name). */
+export const sqlTargetNamesVar = (origin: EnvOrigin = 'stack'): EnvVar<readonly string[]> => ({
+  name: SQL_WRITER_ENV.targetNames,
+  origin,
+  doc: 'Comma-separated SQL target names a Subscription may target as sql://<name> (needs SQL_QUEUE_URL).',
+  parse: (raw) => {
+    if (isUnset(raw)) return [];
+    const names = raw
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    const bad = names.findIndex((name) => !SQL_TARGET_NAME_PATTERN.test(name));
+    if (bad >= 0) throw new Error(`entry #${bad + 1} is not a SQL target name ([a-z][a-z0-9-]{0,62})`);
+    return names;
   },
 });
 
@@ -51,6 +70,11 @@ export const WRITE_PIPELINE_ENV = {
     'Comma-separated data store endpoints a Subscription may target.',
     true,
   ),
+  sqlQueueUrl: optionalVar(
+    SQL_WRITER_ENV.queueUrl,
+    'SQS FIFO queue of SQL-target deliveries (the SQL writer reads it); set with SQL_TARGET_NAMES.',
+  ),
+  sqlTargetNames: sqlTargetNamesVar(),
   payloadBucket: optionalVar(ENV.payloadBucket, 'S3 bucket for payloads too large for an SQS message.'),
   payloadEncryption: choiceVar(
     INGEST_ENV.payloadEncryption,
@@ -67,3 +91,12 @@ export const WRITE_PIPELINE_ENV = {
     'stack',
   ),
 } as const;
+
+/** Cross-variable rule of the write pipeline: SQL targets need the SQL queue. */
+export const writePipelineRules = (values: {
+  readonly sqlQueueUrl?: string | undefined;
+  readonly sqlTargetNames?: readonly string[] | undefined;
+}): string[] =>
+  (values.sqlTargetNames?.length ?? 0) > 0 && values.sqlQueueUrl === undefined
+    ? [`${SQL_WRITER_ENV.targetNames} needs ${SQL_WRITER_ENV.queueUrl} (where SQL-target deliveries go)`]
+    : [];

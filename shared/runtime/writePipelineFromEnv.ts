@@ -3,21 +3,25 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, s3ClientConfig } from '../config/awsEnv.js';
+import { ConfigurationError } from '../config/env.js';
 import { type EnvValues } from '../config/envVar.js';
-import { type WRITE_PIPELINE_ENV } from './writePipelineEnv.js';
+import { writePipelineRules, type WRITE_PIPELINE_ENV } from './writePipelineEnv.js';
 import { ActiveSubscriptionCache } from '../subscriptions/ActiveSubscriptionCache.js';
 import { DynamoSubscriptionStore } from '../subscriptions/DynamoSubscriptionStore.js';
 import type { SubscriptionLogger } from '../subscriptions/types.js';
 import { DynamoVersionLedger } from '../versions/DynamoVersionLedger.js';
 import { DefaultWritePipeline } from '../ingest/DefaultWritePipeline.js';
 import type { TroubleshootingLogger } from '../ingest/IngestLogger.js';
+import { RoutingDeliveryQueue } from '../ingest/RoutingDeliveryQueue.js';
 import { SqsDeliveryQueue } from '../ingest/SqsDeliveryQueue.js';
+import { sqlEndpoint } from '../subscriptions/sqlEndpoint.js';
 
 /** The write path as both the ingest Lambda and the backfill worker build it from their environment. */
 export interface WritePipelineFromEnv {
   readonly pipeline: DefaultWritePipeline;
   readonly subscriptions: DynamoSubscriptionStore;
   readonly cache: ActiveSubscriptionCache;
+  /** HealthLake endpoints and `sql://<name>` SQL targets a Subscription may name. */
   readonly allowedEndpoints: readonly string[];
   readonly tableName: string;
   readonly document: DynamoDBDocumentClient;
@@ -27,9 +31,11 @@ export interface WritePipelineFromEnv {
 }
 
 /**
- * Builds the WritePipeline (DynamoDB ledger, subscription cache, SQS FIFO queue with S3 offload)
+ * Builds the WritePipeline (DynamoDB ledger, subscription cache, SQS FIFO queues with S3 offload)
  * from the read `WRITE_PIPELINE_ENV` values, so ingested and backfilled writes are recorded, matched
- * and enqueued alike. SDK clients take region, endpoint and credentials from those values.
+ * and enqueued alike: HealthLake deliveries to the delivery queue, SQL-target deliveries (`sql://`,
+ * allowed when named in SQL_TARGET_NAMES) to the SQL queue. SDK clients take region, endpoint and
+ * credentials from those values.
  */
 export const writePipelineFromEnv = (
   values: EnvValues<typeof WRITE_PIPELINE_ENV>,
@@ -43,6 +49,9 @@ export const writePipelineFromEnv = (
     maxVersionJump?: number;
   } = {},
 ): WritePipelineFromEnv => {
+  const problems = writePipelineRules(values);
+  if (problems.length > 0)
+    throw new ConfigurationError(`Invalid write pipeline environment: ${problems.join('; ')}`);
   const tableName = values.stateTable;
   const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
   const document = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
@@ -50,17 +59,25 @@ export const writePipelineFromEnv = (
   // AWS_ENDPOINT_URL_SQS pointing at a stand-in, its queue URLs name hosts that do not resolve.
   const sqs = new SQSClient({ ...awsClientConfig(values, values.sqsEndpoint), useQueueUrlAsEndpoint: false });
   const s3 = values.payloadBucket ? new S3Client(s3ClientConfig(values)) : undefined;
-  const queue = new SqsDeliveryQueue({
-    sqs,
-    queueUrl: values.deliveryQueueUrl,
-    ...(s3 && values.payloadBucket ? { s3, bucket: values.payloadBucket } : {}),
-    serverSideEncryption: values.payloadEncryption,
-    ...(values.payloadKmsKeyId ? { kmsKeyId: values.payloadKmsKeyId } : {}),
+  const sqsQueue = (queueUrl: string) =>
+    new SqsDeliveryQueue({
+      sqs,
+      queueUrl,
+      ...(s3 && values.payloadBucket ? { s3, bucket: values.payloadBucket } : {}),
+      serverSideEncryption: values.payloadEncryption,
+      ...(values.payloadKmsKeyId ? { kmsKeyId: values.payloadKmsKeyId } : {}),
+    });
+  const sqlQueueUrl = values.sqlQueueUrl;
+  const sqlTargets = sqlQueueUrl === undefined ? [] : values.sqlTargetNames.map(sqlEndpoint);
+  const queue = new RoutingDeliveryQueue({
+    healthLake: sqsQueue(values.deliveryQueueUrl),
+    ...(sqlQueueUrl === undefined ? {} : { sql: sqsQueue(sqlQueueUrl) }),
   });
+  const allowedEndpoints = [...values.allowedEndpoints, ...sqlTargets];
   const subscriptions = new DynamoSubscriptionStore({ client: document, tableName });
   const cache = new ActiveSubscriptionCache({
     store: subscriptions,
-    allowedEndpoints: values.allowedEndpoints,
+    allowedEndpoints,
     sourceEvaluation: options.sourceEvaluation === true,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(values.deliveryRetryCount === undefined
@@ -78,7 +95,7 @@ export const writePipelineFromEnv = (
     pipeline,
     subscriptions,
     cache,
-    allowedEndpoints: values.allowedEndpoints,
+    allowedEndpoints,
     tableName,
     document,
     sqs,

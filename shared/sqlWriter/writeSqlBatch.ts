@@ -12,7 +12,7 @@ import {
 import { applyChanges, type TypeDefinitionLoader } from '../sqlTarget/applyChanges.js';
 import { sqlVersionOf } from '../sqlTarget/sqlVersion.js';
 import type { ApplyResult, CompiledMapping, SqlChange, SqlClient } from '../sqlTarget/types.js';
-import { sqlTargetName } from './sqlEndpoint.js';
+import { sqlTargetName } from '../subscriptions/sqlEndpoint.js';
 
 /** A configured SQL target: its database and mapping. */
 export interface SqlWriterTarget {

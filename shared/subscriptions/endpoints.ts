@@ -2,6 +2,7 @@
  * Data store endpoints: the allow-list a Subscription's `channel.endpoint` must be on.
  * The connector never sends PHI to a URL the deployment did not name.
  */
+import { SQL_ENDPOINT_SCHEME, sqlTargetName } from './sqlEndpoint.js';
 
 /**
  * The canonical form of an endpoint URL: scheme and host lower-cased (by URL parsing), default port
@@ -45,8 +46,16 @@ export const parseAllowedEndpoints = (value: string | readonly string[]): string
   });
 };
 
-/** The normalised endpoint when it is on the allow-list (entries normalised too), else undefined. */
+/**
+ * The normalised endpoint when it is on the allow-list (entries normalised too), else undefined. A SQL
+ * target (`sql://<name>`) is allowed when the list holds exactly that target's endpoint.
+ */
 export const allowedEndpoint = (value: string, allowList: readonly string[]): string | undefined => {
+  const target = sqlTargetName(value.trim());
+  if (target !== undefined) {
+    const canonical = `${SQL_ENDPOINT_SCHEME}${target}`;
+    return allowList.some((entry) => sqlTargetName(entry) === target) ? canonical : undefined;
+  }
   const normalized = normalizeEndpoint(value);
   // An invalid value is `undefined`, and so is every answer below (an invalid entry is never chosen).
   return allowList.some((entry) => normalizeEndpoint(entry) === normalized) ? normalized : undefined;

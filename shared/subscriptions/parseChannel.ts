@@ -86,7 +86,7 @@ export const parseChannel = (
         issues.push(
           issue(
             'business-rule',
-            'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to (see ALLOWED_HEALTHLAKE_ENDPOINTS)',
+            'Subscription.channel.endpoint is not a HealthLake data store endpoint (ALLOWED_HEALTHLAKE_ENDPOINTS) or SQL target (sql://<name>, SQL_TARGET_NAMES) this connector may send to',
             'Subscription.channel.endpoint',
           ),
         );

@@ -2,6 +2,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import { badRequest, invalidOutcome, OperationOutcomeError } from '../fhir/outcomes.js';
 import { readChannelExtensions } from './channelExtensions.js';
 import { normalizeEndpoint } from './endpoints.js';
+import { sqlEndpoint, sqlTargetName } from './sqlEndpoint.js';
 import type { ActiveSubscription } from './types.js';
 
 /**
@@ -14,10 +15,15 @@ import type { ActiveSubscription } from './types.js';
  * toActiveSubscription(stored).endpoint // 'https://healthlake.us-east-1.amazonaws.com/datastore/x/r4/'
  */
 export const toActiveSubscription = (subscription: Subscription): ActiveSubscription => {
+  const raw = subscription.channel?.endpoint;
+  const sqlTarget = typeof raw === 'string' ? sqlTargetName(raw.trim()) : undefined;
+  // A SQL target (`sql://<name>`) keeps its canonical form; everything else is an HTTPS data store.
   const endpoint =
-    typeof subscription.channel?.endpoint === 'string'
-      ? normalizeEndpoint(subscription.channel.endpoint)
-      : undefined;
+    sqlTarget !== undefined
+      ? sqlEndpoint(sqlTarget)
+      : typeof raw === 'string'
+        ? normalizeEndpoint(raw)
+        : undefined;
   if (typeof subscription.id !== 'string' || subscription.id === '') {
     throw new OperationOutcomeError(badRequest('Subscription.id is missing', 'Subscription.id'));
   }

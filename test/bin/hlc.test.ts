@@ -77,6 +77,8 @@ describe('CLI: hlc', () => {
             deliveryQueueUrl: resources.deliveryQueueUrl,
             deliveryDlqUrl: resources.deliveryDlqUrl,
             backfillQueueUrl: resources.backfillQueueUrl,
+            sqlQueueUrl: resources.sqlQueueUrl,
+            sqlDlqUrl: resources.sqlDlqUrl,
             healthLakeEndpoint: 'http://127.0.0.1:1/r4/',
           });
         }
@@ -91,6 +93,7 @@ describe('CLI: hlc', () => {
             deadLettered: 0,
             backfillPages: 0,
             writesUnmatched: 2,
+            sql: { written: 4, deleted: 1, unchanged: 0, retried: 2, deadLettered: 1 },
             deliveredPerMinute: [6],
           });
         }
@@ -273,6 +276,12 @@ describe('CLI: hlc', () => {
     const run = capture({ HLC_TOKEN: 'tok-admin' });
     expect(await runCli(['status', '--api', api], run.io)).toBe(0);
     expect(run.text()).toMatch(/delivery\s+1\s+0\s+0/);
+    // The SQL target's queue, its DLQ and the writer's outcomes (local mode's counters).
+    expect(run.text()).toMatch(/\nsql\s+0\s+0\s+0/);
+    expect(run.text()).toMatch(/\nsql-dlq\s+0\s+0\s+0/);
+    expect(run.text()).toContain(
+      'SQL target (since start): written 4, deleted 1, unchanged 0, retried 2, dead-lettered 1 - read their causes',
+    );
     expect(run.text()).toContain('ingested 7, delivered 6, retried 1');
     expect(run.text()).toContain(
       'writes matching no active Subscription (since start): 2 - recorded but never delivered',
@@ -434,6 +443,8 @@ describe('CLI: hlc', () => {
       const run = capture({
         HLC_DELIVERY_QUEUE_URL: resources.deliveryQueueUrl,
         HLC_DLQ_URL: resources.deliveryDlqUrl,
+        HLC_SQL_QUEUE_URL: resources.sqlQueueUrl,
+        HLC_SQL_DLQ_URL: resources.sqlDlqUrl,
         HLC_SQS_ENDPOINT: aws.sqsEndpoint,
         HLC_CLOUDWATCH_ENDPOINT: `http://127.0.0.1:${(cloudWatch.address() as AddressInfo).port}/`,
         HLC_CONNECTOR_ID: 'clinic-a',
@@ -441,6 +452,9 @@ describe('CLI: hlc', () => {
       expect(await runCli(['status', '--api', 'http://127.0.0.1:1'], run.io)).toBe(0);
       expect(run.text()).toContain('oldest message in delivery: 95s (CloudWatch');
       expect(run.text()).toContain('Delivered 7');
+      // The SQL target's queue age and the SQL writer's counts, when its queues are named.
+      expect(run.text()).toContain('oldest message in sql: 95s (CloudWatch');
+      expect(run.text()).toContain('SqlWritesDeadLettered 7');
       expect(run.text()).toContain('writes matching no active Subscription (last hour, CloudWatch): 7');
       expect(
         calls.some(

@@ -11,6 +11,7 @@ import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandle
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
 import { notificationCheckHandlerFromEnv } from '../../lambdas/notification-check/notificationCheckHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
+import { sqlWriterHandlerFromEnv } from '../../lambdas/sql-writer/sqlWriterHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envVar.js';
 import { FUNCTION_CONTRACTS } from '../../shared/runtime/functionContracts.js';
@@ -26,6 +27,12 @@ const sameAccount = {
   endpoint: `https://healthlake.${REGION}.amazonaws.com/datastore/${STORE}/r4/`,
   access: { mode: 'sameAccount' },
 } as const;
+
+const SQL_VPC = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: ['subnet-0123456789abcdef0'],
+  securityGroupIds: ['sg-0123456789abcdef0'],
+};
 
 const sigv4Source = {
   baseUrl: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
@@ -86,6 +93,30 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
     },
     delivery: { transforms: { mask: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:mask-phone` } },
   },
+  'SQL target with a secret, reconcile on': {
+    reconcile: { enabled: true },
+    sqlTarget: {
+      url: 'postgres://hlc_writer@db.example.internal:5432/fhir',
+      secret: SECRET,
+      vpc: SQL_VPC,
+      schema: 'fhir',
+      applySchema: true,
+    },
+  },
+  'SQL target with IAM auth and a mapping file': {
+    sqlTarget: {
+      name: 'analytics',
+      url: 'postgres://hlc_iam@db.example.internal:5432/fhir',
+      auth: 'iam',
+      iamResourceId: 'db-ABCDEFGHIJKLMNOP',
+      tls: 'require',
+      // Not bundled here (bundle: false): only its variable is checked.
+      mappingFile: 'config/sql-mapping.yaml',
+      prepareStatements: true,
+      maxConnections: 4,
+      vpc: SQL_VPC,
+    },
+  },
   'reconcile on, same account, sigv4 source with options': {
     reconcile: { enabled: true, pageSize: 200 },
     healthLake: sameAccount,
@@ -121,6 +152,7 @@ const FUNCTIONS: Record<
     of: (stack) => stack.autoSubscription?.function,
     fromEnv: subscriptionProvisionerHandlerFromEnv,
   },
+  sqlWriter: { of: (stack) => stack.sqlWriter?.function, fromEnv: sqlWriterHandlerFromEnv },
   notificationCheck: {
     of: (stack) => stack.notificationCheck?.function,
     fromEnv: notificationCheckHandlerFromEnv,

@@ -7,16 +7,19 @@ import { DEFAULT_MAPPING } from '../../../shared/sqlTarget/defaultMapping.js';
 import type { ApplyResult, CompiledMapping } from '../../../shared/sqlTarget/types.js';
 import { DATABASE_KINDS, startTestDatabase, type TestDatabase } from '../../helpers/sqlDatabases.js';
 import { hasSynthea, loadSyntheaResources, SYNTHEA_SKIP_MESSAGE } from '../../helpers/synthea.js';
-
-type Json = Record<string, unknown> & { id: string };
-const ofType = (resources: readonly FhirResource[], type: string): Json[] =>
-  resources.filter((r) => r.resourceType === type) as Json[];
-const tally = (keys: readonly string[]): Record<string, number> => {
-  const counts: Record<string, number> = {};
-  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
-  return counts;
-};
-const sorted = (rows: readonly string[]): string[] => [...rows].sort();
+import {
+  genderCounts,
+  numericRowKeys,
+  observationComponentKeys,
+  observationsPerPatient,
+  ofType,
+  patientIdentifierKeys,
+  patientNameKeys,
+  rowKeys,
+  sorted,
+  SQL_KEY_QUERIES,
+  tally,
+} from '../../helpers/syntheaSqlExpectations.js';
 
 describe.skipIf(!hasSynthea()).each(DATABASE_KINDS)(
   'Default transformers filled from the Synthea set (%s)',
@@ -73,62 +76,34 @@ describe.skipIf(!hasSynthea()).each(DATABASE_KINDS)(
     });
 
     it('counts patients by gender as the FHIR data says', async () => {
-      const expected = tally(ofType(resources, 'Patient').map((p) => String(p.gender)));
       const rows = await query(`SELECT gender, count(*)::int AS n FROM $schema.patient GROUP BY gender`);
-      expect(Object.fromEntries(rows.map((row) => [row.gender, row.n]))).toEqual(expected);
+      expect(Object.fromEntries(rows.map((row) => [row.gender, row.n]))).toEqual(genderCounts(resources));
     });
 
     it('counts observations per patient as the FHIR data says', async () => {
-      const expected = tally(
-        ofType(resources, 'Observation').map((o) =>
-          String((o.subject as { reference: string }).reference).replace('Patient/', ''),
-        ),
-      );
       const rows = await query(
         `SELECT patient_id, count(*)::int AS n FROM $schema.observation GROUP BY patient_id`,
       );
-      expect(Object.fromEntries(rows.map((row) => [row.patient_id, row.n]))).toEqual(expected);
+      expect(Object.fromEntries(rows.map((row) => [row.patient_id, row.n]))).toEqual(
+        observationsPerPatient(resources),
+      );
     });
 
     it('holds one name row and one identifier row per element, with the values of the FHIR data', async () => {
-      const patients = ofType(resources, 'Patient');
-      const names = patients.flatMap((p) =>
-        (p.name as { use?: string; family?: string; given?: string[] }[]).map(
-          (n) => `${p.id}|${n.use ?? ''}|${n.family ?? ''}|${(n.given ?? []).join(' ')}`,
-        ),
+      expect(rowKeys(await query(SQL_KEY_QUERIES.patientNames()))).toEqual(
+        sorted(patientNameKeys(resources)),
       );
-      const nameRows = await query(
-        `SELECT n.source_resource_id || '|' || coalesce(n.use, '') || '|' || coalesce(n.family, '') || '|' || coalesce(n.given, '') AS k ` +
-          `FROM $schema.patient_name n JOIN $schema.patient p ON p.id = n.parent_reference`,
+      expect(rowKeys(await query(SQL_KEY_QUERIES.patientIdentifiers()))).toEqual(
+        sorted(patientIdentifierKeys(resources)),
       );
-      expect(sorted(nameRows.map((row) => String(row.k)))).toEqual(sorted(names));
-      const identifiers = patients.flatMap((p) =>
-        (p.identifier as { system?: string; value?: string }[]).map(
-          (i) => `${p.id}|${i.system ?? ''}|${i.value ?? ''}`,
-        ),
-      );
-      const identifierRows = await query(
-        `SELECT source_resource_id || '|' || coalesce(system, '') || '|' || coalesce(value, '') AS k FROM $schema.patient_identifier`,
-      );
-      expect(sorted(identifierRows.map((row) => String(row.k)))).toEqual(sorted(identifiers));
     });
 
     it('holds each observation component with its code and value', async () => {
-      const components = ofType(resources, 'Observation').flatMap((o) =>
-        (
-          (o.component ?? []) as { code: { coding: { code: string }[] }; valueQuantity?: { value: number } }[]
-        ).map((c) => `${o.id}|${c.code.coding[0]?.code}|${c.valueQuantity?.value ?? ''}`),
-      );
+      const components = observationComponentKeys(resources);
       expect(components.length).toBeGreaterThan(0);
-      const rows = await query(
-        `SELECT source_resource_id || '|' || code || '|' || coalesce(value_quantity::text, '') AS k FROM $schema.observation_component`,
+      expect(numericRowKeys(await query(SQL_KEY_QUERIES.observationComponents()))).toEqual(
+        sorted(components),
       );
-      // numeric keeps the decimal as written; JavaScript prints the same number
-      expect(
-        sorted(
-          rows.map((row) => String(row.k).replace(/\|(-?\d+(\.\d+)?)$/, (_, n: string) => `|${Number(n)}`)),
-        ),
-      ).toEqual(sorted(components));
     });
 
     it('keeps the dates and codes of the FHIR data', async () => {

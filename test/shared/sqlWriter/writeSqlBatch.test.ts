@@ -3,7 +3,7 @@ import { messageGroupId, type DeliveryMessage } from '../../../shared/messages/d
 import { PgSqlClient } from '../../../shared/sqlTarget/PgSqlClient.js';
 import { sqlVersionOf } from '../../../shared/sqlTarget/sqlVersion.js';
 import type { CompiledMapping } from '../../../shared/sqlTarget/types.js';
-import { sqlTargetName } from '../../../shared/sqlWriter/sqlEndpoint.js';
+import { sqlTargetName } from '../../../shared/subscriptions/sqlEndpoint.js';
 import {
   writeSqlBatch,
   type SqlRecord,

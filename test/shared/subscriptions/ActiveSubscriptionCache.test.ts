@@ -69,6 +69,31 @@ const ids = (targets: { subscriptionIds: readonly string[] }[]) => targets.flatM
 
 describe('Class: ActiveSubscriptionCache', () => {
   describe('matching upserts', () => {
+    it('matches a Subscription to an allowed SQL target (sql://<name>), and skips one to a target not allowed', async () => {
+      const store = new InMemorySubscriptionStore();
+      const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+      const cache = new ActiveSubscriptionCache({
+        store,
+        allowedEndpoints: [...ALLOWED_ENDPOINTS, 'sql://warehouse'],
+        now: () => T0,
+        logger,
+      });
+      await saveRaw(store, 'to-sql', {
+        criteria: '[Patient]',
+        channel: { type: 'rest-hook', endpoint: 'sql://warehouse' },
+      });
+      await saveRaw(store, 'to-other', {
+        criteria: '[Patient]',
+        channel: { type: 'rest-hook', endpoint: 'sql://other' },
+      });
+      const matched = await cache.match(patient, 'upsert');
+      expect(ids(matched)).toEqual(['to-sql']);
+      expect(matched[0]?.endpoint).toBe('sql://warehouse');
+      expect(logger.warn).toHaveBeenCalledWith('Subscription skipped: endpoint not on the allow-list', {
+        subscriptionId: 'to-other',
+      });
+    });
+
     it('returns the subscriptions whose criteria match the resource', async () => {
       const { store, cache } = await setup();
       await save(store, 'finals', { criteria: 'Observation?code=http://loinc.org|1234-5&status=final' });

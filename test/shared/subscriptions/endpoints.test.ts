@@ -111,4 +111,25 @@ describe('Function: allowedEndpoint', () => {
     expect(allowedEndpoint('not a url', ['not a url'])).toBeUndefined();
     expect(allowedEndpoint(DATASTORE, [])).toBeUndefined();
   });
+
+  it('allows a sql:// target only when the list names exactly that target', () => {
+    const withSql = [...allowList, 'sql://warehouse'];
+    expect(allowedEndpoint('sql://warehouse', withSql)).toBe('sql://warehouse');
+    expect(allowedEndpoint('sql://warehouse/', withSql)).toBe('sql://warehouse');
+    expect(allowedEndpoint('sql://other', withSql)).toBeUndefined();
+    expect(allowedEndpoint('sql://warehouse', allowList)).toBeUndefined();
+    // Not a target name: upper case, a path, credentials or a host with a port are never SQL targets.
+    for (const endpoint of [
+      'sql://Warehouse',
+      'sql://warehouse/x',
+      'sql://u:p@warehouse',
+      'sql://warehouse:5432',
+    ])
+      expect(allowedEndpoint(endpoint, [...withSql, endpoint])).toBeUndefined();
+  });
+
+  it('never lets a sql:// entry allow an http(s) endpoint, or the reverse', () => {
+    expect(allowedEndpoint('https://warehouse/', ['sql://warehouse'])).toBeUndefined();
+    expect(allowedEndpoint('sql://warehouse', ['https://warehouse/'])).toBeUndefined();
+  });
 });

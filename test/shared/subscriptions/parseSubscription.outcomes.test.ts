@@ -52,7 +52,7 @@ const without = (key: keyof Subscription): Record<string, unknown> => {
 
 const MODIFIER = [{ url: 'http://example.org/fhir/StructureDefinition/only-if', valueBoolean: true }];
 const NOT_ALLOWED =
-  'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to (see ALLOWED_HEALTHLAKE_ENDPOINTS)';
+  'Subscription.channel.endpoint is not a HealthLake data store endpoint (ALLOWED_HEALTHLAKE_ENDPOINTS) or SQL target (sql://<name>, SQL_TARGET_NAMES) this connector may send to';
 
 describe('Function: parseSubscription answers', () => {
   it.each<[string, unknown, OperationOutcomeIssue[], ParseSubscriptionContext?]>([

@@ -25,6 +25,14 @@ describe('Function: toActiveSubscription', () => {
     });
   });
 
+  it('keeps a SQL target endpoint (sql://<name>) in its canonical form, and refuses a malformed one', () => {
+    const active = toActiveSubscription(makeSubscription({ id: 's1' }, { endpoint: ' sql://warehouse/ ' }));
+    expect(active.endpoint).toBe('sql://warehouse');
+    expect(() =>
+      toActiveSubscription(makeSubscription({ id: 's1' }, { endpoint: 'sql://Ware house' })),
+    ).toThrow(OperationOutcomeError);
+  });
+
   it('leaves optional fields out when the subscription does not set them', () => {
     const active = toActiveSubscription(makeSubscription({ id: 's1' }));
     expect(active).not.toHaveProperty('deliveryRetryCount');

@@ -1,0 +1,169 @@
+import { Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { extname } from 'node:path';
+import { envEntries } from '../../shared/config/envVar.js';
+import { SQL_WRITER_CONTRACT } from '../../shared/runtime/sqlWriterContract.js';
+import type { ConnectorConfig } from '../config/parseConnectorConfig.js';
+import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
+import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
+import { DeliveryQueues } from './DeliveryQueues.js';
+import { bindSecretReader } from './secretReference.js';
+
+/** The configuration's `sqlTarget` (validated, defaults applied). */
+export type SqlTargetConfig = NonNullable<ConnectorConfig['sqlTarget']>;
+
+/** Lambda's bundle of the Amazon RDS CA certificates (verify-full checks the server against it). */
+export const LAMBDA_RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+/** Where a configured mapping file lands in the writer's bundle (Lambda's task root). */
+const BUNDLED_MAPPING_DIR = '/var/task';
+
+/** The ENI actions Lambda needs to place a function in a VPC (AWSLambdaVPCAccessExecutionRole's). */
+const VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+export interface SqlWriterProps {
+  readonly entry: string;
+  /** Powertools service name (metrics `service` dimension). */
+  readonly serviceName: string;
+  readonly target: SqlTargetConfig;
+  /** Receives before SQS's own redrive (the writer dead-letters with its cause on the last one). */
+  readonly maxReceiveCount: number;
+  /** Key of both queues (the stack's data key). */
+  readonly encryptionKey: kms.IKey;
+  /** The retry timing and connector id, as the deliverer has them. */
+  readonly environment: Record<string, string>;
+  /** Scripts run after bundling (the FHIR definitions FHIRPath navigates faster with). */
+  readonly bundlingScripts?: readonly string[];
+  readonly logRetention?: logs.RetentionDays;
+  readonly logEncryptionKey?: kms.IKey;
+  readonly logLevel?: ConnectorLogLevel;
+}
+
+/**
+ * The SQL target's writer (seed 000's relational export): its own FIFO queue and FIFO DLQ (as the
+ * delivery queues: KMS, HTTPS only, per-resource groups) and a ConnectorFunction in the database's
+ * VPC (the HealthLake deliverer stays outside), fed with ReportBatchItemFailures and MaximumConcurrency.
+ * It reads the database password from a Secrets Manager secret, or signs an RDS IAM token
+ * (rds-db:connect on exactly the configured database user), and verifies the server's certificate
+ * against Lambda's RDS CA bundle.
+ */
+export class SqlWriter extends Construct {
+  public readonly queues: DeliveryQueues;
+  public readonly function: ConnectorFunction;
+  public readonly eventSource: sources.SqsEventSource;
+
+  public constructor(scope: Construct, id: string, props: SqlWriterProps) {
+    super(scope, id);
+    const target = props.target;
+    const timeout = Duration.seconds(target.timeoutSeconds);
+    this.queues = new DeliveryQueues(this, 'Queues', {
+      maxReceiveCount: props.maxReceiveCount,
+      consumerTimeout: timeout,
+      encryptionKey: props.encryptionKey,
+    });
+
+    // The subnets are named explicitly, so the VPC's zones are never looked at (no lookup at synth).
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: target.vpc.vpcId,
+      availabilityZones: Fn.getAzs(),
+    });
+    const subnets = target.vpc.subnetIds.map((subnetId) => ec2.Subnet.fromSubnetId(this, subnetId, subnetId));
+    const securityGroups = target.vpc.securityGroupIds.map((groupId) =>
+      ec2.SecurityGroup.fromSecurityGroupId(this, groupId, groupId, { mutable: false }),
+    );
+    const mapping =
+      target.mappingFile === undefined
+        ? undefined
+        : { source: target.mappingFile, target: `sql-mapping${extname(target.mappingFile)}` };
+
+    this.function = new ConnectorFunction(this, 'Function', {
+      entry: props.entry,
+      serviceName: props.serviceName,
+      description: `Writes matched FHIR resources to the SQL target sql://${target.name} (PostgreSQL)`,
+      timeout,
+      memorySize: target.memorySizeMb,
+      vpc,
+      vpcSubnets: { subnets },
+      securityGroups,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
+      ...(mapping === undefined ? {} : { assetFiles: [mapping] }),
+      environment: {
+        ...props.environment,
+        NODE_EXTRA_CA_CERTS: LAMBDA_RDS_CA_BUNDLE,
+        ...envEntries(SQL_WRITER_CONTRACT, {
+          sqlQueueUrl: this.queues.queue.queueUrl,
+          sqlDlqUrl: this.queues.deadLetterQueue.queueUrl,
+          targetName: target.name,
+          url: target.url,
+          auth: target.auth,
+          tls: target.tls,
+          schema: target.schema,
+          mappingFile: mapping === undefined ? undefined : `${BUNDLED_MAPPING_DIR}/${mapping.target}`,
+          applySchema: String(target.applySchema),
+          maxConnections: String(target.maxConnections),
+          prepareStatements: String(target.prepareStatements),
+        }),
+      },
+    });
+    const fn = this.function;
+
+    // The function's role is the connector's own (ConnectorFunction), so CDK does not attach
+    // AWSLambdaVPCAccessExecutionRole: the ENI actions it holds, and nothing else, are added here.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'VpcNetworkInterfaces', actions: VPC_ENI_ACTIONS, resources: ['*'] }),
+    );
+    Validations.of(fn.serviceRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Resource "*" is used by xray:PutTraceSegments/PutTelemetryRecords (active tracing) and by the ENI actions Lambda needs to run the SQL writer in the VPC (those of AWSLambdaVPCAccessExecutionRole): neither X-Ray nor ec2:Describe* have resource-level permissions, and the ENIs are created by Lambda with ids not known at deploy time.',
+    });
+
+    if (target.auth === 'secret') {
+      const { secretId } = bindSecretReader(this, 'Secret', target.secret ?? {}, fn);
+      fn.addEnvironment(SQL_WRITER_CONTRACT.secretId.name, secretId);
+    } else {
+      const stack = Stack.of(this);
+      const user = decodeURIComponent(new URL(target.url).username);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ConnectAsTheDatabaseUser',
+          actions: ['rds-db:connect'],
+          resources: [
+            `arn:${stack.partition}:rds-db:${stack.region}:${stack.account}:dbuser:${target.iamResourceId}/${user}`,
+          ],
+        }),
+      );
+    }
+
+    // It dead-letters with the cause itself (its DLQ's URL is in SQL_DLQ_URL above).
+    acknowledgeKmsGrantWildcards(fn.role, 'the SQL dead-letter queue');
+    this.queues.deadLetterQueue.grantSendMessages(fn);
+    this.eventSource = new sources.SqsEventSource(this.queues.queue, {
+      batchSize: target.batchSize,
+      maxConcurrency: target.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    fn.addEventSource(this.eventSource);
+  }
+
+  /** Lets `fn` (ingest, backfill, reconcile) send SQL-target deliveries to the SQL queue. */
+  public bindSender(fn: lambda.Function): iam.Grant {
+    acknowledgeKmsGrantWildcards(fn.role, 'the SQL queue');
+    return this.queues.queue.grantSendMessages(fn);
+  }
+}
