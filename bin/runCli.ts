@@ -41,8 +41,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err((error as Error).message);
-    io.err(USAGE);
+    io.err(`${(error as Error).message} (hlc --help lists every command and option)`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -53,14 +52,19 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   }
   try {
     const entry = COMMANDS[command];
-    if (!entry) throw new UsageError(`unknown command "${command}"`);
+    if (!entry) {
+      // The usage first, so the line that says what went wrong is the last one on the screen.
+      io.err(USAGE);
+      io.err(`unknown command "${command}"`);
+      return 2;
+    }
     const config = await resolveCliConfig(values, io.env, { discover: entry.needsQueues === true });
     const api = () => apiClientFor(config);
     return await entry.run({ sub, rest, values, config, io, json: values.json === true, api });
   } catch (error) {
+    // No usage dump here: the message names the command's own arguments, and `hlc --help` the rest.
     if (error instanceof UsageError) {
       io.err(error.message);
-      io.err(USAGE);
       return 2;
     }
     io.err(`error: ${(error as Error).message}`);

@@ -20,7 +20,7 @@ export const status: Command = async ({ config, io, json }) => {
       'backfill-dlq': config.backfillDlqUrl,
     };
     if (!Object.values(queues).some(Boolean)) {
-      needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
+      needQueue(config, undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
     }
     const knowsDelivery = config.local || config.deliveryMappingId || config.delivererFunction;
     const [delivery, depths, stats, cloudWatch] = await Promise.all([

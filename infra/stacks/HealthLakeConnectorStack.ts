@@ -448,6 +448,7 @@ export class HealthLakeConnectorStack extends Stack {
     });
 
     addConnectorOutputs(this, {
+      connectorId: config.connectorId,
       ingestApiUrl: this.api.api.url,
       ingestAuthMode: config.ingest.authMode,
       delivererRoleArn: delivererFn.serviceRole.roleArn,

@@ -1,3 +1,5 @@
+import { describeRequestError, originOf } from './describeRequestError.js';
+
 /**
  * The local connector's admin endpoints (served by local/start.ts next to the ingest API):
  * `GET /_local/config` (where everything listens) and `GET /_local/stats` (pipeline counters).
@@ -46,20 +48,62 @@ export interface LocalStatsView {
   readonly deliveredPerMinute: readonly number[];
 }
 
-/** A local admin endpoint's JSON; needs the admin (development) token; undefined when unavailable. */
+/** A local admin endpoint's answer: its JSON, or why there is none (for the operator, no content). */
+export interface LocalAdminAnswer<T> {
+  readonly value?: T;
+  readonly problem?: string;
+}
+
+/**
+ * Reads a local admin endpoint (it needs the admin, development, token). Never throws: a failure is
+ * returned as a sentence saying what happened at which origin (refused, 401, 403, not local mode).
+ */
+export const fetchLocalAdmin = async <T>(
+  baseUrl: string,
+  path: 'config' | 'stats',
+  token?: string,
+): Promise<LocalAdminAnswer<T>> => {
+  const url = `${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(3000),
+      redirect: 'manual',
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
+  } catch (error) {
+    return { problem: describeRequestError(error, url) };
+  }
+  const where = `local mode at ${originOf(url)}`;
+  if (response.status === 200) {
+    try {
+      return { value: (await response.json()) as T };
+    } catch {
+      return { problem: `${where} answered ${LOCAL_ADMIN_PREFIX}/${path} with something other than JSON` };
+    }
+  }
+  await response.body?.cancel();
+  if (response.status === 401) {
+    return {
+      problem: `${where} answered 401: ${token ? 'the token was not accepted' : 'no token was given'}; set --token or HLC_TOKEN to the development token npm start printed`,
+    };
+  }
+  if (response.status === 403) {
+    return {
+      problem: `${where} answered 403: the token has the write scope; ${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token npm start printed`,
+    };
+  }
+  if (response.status === 404) {
+    return {
+      problem: `${originOf(url)} is not local mode (no ${LOCAL_ADMIN_PREFIX}/${path}); for a deployed stack pass --stack HealthLakeConnector-{connectorId}`,
+    };
+  }
+  return { problem: `${where} answered HTTP ${response.status} to ${LOCAL_ADMIN_PREFIX}/${path}` };
+};
+
+/** A local admin endpoint's JSON; undefined when unavailable (see fetchLocalAdmin for why). */
 export const fetchLocalJson = async <T>(
   baseUrl: string,
   path: 'config' | 'stats',
   token?: string,
-): Promise<T | undefined> => {
-  try {
-    const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`, {
-      signal: AbortSignal.timeout(3000),
-      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-    });
-    if (response.status !== 200) return undefined;
-    return (await response.json()) as T;
-  } catch {
-    return undefined;
-  }
-};
+): Promise<T | undefined> => (await fetchLocalAdmin<T>(baseUrl, path, token)).value;

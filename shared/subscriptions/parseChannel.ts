@@ -8,6 +8,7 @@ import {
   isObject,
   requireString,
 } from './subscriptionStructure.js';
+import { CONFIG_KEYS } from '../config/configKeys.js';
 
 /** `channel.payload` given to a Subscription submitted without one. */
 export const DEFAULT_PAYLOAD = 'application/fhir+json';
@@ -78,7 +79,7 @@ export const parseChannel = (
         issues.push(
           issue(
             'business-rule',
-            'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to (see ALLOWED_HEALTHLAKE_ENDPOINTS)',
+            `Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to: the primary one or one on ${CONFIG_KEYS.additionalAllowedEndpoints}`,
             'Subscription.channel.endpoint',
           ),
         );

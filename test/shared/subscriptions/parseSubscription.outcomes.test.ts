@@ -51,7 +51,7 @@ const without = (key: keyof Subscription): Record<string, unknown> => {
 
 const MODIFIER = [{ url: 'http://example.org/fhir/StructureDefinition/only-if', valueBoolean: true }];
 const NOT_ALLOWED =
-  'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to (see ALLOWED_HEALTHLAKE_ENDPOINTS)';
+  'Subscription.channel.endpoint is not a HealthLake data store endpoint this connector may send to: the primary one or one on healthLake.additionalAllowedEndpoints';
 
 describe('Function: parseSubscription answers', () => {
   it.each<[string, unknown, OperationOutcomeIssue[], ParseSubscriptionContext?]>([
