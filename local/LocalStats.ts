@@ -18,6 +18,8 @@ export class LocalStats {
   public ingestErrors = 0;
   /** Accepted writes that matched no active Subscription (never delivered). */
   public writesUnmatched = 0;
+  /** Accepted writes of a version already recorded: counted in `ingested`, delivered once. */
+  public identicalResends = 0;
   public delivered = 0;
   public deleted = 0;
   /** Dropped because HealthLake does not support the type (400 not-supported). */
@@ -102,6 +104,7 @@ export class LocalStats {
       deadLettered: this.deadLettered,
       backfillPages: this.backfillPages,
       writesUnmatched: this.writesUnmatched,
+      identicalResends: this.identicalResends,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       deliveredPerMinute,
     };
@@ -110,7 +113,7 @@ export class LocalStats {
   /** The compact progress line. */
   public line(): string {
     return (
-      `ingested ${this.ingested}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
+      `ingested ${this.ingested}${this.identicalResends > 0 ? ` (identical resends ${this.identicalResends})` : ''}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
       `retried ${this.retried}  not-supported ${this.notSupported}  stale ${this.staleSkipped}  DLQ ${this.deadLettered}` +
       (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
       (this.writesUnmatched > 0 ? `  unmatched ${this.writesUnmatched}` : '') +

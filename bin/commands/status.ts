@@ -83,7 +83,7 @@ export const status: Command = async ({ config, io, json }) => {
     if (stats) {
       io.out(`oldest unfinished delivery message: ${age(stats.oldestMessageAgeSeconds)} (local poller)`);
       io.out(
-        `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}, delivered ${stats.delivered}, ` +
+        `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}${resends(stats.identicalResends)}, delivered ${stats.delivered}, ` +
           `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
@@ -142,6 +142,10 @@ const oldestDeliveryAge = (
     (cloudWatch instanceof Error ? undefined : cloudWatch?.oldestMessageAgeSeconds.delivery);
   return seconds === undefined ? {} : { oldestMessageAgeSeconds: seconds };
 };
+
+/** Identical resends are in `ingested` but delivered once: say so, or the gap looks like lost writes. */
+const resends = (count: number | undefined): string =>
+  count ? ` (${count} of them identical resends of a recorded version, delivered once)` : '';
 
 /** The count of writes no Subscription matched, and what it means when it is not zero. */
 const unmatchedLine = (count: number, window: string): string =>

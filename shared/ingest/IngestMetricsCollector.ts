@@ -20,6 +20,12 @@ export const INGEST_METRICS = {
    * the ResourceType dimension, so one plain metric carries the total the `WritesUnmatched` alarm watches.
    */
   writesUnmatched: 'WritesUnmatched',
+  /**
+   * Accepted writes of the very version already recorded (a retried or repeated send): recorded once,
+   * so HealthLake gets that version once and `Ingested` runs ahead of the delivery counts by this much.
+   * Without the ResourceType dimension, so `hlc status` reads one total.
+   */
+  identicalResends: 'IdenticalResends',
 } as const;
 export type IngestMetricName = (typeof INGEST_METRICS)[keyof typeof INGEST_METRICS];
 
@@ -41,6 +47,7 @@ export class IngestMetricsCollector implements IngestObserver {
     if (result.matched > 0) this.add(write.resourceType, INGEST_METRICS.matched, result.matched);
     if (result.enqueued > 0) this.add(write.resourceType, INGEST_METRICS.enqueued, result.enqueued);
     if (isUnmatched(result)) this.add('', INGEST_METRICS.writesUnmatched, 1);
+    if (result.status === 'current') this.add('', INGEST_METRICS.identicalResends, 1);
   }
 
   public repeatedStale(): void {

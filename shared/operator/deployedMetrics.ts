@@ -24,6 +24,7 @@ const COUNTS = [
   [DELIVERER_SERVICE, DELIVERY_METRICS.deadLettered],
   [DELIVERER_SERVICE, DELIVERY_METRICS.droppedNotSupported],
   [INGEST_SERVICE, INGEST_METRICS.writesUnmatched],
+  [INGEST_SERVICE, INGEST_METRICS.identicalResends],
 ] as const;
 
 const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').pop() ?? url;

@@ -42,6 +42,8 @@ export interface LocalStatsView {
   readonly backfillPages: number;
   /** Writes accepted that matched no active Subscription: recorded, never delivered. */
   readonly writesUnmatched: number;
+  /** Writes of a version already recorded (identical resends): counted in `ingested`, delivered once. */
+  readonly identicalResends?: number;
   /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */
