@@ -11,8 +11,9 @@ export const ledger: Command = async (context) => {
     throw new UsageError('ledger needs: reset <Type> | reset <Type>/<id>');
   }
   // A whole type is a scan of every entry of that type: the next write of each is delivered again.
-  if (!target.replace(/^\/+|\/+$/g, '').includes('/')) {
-    const question = `Reset the version ledger of every ${target} resource? The next write of each is delivered again.`;
+  const path = target.replace(/^\/+|\/+$/g, '');
+  if (!path.includes('/')) {
+    const question = `Reset the version ledger of every ${path} resource? The next write of each is delivered again.`;
     if (!(await confirmed(context, question))) {
       io.err(`ledger reset ${target}: not confirmed; nothing was changed`);
       return 1;

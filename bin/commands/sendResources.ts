@@ -48,20 +48,23 @@ export const sendOrSync = async (command: 'send' | 'sync', context: CommandConte
   const positionals = [sub, ...rest].filter((path): path is string => !!path);
   let last = 0;
   const byType = new Map<string, number>();
+  // `done` counts one phase of a sync (a type, then the Bundles); `sent` the whole run.
+  let sent = 0;
   const progress = {
     onProgress: (done: number, total?: number, resourceType?: string) => {
+      sent += 1;
       if (json) return;
       if (resourceType !== undefined) byType.set(resourceType, (byType.get(resourceType) ?? 0) + 1);
       const types = typeCounts(byType, resourceType);
       if (io.isTTY && io.progress) {
         io.progress(
           total === undefined
-            ? `${done} requests${types}`
+            ? `${sent} requests${types}`
             : `${bar(done / total)} ${done}/${total} requests${types}`,
         );
       } else if (Date.now() - last > 5000 || done === total) {
         last = Date.now();
-        io.out(`sent ${done}${total === undefined ? '' : `/${total}`} requests${types}`);
+        io.out(`sent ${total === undefined ? sent : `${done}/${total}`} requests${types}`);
       }
     },
   };
