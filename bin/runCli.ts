@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { apiClientFor, resolveCliConfig } from './cliConfig.js';
+import { RequestFailedError } from '../shared/operator/describeRequestError.js';
 import { OPTIONS, type CliIo, type Command } from './cliIo.js';
 import { backfill } from './commands/backfill.js';
 import { delivery } from './commands/delivery.js';
@@ -67,7 +68,12 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
       io.err(error.message);
       return 2;
     }
-    io.err(`error: ${(error as Error).message}`);
+    // No HTTP answer at all: say where the CLI looked, and how to point it elsewhere.
+    const where =
+      error instanceof RequestFailedError
+        ? ' (is the API running? local mode: npm start; a deployed stack: --stack or --api)'
+        : '';
+    io.err(`error: ${(error as Error).message}${where}`);
     return 1;
   }
 };

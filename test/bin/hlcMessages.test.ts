@@ -119,7 +119,9 @@ describe('CLI: hlc messages and defaults', () => {
       const stopped = `http://127.0.0.1:${await closedPort()}`;
       const run = capture({ HLC_TOKEN: 'admin' });
       expect(await runCli(['subscriptions', 'list', '--api', stopped], run.io)).toBe(1);
-      expect(run.err.at(-1)).toBe(`error: ${stopped}: connection refused (nothing listens there)`);
+      expect(run.err.at(-1)).toBe(
+        `error: ${stopped}: connection refused (nothing listens there) (is the API running? local mode: npm start; a deployed stack: --stack or --api)`,
+      );
       expect(run.all()).not.toContain('fetch failed');
       expect(run.all()).not.toContain('usage: hlc');
     });
