@@ -23,15 +23,18 @@ export type StackSettings = Partial<Record<StackSetting, string>>;
 /** A stack name (letters, digits, `-`, starting with a letter) or a stack ARN. */
 const STACK_REF =
   /^(?:[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/[A-Za-z][A-Za-z0-9-]{0,127}\/[0-9a-f-]{36})$/;
-const HTTP_URL = /^https?:\/\/[^\s/?#@]+(?:\/[^\s?#]*)?$/;
+/** An https URL without credentials (the API URL gets the admin token). */
+const HTTPS_URL = /^https:\/\/[^\s/?#@]+(?:\/[^\s?#]*)?$/;
+/** A queue URL: https, or http on this machine (the local SQS stand-in). */
+const QUEUE_URL = /^(?:https:\/\/[^\s/?#@]+|http:\/\/(?:127\.0\.0\.1|localhost)(?::\d{1,5})?)\/[^\s?#]+$/;
 /** What each output may hold; anything else is refused rather than used (a URL gets the token). */
 const VALUE_PATTERNS: Readonly<Record<StackSetting, RegExp>> = {
-  apiUrl: HTTP_URL,
+  apiUrl: HTTPS_URL,
   auth: /^(?:bearer|iam)$/,
-  deliveryQueueUrl: HTTP_URL,
-  dlqUrl: HTTP_URL,
-  backfillQueueUrl: HTTP_URL,
-  backfillDlqUrl: HTTP_URL,
+  deliveryQueueUrl: QUEUE_URL,
+  dlqUrl: QUEUE_URL,
+  backfillQueueUrl: QUEUE_URL,
+  backfillDlqUrl: QUEUE_URL,
   deliveryMappingId: /^[A-Za-z0-9-]{1,64}$/,
   delivererFunction: /^[A-Za-z0-9_-]{1,64}$/,
   connectorId: /^[A-Za-z][A-Za-z0-9_-]{0,31}$/,

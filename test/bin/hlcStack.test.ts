@@ -107,7 +107,7 @@ describe('CLI: hlc --stack', () => {
     }));
     process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
-  }, 120_000);
+  }, 300_000);
 
   afterEach(() => {
     cloudFormation.reset();
@@ -170,7 +170,9 @@ describe('CLI: hlc --stack', () => {
 
   it('hlc status --stack reads each queue the stack names and the delivery state of its mapping', async () => {
     answerDescribeStacks();
-    const mappingId = outputs.find((entry) => entry.OutputKey === 'DeliveryEventSourceMappingId')?.OutputValue;
+    const mappingId = outputs.find(
+      (entry) => entry.OutputKey === 'DeliveryEventSourceMappingId',
+    )?.OutputValue;
     lambda.on(GetEventSourceMappingCommand, { UUID: mappingId }).resolves({
       UUID: mappingId,
       State: 'Enabled',
@@ -228,7 +230,13 @@ describe('CLI: hlc --stack', () => {
   });
 
   it('refuses an output that is not what the connector stack writes, without quoting it', async () => {
-    for (const value of ['javascript:alert(1)', 'https://user:pass@evil.example/', 'ftp://x/']) {
+    const evil = [
+      'javascript:alert(1)',
+      'https://user:pass@evil.example/',
+      'ftp://x/',
+      'http://api.example/',
+    ];
+    for (const value of evil) {
       cloudFormation.on(DescribeStacksCommand).resolves({
         Stacks: [
           {
