@@ -25,8 +25,9 @@ const STACK_REF =
   /^(?:[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/[A-Za-z][A-Za-z0-9-]{0,127}\/[0-9a-f-]{36})$/;
 /** An https URL without credentials (the API URL gets the admin token). */
 const HTTPS_URL = /^https:\/\/[^\s/?#@]+(?:\/[^\s?#]*)?$/;
-/** A queue URL: https, or http on this machine (the local SQS stand-in). */
-const QUEUE_URL = /^(?:https:\/\/[^\s/?#@]+|http:\/\/(?:127\.0\.0\.1|localhost)(?::\d{1,5})?)\/[^\s?#]+$/;
+/** A queue URL: https, or http on this machine (the local SQS stand-in: 127.0.0.1, *.localhost). */
+const QUEUE_URL =
+  /^(?:https:\/\/[^\s/?#@]+|http:\/\/(?:127\.0\.0\.1|(?:[a-z0-9-]+\.)*localhost)(?::\d{1,5})?)\/[^\s?#]+$/;
 /** What each output may hold; anything else is refused rather than used (a URL gets the token). */
 const VALUE_PATTERNS: Readonly<Record<StackSetting, RegExp>> = {
   apiUrl: HTTPS_URL,
