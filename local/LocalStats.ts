@@ -20,6 +20,8 @@ export class LocalStats {
   public writesUnmatched = 0;
   /** Accepted writes of a version already recorded: counted in `ingested`, delivered once. */
   public identicalResends = 0;
+  /** Signs of lost backport notifications (MissedNotifications, ingest and the heartbeat check). */
+  public missedNotifications = 0;
   public delivered = 0;
   public deleted = 0;
   /** Dropped because HealthLake does not support the type (400 not-supported). */
@@ -105,6 +107,7 @@ export class LocalStats {
       backfillPages: this.backfillPages,
       writesUnmatched: this.writesUnmatched,
       identicalResends: this.identicalResends,
+      missedNotifications: this.missedNotifications,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       deliveredPerMinute,
     };

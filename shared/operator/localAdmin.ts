@@ -44,6 +44,8 @@ export interface LocalStatsView {
   readonly writesUnmatched: number;
   /** Writes of a version already recorded (identical resends): counted in `ingested`, delivered once. */
   readonly identicalResends?: number;
+  /** Signs of lost backport notifications since start. */
+  readonly missedNotifications?: number;
   /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */
