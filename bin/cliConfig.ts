@@ -7,7 +7,7 @@ import { sigV4Auth } from '../shared/fhirClient/sigV4Auth.js';
 import { FhirApiClient } from '../shared/operator/FhirApiClient.js';
 import {
   fetchLocalAdmin,
-  type LocalAdminAnswer,
+  type LocalAdminResult,
   type LocalConfigView,
 } from '../shared/operator/localAdmin.js';
 import { readStackOutputs, type StackSettings } from '../shared/operator/stackOutputs.js';
@@ -108,7 +108,7 @@ export const resolveCliConfig = async (
   };
   const token = text(flags.token) ?? text(env.HLC_TOKEN);
   const auth = flags.iam === true ? 'iam' : apiAuthMode(text(env.HLC_AUTH) ?? outputs.auth);
-  const discovered: LocalAdminAnswer<LocalConfigView> | undefined =
+  const discovered: LocalAdminResult<LocalConfigView> | undefined =
     options.discover && !stack && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
       ? await fetchLocalAdmin<LocalConfigView>(localUrl, 'config', token)
       : undefined;

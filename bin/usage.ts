@@ -49,6 +49,10 @@ commands
                                       FHIR JSON, NDJSON and Bundles to the ingest API
   token create --name <name> [--scope write|admin]
                                       a new bearer token and its entry for the token secret (the hash only)
+  local healthlake list [<Type>]      local mode: what reached the HealthLake stand-in (resources per type
+                                      and its newest requests, or a type's ids and versions)
+  local healthlake get <Type>/<id>    local mode: that resource as the HealthLake stand-in holds it, and its
+                                      versions (admin token)
   sql schema [--mapping <file>] [--schema <name>] [--foreign-keys] [--apply --sql-url <postgres://...>]
                                       the DDL the SQL transformers need (default transformers without
                                       --mapping); --apply runs it, then checks the schema
@@ -77,7 +81,7 @@ options (flag / environment)
   --lambda-endpoint / HLC_LAMBDA_ENDPOINT
                                       Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
   --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
-  --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
+  --local-url / HLC_LOCAL_URL         where local mode serves /_local/* (config, stats, healthlake; default: --api)
   --sql-url / HLC_SQL_URL             PostgreSQL of the SQL target (password in the URL or PGPASSWORD)
   --json                              machine-readable output`;
 

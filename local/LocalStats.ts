@@ -92,10 +92,18 @@ export class LocalStats {
     return oldest === undefined ? undefined : Math.max(0, (now - oldest) / 1000);
   }
 
-  public view(now = this.now()): LocalStatsView {
+  /**
+   * The counters, and the oldest delivery message's age: the older of what the poller holds and
+   * `oldestQueuedSentMs`, when the oldest message waiting in the delivery queue was sent (read from the
+   * queue stand-in; a paused delivery leaves every message there).
+   */
+  public view(now = this.now(), oldestQueuedSentMs?: number): LocalStatsView {
     const minute = Math.floor(now / 60_000);
     const deliveredPerMinute = [4, 3, 2, 1, 0].map((back) => this.perMinute.get(minute - back) ?? 0);
-    const oldest = this.oldestInFlightSeconds(now);
+    const polled = this.oldestInFlightSeconds(now);
+    const queued =
+      oldestQueuedSentMs === undefined ? undefined : Math.max(0, (now - oldestQueuedSentMs) / 1000);
+    const oldest = polled === undefined ? queued : queued === undefined ? polled : Math.max(polled, queued);
     return {
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt.getTime()) / 1000),

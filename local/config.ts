@@ -49,6 +49,11 @@ export interface LocalConfig {
   readonly sourceStandin: boolean;
   /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
   readonly sourceSeedDir?: string;
+  /**
+   * Folder that keeps the stand-ins' state across restarts (queues and their messages, the state table,
+   * the payload bucket, the HealthLake and source stand-ins' resources); unset = in memory, lost at stop.
+   */
+  readonly dataDir?: string;
   /** Resource types the HealthLake stand-in answers `400 not-supported` for. */
   readonly unsupportedTypes: readonly string[];
   /** Fault injection rates (0..1) of the HealthLake stand-in, and the seed that makes them reproducible. */
@@ -232,6 +237,12 @@ export const LOCAL_OPTIONS = {
     env: 'HLC_SOURCE_SEED',
     kind: 'string',
     doc: 'folder of Bundles/NDJSON to seed the source stand-in with',
+  },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'HLC_DATA_DIR',
+    kind: 'string',
+    doc: "folder keeping the stand-ins' state across restarts (default none: in memory, lost at Ctrl-C)",
   },
   unsupportedTypes: {
     flag: 'unsupported-types',
@@ -518,6 +529,7 @@ export const loadLocalConfig = (
     ...(optional('dynamoEndpoint') ? { dynamoEndpoint: optional('dynamoEndpoint') } : {}),
     ...(optional('sourceFhirBaseUrl') ? { sourceFhirBaseUrl: optional('sourceFhirBaseUrl') } : {}),
     ...(sourceSeedDir ? { sourceSeedDir } : {}),
+    ...(optional('dataDir') ? { dataDir: optional('dataDir') } : {}),
     ...(optional('token') ? { token: optional('token') } : {}),
     ...(optional('sourceToken') ? { sourceToken: optional('sourceToken') } : {}),
     ...(optional('sourceUsername') ? { sourceUsername: optional('sourceUsername') } : {}),

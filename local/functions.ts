@@ -21,9 +21,11 @@ import { exposureWarning } from './exposureWarning.js';
 import { localLambdaContext } from './lambdaContext.js';
 import { scheduledEvent } from './scheduledEvent.js';
 import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
+import { healthLakeAdmin } from './healthLakeAdmin.js';
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
+import { listenError } from './portCheck.js';
 import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
 import type { Cleanups, LocalServices } from './services.js';
 import { TEST_CREDENTIALS } from './standins/aws.js';
@@ -243,13 +245,23 @@ export const startLocalFunctions = async (options: {
     admin: async (name, method) => {
       const request = `${method} ${name}`;
       if (request === 'GET config') return served.view;
-      if (request === 'GET stats') return stats.view();
+      // What reached the HealthLake stand-in (`hlc local healthlake list|get`).
+      if (method === 'GET' && (name === 'healthlake' || name.startsWith('healthlake/'))) {
+        return healthLakeAdmin(healthlake, name.split('/').slice(1).filter(Boolean));
+      }
+      if (request === 'GET stats') {
+        // The queue stand-in shows messages no poller holds (delivery paused, backlog, delayed retries).
+        const queued = services.aws?.oldestSentMs(resources.deliveryQueueUrl);
+        return stats.view(undefined, queued);
+      }
       // The delivery switch (`hlc delivery pause|resume`): the poller stops, messages wait in the queue.
       if (request === 'POST delivery/pause') await delivery.pause();
       else if (request === 'POST delivery/resume') await delivery.start();
       else if (request !== 'GET delivery') return undefined;
       return { state: delivery.state, mappingId: 'local' };
     },
+  }).catch((error: unknown) => {
+    throw listenError(error, 'apiPort', config.host, config.apiPort);
   });
   cleanups.push(() => api.stop());
   const { aws } = services;

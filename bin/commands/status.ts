@@ -97,7 +97,11 @@ export const status: Command = async ({ config, io, json }) => {
       );
     }
     if (stats) {
-      io.out(`oldest unfinished delivery message: ${age(stats.oldestMessageAgeSeconds)} (local poller)`);
+      io.out(
+        stats.oldestMessageAgeSeconds === undefined
+          ? 'oldest delivery message: none waiting'
+          : `oldest delivery message: ${age(stats.oldestMessageAgeSeconds)} (local delivery queue)`,
+      );
       io.out(
         `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}${resends(stats.identicalResends)}, delivered ${stats.delivered}, ` +
           `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,

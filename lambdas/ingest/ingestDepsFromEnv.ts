@@ -20,6 +20,10 @@ import { AUTH_MODES } from '../../shared/ingest/auth/types.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { PluggedRoute } from '../../shared/ingest/createIngestRouter.js';
+import { RESET_VERSION_OPERATIONS } from '../../shared/ingest/routes/operations.js';
+import { BACKFILL_OPERATIONS } from '../../shared/backfill/backfillOperations.js';
+import { NOTIFICATION_STATUS_OPERATIONS } from '../../shared/notificationIntake/notificationOperations.js';
+import { RECONCILE_OPERATIONS } from '../../shared/reconcile/reconcileOperations.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
@@ -76,7 +80,13 @@ export const ingestDepsFromEnv = (
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
-  const routes: PluggedRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
+  // Each route with the operations it serves: `GET metadata` lists exactly these.
+  const routes: PluggedRoute[] = [
+    {
+      operations: RESET_VERSION_OPERATIONS,
+      route: (request) => handleResetVersion(request, { reset, logger }),
+    },
+  ];
   const deploymentOwnedId =
     values.autoSubscriptionEnabled && values.connectorId
       ? autoManagedSubscriptionId(values.connectorId)
@@ -90,7 +100,10 @@ export const ingestDepsFromEnv = (
       logger,
       ...(values.backfillTypeOrder.length > 0 ? { typeOrder: values.backfillTypeOrder } : {}),
     };
-    routes.push((request) => handleBackfillRequest(request, deps));
+    routes.push({
+      operations: BACKFILL_OPERATIONS,
+      route: (request) => handleBackfillRequest(request, deps),
+    });
   }
   if (values.reconcileQueueUrl) {
     const bucket = values.payloadBucket;
@@ -103,7 +116,10 @@ export const ingestDepsFromEnv = (
       logger,
     };
     // Admin-only like the backfill routes (routeScope: undeclared routes need the admin scope).
-    routes.push((request) => handleReconcileRequest(request, deps));
+    routes.push({
+      operations: RECONCILE_OPERATIONS,
+      route: (request) => handleReconcileRequest(request, deps),
+    });
   }
   // Backport notifications in: a write-scope endpoint for the source's topic-based Subscriptions, and
   // the admin view of what the connector knows of each (hlc status).
@@ -129,14 +145,16 @@ export const ingestDepsFromEnv = (
       }),
     );
   }
-  routes.push((request) =>
-    handleNotificationStatusRequest(request, {
-      states: notifications.states,
-      ...(notifications.toleranceSeconds === undefined
-        ? {}
-        : { toleranceSeconds: notifications.toleranceSeconds }),
-    }),
-  );
+  routes.push({
+    operations: NOTIFICATION_STATUS_OPERATIONS,
+    route: (request) =>
+      handleNotificationStatusRequest(request, {
+        states: notifications.states,
+        ...(notifications.toleranceSeconds === undefined
+          ? {}
+          : { toleranceSeconds: notifications.toleranceSeconds }),
+      }),
+  });
   const route = createIngestRouter({
     pipeline,
     observer: collector,

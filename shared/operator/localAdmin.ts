@@ -1,8 +1,15 @@
 import { describeRequestError, originOf } from './describeRequestError.js';
+import { parseJson } from '../fhir/parseJson.js';
+import type { FhirResource } from '../fhir/types.js';
+import { readCappedBody } from '../fhirClient/readCappedBody.js';
+
+/** Largest local admin answer read: a resource of the HealthLake stand-in is at most its 5 MiB body limit. */
+const MAX_LOCAL_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /**
  * The local connector's admin endpoints (served by local/start.ts next to the ingest API):
- * `GET /_local/config` (where everything listens) and `GET /_local/stats` (pipeline counters).
+ * `GET /_local/config` (where everything listens), `GET /_local/stats` (pipeline counters) and
+ * `GET /_local/healthlake[/{type}[/{id}]]` (what reached the HealthLake stand-in).
  */
 export const LOCAL_ADMIN_PREFIX = '/_local';
 
@@ -46,14 +53,89 @@ export interface LocalStatsView {
   readonly identicalResends?: number;
   /** Signs of lost backport notifications since start. */
   readonly missedNotifications?: number;
-  /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
+  /**
+   * Age of the oldest delivery message not yet settled, seconds: waiting in the delivery queue (read
+   * from the embedded SQS stand-in) or held by the poller; absent when there is none.
+   */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */
   readonly deliveredPerMinute: readonly number[];
 }
 
-/** A local admin endpoint's answer: its JSON, or why there is none (for the operator, no content). */
-export interface LocalAdminAnswer<T> {
+/** `GET /_local/healthlake`: resources per type in the HealthLake stand-in, and its newest requests. */
+export interface LocalHealthLakeSummary {
+  readonly endpoint: string;
+  readonly total: number;
+  readonly types: Readonly<Record<string, number>>;
+  /** The newest requests the stand-in received, oldest first: no content. */
+  readonly recentRequests: readonly {
+    readonly time: string;
+    readonly method: string;
+    readonly path: string;
+    readonly versionId?: string;
+    readonly bundleEntries?: number;
+    readonly status: number;
+    readonly fault?: string;
+  }[];
+}
+
+/** `GET /_local/healthlake/{type}`: the ids of a type (the first 1,000 in creation order). */
+export interface LocalHealthLakeType {
+  readonly resourceType: string;
+  readonly total: number;
+  readonly resources: readonly {
+    readonly id: string;
+    readonly versionId: string;
+    readonly lastUpdated: string;
+  }[];
+  readonly truncated?: true;
+}
+
+/** `GET /_local/healthlake/{type}/{id}`: the current resource and its versions, newest first. */
+export interface LocalHealthLakeResource {
+  readonly resource: FhirResource;
+  readonly versions: readonly {
+    readonly versionId: string;
+    readonly lastUpdated: string;
+    readonly deleted: boolean;
+  }[];
+}
+
+/** An answer of a local admin endpoint: its status and JSON body (undefined when not JSON). */
+export interface LocalAdminAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * `GET {baseUrl}/_local/{path}` with the admin (development) token. `path` is built from checked
+ * segments by the caller; the answer is returned whatever its status, so the caller can say what
+ * went wrong (401, 403, 404). Throws only when the connector cannot be reached.
+ */
+export const localAdminRequest = async (
+  baseUrl: string,
+  segments: readonly string[],
+  token?: string,
+): Promise<LocalAdminAnswer> => {
+  const path = segments.map(encodeURIComponent).join('/');
+  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`, {
+    signal: AbortSignal.timeout(10_000),
+    redirect: 'error',
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+  const read = await readCappedBody(response, MAX_LOCAL_ANSWER_BYTES);
+  if (read.tooLarge) throw new Error(`the answer of ${LOCAL_ADMIN_PREFIX}/${path} is larger than 8 MiB`);
+  let body: unknown;
+  try {
+    body = parseJson(read.text, `${LOCAL_ADMIN_PREFIX}/${path}`);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body };
+};
+
+/** A local admin endpoint's JSON, or why there is none (for the operator; never content). */
+export interface LocalAdminResult<T> {
   readonly value?: T;
   readonly problem?: string;
 }
@@ -66,43 +148,36 @@ export const fetchLocalAdmin = async <T>(
   baseUrl: string,
   path: 'config' | 'stats',
   token?: string,
-): Promise<LocalAdminAnswer<T>> => {
+): Promise<LocalAdminResult<T>> => {
   const url = `${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`;
-  let response: Response;
+  let answer: LocalAdminAnswer;
   try {
-    response = await fetch(url, {
-      signal: AbortSignal.timeout(3000),
-      redirect: 'manual',
-      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-    });
+    answer = await localAdminRequest(baseUrl, [path], token);
   } catch (error) {
     return { problem: describeRequestError(error, url) };
   }
   const where = `local mode at ${originOf(url)}`;
-  if (response.status === 200) {
-    try {
-      return { value: (await response.json()) as T };
-    } catch {
-      return { problem: `${where} answered ${LOCAL_ADMIN_PREFIX}/${path} with something other than JSON` };
-    }
+  if (answer.status === 200) {
+    return answer.body === undefined
+      ? { problem: `${where} answered ${LOCAL_ADMIN_PREFIX}/${path} with something other than JSON` }
+      : { value: answer.body as T };
   }
-  await response.body?.cancel();
-  if (response.status === 401) {
+  if (answer.status === 401) {
     return {
       problem: `${where} answered 401: ${token ? 'the token was not accepted' : 'no token was given'}; set --token or HLC_TOKEN to the development token npm start printed`,
     };
   }
-  if (response.status === 403) {
+  if (answer.status === 403) {
     return {
       problem: `${where} answered 403: the token has the write scope; ${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token npm start printed`,
     };
   }
-  if (response.status === 404) {
+  if (answer.status === 404) {
     return {
       problem: `${originOf(url)} is not local mode (no ${LOCAL_ADMIN_PREFIX}/${path}); for a deployed stack pass --stack HealthLakeConnector-{connectorId}`,
     };
   }
-  return { problem: `${where} answered HTTP ${response.status} to ${LOCAL_ADMIN_PREFIX}/${path}` };
+  return { problem: `${where} answered HTTP ${answer.status} to ${LOCAL_ADMIN_PREFIX}/${path}` };
 };
 
 /** A local admin endpoint's JSON; undefined when unavailable (see fetchLocalAdmin for why). */

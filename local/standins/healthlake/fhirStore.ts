@@ -43,6 +43,14 @@ export interface FhirStoreOptions {
    * @default DEFAULT_MAX_VERSIONS_PER_RESOURCE (100)
    */
   readonly maxVersionsPerResource?: number;
+  /** Called after every stored version (a write or a deletion), e.g. to journal it to disk. */
+  readonly onVersion?: (change: StoredChange) => void;
+}
+
+/** One version as the store recorded it: `resource` undefined for a deletion. */
+export interface StoredChange extends StoredVersion {
+  readonly resourceType: string;
+  readonly id: string;
 }
 
 export interface SearchPage {
@@ -106,10 +114,12 @@ const nonNegativeInt = (value: string | undefined, name: string): number | undef
 export class FhirStore {
   private readonly tables = new Map<string, TypeTable>();
   private readonly maxVersions: number;
+  private readonly onVersion: ((change: StoredChange) => void) | undefined;
 
   public constructor(options: FhirStoreOptions = {}) {
     ensureFhirDefinitions();
     this.maxVersions = Math.max(1, options.maxVersionsPerResource ?? DEFAULT_MAX_VERSIONS_PER_RESOURCE);
+    this.onVersion = options.onVersion;
   }
 
   /** Whether `type` is an R4 resource type. */
@@ -145,7 +155,7 @@ export class FhirStore {
     const stored = structuredClone(resource) as Resource;
     stored.meta = { ...stored.meta, versionId, lastUpdated };
     entry.current = stored;
-    this.addVersion(entry, { versionId, lastUpdated, resource: stored });
+    this.addVersion(resource.resourceType, resource.id, entry, { versionId, lastUpdated, resource: stored });
     return { created, resource: stored };
   }
 
@@ -154,15 +164,22 @@ export class FhirStore {
     return this.put({ ...resource, id: randomUUID() }).resource;
   }
 
-  /** Deletes the current version; false when there was none (never created, or already deleted). */
-  public delete(resourceType: string, id: string): boolean {
+  /**
+   * Deletes the current version; false when there was none (never created, or already deleted). The
+   * deletion gets the next versionId and now, unless `options` gives them (replaying a journal).
+   */
+  public delete(
+    resourceType: string,
+    id: string,
+    options: { versionId?: string; lastUpdated?: string } = {},
+  ): boolean {
     const table = this.tables.get(resourceType);
     const entry = table?.entries.get(id);
     if (!table || !entry?.current) return false;
     entry.current = undefined;
-    this.addVersion(entry, {
-      versionId: this.nextVersion(entry),
-      lastUpdated: nowIso(),
+    this.addVersion(resourceType, id, entry, {
+      versionId: options.versionId ?? this.nextVersion(entry),
+      lastUpdated: options.lastUpdated ?? nowIso(),
       resource: undefined,
     });
     table.live -= 1;
@@ -447,10 +464,22 @@ export class FhirStore {
   }
 
   /** Appends a version to the history, forgetting the oldest past `maxVersions`. */
-  private addVersion(entry: Entry, version: StoredVersion): void {
+  private addVersion(resourceType: string, id: string, entry: Entry, version: StoredVersion): void {
     entry.history.push(version);
     if (entry.history.length > this.maxVersions)
       entry.history.splice(0, entry.history.length - this.maxVersions);
+    this.onVersion?.({ resourceType, id, ...version });
+  }
+
+  /** Every kept version of every resource, oldest first per resource (to write a journal afresh). */
+  public *versions(): Generator<StoredChange> {
+    for (const [resourceType, table] of this.tables) {
+      for (const id of table.order) {
+        const entry = table.entries.get(id);
+        if (!entry) continue;
+        for (const version of entry.history) yield { resourceType, id, ...version };
+      }
+    }
   }
 
   private nextVersion(entry: Entry): string {
