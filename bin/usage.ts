@@ -16,6 +16,8 @@ commands
                        [--retry-count N] [--strip-version-ids] [--payload-search <Type?params>]
                                       without --endpoint: the deployment's primary data store
   subscriptions delete <id>
+  subscriptions explain <file>        which active Subscriptions a resource (a JSON file) would match, and
+                                      for each that would not, the first criterion it fails; writes nothing
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
                                       neither --search-url nor --resource-id: everything the Subscription covers
   backfill watch <jobId> [--interval s] [--timeout s]

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { HEALTHLAKE_MAX_BUNDLE_ENTRIES } from '../shared/healthlake/constants.js';
 
 /**
  * Local mode's options: every one has a default, an environment variable and a command-line flag
@@ -56,6 +57,15 @@ export interface LocalConfig {
   readonly dataDir?: string;
   /** Resource types the HealthLake stand-in answers `400 not-supported` for. */
   readonly unsupportedTypes: readonly string[];
+  /** Most entries per Bundle: the stand-in's limit and the deliverer's `healthLake.maxBundleEntries`. */
+  readonly healthLakeMaxBundleEntries: number;
+  /**
+   * `healthLake.moduleEndpoints` as `moduleId=URL` entries (`moduleId=primary` for the primary data
+   * store): Smile's `subscription-channel-awshealthlake-sender-module-id` routes by it.
+   */
+  readonly healthLakeModules: readonly string[];
+  /** `delivery.transforms` as `name=path` entries: JavaScript modules served as Lambda functions. */
+  readonly transforms: readonly string[];
   /** Fault injection rates (0..1) of the HealthLake stand-in, and the seed that makes them reproducible. */
   readonly faults: {
     readonly throttleRate: number;
@@ -250,6 +260,24 @@ export const LOCAL_OPTIONS = {
     kind: 'list',
     doc: 'types the HealthLake stand-in rejects as not-supported (comma-separated)',
   },
+  healthLakeMaxBundleEntries: {
+    flag: 'healthlake-max-bundle-entries',
+    env: 'HLC_HEALTHLAKE_MAX_BUNDLE_ENTRIES',
+    kind: 'int',
+    doc: 'most entries per Bundle (stand-in and deliverer; default 160)',
+  },
+  healthLakeModules: {
+    flag: 'healthlake-modules',
+    env: 'HLC_HEALTHLAKE_MODULES',
+    kind: 'list',
+    doc: 'Smile module id routing: moduleId=URL or moduleId=primary (comma-separated)',
+  },
+  transforms: {
+    flag: 'transforms',
+    env: 'HLC_TRANSFORMS',
+    kind: 'list',
+    doc: 'delivery transforms: name=path/to/module.mjs (comma-separated)',
+  },
   throttleRate: {
     flag: 'fault-throttle',
     env: 'HLC_FAULT_THROTTLE_RATE',
@@ -285,13 +313,13 @@ export const LOCAL_OPTIONS = {
     flag: 'max-receive-count',
     env: 'HLC_MAX_RECEIVE_COUNT',
     kind: 'int',
-    doc: 'receives before SQS dead-letters a message (default 10)',
+    doc: 'receives before SQS dead-letters a message (default 22)',
   },
   deliveryRetryCount: {
     flag: 'delivery-retry-count',
     env: 'HLC_DELIVERY_RETRY_COUNT',
     kind: 'int',
-    doc: 'default delivery retries before the DLQ (default 8)',
+    doc: 'default delivery retries before the DLQ (default 20)',
   },
   retryBaseSeconds: {
     flag: 'delivery-retry-base-seconds',
@@ -387,11 +415,14 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   sourceAuth: 'none',
   sourceStandin: true,
   unsupportedTypes: [],
+  healthLakeMaxBundleEntries: HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  healthLakeModules: [],
+  transforms: [],
   faults: { throttleRate: 0, serverErrorRate: 0, timeoutRate: 0, seed: 1 },
   autoSubscription: true,
   autoSubscriptionCriteria: '[*]',
-  maxReceiveCount: 10,
-  deliveryRetryCount: 8,
+  maxReceiveCount: 22,
+  deliveryRetryCount: 20,
   retryBaseSeconds: 1,
   retryMaxSeconds: 20,
   retryStrategy: 'exponential',
@@ -496,6 +527,9 @@ export const loadLocalConfig = (
     sourceAuth: pick('sourceAuth', base.sourceAuth),
     sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
     unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
+    healthLakeMaxBundleEntries: pick('healthLakeMaxBundleEntries', base.healthLakeMaxBundleEntries),
+    healthLakeModules: pick('healthLakeModules', base.healthLakeModules),
+    transforms: pick('transforms', base.transforms),
     faults: {
       throttleRate: pick('throttleRate', base.faults.throttleRate),
       serverErrorRate: pick('serverErrorRate', base.faults.serverErrorRate),

@@ -76,6 +76,7 @@ export const startLocalServices = async (
           roleArn: config.roleArn,
           externalId: config.externalId || null,
           notSupportedTypes: config.unsupportedTypes,
+          maxBundleEntries: config.healthLakeMaxBundleEntries,
           faults: { ...config.faults },
           ...storeIn('healthlake'),
           ...(remembered.datastoreId ? { datastoreId: remembered.datastoreId } : {}),

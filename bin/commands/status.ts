@@ -104,7 +104,7 @@ export const status: Command = async ({ config, io, json }) => {
       );
       io.out(
         `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}${resends(stats.identicalResends)}, delivered ${stats.delivered}, ` +
-          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
+          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, filtered ${stats.filtered ?? 0}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
       io.out(unmatchedLine(stats.writesUnmatched, 'since start'));

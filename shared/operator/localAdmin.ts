@@ -51,6 +51,11 @@ export interface LocalStatsView {
   readonly writesUnmatched: number;
   /** Writes of a version already recorded (identical resends): counted in `ingested`, delivered once. */
   readonly identicalResends?: number;
+  /**
+   * Delivery messages not sent by the Subscription's choice: the source server found the resource does
+   * not match criteria it evaluates, or the Subscription's transform returned nothing.
+   */
+  readonly filtered?: number;
   /** Signs of lost backport notifications since start. */
   readonly missedNotifications?: number;
   /**

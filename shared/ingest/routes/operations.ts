@@ -27,3 +27,14 @@ export const RESET_VERSION_OPERATIONS: readonly FhirOperation[] = [
       "POST [base]/{type}/{id}/$reset-version clears that resource's version ledger entry and delivered versions; POST [base]/{type}/$reset-version every resource of the type. The next write is delivered whatever its version.",
   },
 ];
+
+/** `$explain-subscriptions` (shared/ingest/routes/handleExplainSubscriptions.ts). */
+export const EXPLAIN_SUBSCRIPTIONS_OPERATIONS: readonly FhirOperation[] = [
+  {
+    name: 'explain-subscriptions',
+    on: 'system',
+    definition: `${OPERATION_DEFINITION_BASE}explain-subscriptions`,
+    documentation:
+      'POST [base]/$explain-subscriptions with a resource: which active Subscriptions it matches and, for the others, the first parameter that failed. Writes nothing.',
+  },
+];

@@ -113,6 +113,7 @@ describe('GET metadata lists every operation the API serves, and only those', ()
       'Subscription trigger-subscription',
       'clinical reset-version',
       'system backfill-job',
+      'system explain-subscriptions',
       'system notification-status',
       'system reconcile',
       'system reconcile-job',
