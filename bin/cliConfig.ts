@@ -1,10 +1,16 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { sigV4Auth } from '../shared/fhirClient/sigV4Auth.js';
 import { FhirApiClient } from '../shared/operator/FhirApiClient.js';
-import { fetchLocalJson, type LocalConfigView } from '../shared/operator/localAdmin.js';
+import {
+  fetchLocalAdmin,
+  type LocalAdminResult,
+  type LocalConfigView,
+} from '../shared/operator/localAdmin.js';
+import { readStackOutputs, type StackSettings } from '../shared/operator/stackOutputs.js';
 
 /** Resolved CLI configuration: flags win over environment variables, which win over local discovery. */
 export interface CliConfig {
@@ -37,6 +43,10 @@ export interface CliConfig {
   readonly localUrl: string;
   /** From `/_local/config` when the CLI talks to local mode. */
   readonly local?: LocalConfigView;
+  /** Why local mode could not be asked for the queue URLs (connection refused, 401, 403), when it was tried. */
+  readonly discoveryProblem?: string;
+  /** `--stack`/`HLC_STACK`: the stack whose outputs filled in what flags and variables did not. */
+  readonly stack?: string;
 }
 
 export const API_AUTH_MODES = ['bearer', 'iam'] as const;
@@ -61,6 +71,7 @@ export const GLOBAL_OPTIONS = {
   'deliverer-function': { type: 'string' },
   'lambda-endpoint': { type: 'string' },
   'connector-id': { type: 'string' },
+  stack: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -73,7 +84,9 @@ const text = (value: string | boolean | undefined): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
 
 /**
- * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
+ * Resolves configuration: flags win over environment variables, which win over the outputs of
+ * `--stack`/`HLC_STACK` (read with CloudFormation DescribeStacks; endpoint AWS_ENDPOINT_URL_CLOUDFORMATION),
+ * which win over local discovery and the defaults. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
  * HLC_BACKFILL_DLQ_URL, HLC_SQL_QUEUE_URL, HLC_SQL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
  * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA), HLC_AUTH (`bearer` or `iam`; `--iam`). Missing queue
@@ -84,23 +97,30 @@ export const resolveCliConfig = async (
   env: NodeJS.ProcessEnv,
   options: { discover: boolean },
 ): Promise<CliConfig> => {
-  const apiUrl = text(flags.api) ?? text(env.HLC_API_URL) ?? DEFAULT_API_URL;
+  const region = text(flags.region) ?? text(env.AWS_REGION) ?? text(env.AWS_DEFAULT_REGION) ?? undefined;
+  const stack = text(flags.stack) ?? text(env.HLC_STACK);
+  const outputs: StackSettings = stack ? await stackSettings(stack, region ?? 'us-east-1', env) : {};
+  const apiUrl = text(flags.api) ?? text(env.HLC_API_URL) ?? outputs.apiUrl ?? DEFAULT_API_URL;
   const localUrl = text(flags['local-url']) ?? text(env.HLC_LOCAL_URL) ?? apiUrl;
   const explicit = {
-    deliveryQueueUrl: text(flags['delivery-queue-url']) ?? text(env.HLC_DELIVERY_QUEUE_URL),
-    dlqUrl: text(flags['dlq-url']) ?? text(env.HLC_DLQ_URL),
-    backfillQueueUrl: text(flags['backfill-queue-url']) ?? text(env.HLC_BACKFILL_QUEUE_URL),
-    backfillDlqUrl: text(flags['backfill-dlq-url']) ?? text(env.HLC_BACKFILL_DLQ_URL),
-    sqlQueueUrl: text(flags['sql-queue-url']) ?? text(env.HLC_SQL_QUEUE_URL),
-    sqlDlqUrl: text(flags['sql-dlq-url']) ?? text(env.HLC_SQL_DLQ_URL),
+    deliveryQueueUrl:
+      text(flags['delivery-queue-url']) ?? text(env.HLC_DELIVERY_QUEUE_URL) ?? outputs.deliveryQueueUrl,
+    dlqUrl: text(flags['dlq-url']) ?? text(env.HLC_DLQ_URL) ?? outputs.dlqUrl,
+    backfillQueueUrl:
+      text(flags['backfill-queue-url']) ?? text(env.HLC_BACKFILL_QUEUE_URL) ?? outputs.backfillQueueUrl,
+    backfillDlqUrl:
+      text(flags['backfill-dlq-url']) ?? text(env.HLC_BACKFILL_DLQ_URL) ?? outputs.backfillDlqUrl,
+    sqlQueueUrl: text(flags['sql-queue-url']) ?? text(env.HLC_SQL_QUEUE_URL) ?? outputs.sqlQueueUrl,
+    sqlDlqUrl: text(flags['sql-dlq-url']) ?? text(env.HLC_SQL_DLQ_URL) ?? outputs.sqlDlqUrl,
   };
   const token = text(flags.token) ?? text(env.HLC_TOKEN);
-  const auth = flags.iam === true ? 'iam' : apiAuthMode(text(env.HLC_AUTH));
-  const local =
-    options.discover && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
-      ? await fetchLocalJson<LocalConfigView>(localUrl, 'config', token)
+  const auth = flags.iam === true ? 'iam' : apiAuthMode(text(env.HLC_AUTH) ?? outputs.auth);
+  const discovered: LocalAdminResult<LocalConfigView> | undefined =
+    options.discover && !stack && (!explicit.deliveryQueueUrl || !explicit.dlqUrl)
+      ? await fetchLocalAdmin<LocalConfigView>(localUrl, 'config', token)
       : undefined;
-  const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID);
+  const local = discovered?.value;
+  const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID) ?? outputs.connectorId;
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??
@@ -110,8 +130,10 @@ export const resolveCliConfig = async (
     text(env.HLC_SQS_ENDPOINT) ??
     text(env.AWS_ENDPOINT_URL_SQS) ??
     local?.sqsEndpoint;
-  const deliveryMappingId = text(flags['delivery-mapping-id']) ?? text(env.HLC_DELIVERY_MAPPING_ID);
-  const delivererFunction = text(flags['deliverer-function']) ?? text(env.HLC_DELIVERER_FUNCTION);
+  const deliveryMappingId =
+    text(flags['delivery-mapping-id']) ?? text(env.HLC_DELIVERY_MAPPING_ID) ?? outputs.deliveryMappingId;
+  const delivererFunction =
+    text(flags['deliverer-function']) ?? text(env.HLC_DELIVERER_FUNCTION) ?? outputs.delivererFunction;
   const lambdaEndpoint =
     text(flags['lambda-endpoint']) ?? text(env.HLC_LAMBDA_ENDPOINT) ?? text(env.AWS_ENDPOINT_URL_LAMBDA);
   const deliveryQueueUrl = explicit.deliveryQueueUrl ?? local?.deliveryQueueUrl;
@@ -124,12 +146,7 @@ export const resolveCliConfig = async (
     apiUrl,
     localUrl,
     auth,
-    region:
-      text(flags.region) ??
-      text(env.AWS_REGION) ??
-      text(env.AWS_DEFAULT_REGION) ??
-      local?.region ??
-      'us-east-1',
+    region: region ?? local?.region ?? 'us-east-1',
     ...(token ? { token } : {}),
     ...(connectorId ? { connectorId } : {}),
     ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
@@ -144,7 +161,24 @@ export const resolveCliConfig = async (
     ...(sqlQueueUrl ? { sqlQueueUrl } : {}),
     ...(sqlDlqUrl ? { sqlDlqUrl } : {}),
     ...(local ? { local } : {}),
+    ...(discovered?.problem ? { discoveryProblem: discovered.problem } : {}),
+    ...(stack ? { stack } : {}),
   };
+};
+
+/** The stack's outputs, read with the SDK's default credentials in the resolved region. */
+const stackSettings = async (
+  stack: string,
+  region: string,
+  env: NodeJS.ProcessEnv,
+): Promise<StackSettings> => {
+  const endpoint = text(env.AWS_ENDPOINT_URL_CLOUDFORMATION);
+  const cloudFormation = new CloudFormationClient({ region, ...(endpoint ? { endpoint } : {}) });
+  try {
+    return await readStackOutputs(cloudFormation, stack, region);
+  } finally {
+    cloudFormation.destroy();
+  }
 };
 
 /** An SQS client for the resolved endpoint (the local stand-in's static credentials when discovered). */

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import type { parseArgs } from 'node:util';
 import { outcomeDiagnostics, type FhirApiClient } from '../shared/operator/FhirApiClient.js';
 import type { CliConfig } from './cliConfig.js';
@@ -13,6 +14,8 @@ export interface CliIo {
   progress?(line: string): void;
   readonly isTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
+  /** Asks a yes/no question on a terminal; absent when no one can answer (stdin is not a terminal). */
+  confirm?(question: string): Promise<boolean>;
 }
 
 export const processIo = (): CliIo => ({
@@ -21,7 +24,29 @@ export const processIo = (): CliIo => ({
   progress: (line) => process.stdout.write(`\r\x1b[2K${line}`),
   isTTY: process.stdout.isTTY === true,
   env: process.env,
+  ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}),
 });
+
+/** `question [y/N]` on stderr; only `y` or `yes` is a yes. */
+const askOnTerminal = async (question: string): Promise<boolean> => {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(`${question} [y/N] `);
+    return /^y(?:es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
+};
+
+/**
+ * Goes ahead when `--yes` was given or the operator answers yes; refuses (usage error) where no one can
+ * answer. Returns false when the operator said no.
+ */
+export const confirmed = async (context: CommandContext, question: string): Promise<boolean> => {
+  if (context.values.yes === true) return true;
+  if (!context.io.confirm) throw new UsageError(`${question} Pass --yes to confirm.`);
+  return context.io.confirm(question);
+};
 
 /** Every option any command reads (node:util parseArgs, strict). */
 export const OPTIONS = {
@@ -60,6 +85,7 @@ export const OPTIONS = {
   'foreign-keys': { type: 'boolean' },
   apply: { type: 'boolean' },
   'sql-url': { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
   ...SYNC_OPTIONS,
 } as const;
 
@@ -94,13 +120,29 @@ export const integer = (value: string | undefined, name: string, fallback: numbe
   return parsed;
 };
 
-export const needQueue = (url: string | undefined, what: string, flag: string, env: string): string => {
-  if (!url) {
+/**
+ * The queue URL, or a usage error saying where it comes from; when local mode was asked and could not
+ * answer, why (connection refused, 401, 403) is the last line, the one to act on.
+ */
+export const needQueue = (
+  config: Pick<CliConfig, 'discoveryProblem' | 'stack'>,
+  url: string | undefined,
+  what: string,
+  flag: string,
+  env: string,
+): string => {
+  if (url) return url;
+  if (config.stack) {
     throw new UsageError(
-      `No ${what} URL: pass --${flag}, set ${env} (a stack output when deployed), or start local mode (npm start) and set HLC_TOKEN to its development token.`,
+      `No ${what} URL: stack ${config.stack} has no such output (pass --${flag} or set ${env})`,
     );
   }
-  return url;
+  const ways = `pass --stack HealthLakeConnector-{connectorId} (reads the stack outputs), --${flag} or ${env}, or start local mode (npm start)`;
+  throw new UsageError(
+    config.discoveryProblem
+      ? `No ${what} URL: ${ways}.\n${config.discoveryProblem}`
+      : `No ${what} URL: ${ways}.`,
+  );
 };
 
 export const age = (seconds: number | undefined): string => {
@@ -115,10 +157,23 @@ export const bar = (fraction: number, width = 24): string => {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 };
 
-/** Prints a failed API answer (status and the OperationOutcome's diagnostics) and returns exit code 1. */
+/** What to do about an HTTP status the API answered a CLI request with, when the status alone says it. */
+const STATUS_HINTS: Readonly<Record<number, string>> = {
+  401: 'the API did not accept the credentials: check --token / HLC_TOKEN (or --iam for an IAM-mode API)',
+  403: 'the credentials lack the scope this needs (subscriptions, backfill, reconcile and ledger need an admin token)',
+};
+
+/**
+ * Prints a failed API answer (status and the OperationOutcome's diagnostics, else what the status
+ * means) and returns exit code 1.
+ */
 export const fail = (io: CliIo, status: number, body: unknown): number => {
   const diagnostics = outcomeDiagnostics(body);
-  io.err(`HTTP ${status}${diagnostics ? `: ${diagnostics}` : ''}`);
+  const hint = STATUS_HINTS[status];
+  // A 403's OperationOutcome says which scope it needed; a 401's says only that the token failed.
+  const text = status === 401 ? [diagnostics, hint] : [diagnostics || hint];
+  const said = text.filter(Boolean).join('; ');
+  io.err(`HTTP ${status}${said ? `: ${said}` : ''}`);
   return 1;
 };
 

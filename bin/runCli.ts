@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { apiClientFor, resolveCliConfig } from './cliConfig.js';
+import { RequestFailedError } from '../shared/operator/describeRequestError.js';
 import { OPTIONS, type CliIo, type Command } from './cliIo.js';
 import { backfill } from './commands/backfill.js';
 import { delivery } from './commands/delivery.js';
@@ -43,8 +44,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err((error as Error).message);
-    io.err(USAGE);
+    io.err(`${(error as Error).message} (hlc --help lists every command and option)`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -55,17 +55,27 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   }
   try {
     const entry = COMMANDS[command];
-    if (!entry) throw new UsageError(`unknown command "${command}"`);
+    if (!entry) {
+      // The usage first, so the line that says what went wrong is the last one on the screen.
+      io.err(USAGE);
+      io.err(`unknown command "${command}"`);
+      return 2;
+    }
     const config = await resolveCliConfig(values, io.env, { discover: entry.needsQueues === true });
     const api = () => apiClientFor(config);
     return await entry.run({ sub, rest, values, config, io, json: values.json === true, api });
   } catch (error) {
+    // No usage dump here: the message names the command's own arguments, and `hlc --help` the rest.
     if (error instanceof UsageError) {
       io.err(error.message);
-      io.err(USAGE);
       return 2;
     }
-    io.err(`error: ${(error as Error).message}`);
+    // No HTTP answer at all: say where the CLI looked, and how to point it elsewhere.
+    const where =
+      error instanceof RequestFailedError
+        ? ' (is the API running? local mode: npm start; a deployed stack: --stack or --api)'
+        : '';
+    io.err(`error: ${(error as Error).message}${where}`);
     return 1;
   }
 };

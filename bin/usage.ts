@@ -12,22 +12,25 @@ commands
                                       mapping); paused, writes are accepted and wait in the delivery queue
   subscriptions list
   subscriptions get <id>
-  subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
+  subscriptions create --criteria <c> [--endpoint <url>] [--id <id>] [--no-deletes] [--no-latest-version]
                        [--retry-count N] [--strip-version-ids] [--payload-search <Type?params>]
+                                      without --endpoint: the deployment's primary data store
   subscriptions delete <id>
   subscriptions explain <file>        which active Subscriptions a resource (a JSON file) would match, and
                                       for each that would not, the first criterion it fails; writes nothing
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
+                                      neither --search-url nor --resource-id: everything the Subscription covers
   backfill watch <jobId> [--interval s] [--timeout s]
   backfill cancel <jobId>
-  ledger reset <Type>[/<id>]          clear the version ledger and delivered versions of one resource or a
-                                      whole type ($reset-version, admin), so the next write is delivered
+  ledger reset <Type>[/<id>] [--yes]  clear the version ledger and delivered versions of one resource or a
+                                      whole type ($reset-version, admin), so the next write is delivered;
+                                      a whole type asks first (--yes answers)
   reconcile start <subscriptionId> [--mode compare|repair|repair-and-prune] [--type T]... [--resource-id <Type/id>]...
                   [--search-url <url>]... [--since <dateTime>] [--until <dateTime>] [--content-hash]
                   [--confirm-prune N --compare-job <jobId>] [--watch]
   reconcile watch <jobId> [--interval s] [--timeout s]
-  reconcile report <jobId>            the report as a table (per type: in sync, missing, stale, only in
-                                      HealthLake, pinned, repaired, pin reset, pruned) and sample ids
+  reconcile report <jobId>            the report as a table (a row per type, a column per outcome) and
+                                      sample ids
   reconcile cancel <jobId>
   sync <server URL | search URL | files, folders or file: URLs...> [--type T[,T]]... | [--resource-id Type/id]...
        [--prefix-numeric-ids PFX] [--parallel N] [--retries N] [--synthea] [--upload-bundles-as-transactions]
@@ -60,6 +63,9 @@ commands
   sql mapping                         the default transformers as YAML, to start a mapping of one's own
 
 options (flag / environment)
+  --stack / HLC_STACK                 a deployed stack (HealthLakeConnector-{connectorId}): the API URL, auth
+                                      mode, queue URLs, delivery mapping and connector id from its outputs
+                                      (CloudFormation DescribeStacks); flags and variables still win
   --api / HLC_API_URL                 ingest API base URL (default http://127.0.0.1:8080)
   --token / HLC_TOKEN                 bearer token of the ingest API (admin scope for subscriptions, backfill
                                       and local mode's /_local/*; write scope is enough for send)

@@ -1,5 +1,6 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { connectorNames } from './config/connectorNames.js';
 import { InvalidConfigurationError } from './config/errors.js';
 import type { ConnectorConfig } from './config/parseConnectorConfig.js';
 import { deployLimitProblems } from './limits/deployLimitProblems.js';
@@ -28,9 +29,6 @@ const roleNameAndPath = (roleArn: string): { roleName: string; rolePath?: string
     : { roleName: resource.slice(slash + 1), rolePath: `/${resource.slice(0, slash + 1)}` };
 };
 
-/** CloudFormation stack names allow letters, digits and `-`. */
-const stackSafe = (value: string): string => value.replaceAll('_', '-');
-
 /**
  * Instantiates the stacks for one validated configuration and registers the cdk-nag packs
  * (AwsSolutions, HIPAA Security) as CDK policy-validation plugins. Throws InvalidConfigurationError,
@@ -41,31 +39,24 @@ export const buildConnectorApp = (
   config: ConnectorConfig,
   options: { readonly entryPoints?: ConnectorEntryPoints } = {},
 ): ConnectorApp => {
-  const connector = new HealthLakeConnectorStack(
-    app,
-    `HealthLakeConnector-${stackSafe(config.connectorId)}`,
-    {
-      config,
-      env: { account: config.account, region: config.region },
-      ...(options.entryPoints === undefined ? {} : { entryPoints: options.entryPoints }),
-    },
-  );
+  const names = connectorNames(config);
+  const connector = new HealthLakeConnectorStack(app, names.stack, {
+    config,
+    env: { account: config.account, region: config.region },
+    ...(options.entryPoints === undefined ? {} : { entryPoints: options.entryPoints }),
+  });
   let customerAccess: CustomerAccessStack | undefined;
   const access = config.healthLake.access;
   if (access.mode === 'crossAccount') {
-    customerAccess = new CustomerAccessStack(
-      app,
-      `HealthLakeCustomerAccess-${stackSafe(config.connectorId)}`,
-      {
-        env: { account: config.dataStoreAccount, region: config.dataStore.region },
-        connectorAccount: config.account,
-        delivererRoleName: delivererRoleName(config),
-        ...(config.reconcile.enabled ? { reconcileRoleName: reconcileRoleName(config) } : {}),
-        externalId: access.externalId,
-        dataStores: config.dataStores,
-        ...roleNameAndPath(access.roleArn),
-      },
-    );
+    customerAccess = new CustomerAccessStack(app, names.customerAccessStack, {
+      env: { account: config.dataStoreAccount, region: config.dataStore.region },
+      connectorAccount: config.account,
+      delivererRoleName: delivererRoleName(config),
+      ...(config.reconcile.enabled ? { reconcileRoleName: reconcileRoleName(config) } : {}),
+      externalId: access.externalId,
+      dataStores: config.dataStores,
+      ...roleNameAndPath(access.roleArn),
+    });
   }
   const limitProblems = deployLimitProblems(connector);
   if (limitProblems.length > 0) throw new InvalidConfigurationError('as synthesized', limitProblems);

@@ -19,6 +19,8 @@ export class LocalStats {
   public ingestErrors = 0;
   /** Accepted writes that matched no active Subscription (never delivered). */
   public writesUnmatched = 0;
+  /** Accepted writes of a version already recorded: counted in `ingested`, delivered once. */
+  public identicalResends = 0;
   /** Signs of lost backport notifications (MissedNotifications, ingest and the heartbeat check). */
   public missedNotifications = 0;
   public delivered = 0;
@@ -142,6 +144,7 @@ export class LocalStats {
       deadLettered: this.deadLettered,
       backfillPages: this.backfillPages,
       writesUnmatched: this.writesUnmatched,
+      identicalResends: this.identicalResends,
       filtered: this.filtered,
       missedNotifications: this.missedNotifications,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
@@ -153,7 +156,7 @@ export class LocalStats {
   /** The compact progress line. */
   public line(): string {
     return (
-      `ingested ${this.ingested}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
+      `ingested ${this.ingested}${this.identicalResends > 0 ? ` (identical resends ${this.identicalResends})` : ''}  delivered ${this.delivered}  deleted ${this.deleted}  ` +
       `retried ${this.retried}  not-supported ${this.notSupported}  stale ${this.staleSkipped}  DLQ ${this.deadLettered}` +
       (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
       (this.writesUnmatched > 0 ? `  unmatched ${this.writesUnmatched}` : '') +

@@ -268,6 +268,7 @@ export const startLocalFunctions = async (options: {
       if (name === INGEST_METRICS.ingested) stats.ingested += value;
       else if (name === INGEST_METRICS.rejectedRequests) stats.ingestErrors += value;
       else if (name === INGEST_METRICS.writesUnmatched) stats.writesUnmatched += value;
+      else if (name === INGEST_METRICS.identicalResends) stats.identicalResends += value;
       else if (name === INGEST_METRICS.missedNotifications) stats.missedNotifications += value;
     }),
   );

@@ -38,11 +38,9 @@ export const backfill: Command = async (context) => {
   switch (sub) {
     case 'start': {
       if (!target) throw new UsageError('backfill start needs a subscription id');
+      // Neither --search-url nor --resource-id: everything the Subscription covers (as the API does).
       const searchUrls = values['search-url'] ?? [];
       const resourceIds = values['resource-id'] ?? [];
-      if (searchUrls.length === 0 && resourceIds.length === 0) {
-        throw new UsageError('backfill start needs --search-url and/or --resource-id');
-      }
       const started = await startBackfill(context.api(), target, { searchUrls, resourceIds });
       if (started.response.status >= 300) return fail(io, started.response.status, started.response.body);
       if (json && !values.watch)

@@ -10,7 +10,7 @@ export const dlq: Command = async (context) => {
   const { sub, values, config, io } = context;
   const sqs = sqsClientFor(config);
   try {
-    const dlqUrl = needQueue(config.dlqUrl, 'DLQ', 'dlq-url', 'HLC_DLQ_URL');
+    const dlqUrl = needQueue(config, config.dlqUrl, 'DLQ', 'dlq-url', 'HLC_DLQ_URL');
     if (sub === 'list') {
       const messages = await peekMessages(sqs, dlqUrl, { max: integer(values.max, 'max', 100) });
       const entries = messages.map((message) =>
@@ -22,7 +22,9 @@ export const dlq: Command = async (context) => {
           io.out(
             `${entry.messageId}  ${entry.sentAt ?? ''}  ${entry.operation ?? '?'} ${entry.resource ?? '?'}` +
               `${entry.versionId ? ` v${entry.versionId}` : ''}  subscription ${entry.subscriptionId ?? '?'}` +
-              `  receives ${entry.receiveCount ?? '?'}\n    cause: ${entry.cause}`,
+              // The recorded attempt, not SQS's receive count: listing is a receive and raises that.
+              `  ${entry.attempts === undefined ? `receives ${entry.receiveCount ?? '?'} (each list adds one)` : `attempts ${entry.attempts}`}` +
+              `\n    cause: ${entry.cause}`,
           );
           if (entry.content !== undefined) io.out(`    content: ${JSON.stringify(entry.content)}`);
         }
@@ -37,6 +39,7 @@ export const dlq: Command = async (context) => {
       const result = await redriveDlq(sqs, {
         dlqUrl,
         sourceQueueUrl: needQueue(
+          config,
           config.deliveryQueueUrl,
           'delivery queue',
           'delivery-queue-url',

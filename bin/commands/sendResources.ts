@@ -31,21 +31,40 @@ const printSummary = (context: CommandContext, summary: SendSummary & { ignoredT
   });
 };
 
+/**
+ * ` (Patient 800, Observation 120 - now Observation)`: requests so far by resource type and the type
+ * being sent (types go in order, each complete before the next). At most the last 5 types are listed.
+ */
+const typeCounts = (byType: ReadonlyMap<string, number>, current: string | undefined): string => {
+  if (byType.size === 0) return '';
+  const counts = [...byType].map(([type, count]) => `${type} ${count}`);
+  const shown = counts.length > 5 ? ['...', ...counts.slice(-5)] : counts;
+  return ` (${shown.join(', ')}${current === undefined ? '' : ` - now ${current}`})`;
+};
+
 /** `hlc send <paths...>` and `hlc sync <server or paths...>`: resources to the ingest API. */
 export const sendOrSync = async (command: 'send' | 'sync', context: CommandContext): Promise<number> => {
   const { sub, rest, values, io, json } = context;
   const positionals = [sub, ...rest].filter((path): path is string => !!path);
   let last = 0;
+  const byType = new Map<string, number>();
+  // `done` counts one phase of a sync (a type, then the Bundles); `sent` the whole run.
+  let sent = 0;
   const progress = {
-    onProgress: (done: number, total?: number) => {
+    onProgress: (done: number, total?: number, resourceType?: string) => {
+      sent += 1;
       if (json) return;
+      if (resourceType !== undefined) byType.set(resourceType, (byType.get(resourceType) ?? 0) + 1);
+      const types = typeCounts(byType, resourceType);
       if (io.isTTY && io.progress) {
         io.progress(
-          total === undefined ? `${done} requests` : `${bar(done / total)} ${done}/${total} requests`,
+          total === undefined
+            ? `${sent} requests${types}`
+            : `${bar(done / total)} ${done}/${total} requests${types}`,
         );
       } else if (Date.now() - last > 5000 || done === total) {
         last = Date.now();
-        io.out(`sent ${done}${total === undefined ? '' : `/${total}`} requests`);
+        io.out(`sent ${total === undefined ? sent : `${done}/${total}`} requests${types}`);
       }
     },
   };

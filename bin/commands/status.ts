@@ -27,7 +27,7 @@ export const status: Command = async ({ config, io, json }) => {
       'sql-dlq': config.sqlDlqUrl,
     };
     if (!Object.values(queues).some(Boolean)) {
-      needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
+      needQueue(config, undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
     }
     const knowsDelivery = config.local || config.deliveryMappingId || config.delivererFunction;
     const [delivery, depths, stats, cloudWatch, notificationSources] = await Promise.all([
@@ -110,7 +110,7 @@ export const status: Command = async ({ config, io, json }) => {
           : `oldest delivery message: ${age(stats.oldestMessageAgeSeconds)} (local delivery queue)`,
       );
       io.out(
-        `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}, delivered ${stats.delivered}, ` +
+        `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}${resends(stats.identicalResends)}, delivered ${stats.delivered}, ` +
           `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, filtered ${stats.filtered ?? 0}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
@@ -181,6 +181,10 @@ const sqlLine = (sql: NonNullable<LocalStatsView['sql']>, window: string): strin
   `SQL target (${window}): written ${sql.written}, deleted ${sql.deleted}, unchanged ${sql.unchanged}, ` +
   `retried ${sql.retried}, dead-lettered ${sql.deadLettered}` +
   (sql.deadLettered > 0 ? ' - read their causes with hlc dlq list --dlq-url <the sql-dlq URL>' : '');
+
+/** Identical resends are in `ingested` but delivered once: say so, or the gap looks like lost writes. */
+const resends = (count: number | undefined): string =>
+  count ? ` (${count} of them identical resends of a recorded version, delivered once)` : '';
 
 /** The count of writes no Subscription matched, and what it means when it is not zero. */
 const unmatchedLine = (count: number, window: string): string =>

@@ -9,6 +9,7 @@ import {
   listSubscriptions,
   subscriptionsOf,
 } from '../../shared/operator/subscriptionOps.js';
+import { outcomeDiagnostics } from '../../shared/operator/FhirApiClient.js';
 import { fail, type Command } from '../cliIo.js';
 import { UsageError } from '../usage.js';
 
@@ -44,16 +45,21 @@ export const subscriptions: Command = async (context) => {
             ? JSON.stringify(response.body, null, 2)
             : formatSubscription(response.body as Record<string, unknown>),
         );
-      else io.out(`deleted Subscription/${id}`);
+      // 204: deleted now; 200 with an OperationOutcome: it was already deleted (nothing changed).
+      else
+        io.out(
+          response.status === 204
+            ? `deleted Subscription/${id}`
+            : (outcomeDiagnostics(response.body) ?? `Subscription/${id}: HTTP ${response.status}`),
+        );
       return 0;
     }
     case 'create': {
-      if (!values.criteria || !values.endpoint) {
-        throw new UsageError('subscriptions create needs --criteria and --endpoint');
-      }
+      // Without --endpoint the API fills in the deployment's primary data store (and says so).
+      if (!values.criteria) throw new UsageError('subscriptions create needs --criteria');
       const response = await createSubscription(client, {
         criteria: values.criteria,
-        endpoint: values.endpoint,
+        ...(values.endpoint ? { endpoint: values.endpoint } : {}),
         ...(values.id ? { id: values.id } : {}),
         sendDeleteMessages: values['no-deletes'] !== true,
         deliverLatestVersion: values['no-latest-version'] !== true,

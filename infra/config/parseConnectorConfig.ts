@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { connectorNames } from './connectorNames.js';
 import { InvalidConfigurationError } from './errors.js';
 import {
   connectorConfigSchema,
@@ -111,6 +112,6 @@ export const parseConnectorConfig = (raw: unknown, source = 'configuration'): Co
     dataStore,
     dataStores,
     dataStoreAccount,
-    autoSubscriptionId: values.connectorId.replaceAll('_', '-'),
+    autoSubscriptionId: connectorNames(values).autoSubscription,
   };
 };

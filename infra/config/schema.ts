@@ -239,11 +239,14 @@ const sameAccountAccess = z.strictObject({ mode: z.literal('sameAccount') });
 
 export const connectorConfigSchema = z
   .strictObject({
-    /** Names the deployment: stack names, STS session names, the auto-managed subscription id. */
+    /**
+     * Names the deployment: every name in infra/config/connectorNames.ts (the README's naming table),
+     * each valid in every region for any id this accepts (test/infra/connectorNames.test.ts).
+     */
     connectorId: z
-      .string({ error: 'is required (letters, digits, "-" and "_", at most 32 characters)' })
+      .string({ error: 'is required (1-32 characters: a letter, then letters, digits, "-" and "_")' })
       .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, {
-        error: 'must start with a letter and use only letters, digits, "-" and "_" (at most 32 characters)',
+        error: 'must start with a letter and use only letters, digits, "-" and "_" (1-32 characters)',
       }),
     /** Account and region the connector is deployed to (explicit, so synth needs no AWS credentials). */
     account: z

@@ -37,6 +37,7 @@ import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
 import { NotificationCheck } from '../constructs/NotificationCheck.js';
 import { PayloadBucket } from '../constructs/PayloadBucket.js';
 import { bindSecretReader } from '../constructs/secretReference.js';
+import { connectorNames } from '../config/connectorNames.js';
 import { SqlWriter } from '../constructs/SqlWriter.js';
 import { addConnectorOutputs } from './connectorOutputs.js';
 
@@ -79,11 +80,11 @@ export const FHIR_VALIDATION_DEFINITIONS_SCRIPT = 'infra/bundling/writeValidatio
 
 /** Name of the deliverer's role; the customer role's trust policy names it. */
 export const delivererRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
-  `hlc-${config.connectorId}-deliverer-${config.region}`;
+  connectorNames(config).delivererRole;
 
 /** Name of the reconcile worker's role; the customer role's trust policy names it when reconcile is on. */
 export const reconcileRoleName = (config: Pick<ConnectorConfig, 'connectorId' | 'region'>): string =>
-  `hlc-${config.connectorId}-reconcile-${config.region}`;
+  connectorNames(config).reconcileRole;
 
 /**
  * Powertools service names: the `service` dimension the alarms and dashboard query. They must equal
@@ -369,7 +370,7 @@ export class HealthLakeConnectorStack extends Stack {
     }
     this.api = new IngestApi(this, 'IngestApi', {
       // API Gateway metrics are keyed by ApiName: one per connector.
-      apiName: `HealthLakeConnector-${config.connectorId}`,
+      apiName: connectorNames(config).restApi,
       handler: this.ingest,
       authMode: config.ingest.authMode,
       throttlingRateLimit: config.ingest.throttlingRateLimit,
@@ -573,11 +574,12 @@ export class HealthLakeConnectorStack extends Stack {
       },
       topicEncryptionKey: this.dataKey,
       // Dashboard names are global per account: the region keeps two regions' connectors apart.
-      dashboardName: `HealthLakeConnector-${config.connectorId}-${config.region}`,
+      dashboardName: connectorNames(config).dashboard,
       ...(config.alarms.email === undefined ? {} : { alarmEmail: config.alarms.email }),
     });
 
     addConnectorOutputs(this, {
+      connectorId: config.connectorId,
       ingestApiUrl: this.api.api.url,
       ingestAuthMode: config.ingest.authMode,
       delivererRoleArn: delivererFn.serviceRole.roleArn,

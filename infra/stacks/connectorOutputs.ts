@@ -2,9 +2,12 @@ import { CfnOutput } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { HLC_STACK_OUTPUTS as HLC } from '../../shared/operator/stackOutputs.js';
 
 /** What the connector stack outputs (README, step 4, lists every output; a test keeps them equal). */
 export interface ConnectorOutputs {
+  /** The configured connector id: the `connector` dimension of its metrics (`hlc status`). */
+  readonly connectorId: string;
   readonly ingestApiUrl: string;
   /** `bearer` or `iam` (SigV4; `hlc --iam`). */
   readonly ingestAuthMode: string;
@@ -25,20 +28,21 @@ export interface ConnectorOutputs {
 }
 
 /**
- * The stack outputs: what producers, the customer role and `hlc` need (the queue URLs are the CLI's
- * HLC_*_QUEUE_URL variables), and the names of the log groups, which CloudFormation generates.
+ * The stack outputs: what producers, the customer role and `hlc` need (`hlc --stack` reads the ones
+ * named in HLC_STACK_OUTPUTS), and the names of the log groups, which CloudFormation generates.
  */
 export const addConnectorOutputs = (scope: Construct, outputs: ConnectorOutputs): void => {
   const named: [name: string, value: string, description?: string][] = [
-    ['IngestApiUrl', outputs.ingestApiUrl, 'FHIR base URL producers send to'],
+    [HLC.connectorId, outputs.connectorId, 'hlc: HLC_CONNECTOR_ID (the connector dimension of the metrics)'],
+    [HLC.apiUrl, outputs.ingestApiUrl, 'FHIR base URL producers send to'],
     [
-      'IngestAuthMode',
+      HLC.auth,
       outputs.ingestAuthMode,
       'How the ingest API authenticates: bearer (tokens) or iam (SigV4; hlc --iam)',
     ],
     ['DelivererRoleArn', outputs.delivererRoleArn, 'The principal the customer role trusts'],
-    ['DeliveryQueueUrl', outputs.deliveryQueue.queueUrl, 'hlc: HLC_DELIVERY_QUEUE_URL'],
-    ['DeliveryDeadLetterQueueUrl', outputs.deliveryDeadLetterQueue.queueUrl, 'hlc: HLC_DLQ_URL'],
+    [HLC.deliveryQueueUrl, outputs.deliveryQueue.queueUrl, 'hlc: HLC_DELIVERY_QUEUE_URL'],
+    [HLC.dlqUrl, outputs.deliveryDeadLetterQueue.queueUrl, 'hlc: HLC_DLQ_URL'],
     [
       'DeliveryDeadLetterQueueArn',
       outputs.deliveryDeadLetterQueue.queueArn,
@@ -46,11 +50,11 @@ export const addConnectorOutputs = (scope: Construct, outputs: ConnectorOutputs)
     ],
     ['DeliveryQueueArn', outputs.deliveryQueue.queueArn, 'aws sqs start-message-move-task --destination-arn'],
     [
-      'DeliveryEventSourceMappingId',
+      HLC.deliveryMappingId,
       outputs.deliveryEventSourceMappingId,
       'hlc delivery pause|resume: HLC_DELIVERY_MAPPING_ID',
     ],
-    ['DelivererFunctionName', outputs.delivererFunctionName],
+    [HLC.delivererFunction, outputs.delivererFunctionName],
     ['StateTableName', outputs.stateTableName],
     ['AlarmTopicArn', outputs.alarmTopicArn],
     ['DashboardName', outputs.dashboardName],

@@ -10,6 +10,7 @@ import { failure, sendToHealthLake } from './sendToHealthLake.js';
 import { stripVersionIds } from './stripVersionIds.js';
 import { type DeliveryOutcome } from './types.js';
 import { FailureReason } from '../messages/failureCause.js';
+import { CONFIG_KEYS, configKeyNote } from '../config/configKeys.js';
 
 /**
  * Delivers an upsert of a Subscription with HAPI's `subscription-payload-search-criteria`: runs the
@@ -33,8 +34,7 @@ export const deliverPayloadSearch = async (
   const { attempt } = context;
   if (!deps.source) {
     return failure('terminal-failure', FailureReason.payloadSearch, attempt, deps.now(), {
-      diagnostics:
-        'The Subscription uses payload search but the deliverer has no source FHIR server (SOURCE_FHIR_BASE_URL)',
+      diagnostics: `The Subscription uses payload search but the deliverer has no source FHIR server ${configKeyNote(CONFIG_KEYS.sourceFhirBaseUrl)}`,
     });
   }
   const started = deps.now();

@@ -21,6 +21,12 @@ export const INGEST_METRICS = {
    */
   writesUnmatched: 'WritesUnmatched',
   /**
+   * Accepted writes of the very version already recorded (a retried or repeated send): recorded once,
+   * so HealthLake gets that version once and `Ingested` runs ahead of the delivery counts by this much.
+   * Without the ResourceType dimension, so `hlc status` reads one total.
+   */
+  identicalResends: 'IdenticalResends',
+  /**
    * Signs of lost backport notifications (skipped event numbers, a first `error` status, a restarted
    * counter; the heartbeat check adds overdue heartbeats). The `MissedNotifications` alarm watches it.
    */
@@ -53,6 +59,7 @@ export class IngestMetricsCollector implements IngestObserver {
     if (result.matched > 0) this.add(write.resourceType, INGEST_METRICS.matched, result.matched);
     if (result.enqueued > 0) this.add(write.resourceType, INGEST_METRICS.enqueued, result.enqueued);
     if (isUnmatched(result)) this.add('', INGEST_METRICS.writesUnmatched, 1);
+    if (result.status === 'current') this.add('', INGEST_METRICS.identicalResends, 1);
   }
 
   public repeatedStale(): void {

@@ -22,6 +22,7 @@ import { declaredOperations, isScopedRoute, requiredScope, type PluggedRoute } f
 import { scopeAllows, TOKEN_SCOPES } from '../http/scopes.js';
 import type { WritePipeline } from './types.js';
 import { isKnownResourceType, knownResourceTypes } from './validateFhirResource.js';
+import { CONFIG_KEYS, configKeyNote } from '../config/configKeys.js';
 
 export type { DeclaredRoute, OptionalRoute, PluggedRoute, ScopedRoute } from './routes/routeScope.js';
 
@@ -269,7 +270,9 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
 };
 
 const tooComplex = () =>
-  badRequest('The request body is too deeply nested or too complex to process (INGEST_MAX_JSON_DEPTH)');
+  badRequest(
+    `The request body is too deeply nested or too complex to process ${configKeyNote(CONFIG_KEYS.maxJsonDepth)}`,
+  );
 
 /** An error message only when it cannot carry resource content (AWS SDK / ledger errors). */
 const safeMessage = (error: unknown): string | undefined =>

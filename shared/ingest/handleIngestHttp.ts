@@ -7,6 +7,7 @@ import { INGEST_DEFAULTS } from './constants.js';
 import type { IngestLogger } from './IngestLogger.js';
 import { SILENT_LOGGER } from './IngestLogger.js';
 import { outcomeResponse } from './routes/responses.js';
+import { CONFIG_KEYS, configKeyNote } from '../config/configKeys.js';
 
 /** An HTTP request as the transport delivered it: body still a string, caller not yet authenticated. */
 export interface RawIngestRequest {
@@ -85,7 +86,7 @@ export const createIngestHttp = (options: IngestHttpOptions) => {
         return reject(
           outcomeResponse(
             payloadTooLarge(
-              `The request body is ${bytes} bytes; the ingest API accepts at most ${maxBodyBytes} bytes (INGEST_MAX_BODY_BYTES). Split large transactions into smaller Bundles.`,
+              `The request body is ${bytes} bytes; the ingest API accepts at most ${maxBodyBytes} bytes ${configKeyNote(CONFIG_KEYS.maxRequestBytes)}. Split large transactions into smaller Bundles.`,
             ),
           ),
           'size',
@@ -113,7 +114,7 @@ export const createIngestHttp = (options: IngestHttpOptions) => {
       if (problem) {
         const diagnostics =
           problem.kind === 'too-deep'
-            ? `The request body nests objects and arrays more than ${maxJsonDepth} levels deep (INGEST_MAX_JSON_DEPTH)`
+            ? `The request body nests objects and arrays more than ${maxJsonDepth} levels deep ${configKeyNote(CONFIG_KEYS.maxJsonDepth)}`
             : `The request body has a ${problem.key} key, which no FHIR element has`;
         return reject(outcomeResponse(badRequest(diagnostics)), problem.kind, requestId);
       }

@@ -1,5 +1,6 @@
 import type { SourceAuth } from '../fhirClient/SourceAuth.js';
 import { bearerAuth, noAuth } from '../fhirClient/SourceAuth.js';
+import { RequestFailedError } from './describeRequestError.js';
 
 /**
  * A small FHIR REST client for the connector's ingest API (bearer token or SigV4), used by the operator
@@ -93,15 +94,22 @@ export class FhirApiClient {
       ...(text === undefined ? {} : { 'content-type': 'application/fhir+json' }),
       ...(await this.auth.headers({ method, url, ...(text === undefined ? {} : { body: text }) })),
     };
-    const response = await fetch(url, {
-      method,
-      headers,
-      ...(text === undefined ? {} : { body: text }),
-      // A redirect would carry the credentials and the resource elsewhere: it is answered, never followed.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const answer = await response.text();
+    let response: Response;
+    let answer: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(text === undefined ? {} : { body: text }),
+        // A redirect would carry the credentials and the resource elsewhere: it is answered, never followed.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      answer = await response.text();
+    } catch (error) {
+      // "fetch failed" says nothing: name the origin and the cause (refused, DNS, TLS, timeout).
+      throw new RequestFailedError(error, url.href);
+    }
     let parsed: unknown;
     if (answer !== '') {
       try {

@@ -26,6 +26,7 @@ const COUNTS = [
   [DELIVERER_SERVICE, DELIVERY_METRICS.droppedNotSupported],
   [DELIVERER_SERVICE, DELIVERY_METRICS.filtered],
   [INGEST_SERVICE, INGEST_METRICS.writesUnmatched],
+  [INGEST_SERVICE, INGEST_METRICS.identicalResends],
 ] as const;
 /** The SQL writer's counts, read when a SQL queue is named (a SQL target is configured). */
 const SQL_COUNTS = [

@@ -6,7 +6,13 @@ export interface DlqEntry {
   readonly messageId: string;
   /** When the message was first sent (to the source queue or the DLQ), ISO 8601. */
   readonly sentAt?: string;
+  /**
+   * SQS ApproximateReceiveCount. SQS has no peek: every receive raises it, each `hlc dlq list`
+   * included, so it is not the number of delivery attempts (`attempts` is).
+   */
   readonly receiveCount?: number;
+  /** The delivery attempt the deliverer recorded when it dead-lettered the message. */
+  readonly attempts?: number;
   readonly groupId?: string;
   readonly operation?: string;
   /** `Type/id`. */
@@ -119,6 +125,7 @@ export const describeDlqMessage = (message: Message, options: { showContent?: bo
     ...(attributes.ApproximateReceiveCount
       ? { receiveCount: Number(attributes.ApproximateReceiveCount) }
       : {}),
+    ...(recorded && Number.isInteger(recorded.attempt) ? { attempts: recorded.attempt } : {}),
     ...(attributes.MessageGroupId ? { groupId: attributes.MessageGroupId } : {}),
     ...((text(delivery?.operation) ?? recorded?.operation)
       ? { operation: text(delivery?.operation) ?? recorded?.operation }

@@ -1,3 +1,4 @@
+import { describeRequestError, originOf } from './describeRequestError.js';
 import { parseJson } from '../fhir/parseJson.js';
 import type { FhirResource } from '../fhir/types.js';
 import { readCappedBody } from '../fhirClient/readCappedBody.js';
@@ -51,6 +52,8 @@ export interface LocalStatsView {
   readonly backfillPages: number;
   /** Writes accepted that matched no active Subscription: recorded, never delivered. */
   readonly writesUnmatched: number;
+  /** Writes of a version already recorded (identical resends): counted in `ingested`, delivered once. */
+  readonly identicalResends?: number;
   /**
    * Delivery messages not sent by the Subscription's choice: the source server found the resource does
    * not match criteria it evaluates, or the Subscription's transform returned nothing.
@@ -147,20 +150,55 @@ export const localAdminRequest = async (
   return { status: response.status, body };
 };
 
-/** A local admin endpoint's JSON; needs the admin (development) token; undefined when unavailable. */
+/** A local admin endpoint's JSON, or why there is none (for the operator; never content). */
+export interface LocalAdminResult<T> {
+  readonly value?: T;
+  readonly problem?: string;
+}
+
+/**
+ * Reads a local admin endpoint (it needs the admin, development, token). Never throws: a failure is
+ * returned as a sentence saying what happened at which origin (refused, 401, 403, not local mode).
+ */
+export const fetchLocalAdmin = async <T>(
+  baseUrl: string,
+  path: 'config' | 'stats',
+  token?: string,
+): Promise<LocalAdminResult<T>> => {
+  const url = `${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`;
+  let answer: LocalAdminAnswer;
+  try {
+    answer = await localAdminRequest(baseUrl, [path], token);
+  } catch (error) {
+    return { problem: describeRequestError(error, url) };
+  }
+  const where = `local mode at ${originOf(url)}`;
+  if (answer.status === 200) {
+    return answer.body === undefined
+      ? { problem: `${where} answered ${LOCAL_ADMIN_PREFIX}/${path} with something other than JSON` }
+      : { value: answer.body as T };
+  }
+  if (answer.status === 401) {
+    return {
+      problem: `${where} answered 401: ${token ? 'the token was not accepted' : 'no token was given'}; set --token or HLC_TOKEN to the development token npm start printed`,
+    };
+  }
+  if (answer.status === 403) {
+    return {
+      problem: `${where} answered 403: the token has the write scope; ${LOCAL_ADMIN_PREFIX}/* needs the admin (development) token npm start printed`,
+    };
+  }
+  if (answer.status === 404) {
+    return {
+      problem: `${originOf(url)} is not local mode (no ${LOCAL_ADMIN_PREFIX}/${path}); for a deployed stack pass --stack HealthLakeConnector-{connectorId}`,
+    };
+  }
+  return { problem: `${where} answered HTTP ${answer.status} to ${LOCAL_ADMIN_PREFIX}/${path}` };
+};
+
+/** A local admin endpoint's JSON; undefined when unavailable (see fetchLocalAdmin for why). */
 export const fetchLocalJson = async <T>(
   baseUrl: string,
   path: 'config' | 'stats',
   token?: string,
-): Promise<T | undefined> => {
-  try {
-    const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`, {
-      signal: AbortSignal.timeout(3000),
-      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-    });
-    if (response.status !== 200) return undefined;
-    return (await response.json()) as T;
-  } catch {
-    return undefined;
-  }
-};
+): Promise<T | undefined> => (await fetchLocalAdmin<T>(baseUrl, path, token)).value;

@@ -8,7 +8,10 @@ import {
 /**
  * Receives up to `max` messages without consuming them: each is received with a short visibility
  * timeout (so every message is seen once, FIFO groups included) and made visible again at the end.
- * Receiving counts as a receive (ApproximateReceiveCount grows), which is harmless on a DLQ.
+ * SQS has no peek: every receive raises ApproximateReceiveCount, whatever the visibility timeout
+ * (0 included, which would also show a FIFO group's first messages again and again). Each message is
+ * received once per call, so a listing adds one; callers show the recorded delivery attempt instead.
+ * Harmless on a DLQ, which has no redrive policy of its own.
  */
 export const peekMessages = async (
   sqs: Pick<SQSClient, 'send'>,

@@ -173,8 +173,11 @@ export const sendResources = async (
 export interface SendOptions {
   readonly parallel?: number;
   readonly retries?: number;
-  /** Requests done, and the total when it is known in advance (an array of items). */
-  readonly onProgress?: (done: number, total?: number) => void;
+  /**
+   * Requests done, the total when it is known in advance (an array of items), and the resource type
+   * of the request just done (`Bundle` for a Bundle; absent for an item refused before sending).
+   */
+  readonly onProgress?: (done: number, total?: number, resourceType?: string) => void;
 }
 
 /**
@@ -245,10 +248,12 @@ export const sendItems = async (
       // Async generators queue concurrent next() calls, so each item goes to exactly one worker.
       const next = await iterator.next();
       if (next.done) return;
-      if (isRefused(next.value)) refuse(next.value);
-      else await send(next.value);
+      const item = next.value;
+      if (isRefused(item)) refuse(item);
+      else await send(item);
       done += 1;
-      options.onProgress?.(done, total);
+      const type = isRefused(item) ? undefined : item.body.resourceType;
+      options.onProgress?.(done, total, typeof type === 'string' ? type : undefined);
     }
   };
   const parallel = Math.max(1, Math.min(options.parallel ?? 4, total === undefined ? Infinity : total || 1));

@@ -9,8 +9,11 @@ export interface NewSubscription {
   readonly id?: string;
   /** `[*]`, `[Patient,Observation]` or `Type?params`. */
   readonly criteria: string;
-  /** HealthLake data store endpoint (must be on the deployment's allow-list). */
-  readonly endpoint: string;
+  /**
+   * HealthLake data store endpoint (must be on the deployment's allow-list); omitted, the API uses the
+   * deployment's primary data store.
+   */
+  readonly endpoint?: string;
   readonly reason?: string;
   readonly sendDeleteMessages?: boolean;
   readonly deliverLatestVersion?: boolean;
@@ -50,7 +53,7 @@ const buildSubscription = (input: NewSubscription): Record<string, unknown> => {
         }),
     channel: {
       type: 'rest-hook',
-      endpoint: input.endpoint,
+      ...(input.endpoint === undefined ? {} : { endpoint: input.endpoint }),
       payload: 'application/fhir+json',
       extension,
     },

@@ -74,7 +74,7 @@ export const checkPruneConfirmation = async (
   if (reported !== input.pruneConfirmation)
     throw new OperationOutcomeError(
       conflict(
-        `pruneConfirmation ${input.pruneConfirmation} does not match: ${expected}; nothing was started`,
+        `pruneConfirmation must be ${reported}, the only-in-HealthLake count compare job ${compare.jobId} reported (given: ${input.pruneConfirmation}); nothing was started`,
       ),
     );
 };

@@ -5,6 +5,7 @@ import { criteriaCompiler, MAX_SOURCE_EVALUATED_SUBSCRIPTIONS } from '../criteri
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
 import {
+  allOk,
   badRequest,
   forbidden,
   forResponse,
@@ -126,7 +127,8 @@ const warningHeader = (warnings: readonly OperationOutcomeIssue[]): Record<strin
  *   honours `If-Match` (412 when the version moved on);
  * - `GET Subscription/{id}` -> 200, 404 (unknown) or 410 (deleted);
  * - `GET Subscription[?status=...]` -> searchset Bundle (`status` takes comma-separated values);
- * - `DELETE Subscription/{id}` -> 204 (also when already deleted, so retries are safe), 404 unknown.
+ * - `DELETE Subscription/{id}` -> 204; 200 with an OperationOutcome saying so when it was already
+ *   deleted (so retries are safe); 404 unknown.
  * `If-None-Exist` (conditional create) is refused rather than ignored.
  * `Prefer: return=minimal` drops the body of a create/update. Errors are OperationOutcomes.
  * Validation rules: see `parseSubscription`.
@@ -322,8 +324,10 @@ const remove = async (id: string, deps: SubscriptionRouteDeps): Promise<FhirResp
   if (result === 'deleted') {
     deps.logger?.info('Subscription deleted', { subscriptionId: id });
     deps.onChange?.(id);
+    return json(204);
   }
-  return json(204);
+  // Still a success, so a retried delete is safe; but the caller learns nothing was deleted now.
+  return json(200, forResponse(allOk(`Subscription/${id} was already deleted; nothing changed`)));
 };
 
 const search = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promise<FhirResponse> => {

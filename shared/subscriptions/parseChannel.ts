@@ -8,6 +8,7 @@ import {
   isObject,
   requireString,
 } from './subscriptionStructure.js';
+import { CONFIG_KEYS } from '../config/configKeys.js';
 
 /** `channel.payload` given to a Subscription submitted without one. */
 export const DEFAULT_PAYLOAD = 'application/fhir+json';
@@ -86,7 +87,7 @@ export const parseChannel = (
         issues.push(
           issue(
             'business-rule',
-            'Subscription.channel.endpoint is not a HealthLake data store endpoint (ALLOWED_HEALTHLAKE_ENDPOINTS) or SQL target (sql://<name>, SQL_TARGET_NAMES) this connector may send to',
+            `Subscription.channel.endpoint is not a HealthLake data store endpoint or SQL target this connector may send to: the primary data store, one on ${CONFIG_KEYS.additionalAllowedEndpoints}, or sql://<sqlTarget.name>`,
             'Subscription.channel.endpoint',
           ),
         );

@@ -64,7 +64,7 @@ export const handleBundle = async (
   if (entries.length > context.limits.maxBundleEntries) {
     return outcomeResponse(
       payloadTooLarge(
-        `The Bundle has ${entries.length} entries; the limit is ${context.limits.maxBundleEntries} entries per ${body.type} (INGEST_MAX_BUNDLE_ENTRIES)`,
+        `The Bundle has ${entries.length} entries; the limit is ${context.limits.maxBundleEntries} entries per ${body.type}; send the entries in smaller Bundles`,
       ),
     );
   }

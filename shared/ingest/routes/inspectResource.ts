@@ -3,6 +3,7 @@ import type { FhirResource } from '../../fhir/types.js';
 import { isFhirId } from '../../fhir/ids.js';
 import { NON_CLINICAL_TYPES } from '../constants.js';
 import { isKnownResourceType, validateFhirResource } from '../validateFhirResource.js';
+import { CONFIG_KEYS, configKeyNote } from '../../config/configKeys.js';
 
 export interface InspectOptions {
   /** FHIRPath of the resource in the request: `Patient` for a body, `Bundle.entry[3].resource`. */
@@ -111,7 +112,7 @@ export const inspectResource = (value: unknown, options: InspectOptions): Inspec
       issues: [
         issue(
           'business-rule',
-          'meta.lastUpdated lies further in the future than the allowed clock skew (INGEST_MAX_CLOCK_SKEW_SECONDS)',
+          `meta.lastUpdated lies further in the future than the allowed clock skew ${configKeyNote(CONFIG_KEYS.maxClockSkewSeconds)}`,
           `${root}.meta.lastUpdated`,
         ),
       ],

@@ -57,7 +57,7 @@ describe('Deeply nested JSON', () => {
         resourceType: 'OperationOutcome',
         issue: [{ severity: 'error', code: 'invalid' }],
       });
-      expect(JSON.stringify(response.body)).toContain('INGEST_MAX_JSON_DEPTH');
+      expect(JSON.stringify(response.body)).toContain('(configuration key ingest.maxJsonDepth)');
       expect(queue.messages).toHaveLength(0);
       expect(await ledger.getLatest(['Patient/p1'])).toEqual(new Map());
     });

@@ -67,6 +67,8 @@ describe('Function: createIngestHttp', () => {
   it('names the body limit in the 413 outcome', async () => {
     const { http, raw } = setup();
     const response = await http(raw({ body: 'x'.repeat(101) }));
-    expect(JSON.stringify(response.body)).toContain('at most 100 bytes (INGEST_MAX_BODY_BYTES)');
+    expect(JSON.stringify(response.body)).toContain(
+      'at most 100 bytes (configuration key ingest.maxRequestBytes)',
+    );
   });
 });

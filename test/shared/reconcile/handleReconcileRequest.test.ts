@@ -259,7 +259,12 @@ describe('handleReconcileRequest', () => {
       );
     expect((await prune(4))?.status).toBe(409); // not completed yet
     await harness.jobs.completeIfDone('compare-1', new Date().toISOString());
-    expect((await prune(5))?.status).toBe(409);
+    const wrongCount = await prune(5);
+    expect(wrongCount?.status).toBe(409);
+    // The operator learns the count to confirm, not only that theirs was wrong.
+    expect(issue(wrongCount?.body).diagnostics).toBe(
+      'pruneConfirmation must be 4, the only-in-HealthLake count compare job compare-1 reported (given: 5); nothing was started',
+    );
     expect(sent).toEqual([]);
     expect((await prune(4))?.status).toBe(202);
     expect((await handleReconcileRequest(request('DELETE', '$reconcile-job/compare-1'), deps))?.status).toBe(

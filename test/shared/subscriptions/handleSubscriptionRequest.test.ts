@@ -294,13 +294,20 @@ describe('Function: handleSubscriptionRequest', () => {
   });
 
   describe('DELETE Subscription/{id}', () => {
-    it('answers 204, again 204 on a retry, and 404 for an id never seen', async () => {
+    it('answers 204, then 200 saying it was already deleted on a retry, and 404 for an id never seen', async () => {
       const { call, onChange } = setup();
       await call(request('PUT', 'Subscription/mine', { body: makeSubscription({ id: 'mine' }) }));
       const first = await call(request('DELETE', 'Subscription/mine'));
       expect(first.status).toBe(204);
       expect(first.body).toBeUndefined();
-      expect((await call(request('DELETE', 'Subscription/mine'))).status).toBe(204);
+      const again = await call(request('DELETE', 'Subscription/mine'));
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({
+        resourceType: 'OperationOutcome',
+        issue: [
+          { severity: 'information', diagnostics: 'Subscription/mine was already deleted; nothing changed' },
+        ],
+      });
       expect(onChange).toHaveBeenCalledTimes(2);
       expect((await call(request('DELETE', 'Subscription/never'))).status).toBe(404);
     });

@@ -52,7 +52,7 @@ const without = (key: keyof Subscription): Record<string, unknown> => {
 
 const MODIFIER = [{ url: 'http://example.org/fhir/StructureDefinition/only-if', valueBoolean: true }];
 const NOT_ALLOWED =
-  'Subscription.channel.endpoint is not a HealthLake data store endpoint (ALLOWED_HEALTHLAKE_ENDPOINTS) or SQL target (sql://<name>, SQL_TARGET_NAMES) this connector may send to';
+  'Subscription.channel.endpoint is not a HealthLake data store endpoint or SQL target this connector may send to: the primary data store, one on healthLake.additionalAllowedEndpoints, or sql://<sqlTarget.name>';
 
 describe('Function: parseSubscription answers', () => {
   it.each<[string, unknown, OperationOutcomeIssue[], ParseSubscriptionContext?]>([

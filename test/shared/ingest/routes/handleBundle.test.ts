@@ -108,7 +108,7 @@ describe('Function: handleBundle', () => {
             severity: 'error',
             code: 'too-costly',
             diagnostics:
-              'The Bundle has 3 entries; the limit is 2 entries per batch (INGEST_MAX_BUNDLE_ENTRIES)',
+              'The Bundle has 3 entries; the limit is 2 entries per batch; send the entries in smaller Bundles',
           },
         ]),
       );
@@ -251,7 +251,7 @@ describe('Function: handleBundle', () => {
             outcome: outcomeOf([
               error(
                 'business-rule',
-                'meta.lastUpdated lies further in the future than the allowed clock skew (INGEST_MAX_CLOCK_SKEW_SECONDS)',
+                'meta.lastUpdated lies further in the future than the allowed clock skew (configuration key ingest.maxClockSkewSeconds)',
                 'Bundle.entry[0].resource.meta.lastUpdated',
               ),
             ]),

@@ -145,7 +145,7 @@ describe('Function: inspectResource', () => {
             severity: 'error',
             code: 'business-rule',
             diagnostics:
-              'meta.lastUpdated lies further in the future than the allowed clock skew (INGEST_MAX_CLOCK_SKEW_SECONDS)',
+              'meta.lastUpdated lies further in the future than the allowed clock skew (configuration key ingest.maxClockSkewSeconds)',
             expression: ['Patient.meta.lastUpdated'],
           },
         ],
