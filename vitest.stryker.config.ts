@@ -10,6 +10,7 @@ export default defineConfig({
     ...base.test,
     include: [
       'test/shared/{criteria,delivery,versions,subscriptions,ingest,healthlake,payloadSearch,messages}/**/*.test.ts',
+      'test/shared/{replication,backfill,reconcile,operator}/**/*.test.ts',
       'test/shared/fhirClient/NodeSha256.test.ts',
       'test/shared/runtime/delivererConfig.test.ts',
     ],
