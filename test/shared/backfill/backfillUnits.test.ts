@@ -418,15 +418,6 @@ describe('Function: checkSourceResource', () => {
       ok: false,
       failedId: 'Patient/p2',
     });
-    expect(
-      checkSourceResource(
-        { ...patient, id: undefined },
-        { now, expected: { resourceType: 'Patient', id: 'p1' } },
-      ),
-    ).toEqual({
-      ok: false,
-      failedId: 'Patient/p1',
-    });
   });
 
   it('fails what ingest refuses, quoting no invalid type or id', () => {
