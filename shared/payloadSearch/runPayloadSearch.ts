@@ -26,6 +26,7 @@ const isResource = (value: FhirResource): value is FhirResource & { resourceType
 
 /** A source failure as a payload search failure: 4xx and bad answers are terminal, the rest transient. */
 const fromSourceError = (error: unknown): PayloadSearchError => {
+  // Stryker disable next-line ConditionalExpression: without it the last line rethrows the same error
   if (error instanceof PayloadSearchError) return error;
   if (error instanceof PermanentSourceError) {
     return new PayloadSearchError('terminal', `Payload search failed: ${error.message}`, error.status, {

@@ -188,6 +188,9 @@ describe('Function: checkPayloadSearchCriteria (edges)', () => {
       'has malformed percent-encoding',
     );
     expect(checkPayloadSearchCriteria('Observation?%zz=1').problem).toBe('has malformed percent-encoding');
+    expect(checkPayloadSearchCriteria('Observation?=%zz').problem).toBe('has malformed percent-encoding');
+    // The substitution stands for a non-empty id: this name is not _format once substituted.
+    expect(checkPayloadSearchCriteria('Observation?_format${matched_resource_id}=x').problem).toBeUndefined();
     // A value may hold what a name may not.
     expect(checkPayloadSearchCriteria('Observation?code=_summary').problem).toBeUndefined();
     expect(checkPayloadSearchCriteria('Observation?%5Felements=id').problem).toContain('_elements');
