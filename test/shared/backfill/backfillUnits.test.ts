@@ -12,25 +12,9 @@ import { jobStatusResource } from '../../../shared/backfill/jobStatusResource.js
 import { parseTriggerParameters, searchUrlType } from '../../../shared/backfill/parseTriggerParameters.js';
 import { parseWorkMessage } from '../../../shared/backfill/parseWorkMessage.js';
 import type { BackfillJob, JobCounts } from '../../../shared/backfill/types.js';
-import { httpStatusOf, OperationOutcomeError } from '../../../shared/fhir/outcomes.js';
+import { refusal } from '../../helpers/outcomeRefusal.js';
 
 const body = (...parameter: unknown[]) => ({ resourceType: 'Parameters', parameter });
-
-/** Status, diagnostics and expression of the OperationOutcomeError `run` throws. */
-const refusal = (run: () => unknown) => {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof OperationOutcomeError)) throw error;
-    const issue = (error.outcome as { issue: { diagnostics: string; expression?: string[] }[] }).issue[0];
-    return {
-      status: httpStatusOf(error.outcome),
-      diagnostics: issue?.diagnostics,
-      expression: issue?.expression?.[0],
-    };
-  }
-  throw new Error('expected a refusal');
-};
 
 const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 };
 

@@ -1,27 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { httpStatusOf, OperationOutcomeError } from '../../../shared/fhir/outcomes.js';
 import { parseReconcileParameters } from '../../../shared/reconcile/parseReconcileParameters.js';
+import { refusal } from '../../helpers/outcomeRefusal.js';
 
 const subscription = { name: 'subscription', valueReference: { reference: 'Subscription/sub-1' } };
 /** `aa`, `ba`, ... : distinct letters-only suffixes (resource type names hold no digits). */
 const letters = (i: number) => String.fromCharCode(97 + (i % 26), 97 + Math.floor(i / 26));
 const body = (...parameter: unknown[]) => ({ resourceType: 'Parameters', parameter });
 
-/** The OperationOutcome a refused body throws: status, diagnostics and expression. */
-const refusal = (input: unknown) => {
-  try {
-    parseReconcileParameters(input);
-  } catch (error) {
-    if (!(error instanceof OperationOutcomeError)) throw error;
-    const issue = (error.outcome as { issue: { diagnostics: string; expression?: string[] }[] }).issue[0];
-    return {
-      status: httpStatusOf(error.outcome),
-      diagnostics: issue?.diagnostics,
-      expression: issue?.expression?.[0],
-    };
-  }
-  throw new Error('expected a refusal');
-};
+const refused = (input: unknown) => refusal(() => parseReconcileParameters(input));
 
 describe('Function: parseReconcileParameters', () => {
   it('defaults to a compare of everything without content hashes', () => {
@@ -315,14 +301,14 @@ describe('Function: parseReconcileParameters', () => {
       body(subscription, { name: 'mode', valueCode: 'repair' }, { name: 'compareJob', valueId: 'job-1' }),
     ],
   ])('refuses %s with 400 at %s', (_what, expression, diagnostics, input) => {
-    const found = refusal(input);
+    const found = refused(input);
     expect(found.status).toBe(400);
     expect(found.diagnostics).toMatch(diagnostics);
     expect(found.expression).toBe(expression);
   });
 
   it('never quotes a refused value', () => {
-    const found = refusal(
+    const found = refused(
       body(subscription, { name: 'searchUrl', valueString: 'Patient?name=SECRET VALUE' }),
     );
     expect(found.diagnostics).not.toContain('SECRET');
@@ -333,14 +319,14 @@ describe('Function: parseReconcileParameters', () => {
       name: 'resourceId',
       valueString: `Patient/p${i}`,
     }));
-    expect(refusal(body(subscription, ...ids)).status).toBe(413);
+    expect(refused(body(subscription, ...ids)).status).toBe(413);
     expect(() => parseReconcileParameters(body(subscription, ...ids.slice(0, 1000)))).not.toThrow();
     const types = Array.from({ length: 100 }, (_, i) => ({
       name: 'resourceType',
       valueCode: `Type${letters(i)}`,
     }));
     const urls = Array.from({ length: 51 }, (_, i) => ({ name: 'searchUrl', valueString: `Patient?a=${i}` }));
-    expect(refusal(body(subscription, ...types, ...urls)).status).toBe(413);
+    expect(refused(body(subscription, ...types, ...urls)).status).toBe(413);
     expect(() => parseReconcileParameters(body(subscription, ...types, ...urls.slice(0, 50)))).not.toThrow();
   });
 });

@@ -2,7 +2,6 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentSourceError } from '../../../shared/fhirClient/errors.js';
-import { httpStatusOf, OperationOutcomeError } from '../../../shared/fhir/outcomes.js';
 import { contentHash } from '../../../shared/ingest/contentHash.js';
 import {
   checkPruneConfirmation,
@@ -18,6 +17,7 @@ import { parseReconcileMessage } from '../../../shared/reconcile/parseReconcileM
 import type { ReconcileInput } from '../../../shared/reconcile/parseReconcileParameters.js';
 import { planStreams, searchableTypes } from '../../../shared/reconcile/planStreams.js';
 import { reconcileStatusResource, totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
+import { asyncRefusal } from '../../helpers/outcomeRefusal.js';
 import { emptyTally, type ReconcileJob, type ReconcileScope } from '../../../shared/reconcile/types.js';
 
 const EVERYTHING: ReconcileScope = { resourceTypes: [], resourceIds: [], searchUrls: [] };
@@ -37,17 +37,6 @@ const job = (overrides: Partial<ReconcileJob> = {}): ReconcileJob => ({
   samples: [],
   ...overrides,
 });
-
-/** The status and diagnostics of the OperationOutcomeError a promise rejects with. */
-const refusal = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof OperationOutcomeError)) throw error;
-    return { status: httpStatusOf(error.outcome), diagnostics: error.message };
-  }
-  return undefined;
-};
 
 describe('Function: scopeDifferences', () => {
   it('finds none between the same scope written in another order', () => {
@@ -138,7 +127,7 @@ describe('Function: checkPruneConfirmation', () => {
 
   it('answers 404 for an unknown compare job', async () => {
     expect(
-      await refusal(checkPruneConfirmation(prune({ compareJobId: 'nope' }), 'x', store(compare()))),
+      await asyncRefusal(checkPruneConfirmation(prune({ compareJobId: 'nope' }), 'x', store(compare()))),
     ).toEqual({
       status: 404,
       diagnostics: 'Unknown compare job nope',
@@ -151,7 +140,7 @@ describe('Function: checkPruneConfirmation', () => {
     ['a compare of another subscription', { subscriptionId: 'sub-2' }],
   ])('answers 409 when the named job is %s', async (_what, overrides) => {
     expect(
-      await refusal(checkPruneConfirmation(prune(), 'https://hl/r4/', store(compare(overrides)))),
+      await asyncRefusal(checkPruneConfirmation(prune(), 'https://hl/r4/', store(compare(overrides)))),
     ).toEqual({
       status: 409,
       diagnostics: 'compareJob must be a completed compare job of the same subscription',
@@ -159,7 +148,7 @@ describe('Function: checkPruneConfirmation', () => {
   });
 
   it('answers 409 naming what differs and the count to repeat when the scope differs', async () => {
-    const found = await refusal(
+    const found = await asyncRefusal(
       checkPruneConfirmation(
         prune({ scope: { ...EVERYTHING, resourceTypes: ['Patient'] } }),
         'https://hl/r4/',
@@ -174,7 +163,7 @@ describe('Function: checkPruneConfirmation', () => {
   });
 
   it('answers 409 when the target changed since the compare', async () => {
-    const found = await refusal(
+    const found = await asyncRefusal(
       checkPruneConfirmation(prune(), 'https://hl/r4/#{"idPrefix":"B-"}', store(compare())),
     );
     expect(found?.status).toBe(409);
@@ -183,7 +172,7 @@ describe('Function: checkPruneConfirmation', () => {
 
   it('answers 409 with the expected count when the confirmation is another number', async () => {
     expect(
-      await refusal(
+      await asyncRefusal(
         checkPruneConfirmation(prune({ pruneConfirmation: 2 }), 'https://hl/r4/', store(compare())),
       ),
     ).toEqual({
