@@ -16,6 +16,7 @@ import { idListLocation, S3IdListSink } from '../../../shared/reconcile/IdListSi
 import { parseReconcileMessage } from '../../../shared/reconcile/parseReconcileMessage.js';
 import type { ReconcileInput } from '../../../shared/reconcile/parseReconcileParameters.js';
 import { planStreams, searchableTypes } from '../../../shared/reconcile/planStreams.js';
+import { PageResult, totalOf } from '../../../shared/reconcile/PageResult.js';
 import { reconcileStatusResource, totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
 import { asyncRefusal } from '../../helpers/outcomeRefusal.js';
 import { emptyTally, type ReconcileJob, type ReconcileScope } from '../../../shared/reconcile/types.js';
@@ -535,5 +536,42 @@ describe('Class: S3IdListSink', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     await sink.write('job-1', 0, 0, [{ outcome: 'missing', resourceType: 'Patient', id: 'p1' }]);
     expect(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input).not.toHaveProperty('SSEKMSKeyId');
+  });
+});
+
+describe('Class: PageResult', () => {
+  it('counts outcomes per type, lists ids only for outcomes worth listing, and totals across types', () => {
+    const page = new PageResult();
+    page.add('missing', 'Patient', 'p1');
+    page.add('missing', 'Observation', 'o1');
+    page.add('inSync', 'Patient', 'p2');
+    page.add('outOfScope', 'Patient', 'x');
+    page.add('missing', 'Patient', 'p3');
+    expect(page.counts).toEqual({
+      Patient: { missing: 2, inSync: 1, outOfScope: 1 },
+      Observation: { missing: 1 },
+    });
+    expect(page.lines).toEqual([
+      { outcome: 'missing', resourceType: 'Patient', id: 'p1' },
+      { outcome: 'missing', resourceType: 'Observation', id: 'o1' },
+      { outcome: 'missing', resourceType: 'Patient', id: 'p3' },
+    ]);
+    expect(page.total('missing')).toBe(3);
+    expect(page.total('stale')).toBe(0);
+    expect(
+      totalOf(
+        job({ counts: { Patient: { ...emptyTally(), pruned: 2 }, Goal: { ...emptyTally(), pruned: 1 } } }),
+        'pruned',
+      ),
+    ).toBe(3);
+  });
+
+  it('samples each outcome up to 10 in all, counting the samples the job already has', () => {
+    const page = new PageResult();
+    for (let i = 0; i < 12; i += 1) page.add('stale', 'Patient', `s${i}`);
+    page.add('missing', 'Patient', 'm1');
+    const existing = Array.from({ length: 8 }, (_, i) => `stale Patient/old${i}`);
+    expect(page.samples(existing)).toEqual(['stale Patient/s0', 'stale Patient/s1', 'missing Patient/m1']);
+    expect(page.samples([])).toHaveLength(11);
   });
 });
