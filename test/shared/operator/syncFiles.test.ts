@@ -92,7 +92,8 @@ describe('syncResources from files', () => {
     ]);
     expect(summary).toMatchObject({
       requests: 3,
-      succeeded: 3,
+      resources: 3,
+      succeeded: 2, // the empty transaction Bundle counts no resources
       failed: 1,
       byStatus: { '200': 3, refused: 1 },
     });
