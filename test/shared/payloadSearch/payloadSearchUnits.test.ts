@@ -77,6 +77,8 @@ describe('Function: runPayloadSearch (in-memory source)', () => {
       { resourceType: 'Patient', id: 'a b' },
       { resourceType: 'patient', id: 'a' },
       { resourceType: 7, id: 'a' },
+      // Not a string, though it reads as one.
+      { resourceType: ['Patient'], id: 'a' },
     ]) {
       const { source } = pagedSource([{ resources: [patient('a'), bad as FhirResource] }]);
       const error = await failure(runPayloadSearch('Patient?', 'Patient', 'a', source));
@@ -141,6 +143,7 @@ describe('Function: runPayloadSearch (in-memory source)', () => {
       status: 503,
       message: 'Payload search failed: source answered 503',
     });
+    expect(busy.cause).toBeInstanceOf(TransientSourceError);
 
     const misconfigured = await failure(
       runPayloadSearch(
