@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { HEALTHLAKE_MAX_BUNDLE_ENTRIES } from '../shared/healthlake/constants.js';
 
 /**
  * Local mode's options: every one has a default, an environment variable and a command-line flag
@@ -49,8 +50,22 @@ export interface LocalConfig {
   readonly sourceStandin: boolean;
   /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
   readonly sourceSeedDir?: string;
+  /**
+   * Folder that keeps the stand-ins' state across restarts (queues and their messages, the state table,
+   * the payload bucket, the HealthLake and source stand-ins' resources); unset = in memory, lost at stop.
+   */
+  readonly dataDir?: string;
   /** Resource types the HealthLake stand-in answers `400 not-supported` for. */
   readonly unsupportedTypes: readonly string[];
+  /** Most entries per Bundle: the stand-in's limit and the deliverer's `healthLake.maxBundleEntries`. */
+  readonly healthLakeMaxBundleEntries: number;
+  /**
+   * `healthLake.moduleEndpoints` as `moduleId=URL` entries (`moduleId=primary` for the primary data
+   * store): Smile's `subscription-channel-awshealthlake-sender-module-id` routes by it.
+   */
+  readonly healthLakeModules: readonly string[];
+  /** `delivery.transforms` as `name=path` entries: JavaScript modules served as Lambda functions. */
+  readonly transforms: readonly string[];
   /** Fault injection rates (0..1) of the HealthLake stand-in, and the seed that makes them reproducible. */
   readonly faults: {
     readonly throttleRate: number;
@@ -80,6 +95,14 @@ export interface LocalConfig {
   readonly logFormat: 'pretty' | 'json';
   /** `auto`: a live line on a TTY, a periodic line otherwise. */
   readonly progress: 'auto' | 'live' | 'lines' | 'off';
+  /** The source Subscriptions whose backport notifications the connector receives (JSON list). */
+  readonly notificationSources?: string;
+  /** Seconds between heartbeat checks (the deployed check runs every `notifications.checkIntervalMinutes`). */
+  readonly notificationCheckSeconds: number;
+  /** Seconds past a heartbeat period before it is missed (unset = one period, at least 30). */
+  readonly notificationHeartbeatToleranceSeconds?: number;
+  /** Seconds a skipped event number may still arrive before it is a gap (unset = 30). */
+  readonly notificationGapGraceSeconds?: number;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'list' | 'rate';
@@ -225,11 +248,35 @@ export const LOCAL_OPTIONS = {
     kind: 'string',
     doc: 'folder of Bundles/NDJSON to seed the source stand-in with',
   },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'HLC_DATA_DIR',
+    kind: 'string',
+    doc: "folder keeping the stand-ins' state across restarts (default none: in memory, lost at Ctrl-C)",
+  },
   unsupportedTypes: {
     flag: 'unsupported-types',
     env: 'HLC_UNSUPPORTED_TYPES',
     kind: 'list',
     doc: 'types the HealthLake stand-in rejects as not-supported (comma-separated)',
+  },
+  healthLakeMaxBundleEntries: {
+    flag: 'healthlake-max-bundle-entries',
+    env: 'HLC_HEALTHLAKE_MAX_BUNDLE_ENTRIES',
+    kind: 'int',
+    doc: 'most entries per Bundle (stand-in and deliverer; default 160)',
+  },
+  healthLakeModules: {
+    flag: 'healthlake-modules',
+    env: 'HLC_HEALTHLAKE_MODULES',
+    kind: 'list',
+    doc: 'Smile module id routing: moduleId=URL or moduleId=primary (comma-separated)',
+  },
+  transforms: {
+    flag: 'transforms',
+    env: 'HLC_TRANSFORMS',
+    kind: 'list',
+    doc: 'delivery transforms: name=path/to/module.mjs (comma-separated)',
   },
   throttleRate: {
     flag: 'fault-throttle',
@@ -266,13 +313,13 @@ export const LOCAL_OPTIONS = {
     flag: 'max-receive-count',
     env: 'HLC_MAX_RECEIVE_COUNT',
     kind: 'int',
-    doc: 'receives before SQS dead-letters a message (default 10)',
+    doc: 'receives before SQS dead-letters a message (default 22)',
   },
   deliveryRetryCount: {
     flag: 'delivery-retry-count',
     env: 'HLC_DELIVERY_RETRY_COUNT',
     kind: 'int',
-    doc: 'default delivery retries before the DLQ (default 8)',
+    doc: 'default delivery retries before the DLQ (default 20)',
   },
   retryBaseSeconds: {
     flag: 'delivery-retry-base-seconds',
@@ -327,6 +374,30 @@ export const LOCAL_OPTIONS = {
     doc: 'auto | live | lines | off (default auto)',
     choices: ['auto', 'live', 'lines', 'off'],
   },
+  notificationSources: {
+    flag: 'notification-sources',
+    env: 'HLC_NOTIFICATION_SOURCES',
+    kind: 'string',
+    doc: 'JSON list of source Subscriptions sending backport notifications (default none)',
+  },
+  notificationCheckSeconds: {
+    flag: 'notification-check-seconds',
+    env: 'HLC_NOTIFICATION_CHECK_SECONDS',
+    kind: 'int',
+    doc: 'seconds between heartbeat checks (default 60)',
+  },
+  notificationHeartbeatToleranceSeconds: {
+    flag: 'notification-heartbeat-tolerance',
+    env: 'HLC_NOTIFICATION_HEARTBEAT_TOLERANCE',
+    kind: 'int',
+    doc: 'seconds past a heartbeat period before it is missed (default one period, at least 30)',
+  },
+  notificationGapGraceSeconds: {
+    flag: 'notification-gap-grace',
+    env: 'HLC_NOTIFICATION_GAP_GRACE',
+    kind: 'int',
+    doc: 'seconds a skipped event number may still arrive before it is a gap (default 30)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type LocalOptionName = keyof typeof LOCAL_OPTIONS;
@@ -344,11 +415,14 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   sourceAuth: 'none',
   sourceStandin: true,
   unsupportedTypes: [],
+  healthLakeMaxBundleEntries: HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  healthLakeModules: [],
+  transforms: [],
   faults: { throttleRate: 0, serverErrorRate: 0, timeoutRate: 0, seed: 1 },
   autoSubscription: true,
   autoSubscriptionCriteria: '[*]',
-  maxReceiveCount: 10,
-  deliveryRetryCount: 8,
+  maxReceiveCount: 22,
+  deliveryRetryCount: 20,
   retryBaseSeconds: 1,
   retryMaxSeconds: 20,
   retryStrategy: 'exponential',
@@ -357,6 +431,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   logLevel: 'info',
   logFormat: 'pretty',
   progress: 'auto',
+  notificationCheckSeconds: 60,
 };
 
 /** Thrown for a malformed option; names the flag and the variable, never echoes other values. */
@@ -452,6 +527,9 @@ export const loadLocalConfig = (
     sourceAuth: pick('sourceAuth', base.sourceAuth),
     sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
     unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
+    healthLakeMaxBundleEntries: pick('healthLakeMaxBundleEntries', base.healthLakeMaxBundleEntries),
+    healthLakeModules: pick('healthLakeModules', base.healthLakeModules),
+    transforms: pick('transforms', base.transforms),
     faults: {
       throttleRate: pick('throttleRate', base.faults.throttleRate),
       serverErrorRate: pick('serverErrorRate', base.faults.serverErrorRate),
@@ -470,6 +548,14 @@ export const loadLocalConfig = (
     logLevel: pick('logLevel', base.logLevel),
     logFormat: pick('logFormat', base.logFormat),
     progress: pick('progress', base.progress),
+    notificationCheckSeconds: Math.max(1, pick('notificationCheckSeconds', base.notificationCheckSeconds)),
+    ...(optional('notificationSources') ? { notificationSources: optional('notificationSources') } : {}),
+    ...(values.notificationHeartbeatToleranceSeconds === undefined
+      ? {}
+      : { notificationHeartbeatToleranceSeconds: values.notificationHeartbeatToleranceSeconds as number }),
+    ...(values.notificationGapGraceSeconds === undefined
+      ? {}
+      : { notificationGapGraceSeconds: values.notificationGapGraceSeconds as number }),
     ...(optional('healthLakeEndpoint') ? { healthLakeEndpoint: optional('healthLakeEndpoint') } : {}),
     ...(stsEndpoint ? { stsEndpoint } : {}),
     ...(optional('sqsEndpoint') ? { sqsEndpoint: optional('sqsEndpoint') } : {}),
@@ -477,6 +563,7 @@ export const loadLocalConfig = (
     ...(optional('dynamoEndpoint') ? { dynamoEndpoint: optional('dynamoEndpoint') } : {}),
     ...(optional('sourceFhirBaseUrl') ? { sourceFhirBaseUrl: optional('sourceFhirBaseUrl') } : {}),
     ...(sourceSeedDir ? { sourceSeedDir } : {}),
+    ...(optional('dataDir') ? { dataDir: optional('dataDir') } : {}),
     ...(optional('token') ? { token: optional('token') } : {}),
     ...(optional('sourceToken') ? { sourceToken: optional('sourceToken') } : {}),
     ...(optional('sourceUsername') ? { sourceUsername: optional('sourceUsername') } : {}),

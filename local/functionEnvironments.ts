@@ -4,6 +4,7 @@ import { envEntries } from '../shared/config/envVar.js';
 import { BACKFILL_WORKER_CONTRACT } from '../shared/runtime/backfillWorkerContract.js';
 import { DELIVERER_CONTRACT } from '../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../shared/runtime/ingestContract.js';
+import { NOTIFICATION_CHECK_CONTRACT } from '../shared/runtime/notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../shared/runtime/reconcileWorkerContract.js';
 import { SUBSCRIPTION_PROVISIONER_CONTRACT } from '../shared/runtime/subscriptionProvisionerContract.js';
 import { WRITE_PIPELINE_ENV } from '../shared/runtime/writePipelineEnv.js';
@@ -33,6 +34,13 @@ export interface LocalEnvironmentInput {
   readonly healthLakeEndpoint: string;
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
+  /**
+   * Whether `sourceFhirBaseUrl` is a real source (configured or the stand-in), not a placeholder: only
+   * then does ingest accept criteria only the source can evaluate. @default true
+   */
+  readonly sourceConfigured?: boolean;
+  /** The Lambda stand-in serving the delivery transforms, and `name=functionArn` entries of them. */
+  readonly transforms?: { readonly endpoint: string; readonly functions: readonly string[] };
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
@@ -49,7 +57,12 @@ export interface LocalEnvironmentInput {
 }
 
 export type FunctionName =
-  'ingest' | 'deliverer' | 'backfillWorker' | 'reconcileWorker' | 'subscriptionProvisioner';
+  | 'ingest'
+  | 'deliverer'
+  | 'backfillWorker'
+  | 'reconcileWorker'
+  | 'subscriptionProvisioner'
+  | 'notificationCheck';
 
 /** The source credentials as the deployed worker's secret holds them (createSourceAuth's JSON). */
 const sourceSecret = (config: LocalConfig): string | undefined => {
@@ -85,6 +98,20 @@ const sourceTlsSecret = (config: LocalConfig): string | undefined => {
   const key = pem(config.sourceKey, 'source-key');
   const ca = pem(config.sourceCa, 'source-ca');
   return JSON.stringify({ ...(cert ? { cert, key } : {}), ...(ca ? { ca } : {}) });
+};
+
+/**
+ * `--healthlake-modules` as the stack writes `healthLake.moduleEndpoints`: `moduleId=URL` entries, with
+ * `primary` standing for the data store local mode delivers to (the stand-in's URL is known only at start).
+ */
+const moduleEndpoints = (config: LocalConfig, primary: string): string | undefined => {
+  const entries = config.healthLakeModules.map((entry) => {
+    const [id, target] = entry.split('=');
+    if (!id || !target)
+      throw new LocalConfigError('--healthlake-modules entries are moduleId=URL or moduleId=primary');
+    return `${id}=${target === 'primary' ? primary : target}`;
+  });
+  return entries.length === 0 ? undefined : entries.join(',');
 };
 
 /**
@@ -124,6 +151,19 @@ export const localFunctionEnvironments = (
       config.sourceMaxResponseBytes === undefined ? undefined : String(config.sourceMaxResponseBytes),
   };
   const reconcileTuning = input.reconcileTuning ?? {};
+  // Backport notifications: absolute URLs in them may point at the source server only (as the stack writes).
+  const notifications = envEntries(NOTIFICATION_CHECK_CONTRACT, {
+    notificationSources: config.notificationSources,
+    notificationAllowedOrigins: new URL(input.sourceFhirBaseUrl).origin,
+    heartbeatToleranceSeconds:
+      config.notificationHeartbeatToleranceSeconds === undefined
+        ? undefined
+        : String(config.notificationHeartbeatToleranceSeconds),
+    gapGraceSeconds:
+      config.notificationGapGraceSeconds === undefined
+        ? undefined
+        : String(config.notificationGapGraceSeconds),
+  });
   return {
     ingest: {
       ...runtime,
@@ -136,7 +176,11 @@ export const localFunctionEnvironments = (
         connectorId: config.connectorId,
         autoSubscriptionEnabled: String(config.autoSubscription),
         healthLakeEndpoint: input.healthLakeEndpoint,
+        sourceBaseUrl: input.sourceConfigured === false ? undefined : input.sourceFhirBaseUrl,
+        moduleEndpoints: moduleEndpoints(config, input.healthLakeEndpoint),
+        transforms: input.transforms?.functions.join(','),
       }),
+      ...notifications,
     },
     deliverer: {
       ...runtime,
@@ -159,6 +203,7 @@ export const localFunctionEnvironments = (
         retryBaseSeconds: String(config.retryBaseSeconds),
         retryMaxSeconds: String(config.retryMaxSeconds),
         retryStrategy: config.retryStrategy,
+        healthLakeMaxBundleEntries: String(config.healthLakeMaxBundleEntries),
         ...(tuning.healthLakeTimeoutMs === undefined
           ? {}
           : {
@@ -168,6 +213,8 @@ export const localFunctionEnvironments = (
         ...(tuning.adaptivePacing === undefined ? {} : { adaptivePacing: String(tuning.adaptivePacing) }),
         // Payload search reads the same source server as backfill (the stack writes the same).
         ...source,
+        lambdaEndpoint: input.transforms?.endpoint,
+        transforms: input.transforms?.functions.join(','),
       }),
     },
     backfillWorker: {
@@ -200,6 +247,18 @@ export const localFunctionEnvironments = (
         dynamodbEndpoint: endpoints.dynamodb,
         stateTable: resources.stateTable,
       }),
+    },
+    notificationCheck: {
+      ...runtime,
+      ...envEntries(NOTIFICATION_CHECK_CONTRACT, {
+        connectorId: config.connectorId,
+        sqsEndpoint: endpoints.sqs,
+        dynamodbEndpoint: endpoints.dynamodb,
+        stateTable: resources.stateTable,
+        backfillQueueUrl: resources.backfillQueueUrl,
+        reconcileQueueUrl: resources.reconcileQueueUrl,
+      }),
+      ...notifications,
     },
   };
 };

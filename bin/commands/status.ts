@@ -3,8 +3,13 @@ import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
 import { deployedMetrics, type DeployedMetrics } from '../../shared/operator/deployedMetrics.js';
 import type { DeliveryState } from '../../shared/operator/deliverySwitch.js';
 import { fetchLocalJson, type LocalStatsView } from '../../shared/operator/localAdmin.js';
+import {
+  notificationStatusLines,
+  readNotificationStatus,
+  type NotificationSourceStatus,
+} from '../../shared/operator/notificationStatusOps.js';
 import { queueStatus } from '../../shared/operator/queueStatus.js';
-import { sqsClientFor } from '../cliConfig.js';
+import { apiClientFor, sqsClientFor, type CliConfig } from '../cliConfig.js';
 import { age, needQueue, type Command } from '../cliIo.js';
 import { deliveryWarnings } from '../deliveryWarnings.js';
 import { deliveryLine, switchDelivery } from './delivery.js';
@@ -23,7 +28,7 @@ export const status: Command = async ({ config, io, json }) => {
       needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
     }
     const knowsDelivery = config.local || config.deliveryMappingId || config.delivererFunction;
-    const [delivery, depths, stats, cloudWatch] = await Promise.all([
+    const [delivery, depths, stats, cloudWatch, notificationSources] = await Promise.all([
       knowsDelivery
         ? switchDelivery(config, 'state').catch((error: unknown) =>
             error instanceof Error ? error : new Error(String(error)),
@@ -44,6 +49,7 @@ export const status: Command = async ({ config, io, json }) => {
             { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
             config.connectorId,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      notificationSourcesOf(config),
     ]);
     const warnings =
       delivery === undefined || delivery instanceof Error
@@ -59,7 +65,17 @@ export const status: Command = async ({ config, io, json }) => {
       const switchState = delivery instanceof Error ? { error: delivery.message } : delivery;
       io.out(
         JSON.stringify(
-          { delivery: switchState, warnings, queues: depths, stats, cloudWatch: metrics },
+          {
+            delivery: switchState,
+            warnings,
+            queues: depths,
+            stats,
+            cloudWatch: metrics,
+            notificationSources:
+              notificationSources instanceof Error
+                ? { error: notificationSources.message }
+                : notificationSources,
+          },
           null,
           2,
         ),
@@ -81,10 +97,14 @@ export const status: Command = async ({ config, io, json }) => {
       );
     }
     if (stats) {
-      io.out(`oldest unfinished delivery message: ${age(stats.oldestMessageAgeSeconds)} (local poller)`);
+      io.out(
+        stats.oldestMessageAgeSeconds === undefined
+          ? 'oldest delivery message: none waiting'
+          : `oldest delivery message: ${age(stats.oldestMessageAgeSeconds)} (local delivery queue)`,
+      );
       io.out(
         `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}, delivered ${stats.delivered}, ` +
-          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
+          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, filtered ${stats.filtered ?? 0}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
       io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
@@ -110,6 +130,11 @@ export const status: Command = async ({ config, io, json }) => {
           'CloudWatch metric AWS/SQS ApproximateAgeOfOldestMessage of the delivery queue and the connector dashboard ' +
           '(namespace HealthLakeConnector).',
       );
+    }
+    if (notificationSources instanceof Error) {
+      io.out(`notification sources: not available (${notificationSources.message})`);
+    } else if (notificationSources !== undefined) {
+      for (const line of notificationStatusLines(notificationSources)) io.out(line);
     }
     return 0;
   } finally {
@@ -147,3 +172,16 @@ const oldestDeliveryAge = (
 const unmatchedLine = (count: number, window: string): string =>
   `writes matching no active Subscription (${window}): ${count}` +
   (count > 0 ? ' - recorded but never delivered; check the Subscriptions (hlc subscriptions list)' : '');
+
+/**
+ * The source Subscriptions sending backport notifications, from `$notification-status` (admin scope),
+ * when the API can be called (a token, or IAM); an Error says why not, and status goes on.
+ */
+const notificationSourcesOf = async (
+  config: CliConfig,
+): Promise<NotificationSourceStatus[] | Error | undefined> => {
+  if (config.auth === 'bearer' && !config.token) return undefined;
+  return readNotificationStatus(apiClientFor(config)).catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
+};

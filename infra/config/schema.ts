@@ -1,10 +1,24 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../shared/delivery/constants.js';
+import { MODULE_ID_PATTERN } from '../../shared/subscriptions/moduleEndpoints.js';
+import {
+  LAMBDA_FUNCTION_ARN_PATTERN,
+  TRANSFORM_NAME_PATTERN,
+} from '../../shared/subscriptions/transforms.js';
+import {
+  HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+} from '../../shared/healthlake/constants.js';
+import { R4_SEARCH_PARAMETERS } from '../../shared/criteria/r4SearchParameters.generated.js';
+import { FHIR_ID_PATTERN } from '../../shared/fhir/ids.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_SOURCE_REQUESTS_PER_SECOND,
 } from '../../shared/fhirClient/constants.js';
 import { MAX_RESPONSE_BYTES_RANGE } from '../../shared/runtime/sourceFhirEnv.js';
+
+const R4_TYPES: ReadonlySet<string> = new Set(R4_SEARCH_PARAMETERS.resourceTypes);
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -38,6 +52,9 @@ const CIDR_PATTERN =
   /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(?:3[0-2]|[12]?\d)|[0-9a-fA-F:]*:[0-9a-fA-F:]*\/(?:12[0-8]|1[01]\d|[1-9]?\d))$/;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+
+/** An endpoint with its one trailing slash, so `.../r4` and `.../r4/` compare equal. */
+const withSlash = (url: string): string => url.replace(/\/?$/, '/');
 
 const endpoint = z.string().regex(HEALTHLAKE_ENDPOINT_PATTERN, {
   error: 'must look like https://healthlake.{region}.amazonaws.com/datastore/{32 hex characters}/r4/',
@@ -138,7 +155,47 @@ export const connectorConfigSchema = z
          * or the customer role is granted kms:DescribeKey, kms:GenerateDataKey and kms:CreateGrant on it.
          */
         datastoreKmsKeyArn: kmsKeyArn.optional(),
+        /**
+         * Most entries in one Bundle the connector sends to HealthLake (payload search's transaction).
+         * AWS's general reference says 160; a newer quota page is reported to say 500. @default 160
+         */
+        maxBundleEntries: int(
+          1,
+          MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+          "entries per Bundle, HealthLake's quota (160 in AWS's general reference)",
+        ).default(HEALTHLAKE_MAX_BUNDLE_ENTRIES),
+        /**
+         * Smile HealthLake module id -> data store (one of the endpoints above): a Subscription with
+         * Smile's awshealthlake-sender-module-id and no channel.endpoint goes to its module's data store;
+         * once any is listed, an unknown module id is refused. @default {}
+         */
+        moduleEndpoints: z
+          .record(
+            z.string().regex(MODULE_ID_PATTERN, {
+              error: 'module ids are 1-64 letters, digits, "_", "." or "-" (a Smile CDR module id)',
+            }),
+            endpoint,
+          )
+          .default({}),
       })
+      .refine(
+        (value) => {
+          const allowed = new Set(
+            [
+              value.endpoint,
+              ...value.additionalAllowedEndpoints.map((entry) =>
+                typeof entry === 'string' ? entry : entry.endpoint,
+              ),
+            ].map(withSlash),
+          );
+          return Object.values(value.moduleEndpoints).every((target) => allowed.has(withSlash(target)));
+        },
+        {
+          error:
+            'each module must map to healthLake.endpoint or one of healthLake.additionalAllowedEndpoints',
+          path: ['moduleEndpoints'],
+        },
+      )
       .refine(
         (value) =>
           value.datastoreKmsKeyArn === undefined ||
@@ -175,9 +232,12 @@ export const connectorConfigSchema = z
       .default({ enabled: true, criteria: '[*]' }),
     delivery: z
       .strictObject({
-        /** Retries after the first delivery attempt; the queue's maxReceiveCount (at most 1000) is this + 1. */
+        /**
+         * Retries after the first delivery attempt, and the most a Subscription's delivery-retry-count
+         * gets; the queue's maxReceiveCount (at most 1000) is this + 1. @default 20 (seed 003 asks for 20)
+         */
         retryCount: int(1, 999, 'retries; the redrive maxReceiveCount, this + 1, is at most 1000').default(
-          10,
+          DEFAULT_DELIVERY_RETRY_COUNT,
         ),
         /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
         maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
@@ -196,13 +256,30 @@ export const connectorConfigSchema = z
           .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
           .default('exponential'),
         /**
+         * Delivery transforms a Subscription may name (the subscription-transform extension): name ->
+         * the Lambda function that runs it. The deliverer may invoke exactly these functions. @default {}
+         */
+        transforms: z
+          .record(
+            z.string().regex(TRANSFORM_NAME_PATTERN, {
+              error: 'transform names are 1-64 letters, digits, "_" or "-"',
+            }),
+            z.string().regex(LAMBDA_FUNCTION_ARN_PATTERN, {
+              error:
+                'must be a Lambda function ARN (arn:aws:lambda:{region}:{account}:function:{name}[:{alias}])',
+            }),
+          )
+          .default({}),
+        /** The longest one transform may take (it gets at most half of what the invocation has left). @default 5 */
+        transformTimeoutSeconds: int(1, 60, 'seconds one transform may take').default(5),
+        /**
          * Deploy the delivery switch off (the deliverer's event source mapping disabled): a deploy during
          * `hlc delivery pause` keeps delivery paused only when this says so. @default false
          */
         paused: z.boolean({ error: 'must be true or false' }).default(false),
       })
       .default({
-        retryCount: 10,
+        retryCount: DEFAULT_DELIVERY_RETRY_COUNT,
         maxConcurrency: 10,
         memorySizeMb: 512,
         batchSize: 10,
@@ -210,6 +287,8 @@ export const connectorConfigSchema = z
         retryBaseDelaySeconds: 2,
         retryMaxDelaySeconds: 300,
         retryStrategy: 'exponential',
+        transforms: {},
+        transformTimeoutSeconds: 5,
         paused: false,
       })
       .refine((value) => value.retryMaxDelaySeconds >= value.retryBaseDelaySeconds, {
@@ -258,6 +337,52 @@ export const connectorConfigSchema = z
         sourceRequestsPerSecond: 20,
         pageSize: 500,
       }),
+    /**
+     * Backport notifications in (Subscriptions Backport IG, R4): the topic-based Subscriptions on the
+     * source server whose channel.endpoint is `[base]/$subscription-notification`. Empty: the endpoint
+     * refuses every notification and no heartbeat check is deployed.
+     */
+    notifications: z
+      .strictObject({
+        sources: z
+          .array(
+            z.strictObject({
+              /** The source Subscription's id. */
+              subscription: z
+                .string()
+                .regex(FHIR_ID_PATTERN, { error: 'must be a FHIR id ([A-Za-z0-9-.]{1,64})' }),
+              /** The topic's resource types, read by history `_since` in a catch-up. @default [] = reconcile compares */
+              resourceTypes: z
+                .array(
+                  z.string().refine((type) => R4_TYPES.has(type), { error: 'must be an R4 resource type' }),
+                )
+                .default([]),
+              /** The heartbeat period the Subscription asks for (backport-heartbeat-period). @default none */
+              heartbeatPeriodSeconds: int(1, 86_400, 'seconds between heartbeats').optional(),
+              /** The source serves `Subscription/{id}/$events`. @default false (HAPI FHIR does not) */
+              events: z.boolean({ error: 'must be true or false' }).default(false),
+            }),
+          )
+          .max(100, { error: 'must list at most 100 source Subscriptions' })
+          .refine((list) => new Set(list.map((item) => item.subscription)).size === list.length, {
+            error: 'lists a source Subscription twice',
+          })
+          .default([]),
+        /** Origins absolute URLs in notifications may point at. @default the sourceFhir.baseUrl origin */
+        allowedOrigins: z
+          .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+          .max(20, { error: 'must list at most 20 origins' })
+          .optional(),
+        /** Seconds a catch-up searches before the last point known good. */
+        catchUpMarginSeconds: int(0, 86_400, 'catch-up margin seconds').default(300),
+        /** Seconds a skipped event number may still arrive (overtaken, not lost) before it is a gap. */
+        gapGraceSeconds: int(0, 3600, 'gap grace seconds').default(30),
+        /** Seconds past the heartbeat period before a heartbeat is missed. @default one period, at least 30 */
+        heartbeatToleranceSeconds: int(0, 86_400, 'heartbeat tolerance seconds').optional(),
+        /** Minutes between heartbeat checks (the scheduled Lambda). */
+        checkIntervalMinutes: int(1, 60, 'minutes between heartbeat checks').default(1),
+      })
+      .default({ sources: [], catchUpMarginSeconds: 300, gapGraceSeconds: 30, checkIntervalMinutes: 1 }),
     sourceFhir: z
       .strictObject({
         baseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
@@ -427,6 +552,8 @@ export const connectorConfigSchema = z
           .default(5),
         /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
         unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
+        /** Signs of lost backport notifications per 5 minutes that fire the MissedNotifications alarm. */
+        missedNotifications: int(1, 1_000_000, 'missed notifications per 5 minutes').default(1),
         /**
          * Age of the oldest dead letter that fires each DLQ's age alarm (dead letters expire after the
          * DLQ's 14-day retention). @default 86400 (one day)
@@ -444,6 +571,7 @@ export const connectorConfigSchema = z
         ingest5xxRatePercent: 5,
         notSupportedDropRatePercent: 5,
         unmatchedWrites: 1,
+        missedNotifications: 1,
         deadLetterAgeSeconds: 86_400,
         staleWritesPerResource: 3,
       }),

@@ -8,6 +8,7 @@ import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
 import { envEntries } from '../../shared/config/envVar.js';
 import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
+import { NOTIFICATION_CHECK_CONTRACT } from '../../shared/runtime/notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerContract.js';
 import { WRITE_PIPELINE_ENV } from '../../shared/runtime/writePipelineEnv.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
@@ -30,6 +31,7 @@ import {
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
 import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
+import { NotificationCheck } from '../constructs/NotificationCheck.js';
 import { PayloadBucket } from '../constructs/PayloadBucket.js';
 import { bindSecretReader } from '../constructs/secretReference.js';
 import { addConnectorOutputs } from './connectorOutputs.js';
@@ -41,6 +43,7 @@ export interface ConnectorEntryPoints {
   readonly backfillWorker: string;
   readonly reconcileWorker: string;
   readonly subscriptionProvisioner: string;
+  readonly notificationCheck: string;
 }
 
 /** The repository's handler files. */
@@ -50,6 +53,7 @@ export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
   backfillWorker: 'lambdas/backfill-worker/handler.ts',
   reconcileWorker: 'lambdas/reconcile-worker/handler.ts',
   subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
+  notificationCheck: 'lambdas/notification-check/handler.ts',
 };
 
 export interface HealthLakeConnectorStackProps extends StackProps {
@@ -84,6 +88,7 @@ export const SERVICE_NAMES = {
   backfill: 'backfill-worker',
   reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
+  notificationCheck: 'notification-check',
 } as const satisfies ServiceNames & { backfill: string; provisioner: string; reconcile: string };
 
 /**
@@ -106,6 +111,20 @@ export const RECONCILE_JOB_METRICS = {
  * worker, state table, payload bucket, auto-managed Subscription, dashboard and alarms. All data at rest
  * is encrypted with one customer-managed key (rotation on) created here.
  */
+/** `healthLake.moduleEndpoints` as HEALTHLAKE_MODULE_ENDPOINTS (`id=endpoint,...`); unset when empty. */
+const moduleEndpointsVariable = (moduleEndpoints: Readonly<Record<string, string>>): string | undefined => {
+  const entries = Object.entries(moduleEndpoints).map(
+    ([id, endpoint]) => `${id}=${endpoint.replace(/\/?$/, '/')}`,
+  );
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
+/** `delivery.transforms` as DELIVERY_TRANSFORMS (`name=functionArn,...`); unset when empty. */
+const transformsVariable = (transforms: Readonly<Record<string, string>>): string | undefined => {
+  const entries = Object.entries(transforms).map(([name, arn]) => `${name}=${arn}`);
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
 export class HealthLakeConnectorStack extends Stack {
   public readonly dataKey: kms.Key;
   public readonly state: ConnectorState;
@@ -118,6 +137,8 @@ export class HealthLakeConnectorStack extends Stack {
   /** The reconcile queue and worker, when configuration enables reconcile. */
   public readonly reconcile?: Backfill;
   public readonly autoSubscription?: AutoSubscription;
+  /** The heartbeat check, when configuration lists source Subscriptions (notifications.sources). */
+  public readonly notificationCheck?: NotificationCheck;
   public readonly monitoring: Monitoring;
 
   public constructor(scope: Construct, id: string, props: HealthLakeConnectorStackProps) {
@@ -234,6 +255,22 @@ export class HealthLakeConnectorStack extends Stack {
     this.queues.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
+    // Backport notifications in: the same settings for the ingest endpoint and the heartbeat check.
+    const notifications = config.notifications;
+    const notificationEnvironment = envEntries(NOTIFICATION_CHECK_CONTRACT, {
+      notificationSources:
+        notifications.sources.length > 0 ? JSON.stringify(notifications.sources) : undefined,
+      notificationAllowedOrigins: (notifications.allowedOrigins ?? [config.sourceFhir.baseUrl])
+        .map((url) => new URL(url).origin)
+        .join(','),
+      catchUpMarginSeconds: String(notifications.catchUpMarginSeconds),
+      gapGraceSeconds: String(notifications.gapGraceSeconds),
+      heartbeatToleranceSeconds:
+        notifications.heartbeatToleranceSeconds === undefined
+          ? undefined
+          : String(notifications.heartbeatToleranceSeconds),
+    });
+
     // --- ingest -----------------------------------------------------------------------------------
     this.ingest = new ConnectorFunction(this, 'Ingest', {
       entry: entries.ingest,
@@ -260,7 +297,14 @@ export class HealthLakeConnectorStack extends Stack {
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
           // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
           healthLakeEndpoint: config.dataStore.endpoint,
+          // Criteria only the source can evaluate (chains, _has, ...) are accepted; the deliverer checks them.
+          sourceBaseUrl: config.sourceFhir.baseUrl,
+          // Smile's awshealthlake-sender-module-id routes an endpoint-less Subscription to its module's store.
+          moduleEndpoints: moduleEndpointsVariable(config.healthLake.moduleEndpoints),
+          // A Subscription may name only an allow-listed transform.
+          transforms: transformsVariable(config.delivery.transforms),
         }),
+        ...notificationEnvironment,
       },
       ...fnDefaults,
     });
@@ -311,6 +355,9 @@ export class HealthLakeConnectorStack extends Stack {
       // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does,
       // and checks what it reads as backfill does (the structure validator needs its definitions).
       source: pagedSourceServer,
+      // Transforms: the deliverer may invoke exactly the allow-listed functions (their output is checked
+      // with the structure validator, whose definitions ship for payload search too).
+      transformFunctionArns: Object.values(config.delivery.transforms),
       bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
@@ -321,6 +368,9 @@ export class HealthLakeConnectorStack extends Stack {
         retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
         retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
         retryStrategy: config.delivery.retryStrategy,
+        healthLakeMaxBundleEntries: String(config.healthLake.maxBundleEntries),
+        transforms: transformsVariable(config.delivery.transforms),
+        transformTimeoutMs: String(config.delivery.transformTimeoutSeconds * 1000),
       }),
       ...fnDefaults,
     });
@@ -380,6 +430,24 @@ export class HealthLakeConnectorStack extends Stack {
       this.reconcile = reconcile;
     }
 
+    // --- heartbeat check of backport notifications (only when source Subscriptions are listed) ------
+    if (notifications.sources.length > 0) {
+      const check = new NotificationCheck(this, 'NotificationCheck', {
+        entry: entries.notificationCheck,
+        serviceName: services.notificationCheck,
+        intervalMinutes: notifications.checkIntervalMinutes,
+        environment: {
+          ...notificationEnvironment,
+          ...envEntries(NOTIFICATION_CHECK_CONTRACT, { connectorId: config.connectorId }),
+        },
+        ...fnDefaults,
+      });
+      this.state.bindStores(check.function, FUNCTION_TABLE_STORES.notificationCheck);
+      this.backfill.bindSender(check.function);
+      this.reconcile?.bindSender(check.function);
+      this.notificationCheck = check;
+    }
+
     // --- auto-managed subscription ------------------------------------------------------------------
     if (config.autoSubscription.enabled) {
       this.autoSubscription = new AutoSubscription(this, 'AutoSubscription', {
@@ -434,7 +502,12 @@ export class HealthLakeConnectorStack extends Stack {
               },
             ]),
       ],
-      services,
+      // The MissedNotifications alarm only where source Subscriptions are followed.
+      services: {
+        ingest: services.ingest,
+        deliverer: services.deliverer,
+        ...(this.notificationCheck ? { notificationCheck: services.notificationCheck } : {}),
+      },
       thresholds: config.alarms,
       dataStore: {
         datastoreId: config.dataStore.datastoreId,
@@ -467,6 +540,7 @@ export class HealthLakeConnectorStack extends Stack {
         DelivererLogGroupName: delivererFn.functionLogGroup,
         BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
         ReconcileWorkerLogGroupName: this.reconcile?.worker.functionLogGroup,
+        NotificationCheckLogGroupName: this.notificationCheck?.function.functionLogGroup,
         SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
         ApiAccessLogGroupName: this.api.accessLogGroup,
         ApiExecutionLogGroupName: this.api.executionLogGroup,

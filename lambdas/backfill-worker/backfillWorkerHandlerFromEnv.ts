@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
+import { DynamoSourceSubscriptionStore } from '../../shared/notifications/DynamoSourceSubscriptionStore.js';
 import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
 import { createSourceReaderFromEnv } from '../../shared/runtime/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
@@ -10,7 +11,7 @@ import { BACKFILL_WORKER_CONTRACT } from '../../shared/runtime/backfillWorkerCon
 import { sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
+import { criteriaCompiler } from '../../shared/criteria/index.js';
 import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { createBackfillWorkerHandler, type BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
 
@@ -29,9 +30,14 @@ export const backfillWorkerHandlerFromEnv = (
   const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker', sourceFhirRules);
   const logger = sinks.logger ?? loggerFromEnv('backfill-worker', env);
   const metrics = sinks.metrics ?? metricsFromEnv('backfill-worker', env);
-  const write = writePipelineFromEnv(values, { logger });
+  // Backfill always has a source: criteria only it can evaluate are matched, and confirmed there.
+  const write = writePipelineFromEnv(values, { logger, sourceEvaluation: true, troubleshooting: logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);
+  const sourceSubscriptions = new DynamoSourceSubscriptionStore({
+    client: write.document,
+    tableName: write.tableName,
+  });
   const handler = createBackfillWorkerHandler({
     jobs: new DynamoJobStore({ client: write.document, tableName: write.tableName }),
     subscriptions: subscriptionLookup(write.subscriptions),
@@ -45,9 +51,15 @@ export const backfillWorkerHandlerFromEnv = (
         env,
       ),
     pipeline: write.pipeline,
-    compileCriteria,
+    compileCriteria: criteriaCompiler({ sourceEvaluation: true }),
     logger,
     metrics,
+    // A finished catch-up repaired its gaps: `hlc status` counts them per source Subscription.
+    onNotificationJobCompleted: async (job) => {
+      if (job.notification && job.notification.gaps > 0) {
+        await sourceSubscriptions.addRepaired(job.notification.sourceSubscriptionId, job.notification.gaps);
+      }
+    },
   });
   return Object.assign((...args: Parameters<BackfillWorkerHandler>) => handler(...args), {
     destroy: () => {

@@ -123,6 +123,7 @@ export const settleRecord = async (
       };
     }
     case 'not-supported-dropped':
+    case 'filtered':
     case 'stale-skipped':
       return { summary, outcome, attempt, disposition: Disposition.done };
     case 'terminal-failure':
@@ -147,7 +148,9 @@ const retryOrGiveUp = async (
     deps.config.defaultMaxAttempts,
   );
   if (item.attempt >= maxAttempts) {
-    return deadLetter(groupId, item, outcome, DeadLetterKind.retriesExhausted, deps);
+    // The cause records the limit with the attempts made (`attempt`), so a dead letter says both.
+    const exhausted = { ...outcome, cause: { ...outcome.cause, maxAttempts } };
+    return deadLetter(groupId, item, exhausted, DeadLetterKind.retriesExhausted, deps);
   }
   const backoff =
     outcome.cause.reason === FailureReason.accessDenied

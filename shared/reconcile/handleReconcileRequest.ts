@@ -8,6 +8,7 @@ import {
   httpStatusOf,
   methodNotAllowed,
   notFound,
+  outcome,
   serviceUnavailable,
   toOutcome,
 } from '../fhir/outcomes.js';
@@ -18,7 +19,7 @@ import type { FhirRequest, FhirResponse } from '../http/types.js';
 import { RECONCILE_JOB_SEGMENT, RECONCILE_OPERATION } from './constants.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 import { checkPruneConfirmation } from './checkPruneConfirmation.js';
-import { parseReconcileParameters } from './parseReconcileParameters.js';
+import { parseReconcileParameters, type ReconcileInput } from './parseReconcileParameters.js';
 import type { ReconcileJobStore } from './ReconcileJobStore.js';
 import { reconcileStatusResource } from './reconcileStatusResource.js';
 import type { ReconcileJob, ReconcileMessage } from './types.js';
@@ -91,8 +92,19 @@ export const handleReconcileRequest = async (
   }
 };
 
-const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<FhirResponse> => {
-  const input = parseReconcileParameters(request.body);
+/**
+ * Starts a reconcile job from checked input: the subscription must exist and be active, every type in
+ * scope one its criteria can match, a prune confirmed by its compare job. Returns the job id. Used by
+ * `$reconcile` and by the catch-up of backport notifications that can do nothing narrower.
+ *
+ * @example
+ * const jobId = await startReconcileJob({ subscriptionId, mode: 'compare', contentHash: false, scope }, deps);
+ */
+export const startReconcileJob = async (
+  input: ReconcileInput,
+  deps: ReconcileRouteDeps,
+  requestId?: string,
+): Promise<string> => {
   const found = await deps.subscriptions.getSubscription(input.subscriptionId);
   if (!found) throw new OperationOutcomeError(notFound(`Unknown subscription ${input.subscriptionId}`));
   if (found.status !== 'active' || !found.active)
@@ -105,7 +117,27 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
     throw new OperationOutcomeError(
       conflict(`Subscription ${input.subscriptionId} does not send deletes, so nothing could be pruned`),
     );
-  const { resourceTypes } = deps.compileCriteria(found.active.criteria);
+  const { resourceTypes, sourceQuery } = deps.compileCriteria(found.active.criteria);
+  if (sourceQuery !== undefined) {
+    // Reconcile decides membership in memory, page by page; a search per resource would be its own job.
+    throw new OperationOutcomeError(
+      outcome(
+        'not-supported',
+        `Subscription ${input.subscriptionId} has criteria only the source server can evaluate (chains, _has, ...): reconcile cannot decide which resources belong in HealthLake; use $trigger-subscription`,
+        { status: 422, expression: 'Subscription.criteria' },
+      ),
+    );
+  }
+  if (found.active.transform !== undefined) {
+    // A repair would rewrite every transformed copy with the source's, a prune could not tell them apart.
+    throw new OperationOutcomeError(
+      outcome(
+        'not-supported',
+        `Subscription ${input.subscriptionId} has a transform (subscription-transform): HealthLake holds what the transform returned, so reconcile cannot compare it with the source; use $trigger-subscription`,
+        { status: 422, expression: 'Subscription.extension' },
+      ),
+    );
+  }
   const covered = (type: string) =>
     resourceTypes === '*' ? type !== 'Subscription' : resourceTypes.has(type);
   const uncovered = [
@@ -160,8 +192,13 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
     jobId,
     subscriptionId: input.subscriptionId,
     mode: input.mode,
-    requestId: request.requestId,
+    requestId,
   });
+  return jobId;
+};
+
+const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<FhirResponse> => {
+  const jobId = await startReconcileJob(parseReconcileParameters(request.body), deps, request.requestId);
   const location = `${request.baseUrl}/${RECONCILE_JOB_SEGMENT}/${jobId}`;
   return respond(
     202,

@@ -11,6 +11,10 @@
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
  * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
+ * | source subscription   | `NOTIFYSOURCE`         | `{source Subscription id}` |
+ *
+ * A source subscription item is what the connector, as a Subscriptions Backport subscriber, knows
+ * of one Subscription on the source server: its event counter, heartbeats and missed-event counts.
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -30,4 +34,9 @@ export const RECONCILE_ORPHAN_PREFIX = 'ORPHAN#';
 export const reconcileOrphanKey = (jobId: string, key: string) => ({
   pk: `RECONCILE#${jobId}`,
   sk: `${RECONCILE_ORPHAN_PREFIX}${key}`,
+});
+export const SOURCE_SUBSCRIPTION_PARTITION = 'NOTIFYSOURCE';
+export const sourceSubscriptionKey = (subscriptionId: string) => ({
+  pk: SOURCE_SUBSCRIPTION_PARTITION,
+  sk: subscriptionId,
 });

@@ -70,7 +70,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       KmsMasterKeyId: keyArn,
       MessageRetentionPeriod: 1_209_600,
       VisibilityTimeout: 6 * config.delivery.timeoutSeconds,
-      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 11 },
+      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 21 },
     });
     expectResourceProperties(template, 'AWS::SQS::Queue', {
       FifoQueue: true,

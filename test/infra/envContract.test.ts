@@ -9,6 +9,7 @@ import type { HealthLakeConnectorStack } from '../../infra/stacks/HealthLakeConn
 import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
 import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
+import { notificationCheckHandlerFromEnv } from '../../lambdas/notification-check/notificationCheckHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envVar.js';
@@ -71,10 +72,36 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'oauth2', secret: SECRET },
   },
   'reconcile on (cross-account, bearer source)': { reconcile: { enabled: true } },
+  'Smile migration: two HealthLake modules, transforms, a larger Bundle quota': {
+    healthLake: {
+      ...sameAccount,
+      additionalAllowedEndpoints: [
+        `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+      ],
+      maxBundleEntries: 500,
+      moduleEndpoints: {
+        cdr_a: sameAccount.endpoint,
+        cdr_b: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+      },
+    },
+    delivery: { transforms: { mask: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:mask-phone` } },
+  },
   'reconcile on, same account, sigv4 source with options': {
     reconcile: { enabled: true, pageSize: 200 },
     healthLake: sameAccount,
     sourceFhir: sigv4Source,
+  },
+  'backport notifications from two source Subscriptions, reconcile on': {
+    reconcile: { enabled: true },
+    notifications: {
+      sources: [
+        { subscription: 'admissions', resourceTypes: ['Encounter', 'Patient'], heartbeatPeriodSeconds: 60 },
+        { subscription: 'labs', events: true },
+      ],
+      allowedOrigins: ['https://fhir.example.org'],
+      heartbeatToleranceSeconds: 30,
+      checkIntervalMinutes: 5,
+    },
   },
 };
 
@@ -93,6 +120,10 @@ const FUNCTIONS: Record<
   subscriptionProvisioner: {
     of: (stack) => stack.autoSubscription?.function,
     fromEnv: subscriptionProvisionerHandlerFromEnv,
+  },
+  notificationCheck: {
+    of: (stack) => stack.notificationCheck?.function,
+    fromEnv: notificationCheckHandlerFromEnv,
   },
 };
 

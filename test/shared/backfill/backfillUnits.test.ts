@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSourceResource } from '../../../shared/backfill/checkSourceResource.js';
+import { checkSourceResource } from '../../../shared/ingest/checkSourceResource.js';
 import {
   coversEveryType,
   EVERYTHING_TYPES,

@@ -301,7 +301,7 @@ describe('CloudWatch metrics (signed Query API calls)', () => {
     });
     expect(calls).toHaveLength(2);
     const withCounts = await deployedMetrics(options, queues, 'conn-1');
-    expect(withCounts.lastHour).toEqual({
+    expect(withCounts.lastHour).toMatchObject({
       Delivered: 5,
       Deleted: 0,
       Retried: 0,

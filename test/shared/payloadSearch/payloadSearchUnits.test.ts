@@ -67,7 +67,7 @@ describe('Function: runPayloadSearch (in-memory source)', () => {
     );
     expect(error.kind).toBe('terminal');
     expect(error.message).toBe(
-      "Payload search returned more than 2 resources, the most one HealthLake Bundle holds; narrow the Subscription's payload search criteria",
+      "Payload search returned more than 2 resources, the most one HealthLake Bundle holds (healthLake.maxBundleEntries); narrow the Subscription's payload search criteria",
     );
   });
 
