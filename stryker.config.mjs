@@ -19,6 +19,13 @@ export default {
     'shared/fhirClient/NodeSha256.ts',
     'shared/messages/**/*.ts',
     'shared/runtime/delivererConfig.ts',
+    'shared/replication/**/*.ts',
+    'shared/payloadSearch/**/*.ts',
+    'shared/backfill/**/*.ts',
+    // A barrel of re-exports: no behaviour to mutate.
+    '!shared/backfill/index.ts',
+    'shared/reconcile/**/*.ts',
+    'shared/operator/**/*.ts',
   ],
   testRunner: 'vitest',
   // Only the fast unit tests of these folders; no e2e, no Synthea corpus, no differential oracle.

@@ -10,6 +10,9 @@ export default defineConfig({
     ...base.test,
     include: [
       'test/shared/{criteria,delivery,versions,subscriptions,ingest,healthlake,payloadSearch,messages}/**/*.test.ts',
+      // The job stores and the reconcile worker have no server-free tests of their own: their dynalite
+      // and stand-in suites stay in (slow, but each runs only for the mutants it reaches).
+      'test/shared/{replication,backfill,reconcile,operator}/**/*.test.ts',
       'test/shared/fhirClient/NodeSha256.test.ts',
       'test/shared/runtime/delivererConfig.test.ts',
     ],

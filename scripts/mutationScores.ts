@@ -1,5 +1,6 @@
 // Prints the mutation score per folder from Stryker's JSON report and fails below the threshold.
-// Usage: tsx scripts/mutationScores.ts [report.json] (default reports/mutation/mutation.json)
+// Usage: tsx scripts/mutationScores.ts [report.json...] (default reports/mutation/mutation.json).
+// Several reports (one `--mutate` run per folder, each copied aside) are merged into one table.
 import { readFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 
@@ -41,8 +42,10 @@ export const score = ({ detected, survived, noCoverage }: Tally): number => {
 };
 
 const main = (): void => {
-  const path = process.argv[2] ?? 'reports/mutation/mutation.json';
-  const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+  const paths = process.argv.length > 2 ? process.argv.slice(2) : ['reports/mutation/mutation.json'];
+  const report: Report = { files: {} };
+  for (const path of paths)
+    Object.assign(report.files, (JSON.parse(readFileSync(path, 'utf8')) as Report).files);
   const rows = [...tallyByFolder(report, process.cwd())].sort(([a], [b]) => a.localeCompare(b));
   const width = Math.max(6, ...rows.map(([folder]) => folder.length));
   console.log(`\n${'folder'.padEnd(width)}  score  killed  survived  no-cov  other`);

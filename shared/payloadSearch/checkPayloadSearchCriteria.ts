@@ -46,11 +46,14 @@ export const checkPayloadSearchCriteria = (criteria: string): PayloadSearchCrite
     .split(MATCHED_RESOURCE_ID)
     .join('x');
   for (const part of query.split('&')) {
+    // Stryker disable next-line ConditionalExpression,StringLiteral: a fast path; '' decodes to no refused name
     if (part === '') continue;
     let name: string;
     try {
       const eq = part.indexOf('=');
+      // Stryker disable next-line EqualityOperator: at eq 0 the name is '' or '=value', neither refused
       name = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+      // Stryker disable next-line ConditionalExpression,MethodExpression: the name decoded, so decoding the whole part fails only where the value does
       if (eq >= 0) decodeURIComponent(part.slice(eq + 1));
     } catch {
       return fail('has malformed percent-encoding');

@@ -26,6 +26,7 @@ const isResource = (value: FhirResource): value is FhirResource & { resourceType
 
 /** A source failure as a payload search failure: 4xx and bad answers are terminal, the rest transient. */
 const fromSourceError = (error: unknown): PayloadSearchError => {
+  // Stryker disable next-line ConditionalExpression: without it the last line rethrows the same error
   if (error instanceof PayloadSearchError) return error;
   if (error instanceof PermanentSourceError) {
     return new PayloadSearchError('terminal', `Payload search failed: ${error.message}`, error.status, {
@@ -72,6 +73,7 @@ export const runPayloadSearch = async (
       substituteMatchedResource(criteria, resourceType, id),
     );
     while (url !== undefined) {
+      // Stryker disable next-line ConditionalExpression: without a deadline `now() >= undefined` is false too
       if (options.deadline !== undefined && now() >= options.deadline) {
         throw new PayloadSearchError('transient', 'Payload search stopped: the invocation ran out of time');
       }

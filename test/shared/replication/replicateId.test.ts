@@ -16,3 +16,21 @@ describe('replicateId (compiled selectors)', () => {
     expect(compiledSelectorCount()).toBe(MAX_COMPILED_SELECTORS);
   });
 });
+
+describe('replicateId (ids that are no FHIR ids)', () => {
+  it('never runs a selector on an id over 64 characters, naming where it was found and not the id', () => {
+    const settings = { idPrefix: 'CDR1-', idPrefixSelector: '.*' };
+    const id = 'x'.repeat(65);
+    expect(() => replicateId('Patient', id, settings, 'Observation.subject.reference')).toThrow(
+      'Observation.subject.reference: the id is 65 characters, so it is not a FHIR id (at most 64); replicate-id-prefix-selector is not run on it',
+    );
+    expect(() => replicateId('Patient', id, settings)).toThrow(/^Patient\.id: /);
+    expect(replicateId('Patient', 'x'.repeat(64), settings)).toBe(`CDR1-${'x'.repeat(64)}`);
+    // Without a selector there is nothing to run: the caller checks the length.
+    expect(replicateId('Patient', id, { idPrefix: 'CDR1-' })).toBe(`CDR1-${id}`);
+    // Stripping happens first, so the selector sees the stripped id.
+    expect(replicateId('Patient', `OLD-${'x'.repeat(64)}`, { ...settings, stripIdPrefix: 'OLD-' })).toBe(
+      `CDR1-${'x'.repeat(64)}`,
+    );
+  });
+});
