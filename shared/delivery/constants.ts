@@ -47,7 +47,24 @@ export const DELIVERY_METRICS = {
   healthLakeLatency: 'HealthLakeLatency',
   /** STS refused the customer role or HealthLake answered 401/403 (a configuration fault). */
   accessDenied: 'AccessDenied',
+  /** HealthLake answered 429 (also counted per data store). */
+  throttled: 'Throttled',
+  /** Not tried while its data store rests after failing (no attempt spent; see DataStoreHealth). */
+  deferred: 'Deferred',
 } as const;
+
+/**
+ * Dimension of the per-data-store counts (value: `dataStoreLabel(endpoint)`), next to the connector
+ * dimension: one data store's bad day shows apart from the others'.
+ */
+export const DATA_STORE_DIMENSION = 'DataStore';
+
+/** The deliverer's counts emitted per data store as well (metric names of DELIVERY_METRICS). */
+export const DATA_STORE_METRICS = [
+  DELIVERY_METRICS.delivered,
+  DELIVERY_METRICS.throttled,
+  DELIVERY_METRICS.accessDenied,
+] as const;
 
 /**
  * Backoff of access-denied failures: a wrong role, trust policy, ExternalId or key policy is fixed by

@@ -11,6 +11,7 @@
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
  * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
+ * | delivery attempts     | `MSG#{messageId}`      | `ATTEMPTS`         |
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -31,3 +32,5 @@ export const reconcileOrphanKey = (jobId: string, key: string) => ({
   pk: `RECONCILE#${jobId}`,
   sk: `${RECONCILE_ORPHAN_PREFIX}${key}`,
 });
+/** Failed delivery attempts of one SQS message (its id survives every receive; a redrive makes a new one). */
+export const attemptsKey = (messageId: string) => ({ pk: `MSG#${messageId}`, sk: 'ATTEMPTS' });
