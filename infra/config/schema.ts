@@ -175,10 +175,11 @@ export const connectorConfigSchema = z
       .default({ enabled: true, criteria: '[*]' }),
     delivery: z
       .strictObject({
-        /** Retries after the first delivery attempt; the queue's maxReceiveCount (at most 1000) is this + 1. */
-        retryCount: int(1, 999, 'retries; the redrive maxReceiveCount, this + 1, is at most 1000').default(
-          10,
-        ),
+        /**
+         * Retries after the first delivery attempt, counted per message by the deliverer (held-back and
+         * deferred receives do not count); the queue's maxReceiveCount is a fixed backstop of 1000.
+         */
+        retryCount: int(1, 999, 'retries, counted per message by the deliverer').default(10),
         /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
         maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
         /** Deliverer memory, MB (`npm run bench -- cost`: it waits on HealthLake, 512 MB is ample). */

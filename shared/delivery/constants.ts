@@ -74,3 +74,12 @@ export const ACCESS_DENIED_BACKOFF = { baseSeconds: 60, maxSeconds: 900 } as con
 
 /** Default retry count (subscription-delivery-retry-count) when neither message nor env sets one. */
 export const DEFAULT_DELIVERY_RETRY_COUNT = 4;
+
+/**
+ * The delivery queue's redrive limit (maxReceiveCount): SQS's maximum, a backstop only. Retries are
+ * counted per message by the deliverer (DeliveryAttempts), which dead-letters with the cause; receives
+ * also climb while a record is held back or deferred (its data store resting), and at the longest
+ * deferral (the retry maximum, 300 s by default) 1000 receives last about 3 days. What the backstop still
+ * catches: a message that crashes every invocation it is in.
+ */
+export const DELIVERY_REDRIVE_BACKSTOP = 1000;
