@@ -21,6 +21,12 @@ export interface LocalConfig {
   readonly resourcePrefix: string;
   /** A real or compatible HealthLake data store base URL (`.../datastore/{id}/r4/`); unset = stand-in. */
   readonly healthLakeEndpoint?: string;
+  /**
+   * Further data stores deliveries may target (the stack's `additionalAllowedEndpoints`). One on the
+   * stand-in's host and `healthLakePort` (`http://127.0.0.1:{port}/datastore/{id}/r4/`) is served by the
+   * stand-in, with its own store and faults; any other is used as it is.
+   */
+  readonly additionalHealthLakeEndpoints: readonly string[];
   /** A real or compatible STS endpoint; unset = the stand-in's (or the SDK default with a real endpoint). */
   readonly stsEndpoint?: string;
   readonly sqsEndpoint?: string;
@@ -131,6 +137,12 @@ export const LOCAL_OPTIONS = {
     env: 'HLC_HEALTHLAKE_ENDPOINT',
     kind: 'string',
     doc: 'real or compatible HealthLake data store URL (.../datastore/{id}/r4/); no stand-in',
+  },
+  additionalHealthLakeEndpoints: {
+    flag: 'additional-healthlake-endpoint',
+    env: 'HLC_ADDITIONAL_HEALTHLAKE_ENDPOINTS',
+    kind: 'list',
+    doc: 'another data store URL deliveries may target (repeatable; env comma-separated); one on the stand-in host and --healthlake-port is served by the stand-in',
   },
   stsEndpoint: { flag: 'sts-endpoint', env: 'HLC_STS_ENDPOINT', kind: 'string', doc: 'STS endpoint' },
   sqsEndpoint: {
@@ -344,6 +356,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   sourceAuth: 'none',
   sourceStandin: true,
   unsupportedTypes: [],
+  additionalHealthLakeEndpoints: [],
   faults: { throttleRate: 0, serverErrorRate: 0, timeoutRate: 0, seed: 1 },
   autoSubscription: true,
   autoSubscriptionCriteria: '[*]',
@@ -412,23 +425,28 @@ export const loadLocalConfig = (
 ): LocalConfig => {
   const names = Object.keys(LOCAL_OPTIONS) as LocalOptionName[];
   const parseOptions = Object.fromEntries(
-    names.map((name) => [LOCAL_OPTIONS[name].flag, { type: 'string' as const }]),
+    names.map((name) => [
+      LOCAL_OPTIONS[name].flag,
+      // A list flag may be given more than once (its values are joined, like the variable's commas).
+      { type: 'string' as const, multiple: LOCAL_OPTIONS[name].kind === 'list' },
+    ]),
   );
-  let flags: Record<string, string | boolean | undefined>;
+  let flags: Record<string, string | string[] | boolean | undefined>;
   try {
     flags = parseArgs({
       args: [...argv],
       options: { ...parseOptions, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | undefined>;
+    }).values as Record<string, string | string[] | undefined>;
   } catch (error) {
     throw new LocalConfigError((error as Error).message);
   }
   const values: Partial<Record<LocalOptionName, ReturnType<typeof convert>>> = {};
   for (const name of names) {
     const spec = LOCAL_OPTIONS[name];
-    const raw = typeof flags[spec.flag] === 'string' ? (flags[spec.flag] as string) : env[spec.env];
+    const flag = flags[spec.flag];
+    const raw = typeof flag === 'string' ? flag : Array.isArray(flag) ? flag.join(',') : env[spec.env];
     if (raw !== undefined && (raw !== '' || spec.kind === 'list')) values[name] = convert(name, raw);
   }
   const pick = <T>(name: LocalOptionName, fallback: T): T => (values[name] as T | undefined) ?? fallback;
@@ -452,6 +470,7 @@ export const loadLocalConfig = (
     sourceAuth: pick('sourceAuth', base.sourceAuth),
     sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
     unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
+    additionalHealthLakeEndpoints: pick('additionalHealthLakeEndpoints', base.additionalHealthLakeEndpoints),
     faults: {
       throttleRate: pick('throttleRate', base.faults.throttleRate),
       serverErrorRate: pick('serverErrorRate', base.faults.serverErrorRate),

@@ -36,6 +36,8 @@ export interface LocalConnector {
   readonly writeToken: string;
   /** The HealthLake endpoint the auto-managed subscription targets. */
   readonly healthLakeEndpoint: string;
+  /** Further data stores deliveries may target (`--additional-healthlake-endpoint`), normalised. */
+  readonly additionalEndpoints: readonly string[];
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
   readonly healthlake?: FhirStandin;
   /** The source FHIR server stand-in, when started. */
@@ -116,6 +118,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       token: functions.token,
       writeToken: functions.writeToken,
       healthLakeEndpoint: services.healthLakeEndpoint,
+      additionalEndpoints: services.additionalEndpoints,
       ...(healthlake ? { healthlake } : {}),
       ...(source ? { source } : {}),
       ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),

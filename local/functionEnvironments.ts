@@ -31,6 +31,11 @@ export interface LocalEnvironmentInput {
   readonly credentials?: LocalCredentials;
   /** Normalised data store endpoint the connector delivers to. */
   readonly healthLakeEndpoint: string;
+  /**
+   * Normalised further data stores deliveries may target (`--additional-healthlake-endpoint`), written
+   * after the primary one into every ALLOWED_ENDPOINTS as the stack writes `additionalAllowedEndpoints`.
+   */
+  readonly additionalEndpoints?: readonly string[];
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
@@ -103,13 +108,14 @@ export const localFunctionEnvironments = (
     awsSessionToken: credentials?.sessionToken,
   });
   const retryCount = String(config.deliveryRetryCount);
+  const allowedEndpoints = [input.healthLakeEndpoint, ...(input.additionalEndpoints ?? [])].join(',');
   const writePipeline = envEntries(WRITE_PIPELINE_ENV, {
     sqsEndpoint: endpoints.sqs,
     s3Endpoint: endpoints.s3,
     dynamodbEndpoint: endpoints.dynamodb,
     stateTable: resources.stateTable,
     deliveryQueueUrl: resources.deliveryQueueUrl,
-    allowedEndpoints: input.healthLakeEndpoint,
+    allowedEndpoints,
     payloadBucket: resources.payloadBucket,
     deliveryRetryCount: retryCount,
   });
@@ -150,7 +156,7 @@ export const localFunctionEnvironments = (
         deliveryQueueUrl: resources.deliveryQueueUrl,
         deliveryDlqUrl: resources.deliveryDlqUrl,
         healthLakeEndpoint: input.healthLakeEndpoint,
-        allowedEndpoints: input.healthLakeEndpoint,
+        allowedEndpoints,
         healthLakeRoleArn: roleArn,
         healthLakeExternalId: externalId,
         healthLakeRegion: config.region,

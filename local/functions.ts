@@ -89,6 +89,7 @@ export const startLocalFunctions = async (options: {
     },
     credentials: localCredentials({ healthlake, stsEndpoint, endpoints, isStandin: services.isStandin }),
     healthLakeEndpoint,
+    additionalEndpoints: services.additionalEndpoints,
     sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
     tokens,
     tuning: {
@@ -122,7 +123,7 @@ export const startLocalFunctions = async (options: {
             connectorId: config.connectorId,
             criteria: config.autoSubscriptionCriteria,
             endpoint: healthLakeEndpoint,
-            allowedEndpoints: [healthLakeEndpoint],
+            allowedEndpoints: [healthLakeEndpoint, ...services.additionalEndpoints],
             retryCount: config.deliveryRetryCount,
           }),
         ),
