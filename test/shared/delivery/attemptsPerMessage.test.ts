@@ -16,6 +16,7 @@ import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 /** Retry horizon (random = 1): 2 + 4 + ... + 256 + 300 + 300 s = 18.5 min, shorter than the outage. */
 const RETRY_COUNT = 10;
 const OUTAGE_MS = 20 * 60_000;
+const P0_GROUP = messageGroupId(deliveryMessage({ id: 'p0' }));
 const GROUPS = 20;
 const VERSIONS = 12;
 
@@ -70,7 +71,7 @@ describe('Delivery attempts are counted per message, not per receive', () => {
 
     expect(queue.depth).toBe(0);
     // Only the head, which really failed its 11 attempts over 18.5 minutes, is dead-lettered.
-    expect(queue.deadLetters).toEqual([{ messageId: 'm-1', groupId: 'Patient/p0', by: 'deliverer' }]);
+    expect(queue.deadLetters).toEqual([{ messageId: 'm-1', groupId: P0_GROUP, by: 'deliverer' }]);
     expect(queue.deleted).toHaveLength(GROUPS * VERSIONS);
     expect(queue.now - start).toBeGreaterThan(OUTAGE_MS);
     // p0's later versions were tried after the head, failed until the outage ended, then landed in order.
@@ -90,7 +91,7 @@ describe('Delivery attempts are counted per message, not per receive', () => {
     const { queue, deps } = scenario({ attempts: false, maxReceiveCount: RETRY_COUNT + 1 });
     await queue.run(deps, 2 * 3600_000);
 
-    const lost = queue.deadLetters.filter((letter) => letter.groupId === 'Patient/p0');
+    const lost = queue.deadLetters.filter((letter) => letter.groupId === P0_GROUP);
     // Later versions of p0 were received with the failing head on every try: they ran out unused.
     expect(lost.length).toBeGreaterThan(1);
   });
