@@ -75,6 +75,8 @@ export interface LocalConfig {
   readonly retryBaseSeconds: number;
   readonly retryMaxSeconds: number;
   readonly retryStrategy: 'exponential' | 'fixed';
+  /** Largest retry delay after access denied (401/403, STS refusal), seconds (the deliverer's default is 900). */
+  readonly accessDeniedMaxSeconds: number;
   /** Delivery queue visibility timeout, seconds (the deliverer's backoff changes it per message). */
   readonly visibilityTimeoutSeconds: number;
   /** Concurrent deliverer invocations (the event source mapping's MaximumConcurrency). */
@@ -298,6 +300,12 @@ export const LOCAL_OPTIONS = {
     kind: 'int',
     doc: 'largest retry delay, seconds (default 20)',
   },
+  accessDeniedMaxSeconds: {
+    flag: 'delivery-access-denied-max-seconds',
+    env: 'HLC_DELIVERY_ACCESS_DENIED_MAX_SECONDS',
+    kind: 'int',
+    doc: 'largest retry delay after access denied, seconds; the first is a fifteenth of it (default 60)',
+  },
   retryStrategy: {
     flag: 'delivery-retry-strategy',
     env: 'HLC_DELIVERY_RETRY_STRATEGY',
@@ -364,6 +372,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   deliveryRetryCount: 8,
   retryBaseSeconds: 1,
   retryMaxSeconds: 20,
+  accessDeniedMaxSeconds: 60,
   retryStrategy: 'exponential',
   visibilityTimeoutSeconds: 30,
   deliveryConcurrency: 8,
@@ -484,6 +493,7 @@ export const loadLocalConfig = (
     retryBaseSeconds: pick('retryBaseSeconds', base.retryBaseSeconds),
     retryMaxSeconds: pick('retryMaxSeconds', base.retryMaxSeconds),
     retryStrategy: pick('retryStrategy', base.retryStrategy),
+    accessDeniedMaxSeconds: pick('accessDeniedMaxSeconds', base.accessDeniedMaxSeconds),
     visibilityTimeoutSeconds: pick('visibilityTimeoutSeconds', base.visibilityTimeoutSeconds),
     deliveryConcurrency: pick('deliveryConcurrency', base.deliveryConcurrency),
     logLevel: pick('logLevel', base.logLevel),

@@ -165,6 +165,9 @@ export const localFunctionEnvironments = (
         retryBaseSeconds: String(config.retryBaseSeconds),
         retryMaxSeconds: String(config.retryMaxSeconds),
         retryStrategy: config.retryStrategy,
+        // The deployed 60 s doubling to 900 s, scaled to local mode's shorter horizon (same 1:15 ratio).
+        accessDeniedBaseSeconds: String(Math.max(1, Math.round(config.accessDeniedMaxSeconds / 15))),
+        accessDeniedMaxSeconds: String(config.accessDeniedMaxSeconds),
         ...(tuning.healthLakeTimeoutMs === undefined
           ? {}
           : {

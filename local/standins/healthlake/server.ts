@@ -313,6 +313,15 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     if (decision.fault === 'server-error') {
       throw new HttpError(serverError('InternalServerException'), 'InternalServerException');
     }
+    if (decision.fault === 'forbidden') {
+      throw new HttpError(
+        outcome('forbidden', 'AccessDeniedException: not authorized to perform this action', {
+          status: 403,
+          severity: 'error',
+        }),
+        'AccessDeniedException',
+      );
+    }
     if (decision.fault === 'invalid') {
       throw new HttpError(badRequest('Injected validation failure'), 'ValidationException');
     }
