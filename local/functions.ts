@@ -21,7 +21,7 @@ import { localCredentials, localFunctionEnvironments } from './functionEnvironme
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
-import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
+import { CountingMetrics, LocalPowertoolsLogger, type SingleMetricSink } from './powertoolsLocal.js';
 import type { Cleanups, LocalServices } from './services.js';
 import { TEST_CREDENTIALS } from './standins/aws.js';
 
@@ -104,9 +104,17 @@ export const startLocalFunctions = async (options: {
       pageSize: tuning.env?.[RECONCILE_ENV.pageSize],
     },
   });
-  const sinks = (service: string, onMetric: (name: string, value: number) => void = () => undefined) => ({
+  const sinks = (
+    service: string,
+    onMetric: (name: string, value: number) => void = () => undefined,
+    onSingleMetric?: SingleMetricSink,
+  ) => ({
     logger: new LocalPowertoolsLogger(logger.child(service), { serviceName: service }),
-    metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: service }, onMetric),
+    metrics: new CountingMetrics(
+      { namespace: METRICS_NAMESPACE, serviceName: service },
+      onMetric,
+      onSingleMetric,
+    ),
   });
 
   // The deploy-time custom resource: the auto-managed subscription.
@@ -137,7 +145,7 @@ export const startLocalFunctions = async (options: {
   // The deliverer behind the event source mapping poller.
   const deliverer = delivererHandlerFromEnv(
     environments.deliverer,
-    sinks('deliverer', stats.countDeliveryMetric),
+    sinks('deliverer', stats.countDeliveryMetric, stats.countSingleMetric),
   );
   cleanups.push(() => deliverer.destroy());
   const trackedDeliverer = async (event: SQSEvent, context: Context) => {

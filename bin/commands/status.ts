@@ -88,6 +88,7 @@ export const status: Command = async ({ config, io, json }) => {
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
       io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
+      for (const line of dataStoreLines(stats.dataStores)) io.out(line);
     } else if (cloudWatch && !(cloudWatch instanceof Error)) {
       for (const [name, seconds] of Object.entries(cloudWatch.oldestMessageAgeSeconds)) {
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
@@ -115,6 +116,19 @@ export const status: Command = async ({ config, io, json }) => {
   } finally {
     sqs.destroy();
   }
+};
+
+/** One line per data store: what it took, how often it throttled or refused access (local mode's counts). */
+export const dataStoreLines = (dataStores: LocalStatsView['dataStores']): string[] => {
+  const entries = Object.entries(dataStores ?? {});
+  if (entries.length === 0) return [];
+  return [
+    'data store                         delivered  throttled  access-denied',
+    ...entries.map(
+      ([name, counts]) =>
+        `${name.padEnd(34)} ${String(counts.delivered).padStart(9)}  ${String(counts.throttled).padStart(9)}  ${String(counts.accessDenied).padStart(13)}`,
+    ),
+  ];
 };
 
 /** The delivery queue's retention, read only while delivery is paused (a pause must end before it). */
