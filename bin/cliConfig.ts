@@ -23,6 +23,8 @@ export interface CliConfig {
   readonly backfillDlqUrl?: string;
   /** Connector id: the `connector` dimension of its CloudWatch metrics (deployed stacks). */
   readonly connectorId?: string;
+  /** Data store ids whose per-data-store counts `hlc status` reads from CloudWatch (deployed stacks). */
+  readonly dataStores?: readonly string[];
   /** CloudWatch endpoint override (compatible services, tests). */
   readonly cloudWatchEndpoint?: string;
   /** The deliverer's event source mapping (stack output), or the function to find it by. */
@@ -56,6 +58,7 @@ export const GLOBAL_OPTIONS = {
   'deliverer-function': { type: 'string' },
   'lambda-endpoint': { type: 'string' },
   'connector-id': { type: 'string' },
+  'data-stores': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -70,7 +73,7 @@ const text = (value: string | boolean | undefined): string | undefined =>
 /**
  * Resolves configuration. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
- * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
+ * HLC_BACKFILL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DATA_STORES, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
  * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA), HLC_AUTH (`bearer` or `iam`; `--iam`). Missing queue
  * URLs are discovered from a running local connector's `/_local/config` (`discover`).
  */
@@ -94,6 +97,10 @@ export const resolveCliConfig = async (
       ? await fetchLocalJson<LocalConfigView>(localUrl, 'config', token)
       : undefined;
   const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID);
+  const dataStores = (text(flags['data-stores']) ?? text(env.HLC_DATA_STORES))
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??
@@ -123,6 +130,7 @@ export const resolveCliConfig = async (
       'us-east-1',
     ...(token ? { token } : {}),
     ...(connectorId ? { connectorId } : {}),
+    ...(dataStores && dataStores.length > 0 ? { dataStores } : {}),
     ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
     ...(deliveryMappingId ? { deliveryMappingId } : {}),
     ...(delivererFunction ? { delivererFunction } : {}),

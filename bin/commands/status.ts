@@ -2,7 +2,11 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
 import { deployedMetrics, type DeployedMetrics } from '../../shared/operator/deployedMetrics.js';
 import type { DeliveryState } from '../../shared/operator/deliverySwitch.js';
-import { fetchLocalJson, type LocalStatsView } from '../../shared/operator/localAdmin.js';
+import {
+  fetchLocalJson,
+  type DataStoreCounts,
+  type LocalStatsView,
+} from '../../shared/operator/localAdmin.js';
 import { queueStatus } from '../../shared/operator/queueStatus.js';
 import { sqsClientFor } from '../cliConfig.js';
 import { age, needQueue, type Command } from '../cliIo.js';
@@ -43,6 +47,7 @@ export const status: Command = async ({ config, io, json }) => {
             },
             { delivery: config.deliveryQueueUrl, 'delivery-dlq': config.dlqUrl },
             config.connectorId,
+            config.dataStores,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
     const warnings =
@@ -105,6 +110,7 @@ export const status: Command = async ({ config, io, json }) => {
           unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
         );
       }
+      for (const line of dataStoreLines(cloudWatch.dataStores)) io.out(line);
     } else {
       io.out(
         `oldest message age and delivery counts: not available (${cloudWatch?.message ?? 'no CloudWatch'}); see ` +
@@ -119,7 +125,9 @@ export const status: Command = async ({ config, io, json }) => {
 };
 
 /** One line per data store: what it took, how often it throttled or refused access (local mode's counts). */
-export const dataStoreLines = (dataStores: LocalStatsView['dataStores']): string[] => {
+export const dataStoreLines = (
+  dataStores: Readonly<Record<string, DataStoreCounts>> | undefined,
+): string[] => {
   const entries = Object.entries(dataStores ?? {});
   if (entries.length === 0) return [];
   return [

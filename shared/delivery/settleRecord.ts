@@ -108,6 +108,13 @@ export const settleRecord = async (
     outcome = { kind: 'transient-failure', cause };
   }
   noteDataStoreAnswer(target.endpoint, outcome, deps);
+  const done = (): RecordSettlement => ({
+    summary,
+    outcome,
+    attempt,
+    dataStore: dataStoreLabel(target.endpoint),
+    disposition: Disposition.done,
+  });
 
   switch (outcome.kind) {
     case 'delivered':
@@ -127,24 +134,11 @@ export const settleRecord = async (
         });
         return retryOrGiveUp(groupId, item, { kind: 'transient-failure', cause }, deps);
       }
-      return {
-        summary,
-        outcome,
-        attempt,
-        dataStore: dataStoreLabel(target.endpoint),
-        disposition: Disposition.done,
-        endToEndLatencyMs: deps.now() - Date.parse(message.trace.ingestedAt),
-      };
+      return { ...done(), endToEndLatencyMs: deps.now() - Date.parse(message.trace.ingestedAt) };
     }
     case 'not-supported-dropped':
     case 'stale-skipped':
-      return {
-        summary,
-        outcome,
-        attempt,
-        dataStore: dataStoreLabel(target.endpoint),
-        disposition: Disposition.done,
-      };
+      return done();
     case 'terminal-failure':
       return deadLetter(groupId, item, outcome, DeadLetterKind.terminal, deps);
     case 'transient-failure':

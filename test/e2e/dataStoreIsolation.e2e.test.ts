@@ -4,7 +4,7 @@
  * healthy; after A recovers every message for A lands and none is dead-lettered. The same with a backlog
  * of 10,000 messages for A queued before B's writes. Prints the measured times (the README quotes them).
  */
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../bin/runCli.js';
@@ -12,7 +12,7 @@ import { startConnector, type LocalConnector } from '../../local/connector.js';
 import type { FaultKind, FhirStandinDatastore } from '../../local/standins/healthlake/index.js';
 import { deduplicationId, messageGroupId } from '../../shared/messages/deliveryMessage.js';
 import { deliveryMessage } from '../helpers/deliveryMessages.js';
-import { api, waitFor } from './e2eHelpers.js';
+import { api, queueDepth, waitFor } from './e2eHelpers.js';
 
 const B_WRITES = 100;
 const A_WRITES = 100;
@@ -28,19 +28,6 @@ const freePort = () =>
       server.close(() => resolve(port));
     });
   });
-
-const depth = async (connector: LocalConnector, url: string): Promise<number> => {
-  const { Attributes = {} } = await connector.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-};
 
 /** A rest-hook Subscription delivering `criteria` to `endpoint`. */
 const subscription = (id: string, criteria: string, endpoint: string) => ({
@@ -62,7 +49,8 @@ describe('One data store refusing every write never delays another (local mode, 
     const port = await freePort();
     connector = await startConnector({
       apiPort: 0,
-      logLevel: 'silent',
+      logLevel: process.env.HLC_E2E_LOG ? 'error' : 'silent',
+      ...(process.env.HLC_E2E_LOG ? { logWrite: (line: string) => process.stderr.write(`${line}\n`) } : {}),
       progress: 'off',
       healthLakePort: port,
       additionalHealthLakeEndpoints: [`http://127.0.0.1:${port}/datastore/${STORE_B}/r4/`],
@@ -181,7 +169,7 @@ describe('One data store refusing every write never delays another (local mode, 
     await waitFor(
       async () =>
         expectedA.every((id) => storeA.current('Observation', id)) &&
-        (await depth(connector, connector.resources.deliveryQueueUrl)) === 0,
+        (await queueDepth(connector, connector.resources.deliveryQueueUrl)) === 0,
       {
         timeoutMs: 240_000,
         intervalMs: 200,
@@ -190,7 +178,7 @@ describe('One data store refusing every write never delays another (local mode, 
     );
     timings[`${name} (all of A after recovery)`] = Date.now() - started;
     process.stdout.write(`isolation ${name}: all of A in ${Date.now() - started} ms\n`);
-    expect(await depth(connector, connector.resources.deliveryDlqUrl)).toBe(0);
+    expect(await queueDepth(connector, connector.resources.deliveryDlqUrl)).toBe(0);
     expect(connector.stats.deadLettered).toBe(0);
     return bMs;
   };

@@ -1,3 +1,4 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { LocalConnector } from '../../local/connector.js';
 import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';
 
@@ -16,6 +17,20 @@ export const waitFor = async <T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
+};
+
+/** Messages in a queue of the connector, visible and in flight. */
+export const queueDepth = async (connector: Pick<LocalConnector, 'sqs'>, url: string): Promise<number> => {
+  const { Attributes = {} } = await connector.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 };
 
 /** A FHIR request to the connector's ingest API with its development token. */
