@@ -6,13 +6,14 @@
 /** The layers of `shared/`, bottom first. A folder may import its own layer and those below. */
 const SHARED_LAYERS = [
   ['fhir', 'http', 'state', 'config', 'cache'], // FHIR and HTTP basics, the table layout, typed environment, bounded caches
-  ['criteria', 'replication', 'versions', 'fhirClient', 'sqlTarget'], // building blocks
+  ['criteria', 'replication', 'versions', 'fhirClient', 'sqlTarget', 'notifications'], // building blocks
   ['healthlake'], // the HealthLake data plane client
   ['payloadSearch'],
   ['messages', 'subscriptions'],
   ['delivery', 'ingest', 'sqlWriter'], // the two sides of the queue, and the SQL target's writer
   ['backfill'],
   ['reconcile'],
+  ['notificationIntake'], // backport notifications in: the route, and the catch-ups it starts
   ['operator'], // what the CLI calls
   ['runtime'], // environment contracts and the builders that assemble the domain from them
 ];

@@ -20,6 +20,8 @@ export class LocalStats {
   public ingestErrors = 0;
   /** Accepted writes that matched no active Subscription (never delivered). */
   public writesUnmatched = 0;
+  /** Signs of lost backport notifications (MissedNotifications, ingest and the heartbeat check). */
+  public missedNotifications = 0;
   public delivered = 0;
   public deleted = 0;
   /** Dropped because HealthLake does not support the type (400 not-supported). */
@@ -124,6 +126,7 @@ export class LocalStats {
       deadLettered: this.deadLettered,
       backfillPages: this.backfillPages,
       writesUnmatched: this.writesUnmatched,
+      missedNotifications: this.missedNotifications,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       deliveredPerMinute,
       dataStores: Object.fromEntries(

@@ -88,6 +88,14 @@ export interface LocalConfig {
   readonly logFormat: 'pretty' | 'json';
   /** `auto`: a live line on a TTY, a periodic line otherwise. */
   readonly progress: 'auto' | 'live' | 'lines' | 'off';
+  /** The source Subscriptions whose backport notifications the connector receives (JSON list). */
+  readonly notificationSources?: string;
+  /** Seconds between heartbeat checks (the deployed check runs every `notifications.checkIntervalMinutes`). */
+  readonly notificationCheckSeconds: number;
+  /** Seconds past a heartbeat period before it is missed (unset = one period, at least 30). */
+  readonly notificationHeartbeatToleranceSeconds?: number;
+  /** Seconds a skipped event number may still arrive before it is a gap (unset = 30). */
+  readonly notificationGapGraceSeconds?: number;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'list' | 'rate';
@@ -347,6 +355,30 @@ export const LOCAL_OPTIONS = {
     doc: 'auto | live | lines | off (default auto)',
     choices: ['auto', 'live', 'lines', 'off'],
   },
+  notificationSources: {
+    flag: 'notification-sources',
+    env: 'HLC_NOTIFICATION_SOURCES',
+    kind: 'string',
+    doc: 'JSON list of source Subscriptions sending backport notifications (default none)',
+  },
+  notificationCheckSeconds: {
+    flag: 'notification-check-seconds',
+    env: 'HLC_NOTIFICATION_CHECK_SECONDS',
+    kind: 'int',
+    doc: 'seconds between heartbeat checks (default 60)',
+  },
+  notificationHeartbeatToleranceSeconds: {
+    flag: 'notification-heartbeat-tolerance',
+    env: 'HLC_NOTIFICATION_HEARTBEAT_TOLERANCE',
+    kind: 'int',
+    doc: 'seconds past a heartbeat period before it is missed (default one period, at least 30)',
+  },
+  notificationGapGraceSeconds: {
+    flag: 'notification-gap-grace',
+    env: 'HLC_NOTIFICATION_GAP_GRACE',
+    kind: 'int',
+    doc: 'seconds a skipped event number may still arrive before it is a gap (default 30)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type LocalOptionName = keyof typeof LOCAL_OPTIONS;
@@ -379,6 +411,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   logLevel: 'info',
   logFormat: 'pretty',
   progress: 'auto',
+  notificationCheckSeconds: 60,
 };
 
 /** Thrown for a malformed option; names the flag and the variable, never echoes other values. */
@@ -499,6 +532,14 @@ export const loadLocalConfig = (
     logLevel: pick('logLevel', base.logLevel),
     logFormat: pick('logFormat', base.logFormat),
     progress: pick('progress', base.progress),
+    notificationCheckSeconds: Math.max(1, pick('notificationCheckSeconds', base.notificationCheckSeconds)),
+    ...(optional('notificationSources') ? { notificationSources: optional('notificationSources') } : {}),
+    ...(values.notificationHeartbeatToleranceSeconds === undefined
+      ? {}
+      : { notificationHeartbeatToleranceSeconds: values.notificationHeartbeatToleranceSeconds as number }),
+    ...(values.notificationGapGraceSeconds === undefined
+      ? {}
+      : { notificationGapGraceSeconds: values.notificationGapGraceSeconds as number }),
     ...(optional('healthLakeEndpoint') ? { healthLakeEndpoint: optional('healthLakeEndpoint') } : {}),
     ...(stsEndpoint ? { stsEndpoint } : {}),
     ...(optional('sqsEndpoint') ? { sqsEndpoint: optional('sqsEndpoint') } : {}),

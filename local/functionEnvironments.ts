@@ -4,6 +4,7 @@ import { envEntries } from '../shared/config/envVar.js';
 import { BACKFILL_WORKER_CONTRACT } from '../shared/runtime/backfillWorkerContract.js';
 import { DELIVERER_CONTRACT } from '../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../shared/runtime/ingestContract.js';
+import { NOTIFICATION_CHECK_CONTRACT } from '../shared/runtime/notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../shared/runtime/reconcileWorkerContract.js';
 import { SUBSCRIPTION_PROVISIONER_CONTRACT } from '../shared/runtime/subscriptionProvisionerContract.js';
 import { WRITE_PIPELINE_ENV } from '../shared/runtime/writePipelineEnv.js';
@@ -54,7 +55,12 @@ export interface LocalEnvironmentInput {
 }
 
 export type FunctionName =
-  'ingest' | 'deliverer' | 'backfillWorker' | 'reconcileWorker' | 'subscriptionProvisioner';
+  | 'ingest'
+  | 'deliverer'
+  | 'backfillWorker'
+  | 'reconcileWorker'
+  | 'subscriptionProvisioner'
+  | 'notificationCheck';
 
 /** The source credentials as the deployed worker's secret holds them (createSourceAuth's JSON). */
 const sourceSecret = (config: LocalConfig): string | undefined => {
@@ -130,6 +136,19 @@ export const localFunctionEnvironments = (
       config.sourceMaxResponseBytes === undefined ? undefined : String(config.sourceMaxResponseBytes),
   };
   const reconcileTuning = input.reconcileTuning ?? {};
+  // Backport notifications: absolute URLs in them may point at the source server only (as the stack writes).
+  const notifications = envEntries(NOTIFICATION_CHECK_CONTRACT, {
+    notificationSources: config.notificationSources,
+    notificationAllowedOrigins: new URL(input.sourceFhirBaseUrl).origin,
+    heartbeatToleranceSeconds:
+      config.notificationHeartbeatToleranceSeconds === undefined
+        ? undefined
+        : String(config.notificationHeartbeatToleranceSeconds),
+    gapGraceSeconds:
+      config.notificationGapGraceSeconds === undefined
+        ? undefined
+        : String(config.notificationGapGraceSeconds),
+  });
   return {
     ingest: {
       ...runtime,
@@ -143,6 +162,7 @@ export const localFunctionEnvironments = (
         autoSubscriptionEnabled: String(config.autoSubscription),
         healthLakeEndpoint: input.healthLakeEndpoint,
       }),
+      ...notifications,
     },
     deliverer: {
       ...runtime,
@@ -209,6 +229,18 @@ export const localFunctionEnvironments = (
         dynamodbEndpoint: endpoints.dynamodb,
         stateTable: resources.stateTable,
       }),
+    },
+    notificationCheck: {
+      ...runtime,
+      ...envEntries(NOTIFICATION_CHECK_CONTRACT, {
+        connectorId: config.connectorId,
+        sqsEndpoint: endpoints.sqs,
+        dynamodbEndpoint: endpoints.dynamodb,
+        stateTable: resources.stateTable,
+        backfillQueueUrl: resources.backfillQueueUrl,
+        reconcileQueueUrl: resources.reconcileQueueUrl,
+      }),
+      ...notifications,
     },
   };
 };

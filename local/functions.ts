@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { backfillWorkerHandlerFromEnv } from '../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
 import { delivererHandlerFromEnv } from '../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../lambdas/ingest/ingestHandlerFromEnv.js';
+import { notificationCheckHandlerFromEnv } from '../lambdas/notification-check/notificationCheckHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { METRICS_NAMESPACE } from '../shared/delivery/constants.js';
@@ -17,6 +18,8 @@ import type { LocalConfig } from './config.js';
 import { customResourceCreate } from './customResourceEvent.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
 import { exposureWarning } from './exposureWarning.js';
+import { localLambdaContext } from './lambdaContext.js';
+import { scheduledEvent } from './scheduledEvent.js';
 import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
@@ -205,9 +208,40 @@ export const startLocalFunctions = async (options: {
       if (name === INGEST_METRICS.ingested) stats.ingested += value;
       else if (name === INGEST_METRICS.rejectedRequests) stats.ingestErrors += value;
       else if (name === INGEST_METRICS.writesUnmatched) stats.writesUnmatched += value;
+      else if (name === INGEST_METRICS.missedNotifications) stats.missedNotifications += value;
     }),
   );
   cleanups.push(() => ingest.destroy());
+
+  // The heartbeat check of backport notifications: a timer where the stack has an EventBridge schedule.
+  if (config.notificationSources) {
+    const check = notificationCheckHandlerFromEnv(
+      environments.notificationCheck,
+      sinks('notifications', (name, value) => {
+        if (name === INGEST_METRICS.missedNotifications) stats.missedNotifications += value;
+      }),
+    );
+    let running: Promise<unknown> | undefined;
+    const timer = setInterval(() => {
+      // One check at a time, as a scheduled Lambda that outlasts its rate would run (it never overlaps here).
+      running ??= check(
+        scheduledEvent(config.region),
+        localLambdaContext({
+          functionName: 'healthlake-connector-notification-check',
+          requestId: randomUUID(),
+          timeoutMs: 60_000,
+          region: config.region,
+        }),
+      )
+        .catch((error: unknown) => log.warn('Heartbeat check failed', { error }))
+        .finally(() => (running = undefined));
+    }, config.notificationCheckSeconds * 1000);
+    cleanups.push(async () => {
+      clearInterval(timer);
+      await running;
+      check.destroy();
+    });
+  }
   const served: { view?: LocalConfigView } = {};
   const api = await startIngestApi({
     host: config.host,

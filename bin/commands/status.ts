@@ -7,8 +7,13 @@ import {
   type DataStoreCounts,
   type LocalStatsView,
 } from '../../shared/operator/localAdmin.js';
+import {
+  notificationStatusLines,
+  readNotificationStatus,
+  type NotificationSourceStatus,
+} from '../../shared/operator/notificationStatusOps.js';
 import { queueStatus } from '../../shared/operator/queueStatus.js';
-import { sqsClientFor } from '../cliConfig.js';
+import { apiClientFor, sqsClientFor, type CliConfig } from '../cliConfig.js';
 import { age, needQueue, type Command } from '../cliIo.js';
 import { deliveryWarnings } from '../deliveryWarnings.js';
 import { deliveryLine, switchDelivery } from './delivery.js';
@@ -27,7 +32,7 @@ export const status: Command = async ({ config, io, json }) => {
       needQueue(undefined, 'delivery queue', 'delivery-queue-url', 'HLC_DELIVERY_QUEUE_URL');
     }
     const knowsDelivery = config.local || config.deliveryMappingId || config.delivererFunction;
-    const [delivery, depths, stats, cloudWatch] = await Promise.all([
+    const [delivery, depths, stats, cloudWatch, notificationSources] = await Promise.all([
       knowsDelivery
         ? switchDelivery(config, 'state').catch((error: unknown) =>
             error instanceof Error ? error : new Error(String(error)),
@@ -49,6 +54,7 @@ export const status: Command = async ({ config, io, json }) => {
             config.connectorId,
             config.dataStores,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      notificationSourcesOf(config),
     ]);
     const warnings =
       delivery === undefined || delivery instanceof Error
@@ -64,7 +70,17 @@ export const status: Command = async ({ config, io, json }) => {
       const switchState = delivery instanceof Error ? { error: delivery.message } : delivery;
       io.out(
         JSON.stringify(
-          { delivery: switchState, warnings, queues: depths, stats, cloudWatch: metrics },
+          {
+            delivery: switchState,
+            warnings,
+            queues: depths,
+            stats,
+            cloudWatch: metrics,
+            notificationSources:
+              notificationSources instanceof Error
+                ? { error: notificationSources.message }
+                : notificationSources,
+          },
           null,
           2,
         ),
@@ -118,6 +134,11 @@ export const status: Command = async ({ config, io, json }) => {
           '(namespace HealthLakeConnector).',
       );
     }
+    if (notificationSources instanceof Error) {
+      io.out(`notification sources: not available (${notificationSources.message})`);
+    } else if (notificationSources !== undefined) {
+      for (const line of notificationStatusLines(notificationSources)) io.out(line);
+    }
     return 0;
   } finally {
     sqs.destroy();
@@ -169,3 +190,16 @@ const oldestDeliveryAge = (
 const unmatchedLine = (count: number, window: string): string =>
   `writes matching no active Subscription (${window}): ${count}` +
   (count > 0 ? ' - recorded but never delivered; check the Subscriptions (hlc subscriptions list)' : '');
+
+/**
+ * The source Subscriptions sending backport notifications, from `$notification-status` (admin scope),
+ * when the API can be called (a token, or IAM); an Error says why not, and status goes on.
+ */
+const notificationSourcesOf = async (
+  config: CliConfig,
+): Promise<NotificationSourceStatus[] | Error | undefined> => {
+  if (config.auth === 'bearer' && !config.token) return undefined;
+  return readNotificationStatus(apiClientFor(config)).catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
+};

@@ -1,10 +1,14 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { R4_SEARCH_PARAMETERS } from '../../shared/criteria/r4SearchParameters.generated.js';
+import { FHIR_ID_PATTERN } from '../../shared/fhir/ids.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_SOURCE_REQUESTS_PER_SECOND,
 } from '../../shared/fhirClient/constants.js';
 import { MAX_RESPONSE_BYTES_RANGE } from '../../shared/runtime/sourceFhirEnv.js';
+
+const R4_TYPES: ReadonlySet<string> = new Set(R4_SEARCH_PARAMETERS.resourceTypes);
 
 /**
  * The connector's configuration, as a user writes it (JSON file and/or CDK context). Every option has a
@@ -259,6 +263,52 @@ export const connectorConfigSchema = z
         sourceRequestsPerSecond: 20,
         pageSize: 500,
       }),
+    /**
+     * Backport notifications in (Subscriptions Backport IG, R4): the topic-based Subscriptions on the
+     * source server whose channel.endpoint is `[base]/$subscription-notification`. Empty: the endpoint
+     * refuses every notification and no heartbeat check is deployed.
+     */
+    notifications: z
+      .strictObject({
+        sources: z
+          .array(
+            z.strictObject({
+              /** The source Subscription's id. */
+              subscription: z
+                .string()
+                .regex(FHIR_ID_PATTERN, { error: 'must be a FHIR id ([A-Za-z0-9-.]{1,64})' }),
+              /** The topic's resource types, read by history `_since` in a catch-up. @default [] = reconcile compares */
+              resourceTypes: z
+                .array(
+                  z.string().refine((type) => R4_TYPES.has(type), { error: 'must be an R4 resource type' }),
+                )
+                .default([]),
+              /** The heartbeat period the Subscription asks for (backport-heartbeat-period). @default none */
+              heartbeatPeriodSeconds: int(1, 86_400, 'seconds between heartbeats').optional(),
+              /** The source serves `Subscription/{id}/$events`. @default false (HAPI FHIR does not) */
+              events: z.boolean({ error: 'must be true or false' }).default(false),
+            }),
+          )
+          .max(100, { error: 'must list at most 100 source Subscriptions' })
+          .refine((list) => new Set(list.map((item) => item.subscription)).size === list.length, {
+            error: 'lists a source Subscription twice',
+          })
+          .default([]),
+        /** Origins absolute URLs in notifications may point at. @default the sourceFhir.baseUrl origin */
+        allowedOrigins: z
+          .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+          .max(20, { error: 'must list at most 20 origins' })
+          .optional(),
+        /** Seconds a catch-up searches before the last point known good. */
+        catchUpMarginSeconds: int(0, 86_400, 'catch-up margin seconds').default(300),
+        /** Seconds a skipped event number may still arrive (overtaken, not lost) before it is a gap. */
+        gapGraceSeconds: int(0, 3600, 'gap grace seconds').default(30),
+        /** Seconds past the heartbeat period before a heartbeat is missed. @default one period, at least 30 */
+        heartbeatToleranceSeconds: int(0, 86_400, 'heartbeat tolerance seconds').optional(),
+        /** Minutes between heartbeat checks (the scheduled Lambda). */
+        checkIntervalMinutes: int(1, 60, 'minutes between heartbeat checks').default(1),
+      })
+      .default({ sources: [], catchUpMarginSeconds: 300, gapGraceSeconds: 30, checkIntervalMinutes: 1 }),
     sourceFhir: z
       .strictObject({
         baseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
@@ -428,6 +478,8 @@ export const connectorConfigSchema = z
           .default(5),
         /** Writes matching no active Subscription per 5 minutes that fire the WritesUnmatched alarm. */
         unmatchedWrites: int(1, 1_000_000, 'unmatched writes per 5 minutes').default(1),
+        /** Signs of lost backport notifications per 5 minutes that fire the MissedNotifications alarm. */
+        missedNotifications: int(1, 1_000_000, 'missed notifications per 5 minutes').default(1),
         /**
          * Age of the oldest dead letter that fires each DLQ's age alarm (dead letters expire after the
          * DLQ's 14-day retention). @default 86400 (one day)
@@ -445,6 +497,7 @@ export const connectorConfigSchema = z
         ingest5xxRatePercent: 5,
         notSupportedDropRatePercent: 5,
         unmatchedWrites: 1,
+        missedNotifications: 1,
         deadLetterAgeSeconds: 86_400,
         staleWritesPerResource: 3,
       }),

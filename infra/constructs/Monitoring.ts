@@ -36,12 +36,19 @@ export interface AlarmThresholds {
    * (ingest's INGEST_REPEATED_STALE_WRITES); named in the alarm's description. @default 3
    */
   readonly staleWritesPerResource?: number;
+  /** Signs of lost backport notifications per 5 minutes that fire the alarm. @default 1 */
+  readonly missedNotifications?: number;
 }
 
 /** Powertools service names, i.e. the `service` dimension of each function's EMF metrics. */
 export interface ServiceNames {
   readonly ingest: string;
   readonly deliverer: string;
+  /**
+   * The heartbeat check of backport notifications (also publishes MissedNotifications). Set only when
+   * the connector follows source Subscriptions: the MissedNotifications alarm exists only then.
+   */
+  readonly notificationCheck?: string;
 }
 
 /** A page-work queue with its DLQ and worker (backfill, reconcile): monitored alike. */
@@ -117,6 +124,12 @@ export class Monitoring extends Construct {
     if (t.deadLetterAgeSeconds < 60) problems.push('deadLetterAgeSeconds must be at least 60');
     if (!(Number.isInteger(t.unmatchedWrites) && t.unmatchedWrites >= 1)) {
       problems.push('unmatchedWrites must be a whole number of at least 1');
+    }
+    if (
+      t.missedNotifications !== undefined &&
+      !(Number.isInteger(t.missedNotifications) && t.missedNotifications >= 1)
+    ) {
+      problems.push('missedNotifications must be a whole number of at least 1');
     }
     for (const [name, value] of [
       ['ingest5xxRatePercent', t.ingest5xxRatePercent],
@@ -336,6 +349,30 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      // Only for a connector that follows source Subscriptions (notifications.sources).
+      ...(props.services.notificationCheck === undefined
+        ? {}
+        : {
+            // Ingest finds skipped numbers, error statuses and restarted counters; the heartbeat
+            // check finds silent sources. Published without ResourceType: the series is whole.
+            missedNotifications: alarm('MissedNotifications', {
+              alarmDescription:
+                'Backport notifications were lost: a source Subscription skipped event numbers, went silent past its heartbeat, reported status error or restarted its counter. The connector has started a catch-up (a backfill job: GET [base]/$backfill-job/{id}); hlc status shows each source Subscription with its gaps found and repaired.',
+              metric: new cloudwatch.MathExpression({
+                expression: 'FILL(ingest, 0) + FILL(check, 0)',
+                usingMetrics: {
+                  ingest: connector(s.ingest, INGEST_METRICS.missedNotifications),
+                  check: connector(props.services.notificationCheck, INGEST_METRICS.missedNotifications),
+                },
+                period: fiveMinutes,
+                label: 'Missed notifications',
+              }),
+              threshold: t.missedNotifications ?? 1,
+              comparisonOperator: atLeast,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+          }),
     };
 
     // --- dashboard ----------------------------------------------------------------------------------

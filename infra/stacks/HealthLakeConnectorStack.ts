@@ -10,6 +10,7 @@ import { RECONCILE_ENV } from '../../shared/reconcile/constants.js';
 import { envEntries } from '../../shared/config/envVar.js';
 import { DELIVERER_CONTRACT } from '../../shared/runtime/delivererContract.js';
 import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
+import { NOTIFICATION_CHECK_CONTRACT } from '../../shared/runtime/notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerContract.js';
 import { WRITE_PIPELINE_ENV } from '../../shared/runtime/writePipelineEnv.js';
 import { FUNCTION_TABLE_STORES } from '../../shared/state/tableActions.js';
@@ -32,6 +33,7 @@ import {
 import { DeliveryQueues } from '../constructs/DeliveryQueues.js';
 import { IngestApi } from '../constructs/IngestApi.js';
 import { Monitoring, type ServiceNames } from '../constructs/Monitoring.js';
+import { NotificationCheck } from '../constructs/NotificationCheck.js';
 import { PayloadBucket } from '../constructs/PayloadBucket.js';
 import { bindSecretReader } from '../constructs/secretReference.js';
 import { addConnectorOutputs } from './connectorOutputs.js';
@@ -43,6 +45,7 @@ export interface ConnectorEntryPoints {
   readonly backfillWorker: string;
   readonly reconcileWorker: string;
   readonly subscriptionProvisioner: string;
+  readonly notificationCheck: string;
 }
 
 /** The repository's handler files. */
@@ -52,6 +55,7 @@ export const DEFAULT_ENTRY_POINTS: ConnectorEntryPoints = {
   backfillWorker: 'lambdas/backfill-worker/handler.ts',
   reconcileWorker: 'lambdas/reconcile-worker/handler.ts',
   subscriptionProvisioner: 'lambdas/subscription-provisioner/handler.ts',
+  notificationCheck: 'lambdas/notification-check/handler.ts',
 };
 
 export interface HealthLakeConnectorStackProps extends StackProps {
@@ -86,6 +90,7 @@ export const SERVICE_NAMES = {
   backfill: 'backfill-worker',
   reconcile: 'reconcile-worker',
   provisioner: 'healthlake-connector-subscription-provisioner',
+  notificationCheck: 'notification-check',
 } as const satisfies ServiceNames & { backfill: string; provisioner: string; reconcile: string };
 
 /**
@@ -120,6 +125,8 @@ export class HealthLakeConnectorStack extends Stack {
   /** The reconcile queue and worker, when configuration enables reconcile. */
   public readonly reconcile?: Backfill;
   public readonly autoSubscription?: AutoSubscription;
+  /** The heartbeat check, when configuration lists source Subscriptions (notifications.sources). */
+  public readonly notificationCheck?: NotificationCheck;
   public readonly monitoring: Monitoring;
 
   public constructor(scope: Construct, id: string, props: HealthLakeConnectorStackProps) {
@@ -236,6 +243,22 @@ export class HealthLakeConnectorStack extends Stack {
     this.queues.bindSender(this.backfill.worker);
     this.payloads.bindWriter(this.backfill.worker);
 
+    // Backport notifications in: the same settings for the ingest endpoint and the heartbeat check.
+    const notifications = config.notifications;
+    const notificationEnvironment = envEntries(NOTIFICATION_CHECK_CONTRACT, {
+      notificationSources:
+        notifications.sources.length > 0 ? JSON.stringify(notifications.sources) : undefined,
+      notificationAllowedOrigins: (notifications.allowedOrigins ?? [config.sourceFhir.baseUrl])
+        .map((url) => new URL(url).origin)
+        .join(','),
+      catchUpMarginSeconds: String(notifications.catchUpMarginSeconds),
+      gapGraceSeconds: String(notifications.gapGraceSeconds),
+      heartbeatToleranceSeconds:
+        notifications.heartbeatToleranceSeconds === undefined
+          ? undefined
+          : String(notifications.heartbeatToleranceSeconds),
+    });
+
     // --- ingest -----------------------------------------------------------------------------------
     this.ingest = new ConnectorFunction(this, 'Ingest', {
       entry: entries.ingest,
@@ -263,6 +286,7 @@ export class HealthLakeConnectorStack extends Stack {
           // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
           healthLakeEndpoint: config.dataStore.endpoint,
         }),
+        ...notificationEnvironment,
       },
       ...fnDefaults,
     });
@@ -382,6 +406,24 @@ export class HealthLakeConnectorStack extends Stack {
       this.reconcile = reconcile;
     }
 
+    // --- heartbeat check of backport notifications (only when source Subscriptions are listed) ------
+    if (notifications.sources.length > 0) {
+      const check = new NotificationCheck(this, 'NotificationCheck', {
+        entry: entries.notificationCheck,
+        serviceName: services.notificationCheck,
+        intervalMinutes: notifications.checkIntervalMinutes,
+        environment: {
+          ...notificationEnvironment,
+          ...envEntries(NOTIFICATION_CHECK_CONTRACT, { connectorId: config.connectorId }),
+        },
+        ...fnDefaults,
+      });
+      this.state.bindStores(check.function, FUNCTION_TABLE_STORES.notificationCheck);
+      this.backfill.bindSender(check.function);
+      this.reconcile?.bindSender(check.function);
+      this.notificationCheck = check;
+    }
+
     // --- auto-managed subscription ------------------------------------------------------------------
     if (config.autoSubscription.enabled) {
       this.autoSubscription = new AutoSubscription(this, 'AutoSubscription', {
@@ -437,7 +479,12 @@ export class HealthLakeConnectorStack extends Stack {
               },
             ]),
       ],
-      services,
+      // The MissedNotifications alarm only where source Subscriptions are followed.
+      services: {
+        ingest: services.ingest,
+        deliverer: services.deliverer,
+        ...(this.notificationCheck ? { notificationCheck: services.notificationCheck } : {}),
+      },
       thresholds: config.alarms,
       dataStore: {
         datastoreId: config.dataStore.datastoreId,
@@ -470,6 +517,7 @@ export class HealthLakeConnectorStack extends Stack {
         DelivererLogGroupName: delivererFn.functionLogGroup,
         BackfillWorkerLogGroupName: this.backfill.worker.functionLogGroup,
         ReconcileWorkerLogGroupName: this.reconcile?.worker.functionLogGroup,
+        NotificationCheckLogGroupName: this.notificationCheck?.function.functionLogGroup,
         SubscriptionProvisionerLogGroupName: this.autoSubscription?.function.functionLogGroup,
         ApiAccessLogGroupName: this.api.accessLogGroup,
         ApiExecutionLogGroupName: this.api.executionLogGroup,

@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoJobStore } from '../../shared/backfill/DynamoJobStore.js';
+import { DynamoSourceSubscriptionStore } from '../../shared/notifications/DynamoSourceSubscriptionStore.js';
 import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
 import { createSourceReaderFromEnv } from '../../shared/runtime/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
@@ -32,6 +33,10 @@ export const backfillWorkerHandlerFromEnv = (
   const write = writePipelineFromEnv(values, { logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);
+  const sourceSubscriptions = new DynamoSourceSubscriptionStore({
+    client: write.document,
+    tableName: write.tableName,
+  });
   const handler = createBackfillWorkerHandler({
     jobs: new DynamoJobStore({ client: write.document, tableName: write.tableName }),
     subscriptions: subscriptionLookup(write.subscriptions),
@@ -48,6 +53,12 @@ export const backfillWorkerHandlerFromEnv = (
     compileCriteria,
     logger,
     metrics,
+    // A finished catch-up repaired its gaps: `hlc status` counts them per source Subscription.
+    onNotificationJobCompleted: async (job) => {
+      if (job.notification && job.notification.gaps > 0) {
+        await sourceSubscriptions.addRepaired(job.notification.sourceSubscriptionId, job.notification.gaps);
+      }
+    },
   });
   return Object.assign((...args: Parameters<BackfillWorkerHandler>) => handler(...args), {
     destroy: () => {

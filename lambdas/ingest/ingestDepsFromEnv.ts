@@ -19,7 +19,7 @@ import type { AcceptedToken, TokenSource } from '../../shared/ingest/auth/types.
 import { AUTH_MODES } from '../../shared/ingest/auth/types.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
-import type { OptionalRoute } from '../../shared/ingest/createIngestRouter.js';
+import type { PluggedRoute } from '../../shared/ingest/createIngestRouter.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
@@ -33,6 +33,10 @@ import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shar
 import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
 import { handleResetVersion } from '../../shared/ingest/routes/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
+import { notificationRoute } from '../../shared/notificationIntake/handleNotificationRequest.js';
+import { handleNotificationStatusRequest } from '../../shared/notificationIntake/handleNotificationStatusRequest.js';
+import { notificationRules } from '../../shared/runtime/notificationEnv.js';
+import { notificationIntakeFromEnv } from '../../shared/runtime/notificationIntakeFromEnv.js';
 import { ENV } from '../../shared/config/constants.js';
 
 /** The token list given inline (local mode), in the secret's format; invalid JSON fails the start-up. */
@@ -62,7 +66,7 @@ export const ingestDepsFromEnv = (
     if (read.tokenHashes && inlineTokenList(read.tokenHashes) === undefined) {
       return [`${INGEST_ENV.tokenHashes} must be a token list in the token secret's JSON format`];
     }
-    return [];
+    return notificationRules(read);
   });
   const logger = sinks.logger ?? loggerFromEnv('ingest', env);
   const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
@@ -72,7 +76,7 @@ export const ingestDepsFromEnv = (
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
-  const routes: OptionalRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
+  const routes: PluggedRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
   const deploymentOwnedId =
     values.autoSubscriptionEnabled && values.connectorId
       ? autoManagedSubscriptionId(values.connectorId)
@@ -101,6 +105,38 @@ export const ingestDepsFromEnv = (
     // Admin-only like the backfill routes (routeScope: undeclared routes need the admin scope).
     routes.push((request) => handleReconcileRequest(request, deps));
   }
+  // Backport notifications in: a write-scope endpoint for the source's topic-based Subscriptions, and
+  // the admin view of what the connector knows of each (hlc status).
+  const notifications = notificationIntakeFromEnv(values, {
+    document,
+    sqs,
+    tableName,
+    subscriptions: store,
+    logger,
+  });
+  if (notifications.sources.size > 0) {
+    routes.push(
+      notificationRoute({
+        ...notifications,
+        pipeline,
+        onWritten: (write, result) => collector.written(write, result),
+        observer: {
+          missed: (count) => collector.missed(count),
+          notification: (disposition) => collector.notification(disposition),
+        },
+        validateResources: values.validateResources,
+        maxClockSkewSeconds: values.maxClockSkewSeconds,
+      }),
+    );
+  }
+  routes.push((request) =>
+    handleNotificationStatusRequest(request, {
+      states: notifications.states,
+      ...(notifications.toleranceSeconds === undefined
+        ? {}
+        : { toleranceSeconds: notifications.toleranceSeconds }),
+    }),
+  );
   const route = createIngestRouter({
     pipeline,
     observer: collector,

@@ -5,12 +5,13 @@ import { jobKey } from '../state/tableLayout.js';
 import { finishJobCommand, markNextEnqueuedCommand, streamName } from '../state/jobUpdates.js';
 import { JOB_RETENTION_DAYS } from './constants.js';
 import type { JobStore } from './JobStore.js';
-import type { BackfillJob, FailedId, JobState, PageCommit, StreamCursor } from './types.js';
+import type { BackfillJob, FailedId, JobState, NotificationJob, PageCommit, StreamCursor } from './types.js';
 
 /** Stored shape of a job item (`pk = JOB#{jobId}`, `sk = JOB`). Streams are a map `s{n}` -> cursor. */
 interface JobItem {
   jobId: string;
-  subscriptionId: string;
+  subscriptionId?: string;
+  notification?: NotificationJob;
   state: JobState;
   createdAt: string;
   startedAt?: string;
@@ -33,7 +34,8 @@ interface JobItem {
 
 const toJob = (item: JobItem): BackfillJob => ({
   jobId: item.jobId,
-  subscriptionId: item.subscriptionId,
+  ...(item.subscriptionId === undefined ? {} : { subscriptionId: item.subscriptionId }),
+  ...(item.notification === undefined ? {} : { notification: item.notification }),
   state: item.state,
   createdAt: item.createdAt,
   ...(item.startedAt ? { startedAt: item.startedAt } : {}),
@@ -77,7 +79,10 @@ export class DynamoJobStore implements JobStore {
     const item: JobItem & { pk: string; sk: string } = {
       ...jobKey(job.jobId),
       jobId: job.jobId,
-      subscriptionId: job.subscriptionId,
+      ...(job.subscriptionId === undefined ? {} : { subscriptionId: job.subscriptionId }),
+      ...(job.notification === undefined
+        ? {}
+        : { notification: JSON.parse(JSON.stringify(job.notification)) as NotificationJob }),
       state: job.state,
       createdAt: job.createdAt,
       readCount: job.counts.read,

@@ -22,6 +22,11 @@ export const DEFAULT_BACKFILL_TYPE_ORDER: readonly string[] = [
   'Patient',
 ];
 /**
+ * Most event numbers a notification catch-up asks the source's `$events` for; a wider gap (or a
+ * hostile jump of the counter) goes straight to history `_since`.
+ */
+export const MAX_EVENTS_PER_CATCH_UP = 1000;
+/**
  * Compiled criteria a worker instance keeps (the recently used ones): a deployment's subscription limit
  * (MAX_SUBSCRIPTIONS, default 100), so subscriptions changed over the instance's life do not pile up.
  */

@@ -1,16 +1,26 @@
 import { BoundedCache } from '../cache/BoundedCache.js';
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
-import { checkSourceResource } from './checkSourceResource.js';
+import { checkSourceResource, type SourceCheck } from './checkSourceResource.js';
+import { mapBounded } from './mapBounded.js';
+import {
+  invalid,
+  readCurrent,
+  readEventsPage,
+  readHistoryPage,
+  type PageContext,
+  type ResourceCheck,
+} from './notificationPages.js';
 import { MAX_COMPILED_CRITERIA, MAX_RECORDED_FAILED_IDS } from './constants.js';
 import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
 import type { JobStore } from './JobStore.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type {
+  BackfillJob,
   BackfillLogger,
   CriteriaCompiler,
   FailedId,
-  FhirResource,
   JobCounts,
+  PageRead,
   WorkMessage,
   WorkQueue,
   SubscriptionLookup,
@@ -39,6 +49,8 @@ export interface BackfillWorkerDeps {
    * sits in the DLQ. Keep it at or below the queue's maxReceiveCount (default 5).
    */
   readonly maxReceives?: number;
+  /** Called once when a notification job completes (the source subscription counts its gaps repaired). */
+  readonly onNotificationJobCompleted?: (job: BackfillJob) => Promise<void>;
   /** Compiled criteria kept by this worker instance (the recently used). @default MAX_COMPILED_CRITERIA (100) */
   readonly maxCompiledCriteria?: number;
 }
@@ -59,24 +71,6 @@ export interface WorkOutcome {
 }
 
 const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 };
-
-const mapBounded = async <T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> => {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-};
 
 /**
  * Creates the backfill worker's unit of work: one page of one stream of a job.
@@ -134,7 +128,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       await deps.queue.send([
         {
           jobId: job.jobId,
-          task: 'search',
+          task: cursor.kind === 'history' ? 'history' : 'search',
           searchIndex: message.searchIndex,
           pageUrl: cursor.nextUrl,
           pageNumber: cursor.page + 1,
@@ -142,13 +136,126 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       ]);
       await deps.jobs.markNextEnqueued(job.jobId, message.searchIndex, cursor.page);
     }
-    return cursor.done ? deps.jobs.completeIfDone(job.jobId, now()) : false;
+    const completed = cursor.done ? await deps.jobs.completeIfDone(job.jobId, now()) : false;
+    if (completed && job.notification) await deps.onNotificationJobCompleted?.(job);
+    return completed;
   };
 
   const failJob = async (jobId: string, reason: string): Promise<WorkOutcome> => {
     await deps.jobs.finish(jobId, 'failed', reason, now());
     deps.logger?.error('Backfill job failed', { jobId, reason });
     return { outcome: 'failed', counts: ZERO, jobCompleted: false };
+  };
+
+  /** The matcher of a backfill's Subscription, or null when it is no longer active. */
+  const subscriptionMatcher = async (job: BackfillJob) => {
+    const subscription = await deps.subscriptions.getSubscription(job.subscriptionId ?? '');
+    if (subscription?.status !== 'active' || !subscription.active) return null;
+    const criteria = subscription.active.criteria;
+    return matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
+  };
+
+  /** One page from the source, as the message's task reads it. */
+  const readPage = async (
+    message: WorkMessage,
+    job: BackfillJob,
+    source: SourceReader,
+    check: ResourceCheck,
+  ): Promise<PageRead> => {
+    const context = { source, check, concurrency: deps.readConcurrency ?? 8 };
+    const first = message.pageNumber === 0;
+    switch (message.task) {
+      case 'events':
+        return readEventsPage(
+          source.resolveUrl?.(message.pageUrl) ?? message.pageUrl,
+          job.notification?.missing ?? [],
+          context,
+        );
+      case 'history': {
+        const url = first ? (source.resolveUrl?.(message.pageUrl) ?? message.pageUrl) : message.pageUrl;
+        // The type from the stream as the job stored it: a later page's URL is the source's own link.
+        const searchUrl = job.streams[message.searchIndex]?.searchUrl ?? '';
+        return readHistoryPage(url, searchUrl.slice(0, searchUrl.indexOf('/')), context);
+      }
+      case 'ids': {
+        const refs = message.ids.map((key) => ({
+          resourceType: key.slice(0, key.indexOf('/')),
+          id: key.slice(key.indexOf('/') + 1),
+        }));
+        if (job.notification) return readCurrent(refs, context);
+        return readSubscriptionIds(refs, context);
+      }
+      case 'search': {
+        const type = message.pageUrl.slice(0, message.pageUrl.indexOf('?'));
+        if (message.ifSourceSearchable && !(await sourceSearchable(source)).has(type)) {
+          return { upserts: [], deletes: [], failedIds: [], read: 0 }; // not searchable: completes empty
+        }
+        const result = await source.searchPage(
+          first ? source.resolveSearchUrl(message.pageUrl) : message.pageUrl,
+        );
+        const checks = result.resources.map((resource) => check(resource));
+        return {
+          upserts: checks.flatMap((item) => (item.ok ? [item.resource] : [])),
+          deletes: [],
+          failedIds: checks.flatMap((item) => (item.ok ? [] : [invalid(item.failedId)])),
+          read: checks.length,
+          ...(result.nextUrl === undefined ? {} : { nextUrl: result.nextUrl }),
+        };
+      }
+    }
+  };
+
+  /** A backfill's resourceIds: one not on the source counts as failed (it asked for something absent). */
+  const readSubscriptionIds = async (
+    refs: readonly { resourceType: string; id: string }[],
+    context: PageContext,
+  ): Promise<PageRead> => {
+    const checks = await mapBounded(refs, context.concurrency, async (ref) => {
+      const resource = await context.source.read(ref.resourceType, ref.id);
+      return resource === undefined
+        ? ({ ok: false, failedId: `${ref.resourceType}/${ref.id}`, found: false } as const)
+        : { ...context.check(resource, ref), found: true };
+    });
+    return {
+      upserts: checks.flatMap((item) => (item.ok ? [item.resource] : [])),
+      deletes: [],
+      failedIds: checks.flatMap((item) =>
+        item.ok
+          ? []
+          : [
+              item.found
+                ? invalid(item.failedId)
+                : { key: item.failedId, reason: FAILED_ID_REASONS.notFound },
+            ],
+      ),
+      read: checks.filter((item) => item.found).length,
+    };
+  };
+
+  /**
+   * After an `$events` page: run the job's standby history streams (the source could not give every
+   * missed event), or close them (it did). Both are safe to repeat.
+   */
+  const settleStandby = async (job: BackfillJob, standby: 'run' | 'skip'): Promise<void> => {
+    const waiting = job.streams
+      .map((cursor, index) => ({ cursor, index }))
+      .filter(({ cursor }) => cursor.kind === 'history' && cursor.page === -1 && !cursor.nextEnqueued);
+    for (const { cursor, index } of waiting) {
+      if (standby === 'skip') {
+        await deps.jobs.commitPage(job.jobId, { stream: index, page: 0, counts: ZERO, failedIds: [] });
+        continue;
+      }
+      await deps.queue.send([
+        {
+          jobId: job.jobId,
+          task: 'history',
+          searchIndex: index,
+          pageUrl: cursor.searchUrl ?? '',
+          pageNumber: 0,
+        },
+      ]);
+      await deps.jobs.markNextEnqueued(job.jobId, index, -1);
+    }
   };
 
   const processPage = async (message: WorkMessage): Promise<WorkOutcome> => {
@@ -175,67 +282,35 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     }
     if (job.state === 'queued') await deps.jobs.markRunning(jobId, now());
 
-    const subscription = await deps.subscriptions.getSubscription(job.subscriptionId);
-    if (subscription?.status !== 'active' || !subscription.active) {
-      return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
-    }
-    const criteria = subscription.active.criteria;
-    const matcher = matchers.getOrCreate(criteria, () => deps.compileCriteria(criteria));
+    const matcher = job.notification ? undefined : await subscriptionMatcher(job);
+    if (matcher === null) return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
 
-    let resources: FhirResource[];
-    let nextUrl: string | undefined;
-    const notFound: string[] = [];
-    const invalid: string[] = [];
-    const conflicts: string[] = [];
-    const checked = (value: unknown, expected?: { resourceType: string; id: string }) => {
-      const check = checkSourceResource(value, {
+    const check = (value: unknown, expected?: { resourceType: string; id: string }): SourceCheck =>
+      checkSourceResource(value, {
         ...(deps.validateResources === undefined ? {} : { validate: deps.validateResources }),
         ...(deps.now ? { now: deps.now } : {}),
         ...(expected ? { expected } : {}),
       });
-      if (!check.ok) invalid.push(check.failedId);
-      return check.ok ? check.resource : undefined;
-    };
     const source = await getSource();
+    let read: PageRead;
     try {
-      const type = message.task === 'search' ? message.pageUrl.slice(0, message.pageUrl.indexOf('?')) : '';
-      if (
-        message.task === 'search' &&
-        message.ifSourceSearchable &&
-        !(await sourceSearchable(source)).has(type)
-      ) {
-        resources = []; // not searchable on the source: the stream completes empty
-      } else if (message.task === 'search') {
-        const url = page === 0 ? source.resolveSearchUrl(message.pageUrl) : message.pageUrl;
-        const result = await source.searchPage(url);
-        resources = result.resources.map((resource) => checked(resource)).filter(isResource);
-        nextUrl = result.nextUrl;
-      } else {
-        const read = await mapBounded(message.ids, deps.readConcurrency ?? 8, async (key) => {
-          const slash = key.indexOf('/');
-          const expected = { resourceType: key.slice(0, slash), id: key.slice(slash + 1) };
-          const resource = await source.read(expected.resourceType, expected.id);
-          if (!resource) notFound.push(key);
-          return resource === undefined ? undefined : checked(resource, expected);
-        });
-        resources = read.filter(isResource);
-      }
+      read = await readPage(message, job, source, check);
     } catch (error) {
       if (error instanceof PermanentSourceError) {
         return failJob(
           jobId,
-          `Source error on ${message.task === 'search' ? `searchUrl ${stream + 1}` : 'resourceId batch'}, page ${page + 1}: ${error.message}`,
+          `Source error on stream ${stream + 1} (${message.task}), page ${page + 1}: ${error.message}`,
         );
       }
       throw error;
     }
+    // Before the commit, so a redelivered page settles its standby streams again (both idempotent).
+    if (read.standby) await settleStandby(job, read.standby);
 
-    const matched = resources.filter((resource) => matcher.matches(resource));
     const requestId = `backfill:${jobId}:${stream}:${page}`;
-    let enqueued = 0;
-    let skipped = 0;
-    for (let start = 0; start < matched.length; start += chunkSize) {
-      const writes: IncomingWrite[] = matched.slice(start, start + chunkSize).map((resource) => ({
+    const upserts = matcher ? read.upserts.filter((resource) => matcher.matches(resource)) : read.upserts;
+    const writes: IncomingWrite[] = [
+      ...upserts.map((resource): IncomingWrite => ({
         operation: 'upsert',
         resourceType: resource.resourceType,
         id: resource.id ?? '',
@@ -243,16 +318,35 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
         source: 'backfill',
         requestId,
         jobId,
-        onlySubscriptionId: job.subscriptionId,
-      }));
-      const results = await deps.pipeline.accept(writes);
+        ...(job.subscriptionId === undefined ? {} : { onlySubscriptionId: job.subscriptionId }),
+      })),
+      ...read.deletes.map((ref): IncomingWrite => ({
+        operation: 'delete',
+        resourceType: ref.resourceType,
+        id: ref.id,
+        source: 'backfill',
+        requestId,
+        jobId,
+      })),
+    ];
+    let enqueued = 0;
+    let skipped = 0;
+    let matchedWrites = 0;
+    const conflicts: FailedId[] = [];
+    for (let start = 0; start < writes.length; start += chunkSize) {
+      const chunk = writes.slice(start, start + chunkSize);
+      const results = await deps.pipeline.accept(chunk);
       results.forEach((result, index) => {
         enqueued += result.enqueued;
         if (result.status === 'stale') skipped += 1;
+        if (result.matched > 0) matchedWrites += 1;
         if (result.status === 'conflict') {
           // The ledger holds this versionId with other content: refused, never delivered. A failure.
-          const write = writes[index] as IncomingWrite;
-          conflicts.push(`${write.resourceType}/${write.id}`);
+          const write = chunk[index] as IncomingWrite;
+          conflicts.push({
+            key: `${write.resourceType}/${write.id}`,
+            reason: FAILED_ID_REASONS.versionConflict,
+          });
           deps.logger?.warn('Backfill source copy conflicts with the recorded version; not delivered', {
             jobId,
             resourceType: write.resourceType,
@@ -262,19 +356,19 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
         }
       });
     }
+    const nextUrl = read.nextUrl;
     const counts: JobCounts = {
-      read: resources.length + invalid.length,
-      matched: matched.length,
+      read: read.read,
+      // A subscription's backfill counts what its criteria matched; a notification job what any did.
+      matched: matcher ? upserts.length : matchedWrites,
       enqueued,
       skipped,
-      failed: notFound.length + invalid.length + conflicts.length,
+      failed: read.failedIds.length + conflicts.length,
       conflicts: conflicts.length,
     };
-    const failedIds: FailedId[] = [
-      ...notFound.map((key) => ({ key, reason: FAILED_ID_REASONS.notFound })),
-      ...invalid.map((key) => ({ key, reason: FAILED_ID_REASONS.invalid })),
-      ...conflicts.map((key) => ({ key, reason: FAILED_ID_REASONS.versionConflict })),
-    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const failedIds: FailedId[] = [...read.failedIds, ...conflicts].sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    );
     const room = Math.max(0, MAX_RECORDED_FAILED_IDS - job.failedIds.length);
     const committed = await deps.jobs.commitPage(jobId, {
       stream,
@@ -313,5 +407,3 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     }
   };
 };
-
-const isResource = (value: FhirResource | undefined): value is FhirResource => value !== undefined;

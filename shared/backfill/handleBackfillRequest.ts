@@ -11,11 +11,11 @@ import {
   httpStatusOf,
   methodNotAllowed,
   notFound,
-  serviceUnavailable,
   toOutcome,
 } from '../fhir/outcomes.js';
 import { isFhirId } from '../fhir/ids.js';
 import { DEFAULT_BACKFILL_TYPE_ORDER, IDS_PER_MESSAGE, JOB_STATUS_SEGMENT } from './constants.js';
+import { batches, createJob, newCursor } from './createJob.js';
 import type { JobStore } from './JobStore.js';
 import { jobStatusResource } from './jobStatusResource.js';
 import { parseTriggerParameters, searchUrlType } from './parseTriggerParameters.js';
@@ -24,7 +24,6 @@ import type {
   BackfillLogger,
   CriteriaCompiler,
   ParametersResource,
-  StreamCursor,
   SubscriptionLookup,
   WorkMessage,
   WorkQueue,
@@ -160,39 +159,20 @@ const triggerSubscription = async (
   }
 
   const jobId = (deps.newJobId ?? randomUUID)();
-  const now = isoNow(deps);
-  const batchSize = deps.idsPerMessage ?? IDS_PER_MESSAGE;
-  const idBatches: string[][] = [];
-  for (let start = 0; start < input.resourceIds.length; start += batchSize) {
-    idBatches.push(input.resourceIds.slice(start, start + batchSize));
-  }
-  const streams: StreamCursor[] = [
-    ...input.searchUrls.map((searchUrl): StreamCursor => ({
-      kind: 'search',
-      searchUrl,
-      page: -1,
-      nextEnqueued: true,
-      done: false,
-    })),
-    ...idBatches.map((ids): StreamCursor => ({
-      kind: 'ids',
-      idCount: ids.length,
-      page: -1,
-      nextEnqueued: true,
-      done: false,
-    })),
-  ];
+  const idBatches = batches(input.resourceIds, deps.idsPerMessage ?? IDS_PER_MESSAGE);
   const job: BackfillJob = {
     jobId,
     subscriptionId,
     state: 'queued',
-    createdAt: now,
+    createdAt: isoNow(deps),
     counts: { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 },
-    streams,
+    streams: [
+      ...input.searchUrls.map((searchUrl) => newCursor('search', { searchUrl })),
+      ...idBatches.map((ids) => newCursor('ids', { idCount: ids.length })),
+    ],
     streamsDone: 0,
     failedIds: [],
   };
-  await deps.jobs.create(job);
   // Page 0 of a search carries the search as submitted; the worker resolves it against the source.
   const messages: WorkMessage[] = [
     ...input.searchUrls.map((pageUrl, searchIndex): WorkMessage => ({
@@ -213,13 +193,7 @@ const triggerSubscription = async (
       ids,
     })),
   ];
-  try {
-    await deps.queue.send(messages);
-  } catch (error) {
-    await deps.jobs.finish(jobId, 'failed', 'Could not enqueue the backfill work', isoNow(deps));
-    deps.logger?.error('Backfill enqueue failed', { jobId, subscriptionId, error: (error as Error)?.name });
-    throw new OperationOutcomeError(serviceUnavailable('Could not start the backfill; retry later'), error);
-  }
+  await createJob(deps, job, messages);
   deps.logger?.info('Backfill job created', {
     jobId,
     subscriptionId,

@@ -1,8 +1,20 @@
 import { searchUrlType } from './parseTriggerParameters.js';
-import type { BackfillJob, ParametersParameter, ParametersResource } from './types.js';
+import type { BackfillJob, NotificationJob, ParametersParameter, ParametersResource } from './types.js';
+
+/** The source Subscription a notification job serves, why it runs, and from when. */
+const notificationParameter = (notification: NotificationJob): ParametersParameter => ({
+  name: 'notification',
+  part: [
+    { name: 'sourceSubscription', valueString: notification.sourceSubscriptionId },
+    ...notification.reasons.map((reason) => ({ name: 'reason', valueCode: reason })),
+    ...(notification.since === undefined ? [] : [{ name: 'since', valueInstant: notification.since }]),
+    { name: 'gaps', valueUnsignedInt: notification.gaps },
+  ],
+});
 
 /**
- * A job's status as a `Parameters` resource: `jobId`, `subscription`, `state`, `createdAt`,
+ * A job's status as a `Parameters` resource: `jobId`, `subscription` (or, for a notification job,
+ * `notification`: its source Subscription, reasons, since and gaps), `state`, `createdAt`,
  * `startedAt`, `endedAt`, `reason`, counts (`read`, `matched`, `enqueued`, `skipped`, `failed`, and
  * of `failed` the same-version `conflicts`), one `stream` part per searchUrl (with its resource type) /
  * resourceId batch (its position), and `failedId` (0..*, parts `resource`: `Type/id`, and `reason`:
@@ -11,7 +23,10 @@ import type { BackfillJob, ParametersParameter, ParametersResource } from './typ
 export const jobStatusResource = (job: BackfillJob): ParametersResource => {
   const parameter: ParametersParameter[] = [
     { name: 'jobId', valueString: job.jobId },
-    { name: 'subscription', valueReference: { reference: `Subscription/${job.subscriptionId}` } },
+    ...(job.subscriptionId === undefined
+      ? []
+      : [{ name: 'subscription', valueReference: { reference: `Subscription/${job.subscriptionId}` } }]),
+    ...(job.notification === undefined ? [] : [notificationParameter(job.notification)]),
     { name: 'state', valueCode: job.state },
     { name: 'createdAt', valueInstant: job.createdAt },
   ];

@@ -27,6 +27,13 @@ const schema = z.union([
     pageNumber: z.literal(0),
     ids: z.array(z.string().check(z.regex(RESOURCE_KEY))).check(z.minLength(1)),
   }),
+  z.object({
+    jobId,
+    task: z.union([z.literal('events'), z.literal('history')]),
+    searchIndex: count,
+    pageUrl: z.string().check(z.minLength(1)),
+    pageNumber: count,
+  }),
 ]);
 
 /** Parses a backfill queue message body; throws on anything else (it goes to the DLQ). */

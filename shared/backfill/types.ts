@@ -1,6 +1,7 @@
 import type { ActiveSubscription } from '../subscriptions/types.js';
 import type { CompiledCriteria } from '../criteria/types.js';
 import type { FhirResource } from '../fhir/types.js';
+import type { EventRange, ResourceRef } from '../notifications/types.js';
 
 /** Lifecycle of a backfill job. `completed`, `failed` and `cancelled` are final. */
 export const JOB_STATES = {
@@ -20,8 +21,13 @@ export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['completed', 'fa
  * so a page is counted exactly once however often its message is delivered.
  */
 export interface StreamCursor {
-  readonly kind: 'search' | 'ids';
-  /** The search as submitted (search streams only), resolved against the source base. */
+  /**
+   * `search` and `ids` as `$trigger-subscription` starts them; `events` (one page: `$events` on the
+   * source for missed event numbers) and `history` (`Type/_history?_since=`, deletes included) in the
+   * catch-up jobs of backport notifications (see NotificationJob).
+   */
+  readonly kind: 'search' | 'ids' | 'events' | 'history';
+  /** The search as submitted (search and history streams), resolved against the source base. */
   readonly searchUrl?: string;
   /** Number of resource ids in the batch (ids streams only). */
   readonly idCount?: number;
@@ -74,9 +80,43 @@ export interface FailedId {
   readonly reason?: FailedIdReason;
 }
 
+/**
+ * A job started for a source Subscription's backport notifications rather than by
+ * `$trigger-subscription`: what it reads goes through the write pipeline against every active
+ * Subscription, and a resource the source no longer has is deleted, not counted as failed.
+ */
+export interface NotificationJob {
+  /** The Subscription on the source server whose notifications this job serves. */
+  readonly sourceSubscriptionId: string;
+  /** `read` for reads of notified resources, and the catch-up reasons (event-gap, empty-payload, ...). */
+  readonly reasons: readonly string[];
+  /** Catch-ups: from when (`_since`), and the gaps that finishing the job repairs. */
+  readonly since?: string;
+  readonly gaps: number;
+  /** Event numbers the `$events` stream asks the source for. */
+  readonly missing?: readonly EventRange[];
+}
+
+/** What one page read from the source, before it goes through the write pipeline. */
+export interface PageRead {
+  /** Resources to replicate, each checked as ingest checks a write. */
+  readonly upserts: readonly FhirResource[];
+  /** Resources the source no longer has (notification jobs): deleted in the replica too. */
+  readonly deletes: readonly ResourceRef[];
+  readonly nextUrl?: string;
+  /** `Type/id` of resources not found or failing the checks, and why; never content. */
+  readonly failedIds: readonly FailedId[];
+  /** Resources read (deleted ones included). */
+  readonly read: number;
+  /** After an `$events` page: whether the job's standby history streams must run, or are not needed. */
+  readonly standby?: 'run' | 'skip';
+}
+
 export interface BackfillJob {
   readonly jobId: string;
-  readonly subscriptionId: string;
+  /** The Subscription a `$trigger-subscription` job matches against; absent for notification jobs. */
+  readonly subscriptionId?: string;
+  readonly notification?: NotificationJob;
   readonly state: JobState;
   readonly createdAt: string;
   readonly startedAt?: string;
@@ -111,6 +151,14 @@ export type WorkMessage =
       readonly searchIndex: number;
       readonly pageNumber: 0;
       readonly ids: readonly string[];
+    }
+  | {
+      readonly jobId: string;
+      /** A page of a notification catch-up: `$events` (one page) or type history. */
+      readonly task: 'events' | 'history';
+      readonly searchIndex: number;
+      readonly pageUrl: string;
+      readonly pageNumber: number;
     };
 
 /** What a page commit adds to the job. */

@@ -40,6 +40,10 @@ export interface SourceReader {
   read(resourceType: string, id: string): Promise<FhirResource | undefined>;
   /** The types the source's CapabilityStatement (`GET metadata`) says it can search (`search-type`). */
   searchableTypes?(): Promise<ReadonlySet<string>>;
+  /** Absolute URL of a path relative to the source base, checked to stay on the source. */
+  resolveUrl?(relative: string): string;
+  /** GETs a URL on the source (history pages, operations); its JSON body, undefined for 404/410. */
+  getJson?(url: string): Promise<unknown>;
 }
 
 export interface RetryOptions {
@@ -177,6 +181,18 @@ export class FhirClient implements SourceReader {
     return { resources, nextUrl: nextUrl.href };
   }
 
+  public resolveUrl(relative: string): string {
+    const url = new URL(relative.replace(/^\/+/, ''), this.base);
+    this.assertOnSource(url, 'URL');
+    return url.href;
+  }
+
+  public async getJson(pageUrl: string): Promise<unknown> {
+    const url = new URL(pageUrl);
+    this.assertOnSource(url, 'URL');
+    return this.request(url, { search: false, what: 'request' });
+  }
+
   /** `GET [base]/metadata`: the server's CapabilityStatement (undefined when it answers 404). */
   public async capabilityStatement(): Promise<unknown> {
     return this.request(new URL('metadata', this.base), { search: false });
@@ -222,7 +238,11 @@ export class FhirClient implements SourceReader {
   }
 
   /** GET with auth, rate limit and retries. Undefined for 404/410. */
-  private async request(url: URL, context: { search: boolean; timeoutMs?: number }): Promise<unknown> {
+  private async request(
+    url: URL,
+    context: { search: boolean; timeoutMs?: number; what?: string },
+  ): Promise<unknown> {
+    const what = context.what ?? (context.search ? 'search' : 'read');
     const timeoutMs = Math.max(1, Math.min(this.timeoutMs, context.timeoutMs ?? this.timeoutMs));
     let reauthenticated = false;
     for (let attempt = 1; ; attempt += 1) {
@@ -252,7 +272,7 @@ export class FhirClient implements SourceReader {
           const body = await readCappedBody(response, this.maxResponseBytes);
           if (body.tooLarge) {
             throw new PermanentSourceError(
-              `Source answered more than ${this.maxResponseBytes} bytes to a ${context.search ? 'search' : 'read'}, the response cap (maxResponseBytes): lower the page size or raise the cap`,
+              `Source answered more than ${this.maxResponseBytes} bytes to a ${what}, the response cap (maxResponseBytes): lower the page size or raise the cap`,
               status,
             );
           }
@@ -265,7 +285,7 @@ export class FhirClient implements SourceReader {
         } else if (status >= 300 && status < 400) {
           await response.body?.cancel();
           throw new PermanentSourceError(
-            `Source answered HTTP ${status} (a redirect) to a ${context.search ? 'search' : 'read'}; redirects are never followed: set the source base URL to the final location`,
+            `Source answered HTTP ${status} (a redirect) to a ${what}; redirects are never followed: set the source base URL to the final location`,
             status,
           );
         } else if (status === 404 || status === 410) {
@@ -279,10 +299,7 @@ export class FhirClient implements SourceReader {
           continue;
         } else if (status !== 429 && status !== 408 && status < 500) {
           await response.body?.cancel();
-          throw new PermanentSourceError(
-            `Source answered HTTP ${status} to a ${context.search ? 'search' : 'read'}`,
-            status,
-          );
+          throw new PermanentSourceError(`Source answered HTTP ${status} to a ${what}`, status);
         } else {
           failure = undefined;
         }

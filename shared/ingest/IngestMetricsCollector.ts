@@ -20,6 +20,18 @@ export const INGEST_METRICS = {
    * the ResourceType dimension, so one plain metric carries the total the `WritesUnmatched` alarm watches.
    */
   writesUnmatched: 'WritesUnmatched',
+  /**
+   * Signs of lost backport notifications (skipped event numbers, a first `error` status, a restarted
+   * counter; the heartbeat check adds overdue heartbeats). The `MissedNotifications` alarm watches it.
+   */
+  missedNotifications: 'MissedNotifications',
+  /**
+   * Backport notifications that brought nothing new: a repeat of event numbers already counted (or a
+   * replayed status). Their resources are read from the source as it is now; the bookkeeping is unchanged.
+   */
+  repeatedNotifications: 'RepeatedNotifications',
+  /** Backport notifications overtaken by a later one and arriving within the gap grace period. */
+  lateNotifications: 'LateNotifications',
 } as const;
 export type IngestMetricName = (typeof INGEST_METRICS)[keyof typeof INGEST_METRICS];
 
@@ -45,6 +57,18 @@ export class IngestMetricsCollector implements IngestObserver {
 
   public repeatedStale(): void {
     this.add('', INGEST_METRICS.repeatedStaleWrites, 1);
+  }
+
+  /** A backport notification answered: repeats and late arrivals are counted (notification intake's observer). */
+  public notification(disposition: string): void {
+    if (disposition === 'duplicate' || disposition === 'replay') {
+      this.add('', INGEST_METRICS.repeatedNotifications, 1);
+    } else if (disposition === 'late') this.add('', INGEST_METRICS.lateNotifications, 1);
+  }
+
+  /** Lost backport notifications found (notification intake's observer). */
+  public missed(count: number): void {
+    this.add('', INGEST_METRICS.missedNotifications, count);
   }
 
   private add(resourceType: string, name: IngestMetricName, value: number): void {

@@ -47,6 +47,8 @@ export interface LocalStatsView {
   readonly backfillPages: number;
   /** Writes accepted that matched no active Subscription: recorded, never delivered. */
   readonly writesUnmatched: number;
+  /** Signs of lost backport notifications since start. */
+  readonly missedNotifications?: number;
   /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */

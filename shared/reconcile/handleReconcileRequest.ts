@@ -18,7 +18,7 @@ import type { FhirRequest, FhirResponse } from '../http/types.js';
 import { RECONCILE_JOB_SEGMENT, RECONCILE_OPERATION } from './constants.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 import { checkPruneConfirmation } from './checkPruneConfirmation.js';
-import { parseReconcileParameters } from './parseReconcileParameters.js';
+import { parseReconcileParameters, type ReconcileInput } from './parseReconcileParameters.js';
 import type { ReconcileJobStore } from './ReconcileJobStore.js';
 import { reconcileStatusResource } from './reconcileStatusResource.js';
 import type { ReconcileJob, ReconcileMessage } from './types.js';
@@ -91,8 +91,19 @@ export const handleReconcileRequest = async (
   }
 };
 
-const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<FhirResponse> => {
-  const input = parseReconcileParameters(request.body);
+/**
+ * Starts a reconcile job from checked input: the subscription must exist and be active, every type in
+ * scope one its criteria can match, a prune confirmed by its compare job. Returns the job id. Used by
+ * `$reconcile` and by the catch-up of backport notifications that can do nothing narrower.
+ *
+ * @example
+ * const jobId = await startReconcileJob({ subscriptionId, mode: 'compare', contentHash: false, scope }, deps);
+ */
+export const startReconcileJob = async (
+  input: ReconcileInput,
+  deps: ReconcileRouteDeps,
+  requestId?: string,
+): Promise<string> => {
   const found = await deps.subscriptions.getSubscription(input.subscriptionId);
   if (!found) throw new OperationOutcomeError(notFound(`Unknown subscription ${input.subscriptionId}`));
   if (found.status !== 'active' || !found.active)
@@ -160,8 +171,13 @@ const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<Fh
     jobId,
     subscriptionId: input.subscriptionId,
     mode: input.mode,
-    requestId: request.requestId,
+    requestId,
   });
+  return jobId;
+};
+
+const start = async (request: FhirRequest, deps: ReconcileRouteDeps): Promise<FhirResponse> => {
+  const jobId = await startReconcileJob(parseReconcileParameters(request.body), deps, request.requestId);
   const location = `${request.baseUrl}/${RECONCILE_JOB_SEGMENT}/${jobId}`;
   return respond(
     202,

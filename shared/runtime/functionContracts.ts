@@ -21,6 +21,7 @@
 import { BACKFILL_WORKER_CONTRACT } from './backfillWorkerContract.js';
 import { DELIVERER_CONTRACT } from './delivererContract.js';
 import { INGEST_CONTRACT } from './ingestContract.js';
+import { NOTIFICATION_CHECK_CONTRACT } from './notificationCheckContract.js';
 import { RECONCILE_WORKER_CONTRACT } from './reconcileWorkerContract.js';
 import { SUBSCRIPTION_PROVISIONER_CONTRACT } from './subscriptionProvisionerContract.js';
 
@@ -31,4 +32,5 @@ export const FUNCTION_CONTRACTS = {
   backfillWorker: BACKFILL_WORKER_CONTRACT,
   reconcileWorker: RECONCILE_WORKER_CONTRACT,
   subscriptionProvisioner: SUBSCRIPTION_PROVISIONER_CONTRACT,
+  notificationCheck: NOTIFICATION_CHECK_CONTRACT,
 } as const;

@@ -4,6 +4,7 @@ import { boolVar, choiceListVar, choiceVar, intVar, listVar, optionalVar } from 
 import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
 import { RECONCILE_ENV } from '../reconcile/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
+import { NOTIFICATION_ENV_VARS } from './notificationEnv.js';
 import { WRITE_PIPELINE_ENV } from './writePipelineEnv.js';
 
 /** The ingest Lambda (lambdas/ingest). */
@@ -112,4 +113,5 @@ export const INGEST_CONTRACT = {
     'Type order of a backfill of everything (unset = supporting types first: Organization, Location, Practitioner, PractitionerRole, Patient).',
     'tuning',
   ),
+  ...NOTIFICATION_ENV_VARS,
 } as const;

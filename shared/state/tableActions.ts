@@ -18,20 +18,34 @@ export const STORE_TABLE_ACTIONS = {
   deliveredVersionsEraser: ['dynamodb:DeleteItem'],
   /** shared/versions/DynamoVersionStateReset.ts: `$reset-version` (admin scope) of a resource or a type. */
   versionStateReset: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'],
+  /** shared/notifications/DynamoSourceSubscriptionStore.ts: what the connector knows of each source Subscription. */
+  sourceSubscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 } as const;
 
 export type TableStore = keyof typeof STORE_TABLE_ACTIONS;
 
 /** The stores each function builds (its ...FromEnv wiring), hence the table actions it needs. */
 export const FUNCTION_TABLE_STORES = {
-  /** Write pipeline (ledger, subscriptions), Subscription API, `$trigger-subscription` and `$reconcile` jobs. */
-  ingest: ['versionLedger', 'subscriptions', 'backfillJobs', 'reconcileJobs', 'versionStateReset'],
+  /**
+   * Write pipeline (ledger, subscriptions), Subscription API, `$trigger-subscription` and `$reconcile`
+   * jobs, backport notifications (source subscription states, their catch-up jobs).
+   */
+  ingest: [
+    'versionLedger',
+    'subscriptions',
+    'backfillJobs',
+    'reconcileJobs',
+    'versionStateReset',
+    'sourceSubscriptions',
+  ],
   /** Reads the ledger, records delivered versions. */
   deliverer: ['versionLedger', 'deliveredVersions'],
-  /** Write pipeline (ledger, subscriptions) and job progress. */
-  backfillWorker: ['versionLedger', 'subscriptions', 'backfillJobs'],
+  /** Write pipeline (ledger, subscriptions), job progress, gaps a finished notification catch-up repaired. */
+  backfillWorker: ['versionLedger', 'subscriptions', 'backfillJobs', 'sourceSubscriptions'],
   /** Write pipeline, job progress, pinned resources reset (ledger entry reset, delivered version forgotten). */
   reconcileWorker: ['versionLedger', 'subscriptions', 'reconcileJobs', 'deliveredVersionsEraser'],
+  /** The heartbeat check: source subscription states, and the catch-up jobs it starts. */
+  notificationCheck: ['sourceSubscriptions', 'subscriptions', 'backfillJobs', 'reconcileJobs'],
   /** The auto-managed Subscription. */
   subscriptionProvisioner: ['subscriptions'],
 } as const satisfies Record<string, readonly TableStore[]>;

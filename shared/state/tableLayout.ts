@@ -12,6 +12,10 @@
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
  * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
  * | delivery attempts     | `MSG#{messageId}`      | `ATTEMPTS`         |
+ * | source subscription   | `NOTIFYSOURCE`         | `{source Subscription id}` |
+ *
+ * A source subscription item is what the connector, as a Subscriptions Backport subscriber, knows
+ * of one Subscription on the source server: its event counter, heartbeats and missed-event counts.
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 
@@ -34,3 +38,8 @@ export const reconcileOrphanKey = (jobId: string, key: string) => ({
 });
 /** Failed delivery attempts of one SQS message (its id survives every receive; a redrive makes a new one). */
 export const attemptsKey = (messageId: string) => ({ pk: `MSG#${messageId}`, sk: 'ATTEMPTS' });
+export const SOURCE_SUBSCRIPTION_PARTITION = 'NOTIFYSOURCE';
+export const sourceSubscriptionKey = (subscriptionId: string) => ({
+  pk: SOURCE_SUBSCRIPTION_PARTITION,
+  sk: subscriptionId,
+});

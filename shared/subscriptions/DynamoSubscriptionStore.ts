@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Subscription } from '@medplum/fhirtypes';
 import { conflict, OperationOutcomeError, payloadTooLarge, preconditionFailed } from '../fhir/outcomes.js';
 import { isConditionalCheckFailed } from '../state/isConditionalCheckFailed.js';
+import { queryPartition } from '../state/queryPartition.js';
 import { SUBSCRIPTION_PARTITION, subscriptionKey } from '../state/tableLayout.js';
 import { DynamoSubscriptionLimit } from './DynamoSubscriptionLimit.js';
 import { planDelete, planSave } from './storeVersions.js';
@@ -70,23 +71,14 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
 
   public async list(): Promise<StoredSubscription[]> {
     const found: StoredSubscription[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': SUBSCRIPTION_PARTITION },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as SubscriptionItem[]) {
-        if (!item.deleted && item.resource !== undefined)
-          found.push(JSON.parse(item.resource) as StoredSubscription);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for (const item of (await queryPartition(
+      this.client,
+      this.tableName,
+      SUBSCRIPTION_PARTITION,
+    )) as unknown as SubscriptionItem[]) {
+      if (!item.deleted && item.resource !== undefined)
+        found.push(JSON.parse(item.resource) as StoredSubscription);
+    }
     // Query returns sort-key (id) order already; sort anyway so every store agrees.
     return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -38,6 +38,7 @@ export const entryPointsForTests = (): ConnectorEntryPoints => {
     backfillWorker: pick(DEFAULT_ENTRY_POINTS.backfillWorker),
     reconcileWorker: pick(DEFAULT_ENTRY_POINTS.reconcileWorker),
     subscriptionProvisioner: pick(DEFAULT_ENTRY_POINTS.subscriptionProvisioner),
+    notificationCheck: pick(DEFAULT_ENTRY_POINTS.notificationCheck),
   };
 };
 

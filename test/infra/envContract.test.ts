@@ -9,6 +9,7 @@ import type { HealthLakeConnectorStack } from '../../infra/stacks/HealthLakeConn
 import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
 import { delivererHandlerFromEnv } from '../../lambdas/deliverer/delivererHandlerFromEnv.js';
 import { ingestHandlerFromEnv } from '../../lambdas/ingest/ingestHandlerFromEnv.js';
+import { notificationCheckHandlerFromEnv } from '../../lambdas/notification-check/notificationCheckHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
 import { subscriptionProvisionerHandlerFromEnv } from '../../lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.js';
 import { PLATFORM_VARIABLES, type EnvContract } from '../../shared/config/envVar.js';
@@ -76,6 +77,18 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
     healthLake: sameAccount,
     sourceFhir: sigv4Source,
   },
+  'backport notifications from two source Subscriptions, reconcile on': {
+    reconcile: { enabled: true },
+    notifications: {
+      sources: [
+        { subscription: 'admissions', resourceTypes: ['Encounter', 'Patient'], heartbeatPeriodSeconds: 60 },
+        { subscription: 'labs', events: true },
+      ],
+      allowedOrigins: ['https://fhir.example.org'],
+      heartbeatToleranceSeconds: 30,
+      checkIntervalMinutes: 5,
+    },
+  },
 };
 
 type FunctionName = keyof typeof FUNCTION_CONTRACTS;
@@ -93,6 +106,10 @@ const FUNCTIONS: Record<
   subscriptionProvisioner: {
     of: (stack) => stack.autoSubscription?.function,
     fromEnv: subscriptionProvisionerHandlerFromEnv,
+  },
+  notificationCheck: {
+    of: (stack) => stack.notificationCheck?.function,
+    fromEnv: notificationCheckHandlerFromEnv,
   },
 };
 

@@ -79,6 +79,7 @@ export const createFhirRoutes = (options: {
     if (type === undefined && method === 'POST') return transaction(parseJson(parsedBody));
     if (type === undefined) throw new HttpError(notFound('No route'));
     if (rest.length > 0) throw new HttpError(notFound('No route'));
+    if (id === '_history' && history === undefined && method === 'GET') return typeHistory(type, query);
     if (id !== undefined && id !== '_search' && !isFhirId(id)) throw new HttpError(badRequest('Invalid id'));
 
     if (id === undefined || id === '_search') {
@@ -146,6 +147,39 @@ export const createFhirRoutes = (options: {
           },
         })),
         { total: versions.length },
+      ),
+    };
+  };
+
+  /** `GET Type/_history?_since=&_count=&_offset=`: the type's versions newest first, paged by offset. */
+  const typeHistory = (type: string, query: Record<string, string[]>): FhirAnswer => {
+    if (!FhirStore.isResourceType(type)) throw new HttpError(notFound('Unknown resource type'));
+    const since = query._since?.[0];
+    if (since !== undefined && Number.isNaN(Date.parse(since)))
+      throw new HttpError(badRequest('Invalid _since'));
+    const count = Math.min(1000, Math.max(1, Number(query._count?.[0] ?? 100) || 100));
+    const offset = Math.max(0, Number(query._offset?.[0] ?? 0) || 0);
+    const { versions, more } = store.typeHistory(type, { ...(since ? { since } : {}), offset, count });
+    const next = new URLSearchParams({
+      ...(since ? { _since: since } : {}),
+      _count: String(count),
+      _offset: String(offset + count),
+    });
+    return {
+      status: 200,
+      body: bundleOf(
+        'history',
+        versions.map((version) => ({
+          fullUrl: `${options.endpoint()}${type}/${version.id}`,
+          ...(version.resource ? { resource: version.resource } : {}),
+          request: { method: version.resource ? 'PUT' : 'DELETE', url: `${type}/${version.id}` },
+          response: {
+            status: version.resource ? '200' : '204',
+            etag: `W/"${version.versionId}"`,
+            lastModified: version.lastUpdated,
+          },
+        })),
+        more ? { link: [{ relation: 'next', url: `${options.endpoint()}${type}/_history?${next}` }] } : {},
       ),
     };
   };

@@ -193,6 +193,30 @@ export class FhirStore {
     return [...entry.history].reverse();
   }
 
+  /**
+   * Type-level history (`Type/_history?_since=`): every version of every resource of the type changed
+   * at or after `since` (deletions included), newest first, with the resource's id; `offset`/`count`
+   * page through it.
+   */
+  public typeHistory(
+    resourceType: string,
+    options: { since?: string; offset: number; count: number },
+  ): { versions: (StoredVersion & { id: string })[]; more: boolean } {
+    const since = options.since === undefined ? undefined : Date.parse(options.since);
+    const versions: (StoredVersion & { id: string })[] = [];
+    for (const [id, entry] of this.tables.get(resourceType)?.entries ?? []) {
+      for (const version of entry.history) {
+        if (since === undefined || Date.parse(version.lastUpdated) >= since)
+          versions.push({ ...version, id });
+      }
+    }
+    versions.sort((a, b) => (a.lastUpdated < b.lastUpdated ? 1 : a.lastUpdated > b.lastUpdated ? -1 : 0));
+    return {
+      versions: versions.slice(options.offset, options.offset + options.count),
+      more: versions.length > options.offset + options.count,
+    };
+  }
+
   /** A copy of the current version, or undefined (for tests). */
   public current<T = Resource>(resourceType: string, id: string): T | undefined {
     const current = this.tables.get(resourceType)?.entries.get(id)?.current;

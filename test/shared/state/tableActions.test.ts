@@ -12,14 +12,14 @@ const repoRoot = resolve(import.meta.dirname, '../../..');
 const source = (path: string): string => readFileSync(resolve(repoRoot, path), 'utf8');
 
 /**
- * A store's source with the shared command builders (shared/state/jobUpdates.ts) and the sibling
- * DynamoDB helpers (DynamoSubscriptionLimit.ts) it imports.
+ * A store's source with the shared command builders (shared/state/jobUpdates.ts, queryPartition.ts)
+ * and the sibling DynamoDB helpers (DynamoSubscriptionLimit.ts) it imports.
  */
 const commandSource = (path: string): string => {
   const text = source(path);
-  const builders = [...text.matchAll(/from '(\.\.\/state\/\w+Updates|\.\/Dynamo\w+)\.js'/g)].map((match) =>
-    source(join(dirname(path), `${match[1] as string}.ts`)),
-  );
+  const builders = [
+    ...text.matchAll(/from '(\.\.\/state\/(?:\w+Updates|queryPartition)|\.\/Dynamo\w+)\.js'/g),
+  ].map((match) => source(join(dirname(path), `${match[1] as string}.ts`)));
   return [text, ...builders].join('\n');
 };
 
@@ -60,11 +60,19 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
     file: 'shared/versions/DynamoVersionStateReset.ts',
     className: 'DynamoVersionStateReset',
   },
+  sourceSubscriptions: {
+    file: 'shared/notifications/DynamoSourceSubscriptionStore.ts',
+    className: 'DynamoSourceSubscriptionStore',
+  },
 };
 
 /** The files that wire each function's stores (its handler and ...FromEnv factories). */
 const WIRING_FILES: Record<keyof typeof FUNCTION_TABLE_STORES, readonly string[]> = {
-  ingest: ['lambdas/ingest/ingestDepsFromEnv.ts', 'shared/runtime/writePipelineFromEnv.ts'],
+  ingest: [
+    'lambdas/ingest/ingestDepsFromEnv.ts',
+    'shared/runtime/writePipelineFromEnv.ts',
+    'shared/runtime/notificationIntakeFromEnv.ts',
+  ],
   deliverer: ['lambdas/deliverer/delivererHandlerFromEnv.ts'],
   backfillWorker: [
     'lambdas/backfill-worker/backfillWorkerHandlerFromEnv.ts',
@@ -75,6 +83,10 @@ const WIRING_FILES: Record<keyof typeof FUNCTION_TABLE_STORES, readonly string[]
     'shared/runtime/writePipelineFromEnv.ts',
   ],
   subscriptionProvisioner: ['lambdas/subscription-provisioner/subscriptionProvisionerHandlerFromEnv.ts'],
+  notificationCheck: [
+    'lambdas/notification-check/notificationCheckHandlerFromEnv.ts',
+    'shared/runtime/notificationIntakeFromEnv.ts',
+  ],
 };
 
 describe('Table actions per store and per function', () => {
