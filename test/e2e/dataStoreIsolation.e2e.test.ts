@@ -220,5 +220,5 @@ describe('One data store refusing every write never delays another (local mode, 
     const denied = await run('backlog-denied', 'forbidden', BACKLOG);
     expect(throttled).toBeLessThan(2 * healthy);
     expect(denied).toBeLessThan(2 * healthy);
-  }, 900_000);
+  }, 1_800_000);
 });
