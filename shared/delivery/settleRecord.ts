@@ -230,7 +230,7 @@ const retryOrGiveUp = async (
   await setVisibility([item], delay, deps, 'Could not set the retry delay of a failed record', {
     messageId: item.record.messageId,
   });
-  return retrySettlement({ ...item, attempt }, outcome, delay);
+  return retrySettlement({ ...item, attempt }, outcome, delay, deps);
 };
 
 /** A record reported failed, to be delivered again after `delaySeconds`. */
@@ -238,11 +238,12 @@ const retrySettlement = (
   item: Parsed,
   outcome: Extract<DeliveryOutcome, { kind: 'transient-failure' | 'terminal-failure' }>,
   delaySeconds: number,
+  deps: BatchDeliveryDeps,
 ): RecordSettlement => ({
   summary: item.summary,
   outcome,
   attempt: item.attempt,
-  ...labelOf(item),
+  ...labelOf(item, deps),
   disposition: Disposition.retry,
   retryDelaySeconds: delaySeconds,
 });
@@ -277,16 +278,20 @@ const deadLetter = async (
       item,
       outcome,
       retryDelaySeconds(item.attempt, deps.config.backoff, undefined, deps.random),
+      deps,
     );
   }
   return {
     summary: item.summary,
     outcome,
     attempt: item.attempt,
-    ...labelOf(item),
+    ...labelOf(item, deps),
     disposition: Disposition.deadLettered,
   };
 };
 
-const labelOf = (item: Parsed): { dataStore?: string } =>
-  item.invalid ? {} : { dataStore: dataStoreLabel(item.target.endpoint) };
+/** The per-data-store label, for allow-listed endpoints only (a metric dimension must stay bounded). */
+const labelOf = (item: Parsed, deps: BatchDeliveryDeps): { dataStore?: string } =>
+  item.invalid || !deps.config.allowedEndpoints.has(item.target.endpoint)
+    ? {}
+    : { dataStore: dataStoreLabel(item.target.endpoint) };

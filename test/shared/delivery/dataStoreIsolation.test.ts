@@ -13,6 +13,7 @@ import { deliveryMessage } from '../../helpers/deliveryMessages.js';
 import { FifoQueueSimulator } from '../../helpers/fifoQueueSimulator.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 import type { HealthLakeResponse } from '../../../shared/healthlake/types.js';
+import type { RecordSettlement } from '../../../shared/delivery/types.js';
 
 const STORE_A = 'https://healthlake.us-east-1.amazonaws.com/datastore/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/r4/';
 const STORE_B = 'https://healthlake.us-east-1.amazonaws.com/datastore/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/r4/';
@@ -86,4 +87,44 @@ describe('One data store refusing every write never delays another', () => {
       expect(attempts.size).toBeLessThan(A_MESSAGES);
     },
   );
+});
+
+describe('Per-data-store labels', () => {
+  it('labels only allow-listed data stores: a message for another endpoint is dead-lettered without one', async () => {
+    const settled: RecordSettlement[] = [];
+    const queue = new FifoQueueSimulator({ maxReceiveCount: 1000, visibilityTimeoutSeconds: 360 });
+    for (const [id, endpoint] of [
+      ['allowed', STORE_B],
+      [
+        'elsewhere',
+        'https://healthlake.us-east-1.amazonaws.com/datastore/cccccccccccccccccccccccccccccccc/r4/',
+      ],
+    ] as const) {
+      const message = deliveryMessage({ id, subscription: { endpoint } });
+      queue.send(messageGroupId(message), JSON.stringify(message));
+    }
+    await queue.run(
+      {
+        healthLake: () => new FakeHealthLake(),
+        ledger: new InMemoryVersionLedger(),
+        delivered: new InMemoryDeliveredVersions(),
+        telemetry: { settled: (settlement) => settled.push(settlement), warn: () => undefined },
+        config: {
+          queueUrl: 'sim',
+          deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/sim-dlq.fifo',
+          defaultMaxAttempts: 3,
+          allowedEndpoints: new Set([STORE_B]),
+        },
+        attempts: new InMemoryDeliveryAttempts(),
+        dataStores: new DataStoreHealth(() => queue.now),
+      },
+      60_000,
+    );
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(queue.deleted).toHaveLength(2);
+    const byId = new Map(settled.map((settlement) => [settlement.summary.id, settlement]));
+    expect(byId.get('allowed')).toMatchObject({ disposition: 'done', dataStore: 'b'.repeat(32) });
+    expect(byId.get('elsewhere')?.disposition).toBe('dead-lettered');
+    expect(byId.get('elsewhere')).not.toHaveProperty('dataStore');
+  });
 });
