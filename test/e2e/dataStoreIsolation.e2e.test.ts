@@ -7,12 +7,12 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../bin/runCli.js';
+import { runCli } from '../../bin/runCli.js';
 import { startConnector, type LocalConnector } from '../../local/connector.js';
 import type { FaultKind, FhirStandinDatastore } from '../../local/standins/healthlake/index.js';
 import { deduplicationId, messageGroupId } from '../../shared/messages/deliveryMessage.js';
 import { deliveryMessage } from '../helpers/deliveryMessages.js';
-import { api, queueDepth, waitFor } from './e2eHelpers.js';
+import { api, cliCapture, queueDepth, waitFor } from './e2eHelpers.js';
 
 const B_WRITES = 100;
 const A_WRITES = 100;
@@ -193,13 +193,7 @@ describe('One data store refusing every write never delays another (local mode, 
     expect(denied).toBeLessThan(2 * healthy);
 
     // hlc status shows each data store's bad day apart from the other's.
-    const out: string[] = [];
-    const io: CliIo = {
-      out: (line) => out.push(line),
-      err: (line) => out.push(line),
-      isTTY: false,
-      env: { HLC_API_URL: connector.apiUrl, HLC_TOKEN: connector.token },
-    };
+    const { out, io } = cliCapture(connector);
     expect(await runCli(['status'], io)).toBe(0);
     const line = (id: string) =>
       out

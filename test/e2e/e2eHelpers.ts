@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { CliIo } from '../../bin/cliIo.js';
 import type { LocalConnector } from '../../local/connector.js';
 import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';
 
@@ -31,6 +32,20 @@ export const queueDepth = async (connector: Pick<LocalConnector, 'sqs'>, url: st
     Number(Attributes.ApproximateNumberOfMessages ?? 0) +
     Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
+};
+
+/** The CLI's I/O against a local connector (admin token), collecting every printed line in `out`. */
+export const cliCapture = (
+  connector: Pick<LocalConnector, 'apiUrl' | 'token'>,
+): { out: string[]; io: CliIo } => {
+  const out: string[] = [];
+  const io: CliIo = {
+    out: (line) => out.push(line),
+    err: (line) => out.push(line),
+    isTTY: false,
+    env: { HLC_API_URL: connector.apiUrl, HLC_TOKEN: connector.token },
+  };
+  return { out, io };
 };
 
 /** A FHIR request to the connector's ingest API with its development token. */

@@ -1,7 +1,24 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { startBatchDelivery } from '../../shared/delivery/deliverBatch.js';
-import type { BatchDeliveryDeps } from '../../shared/delivery/batchTypes.js';
+import type { BatchDeliveryConfig, BatchDeliveryDeps } from '../../shared/delivery/batchTypes.js';
+import { InMemoryDeliveredVersions } from '../../shared/versions/DeliveredVersions.js';
+import { InMemoryVersionLedger } from '../../shared/versions/InMemoryVersionLedger.js';
+
+/** The simulated queue's DLQ (FIFO, so dead letters keep their group). */
+export const SIM_DLQ = 'https://sqs.us-east-1.amazonaws.com/000000000000/sim-dlq.fifo';
+
+/** Deliverer dependencies for a simulation: in-memory state, silent telemetry, and `overrides`. */
+export const simulationDeps = (
+  overrides: Omit<Partial<BatchDeliveryDeps>, 'config'> & Pick<BatchDeliveryDeps, 'healthLake'>,
+  config: Omit<BatchDeliveryConfig, 'queueUrl' | 'deadLetterQueueUrl'>,
+): Omit<BatchDeliveryDeps, 'sqs' | 'now'> => ({
+  ledger: new InMemoryVersionLedger(),
+  delivered: new InMemoryDeliveredVersions(),
+  telemetry: { settled: () => undefined, warn: () => undefined },
+  ...overrides,
+  config: { queueUrl: 'sim', deadLetterQueueUrl: SIM_DLQ, ...config },
+});
 
 interface SimMessage {
   readonly messageId: string;

@@ -7,10 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryDeliveryAttempts } from '../../../shared/delivery/deliveryAttempts.js';
 import { DataStoreHealth } from '../../../shared/delivery/dataStoreHealth.js';
 import { messageGroupId } from '../../../shared/messages/deliveryMessage.js';
-import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
-import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
-import { FifoQueueSimulator } from '../../helpers/fifoQueueSimulator.js';
+import { FifoQueueSimulator, simulationDeps } from '../../helpers/fifoQueueSimulator.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
 /** Retry horizon (random = 1): 2 + 4 + ... + 256 + 300 + 300 s = 18.5 min, shorter than the outage. */
@@ -44,23 +42,20 @@ const scenario = (options: { attempts: boolean; maxReceiveCount: number }) => {
     call.id === 'p0' && queue.now - start < OUTAGE_MS
       ? { status: 500, latencyMs: 3 }
       : { status: call.method === 'DELETE' ? 204 : 200, latencyMs: 3 };
-  const deps = {
-    healthLake: () => sink,
-    ledger: new InMemoryVersionLedger(),
-    delivered: new InMemoryDeliveredVersions(),
-    telemetry: { settled: () => undefined, warn: () => undefined },
-    config: {
-      queueUrl: 'sim',
-      deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/sim-dlq.fifo',
+  const deps = simulationDeps(
+    {
+      healthLake: () => sink,
+      random: () => 1,
+      ...(options.attempts
+        ? { attempts: new InMemoryDeliveryAttempts(), dataStores: new DataStoreHealth(() => queue.now) }
+        : {}),
+    },
+    {
       defaultMaxAttempts: RETRY_COUNT + 1,
       backoff: { baseSeconds: 2, maxSeconds: 300 },
       allowedEndpoints: new Set([TEST_ENDPOINT]),
     },
-    random: () => 1,
-    ...(options.attempts
-      ? { attempts: new InMemoryDeliveryAttempts(), dataStores: new DataStoreHealth(() => queue.now) }
-      : {}),
-  };
+  );
   return { queue, sink, deps, start };
 };
 

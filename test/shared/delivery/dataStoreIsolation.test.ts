@@ -7,10 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { DataStoreHealth } from '../../../shared/delivery/dataStoreHealth.js';
 import { InMemoryDeliveryAttempts } from '../../../shared/delivery/deliveryAttempts.js';
 import { messageGroupId } from '../../../shared/messages/deliveryMessage.js';
-import { InMemoryDeliveredVersions } from '../../../shared/versions/DeliveredVersions.js';
-import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
-import { FifoQueueSimulator } from '../../helpers/fifoQueueSimulator.js';
+import { FifoQueueSimulator, simulationDeps } from '../../helpers/fifoQueueSimulator.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 import type { HealthLakeResponse } from '../../../shared/healthlake/types.js';
 import type { RecordSettlement } from '../../../shared/delivery/types.js';
@@ -43,23 +41,20 @@ const run = async (refusal: HealthLakeResponse) => {
   };
   const attempts = new InMemoryDeliveryAttempts();
   await queue.run(
-    {
-      healthLake: (endpoint) => (endpoint === STORE_A ? a : b),
-      ledger: new InMemoryVersionLedger(),
-      delivered: new InMemoryDeliveredVersions(),
-      telemetry: { settled: () => undefined, warn: () => undefined },
-      config: {
-        queueUrl: 'sim',
-        deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/sim-dlq.fifo',
+    simulationDeps(
+      {
+        healthLake: (endpoint) => (endpoint === STORE_A ? a : b),
+        attempts,
+        dataStores: new DataStoreHealth(() => queue.now),
+        random: () => 1,
+      },
+      {
         defaultMaxAttempts: 11,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
         accessDeniedBackoff: { baseSeconds: 60, maxSeconds: 900 },
         allowedEndpoints: new Set([STORE_A, STORE_B]),
       },
-      attempts,
-      dataStores: new DataStoreHealth(() => queue.now),
-      random: () => 1,
-    },
+    ),
     6 * 3600_000,
   );
   return { queue, a, bLanded, attempts };
@@ -104,20 +99,15 @@ describe('Per-data-store labels', () => {
       queue.send(messageGroupId(message), JSON.stringify(message));
     }
     await queue.run(
-      {
-        healthLake: () => new FakeHealthLake(),
-        ledger: new InMemoryVersionLedger(),
-        delivered: new InMemoryDeliveredVersions(),
-        telemetry: { settled: (settlement) => settled.push(settlement), warn: () => undefined },
-        config: {
-          queueUrl: 'sim',
-          deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/sim-dlq.fifo',
-          defaultMaxAttempts: 3,
-          allowedEndpoints: new Set([STORE_B]),
+      simulationDeps(
+        {
+          healthLake: () => new FakeHealthLake(),
+          telemetry: { settled: (settlement) => settled.push(settlement), warn: () => undefined },
+          attempts: new InMemoryDeliveryAttempts(),
+          dataStores: new DataStoreHealth(() => queue.now),
         },
-        attempts: new InMemoryDeliveryAttempts(),
-        dataStores: new DataStoreHealth(() => queue.now),
-      },
+        { defaultMaxAttempts: 3, allowedEndpoints: new Set([STORE_B]) },
+      ),
       60_000,
     );
     expect(queue.deadLetters).toHaveLength(1);
