@@ -5,6 +5,7 @@ import { backfill } from './commands/backfill.js';
 import { delivery } from './commands/delivery.js';
 import { dlq } from './commands/dlq.js';
 import { ledger } from './commands/ledger.js';
+import { local } from './commands/local.js';
 import { reconcile } from './commands/reconcile.js';
 import { sendOrSync } from './commands/sendResources.js';
 import { sql } from './commands/sql.js';
@@ -25,6 +26,7 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly needsQ
   reconcile: { run: reconcile },
   token: { run: token },
   ledger: { run: ledger },
+  local: { run: local },
   send: { run: (context) => sendOrSync('send', context) },
   sync: { run: (context) => sendOrSync('sync', context) },
   sql: { run: sql },

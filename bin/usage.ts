@@ -15,6 +15,8 @@ commands
   subscriptions create --criteria <c> --endpoint <url> [--id <id>] [--no-deletes] [--no-latest-version]
                        [--retry-count N] [--strip-version-ids] [--payload-search <Type?params>]
   subscriptions delete <id>
+  subscriptions explain <file>        which active Subscriptions a resource (a JSON file) would match, and
+                                      for each that would not, the first criterion it fails; writes nothing
   backfill start <subscriptionId> [--search-url <url>]... [--resource-id <Type/id>]... [--watch]
   backfill watch <jobId> [--interval s] [--timeout s]
   backfill cancel <jobId>
@@ -46,6 +48,10 @@ commands
                                       FHIR JSON, NDJSON and Bundles to the ingest API
   token create --name <name> [--scope write|admin]
                                       a new bearer token and its entry for the token secret (the hash only)
+  local healthlake list [<Type>]      local mode: what reached the HealthLake stand-in (resources per type
+                                      and its newest requests, or a type's ids and versions)
+  local healthlake get <Type>/<id>    local mode: that resource as the HealthLake stand-in holds it, and its
+                                      versions (admin token)
   sql schema [--mapping <file>] [--schema <name>] [--foreign-keys] [--apply --sql-url <postgres://...>]
                                       the DDL the SQL transformers need (default transformers without
                                       --mapping); --apply runs it, then checks the schema
@@ -72,7 +78,7 @@ options (flag / environment)
                                       Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
   --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
   --data-stores / HLC_DATA_STORES     data store ids whose delivered/throttled/access-denied counts status reads (deployed)
-  --local-url / HLC_LOCAL_URL         where local mode serves /_local/config and /_local/stats (default: --api)
+  --local-url / HLC_LOCAL_URL         where local mode serves /_local/* (config, stats, healthlake; default: --api)
   --sql-url / HLC_SQL_URL             PostgreSQL of the SQL target (password in the URL or PGPASSWORD)
   --json                              machine-readable output`;
 

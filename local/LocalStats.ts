@@ -28,6 +28,8 @@ export class LocalStats {
   public notSupported = 0;
   /** Not sent because a newer version was known. */
   public staleSkipped = 0;
+  /** Not sent by the Subscription's choice: source-evaluated criteria not matched, or a transform returned nothing. */
+  public filtered = 0;
   public retried = 0;
   public deadLettered = 0;
   public backfillPages = 0;
@@ -45,12 +47,13 @@ export class LocalStats {
 
   /** A delivery message reached a final outcome other than the DLQ (delivered, deleted, dropped, stale). */
   public settledDone(
-    kind: 'delivered' | 'deleted' | 'not-supported-dropped' | 'stale-skipped',
+    kind: 'delivered' | 'deleted' | 'not-supported-dropped' | 'stale-skipped' | 'filtered',
     count = 1,
   ): void {
     if (kind === 'delivered') this.delivered += count;
     else if (kind === 'deleted') this.deleted += count;
     else if (kind === 'not-supported-dropped') this.notSupported += count;
+    else if (kind === 'filtered') this.filtered += count;
     else this.staleSkipped += count;
     const minute = Math.floor(this.now() / 60_000);
     this.perMinute.set(minute, (this.perMinute.get(minute) ?? 0) + count);
@@ -63,6 +66,7 @@ export class LocalStats {
     else if (name === DELIVERY_METRICS.deleted) this.settledDone('deleted', value);
     else if (name === DELIVERY_METRICS.droppedNotSupported) this.settledDone('not-supported-dropped', value);
     else if (name === DELIVERY_METRICS.skippedStale) this.settledDone('stale-skipped', value);
+    else if (name === DELIVERY_METRICS.filtered) this.settledDone('filtered', value);
     else if (name === DELIVERY_METRICS.retried) this.retried += value;
     else if (name === DELIVERY_METRICS.deadLettered) this.deadLettered += value;
   };
@@ -98,7 +102,14 @@ export class LocalStats {
 
   /** Messages settled so far (any final outcome, DLQ included). */
   public get settled(): number {
-    return this.delivered + this.deleted + this.notSupported + this.staleSkipped + this.deadLettered;
+    return (
+      this.delivered +
+      this.deleted +
+      this.notSupported +
+      this.staleSkipped +
+      this.filtered +
+      this.deadLettered
+    );
   }
 
   /** Entries held: minutes of counts (at most `MINUTES_SHOWN`) and messages in flight (at most `MAX_TRACKED_IN_FLIGHT`). */
@@ -112,10 +123,18 @@ export class LocalStats {
     return oldest === undefined ? undefined : Math.max(0, (now - oldest) / 1000);
   }
 
-  public view(now = this.now()): LocalStatsView {
+  /**
+   * The counters, and the oldest delivery message's age: the older of what the poller holds and
+   * `oldestQueuedSentMs`, when the oldest message waiting in the delivery queue was sent (read from the
+   * queue stand-in; a paused delivery leaves every message there).
+   */
+  public view(now = this.now(), oldestQueuedSentMs?: number): LocalStatsView {
     const minute = Math.floor(now / 60_000);
     const deliveredPerMinute = [4, 3, 2, 1, 0].map((back) => this.perMinute.get(minute - back) ?? 0);
-    const oldest = this.oldestInFlightSeconds(now);
+    const polled = this.oldestInFlightSeconds(now);
+    const queued =
+      oldestQueuedSentMs === undefined ? undefined : Math.max(0, (now - oldestQueuedSentMs) / 1000);
+    const oldest = polled === undefined ? queued : queued === undefined ? polled : Math.max(polled, queued);
     return {
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt.getTime()) / 1000),
@@ -126,6 +145,7 @@ export class LocalStats {
       deadLettered: this.deadLettered,
       backfillPages: this.backfillPages,
       writesUnmatched: this.writesUnmatched,
+      filtered: this.filtered,
       missedNotifications: this.missedNotifications,
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       deliveredPerMinute,
@@ -145,6 +165,7 @@ export class LocalStats {
       `retried ${this.retried}  not-supported ${this.notSupported}  stale ${this.staleSkipped}  DLQ ${this.deadLettered}` +
       (this.ingestErrors > 0 ? `  ingest-errors ${this.ingestErrors}` : '') +
       (this.writesUnmatched > 0 ? `  unmatched ${this.writesUnmatched}` : '') +
+      (this.filtered > 0 ? `  filtered ${this.filtered}` : '') +
       (this.backfillPages > 0 ? `  backfill-pages ${this.backfillPages}` : '')
     );
   }

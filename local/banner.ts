@@ -28,6 +28,9 @@ export const readyBanner = (connector: LocalConnector): string => {
           `  subscription           Subscription/${connector.autoSubscriptionId} (${connector.config.autoSubscriptionCriteria})`,
         ]
       : []),
+    connector.config.dataDir
+      ? `  state                  kept in ${connector.config.dataDir} across restarts`
+      : '  state                  in memory: lost at Ctrl-C (--data-dir <folder> keeps it)',
     '',
     `  development token      ${connector.token}  (admin: writes, Subscriptions, backfill, /_local/*)`,
     `  producer token         ${connector.writeToken}  (write only: FHIR writes, transactions, batches)`,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { HEALTHLAKE_MAX_BUNDLE_ENTRIES } from '../shared/healthlake/constants.js';
 
 /**
  * Local mode's options: every one has a default, an environment variable and a command-line flag
@@ -55,8 +56,22 @@ export interface LocalConfig {
   readonly sourceStandin: boolean;
   /** Folder of Bundles/NDJSON/JSON to seed the source stand-in with. */
   readonly sourceSeedDir?: string;
+  /**
+   * Folder that keeps the stand-ins' state across restarts (queues and their messages, the state table,
+   * the payload bucket, the HealthLake and source stand-ins' resources); unset = in memory, lost at stop.
+   */
+  readonly dataDir?: string;
   /** Resource types the HealthLake stand-in answers `400 not-supported` for. */
   readonly unsupportedTypes: readonly string[];
+  /** Most entries per Bundle: the stand-in's limit and the deliverer's `healthLake.maxBundleEntries`. */
+  readonly healthLakeMaxBundleEntries: number;
+  /**
+   * `healthLake.moduleEndpoints` as `moduleId=URL` entries (`moduleId=primary` for the primary data
+   * store): Smile's `subscription-channel-awshealthlake-sender-module-id` routes by it.
+   */
+  readonly healthLakeModules: readonly string[];
+  /** `delivery.transforms` as `name=path` entries: JavaScript modules served as Lambda functions. */
+  readonly transforms: readonly string[];
   /** Fault injection rates (0..1) of the HealthLake stand-in, and the seed that makes them reproducible. */
   readonly faults: {
     readonly throttleRate: number;
@@ -247,11 +262,35 @@ export const LOCAL_OPTIONS = {
     kind: 'string',
     doc: 'folder of Bundles/NDJSON to seed the source stand-in with',
   },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'HLC_DATA_DIR',
+    kind: 'string',
+    doc: "folder keeping the stand-ins' state across restarts (default none: in memory, lost at Ctrl-C)",
+  },
   unsupportedTypes: {
     flag: 'unsupported-types',
     env: 'HLC_UNSUPPORTED_TYPES',
     kind: 'list',
     doc: 'types the HealthLake stand-in rejects as not-supported (comma-separated)',
+  },
+  healthLakeMaxBundleEntries: {
+    flag: 'healthlake-max-bundle-entries',
+    env: 'HLC_HEALTHLAKE_MAX_BUNDLE_ENTRIES',
+    kind: 'int',
+    doc: 'most entries per Bundle (stand-in and deliverer; default 160)',
+  },
+  healthLakeModules: {
+    flag: 'healthlake-modules',
+    env: 'HLC_HEALTHLAKE_MODULES',
+    kind: 'list',
+    doc: 'Smile module id routing: moduleId=URL or moduleId=primary (comma-separated)',
+  },
+  transforms: {
+    flag: 'transforms',
+    env: 'HLC_TRANSFORMS',
+    kind: 'list',
+    doc: 'delivery transforms: name=path/to/module.mjs (comma-separated)',
   },
   throttleRate: {
     flag: 'fault-throttle',
@@ -288,13 +327,13 @@ export const LOCAL_OPTIONS = {
     flag: 'max-receive-count',
     env: 'HLC_MAX_RECEIVE_COUNT',
     kind: 'int',
-    doc: 'receives before SQS dead-letters a message (default 10)',
+    doc: 'receives before SQS dead-letters a message (default 22)',
   },
   deliveryRetryCount: {
     flag: 'delivery-retry-count',
     env: 'HLC_DELIVERY_RETRY_COUNT',
     kind: 'int',
-    doc: 'default delivery retries before the DLQ (default 8)',
+    doc: 'default delivery retries before the DLQ (default 20)',
   },
   retryBaseSeconds: {
     flag: 'delivery-retry-base-seconds',
@@ -397,11 +436,14 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   sourceStandin: true,
   unsupportedTypes: [],
   additionalHealthLakeEndpoints: [],
+  healthLakeMaxBundleEntries: HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  healthLakeModules: [],
+  transforms: [],
   faults: { throttleRate: 0, serverErrorRate: 0, timeoutRate: 0, seed: 1 },
   autoSubscription: true,
   autoSubscriptionCriteria: '[*]',
-  maxReceiveCount: 10,
-  deliveryRetryCount: 8,
+  maxReceiveCount: 22,
+  deliveryRetryCount: 20,
   retryBaseSeconds: 1,
   retryMaxSeconds: 20,
   accessDeniedMaxSeconds: 60,
@@ -513,6 +555,9 @@ export const loadLocalConfig = (
     sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
     unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
     additionalHealthLakeEndpoints: pick('additionalHealthLakeEndpoints', base.additionalHealthLakeEndpoints),
+    healthLakeMaxBundleEntries: pick('healthLakeMaxBundleEntries', base.healthLakeMaxBundleEntries),
+    healthLakeModules: pick('healthLakeModules', base.healthLakeModules),
+    transforms: pick('transforms', base.transforms),
     faults: {
       throttleRate: pick('throttleRate', base.faults.throttleRate),
       serverErrorRate: pick('serverErrorRate', base.faults.serverErrorRate),
@@ -547,6 +592,7 @@ export const loadLocalConfig = (
     ...(optional('dynamoEndpoint') ? { dynamoEndpoint: optional('dynamoEndpoint') } : {}),
     ...(optional('sourceFhirBaseUrl') ? { sourceFhirBaseUrl: optional('sourceFhirBaseUrl') } : {}),
     ...(sourceSeedDir ? { sourceSeedDir } : {}),
+    ...(optional('dataDir') ? { dataDir: optional('dataDir') } : {}),
     ...(optional('token') ? { token: optional('token') } : {}),
     ...(optional('sourceToken') ? { sourceToken: optional('sourceToken') } : {}),
     ...(optional('sourceUsername') ? { sourceUsername: optional('sourceUsername') } : {}),

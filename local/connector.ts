@@ -1,9 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadLocalConfig, type LocalConfig } from './config.js';
+import { openDataDir, withRememberedPorts } from './dataDir.js';
 import type { EventSourceMapping } from './eventSourceMapping.js';
 import { startLocalFunctions } from './functions.js';
 import { createLocalLogger, type LocalLogger } from './localLogger.js';
 import { LocalStats } from './LocalStats.js';
+import { checkLocalPorts } from './portCheck.js';
 import type { Progress } from './progress.js';
 import { startLocalServices, type Cleanups } from './services.js';
 import type { AwsStandins, ConnectorResources } from './standins/aws.js';
@@ -76,7 +78,10 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
   const started = Date.now();
   const { argv, env, healthLakeTimeoutMs, adaptivePacing, logWrite, faults, ...overrides } = options;
   const base = loadLocalConfig(argv ?? [], env ?? {});
-  const config: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
+  const given: LocalConfig = { ...base, ...overrides, faults: { ...base.faults, ...faults } };
+  // A data folder remembers the stand-ins' data store id and ports: their URLs must not change.
+  const remembered = given.dataDir ? openDataDir(given.dataDir) : undefined;
+  const config = remembered ? withRememberedPorts(given, remembered) : given;
   const stats = new LocalStats();
   const hooks: { beforeLog?: () => void } = {};
   const logger = createLocalLogger({
@@ -98,7 +103,9 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
   };
 
   try {
-    const services = await startLocalServices(config, log, cleanups);
+    // A taken port fails here, naming its option, before any stand-in or the auto Subscription starts.
+    await checkLocalPorts(config);
+    const services = await startLocalServices(config, log, cleanups, remembered);
     const functions = await startLocalFunctions({
       config,
       services,

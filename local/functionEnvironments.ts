@@ -39,6 +39,13 @@ export interface LocalEnvironmentInput {
   readonly additionalEndpoints?: readonly string[];
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
+  /**
+   * Whether `sourceFhirBaseUrl` is a real source (configured or the stand-in), not a placeholder: only
+   * then does ingest accept criteria only the source can evaluate. @default true
+   */
+  readonly sourceConfigured?: boolean;
+  /** The Lambda stand-in serving the delivery transforms, and `name=functionArn` entries of them. */
+  readonly transforms?: { readonly endpoint: string; readonly functions: readonly string[] };
   /** The development tokens (hashed, with their scopes, into the ingest environment). */
   readonly tokens: readonly AcceptedToken[];
   /** Local-only tuning: HealthLake response timeout, ms, and pacing (the retry timing is in `config`). */
@@ -96,6 +103,20 @@ const sourceTlsSecret = (config: LocalConfig): string | undefined => {
   const key = pem(config.sourceKey, 'source-key');
   const ca = pem(config.sourceCa, 'source-ca');
   return JSON.stringify({ ...(cert ? { cert, key } : {}), ...(ca ? { ca } : {}) });
+};
+
+/**
+ * `--healthlake-modules` as the stack writes `healthLake.moduleEndpoints`: `moduleId=URL` entries, with
+ * `primary` standing for the data store local mode delivers to (the stand-in's URL is known only at start).
+ */
+const moduleEndpoints = (config: LocalConfig, primary: string): string | undefined => {
+  const entries = config.healthLakeModules.map((entry) => {
+    const [id, target] = entry.split('=');
+    if (!id || !target)
+      throw new LocalConfigError('--healthlake-modules entries are moduleId=URL or moduleId=primary');
+    return `${id}=${target === 'primary' ? primary : target}`;
+  });
+  return entries.length === 0 ? undefined : entries.join(',');
 };
 
 /**
@@ -161,6 +182,9 @@ export const localFunctionEnvironments = (
         connectorId: config.connectorId,
         autoSubscriptionEnabled: String(config.autoSubscription),
         healthLakeEndpoint: input.healthLakeEndpoint,
+        sourceBaseUrl: input.sourceConfigured === false ? undefined : input.sourceFhirBaseUrl,
+        moduleEndpoints: moduleEndpoints(config, input.healthLakeEndpoint),
+        transforms: input.transforms?.functions.join(','),
       }),
       ...notifications,
     },
@@ -188,6 +212,7 @@ export const localFunctionEnvironments = (
         // The deployed 60 s doubling to 900 s, scaled to local mode's shorter horizon (same 1:15 ratio).
         accessDeniedBaseSeconds: String(Math.max(1, Math.round(config.accessDeniedMaxSeconds / 15))),
         accessDeniedMaxSeconds: String(config.accessDeniedMaxSeconds),
+        healthLakeMaxBundleEntries: String(config.healthLakeMaxBundleEntries),
         ...(tuning.healthLakeTimeoutMs === undefined
           ? {}
           : {
@@ -197,6 +222,8 @@ export const localFunctionEnvironments = (
         ...(tuning.adaptivePacing === undefined ? {} : { adaptivePacing: String(tuning.adaptivePacing) }),
         // Payload search reads the same source server as backfill (the stack writes the same).
         ...source,
+        lambdaEndpoint: input.transforms?.endpoint,
+        transforms: input.transforms?.functions.join(','),
       }),
     },
     backfillWorker: {

@@ -14,22 +14,39 @@ import { INGEST_METRICS } from '../shared/ingest/IngestMetricsCollector.js';
 import type { LocalConfigView } from '../shared/operator/localAdmin.js';
 import { RECONCILE_ENV } from '../shared/reconcile/constants.js';
 import { autoSubscriptionProperties } from '../shared/subscriptions/autoSubscriptionProperties.js';
-import type { LocalConfig } from './config.js';
+import { LocalConfigError, type LocalConfig } from './config.js';
+import { startLambdaStandin, type LocalFunction } from './standins/lambda.js';
+import { TRANSFORM_NAME_PATTERN } from '../shared/subscriptions/transforms.js';
 import { customResourceCreate } from './customResourceEvent.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
 import { exposureWarning } from './exposureWarning.js';
 import { localLambdaContext } from './lambdaContext.js';
 import { scheduledEvent } from './scheduledEvent.js';
 import { localCredentials, localFunctionEnvironments } from './functionEnvironments.js';
+import { healthLakeAdmin } from './healthLakeAdmin.js';
 import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
+import { listenError } from './portCheck.js';
 import { CountingMetrics, LocalPowertoolsLogger, type SingleMetricSink } from './powertoolsLocal.js';
 import type { Cleanups, LocalServices } from './services.js';
 import { TEST_CREDENTIALS } from './standins/aws.js';
 
 /** Where backfill reads when no source server is configured or started: jobs fail to read, visibly. */
 const UNCONFIGURED_SOURCE = 'http://127.0.0.1:9/unconfigured/';
+
+/** `--transforms name=path` entries as the Lambda stand-in's functions (each named for its transform). */
+const localTransforms = (entries: readonly string[]): LocalFunction[] =>
+  entries.map((entry) => {
+    const equals = entry.indexOf('=');
+    const name = entry.slice(0, Math.max(0, equals));
+    if (equals <= 0 || !TRANSFORM_NAME_PATTERN.test(name) || entry.length === equals + 1) {
+      throw new LocalConfigError(
+        '--transforms entries are name=path/to/module.mjs (a name of letters, digits, _ or -)',
+      );
+    }
+    return { name, module: entry.slice(equals + 1) };
+  });
 
 /** Tuning that tests and benchmarks set beyond the configuration. */
 export interface LocalFunctionTuning {
@@ -81,6 +98,19 @@ export const startLocalFunctions = async (options: {
   ];
   const exposed = exposureWarning(config.host);
   if (exposed) log.warn(exposed, { host: config.host });
+  const credentials = localCredentials({ healthlake, stsEndpoint, endpoints, isStandin: services.isStandin });
+  // Delivery transforms: JavaScript modules behind a Lambda Invoke stand-in, called as Lambda is.
+  const transformModules = localTransforms(config.transforms);
+  const lambda =
+    transformModules.length === 0
+      ? undefined
+      : await startLambdaStandin({
+          functions: transformModules,
+          region: config.region,
+          credentials: credentials ? [credentials] : [],
+          host: config.host,
+        });
+  if (lambda) cleanups.push(() => lambda.stop());
   const environments = localFunctionEnvironments({
     config,
     resources,
@@ -90,10 +120,19 @@ export const startLocalFunctions = async (options: {
       dynamodb: endpoints.dynamoEndpoint,
       sts: stsEndpoint,
     },
-    credentials: localCredentials({ healthlake, stsEndpoint, endpoints, isStandin: services.isStandin }),
+    credentials,
     healthLakeEndpoint,
     additionalEndpoints: services.additionalEndpoints,
+    ...(lambda
+      ? {
+          transforms: {
+            endpoint: lambda.endpoint,
+            functions: transformModules.map(({ name }) => `${name}=${lambda.functionArn(name)}`),
+          },
+        }
+      : {}),
     sourceFhirBaseUrl: sourceFhirBaseUrl ?? UNCONFIGURED_SOURCE,
+    sourceConfigured: sourceFhirBaseUrl !== undefined,
     tokens,
     tuning: {
       ...(tuning.healthLakeTimeoutMs === undefined
@@ -251,13 +290,23 @@ export const startLocalFunctions = async (options: {
     admin: async (name, method) => {
       const request = `${method} ${name}`;
       if (request === 'GET config') return served.view;
-      if (request === 'GET stats') return stats.view();
+      // What reached the HealthLake stand-in (`hlc local healthlake list|get`).
+      if (method === 'GET' && (name === 'healthlake' || name.startsWith('healthlake/'))) {
+        return healthLakeAdmin(healthlake, name.split('/').slice(1).filter(Boolean));
+      }
+      if (request === 'GET stats') {
+        // The queue stand-in shows messages no poller holds (delivery paused, backlog, delayed retries).
+        const queued = services.aws?.oldestSentMs(resources.deliveryQueueUrl);
+        return stats.view(undefined, queued);
+      }
       // The delivery switch (`hlc delivery pause|resume`): the poller stops, messages wait in the queue.
       if (request === 'POST delivery/pause') await delivery.pause();
       else if (request === 'POST delivery/resume') await delivery.start();
       else if (request !== 'GET delivery') return undefined;
       return { state: delivery.state, mappingId: 'local' };
     },
+  }).catch((error: unknown) => {
+    throw listenError(error, 'apiPort', config.host, config.apiPort);
   });
   cleanups.push(() => api.stop());
   const { aws } = services;

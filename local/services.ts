@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { normalizeEndpoint } from '../shared/subscriptions/endpoints.js';
 import { LocalConfigError, type LocalConfig } from './config.js';
+import { rememberStandins, type RememberedStandins } from './dataDir.js';
 import type { LocalLogger } from './localLogger.js';
+import { listenError } from './portCheck.js';
 import {
   clientConfig,
   createConnectorResources,
@@ -15,6 +18,7 @@ import {
   startHealthLakeStandin,
   type FhirStandin,
 } from './standins/healthlake/index.js';
+import { openJournaledStore } from './standins/healthlake/storeJournal.js';
 
 /** Steps that undo what was started, run in reverse order at shutdown. */
 export type Cleanups = (() => Promise<void> | void)[];
@@ -74,8 +78,18 @@ export const startLocalServices = async (
   config: LocalConfig,
   log: LocalLogger,
   cleanups: Cleanups,
+  remembered: RememberedStandins = {},
 ): Promise<LocalServices> => {
   let healthlakeStarting: Promise<FhirStandin | undefined> = Promise.resolve(undefined);
+  // With a data folder, each FHIR stand-in's store is a journal on disk, closed after its server stops.
+  const storeIn = (name: string) => {
+    if (!config.dataDir) return {};
+    const journaled = openJournaledStore(join(config.dataDir, `${name}.ndjson`));
+    cleanups.push(() => journaled.close());
+    if (journaled.restored > 0)
+      log.info('Stand-in data restored', { standin: name, versions: journaled.restored });
+    return { store: journaled.store };
+  };
   try {
     const additional = standinDatastoreIds(config);
     // The HealthLake stand-in loads the FHIR definitions (the slowest step): start it first, in parallel.
@@ -88,8 +102,13 @@ export const startLocalServices = async (
           roleArn: config.roleArn,
           externalId: config.externalId || null,
           notSupportedTypes: config.unsupportedTypes,
+          maxBundleEntries: config.healthLakeMaxBundleEntries,
           faults: { ...config.faults },
           additionalDatastoreIds: additional.ids,
+          ...storeIn('healthlake'),
+          ...(remembered.datastoreId ? { datastoreId: remembered.datastoreId } : {}),
+        }).catch((error: unknown) => {
+          throw listenError(error, 'healthLakePort', config.host, config.healthLakePort);
         });
     healthlakeStarting.then(
       (standin) => standin && cleanups.push(() => standin.stop()),
@@ -97,7 +116,9 @@ export const startLocalServices = async (
     );
     // 1. SQS/S3 and DynamoDB: the stand-ins unless every endpoint points elsewhere.
     const needAws = !config.sqsEndpoint || !config.s3Endpoint || !config.dynamoEndpoint;
-    const aws = needAws ? await startAwsStandins({ host: config.host }) : undefined;
+    const aws = needAws
+      ? await startAwsStandins({ host: config.host, ...(config.dataDir ? { dataDir: config.dataDir } : {}) })
+      : undefined;
     if (aws) cleanups.push(() => aws.stop());
     const endpoints = {
       sqsEndpoint: config.sqsEndpoint ?? aws?.sqsEndpoint,
@@ -125,7 +146,13 @@ export const startLocalServices = async (
     // 3. Source FHIR server for backfill: configured, or the stand-in (optionally seeded).
     const source =
       !config.sourceFhirBaseUrl && config.sourceStandin
-        ? await startFhirSourceStandin({ host: config.host, port: config.sourcePort })
+        ? await startFhirSourceStandin({
+            host: config.host,
+            port: config.sourcePort,
+            ...storeIn('source'),
+          }).catch((error: unknown) => {
+            throw listenError(error, 'sourcePort', config.host, config.sourcePort);
+          })
         : undefined;
     if (source) cleanups.push(() => source.stop());
     if (source && config.sourceSeedDir) {
@@ -133,6 +160,16 @@ export const startLocalServices = async (
       log.info('Source stand-in seeded', { folder: config.sourceSeedDir, ...seeded });
     }
     const sourceFhirBaseUrl = config.sourceFhirBaseUrl ?? source?.endpoint;
+    if (config.dataDir) {
+      const portOf = (standin: FhirStandin | undefined) =>
+        standin ? Number(new URL(standin.endpoint).port) : undefined;
+      rememberStandins(config.dataDir, {
+        ...(healthlake
+          ? { datastoreId: healthlake.datastoreId, healthLakePort: portOf(healthlake) }
+          : remembered),
+        ...(source ? { sourcePort: portOf(source) } : {}),
+      });
+    }
     if (!sourceFhirBaseUrl) log.warn('No source FHIR server: $trigger-subscription jobs will fail to read');
 
     return {

@@ -102,10 +102,14 @@ export const status: Command = async ({ config, io, json }) => {
       );
     }
     if (stats) {
-      io.out(`oldest unfinished delivery message: ${age(stats.oldestMessageAgeSeconds)} (local poller)`);
+      io.out(
+        stats.oldestMessageAgeSeconds === undefined
+          ? 'oldest delivery message: none waiting'
+          : `oldest delivery message: ${age(stats.oldestMessageAgeSeconds)} (local delivery queue)`,
+      );
       io.out(
         `since start (${age(stats.uptimeSeconds)}): ingested ${stats.ingested}, delivered ${stats.delivered}, ` +
-          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, ingest errors ${stats.ingestErrors}`,
+          `retried ${stats.retried}, dead-lettered ${stats.deadLettered}, filtered ${stats.filtered ?? 0}, ingest errors ${stats.ingestErrors}`,
       );
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
       io.out(unmatchedLine(stats.writesUnmatched, 'since start'));

@@ -1,6 +1,9 @@
+import { readFile, stat } from 'node:fs/promises';
 import {
   createSubscription,
   deleteSubscription,
+  explainSubscriptions,
+  formatExplanation,
   formatSubscription,
   getSubscription,
   listSubscriptions,
@@ -9,7 +12,10 @@ import {
 import { fail, type Command } from '../cliIo.js';
 import { UsageError } from '../usage.js';
 
-/** `hlc subscriptions list|get|create|delete`. */
+/** The largest resource file `subscriptions explain` reads (the ingest API's default body limit). */
+const MAX_EXPLAIN_FILE_BYTES = 5 * 1024 * 1024;
+
+/** `hlc subscriptions list|get|create|delete|explain`. */
 export const subscriptions: Command = async (context) => {
   const { sub, rest, values, io, json } = context;
   const client = context.api();
@@ -66,7 +72,31 @@ export const subscriptions: Command = async (context) => {
       );
       return 0;
     }
+    case 'explain': {
+      const file = rest[0];
+      if (!file) throw new UsageError('subscriptions explain needs a file holding a FHIR resource (JSON)');
+      if ((await stat(file)).size > MAX_EXPLAIN_FILE_BYTES) {
+        throw new UsageError(`subscriptions explain reads files of at most ${MAX_EXPLAIN_FILE_BYTES} bytes`);
+      }
+      let resource: unknown;
+      try {
+        resource = JSON.parse(await readFile(file, 'utf8'));
+      } catch {
+        throw new UsageError('subscriptions explain needs a file holding a FHIR resource as JSON');
+      }
+      const response = await explainSubscriptions(client, resource);
+      if (response.status !== 200) return fail(io, response.status, response.body);
+      if (json) io.out(JSON.stringify(response.body, null, 2));
+      else {
+        const lines = formatExplanation(response.body);
+        io.out(`${lines.length} active subscription(s); nothing was written`);
+        for (const line of lines) io.out(line);
+      }
+      return 0;
+    }
     default:
-      throw new UsageError('subscriptions needs a subcommand: list | get <id> | create | delete <id>');
+      throw new UsageError(
+        'subscriptions needs a subcommand: list | get <id> | create | delete <id> | explain <file>',
+      );
   }
 };

@@ -41,6 +41,8 @@ const issueText = (issue: z.core.$ZodIssue): string => {
       .map((key) => `"${key}"`)
       .join(', ')} (check the spelling)`;
   }
+  // A record key that fails its check: zod says "Invalid key in record"; its own message says why.
+  if (issue.code === 'invalid_key') return `${path}: ${issue.issues[0]?.message ?? issue.message}`;
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
     return `${path}: is required`;
   return `${path}: ${issue.message}`;

@@ -1,5 +1,15 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../shared/delivery/constants.js';
+import { MODULE_ID_PATTERN } from '../../shared/subscriptions/moduleEndpoints.js';
+import {
+  LAMBDA_FUNCTION_ARN_PATTERN,
+  TRANSFORM_NAME_PATTERN,
+} from '../../shared/subscriptions/transforms.js';
+import {
+  HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+} from '../../shared/healthlake/constants.js';
 import { R4_SEARCH_PARAMETERS } from '../../shared/criteria/r4SearchParameters.generated.js';
 import { FHIR_ID_PATTERN } from '../../shared/fhir/ids.js';
 import {
@@ -42,6 +52,9 @@ const CIDR_PATTERN =
   /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(?:3[0-2]|[12]?\d)|[0-9a-fA-F:]*:[0-9a-fA-F:]*\/(?:12[0-8]|1[01]\d|[1-9]?\d))$/;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+
+/** An endpoint with its one trailing slash, so `.../r4` and `.../r4/` compare equal. */
+const withSlash = (url: string): string => url.replace(/\/?$/, '/');
 
 const endpoint = z.string().regex(HEALTHLAKE_ENDPOINT_PATTERN, {
   error: 'must look like https://healthlake.{region}.amazonaws.com/datastore/{32 hex characters}/r4/',
@@ -142,7 +155,47 @@ export const connectorConfigSchema = z
          * or the customer role is granted kms:DescribeKey, kms:GenerateDataKey and kms:CreateGrant on it.
          */
         datastoreKmsKeyArn: kmsKeyArn.optional(),
+        /**
+         * Most entries in one Bundle the connector sends to HealthLake (payload search's transaction).
+         * AWS's general reference says 160; a newer quota page is reported to say 500. @default 160
+         */
+        maxBundleEntries: int(
+          1,
+          MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+          "entries per Bundle, HealthLake's quota (160 in AWS's general reference)",
+        ).default(HEALTHLAKE_MAX_BUNDLE_ENTRIES),
+        /**
+         * Smile HealthLake module id -> data store (one of the endpoints above): a Subscription with
+         * Smile's awshealthlake-sender-module-id and no channel.endpoint goes to its module's data store;
+         * once any is listed, an unknown module id is refused. @default {}
+         */
+        moduleEndpoints: z
+          .record(
+            z.string().regex(MODULE_ID_PATTERN, {
+              error: 'module ids are 1-64 letters, digits, "_", "." or "-" (a Smile CDR module id)',
+            }),
+            endpoint,
+          )
+          .default({}),
       })
+      .refine(
+        (value) => {
+          const allowed = new Set(
+            [
+              value.endpoint,
+              ...value.additionalAllowedEndpoints.map((entry) =>
+                typeof entry === 'string' ? entry : entry.endpoint,
+              ),
+            ].map(withSlash),
+          );
+          return Object.values(value.moduleEndpoints).every((target) => allowed.has(withSlash(target)));
+        },
+        {
+          error:
+            'each module must map to healthLake.endpoint or one of healthLake.additionalAllowedEndpoints',
+          path: ['moduleEndpoints'],
+        },
+      )
       .refine(
         (value) =>
           value.datastoreKmsKeyArn === undefined ||
@@ -181,9 +234,12 @@ export const connectorConfigSchema = z
       .strictObject({
         /**
          * Retries after the first delivery attempt, counted per message by the deliverer (held-back and
-         * deferred receives do not count); the queue's maxReceiveCount is a fixed backstop of 1000.
+         * deferred receives do not count), and the most a Subscription's delivery-retry-count gets; the
+         * queue's maxReceiveCount is a fixed backstop of 1000. @default 20 (seed 003 asks for 20)
          */
-        retryCount: int(1, 999, 'retries, counted per message by the deliverer').default(10),
+        retryCount: int(1, 999, 'retries, counted per message by the deliverer').default(
+          DEFAULT_DELIVERY_RETRY_COUNT,
+        ),
         /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */
         maxConcurrency: int(2, 1000, 'Lambda event source MaximumConcurrency').default(10),
         /** Deliverer memory, MB (`npm run bench -- cost`: it waits on HealthLake, 512 MB is ample). */
@@ -201,13 +257,30 @@ export const connectorConfigSchema = z
           .enum(['exponential', 'fixed'], { error: 'must be exponential or fixed' })
           .default('exponential'),
         /**
+         * Delivery transforms a Subscription may name (the subscription-transform extension): name ->
+         * the Lambda function that runs it. The deliverer may invoke exactly these functions. @default {}
+         */
+        transforms: z
+          .record(
+            z.string().regex(TRANSFORM_NAME_PATTERN, {
+              error: 'transform names are 1-64 letters, digits, "_" or "-"',
+            }),
+            z.string().regex(LAMBDA_FUNCTION_ARN_PATTERN, {
+              error:
+                'must be a Lambda function ARN (arn:aws:lambda:{region}:{account}:function:{name}[:{alias}])',
+            }),
+          )
+          .default({}),
+        /** The longest one transform may take (it gets at most half of what the invocation has left). @default 5 */
+        transformTimeoutSeconds: int(1, 60, 'seconds one transform may take').default(5),
+        /**
          * Deploy the delivery switch off (the deliverer's event source mapping disabled): a deploy during
          * `hlc delivery pause` keeps delivery paused only when this says so. @default false
          */
         paused: z.boolean({ error: 'must be true or false' }).default(false),
       })
       .default({
-        retryCount: 10,
+        retryCount: DEFAULT_DELIVERY_RETRY_COUNT,
         maxConcurrency: 10,
         memorySizeMb: 512,
         batchSize: 10,
@@ -215,6 +288,8 @@ export const connectorConfigSchema = z
         retryBaseDelaySeconds: 2,
         retryMaxDelaySeconds: 300,
         retryStrategy: 'exponential',
+        transforms: {},
+        transformTimeoutSeconds: 5,
         paused: false,
       })
       .refine((value) => value.retryMaxDelaySeconds >= value.retryBaseDelaySeconds, {

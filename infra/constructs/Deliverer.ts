@@ -87,6 +87,11 @@ export interface DelivererProps {
    */
   readonly source?: SourceFhirServer;
   /**
+   * The Lambda functions of the allow-listed transforms (delivery.transforms): the deliverer may invoke
+   * exactly these, and ships the structure validator its output is checked with. @default none
+   */
+  readonly transformFunctionArns?: readonly string[];
+  /**
    * Deploy the event source mapping disabled (`delivery.paused`): writes wait in the queue.
    * @default false
    */
@@ -133,9 +138,20 @@ export class Deliverer extends Construct {
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.logEncryptionKey === undefined ? {} : { logEncryptionKey: props.logEncryptionKey }),
       ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
       environment: { ...props.environment },
       ...(props.bundlingScripts === undefined ? {} : { bundlingScripts: props.bundlingScripts }),
     });
+    const transformArns = props.transformFunctionArns ?? [];
+    if (transformArns.length > 0) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeDeliveryTransforms',
+          actions: ['lambda:InvokeFunction'],
+          resources: [...new Set(transformArns)],
+        }),
+      );
+    }
 
     const access = props.access;
     if (access.mode === 'crossAccount') {

@@ -113,6 +113,20 @@ export const RECONCILE_JOB_METRICS = {
  * worker, state table, payload bucket, auto-managed Subscription, dashboard and alarms. All data at rest
  * is encrypted with one customer-managed key (rotation on) created here.
  */
+/** `healthLake.moduleEndpoints` as HEALTHLAKE_MODULE_ENDPOINTS (`id=endpoint,...`); unset when empty. */
+const moduleEndpointsVariable = (moduleEndpoints: Readonly<Record<string, string>>): string | undefined => {
+  const entries = Object.entries(moduleEndpoints).map(
+    ([id, endpoint]) => `${id}=${endpoint.replace(/\/?$/, '/')}`,
+  );
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
+/** `delivery.transforms` as DELIVERY_TRANSFORMS (`name=functionArn,...`); unset when empty. */
+const transformsVariable = (transforms: Readonly<Record<string, string>>): string | undefined => {
+  const entries = Object.entries(transforms).map(([name, arn]) => `${name}=${arn}`);
+  return entries.length === 0 ? undefined : entries.join(',');
+};
+
 export class HealthLakeConnectorStack extends Stack {
   public readonly dataKey: kms.Key;
   public readonly state: ConnectorState;
@@ -285,6 +299,12 @@ export class HealthLakeConnectorStack extends Stack {
           autoSubscriptionEnabled: String(config.autoSubscription.enabled),
           // A Smile-style Subscription without channel.endpoint delivers to the primary data store.
           healthLakeEndpoint: config.dataStore.endpoint,
+          // Criteria only the source can evaluate (chains, _has, ...) are accepted; the deliverer checks them.
+          sourceBaseUrl: config.sourceFhir.baseUrl,
+          // Smile's awshealthlake-sender-module-id routes an endpoint-less Subscription to its module's store.
+          moduleEndpoints: moduleEndpointsVariable(config.healthLake.moduleEndpoints),
+          // A Subscription may name only an allow-listed transform.
+          transforms: transformsVariable(config.delivery.transforms),
         }),
         ...notificationEnvironment,
       },
@@ -337,6 +357,9 @@ export class HealthLakeConnectorStack extends Stack {
       // Payload search (HAPI subscription-payload-search-criteria) reads the source as backfill does,
       // and checks what it reads as backfill does (the structure validator needs its definitions).
       source: pagedSourceServer,
+      // Transforms: the deliverer may invoke exactly the allow-listed functions (their output is checked
+      // with the structure validator, whose definitions ship for payload search too).
+      transformFunctionArns: Object.values(config.delivery.transforms),
       bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
       environment: envEntries(DELIVERER_CONTRACT, {
         connectorId: config.connectorId,
@@ -347,6 +370,9 @@ export class HealthLakeConnectorStack extends Stack {
         retryBaseSeconds: String(config.delivery.retryBaseDelaySeconds),
         retryMaxSeconds: String(config.delivery.retryMaxDelaySeconds),
         retryStrategy: config.delivery.retryStrategy,
+        healthLakeMaxBundleEntries: String(config.healthLake.maxBundleEntries),
+        transforms: transformsVariable(config.delivery.transforms),
+        transformTimeoutMs: String(config.delivery.transformTimeoutSeconds * 1000),
       }),
       ...fnDefaults,
     });

@@ -11,7 +11,7 @@ import { BACKFILL_WORKER_CONTRACT } from '../../shared/runtime/backfillWorkerCon
 import { sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
+import { criteriaCompiler } from '../../shared/criteria/index.js';
 import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { createBackfillWorkerHandler, type BackfillWorkerHandler } from './createBackfillWorkerHandler.js';
 
@@ -30,7 +30,8 @@ export const backfillWorkerHandlerFromEnv = (
   const values = readEnv(BACKFILL_WORKER_CONTRACT, env, 'backfill worker', sourceFhirRules);
   const logger = sinks.logger ?? loggerFromEnv('backfill-worker', env);
   const metrics = sinks.metrics ?? metricsFromEnv('backfill-worker', env);
-  const write = writePipelineFromEnv(values, { logger });
+  // Backfill always has a source: criteria only it can evaluate are matched, and confirmed there.
+  const write = writePipelineFromEnv(values, { logger, sourceEvaluation: true, troubleshooting: logger });
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);
   const sourceSubscriptions = new DynamoSourceSubscriptionStore({
@@ -50,7 +51,7 @@ export const backfillWorkerHandlerFromEnv = (
         env,
       ),
     pipeline: write.pipeline,
-    compileCriteria,
+    compileCriteria: criteriaCompiler({ sourceEvaluation: true }),
     logger,
     metrics,
     // A finished catch-up repaired its gaps: `hlc status` counts them per source Subscription.

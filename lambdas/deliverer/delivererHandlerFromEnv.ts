@@ -16,6 +16,8 @@ import { ownCredentials, roleCredentials } from '../../shared/healthlake/credent
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
 import type { payloadSearchSource } from './payloadSearchSource.js';
+import type { TransformInvoker } from '../../shared/delivery/transformInvoker.js';
+import type { transformLambda } from './transformLambda.js';
 import {
   createDelivererHandler,
   DELIVERER_SERVICE,
@@ -80,6 +82,18 @@ export const delivererHandlerFromEnv = (
             });
           return source.then(({ reader, check }) => ({ reader, check }));
         };
+  // Transforms (delivery.transforms) run as Lambda functions; the client loads with the first one.
+  type Transforms = ReturnType<typeof transformLambda>;
+  let transforms: Promise<Transforms> | undefined;
+  const transform: TransformInvoker | undefined =
+    values.transforms.size === 0
+      ? undefined
+      : {
+          invoke: async (...args) => {
+            transforms ??= import('./transformLambda.js').then((loaded) => loaded.transformLambda(values));
+            return (await transforms).invoker.invoke(...args);
+          },
+        };
   const handler = createDelivererHandler({
     sqs,
     s3,
@@ -89,6 +103,8 @@ export const delivererHandlerFromEnv = (
     healthLake: (endpoint) => healthLake.get(endpoint),
     credentialsRejected: () => credentials.refresh(),
     ...(sourceReader === undefined ? {} : { source: sourceReader }),
+    maxBundleEntries: values.healthLakeMaxBundleEntries,
+    ...(transform === undefined ? {} : { transform, transformTimeoutMs: values.transformTimeoutMs }),
     now: Date.now,
     config: config.batch,
     logger: sinks.logger ?? loggerFromEnv(DELIVERER_SERVICE, env),
@@ -102,6 +118,7 @@ export const delivererHandlerFromEnv = (
         ({ destroy }) => destroy(),
         () => undefined,
       );
+      void transforms?.then(({ destroy }) => destroy());
     },
   });
 };

@@ -2,7 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
 import { createSourceReader } from '../../shared/runtime/createSourceReaderFromEnv.js';
-import { checkSourceResource } from '../../shared/backfill/checkSourceResource.js';
+import { checkSourceResource } from '../../shared/ingest/checkSourceResource.js';
 import type { PayloadSearchSource } from '../../shared/delivery/types.js';
 import { awsClientConfig } from '../../shared/config/awsEnv.js';
 import { type EnvValues } from '../../shared/config/envVar.js';

@@ -81,6 +81,15 @@ export const createDeliveryTelemetry = (
             status: outcome.status,
           });
           return;
+        case 'filtered':
+          count(DELIVERY_METRICS.filtered);
+          logger.info(
+            outcome.by === 'transform'
+              ? "Filtered: the Subscription's transform returned nothing to deliver"
+              : "Filtered: the source server found the resource does not match the Subscription's criteria",
+            { ...log(), by: outcome.by },
+          );
+          return;
         case 'stale-skipped':
           count(DELIVERY_METRICS.skippedStale);
           logger.info('Skipped: a newer version is known', {

@@ -11,7 +11,7 @@ import { readEnv } from '../../shared/config/envVar.js';
 import { INGEST_CONTRACT } from '../../shared/runtime/ingestContract.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import type { RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
+import { criteriaCompiler } from '../../shared/criteria/index.js';
 import { createAuthenticator } from '../../shared/ingest/auth/createAuthenticator.js';
 import { parseTokenList } from '../../shared/ingest/auth/parseTokenList.js';
 import { powertoolsTokenSource } from '../../shared/ingest/auth/powertoolsTokenSource.js';
@@ -20,6 +20,13 @@ import { AUTH_MODES } from '../../shared/ingest/auth/types.js';
 import { INGEST_ENV } from '../../shared/ingest/constants.js';
 import { createIngestRouter } from '../../shared/ingest/createIngestRouter.js';
 import type { PluggedRoute } from '../../shared/ingest/createIngestRouter.js';
+import {
+  EXPLAIN_SUBSCRIPTIONS_OPERATIONS,
+  RESET_VERSION_OPERATIONS,
+} from '../../shared/ingest/routes/operations.js';
+import { BACKFILL_OPERATIONS } from '../../shared/backfill/backfillOperations.js';
+import { NOTIFICATION_STATUS_OPERATIONS } from '../../shared/notificationIntake/notificationOperations.js';
+import { RECONCILE_OPERATIONS } from '../../shared/reconcile/reconcileOperations.js';
 import { IngestMetricsCollector } from '../../shared/ingest/IngestMetricsCollector.js';
 import { writePipelineFromEnv } from '../../shared/runtime/writePipelineFromEnv.js';
 import { DynamoReconcileJobStore } from '../../shared/reconcile/DynamoReconcileJobStore.js';
@@ -31,6 +38,7 @@ import { idListLocation } from '../../shared/reconcile/IdListSink.js';
 import type { ReconcileMessage } from '../../shared/reconcile/types.js';
 import { autoManagedSubscriptionId, handleSubscriptionRequest } from '../../shared/subscriptions/index.js';
 import { DynamoVersionStateReset } from '../../shared/versions/DynamoVersionStateReset.js';
+import { handleExplainSubscriptions } from '../../shared/ingest/routes/handleExplainSubscriptions.js';
 import { handleResetVersion } from '../../shared/ingest/routes/handleResetVersion.js';
 import type { IngestHandlerDeps } from './createIngestHandler.js';
 import { notificationRoute } from '../../shared/notificationIntake/handleNotificationRequest.js';
@@ -38,6 +46,7 @@ import { handleNotificationStatusRequest } from '../../shared/notificationIntake
 import { notificationRules } from '../../shared/runtime/notificationEnv.js';
 import { notificationIntakeFromEnv } from '../../shared/runtime/notificationIntakeFromEnv.js';
 import { ENV } from '../../shared/config/constants.js';
+import { moduleEndpointProblems } from '../../shared/subscriptions/moduleEndpoints.js';
 
 /** The token list given inline (local mode), in the secret's format; invalid JSON fails the start-up. */
 const inlineTokenList = (raw: string): AcceptedToken[] | undefined => {
@@ -66,17 +75,44 @@ export const ingestDepsFromEnv = (
     if (read.tokenHashes && inlineTokenList(read.tokenHashes) === undefined) {
       return [`${INGEST_ENV.tokenHashes} must be a token list in the token secret's JSON format`];
     }
-    return notificationRules(read);
+    return [
+      ...moduleEndpointProblems(read.moduleEndpoints, read.allowedEndpoints),
+      ...notificationRules(read),
+    ];
   });
   const logger = sinks.logger ?? loggerFromEnv('ingest', env);
   const metrics = sinks.metrics ?? metricsFromEnv('ingest', env);
   const collector = new IngestMetricsCollector();
 
-  const write = writePipelineFromEnv(values, { logger, maxVersionJump: values.maxVersionJump });
+  // With a source server, criteria only it can evaluate are accepted, matched and confirmed there.
+  const sourceEvaluation = values.sourceBaseUrl !== undefined;
+  const compileCriteria = criteriaCompiler({ sourceEvaluation });
+  const write = writePipelineFromEnv(values, {
+    logger,
+    sourceEvaluation,
+    troubleshooting: logger,
+    maxVersionJump: values.maxVersionJump,
+  });
   const { pipeline, subscriptions: store, cache, allowedEndpoints, tableName, document, sqs } = write;
   // Admin operations: $reset-version clears a resource's (or a type's) version state.
   const reset = new DynamoVersionStateReset({ client: document, tableName });
-  const routes: PluggedRoute[] = [(request) => handleResetVersion(request, { reset, logger })];
+  // Each route with the operations it serves: `GET metadata` lists exactly these.
+  const routes: PluggedRoute[] = [
+    {
+      operations: RESET_VERSION_OPERATIONS,
+      route: (request) => handleResetVersion(request, { reset, logger }),
+    },
+    // $explain-subscriptions: which active Subscriptions a resource matches and why not, writing nothing.
+    {
+      operations: EXPLAIN_SUBSCRIPTIONS_OPERATIONS,
+      route: (request) =>
+        handleExplainSubscriptions(request, {
+          explain: (resource, operation, options) => cache.explain(resource, operation, options),
+          logger,
+          validateResources: values.validateResources,
+        }),
+    },
+  ];
   const deploymentOwnedId =
     values.autoSubscriptionEnabled && values.connectorId
       ? autoManagedSubscriptionId(values.connectorId)
@@ -90,7 +126,10 @@ export const ingestDepsFromEnv = (
       logger,
       ...(values.backfillTypeOrder.length > 0 ? { typeOrder: values.backfillTypeOrder } : {}),
     };
-    routes.push((request) => handleBackfillRequest(request, deps));
+    routes.push({
+      operations: BACKFILL_OPERATIONS,
+      route: (request) => handleBackfillRequest(request, deps),
+    });
   }
   if (values.reconcileQueueUrl) {
     const bucket = values.payloadBucket;
@@ -103,7 +142,10 @@ export const ingestDepsFromEnv = (
       logger,
     };
     // Admin-only like the backfill routes (routeScope: undeclared routes need the admin scope).
-    routes.push((request) => handleReconcileRequest(request, deps));
+    routes.push({
+      operations: RECONCILE_OPERATIONS,
+      route: (request) => handleReconcileRequest(request, deps),
+    });
   }
   // Backport notifications in: a write-scope endpoint for the source's topic-based Subscriptions, and
   // the admin view of what the connector knows of each (hlc status).
@@ -129,14 +171,16 @@ export const ingestDepsFromEnv = (
       }),
     );
   }
-  routes.push((request) =>
-    handleNotificationStatusRequest(request, {
-      states: notifications.states,
-      ...(notifications.toleranceSeconds === undefined
-        ? {}
-        : { toleranceSeconds: notifications.toleranceSeconds }),
-    }),
-  );
+  routes.push({
+    operations: NOTIFICATION_STATUS_OPERATIONS,
+    route: (request) =>
+      handleNotificationStatusRequest(request, {
+        states: notifications.states,
+        ...(notifications.toleranceSeconds === undefined
+          ? {}
+          : { toleranceSeconds: notifications.toleranceSeconds }),
+      }),
+  });
   const route = createIngestRouter({
     pipeline,
     observer: collector,
@@ -154,10 +198,15 @@ export const ingestDepsFromEnv = (
         // A Subscription without channel.endpoint goes to the primary data store (Smile CDR style);
         // one asking for more retries than the deployment's limit gets a warning.
         ...(values.healthLakeEndpoint ? { primaryEndpoint: values.healthLakeEndpoint } : {}),
+        // Smile's awshealthlake-sender-module-id routes to the data store its module stands for.
+        moduleEndpoints: values.moduleEndpoints,
+        // A Subscription may name only an allow-listed transform (delivery.transforms).
+        transforms: new Set(values.transforms.keys()),
         ...(values.deliveryRetryCount === undefined
           ? {}
           : { maxDeliveryRetryCount: values.deliveryRetryCount }),
         logger,
+        sourceEvaluation,
         onChange: () => cache.invalidate(),
         maxSubscriptions: values.maxSubscriptions,
         ...(deploymentOwnedId ? { deploymentOwnedId } : {}),

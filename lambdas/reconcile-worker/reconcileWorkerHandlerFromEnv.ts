@@ -11,7 +11,7 @@ import { RECONCILE_WORKER_CONTRACT } from '../../shared/runtime/reconcileWorkerC
 import { RECONCILE_SOURCE_ENV, sourceFhirRules } from '../../shared/runtime/sourceFhirEnv.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSinks.js';
-import { compileCriteria } from '../../shared/criteria/index.js';
+import { criteriaCompiler } from '../../shared/criteria/index.js';
 import { DynamoDeliveredVersionsEraser } from '../../shared/versions/DynamoDeliveredVersionsEraser.js';
 import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { createHealthLakeReader } from '../../shared/healthlake/createHealthLakeReader.js';
@@ -44,7 +44,7 @@ export const reconcileWorkerHandlerFromEnv = (
   );
   const logger = sinks.logger ?? loggerFromEnv('reconcile-worker', env);
   const metrics = sinks.metrics ?? metricsFromEnv('reconcile-worker', env);
-  const write = writePipelineFromEnv(values, { logger });
+  const write = writePipelineFromEnv(values, { logger, sourceEvaluation: true });
   const { document, tableName, sqs } = write;
   const secretsClient = new SecretsManagerClient(awsClientConfig(values, values.secretsManagerEndpoint));
   const getSecret = cachedSecretReader(secretsClient);
@@ -91,7 +91,7 @@ export const reconcileWorkerHandlerFromEnv = (
     ledger: new DynamoVersionLedger({ client: document, tableName }),
     delivered: new DynamoDeliveredVersionsEraser(document, tableName),
     pipeline: write.pipeline,
-    compileCriteria,
+    compileCriteria: criteriaCompiler({ sourceEvaluation: true }),
     ...(s3 && values.payloadBucket
       ? {
           idLists: new S3IdListSink({

@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -7,10 +9,18 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { TABLE_KEYS } from '../../shared/state/tableLayout.js';
+import { createFauxqsStores } from './fauxqsStores.js';
 
 /** Static credentials the emulators accept (they do not verify signatures). */
 export const TEST_CREDENTIALS = {
@@ -31,11 +41,17 @@ export interface AwsStandins {
   readonly sqsEndpoint: string;
   readonly s3Endpoint: string;
   readonly dynamoEndpoint: string;
+  /**
+   * When the oldest message of a queue (by URL; ready, delayed or in flight) was sent, epoch ms, read
+   * in process without receiving it; undefined when the queue is empty or unknown.
+   */
+  oldestSentMs(queueUrl: string): number | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * Starts fauxqs (SQS + S3) and an in-memory dynalite (DynamoDB) on random loopback ports.
+ * Starts fauxqs (SQS + S3) and dynalite (DynamoDB) on random loopback ports: in memory, or with
+ * `dataDir` persistent in `{dataDir}/sqs-s3` (fauxqs's SQLite) and `{dataDir}/dynamodb` (LevelDB).
  * fauxqs is built with `buildApp` rather than `startFauxqs` because the latter always binds 0.0.0.0;
  * without a configured host its queue URLs echo the request host (`http://127.0.0.1:{port}/000000000000/{name}`),
  * so they are directly usable.
@@ -45,12 +61,31 @@ export interface AwsStandins {
  * const sqs = new SQSClient(awsClientConfig(aws.sqsEndpoint));
  * await aws.stop();
  */
-export const startAwsStandins = async (options: { host?: string } = {}): Promise<AwsStandins> => {
+export const startAwsStandins = async (
+  options: { host?: string; dataDir?: string } = {},
+): Promise<AwsStandins> => {
   const host = options.host ?? '127.0.0.1';
-  const fauxqs = buildApp({ logger: false });
+  const folder = (name: string) => {
+    if (!options.dataDir) return undefined;
+    const path = join(options.dataDir, name);
+    mkdirSync(path, { recursive: true });
+    return path;
+  };
+  const queues = await createFauxqsStores(folder('sqs-s3'));
+  const fauxqs = buildApp({
+    logger: false,
+    stores: queues.stores as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'],
+  });
+  fauxqs.addHook('onClose', () => queues.close());
   await fauxqs.listen({ port: 0, host });
   const fauxqsPort = (fauxqs.server.address() as AddressInfo).port;
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoPath = folder('dynamodb');
+  const dynamo = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(dynamoPath ? { path: dynamoPath } : {}),
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       dynamo.once('error', reject);
@@ -67,6 +102,7 @@ export const startAwsStandins = async (options: { host?: string } = {}): Promise
     sqsEndpoint: fauxqsEndpoint,
     s3Endpoint: fauxqsEndpoint,
     dynamoEndpoint: `http://${host}:${dynamoPort}`,
+    oldestSentMs: (queueUrl) => queues.oldestSentMs(queueUrl.slice(queueUrl.lastIndexOf('/') + 1)),
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -151,16 +187,30 @@ export const createConnectorResources = async (options: {
   const dynamo = new DynamoDBClient(clientConfig(options.endpoints.dynamoEndpoint, region, isStandin));
   try {
     const createQueue = async (name: string, attributes: Record<string, string>) => {
-      const { QueueUrl } = await sqs.send(
-        new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-      );
+      const { QueueUrl } = await sqs
+        .send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
+        .catch(async (error: unknown) => {
+          // A queue kept by a data folder, created with other settings (--visibility-timeout,
+          // --max-receive-count): take it and apply this start's settings.
+          // fauxqs names it AWS.SimpleQueueService.QueueNameExists, the SDK's class QueueNameExists.
+          if (!(error instanceof QueueNameExists || (error as Error).name?.endsWith('.QueueNameExists'))) {
+            throw error;
+          }
+          const existing = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+          const { FifoQueue: _fifo, ContentBasedDeduplication: _dedup, ...settable } = attributes;
+          await sqs.send(
+            new SetQueueAttributesCommand({ QueueUrl: existing.QueueUrl, Attributes: settable }),
+          );
+          return existing;
+        });
       if (!QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+      const url = standinQueueUrl(QueueUrl, options.endpoints.sqsEndpoint, isStandin);
       const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
       );
       const arn = Attributes?.QueueArn;
       if (!arn) throw new Error(`GetQueueAttributes returned no ARN for ${name}`);
-      return { url: QueueUrl, arn };
+      return { url, arn };
     };
     const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'false' };
     const deliveryDlq = await createQueue(`${prefix}-delivery-dlq.fifo`, {
@@ -242,6 +292,22 @@ export const createConnectorResources = async (options: {
     s3.destroy();
     dynamo.destroy();
   }
+};
+
+/**
+ * A queue restored from a data folder keeps the URL it was created with, whose port is the SQS
+ * stand-in's of that earlier start; fauxqs finds queues by name whatever the host, so the URL is
+ * served where the stand-in listens now. Other endpoints' URLs are kept as given.
+ */
+const standinQueueUrl = (
+  queueUrl: string,
+  endpoint: string | undefined,
+  isStandin: (endpoint: string) => boolean,
+): string => {
+  if (!endpoint || !isStandin(endpoint)) return queueUrl;
+  const given = new URL(queueUrl);
+  const current = new URL(endpoint);
+  return given.port === current.port ? queueUrl : `${current.origin}${given.pathname}`;
 };
 
 const waitForTableActive = async (dynamo: DynamoDBClient, table: string): Promise<void> => {

@@ -1,6 +1,6 @@
 import { BoundedCache } from '../cache/BoundedCache.js';
 import type { IncomingWrite, WritePipeline } from '../ingest/types.js';
-import { checkSourceResource, type SourceCheck } from './checkSourceResource.js';
+import { checkSourceResource, type SourceCheck } from '../ingest/checkSourceResource.js';
 import { mapBounded } from './mapBounded.js';
 import {
   invalid,

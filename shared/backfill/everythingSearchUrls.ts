@@ -1,3 +1,4 @@
+import { selectingCriteria } from '../criteria/compileCriteria.js';
 import { R4_SEARCH_PARAMETERS } from '../criteria/r4SearchParameters.generated.js';
 import { badRequest, OperationOutcomeError } from '../fhir/outcomes.js';
 import { MAX_SEARCH_URLS } from './constants.js';
@@ -36,7 +37,8 @@ export const coversEveryType = (criteria: string): boolean => /^\[\s*\*\s*\]$/.t
 
 /**
  * The searches that backfill everything a subscription covers, in `order` (listed types first, the rest
- * alphabetically): `[Type1,Type2]` -> one `Type?` search per type; `Type?params` -> that search. With
+ * alphabetically): `[Type1,Type2]` -> one `Type?` search per type; `Type?params` -> that search, without
+ * the result parameters criteria may carry (`_format`, `_count`, ...). With
  * `since`, each search adds `_lastUpdated=gt{since}`. `[*]` means every R4 type but infrastructure
  * ones (EVERYTHING_TYPES); the worker reads only those the source's CapabilityStatement can search
  * (the caller marks those streams `ifSourceSearchable`).
@@ -67,7 +69,10 @@ export const everythingSearchUrls = (
       .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
       .map((type) => `${type}?`);
   } else {
-    searches = [trimmed.includes('?') ? trimmed : `${trimmed}?`];
+    // Without result parameters (`_format=xml`, `_summary`...): they would change the answer's format or
+    // return partial resources.
+    const selecting = selectingCriteria(trimmed);
+    searches = [selecting.includes('?') ? selecting : `${selecting}?`];
   }
   if (!trimmed.startsWith('[*') && searches.length > MAX_SEARCH_URLS) {
     throw new OperationOutcomeError(

@@ -115,7 +115,9 @@ const triggerSubscription = async (
   deps: BackfillRouteDeps,
 ): Promise<FhirResponse> => {
   if (!isFhirId(subscriptionId)) throw new OperationOutcomeError(notFound('Unknown subscription'));
-  const parsed = parseTriggerParameters(request.body);
+  // No body at all (`curl -X POST .../$trigger-subscription`) is the trigger without parameters:
+  // everything the Subscription covers. A body that is not a Parameters resource is still refused.
+  const parsed = parseTriggerParameters(request.body ?? { resourceType: 'Parameters' });
   const found = await deps.subscriptions.getSubscription(subscriptionId);
   if (!found) throw new OperationOutcomeError(notFound(`Unknown subscription ${subscriptionId}`));
   if (found.status !== 'active' || !found.active) {

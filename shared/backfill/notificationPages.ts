@@ -11,7 +11,7 @@ import {
   type ReferenceRules,
 } from '../notifications/parseResourceReference.js';
 import type { EventRange, ResourceRef } from '../notifications/types.js';
-import type { SourceCheck } from './checkSourceResource.js';
+import type { SourceCheck } from '../ingest/checkSourceResource.js';
 import { FAILED_ID_REASONS, type FailedId, type PageRead } from './types.js';
 
 /** Checks a resource as ingest would (checkSourceResource). */

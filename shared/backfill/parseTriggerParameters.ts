@@ -35,13 +35,17 @@ export const searchUrlType = (searchUrl: string): string => searchUrl.slice(0, s
  * Parses the `Parameters` body of `$trigger-subscription` (HAPI FHIR's input): `resourceId` (0..*,
  * `Type/id` as valueUri, valueString or valueReference) and `searchUrl` (0..*, valueString or
  * valueUri, `Type?params` relative to the source server), and `_since` (0..1, an instant). Neither
- * resourceId nor searchUrl means "everything the subscription covers" (the caller expands it). Throws an OperationOutcomeError (400, or
- * 413 above the limits) naming the offending parameter, never echoing its value.
+ * resourceId nor searchUrl means "everything the subscription covers" (the caller expands it), and so
+ * does a POST without a body, as Smile CDR's HealthLake guide (seed 004) sends it. Throws an
+ * OperationOutcomeError (400, or 413 above the limits) naming the offending parameter, never echoing
+ * its value.
  *
  * @example
  * parseTriggerParameters({ resourceType: 'Parameters', parameter: [{ name: 'searchUrl', valueString: 'Observation?date=ge2020' }] })
  */
 export const parseTriggerParameters = (body: unknown): TriggerInput => {
+  // No body at all (not an empty or malformed one): trigger everything.
+  if (body === undefined) return { resourceIds: [], searchUrls: [] };
   if (
     typeof body !== 'object' ||
     body === null ||

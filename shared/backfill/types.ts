@@ -183,7 +183,9 @@ export interface WorkQueue<M = WorkMessage> {
 }
 
 /** Builds a matcher from subscription criteria (`compileCriteria` of shared/criteria). */
-export type CriteriaCompiler = (criteria: string) => Pick<CompiledCriteria, 'matches' | 'resourceTypes'>;
+export type CriteriaCompiler = (
+  criteria: string,
+) => Pick<CompiledCriteria, 'matches' | 'resourceTypes' | 'sourceQuery'>;
 
 /** Minimal structured logger (Powertools Logger fits). */
 export interface BackfillLogger {

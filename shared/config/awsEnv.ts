@@ -8,6 +8,7 @@ export const AWS_SERVICES = {
   sts: 'STS',
   secretsManager: 'SECRETS_MANAGER',
   ssm: 'SSM',
+  lambda: 'LAMBDA',
 } as const;
 export type AwsService = keyof typeof AWS_SERVICES;
 

@@ -17,6 +17,15 @@ export const ENV = {
   payloadBucket: 'PAYLOAD_BUCKET_NAME',
   /** HealthLake data store endpoint, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`. */
   healthLakeEndpoint: 'HEALTHLAKE_ENDPOINT',
+  /**
+   * `moduleId=endpoint` entries, comma-separated (healthLake.moduleEndpoints): Smile's
+   * awshealthlake-sender-module-id routes an endpoint-less Subscription to that data store.
+   */
+  healthLakeModuleEndpoints: 'HEALTHLAKE_MODULE_ENDPOINTS',
+  /** `name=functionArn` entries, comma-separated (delivery.transforms): the allow-listed transforms. */
+  deliveryTransforms: 'DELIVERY_TRANSFORMS',
+  /** The longest a transform may take, ms (delivery.transformTimeoutSeconds). */
+  deliveryTransformTimeoutMs: 'DELIVERY_TRANSFORM_TIMEOUT_MS',
   /** Comma-separated data store endpoints a Subscription may target (the allow-list). */
   allowedEndpoints: 'ALLOWED_HEALTHLAKE_ENDPOINTS',
   /** Customer role to assume for HealthLake; empty = same-account mode (function's own credentials). */
@@ -62,6 +71,8 @@ export const ENV = {
   ingestTokenSecretId: 'INGEST_TOKEN_SECRET_ID',
   /** Comma-separated type order of a backfill of everything (default: supporting types first). */
   backfillTypeOrder: 'BACKFILL_TYPE_ORDER',
+  /** Most entries in one Bundle the connector sends to HealthLake (healthLake.maxBundleEntries; default 160). */
+  healthLakeMaxBundleEntries: 'HEALTHLAKE_MAX_BUNDLE_ENTRIES',
   /** Most transaction Bundles per second one deliverer instance sends to one data store (payload search). */
   healthLakeBundleRequestsPerSecond: 'HEALTHLAKE_BUNDLE_REQUESTS_PER_SECOND',
   /** Base URL the ingest API is served at (for Location headers). */
@@ -89,6 +100,16 @@ export const SMILE_EXTENSIONS = {
   replicateStripReferenceBaseUrl: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-replicate-strip-reference-base-url`,
   deliveryClass: `${SMILE_EXTENSION_PREFIX}subscription-channel-rest-delivery-class`,
   healthLakeSenderModuleId: `${SMILE_EXTENSION_PREFIX}subscription-channel-awshealthlake-sender-module-id`,
+} as const;
+
+/**
+ * The connector's own Subscription extensions. `subscription-transform` (valueString, on
+ * `Subscription.extension` or `channel.extension`) names an allow-listed delivery transform
+ * (`delivery.transforms`), the place of Smile CDR's custom deliverer class.
+ */
+export const CONNECTOR_EXTENSION_PREFIX = 'urn:healthlake-connector:StructureDefinition:';
+export const CONNECTOR_EXTENSIONS = {
+  transform: `${CONNECTOR_EXTENSION_PREFIX}subscription-transform`,
 } as const;
 
 /** The largest SQS message body, in bytes (1 MiB). Larger payloads go to S3. */

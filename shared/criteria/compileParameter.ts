@@ -1,6 +1,6 @@
 import { hasDateValue, dateTests } from './dateTest.js';
 import { type ValueTest, allOf, anyOf, compilePath } from './elementPath.js';
-import { invalidValue, unsupportedParameter } from './errors.js';
+import { invalidValue, SourceEvaluatedParameter, unsupportedParameter } from './errors.js';
 import { numberTests, quantityTests } from './numberTest.js';
 import { referenceTests } from './referenceTest.js';
 import type { SearchParamEntry, SearchParamType, SearchParameterTable } from './searchParameterTable.js';
@@ -8,6 +8,29 @@ import { splitEscaped } from './searchValue.js';
 import { type StringModifier, stringTests } from './stringTest.js';
 import { tokenTests, tokenTextTests } from './tokenTest.js';
 import { type UriModifier, uriTests } from './uriTest.js';
+
+/**
+ * Result parameters a Subscription's criteria may carry and that are ignored, with a warning: they
+ * shape an answer (format, layout, page size, a subset of elements) and select nothing. Smile CDR's own
+ * examples carry `_format` (seed 001).
+ */
+export const IGNORED_RESULT_PARAMETERS: ReadonlySet<string> = new Set([
+  '_format',
+  '_pretty',
+  '_summary',
+  '_elements',
+  '_count',
+]);
+
+/** Special parameters that need the source's indexes: a full-text index, or a List resource. */
+const SOURCE_ONLY_PARAMETERS: ReadonlyMap<string, string> = new Map([
+  ['_text', "a full-text search of the narrative needs the source's text index"],
+  ['_content', "a full-text search of the content needs the source's text index"],
+  ['_list', 'membership of a List is held by the List, not by the resource'],
+]);
+
+/** Token modifiers that test membership of a value set or a code system hierarchy (terminology). */
+const TERMINOLOGY_MODIFIERS: ReadonlySet<string> = new Set(['in', 'not-in', 'above', 'below']);
 
 /** Parameters that shape a result set rather than select resources: meaningless for one resource. */
 const RESULT_PARAMETERS = new Set([
@@ -110,10 +133,15 @@ const compileComposite = (ctx: Context, entry: SearchParamEntry, rawValues: read
 
 /** Looks a parameter up for a resource type, rejecting what cannot be evaluated exactly. */
 const findParameter = (table: SearchParameterTable, resourceType: string, name: string): SearchParamEntry => {
-  // Chains (`.`) and `_has:` are rejected by compileParameter; a bare `_has` reaches here.
+  // Chains (`.`) and `_has:` are caught by compileParameter; a bare `_has` reaches here.
   if (name === '_has') {
-    throw unsupportedParameter(name, 'reverse chaining (_has) cannot be evaluated exactly');
+    throw unsupportedParameter(
+      name,
+      'reverse chaining (_has) needs a parameter: _has:Type:reference:parameter',
+    );
   }
+  const sourceOnly = SOURCE_ONLY_PARAMETERS.get(name);
+  if (sourceOnly !== undefined) throw new SourceEvaluatedParameter(name, sourceOnly);
   if (RESULT_PARAMETERS.has(name)) {
     throw unsupportedParameter(
       name,
@@ -139,9 +167,12 @@ export const compileParameter = (
   key: string,
   rawValue: string,
 ): ValueTest => {
-  if (key.includes('.')) throw unsupportedParameter(key, 'chained parameters cannot be evaluated exactly');
-  if (key.startsWith('_has:'))
-    throw unsupportedParameter(key, 'reverse chaining (_has) cannot be evaluated exactly');
+  if (key.includes('.')) {
+    throw new SourceEvaluatedParameter(key, 'a chained parameter reads the resource it refers to');
+  }
+  if (key.startsWith('_has:')) {
+    throw new SourceEvaluatedParameter(key, 'reverse chaining (_has) reads the resources that refer to it');
+  }
   const colon = key.indexOf(':');
   const [name, modifier] = colon < 0 ? [key, undefined] : [key.slice(0, colon), key.slice(colon + 1)];
   const entry = findParameter(table, resourceType, name);
@@ -155,6 +186,12 @@ export const compileParameter = (
     return rawValue === 'true' ? (resource) => !present(resource) : present;
   }
   let typeModifier: string | undefined;
+  if (entry.type === 'token' && modifier !== undefined && TERMINOLOGY_MODIFIERS.has(modifier)) {
+    throw new SourceEvaluatedParameter(
+      `${name}:${modifier}`,
+      `the :${modifier} modifier tests a value set or code system hierarchy, which the source's terminology holds`,
+    );
+  }
   if (modifier !== undefined && !MODIFIERS[entry.type].has(modifier)) {
     if (entry.type === 'reference' && resourceTypes.has(modifier)) {
       if (entry.targets && !entry.targets.includes(modifier)) {

@@ -41,6 +41,8 @@ export const DELIVERY_METRICS = {
   deleted: 'Deleted',
   droppedNotSupported: 'DroppedNotSupported',
   skippedStale: 'SkippedStale',
+  /** Not sent by the Subscription's choice: its source-evaluated criteria did not match, or its transform returned nothing. */
+  filtered: 'Filtered',
   retried: 'Retried',
   deadLettered: 'DeadLettered',
   deliveryLatency: 'DeliveryLatency',
@@ -72,8 +74,12 @@ export const DATA_STORE_METRICS = [
  */
 export const ACCESS_DENIED_BACKOFF = { baseSeconds: 60, maxSeconds: 900 } as const;
 
-/** Default retry count (subscription-delivery-retry-count) when neither message nor env sets one. */
-export const DEFAULT_DELIVERY_RETRY_COUNT = 4;
+/**
+ * The deployment's default retry count (`delivery.retryCount`, DELIVERY_RETRY_COUNT): retries after the
+ * first attempt, and the most a Subscription's subscription-delivery-retry-count gets. 20, so that seed
+ * 003's Smile HealthLake Subscription (20 retries) is honoured as written.
+ */
+export const DEFAULT_DELIVERY_RETRY_COUNT = 20;
 
 /**
  * The delivery queue's redrive limit (maxReceiveCount): SQS's maximum, a backstop only. Retries are

@@ -2,6 +2,8 @@ import type { DeliveryMessage } from '../messages/deliveryMessage.js';
 import { normalizeEndpoint } from '../subscriptions/endpoints.js';
 import { compareVersions } from '../versions/compareVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
+import { applyTransform } from './applyTransform.js';
+import { checkSourceCriteria } from './checkSourceCriteria.js';
 import { deliverPayloadSearch } from './deliverPayloadSearch.js';
 import { PayloadError } from './errors.js';
 import { loadPayload } from './loadPayload.js';
@@ -29,7 +31,10 @@ const supersededByLedger = (message: DeliveryMessage, latest: LedgerEntry): bool
  * Delivers one validated message to HealthLake and says what happened; never throws for an expected
  * failure. Skips a version older than the ledger's latest when the subscription delivers the latest
  * version only and that latest was enqueued for this endpoint too, and a version older than the one
- * already delivered to this endpoint (always), so an older version never overwrites a newer one.
+ * already delivered to this endpoint (always), so an older version never overwrites a newer one. With
+ * `sourceCriteria`, an upsert is delivered only if the source server finds it for them
+ * (checkSourceCriteria); otherwise it is `filtered`. With a `transform`, what the transform returns
+ * is delivered instead (applyTransform), or nothing (`filtered`).
  *
  * @example
  * const outcome = await deliverMessage(message, { attempt: 1, latest, delivered }, deps);
@@ -50,8 +55,24 @@ export const deliverMessage = async (
     return { kind: 'stale-skipped', newer: context.delivered, against: 'delivered' };
   }
 
+  // Each step (source criteria, transform) gets what the steps before it left of the time.
+  const started = deps.now();
+  const left = (): DeliveryContext | undefined => {
+    if (context.requestTimeoutMs === undefined) return context;
+    const remaining = context.requestTimeoutMs - (deps.now() - started);
+    return remaining > 0 ? { ...context, requestTimeoutMs: remaining } : undefined;
+  };
+  const outOfTime = () => failure('transient-failure', FailureReason.timeLimit, attempt, deps.now());
+
+  if (message.operation === 'upsert' && message.subscription.sourceCriteria !== undefined) {
+    const decision = await checkSourceCriteria(message, context, deps);
+    if (decision !== 'matched') return decision;
+  }
+
   if (message.operation === 'upsert' && message.subscription.payloadSearchCriteria !== undefined) {
-    return deliverPayloadSearch(message, message.subscription.payloadSearchCriteria, context, deps);
+    const timing = left();
+    if (!timing) return outOfTime();
+    return deliverPayloadSearch(message, message.subscription.payloadSearchCriteria, timing, deps);
   }
 
   let body: string | undefined;
@@ -62,6 +83,13 @@ export const deliverMessage = async (
         return failure('terminal-failure', FailureReason.payloadCorrupt, attempt, deps.now(), {
           diagnostics: 'payload resourceType/id do not match the message',
         });
+      }
+      if (message.subscription.transform !== undefined) {
+        const timing = left();
+        if (!timing) return outOfTime();
+        const transformed = await applyTransform(message, resource, timing, deps);
+        if (!('resource' in transformed)) return transformed;
+        resource = transformed.resource;
       }
       resource = toHealthLakeResource(message, resource);
       if (message.subscription.stripVersionIds) resource = stripVersionIds(resource);
@@ -92,8 +120,9 @@ export const deliverMessage = async (
       diagnostics: error.message,
     });
   }
-  const options =
-    context.requestTimeoutMs === undefined ? undefined : { timeoutMs: context.requestTimeoutMs };
+  const timing = left();
+  if (!timing) return outOfTime();
+  const options = timing.requestTimeoutMs === undefined ? undefined : { timeoutMs: timing.requestTimeoutMs };
   return sendToHealthLake(
     message.operation,
     () =>

@@ -15,9 +15,9 @@ import { FailureReason } from '../messages/failureCause.js';
  * Delivers an upsert of a Subscription with HAPI's `subscription-payload-search-criteria`: runs the
  * search on the source server for the matched resource (runPayloadSearch), applies the subscription's
  * replication and strip-version-ids settings to every result, and POSTs them to the data store as one
- * transaction Bundle of PUTs (at most 160 entries), paced by the client's Bundle rate. Every result
- * must first pass the source's `check` (backfill's checks); one that fails dead-letters the message with
- * its `Type/id`, never its content. HealthLake's
+ * transaction Bundle of PUTs (at most `deps.maxBundleEntries`, default 160), paced by the client's
+ * Bundle rate. Every result must first pass the source's `check` (backfill's checks); one that fails
+ * dead-letters the message with its `Type/id`, never its content. HealthLake's
  * answer is classified like a PUT's, except that `not-supported` is terminal (the whole Bundle failed).
  * Search failures are transient or terminal as runPayloadSearch says; no configured source is terminal.
  *
@@ -48,6 +48,7 @@ export const deliverPayloadSearch = async (
     const found = await runPayloadSearch(criteria, message.resourceType, message.id, reader, {
       deadline: searchDeadline,
       now: deps.now,
+      ...(deps.maxBundleEntries === undefined ? {} : { maxEntries: deps.maxBundleEntries }),
     });
     // Source data is hostile until checked: every result gets the checks backfill applies.
     const resources = found.map((resource) => {

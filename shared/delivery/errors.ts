@@ -33,3 +33,19 @@ export class PayloadError extends DeliveryError {
     this.name = 'PayloadError';
   }
 }
+
+/**
+ * A transform that could not run or answer: `transient` (throttled, timed out, its function failed)
+ * is retried with the Subscription's backoff; `terminal` (not configured, not found) is dead-lettered
+ * at once. The message names the transform and the failure, never the resource or what the function said.
+ */
+export class TransformError extends DeliveryError {
+  public constructor(
+    public readonly kind: 'transient' | 'terminal',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransformError';
+  }
+}

@@ -50,5 +50,6 @@ export const ledgerTargetKey = (message: DeliveryMessage): string => {
     normalizeEndpoint(endpoint) ?? endpoint,
     message.subscription.replication,
     message.subscription.payloadSearchCriteria,
+    message.subscription.transform,
   );
 };

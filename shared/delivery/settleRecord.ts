@@ -137,6 +137,7 @@ export const settleRecord = async (
       return { ...done(), endToEndLatencyMs: deps.now() - Date.parse(message.trace.ingestedAt) };
     }
     case 'not-supported-dropped':
+    case 'filtered':
     case 'stale-skipped':
       return done();
     case 'terminal-failure':
@@ -216,7 +217,9 @@ const retryOrGiveUp = async (
     deps.config.defaultMaxAttempts,
   );
   if (exhaustible && attempt >= maxAttempts) {
-    return deadLetter(groupId, { ...item, attempt }, outcome, DeadLetterKind.retriesExhausted, deps);
+    // The cause records the limit with the attempts made (`attempt`), so a dead letter says both.
+    const exhausted = { ...outcome, cause: { ...outcome.cause, maxAttempts } };
+    return deadLetter(groupId, { ...item, attempt }, exhausted, DeadLetterKind.retriesExhausted, deps);
   }
   const delay =
     delaySeconds ??

@@ -2,6 +2,7 @@ import type { FhirResource } from '../fhir/types.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type { HealthLakeApi } from '../healthlake/types.js';
+import type { TransformInvoker } from './transformInvoker.js';
 import type { DeliveredVersion } from '../versions/DeliveredVersions.js';
 import type { LedgerEntry } from '../versions/VersionLedger.js';
 import type { FailureCause, MessageSummary } from '../messages/failureCause.js';
@@ -15,6 +16,11 @@ export type DeliveryOutcome =
   | { readonly kind: 'deleted'; readonly status: number; readonly healthLakeLatencyMs: number }
   /** HealthLake does not support the resource type (400 `not-supported`): dropped, by design. */
   | { readonly kind: 'not-supported-dropped'; readonly status: number; readonly healthLakeLatencyMs: number }
+  /**
+   * Not sent, by the Subscription's choice: the source server found the resource does not match the
+   * criteria it evaluates, or the Subscription's transform returned nothing. Counted (`Filtered`).
+   */
+  | { readonly kind: 'filtered'; readonly by: 'source-criteria' | 'transform' }
   /** A newer version is known (ledger) or already delivered to this endpoint: not sent. */
   | {
       readonly kind: 'stale-skipped';
@@ -109,6 +115,12 @@ export interface DeliverMessageDeps {
    * payload-search message is then dead-lettered.
    */
   source?(): Promise<PayloadSearchSource>;
+  /** Runs a Subscription's transform (delivery.transforms); undefined when none is configured. */
+  readonly transform?: TransformInvoker;
+  /** The longest a transform may take, ms. @default DEFAULT_TRANSFORM_TIMEOUT_MS (5 s) */
+  readonly transformTimeoutMs?: number;
+  /** Most entries in one Bundle sent to HealthLake (healthLake.maxBundleEntries). @default 160 */
+  readonly maxBundleEntries?: number;
   /** Clock (epoch ms). */
   now(): number;
 }

@@ -1,8 +1,13 @@
 /** Role chaining (a Lambda assuming a role) caps sessions at one hour; STS's minimum is 15 minutes. */
 export const SESSION_DURATION_LIMITS = { min: 900, max: 3600 } as const;
 
-/** HealthLake's limit of entries in one batch or transaction Bundle (endpoints-and-quotas page). */
+/**
+ * HealthLake's limit of entries in one batch or transaction Bundle, as AWS's general reference lists it
+ * (a newer quota page is reported to say 500): the default of `healthLake.maxBundleEntries`.
+ */
 export const HEALTHLAKE_MAX_BUNDLE_ENTRIES = 160;
+/** The largest `healthLake.maxBundleEntries` accepted. */
+export const MAX_CONFIGURABLE_BUNDLE_ENTRIES = 1000;
 
 /**
  * Transaction Bundles per second one deliverer instance sends to one data store by default. HealthLake

@@ -26,7 +26,7 @@ export interface HealthLakeApi {
   /** `DELETE {endpoint}{type}/{id}`. */
   delete(resourceType: string, id: string, options?: RequestOptions): Promise<HealthLakeResponse>;
   /**
-   * `POST {endpoint}` with a transaction Bundle (all entries or none; at most 160 entries). Used by
+   * `POST {endpoint}` with a transaction Bundle (all entries or none; at most healthLake.maxBundleEntries, default 160). Used by
    * payload search delivery; optional so fakes that never see one need not implement it.
    */
   transaction?(body: string, options?: RequestOptions): Promise<HealthLakeResponse>;

@@ -4,10 +4,11 @@ import type { FhirResource } from '../fhir/types.js';
 import { resourceKey } from '../fhir/ids.js';
 import { DELIVERY_MESSAGE_SCHEMA } from '../messages/deliveryMessage.js';
 import type { DeliveryMessage } from '../messages/deliveryMessage.js';
-import type { ActiveSubscription } from '../subscriptions/types.js';
+import type { ActiveSubscription, SubscriptionVerdict } from '../subscriptions/types.js';
 import type { LedgerEntry, RecordResult, VersionLedger } from '../versions/VersionLedger.js';
 import { INGEST_DEFAULTS } from './constants.js';
 import { contentHash } from './contentHash.js';
+import type { TroubleshootingLogger } from './IngestLogger.js';
 import type { SubscriptionMatcher } from './SubscriptionMatcher.js';
 import type { DeliveryQueue } from './SqsDeliveryQueue.js';
 import type { IncomingWrite, WritePipeline, WriteResult } from './types.js';
@@ -20,6 +21,11 @@ export interface DefaultWritePipelineDeps {
   readonly now?: () => Date;
   /** Distinct resources recorded concurrently (default 16); writes to one resource stay in order. */
   readonly recordConcurrency?: number;
+  /**
+   * The troubleshooting log: at `debug`, each write's matched Subscriptions and, for every other
+   * candidate of its type, the first parameter it failed (names, never values).
+   */
+  readonly troubleshooting?: TroubleshootingLogger;
   /**
    * Largest jump of a numeric `meta.versionId` an ingest write may make past the recorded one without
    * a newer `meta.lastUpdated` of its own (default 1000); a larger one is refused (`refused`). Backfill
@@ -172,6 +178,14 @@ export class DefaultWritePipeline implements WritePipeline {
     return { write, result, resource: recorded, targets: delivered };
   }
 
+  /** Writes the troubleshooting line of a write, when the log is at `debug` (and only then works it out). */
+  private async troubleshoot(write: IncomingWrite, subject: FhirResource): Promise<void> {
+    const log = this.deps.troubleshooting;
+    if (!log || log.getLevelName() !== 'DEBUG' || !this.deps.matcher.explain) return;
+    const verdicts = await this.deps.matcher.explain(subject, write.operation);
+    log.debug('Subscriptions evaluated', troubleshootingLine(write, verdicts));
+  }
+
   private async targets(write: IncomingWrite, resource: FhirResource | undefined) {
     const subject = resource ?? { resourceType: write.resourceType, id: write.id };
     const matched = await this.deps.matcher.match(
@@ -179,6 +193,7 @@ export class DefaultWritePipeline implements WritePipeline {
       write.operation,
       write.onlySubscriptionId === undefined ? undefined : { onlySubscriptionId: write.onlySubscriptionId },
     );
+    await this.troubleshoot(write, subject);
     const seen = new Set<string>();
     return matched.filter((subscription) => {
       if (write.onlySubscriptionId !== undefined && subscription.id !== write.onlySubscriptionId)
@@ -189,6 +204,7 @@ export class DefaultWritePipeline implements WritePipeline {
         subscription.endpoint,
         subscription.replication,
         subscription.payloadSearchCriteria,
+        subscription.transform,
       );
       if (seen.has(key)) return false;
       seen.add(key);
@@ -196,6 +212,25 @@ export class DefaultWritePipeline implements WritePipeline {
     });
   }
 }
+
+/** The troubleshooting log's line for one write: identifiers, Subscription ids and parameter names only. */
+const troubleshootingLine = (
+  write: IncomingWrite,
+  verdicts: readonly SubscriptionVerdict[],
+): Record<string, unknown> => ({
+  resourceType: write.resourceType,
+  id: write.id,
+  operation: write.operation,
+  source: write.source,
+  requestId: write.requestId,
+  matched: verdicts.filter((verdict) => verdict.matched).map((verdict) => verdict.subscriptionId),
+  notMatched: verdicts
+    .filter((verdict) => !verdict.matched)
+    .map((verdict) => ({ subscriptionId: verdict.subscriptionId, failed: verdict.failed })),
+  decidedBySource: verdicts
+    .filter((verdict) => verdict.decidedBySource !== undefined)
+    .map((verdict) => ({ subscriptionId: verdict.subscriptionId, parameters: verdict.decidedBySource })),
+});
 
 const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResource => ({
   ...resource,
@@ -208,7 +243,7 @@ const withLastUpdated = (resource: FhirResource, lastUpdated: string): FhirResou
  */
 const endpointsOf = (targets: readonly ActiveSubscription[]): string[] =>
   targets.map((target) =>
-    replicationTargetKey(target.endpoint, target.replication, target.payloadSearchCriteria),
+    replicationTargetKey(target.endpoint, target.replication, target.payloadSearchCriteria, target.transform),
   );
 
 const withVersion = (resource: FhirResource, versionId: string, lastUpdated: string): FhirResource => ({
@@ -241,6 +276,10 @@ const toMessage = (
     ...(subscription.deliveryRetryCount === undefined
       ? {}
       : { maxAttempts: Math.min(1000, Math.max(1, subscription.deliveryRetryCount + 1)) }),
+    ...(subscription.sourceCriteria === undefined
+      ? {}
+      : { sourceCriteria: [...subscription.sourceCriteria] }),
+    ...(subscription.transform === undefined ? {} : { transform: subscription.transform }),
   },
   trace: {
     ingestedAt,

@@ -10,6 +10,14 @@ export interface IngestLogger {
   error(message: string, attributes: Record<string, unknown>): void;
 }
 
+/**
+ * Where the write pipeline writes Smile's "Subscription troubleshooting log": at `debug` only (Powertools
+ * `Logger` fits), so the verdicts are worked out only when someone will read them.
+ */
+export interface TroubleshootingLogger extends Pick<IngestLogger, 'debug'> {
+  getLevelName(): string;
+}
+
 export const SILENT_LOGGER: IngestLogger = {
   debug: () => undefined,
   info: () => undefined,

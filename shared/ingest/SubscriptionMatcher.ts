@@ -1,5 +1,5 @@
 import type { FhirResource } from '../fhir/types.js';
-import type { ActiveSubscription } from '../subscriptions/types.js';
+import type { ActiveSubscription, SubscriptionVerdict } from '../subscriptions/types.js';
 
 /**
  * What the write pipeline needs from the subscriptions module: the active subscriptions a write
@@ -14,4 +14,6 @@ export interface SubscriptionMatcher {
     operation: 'upsert' | 'delete',
     options?: { readonly onlySubscriptionId?: string },
   ): Promise<readonly ActiveSubscription[]> | readonly ActiveSubscription[];
+  /** Each candidate Subscription of the resource's type, matched or not and why (troubleshooting). */
+  explain?(resource: FhirResource, operation: 'upsert' | 'delete'): Promise<readonly SubscriptionVerdict[]>;
 }

@@ -18,12 +18,12 @@ import { handleInstanceWrite } from './routes/handleInstanceWrite.js';
 import type { IngestLimits, IngestObserver, IngestRouterContext } from './routes/IngestRouterContext.js';
 import { NO_OBSERVER } from './routes/IngestRouterContext.js';
 import { fhirJson, outcomeResponse } from './routes/responses.js';
-import { isScopedRoute, requiredScope, type PluggedRoute } from './routes/routeScope.js';
+import { declaredOperations, isScopedRoute, requiredScope, type PluggedRoute } from './routes/routeScope.js';
 import { scopeAllows, TOKEN_SCOPES } from '../http/scopes.js';
 import type { WritePipeline } from './types.js';
 import { isKnownResourceType, knownResourceTypes } from './validateFhirResource.js';
 
-export type { OptionalRoute, PluggedRoute, ScopedRoute } from './routes/routeScope.js';
+export type { DeclaredRoute, OptionalRoute, PluggedRoute, ScopedRoute } from './routes/routeScope.js';
 
 export interface IngestRouterOptions {
   readonly pipeline: WritePipeline;
@@ -144,6 +144,7 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
         subscriptions: options.subscriptionRoute !== undefined,
         triggerSubscription:
           options.triggerSubscriptionRoute !== undefined || options.triggerSubscription === true,
+        operations: declaredOperations(options.routes ?? []),
         authModes: options.authModes ?? ['bearer token'],
       }),
     );
@@ -176,7 +177,9 @@ export const createIngestRouter = (options: IngestRouterOptions): FhirRouteHandl
         ? candidate.path.test(path)
           ? await candidate.route(request)
           : undefined
-        : await candidate(request);
+        : typeof candidate === 'function'
+          ? await candidate(request)
+          : await candidate.route(request);
       if (answered) return answered;
     }
     const segments = path === '' ? [] : path.split('/');

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 // zod/mini: the same validation as `zod` at a tenth of the bundle size (the deliverer's cold start).
 import * as z from 'zod/mini';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
+import { MAX_SOURCE_EVALUATED_SUBSCRIPTIONS, MAX_SOURCE_QUERY_LENGTH } from '../criteria/compileCriteria.js';
 import { MAX_PAYLOAD_SEARCH_CRITERIA_LENGTH } from '../payloadSearch/constants.js';
+import { TRANSFORM_NAME_PATTERN } from '../subscriptions/transforms.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 
 /**
@@ -13,6 +15,8 @@ import { replicationTargetKey } from '../replication/replicationTargetKey.js';
 export const DELIVERY_MESSAGE_SCHEMA = 'healthlake-connector/delivery/v1' as const;
 
 const fhirId = z.string().check(z.regex(FHIR_ID_PATTERN, 'not a FHIR id'));
+/** `Type?query` of criteria the source evaluates: an R4-style type name, then a bounded query without `#`. */
+const SOURCE_CRITERIA = new RegExp(`^[A-Z][A-Za-z]{1,63}\\?[^#]{1,${MAX_SOURCE_QUERY_LENGTH}}$`);
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
 export const InlinePayload = z.object({
@@ -60,6 +64,17 @@ export const DeliveryMessage = z
        * and writes its results as one transaction Bundle instead of the payload (optional).
        */
       payloadSearchCriteria: z.optional(text(1, MAX_PAYLOAD_SEARCH_CRITERIA_LENGTH)),
+      /**
+       * Criteria (`Type?query`) the source server evaluates: the deliverer delivers an upsert only if a
+       * search `Type?_id={id}&{query}` there finds it for one of them (optional).
+       */
+      /** The connector's subscription-transform: the deliverer writes what this transform returns (optional). */
+      transform: z.optional(z.string().check(z.regex(TRANSFORM_NAME_PATTERN, 'not a transform name'))),
+      sourceCriteria: z.optional(
+        z
+          .array(z.string().check(z.regex(SOURCE_CRITERIA, 'not Type?query')))
+          .check(z.minLength(1), z.maxLength(MAX_SOURCE_EVALUATED_SUBSCRIPTIONS)),
+      ),
     }),
     trace: z.object({
       /** When the write (or backfill read) entered the connector. */
@@ -146,7 +161,7 @@ export const deduplicationId = (
 ): string =>
   createHash('sha256')
     .update(
-      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication, message.subscription.payloadSearchCriteria)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
+      `${replicationTargetKey(message.subscription.endpoint, message.subscription.replication, message.subscription.payloadSearchCriteria, message.subscription.transform)}\n${message.resourceType}/${message.id}\n${message.versionId}\n${message.operation}` +
         (message.trace?.source === 'reconcile' ? `\nreconcile:${message.trace.jobId ?? ''}` : ''),
     )
     .digest('hex');

@@ -13,6 +13,11 @@ export interface FailureCause {
   readonly errorType?: string;
   /** Delivery attempt this happened on: the message's own failed attempts (or its receive count when not tried). */
   readonly attempt: number;
+  /**
+   * The most attempts the message was allowed (first attempt plus retries), set when it is dead-lettered
+   * because they ran out: the cause then says how many attempts were made of how many.
+   */
+  readonly maxAttempts?: number;
   /** When it happened (ISO instant). */
   readonly at: string;
   /** Retry hint from `Retry-After`, seconds. */
@@ -46,10 +51,17 @@ export const FailureReason = {
   replication: 'replication',
   /**
    * The Subscription's payload search could not be run or delivered: the source refused it (terminal),
-   * kept failing or found nothing yet (transient), returned more than 160 resources (terminal), or no
+   * kept failing or found nothing yet (transient), returned more than healthLake.maxBundleEntries resources (terminal), or no
    * source server is configured (terminal).
    */
   payloadSearch: 'payload-search',
+  /**
+   * The search on the source server that decides criteria it alone can evaluate (chains, `_has`, ...)
+   * failed: retried (a failing search is never taken as "no match"), then dead-lettered.
+   */
+  sourceCriteria: 'source-criteria',
+  /** The Subscription's transform failed, timed out or returned something unusable. */
+  transform: 'transform',
   /**
    * A SQL target refused or could not take the write: a value that does not fit its column or a
    * constraint (terminal; the cause names table, column and resource), or a database that is down.

@@ -66,6 +66,12 @@ const causeText = (value: unknown): string | undefined => {
   return undefined;
 };
 
+/** How many attempts a dead letter had: made of allowed when its retries ran out, else the one it failed on. */
+const attemptsText = (cause: { attempt: number; maxAttempts?: number; at: string }): string =>
+  cause.maxAttempts === undefined
+    ? `attempt ${cause.attempt} at ${cause.at}`
+    : `gave up after ${cause.attempt} attempts of the ${cause.maxAttempts} allowed (the first and ${cause.maxAttempts - 1} retries); last at ${cause.at}`;
+
 /**
  * Summarises a DLQ message: which resource version, which subscription, and the recorded cause, read
  * from message attributes named like `cause`/`error`/`failure` or from a `{ cause, message }` wrapper.
@@ -88,7 +94,7 @@ export const describeDlqMessage = (message: Message, options: { showContent?: bo
         ? recorded.diagnostics
         : 'diagnostics hidden (--show-content)',
     ].filter((part) => part !== undefined && part !== '');
-    causes.push(`${detail.join(' | ')} (attempt ${recorded.attempt} at ${recorded.at})`);
+    causes.push(`${detail.join(' | ')} (${attemptsText(recorded)})`);
   }
   for (const [name, attribute] of Object.entries(message.MessageAttributes ?? {})) {
     if (name === DEAD_LETTER_CAUSE_ATTRIBUTE || !CAUSE_KEYS.test(name) || !attribute.StringValue) continue;

@@ -1,6 +1,14 @@
+import { parseJson } from '../fhir/parseJson.js';
+import type { FhirResource } from '../fhir/types.js';
+import { readCappedBody } from '../fhirClient/readCappedBody.js';
+
+/** Largest local admin answer read: a resource of the HealthLake stand-in is at most its 5 MiB body limit. */
+const MAX_LOCAL_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /**
  * The local connector's admin endpoints (served by local/start.ts next to the ingest API):
- * `GET /_local/config` (where everything listens) and `GET /_local/stats` (pipeline counters).
+ * `GET /_local/config` (where everything listens), `GET /_local/stats` (pipeline counters) and
+ * `GET /_local/healthlake[/{type}[/{id}]]` (what reached the HealthLake stand-in).
  */
 export const LOCAL_ADMIN_PREFIX = '/_local';
 
@@ -47,15 +55,95 @@ export interface LocalStatsView {
   readonly backfillPages: number;
   /** Writes accepted that matched no active Subscription: recorded, never delivered. */
   readonly writesUnmatched: number;
+  /**
+   * Delivery messages not sent by the Subscription's choice: the source server found the resource does
+   * not match criteria it evaluates, or the Subscription's transform returned nothing.
+   */
+  readonly filtered?: number;
   /** Signs of lost backport notifications since start. */
   readonly missedNotifications?: number;
-  /** Age of the oldest delivery message the poller holds unfinished, seconds (approximate). */
+  /**
+   * Age of the oldest delivery message not yet settled, seconds: waiting in the delivery queue (read
+   * from the embedded SQS stand-in) or held by the poller; absent when there is none.
+   */
   readonly oldestMessageAgeSeconds?: number;
   /** Deliveries per minute over the last minutes, newest last. */
   readonly deliveredPerMinute: readonly number[];
   /** Per data store (`dataStoreLabel` of its endpoint): delivered, answered 429, answered access denied. */
   readonly dataStores?: Readonly<Record<string, DataStoreCounts>>;
 }
+
+/** `GET /_local/healthlake`: resources per type in the HealthLake stand-in, and its newest requests. */
+export interface LocalHealthLakeSummary {
+  readonly endpoint: string;
+  readonly total: number;
+  readonly types: Readonly<Record<string, number>>;
+  /** The newest requests the stand-in received, oldest first: no content. */
+  readonly recentRequests: readonly {
+    readonly time: string;
+    readonly method: string;
+    readonly path: string;
+    readonly versionId?: string;
+    readonly bundleEntries?: number;
+    readonly status: number;
+    readonly fault?: string;
+  }[];
+}
+
+/** `GET /_local/healthlake/{type}`: the ids of a type (the first 1,000 in creation order). */
+export interface LocalHealthLakeType {
+  readonly resourceType: string;
+  readonly total: number;
+  readonly resources: readonly {
+    readonly id: string;
+    readonly versionId: string;
+    readonly lastUpdated: string;
+  }[];
+  readonly truncated?: true;
+}
+
+/** `GET /_local/healthlake/{type}/{id}`: the current resource and its versions, newest first. */
+export interface LocalHealthLakeResource {
+  readonly resource: FhirResource;
+  readonly versions: readonly {
+    readonly versionId: string;
+    readonly lastUpdated: string;
+    readonly deleted: boolean;
+  }[];
+}
+
+/** An answer of a local admin endpoint: its status and JSON body (undefined when not JSON). */
+export interface LocalAdminAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * `GET {baseUrl}/_local/{path}` with the admin (development) token. `path` is built from checked
+ * segments by the caller; the answer is returned whatever its status, so the caller can say what
+ * went wrong (401, 403, 404). Throws only when the connector cannot be reached.
+ */
+export const localAdminRequest = async (
+  baseUrl: string,
+  segments: readonly string[],
+  token?: string,
+): Promise<LocalAdminAnswer> => {
+  const path = segments.map(encodeURIComponent).join('/');
+  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}${LOCAL_ADMIN_PREFIX}/${path}`, {
+    signal: AbortSignal.timeout(10_000),
+    redirect: 'error',
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+  const read = await readCappedBody(response, MAX_LOCAL_ANSWER_BYTES);
+  if (read.tooLarge) throw new Error(`the answer of ${LOCAL_ADMIN_PREFIX}/${path} is larger than 8 MiB`);
+  let body: unknown;
+  try {
+    body = parseJson(read.text, `${LOCAL_ADMIN_PREFIX}/${path}`);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body };
+};
 
 /** A local admin endpoint's JSON; needs the admin (development) token; undefined when unavailable. */
 export const fetchLocalJson = async <T>(

@@ -1,4 +1,6 @@
 import { SUBSCRIPTION_EXTENSIONS } from '../config/constants.js';
+import { readChannelExtensions } from '../subscriptions/channelExtensions.js';
+import { missingRecommended } from '../subscriptions/recommendedExtensions.js';
 import type { ApiResponse, FhirApiClient } from './FhirApiClient.js';
 
 /** Options of `hlc subscriptions create`. */
@@ -66,6 +68,37 @@ export const createSubscription = (client: FhirApiClient, input: NewSubscription
 export const deleteSubscription = (client: FhirApiClient, id: string): Promise<ApiResponse> =>
   client.request('DELETE', `Subscription/${encodeURIComponent(id)}`);
 
+/** `POST [base]/$explain-subscriptions` with a resource: which active Subscriptions it matches and why not. */
+export const explainSubscriptions = (client: FhirApiClient, resource: unknown): Promise<ApiResponse> =>
+  client.request('POST', '$explain-subscriptions', resource);
+
+/**
+ * One line per Subscription of an `$explain-subscriptions` answer: id, `matches` or `does not match:` the
+ * first criterion that failed, and what the source server decides. Names only; the resource is not shown.
+ */
+export const formatExplanation = (body: unknown): string[] => {
+  const parameters = (body as { parameter?: { name?: string; part?: Record<string, unknown>[] }[] })
+    ?.parameter;
+  return (parameters ?? [])
+    .filter((parameter) => parameter.name === 'subscription')
+    .map((parameter) => {
+      const parts = parameter.part ?? [];
+      const value = (name: string) => parts.find((part) => part.name === name);
+      const id = String(value('id')?.valueId ?? '?');
+      const criteria = String(value('criteria')?.valueString ?? '');
+      const bySource = parts
+        .filter((part) => part.name === 'decidedBySource')
+        .map((part) => part.valueString);
+      const verdict =
+        value('matched')?.valueBoolean === true
+          ? bySource.length > 0
+            ? `matches in memory; the source server decides ${bySource.join(', ')}`
+            : 'matches'
+          : `does not match: ${String(value('failed')?.valueString ?? '?')}`;
+      return `${id}  ${criteria}  ${verdict}`;
+    });
+};
+
 /** Subscriptions from a searchset Bundle (or a single Subscription). */
 export const subscriptionsOf = (body: unknown): Record<string, unknown>[] => {
   if (typeof body !== 'object' || body === null) return [];
@@ -76,7 +109,10 @@ export const subscriptionsOf = (body: unknown): Record<string, unknown>[] => {
     .filter((entry): entry is Record<string, unknown> => entry?.resourceType === 'Subscription');
 };
 
-/** One line per subscription: id, status, criteria, endpoint, error (no PHI lives in a Subscription). */
+/**
+ * One line per subscription: id, status, criteria, endpoint, error, and a warning naming each of the
+ * delete and latest-version extensions it lacks and what that costs (no PHI lives in a Subscription).
+ */
 export const formatSubscription = (subscription: Record<string, unknown>): string => {
   const channel = (subscription.channel ?? {}) as { endpoint?: string };
   const parts = [
@@ -86,5 +122,11 @@ export const formatSubscription = (subscription: Record<string, unknown>): strin
     channel.endpoint ?? '',
   ];
   if (subscription.error) parts.push(`error: ${String(subscription.error)}`);
+  const missing = missingRecommended(readChannelExtensions(subscription).settings);
+  if (missing.length > 0) {
+    parts.push(
+      `warning: without ${missing.map((extension) => `${extension.name} (${extension.short})`).join(', ')}`,
+    );
+  }
   return parts.join('  ');
 };

@@ -11,7 +11,7 @@ import { PayloadSearchError } from './errors.js';
 import { substituteMatchedResource } from './substituteMatchedResource.js';
 
 export interface PayloadSearchOptions {
-  /** Most resources one Bundle may hold. @default HEALTHLAKE_MAX_BUNDLE_ENTRIES (160) */
+  /** Most resources one Bundle may hold (healthLake.maxBundleEntries). @default HEALTHLAKE_MAX_BUNDLE_ENTRIES (160) */
   readonly maxEntries?: number;
   /** No further page is read after this instant (epoch ms): the invocation's time is running out. */
   readonly deadline?: number;
@@ -91,7 +91,7 @@ export const runPayloadSearch = async (
         if (found.size > maxEntries) {
           throw new PayloadSearchError(
             'terminal',
-            `Payload search returned more than ${maxEntries} resources, the most one HealthLake Bundle holds; narrow the Subscription's payload search criteria`,
+            `Payload search returned more than ${maxEntries} resources, the most one HealthLake Bundle holds (healthLake.maxBundleEntries); narrow the Subscription's payload search criteria`,
           );
         }
       }

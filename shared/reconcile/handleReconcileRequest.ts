@@ -8,6 +8,7 @@ import {
   httpStatusOf,
   methodNotAllowed,
   notFound,
+  outcome,
   serviceUnavailable,
   toOutcome,
 } from '../fhir/outcomes.js';
@@ -116,7 +117,27 @@ export const startReconcileJob = async (
     throw new OperationOutcomeError(
       conflict(`Subscription ${input.subscriptionId} does not send deletes, so nothing could be pruned`),
     );
-  const { resourceTypes } = deps.compileCriteria(found.active.criteria);
+  const { resourceTypes, sourceQuery } = deps.compileCriteria(found.active.criteria);
+  if (sourceQuery !== undefined) {
+    // Reconcile decides membership in memory, page by page; a search per resource would be its own job.
+    throw new OperationOutcomeError(
+      outcome(
+        'not-supported',
+        `Subscription ${input.subscriptionId} has criteria only the source server can evaluate (chains, _has, ...): reconcile cannot decide which resources belong in HealthLake; use $trigger-subscription`,
+        { status: 422, expression: 'Subscription.criteria' },
+      ),
+    );
+  }
+  if (found.active.transform !== undefined) {
+    // A repair would rewrite every transformed copy with the source's, a prune could not tell them apart.
+    throw new OperationOutcomeError(
+      outcome(
+        'not-supported',
+        `Subscription ${input.subscriptionId} has a transform (subscription-transform): HealthLake holds what the transform returned, so reconcile cannot compare it with the source; use $trigger-subscription`,
+        { status: 422, expression: 'Subscription.extension' },
+      ),
+    );
+  }
   const covered = (type: string) =>
     resourceTypes === '*' ? type !== 'Subscription' : resourceTypes.has(type);
   const uncovered = [

@@ -1,4 +1,4 @@
-import { checkSourceResource } from '../backfill/checkSourceResource.js';
+import { checkSourceResource } from '../ingest/checkSourceResource.js';
 import { resourceKey } from '../fhir/ids.js';
 import type { FhirResource } from '../fhir/types.js';
 import { contentHash } from '../ingest/contentHash.js';

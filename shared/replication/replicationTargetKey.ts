@@ -9,7 +9,8 @@ import type { ReplicationSettings } from './types.js';
  * per-version target list alike.
  *
  * A Subscription's payload search criteria (HAPI's subscription-payload-search-criteria) also make a
- * target of their own: it delivers the search's results, not the resource alone.
+ * target of their own: it delivers the search's results, not the resource alone; so does a transform
+ * (the connector's subscription-transform), which delivers what the transform returns.
  *
  * @example
  * replicationTargetKey('https://h/r4/', { idPrefix: 'A-' }) // 'https://h/r4/#{"idPrefix":"A-"}'
@@ -18,9 +19,12 @@ export const replicationTargetKey = (
   endpoint: string,
   settings?: ReplicationSettings,
   payloadSearchCriteria?: string,
+  transform?: string,
 ): string => {
   const key = replicatedKey(endpoint, settings);
-  return payloadSearchCriteria === undefined ? key : `${key}#payload-search:${payloadSearchCriteria}`;
+  const searched =
+    payloadSearchCriteria === undefined ? key : `${key}#payload-search:${payloadSearchCriteria}`;
+  return transform === undefined ? searched : `${searched}#transform:${transform}`;
 };
 
 const replicatedKey = (endpoint: string, settings?: ReplicationSettings): string => {

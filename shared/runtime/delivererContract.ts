@@ -1,10 +1,17 @@
 import { ENV } from '../config/constants.js';
 import { AWS_RUNTIME_ENV, endpointVar } from '../config/awsEnv.js';
 import { boolVar, choiceVar, intVar, optionalVar, requiredVar } from '../config/envVar.js';
-import { ACCESS_DENIED_BACKOFF, DELIVERER_ENV } from '../delivery/constants.js';
+import { ACCESS_DENIED_BACKOFF, DEFAULT_DELIVERY_RETRY_COUNT, DELIVERER_ENV } from '../delivery/constants.js';
 import { RETRY_STRATEGIES } from '../delivery/retryDelay.js';
-import { DEFAULT_BUNDLE_REQUESTS_PER_SECOND, SESSION_DURATION_LIMITS } from '../healthlake/constants.js';
+import {
+  DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
+  HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+  MAX_CONFIGURABLE_BUNDLE_ENTRIES,
+  SESSION_DURATION_LIMITS,
+} from '../healthlake/constants.js';
+import { DEFAULT_TRANSFORM_TIMEOUT_MS } from '../delivery/transformInvoker.js';
 import { DELIVERER_SOURCE_ENV } from './sourceFhirEnv.js';
+import { transformsVar } from './transformsVar.js';
 
 /** The deliverer Lambda (lambdas/deliverer). */
 export const DELIVERER_CONTRACT = {
@@ -42,8 +49,8 @@ export const DELIVERER_CONTRACT = {
   ),
   deliveryRetryCount: intVar(
     ENV.deliveryRetryCount,
-    'Default delivery retries before the DLQ.',
-    4,
+    'Default delivery retries before the DLQ (delivery.retryCount).',
+    DEFAULT_DELIVERY_RETRY_COUNT,
     { min: 0, max: 999 },
     'stack',
   ),
@@ -114,6 +121,22 @@ export const DELIVERER_CONTRACT = {
     'Transaction Bundles per second per data store per instance (payload search; HealthLake allows 10/s per data store, 1/s on older ones; 0 = unlimited).',
     DEFAULT_BUNDLE_REQUESTS_PER_SECOND,
     { min: 0, max: 20 },
+  ),
+  healthLakeMaxBundleEntries: intVar(
+    ENV.healthLakeMaxBundleEntries,
+    'Most entries in one Bundle sent to HealthLake (healthLake.maxBundleEntries): payload search results above it are dead-lettered.',
+    HEALTHLAKE_MAX_BUNDLE_ENTRIES,
+    { min: 1, max: MAX_CONFIGURABLE_BUNDLE_ENTRIES },
+    'stack',
+  ),
+  lambdaEndpoint: endpointVar('lambda'),
+  transforms: transformsVar,
+  transformTimeoutMs: intVar(
+    ENV.deliveryTransformTimeoutMs,
+    'The longest one transform may take, ms (delivery.transformTimeoutSeconds), and at most half of what the invocation has left.',
+    DEFAULT_TRANSFORM_TIMEOUT_MS,
+    { min: 100, max: 60_000 },
+    'stack',
   ),
   secretsManagerEndpoint: endpointVar('secretsManager'),
   ...DELIVERER_SOURCE_ENV,

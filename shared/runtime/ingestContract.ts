@@ -1,9 +1,20 @@
 import { ENV } from '../config/constants.js';
 import { endpointVar } from '../config/awsEnv.js';
-import { boolVar, choiceListVar, choiceVar, intVar, listVar, optionalVar } from '../config/envVar.js';
+import {
+  boolVar,
+  choiceListVar,
+  choiceVar,
+  intVar,
+  isUnset,
+  listVar,
+  optionalVar,
+  type EnvVar,
+} from '../config/envVar.js';
 import { INGEST_DEFAULTS, INGEST_ENV } from '../ingest/constants.js';
 import { RECONCILE_ENV } from '../reconcile/constants.js';
 import { SUBSCRIPTION_DEFAULTS } from '../subscriptions/constants.js';
+import { parseModuleEndpoints } from '../subscriptions/moduleEndpoints.js';
+import { transformsVar } from './transformsVar.js';
 import { NOTIFICATION_ENV_VARS } from './notificationEnv.js';
 import { WRITE_PIPELINE_ENV } from './writePipelineEnv.js';
 
@@ -107,6 +118,18 @@ export const INGEST_CONTRACT = {
   healthLakeEndpoint: optionalVar(
     ENV.healthLakeEndpoint,
     'The primary data store: where a Subscription without channel.endpoint delivers (Smile CDR style).',
+  ),
+  moduleEndpoints: {
+    name: ENV.healthLakeModuleEndpoints,
+    origin: 'stack',
+    doc: 'moduleId=endpoint entries (healthLake.moduleEndpoints): Smile awshealthlake-sender-module-id routing; unset = none (an unknown module is refused when set).',
+    parse: (raw: string | undefined) =>
+      isUnset(raw) ? new Map<string, string>() : parseModuleEndpoints(raw),
+  } satisfies EnvVar<ReadonlyMap<string, string>>,
+  transforms: transformsVar,
+  sourceBaseUrl: optionalVar(
+    ENV.sourceFhirBaseUrl,
+    'The source FHIR server (backfill and the deliverer read it): set = Subscription criteria only it can evaluate (chains, _has, _text, ...) are accepted, and the deliverer checks them there; unset = they are refused.',
   ),
   backfillTypeOrder: listVar(
     ENV.backfillTypeOrder,

@@ -10,6 +10,7 @@ import { DynamoSubscriptionStore } from '../subscriptions/DynamoSubscriptionStor
 import type { SubscriptionLogger } from '../subscriptions/types.js';
 import { DynamoVersionLedger } from '../versions/DynamoVersionLedger.js';
 import { DefaultWritePipeline } from '../ingest/DefaultWritePipeline.js';
+import type { TroubleshootingLogger } from '../ingest/IngestLogger.js';
 import { SqsDeliveryQueue } from '../ingest/SqsDeliveryQueue.js';
 
 /** The write path as both the ingest Lambda and the backfill worker build it from their environment. */
@@ -34,6 +35,10 @@ export const writePipelineFromEnv = (
   values: EnvValues<typeof WRITE_PIPELINE_ENV>,
   options: {
     logger?: SubscriptionLogger;
+    /** The function has a source server: criteria only it can evaluate are matched (and confirmed there). */
+    sourceEvaluation?: boolean;
+    /** The troubleshooting log (at `debug`): each write's matched and unmatched Subscriptions. */
+    troubleshooting?: TroubleshootingLogger;
     /** Ingest's INGEST_MAX_VERSION_JUMP (the pipeline's default elsewhere: only ingest writes are held to it). */
     maxVersionJump?: number;
   } = {},
@@ -56,6 +61,7 @@ export const writePipelineFromEnv = (
   const cache = new ActiveSubscriptionCache({
     store: subscriptions,
     allowedEndpoints: values.allowedEndpoints,
+    sourceEvaluation: options.sourceEvaluation === true,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(values.deliveryRetryCount === undefined
       ? {}
@@ -65,6 +71,7 @@ export const writePipelineFromEnv = (
     ledger: new DynamoVersionLedger({ client: document, tableName }),
     matcher: cache,
     queue,
+    ...(options.troubleshooting ? { troubleshooting: options.troubleshooting } : {}),
     ...(options.maxVersionJump === undefined ? {} : { maxVersionJump: options.maxVersionJump }),
   });
   return {

@@ -1,4 +1,4 @@
-import { compileCriteria, CriteriaIndex } from '../criteria/index.js';
+import { criteriaCompiler, CriteriaIndex } from '../criteria/index.js';
 import type { CompiledCriteria } from '../criteria/types.js';
 import type { FhirResource } from '../fhir/types.js';
 import { toOutcome } from '../fhir/outcomes.js';
@@ -6,7 +6,7 @@ import { allowedEndpoint } from './endpoints.js';
 import { mergeTargets } from './mergeTargets.js';
 import type { SubscriptionStore } from './SubscriptionStore.js';
 import { toActiveSubscription } from './toActiveSubscription.js';
-import type { ActiveSubscription, DeliveryTarget, SubscriptionLogger } from './types.js';
+import type { ActiveSubscription, DeliveryTarget, SubscriptionLogger, SubscriptionVerdict } from './types.js';
 
 /** Default time a loaded set is used before the store is read again. */
 export const DEFAULT_SUBSCRIPTION_CACHE_TTL_MS = 5_000;
@@ -19,8 +19,13 @@ export interface ActiveSubscriptionCacheOptions {
   readonly ttlMs?: number;
   /** Clock in epoch ms (tests inject one). @default Date.now */
   readonly now?: () => number;
-  /** @default shared/criteria compileCriteria */
+  /** @default shared/criteria compileCriteria, with `sourceEvaluation` */
   readonly compile?: (criteria: string) => CompiledCriteria;
+  /**
+   * Criteria the source server evaluates are loaded (the deliverer checks them there); without it such
+   * Subscriptions are skipped and logged, as criteria that cannot be evaluated. @default false
+   */
+  readonly sourceEvaluation?: boolean;
   readonly logger?: SubscriptionLogger;
   /** The deployment's retry count, used when merging a subscription that sets none. */
   readonly defaultDeliveryRetryCount?: number;
@@ -45,6 +50,16 @@ interface Snapshot {
   /** Subscriptions with sendDeleteMessages, with criteria reduced to their resource types. */
   readonly deletes: CriteriaIndex;
 }
+
+/** The subscription with the criteria the source must confirm, when its criteria need the source. */
+const withSourceCriteria = (
+  subscription: ActiveSubscription,
+  compiled: CompiledCriteria,
+): ActiveSubscription => {
+  const [type] = compiled.resourceTypes === '*' ? [] : compiled.resourceTypes;
+  if (compiled.sourceQuery === undefined || type === undefined) return subscription;
+  return { ...subscription, sourceCriteria: [`${type}?${compiled.sourceQuery}`] };
+};
 
 /** A delete matches by type alone: the criteria's types (`*` = all but Subscription). */
 const typeOnly = (compiled: CompiledCriteria): CompiledCriteria => {
@@ -116,6 +131,48 @@ export class ActiveSubscriptionCache {
     return mergeTargets(matched, this.options.defaultDeliveryRetryCount);
   }
 
+  /**
+   * Each active Subscription's verdict on a write, in id order, without matching anything for delivery:
+   * by default those whose criteria name the resource's type (the troubleshooting log's candidates);
+   * with `allTypes`, every one (`$explain-subscriptions`).
+   */
+  public async explain(
+    resource: FhirResource,
+    operation: 'upsert' | 'delete',
+    options: { readonly allTypes?: boolean } = {},
+  ): Promise<SubscriptionVerdict[]> {
+    const snapshot = await this.current();
+    const now = this.now();
+    const verdicts: SubscriptionVerdict[] = [];
+    for (const [id, { subscription, endMs }] of snapshot.entries) {
+      const compiled = snapshot.upserts.get(id);
+      if (!compiled) continue;
+      const types = compiled.resourceTypes;
+      const ofType =
+        types === '*' ? resource.resourceType !== 'Subscription' : types.has(resource.resourceType);
+      if (!ofType && options.allTypes !== true) continue;
+      const failed = !ofType
+        ? 'resourceType'
+        : endMs !== undefined && endMs <= now
+          ? 'end'
+          : operation === 'delete'
+            ? subscription.sendDeleteMessages
+              ? undefined
+              : 'subscription-send-delete-messages'
+            : compiled.firstFailure?.(resource);
+      const decidedBySource = operation === 'upsert' && !failed ? compiled.sourceParameters : undefined;
+      verdicts.push({
+        subscriptionId: id,
+        criteria: subscription.criteria,
+        endpoint: subscription.endpoint,
+        matched: failed === undefined,
+        ...(failed === undefined ? {} : { failed }),
+        ...(decidedBySource === undefined ? {} : { decidedBySource }),
+      });
+    }
+    return verdicts;
+  }
+
   /** The active (loaded and not expired) subscriptions, in id order. */
   public async active(): Promise<ActiveSubscription[]> {
     const snapshot = await this.current();
@@ -162,21 +219,23 @@ export class ActiveSubscriptionCache {
 
   private async build(loadedAt: number): Promise<Snapshot> {
     const stored = await this.options.store.list();
-    const compile = this.options.compile ?? compileCriteria;
+    const compile =
+      this.options.compile ?? criteriaCompiler({ sourceEvaluation: this.options.sourceEvaluation === true });
     const entries = new Map<string, Entry>();
     const upserts = new CriteriaIndex();
     const deletes = new CriteriaIndex();
     for (const resource of stored) {
       if (resource.status !== 'active') continue;
       try {
-        const subscription = toActiveSubscription(resource);
-        if (allowedEndpoint(subscription.endpoint, this.options.allowedEndpoints) === undefined) {
+        const stored = toActiveSubscription(resource);
+        if (allowedEndpoint(stored.endpoint, this.options.allowedEndpoints) === undefined) {
           this.options.logger?.warn('Subscription skipped: endpoint not on the allow-list', {
             subscriptionId: resource.id,
           });
           continue;
         }
-        const compiled = compile(subscription.criteria);
+        const compiled = compile(stored.criteria);
+        const subscription = withSourceCriteria(stored, compiled);
         const endMs = subscription.end === undefined ? undefined : Date.parse(subscription.end);
         entries.set(subscription.id, { subscription, endMs });
         upserts.set(subscription.id, compiled);

@@ -1,11 +1,12 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { SMILE_EXTENSIONS, SUBSCRIPTION_EXTENSIONS } from '../config/constants.js';
+import { CONNECTOR_EXTENSIONS, SMILE_EXTENSIONS, SUBSCRIPTION_EXTENSIONS } from '../config/constants.js';
 import { issue } from '../fhir/outcomes.js';
 import { checkPayloadSearchCriteria } from '../payloadSearch/checkPayloadSearchCriteria.js';
 import { MATCHED_RESOURCE_ID } from '../payloadSearch/constants.js';
 import { checkIdSelector } from '../replication/checkIdSelector.js';
 import type { ReplicationSettings } from '../replication/types.js';
 import { normalizeEndpoint } from './endpoints.js';
+import { TRANSFORM_NAME_PATTERN } from './transforms.js';
 
 /** The channel settings the HAPI FHIR and Smile CDR extensions carry, with HAPI's defaults. */
 export interface ChannelSettings {
@@ -18,14 +19,17 @@ export interface ChannelSettings {
   readonly replication?: ReplicationSettings;
   /** HAPI's subscription-payload-search-criteria (on the Subscription itself); undefined = none. */
   readonly payloadSearchCriteria?: string;
+  /** The connector's subscription-transform: the allow-listed transform each resource goes through. */
+  readonly transform?: string;
 }
 
 /** delivery-retry-count bound: the delivery message allows at most 1000 attempts (retries + 1). */
 export const MAX_DELIVERY_RETRY_COUNT = 999;
 
-type Kind = 'boolean' | 'retryCount' | 'idPrefix' | 'selector' | 'baseUrl' | 'payloadSearch';
+type Kind = 'boolean' | 'retryCount' | 'idPrefix' | 'selector' | 'baseUrl' | 'payloadSearch' | 'transform';
 type SettingKey =
   | 'payloadSearchCriteria'
+  | 'transform'
   | 'sendDeleteMessages'
   | 'deliverLatestVersion'
   | 'deliveryRetryCount'
@@ -44,6 +48,7 @@ const KNOWN: ReadonlyMap<string, { key: SettingKey; kind: Kind }> = new Map<
   [SMILE_EXTENSIONS.replicateStripIdPrefix, { key: 'stripIdPrefix', kind: 'idPrefix' }],
   [SMILE_EXTENSIONS.replicateStripReferenceBaseUrl, { key: 'stripReferenceBaseUrl', kind: 'baseUrl' }],
   [SUBSCRIPTION_EXTENSIONS.payloadSearchCriteria, { key: 'payloadSearchCriteria', kind: 'payloadSearch' }],
+  [CONNECTOR_EXTENSIONS.transform, { key: 'transform', kind: 'transform' }],
 ]);
 
 /**
@@ -61,7 +66,7 @@ export const RECOGNISED_EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ],
   [
     SMILE_EXTENSIONS.healthLakeSenderModuleId,
-    "awshealthlake-sender-module-id is recognised: it names Smile CDR's HealthLake module, which this connector replaces",
+    "awshealthlake-sender-module-id is recognised: it names Smile CDR's HealthLake module, which this connector replaces; healthLake.moduleEndpoints maps module ids to data stores",
   ],
 ]);
 
@@ -162,6 +167,7 @@ export const readChannelExtensions = (subscription: Record<string, unknown>): Ch
   };
   const payloadSearchCriteria =
     typeof values.payloadSearchCriteria === 'string' ? values.payloadSearchCriteria : undefined;
+  const transform = typeof values.transform === 'string' ? values.transform : undefined;
   if (payloadSearchCriteria !== undefined && !payloadSearchCriteria.includes(MATCHED_RESOURCE_ID)) {
     notes.push(
       issue(
@@ -192,6 +198,7 @@ export const readChannelExtensions = (subscription: Record<string, unknown>): Ch
       stripVersionIds: values.stripVersionIds === true,
       ...(Object.keys(replication).length > 0 ? { replication } : {}),
       ...(payloadSearchCriteria === undefined ? {} : { payloadSearchCriteria }),
+      ...(transform === undefined ? {} : { transform }),
     },
     issues,
     notes,
@@ -226,6 +233,11 @@ const readValue = (
     return PREFIX_PATTERN.test(text)
       ? { value: text }
       : 'must be 1 to 63 FHIR id characters (A-Z a-z 0-9 - .)';
+  }
+  if (kind === 'transform') {
+    return TRANSFORM_NAME_PATTERN.test(text)
+      ? { value: text }
+      : 'must name a transform: 1 to 64 letters, digits, _ or -';
   }
   if (kind === 'payloadSearch') {
     const { problem } = checkPayloadSearchCriteria(text);

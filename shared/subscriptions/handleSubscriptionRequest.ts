@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SUBSCRIPTION_DEFAULTS } from './constants.js';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { criteriaCompiler, MAX_SOURCE_EVALUATED_SUBSCRIPTIONS } from '../criteria/compileCriteria.js';
 import type { CompiledCriteria } from '../criteria/types.js';
 import { isFhirId } from '../fhir/ids.js';
 import {
@@ -14,6 +15,7 @@ import {
   notFound,
   notSupported,
   OperationOutcomeError,
+  outcome,
   toOutcome,
 } from '../fhir/outcomes.js';
 import { FHIR_JSON, type FhirRequest, type FhirResponse } from '../http/types.js';
@@ -22,6 +24,7 @@ import { HEADER_DROPPED_WARNING, parseSubscription } from './parseSubscription.j
 import { STATUSES } from './parseStatus.js';
 import { presentSubscription } from './presentSubscription.js';
 import type { SaveCondition, StoredSubscription, SubscriptionStore } from './SubscriptionStore.js';
+import type { ModuleEndpoints } from './moduleEndpoints.js';
 import type { SubscriptionLogger } from './types.js';
 
 export interface SubscriptionRouteDeps {
@@ -31,8 +34,13 @@ export interface SubscriptionRouteDeps {
   readonly logger?: SubscriptionLogger;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** @default shared/criteria compileCriteria */
+  /** @default shared/criteria compileCriteria, with `sourceEvaluation` */
   readonly compile?: (criteria: string) => CompiledCriteria;
+  /**
+   * A source FHIR server is configured: criteria only it can evaluate (chains, `_has`, ...) are accepted
+   * and checked there by the deliverer; without one they are refused. @default false
+   */
+  readonly sourceEvaluation?: boolean;
   /** Server-assigned ids on POST. @default randomUUID */
   readonly newId?: () => string;
   /** Called after every change (e.g. `cache.invalidate()` when the cache lives in the same process). */
@@ -46,6 +54,10 @@ export interface SubscriptionRouteDeps {
    * PUT and DELETE on it answer 403 (the provisioner and local mode write it through the store).
    */
   readonly deploymentOwnedId?: string;
+  /** Smile HealthLake module id -> data store (healthLake.moduleEndpoints): routes by the module id. */
+  readonly moduleEndpoints?: ModuleEndpoints;
+  /** The transforms a Subscription may name (delivery.transforms). @default none */
+  readonly transforms?: ReadonlySet<string>;
   /** Most Subscriptions that may exist; a create past it answers 422. @default SUBSCRIPTION_DEFAULTS.maxSubscriptions */
   readonly maxSubscriptions?: number;
 }
@@ -74,6 +86,10 @@ const parseIfMatch = (header: string | undefined): string | undefined => {
   return match[1];
 };
 
+/** The criteria compiler of the deployment: source evaluation on when a source server is configured. */
+const compilerOf = (deps: SubscriptionRouteDeps): ((criteria: string) => CompiledCriteria) =>
+  deps.compile ?? criteriaCompiler({ sourceEvaluation: deps.sourceEvaluation === true });
+
 /** The parse context fields every create/update shares. */
 const parseOptions = (deps: SubscriptionRouteDeps) => {
   const primaryEndpoint = deps.primaryEndpoint ?? deps.allowedEndpoints[0];
@@ -84,7 +100,9 @@ const parseOptions = (deps: SubscriptionRouteDeps) => {
     ...(deps.maxDeliveryRetryCount === undefined
       ? {}
       : { maxDeliveryRetryCount: deps.maxDeliveryRetryCount }),
-    ...(deps.compile ? { compile: deps.compile } : {}),
+    ...(deps.moduleEndpoints === undefined ? {} : { moduleEndpoints: deps.moduleEndpoints }),
+    ...(deps.transforms === undefined ? {} : { transforms: deps.transforms }),
+    compile: compilerOf(deps),
   };
 };
 
@@ -173,6 +191,7 @@ const create = async (request: FhirRequest, deps: SubscriptionRouteDeps): Promis
   }
   const id = (deps.newId ?? randomUUID)();
   const parsed = parseSubscription(request.body, { interaction: 'create', id, ...parseOptions(deps) });
+  await requireSourceRoom(id, parsed.compiled, deps);
   const saved = await deps.store.save(parsed.resource, {
     condition: { kind: 'absent' },
     now: now(deps),
@@ -196,6 +215,7 @@ const update = async (
     ...parseOptions(deps),
     ...(previous ? { previousStatus: previous.status } : {}),
   });
+  await requireSourceRoom(id, parsed.compiled, deps);
   const condition: SaveCondition | undefined =
     ifMatch === undefined ? undefined : { kind: 'version', versionId: ifMatch };
   const saved = await deps.store.save(parsed.resource, {
@@ -211,6 +231,37 @@ const update = async (
     saved.created ? 201 : 200,
     saved.created ? 'created' : 'updated',
     parsed.warnings,
+  );
+};
+
+/**
+ * 422 when `MAX_SOURCE_EVALUATED_SUBSCRIPTIONS` other active Subscriptions already have criteria the
+ * source evaluates: a delivery message carries the criteria of every one a write may match.
+ */
+const requireSourceRoom = async (
+  id: string,
+  compiled: CompiledCriteria,
+  deps: SubscriptionRouteDeps,
+): Promise<void> => {
+  if (compiled.sourceQuery === undefined) return;
+  const compile = compilerOf(deps);
+  const needsSource = (criteria: unknown): boolean => {
+    try {
+      return typeof criteria === 'string' && compile(criteria).sourceQuery !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  const others = (await deps.store.list()).filter(
+    (stored) => stored.id !== id && stored.status === 'active' && needsSource(stored.criteria),
+  ).length;
+  if (others < MAX_SOURCE_EVALUATED_SUBSCRIPTIONS) return;
+  throw new OperationOutcomeError(
+    outcome(
+      'business-rule',
+      `This deployment already has ${others} active Subscriptions whose criteria the source server evaluates, the most allowed (${MAX_SOURCE_EVALUATED_SUBSCRIPTIONS})`,
+      { status: 422, expression: 'Subscription.criteria' },
+    ),
   );
 };
 

@@ -7,13 +7,15 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * Collapses matching subscriptions into one delivery target per distinct endpoint, so overlapping
  * subscriptions never send the same version to the same data store twice. Subscriptions whose Smile
  * replication settings differ write different copies (ids) and stay separate targets; so do subscriptions
- * with different payload search criteria (each delivers its own search results). Deterministic merge:
+ * with different payload search criteria (each delivers its own search results) or transforms. Deterministic merge:
  * - `id`/`criteria`: the first subscription in id order (the delivery message names one);
  *   `subscriptionIds`: all of them, sorted;
  * - `deliverLatestVersion`, `sendDeleteMessages`: true if any member asks for it;
  * - `stripVersionIds`: true only if every member asks for it (keeping ids loses nothing);
  * - `deliveryRetryCount`: the largest, where an unset member counts as `defaultRetryCount`; unset
- *   when a member is unset and no default is known (the queue's redrive limit then applies).
+ *   when a member is unset and no default is known (the queue's redrive limit then applies);
+ * - `sourceCriteria`: every member's, when all of them need the source to confirm; none when one
+ *   matched outright (the write goes to the data store anyway).
  * Targets come out sorted by endpoint.
  *
  * @example
@@ -26,7 +28,12 @@ export const mergeTargets = (
   const groups = new Map<string, ActiveSubscription[]>();
   for (const match of matches) {
     // Subscriptions with different replication settings write different copies: separate targets.
-    const key = replicationTargetKey(match.endpoint, match.replication, match.payloadSearchCriteria);
+    const key = replicationTargetKey(
+      match.endpoint,
+      match.replication,
+      match.payloadSearchCriteria,
+      match.transform,
+    );
     const group = groups.get(key);
     if (group) group.push(match);
     else groups.set(key, [match]);
@@ -38,6 +45,10 @@ export const mergeTargets = (
     const deliveryRetryCount = retries.every((value): value is number => value !== undefined)
       ? Math.max(...retries)
       : undefined;
+    // The source confirms the write unless a member matched outright; then the write goes regardless.
+    const sourceCriteria = members.every((member) => member.sourceCriteria !== undefined)
+      ? [...new Set(members.flatMap((member) => member.sourceCriteria ?? []))].sort(byString)
+      : undefined;
     return {
       id: first.id,
       criteria: first.criteria,
@@ -46,10 +57,12 @@ export const mergeTargets = (
       ...(first.payloadSearchCriteria === undefined
         ? {}
         : { payloadSearchCriteria: first.payloadSearchCriteria }),
+      ...(first.transform === undefined ? {} : { transform: first.transform }),
       sendDeleteMessages: members.some((member) => member.sendDeleteMessages),
       deliverLatestVersion: members.some((member) => member.deliverLatestVersion),
       stripVersionIds: members.every((member) => member.stripVersionIds),
       ...(deliveryRetryCount === undefined ? {} : { deliveryRetryCount }),
+      ...(sourceCriteria === undefined ? {} : { sourceCriteria }),
       subscriptionIds: members.map((member) => member.id),
     };
   });

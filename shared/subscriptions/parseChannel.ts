@@ -35,7 +35,12 @@ const isSupportedPayload = (payload: string): boolean => {
  */
 export const parseChannel = (
   channel: unknown,
-  context: { readonly allowedEndpoints: readonly string[]; readonly primaryEndpoint?: string },
+  context: {
+    readonly allowedEndpoints: readonly string[];
+    readonly primaryEndpoint?: string;
+    /** The data store Smile's module id routes to (moduleEndpoints), used when `endpoint` is absent. */
+    readonly moduleEndpoint?: string;
+  },
   issues: OperationOutcomeIssue[],
   warnings: OperationOutcomeIssue[],
 ): { endpoint?: string; filled: Record<string, unknown> } => {
@@ -58,7 +63,10 @@ export const parseChannel = (
       );
     }
     let rawEndpoint: string | undefined;
-    if (channel.endpoint === undefined && context.primaryEndpoint !== undefined) {
+    if (channel.endpoint === undefined && context.moduleEndpoint !== undefined) {
+      rawEndpoint = context.moduleEndpoint;
+      channelFilled.endpoint = rawEndpoint;
+    } else if (channel.endpoint === undefined && context.primaryEndpoint !== undefined) {
       rawEndpoint = context.primaryEndpoint;
       channelFilled.endpoint = rawEndpoint;
       warnings.push(

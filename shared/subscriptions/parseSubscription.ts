@@ -6,6 +6,8 @@ import { readChannelExtensions, type ChannelSettings } from './channelExtensions
 import { coerceExtensionValues } from './coerceExtensionValues.js';
 import { parseChannel } from './parseChannel.js';
 import { parseStatus } from './parseStatus.js';
+import { routeByModule, type ModuleEndpoints } from './moduleEndpoints.js';
+import { missingExtensionWarnings } from './recommendedExtensions.js';
 import {
   checkArrayOfObjects,
   checkElements,
@@ -39,6 +41,10 @@ export interface ParseSubscriptionContext {
   readonly primaryEndpoint?: string;
   /** The deployment's delivery retry limit: a larger `delivery-retry-count` is capped, with a warning. */
   readonly maxDeliveryRetryCount?: number;
+  /** Smile HealthLake module id -> data store (healthLake.moduleEndpoints): routing by module id. */
+  readonly moduleEndpoints?: ModuleEndpoints;
+  /** The transforms the deployment allows (delivery.transforms); a Subscription may name only these. */
+  readonly transforms?: ReadonlySet<string>;
 }
 
 /** `reason` given to a Subscription submitted without one (R4 requires it; Smile's examples omit it). */
@@ -163,11 +169,20 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
 
   const status = parseStatus(input.status, context.previousStatus, issues);
 
-  const { endpoint, filled: channelFilled } = parseChannel(input.channel, context, issues, warnings);
+  const routing = routeByModule(input, context.moduleEndpoints ?? new Map(), context.allowedEndpoints);
+  issues.push(...routing.issues);
+  warnings.push(...routing.notes);
+  const { endpoint, filled: channelFilled } = parseChannel(
+    input.channel,
+    { ...context, ...(routing.endpoint === undefined ? {} : { moduleEndpoint: routing.endpoint }) },
+    issues,
+    warnings,
+  );
 
   const { settings, issues: extensionIssues, notes } = readChannelExtensions(input);
   issues.push(...extensionIssues);
-  warnings.push(...notes);
+  warnings.push(...notes, ...missingExtensionWarnings(settings));
+  issues.push(...transformIssues(settings, context.transforms ?? new Set()));
   const limit = context.maxDeliveryRetryCount;
   if (
     settings.deliveryRetryCount !== undefined &&
@@ -208,6 +223,7 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   if (issues.length > 0 || status === undefined || endpoint === undefined || compiled === undefined) {
     throw new OperationOutcomeError(invalidOutcome(issues));
   }
+  warnings.push(...criteriaNotes(compiled));
 
   // R4: `end` is when the server turns the subscription off (an `off` one stays off).
   const ended = endMs !== undefined && endMs <= (context.now ?? new Date()).getTime();
@@ -228,6 +244,61 @@ export const parseSubscription = (body: unknown, context: ParseSubscriptionConte
   if (headerDropped) warnings.push(HEADER_DROPPED_WARNING);
   return { resource, compiled, settings, endpoint, warnings };
 };
+
+/** A transform must be allow-listed, and cannot replace payload search's Bundle (which holds many resources). */
+const transformIssues = (
+  settings: ChannelSettings,
+  allowed: ReadonlySet<string>,
+): OperationOutcomeIssue[] => {
+  if (settings.transform === undefined) return [];
+  const issues: OperationOutcomeIssue[] = [];
+  if (!allowed.has(settings.transform)) {
+    issues.push(
+      issue(
+        'business-rule',
+        allowed.size === 0
+          ? 'subscription-transform names a transform, and this deployment allows none (delivery.transforms)'
+          : `subscription-transform names a transform this deployment does not allow (delivery.transforms lists ${[...allowed].join(', ')})`,
+        'Subscription.extension',
+      ),
+    );
+  }
+  if (settings.payloadSearchCriteria !== undefined) {
+    issues.push(
+      issue(
+        'not-supported',
+        'subscription-transform cannot be combined with subscription-payload-search-criteria',
+        'Subscription.extension',
+      ),
+    );
+  }
+  return issues;
+};
+
+/**
+ * What the response says about the criteria: each result parameter ignored (a warning), and the
+ * parameters left to the source server (information: a search there per matching write). Names only.
+ */
+const criteriaNotes = (compiled: CompiledCriteria): OperationOutcomeIssue[] => [
+  ...(compiled.ignoredParameters ?? []).map((name) =>
+    issue(
+      'informational',
+      `${name} is a result parameter: it selects no resources, so it is ignored`,
+      'Subscription.criteria',
+      'warning',
+    ),
+  ),
+  ...(compiled.sourceParameters?.length
+    ? [
+        issue(
+          'informational',
+          `${compiled.sourceParameters.join(', ')} cannot be evaluated on the resource alone: before a write that matches the rest of the criteria is delivered, the deliverer searches the source FHIR server for it (Type?_id={id}&criteria) and delivers it only if the source finds it`,
+          'Subscription.criteria',
+          'information',
+        ),
+      ]
+    : []),
+];
 
 /** The channel without `header` / `_header` (values never kept), and whether there were any. */
 export const withoutHeaders = (

@@ -46,5 +46,6 @@ export const toActiveSubscription = (subscription: Subscription): ActiveSubscrip
     ...(settings.payloadSearchCriteria === undefined
       ? {}
       : { payloadSearchCriteria: settings.payloadSearchCriteria }),
+    ...(settings.transform === undefined ? {} : { transform: settings.transform }),
   };
 };

@@ -24,6 +24,16 @@ export interface ActiveSubscription {
   readonly replication?: ReplicationSettings;
   /** HAPI subscription-payload-search-criteria: deliver this search's results as one transaction. */
   readonly payloadSearchCriteria?: string;
+  /** The connector's subscription-transform: the allow-listed transform each resource goes through. */
+  readonly transform?: string;
+  /**
+   * Set when the criteria hold parameters only the source server can evaluate (chains, `_has`, ...): a
+   * write that matches the rest is delivered only if a search `Type?_id={id}&{query}` on the source finds
+   * it for one of these criteria (`Type?query`, result parameters removed). Matching in memory counts the
+   * write as a candidate; the deliverer decides. A merged target carries the criteria of every member,
+   * unless one member matched in memory outright (then none).
+   */
+  readonly sourceCriteria?: readonly string[];
 }
 
 /** Subscription.status values (R4). */
@@ -44,6 +54,25 @@ export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUS)[keyof typeof SUBSC
 export interface DeliveryTarget extends ActiveSubscription {
   /** Every matching subscription that points at `endpoint`, sorted. */
   readonly subscriptionIds: readonly string[];
+}
+
+/**
+ * Why an active Subscription does or does not match a resource: for the troubleshooting log and
+ * `$explain-subscriptions`. Names only, never values.
+ */
+export interface SubscriptionVerdict {
+  readonly subscriptionId: string;
+  readonly criteria: string;
+  readonly endpoint: string;
+  /** True: the write goes to its endpoint (or, with `decidedBySource`, is sent for the source to decide). */
+  readonly matched: boolean;
+  /**
+   * Why not: the first criterion the resource fails (a parameter as written, or `resourceType`), `end`
+   * (the Subscription has ended), or `subscription-send-delete-messages` (a delete it does not send).
+   */
+  readonly failed?: string;
+  /** Parameters only the source evaluates; `matched` then means "matches the rest". */
+  readonly decidedBySource?: readonly string[];
 }
 
 /** The narrow logger the subscriptions module writes to (Powertools Logger fits it). */

@@ -152,6 +152,47 @@ describe('CLI: hlc', () => {
                   channel: { endpoint: 'http://h/r4/' },
                 },
               },
+              {
+                resource: {
+                  resourceType: 'Subscription',
+                  id: 'sub-full',
+                  status: 'active',
+                  criteria: '[Patient]',
+                  channel: {
+                    endpoint: 'http://h/r4/',
+                    extension: [
+                      {
+                        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-send-delete-messages',
+                        valueBoolean: true,
+                      },
+                      {
+                        url: 'http://hapifhir.io/fhir/StructureDefinition/subscription-resthook-deliver-latest-version',
+                        valueBoolean: true,
+                      },
+                    ],
+                  },
+                },
+              },
+            ],
+          });
+        }
+        if (url === '/$explain-subscriptions' && request.method === 'POST') {
+          const part = (id: string, matched: boolean, extra: Record<string, unknown>[] = []) => ({
+            name: 'subscription',
+            part: [
+              { name: 'id', valueId: id },
+              { name: 'criteria', valueString: `Observation?${id}` },
+              { name: 'endpoint', valueUrl: 'http://h/r4/' },
+              { name: 'matched', valueBoolean: matched },
+              ...extra,
+            ],
+          });
+          return reply(200, {
+            resourceType: 'Parameters',
+            parameter: [
+              part('final', true),
+              part('coded', false, [{ name: 'failed', valueString: 'code' }]),
+              part('chained', true, [{ name: 'decidedBySource', valueString: 'subject.identifier' }]),
             ],
           });
         }
@@ -280,6 +321,29 @@ describe('CLI: hlc', () => {
     const list = capture();
     expect(await runCli(['subscriptions', 'list', '--api', api], list.io)).toBe(0);
     expect(list.text()).toContain('sub-1  active  [*]');
+    // A Subscription without the delete and latest-version extensions is flagged, with what it costs.
+    const [withoutThem, withThem] = list.out.filter((line) => line.startsWith('sub-'));
+    expect(withoutThem).toContain(
+      'warning: without subscription-send-delete-messages (deletes not replicated), subscription-resthook-deliver-latest-version (every version written, not only the latest)',
+    );
+    expect(withThem).toBe('sub-full  active  [Patient]  http://h/r4/');
+  });
+
+  it('explains which Subscriptions a resource file would match, sending the resource and writing nothing', async () => {
+    const file = join(folder, 'explain.json');
+    await writeFile(file, JSON.stringify({ resourceType: 'Observation', id: 'o1', status: 'final' }));
+    const run = capture();
+    expect(await runCli(['subscriptions', 'explain', file, '--api', api], run.io)).toBe(0);
+    const post = requests.find((request) => request.url === '/$explain-subscriptions');
+    expect(post?.body).toEqual({ resourceType: 'Observation', id: 'o1', status: 'final' });
+    expect(run.out).toEqual([
+      '3 active subscription(s); nothing was written',
+      'final  Observation?final  matches',
+      'coded  Observation?coded  does not match: code',
+      'chained  Observation?chained  matches in memory; the source server decides subject.identifier',
+    ]);
+    const missing = capture();
+    expect(await runCli(['subscriptions', 'explain', '--api', api], missing.io)).toBe(2);
   });
 
   it('creates a payload search subscription with --payload-search on Subscription.extension', async () => {

@@ -40,8 +40,8 @@ describe('The README quickstart', () => {
   });
 
   it(
-    'runs as written: npm start, a curl, the CLI sending files and showing status',
-    { timeout: 120_000 },
+    'runs as written: npm start with the source seeded, a curl, the CLI sending files, status, the HealthLake stand-in, backfill and reconcile',
+    { timeout: 180_000 },
     async () => {
       // `npm ci` is not rerun: the suite runs from an installed tree.
       const env: NodeJS.ProcessEnv = {
@@ -53,9 +53,10 @@ describe('The README quickstart', () => {
       let banner = '';
       const results: { command: string; status: number | null; stdout: string }[] = [];
       for (const command of commands.slice(1)) {
-        if (command === 'npm start') {
+        if (command === 'npm start' || command.startsWith('npm start -- ')) {
           // Port 0 instead of 8080, so the test never collides with a running local mode.
-          server = spawn('npm', ['start'], {
+          const options = command === 'npm start' ? [] : command.slice('npm start '.length).split(' ');
+          server = spawn('npm', ['start', ...options], {
             cwd: ROOT,
             env,
             detached: true,
@@ -96,13 +97,20 @@ describe('The README quickstart', () => {
       expect(results.find((result) => result.command.includes('cli -- status'))?.stdout).toContain(
         'delivery-dlq',
       );
+      const output = (fragment: string) =>
+        results.find((result) => result.command.includes(fragment))?.stdout ?? '';
+      // The first `local healthlake list` (the summary) shows the curl's PUT reaching HealthLake.
+      expect(output('cli -- local healthlake list')).toMatch(/PUT {4}Patient\/example {2}201/);
+      expect(output('backfill start')).toMatch(/completed {2}read 2 {2}matched 2 {2}enqueued 2/);
+      // The source holds every resource the Quickstart wrote: nothing is only in HealthLake.
+      expect(output('reconcile start')).toMatch(/^total +5 +0 +0 +0 /m);
       await waitFor(
         async () => {
           const response = await fetch(`${env.HLC_API_URL}/_local/stats`, {
             headers: { authorization: `Bearer ${env.HLC_TOKEN}` },
           });
           const stats = (await response.json()) as { delivered: number };
-          return stats.delivered >= 3;
+          return stats.delivered >= 5;
         },
         { timeoutMs: 20_000, message: 'the quickstart writes delivered' },
       );

@@ -1,4 +1,10 @@
-import type { Extension, OperationOutcome, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
+import type {
+  Extension,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Subscription,
+  SubscriptionChannel,
+} from '@medplum/fhirtypes';
 import { SUBSCRIPTION_EXTENSIONS } from '../../shared/config/constants.js';
 import { OperationOutcomeError } from '../../shared/fhir/outcomes.js';
 import {
@@ -32,6 +38,16 @@ export const channelExtension = {
     valueBoolean: value,
   }),
 };
+
+/**
+ * Warnings other than the ones for a missing delete or latest-version extension (which every
+ * Subscription without them gets; shared/subscriptions/recommendedExtensions.ts), for tests about others.
+ */
+export const otherWarnings = (warnings: readonly OperationOutcomeIssue[]): OperationOutcomeIssue[] =>
+  warnings.filter(
+    (warning) =>
+      !(warning.code === 'incomplete' && warning.expression?.[0] === 'Subscription.channel.extension'),
+  );
 
 /**
  * A valid submitted Subscription (status `requested`, rest-hook to DATASTORE_A, criteria `[*]`),

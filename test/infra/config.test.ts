@@ -43,7 +43,8 @@ describe('Connector configuration', () => {
     });
     expect(config.autoSubscription).toEqual({ enabled: true, criteria: '[*]' });
     expect(config.delivery).toEqual({
-      retryCount: 10,
+      // 20 retries by default: seed 003's Smile Subscription asks for 20 and gets them.
+      retryCount: 20,
       maxConcurrency: 10,
       memorySizeMb: 512,
       batchSize: 10,
@@ -51,6 +52,8 @@ describe('Connector configuration', () => {
       retryBaseDelaySeconds: 2,
       retryMaxDelaySeconds: 300,
       retryStrategy: 'exponential',
+      transforms: {},
+      transformTimeoutSeconds: 5,
       paused: false,
     });
     expect(config.logRetentionDays).toBe(365);

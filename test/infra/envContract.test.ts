@@ -72,6 +72,20 @@ const CONFIGURATIONS: Record<string, Partial<ConnectorConfigInput>> = {
     sourceFhir: { baseUrl: 'https://fhir.example.org/fhir/', auth: 'oauth2', secret: SECRET },
   },
   'reconcile on (cross-account, bearer source)': { reconcile: { enabled: true } },
+  'Smile migration: two HealthLake modules, transforms, a larger Bundle quota': {
+    healthLake: {
+      ...sameAccount,
+      additionalAllowedEndpoints: [
+        `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+      ],
+      maxBundleEntries: 500,
+      moduleEndpoints: {
+        cdr_a: sameAccount.endpoint,
+        cdr_b: `https://healthlake.${REGION}.amazonaws.com/datastore/${SOURCE_STORE}/r4/`,
+      },
+    },
+    delivery: { transforms: { mask: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:mask-phone` } },
+  },
   'reconcile on, same account, sigv4 source with options': {
     reconcile: { enabled: true, pageSize: 200 },
     healthLake: sameAccount,

@@ -2,11 +2,12 @@ import { validateResource } from '@medplum/core';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { badRequest, methodNotAllowed, notFound, notSupported } from '../../../shared/fhir/outcomes.js';
 import { isFhirId } from '../../../shared/fhir/ids.js';
+import { HEALTHLAKE_MAX_BUNDLE_ENTRIES } from '../../../shared/healthlake/constants.js';
 import { FhirStore } from './fhirStore.js';
 import { decodeQuery, HttpError, parseJson } from './standinHttp.js';
 
-/** HealthLake's limit of entries per batch or transaction Bundle (endpoints-and-quotas page). */
-export const MAX_BUNDLE_ENTRIES = 160;
+/** HealthLake's limit of entries per batch or transaction Bundle (AWS's general reference): the default. */
+export const MAX_BUNDLE_ENTRIES = HEALTHLAKE_MAX_BUNDLE_ENTRIES;
 const ENTRY_URL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 /** What a FHIR request is answered with. */
@@ -27,10 +28,13 @@ export const createFhirRoutes = (options: {
   /** Validate PUT bodies against the R4 structure definitions. */
   readonly validate: boolean;
   readonly deleteMissingStatus: 204 | 404;
+  /** Most entries a transaction Bundle may hold. @default MAX_BUNDLE_ENTRIES (160) */
+  readonly maxBundleEntries?: number;
   /** The endpoint's absolute base URL (known once the server listens). */
   readonly endpoint: () => string;
 }) => {
   const { store, notSupportedTypes, deleteMissingStatus } = options;
+  const maxBundleEntries = options.maxBundleEntries ?? MAX_BUNDLE_ENTRIES;
   const validate = (resource: Resource) => {
     if (!options.validate) return;
     try {
@@ -185,7 +189,7 @@ export const createFhirRoutes = (options: {
   };
 
   /**
-   * A transaction Bundle POSTed to the base: every entry checked first (at most 160 entries, PUT or
+   * A transaction Bundle POSTed to the base: every entry checked first (at most `maxBundleEntries`, PUT or
    * DELETE of `Type/id`, supported types, valid resources), then all applied; one failure = none applied.
    */
   const transaction = (body: unknown): { status: number; body: Bundle } => {
@@ -197,10 +201,10 @@ export const createFhirRoutes = (options: {
       throw new HttpError(notSupported('Only transaction Bundles are accepted at the base', 'Bundle.type'));
     }
     const entries = bundle.entry ?? [];
-    if (entries.length > MAX_BUNDLE_ENTRIES) {
+    if (entries.length > maxBundleEntries) {
       throw new HttpError(
         badRequest(
-          `Bundle has ${entries.length} entries; at most ${MAX_BUNDLE_ENTRIES} are allowed`,
+          `Bundle has ${entries.length} entries; at most ${maxBundleEntries} are allowed`,
           'Bundle.entry',
         ),
         'ValidationException',

@@ -43,6 +43,14 @@ export interface FhirStoreOptions {
    * @default DEFAULT_MAX_VERSIONS_PER_RESOURCE (100)
    */
   readonly maxVersionsPerResource?: number;
+  /** Called after every stored version (a write or a deletion), e.g. to journal it to disk. */
+  readonly onVersion?: (change: StoredChange) => void;
+}
+
+/** One version as the store recorded it: `resource` undefined for a deletion. */
+export interface StoredChange extends StoredVersion {
+  readonly resourceType: string;
+  readonly id: string;
 }
 
 export interface SearchPage {
@@ -70,6 +78,8 @@ const CONTROL_PARAMETERS = new Set([
   '_include',
 ]);
 const UNSUPPORTED_PARAMETERS = new Set(['_revinclude', '_has', '_summary', '_contained']);
+/** A test a search applies beyond Medplum's filters (chains and `_has`, which read other resources). */
+type ResourceTest = (resource: Resource) => boolean;
 /** A `Type/id` reference. */
 const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 /** Elements a `_elements` subset always keeps (FHIR R4 search 3.1.1.5.9). */
@@ -106,10 +116,12 @@ const nonNegativeInt = (value: string | undefined, name: string): number | undef
 export class FhirStore {
   private readonly tables = new Map<string, TypeTable>();
   private readonly maxVersions: number;
+  private readonly onVersion: ((change: StoredChange) => void) | undefined;
 
   public constructor(options: FhirStoreOptions = {}) {
     ensureFhirDefinitions();
     this.maxVersions = Math.max(1, options.maxVersionsPerResource ?? DEFAULT_MAX_VERSIONS_PER_RESOURCE);
+    this.onVersion = options.onVersion;
   }
 
   /** Whether `type` is an R4 resource type. */
@@ -145,7 +157,7 @@ export class FhirStore {
     const stored = structuredClone(resource) as Resource;
     stored.meta = { ...stored.meta, versionId, lastUpdated };
     entry.current = stored;
-    this.addVersion(entry, { versionId, lastUpdated, resource: stored });
+    this.addVersion(resource.resourceType, resource.id, entry, { versionId, lastUpdated, resource: stored });
     return { created, resource: stored };
   }
 
@@ -154,15 +166,22 @@ export class FhirStore {
     return this.put({ ...resource, id: randomUUID() }).resource;
   }
 
-  /** Deletes the current version; false when there was none (never created, or already deleted). */
-  public delete(resourceType: string, id: string): boolean {
+  /**
+   * Deletes the current version; false when there was none (never created, or already deleted). The
+   * deletion gets the next versionId and now, unless `options` gives them (replaying a journal).
+   */
+  public delete(
+    resourceType: string,
+    id: string,
+    options: { versionId?: string; lastUpdated?: string } = {},
+  ): boolean {
     const table = this.tables.get(resourceType);
     const entry = table?.entries.get(id);
     if (!table || !entry?.current) return false;
     entry.current = undefined;
-    this.addVersion(entry, {
-      versionId: this.nextVersion(entry),
-      lastUpdated: nowIso(),
+    this.addVersion(resourceType, id, entry, {
+      versionId: options.versionId ?? this.nextVersion(entry),
+      lastUpdated: options.lastUpdated ?? nowIso(),
       resource: undefined,
     });
     table.live -= 1;
@@ -253,7 +272,9 @@ export class FhirStore {
    * One page of a type-level search. `query` holds the raw parameters; `_count` (default 20, at most
    * 1000) sizes the page, `_cursor` continues in creation order, `_sort` switches to offset paging.
    * `_include` (`Type:param[:target]` or `*`, not `:iterate`) adds the referenced resources as `included`.
-   * Unknown parameters, chains, `_revinclude` and `_has` are rejected with 400 rather than ignored.
+   * Chains (`subject.identifier=`, `subject:Patient.name=`, several levels) and reverse chains
+   * (`_has:Observation:patient:code=`) are evaluated over the store, as a FHIR server does. Unknown
+   * parameters, `_revinclude` and a bare `_has` are rejected with 400 rather than ignored.
    */
   public search(resourceType: string, query: Readonly<Record<string, readonly string[]>>): SearchPage {
     const found = this.searchFull(resourceType, query);
@@ -273,16 +294,17 @@ export class FhirStore {
     );
     const cursor = nonNegativeInt(single(query, '_cursor'), '_cursor');
     const offset = nonNegativeInt(single(query, '_offset'), '_offset');
-    const request = this.parseFilters(resourceType, query);
+    const { request, tests } = this.compileQuery(resourceType, query);
     const table = this.tables.get(resourceType);
     if (!table) return { resources: [], total: 0, next: undefined };
-    const matchesAll = (request.filters ?? []).length === 0;
+    const matchesAll = (request.filters ?? []).length === 0 && tests.length === 0;
     const ids = idsOnly(request);
     if (ids) {
-      // `_id=a,b,c` alone (reconcile's look-ups): read the ids instead of scanning the type.
+      // `_id=a,b,c` (reconcile's look-ups, the deliverer's checks of chained criteria): read the ids
+      // instead of scanning the type, then apply any chain.
       const found = ids.flatMap((id) => {
         const current = table.entries.get(id)?.current;
-        return current ? [current] : [];
+        return current && tests.every((test) => test(current)) ? [current] : [];
       });
       const start = offset ?? 0;
       const end = start + pageSize;
@@ -292,7 +314,8 @@ export class FhirStore {
         next: end < found.length ? { offset: end } : undefined,
       };
     }
-    const isMatch = (resource: Resource) => matchesAll || matchesSearchRequest(resource, request);
+    const isMatch = (resource: Resource) =>
+      matchesAll || (matchesSearchRequest(resource, request) && tests.every((test) => test(resource)));
 
     if (request.sortRules?.length) {
       const all = this.live(table).filter(isMatch).sort(comparator(request.sortRules));
@@ -374,6 +397,78 @@ export class FhirStore {
     return included;
   }
 
+  /**
+   * Medplum's search request for the plain parameters, and a test per chain or reverse chain: a chain
+   * `ref[:Type].rest=v` holds when a reference of `ref` points at a `Type` matching `rest=v` (itself
+   * possibly a chain); `_has:Type:ref:rest=v` when some `Type` matching `rest=v` refers to the resource
+   * through `ref`. Each resolves against the current resources once per search.
+   */
+  private compileQuery(
+    resourceType: string,
+    query: Readonly<Record<string, readonly string[]>>,
+  ): { request: SearchRequest; tests: ResourceTest[] } {
+    const plain: Record<string, readonly string[]> = {};
+    const tests: ResourceTest[] = [];
+    for (const [name, values] of Object.entries(query)) {
+      if (name.includes('.')) tests.push(...values.map((value) => this.chainTest(resourceType, name, value)));
+      else if (name.startsWith('_has:'))
+        tests.push(...values.map((value) => this.reverseChainTest(name, value)));
+      else plain[name] = values;
+    }
+    return { request: this.parseFilters(resourceType, plain), tests };
+  }
+
+  private chainTest(resourceType: string, name: string, value: string): ResourceTest {
+    const dot = name.indexOf('.');
+    const [code = '', targetType, ...extra] = name.slice(0, dot).split(':');
+    const parameter = getSearchParameter(resourceType, code);
+    if (parameter?.type !== 'reference' || !parameter.expression || extra.length > 0) {
+      throw new OperationOutcomeError(badRequest(`Invalid chain ${name}`, name));
+    }
+    const targets = targetType ? [targetType] : (parameter.target ?? []);
+    if (targets.some((type) => !isResourceType(type))) {
+      throw new OperationOutcomeError(badRequest(`Invalid chain target in ${name}`, name));
+    }
+    const keys = new Set<string>();
+    for (const type of targets) {
+      for (const found of this.matching(type, { [name.slice(dot + 1)]: [value] })) {
+        keys.add(`${type}/${found.id}`);
+      }
+    }
+    const expression = parameter.expression;
+    return (resource) =>
+      evalFhirPath(expression, resource).some((element) => {
+        const reference = (element as { reference?: unknown } | null)?.reference;
+        return typeof reference === 'string' && keys.has(reference);
+      });
+  }
+
+  private reverseChainTest(name: string, value: string): ResourceTest {
+    const [, type = '', code = '', ...rest] = name.split(':');
+    const parameter = isResourceType(type) ? getSearchParameter(type, code) : undefined;
+    if (parameter?.type !== 'reference' || !parameter.expression || rest.length === 0) {
+      throw new OperationOutcomeError(badRequest(`Invalid reverse chain ${name}`, name));
+    }
+    const referenced = new Set<string>();
+    for (const referrer of this.matching(type, { [rest.join(':')]: [value] })) {
+      for (const element of evalFhirPath(parameter.expression, referrer)) {
+        const reference = (element as { reference?: unknown } | null)?.reference;
+        if (typeof reference === 'string') referenced.add(reference);
+      }
+    }
+    return (resource) => referenced.has(`${resource.resourceType}/${resource.id}`);
+  }
+
+  /** Every current resource of `resourceType` a query (chains included) matches, unpaged. */
+  private matching(resourceType: string, query: Readonly<Record<string, readonly string[]>>): Resource[] {
+    const table = this.tables.get(resourceType);
+    if (!table) return [];
+    const { request, tests } = this.compileQuery(resourceType, query);
+    return this.live(table).filter(
+      (resource) => matchesSearchRequest(resource, request) && tests.every((test) => test(resource)),
+    );
+  }
+
   private parseFilters(
     resourceType: string,
     query: Readonly<Record<string, readonly string[]>>,
@@ -447,10 +542,22 @@ export class FhirStore {
   }
 
   /** Appends a version to the history, forgetting the oldest past `maxVersions`. */
-  private addVersion(entry: Entry, version: StoredVersion): void {
+  private addVersion(resourceType: string, id: string, entry: Entry, version: StoredVersion): void {
     entry.history.push(version);
     if (entry.history.length > this.maxVersions)
       entry.history.splice(0, entry.history.length - this.maxVersions);
+    this.onVersion?.({ resourceType, id, ...version });
+  }
+
+  /** Every kept version of every resource, oldest first per resource (to write a journal afresh). */
+  public *versions(): Generator<StoredChange> {
+    for (const [resourceType, table] of this.tables) {
+      for (const id of table.order) {
+        const entry = table.entries.get(id);
+        if (!entry) continue;
+        for (const version of entry.history) yield { resourceType, id, ...version };
+      }
+    }
   }
 
   private nextVersion(entry: Entry): string {

@@ -67,6 +67,8 @@ export interface FhirStandinOptions {
   faults?: Partial<FaultConfig>;
   /** Status of DELETE for a resource that does not exist (or is already deleted). Default 204. */
   deleteMissingStatus?: 204 | 404;
+  /** Most entries a transaction Bundle may hold (HealthLake's quota). Default 160. */
+  maxBundleEntries?: number;
   /**
    * Validate PUT/POST bodies against the R4 structure definitions (Medplum `validateResource`), 400
    * with the validator's issues otherwise, as HealthLake does. Default false: it costs about 1 ms per
@@ -220,6 +222,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       notSupportedTypes,
       validate: options.validate === true,
       deleteMissingStatus,
+      ...(options.maxBundleEntries === undefined ? {} : { maxBundleEntries: options.maxBundleEntries }),
       endpoint: () => `${origin}${path}`,
     });
     served.set(id, {

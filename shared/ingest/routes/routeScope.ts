@@ -2,6 +2,7 @@ import type { FhirRequest, FhirResponse } from '../../http/types.js';
 import { TOKEN_SCOPES, type TokenScope } from '../../http/scopes.js';
 import { NON_CLINICAL_TYPES } from '../constants.js';
 import { isKnownResourceType } from '../validateFhirResource.js';
+import type { FhirOperation } from './operations.js';
 
 /** A plugged-in route: answers the requests it owns, `undefined` for the rest (tried in order). */
 export type OptionalRoute = (request: FhirRequest) => Promise<FhirResponse | undefined>;
@@ -23,9 +24,32 @@ export interface ScopedRoute {
   readonly route: OptionalRoute;
 }
 
-export type PluggedRoute = OptionalRoute | ScopedRoute;
+/**
+ * A plugged-in route with the operations it serves: the router lists them in `GET metadata`. Like a
+ * plain route it needs the `admin` scope.
+ *
+ * @example
+ * const route: DeclaredRoute = { operations: RESET_VERSION_OPERATIONS, route: (request) => handleResetVersion(request, deps) };
+ */
+export interface DeclaredRoute {
+  readonly operations: readonly FhirOperation[];
+  readonly route: OptionalRoute;
+}
 
-export const isScopedRoute = (route: PluggedRoute): route is ScopedRoute => typeof route !== 'function';
+export type PluggedRoute = OptionalRoute | ScopedRoute | DeclaredRoute;
+
+export const isScopedRoute = (route: PluggedRoute): route is ScopedRoute =>
+  typeof route !== 'function' && 'scope' in route;
+
+/** The operations the routes declare (`DeclaredRoute`), each once. */
+export const declaredOperations = (routes: readonly PluggedRoute[]): FhirOperation[] => {
+  const seen = new Map<string, FhirOperation>();
+  for (const route of routes) {
+    if (typeof route === 'function' || !('operations' in route)) continue;
+    for (const operation of route.operations) seen.set(`${operation.on} ${operation.name}`, operation);
+  }
+  return [...seen.values()];
+};
 
 /**
  * The scope a request needs. Fail closed: only the FHIR data path is `write` - `POST [base]`

@@ -128,6 +128,21 @@ describe('The ingest handler wired from its environment (IAM mode, real subscrip
     expect(await created.json()).toMatchObject({ status: 'active', channel: { endpoint: DATASTORE_B } });
   });
 
+  it('refuses to start with a Smile module mapped to a data store outside the allow-list, naming the module', () => {
+    const outside =
+      'https://healthlake.us-east-1.amazonaws.com/datastore/99999999999999999999999999999999/r4/';
+    expect(() =>
+      ingestDepsFromEnv({ ...process.env, [ENV.healthLakeModuleEndpoints]: `cdr_b=${outside}` }),
+    ).toThrow(
+      /module cdr_b of HEALTHLAKE_MODULE_ENDPOINTS maps to a data store not on ALLOWED_HEALTHLAKE_ENDPOINTS/,
+    );
+    const started = ingestDepsFromEnv({
+      ...process.env,
+      [ENV.healthLakeModuleEndpoints]: `cdr_a=${DATASTORE_A}`,
+    });
+    started.destroy();
+  });
+
   it('refuses operator routes to an IAM caller that is not on the admin list (403, nothing changed)', async () => {
     const create = await send(
       'PUT',

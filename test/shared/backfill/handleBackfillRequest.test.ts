@@ -181,6 +181,28 @@ describe('handleBackfillRequest: $trigger-subscription', () => {
     expect(queue.messages).toHaveLength(0);
   });
 
+  it('searches the source with the criteria without their result parameters (_format=xml would answer XML)', async () => {
+    const { deps, queue } = makeDeps({
+      subscriptions: fakeSubscriptions({
+        'sub-1': { status: 'active', criteria: 'Observation?code=SNOMED-CT|1000000050&_format=xml' },
+      }),
+    });
+    expect((await handleBackfillRequest(request({ parameter: [] }), deps))?.status).toBe(202);
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      'Observation?code=SNOMED-CT|1000000050',
+    ]);
+  });
+
+  it('treats a POST without a body as "everything" (seed 004 sends it so)', async () => {
+    const { deps, queue } = makeDeps();
+    const response = await handleBackfillRequest(request({ body: undefined }), deps);
+    expect(response?.status).toBe(202);
+    expect(queue.messages.map((message) => (message as { pageUrl?: string }).pageUrl)).toEqual([
+      'Patient?',
+      'Observation?',
+    ]);
+  });
+
   it('answers 400 when the body is not a Parameters resource', async () => {
     const { deps } = makeDeps();
     const response = await handleBackfillRequest(request({ body: { resourceType: 'Patient' } }), deps);

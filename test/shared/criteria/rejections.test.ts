@@ -26,7 +26,6 @@ const unsupported: readonly Rejection[] = [
   ['an unknown parameter', 'Observation?flavour=sweet', 'flavour'],
   ['a parameter of another type', 'Observation?family=smith', 'family'],
   ['_sort', 'Observation?status=final&_sort=date', '_sort'],
-  ['_count', 'Observation?_count=10', '_count'],
   ['_include', 'Observation?_include=Observation:subject', '_include'],
   ['the ap prefix on dates', 'Observation?date=ap2020', 'date'],
   ['the ap prefix on quantities', 'Observation?value-quantity=ap100', 'value-quantity'],
@@ -81,7 +80,7 @@ describe('Function: compileCriteria (rejections)', () => {
   it('gives the outcome badRequest builds, with status 400', () => {
     expect(rejectionOf('Observation?subject.name=peter').outcome).toEqual(
       badRequest(
-        'Unsupported search parameter "subject.name" in criteria: chained parameters cannot be evaluated exactly',
+        'Unsupported search parameter "subject.name" in criteria: a chained parameter reads the resource it refers to, so it can only be evaluated by a search on the source FHIR server, and this deployment names none (sourceFhir.baseUrl in the configuration; in local mode --source-fhir-url, or the source stand-in, which starts by default)',
         'Subscription.criteria',
       ),
     );
@@ -123,12 +122,15 @@ const explained: readonly (readonly [criteria: string, diagnostics: string])[] =
   ['Observation?status', 'Invalid criteria: each parameter must be name=value'],
   ['Observation?status=', 'Invalid criteria: parameter "status" has an empty value'],
   // parameters and modifiers
-  ['Observation?_has=x', unsupportedBecause('_has', 'reverse chaining (_has) cannot be evaluated exactly')],
+  [
+    'Observation?_has=x',
+    unsupportedBecause('_has', 'reverse chaining (_has) needs a parameter: _has:Type:reference:parameter'),
+  ],
   [
     'Patient?_has:Observation:patient:code=1',
     unsupportedBecause(
       '_has:Observation:patient:code',
-      'reverse chaining (_has) cannot be evaluated exactly',
+      'reverse chaining (_has) reads the resources that refer to it, so it can only be evaluated by a search on the source FHIR server, and this deployment names none (sourceFhir.baseUrl in the configuration; in local mode --source-fhir-url, or the source stand-in, which starts by default)',
     ),
   ],
   [

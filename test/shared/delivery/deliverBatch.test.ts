@@ -166,10 +166,12 @@ describe('Function: startBatchDelivery', () => {
     const record = sqsRecord(message, { receiveCount: 2 });
     const batch = startBatchDelivery([record], deps);
     await expect(batch.settle(record)).resolves.toMatchObject({ disposition: 'dead-lettered' });
+    // The cause states the attempts made and the most allowed.
     expect(readDeadLetterCause(dlqSends()[0]?.MessageAttributes)).toMatchObject({
       kind: 'retries-exhausted',
       status: 429,
       attempt: 2,
+      maxAttempts: 2,
     });
   });
 
@@ -209,6 +211,7 @@ describe('Function: startBatchDelivery', () => {
       kind: 'retries-exhausted',
       status: 503,
       attempt: 3,
+      maxAttempts: 3,
     });
   });
 

@@ -4,7 +4,7 @@ import type { SearchPageOptions, SourceReader } from '../../../shared/fhirClient
 import type { FhirResource } from '../../../shared/fhir/types.js';
 import type { DeliverMessageDeps } from '../../../shared/delivery/types.js';
 import { deliverPayloadSearch } from '../../../shared/delivery/deliverPayloadSearch.js';
-import { checkSourceResource } from '../../../shared/backfill/checkSourceResource.js';
+import { checkSourceResource } from '../../../shared/ingest/checkSourceResource.js';
 import type { HealthLakeApi } from '../../../shared/healthlake/types.js';
 import type { DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
@@ -136,6 +136,31 @@ describe('deliverPayloadSearch', () => {
     );
     expect(outcome.kind).toBe('delivered');
     expect(fake.requestOptions).toEqual([{ timeoutMs: 1 }]);
+  });
+
+  it('holds a Bundle to healthLake.maxBundleEntries: more results are dead-lettered, as many are sent', async () => {
+    const time = clock();
+    const fake = new FakeHealthLake();
+    const limited = { ...deps(new FakeSource(), fake, time.now), maxBundleEntries: 1 };
+    const refused = await deliverPayloadSearch(message(), CRITERIA, { attempt: 1 }, limited);
+    expect(refused).toMatchObject({
+      kind: 'terminal-failure',
+      cause: {
+        reason: 'payload-search',
+        diagnostics: expect.stringContaining(
+          'more than 1 resources, the most one HealthLake Bundle holds (healthLake.maxBundleEntries)',
+        ),
+      },
+    });
+    expect(fake.calls).toHaveLength(0);
+    const sent = await deliverPayloadSearch(
+      message(),
+      CRITERIA,
+      { attempt: 1 },
+      { ...limited, maxBundleEntries: 2 },
+    );
+    expect(sent.kind).toBe('delivered');
+    expect((fake.calls[0]?.body as { entry: unknown[] }).entry).toHaveLength(2);
   });
 
   it('keeps the version ids of the search results unless the subscription strips them', async () => {

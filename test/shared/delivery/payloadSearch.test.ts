@@ -1,4 +1,4 @@
-import { checkSourceResource } from '../../../shared/backfill/checkSourceResource.js';
+import { checkSourceResource } from '../../../shared/ingest/checkSourceResource.js';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -25,7 +25,10 @@ describe('parseDeliveryMessage', () => {
     const inline = deliveryMessage();
     const s3 = { ...deliveryMessage(), payload: S3_PAYLOAD };
     const remove = deliveryMessage({ operation: 'delete', subscription: { maxAttempts: 4 } });
-    for (const message of [inline, s3, remove]) {
+    const sourceChecked = deliveryMessage({
+      subscription: { sourceCriteria: ['Patient?_has:Observation:patient:code=1', 'Patient?name:text=x y'] },
+    });
+    for (const message of [inline, s3, remove, sourceChecked]) {
       expect(parseDeliveryMessage(JSON.stringify(message))).toEqual(message);
     }
   });
@@ -64,6 +67,23 @@ describe('parseDeliveryMessage', () => {
       name: 'maxAttempts 1.5',
       body: deliveryMessage({ subscription: { maxAttempts: 1.5 } }),
       path: 'subscription.maxAttempts',
+    },
+    {
+      name: 'source criteria that are not Type?query',
+      body: deliveryMessage({ subscription: { sourceCriteria: ['https://evil.example/x?y=1'] } }),
+      path: 'subscription.sourceCriteria.0',
+    },
+    {
+      name: 'source criteria with a fragment',
+      body: deliveryMessage({ subscription: { sourceCriteria: ['Patient?name=x#frag'] } }),
+      path: 'subscription.sourceCriteria.0',
+    },
+    {
+      name: 'more source criteria than Subscriptions may need the source',
+      body: deliveryMessage({
+        subscription: { sourceCriteria: Array.from({ length: 101 }, () => 'Patient?a.b=1') },
+      }),
+      path: 'subscription.sourceCriteria',
     },
     {
       name: 'unknown trace source',

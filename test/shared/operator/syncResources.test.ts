@@ -115,3 +115,46 @@ describe('syncResources', () => {
     });
   });
 });
+
+describe('syncResources on a large source (smileutil read everything first)', () => {
+  it('streams page by page: with every write held, it reads no further than the pages its senders hold', async () => {
+    const big = await startFhirSourceStandin({ port: 0 });
+    seedResources(
+      big.store,
+      Array.from({ length: 2_000 }, (_, index) => ({
+        resourceType: 'Patient' as const,
+        id: `big-${index}`,
+        active: true,
+      })),
+    );
+    // An ingest API that holds every write until released: the senders stay busy.
+    const held: (() => void)[] = [];
+    let holding = true;
+    const slow = await startFakeHttpServer((_request, _body, response) => {
+      if (holding) held.push(() => json(response, 200, {}));
+      else json(response, 200, {});
+    });
+    try {
+      const sync = syncResources(new FhirApiClient({ baseUrl: slow.url, token: 't' }), [big.endpoint], {
+        resourceTypes: ['Patient'],
+        parallel: 4,
+        sourceClient: { pageSize: 50, requestsPerSecond: 0 },
+      });
+      const pageReads = () =>
+        big.requests.filter((request) => request.method === 'GET' && request.path === 'Patient').length;
+      await big.waitForRequests(() => held.length === 4);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // 40 pages exist; reading on while the senders wait would mean holding the source in memory.
+      expect(held).toHaveLength(4);
+      expect(pageReads()).toBeLessThanOrEqual(2);
+      holding = false;
+      held.splice(0).forEach((answer) => answer());
+      expect(await sync).toMatchObject({ succeeded: 2_000, failed: 0 });
+      expect(pageReads()).toBe(40);
+    } finally {
+      holding = false;
+      held.splice(0).forEach((answer) => answer());
+      await Promise.all([slow.stop(), big.stop()]);
+    }
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCriteria } from '../../../shared/criteria/index.js';
+import { compileCriteria, criteriaCompiler } from '../../../shared/criteria/index.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
 import { createIngestRouter } from '../../../shared/ingest/createIngestRouter.js';
 import { DefaultWritePipeline } from '../../../shared/ingest/DefaultWritePipeline.js';
@@ -40,7 +40,13 @@ const subscription = { name: 'subscription', valueString: 'sub-1' };
 const setup = (
   entries: Record<
     string,
-    { status: string; criteria?: string; sendDeletes?: boolean; replication?: { idPrefix: string } }
+    {
+      status: string;
+      criteria?: string;
+      sendDeletes?: boolean;
+      replication?: { idPrefix: string };
+      transform?: string;
+    }
   >,
 ) => {
   sent = [];
@@ -58,6 +64,7 @@ const setup = (
             ...activeSubscription(id, entry.criteria ?? '[*]'),
             sendDeleteMessages: entry.sendDeletes ?? true,
             ...(entry.replication ? { replication: entry.replication } : {}),
+            ...(entry.transform ? { transform: entry.transform } : {}),
           },
         };
       },
@@ -100,6 +107,29 @@ describe('handleReconcileRequest', () => {
     expect((await handleReconcileRequest(request('DELETE', `$reconcile-job/${jobId}`), deps))?.status).toBe(
       200,
     );
+  });
+
+  it('refuses (422) a Subscription whose criteria only the source can evaluate, enqueuing nothing', async () => {
+    setup({ 'sub-1': { status: 'active', criteria: 'Observation?subject.identifier=http://h|1' } });
+    deps = { ...deps, compileCriteria: criteriaCompiler({ sourceEvaluation: true }) };
+    const refused = await handleReconcileRequest(
+      request('POST', '$reconcile', parameters(subscription)),
+      deps,
+    );
+    expect(refused?.status).toBe(422);
+    expect(issue(refused?.body).diagnostics).toContain('use $trigger-subscription');
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses (422) a Subscription with a transform: HealthLake holds what the transform returned, never the source copy', async () => {
+    setup({ 'sub-1': { status: 'active', transform: 'mask' } });
+    const refused = await handleReconcileRequest(
+      request('POST', '$reconcile', parameters(subscription)),
+      deps,
+    );
+    expect(refused?.status).toBe(422);
+    expect(issue(refused?.body).diagnostics).toContain('transform');
+    expect(sent).toEqual([]);
   });
 
   it('is admin-only behind the ingest router: a write-scoped token gets 403 on POST $reconcile and nothing is enqueued', async () => {

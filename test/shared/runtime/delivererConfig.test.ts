@@ -21,7 +21,7 @@ describe('Function: delivererConfigFromEnv', () => {
       batch: {
         queueUrl: base.DELIVERY_QUEUE_URL,
         deadLetterQueueUrl: base.DELIVERY_DLQ_URL,
-        defaultMaxAttempts: 5,
+        defaultMaxAttempts: 21,
         backoff: { baseSeconds: 2, maxSeconds: 300, strategy: 'exponential' },
         timeLimit: {
           connectTimeoutMs: 10_000,

@@ -37,7 +37,7 @@ describe('Function: readEnv', () => {
       },
       'deliverer',
     );
-    expect(values).toMatchObject({ deliveryRetryCount: 4, retryBaseSeconds: 2, maxSockets: 50 });
+    expect(values).toMatchObject({ deliveryRetryCount: 20, retryBaseSeconds: 2, maxSockets: 50 });
     // Kept as text: the deliverer parses it itself and fails closed (shared/runtime/delivererConfig.ts).
     expect(values.allowedEndpoints).toBe('https://a.test/r4');
     expect(delivererConfigOf(values).batch.allowedEndpoints).toEqual(new Set(['https://a.test/r4/']));

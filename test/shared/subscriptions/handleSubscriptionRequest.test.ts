@@ -6,7 +6,12 @@ import {
   type SubscriptionRouteDeps,
 } from '../../../shared/subscriptions/handleSubscriptionRequest.js';
 import { InMemorySubscriptionStore } from '../../../shared/subscriptions/InMemorySubscriptionStore.js';
-import { ALLOWED_ENDPOINTS, DATASTORE_B, makeSubscription } from '../../helpers/subscriptions.js';
+import {
+  ALLOWED_ENDPOINTS,
+  channelExtension,
+  DATASTORE_B,
+  makeSubscription,
+} from '../../helpers/subscriptions.js';
 
 const BASE = 'https://connector.example.org/fhir';
 const T0 = new Date('2026-06-01T12:00:00Z');
@@ -397,7 +402,13 @@ describe('Function: handleSubscriptionRequest', () => {
   describe('channel.header', () => {
     it('is dropped with a warning in the answer, never stored or returned', async () => {
       const { call, store } = setup();
-      const body = makeSubscription({ id: 'hdr' }, { header: ['Authorization: Bearer secret-value'] });
+      const body = makeSubscription(
+        { id: 'hdr' },
+        {
+          header: ['Authorization: Bearer secret-value'],
+          extension: [channelExtension.sendDeleteMessages(true), channelExtension.deliverLatestVersion(true)],
+        },
+      );
       const response = await call(request('PUT', 'Subscription/hdr', { body }));
       expect(response.status).toBe(201);
       expect(response.headers).toMatchObject({ location: `${BASE}/Subscription/hdr/_history/1` });

@@ -12,6 +12,7 @@ import {
   CREATE_CONTEXT,
   DATASTORE_A,
   makeSubscription,
+  otherWarnings,
   rejectionOf,
 } from '../../helpers/subscriptions.js';
 
@@ -344,10 +345,10 @@ describe('Function: parseSubscription answers', () => {
 
 describe('Function: parseSubscription warnings', () => {
   it('says what default it filled in, and where', () => {
-    expect(parseSubscription(without('reason'), create).warnings).toEqual([
+    expect(otherWarnings(parseSubscription(without('reason'), create).warnings)).toEqual([
       warning('required', 'Subscription.reason is absent; a default reason was set', 'Subscription.reason'),
     ]);
-    expect(parseSubscription(withChannel({ payload: undefined }), create).warnings).toEqual([
+    expect(otherWarnings(parseSubscription(withChannel({ payload: undefined }), create).warnings)).toEqual([
       warning(
         'required',
         'Subscription.channel.payload is absent; application/fhir+json is used',
@@ -355,7 +356,7 @@ describe('Function: parseSubscription warnings', () => {
       ),
     ]);
     const primary = { ...create, primaryEndpoint: DATASTORE_A };
-    expect(parseSubscription(withChannel({ endpoint: undefined }), primary).warnings).toEqual([
+    expect(otherWarnings(parseSubscription(withChannel({ endpoint: undefined }), primary).warnings)).toEqual([
       warning(
         'required',
         "Subscription.channel.endpoint is absent; the deployment's primary data store is used",
@@ -367,7 +368,7 @@ describe('Function: parseSubscription warnings', () => {
   it('passes on the notes about extensions it keeps but does not act on', () => {
     const unknown = { url: 'http://example.org/fhir/StructureDefinition/team', valueString: 'a' };
     const parsed = parseSubscription(makeSubscription({ extension: [unknown] }), create);
-    expect(parsed.warnings).toEqual([
+    expect(otherWarnings(parsed.warnings)).toEqual([
       expect.objectContaining({
         severity: 'warning',
         code: 'not-supported',
@@ -383,16 +384,48 @@ describe('Function: parseSubscription warnings', () => {
         count === undefined ? {} : { extension: [channelExtension.deliveryRetryCount(count)] },
       );
     const limited = { ...create, maxDeliveryRetryCount: 3 };
-    expect(parseSubscription(retries(4), limited).warnings).toEqual([
+    expect(otherWarnings(parseSubscription(retries(4), limited).warnings)).toEqual([
       warning(
         'business-rule',
         "delivery-retry-count is above this deployment's limit of 3 retries; at most 3 are made",
         'Subscription.channel.extension',
       ),
     ]);
-    expect(parseSubscription(retries(3), limited).warnings).toEqual([]);
-    expect(parseSubscription(retries(), limited).warnings).toEqual([]);
-    expect(parseSubscription(retries(4), create).warnings).toEqual([]);
+    expect(otherWarnings(parseSubscription(retries(3), limited).warnings)).toEqual([]);
+    expect(otherWarnings(parseSubscription(retries(), limited).warnings)).toEqual([]);
+    expect(otherWarnings(parseSubscription(retries(4), create).warnings)).toEqual([]);
+  });
+
+  it('accepts a Subscription without the delete and latest-version extensions, warning about each and what is lost', () => {
+    const parsed = parseSubscription(makeSubscription(), create);
+    expect(parsed.resource.status).toBe('active');
+    const missing = parsed.warnings.filter((entry) => entry.code === 'incomplete');
+    expect(missing).toEqual([
+      warning(
+        'incomplete',
+        expect.stringMatching(
+          /^subscription-send-delete-messages is not set to true: a resource deleted in the source is never deleted in HealthLake, which keeps the deleted record forever\. Smile CDR's HealthLake module requires it; add \{"url":"http:\/\/hapifhir\.io\/fhir\/StructureDefinition\/subscription-send-delete-messages","valueBoolean":true\}/,
+        ) as unknown as string,
+        'Subscription.channel.extension',
+      ),
+      warning(
+        'incomplete',
+        expect.stringMatching(
+          /^subscription-resthook-deliver-latest-version is not set to true: every version is written to HealthLake in turn/,
+        ) as unknown as string,
+        'Subscription.channel.extension',
+      ),
+    ]);
+    // Set to false is as good as absent; both set to true, no warning.
+    const off = makeSubscription({}, { extension: [channelExtension.sendDeleteMessages(false)] });
+    expect(
+      parseSubscription(off, create).warnings.filter((entry) => entry.code === 'incomplete'),
+    ).toHaveLength(2);
+    const both = makeSubscription(
+      {},
+      { extension: [channelExtension.sendDeleteMessages(true), channelExtension.deliverLatestVersion(true)] },
+    );
+    expect(parseSubscription(both, create).warnings).toEqual([]);
   });
 
   it('drops a header given only as a primitive extension container, with the header warning', () => {
@@ -402,7 +435,7 @@ describe('Function: parseSubscription warnings', () => {
     );
     expect(parsed.resource.channel).not.toHaveProperty('_header');
     expect(JSON.stringify(parsed.resource)).not.toContain('SECRET');
-    expect(parsed.warnings).toEqual([HEADER_DROPPED_WARNING]);
+    expect(otherWarnings(parsed.warnings)).toEqual([HEADER_DROPPED_WARNING]);
   });
 });
 

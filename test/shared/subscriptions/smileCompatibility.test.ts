@@ -2,12 +2,18 @@ import { readFileSync } from 'node:fs';
 import type { OperationOutcome, Subscription } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { SMILE_EXTENSIONS, SUBSCRIPTION_EXTENSIONS } from '../../../shared/config/constants.js';
+import { DEFAULT_DELIVERY_RETRY_COUNT } from '../../../shared/delivery/constants.js';
 import type { FhirRequest } from '../../../shared/http/types.js';
 import { ActiveSubscriptionCache } from '../../../shared/subscriptions/ActiveSubscriptionCache.js';
 import { handleSubscriptionRequest } from '../../../shared/subscriptions/handleSubscriptionRequest.js';
 import { InMemorySubscriptionStore } from '../../../shared/subscriptions/InMemorySubscriptionStore.js';
 import { parseSubscription } from '../../../shared/subscriptions/parseSubscription.js';
-import { ALLOWED_ENDPOINTS, DATASTORE_A, makeSubscription } from '../../helpers/subscriptions.js';
+import {
+  ALLOWED_ENDPOINTS,
+  DATASTORE_A,
+  makeSubscription,
+  otherWarnings,
+} from '../../helpers/subscriptions.js';
 
 /** Seed 003's "Manually Creating the Subscription" example, pasted verbatim. */
 const SEED_003 = readFileSync(
@@ -69,6 +75,21 @@ describe("Smile CDR compatibility: seed 003's manual Subscription", () => {
       deliverLatestVersion: true,
       deliveryRetryCount: 20,
     });
+  });
+
+  it("gets the 20 retries it asks for under the deployment's default retry cap, without a warning", async () => {
+    const store = new InMemorySubscriptionStore();
+    const response = await handleSubscriptionRequest(put(JSON.parse(SEED_003), 'return=OperationOutcome'), {
+      store,
+      allowedEndpoints: [DATASTORE_A],
+      maxDeliveryRetryCount: DEFAULT_DELIVERY_RETRY_COUNT,
+    });
+    expect(response.status).toBe(201);
+    const issues = (response.body as OperationOutcome).issue ?? [];
+    expect(issues.some((entry) => /above this deployment's limit/.test(entry.diagnostics ?? ''))).toBe(false);
+    const cache = new ActiveSubscriptionCache({ store, allowedEndpoints: [DATASTORE_A] });
+    const [target] = await cache.match({ resourceType: 'Patient', id: '1' }, 'delete');
+    expect(target?.deliveryRetryCount).toBe(20);
   });
 
   it('answers with the active resource and a Warning header by default', async () => {
@@ -138,7 +159,7 @@ describe('Smile CDR compatibility: extensions', () => {
       makeSubscription({}, { extension: [{ url: SMILE_EXTENSIONS.replicateMode, valueBoolean: true }] }),
       create,
     );
-    expect(parsed.warnings).toEqual([expect.objectContaining({ severity: 'information' })]);
+    expect(otherWarnings(parsed.warnings)).toEqual([expect.objectContaining({ severity: 'information' })]);
   });
 
   it('reads the replication extensions into the settings', () => {
@@ -165,7 +186,7 @@ describe('Smile CDR compatibility: extensions', () => {
       stripIdPrefix: 'OLD-',
       stripReferenceBaseUrl: 'https://source.example.org/fhir',
     });
-    expect(parsed.warnings).toEqual([]);
+    expect(otherWarnings(parsed.warnings)).toEqual([]);
   });
 
   it.each([

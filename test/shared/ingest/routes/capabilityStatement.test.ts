@@ -88,7 +88,8 @@ describe('Function: capabilityStatement', () => {
         {
           name: 'trigger-subscription',
           definition: 'http://hapifhir.io/fhir/OperationDefinition/Subscription-trigger-subscription',
-          documentation: 'Backfill: resourceId (Type/id) and/or searchUrl, read from the source FHIR server.',
+          // Both forms: with resourceId/searchUrl, and bodiless (everything the Subscription covers).
+          documentation: expect.stringMatching(/resourceId \(Type\/id\) and\/or searchUrl.*Without a body/),
         },
       ],
     });

@@ -1,8 +1,8 @@
 import type { FhirResource } from '../fhir/types.js';
 import { isFhirId, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
 import { jsonShapeProblem } from '../fhir/jsonDepth.js';
-import { INGEST_DEFAULTS } from '../ingest/constants.js';
-import { inspectResource } from '../ingest/routes/inspectResource.js';
+import { INGEST_DEFAULTS } from './constants.js';
+import { inspectResource } from './routes/inspectResource.js';
 
 export interface SourceCheckOptions {
   /** Run the structure validator, as ingest does (default true). */
