@@ -32,6 +32,8 @@ export interface CliConfig {
   readonly sqlDlqUrl?: string;
   /** Connector id: the `connector` dimension of its CloudWatch metrics (deployed stacks). */
   readonly connectorId?: string;
+  /** Data store ids whose per-data-store counts `hlc status` reads from CloudWatch (deployed stacks). */
+  readonly dataStores?: readonly string[];
   /** CloudWatch endpoint override (compatible services, tests). */
   readonly cloudWatchEndpoint?: string;
   /** The deliverer's event source mapping (stack output), or the function to find it by. */
@@ -72,6 +74,7 @@ export const GLOBAL_OPTIONS = {
   'lambda-endpoint': { type: 'string' },
   'connector-id': { type: 'string' },
   stack: { type: 'string' },
+  'data-stores': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -88,7 +91,7 @@ const text = (value: string | boolean | undefined): string | undefined =>
  * `--stack`/`HLC_STACK` (read with CloudFormation DescribeStacks; endpoint AWS_ENDPOINT_URL_CLOUDFORMATION),
  * which win over local discovery and the defaults. Environment: HLC_API_URL, HLC_TOKEN, AWS_REGION, HLC_SQS_ENDPOINT (or the
  * SDK's AWS_ENDPOINT_URL_SQS), HLC_DELIVERY_QUEUE_URL, HLC_DLQ_URL, HLC_BACKFILL_QUEUE_URL,
- * HLC_BACKFILL_DLQ_URL, HLC_SQL_QUEUE_URL, HLC_SQL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
+ * HLC_BACKFILL_DLQ_URL, HLC_SQL_QUEUE_URL, HLC_SQL_DLQ_URL, HLC_LOCAL_URL, HLC_CONNECTOR_ID, HLC_DATA_STORES, HLC_DELIVERY_MAPPING_ID, HLC_DELIVERER_FUNCTION,
  * HLC_LAMBDA_ENDPOINT (or AWS_ENDPOINT_URL_LAMBDA), HLC_AUTH (`bearer` or `iam`; `--iam`). Missing queue
  * URLs are discovered from a running local connector's `/_local/config` (`discover`).
  */
@@ -121,6 +124,10 @@ export const resolveCliConfig = async (
       : undefined;
   const local = discovered?.value;
   const connectorId = text(flags['connector-id']) ?? text(env.HLC_CONNECTOR_ID) ?? outputs.connectorId;
+  const dataStores = (text(flags['data-stores']) ?? text(env.HLC_DATA_STORES))
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   const cloudWatchEndpoint =
     text(flags['cloudwatch-endpoint']) ??
     text(env.HLC_CLOUDWATCH_ENDPOINT) ??
@@ -149,6 +156,7 @@ export const resolveCliConfig = async (
     region: region ?? local?.region ?? 'us-east-1',
     ...(token ? { token } : {}),
     ...(connectorId ? { connectorId } : {}),
+    ...(dataStores && dataStores.length > 0 ? { dataStores } : {}),
     ...(cloudWatchEndpoint ? { cloudWatchEndpoint } : {}),
     ...(deliveryMappingId ? { deliveryMappingId } : {}),
     ...(delivererFunction ? { delivererFunction } : {}),

@@ -84,6 +84,7 @@ options (flag / environment)
   --lambda-endpoint / HLC_LAMBDA_ENDPOINT
                                       Lambda endpoint (or AWS_ENDPOINT_URL_LAMBDA)
   --connector-id / HLC_CONNECTOR_ID   connector id (deployed stacks: the metrics' connector dimension)
+  --data-stores / HLC_DATA_STORES     data store ids whose delivered/throttled/access-denied counts status reads (deployed)
   --local-url / HLC_LOCAL_URL         where local mode serves /_local/* (config, stats, healthlake; default: --api)
   --sql-url / HLC_SQL_URL             PostgreSQL of the SQL target (password in the URL or PGPASSWORD)
   --json                              machine-readable output`;

@@ -1,4 +1,4 @@
-import { DELIVERY_METRICS } from '../shared/delivery/constants.js';
+import { DATA_STORE_DIMENSION, DATA_STORE_METRICS, DELIVERY_METRICS } from '../shared/delivery/constants.js';
 import type { LocalStatsView } from '../shared/operator/localAdmin.js';
 import { SQL_WRITER_METRICS } from '../shared/sqlWriter/constants.js';
 
@@ -9,6 +9,8 @@ const MINUTES_SHOWN = 5;
  * a message SQS's own redrive moved away) is forgotten once this many newer ones arrived.
  */
 export const MAX_TRACKED_IN_FLIGHT = 10_000;
+/** Data stores counted separately at most (the allow-list is far shorter). */
+export const MAX_DATA_STORES = 100;
 
 /**
  * Pipeline counters of a local connector since it started: what the progress line shows and what
@@ -40,6 +42,8 @@ export class LocalStats {
   public readonly startedAt: Date;
   /** Settled messages per minute (epoch minute), the last `MINUTES_SHOWN` minutes only. */
   private readonly perMinute = new Map<number, number>();
+  /** Delivered, throttled and access-denied counts per data store (`dataStoreLabel`), at most MAX_DATA_STORES. */
+  private readonly dataStores = new Map<string, Record<(typeof DATA_STORE_METRICS)[number], number>>();
   /** SentTimestamp (ms) of delivery messages received by the poller and not yet settled, by message id. */
   private readonly inFlight = new Map<string, number>();
 
@@ -87,6 +91,24 @@ export class LocalStats {
   public enableSql(): void {
     this.sqlOn = true;
   }
+
+  /** Counts one of the deliverer's per-data-store metrics (a single metric with the DataStore dimension). */
+  public readonly countSingleMetric = (
+    dimensions: Readonly<Record<string, string>>,
+    name: string,
+    value: number,
+  ): void => {
+    const dataStore = dimensions[DATA_STORE_DIMENSION];
+    const metric = DATA_STORE_METRICS.find((known) => known === name);
+    if (dataStore === undefined || metric === undefined) return;
+    let counts = this.dataStores.get(dataStore);
+    if (!counts) {
+      if (this.dataStores.size >= MAX_DATA_STORES) return;
+      counts = { Delivered: 0, Throttled: 0, AccessDenied: 0 };
+      this.dataStores.set(dataStore, counts);
+    }
+    counts[metric] += value;
+  };
 
   public received(messageId: string, sentTimestampMs: number): void {
     if (this.inFlight.has(messageId)) return;
@@ -150,6 +172,12 @@ export class LocalStats {
       ...(oldest === undefined ? {} : { oldestMessageAgeSeconds: Math.round(oldest) }),
       ...(this.sqlOn ? { sql: { ...this.sql } } : {}),
       deliveredPerMinute,
+      dataStores: Object.fromEntries(
+        [...this.dataStores].map(([name, counts]) => [
+          name,
+          { delivered: counts.Delivered, throttled: counts.Throttled, accessDenied: counts.AccessDenied },
+        ]),
+      ),
     };
   }
 

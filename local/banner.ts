@@ -1,3 +1,4 @@
+import { dataStoreLabel } from '../shared/healthlake/dataStoreLabel.js';
 import { exposureWarning } from './exposureWarning.js';
 import { redactedPostgresUrl } from './redactedPostgresUrl.js';
 import type { LocalConnector } from './connector.js';
@@ -10,6 +11,10 @@ export const readyBanner = (connector: LocalConnector): string => {
     '',
     `  ingest API (FHIR R4)   ${connector.apiUrl}`,
     `  HealthLake data store  ${connector.healthLakeEndpoint}${connector.healthlake ? '  (stand-in, SigV4 + STS)' : ''}`,
+    ...connector.additionalEndpoints.map(
+      (endpoint) =>
+        `  + data store           ${endpoint}${connector.healthlake?.datastores.has(dataStoreLabel(endpoint)) && endpoint.startsWith(connector.healthlake.endpoint.slice(0, connector.healthlake.endpoint.indexOf('/datastore/'))) ? '  (stand-in)' : ''}`,
+    ),
     ...(connector.healthlake ? [`  STS                    ${connector.healthlake.stsEndpoint}`] : []),
     ...(connector.sourceFhirBaseUrl
       ? [

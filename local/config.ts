@@ -22,6 +22,12 @@ export interface LocalConfig {
   readonly resourcePrefix: string;
   /** A real or compatible HealthLake data store base URL (`.../datastore/{id}/r4/`); unset = stand-in. */
   readonly healthLakeEndpoint?: string;
+  /**
+   * Further data stores deliveries may target (the stack's `additionalAllowedEndpoints`). One on the
+   * stand-in's host and `healthLakePort` (`http://127.0.0.1:{port}/datastore/{id}/r4/`) is served by the
+   * stand-in, with its own store and faults; any other is used as it is.
+   */
+  readonly additionalHealthLakeEndpoints: readonly string[];
   /** A real or compatible STS endpoint; unset = the stand-in's (or the SDK default with a real endpoint). */
   readonly stsEndpoint?: string;
   readonly sqsEndpoint?: string;
@@ -84,6 +90,8 @@ export interface LocalConfig {
   readonly retryBaseSeconds: number;
   readonly retryMaxSeconds: number;
   readonly retryStrategy: 'exponential' | 'fixed';
+  /** Largest retry delay after access denied (401/403, STS refusal), seconds (the deliverer's default is 900). */
+  readonly accessDeniedMaxSeconds: number;
   /** Delivery queue visibility timeout, seconds (the deliverer's backoff changes it per message). */
   readonly visibilityTimeoutSeconds: number;
   /** Concurrent deliverer invocations (the event source mapping's MaximumConcurrency). */
@@ -169,6 +177,12 @@ export const LOCAL_OPTIONS = {
     env: 'HLC_HEALTHLAKE_ENDPOINT',
     kind: 'string',
     doc: 'real or compatible HealthLake data store URL (.../datastore/{id}/r4/); no stand-in',
+  },
+  additionalHealthLakeEndpoints: {
+    flag: 'additional-healthlake-endpoint',
+    env: 'HLC_ADDITIONAL_HEALTHLAKE_ENDPOINTS',
+    kind: 'list',
+    doc: 'another data store URL deliveries may target (repeatable; env comma-separated); one on the stand-in host and --healthlake-port is served by the stand-in',
   },
   stsEndpoint: { flag: 'sts-endpoint', env: 'HLC_STS_ENDPOINT', kind: 'string', doc: 'STS endpoint' },
   sqsEndpoint: {
@@ -348,6 +362,12 @@ export const LOCAL_OPTIONS = {
     kind: 'int',
     doc: 'largest retry delay, seconds (default 20)',
   },
+  accessDeniedMaxSeconds: {
+    flag: 'delivery-access-denied-max-seconds',
+    env: 'HLC_DELIVERY_ACCESS_DENIED_MAX_SECONDS',
+    kind: 'int',
+    doc: 'largest retry delay after access denied, seconds; the first is a fifteenth of it (default 60)',
+  },
   retryStrategy: {
     flag: 'delivery-retry-strategy',
     env: 'HLC_DELIVERY_RETRY_STRATEGY',
@@ -467,6 +487,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   sourceAuth: 'none',
   sourceStandin: true,
   unsupportedTypes: [],
+  additionalHealthLakeEndpoints: [],
   healthLakeMaxBundleEntries: HEALTHLAKE_MAX_BUNDLE_ENTRIES,
   healthLakeModules: [],
   transforms: [],
@@ -477,6 +498,7 @@ export const DEFAULT_LOCAL_CONFIG: LocalConfig = {
   deliveryRetryCount: 20,
   retryBaseSeconds: 1,
   retryMaxSeconds: 20,
+  accessDeniedMaxSeconds: 60,
   retryStrategy: 'exponential',
   visibilityTimeoutSeconds: 30,
   deliveryConcurrency: 8,
@@ -542,23 +564,28 @@ export const loadLocalConfig = (
 ): LocalConfig => {
   const names = Object.keys(LOCAL_OPTIONS) as LocalOptionName[];
   const parseOptions = Object.fromEntries(
-    names.map((name) => [LOCAL_OPTIONS[name].flag, { type: 'string' as const }]),
+    names.map((name) => [
+      LOCAL_OPTIONS[name].flag,
+      // A list flag may be given more than once (its values are joined, like the variable's commas).
+      { type: 'string' as const, multiple: LOCAL_OPTIONS[name].kind === 'list' },
+    ]),
   );
-  let flags: Record<string, string | boolean | undefined>;
+  let flags: Record<string, string | string[] | boolean | undefined>;
   try {
     flags = parseArgs({
       args: [...argv],
       options: { ...parseOptions, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | undefined>;
+    }).values as Record<string, string | string[] | undefined>;
   } catch (error) {
     throw new LocalConfigError((error as Error).message);
   }
   const values: Partial<Record<LocalOptionName, ReturnType<typeof convert>>> = {};
   for (const name of names) {
     const spec = LOCAL_OPTIONS[name];
-    const raw = typeof flags[spec.flag] === 'string' ? (flags[spec.flag] as string) : env[spec.env];
+    const flag = flags[spec.flag];
+    const raw = typeof flag === 'string' ? flag : Array.isArray(flag) ? flag.join(',') : env[spec.env];
     if (raw !== undefined && (raw !== '' || spec.kind === 'list')) values[name] = convert(name, raw);
   }
   const pick = <T>(name: LocalOptionName, fallback: T): T => (values[name] as T | undefined) ?? fallback;
@@ -582,6 +609,7 @@ export const loadLocalConfig = (
     sourceAuth: pick('sourceAuth', base.sourceAuth),
     sourceStandin: pick('sourceStandin', base.sourceStandin) || sourceSeedDir !== undefined,
     unsupportedTypes: pick('unsupportedTypes', base.unsupportedTypes),
+    additionalHealthLakeEndpoints: pick('additionalHealthLakeEndpoints', base.additionalHealthLakeEndpoints),
     healthLakeMaxBundleEntries: pick('healthLakeMaxBundleEntries', base.healthLakeMaxBundleEntries),
     healthLakeModules: pick('healthLakeModules', base.healthLakeModules),
     transforms: pick('transforms', base.transforms),
@@ -598,6 +626,7 @@ export const loadLocalConfig = (
     retryBaseSeconds: pick('retryBaseSeconds', base.retryBaseSeconds),
     retryMaxSeconds: pick('retryMaxSeconds', base.retryMaxSeconds),
     retryStrategy: pick('retryStrategy', base.retryStrategy),
+    accessDeniedMaxSeconds: pick('accessDeniedMaxSeconds', base.accessDeniedMaxSeconds),
     visibilityTimeoutSeconds: pick('visibilityTimeoutSeconds', base.visibilityTimeoutSeconds),
     deliveryConcurrency: pick('deliveryConcurrency', base.deliveryConcurrency),
     sql: pick('sql', base.sql),

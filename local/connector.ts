@@ -43,6 +43,8 @@ export interface LocalConnector {
   readonly writeToken: string;
   /** The HealthLake endpoint the auto-managed subscription targets. */
   readonly healthLakeEndpoint: string;
+  /** Further data stores deliveries may target (`--additional-healthlake-endpoint`), normalised. */
+  readonly additionalEndpoints: readonly string[];
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
   readonly healthlake?: FhirStandin;
   /**
@@ -146,6 +148,7 @@ export const startConnector = async (options: StartConnectorOptions = {}): Promi
       token: functions.token,
       writeToken: functions.writeToken,
       healthLakeEndpoint: services.healthLakeEndpoint,
+      additionalEndpoints: services.additionalEndpoints,
       ...(healthlake ? { healthlake } : {}),
       ...(services.sql && functions.sqlDelivery
         ? {

@@ -33,6 +33,11 @@ export interface LocalEnvironmentInput {
   readonly credentials?: LocalCredentials;
   /** Normalised data store endpoint the connector delivers to. */
   readonly healthLakeEndpoint: string;
+  /**
+   * Normalised further data stores deliveries may target (`--additional-healthlake-endpoint`), written
+   * after the primary one into every ALLOWED_ENDPOINTS as the stack writes `additionalAllowedEndpoints`.
+   */
+  readonly additionalEndpoints?: readonly string[];
   /** Source FHIR server backfill reads from. */
   readonly sourceFhirBaseUrl: string;
   /**
@@ -134,13 +139,14 @@ export const localFunctionEnvironments = (
     awsSessionToken: credentials?.sessionToken,
   });
   const retryCount = String(config.deliveryRetryCount);
+  const allowedEndpoints = [input.healthLakeEndpoint, ...(input.additionalEndpoints ?? [])].join(',');
   const writePipeline = envEntries(WRITE_PIPELINE_ENV, {
     sqsEndpoint: endpoints.sqs,
     s3Endpoint: endpoints.s3,
     dynamodbEndpoint: endpoints.dynamodb,
     stateTable: resources.stateTable,
     deliveryQueueUrl: resources.deliveryQueueUrl,
-    allowedEndpoints: input.healthLakeEndpoint,
+    allowedEndpoints,
     payloadBucket: resources.payloadBucket,
     deliveryRetryCount: retryCount,
     ...(input.sql ? { sqlQueueUrl: resources.sqlQueueUrl, sqlTargetNames: config.sqlTarget } : {}),
@@ -199,7 +205,7 @@ export const localFunctionEnvironments = (
         deliveryQueueUrl: resources.deliveryQueueUrl,
         deliveryDlqUrl: resources.deliveryDlqUrl,
         healthLakeEndpoint: input.healthLakeEndpoint,
-        allowedEndpoints: input.healthLakeEndpoint,
+        allowedEndpoints,
         healthLakeRoleArn: roleArn,
         healthLakeExternalId: externalId,
         healthLakeRegion: config.region,
@@ -208,6 +214,9 @@ export const localFunctionEnvironments = (
         retryBaseSeconds: String(config.retryBaseSeconds),
         retryMaxSeconds: String(config.retryMaxSeconds),
         retryStrategy: config.retryStrategy,
+        // The deployed 60 s doubling to 900 s, scaled to local mode's shorter horizon (same 1:15 ratio).
+        accessDeniedBaseSeconds: String(Math.max(1, Math.round(config.accessDeniedMaxSeconds / 15))),
+        accessDeniedMaxSeconds: String(config.accessDeniedMaxSeconds),
         healthLakeMaxBundleEntries: String(config.healthLakeMaxBundleEntries),
         ...(tuning.healthLakeTimeoutMs === undefined
           ? {}

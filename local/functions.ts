@@ -29,7 +29,7 @@ import { startIngestApi } from './ingestApi.js';
 import type { LocalLogger } from './localLogger.js';
 import type { LocalStats } from './LocalStats.js';
 import { listenError } from './portCheck.js';
-import { CountingMetrics, LocalPowertoolsLogger } from './powertoolsLocal.js';
+import { CountingMetrics, LocalPowertoolsLogger, type SingleMetricSink } from './powertoolsLocal.js';
 import type { Cleanups, LocalServices } from './services.js';
 import { TEST_CREDENTIALS } from './standins/aws.js';
 
@@ -125,6 +125,7 @@ export const startLocalFunctions = async (options: {
     },
     credentials,
     healthLakeEndpoint,
+    additionalEndpoints: services.additionalEndpoints,
     ...(lambda
       ? {
           transforms: {
@@ -151,9 +152,17 @@ export const startLocalFunctions = async (options: {
       pageSize: tuning.env?.[RECONCILE_ENV.pageSize],
     },
   });
-  const sinks = (service: string, onMetric: (name: string, value: number) => void = () => undefined) => ({
+  const sinks = (
+    service: string,
+    onMetric: (name: string, value: number) => void = () => undefined,
+    onSingleMetric?: SingleMetricSink,
+  ) => ({
     logger: new LocalPowertoolsLogger(logger.child(service), { serviceName: service }),
-    metrics: new CountingMetrics({ namespace: METRICS_NAMESPACE, serviceName: service }, onMetric),
+    metrics: new CountingMetrics(
+      { namespace: METRICS_NAMESPACE, serviceName: service },
+      onMetric,
+      onSingleMetric,
+    ),
   });
 
   // The deploy-time custom resource: the auto-managed subscription.
@@ -170,7 +179,7 @@ export const startLocalFunctions = async (options: {
             connectorId: config.connectorId,
             criteria: config.autoSubscriptionCriteria,
             endpoint: healthLakeEndpoint,
-            allowedEndpoints: [healthLakeEndpoint],
+            allowedEndpoints: [healthLakeEndpoint, ...services.additionalEndpoints],
             retryCount: config.deliveryRetryCount,
           }),
         ),
@@ -184,7 +193,7 @@ export const startLocalFunctions = async (options: {
   // The deliverer behind the event source mapping poller.
   const deliverer = delivererHandlerFromEnv(
     environments.deliverer,
-    sinks('deliverer', stats.countDeliveryMetric),
+    sinks('deliverer', stats.countDeliveryMetric, stats.countSingleMetric),
   );
   cleanups.push(() => deliverer.destroy());
   const trackedDeliverer = async (event: SQSEvent, context: Context) => {

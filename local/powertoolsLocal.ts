@@ -67,13 +67,17 @@ export class LocalPowertoolsLogger extends Logger {
  */
 export class CountingMetrics extends Metrics {
   private readonly onMetric: (name: string, value: number) => void;
+  private readonly onSingleMetric: SingleMetricSink;
 
   public constructor(
     options: ConstructorParameters<typeof Metrics>[0],
     onMetric: (name: string, value: number) => void,
+    /** Receives the per-dimension single metrics (e.g. per data store), with their extra dimensions. */
+    onSingleMetric: SingleMetricSink = () => undefined,
   ) {
     super(options);
     this.onMetric = onMetric;
+    this.onSingleMetric = onSingleMetric;
   }
 
   public override addMetric(...args: Parameters<Metrics['addMetric']>): this {
@@ -88,8 +92,28 @@ export class CountingMetrics extends Metrics {
     return this;
   }
 
-  /** Per-dimension single metrics (e.g. by ResourceType) are not counted again locally. */
+  /**
+   * Per-dimension single metrics are not counted again in the totals; they go to `onSingleMetric` with
+   * the dimensions added to them (local mode counts the per-data-store ones).
+   */
   public override singleMetric(): Metrics {
-    return new CountingMetrics({ namespace: 'local' }, () => undefined);
+    const dimensions: Record<string, string> = {};
+    const sink = this.onSingleMetric;
+    const single = new CountingMetrics({ namespace: 'local' }, (name, value) =>
+      sink(dimensions, name, value),
+    );
+    const addDimension = single.addDimension.bind(single);
+    single.addDimension = (name: string, value: string) => {
+      dimensions[name] = value;
+      return addDimension(name, value);
+    };
+    return single;
   }
 }
+
+/** Where a local single metric goes: its added dimensions, name and value. */
+export type SingleMetricSink = (
+  dimensions: Readonly<Record<string, string>>,
+  name: string,
+  value: number,
+) => void;

@@ -41,6 +41,8 @@ export interface LocalServices {
   /** The HealthLake + STS stand-in, unless a real endpoint was configured. */
   readonly healthlake?: FhirStandin;
   readonly healthLakeEndpoint: string;
+  /** Normalised `--additional-healthlake-endpoint`s (the stand-in serves those on its host and port). */
+  readonly additionalEndpoints: readonly string[];
   readonly stsEndpoint?: string;
   /** The source FHIR server stand-in, when started. */
   readonly source?: FhirStandin;
@@ -67,6 +69,29 @@ const startSqlDatabase = async (config: LocalConfig, cleanups: Cleanups): Promis
 };
 
 /**
+ * The data store ids the HealthLake stand-in must serve besides its own: those of additional endpoints
+ * on its host and (fixed) port. Throws for an endpoint that is not an http(s) URL.
+ */
+const standinDatastoreIds = (config: LocalConfig): { endpoints: string[]; ids: string[] } => {
+  const endpoints: string[] = [];
+  const ids: string[] = [];
+  for (const raw of config.additionalHealthLakeEndpoints) {
+    const endpoint = normalizeEndpoint(raw);
+    if (!endpoint) throw new LocalConfigError('--additional-healthlake-endpoint is not an http(s) URL');
+    endpoints.push(endpoint);
+    const url = new URL(endpoint);
+    const id = /^\/datastore\/([A-Za-z0-9_-]{1,64})\/r4\/$/.exec(url.pathname)?.[1];
+    const onStandin =
+      !config.healthLakeEndpoint &&
+      config.healthLakePort !== 0 &&
+      url.hostname === config.host &&
+      Number(url.port) === config.healthLakePort;
+    if (onStandin && id) ids.push(id);
+  }
+  return { endpoints, ids };
+};
+
+/**
  * Starts the stand-ins the configuration does not replace and creates the connector's queues, table
  * and bucket in them. Every started piece registers its stop in `cleanups`, also when a later step fails.
  */
@@ -88,6 +113,7 @@ export const startLocalServices = async (
   };
   let sqlStarting: Promise<LocalServices['sql']> = Promise.resolve(undefined);
   try {
+    const additional = standinDatastoreIds(config);
     // The HealthLake stand-in loads the FHIR definitions (the slowest step): start it first, in parallel.
     healthlakeStarting = config.healthLakeEndpoint
       ? Promise.resolve(undefined)
@@ -100,6 +126,7 @@ export const startLocalServices = async (
           notSupportedTypes: config.unsupportedTypes,
           maxBundleEntries: config.healthLakeMaxBundleEntries,
           faults: { ...config.faults },
+          additionalDatastoreIds: additional.ids,
           ...storeIn('healthlake'),
           ...(remembered.datastoreId ? { datastoreId: remembered.datastoreId } : {}),
         }).catch((error: unknown) => {
@@ -179,6 +206,7 @@ export const startLocalServices = async (
       sqs,
       ...(healthlake ? { healthlake } : {}),
       healthLakeEndpoint,
+      additionalEndpoints: additional.endpoints.filter((endpoint) => endpoint !== healthLakeEndpoint),
       ...(stsEndpoint ? { stsEndpoint } : {}),
       ...(source ? { source } : {}),
       ...(sourceFhirBaseUrl ? { sourceFhirBaseUrl } : {}),

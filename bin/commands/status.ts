@@ -2,7 +2,11 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
 import { deployedMetrics, type DeployedMetrics } from '../../shared/operator/deployedMetrics.js';
 import type { DeliveryState } from '../../shared/operator/deliverySwitch.js';
-import { fetchLocalJson, type LocalStatsView } from '../../shared/operator/localAdmin.js';
+import {
+  fetchLocalJson,
+  type DataStoreCounts,
+  type LocalStatsView,
+} from '../../shared/operator/localAdmin.js';
 import {
   notificationStatusLines,
   readNotificationStatus,
@@ -55,6 +59,7 @@ export const status: Command = async ({ config, io, json }) => {
               'sql-dlq': config.sqlDlqUrl,
             },
             config.connectorId,
+            config.dataStores,
           ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
       notificationSourcesOf(config),
     ]);
@@ -116,6 +121,7 @@ export const status: Command = async ({ config, io, json }) => {
       io.out(`delivered per minute (oldest first): ${stats.deliveredPerMinute.join(' ') || 'none yet'}`);
       io.out(unmatchedLine(stats.writesUnmatched, 'since start'));
       if (stats.sql) io.out(sqlLine(stats.sql, 'since start'));
+      for (const line of dataStoreLines(stats.dataStores)) io.out(line);
     } else if (cloudWatch && !(cloudWatch instanceof Error)) {
       for (const [name, seconds] of Object.entries(cloudWatch.oldestMessageAgeSeconds)) {
         io.out(`oldest message in ${name}: ${age(seconds)} (CloudWatch, last 15 minutes)`);
@@ -132,6 +138,7 @@ export const status: Command = async ({ config, io, json }) => {
           unmatchedLine(cloudWatch.lastHour[INGEST_METRICS.writesUnmatched] ?? 0, 'last hour, CloudWatch'),
         );
       }
+      for (const line of dataStoreLines(cloudWatch.dataStores)) io.out(line);
     } else {
       io.out(
         `oldest message age and delivery counts: not available (${cloudWatch?.message ?? 'no CloudWatch'}); see ` +
@@ -148,6 +155,21 @@ export const status: Command = async ({ config, io, json }) => {
   } finally {
     sqs.destroy();
   }
+};
+
+/** One line per data store: what it took, how often it throttled or refused access (local mode's counts). */
+export const dataStoreLines = (
+  dataStores: Readonly<Record<string, DataStoreCounts>> | undefined,
+): string[] => {
+  const entries = Object.entries(dataStores ?? {});
+  if (entries.length === 0) return [];
+  return [
+    'data store                         delivered  throttled  access-denied',
+    ...entries.map(
+      ([name, counts]) =>
+        `${name.padEnd(34)} ${String(counts.delivered).padStart(9)}  ${String(counts.throttled).padStart(9)}  ${String(counts.accessDenied).padStart(13)}`,
+    ),
+  ];
 };
 
 /** The delivery queue's retention, read only while delivery is paused (a pause must end before it). */

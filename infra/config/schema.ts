@@ -349,10 +349,11 @@ export const connectorConfigSchema = z
     delivery: z
       .strictObject({
         /**
-         * Retries after the first delivery attempt, and the most a Subscription's delivery-retry-count
-         * gets; the queue's maxReceiveCount (at most 1000) is this + 1. @default 20 (seed 003 asks for 20)
+         * Retries after the first delivery attempt, counted per message by the deliverer (held-back and
+         * deferred receives do not count), and the most a Subscription's delivery-retry-count gets; the
+         * queue's maxReceiveCount is a fixed backstop of 1000. @default 20 (seed 003 asks for 20)
          */
-        retryCount: int(1, 999, 'retries; the redrive maxReceiveCount, this + 1, is at most 1000').default(
+        retryCount: int(1, 999, 'retries, counted per message by the deliverer').default(
           DEFAULT_DELIVERY_RETRY_COUNT,
         ),
         /** Event source mapping MaximumConcurrency: the cap on parallel HealthLake writers. */

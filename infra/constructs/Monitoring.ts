@@ -7,7 +7,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../../shared/delivery/constants.js';
+import {
+  CONNECTOR_DIMENSION,
+  DATA_STORE_DIMENSION,
+  DATA_STORE_METRICS,
+  DELIVERY_METRICS,
+  METRICS_NAMESPACE,
+} from '../../shared/delivery/constants.js';
 import { INGEST_METRICS } from '../../shared/ingest/IngestMetricsCollector.js';
 import { SQL_WRITER_METRICS } from '../../shared/sqlWriter/constants.js';
 import { createAlarmTopic } from './alarmTopic.js';
@@ -91,6 +97,12 @@ export interface MonitoringProps {
   readonly sqlWriter?: SqlWriterMonitoring;
   readonly services: ServiceNames;
   readonly thresholds: AlarmThresholds;
+  /**
+   * `dataStoreLabel` of every data store the connector delivers to: the dashboard draws delivered,
+   * throttled and access-denied counts per data store (one data store's bad day apart from the others').
+   * @default - none (no per-data-store widgets)
+   */
+  readonly dataStoreLabels?: readonly string[];
   /** HealthLake data store whose `AWS/HealthLake` metrics the dashboard shows. */
   readonly dataStore: { readonly datastoreId: string; readonly region: string; readonly account: string };
   /** Key encrypting the alarm topic; its policy must let CloudWatch use it. */
@@ -530,6 +542,30 @@ export class Monitoring extends Construct {
         [connector(s.deliverer, DELIVERY_METRICS.deadLettered)],
       ),
     );
+    const labels = props.dataStoreLabels ?? [];
+    if (labels.length > 0) {
+      const perStore = (metricName: string, dataStore: string) =>
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: {
+            [CONNECTOR_DIMENSION]: props.connectorId,
+            service: s.deliverer,
+            [DATA_STORE_DIMENSION]: dataStore,
+          },
+          statistic: cloudwatch.Stats.SUM,
+          period: fiveMinutes,
+          label: dataStore,
+        });
+      this.dashboard.addWidgets(
+        ...DATA_STORE_METRICS.map((metricName) =>
+          graph(
+            `${metricName} per data store (per 5 min)`,
+            labels.map((label) => perStore(metricName, label)),
+          ),
+        ),
+      );
+    }
     this.dashboard.addWidgets(
       graph('End-to-end delivery latency (ms)', percentiles(s.deliverer, DELIVERY_METRICS.deliveryLatency)),
       graph('HealthLake request latency (ms)', percentiles(s.deliverer, DELIVERY_METRICS.healthLakeLatency)),

@@ -1,4 +1,6 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { DELIVERY_REDRIVE_BACKSTOP } from '../../shared/delivery/constants.js';
+import { dataStoreLabel } from '../../shared/healthlake/dataStoreLabel.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -237,9 +239,9 @@ export class HealthLakeConnectorStack extends Stack {
 
     this.state = new ConnectorState(this, 'State', { encryptionKey: this.dataKey });
     this.queues = new DeliveryQueues(this, 'Delivery', {
-      // One first attempt plus the retries: the deliverer dead-letters (with the cause) on the last
-      // receive, before SQS's own redrive (which records no cause) could.
-      maxReceiveCount: config.delivery.retryCount + 1,
+      // A backstop: the deliverer counts attempts per message and dead-letters with the cause after
+      // retryCount + 1 of them; receives of held-back and deferred records do not spend attempts.
+      maxReceiveCount: DELIVERY_REDRIVE_BACKSTOP,
       consumerTimeout: deliveryTimeout,
       encryptionKey: this.dataKey,
     });
@@ -518,6 +520,7 @@ export class HealthLakeConnectorStack extends Stack {
       delivererFunction: delivererFn,
       deliveryQueue: this.queues.queue,
       deliveryDeadLetterQueue: this.queues.deadLetterQueue,
+      dataStoreLabels: allowedEndpoints.map(dataStoreLabel),
       pageWorkers: [
         {
           name: 'Backfill',

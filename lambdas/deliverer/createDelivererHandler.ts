@@ -8,6 +8,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
 import { type BatchDeliveryDeps } from '../../shared/delivery/batchTypes.js';
 import { startBatchDelivery } from '../../shared/delivery/deliverBatch.js';
+import { DataStoreHealth } from '../../shared/delivery/dataStoreHealth.js';
 import { createDeliveryTelemetry } from './telemetry.js';
 
 /** What the deliverer handler is built from; local mode, tests and the benchmark pass their own. */
@@ -34,7 +35,12 @@ export const createDelivererHandler = (deps: DelivererHandlerDeps): DelivererHan
   const logger = deps.logger ?? loggerFromEnv(DELIVERER_SERVICE);
   const metrics = deps.metrics ?? metricsFromEnv(DELIVERER_SERVICE);
   const telemetry = createDeliveryTelemetry(logger, metrics);
-  const batchDeps: BatchDeliveryDeps = { ...deps, telemetry };
+  // One per instance: what a batch learns about a failing data store defers its records in the next.
+  const batchDeps: BatchDeliveryDeps = {
+    ...deps,
+    dataStores: deps.dataStores ?? new DataStoreHealth(deps.now),
+    telemetry,
+  };
   if (deps.config.allowListProblem) {
     // Said once, loudly, at start-up: every message will be dead-lettered with this cause.
     logger.error('Delivery allow-list unusable: nothing will be delivered', {

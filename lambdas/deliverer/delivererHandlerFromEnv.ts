@@ -11,6 +11,7 @@ import type { Destroyable, RuntimeSinks } from '../../shared/runtime/runtimeSink
 import { delivererConfigOf } from '../../shared/runtime/delivererConfig.js';
 import { DynamoDeliveredVersions } from '../../shared/versions/DynamoDeliveredVersions.js';
 import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
+import { DynamoDeliveryAttempts } from '../../shared/delivery/DynamoDeliveryAttempts.js';
 import { ownCredentials, roleCredentials } from '../../shared/healthlake/credentials.js';
 import { HealthLakeClientPool } from '../../shared/healthlake/HealthLakeClientPool.js';
 import { DynamoVersionLedger } from '../../shared/versions/DynamoVersionLedger.js';
@@ -98,6 +99,7 @@ export const delivererHandlerFromEnv = (
     s3,
     ledger: new DynamoVersionLedger({ client: documents, tableName: config.stateTable }),
     delivered: new DynamoDeliveredVersions(documents, config.stateTable),
+    attempts: new DynamoDeliveryAttempts(documents, config.stateTable),
     healthLake: (endpoint) => healthLake.get(endpoint),
     credentialsRejected: () => credentials.refresh(),
     ...(sourceReader === undefined ? {} : { source: sourceReader }),

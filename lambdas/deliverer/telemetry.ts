@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { DELIVERY_METRICS } from '../../shared/delivery/constants.js';
+import { DATA_STORE_DIMENSION, DELIVERY_METRICS } from '../../shared/delivery/constants.js';
 import { Disposition, type DeliveryTelemetry, type RecordSettlement } from '../../shared/delivery/types.js';
 import { FailureReason } from '../../shared/messages/failureCause.js';
 
@@ -25,10 +25,27 @@ export const createDeliveryTelemetry = (
   // Counts are summed per batch and added once (one EMF value instead of one per message).
   const counts = new Map<string, number>();
   const count = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  // Per data store (DATA_STORE_METRICS), summed per batch too: one EMF line per data store and name.
+  const perStore = new Map<string, Map<string, number>>();
+  const countFor = (dataStore: string | undefined, name: string) => {
+    if (dataStore === undefined) return;
+    const store = perStore.get(dataStore) ?? new Map<string, number>();
+    store.set(name, (store.get(name) ?? 0) + 1);
+    perStore.set(dataStore, store);
+  };
   return {
     flush: () => {
       for (const [name, value] of counts) metrics.addMetric(name, MetricUnit.Count, value);
       counts.clear();
+      for (const [dataStore, names] of perStore) {
+        for (const [name, value] of names) {
+          metrics
+            .singleMetric()
+            .addDimension(DATA_STORE_DIMENSION, dataStore)
+            .addMetric(name, MetricUnit.Count, value);
+        }
+      }
+      perStore.clear();
     },
     warn: (message, details) => logger.warn(message, details),
     settled: (settlement: RecordSettlement) => {
@@ -45,6 +62,7 @@ export const createDeliveryTelemetry = (
         case 'delivered':
         case 'deleted':
           count(outcome.kind === 'delivered' ? DELIVERY_METRICS.delivered : DELIVERY_METRICS.deleted);
+          countFor(settlement.dataStore, DELIVERY_METRICS.delivered);
           if (settlement.endToEndLatencyMs !== undefined) {
             metrics.addMetric(
               DELIVERY_METRICS.deliveryLatency,
@@ -82,11 +100,33 @@ export const createDeliveryTelemetry = (
           return;
         case 'transient-failure':
         case 'terminal-failure': {
+          if (outcome.cause.reason === FailureReason.dataStoreDeferred) {
+            // Not a failure of the message: its data store rests (counted once per batch, logged at debug).
+            count(DELIVERY_METRICS.deferred);
+            if (logger.getLevelName() === 'DEBUG') {
+              logger.debug('Deferred: its data store is resting', {
+                ...log(),
+                dataStore: settlement.dataStore,
+                retryDelaySeconds: settlement.retryDelaySeconds,
+              });
+            }
+            return;
+          }
+          if (outcome.cause.status === 429) {
+            count(DELIVERY_METRICS.throttled);
+            countFor(settlement.dataStore, DELIVERY_METRICS.throttled);
+          }
           if (outcome.cause.reason === FailureReason.accessDenied) {
             count(DELIVERY_METRICS.accessDenied);
+            countFor(settlement.dataStore, DELIVERY_METRICS.accessDenied);
             logger.error(
               'HealthLake access denied: check the customer role, its trust policy, the ExternalId and the data store key policy',
-              { ...log(), status: outcome.cause.status, errorType: outcome.cause.errorType },
+              {
+                ...log(),
+                dataStore: settlement.dataStore,
+                status: outcome.cause.status,
+                errorType: outcome.cause.errorType,
+              },
             );
           }
           const cause = {

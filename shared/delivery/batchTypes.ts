@@ -4,6 +4,8 @@ import type { DeliveryMessage, InvalidDeliveryMessageError } from '../messages/d
 import type { MessageSummary } from '../messages/failureCause.js';
 import type { DeliveredVersion, DeliveredVersions, DeliveryTarget } from '../versions/DeliveredVersions.js';
 import type { LedgerEntry, VersionLedger } from '../versions/VersionLedger.js';
+import type { DataStoreHealth } from './dataStoreHealth.js';
+import type { DeliveryAttempts } from './deliveryAttempts.js';
 import type { BackoffOptions } from './retryDelay.js';
 import type { TimeLimitOptions } from './timeBudget.js';
 import type { DeliverMessageDeps, DeliveryTelemetry, RecordSettlement } from './types.js';
@@ -14,7 +16,11 @@ export interface BatchDeliveryConfig {
   readonly queueUrl: string;
   /** Where terminal failures go, with their cause. */
   readonly deadLetterQueueUrl: string;
-  /** Attempts before a transiently failing message is dead-lettered (the queue's redrive limit); a subscription may lower it. */
+  /**
+   * Attempts before a transiently failing message is dead-lettered (delivery.retryCount + 1); a
+   * subscription may lower it. Counted per message by `attempts` (the queue's redrive limit is a much
+   * higher backstop).
+   */
   readonly defaultMaxAttempts: number;
   readonly backoff?: BackoffOptions;
   /** Backoff of access-denied failures (a configuration fault): long, so an operator can fix it in time. */
@@ -37,6 +43,13 @@ export interface BatchDeliveryDeps extends DeliverMessageDeps {
   readonly sqs: Pick<SQSClient, 'send'>;
   readonly telemetry: DeliveryTelemetry;
   readonly config: BatchDeliveryConfig;
+  /**
+   * Failed attempts per message. Without it the receive count stands in (held-back and deferred
+   * receives then spend attempts too): tests of other behaviour only.
+   */
+  readonly attempts?: DeliveryAttempts;
+  /** What this instance knows of each data store's failures; without it no record is deferred. */
+  readonly dataStores?: DataStoreHealth;
   /** Jitter source, for tests. @default Math.random */
   readonly random?: () => number;
 }
@@ -54,6 +67,7 @@ export interface BatchDelivery {
 
 export interface ParsedRecord {
   readonly record: SQSRecord;
+  /** SQS ApproximateReceiveCount (receives, not attempts: see `BatchDeliveryDeps.attempts`). */
   readonly attempt: number;
   readonly summary: MessageSummary;
 }

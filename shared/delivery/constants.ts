@@ -49,7 +49,24 @@ export const DELIVERY_METRICS = {
   healthLakeLatency: 'HealthLakeLatency',
   /** STS refused the customer role or HealthLake answered 401/403 (a configuration fault). */
   accessDenied: 'AccessDenied',
+  /** HealthLake answered 429 (also counted per data store). */
+  throttled: 'Throttled',
+  /** Not tried while its data store rests after failing (no attempt spent; see DataStoreHealth). */
+  deferred: 'Deferred',
 } as const;
+
+/**
+ * Dimension of the per-data-store counts (value: `dataStoreLabel(endpoint)`), next to the connector
+ * dimension: one data store's bad day shows apart from the others'.
+ */
+export const DATA_STORE_DIMENSION = 'DataStore';
+
+/** The deliverer's counts emitted per data store as well (metric names of DELIVERY_METRICS). */
+export const DATA_STORE_METRICS = [
+  DELIVERY_METRICS.delivered,
+  DELIVERY_METRICS.throttled,
+  DELIVERY_METRICS.accessDenied,
+] as const;
 
 /**
  * Backoff of access-denied failures: a wrong role, trust policy, ExternalId or key policy is fixed by
@@ -63,3 +80,12 @@ export const ACCESS_DENIED_BACKOFF = { baseSeconds: 60, maxSeconds: 900 } as con
  * 003's Smile HealthLake Subscription (20 retries) is honoured as written.
  */
 export const DEFAULT_DELIVERY_RETRY_COUNT = 20;
+
+/**
+ * The delivery queue's redrive limit (maxReceiveCount): SQS's maximum, a backstop only. Retries are
+ * counted per message by the deliverer (DeliveryAttempts), which dead-letters with the cause; receives
+ * also climb while a record is held back or deferred (its data store resting), and at the longest
+ * deferral (the retry maximum, 300 s by default) 1000 receives last about 3 days. What the backstop still
+ * catches: a message that crashes every invocation it is in.
+ */
+export const DELIVERY_REDRIVE_BACKSTOP = 1000;

@@ -59,6 +59,8 @@ export interface RecordSettlement {
   readonly outcome: DeliveryOutcome;
   readonly disposition: Disposition;
   readonly attempt: number;
+  /** `dataStoreLabel` of the message's endpoint (per-data-store counts); absent for an invalid message. */
+  readonly dataStore?: string;
   /** Visibility timeout set for the retry, seconds. */
   readonly retryDelaySeconds?: number;
   /** End-to-end latency (now - trace.ingestedAt) at HealthLake's ack, for delivered/deleted. */

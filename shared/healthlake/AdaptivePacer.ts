@@ -73,6 +73,11 @@ export class AdaptivePacer {
     return this.rate;
   }
 
+  /** How long a write asked for now would wait for its turn, ms (0 when not pacing and not held). */
+  public waitMs(): number {
+    return Math.max(0, this.nextSlot - this.now());
+  }
+
   /** Waits for this write's turn; resolves at once when not pacing and not held. */
   public async acquire(): Promise<void> {
     const now = this.now();

@@ -59,6 +59,11 @@ export class PacedHealthLake implements HealthLakeApi {
       options.bundlePacer ?? new AdaptivePacer({ minThrottles: 1, minThrottleShare: 0, minRate: 0.2 }, now);
   }
 
+  /** How long a write (or transaction Bundle) started now would wait on this data store's pacing, ms. */
+  public heldForMs(): number {
+    return Math.max(this.adaptive ? this.pacer.waitMs() : 0, this.bundlePacer.waitMs());
+  }
+
   public put(resourceType: string, id: string, body: string, options?: RequestOptions) {
     if (!this.adaptive) return this.client.put(resourceType, id, body, options);
     return this.paced(this.pacer, options, (paced) => this.client.put(resourceType, id, body, paced));

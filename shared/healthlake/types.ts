@@ -30,4 +30,9 @@ export interface HealthLakeApi {
    * payload search delivery; optional so fakes that never see one need not implement it.
    */
   transaction?(body: string, options?: RequestOptions): Promise<HealthLakeResponse>;
+  /**
+   * How long a write started now would wait on this data store's pacing (a `Retry-After` hold), ms; the
+   * deliverer defers a record instead of sleeping on one data store while it holds others'.
+   */
+  heldForMs?(): number;
 }

@@ -136,9 +136,17 @@ export const parseDeliveryMessage = (body: string): DeliveryMessage => {
   return result.data;
 };
 
-/** FIFO message group: one per resource, so versions of a resource stay in order. */
-export const messageGroupId = (message: Pick<DeliveryMessage, 'resourceType' | 'id'>): string =>
-  resourceKey(message.resourceType, message.id);
+/**
+ * FIFO message group: one per resource and data store, so versions of a resource stay in order for each
+ * data store, and a data store that fails never holds back another's messages (`Type/id@` and a short
+ * hash of the endpoint: at most 118 of SQS's 128 characters).
+ */
+export const messageGroupId = (
+  message: Pick<DeliveryMessage, 'resourceType' | 'id'> & {
+    readonly subscription: Pick<DeliveryMessage['subscription'], 'endpoint'>;
+  },
+): string =>
+  `${resourceKey(message.resourceType, message.id)}@${createHash('sha256').update(message.subscription.endpoint).digest('hex').slice(0, 12)}`;
 
 /**
  * FIFO deduplication id: the same (subscription endpoint, resource, version, operation) is one message,

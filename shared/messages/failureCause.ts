@@ -11,7 +11,7 @@ export interface FailureCause {
   readonly diagnostics?: string;
   /** `x-amzn-ErrorType` of an AWS-level error, e.g. `ExpiredTokenException`. */
   readonly errorType?: string;
-  /** Delivery attempt this happened on (SQS ApproximateReceiveCount). */
+  /** Delivery attempt this happened on: the message's own failed attempts (or its receive count when not tried). */
   readonly attempt: number;
   /**
    * The most attempts the message was allowed (first attempt plus retries), set when it is dead-lettered
@@ -42,6 +42,11 @@ export const FailureReason = {
   stateUnavailable: 'state-unavailable',
   /** Not started: too little of the invocation's time was left (reported failed with a short delay). */
   timeLimit: 'time-limit',
+  /**
+   * Not started: its data store is refusing this instance's writes (429, access denied, no answer), so
+   * the record waits out the data store's backoff without spending one of its attempts.
+   */
+  dataStoreDeferred: 'data-store-deferred',
   /** Smile replication settings cannot be applied (an id over 64 characters after prefixing). */
   replication: 'replication',
   /**

@@ -1,4 +1,10 @@
-import { CONNECTOR_DIMENSION, DELIVERY_METRICS, METRICS_NAMESPACE } from '../delivery/constants.js';
+import {
+  CONNECTOR_DIMENSION,
+  DATA_STORE_DIMENSION,
+  DELIVERY_METRICS,
+  METRICS_NAMESPACE,
+} from '../delivery/constants.js';
+import type { DataStoreCounts } from './localAdmin.js';
 import { INGEST_METRICS } from '../ingest/IngestMetricsCollector.js';
 import { SQL_WRITER_METRICS, SQL_WRITER_SERVICE } from '../sqlWriter/constants.js';
 import { getMetricStatistics, type CloudWatchOptions } from './cloudWatchMetrics.js';
@@ -12,6 +18,8 @@ export interface DeployedMetrics {
    * HealthLakeConnector, connector and service dimensions); absent when no connector id was given.
    */
   readonly lastHour?: Readonly<Record<string, number>>;
+  /** Delivered, throttled and access-denied counts over the last hour per data store asked for. */
+  readonly dataStores?: Readonly<Record<string, DataStoreCounts>>;
 }
 
 /** The deliverer's metric names and `service` dimension (lambdas/deliverer/createDelivererHandler.ts). */
@@ -46,6 +54,8 @@ export const deployedMetrics = async (
   options: CloudWatchOptions,
   queues: Readonly<Record<string, string | undefined>>,
   connectorId?: string,
+  /** Data store ids (the `DataStore` dimension) whose counts to read; at most 20. */
+  dataStores: readonly string[] = [],
 ): Promise<DeployedMetrics> => {
   const named = Object.entries(queues).filter((entry): entry is [string, string] => !!entry[1]);
   const ages = await Promise.all(
@@ -77,5 +87,32 @@ export const deployedMetrics = async (
       return [metricName, points.reduce((sum, point) => sum + point.value, 0)] as const;
     }),
   );
-  return { oldestMessageAgeSeconds, lastHour: Object.fromEntries(counts) };
+  const lastHour = (service: string, metricName: string, dimensions: Record<string, string>) =>
+    getMetricStatistics(options, {
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensions: { [CONNECTOR_DIMENSION]: connectorId, service, ...dimensions },
+      statistic: 'Sum',
+      windowSeconds: 3600,
+      periodSeconds: 3600,
+    }).then((points) => points.reduce((sum, point) => sum + point.value, 0));
+  const perStore = await Promise.all(
+    dataStores.slice(0, 20).map(async (dataStore) => {
+      const dimension = { [DATA_STORE_DIMENSION]: dataStore };
+      const [delivered, throttled, accessDenied] = await Promise.all(
+        [DELIVERY_METRICS.delivered, DELIVERY_METRICS.throttled, DELIVERY_METRICS.accessDenied].map((name) =>
+          lastHour(DELIVERER_SERVICE, name, dimension),
+        ),
+      );
+      return [
+        dataStore,
+        { delivered: delivered!, throttled: throttled!, accessDenied: accessDenied! },
+      ] as const;
+    }),
+  );
+  return {
+    oldestMessageAgeSeconds,
+    lastHour: Object.fromEntries(counts),
+    ...(perStore.length > 0 ? { dataStores: Object.fromEntries(perStore) } : {}),
+  };
 };

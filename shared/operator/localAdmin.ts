@@ -35,6 +35,13 @@ export interface LocalConfigView {
 }
 
 /** Pipeline counters since start (`GET /_local/stats`). */
+/** One data store's delivery counts (`hlc status`). */
+export interface DataStoreCounts {
+  readonly delivered: number;
+  readonly throttled: number;
+  readonly accessDenied: number;
+}
+
 export interface LocalStatsView {
   readonly startedAt: string;
   readonly uptimeSeconds: number;
@@ -76,6 +83,8 @@ export interface LocalStatsView {
   };
   /** Deliveries per minute over the last minutes, newest last. */
   readonly deliveredPerMinute: readonly number[];
+  /** Per data store (`dataStoreLabel` of its endpoint): delivered, answered 429, answered access denied. */
+  readonly dataStores?: Readonly<Record<string, DataStoreCounts>>;
 }
 
 /** `GET /_local/healthlake`: resources per type in the HealthLake stand-in, and its newest requests. */

@@ -11,6 +11,7 @@
  * | backfill job          | `JOB#{jobId}`          | `JOB`              |
  * | reconcile job         | `RECONCILE#{jobId}`    | `JOB`              |
  * | compare's orphan      | `RECONCILE#{jobId}`    | `ORPHAN#{Type}/{id}` |
+ * | delivery attempts     | `MSG#{messageId}`      | `ATTEMPTS`         |
  * | source subscription   | `NOTIFYSOURCE`         | `{source Subscription id}` |
  *
  * A source subscription item is what the connector, as a Subscriptions Backport subscriber, knows
@@ -35,6 +36,8 @@ export const reconcileOrphanKey = (jobId: string, key: string) => ({
   pk: `RECONCILE#${jobId}`,
   sk: `${RECONCILE_ORPHAN_PREFIX}${key}`,
 });
+/** Failed delivery attempts of one SQS message (its id survives every receive; a redrive makes a new one). */
+export const attemptsKey = (messageId: string) => ({ pk: `MSG#${messageId}`, sk: 'ATTEMPTS' });
 export const SOURCE_SUBSCRIPTION_PARTITION = 'NOTIFYSOURCE';
 export const sourceSubscriptionKey = (subscriptionId: string) => ({
   pk: SOURCE_SUBSCRIPTION_PARTITION,

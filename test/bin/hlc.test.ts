@@ -448,8 +448,23 @@ describe('CLI: hlc', () => {
         HLC_SQS_ENDPOINT: aws.sqsEndpoint,
         HLC_CLOUDWATCH_ENDPOINT: `http://127.0.0.1:${(cloudWatch.address() as AddressInfo).port}/`,
         HLC_CONNECTOR_ID: 'clinic-a',
+        HLC_DATA_STORES: 'store-a,store-b',
       });
       expect(await runCli(['status', '--api', 'http://127.0.0.1:1'], run.io)).toBe(0);
+      // Per data store: delivered, throttled, access denied (the DataStore dimension of each count).
+      expect(run.text()).toContain('store-a                                    7          7              7');
+      for (const store of ['store-a', 'store-b']) {
+        for (const metric of ['Delivered', 'Throttled', 'AccessDenied']) {
+          expect(
+            calls.some(
+              (call) =>
+                call.body.includes(`MetricName=${metric}`) &&
+                call.body.includes('Dimensions.member.3.Name=DataStore') &&
+                call.body.includes(`Dimensions.member.3.Value=${store}`),
+            ),
+          ).toBe(true);
+        }
+      }
       expect(run.text()).toContain('oldest message in delivery: 95s (CloudWatch');
       expect(run.text()).toContain('Delivered 7');
       // The SQL target's queue age and the SQL writer's counts, when its queues are named.

@@ -1,3 +1,5 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { CliIo } from '../../bin/cliIo.js';
 import type { LocalConnector } from '../../local/connector.js';
 import { SMILE_EXTENSIONS } from '../../shared/config/constants.js';
 
@@ -16,6 +18,34 @@ export const waitFor = async <T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
+};
+
+/** Messages in a queue of the connector, visible and in flight. */
+export const queueDepth = async (connector: Pick<LocalConnector, 'sqs'>, url: string): Promise<number> => {
+  const { Attributes = {} } = await connector.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+};
+
+/** The CLI's I/O against a local connector (admin token), collecting every printed line in `out`. */
+export const cliCapture = (
+  connector: Pick<LocalConnector, 'apiUrl' | 'token'>,
+): { out: string[]; io: CliIo } => {
+  const out: string[] = [];
+  const io: CliIo = {
+    out: (line) => out.push(line),
+    err: (line) => out.push(line),
+    isTTY: false,
+    env: { HLC_API_URL: connector.apiUrl, HLC_TOKEN: connector.token },
+  };
+  return { out, io };
 };
 
 /** A FHIR request to the connector's ingest API with its development token. */

@@ -1,27 +1,13 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../bin/runCli.js';
+import { runCli } from '../../bin/runCli.js';
 import { startConnector, type LocalConnector } from '../../local/connector.js';
 import { describeDlqMessage } from '../../shared/operator/describeDlqMessage.js';
 import { peekMessages } from '../../shared/operator/peekMessages.js';
-import { api, waitFor } from './e2eHelpers.js';
+import { api, cliCapture, queueDepth, waitFor } from './e2eHelpers.js';
 
 const PATIENTS = 40;
 const DELETED = 10;
 const VERSIONS = 3;
-
-const queueDepth = async (connector: LocalConnector, url: string): Promise<number> => {
-  const { Attributes = {} } = await connector.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-};
 
 describe('Local mode end to end with HealthLake throttling, 5xx and timeouts', () => {
   let connector: LocalConnector;
@@ -103,13 +89,7 @@ describe('Local mode end to end with HealthLake throttling, 5xx and timeouts', (
     expect(entry.cause).toContain('HTTP 500');
     expect(connector.stats.deadLettered).toBe(1);
 
-    const out: string[] = [];
-    const io: CliIo = {
-      out: (line) => out.push(line),
-      err: (line) => out.push(line),
-      isTTY: false,
-      env: { HLC_API_URL: connector.apiUrl, HLC_TOKEN: connector.token },
-    };
+    const { out, io } = cliCapture(connector);
     expect(await runCli(['dlq', 'list'], io)).toBe(0);
     expect(out.join('\n')).toContain('Patient/dlq-1');
     expect(out.join('\n')).not.toContain('"resourceType"');

@@ -190,7 +190,7 @@ describe('Connector configuration', () => {
     } as unknown as ConnectorConfigInput);
     expect(problems).toEqual([
       expect.stringMatching(/^healthLake\.datastoreKmsKeyArn: must be a key in the data store's region/),
-      expect.stringMatching(/^delivery\.retryCount: must be at most 999 \(.*maxReceiveCount.*1000\)/),
+      expect.stringMatching(/^delivery\.retryCount: must be at most 999 \(retries, counted per message/),
       expect.stringMatching(/^delivery\.maxConcurrency: must be at most 1000/),
       expect.stringMatching(/^delivery\.batchSize: must be at most 10/),
       expect.stringMatching(/^delivery\.timeoutSeconds: must be at most 900/),

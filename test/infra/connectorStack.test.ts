@@ -64,13 +64,13 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     expectResourceProperties(template, 'AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('makes the delivery queue FIFO with a FIFO DLQ, redrive at the configured retry count', () => {
+  it('makes the delivery queue FIFO with a FIFO DLQ, redrive only as a backstop (attempts are counted per message)', () => {
     expectResourceProperties(template, 'AWS::SQS::Queue', {
       FifoQueue: true,
       KmsMasterKeyId: keyArn,
       MessageRetentionPeriod: 1_209_600,
       VisibilityTimeout: 6 * config.delivery.timeoutSeconds,
-      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 21 },
+      RedrivePolicy: { deadLetterTargetArn: queueArn('DeliveryDeadLetterQueue'), maxReceiveCount: 1000 },
     });
     expectResourceProperties(template, 'AWS::SQS::Queue', {
       FifoQueue: true,

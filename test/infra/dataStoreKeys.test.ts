@@ -232,3 +232,30 @@ describe('A SigV4 HealthLake source', () => {
     ).toEqual([expect.stringMatching(/^sourceFhir\.datastoreKmsKeyArn: .*in that data store's region/)]);
   });
 });
+
+describe('Per-data-store monitoring (issue 26)', () => {
+  it('draws delivered, throttled and access-denied counts for every data store on the dashboard', () => {
+    const [dashboard] = Object.values(resourcesOf(connector, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const title of ['Delivered', 'Throttled', 'AccessDenied']) {
+      expect(body).toContain(`${title} per data store (per 5 min)`);
+    }
+    for (const id of [STORE.primary, STORE.london, STORE.second, STORE.plain]) {
+      // One line per data store and count, selected by the DataStore dimension the deliverer emits.
+      for (const metric of ['Delivered', 'Throttled', 'AccessDenied']) {
+        expect(body).toMatch(
+          new RegExp(
+            `\\[\\\\"HealthLakeConnector\\\\",\\\\"${metric}\\\\"[^\\]]*\\\\"DataStore\\\\",\\\\"${id}\\\\"`,
+          ),
+        );
+      }
+    }
+    expect(body).not.toContain(`\\"DataStore\\",\\"${STORE.source}\\"`);
+  });
+
+  it('keeps the delivery queue redrive only as a high backstop: attempts are counted per message', () => {
+    const queues = Object.values(resourcesOf(connector, 'AWS::SQS::Queue'));
+    const redrives = queues.map((queue) => queue.Properties?.RedrivePolicy).filter(Boolean);
+    expect(redrives).toContainEqual(expect.objectContaining({ maxReceiveCount: 1000 }));
+  });
+});

@@ -161,7 +161,7 @@ describe('Stack: HealthLakeConnectorStack (same account, IAM ingest)', () => {
     expectResourceProperties(template, 'AWS::SQS::Queue', {
       FifoQueue: true,
       VisibilityTimeout: 720,
-      RedrivePolicy: Match.objectLike({ maxReceiveCount: 4 }),
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 1000 }),
     });
     expectResourceProperties(template, 'AWS::Lambda::EventSourceMapping', {
       BatchSize: 4,

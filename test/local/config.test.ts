@@ -8,6 +8,24 @@ describe('Local mode configuration', () => {
     expect(loadLocalConfig([], {})).toEqual(DEFAULT_LOCAL_CONFIG);
   });
 
+  it('takes --additional-healthlake-endpoint more than once, or HLC_ADDITIONAL_HEALTHLAKE_ENDPOINTS comma-separated', () => {
+    const a = 'http://127.0.0.1:4600/datastore/storeA/r4/';
+    const b = 'http://127.0.0.1:4600/datastore/storeB/r4/';
+    expect(
+      loadLocalConfig(['--additional-healthlake-endpoint', a, '--additional-healthlake-endpoint', b], {})
+        .additionalHealthLakeEndpoints,
+    ).toEqual([a, b]);
+    expect(
+      loadLocalConfig([], { HLC_ADDITIONAL_HEALTHLAKE_ENDPOINTS: `${a}, ${b}` })
+        .additionalHealthLakeEndpoints,
+    ).toEqual([a, b]);
+    // The flag wins over the variable, as every flag does.
+    expect(
+      loadLocalConfig(['--additional-healthlake-endpoint', b], { HLC_ADDITIONAL_HEALTHLAKE_ENDPOINTS: a })
+        .additionalHealthLakeEndpoints,
+    ).toEqual([b]);
+  });
+
   it('reads environment variables and lets flags win over them', () => {
     const config = loadLocalConfig(
       ['--api-port', '0', '--unsupported-types', 'Goal, Basic', '--fault-5xx', '0.25'],

@@ -1,3 +1,4 @@
+import { delivererConfigFromEnv } from '../../shared/runtime/delivererConfig.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillWorkerHandlerFromEnv } from '../../lambdas/backfill-worker/backfillWorkerHandlerFromEnv.js';
 import { reconcileWorkerHandlerFromEnv } from '../../lambdas/reconcile-worker/reconcileWorkerHandlerFromEnv.js';
@@ -100,6 +101,28 @@ describe('Local mode: function environments', () => {
       RECONCILE_PAGE_SIZE: '50',
     });
     expect(environments.reconcileWorker).not.toHaveProperty('RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND');
+  });
+
+  it('writes --additional-healthlake-endpoint into every allow-list after the primary, as the stack does', () => {
+    const environments = localFunctionEnvironments({
+      config: loadLocalConfig([], {}),
+      resources,
+      endpoints: { sqs: 'http://127.0.0.1:1', s3: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:2' },
+      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+      healthLakeEndpoint: 'http://127.0.0.1:3/datastore/local/r4/',
+      additionalEndpoints: [
+        'http://127.0.0.1:3/datastore/second/r4/',
+        'https://healthlake.eu-west-2.amazonaws.com/datastore/third/r4/',
+      ],
+      sourceFhirBaseUrl: 'http://127.0.0.1:9/fhir/',
+      tokens: [{ sha256: hashToken('development-token'), scope: 'admin' }],
+    });
+    const expected =
+      'http://127.0.0.1:3/datastore/local/r4/,http://127.0.0.1:3/datastore/second/r4/,https://healthlake.eu-west-2.amazonaws.com/datastore/third/r4/';
+    expect(environments.deliverer.ALLOWED_HEALTHLAKE_ENDPOINTS).toBe(expected);
+    expect(environments.ingest.ALLOWED_HEALTHLAKE_ENDPOINTS).toBe(expected);
+    const config = delivererConfigFromEnv(environments.deliverer);
+    expect([...config.batch.allowedEndpoints]).toHaveLength(3);
   });
 
   it('feeds the retry timing flags to the deliverer as the stack writes its config', () => {

@@ -17,6 +17,8 @@ export const FAULT_KINDS = {
   slow: 'slow',
   /** HTTP 400 with issue code `invalid`: a permanent rejection that is not `not-supported` (scripted only). */
   invalid: 'invalid',
+  /** HTTP 403 `AccessDeniedException`: the caller's role or key policy refuses it (scripted only). */
+  forbidden: 'forbidden',
 } as const;
 export type FaultKind = (typeof FAULT_KINDS)[keyof typeof FAULT_KINDS];
 
@@ -138,6 +140,7 @@ export class FaultInjector {
     timeout: 0,
     slow: 0,
     invalid: 0,
+    forbidden: 0,
   };
   /** Writes answered 429 because the write quota was exhausted (also counted in `injected.throttle`). */
   public quotaThrottled = 0;

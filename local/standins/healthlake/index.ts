@@ -9,7 +9,13 @@ export { ensureFhirDefinitions } from './fhirDefinitions.js';
 export { resourcesOfBundle, seedFromFolder, seedResources } from './seed.js';
 export type { SeedOptions, SeedResult } from './seed.js';
 export { DEFAULT_MAX_RECORDED_REQUESTS, startFhirStandin } from './server.js';
-export type { FhirStandin, FhirStandinAuth, FhirStandinOptions, RecordedRequest } from './server.js';
+export type {
+  FhirStandin,
+  FhirStandinAuth,
+  FhirStandinDatastore,
+  FhirStandinOptions,
+  RecordedRequest,
+} from './server.js';
 export { SIGV4_FAILURES, verifySigV4 } from './sigv4Verifier.js';
 export type { CredentialLookup, KnownCredential, RawSignedRequest, SigV4Result } from './sigv4Verifier.js';
 export { StsStandin } from './sts.js';

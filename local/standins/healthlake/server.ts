@@ -43,6 +43,12 @@ export interface FhirStandinOptions {
   basePath?: string;
   /** HealthLake data store id (32 hex characters by default, random). */
   datastoreId?: string;
+  /**
+   * More data store ids served at `/datastore/{id}/r4/` beside the first (default base path only): each
+   * has its own store and its own fault injection (`standin.datastore(id)`); auth and STS are shared, as
+   * in one account.
+   */
+  additionalDatastoreIds?: readonly string[];
   /** SigV4 signing region of the FHIR endpoint. Default `us-east-1`. */
   region?: string;
   /** Role AssumeRole accepts. Default `arn:aws:iam::111122223333:role/HealthLakeConnectorAccess`. */
@@ -104,6 +110,18 @@ export interface RecordedRequest {
   fault: FaultKind | undefined;
   accessKeyId: string | undefined;
   durationMs: number;
+  /** The data store addressed (the first one for a custom base path); undefined outside every base. */
+  datastoreId: string | undefined;
+}
+
+/** One data store of a stand-in: its base URL, resources and fault injection. */
+export interface FhirStandinDatastore {
+  readonly datastoreId: string;
+  readonly endpoint: string;
+  readonly store: FhirStore;
+  readonly faults: FaultInjector;
+  current<T = Resource>(resourceType: string, id: string): T | undefined;
+  count(resourceType?: string): number;
 }
 
 export interface FhirStandin {
@@ -123,6 +141,10 @@ export interface FhirStandin {
   readonly requests: RecordedRequest[];
   /** Resource types answered with `not-supported`; mutable at runtime. */
   readonly notSupportedTypes: Set<string>;
+  /** Every data store served (the first is this stand-in's own `endpoint`, `store` and `faults`). */
+  readonly datastores: ReadonlyMap<string, FhirStandinDatastore>;
+  /** The data store `id`; throws for one not served. */
+  datastore(id: string): FhirStandinDatastore;
   current<T = Resource>(resourceType: string, id: string): T | undefined;
   count(resourceType?: string): number;
   /** Waits until `predicate` holds over the recorded requests (polling, no fixed sleep). */
@@ -171,15 +193,52 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
   const trimSlack = Math.ceil(maxRecorded / 10);
   let received = 0;
   const pendingTimers = new Set<NodeJS.Timeout>();
-  let endpoint = '';
-  const { dispatch } = createFhirRoutes({
-    store,
-    notSupportedTypes,
-    validate: options.validate === true,
-    deleteMissingStatus,
-    ...(options.maxBundleEntries === undefined ? {} : { maxBundleEntries: options.maxBundleEntries }),
-    endpoint: () => endpoint,
-  });
+  let origin = '';
+  const DATASTORE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+  const extraIds = options.additionalDatastoreIds ?? [];
+  if (extraIds.length > 0 && options.basePath !== undefined) {
+    throw new Error('additionalDatastoreIds needs the default base path');
+  }
+  for (const id of [datastoreId, ...extraIds]) {
+    if (!DATASTORE_ID.test(id)) throw new Error('a data store id must be 1-64 letters, digits, - or _');
+  }
+  /** Each data store: its base path, store, faults and FHIR routes (the first one is the options'). */
+  const served = new Map<
+    string,
+    {
+      basePath: string;
+      store: FhirStore;
+      faults: FaultInjector;
+      dispatch: ReturnType<typeof createFhirRoutes>['dispatch'];
+    }
+  >();
+  for (const id of [datastoreId, ...extraIds]) {
+    if (served.has(id)) continue;
+    const first = id === datastoreId;
+    const path = first ? basePath : `/datastore/${id}/r4/`;
+    const ownStore = first ? store : new FhirStore();
+    const { dispatch } = createFhirRoutes({
+      store: ownStore,
+      notSupportedTypes,
+      validate: options.validate === true,
+      deleteMissingStatus,
+      ...(options.maxBundleEntries === undefined ? {} : { maxBundleEntries: options.maxBundleEntries }),
+      endpoint: () => `${origin}${path}`,
+    });
+    served.set(id, {
+      basePath: path,
+      store: ownStore,
+      faults: first ? faults : new FaultInjector(options.faults),
+      dispatch,
+    });
+  }
+  /** The data store whose base path `path` is in (or is), if any. */
+  const datastoreOf = (path: string) => {
+    for (const [id, entry] of served) {
+      if (path.startsWith(entry.basePath) || `${path}/` === entry.basePath) return { id, ...entry };
+    }
+    return undefined;
+  };
 
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -214,7 +273,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     return result.credential.accessKeyId;
   };
 
-  const retryAfter = (): Record<string, string> => {
+  const retryAfter = (faults: FaultInjector): Record<string, string> => {
     const seconds = faults.settings.retryAfterSeconds;
     return seconds === undefined ? {} : { 'retry-after': String(seconds) };
   };
@@ -225,6 +284,10 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     raw: RawSignedRequest,
     relative: string,
     parsedBody: { value: unknown } | undefined,
+    {
+      faults,
+      dispatch,
+    }: { faults: FaultInjector; dispatch: ReturnType<typeof createFhirRoutes>['dispatch'] },
   ) => {
     record.accessKeyId = await authenticate(raw);
     const segments = relative === '' ? [] : relative.replace(/\/$/, '').split('/').map(decodeURIComponent);
@@ -247,11 +310,20 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       throw new HttpError(
         tooManyRequests('ThrottlingException: Rate exceeded'),
         'ThrottlingException',
-        retryAfter(),
+        retryAfter(faults),
       );
     }
     if (decision.fault === 'server-error') {
       throw new HttpError(serverError('InternalServerException'), 'InternalServerException');
+    }
+    if (decision.fault === 'forbidden') {
+      throw new HttpError(
+        outcome('forbidden', 'AccessDeniedException: not authorized to perform this action', {
+          status: 403,
+          severity: 'error',
+        }),
+        'AccessDeniedException',
+      );
     }
     if (decision.fault === 'invalid') {
       throw new HttpError(badRequest('Injected validation failure'), 'ValidationException');
@@ -260,7 +332,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       throw new HttpError(
         serviceUnavailable('ServiceUnavailableException'),
         'ServiceUnavailableException',
-        retryAfter(),
+        retryAfter(faults),
       );
     }
 
@@ -333,6 +405,7 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       fault: undefined,
       accessKeyId: undefined,
       durationMs: 0,
+      datastoreId: undefined,
     };
     requests.push(record);
     // Trimmed a tenth at a time, so a full record costs one copy per tenth of it, not one per request.
@@ -345,10 +418,12 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
       if (method === 'POST' && posted?.resourceType === 'Bundle') {
         record.bundleEntries = Array.isArray(posted.entry) ? posted.entry.length : 0;
       }
-      const fhirPath = `${path}/` === basePath ? basePath : path;
-      if (!fhirPath.startsWith(basePath)) throw new HttpError(notFound('No route'));
+      const target = datastoreOf(path);
+      if (!target) throw new HttpError(notFound('No route'));
+      record.datastoreId = target.id;
+      const fhirPath = `${path}/` === target.basePath ? target.basePath : path;
       const raw: RawSignedRequest = { method, path, rawQuery, headers: request.headers, body };
-      await handleFhir(response, record, raw, fhirPath.slice(basePath.length), parsedBody);
+      await handleFhir(response, record, raw, fhirPath.slice(target.basePath.length), parsedBody, target);
     } catch (error) {
       const value =
         error instanceof HttpError
@@ -379,8 +454,21 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://${host}:${port}`;
-  endpoint = `${origin}${basePath}`;
+  origin = `http://${host}:${port}`;
+  const endpoint = `${origin}${basePath}`;
+  const datastores = new Map<string, FhirStandinDatastore>(
+    [...served].map(([id, entry]) => [
+      id,
+      {
+        datastoreId: id,
+        endpoint: `${origin}${entry.basePath}`,
+        store: entry.store,
+        faults: entry.faults,
+        current: (resourceType, resourceId) => entry.store.current(resourceType, resourceId),
+        count: (resourceType) => entry.store.count(resourceType),
+      },
+    ]),
+  );
 
   return {
     endpoint,
@@ -395,6 +483,12 @@ export const startFhirStandin = async (options: FhirStandinOptions = {}): Promis
     faults,
     requests,
     notSupportedTypes,
+    datastores,
+    datastore: (id) => {
+      const found = datastores.get(id);
+      if (!found) throw new Error(`The stand-in serves no data store ${id}`);
+      return found;
+    },
     current: (resourceType, id) => store.current(resourceType, id),
     count: (resourceType) => store.count(resourceType),
     waitForRequests: async (predicate, timeoutMs = 10_000) => {

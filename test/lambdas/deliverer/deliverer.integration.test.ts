@@ -161,6 +161,8 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
     }
   };
 
+  /** The resource of a message's group (`Type/id`, before the data store's hash). */
+  const groupOf = (message: Message) => message.Attributes?.MessageGroupId?.split('@')[0];
   const dlq: Message[] = [];
   /** Drains the DLQ into `dlq` and says whether a message for `Type/id` is there. */
   const inDlq = async (key: string) => {
@@ -174,7 +176,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       }),
     );
     dlq.push(...(Messages ?? []));
-    return dlq.some((message) => message.Attributes?.MessageGroupId === key);
+    return dlq.some((message) => groupOf(message) === key);
   };
 
   const message = (overrides: Parameters<typeof deliveryMessage>[0] & { endpointOf: FhirStandin }) => {
@@ -220,7 +222,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
     expect(healthLake.requests.find((request) => request.id === 'b1')?.status).toBe(400);
     expect(healthLake.requests.find((request) => request.id === 'gone')).toMatchObject({ method: 'DELETE' });
 
-    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/bad');
+    const dead = dlq.find((entry) => groupOf(entry) === 'Patient/bad');
     expect(readDeadLetterCause(dead?.MessageAttributes)).toMatchObject({
       kind: 'terminal',
       status: 400,
@@ -229,7 +231,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       attempt: 1,
     });
     expect((JSON.parse(dead?.Body ?? '{}') as DeliveryMessage).id).toBe('bad');
-    expect(dlq.filter((entry) => entry.Attributes?.MessageGroupId !== 'Patient/bad')).toEqual([]);
+    expect(dlq.filter((entry) => groupOf(entry) !== 'Patient/bad')).toEqual([]);
     // Every request was signed with STS-issued credentials from a single AssumeRole.
     expect(healthLake.sts.assumeRoleCount).toBe(1);
   });
@@ -242,7 +244,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       timeoutMs: 20_000,
       what: 'the exhausted message in the DLQ',
     });
-    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/down');
+    const dead = dlq.find((entry) => groupOf(entry) === 'Patient/down');
     expect(readDeadLetterCause(dead?.MessageAttributes)).toMatchObject({
       kind: 'retries-exhausted',
       status: 500,
@@ -258,7 +260,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       timeoutMs: 20_000,
       what: 'the denied message in the DLQ',
     });
-    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/denied');
+    const dead = dlq.find((entry) => groupOf(entry) === 'Patient/denied');
     expect(readDeadLetterCause(dead?.MessageAttributes)).toMatchObject({
       kind: 'retries-exhausted',
       reason: 'access-denied',
@@ -278,7 +280,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
       timeoutMs: 20_000,
       what: 'the redriven message in the DLQ',
     });
-    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/redriven');
+    const dead = dlq.find((entry) => groupOf(entry) === 'Patient/redriven');
     // SQS moved it: the body is the original message, with no cause attribute.
     expect(readDeadLetterCause(dead?.MessageAttributes)).toBeUndefined();
     expect((JSON.parse(dead?.Body ?? '{}') as DeliveryMessage).id).toBe('redriven');
@@ -389,7 +391,7 @@ describe('Deliverer over real sockets (fauxqs -> event source mapping -> HealthL
     });
     await waitFor(() => inDlq('Patient/lost'), { what: 'the missing payload in the DLQ' });
     await esm.idle();
-    const dead = dlq.find((entry) => entry.Attributes?.MessageGroupId === 'Patient/lost');
+    const dead = dlq.find((entry) => groupOf(entry) === 'Patient/lost');
     expect(readDeadLetterCause(dead?.MessageAttributes)).toMatchObject({
       kind: 'terminal',
       reason: 'payload-missing',

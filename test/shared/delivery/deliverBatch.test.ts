@@ -60,7 +60,7 @@ describe('Function: startBatchDelivery', () => {
     expect(sent).toMatchObject({
       QueueUrl: DLQ,
       MessageBody: record.body,
-      MessageGroupId: 'Patient/p1',
+      MessageGroupId: record.attributes.MessageGroupId,
       MessageDeduplicationId: `dlq-${record.messageId}`,
     });
     expect(readDeadLetterCause(sent?.MessageAttributes)).toMatchObject({

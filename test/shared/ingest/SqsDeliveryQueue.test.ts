@@ -38,7 +38,7 @@ describe('Class: SqsDeliveryQueue', () => {
     s3Mock.reset();
   });
 
-  it('sends FIFO entries in batches of at most 10 with group = resource and the dedup id', async () => {
+  it('sends FIFO entries in batches of at most 10 with group = resource and data store, and the dedup id', async () => {
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const queue = new SqsDeliveryQueue({ sqs: new SQSClient({}), queueUrl: 'https://sqs/q.fifo' });
     const messages = Array.from({ length: 23 }, (_, index) => message(`p${index}`));
@@ -46,7 +46,7 @@ describe('Class: SqsDeliveryQueue', () => {
     const batches = sentEntries();
     expect(batches.map((batch) => batch.length)).toEqual([10, 10, 3]);
     expect(batches[0]?.[0]).toMatchObject({
-      MessageGroupId: 'Patient/p0',
+      MessageGroupId: expect.stringMatching(/^Patient\/p0@[0-9a-f]{12}$/),
       MessageDeduplicationId: deduplicationId(messages[0] as DeliveryMessage),
     });
   });
@@ -74,7 +74,9 @@ describe('Class: SqsDeliveryQueue', () => {
     await queue.enqueue([message('a'), message('b'), message('c')]);
     const batches = sentEntries();
     expect(batches).toHaveLength(2);
-    expect(batches[1]?.map((entry) => entry.MessageGroupId)).toEqual(['Patient/b']);
+    expect(batches[1]?.map((entry) => entry.MessageGroupId)).toEqual([
+      expect.stringMatching(/^Patient\/b@[0-9a-f]{12}$/),
+    ]);
   });
 
   it('throws EnqueueError (503) when an entry keeps failing', async () => {
@@ -97,7 +99,7 @@ describe('Class: SqsDeliveryQueue', () => {
     const [call] = sqsMock.commandCalls(SendMessageCommand);
     expect(call?.args[0].input).toMatchObject({
       QueueUrl: 'q',
-      MessageGroupId: 'Patient/solo',
+      MessageGroupId: expect.stringMatching(/^Patient\/solo@[0-9a-f]{12}$/),
       MessageDeduplicationId: deduplicationId(single),
     });
     expect(parseDeliveryMessage(call?.args[0].input.MessageBody ?? '')).toEqual(single);
