@@ -383,7 +383,7 @@ export const connectorConfigSchema = z
             }),
             z.string().regex(LAMBDA_FUNCTION_ARN_PATTERN, {
               error:
-                'must be a Lambda function ARN (arn:aws:lambda:{region}:{account}:function:{name}[:{alias}])',
+                'must be a Lambda function ARN (arn:{partition}:lambda:{region}:{account}:function:{name}[:{alias}])',
             }),
           )
           .default({}),

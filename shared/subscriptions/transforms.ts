@@ -27,6 +27,6 @@ export const parseTransforms = (raw: string): Map<string, string> =>
     namePattern: TRANSFORM_NAME_PATTERN,
     value: (arn) => (LAMBDA_FUNCTION_ARN_PATTERN.test(arn) ? arn : undefined),
     entry: 'Transform',
-    shape: 'name=arn:aws:lambda:{region}:{account}:function:{name}',
+    shape: 'name=arn:{partition}:lambda:{region}:{account}:function:{name}',
     name: 'name',
   });

@@ -346,7 +346,7 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
       Criteria: '[*]',
       Endpoint: config.dataStore.endpoint,
       AllowedEndpoints: config.dataStore.endpoint,
-      RetryCount: '10',
+      RetryCount: String(config.delivery.retryCount),
     });
   });
 

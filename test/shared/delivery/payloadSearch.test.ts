@@ -146,7 +146,7 @@ describe('Payload search delivery (deliverMessage with subscription-payload-sear
     );
     expect(outcome).toMatchObject({
       kind: 'terminal-failure',
-      cause: { reason: 'payload-search', diagnostics: expect.stringContaining('SOURCE_FHIR_BASE_URL') },
+      cause: { reason: 'payload-search', diagnostics: expect.stringContaining('sourceFhir.baseUrl') },
     });
   });
 

@@ -54,6 +54,7 @@ describe('Function: describeDlqMessage', () => {
     const entry = describeDlqMessage(recorded());
     expect(entry).toEqual({
       messageId: 'dlq-1',
+      attempts: 4,
       sentAt: '2026-01-01T00:00:00.000Z',
       receiveCount: 2,
       groupId: 'Patient/p1',
@@ -79,6 +80,7 @@ describe('Function: describeDlqMessage', () => {
     const message = { ...recorded(), Body: 'not json', Attributes: {} };
     expect(describeDlqMessage(message)).toEqual({
       messageId: 'dlq-1',
+      attempts: 4,
       operation: 'upsert',
       resource: 'Patient/p1',
       versionId: '3',

@@ -179,7 +179,7 @@ describe('Function: checkPruneConfirmation', () => {
     ).toEqual({
       status: 409,
       diagnostics:
-        'pruneConfirmation 2 does not match: compare job job-1 reported 3 only in HealthLake; nothing was started',
+        'pruneConfirmation must be 3, the only-in-HealthLake count compare job job-1 reported (given: 2); nothing was started',
     });
   });
 });
