@@ -53,7 +53,13 @@ export const startLocalApiGateway = async (options: LocalApiGatewayOptions): Pro
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
   const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
+    handle(request, response).catch((error: unknown) => {
+      // As Lambda logs an unhandled error: its name and where, never the request's content.
+      const name = error instanceof Error ? error.name : typeof error;
+      const path = (request.url ?? '').split('?')[0];
+      process.stderr.write(
+        `local API Gateway: the handler threw ${name} on ${request.method} ${path}; answered 502\n`,
+      );
       if (!response.headersSent) writeJson(response, 502, { message: 'Internal server error' });
       else response.destroy();
     });
