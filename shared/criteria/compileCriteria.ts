@@ -5,14 +5,9 @@ import { R4_SEARCH_PARAMETERS } from './r4SearchParameters.generated.js';
 import type { SearchParameterTable } from './searchParameterTable.js';
 import type { CompiledCriteria, CompileOptions } from './types.js';
 import type { FhirResource } from '../fhir/types.js';
+import { MAX_SOURCE_QUERY_LENGTH } from './sourceQueryLimits.js';
 
-/** The longest query sent to the source server for criteria it evaluates (as payload search criteria). */
-export const MAX_SOURCE_QUERY_LENGTH = 2048;
-/**
- * The most active Subscriptions whose criteria the source evaluates: a delivery message carries the
- * criteria of every such Subscription a write may match on one data store, so their number is bounded.
- */
-export const MAX_SOURCE_EVALUATED_SUBSCRIPTIONS = 100;
+export { MAX_SOURCE_EVALUATED_SUBSCRIPTIONS, MAX_SOURCE_QUERY_LENGTH } from './sourceQueryLimits.js';
 
 /** Name of the criterion a resource of another type fails. */
 const RESOURCE_TYPE = 'resourceType';
