@@ -10,6 +10,9 @@ import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionL
 import { deliveryMessage, sqsEvent, sqsRecord, TEST_ENDPOINT } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 
+// Real Metrics objects (their single metrics are not spied on): keep their EMF lines off the test output.
+vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+
 const sqs = mockClient(SQSClient);
 
 const context = {
