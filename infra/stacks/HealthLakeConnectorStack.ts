@@ -116,6 +116,7 @@ export const BACKFILL_JOB_METRICS = {
   enqueued: 'BackfillEnqueued',
   skipped: 'BackfillSkipped',
   jobsFailed: 'BackfillJobsFailed',
+  readsDeadLettered: 'BackfillReadsDeadLettered',
 } as const;
 export const RECONCILE_JOB_METRICS = {
   compared: 'ReconcileCompared',
@@ -294,6 +295,7 @@ export class HealthLakeConnectorStack extends Stack {
       maxBatchingWindow: Duration.seconds(config.backfill.maxBatchingWindowSeconds),
       maxConcurrency: config.backfill.maxConcurrency,
       maxReceiveCount: config.backfill.retryCount,
+      deadLetterUrlVariable: ENV.backfillDlqUrl,
       encryptionKey: this.dataKey,
       environment: pipelineEnvironment,
       ...fnDefaults,
@@ -534,6 +536,7 @@ export class HealthLakeConnectorStack extends Stack {
             BACKFILL_JOB_METRICS.read,
             BACKFILL_JOB_METRICS.enqueued,
             BACKFILL_JOB_METRICS.skipped,
+            BACKFILL_JOB_METRICS.readsDeadLettered,
           ],
         },
         ...(this.reconcile === undefined
