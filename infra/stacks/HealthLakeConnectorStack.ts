@@ -532,6 +532,8 @@ export class HealthLakeConnectorStack extends Stack {
           service: services.backfill,
           jobsFailedMetric: BACKFILL_JOB_METRICS.jobsFailed,
           jobsFailedAdvice: 'read its status with GET on the job and resume it.',
+          deadLetterAdvice:
+            'It also holds notification reads the source kept failing, each with its cause (hlc dlq list --backfill); redrive them (hlc dlq redrive --backfill) once the source answers.',
           progressMetrics: [
             BACKFILL_JOB_METRICS.read,
             BACKFILL_JOB_METRICS.enqueued,
