@@ -297,7 +297,8 @@ export class HealthLakeConnectorStack extends Stack {
       maxReceiveCount: config.backfill.retryCount,
       deadLetterUrlVariable: ENV.backfillDlqUrl,
       encryptionKey: this.dataKey,
-      environment: pipelineEnvironment,
+      // The worker settles a failing page on the queue's last receive, before SQS moves it uncaused.
+      environment: { ...pipelineEnvironment, [ENV.backfillMaxReceives]: String(config.backfill.retryCount) },
       ...fnDefaults,
     });
     this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);

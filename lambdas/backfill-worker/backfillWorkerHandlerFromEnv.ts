@@ -55,6 +55,7 @@ export const backfillWorkerHandlerFromEnv = (
         env,
       ),
     pipeline: write.pipeline,
+    maxReceives: values.backfillMaxReceives,
     compileCriteria: criteriaCompiler({ sourceEvaluation: true }),
     logger,
     metrics,
