@@ -27,7 +27,9 @@ export const dlq: Command = async (context) => {
         for (const entry of entries) {
           io.out(
             `${entry.messageId}  ${entry.sentAt ?? ''}  ${entry.operation ?? '?'} ${entry.resource ?? '?'}` +
-              `${entry.versionId ? ` v${entry.versionId}` : ''}  subscription ${entry.subscriptionId ?? '?'}` +
+              `${entry.versionId ? ` v${entry.versionId}` : ''}` +
+              // A dead-lettered read has no Subscription yet: it is matched once read.
+              `${backfill && !entry.subscriptionId ? '' : `  subscription ${entry.subscriptionId ?? '?'}`}` +
               // The recorded attempt, not SQS's receive count: listing is a receive and raises that.
               `  ${entry.attempts === undefined ? `receives ${entry.receiveCount ?? '?'} (each list adds one)` : `attempts ${entry.attempts}`}` +
               `\n    cause: ${entry.cause}`,

@@ -88,6 +88,11 @@ describe('An id-only focus the source keeps failing to read: dead-lettered with 
         /^retries-exhausted \| source-read \| HTTP 503 \| TransientSourceError .*gave up after 5 attempts of the 5 allowed/,
       );
       expect(JSON.stringify(entries)).not.toContain('9.9');
+      const human = await cli(['dlq', 'list', '--backfill']);
+      expect(human.out[0]).toBe('1 message(s) in the backfill DLQ');
+      expect(human.out[1]).toMatch(
+        / reread Observation\/lab-bad {2}attempts 5\n {4}cause: retries-exhausted \| source-read \| HTTP 503/,
+      );
 
       // hlc status counts it in the backfill DLQ.
       const status = await cli(['status']);
