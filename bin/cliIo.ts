@@ -55,6 +55,7 @@ export const OPTIONS = {
   max: { type: 'string' },
   method: { type: 'string' },
   'no-wait': { type: 'boolean' },
+  backfill: { type: 'boolean' },
   criteria: { type: 'string' },
   endpoint: { type: 'string' },
   id: { type: 'string' },

@@ -5,9 +5,12 @@ usage: hlc <command> [options]
 
 commands
   status                              queue depths (delivery, DLQ, backfill), oldest message age, delivery counts
-  dlq list [--show-content] [--max N] DLQ messages with their recorded causes (content only with --show-content)
-  dlq redrive [--method auto|move-task|copy] [--max N] [--no-wait]
-                                      move DLQ messages back to the delivery queue
+  dlq list [--show-content] [--max N] [--backfill]
+                                      DLQ messages with their recorded causes (content only with --show-content);
+                                      --backfill: the backfill DLQ (notification reads the source kept failing)
+  dlq redrive [--method auto|move-task|copy] [--max N] [--no-wait] [--backfill]
+                                      move DLQ messages back to the delivery queue (--backfill: to the
+                                      backfill queue, where each read is made again from the source)
   delivery pause | resume | status    stop or restart delivery to HealthLake (the deliverer's event source
                                       mapping); paused, writes are accepted and wait in the delivery queue
   subscriptions list

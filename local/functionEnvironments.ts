@@ -236,6 +236,7 @@ export const localFunctionEnvironments = (
       ...writePipeline,
       ...envEntries(BACKFILL_WORKER_CONTRACT, {
         backfillQueueUrl: resources.backfillQueueUrl,
+        backfillDlqUrl: resources.backfillDlqUrl,
         ...source,
       }),
     },

@@ -40,6 +40,11 @@ export interface BackfillProps {
   readonly description?: string;
   /** Variable naming the work queue in the worker and in senders. @default BACKFILL_QUEUE_URL */
   readonly queueUrlVariable?: string;
+  /**
+   * Variable naming the DLQ in the worker, which may then send to it (notification reads dead-lettered
+   * with their cause). @default - the worker does not write the DLQ
+   */
+  readonly deadLetterUrlVariable?: string;
   /** Name of the worker's role (a customer role's trust policy may name it). @default - generated */
   readonly roleName?: string;
 }
@@ -109,6 +114,10 @@ export class Backfill extends Construct {
     bindSourceServer(this, this.worker, props.source);
     // The worker enqueues the next page of the job it is working on.
     this.bindSender(this.worker);
+    if (props.deadLetterUrlVariable !== undefined) {
+      this.worker.addEnvironment(props.deadLetterUrlVariable, this.deadLetterQueue.queueUrl);
+      this.deadLetterQueue.grantSendMessages(this.worker);
+    }
 
     this.eventSource = new sources.SqsEventSource(this.queue, {
       batchSize,

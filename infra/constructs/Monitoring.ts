@@ -67,6 +67,8 @@ export interface PageWorkerMonitoring {
   readonly jobsFailedAdvice: string;
   /** Its progress counts, drawn on the dashboard. */
   readonly progressMetrics: readonly string[];
+  /** What else its DLQ holds and what to do about it, for the DLQ alarm descriptions. @default - pages only */
+  readonly deadLetterAdvice?: string;
 }
 
 /** The SQL target's writer, queue and DLQ (seed 000's relational export). */
@@ -256,7 +258,8 @@ export class Monitoring extends Construct {
         const deadLetters = deadLetterAlarms(
           page.name,
           page.deadLetterQueue,
-          `A ${page.name.toLowerCase()} page failed repeatedly and is in the ${page.name.toLowerCase()} DLQ.`,
+          `A ${page.name.toLowerCase()} page failed repeatedly and is in the ${page.name.toLowerCase()} DLQ.` +
+            (page.deadLetterAdvice === undefined ? '' : ` ${page.deadLetterAdvice}`),
         );
         return [
           [`${key}DeadLetters`, deadLetters.depth],

@@ -116,6 +116,7 @@ export const BACKFILL_JOB_METRICS = {
   enqueued: 'BackfillEnqueued',
   skipped: 'BackfillSkipped',
   jobsFailed: 'BackfillJobsFailed',
+  readsDeadLettered: 'BackfillReadsDeadLettered',
 } as const;
 export const RECONCILE_JOB_METRICS = {
   compared: 'ReconcileCompared',
@@ -294,8 +295,10 @@ export class HealthLakeConnectorStack extends Stack {
       maxBatchingWindow: Duration.seconds(config.backfill.maxBatchingWindowSeconds),
       maxConcurrency: config.backfill.maxConcurrency,
       maxReceiveCount: config.backfill.retryCount,
+      deadLetterUrlVariable: ENV.backfillDlqUrl,
       encryptionKey: this.dataKey,
-      environment: pipelineEnvironment,
+      // The worker settles a failing page on the queue's last receive, before SQS moves it uncaused.
+      environment: { ...pipelineEnvironment, [ENV.backfillMaxReceives]: String(config.backfill.retryCount) },
       ...fnDefaults,
     });
     this.state.bindStores(this.backfill.worker, FUNCTION_TABLE_STORES.backfillWorker);
@@ -530,10 +533,13 @@ export class HealthLakeConnectorStack extends Stack {
           service: services.backfill,
           jobsFailedMetric: BACKFILL_JOB_METRICS.jobsFailed,
           jobsFailedAdvice: 'read its status with GET on the job and resume it.',
+          deadLetterAdvice:
+            'It also holds notification reads the source kept failing, each with its cause (hlc dlq list --backfill); redrive them (hlc dlq redrive --backfill) once the source answers.',
           progressMetrics: [
             BACKFILL_JOB_METRICS.read,
             BACKFILL_JOB_METRICS.enqueued,
             BACKFILL_JOB_METRICS.skipped,
+            BACKFILL_JOB_METRICS.readsDeadLettered,
           ],
         },
         ...(this.reconcile === undefined

@@ -4,6 +4,7 @@ import { DynamoSourceSubscriptionStore } from '../../shared/notifications/Dynamo
 import { cachedSecretReader } from '../../shared/fhirClient/cachedSecretReader.js';
 import { createSourceReaderFromEnv } from '../../shared/runtime/createSourceReaderFromEnv.js';
 import { SqsWorkQueue } from '../../shared/backfill/SqsWorkQueue.js';
+import { SqsReadDeadLetterQueue } from '../../shared/backfill/SqsReadDeadLetterQueue.js';
 import { subscriptionLookup } from '../../shared/backfill/subscriptionLookup.js';
 import { awsClientConfig } from '../../shared/config/awsEnv.js';
 import { readEnv } from '../../shared/config/envVar.js';
@@ -42,6 +43,9 @@ export const backfillWorkerHandlerFromEnv = (
     jobs: new DynamoJobStore({ client: write.document, tableName: write.tableName }),
     subscriptions: subscriptionLookup(write.subscriptions),
     queue: new SqsWorkQueue({ client: write.sqs, queueUrl: values.backfillQueueUrl }),
+    ...(values.backfillDlqUrl === undefined
+      ? {}
+      : { deadLetters: new SqsReadDeadLetterQueue({ client: write.sqs, queueUrl: values.backfillDlqUrl }) }),
     source: () =>
       createSourceReaderFromEnv(
         {
@@ -51,6 +55,7 @@ export const backfillWorkerHandlerFromEnv = (
         env,
       ),
     pipeline: write.pipeline,
+    maxReceives: values.backfillMaxReceives,
     compileCriteria: criteriaCompiler({ sourceEvaluation: true }),
     logger,
     metrics,

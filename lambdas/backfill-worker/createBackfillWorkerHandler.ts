@@ -19,6 +19,8 @@ export const METRIC_NAMES = {
   enqueued: 'BackfillEnqueued',
   skipped: 'BackfillSkipped',
   jobsFailed: 'BackfillJobsFailed',
+  /** Notification reads the source kept failing, dead-lettered to the backfill DLQ with their cause. */
+  readsDeadLettered: 'BackfillReadsDeadLettered',
 } as const;
 
 export interface BackfillWorkerHandlerDeps extends Omit<BackfillWorkerDeps, 'logger'> {
@@ -47,6 +49,9 @@ export const createBackfillWorkerHandler = (deps: BackfillWorkerHandlerDeps): Ba
     metrics.addMetric(METRIC_NAMES.enqueued, MetricUnit.Count, outcome.counts.enqueued);
     metrics.addMetric(METRIC_NAMES.skipped, MetricUnit.Count, outcome.counts.skipped);
     if (outcome.outcome === 'failed') metrics.addMetric(METRIC_NAMES.jobsFailed, MetricUnit.Count, 1);
+    if (outcome.readsDeadLettered) {
+      metrics.addMetric(METRIC_NAMES.readsDeadLettered, MetricUnit.Count, outcome.readsDeadLettered);
+    }
     if (outcome.jobCompleted) logger.info('Backfill job completed', { jobId: message.jobId });
   };
 

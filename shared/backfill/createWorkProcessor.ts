@@ -11,7 +11,14 @@ import {
   type ResourceCheck,
 } from './notificationPages.js';
 import { MAX_COMPILED_CRITERIA, MAX_RECORDED_FAILED_IDS } from './constants.js';
-import { SourceError, PermanentSourceError } from '../fhirClient/errors.js';
+import { SourceError, PermanentSourceError, TransientSourceError } from '../fhirClient/errors.js';
+import {
+  readDeadLetter,
+  worthRetrying,
+  type ReadDeadLetterQueue,
+  type RereadMessage,
+} from './readDeadLetters.js';
+import { acceptWrites, writesOf } from './acceptReads.js';
 import type { JobStore } from './JobStore.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type {
@@ -53,6 +60,11 @@ export interface BackfillWorkerDeps {
   readonly onNotificationJobCompleted?: (job: BackfillJob) => Promise<void>;
   /** Compiled criteria kept by this worker instance (the recently used). @default MAX_COMPILED_CRITERIA (100) */
   readonly maxCompiledCriteria?: number;
+  /**
+   * Where a notification job's reads that keep failing go (the backfill DLQ), so the rest of the job
+   * goes on. Without it, such a read fails the whole job (its cause on the job), as a search page does.
+   */
+  readonly deadLetters?: ReadDeadLetterQueue;
 }
 
 /** What one message did; counts are only non-zero when this invocation committed the page. */
@@ -68,6 +80,8 @@ export interface WorkOutcome {
     | 'failed';
   readonly counts: JobCounts;
   readonly jobCompleted: boolean;
+  /** Reads of this page given up and dead-lettered with their cause (absent when none). */
+  readonly readsDeadLettered?: number;
 }
 
 const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 };
@@ -95,7 +109,8 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
   const matchers = new BoundedCache<string, ReturnType<CriteriaCompiler>>(
     deps.maxCompiledCriteria ?? MAX_COMPILED_CRITERIA,
   );
-  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const nowMs = () => (deps.now ?? (() => new Date()))().getTime();
+  const now = () => new Date(nowMs()).toISOString();
   const chunkSize = deps.acceptChunkSize ?? 100;
   let sourcePromise: Promise<SourceReader> | undefined;
   const getSource = (): Promise<SourceReader> => {
@@ -177,7 +192,8 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
         const searchUrl = job.streams[message.searchIndex]?.searchUrl ?? '';
         return readHistoryPage(url, searchUrl.slice(0, searchUrl.indexOf('/')), context);
       }
-      case 'ids': {
+      case 'ids':
+      case 'reread': {
         const refs = message.ids.map((key) => ({
           resourceType: key.slice(0, key.indexOf('/')),
           id: key.slice(key.indexOf('/') + 1),
@@ -258,7 +274,64 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     }
   };
 
-  const processPage = async (message: WorkMessage): Promise<WorkOutcome> => {
+  const acceptAll = (writes: readonly IncomingWrite[], jobId: string) =>
+    acceptWrites(writes, { pipeline: deps.pipeline, chunkSize, jobId, logger: deps.logger });
+
+  const sourceCheck = (value: unknown, expected?: { resourceType: string; id: string }): SourceCheck =>
+    checkSourceResource(value, {
+      ...(deps.validateResources === undefined ? {} : { validate: deps.validateResources }),
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(expected ? { expected } : {}),
+    });
+
+  /**
+   * A dead-lettered read, redriven: read again as the source has it now and replicated against every
+   * active Subscription, as its notification job would have. Still failing, it is retried, then
+   * dead-lettered again with its new cause; the job it came from has finished and stays as it is.
+   */
+  const reread = async (message: RereadMessage, receives: number): Promise<WorkOutcome> => {
+    const { jobId, searchIndex: stream } = message;
+    const refs = message.ids.map((key) => ({
+      resourceType: key.slice(0, key.indexOf('/')),
+      id: key.slice(key.indexOf('/') + 1),
+    }));
+    const context = { source: await getSource(), check: sourceCheck, concurrency: deps.readConcurrency ?? 8 };
+    const read = await readCurrent(refs, context);
+    const maxReceives = deps.maxReceives ?? 5;
+    const unreadable = read.unreadable ?? [];
+    if (!deps.deadLetters && unreadable[0]) throw unreadable[0].error; // SQS keeps it in the DLQ
+    if (unreadable.some((item) => worthRetrying(item, receives, maxReceives))) {
+      throw new TransientSourceError(`${unreadable.length} redriven read(s) failing on receive ${receives}`);
+    }
+    const writes = writesOf(read.upserts, read.deletes, { requestId: `reread:${jobId}:${stream}`, jobId });
+    const accepted = await acceptAll(writes, jobId);
+    const letters = unreadable.map((item) =>
+      readDeadLetter({ jobId, stream, unreadable: item, receives, maxReceives, now: nowMs() }),
+    );
+    if (letters.length > 0) await deps.deadLetters?.send(letters);
+    deps.logger?.info('Redriven source read processed', {
+      jobId,
+      stream,
+      read: read.read,
+      enqueued: accepted.enqueued,
+      deadLettered: letters.length,
+    });
+    return {
+      outcome: 'processed',
+      counts: {
+        read: read.read,
+        matched: accepted.matchedWrites,
+        enqueued: accepted.enqueued,
+        skipped: accepted.skipped,
+        failed: read.failedIds.length + accepted.conflicts.length + letters.length,
+        conflicts: accepted.conflicts.length,
+      },
+      jobCompleted: false,
+      ...(letters.length > 0 ? { readsDeadLettered: letters.length } : {}),
+    };
+  };
+
+  const processPage = async (message: WorkMessage, receives: number): Promise<WorkOutcome> => {
     const { jobId, searchIndex: stream, pageNumber: page } = message;
     const job = await deps.jobs.get(jobId);
     const cursor = job?.streams[stream];
@@ -285,16 +358,13 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
     const matcher = job.notification ? undefined : await subscriptionMatcher(job);
     if (matcher === null) return failJob(jobId, `Subscription ${job.subscriptionId} is no longer active`);
 
-    const check = (value: unknown, expected?: { resourceType: string; id: string }): SourceCheck =>
-      checkSourceResource(value, {
-        ...(deps.validateResources === undefined ? {} : { validate: deps.validateResources }),
-        ...(deps.now ? { now: deps.now } : {}),
-        ...(expected ? { expected } : {}),
-      });
+    const check = sourceCheck;
     const source = await getSource();
     let read: PageRead;
     try {
       read = await readPage(message, job, source, check);
+      // Without a dead-letter queue, a read that fails fails the page as any source error does.
+      if (!deps.deadLetters && read.unreadable?.[0]) throw read.unreadable[0].error;
     } catch (error) {
       if (error instanceof PermanentSourceError) {
         return failJob(
@@ -309,53 +379,39 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
 
     const requestId = `backfill:${jobId}:${stream}:${page}`;
     const upserts = matcher ? read.upserts.filter((resource) => matcher.matches(resource)) : read.upserts;
-    const writes: IncomingWrite[] = [
-      ...upserts.map((resource): IncomingWrite => ({
-        operation: 'upsert',
-        resourceType: resource.resourceType,
-        id: resource.id ?? '',
-        resource,
-        source: 'backfill',
-        requestId,
-        jobId,
-        ...(job.subscriptionId === undefined ? {} : { onlySubscriptionId: job.subscriptionId }),
-      })),
-      ...read.deletes.map((ref): IncomingWrite => ({
-        operation: 'delete',
-        resourceType: ref.resourceType,
-        id: ref.id,
-        source: 'backfill',
-        requestId,
-        jobId,
-      })),
-    ];
-    let enqueued = 0;
-    let skipped = 0;
-    let matchedWrites = 0;
-    const conflicts: FailedId[] = [];
-    for (let start = 0; start < writes.length; start += chunkSize) {
-      const chunk = writes.slice(start, start + chunkSize);
-      const results = await deps.pipeline.accept(chunk);
-      results.forEach((result, index) => {
-        enqueued += result.enqueued;
-        if (result.status === 'stale') skipped += 1;
-        if (result.matched > 0) matchedWrites += 1;
-        if (result.status === 'conflict') {
-          // The ledger holds this versionId with other content: refused, never delivered. A failure.
-          const write = chunk[index] as IncomingWrite;
-          conflicts.push({
-            key: `${write.resourceType}/${write.id}`,
-            reason: FAILED_ID_REASONS.versionConflict,
-          });
-          deps.logger?.warn('Backfill source copy conflicts with the recorded version; not delivered', {
-            jobId,
-            resourceType: write.resourceType,
-            id: write.id,
-            versionId: result.versionId,
-          });
-        }
-      });
+    const writes = writesOf(upserts, read.deletes, { requestId, jobId, subscriptionId: job.subscriptionId });
+    const unreadable = read.unreadable ?? [];
+    const maxReceives = deps.maxReceives ?? 5;
+    if (unreadable.some((item) => worthRetrying(item, receives, maxReceives))) {
+      // What was read goes on now; the page is redelivered for the reads that failed (the whole page
+      // is read again then: the current state wins, and accepting a version again is harmless).
+      await acceptAll(writes, jobId);
+      throw new TransientSourceError(
+        `${unreadable.length} of the page's reads failing on receive ${receives}; retried`,
+      );
     }
+    const { enqueued, skipped, matchedWrites, conflicts } = await acceptAll(writes, jobId);
+    // Given up: each dead-lettered with its cause before the commit, so none is lost to a crash.
+    const deadLetters = unreadable.map((item) =>
+      readDeadLetter({ jobId, stream, unreadable: item, receives, maxReceives, now: nowMs() }),
+    );
+    if (deadLetters.length > 0) {
+      await deps.deadLetters?.send(deadLetters);
+      for (const letter of deadLetters) {
+        deps.logger?.warn('Source read given up and dead-lettered', {
+          jobId,
+          stream,
+          resource: letter.message.ids[0],
+          status: letter.cause.status,
+          errorType: letter.cause.errorType,
+          attempts: receives,
+        });
+      }
+    }
+    const deadLettered: FailedId[] = deadLetters.map((letter) => ({
+      key: letter.message.ids[0] ?? '',
+      reason: FAILED_ID_REASONS.deadLettered,
+    }));
     const nextUrl = read.nextUrl;
     const counts: JobCounts = {
       read: read.read,
@@ -363,10 +419,10 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       matched: matcher ? upserts.length : matchedWrites,
       enqueued,
       skipped,
-      failed: read.failedIds.length + conflicts.length,
+      failed: read.failedIds.length + conflicts.length + deadLettered.length,
       conflicts: conflicts.length,
     };
-    const failedIds: FailedId[] = [...read.failedIds, ...conflicts].sort((a, b) =>
+    const failedIds: FailedId[] = [...read.failedIds, ...conflicts, ...deadLettered].sort((a, b) =>
       a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
     );
     const room = Math.max(0, MAX_RECORDED_FAILED_IDS - job.failedIds.length);
@@ -389,14 +445,21 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       more: nextUrl !== undefined,
     });
     const jobCompleted = await ensureNextEnqueued(message);
-    return { outcome: 'processed', counts, jobCompleted };
+    return {
+      outcome: 'processed',
+      counts,
+      jobCompleted,
+      ...(deadLettered.length > 0 ? { readsDeadLettered: deadLettered.length } : {}),
+    };
   };
 
   return async (message: WorkMessage, context: { receiveCount?: number } = {}): Promise<WorkOutcome> => {
+    const receives = context.receiveCount ?? 1;
+    // A redriven dead letter belongs to a finished job: it never fails it (SQS keeps it on failure).
+    if (message.task === 'reread') return reread(message, receives);
     try {
-      return await processPage(message);
+      return await processPage(message, receives);
     } catch (error) {
-      const receives = context.receiveCount ?? 1;
       if (receives < (deps.maxReceives ?? 5)) throw error;
       // Messages of source errors are written without PHI; other errors are named only.
       const cause = error instanceof SourceError ? error.message : ((error as Error)?.name ?? 'Error');

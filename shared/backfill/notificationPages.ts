@@ -1,6 +1,6 @@
 import type { FhirResource } from '../fhir/types.js';
 import { resourceKey } from '../fhir/ids.js';
-import { PermanentSourceError } from '../fhirClient/errors.js';
+import { PermanentSourceError, SourceError } from '../fhirClient/errors.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import { isKnownResourceType } from '../ingest/validateFhirResource.js';
 import { mapBounded } from './mapBounded.js';
@@ -12,7 +12,7 @@ import {
 } from '../notifications/parseResourceReference.js';
 import type { EventRange, ResourceRef } from '../notifications/types.js';
 import type { SourceCheck } from '../ingest/checkSourceResource.js';
-import { FAILED_ID_REASONS, type FailedId, type PageRead } from './types.js';
+import { FAILED_ID_REASONS, type FailedId, type PageRead, type UnreadableResource } from './types.js';
 
 /** Checks a resource as ingest would (checkSourceResource). */
 export type ResourceCheck = (
@@ -47,15 +47,26 @@ const requireUrlSupport = (source: SourceReader): Required<Pick<SourceReader, 'r
 
 /**
  * Reads each resource as the source has it now: present, it is replicated; gone (404/410), it is
- * deleted. Reading the current version is always right, whatever order notifications came in.
+ * deleted (the IG's id-only focus names a resource; the source no longer having it is its delete).
+ * Reading the current version is always right, whatever order notifications came in. A read the
+ * source fails (after the client's own retries) is returned as `unreadable`, the others go on.
  */
 export const readCurrent = async (refs: readonly ResourceRef[], context: PageContext): Promise<PageRead> => {
   const unique = [...new Map(refs.map((ref) => [keyOf(ref), ref] as const)).values()];
   const upserts: FhirResource[] = [];
   const deletes: ResourceRef[] = [];
   const failedIds: FailedId[] = [];
+  const unreadable: UnreadableResource[] = [];
   await mapBounded(unique, context.concurrency, async (ref) => {
-    const value = await context.source.read(ref.resourceType, ref.id);
+    let value: unknown;
+    try {
+      value = await context.source.read(ref.resourceType, ref.id);
+    } catch (error) {
+      // One resource the source will not give is retried with the page, then dead-lettered alone.
+      if (!(error instanceof SourceError)) throw error;
+      unreadable.push({ ref: { resourceType: ref.resourceType, id: ref.id }, error });
+      return;
+    }
     if (value === undefined) {
       deletes.push({ resourceType: ref.resourceType, id: ref.id });
       return;
@@ -64,7 +75,13 @@ export const readCurrent = async (refs: readonly ResourceRef[], context: PageCon
     if (checked.ok) upserts.push(checked.resource);
     else failedIds.push(invalid(checked.failedId));
   });
-  return { upserts, deletes, failedIds, read: unique.length };
+  return {
+    upserts,
+    deletes,
+    failedIds,
+    read: unique.length - unreadable.length,
+    ...(unreadable.length > 0 ? { unreadable } : {}),
+  };
 };
 
 const covers = (numbers: ReadonlySet<number>, missing: readonly EventRange[]): boolean =>
@@ -159,6 +176,7 @@ export const readHistoryPage = async (
     deletes: current.deletes,
     failedIds: [...failedIds, ...current.failedIds],
     read: failedIds.length + current.read,
+    ...(current.unreadable ? { unreadable: current.unreadable } : {}),
     ...(nextUrl === undefined ? {} : { nextUrl }),
   };
 };

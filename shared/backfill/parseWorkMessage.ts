@@ -22,7 +22,7 @@ const schema = z.union([
   }),
   z.object({
     jobId,
-    task: z.literal('ids'),
+    task: z.union([z.literal('ids'), z.literal('reread')]),
     searchIndex: count,
     pageNumber: z.literal(0),
     ids: z.array(z.string().check(z.regex(RESOURCE_KEY))).check(z.minLength(1)),

@@ -2,6 +2,7 @@ import type { ActiveSubscription } from '../subscriptions/types.js';
 import type { CompiledCriteria } from '../criteria/types.js';
 import type { FhirResource } from '../fhir/types.js';
 import type { EventRange, ResourceRef } from '../notifications/types.js';
+import type { SourceError } from '../fhirClient/errors.js';
 
 /** Lifecycle of a backfill job. `completed`, `failed` and `cancelled` are final. */
 export const JOB_STATES = {
@@ -55,7 +56,8 @@ export interface JobCounts {
   readonly skipped: number;
   /**
    * Ids not delivered for a reason of their own: not found on the source (404/410), failing the
-   * source checks, or a same-version conflict (see `conflicts`).
+   * source checks, a same-version conflict (see `conflicts`), or a read the source kept failing
+   * (notification jobs: dead-lettered to the backfill DLQ with its cause).
    */
   readonly failed: number;
   /**
@@ -70,6 +72,8 @@ export const FAILED_ID_REASONS = {
   notFound: 'not-found',
   invalid: 'invalid',
   versionConflict: 'version-conflict',
+  /** The source kept failing to answer a read of it (or refused it): dead-lettered with the cause, redrivable. */
+  deadLettered: 'dead-lettered',
 } as const;
 export type FailedIdReason = (typeof FAILED_ID_REASONS)[keyof typeof FAILED_ID_REASONS];
 
@@ -110,6 +114,14 @@ export interface PageRead {
   readonly read: number;
   /** After an `$events` page: whether the job's standby history streams must run, or are not needed. */
   readonly standby?: 'run' | 'skip';
+  /** Resources whose read failed (notification jobs): retried with the page, then dead-lettered. */
+  readonly unreadable?: readonly UnreadableResource[];
+}
+
+/** A resource the source did not answer a read of, and the error (its message holds no content). */
+export interface UnreadableResource {
+  readonly ref: ResourceRef;
+  readonly error: SourceError;
 }
 
 export interface BackfillJob {
@@ -148,6 +160,19 @@ export type WorkMessage =
       readonly jobId: string;
       readonly task: 'ids';
       /** Stream index of this batch (after the search streams). */
+      readonly searchIndex: number;
+      readonly pageNumber: 0;
+      readonly ids: readonly string[];
+    }
+  | {
+      /** The job whose read was dead-lettered (for the trail; the job itself has finished). */
+      readonly jobId: string;
+      /**
+       * A dead-lettered read of a notification job, redriven from the backfill DLQ: each resource is
+       * read as the source has it now and replicated, outside the job.
+       */
+      readonly task: 'reread';
+      /** The stream the read was dead-lettered from. */
       readonly searchIndex: number;
       readonly pageNumber: 0;
       readonly ids: readonly string[];

@@ -13,6 +13,10 @@ export const ENV = {
   deliveryDlqUrl: 'DELIVERY_DLQ_URL',
   /** SQS queue URL of backfill page work. */
   backfillQueueUrl: 'BACKFILL_QUEUE_URL',
+  /** Its dead-letter queue: notification reads the source keeps failing are sent there with their cause. */
+  backfillDlqUrl: 'BACKFILL_DLQ_URL',
+  /** Receives of a page before the worker settles it (the queue's maxReceiveCount, `backfill.retryCount`). */
+  backfillMaxReceives: 'BACKFILL_MAX_RECEIVES',
   /** S3 bucket for payloads too large for an SQS message. */
   payloadBucket: 'PAYLOAD_BUCKET_NAME',
   /** HealthLake data store endpoint, `https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/`. */

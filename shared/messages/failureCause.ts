@@ -60,6 +60,12 @@ export const FailureReason = {
    * failed: retried (a failing search is never taken as "no match"), then dead-lettered.
    */
   sourceCriteria: 'source-criteria',
+  /**
+   * A resource a backport notification named (or a catch-up found) could not be read from the source
+   * server: it kept failing transiently, or was refused (a 4xx other than 404/410). Dead-lettered to the
+   * backfill DLQ; a redrive reads it again.
+   */
+  sourceRead: 'source-read',
   /** The Subscription's transform failed, timed out or returned something unusable. */
   transform: 'transform',
   /**

@@ -15,6 +15,7 @@ import { applyDecision, type Applied, type ApplyDeps } from './applyDecision.js'
 import { NOTIFICATION_OPERATION } from './constants.js';
 import { bookkeepingOptions, decideForSource } from './decideForSource.js';
 import { missedCount } from './missedCount.js';
+import { NOTIFICATION_OPERATIONS } from './notificationOperations.js';
 import type { NotificationObserver, NotificationSource } from './types.js';
 
 export interface NotificationRouteDeps extends ApplyDeps {
@@ -161,5 +162,6 @@ export const handleNotificationRequest = async (
 export const notificationRoute = (deps: NotificationRouteDeps): ScopedRoute => ({
   scope: TOKEN_SCOPES.write,
   path: new RegExp(`^\\${NOTIFICATION_OPERATION}$`),
+  operations: NOTIFICATION_OPERATIONS,
   route: (request) => handleNotificationRequest(request, deps),
 });

@@ -127,8 +127,9 @@ export const describeDlqMessage = (message: Message, options: { showContent?: bo
       : {}),
     ...(recorded && Number.isInteger(recorded.attempt) ? { attempts: recorded.attempt } : {}),
     ...(attributes.MessageGroupId ? { groupId: attributes.MessageGroupId } : {}),
-    ...((text(delivery?.operation) ?? recorded?.operation)
-      ? { operation: text(delivery?.operation) ?? recorded?.operation }
+    // A backfill work message (a dead-lettered source read) names its task instead.
+    ...((text(delivery?.operation) ?? recorded?.operation ?? text(wrapper?.task))
+      ? { operation: text(delivery?.operation) ?? recorded?.operation ?? text(wrapper?.task) }
       : {}),
     ...(resourceType && id ? { resource: `${resourceType}/${id}` } : {}),
     ...((text(delivery?.versionId) ?? recorded?.versionId)

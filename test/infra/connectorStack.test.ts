@@ -321,6 +321,26 @@ describe('Stack: HealthLakeConnectorStack (cross-account, bearer tokens)', () =>
     });
   });
 
+  it("lets only the backfill worker dead-letter notification reads to the backfill DLQ, settling on the queue's last receive", () => {
+    const functions = Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).map(([id, fn]) => ({
+      id,
+      variables: (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {},
+    }));
+    const writers = functions.filter(({ variables }) => ENV.backfillDlqUrl in variables);
+    expect(writers).toHaveLength(1);
+    expect(writers[0]?.variables[ENV.backfillDlqUrl]).toEqual({
+      Ref: logicalIdStartingWith(template, 'AWS::SQS::Queue', 'BackfillDeadLetterQueue'),
+    });
+    expect(writers[0]?.variables[ENV.backfillMaxReceives]).toBe(String(config.backfill.retryCount));
+    const dlqArn = JSON.stringify(queueArn('BackfillDeadLetterQueue'));
+    const dlqSends = identityStatements(template).filter(
+      ({ statement }) =>
+        actionsOf(statement).includes('sqs:SendMessage') &&
+        [statement.Resource].flat().some((resource) => JSON.stringify(resource) === dlqArn),
+    );
+    expect(dlqSends).toHaveLength(1);
+  });
+
   it('lets only the ingest function read the token secret and only the backfill worker and the deliverer (payload search) read the source secret', () => {
     const secretReads = identityStatements(template).filter(({ statement }) =>
       actionsOf(statement).includes('secretsmanager:GetSecretValue'),

@@ -22,11 +22,13 @@ export interface ScopedRoute {
    */
   readonly path: RegExp;
   readonly route: OptionalRoute;
+  /** The operations it serves, listed in `GET metadata` (as a DeclaredRoute's). */
+  readonly operations?: readonly FhirOperation[];
 }
 
 /**
  * A plugged-in route with the operations it serves: the router lists them in `GET metadata`. Like a
- * plain route it needs the `admin` scope.
+ * plain route it needs the `admin` scope (a ScopedRoute declares its operations the same way).
  *
  * @example
  * const route: DeclaredRoute = { operations: RESET_VERSION_OPERATIONS, route: (request) => handleResetVersion(request, deps) };
@@ -41,11 +43,11 @@ export type PluggedRoute = OptionalRoute | ScopedRoute | DeclaredRoute;
 export const isScopedRoute = (route: PluggedRoute): route is ScopedRoute =>
   typeof route !== 'function' && 'scope' in route;
 
-/** The operations the routes declare (`DeclaredRoute`), each once. */
+/** The operations the routes declare (`DeclaredRoute`, or a ScopedRoute with operations), each once. */
 export const declaredOperations = (routes: readonly PluggedRoute[]): FhirOperation[] => {
   const seen = new Map<string, FhirOperation>();
   for (const route of routes) {
-    if (typeof route === 'function' || !('operations' in route)) continue;
+    if (typeof route === 'function' || route.operations === undefined) continue;
     for (const operation of route.operations) seen.set(`${operation.on} ${operation.name}`, operation);
   }
   return [...seen.values()];

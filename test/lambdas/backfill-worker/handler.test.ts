@@ -12,6 +12,7 @@ import { InMemoryJobStore } from '../../../shared/backfill/InMemoryJobStore.js';
 import { InMemoryWorkQueue } from '../../../shared/backfill/InMemoryWorkQueue.js';
 import type { WorkMessage } from '../../../shared/backfill/types.js';
 import { compileCriteria } from '../../../shared/criteria/index.js';
+import { PermanentSourceError } from '../../../shared/fhirClient/errors.js';
 import {
   activeSubscription,
   createPipeline,
@@ -112,6 +113,36 @@ describe('createBackfillWorkerHandler', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect((await jobs.get('job-2'))?.state).toBe('failed');
     expect(added).toHaveBeenCalledWith(METRIC_NAMES.jobsFailed, 'Count', 1);
+  });
+
+  it('counts reads dead-lettered with their cause (a redriven read the source refuses)', async () => {
+    const { jobs, queue, added } = await setup();
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'backfill-worker' });
+    const counted = vi.spyOn(metrics, 'addMetric');
+    vi.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics);
+    const letters: unknown[] = [];
+    const refusing = createBackfillWorkerHandler({
+      jobs,
+      queue,
+      subscriptions: fakeSubscriptions({}),
+      source: {
+        ...listSource([], 3),
+        read: async () => {
+          throw new PermanentSourceError('Source answered HTTP 403 to a read', 403);
+        },
+      },
+      pipeline: createPipeline([]).pipeline,
+      compileCriteria,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics,
+      deadLetters: { send: async (batch) => void letters.push(...batch) },
+    });
+    const reread = { jobId: 'job-1', task: 'reread', searchIndex: 0, pageNumber: 0, ids: ['Patient/p1'] };
+    const response = await refusing({ Records: [record('m1', reread)] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(letters).toHaveLength(1);
+    expect(counted).toHaveBeenCalledWith(METRIC_NAMES.readsDeadLettered, 'Count', 1);
+    expect(added).not.toHaveBeenCalledWith(METRIC_NAMES.readsDeadLettered, 'Count', expect.anything());
   });
 
   it('names the missing configuration when the Lambda entry point is not configured', async () => {
