@@ -215,6 +215,7 @@ export class HealthLakeConnectorStack extends Stack {
       this.sqlWriter = new SqlWriter(this, 'SqlWriter', {
         entry: entries.sqlWriter,
         serviceName: services.sqlWriter,
+        connectorId: config.connectorId,
         target: sqlTarget,
         maxReceiveCount: config.delivery.retryCount + 1,
         encryptionKey: this.dataKey,
@@ -598,6 +599,16 @@ export class HealthLakeConnectorStack extends Stack {
         ...(this.reconcile === undefined ? {} : { Reconcile: this.reconcile }),
         ...(this.sqlWriter === undefined ? {} : { Sql: this.sqlWriter.queues }),
       },
+      ...(this.sqlWriter?.cluster === undefined
+        ? {}
+        : {
+            sqlCluster: {
+              clusterIdentifier: this.sqlWriter.cluster.cluster.clusterIdentifier,
+              clusterEndpoint: this.sqlWriter.cluster.cluster.clusterEndpoint.hostname,
+              proxyEndpoint: this.sqlWriter.cluster.proxy.endpoint,
+              adminSecretArn: this.sqlWriter.cluster.adminSecret.secretArn,
+            },
+          }),
       logGroups: {
         IngestLogGroupName: this.ingest.functionLogGroup,
         DelivererLogGroupName: delivererFn.functionLogGroup,
