@@ -235,7 +235,10 @@ const sqlTarget = z
           .max(5, { error: 'must list at most 5 security groups (Lambda)' })
           .optional(),
       },
-      { error: 'is required: {"vpcId", "subnetIds", "securityGroupIds"} of the database\'s network' },
+      {
+        error:
+          'is required: {"vpcId", "subnetIds", "securityGroupIds"} of the database\'s network (securityGroupIds optional with createCluster)',
+      },
     ),
     /** PostgreSQL schema of the tables. @default the mapping's ("public") */
     schema: z
