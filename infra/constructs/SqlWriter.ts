@@ -42,7 +42,7 @@ export interface SqlWriterProps {
   /** Names the created cluster (`createCluster`). */
   readonly connectorId: string;
   readonly target: SqlTargetConfig;
-  /** Receives before SQS's own redrive (the writer dead-letters with its cause on the last one). */
+  /** Receives before SQS's own redrive: a backstop (the writer counts attempts and dead-letters with the cause). */
   readonly maxReceiveCount: number;
   /** Key of both queues (the stack's data key). */
   readonly encryptionKey: kms.IKey;

@@ -217,7 +217,9 @@ export class HealthLakeConnectorStack extends Stack {
         serviceName: services.sqlWriter,
         connectorId: config.connectorId,
         target: sqlTarget,
-        maxReceiveCount: config.delivery.retryCount + 1,
+        // A backstop, as for the delivery queue: the writer counts attempts per message and
+        // dead-letters with the cause; receives of held-back records do not spend attempts.
+        maxReceiveCount: DELIVERY_REDRIVE_BACKSTOP,
         encryptionKey: this.dataKey,
         bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
         environment: {
@@ -426,6 +428,10 @@ export class HealthLakeConnectorStack extends Stack {
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+    // The SQL writer counts failed attempts per message in the state table, as the deliverer does.
+    if (this.sqlWriter !== undefined) {
+      this.state.bindStores(this.sqlWriter.function, FUNCTION_TABLE_STORES.sqlWriter);
+    }
     // The SQL writer reads payloads too large for a message from the bucket, as the deliverer does.
     if (this.sqlWriter !== undefined) this.payloads.bindReader(this.sqlWriter.function);
 
