@@ -6,10 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { SqlTargetConfig } from './SqlWriter.js';
+import type { ConnectorConfig } from '../config/parseConnectorConfig.js';
 
 /** The options of `sqlTarget.createCluster` (validated, defaults applied). */
-export type SqlClusterConfig = NonNullable<SqlTargetConfig['createCluster']>;
+export type SqlClusterConfig = NonNullable<NonNullable<ConnectorConfig['sqlTarget']>['createCluster']>;
 
 /**
  * Aurora PostgreSQL 16: Serverless v2 and RDS Proxy both support it. A newer major version is a

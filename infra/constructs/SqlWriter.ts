@@ -14,11 +14,17 @@ import type { ConnectorConfig } from '../config/parseConnectorConfig.js';
 import { acknowledgeKmsGrantWildcards } from './acknowledgeKmsGrantWildcards.js';
 import { ConnectorFunction, type ConnectorLogLevel } from './ConnectorFunction.js';
 import { DeliveryQueues } from './DeliveryQueues.js';
-import { SQL_PROXY_PORT, SqlCluster } from './SqlCluster.js';
+import { SQL_PROXY_PORT, SqlCluster, type SqlClusterConfig } from './SqlCluster.js';
 import { bindSecretReader } from './secretReference.js';
 
 /** The configuration's `sqlTarget` (validated, defaults applied). */
 export type SqlTargetConfig = NonNullable<ConnectorConfig['sqlTarget']>;
+
+/** Where and how the writer connects: the configured database, or the created cluster's proxy. */
+interface SqlConnection {
+  readonly url: string;
+  readonly auth: SqlTargetConfig['auth'];
+}
 
 /** Lambda's bundle of the Amazon RDS CA certificates (verify-full checks the server against it). */
 export const LAMBDA_RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
@@ -89,41 +95,13 @@ export class SqlWriter extends Construct {
     const securityGroups: ec2.ISecurityGroup[] = (target.vpc.securityGroupIds ?? []).map((groupId) =>
       ec2.SecurityGroup.fromSecurityGroupId(this, groupId, groupId, { mutable: false }),
     );
-    let connection: { readonly url: string; readonly auth: SqlTargetConfig['auth'] };
+    let connection: SqlConnection;
     if (target.createCluster === undefined) {
       if (target.url === undefined)
         throw new Error('unreachable: the configuration gives url or createCluster');
       connection = { url: target.url, auth: target.auth };
     } else {
-      // Its own group, so the proxy admits exactly the writer (egress: SQS, S3 and the proxy).
-      const writerGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc,
-        description: `SQL writer of sql://${target.name}: the only client of the created cluster proxy`,
-        allowAllOutbound: true,
-      });
-      securityGroups.unshift(writerGroup);
-      this.cluster = new SqlCluster(this, 'Database', {
-        config: target.createCluster,
-        clusterIdentifier: sqlClusterIdentifier(props.connectorId, target.name),
-        vpc,
-        subnets,
-        clientSecurityGroup: writerGroup,
-        encryptionKey: props.encryptionKey,
-        logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      });
-      // The subnets are given by id: no route table or zone is looked up, none is needed.
-      Validations.of(vpc).acknowledge({
-        id: 'Annotation::@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
-        reason:
-          'The cluster and proxy are placed by subnet id; the VPC zones (Fn::GetAZs) are never selected from.',
-      });
-      for (const subnet of subnets) {
-        Validations.of(subnet).acknowledge({
-          id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
-          reason:
-            'Subnets are configured by id; the stack creates no route or endpoint that needs their route table.',
-        });
-      }
+      this.cluster = this.createDatabase(props, target.createCluster, vpc, subnets, securityGroups);
       const { adminUser, databaseName } = target.createCluster;
       connection = {
         url: `postgres://${adminUser}@${this.cluster.proxy.endpoint}:${SQL_PROXY_PORT}/${databaseName}`,
@@ -209,6 +187,48 @@ export class SqlWriter extends Construct {
       reportBatchItemFailures: true,
     });
     fn.addEventSource(this.eventSource);
+  }
+
+  /**
+   * `createCluster`: the cluster and proxy in the writer's subnets, and a security group of the
+   * writer's own (first in `securityGroups`), the only one the proxy admits.
+   */
+  private createDatabase(
+    props: SqlWriterProps,
+    config: SqlClusterConfig,
+    vpc: ec2.IVpc,
+    subnets: ec2.ISubnet[],
+    securityGroups: ec2.ISecurityGroup[],
+  ): SqlCluster {
+    const writerGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: `SQL writer of sql://${props.target.name}: the only client of the created cluster proxy`,
+      // Egress to SQS, S3, DynamoDB and the proxy (endpoints or NAT, whichever the subnets route to).
+      allowAllOutbound: true,
+    });
+    securityGroups.unshift(writerGroup);
+    // The subnets are given by id: no route table or zone is looked up, none is needed.
+    Validations.of(vpc).acknowledge({
+      id: 'Annotation::@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
+      reason:
+        'The cluster and proxy are placed by subnet id; the VPC zones (Fn::GetAZs) are never selected from.',
+    });
+    for (const subnet of subnets) {
+      Validations.of(subnet).acknowledge({
+        id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        reason:
+          'Subnets are configured by id; the stack creates no route or endpoint that needs their route table.',
+      });
+    }
+    return new SqlCluster(this, 'Database', {
+      config,
+      clusterIdentifier: sqlClusterIdentifier(props.connectorId, props.target.name),
+      vpc,
+      subnets,
+      clientSecurityGroup: writerGroup,
+      encryptionKey: props.encryptionKey,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
   }
 
   /** Lets `fn` (ingest, backfill, reconcile) send SQL-target deliveries to the SQL queue. */
