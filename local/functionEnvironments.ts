@@ -263,6 +263,8 @@ export const localFunctionEnvironments = (
             ...envEntries(SQL_WRITER_CONTRACT, {
               sqsEndpoint: endpoints.sqs,
               s3Endpoint: endpoints.s3,
+              dynamodbEndpoint: endpoints.dynamodb,
+              stateTable: resources.stateTable,
               connectorId: config.connectorId,
               sqlQueueUrl: resources.sqlQueueUrl,
               sqlDlqUrl: resources.sqlDlqUrl,

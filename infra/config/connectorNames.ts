@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sessionNameFor } from '../../shared/healthlake/credentials.js';
 import { autoManagedSubscriptionId } from '../../shared/subscriptions/ensureAutoManagedSubscription.js';
 
@@ -51,4 +52,23 @@ export const connectorNames = (config: {
     stsSession: sessionNameFor(connectorId),
     metricsDimension: connectorId,
   };
+};
+
+/** RDS DB cluster identifiers: a letter, then letters, digits and single hyphens, at most 63, lower case. */
+const RDS_IDENTIFIER_MAX = 63;
+
+/**
+ * The identifier of the cluster `sqlTarget.createCluster` creates (it also names the cluster's log group,
+ * `/aws/rds/cluster/{identifier}/postgresql`, which the stack creates with retention and its key).
+ * `_` becomes `-`, runs of `-` become one; past 63 characters it ends in a hash of the whole name.
+ *
+ * @example
+ * sqlClusterIdentifier('example_connector', 'warehouse') // 'hlc-example-connector-warehouse'
+ */
+export const sqlClusterIdentifier = (connectorId: string, targetName: string): string => {
+  const name = `hlc-${connectorId}-${targetName}`.toLowerCase().replaceAll('_', '-').replace(/-+/g, '-');
+  const whole = name.replace(/-$/, '');
+  if (whole.length <= RDS_IDENTIFIER_MAX) return whole;
+  const hash = createHash('sha256').update(whole).digest('hex').slice(0, 8);
+  return `${whole.slice(0, RDS_IDENTIFIER_MAX - hash.length - 1).replace(/-$/, '')}-${hash}`;
 };

@@ -141,9 +141,54 @@ const postgresUrl = z
     { error: 'must not hold a password: give it in "secret" (or use "auth": "iam")' },
   );
 
+/** Aurora Serverless v2 capacity: ACUs in steps of 0.5, at most 256 (RDS's limits). */
+const acu = (min: number, what: string) =>
+  z
+    .number({ error: `must be a number of ACUs (${what})` })
+    .min(min, { error: `must be at least ${min} ACU (${what})` })
+    .max(256, { error: `must be at most 256 ACU (${what}, Aurora Serverless v2's limit)` })
+    .multipleOf(0.5, { error: `must be a multiple of 0.5 ACU (${what})` });
+
+/**
+ * `sqlTarget.createCluster`: the stack creates the database, an Aurora Serverless v2 PostgreSQL cluster
+ * behind an RDS Proxy in the configured subnets, and points the writer at the proxy (IAM auth, TLS).
+ */
+const createCluster = z.strictObject({
+  /** The database the cluster creates and the writer uses. @default "fhir" */
+  databaseName: z
+    .string()
+    .regex(SQL_IDENTIFIER_PATTERN, { error: 'must be a lower case SQL identifier' })
+    .default('fhir'),
+  /** The admin user RDS creates (password generated into a Secrets Manager secret); the writer's user. @default "hlc_admin" */
+  adminUser: z
+    .string()
+    .regex(SQL_IDENTIFIER_PATTERN, { error: 'must be a lower case SQL identifier' })
+    .refine((value) => !['postgres', 'rdsadmin', 'admin', 'public'].includes(value), {
+      error: 'must not be a name PostgreSQL or RDS reserves (postgres, rdsadmin, admin, public)',
+    })
+    .default('hlc_admin'),
+  /** Lowest capacity, billed every hour (RDS Proxy's connections keep the cluster from pausing at 0). @default 0.5 */
+  minCapacityAcu: acu(0.5, 'Serverless v2 minimum capacity').default(0.5),
+  /** Highest capacity it scales to. @default 4 */
+  maxCapacityAcu: acu(1, 'Serverless v2 maximum capacity').default(4),
+  /** Days of automated backups. @default 7 */
+  backupRetentionDays: int(1, 35, 'days of automated backups, RDS allows 1-35').default(7),
+  /** Refuse to delete the cluster (set false, deploy, then destroy to remove it). @default true */
+  deletionProtection: z.boolean({ error: 'must be true or false' }).default(true),
+  /** What a stack deletion leaves: a final snapshot or the whole cluster. @default "snapshot" */
+  removalPolicy: z
+    .enum(['snapshot', 'retain'], { error: 'must be "snapshot" or "retain"' })
+    .default('snapshot'),
+});
+
+/** Why an option of an existing database has no place beside `createCluster`. */
+const NOT_WITH_CREATED_CLUSTER =
+  'is not used with "createCluster": the writer reaches the created cluster through its RDS Proxy with IAM authentication';
+
 /**
  * The SQL target (seed 000's relational export): an existing PostgreSQL (RDS, Aurora or any) the SQL
- * writer reaches from inside the VPC, with a Secrets Manager secret or RDS IAM authentication.
+ * writer reaches from inside the VPC, with a Secrets Manager secret or RDS IAM authentication; or one the
+ * stack creates (`createCluster`).
  */
 const sqlTarget = z
   .strictObject({
@@ -154,9 +199,12 @@ const sqlTarget = z
         error: 'must be lower case letters, digits and "-", a letter first, at most 63 characters',
       })
       .default('warehouse'),
-    url: postgresUrl,
-    /** `secret`: the password of a Secrets Manager secret (RDS's JSON); `iam`: an RDS IAM token. */
-    auth: z.enum(['secret', 'iam'], { error: 'must be "secret" or "iam"' }).default('secret'),
+    /** An existing database; exactly one of `url` and `createCluster`. */
+    url: postgresUrl.optional(),
+    /** The stack creates Aurora Serverless v2 PostgreSQL with RDS Proxy; exactly one of `url` and it. */
+    createCluster: createCluster.optional(),
+    /** `secret`: the password of a Secrets Manager secret (RDS's JSON); `iam`: an RDS IAM token. @default "secret" ("iam" with createCluster) */
+    auth: z.enum(['secret', 'iam'], { error: 'must be "secret" or "iam"' }).optional(),
     secret: secretReference.optional(),
     /** For auth "iam": the DbiResourceId (db-..., cluster-...) or RDS Proxy id (prx-...) rds-db:connect names. */
     iamResourceId: z
@@ -169,7 +217,10 @@ const sqlTarget = z
     tls: z
       .enum(['verify-full', 'require'], { error: 'must be "verify-full" or "require"' })
       .default('verify-full'),
-    /** The VPC the writer runs in to reach the database (it needs routes to SQS, S3 and Secrets Manager). */
+    /**
+     * The VPC the writer runs in to reach the database (it needs routes to SQS, S3 and Secrets Manager);
+     * with `createCluster`, the cluster and proxy go in its subnets too.
+     */
     vpc: z.strictObject(
       {
         vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'must be a VPC id (vpc-...)' }),
@@ -177,12 +228,17 @@ const sqlTarget = z
           .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: 'must be a subnet id (subnet-...)' }))
           .min(1, { error: 'must list at least one private subnet' })
           .max(16, { error: 'must list at most 16 subnets (Lambda)' }),
+        /** The writer's security groups; with `createCluster` optional (the stack adds one of its own). */
         securityGroupIds: z
           .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: 'must be a security group id (sg-...)' }))
-          .min(1, { error: 'must list at least one security group' })
-          .max(5, { error: 'must list at most 5 security groups (Lambda)' }),
+          .min(1, { error: 'must list at least one security group (or leave it out with createCluster)' })
+          .max(5, { error: 'must list at most 5 security groups (Lambda)' })
+          .optional(),
       },
-      { error: 'is required: {"vpcId", "subnetIds", "securityGroupIds"} of the database\'s network' },
+      {
+        error:
+          'is required: {"vpcId", "subnetIds", "securityGroupIds"} of the database\'s network (securityGroupIds optional with createCluster)',
+      },
     ),
     /** PostgreSQL schema of the tables. @default the mapping's ("public") */
     schema: z
@@ -211,15 +267,73 @@ const sqlTarget = z
     /** Writer memory, MB (FHIRPath mapping is CPU work, which scales with memory). @default 1024 */
     memorySizeMb: int(128, 10_240, 'SQL writer memory in MB, Lambda allows 128-10240').default(1024),
   })
-  .refine((value) => value.auth !== 'secret' || value.secret !== undefined, {
-    error: 'auth "secret" needs "secret" ({"arn": ...} or {"name": ...}) holding {"password": ...}',
-    path: ['secret'],
+  .superRefine((value, context) => {
+    const problem = (path: string[], message: string) => context.addIssue({ code: 'custom', message, path });
+    const cluster = value.createCluster;
+    if (cluster === undefined) {
+      if (value.url === undefined) {
+        problem(
+          ['url'],
+          'is required: give "url" (an existing database) or "createCluster" (the stack creates Aurora Serverless v2 PostgreSQL with RDS Proxy)',
+        );
+        return;
+      }
+      const auth = value.auth ?? 'secret';
+      if (auth === 'secret' && value.secret === undefined) {
+        problem(
+          ['secret'],
+          'auth "secret" needs "secret" ({"arn": ...} or {"name": ...}) holding {"password": ...}',
+        );
+      }
+      if (auth === 'iam' && value.iamResourceId === undefined) {
+        problem(
+          ['iamResourceId'],
+          'auth "iam" needs "iamResourceId" (the database\'s DbiResourceId, cluster resource id or proxy id)',
+        );
+      }
+      if (value.vpc.securityGroupIds === undefined) {
+        problem(
+          ['vpc', 'securityGroupIds'],
+          'is required with "url": the security groups that reach the database',
+        );
+      }
+      return;
+    }
+    if (value.url !== undefined) {
+      problem(
+        ['createCluster'],
+        'cannot be used with "url": give "url" for an existing database or "createCluster" for one the stack creates, not both',
+      );
+    }
+    for (const key of ['auth', 'secret', 'iamResourceId'] as const) {
+      if (value[key] !== undefined) problem([key], NOT_WITH_CREATED_CLUSTER);
+    }
+    if (value.prepareStatements) {
+      problem(
+        ['prepareStatements'],
+        'must be false with "createCluster": RDS Proxy pins every connection that prepares statements',
+      );
+    }
+    if ((value.vpc.securityGroupIds?.length ?? 0) > 4) {
+      problem(
+        ['vpc', 'securityGroupIds'],
+        'must list at most 4 security groups with "createCluster" (Lambda allows 5 and the stack adds the writer\'s own)',
+      );
+    }
+    if (value.vpc.subnetIds.length < 2) {
+      problem(
+        ['vpc', 'subnetIds'],
+        'must list at least two subnets in different Availability Zones with "createCluster" (Aurora and RDS Proxy need two)',
+      );
+    }
+    if (cluster.minCapacityAcu > cluster.maxCapacityAcu) {
+      problem(['createCluster', 'minCapacityAcu'], 'must not be more than createCluster.maxCapacityAcu');
+    }
   })
-  .refine((value) => value.auth !== 'iam' || value.iamResourceId !== undefined, {
-    error:
-      'auth "iam" needs "iamResourceId" (the database\'s DbiResourceId, cluster resource id or proxy id)',
-    path: ['iamResourceId'],
-  });
+  .transform((value) => ({
+    ...value,
+    auth: value.auth ?? (value.createCluster === undefined ? ('secret' as const) : ('iam' as const)),
+  }));
 
 const crossAccountAccess = z.strictObject({
   mode: z.literal('crossAccount'),

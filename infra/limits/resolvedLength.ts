@@ -25,6 +25,10 @@ const FUNCTION_NAME = 64;
 const KEY_ID = 36;
 /** A REST API id. */
 const REST_API_ID = 10;
+/** RDS Proxy names: at most 63. */
+const DB_PROXY_NAME = 63;
+/** The account's RDS host label (`proxy-{this}`): 12 characters seen, room left for more. */
+const RDS_HOST_ID = 20;
 
 /** Thrown for an intrinsic without a known bound: a new kind of value needs one here, not a guess. */
 export class UnboundedValueError extends Error {
@@ -89,6 +93,9 @@ const getAttLength = (context: LengthContext, target: string, attribute: string)
     'AWS::SQS::Queue.QueueUrl': queueUrl(context),
     'AWS::DynamoDB::Table.Arn': arn(context, 'dynamodb', 'table/'.length + TABLE_NAME),
     'AWS::S3::Bucket.Arn': 'arn:'.length + PARTITION + ':s3:::'.length + BUCKET_NAME,
+    // `{name}.proxy-{id}.{region}.rds.{url suffix}`
+    'AWS::RDS::DBProxy.Endpoint':
+      DB_PROXY_NAME + '.proxy-'.length + RDS_HOST_ID + 1 + context.regionLength + '.rds.'.length + URL_SUFFIX,
   };
   return byTypeAndAttribute[`${type}.${attribute}`];
 };

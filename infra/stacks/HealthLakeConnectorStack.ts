@@ -216,8 +216,11 @@ export class HealthLakeConnectorStack extends Stack {
       this.sqlWriter = new SqlWriter(this, 'SqlWriter', {
         entry: entries.sqlWriter,
         serviceName: services.sqlWriter,
+        connectorId: config.connectorId,
         target: sqlTarget,
-        maxReceiveCount: config.delivery.retryCount + 1,
+        // A backstop, as for the delivery queue: the writer counts attempts per message and
+        // dead-letters with the cause; receives of held-back records do not spend attempts.
+        maxReceiveCount: DELIVERY_REDRIVE_BACKSTOP,
         encryptionKey: this.dataKey,
         bundlingScripts: [FHIR_VALIDATION_DEFINITIONS_SCRIPT],
         environment: {
@@ -428,6 +431,10 @@ export class HealthLakeConnectorStack extends Stack {
     this.payloads.bindReader(delivererFn);
     this.queues.bindDeadLetterSender(delivererFn);
     delivererFn.addEnvironment(ENV.deliveryQueueUrl, this.queues.queue.queueUrl);
+    // The SQL writer counts failed attempts per message in the state table, as the deliverer does.
+    if (this.sqlWriter !== undefined) {
+      this.state.bindStores(this.sqlWriter.function, FUNCTION_TABLE_STORES.sqlWriter);
+    }
     // The SQL writer reads payloads too large for a message from the bucket, as the deliverer does.
     if (this.sqlWriter !== undefined) this.payloads.bindReader(this.sqlWriter.function);
 
@@ -604,6 +611,16 @@ export class HealthLakeConnectorStack extends Stack {
         ...(this.reconcile === undefined ? {} : { Reconcile: this.reconcile }),
         ...(this.sqlWriter === undefined ? {} : { Sql: this.sqlWriter.queues }),
       },
+      ...(this.sqlWriter?.cluster === undefined
+        ? {}
+        : {
+            sqlCluster: {
+              clusterIdentifier: this.sqlWriter.cluster.cluster.clusterIdentifier,
+              clusterEndpoint: this.sqlWriter.cluster.cluster.clusterEndpoint.hostname,
+              proxyEndpoint: this.sqlWriter.cluster.proxy.endpoint,
+              adminSecretArn: this.sqlWriter.cluster.adminSecret.secretArn,
+            },
+          }),
       logGroups: {
         IngestLogGroupName: this.ingest.functionLogGroup,
         DelivererLogGroupName: delivererFn.functionLogGroup,

@@ -23,6 +23,13 @@ export interface ConnectorOutputs {
   readonly pageQueues: Readonly<
     Record<string, { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue }>
   >;
+  /** The database `sqlTarget.createCluster` created, when it is on. */
+  readonly sqlCluster?: {
+    readonly clusterIdentifier: string;
+    readonly clusterEndpoint: string;
+    readonly proxyEndpoint: string;
+    readonly adminSecretArn: string;
+  };
   /** Log groups by output name; absent ones (an option that is off) get no output. */
   readonly logGroups: Readonly<Record<string, logs.ILogGroup | undefined>>;
 }
@@ -64,6 +71,22 @@ export const addConnectorOutputs = (scope: Construct, outputs: ConnectorOutputs)
         [`${name}DeadLetterQueueUrl`, deadLetterQueue.queueUrl],
       ],
     ),
+    ...(outputs.sqlCluster === undefined
+      ? []
+      : ([
+          ['SqlClusterIdentifier', outputs.sqlCluster.clusterIdentifier],
+          [
+            'SqlClusterEndpoint',
+            outputs.sqlCluster.clusterEndpoint,
+            'Writer endpoint (reached only by the proxy)',
+          ],
+          ['SqlProxyEndpoint', outputs.sqlCluster.proxyEndpoint, 'The SQL writer connects here (IAM, TLS)'],
+          [
+            'SqlAdminSecretArn',
+            outputs.sqlCluster.adminSecretArn,
+            'Admin user and password (rotated); hlc sql schema --apply can use it',
+          ],
+        ] satisfies [string, string, string?][])),
     ...Object.entries(outputs.logGroups).flatMap(([name, group]): [string, string][] =>
       group === undefined ? [] : [[name, group.logGroupName]],
     ),

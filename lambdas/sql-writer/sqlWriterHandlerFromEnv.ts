@@ -1,7 +1,10 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, s3ClientConfig } from '../../shared/config/awsEnv.js';
 import { readEnv } from '../../shared/config/envVar.js';
+import { DynamoDeliveryAttempts } from '../../shared/delivery/DynamoDeliveryAttempts.js';
 import { lazyS3Client } from '../../shared/delivery/lazyS3Client.js';
 import { ensureStructureDefinitions } from '../../shared/ingest/validateFhirResource.js';
 import { loggerFromEnv, metricsFromEnv } from '../../shared/runtime/powertoolsFromEnv.js';
@@ -34,6 +37,7 @@ export const sqlWriterHandlerFromEnv = (
   const logger = sinks.logger ?? loggerFromEnv(SQL_WRITER_SERVICE, env);
   const sqs = new SQSClient(awsClientConfig(values, values.sqsEndpoint));
   const s3 = lazyS3Client(s3ClientConfig(values));
+  const dynamo = new DynamoDBClient(awsClientConfig(values, values.dynamodbEndpoint));
   let secrets: SecretsManagerClient | undefined;
   const client = sqlClientFromEnv(
     values,
@@ -62,6 +66,7 @@ export const sqlWriterHandlerFromEnv = (
     s3,
     queueUrl: values.sqlQueueUrl,
     deadLetterQueueUrl: values.sqlDlqUrl,
+    attempts: new DynamoDeliveryAttempts(DynamoDBDocumentClient.from(dynamo), values.stateTable),
     defaultMaxAttempts: values.deliveryRetryCount + 1,
     backoff: {
       baseSeconds: values.retryBaseSeconds,
@@ -78,7 +83,7 @@ export const sqlWriterHandlerFromEnv = (
   return Object.assign(handler, {
     destroy: () => {
       void client.close().catch(() => undefined);
-      for (const owned of [sqs, s3, secrets]) owned?.destroy();
+      for (const owned of [sqs, s3, dynamo, secrets]) owned?.destroy();
     },
   });
 };

@@ -24,8 +24,9 @@ export const recordSqlOutcomes = (
   const debug = logger.getLevelName() === 'DEBUG';
   for (const outcome of outcomes) {
     const { settlement } = outcome;
-    const attempt = Math.max(1, Number(outcome.record.attributes.ApproximateReceiveCount) || 1);
-    const line = { ...settlement.summary, attempt };
+    // Receives (SQS's count) differ from attempts: a record held back behind its group is received, not tried.
+    const receives = Math.max(1, Number(outcome.record.attributes.ApproximateReceiveCount) || 1);
+    const line = { ...settlement.summary, receives };
     if (outcome.final === 'done' && settlement.disposition === 'done') {
       const result = settlement.result;
       const kind = result?.outcome ?? 'unmapped';
@@ -45,6 +46,8 @@ export const recordSqlOutcomes = (
     if (settlement.disposition === 'done') continue;
     const cause = {
       reason: settlement.cause.reason,
+      attempt: settlement.cause.attempt,
+      ...(settlement.cause.maxAttempts === undefined ? {} : { maxAttempts: settlement.cause.maxAttempts }),
       ...(settlement.cause.diagnostics === undefined ? {} : { diagnostics: settlement.cause.diagnostics }),
     };
     if (outcome.final === 'dead-lettered') {

@@ -51,6 +51,8 @@ export const SQL_WRITER_CONTRACT = {
   sqsEndpoint: endpointVar('sqs'),
   s3Endpoint: endpointVar('s3'),
   secretsManagerEndpoint: endpointVar('secretsManager'),
+  dynamodbEndpoint: endpointVar('dynamodb'),
+  stateTable: requiredVar(ENV.stateTable, 'DynamoDB state table: failed attempts per SQL message.'),
   connectorId: metricDimensionConnectorId,
   sqlQueueUrl: requiredVar(SQL_WRITER_ENV.queueUrl, 'The SQL queue it consumes (visibility changes).'),
   sqlDlqUrl: requiredVar(SQL_WRITER_ENV.dlqUrl, 'Its FIFO dead-letter queue (failures with their cause).'),

@@ -15,7 +15,7 @@ export interface SqlBatchDeps extends SqlWriterDeps {
   /** Jitter source, for tests. @default Math.random */
   readonly random?: () => number;
   /** Told when SQS refuses a visibility change or a dead letter (no content, the error's name only). */
-  readonly warn: (message: string, details: Record<string, unknown>) => void;
+  readonly warn: NonNullable<SqlWriterDeps['warn']>;
 }
 
 /** A record's final state: written (or nothing to write), dead-lettered with its cause, or to retry. */
@@ -59,7 +59,7 @@ export const settleSqlBatch = async (
   const outcomes = await Promise.all(
     settlements.map(async (settlement, index): Promise<SqlRecordOutcome> => {
       const record = records[index] as SQSRecord;
-      const { attempt, groupId } = queued[index] as SqlRecord;
+      const { groupId } = queued[index] as SqlRecord;
       if (settlement.disposition === 'done') return { record, final: 'done', settlement };
       if (settlement.disposition === 'dead-letter') {
         try {
@@ -83,7 +83,8 @@ export const settleSqlBatch = async (
           });
         }
       }
-      return { record, final: 'retry', settlement, retryDelaySeconds: delayOf(attempt) };
+      // The backoff follows the attempts counted (a held-back record: its receives).
+      return { record, final: 'retry', settlement, retryDelaySeconds: delayOf(settlement.cause.attempt) };
     }),
   );
   const retries = outcomes.filter((outcome) => outcome.final === 'retry');

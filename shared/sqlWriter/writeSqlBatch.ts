@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DeliveryAttempts } from '../delivery/deliveryAttempts.js';
 import { PayloadError } from '../delivery/errors.js';
 import { loadPayload } from '../delivery/loadPayload.js';
 import { DeadLetterKind } from '../messages/deadLetter.js';
@@ -28,6 +29,13 @@ export interface SqlWriterDeps {
   readonly definitions?: TypeDefinitionLoader;
   /** Attempts before a transient failure is dead-lettered (a subscription may ask for fewer). */
   readonly defaultMaxAttempts: number;
+  /**
+   * Failed attempts per message, as the deliverer counts them: a record held back behind its group or
+   * never tried spends none. Without it the receive count stands in: tests of other behaviour only.
+   */
+  readonly attempts?: DeliveryAttempts;
+  /** Told when an attempt could not be counted (the record is then retried, never dead-lettered). */
+  readonly warn?: (message: string, details: Record<string, unknown>) => void;
   readonly batchSize?: number;
   readonly now: () => number;
 }
@@ -37,7 +45,7 @@ export interface SqlRecord {
   readonly messageId: string;
   readonly body: string;
   readonly groupId: string;
-  /** ApproximateReceiveCount. */
+  /** ApproximateReceiveCount: receives, not attempts (see `SqlWriterDeps.attempts`). */
   readonly attempt: number;
 }
 
@@ -64,6 +72,27 @@ const summaryOf = (messageId: string, message?: DeliveryMessage): MessageSummary
       }
     : {}),
 });
+
+/**
+ * The record's failed attempts, this one included, from the attempt store (the receive count without
+ * one). A store that cannot be written gives `exhaustible: false`: retry, never dead-letter on a guess;
+ * the queue's redrive limit is the backstop.
+ */
+const countAttempt = async (
+  record: SqlRecord,
+  deps: SqlWriterDeps,
+): Promise<{ readonly attempt: number; readonly exhaustible: boolean }> => {
+  if (!deps.attempts) return { attempt: record.attempt, exhaustible: true };
+  try {
+    return { attempt: await deps.attempts.failed(record.messageId), exhaustible: true };
+  } catch (error) {
+    deps.warn?.('Could not count a failed SQL write attempt; it is retried uncounted', {
+      messageId: record.messageId,
+      error: error instanceof Error ? error.name : 'unknown error',
+    });
+    return { attempt: record.attempt, exhaustible: false };
+  }
+};
 
 interface Pending {
   readonly index: number;
@@ -92,18 +121,26 @@ export const writeSqlBatch = async (
   const settlements: (SqlSettlement | undefined)[] = new Array(records.length);
   const held = new Set<string>();
   const pending: Pending[] = [];
-  const retryOrGiveUp = (
+  // Only a record that was tried and failed gets here: it spends one attempt.
+  const retryOrGiveUp = async (
     record: SqlRecord,
     summary: MessageSummary,
-    cause: FailureCause,
+    failed: FailureCause,
     message?: DeliveryMessage,
-  ): SqlSettlement => {
+  ): Promise<SqlSettlement> => {
+    const counted = await countAttempt(record, deps);
+    const cause = { ...failed, attempt: counted.attempt };
     const maxAttempts = Math.min(
       message?.subscription.maxAttempts ?? deps.defaultMaxAttempts,
       deps.defaultMaxAttempts,
     );
-    if (record.attempt >= maxAttempts)
-      return { disposition: 'dead-letter', kind: DeadLetterKind.retriesExhausted, summary, cause };
+    if (counted.exhaustible && counted.attempt >= maxAttempts)
+      return {
+        disposition: 'dead-letter',
+        kind: DeadLetterKind.retriesExhausted,
+        summary,
+        cause: { ...cause, maxAttempts },
+      };
     held.add(record.groupId);
     return { disposition: 'retry', summary, cause };
   };
@@ -171,7 +208,7 @@ export const writeSqlBatch = async (
       const cause = at(reason as FailureReason, error instanceof Error ? error.message : undefined);
       settlements[index] =
         reason === 'payload-unavailable'
-          ? retryOrGiveUp(record, summary, cause, message)
+          ? await retryOrGiveUp(record, summary, cause, message)
           : terminal(summary, cause);
     }
   }
@@ -193,20 +230,20 @@ export const writeSqlBatch = async (
         ...(deps.definitions === undefined ? {} : { definitions: deps.definitions }),
       },
     );
-    items.forEach((item, position) => {
+    for (const [position, item] of items.entries()) {
       const result = results[position] as ApplyResult;
       const summary = summaryOf(item.record.messageId, item.message);
       if (result.outcome !== 'failed') {
         settlements[item.index] = { disposition: 'done', summary, result };
-        return;
+        continue;
       }
       const cause = failureCause(FailureReason.sqlWrite, item.record.attempt, deps.now(), {
         diagnostics: result.error?.message ?? 'the write failed',
       });
       settlements[item.index] = result.error?.terminal
         ? terminal(summary, cause)
-        : retryOrGiveUp(item.record, summary, cause, item.message);
-    });
+        : await retryOrGiveUp(item.record, summary, cause, item.message);
+    }
   }
   return settlements as SqlSettlement[];
 };

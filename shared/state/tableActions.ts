@@ -20,6 +20,8 @@ export const STORE_TABLE_ACTIONS = {
   versionStateReset: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'],
   /** shared/notifications/DynamoSourceSubscriptionStore.ts: what the connector knows of each source Subscription. */
   sourceSubscriptions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  /** shared/delivery/DynamoDeliveryAttempts.ts: failed attempts per queued message. */
+  deliveryAttempts: ['dynamodb:UpdateItem'],
 } as const;
 
 export type TableStore = keyof typeof STORE_TABLE_ACTIONS;
@@ -38,8 +40,10 @@ export const FUNCTION_TABLE_STORES = {
     'versionStateReset',
     'sourceSubscriptions',
   ],
-  /** Reads the ledger, records delivered versions. */
-  deliverer: ['versionLedger', 'deliveredVersions'],
+  /** Reads the ledger, records delivered versions, counts failed attempts. */
+  deliverer: ['versionLedger', 'deliveredVersions', 'deliveryAttempts'],
+  /** Counts failed attempts (the SQL target holds what it writes). */
+  sqlWriter: ['deliveryAttempts'],
   /** Write pipeline (ledger, subscriptions), job progress, gaps a finished notification catch-up repaired. */
   backfillWorker: ['versionLedger', 'subscriptions', 'backfillJobs', 'sourceSubscriptions'],
   /** Write pipeline, job progress, pinned resources reset (ledger entry reset, delivered version forgotten). */

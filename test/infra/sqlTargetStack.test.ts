@@ -5,11 +5,14 @@ import { InvalidConfigurationError } from '../../infra/config/errors.js';
 import { parseConnectorConfig } from '../../infra/config/parseConnectorConfig.js';
 import type { ConnectorConfigInput } from '../../infra/config/schema.js';
 import { LAMBDA_RDS_CA_BUNDLE } from '../../infra/constructs/SqlWriter.js';
+import { ENV } from '../../shared/config/constants.js';
+import { DELIVERY_REDRIVE_BACKSTOP } from '../../shared/delivery/constants.js';
 import { SQL_WRITER_ENV, SQL_WRITER_SERVICE } from '../../shared/sqlWriter/constants.js';
 import { buildTestApp, exampleConfigInput } from './connectorAppFixture.js';
 import {
   actionsOf,
   identityStatements,
+  logicalIdStartingWith,
   resourcesOf,
   unacknowledgedNagFindings,
   type CfnResourceJson,
@@ -215,6 +218,23 @@ describe('SQL target infrastructure', () => {
       true,
     );
     expect(statements.some(({ statement }) => actionsOf(statement).includes('rds-db:connect'))).toBe(false);
+  });
+
+  it('lets the writer count failed attempts in the state table (UpdateItem only); SQS redrive is a backstop', () => {
+    const { template } = secret;
+    const [writerId, writer] = sqlWriterOf(template);
+    const tableId = logicalIdStartingWith(template, 'AWS::DynamoDB::Table', 'StateTable');
+    expect(variablesOf(writer)[ENV.stateTable]).toEqual({ Ref: tableId });
+    const onTable = identityStatements(template).filter(
+      ({ policyId, statement }) =>
+        policyId.startsWith(writerId.replace(/Function.*$/, 'Function')) &&
+        JSON.stringify(statement.Resource).includes(tableId),
+    );
+    expect(onTable.flatMap(({ statement }) => actionsOf(statement))).toEqual(['dynamodb:UpdateItem']);
+    const [, queue] = Object.entries(resourcesOf(template, 'AWS::SQS::Queue')).find(([id]) =>
+      id.startsWith('SqlWriterQueuesQueue'),
+    ) as [string, CfnResourceJson];
+    expect(queue.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: DELIVERY_REDRIVE_BACKSTOP });
   });
 
   it('with IAM authentication: rds-db:connect on exactly the configured database user, no secret', () => {

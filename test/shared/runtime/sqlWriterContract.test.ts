@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ENV } from '../../../shared/config/constants.js';
 import { readEnv } from '../../../shared/config/envVar.js';
 import { SQL_WRITER_CONTRACT, sqlWriterRules } from '../../../shared/runtime/sqlWriterContract.js';
 import { SQL_WRITER_ENV } from '../../../shared/sqlWriter/constants.js';
@@ -9,6 +10,8 @@ const BASE = {
   [SQL_WRITER_ENV.dlqUrl]: 'https://sqs.us-east-1.amazonaws.com/111111111111/hlc-sql-dlq.fifo',
   [SQL_WRITER_ENV.targetName]: 'warehouse',
   [SQL_WRITER_ENV.url]: 'postgres://writer@db.example.internal:5432/fhir',
+  // Failed attempts per message (DynamoDeliveryAttempts), as the deliverer counts them.
+  [ENV.stateTable]: 'hlc-state',
 };
 const read = (env: Record<string, string>) => readEnv(SQL_WRITER_CONTRACT, env, 'SQL writer', sqlWriterRules);
 

@@ -7,6 +7,7 @@ import {
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { InMemoryDeliveryAttempts } from '../../../shared/delivery/deliveryAttempts.js';
 import { compileMapping } from '../../../shared/sqlTarget/compileMapping.js';
 import type { SqlClient } from '../../../shared/sqlTarget/types.js';
 import { messageGroupId, type DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
@@ -101,5 +102,21 @@ describe('Function: settleSqlBatch', () => {
       (sqs.commandCalls(SendMessageCommand)[0]?.args[0].input as SendMessageCommandInput).MessageAttributes,
     );
     expect(cause).toContain('PostgreSQL could not be reached');
+  });
+
+  it('backs off by the attempts counted, not the receives: a record received 6 times, failing for the first time, waits the first delay', async () => {
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    const received = record(upsert('o3'), 6);
+    const outcomes = await settleSqlBatch([received], {
+      ...deps(),
+      attempts: new InMemoryDeliveryAttempts(),
+      backoff: { baseSeconds: 2, maxSeconds: 60, strategy: 'exponential' },
+      random: () => 1,
+    });
+    expect(outcomes.map((outcome) => outcome.final)).toEqual(['retry']);
+    // Attempt 1: the base delay (2 s); by its receive count it would be 2 * 2^5 = 64, capped at 60.
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries).toEqual([
+      { Id: '0', ReceiptHandle: received.receiptHandle, VisibilityTimeout: 2 },
+    ]);
   });
 });

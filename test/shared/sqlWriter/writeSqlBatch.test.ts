@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryDeliveryAttempts } from '../../../shared/delivery/deliveryAttempts.js';
 import { messageGroupId, type DeliveryMessage } from '../../../shared/messages/deliveryMessage.js';
 import { PgSqlClient } from '../../../shared/sqlTarget/PgSqlClient.js';
 import { sqlVersionOf } from '../../../shared/sqlTarget/sqlVersion.js';
@@ -167,6 +168,75 @@ describe('Function: writeSqlBatch (PGlite)', () => {
         kind: 'retries-exhausted',
         cause: { attempt: 3 },
       });
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('counts attempts per message, not receives: a record held back behind its group spends none and is not dead-lettered early', async () => {
+    const down = new PgSqlClient({
+      connectionString: 'postgres://postgres@127.0.0.1:1/postgres',
+      connectTimeoutMs: 1_000,
+    });
+    // The first message of the group waits on S3 (unreachable); the second is received but not tried.
+    const s3 = { send: () => Promise.reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })) };
+    const blocked = deliveryMessage({
+      resourceType: 'Observation',
+      id: 'h1',
+      versionId: '1',
+      payload: { kind: 's3', bucket: 'payloads', key: 'h1', bytes: 10, sha256: 'a'.repeat(64) },
+      subscription: { endpoint: ENDPOINT, maxAttempts: 3 },
+    });
+    const behind = upsert('h1', '2');
+    try {
+      const attempts = new InMemoryDeliveryAttempts();
+      const counted = { ...deps, s3, attempts };
+      for (const receive of [1, 2]) {
+        const [first, second] = await writeSqlBatch(
+          [
+            { ...record(blocked, receive), messageId: 'blocked' },
+            { ...record(behind, receive), messageId: 'behind' },
+          ],
+          counted,
+        );
+        expect(first).toMatchObject({ disposition: 'retry', cause: { attempt: receive } });
+        expect(second).toMatchObject({
+          disposition: 'retry',
+          cause: { diagnostics: 'held back behind an earlier message of its group' },
+        });
+      }
+      // Only the record that was tried spent attempts.
+      expect(attempts.size).toBe(1);
+
+      // On its third receive (its subscription allows 3 attempts) it is tried against a database that
+      // is down: its first attempt, retried.
+      const downDeps = { ...counted, targets: new Map([['warehouse', { client: down, mapping }]]) };
+      const [tried] = await writeSqlBatch([{ ...record(behind, 3), messageId: 'behind' }], downDeps);
+      expect(tried).toMatchObject({ disposition: 'retry', cause: { reason: 'sql-write', attempt: 1 } });
+      // Counting receives instead, the same record would have been dead-lettered on its first attempt.
+      const { attempts: _store, ...byReceives } = downDeps;
+      const [early] = await writeSqlBatch([{ ...record(behind, 3), messageId: 'behind' }], byReceives);
+      expect(early).toMatchObject({ disposition: 'dead-letter', kind: 'retries-exhausted' });
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('retries a record whose attempt cannot be counted, never dead-letters it on a guess', async () => {
+    const down = new PgSqlClient({
+      connectionString: 'postgres://postgres@127.0.0.1:1/postgres',
+      connectTimeoutMs: 1_000,
+    });
+    const warnings: unknown[] = [];
+    try {
+      const [settlement] = await writeSqlBatch([record(upsert('u1', '1'), 9)], {
+        ...deps,
+        targets: new Map([['warehouse', { client: down, mapping }]]),
+        attempts: { failed: () => Promise.reject(new Error('throttled')) },
+        warn: (message, details) => warnings.push({ message, ...details }),
+      });
+      expect(settlement).toMatchObject({ disposition: 'retry', cause: { attempt: 9 } });
+      expect(warnings).toEqual([expect.objectContaining({ error: 'Error', messageId: expect.any(String) })]);
     } finally {
       await down.close();
     }

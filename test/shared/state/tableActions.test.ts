@@ -64,6 +64,10 @@ const STORE_FILES: Record<TableStore, { file: string; className: string }> = {
     file: 'shared/notifications/DynamoSourceSubscriptionStore.ts',
     className: 'DynamoSourceSubscriptionStore',
   },
+  deliveryAttempts: {
+    file: 'shared/delivery/DynamoDeliveryAttempts.ts',
+    className: 'DynamoDeliveryAttempts',
+  },
 };
 
 /** The files that wire each function's stores (its handler and ...FromEnv factories). */
@@ -74,6 +78,7 @@ const WIRING_FILES: Record<keyof typeof FUNCTION_TABLE_STORES, readonly string[]
     'shared/runtime/notificationIntakeFromEnv.ts',
   ],
   deliverer: ['lambdas/deliverer/delivererHandlerFromEnv.ts'],
+  sqlWriter: ['lambdas/sql-writer/sqlWriterHandlerFromEnv.ts'],
   backfillWorker: [
     'lambdas/backfill-worker/backfillWorkerHandlerFromEnv.ts',
     'shared/runtime/writePipelineFromEnv.ts',
