@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 // zod/mini: the same validation as `zod` at a tenth of the bundle size (the deliverer's cold start).
 import * as z from 'zod/mini';
 import { FHIR_ID_PATTERN, RESOURCE_TYPE_PATTERN, resourceKey } from '../fhir/ids.js';
-import { MAX_SOURCE_EVALUATED_SUBSCRIPTIONS, MAX_SOURCE_QUERY_LENGTH } from '../criteria/sourceQueryLimits.js';
+import {
+  MAX_SOURCE_EVALUATED_SUBSCRIPTIONS,
+  MAX_SOURCE_QUERY_LENGTH,
+} from '../criteria/sourceQueryLimits.js';
 import { MAX_PAYLOAD_SEARCH_CRITERIA_LENGTH } from '../payloadSearch/constants.js';
 import { TRANSFORM_NAME_PATTERN } from '../subscriptions/transforms.js';
 import { replicationTargetKey } from '../replication/replicationTargetKey.js';
