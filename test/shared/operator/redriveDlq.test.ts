@@ -9,7 +9,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { redriveDlq } from '../../../shared/operator/redriveDlq.js';
 
 const sqsMock = mockClient(SQSClient);
@@ -91,6 +91,82 @@ describe('Function: redriveDlq with a message move task', () => {
     ).rejects.toThrow('UnsupportedOperation');
     sqsMock.on(StartMessageMoveTaskCommand).rejects(new Error('AccessDenied'));
     await expect(redriveDlq(sqs(), { dlqUrl: DLQ, sourceQueueUrl: SOURCE })).rejects.toThrow('AccessDenied');
+  });
+
+  it('polls a running task once a second until it ends, reporting progress, and takes the first task when its handle is not listed', async () => {
+    vi.useFakeTimers();
+    try {
+      sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+      sqsMock
+        .on(ListMessageMoveTasksCommand)
+        .resolvesOnce({
+          Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 3 }],
+        })
+        .resolvesOnce({
+          Results: [{ TaskHandle: 'renamed', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 5 }],
+        })
+        .resolves({
+          Results: [{ TaskHandle: 'renamed', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 8 }],
+        });
+      const progress: number[] = [];
+      const pending = redriveDlq(sqs(), {
+        dlqUrl: DLQ,
+        sourceQueueUrl: SOURCE,
+        onProgress: (moved) => progress.push(moved),
+      });
+      await vi.advanceTimersByTimeAsync(999);
+      expect(progress).toEqual([3]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(progress).toEqual([3, 5]);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await pending).toEqual({
+        method: 'move-task',
+        moved: 8,
+        failed: 0,
+        failures: [],
+        taskHandle: 'task-1',
+      });
+      expect(progress).toEqual([3, 5, 8]);
+      expect(sqsMock.commandCalls(ListMessageMoveTasksCommand)[0]?.args[0].input).toEqual({
+        SourceArn: 'arn:dlq',
+        MaxResults: 1,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('ends with nothing moved when no task is listed, and names an unexplained failure', async () => {
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({});
+    sqsMock
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({})
+      .resolves({ Results: [{ Status: 'FAILED' }] });
+    expect(await redriveDlq(sqs(), { dlqUrl: DLQ, sourceQueueUrl: SOURCE })).toEqual({
+      method: 'move-task',
+      moved: 0,
+      failed: 0,
+      failures: [],
+    });
+    expect(await redriveDlq(sqs(), { dlqUrl: DLQ, sourceQueueUrl: SOURCE })).toEqual({
+      method: 'move-task',
+      moved: 0,
+      failed: 1,
+      failures: ['move task failed'],
+    });
+  });
+
+  it.each([
+    ['InvalidAction', 'InvalidAction', 'x'],
+    ['UnknownOperationException', 'Error', 'UnknownOperation'],
+    ['not implemented', 'Error', 'StartMessageMoveTask is not implemented'],
+    ['not supported', 'Error', 'operation not supported here'],
+    ['unknown action', 'Error', 'Unknown action StartMessageMoveTask'],
+    ['a 404', 'Error', 'HTTP 404'],
+  ])('takes %s for an endpoint without move tasks and copies', async (_label, name, message) => {
+    sqsMock.on(StartMessageMoveTaskCommand).rejects(Object.assign(new Error(message), { name }));
+    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [] });
+    expect((await redriveDlq(sqs(), { dlqUrl: DLQ, sourceQueueUrl: SOURCE })).method).toBe('copy');
   });
 
   it('refuses a queue without an ARN', async () => {

@@ -158,3 +158,64 @@ describe('syncResources on a large source (smileutil read everything first)', ()
     }
   }, 60_000);
 });
+
+describe('syncResources on a source that lies', () => {
+  const nested = (levels: number): Record<string, unknown> =>
+    levels === 0 ? { end: true } : { next: nested(levels - 1) };
+  const match = (resource: Record<string, unknown>) => ({ resource, search: { mode: 'match' } });
+
+  it('sends only what is an R4 resource of the type searched with a FHIR id, and names each refusal without content', async () => {
+    const liar = await startFakeHttpServer((request, _body, response) =>
+      request.url?.startsWith('/Patient')
+        ? json(response, 200, {
+            resourceType: 'Bundle',
+            type: 'searchset',
+            entry: [
+              match({ resourceType: 'http:', id: '/evil.example:8080/stolen' }),
+              match({ resourceType: 'Observation', id: 'o1', status: 'final' }),
+              match({ resourceType: 'Patient', id: 'bad id!' }),
+              match({ resourceType: 'Patient', id: 'deep', extension: nested(120) }),
+              match({ resourceType: 'Patient', id: 'polluted', ['__proto__']: { admin: true } }),
+              match({ resourceType: 'Patient', id: '1'.repeat(64) }),
+              match({ resourceType: 'Patient', id: 'ok', name: [{ family: 'Doe' }] }),
+            ],
+          })
+        : json(response, 404, {}),
+    );
+    try {
+      const summary = await syncResources(client, [liar.url], {
+        resourceTypes: ['Patient'],
+        prefixNumericIds: 'SRC',
+      });
+      expect(sent().map((r) => `${r.method} ${r.url}`)).toEqual(['PUT /Patient/ok']);
+      expect(summary).toMatchObject({ succeeded: 1, failed: 6 });
+      expect(summary.failures).toEqual([
+        {
+          source: '(resource without an R4 type)',
+          status: 0,
+          diagnostics: 'resourceType is not an R4 resource type',
+        },
+        {
+          source: 'Observation/o1',
+          status: 0,
+          diagnostics: 'a Patient search answered a resource of another type',
+        },
+        { source: 'Patient/(invalid id)', status: 0, diagnostics: 'Patient id is not a FHIR id' },
+        { source: 'Patient/deep', status: 0, diagnostics: 'nested deeper than 100 levels' },
+        {
+          source: 'Patient/polluted',
+          status: 0,
+          diagnostics: 'holds a __proto__, constructor or prototype key',
+        },
+        {
+          source: `Patient/${'1'.repeat(64)}`,
+          status: 0,
+          diagnostics: expect.stringMatching(/ after --prefix-numeric-ids$/),
+        },
+      ]);
+      expect(JSON.stringify(summary)).not.toContain('Doe');
+    } finally {
+      await liar.stop();
+    }
+  });
+});
