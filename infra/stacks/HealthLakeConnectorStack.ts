@@ -459,6 +459,8 @@ export class HealthLakeConnectorStack extends Stack {
             reconcileSourceRequestsPerSecond: String(config.reconcile.sourceRequestsPerSecond),
             healthLakeRequestsPerSecond: String(config.reconcile.healthLakeRequestsPerSecond),
             pageSize: String(config.reconcile.pageSize),
+            // The worker settles a page on the queue's last receive, so a failure keeps its cause.
+            reconcileMaxReceives: String(config.reconcile.retryCount),
           }),
         },
         ...fnDefaults,

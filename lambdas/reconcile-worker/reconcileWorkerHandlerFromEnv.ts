@@ -102,6 +102,7 @@ export const reconcileWorkerHandlerFromEnv = (
         }
       : {}),
     pageSize: values.pageSize,
+    maxReceives: values.reconcileMaxReceives,
     logger,
     metrics,
   });

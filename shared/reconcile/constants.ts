@@ -53,6 +53,8 @@ export const RECONCILE_ENV = {
   healthLakeRequestsPerSecond: 'RECONCILE_HEALTHLAKE_REQUESTS_PER_SECOND',
   /** `_count` of reconcile pages (default 500, at most 1000). */
   pageSize: 'RECONCILE_PAGE_SIZE',
+  /** Receives of a page before the worker settles it (the queue's maxReceiveCount, `reconcile.retryCount`). */
+  maxReceives: 'RECONCILE_MAX_RECEIVES',
 } as const;
 
 export const RECONCILE_DEFAULTS = {

@@ -41,5 +41,12 @@ export const RECONCILE_WORKER_CONTRACT = {
     { min: 1, max: 1000 },
     'stack',
   ),
+  reconcileMaxReceives: intVar(
+    RECONCILE_ENV.maxReceives,
+    "On this receive of a page, an error that would be retried fails the job with its cause instead, before the queue's redrive policy moves the page without one: the queue's maxReceiveCount.",
+    5,
+    { min: 1, max: 1000 },
+    'stack',
+  ),
   ...RECONCILE_SOURCE_ENV,
 } as const;

@@ -24,7 +24,7 @@ const READS = ['healthlake:ReadResource', 'healthlake:SearchWithGet'];
 
 const build = (enabled: boolean) => {
   const { app, built, config } = buildTestApp(
-    enabled ? { reconcile: { enabled: true, healthLakeRequestsPerSecond: 10 } } : {},
+    enabled ? { reconcile: { enabled: true, healthLakeRequestsPerSecond: 10, retryCount: 3 } } : {},
     { bundle: false },
   );
   return {
@@ -100,6 +100,13 @@ describe('Reconcile infrastructure', () => {
     const variables = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables[RECONCILE_ENV.healthLakeRequestsPerSecond]).toBe('10');
     expect(variables[RECONCILE_ENV.queueUrl]).toBeDefined();
+    // The worker gives up on the same receive as the queue's redrive policy, so failures keep their cause.
+    expect(config.reconcile.retryCount).toBe(3);
+    expect(variables[RECONCILE_ENV.maxReceives]).toBe('3');
+    const queues = Object.values(resourcesOf(connector, 'AWS::SQS::Queue')).map(
+      (queue) => queue.Properties?.RedrivePolicy as { maxReceiveCount?: number } | undefined,
+    );
+    expect(queues.map((policy) => policy?.maxReceiveCount)).toContain(config.reconcile.retryCount);
     // The worker reaches HealthLake only through the customer role (sts:AssumeRole with the ExternalId).
     const assume = identityStatements(connector).filter(
       ({ policyId, statement }) =>

@@ -406,3 +406,51 @@ describe('createReconcileProcessor (what a worker instance keeps)', () => {
     expect(MAX_HEALTHLAKE_READERS).toBe(16);
   });
 });
+
+describe('createReconcileProcessor (a message that keeps failing)', () => {
+  it('rethrows for another receive until maxReceives, then fails the job with where and why', async () => {
+    const process = createReconcileProcessor({
+      ...worker.deps,
+      subscriptions: {
+        getSubscription: async () => {
+          throw new Error('subscription store unavailable');
+        },
+      },
+      maxReceives: 3,
+    });
+    const jobId = await createJob(harness, worker);
+    const message = worker.queue.shift()!;
+    for (const receiveCount of [1, 2]) {
+      await expect(process(message, { receiveCount })).rejects.toThrow('subscription store unavailable');
+      expect((await harness.jobs.get(jobId))?.state).not.toBe('failed');
+    }
+    expect(await process(message, { receiveCount: 3 })).toEqual({
+      outcome: 'failed',
+      compared: 0,
+      jobCompleted: false,
+    });
+    const job = await harness.jobs.get(jobId);
+    expect(job?.state).toBe('failed');
+    // A plain error is named by its class only: its message may come from anywhere.
+    expect(job?.reason).toBe('Planning still failing after 3 attempts: Error');
+  });
+
+  it('gives up on the fifth receive by default', async () => {
+    const process = createReconcileProcessor({
+      ...worker.deps,
+      subscriptions: {
+        getSubscription: async () => {
+          throw new TypeError('boom');
+        },
+      },
+    });
+    const jobId = await createJob(harness, worker);
+    const message = worker.queue.shift()!;
+    await expect(process(message, { receiveCount: 4 })).rejects.toThrow('boom');
+    await expect(process(message)).rejects.toThrow('boom');
+    expect((await process(message, { receiveCount: 5 })).outcome).toBe('failed');
+    expect((await harness.jobs.get(jobId))?.reason).toBe(
+      'Planning still failing after 5 attempts: TypeError',
+    );
+  });
+});
