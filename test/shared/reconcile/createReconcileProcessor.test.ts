@@ -4,6 +4,8 @@ import { compileCriteria } from '../../../shared/criteria/index.js';
 import type { FhirResource } from '../../../shared/fhir/types.js';
 import { MAX_HEALTHLAKE_READERS } from '../../../shared/reconcile/constants.js';
 import { createReconcileProcessor } from '../../../shared/reconcile/createReconcileProcessor.js';
+import type { ReconcileWorkerDeps } from '../../../shared/reconcile/PageContext.js';
+import { PermanentSourceError, TransientSourceError } from '../../../shared/fhirClient/errors.js';
 import { totalTally } from '../../../shared/reconcile/reconcileStatusResource.js';
 import { replicateResource } from '../../../shared/replication/replicateResource.js';
 import type { ActiveSubscription } from '../../../shared/subscriptions/types.js';
@@ -452,5 +454,104 @@ describe('createReconcileProcessor (a message that keeps failing)', () => {
     expect((await harness.jobs.get(jobId))?.reason).toBe(
       'Planning still failing after 5 attempts: TypeError',
     );
+  });
+});
+
+describe('createReconcileProcessor (messages out of turn)', () => {
+  const STOPPED = { outcome: 'stopped', compared: 0, jobCompleted: false };
+  const FAILED = { outcome: 'failed', compared: 0, jobCompleted: false };
+
+  it('stops at a plan for an unknown or finished job, sending nothing', async () => {
+    expect(await worker.process({ jobId: 'no-such-job', task: 'plan' })).toEqual(STOPPED);
+    const jobId = await createJob(harness, worker, {
+      scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+    });
+    const message = worker.queue.shift()!;
+    await harness.jobs.finish(jobId, 'cancelled', 'cancelled by the test', new Date().toISOString());
+    expect(await worker.process(message)).toEqual(STOPPED);
+    expect(worker.queue).toEqual([]);
+  });
+
+  it('answers a redelivered plan as a duplicate and sends the first pages again', async () => {
+    seedBoth([patient('p1')]);
+    const jobId = await createJob(harness, worker, {
+      scope: { resourceTypes: ['Patient', 'Observation'], resourceIds: [], searchUrls: [] },
+    });
+    const message = worker.queue.shift()!;
+    expect(await worker.process(message)).toEqual({ outcome: 'planned', compared: 0, jobCompleted: false });
+    const firstPages = worker.queue.splice(0);
+    expect(firstPages.length).toBeGreaterThan(0);
+    expect(firstPages.every((page) => page.task === 'page' && page.page === 0)).toBe(true);
+    expect(await worker.process(message)).toEqual({ outcome: 'duplicate', compared: 0, jobCompleted: false });
+    expect(worker.queue).toEqual(firstPages);
+    expect((await harness.jobs.get(jobId))?.state).not.toBe('failed');
+  });
+
+  it('fails the job when its subscription is no longer active, at planning and at a page', async () => {
+    const inactive = createWorker(harness, { status: 'off' });
+    const jobId = await createJob(harness, inactive);
+    expect(await inactive.process(inactive.queue.shift()!)).toEqual(FAILED);
+    expect((await harness.jobs.get(jobId))?.reason).toBe('Subscription sub-1 is no longer active');
+
+    seedBoth([patient('p1')]);
+    const pageJob = await createJob(harness, worker, {
+      scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+    });
+    await worker.process(worker.queue.shift()!);
+    const page = worker.queue.shift()!;
+    expect(await inactive.process(page)).toEqual(FAILED);
+    const failed = await harness.jobs.get(pageJob);
+    expect([failed?.state, failed?.reason]).toEqual(['failed', 'Subscription sub-1 is no longer active']);
+  });
+
+  it('fails the job when the source refuses its CapabilityStatement, and retries a transient failure', async () => {
+    const refusing = createReconcileProcessor({
+      ...worker.deps,
+      source: {
+        capabilityStatement: async () => {
+          throw new PermanentSourceError('Source answered 403 to metadata', 403);
+        },
+      } as unknown as ReconcileWorkerDeps['source'],
+    });
+    const jobId = await createJob(harness, worker);
+    expect(await refusing(worker.queue.shift()!)).toEqual(FAILED);
+    expect((await harness.jobs.get(jobId))?.reason).toBe(
+      'Source error while planning: Source answered 403 to metadata',
+    );
+
+    const failing = createReconcileProcessor({
+      ...worker.deps,
+      source: {
+        capabilityStatement: async () => {
+          throw new TransientSourceError('Source still failing (HTTP 503)', 503);
+        },
+      } as unknown as ReconcileWorkerDeps['source'],
+    });
+    const retried = await createJob(harness, worker);
+    await expect(failing(worker.queue.shift()!, { receiveCount: 1 })).rejects.toThrow('HTTP 503');
+    expect((await harness.jobs.get(retried))?.state).toBe('queued');
+  });
+
+  it('stops at a page of an unknown job or stream, or ahead of its cursor, and answers an old page as a duplicate', async () => {
+    seedBoth([patient('p1'), patient('p2'), patient('p3'), patient('p4')]);
+    const jobId = await createJob(harness, worker, {
+      scope: { resourceTypes: ['Patient'], resourceIds: [], searchUrls: [] },
+    });
+    await worker.process(worker.queue.shift()!);
+    // One first page per stream (the source's and HealthLake's side).
+    const [first] = worker.queue.splice(0);
+    if (first?.task !== 'page') throw new Error('expected a page');
+    expect(await worker.process({ ...first, jobId: 'no-such-job' })).toEqual(STOPPED);
+    expect(await worker.process({ ...first, stream: 99 })).toEqual(STOPPED);
+    expect(await worker.process({ ...first, page: 5 })).toEqual(STOPPED);
+    expect(worker.queue).toEqual([]);
+
+    const processed = await worker.process(first);
+    expect(processed.outcome).toBe('processed');
+    const next = worker.queue.splice(0);
+    expect(next).toEqual([expect.objectContaining({ jobId, task: 'page', page: 1 })]);
+    // The same page again: nothing compared twice, and its next page is not sent again.
+    expect(await worker.process(first)).toEqual({ outcome: 'duplicate', compared: 0, jobCompleted: false });
+    expect(worker.queue).toEqual([]);
   });
 });

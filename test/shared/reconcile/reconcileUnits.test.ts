@@ -14,6 +14,7 @@ import {
 } from '../../../shared/reconcile/classifyResource.js';
 import { idListLocation, S3IdListSink } from '../../../shared/reconcile/IdListSink.js';
 import { parseReconcileMessage } from '../../../shared/reconcile/parseReconcileMessage.js';
+import { RECONCILE_OPERATIONS } from '../../../shared/reconcile/reconcileOperations.js';
 import type { ReconcileInput } from '../../../shared/reconcile/parseReconcileParameters.js';
 import { planStreams, searchableTypes } from '../../../shared/reconcile/planStreams.js';
 import { PageResult, totalOf } from '../../../shared/reconcile/PageResult.js';
@@ -573,5 +574,28 @@ describe('Class: PageResult', () => {
     const existing = Array.from({ length: 8 }, (_, i) => `stale Patient/old${i}`);
     expect(page.samples(existing)).toEqual(['stale Patient/s0', 'stale Patient/s1', 'missing Patient/m1']);
     expect(page.samples([])).toHaveLength(11);
+  });
+});
+
+describe('RECONCILE_OPERATIONS (what GET metadata lists for reconcile)', () => {
+  it('names $reconcile and $reconcile-job as system operations with their definitions and how to call them', () => {
+    expect(RECONCILE_OPERATIONS.map(({ name, on, definition }) => ({ name, on, definition }))).toEqual([
+      {
+        name: 'reconcile',
+        on: 'system',
+        definition: 'urn:healthlake-connector:OperationDefinition:reconcile',
+      },
+      {
+        name: 'reconcile-job',
+        on: 'system',
+        definition: 'urn:healthlake-connector:OperationDefinition:reconcile-job',
+      },
+    ]);
+    expect(RECONCILE_OPERATIONS[0]?.documentation).toMatch(
+      /^POST \[base\]\/\$reconcile with a Parameters body/,
+    );
+    expect(RECONCILE_OPERATIONS[1]?.documentation).toMatch(
+      /^GET \[base\]\/\$reconcile-job\/\{jobId\}.*DELETE cancels it\.$/,
+    );
   });
 });
