@@ -329,4 +329,140 @@ describe('Function: parseReconcileParameters', () => {
     expect(refused(body(subscription, ...types, ...urls)).status).toBe(413);
     expect(() => parseReconcileParameters(body(subscription, ...types, ...urls.slice(0, 50)))).not.toThrow();
   });
+
+  it('leaves out pruneConfirmation and compareJobId unless given, and reads a body without parameters as missing the subscription', () => {
+    const input = parseReconcileParameters(body({ name: 'subscription', valueString: 'sub-1' }));
+    expect(Object.keys(input).sort()).toEqual(['contentHash', 'mode', 'scope', 'subscriptionId']);
+    expect(Object.keys(input.scope).sort()).toEqual(['resourceIds', 'resourceTypes', 'searchUrls']);
+    const found = refused({ resourceType: 'Parameters' });
+    expect([found.status, found.diagnostics, found.expression]).toEqual([
+      400,
+      'The subscription parameter is required',
+      'Parameters.parameter',
+    ]);
+  });
+
+  it('strips only a leading Subscription/ and leading slashes of a search', () => {
+    expect(refused(body({ name: 'subscription', valueString: 'xSubscription/sub-1' })).diagnostics).toBe(
+      'subscription must be Subscription/{id} or an id',
+    );
+    const input = parseReconcileParameters(
+      body(
+        subscription,
+        { name: 'searchUrl', valueString: '//Observation?code=http://loinc.org|1234-5' },
+        { name: 'searchUrl', valueString: 'Observation?subject=Patient/a//b' },
+      ),
+    );
+    expect(input.scope.searchUrls).toEqual([
+      'Observation?code=http://loinc.org|1234-5',
+      'Observation?subject=Patient/a//b',
+    ]);
+  });
+
+  it.each([
+    [
+      'a subscription without a value',
+      { name: 'subscription' },
+      'subscription must be Subscription/{id} or an id',
+      0,
+    ],
+    [
+      'a searchUrl without a value',
+      { name: 'searchUrl' },
+      'searchUrl must be a search Type?params (e.g. Observation?date=ge2020)',
+      1,
+    ],
+    [
+      'a since that is not a dateTime',
+      { name: 'since', valueString: 'yesterday' },
+      'since must be a dateTime',
+      1,
+    ],
+    [
+      'an until that does not parse',
+      { name: 'until', valueDateTime: '2024-13-45T00:00:00Z' },
+      'until must be a dateTime',
+      1,
+    ],
+    [
+      'a negative pruneConfirmation',
+      { name: 'pruneConfirmation', valueInteger: -1 },
+      'pruneConfirmation must be a non-negative integer',
+      1,
+    ],
+    [
+      'a fractional pruneConfirmation',
+      { name: 'pruneConfirmation', valueInteger: 1.5 },
+      'pruneConfirmation must be a non-negative integer',
+      1,
+    ],
+    [
+      'a pruneConfirmation as text',
+      { name: 'pruneConfirmation', valueString: '3' },
+      'pruneConfirmation must be a non-negative integer',
+      1,
+    ],
+    [
+      'an entry that is not an object',
+      null,
+      'Unknown parameter: subscription, mode, resourceType, resourceId, searchUrl, since, until, contentHash, pruneConfirmation and compareJob are supported',
+      1,
+    ],
+  ])('refuses %s, naming it', (_what, parameter, diagnostics, index) => {
+    const found = refused(index === 0 ? body(parameter) : body(subscription, parameter));
+    expect([found.status, found.diagnostics]).toEqual([400, diagnostics]);
+    expect(found.expression).toBe(`Parameters.parameter[${index}].${parameter === null ? 'name' : 'value'}`);
+  });
+
+  it.each(['since', 'until', 'contentHash', 'pruneConfirmation'])('takes %s once', (name) => {
+    const parameter = {
+      name,
+      valueDateTime: '2024-01-01T00:00:00Z',
+      valueBoolean: true,
+      valueInteger: 1,
+    };
+    const found = refused(body(subscription, parameter, parameter));
+    expect([found.diagnostics, found.expression]).toEqual([
+      `${name} may be given once`,
+      'Parameters.parameter[2].name',
+    ]);
+  });
+
+  it('refuses a window that ends before it starts, or repair-and-prune without its confirmation, and says why', () => {
+    const window = refused(
+      body(
+        subscription,
+        { name: 'since', valueDateTime: '2024-02-01T00:00:00Z' },
+        { name: 'until', valueDateTime: '2024-02-01T00:00:00Z' },
+      ),
+    );
+    expect([window.status, window.diagnostics]).toEqual([400, 'since must be before until']);
+    const prune = refused(
+      body(
+        subscription,
+        { name: 'mode', valueCode: 'repair-and-prune' },
+        { name: 'compareJob', valueId: 'job-1' },
+      ),
+    );
+    expect(prune.diagnostics).toBe(
+      'repair-and-prune requires pruneConfirmation (the only-in-HealthLake count a compare reported) and compareJob (that compare)',
+    );
+  });
+
+  it('names the limits in its 413 answers', () => {
+    const ids = Array.from({ length: 1001 }, (_, i) => ({
+      name: 'resourceId',
+      valueString: `Patient/p${i}`,
+    }));
+    expect(refused(body(subscription, ...ids)).diagnostics).toBe(
+      'At most 1000 resourceId parameters per request',
+    );
+    const urls = Array.from({ length: 151 }, (_, i) => ({
+      name: 'searchUrl',
+      valueString: `Patient?a=${i}`,
+    }));
+    expect(refused(body(subscription, ...urls)).diagnostics).toBe(
+      'At most 150 resourceType and searchUrl parameters per request',
+    );
+  });
 });
