@@ -380,6 +380,30 @@ describe('Function: planStreams', () => {
     expect(await planStreams(noWindow, '*', never)).toEqual(pair('Patient', 'Patient?'));
   });
 
+  it('adds no window to a search when the job has none, strips only leading slashes, and never plans Subscription', async () => {
+    const plain = job({
+      scope: {
+        ...EVERYTHING,
+        searchUrls: ['//Encounter?status=finished', 'Observation?subject=Patient/a//b'],
+      },
+    });
+    expect(await planStreams(plain, '*', never)).toEqual([
+      ...pair('Encounter', 'Encounter?status=finished'),
+      ...pair('Observation', 'Observation?subject=Patient/a//b'),
+    ]);
+    const asked = job({ scope: { ...EVERYTHING, resourceTypes: ['Subscription', 'Patient'] } });
+    expect(await planStreams(asked, '*', never)).toEqual(pair('Patient', 'Patient?'));
+  });
+
+  it('plans exactly two batches for 200 ids', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `Patient/p${i}`);
+    const streams = await planStreams(job({ scope: { ...EVERYTHING, resourceIds: ids } }), '*', never);
+    expect(streams.map((stream) => [stream.idStart, stream.idCount])).toEqual([
+      [0, 100],
+      [100, 100],
+    ]);
+  });
+
   it('plans resource ids in batches of 100, ignoring types', async () => {
     const ids = Array.from({ length: 250 }, (_, i) => `Patient/p${i}`);
     const streams = await planStreams(job({ scope: { ...EVERYTHING, resourceIds: ids } }), new Set(), never);
