@@ -20,6 +20,7 @@ import {
 } from './readDeadLetters.js';
 import { acceptWrites, writesOf } from './acceptReads.js';
 import type { JobStore } from './JobStore.js';
+import type { ResourceRef } from '../notifications/types.js';
 import type { SourceReader } from '../fhirClient/FhirClient.js';
 import type {
   BackfillJob,
@@ -83,6 +84,12 @@ export interface WorkOutcome {
   /** Reads of this page given up and dead-lettered with their cause (absent when none). */
   readonly readsDeadLettered?: number;
 }
+
+/** A work message's `Type/id` key as the reference the readers take. */
+const refOf = (key: string): ResourceRef => ({
+  resourceType: key.slice(0, key.indexOf('/')),
+  id: key.slice(key.indexOf('/') + 1),
+});
 
 const ZERO: JobCounts = { read: 0, matched: 0, enqueued: 0, skipped: 0, failed: 0, conflicts: 0 };
 
@@ -194,10 +201,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
       }
       case 'ids':
       case 'reread': {
-        const refs = message.ids.map((key) => ({
-          resourceType: key.slice(0, key.indexOf('/')),
-          id: key.slice(key.indexOf('/') + 1),
-        }));
+        const refs = message.ids.map(refOf);
         if (job.notification) return readCurrent(refs, context);
         return readSubscriptionIds(refs, context);
       }
@@ -291,10 +295,7 @@ export const createWorkProcessor = (deps: BackfillWorkerDeps) => {
    */
   const reread = async (message: RereadMessage, receives: number): Promise<WorkOutcome> => {
     const { jobId, searchIndex: stream } = message;
-    const refs = message.ids.map((key) => ({
-      resourceType: key.slice(0, key.indexOf('/')),
-      id: key.slice(key.indexOf('/') + 1),
-    }));
+    const refs = message.ids.map(refOf);
     const context = { source: await getSource(), check: sourceCheck, concurrency: deps.readConcurrency ?? 8 };
     const read = await readCurrent(refs, context);
     const maxReceives = deps.maxReceives ?? 5;
