@@ -53,6 +53,8 @@ describe('Backfill worker against the source FHIR stand-in', () => {
       pageSize: 10,
       retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
       timeoutMs: 2_000,
+      // Unpaced: the default 10 requests a second would make each history test wait for seconds.
+      requestsPerSecond: 10_000,
     });
   });
   afterAll(async () => {

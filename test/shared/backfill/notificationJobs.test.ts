@@ -28,6 +28,8 @@ describe(
         baseUrl: source.endpoint,
         retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
         timeoutMs: 2_000,
+        // Unpaced: the default 10 requests a second would make each history test wait for seconds.
+        requestsPerSecond: 10_000,
       });
     });
     afterAll(async () => {
