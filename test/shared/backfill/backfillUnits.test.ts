@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BACKFILL_OPERATIONS } from '../../../shared/backfill/backfillOperations.js';
 import { checkSourceResource } from '../../../shared/ingest/checkSourceResource.js';
 import {
   coversEveryType,
@@ -538,5 +539,18 @@ describe('Class: InMemoryJobStore', () => {
     await jobs.markNextEnqueued('nope', 0, 0);
     await jobs.markRunning('nope', 't');
     expect(await jobs.get('nope')).toBeUndefined();
+  });
+});
+
+describe('BACKFILL_OPERATIONS', () => {
+  it('lists $trigger-subscription and $backfill-job, with its documentation, for GET metadata', () => {
+    expect(BACKFILL_OPERATIONS.map((operation) => operation.name)).toEqual([
+      'trigger-subscription',
+      'backfill-job',
+    ]);
+    const job = BACKFILL_OPERATIONS[1]!;
+    expect(job.on).toBe('system');
+    expect(job.definition).toBe('urn:healthlake-connector:OperationDefinition:backfill-job');
+    expect(job.documentation).toMatch(/^GET \[base\]\/\$backfill-job\/\{jobId\}.*\$cancel cancels it\.$/);
   });
 });
