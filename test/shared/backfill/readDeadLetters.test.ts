@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryJobStore } from '../../../shared/backfill/InMemoryJobStore.js';
 import { InMemoryWorkQueue } from '../../../shared/backfill/InMemoryWorkQueue.js';
 import { parseWorkMessage } from '../../../shared/backfill/parseWorkMessage.js';
-import type { ReadDeadLetter } from '../../../shared/backfill/readDeadLetters.js';
+import { readDeadLetter, type ReadDeadLetter } from '../../../shared/backfill/readDeadLetters.js';
 import { SqsReadDeadLetterQueue } from '../../../shared/backfill/SqsReadDeadLetterQueue.js';
 import { startNotificationJob } from '../../../shared/backfill/startNotificationJob.js';
 import type { WorkMessage } from '../../../shared/backfill/types.js';
@@ -11,6 +11,7 @@ import { compileCriteria } from '../../../shared/criteria/index.js';
 import type { FhirResource } from '../../../shared/fhir/types.js';
 import { PermanentSourceError, TransientSourceError } from '../../../shared/fhirClient/errors.js';
 import type { SourceReader } from '../../../shared/fhirClient/FhirClient.js';
+import { readDeadLetterCause } from '../../../shared/messages/deadLetter.js';
 import { describeDlqMessage } from '../../../shared/operator/describeDlqMessage.js';
 import { activeSubscription, createHarness, createPipeline, fakeSubscriptions, patient } from './harness.js';
 
@@ -228,5 +229,77 @@ describe('SqsReadDeadLetterQueue', () => {
     const { source } = fakeSource(unavailable);
     const { letters } = await run(source);
     await expect(queue.send(letters)).rejects.toThrow('SQS rejected 1 read dead letter(s): KMS.Throttling');
+  });
+
+  /** `count` given-up reads of Patient/p0..p{count-1}, built as the worker builds them. */
+  const givenUp = (count: number) =>
+    Array.from({ length: count }, (_, i) =>
+      readDeadLetter({
+        jobId: 'job-1',
+        stream: 2,
+        unreadable: { ref: { resourceType: 'Patient', id: `p${i}` }, error: unavailable() },
+        receives: MAX_RECEIVES,
+        maxReceives: MAX_RECEIVES,
+        now: Date.parse('2026-01-01T00:00:00Z'),
+      }),
+    );
+
+  type Entry = { Id?: string; MessageBody?: string; MessageAttributes?: Message['MessageAttributes'] };
+  /** An SQS client that fails the entries `fail(call)` names, recording every batch sent. */
+  const batchClient = (fail: (call: number) => { Id: string; Code: string }[]) => {
+    const batches: Entry[][] = [];
+    const client = {
+      send: async (command: { input: { Entries: Entry[] } }) => {
+        batches.push(command.input.Entries);
+        return { Failed: fail(batches.length) };
+      },
+    };
+    return { client: client as unknown as SQSClient, batches };
+  };
+
+  it('sends ten letters a batch, each with its own entry id, resource and message id', async () => {
+    const { client, batches } = batchClient(() => []);
+    await new SqsReadDeadLetterQueue({ client, queueUrl: 'https://sqs.test/dlq' }).send(givenUp(12));
+    expect(batches.map((batch) => batch.length)).toEqual([10, 2]);
+    expect(batches[0]?.map((entry) => entry.Id)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(batches[1]?.map((entry) => entry.Id)).toEqual(['0', '1']);
+    const last = batches[1]![1]!;
+    expect(JSON.parse(last.MessageBody ?? '')).toEqual({
+      jobId: 'job-1',
+      task: 'reread',
+      searchIndex: 2,
+      pageNumber: 0,
+      ids: ['Patient/p11'],
+    });
+    expect(readDeadLetterCause(last.MessageAttributes)).toMatchObject({
+      messageId: 'read:job-1:Patient/p11',
+      resourceType: 'Patient',
+      id: 'p11',
+      attempt: MAX_RECEIVES,
+    });
+    await new SqsReadDeadLetterQueue({ client, queueUrl: 'https://sqs.test/dlq' }).send([]);
+    expect(batches).toHaveLength(2);
+  });
+
+  it('sends again only the entries SQS failed, once, and then throws naming each code', async () => {
+    const recovering = batchClient((call) => (call === 1 ? [{ Id: '3', Code: 'InternalError' }] : []));
+    await new SqsReadDeadLetterQueue({ client: recovering.client, queueUrl: 'https://sqs.test/dlq' }).send(
+      givenUp(5),
+    );
+    expect(recovering.batches.map((batch) => batch.map((entry) => entry.Id))).toEqual([
+      ['0', '1', '2', '3', '4'],
+      ['3'],
+    ]);
+
+    const failing = batchClient(() => [
+      { Id: '0', Code: 'KMS.Throttling' },
+      { Id: '1', Code: 'InternalError' },
+    ]);
+    await expect(
+      new SqsReadDeadLetterQueue({ client: failing.client, queueUrl: 'https://sqs.test/dlq' }).send(
+        givenUp(3),
+      ),
+    ).rejects.toThrow('SQS rejected 2 read dead letter(s): KMS.Throttling, InternalError');
+    expect(failing.batches.map((batch) => batch.length)).toEqual([3, 2]);
   });
 });
