@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkSourceCriteria, sourceCriteriaSearch } from '../../../shared/delivery/checkSourceCriteria.js';
 import { deliverMessage } from '../../../shared/delivery/deliverMessage.js';
 import type { DeliverMessageDeps } from '../../../shared/delivery/types.js';
+import { PermanentSourceError, SourceConfigurationError } from '../../../shared/fhirClient/errors.js';
 import { FhirClient } from '../../../shared/fhirClient/FhirClient.js';
+import type { FhirResource } from '../../../shared/fhir/types.js';
 import { deliveryMessage } from '../../helpers/deliveryMessages.js';
 import { FakeHealthLake } from '../../helpers/healthLakeFake.js';
 import { json, startFakeHttpServer, type FakeHttpServer } from '../fhirClient/fakeHttpServer.js';
@@ -188,5 +190,107 @@ describe('Function: checkSourceCriteria (criteria the source server evaluates)',
     };
     await deliverMessage(message(), { attempt: 1, requestTimeoutMs: 4_000 }, clocked);
     expect(healthLake.requestOptions).toEqual([{ timeoutMs: 3_300 }]);
+  });
+});
+
+describe('Function: checkSourceCriteria against a scripted source (deadlines and errors)', () => {
+  /** A reader whose searches take `tookMs` on the test's clock and answer `answer()`. */
+  const scripted = (answer: () => Promise<{ resources: FhirResource[] }>, tookMs = 0) => {
+    let now = 1_000_000;
+    const searches: { url: string; options: unknown }[] = [];
+    const reader = {
+      resolveSearchUrl: (url: string) => `https://source.test/fhir/${url}`,
+      searchPage: async (url: string, options: unknown) => {
+        searches.push({ url, options });
+        now += tookMs;
+        return answer();
+      },
+      read: async () => undefined,
+    } as unknown as FhirClient;
+    const deps: DeliverMessageDeps = {
+      healthLake: () => new FakeHealthLake(),
+      source: async () => ({ reader, check: checkSourceResource }),
+      now: () => now,
+    };
+    return { deps, searches };
+  };
+  const none = async () => ({ resources: [] });
+
+  it('gives each search what is left of half the request time, and stops at the time limit', async () => {
+    const { deps, searches } = scripted(none, 6_000);
+    const outcome = await checkSourceCriteria(
+      message([CHAINED, OTHER]),
+      { attempt: 2, requestTimeoutMs: 20_000 },
+      deps,
+    );
+    // 10 s for the searches: the first took 6 s, the second gets the 4 s left.
+    expect(searches.map((search) => search.options)).toEqual([{ timeoutMs: 10_000 }, { timeoutMs: 4_000 }]);
+    expect(outcome).toEqual({ kind: 'filtered', by: 'source-criteria' });
+    const late = scripted(none, 10_000);
+    expect(
+      await checkSourceCriteria(
+        message([CHAINED, OTHER]),
+        { attempt: 2, requestTimeoutMs: 20_000 },
+        late.deps,
+      ),
+    ).toMatchObject({ kind: 'transient-failure', cause: { reason: 'time-limit', attempt: 2 } });
+    expect(late.searches).toHaveLength(1);
+  });
+
+  it('sets no timeout without a request time, and searches the resolved URL', async () => {
+    const { deps, searches } = scripted(none, 60_000);
+    await checkSourceCriteria(message([CHAINED, OTHER]), { attempt: 1 }, deps);
+    expect(searches).toEqual([
+      { url: `https://source.test/fhir/${sourceCriteriaSearch(CHAINED, 'o1')}`, options: {} },
+      { url: `https://source.test/fhir/${sourceCriteriaSearch(OTHER, 'o1')}`, options: {} },
+    ]);
+  });
+
+  it('filters without a search when the Subscription names no source criteria', async () => {
+    const withoutCriteria = deliveryMessage({ resourceType: 'Observation', id: 'o1' });
+    const { deps, searches } = scripted(none);
+    expect(await checkSourceCriteria(withoutCriteria, { attempt: 1 }, deps)).toEqual({
+      kind: 'filtered',
+      by: 'source-criteria',
+    });
+    expect(searches).toEqual([]);
+  });
+
+  it('says why there is no source, and names the status of a failed search when there is one', async () => {
+    const { deps } = scripted(none);
+    const { source: _none, ...withoutSource } = deps;
+    expect(await checkSourceCriteria(message(), { attempt: 3 }, withoutSource)).toEqual({
+      kind: 'terminal-failure',
+      cause: expect.objectContaining({
+        reason: 'source-criteria',
+        attempt: 3,
+        diagnostics:
+          "The Subscription's criteria are evaluated on the source FHIR server, and the deliverer has none (SOURCE_FHIR_BASE_URL)",
+      }),
+    });
+    const refused = scripted(async () => {
+      throw new PermanentSourceError('HTTP 400 from the source', 400);
+    });
+    expect(await checkSourceCriteria(message(), { attempt: 1 }, refused.deps)).toMatchObject({
+      kind: 'transient-failure',
+      cause: {
+        status: 400,
+        diagnostics:
+          "The source search deciding the Subscription's criteria failed: HTTP 400 from the source",
+      },
+    });
+    const unusable = scripted(async () => {
+      throw new SourceConfigurationError('the source secret has no token');
+    });
+    const outcome = await checkSourceCriteria(message(), { attempt: 1 }, unusable.deps);
+    expect(outcome).toMatchObject({ kind: 'transient-failure', cause: { reason: 'source-criteria' } });
+    expect((outcome as { cause: object }).cause).not.toHaveProperty('status');
+  });
+
+  it('lets an error that is no source error through', async () => {
+    const { deps } = scripted(async () => {
+      throw new TypeError('a bug');
+    });
+    await expect(checkSourceCriteria(message(), { attempt: 1 }, deps)).rejects.toThrow('a bug');
   });
 });
