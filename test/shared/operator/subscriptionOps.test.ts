@@ -1,92 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { SUBSCRIPTION_EXTENSIONS } from '../../../shared/config/constants.js';
-import type { FhirApiClient } from '../../../shared/operator/FhirApiClient.js';
 import {
-  createSubscription,
   formatExplanation,
   formatSubscription,
   subscriptionsOf,
 } from '../../../shared/operator/subscriptionOps.js';
 
-// `hlc subscriptions` without a server: the Subscription it submits and the lines it prints.
-const recordingClient = () => {
-  const requests: { method: string; path: string; body?: unknown }[] = [];
-  const client = {
-    request: async (method: string, path: string, body?: unknown) => {
-      requests.push({ method, path, ...(body === undefined ? {} : { body }) });
-      return { status: 201, headers: new Headers() };
-    },
-  } as unknown as FhirApiClient;
-  return { client, requests };
-};
-
+// The lines `hlc subscriptions` prints (operatorApi.test.ts covers the requests it sends).
 const WARNING =
   'warning: without subscription-send-delete-messages (deletes not replicated), ' +
   'subscription-resthook-deliver-latest-version (every version written, not only the latest)';
-
-describe('createSubscription', () => {
-  it('POSTs a requested rest-hook Subscription with deletes and latest-version on by default', async () => {
-    const { client, requests } = recordingClient();
-    await createSubscription(client, { criteria: 'Patient?' });
-    expect(requests).toEqual([
-      {
-        method: 'POST',
-        path: 'Subscription',
-        body: {
-          resourceType: 'Subscription',
-          status: 'requested',
-          reason: 'Replicate to Amazon HealthLake',
-          criteria: 'Patient?',
-          channel: {
-            type: 'rest-hook',
-            payload: 'application/fhir+json',
-            extension: [
-              { url: SUBSCRIPTION_EXTENSIONS.sendDeleteMessages, valueBoolean: true },
-              { url: SUBSCRIPTION_EXTENSIONS.deliverLatestVersion, valueBoolean: true },
-            ],
-          },
-        },
-      },
-    ]);
-  });
-
-  it('PUTs a client-assigned id, with every option given', async () => {
-    const { client, requests } = recordingClient();
-    await createSubscription(client, {
-      id: 'a b',
-      criteria: 'Observation?status=final',
-      endpoint: 'https://healthlake.example/datastore/1/r4/',
-      reason: 'Research copy',
-      sendDeleteMessages: false,
-      deliverLatestVersion: false,
-      deliveryRetryCount: 3,
-      stripVersionIds: true,
-      payloadSearchCriteria: 'Observation?_id={id}',
-    });
-    expect(requests[0]).toMatchObject({ method: 'PUT', path: 'Subscription/a%20b' });
-    expect(requests[0]?.body).toEqual({
-      resourceType: 'Subscription',
-      id: 'a b',
-      status: 'requested',
-      reason: 'Research copy',
-      criteria: 'Observation?status=final',
-      extension: [
-        { url: SUBSCRIPTION_EXTENSIONS.payloadSearchCriteria, valueString: 'Observation?_id={id}' },
-      ],
-      channel: {
-        type: 'rest-hook',
-        endpoint: 'https://healthlake.example/datastore/1/r4/',
-        payload: 'application/fhir+json',
-        extension: [
-          { url: SUBSCRIPTION_EXTENSIONS.sendDeleteMessages, valueBoolean: false },
-          { url: SUBSCRIPTION_EXTENSIONS.deliverLatestVersion, valueBoolean: false },
-          { url: SUBSCRIPTION_EXTENSIONS.deliveryRetryCount, valueInteger: 3 },
-          { url: SUBSCRIPTION_EXTENSIONS.stripVersionIds, valueBoolean: true },
-        ],
-      },
-    });
-  });
-});
 
 describe('formatExplanation', () => {
   const subscription = (id: string, parts: Record<string, unknown>[]) => ({
