@@ -417,85 +417,70 @@ describe('handleReconcileRequest: exact answers', () => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 
-  it('creates the job queued and unplanned, with no streams or samples, and no prune fields unless given', async () => {
-    setup({ 'sub-1': { status: 'active' } });
+  /** Starts a job with `params` (at NOW, with a fixed id) and returns the job as handed to the store. */
+  const createdJob = async (...params: Parameters<typeof parameters>) => {
     const jobId = fixedJobId();
     deps = { ...deps, newJobId: () => jobId, now: () => new Date(NOW) };
     const create = vi.spyOn(harness.jobs, 'create');
     try {
       const started = await handleReconcileRequest(
-        request(
-          'POST',
-          '$reconcile',
-          parameters(
-            subscription,
-            { name: 'resourceType', valueCode: 'Patient' },
-            { name: 'mode', valueCode: 'repair' },
-          ),
-        ),
+        request('POST', '$reconcile', parameters(...params)),
         deps,
       );
       expect(started?.status).toBe(202);
       expect(create).toHaveBeenCalledTimes(1);
-      const job = create.mock.calls[0]?.[0] as ReconcileJob;
-      expect(job).toStrictEqual({
-        jobId,
-        subscriptionId: 'sub-1',
-        mode: 'repair',
-        contentHash: false,
-        scope: job.scope,
-        target: job.target,
-        state: 'queued',
-        createdAt: NOW,
-        planned: false,
-        streams: [],
-        streamsDone: 0,
-        counts: {},
-        samples: [],
-        idLists: `s3://payloads/reconcile/${jobId}/`,
-      });
-      expect(job.scope.resourceTypes).toEqual(['Patient']);
-      expect(typeof job.target).toBe('string');
-      expect('pruneConfirmation' in job).toBe(false);
-      expect('compareJobId' in job).toBe(false);
+      return { jobId, job: create.mock.calls[0]?.[0] as ReconcileJob };
     } finally {
       create.mockRestore();
     }
+  };
+
+  it('creates the job queued and unplanned, with no streams or samples, and no prune fields unless given', async () => {
+    setup({ 'sub-1': { status: 'active' } });
+    const { jobId, job } = await createdJob(
+      subscription,
+      { name: 'resourceType', valueCode: 'Patient' },
+      { name: 'mode', valueCode: 'repair' },
+    );
+    expect(job).toStrictEqual({
+      jobId,
+      subscriptionId: 'sub-1',
+      mode: 'repair',
+      contentHash: false,
+      scope: job.scope,
+      target: job.target,
+      state: 'queued',
+      createdAt: NOW,
+      planned: false,
+      streams: [],
+      streamsDone: 0,
+      counts: {},
+      samples: [],
+      idLists: `s3://payloads/reconcile/${jobId}/`,
+    });
+    expect(job.scope.resourceTypes).toEqual(['Patient']);
+    expect(typeof job.target).toBe('string');
+    expect('pruneConfirmation' in job).toBe(false);
+    expect('compareJobId' in job).toBe(false);
   });
 
   it('keeps pruneConfirmation and compareJobId on a prune job', async () => {
     setup({ 'sub-1': { status: 'active' } });
     const compareId = fixedJobId();
     await completedCompare(compareId, 3);
-    const jobId = fixedJobId();
-    deps = { ...deps, newJobId: () => jobId, now: () => new Date(NOW) };
-    const create = vi.spyOn(harness.jobs, 'create');
-    try {
-      const started = await handleReconcileRequest(
-        request(
-          'POST',
-          '$reconcile',
-          parameters(
-            subscription,
-            { name: 'mode', valueCode: 'repair-and-prune' },
-            { name: 'pruneConfirmation', valueUnsignedInt: 3 },
-            { name: 'compareJob', valueString: compareId },
-          ),
-        ),
-        deps,
-      );
-      expect(started?.status).toBe(202);
-      const job = create.mock.calls[0]?.[0] as ReconcileJob;
-      expect(job.jobId).toBe(jobId);
-      expect(job.mode).toBe('repair-and-prune');
-      expect(job.pruneConfirmation).toBe(3);
-      expect(job.compareJobId).toBe(compareId);
-      expect(job.planned).toBe(false);
-      expect(job.streams).toEqual([]);
-      expect(job.samples).toEqual([]);
-    } finally {
-      create.mockRestore();
-    }
+    const { jobId, job } = await createdJob(
+      subscription,
+      { name: 'mode', valueCode: 'repair-and-prune' },
+      { name: 'pruneConfirmation', valueUnsignedInt: 3 },
+      { name: 'compareJob', valueString: compareId },
+    );
+    expect(job.jobId).toBe(jobId);
+    expect(job.mode).toBe('repair-and-prune');
+    expect(job.pruneConfirmation).toBe(3);
+    expect(job.compareJobId).toBe(compareId);
+    expect(job.planned).toBe(false);
+    expect(job.streams).toEqual([]);
+    expect(job.samples).toEqual([]);
     const stored = await harness.jobs.get(jobId);
     expect(stored?.pruneConfirmation).toBe(3);
     expect(stored?.compareJobId).toBe(compareId);
