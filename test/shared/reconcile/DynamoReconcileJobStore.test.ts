@@ -2,10 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReconcileJobStore } from '../../../shared/reconcile/DynamoReconcileJobStore.js';
-import type { ReconcileStream } from '../../../shared/reconcile/types.js';
 import { emptyTally } from '../../../shared/reconcile/types.js';
 import { reconcileJobKey, reconcileOrphanKey } from '../../../shared/state/tableLayout.js';
-import { newJob, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
+import { newJob, newStream, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
 
 let harness: ReconcileHarness;
 
@@ -90,15 +89,6 @@ const recordingStore = () => {
   });
   return { store, sent };
 };
-const stream = (overrides: Partial<ReconcileStream> = {}): ReconcileStream => ({
-  side: 'source',
-  resourceType: 'Patient',
-  query: 'Patient?',
-  page: -1,
-  nextEnqueued: true,
-  done: false,
-  ...overrides,
-});
 const CREATED = '2026-02-01T12:00:00.500Z';
 const STARTED = '2026-02-01T12:01:00.000Z';
 const ENDED = '2026-02-01T12:02:00.000Z';
@@ -143,7 +133,9 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
         idLists: 's3://b/reconcile/x/',
       }),
     );
-    expect(await harness.jobs.plan(jobId, [stream(), stream({ side: 'healthlake' })], STARTED)).toBe(true);
+    expect(await harness.jobs.plan(jobId, [newStream(), newStream({ side: 'healthlake' })], STARTED)).toBe(
+      true,
+    );
     expect(
       await harness.jobs.commitPage(jobId, {
         stream: 0,
@@ -186,7 +178,7 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
           nextEnqueued: true,
           done: true,
         },
-        stream({ side: 'healthlake' }),
+        newStream({ side: 'healthlake' }),
       ],
       streamsDone: 1,
       counts: { Patient: { ...emptyTally(), inSync: 3, stale: 1 } },
@@ -204,7 +196,7 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
   it('marks the next page enqueued only at the page it names', async () => {
     const jobId = freshId('mark');
     await harness.jobs.create(newJob(jobId));
-    await harness.jobs.plan(jobId, [stream()], STARTED);
+    await harness.jobs.plan(jobId, [newStream()], STARTED);
     await harness.jobs.commitPage(jobId, {
       stream: 0,
       page: 0,
@@ -213,13 +205,13 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
       samples: [],
     });
     expect((await harness.jobs.get(jobId))?.streams[0]).toStrictEqual(
-      stream({ page: 0, nextEnqueued: false, nextUrl: 'https://source/next' }),
+      newStream({ page: 0, nextEnqueued: false, nextUrl: 'https://source/next' }),
     );
     await harness.jobs.markNextEnqueued(jobId, 0, 5); // another page: no change
     expect((await harness.jobs.get(jobId))?.streams[0]?.nextEnqueued).toBe(false);
     await harness.jobs.markNextEnqueued(jobId, 0, 0);
     expect((await harness.jobs.get(jobId))?.streams[0]).toStrictEqual(
-      stream({ page: 0, nextEnqueued: true, nextUrl: 'https://source/next' }),
+      newStream({ page: 0, nextEnqueued: true, nextUrl: 'https://source/next' }),
     );
   });
 
@@ -228,7 +220,7 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
     await harness.jobs.create(newJob(jobId, { mode: 'repair-and-prune', pruneConfirmation: 5 }));
     // Its attribute is `prune|inSync`: not `n|une|inSync`.
     expect(await harness.jobs.reservePrunes(jobId, 'inSync', 1, 5)).toBe(true);
-    await harness.jobs.plan(jobId, [stream()], STARTED);
+    await harness.jobs.plan(jobId, [newStream()], STARTED);
     await harness.jobs.commitPage(jobId, {
       stream: 0,
       page: 0,
@@ -243,7 +235,7 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
   it('reads an item without samples as none, and appends a commit’s samples to an empty list', async () => {
     const jobId = freshId('samples');
     await harness.jobs.create(newJob(jobId));
-    await harness.jobs.plan(jobId, [stream()], STARTED);
+    await harness.jobs.plan(jobId, [newStream()], STARTED);
     await rawUpdate(jobId, 'REMOVE samples');
     expect((await harness.jobs.get(jobId))?.samples).toStrictEqual([]);
     await harness.jobs.commitPage(jobId, {
@@ -267,7 +259,7 @@ describe('DynamoReconcileJobStore: the job item read back', () => {
   it('refuses an item whose stream count names a stream it lacks', async () => {
     const jobId = freshId('lacks');
     await harness.jobs.create(newJob(jobId));
-    await harness.jobs.plan(jobId, [stream()], STARTED);
+    await harness.jobs.plan(jobId, [newStream()], STARTED);
     await rawUpdate(jobId, 'SET streamCount = :two', { ':two': 2 });
     await expect(harness.jobs.get(jobId)).rejects.toThrow(new Error('Reconcile job item lacks stream 1'));
   });

@@ -11,7 +11,7 @@ import type { ReconcileJob, ReconcileMessage } from '../../../shared/reconcile/t
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 import { ADMIN_CALLER, FakeMatcher, RecordingQueue, WRITE_CALLER } from '../../helpers/ingestFakes.js';
 import { activeSubscription } from '../backfill/harness.js';
-import { newJob, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
+import { newJob, newStream, startReconcileHarness, type ReconcileHarness } from './reconcileHarness.js';
 
 let harness: ReconcileHarness;
 let sent: ReconcileMessage[];
@@ -223,20 +223,7 @@ describe('handleReconcileRequest', () => {
   it('starts repair-and-prune only with the only-in-HealthLake count of a completed compare of the same subscription', async () => {
     setup({ 'sub-1': { status: 'active' } });
     await harness.jobs.create(newJob('compare-1'));
-    await harness.jobs.plan(
-      'compare-1',
-      [
-        {
-          side: 'source',
-          resourceType: 'Patient',
-          query: 'Patient?',
-          page: -1,
-          nextEnqueued: true,
-          done: false,
-        },
-      ],
-      new Date().toISOString(),
-    );
+    await harness.jobs.plan('compare-1', [newStream()], new Date().toISOString());
     await harness.jobs.commitPage('compare-1', {
       stream: 0,
       page: 0,
@@ -361,20 +348,7 @@ const body = (response: unknown) => (response as { body: unknown }).body;
 /** A completed compare of sub-1 (every type) that reported `onlyInHealthLake` ids only in HealthLake. */
 const completedCompare = async (jobId: string, onlyInHealthLake: number) => {
   await harness.jobs.create(newJob(jobId));
-  await harness.jobs.plan(
-    jobId,
-    [
-      {
-        side: 'source',
-        resourceType: 'Patient',
-        query: 'Patient?',
-        page: -1,
-        nextEnqueued: true,
-        done: false,
-      },
-    ],
-    NOW,
-  );
+  await harness.jobs.plan(jobId, [newStream()], NOW);
   await harness.jobs.commitPage(jobId, {
     stream: 0,
     page: 0,

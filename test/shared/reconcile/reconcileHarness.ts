@@ -23,7 +23,7 @@ import { type ReconcileWorkerDeps } from '../../../shared/reconcile/PageContext.
 import { createReconcileProcessor } from '../../../shared/reconcile/createReconcileProcessor.js';
 import { DynamoReconcileJobStore } from '../../../shared/reconcile/DynamoReconcileJobStore.js';
 import type { IdListLine, IdListSink } from '../../../shared/reconcile/IdListSink.js';
-import type { ReconcileJob, ReconcileMessage } from '../../../shared/reconcile/types.js';
+import type { ReconcileJob, ReconcileMessage, ReconcileStream } from '../../../shared/reconcile/types.js';
 import type { ActiveSubscription } from '../../../shared/subscriptions/types.js';
 import { InMemoryVersionLedger } from '../../../shared/versions/InMemoryVersionLedger.js';
 
@@ -202,3 +202,14 @@ export const createJob = async (
   worker.queue.push({ jobId, task: 'plan' });
   return jobId;
 };
+
+/** A stream as a plan writes it: page -1, its first page on the queue. */
+export const newStream = (overrides: Partial<ReconcileStream> = {}): ReconcileStream => ({
+  side: 'source',
+  resourceType: 'Patient',
+  query: 'Patient?',
+  page: -1,
+  nextEnqueued: true,
+  done: false,
+  ...overrides,
+});
